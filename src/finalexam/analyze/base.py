@@ -1,0 +1,62 @@
+"""Analyzer protocol: turns files (and, after the walk, the whole exam) into findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from finalexam.config import Config
+from finalexam.events import EventSink
+from finalexam.model import Artifact, Component, FileEntry, FileRecord, Finding, Indicator, Issue
+
+
+@dataclass
+class Analysis:
+    """What an analyzer returns: any mix of findings, indicators, binary facts and issues."""
+
+    findings: list[Finding] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    binaries: list[Mapping[str, Any]] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # report sections owned by a plug-in
+
+    def merge(self, other: Analysis) -> None:
+        self.findings.extend(other.findings)
+        self.indicators.extend(other.indicators)
+        self.binaries.extend(other.binaries)
+        self.issues.extend(other.issues)
+        for key, value in other.extra.items():
+            if isinstance(value, list) and isinstance(self.extra.get(key), list):
+                self.extra[key].extend(value)
+            else:
+                self.extra[key] = value
+
+
+@dataclass(frozen=True)
+class ExamState:
+    """What analyzers see after the walk: the whole inventory and every component."""
+
+    artifact: Artifact
+    config: Config
+    files: tuple[FileRecord, ...]
+    components: tuple[Component, ...]
+    events: EventSink
+
+
+class Analyzer(Protocol):
+    name: str
+
+    def accepts(self, entry: FileEntry) -> bool:
+        """Cheap gate: by name, size, type and magic bytes; never reads the whole file."""
+        ...
+
+    def analyze(self, entry: FileEntry) -> Analysis: ...
+
+    def finish(self, state: ExamState) -> Analysis:
+        """Runs once after the walk (component-level checks such as vulnerability matching)."""
+        ...
+
+
+def findings_only(findings: Iterable[Finding]) -> Analysis:
+    return Analysis(findings=list(findings))

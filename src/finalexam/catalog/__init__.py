@@ -1,0 +1,9 @@
+"""Catalogers, one module per ecosystem, registered here explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from finalexam.catalog.base import Cataloger
+
+CATALOGERS: tuple[Callable[[], Cataloger], ...] = ()

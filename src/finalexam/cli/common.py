@@ -1,0 +1,124 @@
+"""Flags shared by subcommands, generated from the one option table in config.py."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from finalexam.config import OPTIONS, Config, build_config
+from finalexam.errors import FinalexamError, UsageError
+from finalexam.model import Report
+from finalexam.report import REPORTERS
+from finalexam.report.base import RenderOptions, parse_output, write_atomically
+
+
+def add_option_flags(parser: argparse.ArgumentParser, keys: set[str] | None = None) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="config file (default: finalexam.toml or [tool.finalexam] in "
+        "pyproject.toml, searched upwards; env FINALEXAM_CONFIG)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        default=None,
+        metavar="FORMAT[=FILE]",
+        dest="outputs",
+        help="report format and optional file, repeatable; formats: "
+        + ", ".join(sorted(REPORTERS))
+        + " (env FINALEXAM_OUTPUTS)",
+    )
+    for option in OPTIONS:
+        if not option.flag or (keys is not None and option.key not in keys):
+            continue
+        help_text = f"{option.help} (env {option.env})"
+        if option.kind is bool:
+            parser.add_argument(
+                option.cli,
+                dest=option.key,
+                default=None,
+                action=argparse.BooleanOptionalAction,
+                help=help_text,
+            )
+        elif option.repeatable:
+            parser.add_argument(
+                option.cli,
+                dest=option.key,
+                action="append",
+                default=None,
+                metavar="VALUE",
+                help=help_text,
+            )
+        else:
+            parser.add_argument(
+                option.cli,
+                dest=option.key,
+                default=None,
+                type=_typed(option.parse, option.cli),
+                metavar="VALUE",
+                help=help_text,
+            )
+
+
+def _typed(parse: Any, flag: str) -> Any:
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f"{flag}: {error}") from None
+
+    convert.__name__ = flag
+    return convert
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    values = vars(args)
+    overrides: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = values.get(option.key)
+        if value is None:
+            continue
+        if option.repeatable and isinstance(value, list):
+            flat: list[str] = []
+            for item in value:
+                flat.extend(option.parse(item))
+            value = tuple(flat)
+        overrides[option.key] = value
+    if values.get("outputs"):
+        overrides["outputs"] = tuple(values["outputs"])
+    return build_config(config_file=values.get("config"), overrides=overrides)
+
+
+def validate_outputs(config: Config, default: str = "table") -> list[tuple[str, str | None]]:
+    specs = [parse_output(spec, set(REPORTERS)) for spec in (config.outputs or (default,))]
+    stdout_specs = [s for s in specs if s.path is None]
+    if len(stdout_specs) > 1:
+        raise UsageError("only one output can go to standard output; give the others a file")
+    for spec in specs:
+        if spec.path is not None:
+            parent = os.path.dirname(os.path.abspath(spec.path))
+            if not os.path.isdir(parent):
+                raise UsageError("output directory does not exist", path=parent)
+    return [(s.format, s.path) for s in specs]
+
+
+def write_outputs(report: Report, outputs: list[tuple[str, str | None]], config: Config) -> None:
+    for name, path in outputs:
+        options = RenderOptions(
+            files=config.files,
+            timestamp=config.timestamp,
+            color=path is None and sys.stdout.isatty(),
+        )
+        data = REPORTERS[name].render(report, options)
+        if path is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            try:
+                write_atomically(path, data)
+            except OSError as error:
+                raise FinalexamError(f"cannot write report: {error.strerror}", path=path) from None

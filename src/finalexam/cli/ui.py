@@ -1,0 +1,61 @@
+"""Progress on stderr: files, bytes and the current nested path."""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from finalexam.events import Event, FileVisited, Notice, StageStarted
+
+
+class ProgressDisplay:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.console = Console(file=sys.stderr, force_terminal=enabled or None)
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.fields[files]:>7,} files {task.fields[mib]:>9.1f} MiB"),
+            TimeElapsedColumn(),
+            TextColumn("[dim]{task.fields[current]}"),
+            console=self.console,
+            transient=True,
+        )
+        self.task = self.progress.add_task("examining", files=0, mib=0.0, current="")
+        self._last = 0.0
+
+    def __enter__(self) -> ProgressDisplay:
+        if self.enabled:
+            self.progress.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Notice):
+            self.console.print(f"finalexam: {event.message}", markup=False, highlight=False)
+            return
+        if not self.enabled:
+            return
+        if isinstance(event, StageStarted):
+            self.progress.update(self.task, description=event.stage)
+        elif isinstance(event, FileVisited):
+            now = time.monotonic()
+            if now - self._last < 0.05:
+                return
+            self._last = now
+            current = event.location if len(event.location) < 70 else "…" + event.location[-69:]
+            self.progress.update(
+                self.task, files=event.files, mib=event.bytes_total / 1048576, current=current
+            )

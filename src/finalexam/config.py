@@ -1,0 +1,237 @@
+"""Configuration: one table of options, each reachable as a flag, an env var and a file key.
+
+Precedence, lowest first: built-in default, ``[tool.finalexam]`` in ``pyproject.toml`` or
+``finalexam.toml`` (or ``--config FILE``), ``FINALEXAM_<NAME>`` environment variables, flags.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from finalexam.errors import ConfigError
+
+GiB = 1024**3
+MiB = 1024**2
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 16
+    max_total_bytes: int = 16 * GiB
+    max_ratio: int = 250  # per member, only checked past ratio_floor uncompressed bytes
+    ratio_floor: int = 4 * MiB
+    max_files: int = 2_000_000
+    max_member_size: int = 4 * GiB
+    memory_member_size: int = 32 * MiB  # bigger members spill to a scratch file
+
+
+@dataclass(frozen=True)
+class Config:
+    limits: Limits = field(default_factory=Limits)
+    outputs: tuple[str, ...] = ()
+    files: bool = False
+    progress: bool | None = None  # None: on when stderr is a terminal
+    debug: bool = False
+    strict: bool = False
+    fail_on: str | None = None
+    policy: str | None = None
+    waivers: tuple[str, ...] = ()
+    db: str | None = None
+    db_max_age_days: int = 7
+    baseline: str | None = None
+    jobs: int = 1
+    scheduler: str | None = None
+    timestamp: str | None = None
+    yara_rules: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()  # plug-in names to skip
+    # Raw [tool.finalexam] table, for sections owned by plug-ins (policy rules, waivers, ...).
+    raw: Mapping[str, Any] = field(default_factory=dict)
+    config_path: str | None = None
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected a boolean, got {text!r}")
+
+
+def _parse_size(text: str) -> int:
+    units = {"k": 1024, "m": MiB, "g": GiB, "t": 1024 * GiB}
+    cleaned = text.strip().lower().removesuffix("b").removesuffix("i")
+    if cleaned and cleaned[-1] in units:
+        return int(float(cleaned[:-1]) * units[cleaned[-1]])
+    return int(cleaned)
+
+
+def _parse_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: a config key, a flag ``--key-with-dashes`` and ``FINALEXAM_KEY``."""
+
+    key: str
+    help: str
+    parse: Callable[[str], Any]
+    kind: type = str
+    limit: bool = False  # lives in Config.limits
+    repeatable: bool = False
+    flag: bool = True  # exposed on the command line
+
+    @property
+    def env(self) -> str:
+        return "FINALEXAM_" + self.key.upper()
+
+    @property
+    def cli(self) -> str:
+        return "--" + self.key.replace("_", "-")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("max_depth", "maximum archive nesting depth", int, int, limit=True),
+    Option(
+        "max_total_bytes",
+        "maximum total uncompressed bytes (e.g. 16G)",
+        _parse_size,
+        int,
+        limit=True,
+    ),
+    Option("max_ratio", "maximum compression ratio of one member", int, int, limit=True),
+    Option("max_files", "maximum number of files examined", int, int, limit=True),
+    Option("max_member_size", "maximum size of one member (e.g. 4G)", _parse_size, int, limit=True),
+    Option(
+        "outputs", "report FORMAT[=FILE], repeatable", _parse_list, str, repeatable=True, flag=False
+    ),
+    Option("files", "list every file in the JSON report", _parse_bool, bool),
+    Option("progress", "show a progress bar on stderr", _parse_bool, bool),
+    Option("debug", "show tracebacks for errors", _parse_bool, bool),
+    Option("strict", "any Issue makes the exam incomplete (exit 3)", _parse_bool, bool),
+    Option("fail_on", "fail when a finding has at least this severity", str),
+    Option("policy", "policy profile name or policy file", str),
+    Option("waivers", "waiver file, repeatable", _parse_list, str, repeatable=True),
+    Option("db", "vulnerability database file", str),
+    Option("db_max_age_days", "warn when the vulnerability database is older", int, int),
+    Option("baseline", "previous release (artifact or JSON report) to diff against", str),
+    Option("jobs", "worker processes (0: all cores)", int, int),
+    Option("scheduler", "Dask scheduler address for distributed exams", str),
+    Option("timestamp", "timestamp written into reports (default: SOURCE_DATE_EPOCH or none)", str),
+    Option(
+        "yara_rules", "extra YARA rule directory, repeatable", _parse_list, str, repeatable=True
+    ),
+    Option("disable", "plug-ins to skip, comma separated", _parse_list, str, repeatable=True),
+)
+OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
+
+
+def find_config_file(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        for name in ("finalexam.toml", "pyproject.toml"):
+            candidate = directory / name
+            if candidate.is_file():
+                if name == "pyproject.toml" and "tool" not in _read_toml(candidate):
+                    continue
+                if name == "pyproject.toml" and "finalexam" not in _read_toml(candidate)["tool"]:
+                    continue
+                return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"cannot read config: {error.strerror}", path=str(path)) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"invalid TOML: {error}", path=str(path)) from None
+
+
+def load_table(path: Path) -> dict[str, Any]:
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("finalexam", {})
+        return table if isinstance(table, dict) else {}
+    return data
+
+
+def _coerce(option: Option, value: Any, origin: str) -> Any:
+    try:
+        if isinstance(value, str):
+            return option.parse(value)
+        if option.repeatable:
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return tuple(value)
+            raise ValueError("expected a list of strings")
+        if option.kind is bool and not isinstance(value, bool):
+            raise ValueError("expected true or false")
+        if option.kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError("expected an integer")
+        return value
+    except ValueError as error:
+        raise ConfigError(f"{origin}: {option.key}: {error}") from None
+
+
+def build_config(
+    *,
+    config_file: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Config:
+    """Merge file, environment and explicit overrides (already-typed flag values)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
+    path: Path | None
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise ConfigError("config file not found", path=config_file)
+    else:
+        env_file = environ.get("FINALEXAM_CONFIG")
+        path = Path(env_file) if env_file else find_config_file(cwd or Path.cwd())
+    if path is not None:
+        raw = load_table(path)
+        plugin_sections = {"waivers", "rules", "policy_rules", "license", "baseline_rules"}
+        for key, value in raw.items():
+            normalized = key.replace("-", "_")
+            if normalized in OPTIONS_BY_KEY:
+                option = OPTIONS_BY_KEY[normalized]
+                if (
+                    normalized == "waivers"
+                    and isinstance(value, list)
+                    and value
+                    and isinstance(value[0], dict)
+                ):
+                    continue  # inline [[waivers]] tables belong to the policy
+                values[normalized] = _coerce(option, value, str(path))
+            elif isinstance(value, dict | list) or key in plugin_sections:
+                continue  # a section owned by a plug-in
+            else:
+                raise ConfigError(f"unknown key {key!r}", path=str(path))
+    for option in OPTIONS:
+        if option.env in environ:
+            values[option.key] = _coerce(option, environ[option.env], option.env)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+    limit_names = {f.name for f in fields(Limits)}
+    limits = replace(Limits(), **{k: v for k, v in values.items() if k in limit_names})
+    for key in ("max_depth", "max_files", "max_ratio"):
+        if getattr(limits, key) <= 0:
+            raise ConfigError(f"{key} must be positive")
+    top = {k: v for k, v in values.items() if k not in limit_names}
+    return Config(limits=limits, raw=raw, config_path=str(path) if path else None, **top)
+
+
+def flag_values(namespace: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {key: namespace[key] for key in keys if namespace.get(key) is not None}

@@ -1,0 +1,289 @@
+"""The exam: walk the artifact once, feed every plug-in, merge, decide, return a Report."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from finalexam import __version__
+from finalexam.analyze import ANALYZERS
+from finalexam.analyze.base import Analysis, Analyzer, ExamState
+from finalexam.catalog import CATALOGERS
+from finalexam.catalog.base import Cataloger
+from finalexam.config import Config
+from finalexam.errors import InputError
+from finalexam.events import EventSink, StageFinished, StageStarted, ignore
+from finalexam.model import (
+    Artifact,
+    Component,
+    Confidence,
+    FileEntry,
+    Finding,
+    Indicator,
+    Issue,
+    Location,
+    PluginStatus,
+    Report,
+)
+from finalexam.policy import decide
+from finalexam.unpack import UNPACKERS
+from finalexam.unpack.walk import Walker
+
+_CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
+
+
+@dataclass
+class _Stopwatch:
+    events: EventSink
+    timings: dict[str, float]
+
+    def run(self, stage: str, work: Callable[[], None]) -> None:
+        self.events(StageStarted(stage))
+        start = time.perf_counter()
+        work()
+        seconds = time.perf_counter() - start
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + seconds, 3)
+        self.events(StageFinished(stage, seconds))
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def describe_target(path: Path) -> Artifact:
+    if not path.exists() and not path.is_symlink():
+        raise InputError("no such file or directory", path=str(path))
+    if path.is_dir():
+        return Artifact(
+            name=path.resolve().name, path=str(path), sha256="", size=0, kind="directory"
+        )
+    try:
+        sha256, size = _hash_file(path)
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", path=str(path)) from None
+    return Artifact(name=path.name, path=str(path), sha256=sha256, size=size, kind="file")
+
+
+def run_exam(
+    target: Path,
+    config: Config,
+    events: EventSink = ignore,
+    catalogers: Sequence[Callable[[], Cataloger]] = CATALOGERS,
+    analyzers: Sequence[Callable[[Config], Analyzer]] = ANALYZERS,
+) -> Report:
+    artifact = describe_target(target)
+    timings: dict[str, float] = {}
+    clock = _Stopwatch(events, timings)
+    disabled = set(config.disable)
+    active_catalogers = [make() for make in catalogers]
+    active_catalogers = [c for c in active_catalogers if c.name not in disabled]
+    active_analyzers = [make(config) for make in analyzers]
+    active_analyzers = [a for a in active_analyzers if a.name not in disabled]
+    components: list[Component] = []
+    analysis = Analysis()
+    failures: dict[str, str] = {}
+    memo: dict[tuple[str, str], Analysis] = {}
+
+    with tempfile.TemporaryDirectory(prefix="finalexam-") as scratch:
+        walker = Walker(config.limits, UNPACKERS, scratch, events)
+
+        def walk() -> None:
+            for entry in walker.walk(target):
+                _catalog(entry, active_catalogers, components, analysis, failures)
+                _analyze(entry, active_analyzers, analysis, failures, memo)
+
+        clock.run("walk", walk)
+
+    def finish_catalogers() -> None:
+        for cataloger in active_catalogers:
+            try:
+                components.extend(cataloger.finish())
+            except Exception as error:
+                _plugin_failed(analysis, failures, cataloger.name, None, error, "catalog")
+
+    clock.run("catalog", finish_catalogers)
+    merged = merge_components(components)
+    kind = walker.root_unpacker or artifact.kind
+    artifact = replace(artifact, kind=kind)
+    state = ExamState(artifact, config, tuple(walker.records), tuple(merged), events)
+
+    def finish_analyzers() -> None:
+        for analyzer in active_analyzers:
+            try:
+                analysis.merge(analyzer.finish(state))
+            except Exception as error:
+                _plugin_failed(analysis, failures, analyzer.name, None, error, "analyze")
+
+    clock.run("analyze", finish_analyzers)
+
+    findings = dedupe_findings(analysis.findings)
+    issues = sorted(walker.issues + analysis.issues, key=_issue_key)
+    verdict, kept, suppressed = decide(findings, issues, merged, config)
+    plugins = [
+        PluginStatus(
+            c.name, "cataloger", "failed" if c.name in failures else "ok", failures.get(c.name)
+        )
+        for c in active_catalogers
+    ]
+    plugins += [
+        PluginStatus(
+            a.name, "analyzer", "failed" if a.name in failures else "ok", failures.get(a.name)
+        )
+        for a in active_analyzers
+    ]
+    plugins += [PluginStatus(name, "plugin", "skipped", "disabled") for name in sorted(disabled)]
+    return Report(
+        artifact=artifact,
+        tool_version=__version__,
+        files=tuple(sorted(walker.records, key=lambda r: r.location)),
+        components=tuple(merged),
+        findings=tuple(kept),
+        suppressed=tuple(suppressed),
+        issues=tuple(issues),
+        indicators=tuple(merge_indicators(analysis.indicators)),
+        binaries=tuple(sorted(analysis.binaries, key=lambda b: str(b.get("location", "")))),
+        plugins=tuple(sorted(plugins, key=lambda p: (p.kind, p.name))),
+        verdict=verdict,
+        timings=timings,
+        complete=walker.complete,
+        extra=analysis.extra,
+    )
+
+
+def _catalog(
+    entry: FileEntry,
+    catalogers: Iterable[Cataloger],
+    components: list[Component],
+    analysis: Analysis,
+    failures: dict[str, str],
+) -> None:
+    for cataloger in catalogers:
+        try:
+            if cataloger.accepts(entry):
+                components.extend(cataloger.catalog(entry))
+        except Exception as error:
+            _plugin_failed(analysis, failures, cataloger.name, entry.location, error, "catalog")
+
+
+def _analyze(
+    entry: FileEntry,
+    analyzers: Iterable[Analyzer],
+    analysis: Analysis,
+    failures: dict[str, str],
+    memo: dict[tuple[str, str], Analysis],
+) -> None:
+    for analyzer in analyzers:
+        try:
+            if not analyzer.accepts(entry):
+                continue
+            key = (analyzer.name, entry.sha256)
+            cached = memo.get(key)
+            if cached is None:
+                result = analyzer.analyze(entry)
+                memo[key] = result
+            else:  # identical content is analysed once, then reported at each location
+                result = _relocate(cached, entry.location)
+            analysis.merge(result)
+        except Exception as error:
+            _plugin_failed(analysis, failures, analyzer.name, entry.location, error, "analyze")
+
+
+def _relocate(cached: Analysis, location: Location) -> Analysis:
+    return Analysis(
+        findings=[replace(f, location=location) for f in cached.findings],
+        indicators=[replace(i, locations=(location,)) for i in cached.indicators],
+        binaries=[{**b, "location": str(location)} for b in cached.binaries],
+        issues=[replace(i, location=location) for i in cached.issues],
+        extra={},
+    )
+
+
+def _plugin_failed(
+    analysis: Analysis,
+    failures: dict[str, str],
+    name: str,
+    location: Location | None,
+    error: Exception,
+    stage: str,
+) -> None:
+    message = f"{name} failed: {type(error).__name__}: {error}"
+    failures.setdefault(name, message)
+    analysis.issues.append(Issue(stage=stage, location=location, message=message, plugin=name))
+
+
+def _issue_key(issue: Issue) -> tuple[str, str, str]:
+    return (str(issue.location) if issue.location else "", issue.stage, issue.message)
+
+
+def merge_components(components: Iterable[Component]) -> list[Component]:
+    """One component per identity; every location and every cataloger that saw it is kept."""
+    by_id: dict[str, Component] = {}
+    for component in components:
+        current = by_id.get(component.id)
+        if current is None:
+            by_id[component.id] = component
+            continue
+        best = current
+        if _CONFIDENCE_RANK[component.confidence] > _CONFIDENCE_RANK[current.confidence] or (
+            current.declared and not component.declared
+        ):
+            best = component
+        by_id[component.id] = replace(
+            best,
+            locations=tuple(sorted(set(current.locations) | set(component.locations))),
+            found_by=tuple(sorted(set(current.found_by) | set(component.found_by))),
+            evidence=tuple(sorted(set(current.evidence) | set(component.evidence))),
+            hashes=tuple(sorted(set(current.hashes) | set(component.hashes))),
+            licenses=best.licenses or current.licenses or component.licenses,
+            dependencies=tuple(
+                sorted(
+                    set(current.dependencies) | set(component.dependencies),
+                    key=lambda d: (d.target, d.kind, d.requirement or ""),
+                )
+            ),
+            supplier=best.supplier or current.supplier or component.supplier,
+            declared=current.declared and component.declared,
+        )
+    return sorted(
+        by_id.values(), key=lambda c: (c.ecosystem, c.name.lower(), c.version or "", c.id)
+    )
+
+
+def dedupe_findings(findings: Iterable[Finding]) -> list[Finding]:
+    by_fingerprint: dict[str, Finding] = {}
+    for finding in findings:
+        by_fingerprint.setdefault(finding.fingerprint, finding)
+    return sorted(
+        by_fingerprint.values(),
+        key=lambda f: (
+            -f.severity.rank,
+            f.kind.value,
+            f.rule_id,
+            str(f.location) if f.location else "",
+            f.fingerprint,
+        ),
+    )
+
+
+def merge_indicators(indicators: Iterable[Indicator]) -> list[Indicator]:
+    by_value: dict[tuple[str, str], Indicator] = {}
+    for indicator in indicators:
+        key = (indicator.kind, indicator.value)
+        current = by_value.get(key)
+        if current is None:
+            by_value[key] = replace(indicator, locations=tuple(sorted(set(indicator.locations))))
+        else:
+            by_value[key] = replace(
+                current, locations=tuple(sorted(set(current.locations) | set(indicator.locations)))
+            )
+    return sorted(by_value.values(), key=lambda i: (i.kind, i.value))

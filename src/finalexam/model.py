@@ -1,0 +1,342 @@
+"""Core types shared by every stage: frozen, JSON-friendly, deterministic."""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+ARCHIVE_SEPARATOR = "!/"
+
+# File bytes: small members are held as bytes, big ones as a read-only mmap of a scratch file.
+Blob = bytes | mmap.mmap
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
+
+class FindingKind(StrEnum):
+    VULNERABILITY = "vulnerability"
+    SECRET = "secret"
+    BEHAVIOR = "behavior"
+    BINARY = "binary"
+    MALICIOUS = "malicious"
+    INTEGRITY = "integrity"
+    POLICY = "policy"
+
+
+class Confidence(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+def short_hash(*parts: str, length: int = 16) -> str:
+    """Content-derived identifier: stable across runs and machines."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogateescape"))
+        digest.update(b"\x00")
+    return digest.hexdigest()[:length]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A file inside nested archives: the chain of archive members, outermost first.
+
+    ``chain[0]`` is the artifact's own name; each later element is a member path inside the
+    previous one. Never contains a scratch directory.
+    """
+
+    chain: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return ARCHIVE_SEPARATOR.join(self.chain)
+
+    @property
+    def path(self) -> str:
+        """Path of the innermost member (the artifact name for the artifact itself)."""
+        return self.chain[-1]
+
+    @property
+    def name(self) -> str:
+        return self.chain[-1].rsplit("/", 1)[-1]
+
+    @property
+    def depth(self) -> int:
+        return len(self.chain) - 1
+
+    def child(self, member: str) -> Location:
+        return Location((*self.chain, member))
+
+    @property
+    def parent(self) -> Location | None:
+        return Location(self.chain[:-1]) if len(self.chain) > 1 else None
+
+    @classmethod
+    def parse(cls, text: str) -> Location:
+        return cls(tuple(text.split(ARCHIVE_SEPARATOR)))
+
+
+class FileType(StrEnum):
+    ELF = "elf"
+    PE = "pe"
+    MACHO = "macho"
+    JAVA_CLASS = "java-class"
+    PYC = "pyc"
+    DEX = "dex"
+    WASM = "wasm"
+    ARCHIVE = "archive"
+    SCRIPT = "script"
+    TEXT = "text"
+    JSON = "json"
+    XML = "xml"
+    IMAGE = "image"
+    DATA = "data"
+    EMPTY = "empty"
+    SYMLINK = "symlink"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    path: str
+    sha256: str
+    size: int
+    kind: str
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One regular file found in the artifact, with its bytes read exactly once."""
+
+    location: Location
+    size: int
+    sha256: str
+    sha1: str
+    file_type: FileType
+    media_type: str | None = None
+    mode: int | None = None
+    layer: str | None = None  # container image layer of origin
+    link_target: str | None = None
+    _loader: Callable[[], Blob] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def depth(self) -> int:
+        return self.location.depth
+
+    @property
+    def path(self) -> str:
+        return self.location.path
+
+    @property
+    def name(self) -> str:
+        return self.location.name
+
+    @property
+    def data(self) -> Blob:
+        if self._loader is None:
+            return b""
+        return self._loader()
+
+    def text(self, limit: int | None = None) -> str:
+        raw = self.data[:limit] if limit is not None else self.data
+        return bytes(raw).decode("utf-8", "replace")
+
+
+class Relationship(StrEnum):
+    CONTAINS = "contains"
+    DEPENDS_ON = "depends-on"
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A declared dependency edge from a component to another (by name or purl)."""
+
+    target: str  # purl of the target if known, else ecosystem name
+    kind: Relationship = Relationship.DEPENDS_ON
+    requirement: str | None = None
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    version: str | None
+    ecosystem: str  # OSV ecosystem string where one exists (PyPI, npm, Maven, Go, ...)
+    purl: str | None = None
+    cpe: str | None = None
+    licenses: tuple[str, ...] = ()
+    hashes: tuple[tuple[str, str], ...] = ()  # (algorithm, hex)
+    locations: tuple[Location, ...] = ()
+    found_by: tuple[str, ...] = ()
+    confidence: Confidence = Confidence.HIGH
+    evidence: tuple[str, ...] = ()
+    supplier: str | None = None
+    description: str | None = None
+    dependencies: tuple[Dependency, ...] = ()
+    declared: bool = False  # listed by a lock file or manifest, not found installed
+
+    @property
+    def id(self) -> str:
+        key = self.purl or f"{self.ecosystem}/{self.name}@{self.version or ''}"
+        return short_hash("component", key)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What matched and why. Secret values never appear here, only redacted forms."""
+
+    snippet: str | None = None
+    line: int | None = None
+    offset: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: FindingKind
+    rule_id: str
+    severity: Severity
+    title: str
+    message: str
+    location: Location | None
+    found_by: str
+    confidence: Confidence = Confidence.MEDIUM
+    component: str | None = None  # purl
+    evidence: Evidence = field(default_factory=Evidence)
+    aliases: tuple[str, ...] = ()
+    fixed: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    fingerprint_key: str = ""  # extra identity (e.g. secret hash) for a stable fingerprint
+
+    @property
+    def fingerprint(self) -> str:
+        return short_hash(
+            self.kind.value,
+            self.rule_id,
+            str(self.location) if self.location else "",
+            self.component or "",
+            self.fingerprint_key,
+        )
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A non-fatal problem: the exam went on without this part."""
+
+    stage: str
+    location: Location | None
+    message: str
+    plugin: str | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A network endpoint or address found in the artifact."""
+
+    kind: str  # url, domain, ip, email
+    value: str
+    category: str
+    locations: tuple[Location, ...] = ()
+
+
+@dataclass(frozen=True)
+class Waiver:
+    reason: str
+    fingerprint: str | None = None
+    rule_id: str | None = None
+    purl: str | None = None
+    path: str | None = None
+    expires: str | None = None  # ISO date
+    approved_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    finding: Finding
+    waiver: Waiver
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    message: str
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    policy: str
+    violations: tuple[Violation, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PluginStatus:
+    name: str
+    kind: str  # unpacker, cataloger, analyzer, matcher
+    status: str  # ok, skipped, failed
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """Inventory line kept in the report (no bytes)."""
+
+    location: Location
+    size: int
+    sha256: str
+    sha1: str
+    file_type: FileType
+    layer: str | None = None
+    link_target: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    artifact: Artifact
+    tool_version: str
+    files: tuple[FileRecord, ...] = ()
+    components: tuple[Component, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()
+    issues: tuple[Issue, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
+    binaries: tuple[Mapping[str, Any], ...] = ()
+    plugins: tuple[PluginStatus, ...] = ()
+    verdict: Verdict = field(default_factory=lambda: Verdict(passed=True, policy="default"))
+    timings: Mapping[str, float] = field(default_factory=dict)
+    complete: bool = True
+    extra: Mapping[str, Any] = field(default_factory=dict)  # sections owned by plug-ins

@@ -1,0 +1,15 @@
+"""Report renderers, registered here explicitly by format name."""
+
+from __future__ import annotations
+
+from finalexam.report.base import Reporter
+from finalexam.report.json import JsonReporter
+from finalexam.report.table import TableReporter
+
+REPORTERS: dict[str, Reporter] = {
+    reporter.name: reporter
+    for reporter in (
+        JsonReporter(),
+        TableReporter(),
+    )
+}

@@ -1,0 +1,58 @@
+"""Reporter protocol: one Report in, bytes out. Selected with ``-o FORMAT[=FILE]``."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from finalexam.errors import UsageError
+from finalexam.model import Report
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    files: bool = False  # full file list in the JSON document
+    timestamp: str | None = None  # ISO 8601, only when asked for (reproducible otherwise)
+    color: bool = False
+    width: int = 100
+
+
+class Reporter(Protocol):
+    name: str
+    description: str
+
+    def render(self, report: Report, options: RenderOptions) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    format: str
+    path: str | None  # None: standard output
+
+
+def parse_output(spec: str, known: set[str]) -> OutputSpec:
+    name, _, path = spec.partition("=")
+    name = name.strip()
+    if name not in known:
+        raise UsageError(f"unknown output format {name!r} (known: {', '.join(sorted(known))})")
+    return OutputSpec(name, path or None)
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Write next to the destination, then rename: readers never see half a report."""
+    destination = Path(path)
+    directory = destination.parent if str(destination.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError("output directory does not exist", path=str(directory))
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{destination.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, destination)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise

@@ -1,0 +1,102 @@
+"""``-o table``: the human summary: verdict, counts, top findings, issues."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from finalexam.model import Report, Severity
+from finalexam.report.base import RenderOptions
+
+_SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+_TOP = 25
+
+
+class TableReporter:
+    name = "table"
+    description = "terminal summary"
+
+    def render(self, report: Report, options: RenderOptions) -> bytes:
+        buffer = io.StringIO()
+        console = Console(
+            file=buffer,
+            width=options.width,
+            force_terminal=options.color,
+            color_system="auto" if options.color else None,
+            highlight=False,
+        )
+        artifact = report.artifact
+        files = report.files
+        console.print(Text(f"finalexam {report.tool_version}: {artifact.name}", style="bold"))
+        console.print(
+            f"kind {artifact.kind} · {len(files)} files · "
+            f"{sum(r.size for r in files):,} bytes · depth "
+            f"{max((r.location.depth for r in files), default=0)} · "
+            f"{len(report.components)} components"
+            + (f" · sha256 {artifact.sha256[:16]}…" if artifact.sha256 else "")
+        )
+        counts = Counter(f.severity for f in report.findings)
+        summary = Table(title="Findings", title_justify="left", show_edge=False)
+        summary.add_column("kind")
+        for severity in reversed(Severity):
+            summary.add_column(severity.value, justify="right")
+        kinds = sorted({f.kind for f in report.findings})
+        for kind in kinds:
+            per = Counter(f.severity for f in report.findings if f.kind is kind)
+            summary.add_row(kind.value, *(str(per.get(s, 0)) for s in reversed(Severity)))
+        summary.add_row("total", *(str(counts.get(s, 0)) for s in reversed(Severity)), style="bold")
+        console.print(summary)
+        if report.findings:
+            top = Table(
+                title=f"Top findings ({min(_TOP, len(report.findings))} of {len(report.findings)})",
+                title_justify="left",
+                show_edge=False,
+            )
+            top.add_column("severity")
+            top.add_column("rule")
+            top.add_column("title", overflow="fold")
+            top.add_column("location", overflow="fold")
+            for finding in report.findings[:_TOP]:
+                top.add_row(
+                    Text(finding.severity.value, style=_SEVERITY_STYLE[finding.severity]),
+                    finding.rule_id,
+                    finding.title,
+                    str(finding.location) if finding.location else "-",
+                )
+            console.print(top)
+        if report.suppressed:
+            console.print(f"{len(report.suppressed)} finding(s) waived")
+        if report.issues:
+            console.print(Text(f"{len(report.issues)} issue(s) while examining:", style="yellow"))
+            for issue in report.issues[:10]:
+                where = f"{issue.location}: " if issue.location else ""
+                console.print(f"  {where}{issue.message}", markup=False)
+            if len(report.issues) > 10:
+                console.print(f"  … {len(report.issues) - 10} more in the JSON report")
+        if not report.complete:
+            console.print(Text("EXAM INCOMPLETE: a limit stopped the exam early", style="bold red"))
+        verdict = report.verdict
+        if verdict.passed:
+            console.print(Text(f"PASSED ({verdict.policy})", style="bold green"))
+        else:
+            console.print(
+                Text(
+                    f"FAILED ({verdict.policy}): {len(verdict.violations)} violation(s)",
+                    style="bold red",
+                )
+            )
+            for violation in verdict.violations[:10]:
+                console.print(f"  {violation.rule}: {violation.message}", markup=False)
+        for warning in verdict.warnings:
+            console.print(Text(f"warning: {warning}", style="yellow"))
+        return buffer.getvalue().encode("utf-8")

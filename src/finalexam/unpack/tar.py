@@ -1,0 +1,124 @@
+"""Tar family: tar, .tar.gz/.tgz, .tar.bz2, .tar.xz, .tar.zst (npm tarballs, sdists, gems)."""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Iterator
+from typing import IO, BinaryIO, cast
+
+from finalexam.errors import CorruptInput, LimitExceeded
+from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext
+from finalexam.unpack.compressed import compression_of, decompressing_reader
+
+
+def _is_tar_header(block: bytes) -> bool:
+    if len(block) < 512:
+        return False
+    if block[257:262] == b"ustar":
+        return True
+    # v7 tar: no magic, but a valid header checksum.
+    try:
+        stored = int(block[148:156].split(b"\x00", 1)[0].strip() or b"-1", 8)
+    except ValueError:
+        return False
+    computed = sum(block[:148]) + 8 * 32 + sum(block[156:512])
+    return stored == computed and block[0] != 0
+
+
+class _CountingReader:
+    """Counts bytes pulled from the compressed stream, to bound the compression ratio."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.count += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class TarUnpacker:
+    name = "tar"
+
+    def sniff(self, head: bytes, name: str, content: Content) -> bool:
+        if _is_tar_header(head[:512]):
+            return True
+        magic = compression_of(head)
+        if magic is None:
+            return False
+        try:
+            with content.open() as raw:
+                return _is_tar_header(decompressing_reader(magic, raw).read(512))
+        except Exception:  # any decoder error means "not a compressed tar"
+            return False
+
+    def members(self, content: Content, name: str, ctx: UnpackContext) -> Iterator[Member]:
+        raw = content.open()
+        magic = compression_of(content.head(8))
+        counter = _CountingReader(raw)
+        counted = cast(BinaryIO, counter)
+        stream = decompressing_reader(magic, counted) if magic else counted
+        expanded = 0
+        try:
+            try:
+                archive = tarfile.open(fileobj=stream, mode="r|", errorlevel=1)  # noqa: SIM115
+            except (tarfile.TarError, OSError, EOFError) as error:
+                raise CorruptInput(f"corrupt tar: {error}") from None
+            iterator = iter(archive)
+            while True:
+                try:
+                    info = next(iterator)
+                except StopIteration:
+                    break
+                except (tarfile.TarError, OSError, EOFError, ValueError) as error:
+                    raise CorruptInput(f"corrupt or truncated tar: {error}") from None
+                expanded += info.size
+                limits = ctx.limits
+                if (
+                    magic
+                    and expanded > limits.ratio_floor
+                    and counter.count
+                    and (expanded / counter.count > limits.max_ratio)
+                ):
+                    raise LimitExceeded(
+                        f"compression ratio above {limits.max_ratio}: stopped unpacking"
+                    )
+                yield _member(archive, info)
+        finally:
+            raw.close()
+
+
+def _member(archive: tarfile.TarFile, info: tarfile.TarInfo) -> Member:
+    name = info.name
+    if info.isdir():
+        return Member(name=name, kind=MemberKind.DIR, mode=info.mode)
+    if info.issym():
+        return Member(name=name, kind=MemberKind.SYMLINK, link_target=info.linkname, mode=info.mode)
+    if info.islnk():
+        return Member(
+            name=name, kind=MemberKind.HARDLINK, link_target=info.linkname, mode=info.mode
+        )
+    if info.ischr() or info.isblk() or info.isfifo():
+        return Member(
+            name=name,
+            kind=MemberKind.DEVICE,
+            mode=info.mode,
+            problem="device or fifo member: not examined",
+        )
+    if not info.isfile():
+        return Member(name=name, kind=MemberKind.OTHER, problem="unsupported tar member type")
+
+    def opener() -> IO[bytes]:
+        handle = archive.extractfile(info)
+        if handle is None:
+            raise CorruptInput("tar member has no data")
+        return handle
+
+    return Member(name=name, kind=MemberKind.FILE, size=info.size, mode=info.mode, opener=opener)

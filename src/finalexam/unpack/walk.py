@@ -1,0 +1,338 @@
+"""The walk: one pass over every file of an artifact, nested archives included, within limits.
+
+Each file is read exactly once; its hashes are computed while reading and its bytes are handed
+to the consumer through ``FileEntry.data``. The consumer must finish with an entry before it
+asks for the next one: a nested archive's bytes are released once its members are walked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from finalexam.config import Limits
+from finalexam.errors import CorruptInput, InputError, LimitExceeded
+from finalexam.events import EventSink, FileVisited, ignore
+from finalexam.model import FileEntry, FileRecord, FileType, Issue, Location
+from finalexam.unpack import filetype
+from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext, Unpacker
+
+_CHUNK = 1024 * 1024
+_HEAD = 4096
+
+
+class _StopWalk(Exception):
+    """A limit on the whole exam was reached: nothing more is examined."""
+
+
+def sanitize(name: str) -> tuple[str, list[str]]:
+    """A member name made safe to show and to use as a location, plus what was wrong with it."""
+    problems: list[str] = []
+    unified = name.replace("\\", "/")  # Windows separators count as separators
+    display = unified.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if display != unified or "\ufffd" in name:
+        problems.append("non-UTF-8 member name")
+    if any(ord(ch) < 32 for ch in display):
+        problems.append("control characters in member name")
+        display = "".join(ch if ord(ch) >= 32 else f"\\x{ord(ch):02x}" for ch in display)
+    drive = len(display) > 1 and display[1] == ":" and display[0].isalpha()
+    if display.startswith("/") or drive:
+        problems.append(f"absolute member path {name!r}")
+    if drive:
+        display = display[2:]
+    parts: list[str] = []
+    escaped = False
+    for part in display.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            else:
+                escaped = True
+            continue
+        parts.append(part)
+    if escaped or "/../" in f"/{display}/":
+        problems.append(f"path traversal in member name {display!r}")
+    return "/".join(parts) or ".", problems
+
+
+def link_escapes(member_path: str, target: str) -> bool:
+    """Whether a link target leaves the archive root (absolute, or too many ``..``)."""
+    if target.startswith(("/", "\\")) or (len(target) > 1 and target[1] == ":"):
+        return True
+    depth = member_path.count("/")
+    for part in target.replace("\\", "/").split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
+class Walker:
+    def __init__(
+        self,
+        limits: Limits,
+        unpackers: Sequence[Unpacker],
+        scratch_dir: str,
+        events: EventSink = ignore,
+    ) -> None:
+        self.limits = limits
+        self.unpackers = unpackers
+        self.ctx = UnpackContext(limits=limits, scratch_dir=scratch_dir)
+        self.events = events
+        self.issues: list[Issue] = []
+        self.records: list[FileRecord] = []
+        self.files = 0
+        self.bytes_total = 0
+        self.complete = True
+        self.root_unpacker: str | None = None
+
+    # -- entry points ------------------------------------------------------------------
+
+    def walk(self, target: Path) -> Iterator[FileEntry]:
+        try:
+            if target.is_dir():
+                yield from self._walk_directory(target)
+            else:
+                try:
+                    handle: BinaryIO = target.open("rb")
+                except OSError as error:
+                    raise InputError(f"cannot read: {error.strerror}", path=str(target)) from None
+                with handle:
+                    content = self._read(handle, Location((target.name,)), None)
+                yield from self._visit(Location((target.name,)), content, None, None, root=True)
+        except _StopWalk:
+            self.complete = False
+
+    def _walk_directory(self, root: Path) -> Iterator[FileEntry]:
+        base = Location((root.resolve().name or str(root),))
+        for directory, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames.sort()
+            rel_dir = os.path.relpath(directory, root)
+            for name in sorted(
+                filenames + [d for d in dirnames if os.path.islink(os.path.join(directory, d))]
+            ):
+                path = os.path.join(directory, name)
+                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+                clean, problems = sanitize(rel)
+                location = base.child(clean)
+                for problem in problems:
+                    self._issue(location, problem)
+                info = os.lstat(path)
+                if stat.S_ISLNK(info.st_mode):
+                    self._link(location, os.readlink(path), None)
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    self._issue(location, "special file (device, fifo or socket): not examined")
+                    continue
+                try:
+                    with open(path, "rb") as handle:
+                        content = self._read(handle, location, None)
+                except LimitExceeded as error:
+                    self._issue(location, str(error))
+                    continue
+                except OSError as error:
+                    self._issue(location, f"cannot read: {error.strerror}")
+                    continue
+                yield from self._visit(location, content, None, info.st_mode)
+
+    # -- one file ----------------------------------------------------------------------
+
+    def _visit(
+        self,
+        location: Location,
+        content: Content,
+        layer: str | None,
+        mode: int | None,
+        *,
+        root: bool = False,
+    ) -> Iterator[FileEntry]:
+        try:
+            head = content.head(_HEAD)
+            size = content.size
+            file_type = filetype.detect(head, location.name, size)
+            sha256, sha1 = content.sha256, content.sha1
+            self.files += 1
+            if self.files > self.limits.max_files:
+                self._issue(location, f"more than {self.limits.max_files} files: exam stopped")
+                raise _StopWalk
+            self.records.append(FileRecord(location, size, sha256, sha1, file_type, layer))
+            self.events(FileVisited(str(location), size, self.files, self.bytes_total))
+            unpacker = self._unpacker_for(head, location.name, content)
+            if root:
+                self.root_unpacker = unpacker.name if unpacker else None
+            yield FileEntry(
+                location=location,
+                size=size,
+                sha256=sha256,
+                sha1=sha1,
+                file_type=FileType.ARCHIVE if unpacker else file_type,
+                mode=mode,
+                layer=layer,
+                _loader=content.blob,
+            )
+            if unpacker is not None:
+                if location.depth >= self.limits.max_depth:
+                    self._issue(
+                        location,
+                        f"nested deeper than max_depth={self.limits.max_depth}: not unpacked",
+                    )
+                else:
+                    yield from self._unpack(unpacker, location, content, layer)
+        finally:
+            content.close()
+
+    def _unpacker_for(self, head: bytes, name: str, content: Content) -> Unpacker | None:
+        for unpacker in self.unpackers:
+            if unpacker.sniff(head, name, content):
+                return unpacker
+        return None
+
+    def _unpack(
+        self, unpacker: Unpacker, location: Location, content: Content, layer: str | None
+    ) -> Iterator[FileEntry]:
+        seen: set[str] = set()
+        try:
+            for member in unpacker.members(content, location.name, self.ctx):
+                yield from self._member(member, location, seen, layer)
+        except (_StopWalk, GeneratorExit):
+            raise
+        except LimitExceeded as error:
+            self._issue(location, str(error), unpacker.name)
+        except CorruptInput as error:
+            self._issue(location, str(error), unpacker.name)
+        except Exception as error:  # a broken file never breaks the exam
+            self._issue(location, f"cannot unpack ({type(error).__name__}: {error})", unpacker.name)
+
+    def _member(
+        self, member: Member, parent: Location, seen: set[str], layer: str | None
+    ) -> Iterator[FileEntry]:
+        clean, problems = sanitize(member.name)
+        location = parent.child(clean)
+        for problem in problems:
+            self._issue(location, problem)
+        if member.problem:
+            self._issue(location, member.problem)
+        if member.kind is MemberKind.DIR:
+            return
+        layer = member.layer or layer
+        if clean in seen and member.layer is None:
+            self._issue(location, "duplicate member name")
+        seen.add(clean)
+        if member.kind in (MemberKind.SYMLINK, MemberKind.HARDLINK):
+            self._link(location, member.link_target or "", layer, member.kind)
+            return
+        if member.kind is not MemberKind.FILE or member.opener is None:
+            return
+        try:
+            with member.opener() as stream:
+                content = self._read(stream, location, member.compressed_size)
+        except LimitExceeded as error:
+            self._issue(location, str(error))
+            return
+        except (_StopWalk, GeneratorExit):
+            raise
+        except Exception as error:
+            self._issue(location, f"cannot read member ({type(error).__name__}: {error})")
+            return
+        yield from self._visit(location, content, layer, member.mode)
+
+    def _link(
+        self,
+        location: Location,
+        target: str,
+        layer: str | None,
+        kind: MemberKind = MemberKind.SYMLINK,
+    ) -> None:
+        self.records.append(
+            FileRecord(location, 0, "", "", FileType.SYMLINK, layer, link_target=target)
+        )
+        shown = target.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        if kind is MemberKind.HARDLINK:
+            outside = link_escapes("", target)
+        else:
+            outside = link_escapes(location.path, target)
+        if outside:
+            self._issue(
+                location,
+                f"{kind.value} points outside the archive: {shown!r} (recorded, not followed)",
+            )
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _read(self, stream: IO[bytes], location: Location, compressed: int | None) -> Content:
+        limits = self.limits
+        sha256 = hashlib.sha256()
+        sha1 = hashlib.sha1(usedforsecurity=False)
+        buffer = bytearray()
+        spill: BinaryIO | None = None
+        spill_path: str | None = None
+        size = 0
+        try:
+            while True:
+                chunk = stream.read(_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                self.bytes_total += len(chunk)
+                if size > limits.max_member_size:
+                    raise LimitExceeded(
+                        f"member larger than max_member_size={limits.max_member_size}: skipped"
+                    )
+                if (
+                    compressed
+                    and size > limits.ratio_floor
+                    and size / compressed > (limits.max_ratio)
+                ):
+                    raise LimitExceeded(
+                        f"compression ratio above max_ratio={limits.max_ratio} "
+                        f"({compressed} bytes expand past {size}): skipped as a likely bomb"
+                    )
+                if self.bytes_total > limits.max_total_bytes:
+                    self._issue(
+                        location,
+                        "total uncompressed bytes above max_total_bytes="
+                        f"{limits.max_total_bytes}: exam stopped",
+                    )
+                    raise _StopWalk
+                sha256.update(chunk)
+                sha1.update(chunk)
+                if spill is not None:
+                    spill.write(chunk)
+                elif len(buffer) + len(chunk) > limits.memory_member_size:
+                    fd, spill_path = tempfile.mkstemp(dir=self.ctx.scratch_dir)
+                    spill = os.fdopen(fd, "wb")
+                    spill.write(buffer)
+                    spill.write(chunk)
+                    buffer = bytearray()
+                else:
+                    buffer += chunk
+        except BaseException:
+            if spill is not None:
+                spill.close()
+                assert spill_path is not None
+                os.unlink(spill_path)
+            raise
+        if spill is not None:
+            spill.close()
+            content = Content(path=spill_path)
+        else:
+            content = Content(data=bytes(buffer))
+        content.sha256 = sha256.hexdigest()
+        content.sha1 = sha1.hexdigest()
+        return content
+
+    def _issue(self, location: Location | None, message: str, plugin: str | None = None) -> None:
+        self.issues.append(Issue(stage="unpack", location=location, message=message, plugin=plugin))
+
+
+__all__ = ["CorruptInput", "Walker", "link_escapes", "sanitize"]
