@@ -6,7 +6,7 @@ import bz2
 import gzip
 import lzma
 from collections.abc import Callable, Iterator
-from typing import BinaryIO, cast
+from typing import IO, BinaryIO, cast
 
 import zstandard
 
@@ -31,7 +31,7 @@ def compression_of(head: bytes) -> bytes | None:
     return None
 
 
-def decompressing_reader(magic: bytes, raw: BinaryIO) -> BinaryIO:
+def decompressing_reader(magic: bytes, raw: IO[bytes]) -> BinaryIO:
     """A stream of the decompressed bytes of ``raw`` (multi-member streams included)."""
     if magic == GZIP:
         return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb"))
@@ -41,6 +41,18 @@ def decompressing_reader(magic: bytes, raw: BinaryIO) -> BinaryIO:
         return cast(BinaryIO, lzma.LZMAFile(raw, mode="rb"))
     reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
     return cast(BinaryIO, reader)
+
+
+def peek_decompressed(head: bytes, content: Content, size: int) -> bytes | None:
+    """The first ``size`` decompressed bytes when ``content`` is compressed, else None."""
+    magic = compression_of(head)
+    if magic is None:
+        return None
+    try:
+        with content.open() as raw:
+            return decompressing_reader(magic, raw).read(size)
+    except Exception:  # any decoder error means "not this format"
+        return None
 
 
 def _inner_name(name: str, magic: bytes) -> str:

@@ -8,7 +8,7 @@ from typing import IO, BinaryIO, cast
 
 from finalexam.errors import CorruptInput, LimitExceeded
 from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext
-from finalexam.unpack.compressed import compression_of, decompressing_reader
+from finalexam.unpack.compressed import compression_of, decompressing_reader, peek_decompressed
 
 
 def _is_tar_header(block: bytes) -> bool:
@@ -50,14 +50,8 @@ class TarUnpacker:
     def sniff(self, head: bytes, name: str, content: Content) -> bool:
         if _is_tar_header(head[:512]):
             return True
-        magic = compression_of(head)
-        if magic is None:
-            return False
-        try:
-            with content.open() as raw:
-                return _is_tar_header(decompressing_reader(magic, raw).read(512))
-        except Exception:  # any decoder error means "not a compressed tar"
-            return False
+        inner = peek_decompressed(head, content, 512)
+        return inner is not None and _is_tar_header(inner)
 
     def members(self, content: Content, name: str, ctx: UnpackContext) -> Iterator[Member]:
         raw = content.open()
