@@ -37,7 +37,7 @@ def test_every_unpacker_module_is_registered() -> None:
 
     import finalexam.unpack as package
 
-    modules = {m.name for m in pkgutil.iter_modules(package.__path__)}
+    modules = {m.name for m in pkgutil.iter_modules(package.__path__) if m.name[0] != "_"}
     helpers = {"base", "walk", "filetype"}
     registered = {type(u).__module__.rsplit(".", 1)[-1] for u in UNPACKERS}
     assert modules - helpers == registered
@@ -55,6 +55,23 @@ def test_deb_control_and_data(tmp_path: Path) -> None:
         "agent_3.1_amd64.deb!/data.tar.xz!/usr/bin/agent",
     } <= locations(report)
     assert report.issues == ()
+
+
+def test_absolute_symlinks_inside_system_packages_are_not_issues(tmp_path: Path) -> None:
+    import lzma
+
+    data = lzma.compress(
+        tar_bytes(
+            {"./usr/bin/x": "x"},
+            links=[
+                ("./usr/lib/conf", "/etc/x.conf", tarfile.SYMTYPE),
+                ("./usr/lib/up", "../../../../etc/shadow", tarfile.SYMTYPE),
+            ],
+        )
+    )
+    deb = ar_bytes({"debian-binary": b"2.0\n", "data.tar.xz": data})
+    report = finalexam.scan(write(tmp_path / "x.deb", deb))
+    assert [i.location.path for i in report.issues if i.location] == ["usr/lib/up"]
 
 
 def test_ar_long_names(tmp_path: Path) -> None:

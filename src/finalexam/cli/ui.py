@@ -6,14 +6,14 @@ import sys
 import time
 from types import TracebackType
 
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
 from finalexam.events import Event, FileVisited, Notice, StageStarted
 
 
 class ProgressDisplay:
     def __init__(self, enabled: bool) -> None:
+        from rich.console import Console  # rich is slow to import: only when shown
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         self.enabled = enabled
         self.console = Console(file=sys.stderr, force_terminal=enabled or None)
         self.progress = Progress(

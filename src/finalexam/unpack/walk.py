@@ -26,6 +26,10 @@ _CHUNK = 1024 * 1024
 _HEAD = 4096
 
 
+# Archives whose members form a root filesystem: absolute link targets stay inside it.
+_ROOTED_FORMATS = frozenset({"rpm", "oci-image", "cpio"})
+
+
 class _StopWalk(Exception):
     """A limit on the whole exam was reached: nothing more is examined."""
 
@@ -95,6 +99,8 @@ class Walker:
         self.bytes_total = 0
         self.complete = True
         self.root_unpacker: str | None = None
+        self._rooted: set[Location] = set()
+        self._ar_archives: set[Location] = set()
 
     # -- entry points ------------------------------------------------------------------
 
@@ -201,6 +207,13 @@ class Walker:
         self, unpacker: Unpacker, location: Location, content: Content, layer: str | None
     ) -> Iterator[FileEntry]:
         seen: set[str] = set()
+        parent_is_ar = location.parent is not None and location.parent in self._ar_archives
+        if unpacker.name in _ROOTED_FORMATS or (
+            parent_is_ar and location.name.startswith("data.tar")
+        ):
+            self._rooted.add(location)
+        if unpacker.name == "ar":
+            self._ar_archives.add(location)
         try:
             for member in unpacker.members(content, location.name, self.ctx):
                 yield from self._member(member, location, seen, layer)
@@ -257,7 +270,12 @@ class Walker:
             FileRecord(location, 0, "", "", FileType.SYMLINK, layer, link_target=target)
         )
         shown = target.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        if kind is MemberKind.HARDLINK:
+        rooted = any(
+            Location(location.chain[:n]) in self._rooted for n in range(1, len(location.chain))
+        )
+        if rooted and target.startswith("/"):
+            outside = link_escapes("", target.lstrip("/"))  # absolute within the package root
+        elif kind is MemberKind.HARDLINK:
             outside = link_escapes("", target)
         else:
             outside = link_escapes(location.path, target)
