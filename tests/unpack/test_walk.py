@@ -237,3 +237,26 @@ def test_report_is_deterministic(tmp_path: Path) -> None:
     first, second = finalexam.scan(target), finalexam.scan(target)
     assert [r.location for r in first.files] == [r.location for r in second.files]
     assert first.files == second.files
+
+
+def test_short_reads_lose_no_bytes(tmp_path: Path) -> None:
+    import hashlib
+    import io
+
+    from finalexam.model import Location
+    from finalexam.unpack import UNPACKERS
+    from finalexam.unpack.walk import Walker
+
+    class Trickle(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def read(self, size: int = -1) -> bytes:
+            chunk, self.data = self.data[:7], self.data[7:]
+            return chunk
+
+    payload = bytes(range(256)) * 40
+    walker = Walker(Limits(), UNPACKERS, str(tmp_path))
+    content = walker._read(Trickle(payload), Location(("x",)), None)  # type: ignore[arg-type]
+    assert content.blob() == payload
+    assert content.sha256 == hashlib.sha256(payload).hexdigest()

@@ -16,7 +16,9 @@ def _is_tar_header(block: bytes) -> bool:
         return False
     if block[257:262] == b"ustar":
         return True
-    # v7 tar: no magic, but a valid header checksum.
+    # v7 tar: no magic, but a valid header checksum (octal digits first: cheap rejection).
+    if block[0] == 0 or block[148:156].strip(b"01234567 \0"):
+        return False
     try:
         stored = int(block[148:156].split(b"\x00", 1)[0].strip() or b"-1", 8)
     except ValueError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ from finalexam.unpack import filetype
 from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext, Unpacker
 
 _CHUNK = 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x1f]")
 _HEAD = 4096
 
 
@@ -41,9 +43,9 @@ def sanitize(name: str) -> tuple[str, list[str]]:
     display = unified.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     if display != unified or "\ufffd" in name:
         problems.append("non-UTF-8 member name")
-    if any(ord(ch) < 32 for ch in display):
+    if _CONTROL.search(display):
         problems.append("control characters in member name")
-        display = "".join(ch if ord(ch) >= 32 else f"\\x{ord(ch):02x}" for ch in display)
+        display = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", display)
     drive = len(display) > 1 and display[1] == ":" and display[0].isalpha()
     if display.startswith("/") or drive:
         problems.append(f"absolute member path {name!r}")
@@ -173,7 +175,11 @@ class Walker:
                 raise _StopWalk
             self.records.append(FileRecord(location, size, sha256, sha1, file_type, layer))
             self.events(FileVisited(str(location), size, self.files, self.bytes_total))
-            unpacker = self._unpacker_for(head, location.name, content)
+            unpacker = (
+                self._unpacker_for(head, location.name, content)
+                if file_type in (FileType.ARCHIVE, FileType.DATA)
+                else None
+            )
             if root:
                 self.root_unpacker = unpacker.name if unpacker else None
             yield FileEntry(
@@ -295,9 +301,21 @@ class Walker:
         spill: BinaryIO | None = None
         spill_path: str | None = None
         size = 0
+        first = stream.read(_CHUNK)
+        probe = stream.read(1) if len(first) < _CHUNK else b"?"
+        if not probe:  # small member: no copy, no buffer
+            self._account(location, len(first), compressed)
+            content = Content(data=first)
+            content.sha256 = hashlib.sha256(first).hexdigest()
+            content.sha1 = hashlib.sha1(first, usedforsecurity=False).hexdigest()
+            return content
+        if len(first) < _CHUNK:
+            first += probe
+        pending: bytes | None = first
         try:
             while True:
-                chunk = stream.read(_CHUNK)
+                chunk = pending if pending is not None else stream.read(_CHUNK)
+                pending = None
                 if not chunk:
                     break
                 size += len(chunk)
@@ -348,6 +366,21 @@ class Walker:
         content.sha256 = sha256.hexdigest()
         content.sha1 = sha1.hexdigest()
         return content
+
+    def _account(self, location: Location, size: int, compressed: int | None) -> None:
+        limits = self.limits
+        self.bytes_total += size
+        if size > limits.max_member_size:
+            raise LimitExceeded(
+                f"member larger than max_member_size={limits.max_member_size}: skipped"
+            )
+        if self.bytes_total > limits.max_total_bytes:
+            self._issue(
+                location,
+                "total uncompressed bytes above max_total_bytes="
+                f"{limits.max_total_bytes}: exam stopped",
+            )
+            raise _StopWalk
 
     def _issue(self, location: Location | None, message: str, plugin: str | None = None) -> None:
         self.issues.append(Issue(stage="unpack", location=location, message=message, plugin=plugin))
