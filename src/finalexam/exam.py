@@ -29,6 +29,7 @@ from finalexam.model import (
     PluginStatus,
     Report,
 )
+from finalexam.parallel import FileAnalysis
 from finalexam.policy import decide
 from finalexam.unpack import UNPACKERS
 from finalexam.unpack.walk import Walker
@@ -92,17 +93,23 @@ def run_exam(
     components: list[Component] = []
     analysis = Analysis()
     failures: dict[str, str] = {}
-    memo: dict[tuple[str, str], Analysis] = {}
+    per_file = FileAnalysis(active_analyzers, analyzers, config)
 
     with tempfile.TemporaryDirectory(prefix="finalexam-") as scratch:
         walker = Walker(config.limits, UNPACKERS, scratch, events)
 
         def walk() -> None:
-            for entry in walker.walk(target):
-                _catalog(entry, active_catalogers, components, analysis, failures)
-                _analyze(entry, active_analyzers, analysis, failures, memo)
+            try:
+                for entry in walker.walk(target):
+                    _catalog(entry, active_catalogers, components, analysis, failures)
+                    per_file.submit(entry)
+            finally:
+                per_file.close()
 
         clock.run("walk", walk)
+    analysis.merge(per_file.result)
+    for name, message in per_file.failures.items():
+        failures.setdefault(name, message)
 
     def finish_catalogers() -> None:
         for cataloger in active_catalogers:
@@ -173,39 +180,6 @@ def _catalog(
                 components.extend(cataloger.catalog(entry))
         except Exception as error:
             _plugin_failed(analysis, failures, cataloger.name, entry.location, error, "catalog")
-
-
-def _analyze(
-    entry: FileEntry,
-    analyzers: Iterable[Analyzer],
-    analysis: Analysis,
-    failures: dict[str, str],
-    memo: dict[tuple[str, str], Analysis],
-) -> None:
-    for analyzer in analyzers:
-        try:
-            if not analyzer.accepts(entry):
-                continue
-            key = (analyzer.name, entry.sha256)
-            cached = memo.get(key)
-            if cached is None:
-                result = analyzer.analyze(entry)
-                memo[key] = result
-            else:  # identical content is analysed once, then reported at each location
-                result = _relocate(cached, entry.location)
-            analysis.merge(result)
-        except Exception as error:
-            _plugin_failed(analysis, failures, analyzer.name, entry.location, error, "analyze")
-
-
-def _relocate(cached: Analysis, location: Location) -> Analysis:
-    return Analysis(
-        findings=[replace(f, location=location) for f in cached.findings],
-        indicators=[replace(i, locations=(location,)) for i in cached.indicators],
-        binaries=[{**b, "location": str(location)} for b in cached.binaries],
-        issues=[replace(i, location=location) for i in cached.issues],
-        extra={},
-    )
 
 
 def _plugin_failed(

@@ -1,0 +1,151 @@
+"""Per-file analysis, inline or across worker processes (``--jobs``).
+
+The walk (decompression, hashing, cataloging) stays in the main process; with ``jobs > 1`` each
+file's bytes are shipped to a pool whose workers build their own analyzers from the same
+factories and config. Results are merged in walk order, so reports are identical whatever the
+number of workers. Analyzers must therefore keep no state between ``analyze`` calls: anything
+needed after the walk travels in the returned ``Analysis``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+from finalexam.analyze.base import Analysis, Analyzer
+from finalexam.config import Config
+from finalexam.model import FileEntry, Issue, Location
+
+AnalyzerFactory = Callable[[Config], Analyzer]
+# Files bigger than this are analysed in the main process rather than copied to a worker.
+_SHIP_LIMIT = 64 * 1024 * 1024
+
+_worker_analyzers: list[Analyzer] = []
+
+
+def analyze_entry(
+    entry: FileEntry, analyzers: Sequence[Analyzer]
+) -> tuple[Analysis, dict[str, str]]:
+    """Run every accepting analyzer on one file; a failing plug-in becomes an Issue."""
+    result = Analysis()
+    failures: dict[str, str] = {}
+    for analyzer in analyzers:
+        try:
+            if analyzer.accepts(entry):
+                result.merge(analyzer.analyze(entry))
+        except Exception as error:  # a broken file never breaks the exam
+            message = f"{analyzer.name} failed: {type(error).__name__}: {error}"
+            failures.setdefault(analyzer.name, message)
+            result.issues.append(
+                Issue(
+                    stage="analyze", location=entry.location, message=message, plugin=analyzer.name
+                )
+            )
+    return result, failures
+
+
+def relocate(cached: Analysis, location: Location) -> Analysis:
+    """Results of identical content, reported at another location."""
+    return Analysis(
+        findings=[replace(f, location=location) for f in cached.findings],
+        indicators=[replace(i, locations=(location,)) for i in cached.indicators],
+        binaries=[{**b, "location": str(location)} for b in cached.binaries],
+        issues=[replace(i, location=location) for i in cached.issues],
+        extra={},
+    )
+
+
+def _init_worker(factories: Sequence[AnalyzerFactory], config: Config) -> None:
+    global _worker_analyzers
+    disabled = set(config.disable)
+    _worker_analyzers = [a for a in (make(config) for make in factories) if a.name not in disabled]
+
+
+def _analyze_in_worker(fields: dict[str, Any], data: bytes) -> tuple[Analysis, dict[str, str]]:
+    entry = FileEntry(**fields, _loader=lambda: data)
+    return analyze_entry(entry, _worker_analyzers)
+
+
+class FileAnalysis:
+    """Collects per-file analysis for the exam, identical content analysed once."""
+
+    def __init__(
+        self,
+        analyzers: Sequence[Analyzer],
+        factories: Sequence[AnalyzerFactory],
+        config: Config,
+    ) -> None:
+        self.analyzers = analyzers
+        self.result = Analysis()
+        self.failures: dict[str, str] = {}
+        self._memo: dict[str, Analysis] = {}
+        jobs = config.jobs if config.jobs > 0 else (os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+        if jobs > 1 and analyzers:
+            self._pool = ProcessPoolExecutor(
+                max_workers=jobs, initializer=_init_worker, initargs=(tuple(factories), config)
+            )
+        self._pending: deque[tuple[str, Location, Future[tuple[Analysis, dict[str, str]]]]] = (
+            deque()
+        )
+        self._window = 4 * jobs
+
+    def submit(self, entry: FileEntry) -> None:
+        cached = self._memo.get(entry.sha256)
+        if cached is not None:
+            self._merge(relocate(cached, entry.location), {})
+            return
+        if self._pool is None or entry.size > _SHIP_LIMIT:
+            self._drain(0)  # keep walk order
+            result, failures = analyze_entry(entry, self.analyzers)
+            self._remember(entry.sha256, result)
+            self._merge(result, failures)
+            return
+        if not any(a.accepts(entry) for a in self.analyzers):
+            return
+        fields = {
+            "location": entry.location,
+            "size": entry.size,
+            "sha256": entry.sha256,
+            "sha1": entry.sha1,
+            "file_type": entry.file_type,
+            "media_type": entry.media_type,
+            "mode": entry.mode,
+            "layer": entry.layer,
+            "link_target": entry.link_target,
+        }
+        future = self._pool.submit(_analyze_in_worker, fields, bytes(entry.data))
+        self._pending.append((entry.sha256, entry.location, future))
+        self._drain(self._window)
+
+    def _drain(self, keep: int) -> None:
+        while len(self._pending) > keep:
+            sha256, _, future = self._pending.popleft()
+            result, failures = future.result()
+            self._remember(sha256, result)
+            self._merge(result, failures)
+
+    def _remember(self, sha256: str, result: Analysis) -> None:
+        self._memo[sha256] = Analysis(
+            findings=list(result.findings),
+            indicators=list(result.indicators),
+            binaries=list(result.binaries),
+            issues=list(result.issues),
+            extra={},
+        )
+
+    def _merge(self, result: Analysis, failures: dict[str, str]) -> None:
+        self.result.merge(result)
+        for name, message in failures.items():
+            self.failures.setdefault(name, message)
+
+    def close(self) -> None:
+        try:
+            self._drain(0)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
