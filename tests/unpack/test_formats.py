@@ -220,3 +220,19 @@ def test_jar_in_wheel_in_tar_in_image_layer(tmp_path: Path) -> None:
     assert (
         "img.tar!/opt/release.tar.gz!/dist/pkg.whl!/pkg/lib.jar!/META-INF/maven/g/a/pom.properties"
     ) in locations(report)
+
+
+def test_oci_layout_directory(tmp_path: Path) -> None:
+    import io
+
+    image = oci_layout_bytes([_layer(LOWER), _layer(UPPER, UPPER_WHITEOUTS)])
+    root = tmp_path / "oci-dir"
+    root.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(image)) as source:
+        for member in source.getmembers():
+            handle = source.extractfile(member)
+            if handle is not None:
+                write(root / member.name, handle.read())
+    report = finalexam.scan(root)
+    assert report.artifact.kind == "oci-image"
+    _check_image(report, "oci-dir")

@@ -22,6 +22,7 @@ from finalexam.events import EventSink, FileVisited, ignore
 from finalexam.model import FileEntry, FileRecord, FileType, Issue, Location
 from finalexam.unpack import filetype
 from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext, Unpacker
+from finalexam.unpack.oci import OciImageUnpacker, is_layout_directory
 
 _CHUNK = 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f]")
@@ -108,7 +109,9 @@ class Walker:
 
     def walk(self, target: Path) -> Iterator[FileEntry]:
         try:
-            if target.is_dir():
+            if target.is_dir() and is_layout_directory(target):
+                yield from self._walk_image_directory(target)
+            elif target.is_dir():
                 yield from self._walk_directory(target)
             else:
                 try:
@@ -120,6 +123,17 @@ class Walker:
                 yield from self._visit(Location((target.name,)), content, None, None, root=True)
         except _StopWalk:
             self.complete = False
+
+    def _walk_image_directory(self, root: Path) -> Iterator[FileEntry]:
+        base = Location((root.resolve().name or str(root),))
+        self.root_unpacker = "oci-image"
+        self._rooted.add(base)
+        seen: set[str] = set()
+        try:
+            for member in OciImageUnpacker().directory_members(root):
+                yield from self._member(member, base, seen, None)
+        except (CorruptInput, LimitExceeded) as error:
+            self._issue(base, str(error), "oci-image")
 
     def _walk_directory(self, root: Path) -> Iterator[FileEntry]:
         base = Location((root.resolve().name or str(root),))
