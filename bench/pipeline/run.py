@@ -37,13 +37,16 @@ def fetch_inputs() -> list[Path]:
     if not list(debs.glob("*.deb")):
         subprocess.run(["apt-get", "download", *IMAGE_DEBS], cwd=debs, check=True,
                        capture_output=True)
-    sdist = WORK / "pyspark-4.3.0.tar.gz"
-    if not sdist.exists():
-        with urllib.request.urlopen("https://pypi.org/pypi/pyspark/4.3.0/json") as response:
+    sdists = sorted(WORK.glob("pyspark-*.tar.gz"))
+    if not sdists:  # the newest pyspark sdist: ~450 MB of Python and bundled jars
+        api = "https://pypi.org/pypi/pyspark/json"
+        with urllib.request.urlopen(api) as response:
             meta = json.load(response)
-        url = next(u["url"] for u in meta["urls"] if u["packagetype"] == "sdist")
-        url = urllib.parse.urljoin("https://pypi.org/pypi/pyspark/4.3.0/json", url)
-        subprocess.run(["curl", "-sSfL", "-o", str(sdist), url], check=True)
+        release = next(u for u in meta["urls"] if u["packagetype"] == "sdist")
+        sdists = [WORK / release["filename"]]
+        url = urllib.parse.urljoin(api, release["url"])
+        subprocess.run(["curl", "-sSfL", "-o", str(sdists[0]), url], check=True)
+    sdist = sdists[-1]
     image = WORK / "debian-layers-image.tar"
     if not image.exists():
         build_image(sorted(debs.glob("*.deb")), image)
