@@ -49,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FinalexamError as error:
         if debug:
             raise
-        print(f"finalexam: error: {error}", file=sys.stderr)
+        for line in str(error).splitlines() or [""]:  # one error per line
+            print(f"finalexam: error: {line}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("finalexam: interrupted", file=sys.stderr)

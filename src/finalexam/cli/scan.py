@@ -11,6 +11,7 @@ from finalexam.cli.common import add_option_flags, config_from_args, validate_ou
 from finalexam.cli.ui import ProgressDisplay
 from finalexam.exam import run_exam
 from finalexam.model import Report
+from finalexam.policy import load_policy
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,6 +37,7 @@ def exit_code(report: Report, strict: bool) -> int:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     outputs = validate_outputs(config)
+    load_policy(config)  # a broken policy or waiver file stops here, before the exam
     show = config.progress if config.progress is not None else sys.stderr.isatty()
     with ProgressDisplay(show) as display:
         report = run_exam(Path(args.target), config, display)
