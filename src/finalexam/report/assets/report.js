@@ -23,7 +23,7 @@
       row.hidden = !visible;
       var detail = row.nextElementSibling;
       if (detail && detail.classList.contains("evidence-row")) {
-        detail.hidden = !visible || !row.classList.contains("open");
+        detail.hidden = !visible || !row.classList.contains("expanded");
       }
       if (visible) shown++;
     }
@@ -51,7 +51,7 @@
     var button = event.target.closest("button.toggle");
     if (!button) return;
     var row = button.closest("tr");
-    var open = row.classList.toggle("open");
+    var open = row.classList.toggle("expanded");
     button.setAttribute("aria-expanded", open ? "true" : "false");
     var detail = row.nextElementSibling;
     if (detail && detail.classList.contains("evidence-row")) detail.hidden = !open;
