@@ -69,7 +69,13 @@ def rules_markdown(families: Mapping[str, RuleFamily] | None = None) -> str:
     return "\n".join(lines)
 
 
+# Defaults decided at run time rather than stored in Config.
+_RUNTIME_DEFAULTS = {"policy": "release", "progress": "on a terminal", "outputs": "table"}
+
+
 def _default(option: Option) -> str:
+    if option.key in _RUNTIME_DEFAULTS:
+        return _RUNTIME_DEFAULTS[option.key]
     source: object = Limits() if option.limit else Config()
     value = getattr(source, option.key)
     if value is None:

@@ -401,3 +401,15 @@ def test_policy_file_named_in_config_is_found_beside_it(tmp_path: Path) -> None:
     (tmp_path / "finalexam.toml").write_text('policy = "gate.toml"\n')
     cfg = build_config(config_file=str(tmp_path / "finalexam.toml"), environ={})
     assert load_policy(cfg).name == "gate"
+
+
+def test_docs_describe_every_builtin_rule() -> None:
+    from finalexam.policy.builtin import profile
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "policy.md").read_text()
+    for name in PROFILES:
+        section = text.split(f"### `{name}`", 1)[1].split("###", 1)[0]
+        built = profile(name)
+        assert built is not None
+        for rule in built.rules:
+            assert f"| `{rule.id}` | {rule.action} |" in section, (name, rule.id)
