@@ -210,3 +210,24 @@ def test_no_wall_clock_without_a_timestamp(monkeypatch: pytest.MonkeyPatch) -> N
         assert render(report, name) == data
     stamped = render(report, "sarif", timestamp=STAMP)
     assert json.loads(stamped)["runs"][0]["invocations"][0]["endTimeUtc"] == STAMP
+
+
+def test_sarif_fits_github_code_scanning_limits(
+    report: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (run,) = json.loads(render(report, "sarif"))["runs"]
+    for rule in run["tool"]["driver"]["rules"]:
+        assert len(rule["properties"]["tags"]) <= 20
+        assert rule["shortDescription"]["text"] and len(rule["id"]) <= 255
+    for result in run["results"]:
+        assert result["message"]["text"]
+        assert len(result["locations"]) == 1
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert not uri.startswith(("/", "file:")) and " " not in uri
+    import finalexam.report.sarif as sarif_module
+
+    monkeypatch.setattr(sarif_module, "MAX_RESULTS", 4)
+    (capped,) = json.loads(render(report, "sarif"))["runs"]
+    assert len(capped["results"]) == 4
+    assert [r["level"] for r in capped["results"]] == ["error"] * 4  # most severe kept
+    assert capped["properties"]["truncated"] == {"results": len(FINDINGS), "kept": 4}

@@ -149,9 +149,21 @@ def apply_waivers(
     suppressed: list[Suppressed] = []
     used: set[int] = set()
     expired_hits: dict[int, int] = {}
+    # Fingerprint-only waivers (often thousands, generated from a baseline) are looked up by
+    # key; the others are checked in order. The first matching valid waiver applies.
+    exact: dict[str, list[int]] = {}
+    general: list[int] = []
+    for index, spec in enumerate(waivers):
+        waiver = spec.waiver
+        if waiver.fingerprint and not (waiver.rule_id or waiver.purl or waiver.path):
+            exact.setdefault(waiver.fingerprint, []).append(index)
+        else:
+            general.append(index)
     for finding in findings:
         applied = None
-        for index, spec in enumerate(waivers):
+        candidates = sorted([*exact.get(finding.fingerprint, ()), *general])
+        for index in candidates:
+            spec = waivers[index]
             if not spec.matches(finding):
                 continue
             if spec.expired(today):

@@ -21,6 +21,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://finalexam.dev"
 URI_BASE = "ARTIFACT_ROOT"
 FINGERPRINT_KEY = "finalexam/v1"
+# GitHub code scanning rejects runs with more results; the most severe are kept.
+MAX_RESULTS = 25_000
 
 LEVELS = {
     Severity.CRITICAL: "error",
@@ -182,6 +184,8 @@ def to_sarif(report: Report, options: RenderOptions) -> dict[str, Any]:
     waived = [(s.finding, s.waiver) for s in report.suppressed]
     every: list[tuple[Finding, Waiver | None]] = [(f, None) for f in report.findings]
     every += waived
+    total = len(every)
+    every = every[:MAX_RESULTS]
     findings = [finding for finding, _ in every]
     rules = _rules(findings)
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
@@ -253,6 +257,8 @@ def to_sarif(report: Report, options: RenderOptions) -> dict[str, Any]:
             },
         },
     }
+    if total > len(every):
+        run["properties"]["truncated"] = {"results": total, "kept": len(every)}
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
