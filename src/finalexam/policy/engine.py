@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -49,13 +49,16 @@ class Decision:
     facts: dict[str, FindingFacts] = field(default_factory=dict)
 
 
-def finding_order(finding: Finding) -> tuple[int, str, str, str, str]:
+def finding_order(
+    finding: Finding, fingerprint: str | None = None
+) -> tuple[int, str, str, str, str]:
+    """The exam's order: most severe first, then kind, rule, location, fingerprint."""
     return (
         -finding.severity.rank,
         finding.kind.value,
         finding.rule_id,
         str(finding.location) if finding.location else "",
-        finding.fingerprint,
+        fingerprint if fingerprint is not None else finding.fingerprint,
     )
 
 
@@ -115,7 +118,10 @@ def baseline_fingerprints(baseline: Report | None, path: str | None) -> set[str]
 
 
 def _facts(
-    findings: Iterable[Finding], components: Sequence[Component], baseline: set[str] | None
+    findings: Iterable[Finding],
+    components: Sequence[Component],
+    baseline: set[str] | None,
+    prints: Mapping[int, str],
 ) -> dict[str, FindingFacts]:
     by_purl = {c.purl: c.ecosystem for c in components if c.purl}
     facts: dict[str, FindingFacts] = {}
@@ -126,8 +132,9 @@ def _facts(
             if ecosystem is None and finding.component.startswith("pkg:"):
                 purl_type = finding.component[4:].split("/", 1)[0].lower()
                 ecosystem = PURL_ECOSYSTEMS.get(purl_type, purl_type)
-        new = baseline is None or finding.fingerprint not in baseline
-        facts[finding.fingerprint] = FindingFacts(ecosystem=ecosystem, new=new)
+        fingerprint = prints[id(finding)]
+        new = baseline is None or fingerprint not in baseline
+        facts[fingerprint] = FindingFacts(ecosystem=ecosystem, new=new)
     return facts
 
 
@@ -143,8 +150,13 @@ def _summary(finding: Finding) -> str:
 
 
 def apply_waivers(
-    findings: Sequence[Finding], waivers: Sequence[WaiverSpec], today: date
+    findings: Sequence[Finding],
+    waivers: Sequence[WaiverSpec],
+    today: date,
+    prints: Mapping[int, str] | None = None,
 ) -> tuple[list[Finding], list[Suppressed], list[str]]:
+    """``prints``: fingerprints by ``id(finding)``, computed once by the caller."""
+    prints = prints if prints is not None else {id(f): f.fingerprint for f in findings}
     kept: list[Finding] = []
     suppressed: list[Suppressed] = []
     used: set[int] = set()
@@ -161,10 +173,11 @@ def apply_waivers(
             general.append(index)
     for finding in findings:
         applied = None
-        candidates = sorted([*exact.get(finding.fingerprint, ()), *general])
+        fingerprint = prints[id(finding)]
+        candidates = sorted([*exact.get(fingerprint, ()), *general])
         for index in candidates:
             spec = waivers[index]
-            if not spec.matches(finding):
+            if not spec.matches(finding, fingerprint):
                 continue
             if spec.expired(today):
                 expired_hits[index] = expired_hits.get(index, 0) + 1
@@ -197,26 +210,32 @@ def evaluate(
     baseline: set[str] | None = None,
 ) -> Decision:
     rules = [*policy.rules, *license_rules(policy)]
-    every = sorted([*findings, *license_findings(components, policy.license)], key=finding_order)
-    kept, suppressed, warnings = apply_waivers(every, policy.waivers, today)
-    facts = _facts(every, components, baseline)
+    every = [*findings, *license_findings(components, policy.license)]
+    # A fingerprint is a hash: compute each once, not once per rule and waiver.
+    prints = {id(f): f.fingerprint for f in every}
+    every.sort(key=lambda f: finding_order(f, prints[id(f)]))
+    kept, suppressed, warnings = apply_waivers(every, policy.waivers, today, prints)
+    facts = _facts(every, components, baseline, prints)
     if baseline is None and any(rule.new for rule in rules):
         warnings.append("no baseline given: every finding counts as new")
     matched = {rule.id: 0 for rule in rules}
     waived = {rule.id: 0 for rule in rules}
     for item in suppressed:
+        fact = facts[prints[id(item.finding)]]
         for rule in rules:
-            if rule.matches(item.finding, facts[item.finding.fingerprint]):
+            if rule.matches(item.finding, fact):
                 waived[rule.id] += 1
     violations: list[Violation] = []
     warned: dict[str, list[str]] = {}
     for finding in kept:
-        hits = [rule for rule in rules if rule.matches(finding, facts[finding.fingerprint])]
+        fingerprint = prints[id(finding)]
+        fact = facts[fingerprint]
+        hits = [rule for rule in rules if rule.matches(finding, fact)]
         for rule in hits:
             matched[rule.id] += 1
         blocking = next((rule for rule in hits if rule.action == BLOCK), None)
         if blocking is not None:
-            violations.append(Violation(blocking.id, _summary(finding), finding.fingerprint))
+            violations.append(Violation(blocking.id, _summary(finding), fingerprint))
         elif hits:
             warned.setdefault(hits[0].id, []).append(_summary(finding))
     for rule in rules:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from finalexam.model import Component, Confidence, Evidence, Finding, FindingKind, Severity
@@ -61,6 +61,11 @@ def expression_keys(text: str) -> list[str]:
 
 def component_options(licenses: Iterable[str]) -> list[frozenset[str]] | None:
     """The license choices of a component (several declared licenses all apply)."""
+    return _component_options(tuple(licenses))
+
+
+@lru_cache(maxsize=4096)  # components share a few license strings; parsing is slow
+def _component_options(licenses: tuple[str, ...]) -> list[frozenset[str]] | None:
     parts = [text.strip() for text in licenses if text and text.strip()]
     if not parts:
         return None

@@ -160,9 +160,13 @@ class WaiverSpec:
     origin: Origin
     expires: date | None = None
 
-    def matches(self, finding: Finding) -> bool:
+    def matches(self, finding: Finding, fingerprint: str | None = None) -> bool:
         waiver = self.waiver
-        if waiver.fingerprint is not None and finding.fingerprint != waiver.fingerprint:
+        if (
+            waiver.fingerprint is not None
+            and (fingerprint if fingerprint is not None else finding.fingerprint)
+            != waiver.fingerprint
+        ):
             return False
         if waiver.rule_id is not None and not fnmatchcase(finding.rule_id, waiver.rule_id):
             return False
