@@ -413,3 +413,13 @@ def test_docs_describe_every_builtin_rule() -> None:
         assert built is not None
         for rule in built.rules:
             assert f"| `{rule.id}` | {rule.action} |" in section, (name, rule.id)
+
+
+def test_waiver_files_named_in_config_are_found_beside_it(tmp_path: Path) -> None:
+    (tmp_path / "accepted.toml").write_text(
+        '[[waivers]]\nrule_id = "malicious.*"\nreason = "test payload"\n'
+    )
+    (tmp_path / "finalexam.toml").write_text('waivers = ["accepted.toml"]\n')
+    cfg = build_config(config_file=str(tmp_path / "finalexam.toml"), environ={})
+    report = build_report(cfg=replace(cfg, timestamp=STAMP))
+    assert [s.finding.rule_id for s in report.suppressed] == ["malicious.known-hash"]

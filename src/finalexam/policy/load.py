@@ -531,7 +531,11 @@ def load_policy(config: Config) -> Policy:
         if read is not None:
             _, lines = read
             reader = _Reader(config.config_path, lines, problems)
-            builder.apply(reader, config.raw, CONFIG_POLICY_KEYS)
+            table = dict(config.raw)
+            inline = table.get("waivers")
+            if isinstance(inline, list) and all(isinstance(item, str) for item in inline):
+                del table["waivers"]  # waiver file names: already in config.waivers
+            builder.apply(reader, table, CONFIG_POLICY_KEYS)
             builder.sources.append(config.config_path)
     for waiver_file in config.waivers:
         path = _resolve(waiver_file, config)
