@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from finalexam.errors import ConfigError
@@ -165,6 +166,7 @@ def apply_waivers(
     # key; the others are checked in order. The first matching valid waiver applies.
     exact: dict[str, list[int]] = {}
     general: list[int] = []
+    rule_globs: dict[tuple[str, str], bool] = {}
     for index, spec in enumerate(waivers):
         waiver = spec.waiver
         if waiver.fingerprint and not (waiver.rule_id or waiver.purl or waiver.path):
@@ -177,6 +179,13 @@ def apply_waivers(
         candidates = sorted([*exact.get(fingerprint, ()), *general])
         for index in candidates:
             spec = waivers[index]
+            pattern = spec.waiver.rule_id
+            if pattern is not None:  # many findings share a rule id: glob each id once
+                key = (pattern, finding.rule_id)
+                if key not in rule_globs:
+                    rule_globs[key] = fnmatchcase(finding.rule_id, pattern)
+                if not rule_globs[key]:
+                    continue
             if not spec.matches(finding, fingerprint):
                 continue
             if spec.expired(today):

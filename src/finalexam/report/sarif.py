@@ -151,9 +151,10 @@ def _result(
             {"fullyQualifiedName": str(where), "kind": "member"},
         ]
     properties = finding_dict(finding)
-    for key in ("title", "message", "rule_id", "fingerprint"):
+    fingerprint = properties.pop("fingerprint")
+    for key in ("title", "message", "rule_id"):
         properties.pop(key, None)
-    properties["policy"] = "violation" if finding.fingerprint in violations else "pass"
+    properties["policy"] = "violation" if fingerprint in violations else "pass"
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index[finding.rule_id],
@@ -161,7 +162,7 @@ def _result(
         "level": LEVELS[finding.severity],
         "message": {"text": f"{finding.title}: {finding.message}"},
         "locations": [location],
-        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": properties,
     }
     if waiver is not None:
