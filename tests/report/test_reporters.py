@@ -231,3 +231,12 @@ def test_sarif_fits_github_code_scanning_limits(
     assert len(capped["results"]) == 4
     assert [r["level"] for r in capped["results"]] == ["error"] * 4  # most severe kept
     assert capped["properties"]["truncated"] == {"results": len(FINDINGS), "kept": 4}
+
+
+def test_html_caps_rows_for_people(report: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import finalexam.report.html as html_module
+
+    monkeypatch.setattr(html_module, "MAX_FINDING_ROWS", 3)
+    page = render(report, "html").decode()
+    assert page.count('<tr class="finding ') == 3
+    assert f"Showing the 3 most severe of {len(FINDINGS)} findings" in page

@@ -29,6 +29,8 @@ from finalexam.report.base import RenderOptions
 from finalexam.report.document import finding_dict, report_timestamp
 
 MAX_TREE_CHILDREN = 300
+MAX_FINDING_ROWS = 5000  # a page for people: the JSON report holds everything
+MAX_COMPONENT_ROWS = 5000
 MAX_TREE_NODES = 5000
 
 
@@ -151,7 +153,7 @@ def _finding_rows(report: Report) -> str:
     items: list[tuple[Finding, Waiver | None]] = [(f, None) for f in report.findings]
     items += [(s.finding, s.waiver) for s in report.suppressed]
     rows = []
-    for finding, waiver in items:
+    for finding, waiver in items[:MAX_FINDING_ROWS]:
         if waiver is not None:
             status = "waived"
         elif finding.fingerprint in violations:
@@ -179,7 +181,14 @@ def _finding_rows(report: Report) -> str:
 
 
 def _findings_section(report: Report) -> str:
-    total = len(report.findings) + len(report.suppressed)
+    every = len(report.findings) + len(report.suppressed)
+    total = min(every, MAX_FINDING_ROWS)
+    capped = (
+        f'<p class="muted">Showing the {total} most severe of {every} findings; the JSON '
+        "report has them all.</p>"
+        if every > total
+        else ""
+    )
     kinds = sorted(
         {f.kind.value for f in report.findings} | {s.finding.kind.value for s in report.suppressed}
     )
@@ -204,6 +213,7 @@ def _findings_section(report: Report) -> str:
         "<th>title</th><th>location</th><th>status</th><th></th></tr></thead>"
         f"<tbody>{_finding_rows(report)}</tbody></table>"
         '<p id="no-match" class="muted" hidden>No finding matches the filters.</p>'
+        + capped
         + ("" if total else '<p class="muted">No findings.</p>')
         + "</section>"
     )
@@ -248,7 +258,7 @@ def _verdict_section(report: Report) -> str:
 
 def _components_section(components: Sequence[Component]) -> str:
     rows = []
-    for c in components:
+    for c in components[:MAX_COMPONENT_ROWS]:
         search = " ".join((c.name, c.version or "", c.ecosystem, c.purl or "", *c.licenses))
         rows.append(
             f'<tr data-text="{_e(search.lower())}"><td>{_e(c.name)}</td>'
@@ -261,7 +271,7 @@ def _components_section(components: Sequence[Component]) -> str:
         '<section id="components-section"><h2>Components</h2><div class="filters">'
         '<input type="search" id="filter-components" placeholder="filter components" '
         'aria-label="filter components">'
-        f'<span class="muted"><span id="components-count">{len(components)}</span> of '
+        f'<span class="muted"><span id="components-count">{len(rows)}</span> of '
         f"{len(components)} shown</span></div>"
         '<table id="components"><thead><tr><th>name</th><th>version</th><th>ecosystem</th>'
         "<th>purl</th><th>licenses</th><th>locations</th></tr></thead>"
