@@ -423,3 +423,13 @@ def test_waiver_files_named_in_config_are_found_beside_it(tmp_path: Path) -> Non
     cfg = build_config(config_file=str(tmp_path / "finalexam.toml"), environ={})
     report = build_report(cfg=replace(cfg, timestamp=STAMP))
     assert [s.finding.rule_id for s in report.suppressed] == ["malicious.known-hash"]
+
+
+def test_license_warnings_are_named_after_the_license_rule(tmp_path: Path) -> None:
+    path = write_policy(tmp_path, '[license]\nallow = ["MIT"]\naction = "warn"\n')  # on release
+    report = build_report([], cfg=Config(policy=str(path), timestamp=STAMP))
+    assert report.verdict.passed
+    assert len(report.verdict.warnings) == 3
+    assert all(w.startswith("license: medium policy") for w in report.verdict.warnings)
+    checks = {c.rule: c for c in report.verdict.checks}
+    assert checks["license"].matched == 3 and checks["medium-findings"].matched == 3

@@ -33,7 +33,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def describe(policy: Policy, today: str, expired: set[int]) -> dict[str, Any]:
-    rules = [*policy.rules, *license_rules(policy)]
+    rules = [*license_rules(policy), *policy.rules]
     return {
         "name": policy.name,
         "sources": list(policy.sources),

@@ -218,7 +218,8 @@ def evaluate(
     today: date,
     baseline: set[str] | None = None,
 ) -> Decision:
-    rules = [*policy.rules, *license_rules(policy)]
+    # License rules first: a license finding is reported under the license rule.
+    rules = [*license_rules(policy), *policy.rules]
     every = [*findings, *license_findings(components, policy.license)]
     # A fingerprint is a hash: compute each once, not once per rule and waiver.
     prints = {id(f): f.fingerprint for f in every}
