@@ -240,3 +240,22 @@ def test_html_caps_rows_for_people(report: Any, monkeypatch: pytest.MonkeyPatch)
     page = render(report, "html").decode()
     assert page.count('<tr class="finding ') == 3
     assert f"Showing the 3 most severe of {len(FINDINGS)} findings" in page
+
+
+def test_markdown_fits_a_pull_request_comment() -> None:
+    from finalexam.model import FindingKind, Severity
+    from sample_findings import finding
+
+    many = [
+        finding(
+            FindingKind.BEHAVIOR,
+            f"behavior.rule-{i % 37}",
+            list(Severity)[i % 5],
+            loc(f"pkg/{'deep/' * 20}module_{i}.py"),
+            title="A rather long title that explains the behaviour " * 3,
+        )
+        for i in range(3000)
+    ]
+    text = render(build_report(many), "markdown").decode()
+    assert len(text) < 65_536  # GitHub's comment limit
+    assert "… 2980 more in the full report." in text
