@@ -175,6 +175,8 @@ def test_junit_one_test_case_per_policy_rule(report: Any) -> None:
     failed = {name for name, case in cases.items() if case.find("failure") is not None}
     assert failed == {c.rule for c in report.verdict.checks if not c.passed}
     assert "secrets" not in failed  # waived
+    waived = cases["secrets"].find("properties/property[@name='waived']")
+    assert waived is not None and waived.get("value") == "1"
     assert suite.get("failures") == str(len(failed)) == root.get("failures")
     assert suite.get("tests") == str(len(cases))
     malicious = cases["malicious"].find("failure")

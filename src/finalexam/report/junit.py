@@ -37,12 +37,14 @@ def to_junit(report: Report, options: RenderOptions) -> ET.Element:
         case = ET.SubElement(
             suite, "testcase", classname=_text(classname), name=_text(check.rule), time="0"
         )
-        ET.SubElement(
-            ET.SubElement(case, "properties"),
-            "property",
-            name="description",
-            value=_text(check.description),
-        )
+        properties = ET.SubElement(case, "properties")
+        for key, value in (
+            ("description", check.description),
+            ("action", check.action),
+            ("matched", str(check.matched)),
+            ("waived", str(check.waived)),
+        ):
+            ET.SubElement(properties, "property", name=key, value=_text(value))
         if not check.passed:
             failures += 1
             messages = by_rule.get(check.rule, [])
