@@ -66,6 +66,7 @@ def area(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "expired.toml").write_text(
         '[[waivers]]\nrule_id = "secrets.*"\nreason = "old"\nexpires = 2020-01-01\n'
     )
+    (tmp_path / "not-a-report.json").write_text("{not json")
     (tmp_path / "broken-policy.toml").write_text('[[rules]]\nid = "x"\nkind = "virus"\n')
     (tmp_path / "warn-secrets.toml").write_text(
         'extends = "none"\n[[rules]]\nid = "s"\naction = "warn"\nkind = "secret"\n'
@@ -98,6 +99,7 @@ EXIT_TABLE = [
     (["clean.whl", "--fail-on", "urgent"], 2),
     (["clean.whl", "-o", "pdf"], 2),
     (["clean.whl", "--no-such-flag"], 2),
+    (["clean.whl", "--baseline", "not-a-report.json"], 2),
 ]
 
 
