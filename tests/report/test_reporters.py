@@ -261,3 +261,31 @@ def test_markdown_fits_a_pull_request_comment() -> None:
     text = render(build_report(many), "markdown").decode()
     assert len(text) < 65_536  # GitHub's comment limit
     assert "… 2980 more in the full report." in text
+
+
+def test_findings_without_a_location_point_at_their_component_or_artifact() -> None:
+    from finalexam.model import FindingKind, Severity
+    from sample_findings import COMPONENTS, finding
+
+    orphan = [
+        finding(
+            FindingKind.VULNERABILITY,
+            "GHSA-0000-1111-2222",
+            Severity.HIGH,
+            None,
+            component=COMPONENTS[0].purl,
+        ),
+        finding(FindingKind.INTEGRITY, "integrity.signature-missing", Severity.LOW, None),
+    ]
+    report = build_report(orphan)
+    (run,) = json.loads(render(report, "sarif"))["runs"]
+    uris = {
+        r["ruleId"]: r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in run["results"]
+    }
+    assert uris == {
+        "GHSA-0000-1111-2222": str(COMPONENTS[0].locations[0]),
+        "integrity.signature-missing": "app-1.0-py3-none-any.whl",
+    }
+    for name in OWNED:
+        assert render(report, name)
