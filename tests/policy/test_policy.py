@@ -433,3 +433,16 @@ def test_license_warnings_are_named_after_the_license_rule(tmp_path: Path) -> No
     assert all(w.startswith("license: medium policy") for w in report.verdict.warnings)
     checks = {c.rule: c for c in report.verdict.checks}
     assert checks["license"].matched == 3 and checks["medium-findings"].matched == 3
+
+
+def test_rule_ids_and_waivers_also_match_aliases(tmp_path: Path) -> None:
+    path = write_policy(
+        tmp_path,
+        'extends = "none"\n[[rules]]\nid = "cve"\nrule_id = "CVE-2023-*"\n'
+        '[[waivers]]\nrule_id = "CVE-2023-32681"\nreason = "proxy auth unused"\n'
+        "expires = 2026-12-31\n",
+    )
+    report = build_report(cfg=Config(policy=str(path), timestamp=STAMP))
+    assert [s.finding.rule_id for s in report.suppressed] == ["GHSA-j8r2-6x86-q33q"]
+    checks = {c.rule: c for c in report.verdict.checks}
+    assert checks["cve"].waived == 1 and checks["cve"].matched == 0

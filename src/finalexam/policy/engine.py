@@ -184,7 +184,7 @@ def apply_waivers(
                 key = (pattern, finding.rule_id)
                 if key not in rule_globs:
                     rule_globs[key] = fnmatchcase(finding.rule_id, pattern)
-                if not rule_globs[key]:
+                if not rule_globs[key] and not finding.aliases:
                     continue
             if not spec.matches(finding, fingerprint):
                 continue

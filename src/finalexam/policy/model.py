@@ -55,6 +55,13 @@ def location_matches(pattern: str, location: Location | None) -> bool:
     return fnmatchcase(full, pattern) or bool(inner and fnmatchcase(inner, pattern))
 
 
+def rule_id_matches(pattern: str, finding: Finding) -> bool:
+    """Glob on the rule id or any alias: ``CVE-2023-32681`` also names its GHSA record."""
+    return fnmatchcase(finding.rule_id, pattern) or any(
+        fnmatchcase(alias, pattern) for alias in finding.aliases
+    )
+
+
 def purl_base(purl: str) -> str:
     """The purl without version, qualifiers and subpath."""
     base = purl.split("#", 1)[0].split("?", 1)[0]
@@ -101,7 +108,7 @@ class Rule:
             and CONFIDENCE_RANK[finding.confidence] < CONFIDENCE_RANK[self.confidence]
         ):
             return False
-        if self.rule_ids and not any(fnmatchcase(finding.rule_id, p) for p in self.rule_ids):
+        if self.rule_ids and not any(rule_id_matches(p, finding) for p in self.rule_ids):
             return False
         if self.ecosystems and (
             facts.ecosystem is None
@@ -168,7 +175,7 @@ class WaiverSpec:
             != waiver.fingerprint
         ):
             return False
-        if waiver.rule_id is not None and not fnmatchcase(finding.rule_id, waiver.rule_id):
+        if waiver.rule_id is not None and not rule_id_matches(waiver.rule_id, finding):
             return False
         if waiver.purl is not None and not purl_matches(waiver.purl, finding.component):
             return False
