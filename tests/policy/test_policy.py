@@ -446,3 +446,14 @@ def test_rule_ids_and_waivers_also_match_aliases(tmp_path: Path) -> None:
     assert [s.finding.rule_id for s in report.suppressed] == ["GHSA-j8r2-6x86-q33q"]
     checks = {c.rule: c for c in report.verdict.checks}
     assert checks["cve"].waived == 1 and checks["cve"].matched == 0
+
+
+def test_pyproject_top_level_policy_keys_have_lines(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.finalexam]\nmax_depth = 4\n'
+        'disable_rules = ["no-such-rule"]\n'
+    )
+    cfg = build_config(cwd=tmp_path, environ={})
+    with pytest.raises(PolicyError) as raised:
+        load_policy(cfg)
+    assert str(raised.value).startswith(f"{tmp_path / 'pyproject.toml'}:6: disable_rules: no rule")

@@ -108,6 +108,8 @@ class TomlLines:
 
 def _strip_prefix(name: str, prefix: str) -> str:
     name = ".".join(part.strip().strip("\"'") for part in name.split("."))
+    if prefix and name == prefix.rstrip("."):
+        return ""  # [tool.finalexam] itself: its keys are top-level keys
     return name[len(prefix) :] if prefix and name.startswith(prefix) else name
 
 
