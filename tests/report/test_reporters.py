@@ -289,3 +289,32 @@ def test_findings_without_a_location_point_at_their_component_or_artifact() -> N
     }
     for name in OWNED:
         assert render(report, name)
+
+
+def test_hostile_finding_text_stays_text() -> None:
+    from finalexam.model import Evidence, FindingKind, Severity
+    from sample_findings import finding
+
+    evil = "</script><script>alert(1)</script><img src=x onerror=alert(2)>|`"
+    hostile = [
+        finding(
+            FindingKind.BEHAVIOR,
+            "behavior.x",
+            Severity.HIGH,
+            loc(f'app/"{evil}.py'),
+            title=evil,
+            message=evil,
+            evidence=Evidence(snippet=evil, details={"note": evil}),
+        )
+    ]
+    report = build_report(hostile)
+    page = render(report, "html").decode()
+    assert "<script>alert" not in page and "<img" not in page
+    assert page.count("<script>") == 1  # the report's own, pinned by hash
+    markdown = render(report, "markdown").decode()
+    assert "<script>" not in markdown and "<img" not in markdown
+    root = ET.fromstring(render(report, "junit"))
+    assert root.find("testsuite") is not None
+    assert json.loads(render(report, "sarif"))["runs"][0]["results"][0]["message"][
+        "text"
+    ].startswith(evil)
