@@ -296,11 +296,27 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class PolicyCheck:
+    """One policy rule as evaluated: what it does and how many findings it caught."""
+
+    rule: str
+    action: str  # block, warn
+    description: str
+    matched: int = 0  # findings the rule caught (not waived)
+    waived: int = 0  # findings the rule would have caught, waived
+
+    @property
+    def passed(self) -> bool:
+        return self.action != "block" or self.matched == 0
+
+
+@dataclass(frozen=True)
 class Verdict:
     passed: bool
     policy: str
     violations: tuple[Violation, ...] = ()
     warnings: tuple[str, ...] = ()
+    checks: tuple[PolicyCheck, ...] = ()  # every rule of the policy, in policy order
 
 
 @dataclass(frozen=True)

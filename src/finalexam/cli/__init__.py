@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from finalexam import __version__
-from finalexam.cli import scan
+from finalexam.cli import policy, rules, scan
 from finalexam.errors import FinalexamError
 
 EXIT_PASSED = 0
@@ -17,7 +17,7 @@ EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
 
 # Each module has add_parser(subparsers) and run(args) -> int.
-COMMANDS: tuple[ModuleType, ...] = (scan,)
+COMMANDS: tuple[ModuleType, ...] = (scan, policy, rules)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FinalexamError as error:
         if debug:
             raise
-        print(f"finalexam: error: {error}", file=sys.stderr)
+        for line in str(error).splitlines() or [""]:  # one error per line
+            print(f"finalexam: error: {line}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("finalexam: interrupted", file=sys.stderr)

@@ -11,6 +11,8 @@ from finalexam.cli.common import add_option_flags, config_from_args, validate_ou
 from finalexam.cli.ui import ProgressDisplay
 from finalexam.exam import run_exam
 from finalexam.model import Report
+from finalexam.policy import load_policy, reference_date
+from finalexam.policy.engine import baseline_fingerprints
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,6 +38,10 @@ def exit_code(report: Report, strict: bool) -> int:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     outputs = validate_outputs(config)
+    # A broken policy, waiver file or --timestamp stops here, before a long exam.
+    load_policy(config)
+    reference_date(config)
+    baseline_fingerprints(None, config.baseline)
     show = config.progress if config.progress is not None else sys.stderr.isatty()
     with ProgressDisplay(show) as display:
         report = run_exam(Path(args.target), config, display)

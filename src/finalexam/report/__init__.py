@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from finalexam.report.base import Reporter
+from finalexam.report.html import HtmlReporter
 from finalexam.report.json import JsonReporter
+from finalexam.report.junit import JunitReporter
+from finalexam.report.markdown import MarkdownReporter
+from finalexam.report.sarif import SarifReporter
 from finalexam.report.table import TableReporter
 
 REPORTERS: dict[str, Reporter] = {
@@ -11,5 +15,9 @@ REPORTERS: dict[str, Reporter] = {
     for reporter in (
         JsonReporter(),
         TableReporter(),
+        SarifReporter(),
+        HtmlReporter(),
+        MarkdownReporter(),
+        JunitReporter(),
     )
 }

@@ -234,6 +234,17 @@ def to_document(report: Report, options: RenderOptions) -> dict[str, Any]:
                 for v in report.verdict.violations
             ],
             "warnings": list(report.verdict.warnings),
+            "checks": [
+                {
+                    "rule": c.rule,
+                    "action": c.action,
+                    "description": c.description,
+                    "matched": c.matched,
+                    "waived": c.waived,
+                    "passed": c.passed,
+                }
+                for c in report.verdict.checks
+            ],
         },
         # Durations vary run to run: left out when a reproducible report is asked for.
         "timings": {} if timestamp is not None else dict(sorted(report.timings.items())),

@@ -20,6 +20,7 @@ _SEVERITY_STYLE = {
     Severity.INFO: "dim",
 }
 _TOP = 25
+_WARNINGS = 10
 
 
 class TableReporter:
@@ -61,14 +62,17 @@ class TableReporter:
                 title=f"Top findings ({min(_TOP, len(report.findings))} of {len(report.findings)})",
                 title_justify="left",
                 show_edge=False,
+                expand=True,
             )
-            top.add_column("severity")
-            top.add_column("rule")
-            top.add_column("title", overflow="fold")
-            top.add_column("location", overflow="fold")
+            top.add_column("severity", no_wrap=True)
+            top.add_column("kind", no_wrap=True)
+            top.add_column("rule", overflow="fold", ratio=2)
+            top.add_column("title", overflow="fold", ratio=2)
+            top.add_column("location", overflow="fold", ratio=3)
             for finding in report.findings[:_TOP]:
                 top.add_row(
                     Text(finding.severity.value, style=_SEVERITY_STYLE[finding.severity]),
+                    finding.kind.value,
                     finding.rule_id,
                     finding.title,
                     str(finding.location) if finding.location else "-",
@@ -76,6 +80,13 @@ class TableReporter:
             console.print(top)
         if report.suppressed:
             console.print(f"{len(report.suppressed)} finding(s) waived")
+            for item in report.suppressed[:5]:
+                waiver = item.waiver
+                until = f" until {waiver.expires}" if waiver.expires else ""
+                by = f" by {waiver.approved_by}" if waiver.approved_by else ""
+                console.print(f"  {item.finding.rule_id}: {waiver.reason}{by}{until}", markup=False)
+            if len(report.suppressed) > 5:
+                console.print(f"  … {len(report.suppressed) - 5} more")
         if report.issues:
             console.print(Text(f"{len(report.issues)} issue(s) while examining:", style="yellow"))
             for issue in report.issues[:10]:
@@ -86,6 +97,20 @@ class TableReporter:
         if not report.complete:
             console.print(Text("EXAM INCOMPLETE: a limit stopped the exam early", style="bold red"))
         verdict = report.verdict
+        for warning in verdict.warnings[:_WARNINGS]:
+            console.print(Text(f"warning: {warning}", style="yellow"))
+        if len(verdict.warnings) > _WARNINGS:
+            console.print(
+                Text(f"… {len(verdict.warnings) - _WARNINGS} more warnings", style="yellow")
+            )
+        if verdict.checks:
+            failed = sum(1 for c in verdict.checks if not c.passed)
+            warned = sum(1 for c in verdict.checks if c.passed and c.matched)
+            console.print(
+                f"policy {verdict.policy}: {len(verdict.checks)} checks, {failed} failed, "
+                f"{warned} warned, {len(verdict.checks) - failed - warned} clean",
+                markup=False,
+            )
         if verdict.passed:
             console.print(Text(f"PASSED ({verdict.policy})", style="bold green"))
         else:
@@ -97,6 +122,6 @@ class TableReporter:
             )
             for violation in verdict.violations[:10]:
                 console.print(f"  {violation.rule}: {violation.message}", markup=False)
-        for warning in verdict.warnings:
-            console.print(Text(f"warning: {warning}", style="yellow"))
+            if len(verdict.violations) > 10:
+                console.print(f"  … {len(verdict.violations) - 10} more")
         return buffer.getvalue().encode("utf-8")

@@ -1,0 +1,181 @@
+"""``finalexam rules list|show ID|test|lint|docs``: the rule files of every engine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from finalexam import ruleset
+from finalexam.docgen import rules_markdown
+from finalexam.errors import UsageError
+from finalexam.report.base import write_atomically
+from finalexam.ruleset import RuleFile, find_rule, lint, load_rules, run_examples
+
+
+def add_parser(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "rules",
+        help="list, show, test and lint the detection rules",
+        description="Rules are data: one TOML (or YARA) file per rule, each with matching and "
+        "benign examples. Exit codes: 0 ok, 1 failing examples or lint problems, 2 usage.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    listing = actions.add_parser("list", help="list every rule")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    show = actions.add_parser("show", help="show one rule")
+    show.add_argument("rule_id", metavar="ID", help="rule id, or FAMILY/ID")
+    test = actions.add_parser("test", help="run every rule's examples")
+    test.add_argument("rule_ids", metavar="ID", nargs="*", help="only these rules")
+    actions.add_parser("lint", help="check rule files (ids, fields, examples)")
+    docs = actions.add_parser("docs", help="write the rules reference (Markdown)")
+    docs.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
+    docs.add_argument(
+        "--check", action="store_true", help="exit 1 when FILE differs from the generated text"
+    )
+    for sub in (listing, test, actions.choices["lint"]):
+        sub.add_argument("--family", action="append", help="only this family (repeatable)")
+    parser.set_defaults(run=run)
+
+
+def _selected(args: argparse.Namespace) -> list[RuleFile]:
+    families = ruleset.RULE_FAMILIES
+    wanted = getattr(args, "family", None)
+    if wanted:
+        unknown = sorted(set(wanted) - set(families))
+        if unknown:
+            known = ", ".join(sorted(families)) or "none registered"
+            raise UsageError(f"unknown rule family {', '.join(unknown)} (families: {known})")
+        families = {name: families[name] for name in wanted}
+    return load_rules(families)
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False, width=max(100, Console().width))
+
+
+def run(args: argparse.Namespace) -> int:
+    action: str = args.action
+    if action == "list":
+        return _list(args)
+    if action == "show":
+        return _show(args)
+    if action == "test":
+        return _test(args)
+    if action == "lint":
+        return _lint(args)
+    return _docs(args)
+
+
+def _list(args: argparse.Namespace) -> int:
+    rules = _selected(args)
+    if args.json:
+        rows = [
+            {
+                "family": r.family,
+                "id": r.id,
+                "format": r.format,
+                "severity": r.severity,
+                "title": r.title,
+                "file": f"{r.family}/{r.path.name}",
+            }
+            for r in rules
+        ]
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    table = Table(show_edge=False, title=f"{len(rules)} rules", title_justify="left")
+    for column in ("family", "id", "severity", "format", "title"):
+        table.add_column(column, overflow="fold")
+    for r in rules:
+        table.add_row(r.family, r.id, r.severity or "-", r.format, r.title)
+    _console().print(table)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    matches = find_rule(load_rules(), args.rule_id)
+    if not matches:
+        raise UsageError(f"no rule {args.rule_id!r} (see: finalexam rules list)")
+    if len(matches) > 1:
+        names = ", ".join(r.qualified_id for r in matches)
+        raise UsageError(f"rule id {args.rule_id!r} is ambiguous: {names}")
+    (rule,) = matches
+    out = [
+        f"{rule.qualified_id}  [{rule.severity or '-'}]",
+        f"title: {rule.title}",
+        f"file: {rule.path}",
+        "",
+        rule.description,
+    ]
+    if rule.yara_rules:
+        out += ["", "YARA rules: " + ", ".join(rule.yara_rules)]
+    for key in ("match", "benign"):
+        examples = rule.example_list(key)
+        if examples:
+            out += ["", f"{key} examples:"] + [
+                f"  {json.dumps(e, ensure_ascii=False)}" for e in examples
+            ]
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    rules = _selected(args)
+    if args.rule_ids:
+        chosen: list[RuleFile] = []
+        for wanted in args.rule_ids:
+            found = find_rule(rules, wanted)
+            if not found:
+                raise UsageError(f"no rule {wanted!r} (see: finalexam rules list)")
+            chosen += found
+        rules = chosen
+    results = run_examples(rules)
+    failed = [r for r in results if not r.passed]
+    for result in failed:
+        kind = "match" if result.expected else "benign"
+        outcome = result.error or ("did not match" if result.expected else "matched")
+        sys.stdout.write(
+            f"FAIL {result.rule.qualified_id}: {kind} example "
+            f"{json.dumps(result.example, ensure_ascii=False)}: {outcome}\n"
+        )
+    tested = len({r.rule.qualified_id for r in results})
+    sys.stdout.write(
+        f"{len(results)} examples in {tested} rules: {len(results) - len(failed)} passed, "
+        f"{len(failed)} failed\n"
+    )
+    return 1 if failed else 0
+
+
+def _lint(args: argparse.Namespace) -> int:
+    rules = _selected(args)
+    problems = lint(rules)
+    for problem in problems:
+        sys.stdout.write(f"{problem}\n")
+    sys.stdout.write(f"{len(rules)} rule files, {len(problems)} problems\n")
+    return 1 if problems else 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    text = rules_markdown()
+    if args.check:
+        if not args.output:
+            raise UsageError("--check needs -o FILE")
+        try:
+            with open(args.output, encoding="utf-8") as handle:
+                current = handle.read()
+        except OSError:
+            current = None
+        if current != text:
+            sys.stdout.write(f"{args.output} is out of date: run finalexam rules docs -o FILE\n")
+            return 1
+        return 0
+    if args.output:
+        write_atomically(args.output, text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,198 @@
+"""Built-in profiles: ``release`` (default), ``intake`` and ``ci``.
+
+Binary findings are matched by rule-id globs, so any binary engine plugs in by naming its
+rules ``binary.signing.unsigned``, ``binary.hardening.<what>`` (or ids containing the usual
+hardening words).
+"""
+
+from __future__ import annotations
+
+from finalexam.model import FindingKind, Severity
+from finalexam.policy.model import BLOCK, WARN, Origin, Policy, Rule
+
+DEFAULT_PROFILE = "release"
+
+# Signing problems of Windows (PE) binaries and missing hardening of executables.
+UNSIGNED_RULE_IDS = (
+    "*unsigned*",
+    "*not-signed*",
+    "*no-signature*",
+    "*signature-invalid*",
+    "*invalid-signature*",
+)
+HARDENING_RULE_IDS = (
+    "*hardening*",
+    "*no-pie*",
+    "*no-nx*",
+    "*nx-disabled*",
+    "*execstack*",
+    "*exec-stack*",
+    "*no-relro*",
+    "*partial-relro*",
+    "*no-canary*",
+    "*stack-canary*",
+    "*no-aslr*",
+    "*no-dep*",
+    "*no-cfg*",
+    "*rwx*",
+)
+MALICIOUS_ADVISORY_IDS = ("MAL-*",)  # OSV malicious-package records
+
+
+def _rule(profile: str, rule_id: str, action: str, description: str, **criteria: object) -> Rule:
+    return Rule(
+        id=rule_id,
+        action=action,
+        description=description,
+        origin=Origin(f"builtin:{profile}"),
+        **criteria,  # type: ignore[arg-type]
+    )
+
+
+def _release() -> tuple[Rule, ...]:
+    p = "release"
+    return (
+        _rule(p, "secrets", BLOCK, "any leaked secret", kinds=(FindingKind.SECRET,)),
+        _rule(p, "malicious", BLOCK, "any malicious finding", kinds=(FindingKind.MALICIOUS,)),
+        _rule(
+            p,
+            "malicious-advisory",
+            BLOCK,
+            "a component with a malicious-package advisory",
+            rule_ids=MALICIOUS_ADVISORY_IDS,
+        ),
+        _rule(
+            p,
+            "fixable-vulnerability",
+            BLOCK,
+            "a critical or high vulnerability with a fixed version",
+            kinds=(FindingKind.VULNERABILITY,),
+            severity=Severity.HIGH,
+            fixable=True,
+        ),
+        _rule(
+            p,
+            "unfixed-vulnerability",
+            WARN,
+            "a critical or high vulnerability without a fix yet",
+            kinds=(FindingKind.VULNERABILITY,),
+            severity=Severity.HIGH,
+            fixable=False,
+        ),
+        _rule(
+            p,
+            "unsigned-binary",
+            BLOCK,
+            "an unsigned or badly signed Windows binary",
+            kinds=(FindingKind.BINARY,),
+            rule_ids=UNSIGNED_RULE_IDS,
+        ),
+        _rule(
+            p,
+            "binary-hardening",
+            BLOCK,
+            "an executable missing hardening (PIE, NX, RELRO, canary, ASLR/DEP, CFG)",
+            kinds=(FindingKind.BINARY,),
+            rule_ids=HARDENING_RULE_IDS,
+        ),
+        _rule(
+            p,
+            "dangerous-behavior",
+            BLOCK,
+            "high or critical suspicious behaviour",
+            kinds=(FindingKind.BEHAVIOR,),
+            severity=Severity.HIGH,
+        ),
+        _rule(
+            p,
+            "integrity",
+            BLOCK,
+            "high or critical tampering or integrity failure",
+            kinds=(FindingKind.INTEGRITY,),
+            severity=Severity.HIGH,
+        ),
+        _rule(
+            p,
+            "medium-findings",
+            WARN,
+            "anything else of medium severity or more",
+            severity=Severity.MEDIUM,
+        ),
+    )
+
+
+def _intake() -> tuple[Rule, ...]:
+    p = "intake"
+    return (
+        _rule(p, "malicious", BLOCK, "any malicious finding", kinds=(FindingKind.MALICIOUS,)),
+        _rule(
+            p,
+            "malicious-advisory",
+            BLOCK,
+            "a component with a malicious-package advisory",
+            rule_ids=MALICIOUS_ADVISORY_IDS,
+        ),
+        _rule(
+            p,
+            "critical-vulnerability",
+            BLOCK,
+            "a critical vulnerability, fixed or not",
+            kinds=(FindingKind.VULNERABILITY,),
+            severity=Severity.CRITICAL,
+        ),
+        _rule(
+            p,
+            "dangerous-behavior",
+            BLOCK,
+            "high or critical suspicious behaviour (install hooks, exfiltration, droppers)",
+            kinds=(FindingKind.BEHAVIOR,),
+            severity=Severity.HIGH,
+        ),
+        _rule(
+            p,
+            "integrity",
+            BLOCK,
+            "high or critical tampering or integrity failure",
+            kinds=(FindingKind.INTEGRITY,),
+            severity=Severity.HIGH,
+        ),
+        _rule(p, "secrets", WARN, "secrets shipped by the supplier", kinds=(FindingKind.SECRET,)),
+        _rule(
+            p,
+            "high-findings",
+            WARN,
+            "anything else of high severity or more",
+            severity=Severity.HIGH,
+        ),
+    )
+
+
+def _ci() -> tuple[Rule, ...]:
+    p = "ci"
+    return (
+        _rule(p, "secrets", BLOCK, "any leaked secret", kinds=(FindingKind.SECRET,)),
+        _rule(p, "malicious", BLOCK, "any malicious finding", kinds=(FindingKind.MALICIOUS,)),
+        _rule(
+            p,
+            "malicious-advisory",
+            BLOCK,
+            "a component with a malicious-package advisory",
+            rule_ids=MALICIOUS_ADVISORY_IDS,
+        ),
+        _rule(
+            p, "high-findings", WARN, "anything of high severity or more", severity=Severity.HIGH
+        ),
+    )
+
+
+PROFILES = {
+    "release": "strict gate before shipping a release (default)",
+    "intake": "third-party software received: block what is dangerous to run",
+    "ci": "fast feedback on every change: block only secrets and malicious code",
+}
+_RULES = {"release": _release, "intake": _intake, "ci": _ci}
+
+
+def profile(name: str) -> Policy | None:
+    make = _RULES.get(name)
+    return Policy(name=name, rules=make()) if make else None

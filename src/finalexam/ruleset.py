@@ -1,0 +1,273 @@
+"""Rule families: where each engine's rule files live and how to run their examples.
+
+Every family keeps one file per rule under ``src/finalexam/rules/<family>/``. TOML rules
+share one convention, whatever the engine::
+
+    id = "aws-access-key"            # equals the file stem
+    title = "AWS access key id"
+    severity = "high"                # info, low, medium, high, critical
+    description = "Why this matters and what to do."
+
+    [examples]
+    match = ["AKIA..."]              # must match
+    benign = ["AKIA-not-a-key"]      # must not match
+
+YARA files (``.yar``/``.yara``) are listed and compiled by ``finalexam rules lint``.
+A family is registered explicitly in ``RULE_FAMILIES`` from its engine module, which exposes
+``RULES_DIR`` and ``example_matches(rule_id, example) -> bool``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from finalexam.model import Severity
+
+RULES_ROOT = Path(__file__).resolve().parent / "rules"
+REQUIRED_FIELDS = ("id", "title", "severity", "description")
+TOML_SUFFIXES = (".toml",)
+YARA_SUFFIXES = (".yar", ".yara")
+
+ExampleMatcher = Callable[[str, str], bool]
+
+
+@dataclass(frozen=True)
+class RuleFamily:
+    name: str
+    rules_dir: Path
+    example_matches: ExampleMatcher
+    description: str = ""
+
+
+def family_from_module(name: str, module: ModuleType, description: str = "") -> RuleFamily:
+    """Wire an engine module (``RULES_DIR``, ``example_matches``) in as a family."""
+    summary = (module.__doc__ or "").strip().splitlines()
+    return RuleFamily(
+        name=name,
+        rules_dir=Path(module.RULES_DIR),
+        example_matches=module.example_matches,
+        description=description or (summary[0] if summary else ""),
+    )
+
+
+# Families are added here explicitly, one line each, as their engines land:
+#   "secrets": family_from_module("secrets", finalexam.analyze.secrets),
+RULE_FAMILIES: dict[str, RuleFamily] = {}
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    """One rule file as read from disk (problems are kept, not raised)."""
+
+    family: str
+    path: Path
+    format: str  # toml, yara
+    data: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    yara_rules: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        value = self.data.get("id")
+        return value if isinstance(value, str) and value else self.path.stem
+
+    @property
+    def title(self) -> str:
+        return _text(self.data.get("title"))
+
+    @property
+    def severity(self) -> str:
+        return _text(self.data.get("severity"))
+
+    @property
+    def description(self) -> str:
+        return _text(self.data.get("description"))
+
+    @property
+    def examples(self) -> Mapping[str, Any]:
+        value = self.data.get("examples")
+        return value if isinstance(value, dict) else {}
+
+    def example_list(self, key: str) -> list[str]:
+        value = self.examples.get(key)
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    @property
+    def qualified_id(self) -> str:
+        return f"{self.family}/{self.id}"
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+_YARA_RULE = re.compile(r"^\s*(?:private\s+|global\s+)*rule\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+_YARA_META = re.compile(r'^\s*(description|severity|title)\s*=\s*"((?:[^"\\]|\\.)*)"', re.M)
+
+
+def _read_yara(family: str, path: Path) -> RuleFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return RuleFile(family, path, "yara", error=f"cannot read: {error}")
+    meta: dict[str, Any] = {"id": path.stem}
+    for key, value in _YARA_META.findall(text):
+        meta.setdefault(key, value)
+    return RuleFile(family, path, "yara", data=meta, yara_rules=tuple(_YARA_RULE.findall(text)))
+
+
+def _read_toml(family: str, path: Path) -> RuleFile:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as error:
+        return RuleFile(family, path, "toml", error=f"cannot read: {error.strerror}")
+    except tomllib.TOMLDecodeError as error:
+        return RuleFile(family, path, "toml", error=f"invalid TOML: {error}")
+    return RuleFile(family, path, "toml", data=data)
+
+
+def load_rules(families: Mapping[str, RuleFamily] | None = None) -> list[RuleFile]:
+    """Every rule file of every family, sorted by family then id."""
+    families = RULE_FAMILIES if families is None else families
+    found: list[RuleFile] = []
+    for name in sorted(families):
+        directory = families[name].rules_dir
+        if not directory.is_dir():
+            continue
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            suffix = path.suffix.lower()
+            if suffix in TOML_SUFFIXES:
+                found.append(_read_toml(name, path))
+            elif suffix in YARA_SUFFIXES:
+                found.append(_read_yara(name, path))
+    return sorted(found, key=lambda r: (r.family, r.id, str(r.path)))
+
+
+def find_rule(rules: Iterable[RuleFile], wanted: str) -> list[RuleFile]:
+    """By id, or ``family/id`` when ids repeat across families."""
+    return [r for r in rules if wanted in (r.id, r.qualified_id)]
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    rule: RuleFile
+    example: str
+    expected: bool  # True: a match example, False: a benign one
+    matched: bool | None  # None: the engine raised
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.matched is self.expected
+
+
+def run_examples(
+    rules: Iterable[RuleFile], families: Mapping[str, RuleFamily] | None = None
+) -> list[ExampleResult]:
+    families = RULE_FAMILIES if families is None else families
+    results: list[ExampleResult] = []
+    for rule in rules:
+        if rule.format != "toml" or rule.error or rule.family not in families:
+            continue
+        matcher = families[rule.family].example_matches
+        for key, expected in (("match", True), ("benign", False)):
+            for example in rule.example_list(key):
+                try:
+                    matched: bool | None = bool(matcher(rule.id, example))
+                    error = None
+                except Exception as exc:  # a rule engine failing is a test failure
+                    matched, error = None, f"{type(exc).__name__}: {exc}"
+                results.append(ExampleResult(rule, example, expected, matched, error))
+    return results
+
+
+@dataclass(frozen=True)
+class LintProblem:
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def lint(
+    rules: list[RuleFile], families: Mapping[str, RuleFamily] | None = None
+) -> list[LintProblem]:
+    """Ids equal stems, required fields, examples present and passing, YARA compiles."""
+    families = RULE_FAMILIES if families is None else families
+    problems: list[LintProblem] = []
+    seen: dict[tuple[str, str], Path] = {}
+    for rule in rules:
+        if rule.error:
+            problems.append(LintProblem(rule.path, rule.error))
+            continue
+        if rule.format == "yara":
+            problems += _lint_yara(rule)
+            continue
+        problems += _lint_fields(rule)
+        key = (rule.family, rule.id)
+        if key in seen:
+            problems.append(LintProblem(rule.path, f"id {rule.id!r} also used by {seen[key]}"))
+        seen.setdefault(key, rule.path)
+    for result in run_examples([r for r in rules if not r.error], families):
+        if result.passed:
+            continue
+        kind = "match" if result.expected else "benign"
+        outcome = result.error or ("did not match" if result.expected else "matched")
+        problems.append(
+            LintProblem(result.rule.path, f"{kind} example {result.example!r}: {outcome}")
+        )
+    return problems
+
+
+def _lint_fields(rule: RuleFile) -> list[LintProblem]:
+    problems: list[LintProblem] = []
+    data = rule.data
+    for name in REQUIRED_FIELDS:
+        if not _text(data.get(name)):
+            problems.append(LintProblem(rule.path, f"missing required field {name!r}"))
+    rule_id = data.get("id")
+    if isinstance(rule_id, str) and rule_id and rule_id != rule.path.stem:
+        problems.append(
+            LintProblem(
+                rule.path, f"id {rule_id!r} does not equal the file stem {rule.path.stem!r}"
+            )
+        )
+    severity = data.get("severity")
+    if isinstance(severity, str) and severity:
+        try:
+            Severity(severity)
+        except ValueError:
+            names = ", ".join(s.value for s in Severity)
+            problems.append(LintProblem(rule.path, f"severity {severity!r} is not one of {names}"))
+    if not isinstance(data.get("examples"), dict):
+        problems.append(LintProblem(rule.path, "missing [examples] table (match and benign)"))
+        return problems
+    for key in ("match", "benign"):
+        value = rule.examples.get(key)
+        if not isinstance(value, list) or not value:
+            problems.append(LintProblem(rule.path, f"examples.{key}: needs at least one example"))
+        elif not all(isinstance(v, str) for v in value):
+            problems.append(LintProblem(rule.path, f"examples.{key}: examples must be strings"))
+    return problems
+
+
+def _lint_yara(rule: RuleFile) -> list[LintProblem]:
+    if not rule.yara_rules:
+        return [LintProblem(rule.path, "no YARA rule in file")]
+    try:
+        import yara
+    except ImportError:  # pragma: no cover - yara-python is a dependency of the YARA engine
+        return []
+    try:
+        yara.compile(filepath=str(rule.path))
+    except yara.Error as error:
+        return [LintProblem(rule.path, f"YARA does not compile: {error}")]
+    return []
