@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from finalexam.catalog import golang
 from finalexam.catalog.base import Cataloger
 
-CATALOGERS: tuple[Callable[[], Cataloger], ...] = ()
+CATALOGERS: tuple[Callable[[], Cataloger], ...] = (golang.make,)
