@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 from finalexam.model import Blob
 
@@ -51,7 +52,7 @@ class Binary:
         return None
 
 
-def _unpack(fmt: str, data: Blob, offset: int) -> tuple[int, ...] | None:
+def _unpack(fmt: str, data: Blob, offset: int) -> tuple[Any, ...] | None:
     size = struct.calcsize(fmt)
     if offset < 0 or offset + size > len(data):
         return None

@@ -214,6 +214,9 @@ class GoCataloger:
             return []
         return list(self.components(info, entry))
 
+    def finish(self) -> Iterable[Component]:
+        return ()
+
     def components(self, info: BuildInfo, entry: FileEntry) -> Iterator[Component]:
         evidence_base = f"go build info in {entry.location}"
         deps: list[Component] = []

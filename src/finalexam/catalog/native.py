@@ -1,0 +1,103 @@
+"""Native libraries inside any binary: C library version fingerprints, ELF SONAME/NEEDED.
+
+A statically linked zlib or OpenSSL leaves no package metadata, only its own version banner
+in read-only data. The rules in ``rules/native/`` name those banners. ELF dynamic sections
+say which shared objects a binary loads; after the walk, a fingerprinted library that NEEDs
+another fingerprinted library found in the same artifact gets a depends-on edge to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from functools import cache
+
+from finalexam.catalog.binformat import elf_dynamic, parse
+from finalexam.catalog.fingerprint import Hit, Scanner, load_rules
+from finalexam.model import Component, Dependency, FileEntry, FileType
+
+_BINARY_TYPES = (FileType.ELF, FileType.PE, FileType.MACHO)
+
+
+@cache
+def scanner() -> Scanner:
+    return Scanner(load_rules("native"))
+
+
+def hit_component(hit: Hit, entry: FileEntry, found_by: str) -> Component:
+    rule = hit.rule
+    version = hit.version or None
+    purl = rule.purl.format(version=hit.version) if version else None
+    if purl is not None and purl.endswith("@"):
+        purl = purl[:-1]
+    cpe = rule.cpe.format(version=hit.version) if rule.cpe and version else None
+    return Component(
+        name=rule.name,
+        version=version,
+        ecosystem=rule.ecosystem,
+        purl=purl,
+        cpe=cpe,
+        locations=(entry.location,),
+        found_by=(found_by,),
+        confidence=hit.confidence,
+        evidence=(f"rule {rule.id}: {hit.snippet!r} at offset {hit.offset} of {entry.location}",),
+    )
+
+
+@dataclass
+class _Library:
+    soname: str | None
+    needed: tuple[str, ...]
+    components: list[Component]
+
+
+class NativeCataloger:
+    name = "native"
+
+    def __init__(self) -> None:
+        self._libraries: list[_Library] = []
+
+    def accepts(self, entry: FileEntry) -> bool:
+        return entry.file_type in _BINARY_TYPES
+
+    def catalog(self, entry: FileEntry) -> Iterable[Component]:
+        data = entry.data
+        components = [hit_component(hit, entry, self.name) for hit in scanner().scan(data)]
+        if not components:
+            return []
+        binary = parse(data) if entry.file_type == FileType.ELF else None
+        soname, needed, _ = elf_dynamic(data, binary) if binary else (None, (), ())
+        if soname or needed:
+            facts = []
+            if soname:
+                facts.append(f"ELF SONAME {soname} at {entry.location}")
+            if needed:
+                facts.append(f"ELF NEEDED {' '.join(needed)} at {entry.location}")
+            components = [replace(c, evidence=(*c.evidence, *facts)) for c in components]
+        self._libraries.append(_Library(soname, needed, components))
+        return []  # emitted in finish(), once NEEDED edges can be resolved
+
+    def finish(self) -> Iterable[Component]:
+        by_soname: dict[str, list[Component]] = {}
+        for library in self._libraries:
+            if library.soname:
+                by_soname.setdefault(library.soname, []).extend(library.components)
+        result: list[Component] = []
+        for library in self._libraries:
+            targets = sorted(
+                {
+                    dependency.purl
+                    for name in library.needed
+                    for dependency in by_soname.get(name, [])
+                    if dependency.purl
+                }
+            )
+            for component in library.components:
+                edges = tuple(Dependency(t) for t in targets if t != component.purl)
+                result.append(replace(component, dependencies=edges) if edges else component)
+        self._libraries.clear()
+        return result
+
+
+def make() -> NativeCataloger:
+    return NativeCataloger()

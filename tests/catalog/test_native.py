@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ctoolchain import GCC, HAVE_STATIC_ZLIB, compile_c, zlib_header_version
+
+from finalexam.catalog import CATALOGERS
+from finalexam.catalog.fingerprint import Rule, Scanner, hyperscan, load_rules
+from finalexam.catalog.native import make
+from finalexam.config import Config
+from finalexam.exam import run_exam
+from finalexam.model import Confidence
+
+RULES = load_rules("native")
+ENGINES = ["re", *(["hyperscan"] if hyperscan is not None else [])]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def scanner(request: pytest.FixtureRequest) -> Scanner:
+    built = Scanner(RULES, use_hyperscan=request.param == "hyperscan")
+    assert built.engine == request.param
+    return built
+
+
+def test_registered_and_enough_libraries() -> None:
+    assert make in CATALOGERS
+    assert len(RULES) >= 20
+    assert len({rule.id for rule in RULES}) == len(RULES)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_examples(rule: Rule, scanner: Scanner) -> None:
+    for text, version in rule.match_examples:
+        hits = {(h.rule.id, h.version) for h in scanner.scan(text.encode("latin-1"))}
+        assert (rule.id, version) in hits, f"{rule.id} should find {version} in {text!r}"
+    for text in rule.benign_examples:
+        hits = {h.rule.id for h in scanner.scan(text.encode("latin-1"))}
+        assert rule.id not in hits, f"{rule.id} should not match {text!r}"
+    assert rule.purl.startswith("pkg:generic/")
+    assert rule.cpe is None or rule.cpe.startswith("cpe:2.3:a:")
+
+
+def test_a_low_confidence_rule_with_two_versions_names_neither(scanner: Scanner) -> None:
+    text = b"Frame requires too much memory for decoding\x001.5.4\x00 \x001.4.9\x00"
+    assert not [h for h in scanner.scan(text) if h.rule.id == "zstd"]
+
+
+def test_versions_inside_longer_numbers_are_not_taken(scanner: Scanner) -> None:
+    assert scanner.scan(b"OpenSSL 3.0.1234567 is not a date") == []
+
+
+needs_gcc = pytest.mark.skipif(GCC is None, reason="gcc not installed")
+
+
+@needs_gcc
+@pytest.mark.skipif(not HAVE_STATIC_ZLIB, reason="zlib1g-dev not installed")
+def test_statically_linked_zlib_is_found(tmp_path: Path) -> None:
+    program = compile_c(
+        tmp_path,
+        "squeeze",
+        "#include <zlib.h>\n#include <stdio.h>\n"
+        "int main(void) { unsigned char out[64]; uLongf n = sizeof out;\n"
+        '  return compress(out, &n, (const Bytef *)"hello", 5) != Z_OK; }\n',
+        "-static",
+        "-lz",
+    )
+    report = run_exam(program, Config(), catalogers=[make])
+    zlib = next(c for c in report.components if c.name == "zlib")
+    version = zlib_header_version()
+    assert zlib.version == version
+    assert zlib.purl == f"pkg:generic/zlib@{version}"
+    assert zlib.cpe == f"cpe:2.3:a:zlib:zlib:{version}:*:*:*:*:*:*:*"
+    assert zlib.ecosystem == "generic" and zlib.confidence == Confidence.HIGH
+    assert zlib.locations and str(zlib.locations[0]) == program.name
+    assert any("deflate" in e or "inflate" in e for e in zlib.evidence)
+
+
+@needs_gcc
+def test_needed_library_becomes_a_dependency_edge(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    compile_c(
+        root,
+        "libinner.so.1",
+        'const char inner_banner[] = "OpenSSL 3.0.13 30 Jan 2024";\n',
+        "-shared",
+        "-fPIC",
+        "-Wl,-soname,libinner.so.1",
+    )
+    compile_c(
+        root,
+        "libouter.so",
+        'extern const char inner_banner[];\nconst char outer_agent[] = "libcurl/8.4.0";\n'
+        "const char *pick(void) { return inner_banner; }\n",
+        "-shared",
+        "-fPIC",
+        f"-L{root}",
+        "-l:libinner.so.1",
+        "-Wl,-soname,libouter.so",
+    )
+    (root / "libinner.so.1.c").unlink()
+    (root / "libouter.so.c").unlink()
+    report = run_exam(root, Config(), catalogers=[make])
+    by_name = {c.name: c for c in report.components}
+    curl, openssl = by_name["curl"], by_name["openssl"]
+    assert curl.version == "8.4.0" and openssl.version == "3.0.13"
+    assert [d.target for d in curl.dependencies] == ["pkg:generic/openssl@3.0.13"]
+    assert any("NEEDED libinner.so.1" in e for e in curl.evidence)
+    assert any("SONAME libinner.so.1" in e for e in openssl.evidence)
+    assert not openssl.dependencies
