@@ -20,6 +20,7 @@ from typing import Any
 
 from finalexam.model import Blob, Confidence
 
+hyperscan: Any
 try:  # optional accelerator
     import hyperscan
 except ImportError:  # pragma: no cover - depends on the environment
