@@ -139,7 +139,6 @@ class Scanner:
     use_hyperscan: bool = True
     _flat: list[tuple[Rule, Pattern]] = field(init=False, default_factory=list)
     _database: Any = field(init=False, default=None)
-    _alternation: re.Pattern[bytes] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._flat = [(rule, pattern) for rule in self.rules for pattern in rule.patterns]
@@ -152,10 +151,6 @@ class Scanner:
                 elements=len(expressions),
                 flags=[0] * len(expressions),  # start-of-match tracking blows up bounded repeats
             )
-        else:
-            # Zero-width look-ahead: every start position is reported, overlapping or not.
-            branches = [p.regex.pattern.replace(b"(?P<version>", b"(?:") for _, p in self._flat]
-            self._alternation = re.compile(b"(?=(?:" + b"|".join(branches) + b"))")
 
     @property
     def engine(self) -> str:
@@ -177,11 +172,11 @@ class Scanner:
             for index, end in sorted(ends, key=lambda item: (item[1], item[0])):
                 yield index, end, end
             return
-        assert self._alternation is not None
-        for match in self._alternation.finditer(data):
-            start = match.start()
-            for index in range(len(self._flat)):
-                yield index, start, start
+        cache: dict[bytes, bool] = {}
+        for index, (_, pattern) in enumerate(self._flat):
+            if all(self._present(data, r, cache) for r in pattern.requires):
+                for match in pattern.regex.finditer(data):
+                    yield index, match.start(), match.start()
 
     def scan(self, data: Blob) -> list[Hit]:
         hits: list[Hit] = []
