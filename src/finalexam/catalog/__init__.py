@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from finalexam.catalog import golang, native
+from finalexam.catalog import golang, native, rust
 from finalexam.catalog.base import Cataloger
 
-CATALOGERS: tuple[Callable[[], Cataloger], ...] = (golang.make, native.make)
+CATALOGERS: tuple[Callable[[], Cataloger], ...] = (golang.make, native.make, rust.make)
