@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from finalexam.catalog import golang, native, rust
+from finalexam.catalog import golang, jsbundle, native, rust
 from finalexam.catalog.base import Cataloger
 
-CATALOGERS: tuple[Callable[[], Cataloger], ...] = (golang.make, native.make, rust.make)
+CATALOGERS: tuple[Callable[[], Cataloger], ...] = (
+    golang.make,
+    jsbundle.make,
+    native.make,
+    rust.make,
+)
