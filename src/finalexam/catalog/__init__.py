@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from finalexam.catalog import golang, jsbundle, native, rust
+from finalexam.catalog import dotnet_pe, golang, jsbundle, native, rust
 from finalexam.catalog.base import Cataloger
 
 CATALOGERS: tuple[Callable[[], Cataloger], ...] = (
+    dotnet_pe.make,
     golang.make,
     jsbundle.make,
     native.make,
