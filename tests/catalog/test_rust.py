@@ -34,6 +34,7 @@ AUDITABLE = {
 PANIC_PATHS = (
     "/home/ci/.cargo/registry/src/index.crates.io-6f17d22bba15001f/serde_json-1.0.108/src/de.rs",
     "/home/ci/.cargo/registry/src/github.com-1ecc6299db9ec823/tokio-macros-2.1.0/src/lib.rs",
+    "/usr/share/cargo/registry/grep-searcher-0.1.10/src/searcher/mod.rs",
     "C:\\\\Users\\\\ci\\\\.cargo\\\\registry\\\\src\\\\index.crates.io-6f17d22bba15001f"
     "\\\\ring-0.17.0-alpha.1\\\\src\\\\rand.rs",
 )
@@ -89,6 +90,7 @@ def test_panic_paths_in_a_real_binary_give_low_confidence_crates(tmp_path: Path)
         ("serde_json", "1.0.108", "crates.io", Confidence.LOW),
         ("tokio-macros", "2.1.0", "crates.io", Confidence.LOW),
         ("ring", "0.17.0-alpha.1", "crates.io", Confidence.LOW),
+        ("grep-searcher", "0.1.10", "crates.io", Confidence.LOW),
     }
 
 

@@ -72,6 +72,7 @@ class Hit:
     offset: int
     snippet: str
     confidence: Confidence
+    gated: bool = False  # a bare version accepted only beside the pattern's required literals
 
 
 def _text(value: Any, what: str, path: Path) -> str:
@@ -200,7 +201,16 @@ class Scanner:
                 continue
             seen.add((rule.id, version))
             snippet = match.group(0).decode("latin-1").replace("\x00", "\\0")
-            hits.append(Hit(rule, version, match.start(), snippet[:120], pattern.confidence))
+            hits.append(
+                Hit(
+                    rule,
+                    version,
+                    match.start(),
+                    snippet[:120],
+                    pattern.confidence,
+                    bool(pattern.requires),
+                )
+            )
         return _drop_ambiguous(hits)
 
     @staticmethod
@@ -222,12 +232,14 @@ class Scanner:
 
 
 def _drop_ambiguous(hits: list[Hit]) -> list[Hit]:
-    """A low-confidence rule that finds two versions in one file has found neither."""
+    """A weak pattern (low confidence, or a bare version behind literal gates) that finds two
+    versions of one library in one file has found neither."""
+
+    def weak(hit: Hit) -> bool:
+        return hit.gated or hit.confidence == Confidence.LOW
+
     versions: dict[str, set[str]] = {}
     for hit in hits:
-        versions.setdefault(hit.rule.id, set()).add(hit.version)
-    return [
-        hit
-        for hit in hits
-        if not (hit.confidence == Confidence.LOW and len(versions[hit.rule.id]) > 1)
-    ]
+        if weak(hit):
+            versions.setdefault(hit.rule.id, set()).add(hit.version)
+    return [hit for hit in hits if not (weak(hit) and len(versions[hit.rule.id]) > 1)]

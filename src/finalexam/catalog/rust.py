@@ -3,8 +3,9 @@
 ``cargo auditable`` embeds the resolved dependency tree as zlib-compressed JSON in a
 ``.dep-v0`` section (ELF, PE; ``__DATA,.dep-v0`` in Mach-O). Without it, a release binary
 still carries the source paths of crates that can panic
-(``.cargo/registry/src/index.crates.io-<hash>/<name>-<version>/src/...``): a lower-confidence
-but real list of the crates compiled in.
+(``.cargo/registry/src/index.crates.io-<hash>/<name>-<version>/src/...``, or Debian's
+``/usr/share/cargo/registry/<name>-<version>/``): a lower-confidence but real list of the
+crates compiled in.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from finalexam.model import Blob, Component, Confidence, Dependency, FileEntry, 
 
 _SECTIONS = (".dep-v0", "__DATA,.dep-v0", "__DATA_CONST,.dep-v0")
 _MAX_JSON = 16 * 1024 * 1024
+# cargo's registry cache (``src/<index>-<hash>/``), or Debian's /usr/share/cargo/registry.
 _PANIC_PATH = re.compile(
-    rb"registry[/\\]src[/\\][A-Za-z0-9_.-]{1,80}-[0-9a-f]{16}[/\\]"
+    rb"(?:registry[/\\]src[/\\][A-Za-z0-9_.-]{1,80}-[0-9a-f]{16}|share/cargo/registry)[/\\]"
     rb"(?P<name>[A-Za-z0-9_][A-Za-z0-9_-]{0,63}?)-"
     rb"(?P<version>\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)[/\\]"
 )
