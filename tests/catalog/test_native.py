@@ -108,3 +108,20 @@ def test_needed_library_becomes_a_dependency_edge(tmp_path: Path) -> None:
     assert any("NEEDED libinner.so.1" in e for e in curl.evidence)
     assert any("SONAME libinner.so.1" in e for e in openssl.evidence)
     assert not openssl.dependencies
+
+
+@needs_gcc
+def test_library_bundled_by_a_wheel_repair_tool_is_named_by_its_file(tmp_path: Path) -> None:
+    libs = tmp_path / "wheel" / "pkg.libs"
+    compile_c(libs, "libgfortran-040039e1.so.5.0.0", "int f(void) { return 1; }\n", "-shared")
+    compile_c(
+        libs,
+        "libpng16-36a62686.so.16.40.0",
+        'const char b[] = "libpng version 1.6.40";\n',
+        "-shared",
+    )
+    for source in libs.glob("*.c"):
+        source.unlink()
+    report = run_exam(tmp_path / "wheel", Config(), catalogers=[make])
+    found = {(c.name, c.version, c.confidence) for c in report.components}
+    assert found == {("libgfortran", None, Confidence.LOW), ("libpng", "1.6.40", Confidence.HIGH)}

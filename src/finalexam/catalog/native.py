@@ -8,15 +8,22 @@ another fingerprinted library found in the same artifact gets a depends-on edge 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 
 from finalexam.catalog.binformat import elf_dynamic, parse
 from finalexam.catalog.fingerprint import Hit, Scanner, load_rules
-from finalexam.model import Component, Dependency, FileEntry, FileType
+from finalexam.model import Component, Confidence, Dependency, FileEntry, FileType
 
 _BINARY_TYPES = (FileType.ELF, FileType.PE, FileType.MACHO)
+# Wheel repair tools copy shared libraries into <pkg>.libs/ (auditwheel, delvewheel) or
+# .dylibs/ (delocate), renamed with a content hash: libjpeg-08882baf.so.62.4.0.
+_BUNDLED = re.compile(
+    r"(?:^|/)[^/]*\.(?:libs|dylibs)/(?P<name>lib[A-Za-z0-9_+]+?|[A-Za-z0-9_+]+?)"
+    r"(?:-[0-9a-f]{8})?(?:\.so(?:\.[0-9.]+)?|(?:\.[0-9.]+)?\.dylib|\.dll)$"
+)
 
 
 @cache
@@ -44,6 +51,24 @@ def hit_component(hit: Hit, entry: FileEntry, found_by: str) -> Component:
     )
 
 
+def bundled_library(entry: FileEntry) -> Component | None:
+    """A library a wheel repair tool bundled, named by its file when no banner says more."""
+    match = _BUNDLED.search(entry.path)
+    if match is None:
+        return None
+    name = match.group("name")
+    return Component(
+        name=name,
+        version=None,
+        ecosystem="generic",
+        purl=f"pkg:generic/{name}",
+        locations=(entry.location,),
+        found_by=("native",),
+        confidence=Confidence.LOW,
+        evidence=(f"shared library bundled by a wheel repair tool: {entry.location}",),
+    )
+
+
 @dataclass
 class _Library:
     soname: str | None
@@ -64,7 +89,10 @@ class NativeCataloger:
         data = entry.data
         components = [hit_component(hit, entry, self.name) for hit in scanner().scan(data)]
         if not components:
-            return []
+            bundled = bundled_library(entry)
+            if bundled is None:
+                return []
+            components = [bundled]
         binary = parse(data) if entry.file_type == FileType.ELF else None
         soname, needed, _ = elf_dynamic(data, binary) if binary else (None, (), ())
         if soname or needed:

@@ -56,6 +56,8 @@ def read_auditable(data: Blob) -> list[dict[str, Any]] | None:
 def panic_path_crates(data: Blob) -> dict[tuple[str, str], int]:
     """(crate, version) -> offset of the first panic path naming it."""
     found: dict[tuple[str, str], int] = {}
+    if data.find(b"registry") < 0:  # memchr-fast gate: most binaries are not Rust
+        return found
     for match in _PANIC_PATH.finditer(data):
         key = (match.group("name").decode(), match.group("version").decode())
         found.setdefault(key, match.start())
