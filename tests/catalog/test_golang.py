@@ -11,6 +11,7 @@ from finalexam.catalog import CATALOGERS
 from finalexam.catalog.golang import MAGIC, make, read_build_info, stdlib_version
 from finalexam.config import Config
 from finalexam.exam import run_exam
+from finalexam.model import Confidence, FileEntry, FileType, Location
 
 needs_go = pytest.mark.skipif(GO is None, reason="go toolchain (golang-go) not installed")
 
@@ -118,3 +119,15 @@ def test_garbage_is_not_build_info(blob: bytes) -> None:
 )
 def test_stdlib_version(toolchain: str, expected: str | None) -> None:
     assert stdlib_version(toolchain) == expected
+
+
+def test_gopath_mode_build_names_the_program_with_low_confidence() -> None:
+    from finalexam.catalog.golang import parse_modinfo
+
+    info = parse_modinfo("go1.19.8", "path\tfilippo.io/age/cmd/age\nbuild\tGOOS=linux\n")
+    cataloger = make()
+    entry = FileEntry(Location(("age",)), 1, "0" * 64, "0" * 40, FileType.ELF)
+    by_name = {c.name: c for c in cataloger.components(info, entry)}
+    program = by_name["filippo.io/age/cmd/age"]
+    assert program.version is None and program.confidence == Confidence.LOW
+    assert by_name["stdlib"].version == "1.19.8"

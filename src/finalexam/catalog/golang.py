@@ -234,6 +234,19 @@ class GoCataloger:
                 evidence=(f"{evidence_base}: toolchain {info.go_version}",),
             )
         main = info.main
+        if main is None and info.path and info.path != "command-line-arguments":
+            # GOPATH-mode builds (as Debian's) record the package path but no module graph.
+            yield Component(
+                name=info.path,
+                version=None,
+                ecosystem="Go",
+                purl=go_purl(info.path, None),
+                locations=(entry.location,),
+                found_by=(self.name,),
+                confidence=Confidence.LOW,
+                evidence=(f"{evidence_base}: package {info.path}, built without module info",),
+                dependencies=(Dependency(go_purl("stdlib", std)),) if std else (),
+            )
         if main is not None:
             version = main.version if main.version not in ("", "(devel)") else None
             settings = dict(info.settings)
