@@ -120,8 +120,19 @@ def test_library_bundled_by_a_wheel_repair_tool_is_named_by_its_file(tmp_path: P
         'const char b[] = "libpng version 1.6.40";\n',
         "-shared",
     )
+    compile_c(
+        libs,
+        "libfreetype-2f4dfa15.so.6.20.1",
+        'const char b[] = "1.0.8, 13-Jul-2019\\0bzip2/libbzip2: internal error";\n',
+        "-shared",
+    )
     for source in libs.glob("*.c"):
         source.unlink()
     report = run_exam(tmp_path / "wheel", Config(), catalogers=[make])
     found = {(c.name, c.version, c.confidence) for c in report.components}
-    assert found == {("libgfortran", None, Confidence.LOW), ("libpng", "1.6.40", Confidence.HIGH)}
+    assert found == {
+        ("libgfortran", None, Confidence.LOW),
+        ("libpng", "1.6.40", Confidence.HIGH),  # the banner names it; no second, file-named one
+        ("libfreetype", None, Confidence.LOW),  # holds a static bzip2, still named itself
+        ("bzip2", "1.0.8", Confidence.HIGH),
+    }

@@ -51,6 +51,7 @@ class Rule:
     cpe: str | None = None
     ecosystem: str = "generic"
     version_split: tuple[int, ...] = ()  # digit groups of a packed version, e.g. 20914
+    files: tuple[str, ...] = ()  # library file base names it ships as (liblzma for xz)
     match_examples: tuple[tuple[str, str], ...] = ()  # (text, expected version)
     benign_examples: tuple[str, ...] = ()
     source: str = ""
@@ -122,6 +123,7 @@ def load_rule(path: Path) -> Rule:
         cpe=data.get("cpe") or None,
         ecosystem=data.get("ecosystem", "generic"),
         version_split=tuple(int(n) for n in data.get("version_split", [])),
+        files=tuple(str(f) for f in data.get("files", [])),
         match_examples=matches,
         benign_examples=benign,
         source=str(path.name),

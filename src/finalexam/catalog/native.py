@@ -87,12 +87,15 @@ class NativeCataloger:
 
     def catalog(self, entry: FileEntry) -> Iterable[Component]:
         data = entry.data
-        components = [hit_component(hit, entry, self.name) for hit in scanner().scan(data)]
+        hits = scanner().scan(data)
+        components = [hit_component(hit, entry, self.name) for hit in hits]
+        bundled = bundled_library(entry)
+        if bundled is not None and not any(
+            bundled.name in hit.rule.files or bundled.name == hit.rule.name for hit in hits
+        ):
+            components.append(bundled)  # e.g. libfreetype, whose banner-less copy holds bzip2
         if not components:
-            bundled = bundled_library(entry)
-            if bundled is None:
-                return []
-            components = [bundled]
+            return []
         binary = parse(data) if entry.file_type == FileType.ELF else None
         soname, needed, _ = elf_dynamic(data, binary) if binary else (None, (), ())
         if soname or needed:
