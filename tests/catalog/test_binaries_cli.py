@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from ctoolchain import GCC, HAVE_STATIC_ZLIB, compile_c, zlib_header_version
 
 from builders import tar_bytes, write, zip_bytes
-from ctoolchain import GCC, HAVE_STATIC_ZLIB, compile_c, zlib_header_version
 from schema import assert_valid_report
 
 
@@ -25,7 +25,7 @@ def test_scan_names_static_zlib_and_bundled_jquery_in_nested_archives(tmp_path: 
     )
     wheel = zip_bytes(
         {
-            "app/static/jquery.min.js": "/*! jQuery v3.4.1 | (c) JS Foundation */\n!function(){}();",
+            "app/static/jquery.min.js": "/*! jQuery v3.4.1 | (c) JS Foundation */\n!function(){}()",
             "app/bin/tool": program.read_bytes(),
         }
     )
