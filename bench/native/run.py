@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from finalexam.catalog import dotnet_pe, golang, jsbundle, native, rust
+from finalexam.catalog.fingerprint import Scanner, hyperscan, load_rules
 from finalexam.config import Config
 from finalexam.exam import run_exam
 
@@ -192,7 +193,30 @@ def main() -> int:
         for t in ("finalexam", "syft", "trivy")
     )
     print(f"| total | {labelled_total} / {versioned_total} | {summary} |")
+    engines()
     return 0
+
+
+def engines() -> None:
+    """The native rule set over every ELF file of the unpacked inputs, with each engine."""
+    blobs = []
+    for path in sorted((WORK / "unpacked").rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            with path.open("rb") as handle:
+                if handle.read(4) == b"\x7fELF":
+                    blobs.append(path.read_bytes())
+    size = sum(len(b) for b in blobs) / 1e6
+    results = {}
+    for engine in (["hyperscan"] if hyperscan is not None else []) + ["re"]:
+        scanner = Scanner(load_rules("native"), use_hyperscan=engine == "hyperscan")
+        start = time.perf_counter()
+        found = sorted({(h.rule.id, h.version) for blob in blobs for h in scanner.scan(blob)})
+        seconds = time.perf_counter() - start
+        results[engine] = found
+        print(f"engine {engine}: {len(blobs)} ELF files, {size:.0f} MB in {seconds:.1f} s "
+              f"= {size / seconds:.0f} MB/s, {len(found)} (library, version) pairs")  # fmt: skip
+    if len(results) == 2:
+        print(f"engines agree: {results['hyperscan'] == results['re']}")
 
 
 if __name__ == "__main__":

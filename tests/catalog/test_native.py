@@ -136,3 +136,11 @@ def test_library_bundled_by_a_wheel_repair_tool_is_named_by_its_file(tmp_path: P
         ("libfreetype", None, Confidence.LOW),  # holds a static bzip2, still named itself
         ("bzip2", "1.0.8", Confidence.HIGH),
     }
+
+
+def test_literal_anchor_gates_the_re_engine() -> None:
+    from finalexam.catalog.fingerprint import literal_anchor
+
+    assert literal_anchor(rb"(?:de|in)flate (?P<version>1\.\d+) Copyright \d{4}") == b" Copyright "
+    assert literal_anchor(rb"[^0-9](?P<version>\d+)\x00") == b"\x00"
+    assert literal_anchor(rb"\d+") == b""
