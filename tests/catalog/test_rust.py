@@ -104,3 +104,30 @@ def test_corrupt_or_oversized_sections_are_ignored() -> None:
 
 def test_panic_path_needs_the_registry_layout() -> None:
     assert panic_path_crates(b"/src/serde-1.0.0/lib.rs registry/src/x/serde-1.0.0/") == {}
+
+
+MINGW_OBJCOPY = shutil.which("x86_64-w64-mingw32-objcopy")
+MINGW_LD = shutil.which("x86_64-w64-mingw32-ld")
+MINGW_AS = shutil.which("x86_64-w64-mingw32-as")
+
+
+@pytest.mark.skipif(
+    None in (MINGW_OBJCOPY, MINGW_LD, MINGW_AS), reason="binutils-mingw-w64-x86-64 missing"
+)
+def test_cargo_auditable_section_in_a_real_pe(tmp_path: Path) -> None:
+    assert MINGW_OBJCOPY is not None and MINGW_LD is not None and MINGW_AS is not None
+    (tmp_path / "empty.s").write_text(".text\n")
+    subprocess.run(["x86_64-w64-mingw32-as", "-o", "empty.o", "empty.s"], cwd=tmp_path, check=True)
+    subprocess.run(
+        [MINGW_LD, "--dll", "-e", "0", "-o", "tool.dll", "empty.o"], cwd=tmp_path, check=True
+    )
+    (tmp_path / "dep.bin").write_bytes(zlib.compress(json.dumps(AUDITABLE).encode()))
+    subprocess.run(
+        [MINGW_OBJCOPY, "--add-section", ".dep-v0=dep.bin", "tool.dll", "tool-dep.dll"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    packages = read_auditable((tmp_path / "tool-dep.dll").read_bytes())
+    assert packages is not None
+    assert [p["name"] for p in packages] == ["app", "serde", "serde_derive", "smallvec"]
