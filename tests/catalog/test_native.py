@@ -144,3 +144,9 @@ def test_literal_anchor_gates_the_re_engine() -> None:
     assert literal_anchor(rb"(?:de|in)flate (?P<version>1\.\d+) Copyright \d{4}") == b" Copyright "
     assert literal_anchor(rb"[^0-9](?P<version>\d+)\x00") == b"\x00"
     assert literal_anchor(rb"\d+") == b""
+
+
+def test_the_strongest_pattern_wins_for_one_version(scanner: Scanner) -> None:
+    text = b"lzma_stream_decoder\x005.4.1\x00 xz (XZ Utils) 5.4.1"
+    (hit,) = [h for h in scanner.scan(text) if h.rule.id == "xz"]
+    assert hit.confidence == Confidence.HIGH and not hit.gated

@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 RULES_ROOT = Path(__file__).resolve().parents[1] / "rules"
 _WINDOW = 512  # longest text a pattern may span, from the start of its match
 _VERSION_GROUP = "(?P<version>"
+_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
 
 
 class RuleError(ValueError):
@@ -209,12 +210,13 @@ class Scanner:
                     yield index, match.start(), match.start()
 
     def scan(self, data: Blob) -> list[Hit]:
-        hits: list[Hit] = []
-        seen: set[tuple[str, str]] = set()
+        best: dict[tuple[str, str], Hit] = {}  # the strongest evidence for each version
         tried: set[tuple[int, int]] = set()
-        requirement_cache: dict[bytes, bool] = {}
+        present: dict[bytes, bool] = {}
         for index, start, end in self._candidates(data):
             rule, pattern = self._flat[index]
+            if not all(self._present(data, r, present) for r in pattern.requires):
+                continue
             if self._database is not None:
                 match = self._spanning(pattern.regex, data, end)
             else:
@@ -222,24 +224,20 @@ class Scanner:
             if match is None or (index, match.start()) in tried:
                 continue
             tried.add((index, match.start()))
-            raw = match.group("version").decode("latin-1")
-            version = rule.version(raw)
-            if (rule.id, version) in seen:
+            version = rule.version(match.group("version").decode("latin-1"))
+            current = best.get((rule.id, version))
+            if current is not None and _RANK[current.confidence] >= _RANK[pattern.confidence]:
                 continue
-            if not all(self._present(data, r, requirement_cache) for r in pattern.requires):
-                continue
-            seen.add((rule.id, version))
             snippet = match.group(0).decode("latin-1").replace("\x00", "\\0")
-            hits.append(
-                Hit(
-                    rule,
-                    version,
-                    match.start(),
-                    snippet[:120],
-                    pattern.confidence,
-                    bool(pattern.requires),
-                )
+            best[(rule.id, version)] = Hit(
+                rule,
+                version,
+                match.start(),
+                snippet[:120],
+                pattern.confidence,
+                bool(pattern.requires),
             )
+        hits = sorted(best.values(), key=lambda h: (h.rule.id, h.version, h.offset))
         return _drop_ambiguous(hits)
 
     @staticmethod
