@@ -131,3 +131,22 @@ def test_cargo_auditable_section_in_a_real_pe(tmp_path: Path) -> None:
     packages = read_auditable((tmp_path / "tool-dep.dll").read_bytes())
     assert packages is not None
     assert [p["name"] for p in packages] == ["app", "serde", "serde_derive", "smallvec"]
+
+
+def _leb(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def test_cargo_auditable_custom_section_in_webassembly() -> None:
+    payload = zlib.compress(json.dumps(AUDITABLE).encode())
+    custom = _leb(len(b".dep-v0")) + b".dep-v0" + payload
+    type_section = b"\x01" + _leb(4) + b"\x01\x60\x00\x00"  # one type: () -> ()
+    module = b"\x00asm\x01\x00\x00\x00" + type_section + b"\x00" + _leb(len(custom)) + custom
+    packages = read_auditable(module)
+    assert packages is not None and packages[1]["name"] == "serde"
+    assert read_auditable(module[:-5]) is None  # truncated section

@@ -1,8 +1,9 @@
 """Rust binaries: ``cargo auditable`` dependency data, else crate paths left by panics.
 
 ``cargo auditable`` embeds the resolved dependency tree as zlib-compressed JSON in a
-``.dep-v0`` section (ELF, PE; ``__DATA,.dep-v0`` in Mach-O). Without it, a release binary
-still carries the source paths of crates that can panic
+``.dep-v0`` section (ELF, PE; ``__DATA,.dep-v0`` in Mach-O; a custom section in
+WebAssembly). Without it, a release binary still carries the source paths of crates that
+can panic
 (``.cargo/registry/src/index.crates.io-<hash>/<name>-<version>/src/...``, or Debian's
 ``/usr/share/cargo/registry/<name>-<version>/``): a lower-confidence but real list of the
 crates compiled in.
@@ -35,15 +36,56 @@ def cargo_purl(name: str, version: str | None) -> str:
     return PackageURL(type="cargo", name=name, version=version or None).to_string()
 
 
-def read_auditable(data: Blob) -> list[dict[str, Any]] | None:
-    """The ``packages`` list of cargo-auditable data, or None when there is none."""
+def _leb128(data: Blob, offset: int) -> tuple[int, int] | None:
+    value = shift = 0
+    while offset < len(data) and shift < 35:
+        byte = data[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, offset
+        shift += 7
+    return None
+
+
+def wasm_custom_section(data: Blob, wanted: bytes) -> bytes | None:
+    """The payload of a WebAssembly custom section (id 0) with the given name."""
+    offset = 8  # magic and version
+    while offset < len(data):
+        section_id = data[offset]
+        header = _leb128(data, offset + 1)
+        if header is None:
+            return None
+        size, start = header
+        end = start + size
+        if end > len(data):
+            return None
+        if section_id == 0:
+            named = _leb128(data, start)
+            if named is not None and bytes(data[named[1] : named[1] + named[0]]) == wanted:
+                return bytes(data[named[1] + named[0] : end])
+        offset = end
+    return None
+
+
+def _auditable_bytes(data: Blob) -> bytes | None:
+    if bytes(data[:4]) == b"\x00asm":
+        return wasm_custom_section(data, b".dep-v0")
     binary = parse(data)
     section = binary.section(*_SECTIONS) if binary is not None else None
     if binary is None or section is None or not section.size:
         return None
+    return binary.read(data, section)
+
+
+def read_auditable(data: Blob) -> list[dict[str, Any]] | None:
+    """The ``packages`` list of cargo-auditable data, or None when there is none."""
+    raw = _auditable_bytes(data)
+    if raw is None:
+        return None
     inflater = zlib.decompressobj()
     try:
-        text = inflater.decompress(binary.read(data, section), _MAX_JSON)
+        text = inflater.decompress(raw, _MAX_JSON)
         document = json.loads(text)
     except (zlib.error, ValueError):
         return None
@@ -68,7 +110,7 @@ class RustCataloger:
     name = "rust"
 
     def accepts(self, entry: FileEntry) -> bool:
-        return entry.file_type in (FileType.ELF, FileType.PE, FileType.MACHO)
+        return entry.file_type in (FileType.ELF, FileType.PE, FileType.MACHO, FileType.WASM)
 
     def catalog(self, entry: FileEntry) -> Iterable[Component]:
         data = entry.data
