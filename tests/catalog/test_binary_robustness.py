@@ -16,6 +16,7 @@ MAGICS = {
     FileType.ELF: [b"\x7fELF\x02\x01", b"\x7fELF\x01\x02"],
     FileType.PE: [b"MZ"],
     FileType.MACHO: [b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xce", b"\xca\xfe\xba\xbe\x00\x00\x00\x02"],
+    FileType.WASM: [b"\x00asm\x01\x00\x00\x00"],
 }
 MAKERS = [golang.make, rust.make, native.make, jsbundle.make, dotnet_pe.make]
 
