@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 
+from packageurl import PackageURL
+
 from finalexam.catalog.binformat import elf_dynamic, parse
 from finalexam.catalog.fingerprint import Hit, Scanner, load_rules
 from finalexam.model import Component, Confidence, Dependency, FileEntry, FileType
@@ -34,9 +36,7 @@ def scanner() -> Scanner:
 def hit_component(hit: Hit, entry: FileEntry, found_by: str) -> Component:
     rule = hit.rule
     version = hit.version or None
-    purl = rule.purl.format(version=hit.version) if version else None
-    if purl is not None and purl.endswith("@"):
-        purl = purl[:-1]
+    purl = rule.purl.format(version=version) if version else rule.purl.split("@", 1)[0]
     cpe = rule.cpe.format(version=hit.version) if rule.cpe and version else None
     return Component(
         name=rule.name,
@@ -61,7 +61,7 @@ def bundled_library(entry: FileEntry) -> Component | None:
         name=name,
         version=None,
         ecosystem="generic",
-        purl=f"pkg:generic/{name}",
+        purl=PackageURL(type="generic", name=name).to_string(),
         locations=(entry.location,),
         found_by=("native",),
         confidence=Confidence.LOW,
