@@ -41,7 +41,7 @@ def _exercise(data: bytes, file_type: FileType) -> None:
         list(cataloger.finish())
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     file_type=st.sampled_from(sorted(MAGICS)),
     choice=st.integers(0, 2),
