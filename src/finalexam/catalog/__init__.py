@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from finalexam.catalog import dotnet_pe, golang, jsbundle, native, rust
 from finalexam.catalog.base import Cataloger
 
-CATALOGERS: tuple[Callable[[], Cataloger], ...] = ()
+CATALOGERS: tuple[Callable[[], Cataloger], ...] = (
+    dotnet_pe.make,
+    golang.make,
+    jsbundle.make,
+    native.make,
+    rust.make,
+)

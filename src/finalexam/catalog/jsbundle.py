@@ -1,0 +1,45 @@
+"""JavaScript libraries bundled into minified files, by their banners and signatures.
+
+A vendored ``jquery.min.js`` or a webpack bundle has no ``package.json`` beside it; its
+libraries are still named by the license banners minifiers keep and by version constants
+next to library-specific names. Rules live in ``rules/jsbundle/``; components are npm
+packages, so they match npm advisories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from finalexam.catalog.fingerprint import Scanner, load_rules
+from finalexam.catalog.native import hit_component
+from finalexam.model import Component, FileEntry, FileType
+
+_SUFFIXES = (".js", ".mjs", ".cjs", ".css", ".htm", ".html", ".vue", ".jsx")
+_MAX_SIZE = 64 * 1024 * 1024
+
+
+@cache
+def scanner() -> Scanner:
+    return Scanner(load_rules("jsbundle"))
+
+
+class JsBundleCataloger:
+    name = "jsbundle"
+
+    def accepts(self, entry: FileEntry) -> bool:
+        return (
+            entry.file_type in (FileType.SCRIPT, FileType.TEXT)
+            and entry.size <= _MAX_SIZE
+            and entry.name.lower().endswith(_SUFFIXES)
+        )
+
+    def catalog(self, entry: FileEntry) -> Iterable[Component]:
+        return [hit_component(hit, entry, self.name) for hit in scanner().scan(entry.data)]
+
+    def finish(self) -> Iterable[Component]:
+        return ()
+
+
+def make() -> JsBundleCataloger:
+    return JsBundleCataloger()
