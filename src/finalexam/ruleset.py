@@ -9,7 +9,7 @@ share one convention, whatever the engine::
     description = "Why this matters and what to do."
 
     [examples]
-    match = ["AKIA..."]              # must match
+    match = ["AKIA..."]              # must match (or tables: { text = "...", version = "..." })
     benign = ["AKIA-not-a-key"]      # must not match
 
 YARA files (``.yar``/``.yara``) are listed and compiled by ``finalexam rules lint``.
@@ -56,9 +56,19 @@ def family_from_module(name: str, module: ModuleType, description: str = "") -> 
     )
 
 
-# Families are added here explicitly, one line each, as their engines land:
-#   "secrets": family_from_module("secrets", finalexam.analyze.secrets),
-RULE_FAMILIES: dict[str, RuleFamily] = {}
+def _families() -> dict[str, RuleFamily]:
+    # Imported here: engines load their rules lazily, and ruleset must not import them at start.
+    from finalexam.catalog import jsbundle, native
+
+    families = (
+        family_from_module("native", native),
+        family_from_module("jsbundle", jsbundle),
+    )
+    return {family.name: family for family in families}
+
+
+# Families are registered here explicitly, one line each in _families().
+RULE_FAMILIES: dict[str, RuleFamily] = _families()
 
 
 @dataclass(frozen=True)
@@ -95,12 +105,24 @@ class RuleFile:
         return value if isinstance(value, dict) else {}
 
     def example_list(self, key: str) -> list[str]:
+        """Example texts: plain strings, or tables whose ``text`` the family's own tests
+        check further (e.g. the version a fingerprint must extract)."""
         value = self.examples.get(key)
-        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+        return (
+            [text for v in value if (text := _example_text(v)) is not None]
+            if isinstance(value, list)
+            else []
+        )
 
     @property
     def qualified_id(self) -> str:
         return f"{self.family}/{self.id}"
+
+
+def _example_text(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("text")
+    return value if isinstance(value, str) else None
 
 
 def _text(value: Any) -> str:
@@ -254,8 +276,12 @@ def _lint_fields(rule: RuleFile) -> list[LintProblem]:
         value = rule.examples.get(key)
         if not isinstance(value, list) or not value:
             problems.append(LintProblem(rule.path, f"examples.{key}: needs at least one example"))
-        elif not all(isinstance(v, str) for v in value):
-            problems.append(LintProblem(rule.path, f"examples.{key}: examples must be strings"))
+        elif not all(_example_text(v) is not None for v in value):
+            problems.append(
+                LintProblem(
+                    rule.path, f"examples.{key}: examples must be strings or tables with a text"
+                )
+            )
     return problems
 
 

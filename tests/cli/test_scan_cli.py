@@ -156,3 +156,13 @@ def test_python_dash_m_on_directory(tmp_path: Path) -> None:
     result = run_cli("scan", str(tmp_path / "d"))
     assert result.returncode == 0
     assert "kind directory" in result.stdout
+
+
+def test_report_files_get_ordinary_permissions(wheel: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    old = os.umask(0o022)
+    try:
+        assert main(["scan", str(wheel), "-o", f"json={out}"]) == 0
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644

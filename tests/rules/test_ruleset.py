@@ -6,6 +6,7 @@ import json
 import pkgutil
 import re
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,13 +62,20 @@ def regex_family(directory: Path, name: str = "regex") -> RuleFamily:
 
 
 @pytest.fixture
-def family(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def family(tmp_path: Path) -> Iterator[Path]:
+    """The registry holds only a family defined here, whatever engines are registered."""
     directory = tmp_path / "regex"
     directory.mkdir()
     for name, text in GOOD.items():
         (directory / name).write_text(text)
-    monkeypatch.setitem(ruleset.RULE_FAMILIES, "regex", regex_family(directory))
-    return directory
+    registered = dict(ruleset.RULE_FAMILIES)
+    ruleset.RULE_FAMILIES.clear()
+    ruleset.RULE_FAMILIES["regex"] = regex_family(directory)
+    try:
+        yield directory
+    finally:
+        ruleset.RULE_FAMILIES.clear()
+        ruleset.RULE_FAMILIES.update(registered)
 
 
 def test_load_list_and_show(family: Path, capsys: pytest.CaptureFixture[str]) -> None:

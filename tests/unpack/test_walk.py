@@ -218,10 +218,15 @@ def test_total_bytes_and_file_count_limits_stop_the_exam(tmp_path: Path) -> None
     assert not by_bytes.complete
 
 
-def test_big_members_spill_to_scratch_and_scratch_is_removed(tmp_path: Path) -> None:
+def test_big_members_spill_to_scratch_and_scratch_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tempfile
 
-    before = set(Path(tempfile.gettempdir()).glob("finalexam-*"))
+    private = tmp_path / "scratch"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    before = set(private.iterdir())
     payload = bytes(range(256)) * 8192  # 2 MiB
     target = write(tmp_path / "big.zip", zip_bytes({"big.bin": payload}))
     report = finalexam.scan(target, Config(limits=Limits(memory_member_size=1024 * 1024)))
@@ -229,7 +234,7 @@ def test_big_members_spill_to_scratch_and_scratch_is_removed(tmp_path: Path) -> 
 
     record = next(r for r in report.files if r.location.path == "big.bin")
     assert record.sha256 == hashlib.sha256(payload).hexdigest()
-    assert set(Path(tempfile.gettempdir()).glob("finalexam-*")) == before
+    assert set(private.iterdir()) == before
 
 
 def test_report_is_deterministic(tmp_path: Path) -> None:

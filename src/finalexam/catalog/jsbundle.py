@@ -11,12 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
-from finalexam.catalog.fingerprint import Scanner, load_rules
+from finalexam.catalog.fingerprint import RULES_ROOT, Scanner, load_rules
 from finalexam.catalog.native import hit_component
 from finalexam.model import Component, FileEntry, FileType
 
 _SUFFIXES = (".js", ".mjs", ".cjs", ".css", ".htm", ".html", ".vue", ".jsx")
 _MAX_SIZE = 64 * 1024 * 1024
+
+
+RULES_DIR = RULES_ROOT / "jsbundle"
+
+
+def example_matches(rule_id: str, example: str) -> bool:
+    """Whether one rule names a library in ``example`` (for ``finalexam rules test``)."""
+    rules = [rule for rule in scanner().rules if rule.id == rule_id]
+    hits = Scanner(rules, use_hyperscan=False).scan(example.encode("latin-1", "replace"))
+    return any(hit.rule.id == rule_id for hit in hits)
 
 
 @cache

@@ -16,7 +16,7 @@ from functools import cache
 from packageurl import PackageURL
 
 from finalexam.catalog.binformat import elf_dynamic, parse
-from finalexam.catalog.fingerprint import Hit, Scanner, load_rules
+from finalexam.catalog.fingerprint import RULES_ROOT, Hit, Scanner, load_rules
 from finalexam.model import Component, Confidence, Dependency, FileEntry, FileType
 
 _BINARY_TYPES = (FileType.ELF, FileType.PE, FileType.MACHO)
@@ -26,6 +26,16 @@ _BUNDLED = re.compile(
     r"(?:^|/)[^/]*\.(?:libs|dylibs)/(?P<name>lib[A-Za-z0-9_+]+?|[A-Za-z0-9_+]+?)"
     r"(?:-[0-9a-f]{8})?(?:\.so(?:\.[0-9.]+)?|(?:\.[0-9.]+)?\.dylib|\.dll)$"
 )
+
+
+RULES_DIR = RULES_ROOT / "native"
+
+
+def example_matches(rule_id: str, example: str) -> bool:
+    """Whether one rule names a library in ``example`` (for ``finalexam rules test``)."""
+    rules = [rule for rule in scanner().rules if rule.id == rule_id]
+    hits = Scanner(rules, use_hyperscan=False).scan(example.encode("latin-1", "replace"))
+    return any(hit.rule.id == rule_id for hit in hits)
 
 
 @cache

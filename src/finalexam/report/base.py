@@ -49,6 +49,9 @@ def write_atomically(path: str, data: bytes) -> None:
         raise UsageError("output directory does not exist", path=str(directory))
     fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{destination.name}.", suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # an ordinary file, not mkstemp's private 0600
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(temp, destination)
