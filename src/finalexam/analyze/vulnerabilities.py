@@ -37,11 +37,9 @@ class VulnerabilityAnalyzer:
         except DatabaseError as error:
             missing = not path.exists()
             message = (
-                "no vulnerability database: run `finalexam db update` "
-                "(known vulnerabilities were not checked)"
+                "no vulnerability database: run `finalexam db update` (vulnerabilities not checked)"
                 if missing
-                else f"vulnerability database unusable: {error} (known vulnerabilities "
-                "were not checked)"
+                else f"vulnerability database unusable: {error} (vulnerabilities not checked)"
             )
             state.events(Notice(message))
             section: dict[str, Any] = {

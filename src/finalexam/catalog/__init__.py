@@ -5,5 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from finalexam.catalog.base import Cataloger
+from finalexam.catalog.sbom_input import SbomInputCataloger
 
-CATALOGERS: tuple[Callable[[], Cataloger], ...] = ()
+CATALOGERS: tuple[Callable[[], Cataloger], ...] = (SbomInputCataloger,)

@@ -121,7 +121,9 @@ class VulnDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
         if not path.is_file():
-            raise DatabaseError("no vulnerability database", path=str(path))
+            raise DatabaseError(
+                "no vulnerability database: run `finalexam db update`", path=str(path)
+            )
         try:
             self._conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()

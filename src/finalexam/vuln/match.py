@@ -185,7 +185,10 @@ def build_finding(component: Component, ref: PackageRef, group: Sequence[RecordM
     if malicious:
         title = summary or f"Malicious package {ref.display_name}"
     else:
-        title = summary or f"{primary.record_id} in {ref.display_name}"
+        cve = next((a for a in aliases if a.startswith("CVE-")), None)
+        title = summary or f"{primary.record_id} in {ref.display_name}" + (
+            f" ({cve})" if cve else ""
+        )
     if primary.informational and not malicious:
         title = f"{primary.informational}: {title}"
     message = f"{ref.display_name} {version} ({ref.ecosystem}) "

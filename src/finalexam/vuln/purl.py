@@ -80,11 +80,7 @@ class PackageRef:
 
 
 def _from_purl(purl: PackageURL) -> PackageRef | None:
-    ecosystem: str | None
-    if purl.type in _DISTRO_ECOSYSTEMS:
-        ecosystem = _DISTRO_ECOSYSTEMS[purl.type].get((purl.namespace or "").lower())
-    else:
-        ecosystem = _PURL_ECOSYSTEMS.get(purl.type)
+    ecosystem = ecosystem_for_purl(purl)
     if ecosystem is None:
         return None
     name = purl.name
@@ -104,6 +100,13 @@ def _from_purl(purl: PackageURL) -> PackageRef | None:
     if version and epoch and epoch != "0" and ":" not in version:
         version = f"{epoch}:{version}"
     return PackageRef(ecosystem, normalize_name(ecosystem, name), version, name)
+
+
+def ecosystem_for_purl(purl: PackageURL) -> str | None:
+    """The OSV ecosystem a package URL belongs to, if the database knows one."""
+    if purl.type in _DISTRO_ECOSYSTEMS:
+        return _DISTRO_ECOSYSTEMS[purl.type].get((purl.namespace or "").lower())
+    return _PURL_ECOSYSTEMS.get(purl.type)
 
 
 def package_ref(component: Component) -> PackageRef | None:

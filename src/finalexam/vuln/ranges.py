@@ -94,6 +94,12 @@ def match_affected(
     if not evaluable and not versions and not any(isinstance(r, dict) for r in ranges):
         return RangeMatch("all-versions", "every version (no ranges or versions listed)")
     if version is None:
+        # Without a version only "every version" ranges can be decided (MAL- records).
+        for entry in evaluable:
+            events = _events(entry.get("events"))
+            if events and all(kind == "introduced" and value == "0" for kind, value in events):
+                range_type = str(entry["type"])
+                return RangeMatch("range", _describe(range_type, events), range_type, tuple(events))
         return None
     for entry in evaluable:
         range_type = str(entry["type"])
