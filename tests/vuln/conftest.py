@@ -33,9 +33,7 @@ def require_shared() -> Path:
 
 
 def _names(record: dict[str, Any]) -> set[str]:
-    return {
-        str(a.get("package", {}).get("name", "")).lower() for a in record.get("affected") or []
-    }
+    return {str(a.get("package", {}).get("name", "")).lower() for a in record.get("affected") or []}
 
 
 def select_records(root: Path) -> Iterable[tuple[str, bytes]]:
@@ -80,9 +78,7 @@ WITHDRAWN = {
     "id": "GHSA-0000-0000-0000",
     "modified": "2024-01-01T00:00:00Z",
     "withdrawn": "2024-01-02T00:00:00Z",
-    "affected": [
-        {"package": {"ecosystem": "PyPI", "name": "requests"}, "versions": ["2.31.0"]}
-    ],
+    "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"}, "versions": ["2.31.0"]}],
 }
 EXTRA_RECORDS = (MAL_EVERY_VERSION, GHSA_ALIAS_OF_PYSEC, WITHDRAWN)
 

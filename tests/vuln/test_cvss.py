@@ -63,9 +63,16 @@ def test_malformed_vectors_raise(vector: str) -> None:
 
 def test_ratings() -> None:
     assert [rating(s) for s in (0.0, 0.1, 3.9, 4.0, 6.9, 7.0, 8.9, 9.0, 10.0)] == [
-        Severity.INFO, Severity.LOW, Severity.LOW, Severity.MEDIUM, Severity.MEDIUM,
-        Severity.HIGH, Severity.HIGH, Severity.CRITICAL, Severity.CRITICAL,
-    ]  # fmt: skip
+        Severity.INFO,
+        Severity.LOW,
+        Severity.LOW,
+        Severity.MEDIUM,
+        Severity.MEDIUM,
+        Severity.HIGH,
+        Severity.HIGH,
+        Severity.CRITICAL,
+        Severity.CRITICAL,
+    ]
 
 
 def test_against_reference_implementation_when_installed() -> None:
@@ -73,12 +80,14 @@ def test_against_reference_implementation_when_installed() -> None:
     for version in ("3.0", "3.1"):
         for combo in itertools.product("NALP", "LH", "NLH", "NR", "UC", "HLN", "HLN", "HLN"):
             names = ("AV", "AC", "PR", "UI", "S", "C", "I", "A")
-            vector = f"CVSS:{version}/" + "/".join(f"{n}:{v}" for n, v in zip(names, combo))
+            vector = f"CVSS:{version}/" + "/".join(
+                f"{n}:{v}" for n, v in zip(names, combo, strict=True)
+            )
             assert cvss3_base_score(vector) == float(cvss.CVSS3(vector).base_score), vector
     names4 = ("AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA")
     values4 = ("NALP", "LH", "NP", "NLH", "NPA", "HLN", "HLN", "HLN", "HLN", "HLN", "HLN")
     for index, combo in enumerate(itertools.product(*values4)):
         if index % 37:  # a spread-out sample of the 69,984 base vectors keeps this fast
             continue
-        vector = "CVSS:4.0/" + "/".join(f"{n}:{v}" for n, v in zip(names4, combo))
+        vector = "CVSS:4.0/" + "/".join(f"{n}:{v}" for n, v in zip(names4, combo, strict=True))
         assert cvss4_base_score(vector) == float(cvss.CVSS4(vector).base_score), vector

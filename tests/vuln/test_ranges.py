@@ -44,14 +44,20 @@ def test_several_intervals_in_one_range_and_several_ranges() -> None:
         eco({"introduced": "1.0"}, {"fixed": "1.2"}, {"introduced": "2.0"}, {"fixed": "2.1"}),
         eco({"introduced": "5.0"}),
     )
-    hits = {v for v in ["0.5", "1.1", "1.2", "1.9", "2.0.5", "2.1", "4", "5.0", "9"]
-            if match_affected(item, "PyPI", v)}  # fmt: skip
+    hits = {
+        v
+        for v in ["0.5", "1.1", "1.2", "1.9", "2.0.5", "2.1", "4", "5.0", "9"]
+        if match_affected(item, "PyPI", v)
+    }
     assert hits == {"1.1", "2.0.5", "5.0", "9"}
 
 
 def test_git_range_is_skipped_and_the_next_range_still_counts() -> None:
-    git = {"type": "GIT", "repo": "https://example.org/x", "events": [{"introduced": "abc"},
-                                                                    {"fixed": "def.patch"}]}  # fmt: skip
+    git = {
+        "type": "GIT",
+        "repo": "https://example.org/x",
+        "events": [{"introduced": "abc"}, {"fixed": "def.patch"}],
+    }
     item = entry(git, eco({"introduced": "0"}, {"fixed": "1.0"}))
     match = match_affected(item, "PyPI", "0.5")
     assert match is not None and match.range_type == "ECOSYSTEM"

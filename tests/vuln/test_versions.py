@@ -237,14 +237,30 @@ ORDERED: dict[str, tuple[VersionScheme, list[str]]] = {
 
 EQUAL: dict[str, tuple[VersionScheme, list[tuple[str, str]]]] = {
     "semver": (SemverScheme(), [("1.0.0+build.1", "1.0.0"), ("v1.2.3", "1.2.3"), ("1.2", "1.2.0")]),
-    "pep440": (Pep440Scheme(), [("1.0", "1.0.0"), ("1.0RC1", "1.0rc1"), ("1.0-post1", "1.0.post1")]),
-    "go": (GoScheme(), [("v1.2.3+incompatible", "1.2.3"), ("go1.20", "1.20.0"), ("v0.3.7", "0.3.7")]),
+    "pep440": (
+        Pep440Scheme(),
+        [("1.0", "1.0.0"), ("1.0RC1", "1.0rc1"), ("1.0-post1", "1.0.post1")],
+    ),
+    "go": (
+        GoScheme(),
+        [("v1.2.3+incompatible", "1.2.3"), ("go1.20", "1.20.0"), ("v0.3.7", "0.3.7")],
+    ),
     "maven": (
         MavenScheme(),
-        [("1", "1.0.0"), ("1-ga", "1"), ("1-final", "1"), ("1.0.0.RELEASE", "1.0.0"),
-         ("1-cr1", "1-rc1"), ("1a1", "1-alpha-1"), ("1.0-SNAPSHOT", "1-snapshot")],
-    ),  # fmt: skip
-    "nuget": (NugetScheme(), [("1.0", "1.0.0.0"), ("1.0.0-ALPHA", "1.0.0-alpha"), ("1.0+x", "1.0")]),
+        [
+            ("1", "1.0.0"),
+            ("1-ga", "1"),
+            ("1-final", "1"),
+            ("1.0.0.RELEASE", "1.0.0"),
+            ("1-cr1", "1-rc1"),
+            ("1a1", "1-alpha-1"),
+            ("1.0-SNAPSHOT", "1-snapshot"),
+        ],
+    ),
+    "nuget": (
+        NugetScheme(),
+        [("1.0", "1.0.0.0"), ("1.0.0-ALPHA", "1.0.0-alpha"), ("1.0+x", "1.0")],
+    ),
     "rubygems": (RubyGemsScheme(), [("1.0", "1"), ("1.0.0", "1")]),
     "dpkg": (DpkgScheme(), [("0:1.0", "1.0"), ("1.0-01", "1.0-1"), ("1.00", "1.0")]),
     "rpm": (RpmScheme(), [("0:1.0-1", "1.0-1"), ("1.0", "1.0-5"), ("1.0", "1_0")]),
