@@ -157,3 +157,17 @@ def test_default_sources_and_path(tmp_path: Path) -> None:
     assert "https://osv-vulnerabilities.storage.googleapis.com/Red%20Hat/all.zip" in sources
     assert resolve_db_path(str(tmp_path / "x.db")) == tmp_path / "x.db"
     assert resolve_db_path(None).name == "osv.sqlite3"
+
+
+def test_stored_and_corrupt_zip_members(tmp_path: Path) -> None:
+    record = json.dumps(GHSA_ALIAS_OF_PYSEC).encode()
+    stored = write(tmp_path / "stored.zip", zip_bytes({"a.json": record}, compression=0))
+    path = tmp_path / "osv.sqlite3"
+    assert update_database(path, [str(stored)]).sources[0].added == 1
+    with VulnDatabase(path) as database:
+        assert database.record(GHSA_ALIAS_OF_PYSEC["id"]) == GHSA_ALIAS_OF_PYSEC
+    data = bytearray(zip_bytes({"a.json": record * 3}))
+    data[60] ^= 0xFF  # inside the deflated member data
+    corrupt = write(tmp_path / "corrupt.zip", bytes(data))
+    with pytest.raises(InputError, match="corrupt member a.json"):
+        update_database(path, [str(corrupt)])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -32,7 +32,8 @@ except ImportError:  # pragma: no cover - orjson is optional
         return json.loads(data)
 
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+_CHUNK = 500  # bound parameters per query (SQLite allows 999 on old builds)
 DB_FILENAME = "osv.sqlite3"
 
 SCHEMA = """
@@ -82,7 +83,13 @@ def resolve_db_path(configured: str | None) -> Path:
 
 
 def compress(data: bytes) -> bytes:
-    return zlib.compress(data, 1)
+    """Records are stored as raw deflate streams (the same bytes an OSV zip holds)."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+def decompress(data: bytes) -> bytes:
+    return zlib.decompress(data, -15)
 
 
 def utc_now() -> str:
@@ -154,11 +161,39 @@ class VulnDatabase:
         ).fetchall()
         return [row[0] for row in rows]
 
+    def record_ids_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+        """``record_ids`` for many (ecosystem, name) pairs in a few queries."""
+        by_ecosystem: dict[str, set[str]] = {}
+        for ecosystem, name in keys:
+            by_ecosystem.setdefault(ecosystem, set()).add(name)
+        found: dict[tuple[str, str], set[str]] = {}
+        for ecosystem, names in sorted(by_ecosystem.items()):
+            ordered = sorted(names)
+            for start in range(0, len(ordered), _CHUNK):
+                chunk = ordered[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                query = "SELECT name, record_id FROM packages WHERE ecosystem = ? AND name IN "
+                rows = self._conn.execute(f"{query}({marks})", (ecosystem, *chunk))
+                for name, record_id in rows:
+                    found.setdefault((ecosystem, name), set()).add(record_id)
+        return {key: sorted(ids) for key, ids in found.items()}
+
+    def records_many(self, record_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        ordered = sorted(set(record_ids))
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(f"SELECT id, data FROM records WHERE id IN ({marks})", chunk)
+            for record_id, data in rows:
+                out[record_id] = loads(decompress(data))
+        return out
+
     def _load_record(self, record_id: str) -> dict[str, Any] | None:
         row = self._conn.execute("SELECT data FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is None:
             return None
-        record: dict[str, Any] = loads(zlib.decompress(row[0]))
+        record: dict[str, Any] = loads(decompress(row[0]))
         return record
 
     def record(self, record_id: str) -> dict[str, Any] | None:

@@ -253,11 +253,27 @@ class Matcher:
     def __init__(self, database: VulnDatabase) -> None:
         self.database = database
         self.stats = MatchStats()
+        self._prefetched: set[tuple[str, str]] = set()
+        self._ids: dict[tuple[str, str], list[str]] = {}
+        self._records: dict[str, dict[str, Any]] = {}
+
+    def prefetch(self, components: Iterable[Component]) -> None:
+        """Look up every component's records in a few batched queries."""
+        keys = {(r.ecosystem, r.name) for c in components if (r := package_ref(c)) is not None}
+        self._ids = self.database.record_ids_many(keys)
+        self._records = self.database.records_many(i for ids in self._ids.values() for i in ids)
+        self._prefetched = keys
+
+    def _record_ids(self, ref: PackageRef) -> list[str]:
+        key = (ref.ecosystem, ref.name)
+        if key in self._prefetched:
+            return self._ids.get(key, [])
+        return self.database.record_ids(ref.ecosystem, ref.name)
 
     def matches(self, ref: PackageRef) -> list[RecordMatch]:
         found: list[RecordMatch] = []
-        for record_id in self.database.record_ids(ref.ecosystem, ref.name):
-            record = self.database.record(record_id)
+        for record_id in self._record_ids(ref):
+            record = self._records.get(record_id) or self.database.record(record_id)
             if record is None or record.get("withdrawn"):
                 continue
             match = match_record(record, ref)
@@ -282,6 +298,8 @@ class Matcher:
         return sorted(findings, key=lambda f: id_rank(f.rule_id))
 
     def match_all(self, components: Iterable[Component]) -> list[Finding]:
+        components = list(components)
+        self.prefetch(components)
         findings: list[Finding] = []
         for component in components:
             findings.extend(self.match_component(component))

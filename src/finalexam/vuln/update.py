@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import struct
 import tempfile
 import urllib.error
 import urllib.parse
@@ -23,6 +24,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 from finalexam.errors import FinalexamError, InputError
@@ -78,29 +80,54 @@ def _is_url(source: str) -> bool:
 # -- reading sources ---------------------------------------------------------------------
 
 
-def _zip_members(path: Path, label: str) -> Iterator[tuple[str, bytes]]:
+# A member as read from a source: (name shown in messages, JSON bytes, stored blob or None).
+# For deflated zip members the stored blob is the member's own compressed stream, so an
+# import neither recompresses nor goes through zipfile's slower read path.
+Member = tuple[str, bytes, bytes | None]
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+
+
+def _zip_members(path: Path, label: str) -> Iterator[Member]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
         raise InputError(f"not a readable OSV zip ({error})", path=label) from None
-    with archive:
+    with archive, open(path, "rb") as handle:
         for info in archive.infolist():
             if info.is_dir() or not info.filename.endswith(".json"):
                 continue
             try:
-                yield f"{label}!/{info.filename}", archive.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as error:
+                yield _zip_member(archive, handle, info, label)
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, struct.error) as error:
                 raise InputError(f"corrupt member {info.filename} ({error})", path=label) from None
 
 
-def _local_members(path: Path) -> Iterator[tuple[str, bytes]]:
+def _zip_member(
+    archive: zipfile.ZipFile, handle: BinaryIO, info: zipfile.ZipInfo, label: str
+) -> Member:
+    name = f"{label}!/{info.filename}"
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+        return name, archive.read(info), None  # stored, other codecs, encrypted: the slow path
+    handle.seek(info.header_offset)
+    header = _LOCAL_HEADER.unpack(handle.read(_LOCAL_HEADER.size))
+    if header[0] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local file header")
+    handle.seek(info.header_offset + _LOCAL_HEADER.size + header[9] + header[10])
+    blob = handle.read(info.compress_size)
+    raw = zlib.decompress(blob, -15)
+    if zlib.crc32(raw) != info.CRC or len(raw) != info.file_size:
+        raise zipfile.BadZipFile("CRC mismatch")
+    return name, raw, blob
+
+
+def _local_members(path: Path) -> Iterator[Member]:
     if path.is_dir():
         for root, dirs, files in os.walk(path):
             dirs.sort()
             for name in sorted(files):
                 member = Path(root) / name
                 if name.endswith(".json"):
-                    yield str(member), member.read_bytes()
+                    yield str(member), member.read_bytes(), None
                 elif name.endswith(".zip"):
                     yield from _zip_members(member, str(member))
         return
@@ -109,7 +136,7 @@ def _local_members(path: Path) -> Iterator[tuple[str, bytes]]:
     if zipfile.is_zipfile(path):
         yield from _zip_members(path, str(path))
     elif path.suffix == ".json":
-        yield str(path), path.read_bytes()
+        yield str(path), path.read_bytes(), None
     else:
         raise InputError("not an OSV zip, JSON record or directory", path=str(path))
 
@@ -195,12 +222,19 @@ class _Writer:
             row[0]: (row[1], row[2])
             for row in conn.execute("SELECT id, modified, digest FROM records")
         }
+        self.digests = {digest for _, digest in self.known.values()}
         self.records: list[tuple[str, str, str, int, str, bytes]] = []
         self.packages: list[tuple[str, str, str]] = []
         self.deleted: list[str] = []
 
-    def add(self, raw: bytes, source: str, result: SourceResult, name: str) -> None:
+    def add(
+        self, raw: bytes, source: str, result: SourceResult, name: str, stored: bytes | None
+    ) -> None:
         result.seen += 1
+        digest = hashlib.sha256(raw).hexdigest()[:32]
+        if digest in self.digests:  # byte-identical to what is stored: nothing to parse
+            result.unchanged += 1
+            return
         parsed = _parse(raw)
         if parsed is None:
             result.invalid += 1
@@ -214,9 +248,8 @@ class _Writer:
                 self.deleted.append(parsed.record_id)
                 del self.known[parsed.record_id]
             return
-        digest = hashlib.sha256(raw).hexdigest()[:32]
         if current is not None:
-            if current[1] == digest or current[0] > parsed.modified:
+            if current[0] > parsed.modified:
                 result.unchanged += 1
                 return
             self.deleted.append(parsed.record_id)
@@ -224,6 +257,7 @@ class _Writer:
         else:
             result.added += 1
         self.known[parsed.record_id] = (parsed.modified, digest)
+        self.digests.add(digest)
         self.records.append(
             (
                 parsed.record_id,
@@ -319,12 +353,12 @@ def _import_source(
             result.not_modified = True
             return result
         etag, last_modified = downloaded.etag, downloaded.last_modified
-        members: Iterator[tuple[str, bytes]] = _zip_members(downloaded.path, source)
+        members: Iterator[Member] = _zip_members(downloaded.path, source)
     else:
         members = _local_members(Path(source))
     try:
-        for name, raw in members:
-            writer.add(raw, source, result, name)
+        for name, raw, stored in members:
+            writer.add(raw, source, result, name, stored)
     finally:
         if downloaded is not None:
             with contextlib.suppress(OSError):

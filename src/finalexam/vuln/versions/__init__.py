@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from finalexam.vuln.versions.apk import ApkScheme
 from finalexam.vuln.versions.base import InvalidVersion, VersionScheme, compare
@@ -89,6 +90,7 @@ DEFAULT_ECOSYSTEMS: tuple[str, ...] = (
 )
 
 
+@lru_cache(maxsize=1024)
 def base_ecosystem(ecosystem: str) -> str:
     """``Debian:11`` → ``Debian``; ``Alpine:v3.18`` → ``Alpine``."""
     return ecosystem.split(":", 1)[0].strip()
