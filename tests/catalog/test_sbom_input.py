@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from finalexam.catalog.sbom_input import read_sbom
 from finalexam.model import Location
@@ -126,3 +127,27 @@ def test_other_documents_are_not_sboms() -> None:
     assert read_sbom(b"<project></project>", WHERE) is None
     assert read_sbom(b"plain text", WHERE) is None
     assert read_sbom(b"{broken", WHERE) is None
+
+
+def test_exam_reads_sbom_target_and_named_sboms_inside_archives(tmp_path: Path) -> None:
+    from builders import write, zip_bytes
+    from finalexam.config import Config
+    from finalexam.exam import run_exam
+
+    bom = json.dumps(
+        {
+            "bomFormat": "CycloneDX",
+            "components": [
+                {"name": "lodash", "version": "4.17.20", "purl": "pkg:npm/lodash@4.17.20"}
+            ],
+        }
+    )
+    config = Config(db=str(tmp_path / "no.sqlite3"))
+    direct = run_exam(write(tmp_path / "x.json", bom.encode()), config)
+    assert [c.purl for c in direct.components] == ["pkg:npm/lodash@4.17.20"]
+    nested = write(tmp_path / "a.zip", zip_bytes({"meta/bom.json": bom, "other.json": bom}))
+    report = run_exam(nested, config)
+    (component,) = report.components
+    assert [str(loc) for loc in component.locations] == ["a.zip!/meta/bom.json"]
+    text = write(tmp_path / "notes.txt", b"just some text\n" * 1000)
+    assert run_exam(text, config).components == ()

@@ -169,5 +169,5 @@ def test_stored_and_corrupt_zip_members(tmp_path: Path) -> None:
     data = bytearray(zip_bytes({"a.json": record * 3}))
     data[60] ^= 0xFF  # inside the deflated member data
     corrupt = write(tmp_path / "corrupt.zip", bytes(data))
-    with pytest.raises(InputError, match="corrupt member a.json"):
+    with pytest.raises(InputError, match=r"corrupt member a\.json"):
         update_database(path, [str(corrupt)])

@@ -30,6 +30,9 @@ _SBOM_SUFFIXES = (
 )
 
 
+_MARKERS = (b'"bomFormat"', b'"spdxVersion"', b"cyclonedx.org/schema/bom", b"SPDXVersion:")
+
+
 def _ecosystem(purl: str | None) -> str:
     parsed = parse_purl(purl) if purl else None
     if parsed is None:
@@ -245,6 +248,9 @@ class SbomInputCataloger:
         return entry.depth == 0 or entry.name.lower().endswith(_SBOM_SUFFIXES)
 
     def catalog(self, entry: FileEntry) -> Iterable[Component]:
+        named = entry.name.lower().endswith(_SBOM_SUFFIXES)
+        if not named and not any(marker in bytes(entry.data[:8192]) for marker in _MARKERS):
+            return []  # the scan target is some other text file: do not read it all
         return read_sbom(bytes(entry.data), entry.location) or []
 
     def finish(self) -> Iterable[Component]:
