@@ -175,6 +175,12 @@ def test_purl_drives_the_lookup(matcher: Matcher) -> None:
         assert expected in {f.rule_id for f in matcher.match_component(component)}, purl
 
 
+def test_ecosystem_spellings_without_purl(matcher: Matcher) -> None:
+    assert "PYSEC-2020-96" in ids(matcher, "pypi", "pyyaml", "5.3")
+    assert "RUSTSEC-2020-0071" in ids(matcher, "cargo", "time", "0.1.44")
+    assert "GO-2022-1059" in ids(matcher, "golang", "golang.org/x/text", "0.3.7")
+
+
 def test_go_stdlib_from_a_toolchain_version(matcher: Matcher) -> None:
     old = ids(matcher, "Go", "stdlib", "go1.19.1")
     assert old and all(i.startswith("GO-") for i in old)

@@ -33,7 +33,13 @@ _PURL_ECOSYSTEMS = {
     "hex": "Hex",
     "pub": "Pub",
 }
-_ECOSYSTEM_BY_LOWER = {name.lower(): name for name in ECOSYSTEMS}
+# Component.ecosystem is meant to be the OSV spelling; purl types are accepted as well.
+_ECOSYSTEM_BY_LOWER = {
+    **{kind: ecosystem for kind, ecosystem in _PURL_ECOSYSTEMS.items()},
+    "go": "Go",
+    "rubygems": "RubyGems",
+    **{name.lower(): name for name in ECOSYSTEMS},
+}
 
 
 @dataclass(frozen=True)
