@@ -151,3 +151,17 @@ def test_reproducible_report(sbom: Path, vuln_db: Path, tmp_path: Path) -> None:
         )
         outputs.append((tmp_path / name).read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_db_from_config_file(
+    vuln_db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("FINALEXAM_DB", raising=False)
+    (tmp_path / "finalexam.toml").write_text(f'db = "{vuln_db}"\ndb_max_age_days = 30\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["db", "status", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["path"] == str(vuln_db) and info["stale"] is False

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from finalexam.cli.common import add_option_flags, config_from_args
+from finalexam.cli.common import config_from_args
 from finalexam.vuln.db import DatabaseStatus, VulnDatabase, resolve_db_path
 from finalexam.vuln.update import summarize, update_database
 
@@ -35,12 +35,30 @@ def add_parser(subparsers: Any) -> None:
         dest="sources",
         help="OSV export to import, repeatable (default: OSV's public bucket)",
     )
-    add_option_flags(update, {"db"})
+    _add_db_flags(update)
     update.set_defaults(run=run_update)
     status = actions.add_parser("status", help="show sources, record counts and age")
     status.add_argument("--json", action="store_true", help="print the status as JSON")
-    add_option_flags(status, {"db", "db_max_age_days"})
+    _add_db_flags(status)
+    status.add_argument(
+        "--db-max-age-days",
+        dest="db_max_age_days",
+        type=int,
+        metavar="DAYS",
+        help="call the database stale past this age (env FINALEXAM_DB_MAX_AGE_DAYS)",
+    )
     status.set_defaults(run=run_status)
+
+
+def _add_db_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="config file (env FINALEXAM_CONFIG)")
+    parser.add_argument(
+        "--db",
+        dest="db",
+        metavar="FILE",
+        help="vulnerability database file (env FINALEXAM_DB; default: osv.sqlite3 in the "
+        "user cache directory)",
+    )
 
 
 def run_update(args: argparse.Namespace) -> int:
