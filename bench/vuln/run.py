@@ -340,6 +340,12 @@ def compare(document: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _calibrate() -> float:
+    start = time.process_time()
+    sum(range(30_000_000))
+    return time.process_time() - start
+
+
 def main() -> int:
     if not SHARED_OSV.is_dir() or not (PEERS / "trivy-osv").exists():
         print("needs ../shared/data/osv and /opt/peers/bin/trivy-osv", file=sys.stderr)
@@ -349,7 +355,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-vuln-") as tmp:
         scratch = Path(tmp)
         results["load_average"] = os.getloadavg()[0]
+        # How fast this machine is right now: CPU seconds of a fixed pure-Python loop
+        # (0.35-0.5 s on an idle current x86 core), to read the other CPU figures against.
+        results["calibration_cpu_seconds"] = round(_calibrate(), 2)
         results["build"] = build_times(scratch)
+        results["calibration_cpu_seconds_after_build"] = round(_calibrate(), 2)
         # Same data as Trivy's offline DB: the top-level exports, no MAL-/derived records.
         same_db = scratch / "top-level.sqlite3"
         update_database(same_db, [str(p) for p in TOP_LEVEL_ZIPS])
