@@ -44,7 +44,9 @@ class ProgressDisplay:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Notice):
-            self.console.print(f"finalexam: {event.message}", markup=False, highlight=False)
+            self.console.print(
+                f"finalexam: {event.message}", markup=False, highlight=False, soft_wrap=True
+            )
             return
         if not self.enabled:
             return

@@ -1,0 +1,395 @@
+"""``db update``: stream OSV exports into a fresh copy of the database, then swap it in.
+
+Sources: the official per-ecosystem ``all.zip`` over HTTP(S) (OSV's public bucket by
+default), a local zip, a directory (``*.json`` records and ``*.zip`` exports, recursively)
+or a single JSON record. The update is incremental: a record is rewritten only when its
+``modified`` time is newer or its content changed. Withdrawn records are dropped. Nothing
+touches the live file until the new one is complete (``os.replace``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import sqlite3
+import struct
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import quote
+
+from finalexam.errors import FinalexamError, InputError
+from finalexam.vuln.db import SCHEMA, SCHEMA_VERSION, compress, loads, utc_now
+from finalexam.vuln.versions import DEFAULT_ECOSYSTEMS, base_ecosystem, normalize_name
+
+OSV_BUCKET = "https://osv-vulnerabilities.storage.googleapis.com"
+_BATCH = 2000
+_DOWNLOAD_TIMEOUT = 60
+
+
+def default_sources() -> list[str]:
+    return [f"{OSV_BUCKET}/{quote(ecosystem)}/all.zip" for ecosystem in DEFAULT_ECOSYSTEMS]
+
+
+class SourceError(FinalexamError):
+    """A source could not be fetched or read: the update is abandoned, the old DB kept."""
+
+    exit_code = 3
+
+
+@dataclass
+class SourceResult:
+    source: str
+    seen: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    invalid: int = 0
+    not_modified: bool = False  # HTTP 304: the export did not change since the last update
+    invalid_names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class UpdateResult:
+    path: Path
+    sources: list[SourceResult]
+    records: int
+
+    @property
+    def invalid(self) -> int:
+        return sum(s.invalid for s in self.sources)
+
+
+Progress = Callable[[str], None]
+
+
+def _is_url(source: str) -> bool:
+    return urllib.parse.urlsplit(source).scheme in ("http", "https")
+
+
+# -- reading sources ---------------------------------------------------------------------
+
+
+# A member as read from a source: (name shown in messages, JSON bytes, stored blob or None).
+# For deflated zip members the stored blob is the member's own compressed stream, so an
+# import neither recompresses nor goes through zipfile's slower read path.
+Member = tuple[str, bytes, bytes | None]
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+
+
+def _zip_members(path: Path, label: str) -> Iterator[Member]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise InputError(f"not a readable OSV zip ({error})", path=label) from None
+    with archive, open(path, "rb") as handle:
+        for info in archive.infolist():
+            if info.is_dir() or not info.filename.endswith(".json"):
+                continue
+            try:
+                yield _zip_member(archive, handle, info, label)
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, struct.error) as error:
+                raise InputError(f"corrupt member {info.filename} ({error})", path=label) from None
+
+
+def _zip_member(
+    archive: zipfile.ZipFile, handle: BinaryIO, info: zipfile.ZipInfo, label: str
+) -> Member:
+    name = f"{label}!/{info.filename}"
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+        return name, archive.read(info), None  # stored, other codecs, encrypted: the slow path
+    handle.seek(info.header_offset)
+    header = _LOCAL_HEADER.unpack(handle.read(_LOCAL_HEADER.size))
+    if header[0] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local file header")
+    handle.seek(info.header_offset + _LOCAL_HEADER.size + header[9] + header[10])
+    blob = handle.read(info.compress_size)
+    raw = zlib.decompress(blob, -15)
+    if zlib.crc32(raw) != info.CRC or len(raw) != info.file_size:
+        raise zipfile.BadZipFile("CRC mismatch")
+    return name, raw, blob
+
+
+def _local_members(path: Path) -> Iterator[Member]:
+    if path.is_dir():
+        for root, dirs, files in os.walk(path):
+            dirs.sort()
+            for name in sorted(files):
+                member = Path(root) / name
+                if name.endswith(".json"):
+                    yield str(member), member.read_bytes(), None
+                elif name.endswith(".zip"):
+                    yield from _zip_members(member, str(member))
+        return
+    if not path.exists():
+        raise InputError("no such file or directory", path=str(path))
+    if zipfile.is_zipfile(path):
+        yield from _zip_members(path, str(path))
+    elif path.suffix == ".json":
+        yield str(path), path.read_bytes(), None
+    else:
+        raise InputError("not an OSV zip, JSON record or directory", path=str(path))
+
+
+@dataclass(frozen=True)
+class _Download:
+    path: Path
+    etag: str | None
+    last_modified: str | None
+
+
+def _download(
+    url: str, directory: Path, etag: str | None, last_modified: str | None
+) -> _Download | None:
+    """Fetch ``url`` into a file in ``directory``; None when the server says not modified."""
+    request = urllib.request.Request(url, headers={"User-Agent": "finalexam"})
+    if etag:
+        request.add_header("If-None-Match", etag)
+    if last_modified:
+        request.add_header("If-Modified-Since", last_modified)
+    fd, name = tempfile.mkstemp(prefix=".download-", suffix=".zip", dir=directory)
+    target = Path(name)
+    try:
+        with (
+            os.fdopen(fd, "wb") as out,
+            urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT) as response,
+        ):
+            shutil.copyfileobj(response, out, 1024 * 1024)
+            headers = response.headers
+    except urllib.error.HTTPError as error:
+        target.unlink(missing_ok=True)
+        if error.code == 304:
+            return None
+        raise SourceError(f"download failed: HTTP {error.code} {error.reason}", path=url) from None
+    except (urllib.error.URLError, OSError, TimeoutError) as error:
+        target.unlink(missing_ok=True)
+        reason = getattr(error, "reason", error)
+        raise SourceError(f"cannot download: {reason}", path=url) from None
+    return _Download(target, headers.get("ETag"), headers.get("Last-Modified"))
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    record_id: str
+    modified: str
+    withdrawn: bool
+    malicious: bool
+    packages: tuple[tuple[str, str], ...]
+
+
+def _parse(raw: bytes) -> _Parsed | None:
+    try:
+        record = loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+        return None
+    record_id: str = record["id"]
+    packages: set[tuple[str, str]] = set()
+    for affected in record.get("affected") or []:
+        package = affected.get("package") if isinstance(affected, dict) else None
+        if not isinstance(package, dict):
+            continue
+        ecosystem, name = package.get("ecosystem"), package.get("name")
+        if isinstance(ecosystem, str) and isinstance(name, str) and name:
+            packages.add((base_ecosystem(ecosystem), normalize_name(ecosystem, name)))
+    return _Parsed(
+        record_id=record_id,
+        modified=str(record.get("modified") or ""),
+        withdrawn=bool(record.get("withdrawn")),
+        malicious=record_id.startswith("MAL-"),
+        packages=tuple(sorted(packages)),
+    )
+
+
+class _Writer:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.known: dict[str, tuple[str, str]] = {
+            row[0]: (row[1], row[2])
+            for row in conn.execute("SELECT id, modified, digest FROM records")
+        }
+        self.digests = {digest for _, digest in self.known.values()}
+        self.records: list[tuple[str, str, str, int, str, bytes]] = []
+        self.packages: list[tuple[str, str, str]] = []
+        self.deleted: list[str] = []
+
+    def add(
+        self, raw: bytes, source: str, result: SourceResult, name: str, stored: bytes | None
+    ) -> None:
+        result.seen += 1
+        digest = hashlib.sha256(raw).hexdigest()[:32]
+        if digest in self.digests:  # byte-identical to what is stored: nothing to parse
+            result.unchanged += 1
+            return
+        parsed = _parse(raw)
+        if parsed is None:
+            result.invalid += 1
+            if len(result.invalid_names) < 5:
+                result.invalid_names.append(name)
+            return
+        current = self.known.get(parsed.record_id)
+        if parsed.withdrawn:
+            result.withdrawn += 1
+            if current is not None:
+                self.deleted.append(parsed.record_id)
+                del self.known[parsed.record_id]
+            return
+        if current is not None:
+            if current[0] > parsed.modified:
+                result.unchanged += 1
+                return
+            self.deleted.append(parsed.record_id)
+            result.updated += 1
+        else:
+            result.added += 1
+        self.known[parsed.record_id] = (parsed.modified, digest)
+        self.digests.add(digest)
+        self.records.append(
+            (
+                parsed.record_id,
+                parsed.modified,
+                digest,
+                int(parsed.malicious),
+                source,
+                compress(raw),
+            )
+        )
+        self.packages.extend((eco, name, parsed.record_id) for eco, name in parsed.packages)
+        if len(self.records) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.deleted:
+            ids = [(i,) for i in self.deleted]
+            self.conn.executemany("DELETE FROM records WHERE id = ?", ids)
+            self.conn.executemany("DELETE FROM packages WHERE record_id = ?", ids)
+            self.deleted = []
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)", self.records
+        )
+        self.conn.executemany("INSERT INTO packages VALUES (?, ?, ?)", self.packages)
+        self.records, self.packages = [], []
+
+
+def update_database(
+    path: Path, sources: Sequence[str] | None = None, progress: Progress | None = None
+) -> UpdateResult:
+    """Import ``sources`` (default: OSV's public export) into the database at ``path``."""
+    sources = list(sources) if sources else default_sources()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    temp = Path(temp_name)
+    os.chmod(temp, 0o644)
+    try:
+        if path.is_file():
+            shutil.copyfile(path, temp)
+        conn = sqlite3.connect(temp)
+        try:
+            result = _import(conn, path.parent, sources, progress)
+        finally:
+            conn.close()
+        os.replace(temp, path)
+    except sqlite3.DatabaseError as error:
+        raise SourceError(f"cannot update the database ({error})", path=str(path)) from None
+    finally:
+        temp.unlink(missing_ok=True)
+    result.path = path
+    return result
+
+
+def _import(
+    conn: sqlite3.Connection, workdir: Path, sources: list[str], progress: Progress | None
+) -> UpdateResult:
+    conn.execute("PRAGMA journal_mode = OFF")  # the temp file is thrown away on failure
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.executescript(SCHEMA)
+    schema = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if schema is not None and schema[0] != SCHEMA_VERSION:
+        conn.executescript("DELETE FROM records; DELETE FROM packages; DELETE FROM sources;")
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+    writer = _Writer(conn)
+    results: list[SourceResult] = []
+    for source in sources:
+        if progress:
+            progress(f"importing {source}")
+        results.append(_import_source(conn, writer, workdir, source))
+    writer.flush()
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('updated', ?)", (utc_now(),))
+    conn.commit()
+    total = conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+    if any(r.updated or r.withdrawn for r in results):
+        conn.execute("VACUUM")  # reclaim the space of replaced records
+    return UpdateResult(path=workdir, sources=results, records=int(total))
+
+
+def _import_source(
+    conn: sqlite3.Connection, writer: _Writer, workdir: Path, source: str
+) -> SourceResult:
+    result = SourceResult(source)
+    etag = last_modified = None
+    downloaded: _Download | None = None
+    if _is_url(source):
+        row = conn.execute(
+            "SELECT etag, last_modified FROM sources WHERE source = ?", (source,)
+        ).fetchone()
+        cached = row if row else (None, None)
+        downloaded = _download(source, workdir, *cached)
+        if downloaded is None:
+            result.not_modified = True
+            return result
+        etag, last_modified = downloaded.etag, downloaded.last_modified
+        members: Iterator[Member] = _zip_members(downloaded.path, source)
+    else:
+        members = _local_members(Path(source))
+    try:
+        for name, raw, stored in members:
+            writer.add(raw, source, result, name, stored)
+    finally:
+        if downloaded is not None:
+            with contextlib.suppress(OSError):
+                downloaded.path.unlink()
+    conn.execute(
+        "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            source,
+            utc_now(),
+            result.seen - result.withdrawn - result.invalid,
+            result.withdrawn,
+            result.invalid,
+            etag,
+            last_modified,
+        ),
+    )
+    return result
+
+
+def summarize(result: UpdateResult) -> list[str]:
+    lines = []
+    for source in result.sources:
+        if source.not_modified:
+            lines.append(f"{source.source}: not modified")
+            continue
+        line = (
+            f"{source.source}: {source.seen} records, {source.added} added, "
+            f"{source.updated} updated, {source.unchanged} unchanged, "
+            f"{source.withdrawn} withdrawn ignored"
+        )
+        if source.invalid:
+            line += f", {source.invalid} invalid skipped (e.g. {source.invalid_names[0]})"
+        lines.append(line)
+    return lines
