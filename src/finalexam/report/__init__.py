@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from finalexam.report.base import Reporter
+from finalexam.report.cyclonedx import CycloneDxJsonReporter, CycloneDxXmlReporter
 from finalexam.report.json import JsonReporter
+from finalexam.report.spdx import SpdxJsonReporter, SpdxTagValueReporter
 from finalexam.report.table import TableReporter
 
 REPORTERS: dict[str, Reporter] = {
@@ -11,5 +13,9 @@ REPORTERS: dict[str, Reporter] = {
     for reporter in (
         JsonReporter(),
         TableReporter(),
+        CycloneDxJsonReporter(),
+        CycloneDxXmlReporter(),
+        SpdxJsonReporter(),
+        SpdxTagValueReporter(),
     )
 }
