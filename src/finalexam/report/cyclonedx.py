@@ -27,7 +27,7 @@ from cyclonedx.model.component_evidence import (
     Method,
     Occurrence,
 )
-from cyclonedx.model.contact import OrganizationalEntity
+from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
 from cyclonedx.model.dependency import Dependency as CdxDependency
 from cyclonedx.model.license import License
 from cyclonedx.model.tool import ToolRepository
@@ -44,6 +44,7 @@ from finalexam.report.sbom import (
     confidence_score,
     sbom_timestamp,
     serial_uuid,
+    split_contact,
     technique,
 )
 
@@ -92,11 +93,20 @@ def _evidence(component: Component) -> ComponentEvidence:
         concluded_value=component.purl or component.name,
         methods=methods,
     )
+    # Explicit refs: the library orders occurrences by ref, and a generated one is random.
     occurrences = [
-        Occurrence(location=str(location))
-        for location in sorted(component.locations)[:_MAX_OCCURRENCES]
+        Occurrence(bom_ref=f"{component.id}:{index:03d}", location=str(location))
+        for index, location in enumerate(sorted(component.locations)[:_MAX_OCCURRENCES])
     ]
     return ComponentEvidence(identity=[identity], occurrences=occurrences)
+
+
+def _supplier(text: str | None) -> OrganizationalEntity | None:
+    if not text:
+        return None
+    name, email = split_contact(text)
+    contacts = [OrganizationalContact(email=email)] if email else None
+    return OrganizationalEntity(name=name, contacts=contacts)
 
 
 def _component(component: Component, graph: SbomGraph) -> CdxComponent:
@@ -115,7 +125,7 @@ def _component(component: Component, graph: SbomGraph) -> CdxComponent:
         version=component.version,
         type=ComponentType.LIBRARY,
         bom_ref=component.id,
-        supplier=OrganizationalEntity(name=component.supplier) if component.supplier else None,
+        supplier=_supplier(component.supplier),
         description=component.description,
         hashes=_hashes(component.hashes),
         licenses=_licenses(component),

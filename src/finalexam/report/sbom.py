@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from finalexam.model import Component, Location, Relationship, Report
 from finalexam.report.base import RenderOptions
 from finalexam.report.document import report_timestamp
 
+_EMAIL = re.compile(r"<([^<>@\s]+@[^<>\s]+)>")
 FIXED_TIMESTAMP = "1970-01-01T00:00:00Z"  # used when no time was asked for: reproducible
 TOOL_NAME = "finalexam"
 
@@ -146,6 +148,14 @@ def _break_cycles(parent: dict[str, str | None]) -> None:
                 break
             seen.add(current)
             current = parent.get(current)
+
+
+def split_contact(text: str) -> tuple[str, str | None]:
+    """``Jane Doe <jane@example.org>`` -> (``Jane Doe``, ``jane@example.org``)."""
+    match = _EMAIL.search(text)
+    email = match.group(1) if match else None
+    name = " ".join(_EMAIL.sub("", text).replace("(", " ").replace(")", " ").split()).strip(" ,")
+    return (name or email or text.strip())[:200], email
 
 
 def confidence_score(component: Component) -> float:

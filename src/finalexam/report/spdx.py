@@ -32,7 +32,13 @@ from spdx_tools.spdx.writer.tagvalue import tagvalue_writer
 
 from finalexam.model import Component, Report
 from finalexam.report.base import RenderOptions
-from finalexam.report.sbom import TOOL_NAME, build_graph, sbom_timestamp, serial_uuid
+from finalexam.report.sbom import (
+    TOOL_NAME,
+    build_graph,
+    sbom_timestamp,
+    serial_uuid,
+    split_contact,
+)
 
 ROOT_ID = "SPDXRef-Artifact"
 _CHECKSUMS = {
@@ -43,7 +49,6 @@ _CHECKSUMS = {
     "MD5": ChecksumAlgorithm.MD5,
 }
 _MAX_LOCATIONS = 20
-_EMAIL = re.compile(r"<([^<>@\s]+@[^<>\s]+)>")
 
 
 def package_id(component: Component) -> str:
@@ -53,10 +58,7 @@ def package_id(component: Component) -> str:
 def _actor(text: str | None) -> Actor | SpdxNoAssertion:
     if not text:
         return SpdxNoAssertion()
-    match = _EMAIL.search(text)
-    email = match.group(1) if match else None
-    name = _EMAIL.sub("", text).replace("(", "").replace(")", "").strip(" ,") or (email or "")
-    name = " ".join(name.split())[:200]
+    name, email = split_contact(text)
     return Actor(ActorType.ORGANIZATION, name, email) if name else SpdxNoAssertion()
 
 

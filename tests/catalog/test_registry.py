@@ -1,0 +1,43 @@
+"""Every cataloger module, SBOM writer and the sbom command is registered explicitly."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import finalexam.catalog as catalog_package
+from finalexam import cli
+from finalexam.catalog import CATALOGERS
+from finalexam.report import REPORTERS
+
+# Modules of catalog/ that hold shared code, not a cataloger.
+_SUPPORT_MODULES = {"base", "support", "xmlsafe", "distro"}
+
+
+def test_every_cataloger_class_is_registered() -> None:
+    registered = set(CATALOGERS)
+    for module_info in pkgutil.iter_modules(catalog_package.__path__):
+        if module_info.name in _SUPPORT_MODULES:
+            continue
+        module = importlib.import_module(f"finalexam.catalog.{module_info.name}")
+        classes = [
+            obj
+            for _, obj in inspect.getmembers(module, inspect.isclass)
+            if obj.__module__ == module.__name__ and obj.__name__.endswith("Cataloger")
+        ]
+        assert classes, f"catalog/{module_info.name}.py defines no cataloger"
+        for cls in classes:
+            assert cls in registered, f"{cls.__name__} is not in CATALOGERS"
+
+
+def test_cataloger_names_are_unique_and_finish_is_safe_when_empty() -> None:
+    names = [make().name for make in CATALOGERS]
+    assert len(names) == len(set(names))
+    for make in CATALOGERS:
+        assert list(make().finish()) == []
+
+
+def test_sbom_formats_and_command_registered() -> None:
+    assert {"cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag"} <= set(REPORTERS)
+    assert "sbom" in {command.__name__.rsplit(".", 1)[-1] for command in cli.COMMANDS}
