@@ -138,3 +138,9 @@ def test_pom_xml_with_doctype_is_not_parsed(tmp_path: Path) -> None:
     components = by_purl(exam(write(tmp_path / "a-1.jar", jar)).components)
     assert set(components) == {"pkg:maven/g/a@1"}
     assert components["pkg:maven/g/a@1"].dependencies == ()
+
+
+def test_file_name_without_separator(tmp_path: Path) -> None:
+    wheel = zip_bytes({"share/py4j/py4j0.10.9.7.jar": zip_bytes({"META-INF/MANIFEST.MF": "x"})})
+    report = exam(write(tmp_path / "py4j.whl", wheel))
+    assert [(c.name, c.version) for c in report.components] == [("py4j", "0.10.9.7")]

@@ -172,3 +172,15 @@ def test_hostile_json_is_ignored() -> None:
         entry("a.zip!/node_modules/x/package.json", package("../../etc", "1.0.0")),
     ]
     assert run_cataloger(NpmCataloger(), items) == []
+
+
+def test_only_package_roots_inside_node_modules() -> None:
+    items = [
+        entry("a.tgz!/package/node_modules/x/package.json", package("x", "1.0.0")),
+        entry("a.tgz!/package/node_modules/@s/y/package.json", package("@s/y", "2.0.0")),
+        entry("a.tgz!/package/node_modules/x/test/fixture/package.json", package("fx", "9.9.9")),
+    ]
+    assert set(by_purl(run_cataloger(NpmCataloger(), items))) == {
+        "pkg:npm/x@1.0.0",
+        "pkg:npm/%40s/y@2.0.0",
+    }

@@ -27,6 +27,10 @@ JAR_SUFFIXES = (".jar", ".war", ".ear", ".jpi", ".hpi", ".sar", ".par", ".kar", 
 _FILE_NAME = re.compile(
     r"^(?P<name>[A-Za-z0-9_.-]+?)-(?P<version>\d[\w.+-]*?)(?:-(?:sources|javadoc))?$"
 )
+# "py4j0.10.9.7": no separator, so only a dotted numeric version is taken.
+_FILE_NAME_GLUED = re.compile(
+    r"^(?P<name>[A-Za-z][A-Za-z0-9_]*?[A-Za-z])(?P<version>\d+(?:\.\d+)+)$"
+)
 _SKIP_SCOPES = {"test", "provided", "system", "import"}
 
 
@@ -197,11 +201,14 @@ class JavaCataloger:
         return out
 
 
+_CLASSIFIERS = re.compile(r"-(?:jar-with-dependencies|all|shaded|uber|standalone|bin|exec)$")
+
+
 def _stem(location: Location) -> str:
     name = location.name
     for suffix in JAR_SUFFIXES:
         if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
+            return _CLASSIFIERS.sub("", name[: -len(suffix)])
     return name
 
 
@@ -266,7 +273,8 @@ def _manifest_component(archive: _Archive) -> Component | None:
 
 
 def _file_name_component(archive: _Archive) -> Component | None:
-    match = _FILE_NAME.match(_stem(archive.location))
+    stem = _stem(archive.location)
+    match = _FILE_NAME.match(stem) or _FILE_NAME_GLUED.match(stem)
     if match is None:
         return None
     name, version = match.group("name"), match.group("version")

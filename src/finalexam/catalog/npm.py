@@ -26,6 +26,15 @@ def npm_purl(name: str, version: str | None) -> str:
     return purl("npm", bare, version, namespace=namespace or None)
 
 
+def is_package_root(path: str) -> bool:
+    """Inside node_modules only ``node_modules/NAME/package.json`` (or ``@scope/NAME``) is a
+    package; deeper ones are sub-path markers or test fixtures."""
+    if "node_modules/" not in path:
+        return True
+    tail = path.rsplit("node_modules/", 1)[1].split("/")
+    return len(tail) == 2 or (len(tail) == 3 and tail[0].startswith("@"))
+
+
 def _valid_name(name: object) -> bool:
     return (
         isinstance(name, str)
@@ -112,6 +121,8 @@ class NpmCataloger:
             return ()
         text = read_text(entry, _MAX_JSON)
         if name == "package.json":
+            if not is_package_root(entry.path):
+                return ()
             component = _package_json(entry.location, text)
             if component is not None:
                 self.packages.append(component)

@@ -38,9 +38,13 @@ class SbomGraph:
     by_id: dict[str, Component]
     parent: dict[str, str | None]  # component id -> containing component id (None: artifact)
     depends_on: dict[str, list[str]] = field(default_factory=dict)
+    _children: dict[str | None, list[Component]] = field(default_factory=dict)
 
     def children(self, parent_id: str | None) -> list[Component]:
-        return [c for c in self.components if self.parent.get(c.id) == parent_id]
+        if not self._children:
+            for component in self.components:
+                self._children.setdefault(self.parent.get(component.id), []).append(component)
+        return self._children.get(parent_id, [])
 
 
 def document_seed(report: Report) -> str:
