@@ -233,7 +233,6 @@ def _distribution(meta: _Metadata, state: _State) -> Component | None:
         supplier=supplier,
         description=summary[:300] or None,
         dependencies=_dependencies(headers.get_all("Requires-Dist") or []),
-        declared=meta.kind == "sdist",
     )
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from finalexam.report.base import Reporter
-from finalexam.report.cyclonedx import CycloneDxJsonReporter, CycloneDxXmlReporter
 from finalexam.report.json import JsonReporter
-from finalexam.report.spdx import SpdxJsonReporter, SpdxTagValueReporter
+from finalexam.report.sbom_formats import (
+    CycloneDxJsonReporter,
+    CycloneDxXmlReporter,
+    SpdxJsonReporter,
+    SpdxTagValueReporter,
+)
 from finalexam.report.table import TableReporter
 
 REPORTERS: dict[str, Reporter] = {

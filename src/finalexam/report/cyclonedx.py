@@ -188,19 +188,3 @@ def render_bom(report: Report, options: RenderOptions, output_format: OutputForm
         warnings.simplefilter("ignore")  # the library's advisory warnings are not for users
         text = outputter.output_as_string(indent=2)
     return (text.rstrip("\n") + "\n").encode("utf-8")
-
-
-class CycloneDxJsonReporter:
-    name = "cyclonedx-json"
-    description = "CycloneDX 1.6 SBOM (JSON)"
-
-    def render(self, report: Report, options: RenderOptions) -> bytes:
-        return render_bom(report, options, OutputFormat.JSON)
-
-
-class CycloneDxXmlReporter:
-    name = "cyclonedx-xml"
-    description = "CycloneDX 1.6 SBOM (XML)"
-
-    def render(self, report: Report, options: RenderOptions) -> bytes:
-        return render_bom(report, options, OutputFormat.XML)

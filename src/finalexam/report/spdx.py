@@ -27,8 +27,6 @@ from spdx_tools.spdx.model.package import (
 )
 from spdx_tools.spdx.model.relationship import Relationship, RelationshipType
 from spdx_tools.spdx.model.spdx_no_assertion import SpdxNoAssertion
-from spdx_tools.spdx.writer.json import json_writer
-from spdx_tools.spdx.writer.tagvalue import tagvalue_writer
 
 from finalexam.model import Component, Report
 from finalexam.report.base import RenderOptions
@@ -179,23 +177,7 @@ def build_document(report: Report, options: RenderOptions) -> Document:
     )
 
 
-def _render(report: Report, options: RenderOptions, write: Callable[..., None]) -> bytes:
+def render_document(report: Report, options: RenderOptions, write: Callable[..., None]) -> bytes:
     stream = io.StringIO()
     write(build_document(report, options), stream, validate=False)
     return (stream.getvalue().rstrip("\n") + "\n").encode("utf-8")
-
-
-class SpdxJsonReporter:
-    name = "spdx-json"
-    description = "SPDX 2.3 SBOM (JSON)"
-
-    def render(self, report: Report, options: RenderOptions) -> bytes:
-        return _render(report, options, json_writer.write_document_to_stream)
-
-
-class SpdxTagValueReporter:
-    name = "spdx-tag"
-    description = "SPDX 2.3 SBOM (tag-value)"
-
-    def render(self, report: Report, options: RenderOptions) -> bytes:
-        return _render(report, options, tagvalue_writer.write_document_to_stream)
