@@ -17,6 +17,8 @@ from catalog_helpers import exam
 from finalexam.model import Report
 from finalexam.report import REPORTERS
 from finalexam.report.base import RenderOptions
+from finalexam.report.document import to_document
+from schema import assert_valid_report
 
 SBOM_FORMATS = ("cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag")
 
@@ -165,3 +167,12 @@ def test_empty_report_still_valid(tmp_path: Path) -> None:
     document = JsonLikeDictParser().parse(json.loads(render(report, "spdx-json")))
     assert validate_full_spdx_document(document) == []
     assert io.StringIO(render(report, "spdx-tag")).readline().startswith("## Document")
+
+
+def test_odd_artifact_names_and_the_json_report(tmp_path: Path) -> None:
+    egg = zip_bytes({"EGG-INFO/PKG-INFO": "Name: old\nVersion: 0.1\n"})
+    report = exam(write(tmp_path / "my app (final) #1.egg", egg))
+    assert [c.purl for c in report.components] == ["pkg:pypi/old@0.1"]
+    document = JsonLikeDictParser().parse(json.loads(render(report, "spdx-json")))
+    assert validate_full_spdx_document(document) == []
+    assert_valid_report(to_document(report, RenderOptions()))

@@ -86,7 +86,7 @@ def _is_metadata(path: str) -> str | None:
     name, parent = parts[-1], parts[-2] if len(parts) > 1 else ""
     if name == "METADATA" and parent.endswith(".dist-info"):
         return "dist-info"
-    if name == "PKG-INFO" and parent.endswith(".egg-info"):
+    if name == "PKG-INFO" and (parent.endswith(".egg-info") or parent == "EGG-INFO"):
         return "egg-info"
     if name == "PKG-INFO" and len(parts) <= 2:
         return "sdist"

@@ -49,6 +49,10 @@ _CHECKSUMS = {
 _MAX_LOCATIONS = 20
 
 
+def _uri_safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "artifact"
+
+
 def package_id(component: Component) -> str:
     return f"SPDXRef-Package-{component.id}"
 
@@ -123,7 +127,8 @@ def build_document(report: Report, options: RenderOptions) -> Document:
         spdx_version="SPDX-2.3",
         spdx_id="SPDXRef-DOCUMENT",
         name=artifact.name,
-        document_namespace=f"https://finalexam.dev/spdx/{artifact.name}-{serial_uuid(report)}",
+        document_namespace=f"https://finalexam.dev/spdx/{_uri_safe(artifact.name)}-"
+        f"{serial_uuid(report)}",
         creators=[Actor(ActorType.TOOL, f"{TOOL_NAME}-{report.tool_version}")],
         created=created,
     )
