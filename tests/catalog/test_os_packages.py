@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import base64
+import shutil
 import sqlite3
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -252,3 +254,36 @@ def test_broken_rpm_is_an_issue_not_a_crash(tmp_path: Path) -> None:
     report = exam(target)
     assert report.components == ()
     assert any(issue.plugin == "rpm" for issue in report.issues)
+
+
+def test_rpmdb_berkeley_db_in_image(tmp_path: Path) -> None:
+    db_load = shutil.which("db_load")
+    if db_load is None:
+        pytest.skip("db_load (Debian package db-util) is not installed")
+    big = {**TAGS, 1005: (6, "long description " * 800)}  # spans several overflow pages
+    small = {1000: (6, "tzdata"), 1001: (6, "2024a"), 1002: (6, "1.el7"), 1022: (6, "noarch")}
+    records = [
+        (struct.pack("<I", 0), struct.pack("<I", 3)),  # rpm's own counter record
+        (struct.pack("<I", 1), rpm_header(big, magic=False)),
+        (struct.pack("<I", 2), rpm_header(small, magic=False)),
+    ]
+    text = "".join(
+        "".join(f"\\{byte:02x}" for byte in key)
+        + "\n"
+        + "".join(f"\\{b:02x}" for b in value)
+        + "\n"
+        for key, value in records
+    )
+    database = tmp_path / "Packages"
+    subprocess.run([db_load, "-T", "-t", "hash", str(database)], input=text.encode(), check=True)
+    image = tar_bytes(
+        {
+            "etc/os-release": 'ID="centos"\nVERSION_ID="7"\n',
+            "var/lib/rpm/Packages": database.read_bytes(),
+        }
+    )
+    report = exam(write(tmp_path / "image.tar", image))
+    names = {c.name: c for c in report.components}
+    assert set(names) == {"openssl-libs", "tzdata"}
+    assert names["tzdata"].purl == "pkg:rpm/centos/tzdata@2024a-1.el7?arch=noarch&distro=centos-7"
+    assert not report.issues

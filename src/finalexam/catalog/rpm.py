@@ -1,4 +1,5 @@
-"""RPM packages: the ``.rpm`` file's own header, and the sqlite rpmdb in images."""
+"""RPM packages: the ``.rpm`` file's own header, and the rpmdb in images (sqlite or the
+classic Berkeley DB ``Packages``; the NDB format of SUSE is not read)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from typing import Any
 from finalexam.catalog.distro import Distro, DistroTracker, osv_ecosystem
 from finalexam.catalog.support import licenses_of, purl, root_of
 from finalexam.errors import CorruptInput
+from finalexam.formats.bdb import bdb_hash_values
 from finalexam.formats.rpm import LEAD_MAGIC, evr, parse_rpm_header
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
 
 NAME = "rpm"
 _SQLITE_DB = "var/lib/rpm/rpmdb.sqlite"
 _SQLITE_DB_ALT = "usr/lib/sysimage/rpm/rpmdb.sqlite"
+_BDB = "var/lib/rpm/Packages"  # Berkeley DB hash (RHEL/CentOS 7, Amazon Linux 2, ...)
+_DATABASES = (_SQLITE_DB, _SQLITE_DB_ALT, _BDB)
 _MAX_DB = 512 * 1024 * 1024
 _MAX_RPM_HEADER = 64 * 1024 * 1024
 _VENDOR_NAMESPACES = {
@@ -79,6 +83,19 @@ def rpm_component(
     )
 
 
+def read_bdb_rpmdb(data: bytes) -> list[dict[str, Any]]:
+    """Header blobs stored as the values of a Berkeley DB ``Packages`` hash database."""
+    headers: list[dict[str, Any]] = []
+    for value in bdb_hash_values(data):
+        if len(value) < 16:
+            continue  # the database's own bookkeeping record
+        with contextlib.suppress(CorruptInput):
+            tags = parse_rpm_header(value)
+            if isinstance(tags.get("name"), str):
+                headers.append(tags)
+    return headers
+
+
 def read_sqlite_rpmdb(data: bytes) -> list[dict[str, Any]]:
     """Header blobs of every package in an rpmdb.sqlite, opened in memory (never on disk)."""
     connection = sqlite3.connect(":memory:")
@@ -107,7 +124,7 @@ class RpmCataloger:
 
     def accepts(self, entry: FileEntry) -> bool:
         path = entry.path
-        if path.endswith((_SQLITE_DB, _SQLITE_DB_ALT)):
+        if path.endswith(_DATABASES):
             return entry.size <= _MAX_DB
         if entry.name.endswith(".rpm") or entry.depth == 0:
             return bytes(entry.data[:4]) == LEAD_MAGIC
@@ -115,7 +132,9 @@ class RpmCataloger:
 
     def catalog(self, entry: FileEntry) -> Iterable[Component]:
         path = entry.path
-        if path.endswith((_SQLITE_DB, _SQLITE_DB_ALT)):
+        if path.endswith(_BDB):
+            self.databases[entry.location] = read_bdb_rpmdb(bytes(entry.data))
+        elif path.endswith((_SQLITE_DB, _SQLITE_DB_ALT)):
             self.databases[entry.location] = read_sqlite_rpmdb(bytes(entry.data))
         elif self.distros.accepts(entry):
             self.distros.record(entry)
@@ -133,7 +152,7 @@ class RpmCataloger:
             if component is not None:
                 out.append(component)
         for location, headers in sorted(self.databases.items()):
-            suffix = _SQLITE_DB if location.path.endswith(_SQLITE_DB) else _SQLITE_DB_ALT
+            suffix = next(s for s in _DATABASES if location.path.endswith(s))
             distro = self.distros.distro_for(root_of(location, suffix))
             for tags in headers:
                 if tags.get("name") == "gpg-pubkey":
