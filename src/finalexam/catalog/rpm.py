@@ -98,11 +98,13 @@ def read_bdb_rpmdb(data: bytes) -> list[dict[str, Any]]:
 
 def read_sqlite_rpmdb(data: bytes) -> list[dict[str, Any]]:
     """Header blobs of every package in an rpmdb.sqlite, opened in memory (never on disk)."""
+    if not data.startswith(b"SQLite format 3\x00") or len(data) < 512:
+        raise CorruptInput("not an SQLite database")
     connection = sqlite3.connect(":memory:")
     try:
         connection.deserialize(data)
         rows = connection.execute("SELECT blob FROM Packages").fetchall()
-    except sqlite3.Error as error:
+    except (sqlite3.Error, MemoryError, OverflowError) as error:
         raise CorruptInput(f"not a readable rpmdb.sqlite: {error}") from None
     finally:
         with contextlib.suppress(sqlite3.Error):
