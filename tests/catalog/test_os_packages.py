@@ -45,6 +45,21 @@ Version: 3.0.11-1~deb12u2
 Depends: libc6 (>= 2.34)
 """
 
+COPYRIGHT = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: zlib
+
+Files: *
+Copyright: 1995-2022 Jean-loup Gailly and Mark Adler
+License: Zlib
+
+Files: debian/*
+License: GPL-2+ or Artistic
+ The Debian packaging may be used under either license.
+
+Files: contrib/*
+License: GPL-3+ with Autoconf exception
+"""
+
 OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n'
 
 
@@ -59,7 +74,10 @@ def ar_bytes(members: dict[str, bytes]) -> bytes:
 def test_deb_control_file() -> None:
     deb = entry("agent_2.4.1-3_amd64.deb", b"!<arch>\n")
     control = entry("agent_2.4.1-3_amd64.deb!/control.tar.xz!/control", CONTROL)
-    components = run_cataloger(DpkgCataloger(), [deb, control])
+    copyright_file = entry(
+        "agent_2.4.1-3_amd64.deb!/data.tar.xz!/usr/share/doc/agent/copyright", COPYRIGHT
+    )
+    components = run_cataloger(DpkgCataloger(), [deb, control, copyright_file])
     assert len(components) == 1
     agent = components[0]
     assert agent.purl == ("pkg:deb/debian/agent@1:2.4.1-3?arch=amd64&upstream=agent-src%402.4.1-3")
@@ -72,6 +90,7 @@ def test_deb_control_file() -> None:
         "pkg:deb/debian/zlib1g",
     ]
     assert agent.supplier == "Example Maintainers <pkg@example.org>"
+    assert "Zlib" in agent.licenses
 
 
 def test_real_deb_through_the_walk(tmp_path: Path) -> None:
@@ -96,6 +115,8 @@ def test_dpkg_status_in_image(tmp_path: Path) -> None:
             "var/lib/dpkg/status.d/base-files": "Package: base-files\nVersion: 12.4\n"
             "Architecture: amd64\n",
             "var/lib/dpkg/status.d/base-files.md5sums": "abc  etc/issue\n",
+            "usr/share/doc/zlib1g/copyright": COPYRIGHT,
+            "usr/share/doc/libssl3/copyright": "free-form text, Apache License 2.0\n",
         }
     )
     components = by_purl(exam(write(tmp_path / "image.tar", image)).components)
@@ -105,6 +126,10 @@ def test_dpkg_status_in_image(tmp_path: Path) -> None:
         "pkg:deb/debian/base-files@12.4?arch=amd64&distro=debian-12",
     }
     assert {c.ecosystem for c in components.values()} == {"Debian:12"}
+    zlib = components["pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12"]
+    assert zlib.licenses == ("GPL-2.0-or-later OR Artistic-1.0-Perl", "Zlib")
+    libssl = next(c for c in components.values() if c.name == "libssl3")
+    assert libssl.licenses == ()  # free-form copyright files are not guessed at
 
 
 APK_INSTALLED = """C:Q1FSdn7NsTvvJFB2ZbNrXE8OsU3Xs=

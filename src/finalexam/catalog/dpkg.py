@@ -12,13 +12,38 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from finalexam.catalog.distro import Distro, DistroTracker, osv_ecosystem
-from finalexam.catalog.support import paragraphs, purl, read_text, root_of
+from finalexam.catalog.support import paragraphs, purl, read_text, root_of, spdx_expression
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
 
 NAME = "dpkg"
 _STATUS = "var/lib/dpkg/status"
 _STATUS_D = re.compile(r"(?:^|/)var/lib/dpkg/status\.d/[^/]+$")
 _CONTROL_TAR = re.compile(r"control\.tar(?:\.(?:gz|xz|zst|bz2))?$")
+_COPYRIGHT = re.compile(r"(?:^|/)usr/share/doc/([a-z0-9][a-z0-9+.-]+)/copyright$")
+_DATA_TAR = re.compile(r"data\.tar(?:\.(?:gz|xz|zst|bz2))?$")
+# Debian short license names (copyright-format 1.0) that are not SPDX identifiers as written.
+_DEBIAN_LICENSES = {
+    "gpl-1": "GPL-1.0-only",
+    "gpl-1+": "GPL-1.0-or-later",
+    "gpl-2": "GPL-2.0-only",
+    "gpl-2+": "GPL-2.0-or-later",
+    "gpl-3": "GPL-3.0-only",
+    "gpl-3+": "GPL-3.0-or-later",
+    "lgpl-2": "LGPL-2.0-only",
+    "lgpl-2+": "LGPL-2.0-or-later",
+    "lgpl-2.1": "LGPL-2.1-only",
+    "lgpl-2.1+": "LGPL-2.1-or-later",
+    "lgpl-3": "LGPL-3.0-only",
+    "lgpl-3+": "LGPL-3.0-or-later",
+    "agpl-3": "AGPL-3.0-only",
+    "agpl-3+": "AGPL-3.0-or-later",
+    "artistic": "Artistic-1.0-Perl",  # Debian's common-licenses/Artistic is Perl's
+    "expat": "MIT",
+    "mpl-1.1": "MPL-1.1",
+    "mpl-2.0": "MPL-2.0",
+    "zlib": "Zlib",
+    "isc": "ISC",
+}
 _DEP_NAME = re.compile(r"^\s*([a-z0-9][a-z0-9+.-]+)(?::[a-z0-9-]+)?\s*(?:\(([^)]*)\))?")
 
 
@@ -35,6 +60,36 @@ class _State:
     debs: dict[Location, tuple[str, str]] = field(default_factory=dict)
     controls: list[tuple[Location, str]] = field(default_factory=list)
     databases: dict[Location, _Database] = field(default_factory=dict)
+    # (root of the tree, package name) -> licenses from usr/share/doc/NAME/copyright
+    licenses: dict[tuple[Location, str], tuple[str, ...]] = field(default_factory=dict)
+
+
+def debian_license(text: str) -> str | None:
+    """A DEP-5 ``License:`` short name (``GPL-2+ or Artistic``) as an SPDX expression."""
+    parts = re.split(r"\s+(or|and)\s+", text.strip(), flags=re.IGNORECASE)
+    out: list[str] = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            out.append(part.upper())
+            continue
+        mapped = _DEBIAN_LICENSES.get(part.lower()) or spdx_expression(part)
+        if mapped is None:
+            return None  # an exception clause or a name without an SPDX identifier
+        out.append(mapped)
+    return spdx_expression(" ".join(out))
+
+
+def copyright_licenses(text: str) -> tuple[str, ...]:
+    """Every distinct license of a machine-readable debian/copyright file."""
+    if "copyright-format" not in text[:500]:
+        return ()  # free-form copyright files are not guessed at
+    found: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith("License:"):
+            expression = debian_license(line.partition(":")[2])
+            if expression:
+                found.add(expression)
+    return tuple(sorted(found))
 
 
 def debian_namespace(fields: dict[str, str], distro: Distro | None) -> str:
@@ -114,6 +169,8 @@ class DpkgCataloger:
         path = entry.path
         if path.endswith(_STATUS) or _STATUS_D.search(path):
             return not path.endswith(".md5sums")
+        if entry.name == "copyright" and _COPYRIGHT.search(path):
+            return True
         if entry.name == "control":
             parent = entry.location.parent
             return parent is not None and _CONTROL_TAR.search(parent.name) is not None
@@ -129,6 +186,13 @@ class DpkgCataloger:
             root = root_of(location, _STATUS)
             # A later layer's database replaces an earlier one at the same path.
             state.databases[location] = _Database(root, location, read_text(entry), True)
+        elif (match := _COPYRIGHT.search(entry.path)) is not None:
+            root = root_of(location, match.group(0).lstrip("/"))
+            if root.parent is not None and _DATA_TAR.search(root.name) and root.path == root.name:
+                root = root.parent  # pkg.deb!/data.tar.xz!/usr/share/doc/... -> pkg.deb
+            state.licenses[(root, match.group(1))] = copyright_licenses(
+                read_text(entry, 1024 * 1024)
+            )
         elif _STATUS_D.search(entry.path):
             root = root_of(location, entry.path[entry.path.find("var/lib/dpkg/status.d/") :])
             state.databases[location] = _Database(root, location, read_text(entry), False)
@@ -146,6 +210,8 @@ class DpkgCataloger:
             if component is None:
                 continue
             deb = location.parent.parent if location.parent else None
+            if deb is not None:
+                component = self._with_licenses(component, deb)
             if deb is not None and deb in self.state.debs:
                 sha256, sha1 = self.state.debs[deb]
                 component = replace(
@@ -162,5 +228,9 @@ class DpkgCataloger:
                     continue
                 component = package_component(fields, database.location, distro, f"{NAME}-db")
                 if component is not None:
-                    out.append(component)
+                    out.append(self._with_licenses(component, database.root))
         return out
+
+    def _with_licenses(self, component: Component, root: Location) -> Component:
+        licenses = self.state.licenses.get((root, component.name))
+        return replace(component, licenses=licenses) if licenses else component
