@@ -43,11 +43,13 @@ NUSPEC = """<?xml version="1.0" encoding="utf-8"?>
 
 
 def test_deps_json_and_nuspec() -> None:
+    nupkg = entry("serilog.3.1.1.nupkg", b"PK\x03\x04")
     components = by_purl(
         run_cataloger(
             DotnetCataloger(),
             [
                 entry("app.zip!/MyApp.deps.json", json.dumps(DEPS_JSON)),
+                nupkg,
                 entry("serilog.3.1.1.nupkg!/Serilog.nuspec", NUSPEC),
             ],
         )
@@ -64,6 +66,7 @@ def test_deps_json_and_nuspec() -> None:
     serilog = components["pkg:nuget/Serilog@3.1.1"]
     assert serilog.licenses == ("Apache-2.0",)
     assert serilog.supplier == "Serilog Contributors"
+    assert ("SHA-256", nupkg.sha256) in serilog.hashes
 
 
 GEMSPEC = """# -*- encoding: utf-8 -*-

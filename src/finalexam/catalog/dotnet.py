@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 
 from finalexam.catalog import xmlsafe
 from finalexam.catalog.npm import integrity_hashes
@@ -115,15 +116,41 @@ def nuspec_component(location: Location, text: str) -> Component | None:
 class DotnetCataloger:
     name = NAME
 
+    def __init__(self) -> None:
+        self.packages: dict[Location, tuple[str, str]] = {}  # .nupkg -> (sha256, sha1)
+        self.nuspecs: list[Component] = []
+
     def accepts(self, entry: FileEntry) -> bool:
+        if entry.name.endswith(".nupkg"):
+            return True
         return entry.name.endswith((".deps.json", ".nuspec")) and entry.size <= _MAX
 
     def catalog(self, entry: FileEntry) -> Iterable[Component]:
+        if entry.name.endswith(".nupkg"):
+            self.packages[entry.location] = (entry.sha256, entry.sha1)
+            return ()
         text = read_text(entry, _MAX)
         if entry.name.endswith(".nuspec"):
             component = nuspec_component(entry.location, text)
-            return [component] if component else []
+            if component is not None:
+                self.nuspecs.append(component)
+            return ()
         return list(deps_json_components(entry.location, text))
 
     def finish(self) -> Iterable[Component]:
-        return ()
+        out = []
+        for component in self.nuspecs:
+            package = component.locations[0].parent
+            if (
+                package is not None
+                and package in self.packages
+                and "/" not in (component.locations[0].path)
+            ):
+                sha256, sha1 = self.packages[package]
+                component = replace(
+                    component,
+                    hashes=(("SHA-1", sha1), ("SHA-256", sha256)),
+                    locations=(*component.locations, package),
+                )
+            out.append(component)
+        return out
