@@ -43,6 +43,7 @@ PYPI = [
     "pyzmq==25.1.2",
     "py4j==0.10.9.7",
     "tabula-py==2.9.0",
+    "setuptools==75.1.0",
 ]
 NPM = ["npm@10.2.4"]
 DEBIAN = ["libguava-java", "libcommons-lang3-java"]

@@ -146,3 +146,28 @@ def test_broken_metadata_is_skipped_not_fatal() -> None:
         ],
     )
     assert components == []
+
+
+def test_vendored_dist_info_is_contained_by_its_host() -> None:
+    record = "setuptools/_vendor/packaging-24.0.dist-info/METADATA,,\nsetuptools/__init__.py,,\n"
+    components = by_purl(
+        run_cataloger(
+            PythonCataloger(),
+            [
+                entry(
+                    "s.whl!/setuptools-70.0.0.dist-info/METADATA",
+                    "Name: setuptools\nVersion: 70.0.0\n",
+                ),
+                entry("s.whl!/setuptools-70.0.0.dist-info/RECORD", record),
+                entry(
+                    "s.whl!/setuptools/_vendor/packaging-24.0.dist-info/METADATA",
+                    "Name: packaging\nVersion: 24.0\n",
+                ),
+            ],
+        )
+    )
+    host = components["pkg:pypi/setuptools@70.0.0"]
+    assert [(d.target, d.kind) for d in host.dependencies] == [
+        ("pkg:pypi/packaging@24.0", Relationship.CONTAINS)
+    ]
+    assert components["pkg:pypi/packaging@24.0"].confidence is Confidence.HIGH

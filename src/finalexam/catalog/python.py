@@ -307,9 +307,12 @@ def _attach_vendored(
             full = posixpath.normpath(posixpath.join(root, path)) if root else path
             owners[Location((*dist_dir.chain[:-1], full))] = dist
     extra: dict[int, list[Dependency]] = {}
-    for location, component in vendored:
+    # A distribution whose metadata another one's RECORD lists is vendored inside it too
+    # (setuptools ships setuptools/_vendor/packaging-24.0.dist-info/).
+    nested = [(d.locations[0], d) for d in distributions if d.locations]
+    for location, component in [*vendored, *nested]:
         owner = owners.get(location)
-        if owner is not None and component.purl:
+        if owner is not None and owner is not component and component.purl:
             extra.setdefault(id(owner), []).append(
                 Dependency(target=component.purl, kind=Relationship.CONTAINS)
             )
