@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from catalog_helpers import by_purl, entry, run_cataloger
+from builders import gzip_bytes, tar_bytes, write
+from catalog_helpers import by_purl, entry, exam, run_cataloger
 from finalexam.catalog.declared import DeclaredCataloger
 from finalexam.catalog.dotnet import DotnetCataloger
 
@@ -164,3 +166,40 @@ def test_declared_ecosystems() -> None:
 def test_gemspec_is_never_evaluated() -> None:
     hostile = 'Gem::Specification.new do |s|\n  s.name = `id`\n  s.version = "1.0"\nend\n'
     assert run_cataloger(DeclaredCataloger(), [entry("x.zip!/evil.gemspec", hostile)]) == []
+
+
+GEM_METADATA = """--- !ruby/object:Gem::Specification
+name: rack
+version: !ruby/object:Gem::Version
+  version: 3.0.8
+platform: ruby
+authors:
+- Leah Neukirchen
+dependencies:
+- !ruby/object:Gem::Dependency
+  name: minitest
+  requirement: !ruby/object:Gem::Requirement
+    requirements:
+    - - "~>"
+      - !ruby/object:Gem::Version
+        version: '5.0'
+  type: :development
+- !ruby/object:Gem::Dependency
+  name: webrick
+  type: :runtime
+licenses:
+- MIT
+"""
+
+
+def test_gem_file_metadata(tmp_path: Path) -> None:
+    gem = tar_bytes(
+        {"metadata.gz": gzip_bytes(GEM_METADATA.encode()), "data.tar.gz": gzip_bytes(b"")}
+    )
+    report = exam(write(tmp_path / "rack-3.0.8.gem", gem))
+    components = by_purl(report.components)
+    assert set(components) == {"pkg:gem/rack@3.0.8"}
+    rack = components["pkg:gem/rack@3.0.8"]
+    assert rack.licenses == ("MIT",)
+    assert [d.target for d in rack.dependencies] == ["pkg:gem/webrick"]  # not development
+    assert rack.supplier == "Leah Neukirchen"

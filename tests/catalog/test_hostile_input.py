@@ -40,6 +40,7 @@ NAMES = [
     "x.zip!/vendor/composer/installed.json",
     "x.zip!/Cargo.lock",
     "x.zip!/go.mod",
+    "x.gem!/metadata.gz!/metadata",
 ]
 
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
+import yaml
+
 from finalexam.catalog.support import licenses_of, purl, read_text
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
 
@@ -96,6 +98,58 @@ def gemspec_component(location: Location, text: str) -> Component | None:
         # An installed gem's specification describes installed code.
         declared="/specifications/" not in f"/{location.path}",
         supplier=authors.group(1) if authors else None,
+    )
+
+
+class _GemMetadataLoader(yaml.SafeLoader):  # type: ignore[misc]
+    """Safe YAML that reads Ruby object tags (``!ruby/object:Gem::Version``) as plain data."""
+
+
+def _ruby_object(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+_GemMetadataLoader.add_multi_constructor("!ruby/", _ruby_object)
+
+
+def gem_metadata_component(location: Location, text: str) -> Component | None:
+    """The YAML specification inside a ``.gem`` (``x.gem!/metadata.gz!/metadata``)."""
+    try:
+        document = yaml.load(text, Loader=_GemMetadataLoader)  # a SafeLoader subclass
+    except (yaml.YAMLError, RecursionError):
+        return None
+    if not isinstance(document, Mapping):
+        return None
+    name, version = document.get("name"), document.get("version")
+    if isinstance(version, Mapping):
+        version = version.get("version")
+    if not isinstance(name, str) or not isinstance(version, str | int | float):
+        return None
+    licenses = document.get("licenses")
+    deps = []
+    for dep in document.get("dependencies") or []:
+        if (
+            isinstance(dep, Mapping)
+            and isinstance(dep.get("name"), str)
+            and str(dep.get("type", ":runtime")).lstrip(":") == "runtime"
+        ):
+            deps.append(Dependency(target=purl("gem", dep["name"])))
+    authors = document.get("authors")
+    return _component(
+        location,
+        name,
+        str(version),
+        "RubyGems",
+        purl("gem", name, str(version)),
+        f"{NAME}-gem-metadata",
+        licenses=licenses_of(*(x for x in licenses or [] if isinstance(x, str))),
+        dependencies=deps,
+        declared=False,
+        supplier=authors[0] if isinstance(authors, list) and authors else None,
     )
 
 
@@ -243,6 +297,14 @@ class DeclaredCataloger:
         name = entry.name
         if entry.size > _MAX:
             return False
+        if name == "metadata":
+            parent = entry.location.parent
+            return (
+                parent is not None
+                and parent.name == "metadata.gz"
+                and parent.parent is not None
+                and parent.parent.name.endswith(".gem")
+            )
         if name in ("Cargo.lock", "go.mod", "go.sum", "installed.json"):
             return name != "installed.json" or entry.path.endswith("composer/installed.json")
         return name.endswith(".gemspec")
@@ -251,6 +313,9 @@ class DeclaredCataloger:
         text, location, name = read_text(entry, _MAX), entry.location, entry.name
         if name.endswith(".gemspec"):
             component = gemspec_component(location, text)
+            return [component] if component else []
+        if name == "metadata":
+            component = gem_metadata_component(location, text)
             return [component] if component else []
         if name == "installed.json":
             return list(composer_components(location, text))
