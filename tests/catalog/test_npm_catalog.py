@@ -28,7 +28,7 @@ def test_npm_tarball_with_nested_node_modules(tmp_path: Path) -> None:
                     dependencies={"lodash": "^4.17.0", "left-pad": "1.3.0"},
                 ),
                 "package/node_modules/lodash/package.json": package(
-                    "lodash", "4.17.21", license="MIT"
+                    "lodash", "4.17.21", license="MIT", dependencies={"left-pad": "^1.0.0"}
                 ),
                 "package/node_modules/lodash/node_modules/left-pad/package.json": package(
                     "left-pad", "1.3.0", licenses=[{"type": "WTFPL"}]
@@ -49,11 +49,15 @@ def test_npm_tarball_with_nested_node_modules(tmp_path: Path) -> None:
     assert web.licenses == ("MIT OR Apache-2.0",)
     assert web.supplier == "Acme Corp"
     assert ("SHA-256", hashlib.sha256(tarball).hexdigest()) in web.hashes
+    # lodash resolves to the copy node would load; left-pad is only nested under lodash,
+    # so the web package's own requirement stays unresolved.
     assert {d.target: d.requirement for d in web.dependencies} == {
-        "pkg:npm/lodash": "^4.17.0",
+        "pkg:npm/lodash@4.17.21": "^4.17.0",
         "pkg:npm/left-pad": "1.3.0",
     }
     assert components["pkg:npm/left-pad@1.3.0"].licenses == ("WTFPL",)
+    lodash = components["pkg:npm/lodash@4.17.21"]
+    assert [d.target for d in lodash.dependencies] == ["pkg:npm/left-pad@1.3.0"]
     assert not any(c.declared for c in components.values())
 
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 import yaml
+from packageurl import PackageURL
 
 from finalexam.catalog.support import licenses_of, purl, read_text
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
@@ -134,6 +135,9 @@ class NpmCataloger:
         return list(_package_lock(entry.location, text))
 
     def finish(self) -> Iterable[Component]:
+        installed = {
+            _package_dir(c.locations[0]): c for c in self.packages if c.locations and c.version
+        }
         out: list[Component] = []
         for component in self.packages:
             location = component.locations[0]
@@ -145,8 +149,43 @@ class NpmCataloger:
             ):
                 sha256, sha1 = self.tarballs[tarball]
                 component = replace(component, hashes=(("SHA-1", sha1), ("SHA-256", sha256)))
-            out.append(component)
+            out.append(_resolve_installed(component, installed))
         return out
+
+
+def _package_dir(location: Location) -> tuple[tuple[str, ...], str]:
+    """(archive chain, directory) of a package.json: the key node's resolution walks."""
+    directory = location.path.rpartition("/")[0]
+    return location.chain[:-1], directory
+
+
+def _resolve_installed(
+    component: Component, installed: Mapping[tuple[tuple[str, ...], str], Component]
+) -> Component:
+    """Point each declared dependency at the copy node would load: the nearest
+    ``node_modules/NAME`` walking up from the package's own directory."""
+    chain, directory = _package_dir(component.locations[0])
+    resolved = []
+    for dependency in component.dependencies:
+        name = _purl_name(dependency.target)
+        base, found = directory, None
+        while found is None:
+            prefix = f"{base}/" if base else ""
+            found = installed.get((chain, f"{prefix}node_modules/{name}"))
+            if found is not None or not base:
+                break
+            cut = base.rfind("/node_modules/")
+            base = base[:cut] if cut >= 0 else ""
+        if found is not None and found.purl:
+            dependency = replace(dependency, target=found.purl)
+        resolved.append(dependency)
+    return replace(component, dependencies=tuple(resolved))
+
+
+def _purl_name(target: str) -> str:
+    """``pkg:npm/%40scope/name`` -> ``@scope/name``."""
+    parsed = PackageURL.from_string(target)
+    return f"{parsed.namespace}/{parsed.name}" if parsed.namespace else parsed.name
 
 
 def _load_json(text: str) -> Any:
