@@ -176,3 +176,27 @@ def test_odd_artifact_names_and_the_json_report(tmp_path: Path) -> None:
     document = JsonLikeDictParser().parse(json.loads(render(report, "spdx-json")))
     assert validate_full_spdx_document(document) == []
     assert_valid_report(to_document(report, RenderOptions()))
+
+
+def test_pinned_requirement_picks_that_version() -> None:
+    from finalexam.model import Artifact, Component, Dependency
+    from finalexam.report.sbom import build_graph
+
+    guava = [
+        Component(name="guava", version=v, ecosystem="Maven", purl=f"pkg:maven/g/guava@{v}")
+        for v in ("31.1-jre", "32.1.2-jre")
+    ]
+    app = Component(
+        name="app",
+        version="1",
+        ecosystem="Maven",
+        purl="pkg:maven/g/app@1",
+        dependencies=(Dependency("pkg:maven/g/guava", requirement="32.1.2-jre"),),
+    )
+    report = Report(
+        artifact=Artifact(name="a", path="a", sha256="0" * 64, size=1, kind="zip"),
+        tool_version="0",
+        components=(app, *guava),
+    )
+    graph = build_graph(report)
+    assert graph.depends_on[app.id] == [guava[1].id]

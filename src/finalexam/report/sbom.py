@@ -125,6 +125,10 @@ def _resolve(
     if len(candidates) <= 1:
         return candidates
     if requirement:
+        pinned = requirement.strip().removeprefix("==").strip()
+        exact = [c for c in candidates if by_id[c].version == pinned]
+        if exact:
+            return exact  # a pom dependency or lock entry naming one version
         spec_text = requirement.split(";", 1)[0].strip()
         try:
             spec = SpecifierSet(spec_text)
