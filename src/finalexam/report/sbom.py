@@ -126,9 +126,9 @@ def _resolve(
         return candidates
     if requirement:
         pinned = requirement.strip().removeprefix("==").strip()
-        exact = [c for c in candidates if by_id[c].version == pinned]
-        if exact:
-            return exact  # a pom dependency or lock entry naming one version
+        same = [c for c in candidates if by_id[c].version == pinned]
+        if same:
+            return same  # a pom dependency or lock entry naming one version
         spec_text = requirement.split(";", 1)[0].strip()
         try:
             spec = SpecifierSet(spec_text)
