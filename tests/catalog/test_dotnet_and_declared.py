@@ -5,6 +5,7 @@ from pathlib import Path
 
 from builders import gzip_bytes, tar_bytes, write
 from catalog_helpers import by_purl, entry, exam, run_cataloger
+from finalexam.catalog.conda import CondaCataloger
 from finalexam.catalog.declared import DeclaredCataloger
 from finalexam.catalog.dotnet import DotnetCataloger
 
@@ -203,3 +204,31 @@ def test_gem_file_metadata(tmp_path: Path) -> None:
     assert rack.licenses == ("MIT",)
     assert [d.target for d in rack.dependencies] == ["pkg:gem/webrick"]  # not development
     assert rack.supplier == "Leah Neukirchen"
+
+
+def test_conda_meta_record() -> None:
+    record = {
+        "name": "numpy",
+        "version": "1.26.4",
+        "build": "py311h64a7726_0",
+        "channel": "https://conda.anaconda.org/conda-forge/linux-64",
+        "subdir": "linux-64",
+        "license": "BSD-3-Clause",
+        "sha256": "3f4365e11b28e244c95ba8579942b0802761ba7bb31c026f50d1a9ea9c728149",
+        "depends": ["python >=3.11,<3.12.0a0", "libblas >=3.9.0,<4.0a0"],
+    }
+    components = run_cataloger(
+        CondaCataloger(),
+        [
+            entry(
+                "img.tar!/opt/conda/conda-meta/numpy-1.26.4-py311h64a7726_0.json",
+                json.dumps(record),
+            )
+        ],
+    )
+    assert [c.purl for c in components] == [
+        "pkg:conda/numpy@1.26.4?build=py311h64a7726_0&channel=conda-forge&subdir=linux-64"
+    ]
+    numpy = components[0]
+    assert numpy.licenses == ("BSD-3-Clause",)
+    assert [d.target for d in numpy.dependencies] == ["pkg:conda/libblas", "pkg:conda/python"]

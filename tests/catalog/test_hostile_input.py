@@ -41,6 +41,7 @@ NAMES = [
     "x.zip!/Cargo.lock",
     "x.zip!/go.mod",
     "x.gem!/metadata.gz!/metadata",
+    "img.tar!/opt/conda/conda-meta/x-1-0.json",
 ]
 
 

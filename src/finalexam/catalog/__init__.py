@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from finalexam.catalog.apk import ApkCataloger
 from finalexam.catalog.base import Cataloger
+from finalexam.catalog.conda import CondaCataloger
 from finalexam.catalog.declared import DeclaredCataloger
 from finalexam.catalog.dotnet import DotnetCataloger
 from finalexam.catalog.dpkg import DpkgCataloger
@@ -23,4 +24,5 @@ CATALOGERS: tuple[Callable[[], Cataloger], ...] = (
     ApkCataloger,
     RpmCataloger,
     DeclaredCataloger,
+    CondaCataloger,
 )
