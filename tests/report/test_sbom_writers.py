@@ -200,3 +200,26 @@ def test_pinned_requirement_picks_that_version() -> None:
     )
     graph = build_graph(report)
     assert graph.depends_on[app.id] == [guava[1].id]
+
+
+def test_container_rootfs_with_several_ecosystems(tmp_path: Path) -> None:
+    from builders import tar_bytes
+
+    rootfs = tar_bytes(
+        {
+            "etc/os-release": "ID=debian\nVERSION_ID=12\n",
+            "var/lib/dpkg/status": "Package: python3.11\nStatus: install ok installed\n"
+            "Version: 3.11.2-6\nArchitecture: amd64\n",
+            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA": "Name: six\n"
+            "Version: 1.16.0\n",
+            "srv/app/node_modules/ms/package.json": '{"name": "ms", "version": "2.1.3"}',
+            "opt/conda/conda-meta/zlib-1.3-0.json": '{"name": "zlib", "version": "1.3"}',
+        }
+    )
+    report = exam(write(tmp_path / "rootfs.tar", rootfs))
+    assert {c.ecosystem for c in report.components} == {"Debian:12", "PyPI", "npm", "conda"}
+    text = render(report, "cyclonedx-json")
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    assert len(json.loads(text)["components"]) == 4
+    document = JsonLikeDictParser().parse(json.loads(render(report, "spdx-json")))
+    assert validate_full_spdx_document(document) == []

@@ -9,7 +9,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from finalexam.model import Blob, FileEntry, Location
+from finalexam.model import FileEntry, Location
 
 # Metadata files are small; a bigger one is hostile or broken and is read only this far.
 MAX_METADATA = 16 * 1024 * 1024
@@ -51,10 +51,6 @@ def pypi_name(name: str) -> str:
 
 def read_text(entry: FileEntry, limit: int = MAX_METADATA) -> str:
     return entry.text(limit)
-
-
-def blob_bytes(data: Blob, limit: int = MAX_METADATA) -> bytes:
-    return bytes(data[:limit])
 
 
 # -- licenses ------------------------------------------------------------------------------

@@ -29,14 +29,6 @@ def _byte_order(data: bytes) -> str:
     raise CorruptInput("not a Berkeley DB hash database")
 
 
-def is_bdb_hash(head: bytes) -> bool:
-    try:
-        _byte_order(head + b"\x00" * max(0, 512 - len(head)))
-    except CorruptInput:
-        return False
-    return True
-
-
 def bdb_hash_values(data: bytes) -> Iterator[bytes]:
     order = _byte_order(data)
     page_size = struct.unpack_from(order + "I", data, 20)[0]
