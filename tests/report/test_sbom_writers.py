@@ -66,7 +66,10 @@ def test_cyclonedx_json_validates_and_nests(war_report: Report) -> None:
     bom = json.loads(text)
     assert bom["specVersion"] == "1.6"
     assert bom["serialNumber"].startswith("urn:uuid:")
-    assert bom["metadata"]["component"]["hashes"][0]["content"] == war_report.artifact.sha256
+    root = bom["metadata"]["component"]
+    assert root["hashes"][0]["content"] == war_report.artifact.sha256
+    # The war's own pom.properties names the artifact itself.
+    assert root["purl"] == "pkg:maven/com.acme/shop@1.0" and root["version"] == "1.0"
     assert bom["metadata"]["tools"]["components"][0]["name"] == "finalexam"
     top = {c["purl"]: c for c in bom["components"]}
     # war -> jar (core) -> shaded slf4j; the war's own component holds its jars.

@@ -42,6 +42,7 @@ from finalexam.report.sbom import (
     SbomGraph,
     build_graph,
     confidence_score,
+    primary_component,
     sbom_timestamp,
     serial_uuid,
     split_contact,
@@ -142,13 +143,19 @@ def build_bom(report: Report, options: RenderOptions) -> Bom:
     timestamp = datetime.fromisoformat(sbom_timestamp(options).replace("Z", "+00:00"))
     artifact = report.artifact
     tool = CdxComponent(name=TOOL_NAME, version=report.tool_version, type=ComponentType.APPLICATION)
+    primary = primary_component(report)
+    root_properties = [Property(name="finalexam:kind", value=artifact.kind)]
+    if primary is not None:
+        root_properties.append(Property(name="finalexam:primary-component", value=primary.id))
     root = CdxComponent(
         name=artifact.name,
-        version=artifact.version,
+        version=artifact.version or (primary.version if primary else None),
         type=ComponentType.APPLICATION,
         bom_ref=ROOT_REF,
         hashes=_hashes((("SHA-256", artifact.sha256),)),
-        properties=[Property(name="finalexam:kind", value=artifact.kind)],
+        purl=PackageURL.from_string(primary.purl) if primary and primary.purl else None,
+        supplier=_supplier(primary.supplier) if primary else None,
+        properties=root_properties,
     )
     top = [_component(c, graph) for c in graph.children(None)]
     metadata = BomMetaData(

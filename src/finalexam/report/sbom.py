@@ -102,6 +102,15 @@ def build_graph(report: Report) -> SbomGraph:
     return SbomGraph(components, by_id, parent, depends_on)
 
 
+def primary_component(report: Report) -> Component | None:
+    """The component the artifact itself is (a wheel's, jar's or .deb's own package): the one
+    whose hashes include the artifact's SHA-256, when exactly one does."""
+    if not report.artifact.sha256:
+        return None
+    own = [c for c in report.components if ("SHA-256", report.artifact.sha256) in c.hashes]
+    return own[0] if len(own) == 1 else None
+
+
 def _enclosing(component: Component, by_location: dict[Location, str]) -> str | None:
     for location in sorted(component.locations):
         for archive in archive_locations(location):

@@ -33,6 +33,7 @@ from finalexam.report.base import RenderOptions
 from finalexam.report.sbom import (
     TOOL_NAME,
     build_graph,
+    primary_component,
     sbom_timestamp,
     serial_uuid,
     split_contact,
@@ -132,17 +133,24 @@ def build_document(report: Report, options: RenderOptions) -> Document:
         creators=[Actor(ActorType.TOOL, f"{TOOL_NAME}-{report.tool_version}")],
         created=created,
     )
+    primary = primary_component(report)
+    root_references = []
+    if primary is not None and primary.purl:
+        root_references.append(
+            ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", primary.purl)
+        )
     root = Package(
         spdx_id=ROOT_ID,
         name=artifact.name,
         download_location=SpdxNoAssertion(),
-        version=artifact.version,
+        version=artifact.version or (primary.version if primary else None),
+        external_references=root_references,
         files_analyzed=False,
         checksums=[Checksum(ChecksumAlgorithm.SHA256, artifact.sha256)] if artifact.sha256 else [],
         license_concluded=SpdxNoAssertion(),
         license_declared=SpdxNoAssertion(),
         copyright_text=SpdxNoAssertion(),
-        supplier=SpdxNoAssertion(),
+        supplier=_actor(primary.supplier if primary else None),
         comment=f"examined artifact ({artifact.kind})",
         primary_package_purpose=PackagePurpose.APPLICATION,
     )
