@@ -131,20 +131,17 @@ github.com/spf13/cobra v1.8.0/go.mod h1:WXLWApfZ71AjXPya3WOlMsY9yMs7YeiHhFVlvLyh
 
 
 def test_declared_ecosystems() -> None:
-    components = by_purl(
-        run_cataloger(
-            DeclaredCataloger(),
-            [
-                entry(
-                    "img.tar!/usr/lib/ruby/gems/3.1.0/specifications/rake-13.0.6.gemspec", GEMSPEC
-                ),
-                entry("app.zip!/vendor/composer/installed.json", json.dumps(COMPOSER)),
-                entry("app.zip!/Cargo.lock", CARGO_LOCK),
-                entry("src.tar!/app/go.mod", GO_MOD),
-                entry("src.tar!/app/go.sum", GO_SUM),
-            ],
-        )
+    components_all = run_cataloger(
+        DeclaredCataloger(),
+        [
+            entry("img.tar!/usr/lib/ruby/gems/3.1.0/specifications/rake-13.0.6.gemspec", GEMSPEC),
+            entry("app.zip!/vendor/composer/installed.json", json.dumps(COMPOSER)),
+            entry("app.zip!/Cargo.lock", CARGO_LOCK),
+            entry("src.tar!/app/go.mod", GO_MOD),
+            entry("src.tar!/app/go.sum", GO_SUM),
+        ],
     )
+    components = by_purl(c for c in components_all if c.version)
     assert set(components) == {
         "pkg:gem/rake@13.0.6",
         "pkg:composer/monolog/monolog@3.5.0",
@@ -159,6 +156,9 @@ def test_declared_ecosystems() -> None:
     monolog = components["pkg:composer/monolog/monolog@3.5.0"]
     assert [d.target for d in monolog.dependencies] == ["pkg:composer/psr/log"]
     assert components["pkg:cargo/serde@1.0.190"].hashes[0][0] == "SHA-256"
+    main = next(c for c in components_all if c.name == "example.com/app")
+    assert main.version is None and main.purl == "pkg:golang/example.com/app"
+    assert [d.target for d in main.dependencies] == ["pkg:golang/github.com/spf13/cobra@v1.8.0"]
     cobra = components["pkg:golang/github.com/spf13/cobra@v1.8.0"]
     assert cobra.declared
     assert any("h1:7aJaZx1B" in text for text in cobra.evidence)

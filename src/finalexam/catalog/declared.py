@@ -248,11 +248,18 @@ def go_purl(module: str, version: str | None) -> str:
 
 
 def go_mod_components(location: Location, text: str) -> Iterator[Component]:
+    """Every required module, and the main module itself with its direct requirements as
+    depends-on edges."""
     in_block = False
+    main: str | None = None
+    direct: list[Dependency] = []
     for raw in text.splitlines():
         code, _, comment = raw.partition("//")
         stripped = code.strip()
         indirect = comment.strip() == "indirect"
+        if stripped.startswith("module ") and main is None:
+            main = stripped.split(None, 1)[1].strip().strip('"') or None
+            continue
         if stripped.startswith("require ("):
             in_block = True
             continue
@@ -265,6 +272,8 @@ def go_mod_components(location: Location, text: str) -> Iterator[Component]:
         if match is None:
             continue
         module, version = match.group(1), match.group(2)
+        if not indirect:
+            direct.append(Dependency(target=go_purl(module, version)))
         yield _component(
             location,
             module,
@@ -273,6 +282,19 @@ def go_mod_components(location: Location, text: str) -> Iterator[Component]:
             go_purl(module, version),
             f"{NAME}-go-mod",
             evidence=f"require {module} {version}" + (" // indirect" if indirect else ""),
+        )
+    if main:
+        yield Component(
+            name=main,
+            version=None,  # a source tree's own module has no version until it is tagged
+            ecosystem="Go",
+            purl=go_purl(main, None),
+            locations=(location,),
+            found_by=(f"{NAME}-go-mod",),
+            confidence=Confidence.HIGH,
+            evidence=(f"{location}: module {main}",),
+            dependencies=tuple(sorted(set(direct), key=lambda d: d.target)),
+            declared=True,
         )
 
 
