@@ -132,9 +132,15 @@ YARN_BERRY = """__metadata:
 "lodash@npm:^4.17.21":
   version: 4.17.21
   resolution: "lodash@npm:4.17.21"
+  dependencies:
+    ms: "npm:^2.1.0"
   checksum: eb835a2e51d381e5
   languageName: node
   linkType: hard
+
+"ms@npm:^2.1.0, ms@npm:^2.1.1":
+  version: 2.1.3
+  resolution: "ms@npm:2.1.3"
 
 "app@workspace:.":
   version: 0.0.0-use.local
@@ -150,7 +156,8 @@ def test_yarn_lock_v1_and_berry() -> None:
     assert [d.target for d in frame.dependencies] == ["pkg:npm/%40babel/highlight@7.13.10"]
     assert frame.hashes[0][0] == "SHA-512"
     berry = by_purl(run_cataloger(NpmCataloger(), [entry("b.zip!/yarn.lock", YARN_BERRY)]))
-    assert set(berry) == {"pkg:npm/lodash@4.17.21"}
+    assert set(berry) == {"pkg:npm/lodash@4.17.21", "pkg:npm/ms@2.1.3"}
+    assert [d.target for d in berry["pkg:npm/lodash@4.17.21"].dependencies] == ["pkg:npm/ms@2.1.3"]
 
 
 def test_pnpm_lock_versions() -> None:
@@ -158,6 +165,7 @@ def test_pnpm_lock_versions() -> None:
     v6 = (
         "lockfileVersion: '6.0'\npackages:\n  /@types/node@20.1.0:\n    dev: true\n"
         "  /debug@4.3.4(supports-color@8.1.1):\n    dev: false\n"
+        "    dependencies:\n      ms: 2.1.2\n"
     )
     v9 = "lockfileVersion: '9.0'\npackages:\n  '@scope/pkg@1.0.0':\n    resolution: {}\n"
     found = set()
@@ -166,6 +174,8 @@ def test_pnpm_lock_versions() -> None:
             by_purl(run_cataloger(NpmCataloger(), [entry(f"{index}.zip!/pnpm-lock.yaml", text)]))
         )
     assert found == {"pkg:npm/ms@2.1.3", "pkg:npm/debug@4.3.4", "pkg:npm/%40scope/pkg@1.0.0"}
+    debug = by_purl(run_cataloger(NpmCataloger(), [entry("6.zip!/pnpm-lock.yaml", v6)]))
+    assert [d.target for d in debug["pkg:npm/debug@4.3.4"].dependencies] == ["pkg:npm/ms@2.1.2"]
 
 
 def test_hostile_json_is_ignored() -> None:

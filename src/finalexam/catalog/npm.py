@@ -443,17 +443,31 @@ def _yarn_berry(location: Location, text: str) -> Iterator[Component]:
     document = _safe_yaml(text)
     if not isinstance(document, Mapping):
         return
+    # Every descriptor ("lodash@npm:^4.17.21") -> the version it resolved to.
+    by_descriptor: dict[str, str] = {}
+    for key, info in document.items():
+        if isinstance(info, Mapping) and isinstance(info.get("version"), str | int | float):
+            for descriptor in str(key).split(","):
+                by_descriptor[descriptor.strip()] = str(info["version"])
     for key, info in sorted(document.items(), key=lambda kv: str(kv[0])):
         if key == "__metadata" or not isinstance(info, Mapping):
             continue
         resolution = info.get("resolution")
         version = info.get("version")
-        if not isinstance(resolution, str) or not isinstance(version, (str, int, float)):
+        if not isinstance(resolution, str) or not isinstance(version, str | int | float):
             continue
         name = _spec_name(resolution)
         if "@workspace:" in resolution or "@link:" in resolution or not _valid_name(name):
             continue
-        yield _declared(location, name, str(version), "yarn-lock")
+        deps = []
+        table = info.get("dependencies")
+        for dep_name, range_text in table.items() if isinstance(table, Mapping) else ():
+            if _valid_name(dep_name):
+                resolved = by_descriptor.get(f"{dep_name}@{range_text}")
+                deps.append(
+                    Dependency(target=npm_purl(dep_name, resolved), requirement=str(range_text))
+                )
+        yield _declared(location, name, str(version), "yarn-lock", dependencies=deps)
 
 
 # -- pnpm-lock.yaml ------------------------------------------------------------------------
@@ -487,4 +501,14 @@ def _pnpm_lock(location: Location, text: str) -> Iterator[Component]:
             continue
         resolution = info.get("resolution")
         integrity = resolution.get("integrity") if isinstance(resolution, Mapping) else None
-        yield _declared(location, name, version, "pnpm-lock", integrity=integrity)
+        deps = []
+        for key_name in ("dependencies", "optionalDependencies"):
+            table = info.get(key_name)
+            for dep_name, dep_version in table.items() if isinstance(table, Mapping) else ():
+                if _valid_name(dep_name):
+                    # "4.3.4(supports-color@8.1.1)" or v5's "4.3.4_supports-color@8.1.1"
+                    exact = re.split(r"[(_]", str(dep_version), maxsplit=1)[0]
+                    deps.append(Dependency(target=npm_purl(dep_name, exact or None)))
+        yield _declared(
+            location, name, version, "pnpm-lock", integrity=integrity, dependencies=deps
+        )
