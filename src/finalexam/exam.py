@@ -226,6 +226,11 @@ def merge_components(components: Iterable[Component]) -> list[Component]:
                 )
             ),
             supplier=best.supplier or current.supplier or component.supplier,
+            cpe=best.cpe or current.cpe or component.cpe,
+            description=best.description or current.description or component.description,
+            confidence=max(
+                current.confidence, component.confidence, key=lambda c: _CONFIDENCE_RANK[c]
+            ),
             declared=current.declared and component.declared,
         )
     return sorted(

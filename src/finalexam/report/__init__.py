@@ -8,6 +8,12 @@ from finalexam.report.json import JsonReporter
 from finalexam.report.junit import JunitReporter
 from finalexam.report.markdown import MarkdownReporter
 from finalexam.report.sarif import SarifReporter
+from finalexam.report.sbom_formats import (
+    CycloneDxJsonReporter,
+    CycloneDxXmlReporter,
+    SpdxJsonReporter,
+    SpdxTagValueReporter,
+)
 from finalexam.report.table import TableReporter
 
 REPORTERS: dict[str, Reporter] = {
@@ -19,5 +25,9 @@ REPORTERS: dict[str, Reporter] = {
         HtmlReporter(),
         MarkdownReporter(),
         JunitReporter(),
+        CycloneDxJsonReporter(),
+        CycloneDxXmlReporter(),
+        SpdxJsonReporter(),
+        SpdxTagValueReporter(),
     )
 }

@@ -1,0 +1,1 @@
+"""Parsers of binary package formats, shared by catalogers and unpackers."""
