@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import gzip_bytes, tar_bytes, write
+from builders import ar_bytes, gzip_bytes, tar_bytes, write
 from catalog_helpers import by_purl, entry, exam, run_cataloger
 from finalexam.catalog.apk import ApkCataloger
 from finalexam.catalog.dpkg import DpkgCataloger
@@ -63,14 +63,6 @@ License: GPL-3+ with Autoconf exception
 OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n'
 
 
-def ar_bytes(members: dict[str, bytes]) -> bytes:
-    out = b"!<arch>\n"
-    for name, data in members.items():
-        header = f"{name + '/':<16}{0:<12}{0:<6}{0:<6}{'100644':<8}{len(data):<10}`\n"
-        out += header.encode() + data + (b"\n" if len(data) % 2 else b"")
-    return out
-
-
 def test_deb_control_file() -> None:
     deb = entry("agent_2.4.1-3_amd64.deb", b"!<arch>\n")
     control = entry("agent_2.4.1-3_amd64.deb!/control.tar.xz!/control", CONTROL)
@@ -100,8 +92,7 @@ def test_real_deb_through_the_walk(tmp_path: Path) -> None:
         {"debian-binary": b"2.0\n", "control.tar.gz": control_tar, "data.tar.gz": data_tar}
     )
     report = exam(write(tmp_path / "agent_2.4.1-3_amd64.deb", deb))
-    if not any("control.tar.gz" in str(r.location) for r in report.files):
-        pytest.skip("no ar unpacker registered in this build")
+    assert any("control.tar.gz" in str(r.location) for r in report.files)
     assert "pkg:deb/debian/agent@1:2.4.1-3?arch=amd64&upstream=agent-src%402.4.1-3" in by_purl(
         report.components
     )

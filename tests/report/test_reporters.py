@@ -59,7 +59,8 @@ def test_every_reporter_class_is_registered() -> None:
         module = importlib.import_module(f"finalexam.report.{info.name}")
         for _, obj in inspect.getmembers(module, inspect.isclass):
             is_reporter = callable(getattr(obj, "render", None)) and isinstance(
-                getattr(obj, "name", None), str)
+                getattr(obj, "name", None), str
+            )
             if is_reporter and obj.__module__ == module.__name__:
                 assert obj in registered, f"{obj.__name__} is not in REPORTERS"
     assert set(OWNED) <= set(REPORTERS)

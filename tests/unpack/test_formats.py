@@ -100,11 +100,12 @@ def test_rpm_payload(tmp_path: Path, compressor: str) -> None:
 
 
 def test_rpm_header_tags() -> None:
-    from finalexam.unpack.rpm import parse_rpm
+    from finalexam.formats.rpm import parse_rpm_header
 
-    tags, offset = parse_rpm(rpm_bytes("tool", "2.0", "7", {"a": b"a"}))
-    assert (tags[1000], tags[1001], tags[1002], tags[1125]) == ("tool", "2.0", "7", "gzip")
-    assert offset > 96
+    tags = parse_rpm_header(rpm_bytes("tool", "2.0", "7", {"a": b"a"}))
+    assert (tags["name"], tags["version"], tags["release"]) == ("tool", "2.0", "7")
+    assert tags["payloadcompressor"] == "gzip"
+    assert tags["payload_offset"] > 96
 
 
 def test_truncated_rpm_is_an_issue(tmp_path: Path) -> None:
