@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from finalexam import __version__
-from finalexam.cli import scan
+from finalexam.cli import diff, repro, scan
 from finalexam.errors import FinalexamError
 
 EXIT_PASSED = 0
@@ -17,7 +17,7 @@ EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
 
 # Each module has add_parser(subparsers) and run(args) -> int.
-COMMANDS: tuple[ModuleType, ...] = (scan,)
+COMMANDS: tuple[ModuleType, ...] = (scan, diff, repro)
 
 
 class _Parser(argparse.ArgumentParser):
