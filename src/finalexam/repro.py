@@ -400,10 +400,7 @@ class _Comparer:
                 location,
                 MEMBER_ORDER,
                 f"{a.format} members in a different order",
-                tuple(
-                    f"a: {', '.join(names_a[:8])}",
-                )
-                + (f"b: {', '.join(names_b[:8])}",),
+                (f"a: {', '.join(names_a[:8])}", f"b: {', '.join(names_b[:8])}"),
             )
         for name in sorted(set(by_a) - set(by_b)):
             self.add(_loc(location, name), CONTENT, "only in the first build")

@@ -15,9 +15,8 @@ from finalexam.diffing.model import risk_rank
 from finalexam.diffing.policy import baseline_violations
 from finalexam.diffing.render import DIFF_RENDERERS, DiffRenderOptions
 from finalexam.errors import FinalexamError, InputError, UsageError
-from finalexam.report.base import parse_output, write_atomically
+from finalexam.report.base import RenderOptions, parse_output, write_atomically
 from finalexam.report.document import report_timestamp
-from finalexam.report.base import RenderOptions
 
 _OPTION_KEYS = {
     "max_depth",

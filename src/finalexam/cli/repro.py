@@ -10,8 +10,8 @@ from typing import Any
 
 from finalexam.cli.common import config_from_args
 from finalexam.errors import FinalexamError, UsageError
-from finalexam.repro import CONTENT, REPRODUCIBLE, ReproResult, compare_builds
 from finalexam.report.base import parse_output, write_atomically
+from finalexam.repro import CONTENT, REPRODUCIBLE, ReproResult, compare_builds
 
 REPRO_SCHEMA_VERSION = "1.0"
 _FORMATS = {"table", "json", "markdown"}

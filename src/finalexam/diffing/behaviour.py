@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from finalexam.diffing.content import endpoints, host_of, is_code, is_doc, strip_comments
+from finalexam.diffing.content import endpoints, host_of, is_code, strip_comments
 from finalexam.diffing.files import FileDelta
 from finalexam.diffing.inventory import COMPILED_TYPES, Inventory
 from finalexam.diffing.manifests import Manifest, npm_hook_files
@@ -235,7 +235,7 @@ def hook_changes(
                 )
                 continue
             for path in npm_hook_files(command, manifest.path):
-                key = path.split("/", 1)[1] if path not in new_texts and "/" in path else path
+                key = path
                 if key in delta.substantive() or key in delta.added:
                     changes.append(
                         Change(
@@ -288,8 +288,8 @@ def hook_changes(
         if name == "setup.py" and "!/" not in key:
             text = new_texts.get(key, "")
             old_key = delta.moved.get(key, key)
-            before = old_texts.get(old_key, "")
-            if "cmdclass" in text and "cmdclass" not in before:
+            old_text = old_texts.get(old_key, "")
+            if "cmdclass" in text and "cmdclass" not in old_text:
                 changes.append(
                     Change(
                         "install-hook-added",
@@ -535,9 +535,7 @@ def _weaker(old: Any, new: Any) -> bool:
         a, b = old.lower(), new.lower()
         if a in _RELRO_ORDER and b in _RELRO_ORDER:
             return _RELRO_ORDER.index(b) < _RELRO_ORDER.index(a)
-    if old and not new and isinstance(old, bool | str):
-        return True
-    return False
+    return bool(old and not new and isinstance(old, bool | str))
 
 
 def binary_changes(

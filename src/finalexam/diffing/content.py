@@ -141,8 +141,8 @@ _LEXERS = {
     "plain": re.compile(r"(?P<word>\S+)"),
 }
 _BINDING = re.compile(r"\b(?:var|let|const|function|def|class|as|for)\s+\(?\s*([A-Za-z_$][\w$]*)")
-_PARAMS = re.compile(r"(?:\bfunction\b[^(\n]*|\bdef\s+\w+\s*|\blambda\b)\(([^)\n]*)\)")
-_ARROW_PARAMS = re.compile(r"\(([^()\n]*)\)\s*=>")
+_PARAMS = re.compile(r"(?:\bfunction\b[^(\n]*|\bdef\s+\w+\s*|\blambda\b)\(([^)]*)\)")
+_ARROW_PARAMS = re.compile(r"\(([^()]*)\)\s*=>")
 _NAME = re.compile(r"[A-Za-z_$][\w$]*")
 
 
@@ -187,12 +187,14 @@ def bound_names(text: str) -> set[str]:
     return names - {"self", "cls", "this", "function", "def", "var", "let", "const"}
 
 
-def normalized_stream(text: str, lang: str, renamable: set[str]) -> list[str]:
+def normalized_stream(
+    text: str, lang: str, renamable: set[str], optional_semicolons: bool = False
+) -> list[str]:
     """Token stream with comments and layout dropped and local names numbered in order."""
     canonical: dict[str, str] = {}
     out: list[str] = []
     for token in tokens(text, lang):
-        if token.kind == "ident" and token.text in renamable:
+        if token.kind == "ident" and token.text in renamable and (not out or out[-1] != "."):
             out.append(canonical.setdefault(token.text, f"${len(canonical)}"))
         elif (
             token.kind == "str"
@@ -200,9 +202,16 @@ def normalized_stream(text: str, lang: str, renamable: set[str]) -> list[str]:
             and not token.text.startswith(('"""', "'''"))
         ):
             out.append("'" + token.text[1:-1].replace("\\'", "'").replace('\\"', '"') + "'")
+        elif optional_semicolons and token.text == ";":
+            continue  # JavaScript inserts them: their presence is style
+        elif token.text in ")]}" and out and out[-1] == ",":
+            out[-1] = token.text  # a trailing comma is style
         else:
             out.append(token.text)
     return out
+
+
+_JS = frozenset({"js", "mjs", "cjs", "jsx", "ts", "tsx"})
 
 
 def is_cosmetic(old: str, new: str, path: str) -> bool:
@@ -211,7 +220,8 @@ def is_cosmetic(old: str, new: str, path: str) -> bool:
     if lang == "plain":
         return old.split() == new.split()
     names = bound_names(old) | bound_names(new)
-    return normalized_stream(old, lang, names) == normalized_stream(new, lang, names)
+    js = suffix(path) in _JS
+    return normalized_stream(old, lang, names, js) == normalized_stream(new, lang, names, js)
 
 
 def strip_comments(text: str, path: str) -> str:

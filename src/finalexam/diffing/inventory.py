@@ -61,7 +61,7 @@ def build_inventory(records: Iterable[FileRecord]) -> Inventory:
     top = common_top_dir(records)
     files: dict[str, FileRecord] = {}
     for record in records:
-        if str(record.location) in parents or record.location.depth == 0 and parents:
+        if str(record.location) in parents or (record.location.depth == 0 and parents):
             continue  # a container: its members are compared instead
         files[relative_key(record.location.chain, top)] = record
     return Inventory(files, top)
