@@ -30,7 +30,7 @@ def diff(
     events: EventSink | None = None,
 ) -> ReleaseDiff:
     """Compare two releases: artifacts, stored JSON reports (detected by content) or Reports."""
-    from finalexam.diff import diff as release_diff
+    from finalexam.diffing.api import diff as release_diff
     from finalexam.events import ignore
 
     return release_diff(old, new, config, events or ignore)

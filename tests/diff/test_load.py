@@ -121,7 +121,7 @@ def test_detects_report_by_content_and_rejects_others(tmp_path: Path) -> None:
     assert not is_report_document(b'{"schema": "1.0"}')
     assert not is_report_document(b"PK\x03\x04")
     bad = write(tmp_path / "bad.json", b'{"tool": {"name": "finalexam"}}')
-    with pytest.raises(InputError, match="bad.json: not a finalexam report"):
+    with pytest.raises(InputError, match=r"bad\.json: not a finalexam report"):
         load_report(bad)
-    with pytest.raises(InputError, match="nope.json"):
+    with pytest.raises(InputError, match=r"nope\.json"):
         load_report(tmp_path / "nope.json")

@@ -10,7 +10,7 @@ from typing import Any
 from finalexam.cli.common import add_option_flags, config_from_args
 from finalexam.cli.ui import ProgressDisplay
 from finalexam.config import Config
-from finalexam.diff import diff
+from finalexam.diffing.api import diff
 from finalexam.diffing.model import risk_rank
 from finalexam.diffing.policy import baseline_violations
 from finalexam.diffing.render import DIFF_RENDERERS, DiffRenderOptions

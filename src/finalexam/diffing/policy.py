@@ -89,7 +89,7 @@ def apply_baseline(report: Report, config: Config, content: ContentStore | None 
     """Called by the exam after ``decide()``: diff against the baseline, feed the verdict."""
     if not config.baseline:
         return report
-    from finalexam.diff import examine
+    from finalexam.diffing.api import examine
     from finalexam.diffing.document import diff_summary
     from finalexam.diffing.engine import diff_reports
 

@@ -1,7 +1,7 @@
 """Release diff: what changed between two releases and whether the change is dangerous.
 
 ``diff(old, new, config)`` takes artifacts or stored JSON reports (told apart by content) and
-returns a ``ReleaseDiff``. The comparison itself lives in ``finalexam.diffing``.
+returns a ``ReleaseDiff``. The comparison itself lives in the other modules of this package.
 """
 
 from __future__ import annotations
