@@ -24,5 +24,5 @@ def test_rule_examples(rule: CodeRule) -> None:
 
 def test_categories_report_first_line() -> None:
     found = categories_in("a = 1\nb = 2\nsubprocess.run(['x'])\n")
-    rule, line, snippet = found["process-exec"]
+    _, line, snippet = found["process-exec"]
     assert line == 3 and snippet.startswith("subprocess")

@@ -10,11 +10,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+from pkgbuild import npm_tarball, package_json
 
 from finalexam.cli import COMMANDS, main
 from finalexam.cli import diff as diff_command
 from finalexam.cli import repro as repro_command
-from pkgbuild import npm_tarball, package_json
 from schema import assert_valid_report
 
 INDEX = "module.exports = function add(a, b) { return a + b; };\n"

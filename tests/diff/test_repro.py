@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from pkgbuild import npm_tarball, package_json, wheel
 
 from builders import write, zip_bytes
 from finalexam.cli import main
@@ -24,7 +25,6 @@ from finalexam.repro import (
     TIMESTAMPS,
     compare_builds,
 )
-from pkgbuild import npm_tarball, package_json, wheel
 
 
 def version_module(build_dir: str, date: str) -> str:
