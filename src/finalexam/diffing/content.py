@@ -246,15 +246,26 @@ class LineDelta:
     hunks: tuple[str, ...]  # "@@ -a,b +c,d @@" headers
 
 
+_EXACT_LINES = 4000  # above this many lines, added/removed lines are found by set difference
+
+
 def line_delta(old: str, new: str) -> LineDelta:
+    """Lines added and removed (whitespace-insensitive), with hunk headers for small files."""
     old_lines = old.splitlines()
     new_lines = new.splitlines()
-    matcher = difflib.SequenceMatcher(
-        None, [s.strip() for s in old_lines], [s.strip() for s in new_lines], autojunk=False
-    )
+    old_keys = [s.strip() for s in old_lines]
+    new_keys = [s.strip() for s in new_lines]
     added: list[tuple[int, str]] = []
     removed: list[tuple[int, str]] = []
     hunks: list[str] = []
+    if len(old_lines) + len(new_lines) > _EXACT_LINES:
+        # Big (often generated or bundled) files: an exact alignment costs quadratic time;
+        # a line counts as added when the old file does not have it at all.
+        old_set, new_set = set(old_keys), set(new_keys)
+        added = [(i + 1, new_lines[i]) for i, k in enumerate(new_keys) if k not in old_set]
+        removed = [(i + 1, old_lines[i]) for i, k in enumerate(old_keys) if k not in new_set]
+        return LineDelta(tuple(added), tuple(removed), ())
+    matcher = difflib.SequenceMatcher(None, old_keys, new_keys)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
