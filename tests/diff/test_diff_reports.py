@@ -291,3 +291,32 @@ def test_version_comparison() -> None:
     assert bump("5.5.3", "6.6.6") == "major"
     assert bump("1.2", "1.2") == "none"
     assert bump(None, "1") == "unknown"
+
+
+def test_reports_without_inventory_align_versioned_top_directory() -> None:
+    def at(name: str, version: str) -> Finding:
+        return Finding(
+            FindingKind.BEHAVIOR,
+            "behavior.x",
+            Severity.HIGH,
+            "t",
+            "m",
+            Location((name, f"s-{version}/setup.py")),
+            "behavior",
+        )
+
+    old = report(
+        "s-1.0.tar.gz",
+        findings=[at("s-1.0.tar.gz", "1.0")],
+        indicators=[
+            Indicator("url", "https://a.io", "n", (Location(("s-1.0.tar.gz", "s-1.0/a.py")),))
+        ],
+    )
+    new = report(
+        "s-1.1.tar.gz",
+        findings=[at("s-1.1.tar.gz", "1.1")],
+        indicators=[
+            Indicator("url", "https://a.io", "n", (Location(("s-1.1.tar.gz", "s-1.1/a.py")),))
+        ],
+    )
+    assert diff_reports(old, new).risk == "none"

@@ -13,7 +13,7 @@ from finalexam.diffing.inventory import BINARY_TYPES, COMPILED_TYPES, Inventory,
 from finalexam.diffing.manifests import Manifest, normalize_name, top_manifests
 from finalexam.diffing.model import Change, ReleaseDiff
 from finalexam.diffing.versions import bump
-from finalexam.model import FileType, Report, Severity
+from finalexam.model import FileType, Location, Report, Severity
 
 _NAME_VERSION = re.compile(
     r"^(?P<name>.+?)[-_](?P<version>v?\d+(?:\.\d+)*(?:[-.+]?[A-Za-z0-9]+(?:\.\d+)?)*?)"
@@ -65,6 +65,14 @@ def _own_names(report: Report, manifests: Sequence[Manifest]) -> set[str]:
     return names
 
 
+def _report_locations(report: Report) -> list[Location]:
+    locations = [f.location for f in report.findings if f.location is not None]
+    locations += [loc for i in report.indicators for loc in i.locations]
+    locations += [loc for c in report.components for loc in c.locations]
+    locations += [Location.parse(str(b["location"])) for b in report.binaries if b.get("location")]
+    return locations
+
+
 def _texts(inventory: Inventory, store: ContentStore | None) -> dict[str, str]:
     return texts_by_path({k: r.sha256 for k, r in inventory.files.items() if r.sha256}, store)
 
@@ -78,7 +86,8 @@ def diff_reports(
     endpoint_allowlist: Sequence[str] = (),
 ) -> ReleaseDiff:
     notes: list[str] = []
-    old_inv, new_inv = build_inventory(old.files), build_inventory(new.files)
+    old_inv = build_inventory(old.files, _report_locations(old))
+    new_inv = build_inventory(new.files, _report_locations(new))
     for side, report in (("old", old), ("new", new)):
         if not report.files:
             notes.append(

@@ -39,11 +39,11 @@ def relative_key(chain: tuple[str, ...], top_dir: str | None) -> str:
     return ARCHIVE_SEPARATOR.join(rest)
 
 
-def common_top_dir(records: Iterable[FileRecord]) -> str | None:
+def common_top_dir(locations: Iterable[Location]) -> str | None:
     """The one directory every first-level member lives in (``app-1.0/`` of an sdist)."""
     tops: set[str] = set()
-    for record in records:
-        chain = record.location.chain
+    for location in locations:
+        chain = location.chain
         if len(chain) < 2:
             continue
         first = chain[1]
@@ -52,13 +52,21 @@ def common_top_dir(records: Iterable[FileRecord]) -> str | None:
         tops.add(first.split("/", 1)[0])
         if len(tops) > 1:
             return None
-    return tops.pop() if len(tops) == 1 else None
+    if len(tops) != 1:
+        return None
+    top = tops.pop()
+    # Only a directory that changes from release to release needs dropping: a versioned
+    # one (sdists) or npm's "package/".
+    return top if top == "package" or any(ch.isdigit() for ch in top) else None
 
 
-def build_inventory(records: Iterable[FileRecord]) -> Inventory:
+def build_inventory(
+    records: Iterable[FileRecord], other_locations: Iterable[Location] = ()
+) -> Inventory:
+    """``other_locations`` (of findings, indicators, ...) align a report without inventory."""
     records = list(records)
     parents = {str(r.location.parent) for r in records if r.location.parent is not None}
-    top = common_top_dir(records)
+    top = common_top_dir([r.location for r in records] or list(other_locations))
     files: dict[str, FileRecord] = {}
     for record in records:
         if str(record.location) in parents or (record.location.depth == 0 and parents):
