@@ -75,12 +75,30 @@ def fetch(ecosystem: str, name: str, version: str) -> Path:
         return existing[0]
     directory.mkdir(parents=True, exist_ok=True)
     if ecosystem == "npm":
-        command = ["npm", "pack", f"{name}@{version}", "--ignore-scripts", "--silent",
-                   "--pack-destination", str(directory)]
+        command = [
+            "npm",
+            "pack",
+            f"{name}@{version}",
+            "--ignore-scripts",
+            "--silent",
+            "--pack-destination",
+            str(directory),
+        ]
     else:
-        command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps",
-                   "--only-binary=:all:", "--python-version", "3.11", "-d", str(directory),
-                   f"{name}=={version}"]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--python-version",
+            "3.11",
+            "-d",
+            str(directory),
+            f"{name}=={version}",
+        ]
     subprocess.run(command, check=True, cwd=directory, capture_output=True, timeout=300)
     return sorted(directory.glob("*"))[0]
 
@@ -122,8 +140,12 @@ def diffoscope(a: Path, b: Path) -> tuple[str, float]:
     if not DIFFOSCOPE.exists():
         return "n/a", 0.0
     start = time.perf_counter()
-    done = subprocess.run([str(DIFFOSCOPE), "--no-progress", "--text", "/dev/null", str(a), str(b)],
-                          capture_output=True, timeout=1800, check=False)
+    done = subprocess.run(
+        [str(DIFFOSCOPE), "--no-progress", "--text", "/dev/null", str(a), str(b)],
+        capture_output=True,
+        timeout=1800,
+        check=False,
+    )
     seconds = time.perf_counter() - start
     verdict = {0: "identical", 1: "differ"}.get(done.returncode, f"error {done.returncode}")
     return verdict, seconds
@@ -145,11 +167,13 @@ def main() -> int:
         except (subprocess.SubprocessError, IndexError) as error:
             print(f"skip {pair.name} {pair.old}->{pair.new}: {error}", file=sys.stderr)
             continue
-        result, seconds = timed(lambda: diff(old, new))
+        result, seconds = timed(lambda old=old, new=new: diff(old, new))
         top = [f"{c.severity.value} {c.kind}" for c in result.changes if c.severity.rank >= 2][:4]
         rebuilt = rebuild(new)
-        repro_pair, repro_s = timed(lambda: compare_builds(old, new))
-        repro_self, repro_self_s = timed(lambda: compare_builds(new, rebuilt))
+        repro_pair, repro_s = timed(lambda old=old, new=new: compare_builds(old, new))
+        repro_self, repro_self_s = timed(
+            lambda new=new, rebuilt=rebuilt: compare_builds(new, rebuilt)
+        )
         if args.no_diffoscope:
             ds_pair, ds_pair_s, ds_self, ds_self_s = "n/a", 0.0, "n/a", 0.0
         else:
@@ -157,14 +181,16 @@ def main() -> int:
             ds_self, ds_self_s = diffoscope(new, rebuilt)
         row = {
             "pair": f"{pair.ecosystem} {pair.name} {pair.old} → {pair.new}",
+            "release": f"{pair.ecosystem} {pair.name} {pair.new}",
             "known": pair.known or "ordinary",
             "expected": "flag" if pair.known else "pass",
             "risk": result.risk,
             "flagged": result.flagged,
             "correct": result.flagged == bool(pair.known),
             "top": top,
-            "files": sum(result.stats.get(k, 0) for k in ("files_added", "files_modified",
-                                                           "files_unchanged")),
+            "files": sum(
+                result.stats.get(k, 0) for k in ("files_added", "files_modified", "files_unchanged")
+            ),
             "diff_s": round(seconds, 2),
             "repro_pair": repro_pair.verdict,
             "repro_pair_s": round(repro_s, 2),
@@ -183,7 +209,36 @@ def main() -> int:
     (out / "diff.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
     correct = sum(r["correct"] for r in rows)
     print(f"{correct}/{len(rows)} pairs classified as expected", file=sys.stderr)
+    (out / "diff.md").write_text(markdown(rows))
     return 0
+
+
+def markdown(rows: list[dict[str, object]]) -> str:
+    lines = [
+        "| pair | publicly known | risk | flagged | as expected | top changes (medium+) | diff s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        top = "; ".join(str(t) for t in r["top"]) or "-"  # type: ignore[attr-defined]
+        lines.append(
+            f"| {r['pair']} | {r['known']} | {r['risk']} | {'yes' if r['flagged'] else 'no'} | "
+            f"{'yes' if r['correct'] else '**no**'} | {top} | {r['diff_s']} |"
+        )
+    lines += [
+        "",
+        "| new release | repro vs rebuilt copy | normalisations | repro s | diffoscope | "
+        "diffoscope s | repro s (old vs new) | diffoscope s (old vs new) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        norms = ", ".join(r["repro_rebuilt_normalisations"])  # type: ignore[arg-type]
+        lines.append(
+            f"| {r.get('release', r['pair'])}"
+            f" | {r['repro_rebuilt']} | {norms} | {r['repro_rebuilt_s']} | "
+            f"{r['diffoscope_rebuilt']} | {r['diffoscope_rebuilt_s']} | {r['repro_pair_s']} | "
+            f"{r['diffoscope_pair_s']} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

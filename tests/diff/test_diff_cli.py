@@ -164,3 +164,16 @@ def test_endpoint_allowlist_and_rule_switches_from_config(
     assert code == 0, json.loads(out.read_text())["verdict"]
     config.write_text("[baseline_rules]\nbogus = true\n")
     assert main(["scan", str(hooked), "--baseline", str(old), "--config", str(config)]) == 2
+
+
+def test_baseline_may_be_a_stored_report(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    old, _, hooked = pair
+    stored = tmp_path / "baseline.out"
+    assert main(["scan", str(old), "--files", "-o", f"json={stored}"]) == 0
+    out = tmp_path / "r.json"
+    assert main(["scan", str(hooked), "--baseline", str(stored), "-o", f"json={out}"]) == 1
+    document = json.loads(out.read_text())
+    assert document["baseline_diff"]["baseline"]["name"] == old.name
+    kinds = {c["kind"] for c in document["baseline_diff"]["review"]}
+    assert "install-hook-unverified" in kinds and "endpoint-added" not in kinds
+    assert "baseline-no-new-install-hooks" in {v["rule"] for v in document["verdict"]["violations"]}

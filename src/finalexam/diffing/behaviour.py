@@ -302,6 +302,29 @@ def hook_changes(
     return changes
 
 
+def unverified_hooks(hooked: Sequence[Manifest], delta: FileDelta) -> list[Change]:
+    """Hooks of the new release when the baseline's manifest text is unknown (stored report).
+
+    An unchanged manifest (same hash) has the same hooks; a changed one might have new ones.
+    """
+    changes: list[Change] = []
+    for manifest in hooked:
+        if manifest.path not in delta.modified and manifest.path not in delta.added:
+            continue
+        for hook, command in sorted(manifest.hooks.items()):
+            changes.append(
+                Change(
+                    "install-hook-unverified",
+                    Severity.MEDIUM,
+                    f"npm {hook} script in a changed manifest; the baseline report has no "
+                    f"contents to tell whether it is new: {command[:120]}",
+                    manifest.path,
+                    {"hook": hook, "script": command, "manifest": manifest.path},
+                )
+            )
+    return changes
+
+
 # -- dependencies -------------------------------------------------------------------------
 
 

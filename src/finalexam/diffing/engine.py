@@ -107,6 +107,11 @@ def diff_reports(
     old_manifests, new_manifests = top_manifests(old_texts), top_manifests(new_texts)
     old_version = release_version(old, old_manifests)
     new_version = release_version(new, new_manifests)
+    if not have_content:
+        # One side is a stored report: compare only what both sides have, or everything the
+        # other side's contents show would look new.
+        hooked = [m for m in new_manifests if m.hooks]
+        old_texts, new_texts, old_manifests, new_manifests = {}, {}, [], []
     release_bump = bump(old_version, new_version)
 
     delta = compare_inventories(old_inv, new_inv, old_content, new_content)
@@ -120,9 +125,12 @@ def diff_reports(
         release_bump,
         new_texts,
     )
-    changes += behaviour.hook_changes(
-        old_manifests, new_manifests, old_texts, new_texts, delta, have_content
-    )
+    if have_content:
+        changes += behaviour.hook_changes(
+            old_manifests, new_manifests, old_texts, new_texts, delta, have_content
+        )
+    else:
+        changes += behaviour.unverified_hooks(hooked, delta)
     changes += behaviour.endpoint_changes(
         behaviour.collect_endpoints(old, old_inv, old_texts),
         behaviour.collect_endpoints(new, new_inv, new_texts),

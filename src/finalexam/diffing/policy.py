@@ -5,7 +5,8 @@ Rules (on by default when a baseline is given; each can be switched off in the c
 
 - ``no-new-high-risk`` — no change at or above ``baseline_fail_on`` (default: high);
 - ``no-new-endpoints`` — no new network endpoint in code outside ``endpoint_allowlist``;
-- ``no-new-install-hooks`` — no new or changed install hook.
+- ``no-new-install-hooks`` — no new or changed install hook (nor one that cannot be verified
+  because the baseline is a stored report and the manifest changed).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from finalexam.errors import ConfigError
 from finalexam.model import Report, Severity, Violation
 
 RULES = ("no-new-high-risk", "no-new-endpoints", "no-new-install-hooks")
-_HOOK_KINDS = frozenset({"install-hook-added", "install-hook-changed"})
+_HOOK_KINDS = frozenset({"install-hook-added", "install-hook-changed", "install-hook-unverified"})
 
 
 def endpoint_allowlist(config: Config) -> tuple[str, ...]:
