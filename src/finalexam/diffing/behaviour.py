@@ -13,7 +13,7 @@ from finalexam.diffing.files import FileDelta
 from finalexam.diffing.inventory import COMPILED_TYPES, Inventory
 from finalexam.diffing.manifests import Manifest, npm_hook_files
 from finalexam.diffing.model import Change
-from finalexam.diffing.rules import categories_in
+from finalexam.diffing.rules import categories_in, code_rules
 from finalexam.diffing.versions import compare
 from finalexam.model import Component, Finding, FindingKind, Indicator, Report, Severity
 
@@ -646,9 +646,10 @@ def code_capability_changes(
     old_texts: Mapping[str, str], new_texts: Mapping[str, str], delta: FileDelta
 ) -> list[Change]:
     present: set[str] = set()
+    every = {rule.category for rule in code_rules()}
     for path, text in old_texts.items():
-        if is_code(path):
-            present.update(categories_in(strip_comments(text, path)))
+        if is_code(path) and present != every:
+            present.update(categories_in(strip_comments(text, path), present))
     from finalexam.diffing.content import line_delta
 
     changes: list[Change] = []

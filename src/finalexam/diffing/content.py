@@ -140,6 +140,11 @@ _LEXERS = {
     "hash": re.compile(_STRINGS + r"|(?P<comment>#[^\n]*)" + _TAIL),
     "plain": re.compile(r"(?P<word>\S+)"),
 }
+# Strings are matched only so that comment markers inside them are not taken for comments.
+_COMMENT_SCANNERS = {
+    "c": re.compile(_STRINGS + r"|(?P<comment>//[^\n]*|/\*[\s\S]*?\*/)"),
+    "hash": re.compile(_STRINGS + r"|(?P<comment>#[^\n]*)"),
+}
 _BINDING = re.compile(r"\b(?:var|let|const|function|def|class|as|for)\s+\(?\s*([A-Za-z_$][\w$]*)")
 _PARAMS = re.compile(r"(?:\bfunction\b[^(\n]*|\bdef\s+\w+\s*|\blambda\b)\(([^)]*)\)")
 _ARROW_PARAMS = re.compile(r"\(([^()]*)\)\s*=>")
@@ -193,21 +198,20 @@ def normalized_stream(
     """Token stream with comments and layout dropped and local names numbered in order."""
     canonical: dict[str, str] = {}
     out: list[str] = []
-    for token in tokens(text, lang):
-        if token.kind == "ident" and token.text in renamable and (not out or out[-1] != "."):
-            out.append(canonical.setdefault(token.text, f"${len(canonical)}"))
-        elif (
-            token.kind == "str"
-            and token.text[:1] in "\"'"
-            and not token.text.startswith(('"""', "'''"))
-        ):
-            out.append("'" + token.text[1:-1].replace("\\'", "'").replace('\\"', '"') + "'")
-        elif optional_semicolons and token.text == ";":
+    for match in _LEXERS[lang].finditer(text):
+        kind, value = match.lastgroup, match.group()
+        if kind == "comment":
+            continue
+        if kind == "ident" and value in renamable and (not out or out[-1] != "."):
+            out.append(canonical.setdefault(value, f"${len(canonical)}"))
+        elif kind == "str" and value[:1] in "\"'" and not value.startswith(('"""', "'''")):
+            out.append("'" + value[1:-1].replace("\\'", "'").replace('\\"', '"') + "'")
+        elif optional_semicolons and value == ";":
             continue  # JavaScript inserts them: their presence is style
-        elif token.text in ")]}" and out and out[-1] == ",":
-            out[-1] = token.text  # a trailing comma is style
+        elif value in ")]}" and out and out[-1] == ",":
+            out[-1] = value  # a trailing comma is style
         else:
-            out.append(token.text)
+            out.append(value)
     return out
 
 
@@ -229,14 +233,13 @@ def strip_comments(text: str, path: str) -> str:
     lang = language(path)
     if lang == "plain":
         return text
-    lexer = _LEXERS[lang]
 
     def blank(match: re.Match[str]) -> str:
         if match.lastgroup == "comment":
             return re.sub(r"[^\n]", " ", match.group())
         return match.group()
 
-    return lexer.sub(blank, text)
+    return _COMMENT_SCANNERS[lang].sub(blank, text)
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,14 @@ class CodeRule:
     title: str
     severity: Severity
     patterns: tuple[re.Pattern[str], ...]
+    keywords: tuple[str, ...]  # a text without any of them cannot match (fast prefilter)
     matches: tuple[str, ...]
     benign: tuple[str, ...]
     path: str
 
     def search(self, text: str) -> re.Match[str] | None:
+        if self.keywords and not any(word in text for word in self.keywords):
+            return None
         for pattern in self.patterns:
             found = pattern.search(text)
             if found:
@@ -42,6 +45,7 @@ def _load(path: Path) -> CodeRule:
         title=data["title"],
         severity=Severity.parse(data.get("severity", "medium")),
         patterns=tuple(re.compile(p) for p in data["patterns"]),
+        keywords=tuple(data.get("keywords", ())),
         matches=tuple(examples.get("match", ())),
         benign=tuple(examples.get("benign", ())),
         path=str(path),
@@ -53,12 +57,14 @@ def code_rules() -> tuple[CodeRule, ...]:
     return tuple(_load(path) for path in sorted(RULES_DIR.glob("*.toml")))
 
 
-def categories_in(text: str) -> dict[str, tuple[CodeRule, int, str]]:
+def categories_in(
+    text: str, skip: frozenset[str] | set[str] = frozenset()
+) -> dict[str, tuple[CodeRule, int, str]]:
     """Category → (rule, line number, line) of its first match in ``text``."""
     found: dict[str, tuple[CodeRule, int, str]] = {}
     lines = text.splitlines()
     for rule in code_rules():
-        if rule.category in found:
+        if rule.category in found or rule.category in skip:
             continue
         match = rule.search(text)
         if match is None:
