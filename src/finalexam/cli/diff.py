@@ -92,4 +92,6 @@ def run(args: argparse.Namespace) -> int:
             except OSError as error:
                 raise FinalexamError(f"cannot write report: {error.strerror}", path=path) from None
     flagged = risk_rank(result.risk) >= risk_rank("medium")
-    return 1 if flagged or baseline_violations(result, config) else 0
+    if flagged or baseline_violations(result, config):
+        return 1
+    return 0 if result.complete else 3

@@ -100,6 +100,9 @@ def diff_reports(
             "file contents not available (stored reports): cosmetic, install-hook and "
             "added-code checks use report data only"
         )
+    for side, report in (("old", old), ("new", new)):
+        if not report.complete:
+            notes.append(f"{side} exam incomplete (a limit stopped it): the diff is partial")
     for side, store in (("old", old_content), ("new", new_content)):
         if store is not None and store.truncated:
             notes.append(f"{side}: content capture limit reached; some files compared by hash")
@@ -163,6 +166,7 @@ def diff_reports(
         stats=stats,
         notes=tuple(notes),
         tool_version=__version__,
+        complete=old.complete and new.complete,
     )
 
 
