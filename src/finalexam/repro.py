@@ -273,18 +273,48 @@ NORMALISERS: tuple[tuple[str, Callable[[bytes, str], bytes]], ...] = (
 )
 
 
+_MARGIN = 512  # longer than any path or date the normalisers rewrite
+
+
+def _window(a: bytes, b: bytes) -> tuple[bytes, bytes]:
+    """The differing middle of two contents, widened by a margin: what normalising must fix."""
+    limit = min(len(a), len(b))
+    prefix = 0
+    step = 1 << 16
+    while prefix < limit and a[prefix : prefix + step] == b[prefix : prefix + step]:
+        prefix += step
+    while prefix < limit and a[prefix] == b[prefix]:
+        prefix += 1
+    prefix = min(prefix, limit)
+    suffix = 0
+    while suffix < limit - prefix and a[len(a) - suffix - 1] == b[len(b) - suffix - 1]:
+        suffix += 1
+        if (
+            suffix % 4096 == 0
+            and a[len(a) - suffix - step : len(a) - suffix]
+            == b[len(b) - suffix - step : len(b) - suffix]
+        ):
+            suffix = min(suffix + step, limit - prefix)
+    start = max(0, prefix - _MARGIN)
+    end = max(0, suffix - _MARGIN)
+    return a[start : len(a) - end], b[start : len(b) - end]
+
+
 def explain(a: bytes, b: bytes, name: str) -> list[str] | None:
     """The fewest categories whose normalisation makes two contents equal, or None."""
+    if not name.endswith(".pyc"):  # .pyc headers are normalised by position: keep it whole
+        a, b = _window(a, b)
     count = len(NORMALISERS)
+    # Each combination builds on a smaller one, so every normaliser runs once per combination.
+    done: dict[int, tuple[bytes, bytes]] = {0: (a, b)}
+    for mask in range(1, 1 << count):
+        top = mask.bit_length() - 1
+        na, nb = done[mask & ~(1 << top)]
+        normalise = NORMALISERS[top][1]
+        done[mask] = (normalise(na, name), normalise(nb, name))
     for size in range(1, count + 1):
         for mask in range(1, 1 << count):
-            if bin(mask).count("1") != size:
-                continue
-            na, nb = a, b
-            for index, (_, normalise) in enumerate(NORMALISERS):
-                if mask & (1 << index):
-                    na, nb = normalise(na, name), normalise(nb, name)
-            if na == nb:
+            if bin(mask).count("1") == size and done[mask][0] == done[mask][1]:
                 return [c for i, (c, _) in enumerate(NORMALISERS) if mask & (1 << i)]
     return None
 

@@ -147,3 +147,13 @@ def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     write(tmp_path / "bad.tgz", b"\x1f\x8b\x08\x00garbage")
     assert main(["repro", str(a), str(tmp_path / "bad.tgz")]) == 2
     assert "bad.tgz" in capsys.readouterr().err
+
+
+def test_explain_big_content_by_its_differing_window() -> None:
+    from finalexam.repro import explain
+
+    filler = b"x = 1\n" * 50_000
+    a = filler + b"ROOT = '/home/alice/build/pkg'\n" + filler
+    b = filler + b"ROOT = '/tmp/ci-123/pkg'\n" + filler
+    assert explain(a, b, "big.py") == [BUILD_PATHS]
+    assert explain(a, b.replace(b"x = 1\n", b"x = 2\n", 1), "big.py") is None
