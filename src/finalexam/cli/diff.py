@@ -53,6 +53,11 @@ def add_parser(subparsers: Any) -> None:
         help="list informational changes too (table, markdown, html)",
     )
     add_option_flags(parser, _OPTION_KEYS)
+    for action in parser._actions:
+        if action.dest == "outputs":  # the diff has its own renderers
+            action.help = "output format and optional file, repeatable; formats: " + ", ".join(
+                sorted(DIFF_RENDERERS)
+            )
     parser.set_defaults(run=run)
 
 
