@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from finalexam.config import Config
+    from finalexam.diffing.model import ReleaseDiff
     from finalexam.events import EventSink
     from finalexam.model import Report
 
@@ -22,4 +23,24 @@ def scan(path: str | Path, config: Config | None = None, events: EventSink | Non
     return run_exam(Path(path), config or Config(), events or ignore)
 
 
-__all__ = ["__version__", "scan"]
+def diff(
+    old: str | Path | Report,
+    new: str | Path | Report,
+    config: Config | None = None,
+    events: EventSink | None = None,
+) -> ReleaseDiff:
+    """Compare two releases: artifacts, stored JSON reports (detected by content) or Reports."""
+    from finalexam.diffing.api import diff as release_diff
+    from finalexam.events import ignore
+
+    return release_diff(old, new, config, events or ignore)
+
+
+def load_report(path: str | Path) -> Report:
+    """Read a JSON report written by ``finalexam scan -o json`` back into a Report."""
+    from finalexam.report.load import load_report as load
+
+    return load(path)
+
+
+__all__ = ["__version__", "diff", "load_report", "scan"]

@@ -83,6 +83,12 @@ def run_exam(
     analyzers: Sequence[Callable[[Config], Analyzer]] = ANALYZERS,
 ) -> Report:
     artifact = describe_target(target)
+    baseline_content = None
+    if config.baseline:  # the baseline diff needs this walk's text files
+        from finalexam.diffing.policy import baseline_capture
+
+        baseline_content, capture = baseline_capture()
+        analyzers = (*analyzers, capture)
     timings: dict[str, float] = {}
     clock = _Stopwatch(events, timings)
     disabled = set(config.disable)
@@ -149,7 +155,7 @@ def run_exam(
         for a in active_analyzers
     ]
     plugins += [PluginStatus(name, "plugin", "skipped", "disabled") for name in sorted(disabled)]
-    return Report(
+    report = Report(
         artifact=artifact,
         tool_version=__version__,
         files=tuple(sorted(walker.records, key=lambda r: r.location)),
@@ -165,6 +171,11 @@ def run_exam(
         complete=walker.complete,
         extra=analysis.extra,
     )
+    if config.baseline:
+        from finalexam.diffing.policy import apply_baseline
+
+        report = apply_baseline(report, config, baseline_content)
+    return report
 
 
 def _catalog(

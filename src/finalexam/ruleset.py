@@ -3,7 +3,7 @@
 Every family keeps one file per rule under ``src/finalexam/rules/<family>/``. TOML rules
 share one convention, whatever the engine::
 
-    id = "aws-access-key"            # equals the file stem
+    id = "aws-access-key"            # equals the file stem (or "<family>.<stem>")
     title = "AWS access key id"
     severity = "high"                # info, low, medium, high, critical
     description = "Why this matters and what to do."
@@ -59,8 +59,10 @@ def family_from_module(name: str, module: ModuleType, description: str = "") -> 
 def _families() -> dict[str, RuleFamily]:
     # Imported here: engines load their rules lazily, and ruleset must not import them at start.
     from finalexam.catalog import jsbundle, native
+    from finalexam.diffing import rules as diff_rules
 
     families = (
+        family_from_module("diff", diff_rules),
         family_from_module("native", native),
         family_from_module("jsbundle", jsbundle),
     )
@@ -256,7 +258,9 @@ def _lint_fields(rule: RuleFile) -> list[LintProblem]:
         if not _text(data.get(name)):
             problems.append(LintProblem(rule.path, f"missing required field {name!r}"))
     rule_id = data.get("id")
-    if isinstance(rule_id, str) and rule_id and rule_id != rule.path.stem:
+    # The id is the file stem, optionally qualified by the family: "diff.process-exec".
+    allowed = (rule.path.stem, f"{rule.family}.{rule.path.stem}")
+    if isinstance(rule_id, str) and rule_id and rule_id not in allowed:
         problems.append(
             LintProblem(
                 rule.path, f"id {rule_id!r} does not equal the file stem {rule.path.stem!r}"

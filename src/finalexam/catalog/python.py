@@ -154,9 +154,12 @@ def _parent(path: str) -> str:
 
 def _record_paths(text: str) -> list[str]:
     paths: list[str] = []
-    for row in csv.reader(io.StringIO(text)):
-        if row and row[0]:
-            paths.append(row[0])
+    try:
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if row and row[0]:
+                paths.append(row[0])
+    except csv.Error:  # a malformed RECORD keeps the rows read so far
+        pass
     return paths
 
 

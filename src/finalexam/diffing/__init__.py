@@ -1,0 +1,1 @@
+"""Release diffing: inventories, contents, behaviour deltas, rendering, policy."""
