@@ -39,6 +39,15 @@ IMAGE_DEBS = [
 ]
 
 
+def plugin_names() -> list[str]:
+    """Every cataloger and analyzer: disabling them all leaves the walk and inventory."""
+    from finalexam.analyze import ANALYZERS
+    from finalexam.catalog import CATALOGERS
+    from finalexam.config import Config
+
+    return sorted({make().name for make in CATALOGERS} | {a(Config()).name for a in ANALYZERS})
+
+
 def fetch_inputs() -> list[Path]:
     WORK.mkdir(parents=True, exist_ok=True)
     debs = WORK / "debs"
@@ -124,8 +133,7 @@ def raw_limit(path: Path, work: Path, depth: int = 0) -> None:
     if kind == "zip" and depth > 0:  # nested zips/jars: stream the members into the hash
         subprocess.run(f"unzip -p '{path}' | sha256sum > /dev/null", shell=True, check=False)
         return
-    target = work / f"level{depth}-{path.name}"
-    target.mkdir(parents=True)
+    target = Path(tempfile.mkdtemp(dir=work, prefix=f"level{depth}-{path.name}-"))
     if kind == "zip":
         subprocess.run(["unzip", "-qq", "-o", str(path), "-d", str(target)], check=False)
     elif kind == "ar":
