@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from finalexam.analyze.base import Analyzer
+from finalexam.analyze.binary import BinaryAnalyzer
+from finalexam.analyze.yara import YaraAnalyzer
 from finalexam.config import Config
 
-ANALYZERS: tuple[Callable[[Config], Analyzer], ...] = ()
+ANALYZERS: tuple[Callable[[Config], Analyzer], ...] = (BinaryAnalyzer, YaraAnalyzer)
