@@ -48,10 +48,11 @@ def examine(data: bytes) -> BinaryFacts:
     segment_types = {enum_name(s.type): s for s in binary.segments}
     section_names = {text(s.name) for s in binary.sections}
     kind = _kind(binary, enum_name(header.file_type), flags_1, section_names, tags)
-    imports = {text(s.name) for s in binary.imported_symbols if s.name}
-    defined = {text(s.name) for s in binary.exported_symbols if s.name}
+    # Names from the static symbol table carry their version (``puts@GLIBC_2.2.5``).
+    imports = {_unversioned(s.name) for s in binary.imported_symbols if s.name}
+    defined = {_unversioned(s.name) for s in binary.exported_symbols if s.name}
     static = {
-        text(s.name) for s in binary.symtab_symbols if s.name and s.shndx != 0 and s.is_function
+        _unversioned(s.name) for s in binary.symtab_symbols if s.name and s.shndx != 0 and s.is_function
     }
     facts = BinaryFacts(
         format="elf",
@@ -134,6 +135,10 @@ def _kind(
             return "executable"
         return "shared-library"
     return file_type
+
+
+def _unversioned(name: str | bytes) -> str:
+    return text(name).split("@", 1)[0]
 
 
 def _paths(binary: Any, tag: str) -> list[str]:
