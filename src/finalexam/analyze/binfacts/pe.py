@@ -170,6 +170,14 @@ def _overlay(binary: lief.PE.Binary, data: bytes) -> tuple[int, int] | None:
         (s.pointerto_raw_data + s.sizeof_raw_data for s in binary.sections if s.sizeof_raw_data),
         default=binary.optional_header.sizeof_headers,
     )
+    # A COFF symbol table (left by MinGW unless stripped) and its string table follow the
+    # sections: part of the image, not an overlay.
+    header = binary.header
+    symbols_at = header.pointerto_symbol_table
+    if symbols_at and symbols_at >= end:
+        strings_at = symbols_at + header.numberof_symbols * 18
+        if strings_at + 4 <= len(data):
+            end = max(end, strings_at + struct.unpack_from("<I", data, strings_at)[0])
     limit = len(data)
     cert_offset, cert_size = signing.certificate_table(data)
     if cert_offset and cert_offset >= end and cert_offset + cert_size >= limit:
