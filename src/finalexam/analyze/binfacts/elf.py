@@ -52,7 +52,9 @@ def examine(data: bytes) -> BinaryFacts:
     imports = {_unversioned(s.name) for s in binary.imported_symbols if s.name}
     defined = {_unversioned(s.name) for s in binary.exported_symbols if s.name}
     static = {
-        _unversioned(s.name) for s in binary.symtab_symbols if s.name and s.shndx != 0 and s.is_function
+        _unversioned(s.name)
+        for s in binary.symtab_symbols
+        if s.name and s.shndx != 0 and s.is_function
     }
     facts = BinaryFacts(
         format="elf",
