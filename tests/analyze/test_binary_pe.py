@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 import subprocess
 from pathlib import Path
@@ -10,12 +9,8 @@ from pathlib import Path
 import lief
 import pefile
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
-from binbuild import WIN_INJECTOR, compile_c, require
+from binbuild import WIN_INJECTOR, compile_c, require, self_signed
 from finalexam.analyze.binary import BinaryAnalyzer
 from finalexam.analyze.binfacts import examine
 from finalexam.analyze.binfacts.signing import authenticode_digest
@@ -108,37 +103,11 @@ def test_findings_for_an_unsigned_injector(pes: dict[str, Path]) -> None:
     assert "binary.unsigned-windows-executable" not in dll_rules  # libraries: a fact only
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Example Test Signer")])
-    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(0x1234)
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=3650))
-        .sign(key, hashes.SHA256())
-    )
-    key_path, cert_path = directory / "key.pem", directory / "cert.pem"
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-    )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return key_path, cert_path
-
-
 @pytest.fixture(scope="module")
 def signed(pes: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     tool = require("osslsigncode")
     directory = tmp_path_factory.mktemp("signed")
-    key, cert = _self_signed(directory)
+    key, cert = self_signed(directory)
     out = directory / "signed.exe"
     subprocess.run(
         [
