@@ -83,3 +83,16 @@ def test_strings_are_found_in_utf16_and_any_case() -> None:
     assert "disk-wiping" not in {
         rule.id for rule, _ in capabilities.match_all(facts, b"MZ vssadmin list shadows")
     }
+
+
+def test_hyperscan_and_plain_search_agree() -> None:
+    pytest.importorskip("hyperscan")
+    wanted = capabilities.rule_strings(load_rules())
+    needles = [(t, t.encode()) for t in wanted] + [(t, t.encode("utf-16-le")) for t in wanted]
+    plain = capabilities._search_each(needles)
+    fast = capabilities._string_scanner(wanted)
+    data = b"x TracerPid: /PROC/%d/maps " + "VBoxService vmtoolsd".encode("utf-16-le")
+    for wide in (False, True):
+        assert plain(data, wide) == fast(data, wide)
+    assert fast(data, True) >= {"tracerpid", "/proc/%d/maps", "vboxservice", "vmtoolsd"}
+    assert "vboxservice" not in fast(data, False)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -170,14 +170,56 @@ def observe(facts: BinaryFacts, data: bytes, rules: tuple[CapabilityRule, ...]) 
     )
     wanted = rule_strings(rules)
     if wanted:
-        haystack = bytes(data[:_STRING_SCAN_LIMIT]).lower()
-        for text in wanted:
-            needle = text.encode("utf-8")
-            if needle in haystack or (
-                facts.format == "pe" and text.encode("utf-16-le") in haystack
-            ):
-                observed.strings.add(text)
+        observed.strings = _string_scanner(wanted)(data[:_STRING_SCAN_LIMIT], facts.format == "pe")
     return observed
+
+
+Scanner = Callable[[bytes, bool], set[str]]
+
+
+@cache
+def _string_scanner(wanted: tuple[str, ...]) -> Scanner:
+    """One pass over the bytes for every rule string (Hyperscan), else one search per string."""
+    needles = [(text, text.encode("utf-8")) for text in wanted]
+    needles += [(text, text.encode("utf-16-le")) for text in wanted]
+    try:
+        import hyperscan
+    except ImportError:
+        return _search_each(needles)
+    database = hyperscan.Database()
+    database.compile(
+        expressions=["".join(f"\\x{b:02x}" for b in needle).encode() for _, needle in needles],
+        ids=list(range(len(needles))),
+        elements=len(needles),
+        flags=[hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(needles),
+    )
+    ascii_count = len(wanted)
+
+    def scan(data: bytes, wide: bool) -> set[str]:
+        hits: set[str] = set()
+
+        def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
+            if index < ascii_count or wide:
+                hits.add(needles[index][0])
+
+        database.scan(bytes(data), match_event_handler=on_match)
+        return hits
+
+    return scan
+
+
+def _search_each(needles: list[tuple[str, bytes]]) -> Scanner:
+    half = len(needles) // 2
+
+    def scan(data: bytes, wide: bool) -> set[str]:
+        haystack = bytes(data).lower()
+        return {
+            text
+            for index, (text, needle) in enumerate(needles)
+            if (index < half or wide) and needle in haystack
+        }
+
+    return scan
 
 
 def _present(pattern: str, values: set[str], family: str) -> list[str]:
