@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -27,7 +26,10 @@ from typing import Any
 
 import pefile
 
-from finalexam.analyze.binfacts import capabilities, examine
+from finalexam.analyze.binary import BinaryAnalyzer
+from finalexam.config import Config
+from finalexam.model import FileEntry, Location
+from finalexam.unpack.filetype import detect
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "bench" / ".work" / "binary"
@@ -256,24 +258,35 @@ def main() -> int:
     ours_caps: dict[Path, set[str]] = {}
     times: dict[Path, float] = {}
     issues = 0
+    analyzer = BinaryAnalyzer(Config())
     for path in elves + pes:
         data = path.read_bytes()
-        start = time.perf_counter()
-        try:
-            facts = examine(data)
-        except Exception as error:  # counted, as the analyzer would record an Issue
+        entry = FileEntry(
+            Location(("bench", path.name)),
+            len(data),
+            "",
+            "",
+            detect(data[:4096], path.name, len(data)),
+            _loader=lambda data=data: data,  # type: ignore[misc]
+        )
+        start = time.perf_counter()  # the whole analyzer: parse, hardening, signing, packers, rules
+        analysis = analyzer.analyze(entry)
+        seconds = time.perf_counter() - start
+        if analysis.issues or not analysis.binaries:
             issues += 1
-            notes.append(f"{path.relative_to(WORK)}: {type(error).__name__}: {error}")
+            notes.append(f"{path.relative_to(WORK)}: {[i.message for i in analysis.issues]}")
             continue
-        ours_caps[path] = {rule.id for rule, _ in capabilities.match_all(facts, data)}
-        times[path] = time.perf_counter() - start
-        if facts.format == "elf":
-            elf_agreement(path, facts.hardening, stats, notes)
+        described = analysis.binaries[0]
+        ours_caps[path] = {c["id"] for c in described["capabilities"]}
+        times[path] = seconds
+        if described["format"] == "elf":
+            elf_agreement(path, described["hardening"], stats, notes)
         else:
-            pe_agreement(path, facts.hardening, stats, notes)
+            pe_agreement(path, described["hardening"], stats, notes)
     print(f"binaries: {len(elves)} ELF, {len(pes)} PE; parse failures {issues}")
     print(
-        f"finalexam total {sum(times.values()):.2f}s, mean {sum(times.values()) / max(1, len(times)) * 1000:.1f} ms/binary"
+        f"finalexam total {sum(times.values()):.2f}s, "
+        f"mean {sum(times.values()) / max(1, len(times)) * 1000:.1f} ms/binary"
     )
     print("| flag | binaries compared | agreement |")
     print("|---|---:|---:|")
@@ -289,7 +302,8 @@ def main() -> int:
         [p for p in pes if p in times], args.capa_sample
     )
     print(
-        "\n| binary | size | finalexam ms | capa s | speed-up | finalexam ∩ capa | only finalexam | only capa |"
+        "\n| binary | size | finalexam ms | capa s | speed-up | finalexam ∩ capa "
+        "| only finalexam | only capa |"
     )
     print("|---|---:|---:|---:|---:|---|---|---|")
     ratios = []
@@ -297,9 +311,11 @@ def main() -> int:
     for path in sample:
         theirs, seconds, error = run_capa(path)
         ours = ours_caps[path]
+        size, ours_ms = path.stat().st_size, times[path] * 1000
         if error:
             print(
-                f"| {path.name} | {path.stat().st_size} | {times[path] * 1000:.1f} | {seconds:.1f} | - | capa failed: {error[:60]} | | |"
+                f"| {path.name} | {size} | {ours_ms:.1f} | {seconds:.1f} | - "
+                f"| capa failed: {error[:60]} | | |"
             )
             continue
         ratios.append(seconds / times[path])
@@ -307,14 +323,15 @@ def main() -> int:
         only_ours += len(ours - theirs)
         only_capa += len(theirs - ours)
         print(
-            f"| {path.relative_to(WORK)} | {path.stat().st_size} | {times[path] * 1000:.1f} | {seconds:.1f} | "
+            f"| {path.relative_to(WORK)} | {size} | {ours_ms:.1f} | {seconds:.1f} | "
             f"{seconds / times[path]:.0f}x | {', '.join(sorted(ours & theirs))} | "
             f"{', '.join(sorted(ours - theirs))} | {', '.join(sorted(theirs - ours))} |"
         )
     if ratios:
         ratios.sort()
         print(
-            f"\nmedian speed-up vs capa: {ratios[len(ratios) // 2]:.0f}x over {len(ratios)} binaries"
+            f"\nmedian speed-up vs capa: {ratios[len(ratios) // 2]:.0f}x "
+            f"over {len(ratios)} binaries"
         )
         print(f"capabilities: both {both}, only finalexam {only_ours}, only capa {only_capa}")
     return 0
