@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -60,6 +61,7 @@ WHEELS = [
     "lxml",
     "pyzmq",
     "cryptography",
+    "onnxruntime",  # Microsoft-signed DLLs: real Authenticode
 ]
 CAPA = Path("/opt/peers/bin/capa")
 CAPA_RULES = Path("/opt/peers/capa-rules")
@@ -226,6 +228,15 @@ def pe_agreement(path: Path, ours: dict[str, Any], stats: Counter[str], notes: l
             notes.append(f"{path.relative_to(WORK)}: {key} ours={ours[key]} pefile={theirs}")
 
 
+def osslsigncode_digest(path: Path) -> str | None:
+    """The Authenticode digest osslsigncode calculates (independent implementation)."""
+    out = subprocess.run(
+        ["osslsigncode", "verify", "-in", str(path)], capture_output=True, text=True, check=False
+    ).stdout
+    found = re.search(r"Calculated message digest\s*:\s*([0-9A-Fa-f]+)", out)
+    return found.group(1).lower() if found else None
+
+
 def run_capa(path: Path) -> tuple[set[str], float, str]:
     start = time.perf_counter()
     result = subprocess.run(
@@ -254,6 +265,8 @@ def main() -> int:
     args = parser.parse_args()
     elves, pes = fetch_debian(), fetch_wheels()
     stats: Counter[str] = Counter()
+    severities: Counter[str] = Counter()
+    rules: Counter[str] = Counter()
     notes: list[str] = []
     ours_caps: dict[Path, set[str]] = {}
     times: dict[Path, float] = {}
@@ -277,6 +290,19 @@ def main() -> int:
             notes.append(f"{path.relative_to(WORK)}: {[i.message for i in analysis.issues]}")
             continue
         described = analysis.binaries[0]
+        signature = described.get("signature") or {}
+        stats["signed"] += bool(signature.get("signed"))
+        stats["digest_matches"] += bool(signature.get("digest_matches"))
+        if signature.get("signed") and shutil.which("osslsigncode"):
+            stats["pe.authenticode_digest.total"] += 1
+            if signature.get("computed_digest") == osslsigncode_digest(path):
+                stats["pe.authenticode_digest.agree"] += 1
+            else:
+                notes.append(f"{path.relative_to(WORK)}: Authenticode digest differs")
+        stats["packed"] += described["packer"] is not None
+        for finding in analysis.findings:
+            severities[finding.severity.value] += 1
+            rules[finding.rule_id] += 1
         ours_caps[path] = {c["id"] for c in described["capabilities"]}
         times[path] = seconds
         if described["format"] == "elf":
@@ -288,9 +314,14 @@ def main() -> int:
         f"finalexam total {sum(times.values()):.2f}s, "
         f"mean {sum(times.values()) / max(1, len(times)) * 1000:.1f} ms/binary"
     )
+    print(
+        f"signed {stats['signed']} (digest matches {stats['digest_matches']}), "
+        f"packed {stats['packed']}; findings by severity {dict(sorted(severities.items()))}"
+    )
+    print("findings by rule:", dict(rules.most_common()))
     print("| flag | binaries compared | agreement |")
     print("|---|---:|---:|")
-    for key in sorted({k.rsplit(".", 1)[0] for k in stats}):
+    for key in sorted({k.rsplit(".", 1)[0] for k in stats if "." in k}):
         total, agree = stats[f"{key}.total"], stats[f"{key}.agree"]
         print(f"| {key} | {total} | {agree / total:.1%} ({agree}/{total}) |")
     for note in notes[:40]:
