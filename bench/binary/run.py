@@ -64,6 +64,7 @@ WHEELS = [
     "onnxruntime",  # Microsoft-signed DLLs: real Authenticode
 ]
 CAPA = Path("/opt/peers/bin/capa")
+CAPA_TIMEOUT = 600
 CAPA_RULES = Path("/opt/peers/capa-rules")
 CAPA_SIGS = Path("/opt/peers/capa-sigs")
 # capa rule namespaces (prefixes) that correspond to a finalexam capability.
@@ -239,13 +240,16 @@ def osslsigncode_digest(path: Path) -> str | None:
 
 def run_capa(path: Path) -> tuple[set[str], float, str]:
     start = time.perf_counter()
-    result = subprocess.run(
-        [str(CAPA), "-q", "-j", "-r", str(CAPA_RULES), "-s", str(CAPA_SIGS), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            [str(CAPA), "-q", "-j", "-r", str(CAPA_RULES), "-s", str(CAPA_SIGS), str(path)],
+            capture_output=True,
+            text=True,
+            timeout=CAPA_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return set(), time.perf_counter() - start, f"timed out after {CAPA_TIMEOUT} s"
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         return set(), seconds, result.stderr.strip().splitlines()[-1:][0] if result.stderr else "?"
@@ -261,7 +265,10 @@ def run_capa(path: Path) -> tuple[set[str], float, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--capa-sample", type=int, default=6, help="binaries per format for capa")
+    parser.add_argument("--capa-sample", type=int, default=4, help="binaries per format for capa")
+    parser.add_argument(
+        "--capa-max-size", type=int, default=3_000_000, help="largest binary given to capa"
+    )
     args = parser.parse_args()
     elves, pes = fetch_debian(), fetch_wheels()
     stats: Counter[str] = Counter()
@@ -329,8 +336,12 @@ def main() -> int:
     if not CAPA.exists():
         print("capa not installed: skipped")
         return 0
-    sample = _sample([p for p in elves if p in times], args.capa_sample) + _sample(
-        [p for p in pes if p in times], args.capa_sample
+
+    def candidates(paths: list[Path]) -> list[Path]:
+        return [p for p in paths if p in times and p.stat().st_size <= args.capa_max_size]
+
+    sample = _sample(candidates(elves), args.capa_sample) + _sample(
+        candidates(pes), args.capa_sample
     )
     print(
         "\n| binary | size | finalexam ms | capa s | speed-up | finalexam ∩ capa "

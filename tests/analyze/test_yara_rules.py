@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yara
 
-from builders import write, zip_bytes
+from builders import tar_bytes, write, zip_bytes
 from finalexam.analyze import ANALYZERS
 from finalexam.analyze.binary import BinaryAnalyzer
 from finalexam.analyze.yara import RULES_DIR, YaraAnalyzer, rule_files
@@ -136,3 +136,11 @@ def test_cli_scan_reports_binaries_section(tmp_path: Path) -> None:
         for i in document["issues"]
     )
     assert not any(f["severity"] in ("high", "critical") for f in document["findings"])
+
+
+def test_archives_are_scanned_through_their_members(tmp_path: Path) -> None:
+    pe = bytes.fromhex("4d5a" + "00" * 58 + "40000000" + "50450000")
+    target = write(tmp_path / "dist.tar", tar_bytes({"pad.txt": "x" * 700, "lib/tool.dll": pe}))
+    report = run_exam(target, Config())
+    embedded = [f for f in report.findings if f.rule_id == "yara.embedded_pe"]
+    assert embedded == []  # the DLL starts at offset 0 of its own member

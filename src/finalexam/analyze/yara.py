@@ -21,6 +21,7 @@ from finalexam.model import (
     Confidence,
     Evidence,
     FileEntry,
+    FileType,
     Finding,
     FindingKind,
     Issue,
@@ -72,7 +73,14 @@ class YaraAnalyzer:
         self.rules = compile_rules(rule_files(config.yara_rules))
 
     def accepts(self, entry: FileEntry) -> bool:
-        return entry.size > 0
+        if entry.size == 0:
+            return False
+        if entry.file_type is FileType.ARCHIVE:
+            # Members are scanned one by one; the container's own bytes would only repeat
+            # their matches (an uncompressed tar holding a DLL "embeds" a PE). Self-extracting
+            # executables are still scanned.
+            return bytes(entry.data[:4]).startswith((b"MZ", b"\x7fELF"))
+        return True
 
     def analyze(self, entry: FileEntry) -> Analysis:
         if entry.size > MAX_SCAN_SIZE:
