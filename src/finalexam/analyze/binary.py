@@ -28,6 +28,10 @@ from finalexam.model import (
     Severity,
 )
 
+# The generic rules tooling reads capability rules through these two names.
+RULES_DIR = capabilities.RULES_DIR
+example_matches = capabilities.example_matches
+
 NAME = "binary"
 MAX_BINARY_SIZE = 512 * 1024 * 1024
 _BINARY_TYPES = (FileType.ELF, FileType.PE, FileType.MACHO)
