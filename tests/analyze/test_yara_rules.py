@@ -15,7 +15,7 @@ import yara
 from builders import tar_bytes, write, zip_bytes
 from finalexam.analyze import ANALYZERS
 from finalexam.analyze.binary import BinaryAnalyzer
-from finalexam.analyze.yara import RULES_DIR, YaraAnalyzer, rule_files
+from finalexam.analyze.yara import RULES_DIR, YaraAnalyzer, example_matches, rule_files
 from finalexam.config import Config
 from finalexam.errors import ConfigError
 from finalexam.exam import run_exam
@@ -46,8 +46,10 @@ def test_bundled_rule_examples(path: Path) -> None:
         assert meta.get(key), key
     match, benign = _example(meta, "match"), _example(meta, "benign")
     assert match is not None and benign is not None, "each rule carries both examples"
+    assert rule.identifier == path.stem  # rule name == file stem
     assert [m.rule for m in rules.match(data=match)] == [rule.identifier]
     assert rules.match(data=benign) == []
+    assert example_matches(path.stem, match) and not example_matches(path.stem, benign)
 
 
 def test_matches_nested_files_with_offsets(tmp_path: Path) -> None:

@@ -170,3 +170,10 @@ def _kind(value: object) -> FindingKind:
         return FindingKind(str(value)) if value is not None else FindingKind.BEHAVIOR
     except ValueError:
         return FindingKind.BEHAVIOR
+
+
+def example_matches(rule_id: str, example: str | bytes) -> bool:
+    """Whether bundled rule ``rule_id`` (rule name == file stem) matches ``example``."""
+    rules = yara.compile(filepath=str(RULES_DIR / f"{rule_id}.yar"))
+    data = example.encode("utf-8") if isinstance(example, str) else example
+    return any(match.rule == rule_id for match in rules.match(data=data))

@@ -1,4 +1,4 @@
-rule encoded_powershell_command : behavior
+rule encoded_powershell : behavior
 {
     meta:
         description = "powershell started hidden with an encoded (base64) command"
