@@ -6,6 +6,12 @@ from collections.abc import Callable
 
 from finalexam.analyze import vulnerabilities
 from finalexam.analyze.base import Analyzer
+from finalexam.analyze.binary import BinaryAnalyzer
+from finalexam.analyze.yara import YaraAnalyzer
 from finalexam.config import Config
 
-ANALYZERS: tuple[Callable[[Config], Analyzer], ...] = (vulnerabilities.VulnerabilityAnalyzer,)
+ANALYZERS: tuple[Callable[[Config], Analyzer], ...] = (
+    BinaryAnalyzer,
+    YaraAnalyzer,
+    vulnerabilities.VulnerabilityAnalyzer,
+)

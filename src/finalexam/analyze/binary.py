@@ -1,0 +1,361 @@
+"""Compiled binaries (ELF, PE, Mach-O): what each is, how it is hardened, whether it is signed,
+whether it hides something, and what it is able to do.
+
+One ``binaries`` entry per binary (stable keys, see docs/binaries.md) and ``kind: binary``
+findings calibrated so that ordinary distribution binaries stay below the default ``high`` gate:
+only a signature that no longer matches its file is high.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from finalexam.analyze.base import Analysis, ExamState
+from finalexam.analyze.binfacts import capabilities, packers
+from finalexam.analyze.binfacts.common import BinaryFacts, BrokenBinary, NotABinary
+from finalexam.analyze.binfacts.elf import insecure_search_path
+from finalexam.analyze.binfacts.parse import binary_format, examine
+from finalexam.config import Config
+from finalexam.model import (
+    Confidence,
+    Evidence,
+    FileEntry,
+    FileType,
+    Finding,
+    FindingKind,
+    Issue,
+    Location,
+    Severity,
+)
+
+# The generic rules tooling reads capability rules through these two names.
+RULES_DIR = capabilities.RULES_DIR
+example_matches = capabilities.example_matches
+
+NAME = "binary"
+MAX_BINARY_SIZE = 512 * 1024 * 1024
+_BINARY_TYPES = (FileType.ELF, FileType.PE, FileType.MACHO)
+
+
+class BinaryAnalyzer:
+    name = NAME
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.rules = capabilities.load_rules()
+
+    def accepts(self, entry: FileEntry) -> bool:
+        if entry.file_type in _BINARY_TYPES:
+            return True
+        # A self-extracting archive is sniffed as an archive but is still a binary.
+        return entry.file_type is FileType.ARCHIVE and binary_format(bytes(entry.data[:4])) in (
+            "elf",
+            "pe",
+        )
+
+    def analyze(self, entry: FileEntry) -> Analysis:
+        location = entry.location
+        if entry.size > MAX_BINARY_SIZE:
+            return _issue(location, f"larger than {MAX_BINARY_SIZE} bytes: binary not examined")
+        data = bytes(entry.data)
+        try:
+            facts = examine(data)
+        except NotABinary:
+            return Analysis()
+        except BrokenBinary as error:
+            return _issue(location, f"corrupt binary: {error}")
+        except Exception as error:  # LIEF raises its own errors on hostile headers
+            return _issue(location, f"corrupt binary: {type(error).__name__}: {error}")
+        return describe(facts, data, location, self.rules)
+
+    def finish(self, state: ExamState) -> Analysis:
+        return Analysis()
+
+
+def _issue(location: Location, message: str) -> Analysis:
+    return Analysis(
+        issues=[Issue(stage="analyze", location=location, message=message, plugin=NAME)]
+    )
+
+
+def describe(
+    facts: BinaryFacts,
+    data: bytes,
+    location: Location,
+    rules: tuple[capabilities.CapabilityRule, ...],
+) -> Analysis:
+    packer = packers.packer(facts, data)
+    overlay = packers.overlay(facts, data)
+    embedded = packers.embedded_executables(data)
+    matched = capabilities.match_all(facts, data, rules)
+    entry: dict[str, Any] = {
+        "location": str(location),
+        "format": facts.format,
+        "arch": facts.arch,
+        "type": facts.type,
+        "bits": facts.bits,
+        "hardening": dict(sorted(facts.hardening.items())),
+        "packer": packer,
+        "capabilities": [
+            {
+                "id": rule.id,
+                "title": rule.title,
+                "severity": rule.severity.value,
+                "evidence": evidence,
+            }
+            for rule, evidence in matched
+        ],
+        "libraries": facts.libraries,
+        "imports": sorted(facts.imports),
+        "exports": len(facts.exports),
+        "sections": [s.as_dict() for s in facts.sections],
+        "debug_info": facts.debug_info,
+    }
+    optional = {
+        "entrypoint": facts.entrypoint,
+        "interpreter": facts.interpreter,
+        "rpath": facts.rpath,
+        "runpath": facts.runpath,
+        "build_id": facts.build_id,
+        "signature": facts.signature,
+        "overlay": overlay,
+        "embedded": embedded,
+        "arches": facts.arches if len(facts.arches) > 1 else None,
+        "details": facts.details,
+    }
+    entry.update({key: value for key, value in optional.items() if value})
+    findings = _hardening_findings(facts, location)
+    findings += _signature_findings(facts, location)
+    findings += _hiding_findings(packer, overlay, embedded, location)
+    findings += [
+        Finding(
+            kind=FindingKind.BINARY,
+            rule_id=f"capability.{rule.id}",
+            severity=rule.severity,
+            title=rule.title,
+            message=f"{rule.description} Evidence: {_evidence_text(evidence)}.",
+            location=location,
+            found_by=NAME,
+            confidence=Confidence.MEDIUM,
+            evidence=Evidence(snippet=_evidence_text(evidence), details=evidence),
+        )
+        for rule, evidence in matched
+        if rule.severity is not Severity.INFO
+    ]
+    return Analysis(findings=findings, binaries=[entry])
+
+
+def _evidence_text(evidence: dict[str, list[str]]) -> str:
+    return "; ".join(f"{family}: {', '.join(items)}" for family, items in sorted(evidence.items()))
+
+
+def _finding(
+    rule: str,
+    severity: Severity,
+    title: str,
+    message: str,
+    location: Location,
+    details: dict[str, Any] | None = None,
+    offset: int | None = None,
+) -> Finding:
+    return Finding(
+        kind=FindingKind.BINARY,
+        rule_id=f"binary.{rule}",
+        severity=severity,
+        title=title,
+        message=message,
+        location=location,
+        found_by=NAME,
+        confidence=Confidence.HIGH,
+        evidence=Evidence(offset=offset, details=details or {}),
+    )
+
+
+_NOT_LOADED = frozenset({"object", "kernel-module", "core", "none"})
+
+
+def _hardening_findings(facts: BinaryFacts, location: Location) -> list[Finding]:
+    if facts.type in _NOT_LOADED:  # nothing the loader maps as a program: no hardening to lack
+        return []
+    hardening = facts.hardening
+    out: list[Finding] = []
+    if hardening.get("nx") is False:
+        out.append(
+            _finding(
+                "exec-stack",
+                Severity.MEDIUM,
+                "Executable stack",
+                f"The {facts.type} asks for an executable stack (PT_GNU_STACK with PF_X, no "
+                "PT_GNU_STACK, or MH_ALLOW_STACK_EXECUTION): any stack overflow becomes code "
+                "execution.",
+                location,
+            )
+        )
+    if hardening.get("pie") is False and facts.type == "executable":
+        out.append(
+            _finding(
+                "no-pie",
+                Severity.LOW,
+                "Not a position-independent executable",
+                "The executable loads at a fixed address, so ASLR cannot move its code.",
+                location,
+            )
+        )
+    if hardening.get("relro") == "none":
+        out.append(
+            _finding(
+                "no-relro",
+                Severity.LOW,
+                "No RELRO",
+                "Relocations stay writable after start-up (no PT_GNU_RELRO): GOT overwrites "
+                "are easy.",
+                location,
+            )
+        )
+    if hardening.get("textrel"):
+        out.append(
+            _finding(
+                "textrel",
+                Severity.LOW,
+                "Text relocations",
+                "The loader must write into the code segment (DT_TEXTREL): code pages become "
+                "writable and shared pages are lost.",
+                location,
+            )
+        )
+    if hardening.get("rpath") == "insecure":
+        paths = [p for p in facts.rpath + facts.runpath if insecure_search_path(p)]
+        out.append(
+            _finding(
+                "insecure-rpath",
+                Severity.MEDIUM,
+                "Library search path an attacker may control",
+                f"RPATH/RUNPATH names relative or world-writable directories: {', '.join(paths)}.",
+                location,
+                {"paths": paths},
+            )
+        )
+    if facts.format == "pe" and facts.type != "dotnet-assembly":
+        if hardening.get("dep") is False:
+            out.append(
+                _finding(
+                    "no-dep",
+                    Severity.MEDIUM,
+                    "DEP disabled",
+                    "The image is not marked NX-compatible (IMAGE_DLLCHARACTERISTICS_NX_COMPAT).",
+                    location,
+                )
+            )
+        if hardening.get("aslr") is False:
+            out.append(
+                _finding(
+                    "no-aslr",
+                    Severity.LOW,
+                    "ASLR disabled",
+                    "The image is not relocatable (no DYNAMIC_BASE, or relocations stripped).",
+                    location,
+                )
+            )
+    return out
+
+
+def _signature_findings(facts: BinaryFacts, location: Location) -> list[Finding]:
+    signature = facts.signature or {}
+    out: list[Finding] = []
+    if facts.format == "pe" and not signature.get("signed"):
+        if facts.type in ("executable", "kernel-module"):
+            out.append(
+                _finding(
+                    "unsigned-windows-executable",
+                    Severity.LOW,
+                    "Unsigned Windows executable",
+                    "The executable carries no Authenticode signature: receivers cannot tell "
+                    "who built it or whether it was changed.",
+                    location,
+                )
+            )
+        return out
+    if signature.get("kind") == "authenticode" and signature.get("signed"):
+        if signature.get("digest_matches") is False:
+            out.append(
+                _finding(
+                    "signature-mismatch",
+                    Severity.HIGH,
+                    "Authenticode digest does not match the file",
+                    "The file was changed after it was signed: the digest the signer signed "
+                    f"({signature.get('signed_digest')}) differs from the file's "
+                    f"({signature.get('computed_digest')}).",
+                    location,
+                    {
+                        "signed_digest": signature.get("signed_digest"),
+                        "computed_digest": signature.get("computed_digest"),
+                    },
+                )
+            )
+        elif signature.get("signature_valid") is False:
+            out.append(
+                _finding(
+                    "signature-invalid",
+                    Severity.MEDIUM,
+                    "Authenticode signature does not verify",
+                    f"The PKCS#7 signature is malformed or does not verify "
+                    f"({signature.get('verification', 'unknown reason')}).",
+                    location,
+                )
+            )
+    return out
+
+
+def _hiding_findings(
+    packer: dict[str, Any] | None,
+    overlay: dict[str, Any] | None,
+    embedded: list[dict[str, Any]],
+    location: Location,
+) -> list[Finding]:
+    out: list[Finding] = []
+    if packer is not None:
+        name = packer["name"]
+        title = (
+            "Packed with UPX"
+            if name == "upx"
+            else ("Looks packed (unknown packer)" if name == "unknown" else f"Packed with {name}")
+        )
+        out.append(
+            _finding(
+                f"packed-{name}",
+                Severity.MEDIUM,
+                title,
+                "Packed code is unreadable to every static check (capabilities, secrets, "
+                "components) until it runs. Evidence: " + "; ".join(packer["evidence"]) + ".",
+                location,
+                {"packer": name, "evidence": packer["evidence"]},
+            )
+        )
+    if overlay is not None and overlay.get("kind") in ("pe", "elf"):
+        out.append(
+            _finding(
+                "overlay-executable",
+                Severity.MEDIUM,
+                "Executable hidden in the overlay",
+                f"An {overlay['kind'].upper()} image is appended after the end of the binary "
+                f"(offset {overlay['offset']}, {overlay['size']} bytes).",
+                location,
+                {"overlay": overlay},
+                overlay["offset"],
+            )
+        )
+    if embedded:
+        out.append(
+            _finding(
+                "embedded-executable",
+                Severity.LOW,
+                "Embedded executable",
+                f"{len(embedded)} executable image(s) are embedded inside the binary's data: "
+                + ", ".join(f"{e['format']} at offset {e['offset']}" for e in embedded)
+                + ".",
+                location,
+                {"embedded": embedded},
+                embedded[0]["offset"],
+            )
+        )
+    return out

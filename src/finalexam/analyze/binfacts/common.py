@@ -1,0 +1,86 @@
+"""The shape shared by every format: what a binary is, links to, exports and how it is built."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class NotABinary(Exception):
+    """The bytes are not a binary of the expected format (e.g. a DOS stub, a text file)."""
+
+
+class BrokenBinary(Exception):
+    """A binary that cannot be parsed or is cut short: reported as an Issue."""
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    offset: int
+    size: int
+    entropy: float
+    executable: bool = False
+    writable: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "size": self.size, "entropy": self.entropy}
+        if self.executable:
+            out["executable"] = True
+        if self.writable:
+            out["writable"] = True
+        return out
+
+
+@dataclass
+class BinaryFacts:
+    format: str  # elf, pe, macho
+    arch: str
+    type: str  # executable, shared-library, object, kernel-module, dotnet-assembly, core
+    bits: int = 0
+    entrypoint: int | None = None
+    interpreter: str | None = None
+    libraries: list[str] = field(default_factory=list)
+    imports: set[str] = field(default_factory=set)  # imported function / symbol names
+    exports: set[str] = field(default_factory=set)
+    symbols: set[str] = field(default_factory=set)  # defined symbols (static symbol table too)
+    sections: list[Section] = field(default_factory=list)
+    rpath: list[str] = field(default_factory=list)
+    runpath: list[str] = field(default_factory=list)
+    debug_info: bool = False
+    build_id: str | None = None
+    hardening: dict[str, Any] = field(default_factory=dict)
+    signature: dict[str, Any] | None = None
+    overlay: tuple[int, int] | None = None  # (offset, size)
+    arches: list[str] = field(default_factory=list)  # every slice of a Mach-O fat binary
+    details: dict[str, Any] = field(default_factory=dict)  # format-specific facts
+
+
+def entropy(data: bytes) -> float:
+    """Shannon entropy in bits per byte, rounded so reports stay byte-stable."""
+    if not data:
+        return 0.0
+    total = len(data)
+    value = -sum(n / total * math.log2(n / total) for n in Counter(data).values())
+    return round(value, 3)
+
+
+def strip_wide_suffix(name: str) -> str:
+    """``CreateProcessW`` and ``CreateProcessA`` are the same capability: drop the A/W."""
+    if len(name) > 2 and name[-1] in "AW" and (name[-2].islower() or name[-2].isdigit()):
+        return name[:-1]
+    return name
+
+
+def enum_name(value: object) -> str:
+    """``ARCH.X86_64`` → ``x86_64``: LIEF enums printed without their class."""
+    return str(value).rsplit(".", 1)[-1].lower()
+
+
+def text(name: str | bytes) -> str:
+    """LIEF hands back bytes for names that are not valid UTF-8: show them escaped."""
+    if isinstance(name, bytes):
+        return name.decode("utf-8", "backslashreplace")
+    return name

@@ -1,0 +1,214 @@
+"""ELF: what it is, links to and exports, and how it is hardened (checksec-style facts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lief
+
+from finalexam.analyze.binfacts.common import (
+    BinaryFacts,
+    BrokenBinary,
+    Section,
+    enum_name,
+    text,
+)
+
+# glibc functions with a FORTIFY_SOURCE ``__<name>_chk`` variant (as exported by libc.so.6).
+_FORTIFIABLE_NAMES = (
+    "asprintf confstr dprintf explicit_bzero fdelt fgets fgets_unlocked fgetws "
+    "fgetws_unlocked fprintf fread fread_unlocked fwprintf getcwd getdomainname getgroups "
+    "gethostname getlogin_r gets getwd longjmp mbsnrtowcs mbsrtowcs mbstowcs memcpy memmove "
+    "mempcpy memset obstack_printf obstack_vprintf poll ppoll pread64 pread printf ptsname_r "
+    "read readlink readlinkat realpath recv recvfrom snprintf sprintf stpcpy stpncpy strcat "
+    "strcpy strncat strncpy swprintf syslog ttyname_r vasprintf vdprintf vfprintf vfwprintf "
+    "vprintf vsnprintf vsprintf vswprintf vsyslog vwprintf wcpcpy wcpncpy wcrtomb wcscat "
+    "wcscpy wcsncat wcsncpy wcsnrtombs wcsrtombs wcstombs wctomb wmemcpy wmemmove wmempcpy "
+    "wmemset wprintf "
+)
+FORTIFIABLE = frozenset(_FORTIFIABLE_NAMES.split())
+CANARY_SYMBOLS = frozenset({"__stack_chk_fail", "__stack_chk_guard", "__intel_security_cookie"})
+
+_DF_TEXTREL = 0x4
+_DF_BIND_NOW = 0x8
+_DF_1_NOW = 0x1
+_DF_1_PIE = 0x08000000
+_ARCH_NAMES = {"i386": "i386", "x86_64": "x86_64", "aarch64": "aarch64", "arm": "arm"}
+
+
+def examine(data: bytes) -> BinaryFacts:
+    binary: Any = lief.ELF.parse(data)
+    if binary is None:
+        raise BrokenBinary("cannot parse ELF headers")
+    header = binary.header
+    _check_bounds(binary, header, len(data))
+    tags = {enum_name(entry.tag): entry for entry in binary.dynamic_entries}
+    flags = tags["flags"].value if "flags" in tags else 0
+    flags_1 = tags["flags_1"].value if "flags_1" in tags else 0
+    segment_types = {enum_name(s.type): s for s in binary.segments}
+    section_names = {text(s.name) for s in binary.sections}
+    kind = _kind(binary, enum_name(header.file_type), flags_1, section_names, tags)
+    # Names from the static symbol table carry their version (``puts@GLIBC_2.2.5``).
+    imports = {_unversioned(s.name) for s in binary.imported_symbols if s.name}
+    defined = {_unversioned(s.name) for s in binary.exported_symbols if s.name}
+    static = {
+        _unversioned(s.name)
+        for s in binary.symtab_symbols
+        if s.name and s.shndx != 0 and s.is_function
+    }
+    facts = BinaryFacts(
+        format="elf",
+        arch=_ARCH_NAMES.get(enum_name(header.machine_type), enum_name(header.machine_type)),
+        type=kind,
+        bits=64 if enum_name(header.identity_class) == "elf64" else 32,
+        entrypoint=binary.entrypoint or None,
+        interpreter=binary.interpreter if binary.has_interpreter else None,
+        libraries=sorted(text(lib) for lib in binary.libraries),
+        imports=imports,
+        exports=defined,
+        symbols=defined | static,
+        sections=[
+            Section(
+                name=text(s.name),
+                offset=s.offset,
+                size=s.size,
+                entropy=round(s.entropy, 3) if enum_name(s.type) != "nobits" else 0.0,
+                executable=s.has(lief.ELF.Section.FLAGS.EXECINSTR),
+                writable=s.has(lief.ELF.Section.FLAGS.WRITE),
+            )
+            for s in binary.sections
+            if s.name
+        ],
+        rpath=_paths(binary, "rpath"),
+        runpath=_paths(binary, "runpath"),
+        debug_info=any(n.startswith((".debug_", ".zdebug_")) for n in section_names),
+        build_id=_build_id(binary),
+    )
+    if "soname" in tags:
+        facts.details["soname"] = text(tags["soname"].name)
+    all_symbols = imports | defined | static
+    facts.hardening = _hardening(kind, segment_types, flags, tags, imports, all_symbols, facts)
+    runnable = "interp" in segment_types and "phdr" in segment_types
+    if kind == "executable" or (kind == "shared-library" and runnable):
+        # ET_DYN executables are position independent; ET_EXEC ones load at a fixed address.
+        # A library that can also run (libc.so.6) is a position-independent executable too.
+        facts.hardening["pie"] = enum_name(header.file_type) == "dyn"
+    end = max(
+        [s.offset + s.size for s in binary.sections if enum_name(s.type) != "nobits"]
+        + [s.file_offset + s.physical_size for s in binary.segments]
+        + [header.section_header_offset + header.numberof_sections * header.section_header_size],
+        default=0,
+    )
+    if 0 < end < len(data):
+        facts.overlay = (end, len(data) - end)
+    return facts
+
+
+def _check_bounds(binary: lief.ELF.Binary, header: Any, size: int) -> None:
+    """LIEF parses what it can of a cut file; a truncated binary must be reported as such."""
+    table_end = header.section_header_offset + header.numberof_sections * header.section_header_size
+    if header.numberof_sections and table_end > size:
+        raise BrokenBinary(f"truncated: section headers end at {table_end}, file has {size} bytes")
+    for segment in binary.segments:
+        if segment.file_offset + segment.physical_size > size:
+            raise BrokenBinary(
+                f"truncated: a {enum_name(segment.type).upper()} segment ends at "
+                f"{segment.file_offset + segment.physical_size}, file has {size} bytes"
+            )
+
+
+def _kind(
+    binary: lief.ELF.Binary,
+    file_type: str,
+    flags_1: int,
+    section_names: set[str],
+    tags: dict[str, Any],
+) -> str:
+    if file_type == "rel":
+        if ".modinfo" in section_names or ".gnu.linkonce.this_module" in section_names:
+            return "kernel-module"
+        return "object"
+    if file_type == "exec":
+        return "executable"
+    if file_type == "core":
+        return "core"
+    if file_type == "dyn":
+        if flags_1 & _DF_1_PIE or (binary.has_interpreter and "soname" not in tags):
+            return "executable"
+        return "shared-library"
+    return file_type
+
+
+def _unversioned(name: str | bytes) -> str:
+    return text(name).split("@", 1)[0]
+
+
+def _paths(binary: Any, tag: str) -> list[str]:
+    paths: list[str] = []
+    for entry in binary.dynamic_entries:
+        if enum_name(entry.tag) == tag:
+            paths.extend(text(p) for p in entry.paths)
+    return paths
+
+
+def _build_id(binary: lief.ELF.Binary) -> str | None:
+    for note in binary.notes:
+        if enum_name(note.type) == "gnu_build_id":
+            return bytes(note.description).hex()
+    return None
+
+
+def _hardening(
+    kind: str,
+    segments: dict[str, Any],
+    flags: int,
+    tags: dict[str, Any],
+    imports: set[str],
+    symbols: set[str],
+    facts: BinaryFacts,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    protected = sorted(n for n in imports if n.startswith("__") and n.endswith("_chk"))
+    unprotected = sorted(n for n in imports if n in FORTIFIABLE)
+    # As hardening-check: the protector's failure handler must be imported, not defined
+    # (libc defines it; a static binary links it whether or not its code uses it).
+    out["canary"] = bool(imports & CANARY_SYMBOLS) or (
+        kind in ("object", "kernel-module") and "__stack_chk_fail_local" in imports
+    )
+    out["fortify"] = bool(protected)
+    facts.details["fortify"] = {"protected": protected, "unprotected": unprotected}
+    if kind in ("object", "kernel-module", "core"):
+        return out
+    stack = segments.get("gnu_stack")
+    # Without PT_GNU_STACK the kernel maps the stack executable (READ_IMPLIES_EXEC).
+    out["nx"] = stack is not None and not stack.has(lief.ELF.Segment.FLAGS.X)
+    flags_1 = tags["flags_1"].value if "flags_1" in tags else 0
+    bind_now = "bind_now" in tags or bool(flags & _DF_BIND_NOW) or bool(flags_1 & _DF_1_NOW)
+    if "gnu_relro" not in segments:
+        out["relro"] = "none"
+    else:
+        out["relro"] = "full" if bind_now else "partial"
+    out["textrel"] = "textrel" in tags or bool(flags & _DF_TEXTREL)
+    out["rpath"] = _rpath_verdict(facts.rpath + facts.runpath)
+    return out
+
+
+def _rpath_verdict(paths: list[str]) -> str:
+    """none / safe / insecure: relative or empty entries and world-writable places are insecure."""
+    if not paths:
+        return "none"
+    return "insecure" if any(insecure_search_path(p) for p in paths) else "safe"
+
+
+_WRITABLE_PREFIXES = ("/tmp", "/var/tmp", "/dev/shm", "/home/", "/builds/", "/build/")
+
+
+def insecure_search_path(path: str) -> bool:
+    """A library search path an attacker may control (relative, empty, or a scratch dir)."""
+    if path == "" or path == ".":
+        return True
+    if path.startswith(("$ORIGIN", "${ORIGIN}")):
+        return False
+    if not path.startswith("/"):
+        return True  # relative to the current directory at run time
+    return path.rstrip("/").startswith(_WRITABLE_PREFIXES) or "/../" in path

