@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from finalexam.analyze import behavior, indicators, typosquat
 from finalexam.analyze.base import Analyzer
 from finalexam.config import Config
 
-ANALYZERS: tuple[Callable[[Config], Analyzer], ...] = ()
+ANALYZERS: tuple[Callable[[Config], Analyzer], ...] = (
+    behavior.make,
+    indicators.make,
+    typosquat.make,
+)
