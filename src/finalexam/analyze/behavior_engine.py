@@ -6,9 +6,11 @@ import bisect
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from finalexam.analyze.behavior_rules import BehaviorRule
-from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, PyFacts, python_facts
+from finalexam.analyze.prefilter import Prefilter
+from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, Fact, PyFacts, python_facts
 
 SNIPPET_CHARS = 160
 MAX_HITS_PER_RULE = 20
@@ -130,13 +132,73 @@ def rule_hits(
             return facts.context_of(line, base_context)
         return base_context
 
+    active = tuple(rule for rule in rules if rule.applies_to(language))
+    index = _index(active)
+    raw_hits = index.raw.candidates(text)
+    literals: _Literals | None = None
+    if facts is not None and parsed:
+        literals = _Literals(facts)
+        string_hits = index.strings.candidates(literals.text)
+    else:
+        string_hits = index.strings.candidates(text)
     hits: list[Hit] = []
-    for rule in rules:
-        if rule.applies_to(language):
-            hits.extend(
-                _rule_hits(rule, text, lines, language, facts if parsed else None, context_at)
+    for number, rule in enumerate(active):
+        raw = [p for i, p in index.raw_of[number] if i in raw_hits]
+        strings = [p for i, p in index.strings_of[number] if i in string_hits]
+        hits.extend(
+            _rule_hits(
+                rule,
+                lines,
+                language,
+                facts if parsed else None,
+                literals,
+                raw,
+                strings,
+                context_at,
             )
+        )
     return hits
+
+
+@dataclass(frozen=True)
+class _Index:
+    raw: Prefilter
+    strings: Prefilter
+    raw_of: tuple[tuple[tuple[int, re.Pattern[str]], ...], ...]
+    strings_of: tuple[tuple[tuple[int, re.Pattern[str]], ...], ...]
+
+
+@cache
+def _index(rules: tuple[BehaviorRule, ...]) -> _Index:
+    """All patterns of a rule set in two prefilters (raw text and string literals)."""
+    raw: list[re.Pattern[str]] = []
+    strings: list[re.Pattern[str]] = []
+    raw_of = []
+    strings_of = []
+    for rule in rules:
+        raw_of.append(tuple((len(raw) + i, p) for i, p in enumerate(rule.patterns)))
+        raw.extend(rule.patterns)
+        strings_of.append(tuple((len(strings) + i, p) for i, p in enumerate(rule.strings)))
+        strings.extend(rule.strings)
+    return _Index(Prefilter(raw), Prefilter(strings), tuple(raw_of), tuple(strings_of))
+
+
+class _Literals:
+    """Every string literal of a Python file joined into one text, mapped back to its fact."""
+
+    def __init__(self, facts: PyFacts) -> None:
+        self.facts = [f for f in facts.facts if f.kind == "string"]
+        self.starts: list[int] = []
+        parts: list[str] = []
+        offset = 0
+        for fact in self.facts:
+            self.starts.append(offset)
+            parts.append(fact.value)
+            offset += len(fact.value) + 1
+        self.text = "\n".join(parts)
+
+    def fact_at(self, offset: int) -> Fact:
+        return self.facts[bisect.bisect_right(self.starts, offset) - 1]
 
 
 class _Collected:
@@ -166,29 +228,35 @@ class _Collected:
 
 def _rule_hits(
     rule: BehaviorRule,
-    text: str,
     lines: _Lines,
     language: str,
     facts: PyFacts | None,
+    literals: _Literals | None,
+    raw: Sequence[re.Pattern[str]],
+    strings: Sequence[re.Pattern[str]],
     context_at: Callable[[int], str],
 ) -> list[Hit]:
     found = _Collected(rule, lines)
-    if facts is not None:
-        for fact in facts.facts:
-            if (fact.kind == "call" and rule.calls and rule.call_matches(fact.value)) or (
-                fact.kind == "string"
-                and rule.strings
-                and any(p.search(fact.value) for p in rule.strings)
-            ):
+    if facts is not None and literals is not None:
+        if rule.calls:
+            for fact in facts.facts:
+                if fact.kind == "call" and rule.call_matches(fact.value):
+                    found.add(fact.line, fact.context)
+        # string rules look at literals only: comments and docstrings say nothing
+        for pattern in strings:
+            for match in pattern.finditer(literals.text):
+                fact = literals.fact_at(match.start())
                 found.add(fact.line, fact.context)
+                if found.full:
+                    break
     else:
         if language == "python":  # Python that does not parse: calls by their shape
             for glob in rule.calls:
                 pattern = _call_regex(glob)
                 if pattern is not None:
                     found.scan(pattern, context_at)
-        for pattern in rule.strings:  # no literals to look at: the raw text stands in
+        for pattern in strings:  # no literals to look at: the raw text stands in
             found.scan(pattern, context_at)
-    for pattern in rule.patterns:
+    for pattern in raw:
         found.scan(pattern, context_at)
     return sorted(found.hits, key=lambda h: h.line)

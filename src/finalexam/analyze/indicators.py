@@ -46,10 +46,22 @@ _HOST_ONLY = re.compile(
     rb"|oastify\.com|dnslog\.cn|ceye\.io)(?![\w-])|(?<![\w.-])[a-z2-7]{16}(?:[a-z2-7]{40})?\.onion\b",
     re.IGNORECASE,
 )
-_IPV4_QUOTED = re.compile(rb"""(?<=["'/@ =(])((?:\d{1,3}\.){3}\d{1,3})(?=["':/ ,)])""")
-_EMAIL = re.compile(
-    rb"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b"
-)
+_IPV4_QUOTED = re.compile(rb"""(?<=["'/@=(])((?:\d{1,3}\.){3}\d{1,3})(?=["':/,)])""")
+_EMAIL_LOCAL = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}\Z")
+_EMAIL_DOMAIN = re.compile(rb"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
+
+
+def _emails(data: bytes) -> list[tuple[str, int]]:
+    """E-mail addresses, found from each ``@`` outwards (fast on big files)."""
+    found: list[tuple[str, int]] = []
+    position = data.find(b"@")
+    while position >= 0 and len(found) < MAX_PER_FILE:
+        left = _EMAIL_LOCAL.search(data, max(0, position - 64), position)
+        right = _EMAIL_DOMAIN.match(data, position + 1, position + 256)
+        if left and right:
+            found.append(((left.group(0) + b"@" + right.group(0)).decode("ascii"), left.start()))
+        position = data.find(b"@", position + 1)
+    return found
 
 SUSPICIOUS = frozenset(
     {
@@ -214,10 +226,9 @@ def extract(data: bytes, *, text: bool) -> list[_Found]:
             valid = all(int(octet) <= 255 for octet in value.split("."))
             if valid and _ip_category(value) == "raw-ip" and not value.startswith("0."):
                 add("ip", value, match.start(1))
-        for match in _EMAIL.finditer(data):
-            value = match.group(0).decode("ascii", "replace")
+        for value, offset in _emails(data):
             if not value.lower().endswith((".png", ".jpg", ".gif", ".svg", ".js", ".css")):
-                add("email", value, match.start())
+                add("email", value, offset)
     return sorted(found.values(), key=lambda f: (f.offset, f.kind, f.value))
 
 
