@@ -82,16 +82,29 @@ def scan_guarddog(path: Path, ecosystem: str) -> dict[str, Any]:
         document = json.loads(run.stdout or "{}")
     except (subprocess.TimeoutExpired, ValueError) as error:
         return {"error": type(error).__name__, "seconds": time.perf_counter() - start}
-    results = document.get("results", {}) if isinstance(document, dict) else {}
-    rules = sorted(k for k, v in results.items() if v)
-    errors = document.get("errors", {}) if isinstance(document, dict) else {}
+    if not isinstance(document, dict):
+        document = {}
+    results = document.get("results", {}) or {}
+    threats = sorted(k for k, v in results.items() if v and not k.startswith("capability-"))
+    risks = document.get("risks", []) or []
+    high = sorted(
+        {
+            str(r.get("threat_rule"))
+            for r in risks
+            if isinstance(r, dict) and r.get("severity") in ("high", "critical")
+        }
+    )
+    errors = document.get("errors", {}) or {}
     out: dict[str, Any] = {
-        "flagged": bool(rules),
-        "rules": rules,
+        "flagged": bool(high),
+        "any_threat": bool(threats),
+        "rules": threats,
+        "high_rules": high,
+        "label": (document.get("risk_score") or {}).get("label"),
         "seconds": time.perf_counter() - start,
     }
     if errors or (run.returncode not in (0, 1) and not results):
-        out["error"] = (str(errors) or run.stderr.strip().splitlines()[-1:][0:1] or ["?"])[:200]
+        out["error"] = str(errors or run.stderr.strip()[-200:] or run.returncode)[:200]
     return out
 
 
@@ -111,7 +124,9 @@ def _one(job: tuple[str, str, list[Path], bool]) -> dict[str, Any]:
         theirs = [scan_guarddog(p, ecosystem) for p in files]
         row["guarddog"] = {
             "flagged": any(r.get("flagged") for r in theirs),
+            "any_threat": any(r.get("any_threat") for r in theirs),
             "rules": sorted({x for r in theirs for x in r.get("rules", [])}),
+            "high_rules": sorted({x for r in theirs for x in r.get("high_rules", [])}),
             "errors": [r["error"] for r in theirs if "error" in r],
             "seconds": sum(r["seconds"] for r in theirs),
         }
@@ -127,15 +142,23 @@ def summarize(rows: list[dict[str, Any]]) -> str:
         subset = [r for r in rows if r["set"] == set_name]
         if not subset:
             continue
-        for tool in ("finalexam", "guarddog"):
-            have = [r[tool] for r in subset if tool in r]
-            if not have:
-                continue
-            flagged = sum(1 for r in have if r["flagged"])
+        both = [r for r in subset if "guarddog" in r]
+        views: list[tuple[str, list[dict[str, Any]], str, str]] = [
+            ("finalexam (all)", subset, "finalexam", "flagged")
+        ]
+        if both:
+            views += [
+                ("finalexam (same subset)", both, "finalexam", "flagged"),
+                ("GuardDog 3.2 (high/critical risk)", both, "guarddog", "flagged"),
+                ("GuardDog 3.2 (any threat rule)", both, "guarddog", "any_threat"),
+            ]
+        for label, group, tool, key in views:
+            have = [r[tool] for r in group]
+            flagged = sum(1 for r in have if r[key])
             errors = sum(1 for r in have if r["errors"])
             seconds = sum(r["seconds"] for r in have)
             lines.append(
-                f"| {set_name} | {len(have)} | {tool} | {flagged} | {flagged / len(have):.1%} "
+                f"| {set_name} | {len(have)} | {label} | {flagged} | {flagged / len(have):.1%} "
                 f"| {errors} | {seconds:.0f} |"
             )
     benign = [r for r in rows if r["set"] in ("pypi", "npm")]
@@ -152,18 +175,35 @@ def summarize(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def resummarize(path: Path) -> None:
+    print(summarize(json.loads(path.read_text())))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sets", default="malware,pypi,npm")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--guarddog", action="store_true")
+    parser.add_argument(
+        "--guarddog-limit", type=int, help="run GuardDog on the first N packages of each set"
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=OUT / "behavior.json")
+    parser.add_argument("--summary", type=Path, nargs="+", help="only summarize result files")
     args = parser.parse_args()
+    if args.summary:
+        rows = [row for path in args.summary for row in json.loads(path.read_text())]
+        print(summarize(rows))
+        return
     jobs = [
-        (set_name, package, files, args.guarddog)
+        (
+            set_name,
+            package,
+            files,
+            args.guarddog and (not args.guarddog_limit or n < args.guarddog_limit),
+        )
         for set_name in args.sets.split(",")
-        for package, files in samples(set_name, args.limit)
+        for n, (package, files) in enumerate(samples(set_name, args.limit))
     ]
     rows: list[dict[str, Any]] = []
     with ProcessPoolExecutor(max_workers=args.jobs, max_tasks_per_child=50) as pool:

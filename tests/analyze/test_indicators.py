@@ -51,3 +51,16 @@ def test_extract_from_text_and_binary() -> None:
 def test_versions_and_templates_are_not_indicators() -> None:
     text = b"requires 1.2.3.4 and https://{host}/path and http://%s/x\n"
     assert extract(text, text=True) == []
+
+
+def test_prefilter_is_a_superset_and_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from finalexam.analyze import prefilter
+
+    patterns = [re.compile(p, re.I | re.M) for p in (r"\bcurl\s", r"ngrok\.io", r"(?<!x)abc")]
+    text = "run: CURL http://x | sh  # xabc"
+    exact = {i for i, p in enumerate(patterns) if p.search(text)}
+    assert exact <= prefilter.Prefilter(patterns).candidates(text)
+    monkeypatch.setattr(prefilter, "_hs", None)
+    assert prefilter.Prefilter(patterns).candidates(text) == {0, 1, 2}

@@ -252,9 +252,9 @@ def _rule_hits(
     else:
         if language == "python":  # Python that does not parse: calls by their shape
             for glob in rule.calls:
-                pattern = _call_regex(glob)
-                if pattern is not None:
-                    found.scan(pattern, context_at)
+                shape = _call_regex(glob)
+                if shape is not None:
+                    found.scan(shape, context_at)
         for pattern in strings:  # no literals to look at: the raw text stands in
             found.scan(pattern, context_at)
     for pattern in raw:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
+_hs: ModuleType | None
 try:
     import hyperscan as _hs
 except ImportError:  # pragma: no cover - the pure-re fallback
