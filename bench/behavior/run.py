@@ -206,7 +206,7 @@ def main() -> None:
         for n, (package, files) in enumerate(samples(set_name, args.limit))
     ]
     rows: list[dict[str, Any]] = []
-    with ProcessPoolExecutor(max_workers=args.jobs, max_tasks_per_child=50) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for index, row in enumerate(pool.map(_one, jobs, chunksize=1), 1):
             rows.append(row)
             if index % 25 == 0:

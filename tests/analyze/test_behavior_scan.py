@@ -217,3 +217,32 @@ def test_report_carries_indicators_and_stays_schema_valid(tmp_path: Path) -> Non
 def test_each_analyzer_can_be_disabled(tmp_path: Path, disable: str) -> None:
     report = run_exam(sdist(tmp_path, "helperlib", SETUP_DOWNLOAD_EXEC), Config(disable=(disable,)))
     assert all(f.found_by != disable for f in report.findings)
+
+
+def test_install_download_from_the_registry_is_explained_not_stopped(tmp_path: Path) -> None:
+    installer = (
+        "const https = require('https');\n"
+        "const { execFileSync } = require('child_process');\n"
+        "https.get('https://registry.npmjs.org/@example/bin-linux-x64/-/bin-1.0.0.tgz', r => {\n"
+        "  execFileSync(process.execPath, ['unpack.js']);\n"
+        "});\n"
+    )
+    tgz = npm_tgz(
+        tmp_path, "fastbuild", {"postinstall": "node install.js"}, {"install.js": installer}
+    )
+    report = run_exam(tgz, Config())
+    assert flagged(report) == []
+    hook = [f for f in report.findings if f.rule_id == "thr-install-network"]
+    assert hook and all(f.severity is Severity.MEDIUM for f in hook)
+
+
+def test_code_appended_to_an_image_is_reported(tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40 + b"IEND\xaeB`\x82"
+    payload = b"import os\nos.system('id')\n" * 3
+    wheel = write(
+        tmp_path / "pics-1.0-py3-none-any.whl",
+        zip_bytes({"pics/logo.png": png + payload, "pics/clean.png": png}),
+    )
+    report = run_exam(wheel, Config())
+    hidden = [f for f in report.findings if f.rule_id == "obf-image-payload"]
+    assert [str(f.location).rsplit("/", 1)[-1] for f in hidden] == ["logo.png"]

@@ -29,6 +29,7 @@ from finalexam.analyze.behavior_rules import (
     example_matches,
     load_rules,
 )
+from finalexam.analyze.indicators import classify, extract
 from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, python_facts
 from finalexam.config import Config
 from finalexam.model import (
@@ -50,6 +51,8 @@ KEEP_FOR_INSTALL_BYTES = 512 * 1024  # small scripts kept until finish() knows i
 KEEP_TOTAL_BYTES = 64 * 1024 * 1024
 NPM_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare", "prepublish")
 INSTALL_FILES = frozenset({"setup.py", "extconf.rb", "binding.gyp", "install.rb", "mkrf_conf.rb"})
+# Endpoint categories that explain install-time network access (a registry download).
+EXPLAINED = frozenset({"registry", "source-hosting", "docs", "well-known", "example", "loopback"})
 _CONTEXT_RANK = {RUNTIME: 0, IMPORT: 1, INSTALL: 2}
 _SEVERITY_SCORE = {
     Severity.INFO: 5,
@@ -71,12 +74,21 @@ def _min_severity(a: Severity, b: Severity) -> Severity:
     return a if a.rank <= b.rank else b
 
 
+def endpoints_explained(text: str) -> bool:
+    """Whether the file names URLs and every one is a registry, forge, docs or well-known host."""
+    found = [
+        f for f in extract(text.encode("utf-8", "surrogatepass"), text=False) if f.kind == "url"
+    ]
+    return bool(found) and all(classify("url", f.value) in EXPLAINED for f in found)
+
+
 def assess(
     location: Location,
     hits: Sequence[Hit],
     *,
     fingerprint_key: str = "",
     origin: str = "",
+    explained: bool = False,
 ) -> list[Finding]:
     """Turn one file's rule hits into findings: risks for threats, info for capabilities."""
     capabilities: dict[str, Hit] = {}
@@ -93,6 +105,8 @@ def assess(
         rule = group[0].rule
         best = max(group, key=lambda h: (_CONTEXT_RANK[h.context], -h.line))
         severity = rule.severity if best.context in (INSTALL, IMPORT) else rule.runtime_severity
+        if explained and rule.explained_severity is not None:
+            severity = _min_severity(severity, rule.explained_severity)
         enablers = sorted(n for n in rule.needs if n in capabilities)
         formed = not rule.needs or bool(enablers)
         if not formed:
@@ -200,6 +214,8 @@ class BehaviorAnalyzer:
     _npm: list[_NpmScripts] = field(default_factory=list)
 
     def accepts(self, entry: FileEntry) -> bool:
+        if entry.file_type is FileType.IMAGE:
+            return entry.size <= MAX_BYTES
         if entry.size > MAX_BYTES or entry.file_type not in (
             FileType.SCRIPT,
             FileType.TEXT,
@@ -216,6 +232,8 @@ class BehaviorAnalyzer:
         )
 
     def analyze(self, entry: FileEntry) -> Analysis:
+        if entry.file_type is FileType.IMAGE:
+            return Analysis(findings=obfuscation.image_trailer(entry.location, bytes(entry.data)))
         name = entry.name.lower()
         text = entry.text()
         analysis = Analysis()
@@ -243,7 +261,8 @@ class BehaviorAnalyzer:
             default_context=INSTALL if install_file else RUNTIME,
             facts=facts,
         )
-        analysis.findings.extend(assess(entry.location, hits))
+        explained = any(h.rule.explained_severity for h in hits) and endpoints_explained(text)
+        analysis.findings.extend(assess(entry.location, hits, explained=explained))
         if name == "setup.py" and facts is not None and facts.command_overrides:
             analysis.findings.append(
                 self._override_finding(entry.location, facts.command_overrides)
@@ -353,6 +372,7 @@ class BehaviorAnalyzer:
                             hits,
                             fingerprint_key=f"npm-{hook}",
                             origin=f" (run by the npm {hook} script)",
+                            explained=endpoints_explained(text),
                         )
                     )
         self._kept.clear()

@@ -45,6 +45,7 @@ class BehaviorRule:
     needs: tuple[str, ...]  # threat rules: capabilities of which any one forms a risk
     runtime_severity: Severity  # the same risk inside ordinary library functions
     contexts: frozenset[str]  # install, import, runtime: where a hit counts
+    explained_severity: Severity | None  # when every URL in the file is a well-known endpoint
     languages: frozenset[str]
     patterns: tuple[re.Pattern[str], ...]
     calls: tuple[str, ...]
@@ -101,6 +102,8 @@ def load_rule(path: Path) -> BehaviorRule:
     try:
         severity = Severity.parse(data["severity"])
         runtime = Severity.parse(str(data.get("runtime_severity", data["severity"])))
+        explained_text = data.get("explained_severity")
+        explained = Severity.parse(str(explained_text)) if explained_text else None
     except ValueError as error:
         raise RuleError(f"{path.name}: {error}") from None
     contexts = frozenset(_strings(data, "contexts", path) or CONTEXTS)
@@ -121,6 +124,7 @@ def load_rule(path: Path) -> BehaviorRule:
         needs=_strings(data, "needs", path),
         runtime_severity=runtime,
         contexts=contexts,
+        explained_severity=explained,
         languages=languages,
         patterns=_compile(patterns, path, "patterns"),
         calls=calls,

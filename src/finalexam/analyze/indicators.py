@@ -63,6 +63,7 @@ def _emails(data: bytes) -> list[tuple[str, int]]:
         position = data.find(b"@", position + 1)
     return found
 
+
 SUSPICIOUS = frozenset(
     {
         "raw-ip",

@@ -138,3 +138,38 @@ def inspect(location: Location, text: str, language: str) -> list[Finding]:
                 )
                 break
     return findings
+
+
+_IMAGE_ENDS = ((b"\x89PNG", b"IEND\xaeB`\x82"), (b"\xff\xd8\xff", b"\xff\xd9"), (b"GIF8", b"\x00;"))
+_CODE_MARKERS = re.compile(
+    rb"(import\s+\w+|exec\s*\(|eval\s*\(|powershell|#!/|require\(|child_process|"
+    rb"base64|MZ\x90\x00|\x7fELF)",
+    re.IGNORECASE,
+)
+
+
+def image_trailer(location: Location, data: bytes) -> list[Finding]:
+    """Code hidden after an image's end marker (steganographic payload carriers)."""
+    for magic, end in _IMAGE_ENDS:
+        if not data.startswith(magic):
+            continue
+        position = data.rfind(end) if magic != b"\xff\xd8\xff" else data.find(end, 2)
+        if position < 0:
+            return []
+        trailer = data[position + len(end) :]
+        marker = _CODE_MARKERS.search(trailer[:65536]) if len(trailer) >= 32 else None
+        if marker is None:
+            return []
+        return [
+            _finding(
+                location,
+                "obf-image-payload",
+                Severity.MEDIUM,
+                "Code hidden after the end of an image",
+                f"{len(trailer)} bytes follow the image's end marker and contain "
+                f"{marker.group(0)[:20].decode('latin-1')!r}",
+                1,
+                trailer[:80].decode("latin-1").encode("unicode_escape").decode("ascii"),
+            )
+        ]
+    return []
