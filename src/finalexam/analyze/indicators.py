@@ -79,6 +79,8 @@ SUSPICIOUS = frozenset(
     }
 )
 
+_ALWAYS_HIGH = frozenset({"webhook", "oob-interaction"})
+
 # (category, host suffixes); the first matching category wins, most specific first.
 _CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("webhook", ("discord.com/api/webhooks", "discordapp.com/api/webhooks", "api.telegram.org",
@@ -277,7 +279,8 @@ def _endpoint_finding(
 ) -> Finding:
     data = entry.data
     line = bytes(data[: item.offset]).count(b"\n") + 1 if is_text else None
-    severity = Severity.HIGH if install else Severity.MEDIUM
+    # a live webhook or interaction catcher in code is where stolen data goes
+    severity = Severity.HIGH if install or category in _ALWAYS_HIGH else Severity.MEDIUM
     where = "install-time code" if install else "code"
     return Finding(
         kind=FindingKind.BEHAVIOR,

@@ -15,9 +15,14 @@ function that someone has to call).
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
+import codecs
+import re
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 
 INSTALL = "install"
 IMPORT = "import"
@@ -43,7 +48,11 @@ DECODERS = (
     "*.urlopen",
     "requests.get",
     "urllib.request.",
+    "subprocess.getoutput",
+    "subprocess.check_output",
+    "os.popen",
 )
+_SPAWNERS = re.compile(r"^(os\.(system|popen|exec\w*|spawn\w*|startfile)|subprocess\.\w+)$")
 # setuptools/distutils commands whose override runs code at build or install time.
 _COMMAND_BASES = frozenset(
     {
@@ -126,8 +135,86 @@ def fold(node: ast.AST | None) -> str | None:
     return None
 
 
+MAX_DECODED = 1024 * 1024
+MAX_NESTING = 3
+_BYTE_DECODERS: dict[str, Callable[[bytes], bytes]] = {
+    "b64decode": base64.b64decode,
+    "urlsafe_b64decode": base64.urlsafe_b64decode,
+    "b32decode": base64.b32decode,
+    "b16decode": base64.b16decode,
+    "b85decode": base64.b85decode,
+    "a85decode": base64.a85decode,
+    "decodebytes": base64.decodebytes,
+    "unhexlify": binascii.unhexlify,
+    "a2b_hex": binascii.a2b_hex,
+    "a2b_base64": binascii.a2b_base64,
+    "fromhex": lambda data: bytes.fromhex(data.decode("latin-1")),
+}
+_DECOMPRESSORS = {"zlib": zlib.MAX_WBITS, "gzip": 16 + zlib.MAX_WBITS}
+
+
+def _inflate(data: bytes, wbits: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    return inflater.decompress(data, MAX_DECODED)  # bounded: no decompression bombs
+
+
+def static_decode(node: ast.AST, resolve: Callable[[ast.AST], str | None]) -> bytes | None:
+    """The bytes a decoding expression yields from literals, computed without running code:
+    base64/base32/base85/hex, zlib/gzip, rot13, reversal, ``.decode()``, nested."""
+    text = fold(node)
+    if text is not None:
+        return text.encode("latin-1", "replace")
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        inner = static_decode(node.value, resolve)
+        step = node.slice.step
+        if inner is not None and isinstance(step, ast.UnaryOp) and node.slice.lower is None:
+            return inner[::-1]
+        return None
+    if not isinstance(node, ast.Call) or not node.args:
+        bare_method = (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("decode", "encode")
+        )
+        if bare_method:
+            assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            return static_decode(node.func.value, resolve)
+        return None
+    name = resolve(node.func) or ""
+    last = name.rsplit(".", 1)[-1]
+    if (
+        last in ("decode", "encode")
+        and isinstance(node.func, ast.Attribute)
+        and not name.startswith("codecs")
+    ):
+        return static_decode(node.func.value, resolve)
+    data = static_decode(node.args[0], resolve)
+    if data is None or len(data) > 8 * MAX_DECODED:
+        return None
+    try:
+        if last in _BYTE_DECODERS:
+            decoded: bytes = _BYTE_DECODERS[last](data)
+            return decoded[:MAX_DECODED]
+        if last == "decompress":
+            module = name.split(".", 1)[0]
+            if module == "bz2":
+                return None
+            return _inflate(data, _DECOMPRESSORS.get(module, zlib.MAX_WBITS))
+        if name == "codecs.decode" and len(node.args) > 1:
+            codec = (fold(node.args[1]) or "").replace("_", "").lower()
+            if codec == "rot13":
+                return codecs.decode(data.decode("latin-1"), "rot13").encode("latin-1", "replace")
+            if codec in ("hex", "base64"):
+                raw = codecs.decode(data, codec)
+                return raw[:MAX_DECODED] if isinstance(raw, bytes) else None
+    except (ValueError, TypeError, zlib.error, binascii.Error, LookupError, UnicodeError):
+        return None
+    return None
+
+
 class _Collector(ast.NodeVisitor):
-    def __init__(self, install_file: bool) -> None:
+    def __init__(self, install_file: bool, nesting: int = 0) -> None:
+        self.nesting = nesting
         self.install_file = install_file
         self.aliases: dict[str, str] = {}
         self.assigned: dict[str, set[str]] = {}  # variable -> calls that produced it
@@ -278,9 +365,28 @@ class _Collector(ast.NodeVisitor):
                 for producer in sorted(self._producers(node)):
                     if _is_decoder(producer):
                         self._add("call", f"{name.rsplit('.', 1)[-1]}<-{producer}", node.lineno)
+        if name and _SPAWNERS.match(name):
+            for producer in sorted(self._producers(node)):
+                if _is_decoder(producer):
+                    self._add("call", f"{name}<-{producer}", node.lineno)
+        if name and _is_decoder(name) and self.nesting < MAX_NESTING:
+            self._decoded(node)
         if name and name.endswith("setup") and any(k.arg == "cmdclass" for k in node.keywords):
             self._add("call", "setup(cmdclass)", node.lineno)
         self.generic_visit(node)
+
+    def _decoded(self, node: ast.Call) -> None:
+        """Literal payloads behind a decoder are decoded and read as well (never run)."""
+        data = static_decode(node, self.resolve)
+        if not data or len(data) < 4:
+            return
+        text = data.decode("utf-8", "replace")
+        self._add("string", text, node.lineno)
+        inner = python_facts(text, install_file=self.install_file, _nesting=self.nesting + 1)
+        if inner.parsed:
+            context = self.context
+            for fact in inner.facts:
+                self.result.facts.append(Fact(fact.kind, fact.value, node.lineno, context))
 
     def visit_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
@@ -317,13 +423,13 @@ def _is_decoder(name: str) -> bool:
     return False
 
 
-def python_facts(source: str, *, install_file: bool = False) -> PyFacts:
+def python_facts(source: str, *, install_file: bool = False, _nesting: int = 0) -> PyFacts:
     """Facts of one Python source; a file that does not parse gives ``parsed=False``."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return PyFacts(parsed=False)
-    collector = _Collector(install_file)
+    collector = _Collector(install_file, _nesting)
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 5000))
@@ -332,7 +438,65 @@ def python_facts(source: str, *, install_file: bool = False) -> PyFacts:
         collector.result.parsed = False
     finally:
         sys.setrecursionlimit(limit)
+    if collector.result.parsed and not install_file:
+        _promote_called_functions(tree, collector.result)
     return collector.result
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _references(nodes: Iterable[ast.AST]) -> set[str]:
+    names: set[str] = set()
+    for node in nodes:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                names.add(sub.id)
+            elif isinstance(sub, ast.Attribute):
+                names.add(sub.attr)
+    return names
+
+
+def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
+    """Functions reached from module-level code run at import: ``def f(): ...; f()``,
+    ``Thread(target=f).start()``, ``atexit.register(f)``, ``Cls()`` (its ``__init__``),
+    and, transitively, what those functions call by name."""
+    defs: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+    classes: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, _FUNCTIONS):
+            defs.setdefault(node.name, []).append(node)
+        elif isinstance(node, ast.ClassDef):
+            classes.add(node.name)
+    if not defs:
+        return
+    top = [stmt for stmt in tree.body if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef))]
+    pending = _references(top)
+    reached: set[str] = set()
+    ranges: list[tuple[int, int]] = []
+    while pending:
+        name = pending.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        if name in classes:
+            pending.add("__init__")
+        for function in defs.get(name, ()):
+            ranges.append((function.lineno, function.end_lineno or function.lineno))
+            pending |= _references(function.body) - reached
+    if not ranges:
+        return
+
+    def promoted(line: int) -> bool:
+        return any(start <= line <= end for start, end in ranges)
+
+    result.facts = [
+        replace(f, context=IMPORT) if f.context == RUNTIME and promoted(f.line) else f
+        for f in result.facts
+    ]
+    for line, context in list(result.line_context.items()):
+        if context == RUNTIME and promoted(line):
+            result.line_context[line] = IMPORT
 
 
 def iter_calls(facts: PyFacts) -> Iterator[Fact]:

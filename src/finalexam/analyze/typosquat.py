@@ -30,8 +30,8 @@ from finalexam.model import (
 )
 
 NAME = "typosquat"
-HIGH_TARGETS = 1000  # a one-edit copy of one of these names must be stopped
 TARGETS = 3000
+HIGH_TARGETS = TARGETS  # a one-edit copy of one of these names must be stopped
 MIN_TARGET_LENGTH = 5
 _AFFIXES = ("python-", "py-", "py", "node-", "js-", "-js", ".js", "-python", "-py", "-dev",
             "-lib", "-sdk", "-api", "-client", "-utils", "-tools", "2", "3", "-cli")  # fmt: skip
