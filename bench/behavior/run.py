@@ -175,8 +175,19 @@ def summarize(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def resummarize(path: Path) -> None:
-    print(summarize(json.loads(path.read_text())))
+def merge(paths: list[Path]) -> list[dict[str, Any]]:
+    """Rows of several runs by (set, package): later finalexam results win; GuardDog results
+    are kept from whichever run has them."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in paths:
+        for row in json.loads(path.read_text()):
+            key = (row["set"], row["package"])
+            current = merged.setdefault(key, {})
+            guarddog = current.get("guarddog")
+            current.update(row)
+            if guarddog is not None and "guarddog" not in row:
+                current["guarddog"] = guarddog
+    return [merged[key] for key in sorted(merged)]
 
 
 def main() -> None:
@@ -192,8 +203,7 @@ def main() -> None:
     parser.add_argument("--summary", type=Path, nargs="+", help="only summarize result files")
     args = parser.parse_args()
     if args.summary:
-        rows = [row for path in args.summary for row in json.loads(path.read_text())]
-        print(summarize(rows))
+        print(summarize(merge(args.summary)))
         return
     jobs = [
         (
@@ -206,13 +216,13 @@ def main() -> None:
         for n, (package, files) in enumerate(samples(set_name, args.limit))
     ]
     rows: list[dict[str, Any]] = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for index, row in enumerate(pool.map(_one, jobs, chunksize=1), 1):
             rows.append(row)
-            if index % 25 == 0:
+            if index % 10 == 0 or index == len(jobs):  # partial results survive a stop
+                args.out.write_text(json.dumps(rows, indent=1, sort_keys=True))
                 print(f"{index}/{len(jobs)}", file=sys.stderr, flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(rows, indent=1, sort_keys=True))
     print(summarize(rows))
 
 

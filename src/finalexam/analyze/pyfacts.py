@@ -52,6 +52,7 @@ DECODERS = (
     "subprocess.check_output",
     "os.popen",
 )
+_CODE_LIKE = re.compile(r"(^|;|\n)\s*(import \w|from [\w.]+ import )")
 _SPAWNERS = re.compile(r"^(os\.(system|popen|exec\w*|spawn\w*|startfile)|subprocess\.\w+)$")
 # setuptools/distutils commands whose override runs code at build or install time.
 _COMMAND_BASES = frozenset(
@@ -397,6 +398,17 @@ class _Collector(ast.NodeVisitor):
         if isinstance(node.value, str | bytes) and len(node.value) > 2:
             text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
             self._add("string", text, node.lineno)
+            if _CODE_LIKE.search(text) and self.nesting < MAX_NESTING:
+                self._embedded(text, node.lineno)
+
+    def _embedded(self, text: str, line: int) -> None:
+        """Python source carried in a string (written to a file, passed to ``-c``) is read."""
+        inner = python_facts(text, install_file=self.install_file, _nesting=self.nesting + 1)
+        if inner.parsed:
+            context = self.context
+            for fact in inner.facts:
+                if fact.kind == "call":
+                    self.result.facts.append(Fact(fact.kind, fact.value, line, context))
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
         folded = fold(node)
