@@ -74,12 +74,15 @@ def _min_severity(a: Severity, b: Severity) -> Severity:
     return a if a.rank <= b.rank else b
 
 
-def endpoints_explained(text: str) -> bool:
-    """Whether the file names URLs and every one is a registry, forge, docs or well-known host."""
+def endpoints_explained(text: str, language: str) -> bool:
+    """Whether the file names URLs and every one is a registry, docs or well-known host (for
+    JavaScript also a forge: npm installers fetch prebuilt binaries from release pages; a
+    setup.py has no such need)."""
+    explained = EXPLAINED if language == "javascript" else EXPLAINED - {"source-hosting"}
     found = [
         f for f in extract(text.encode("utf-8", "surrogatepass"), text=False) if f.kind == "url"
     ]
-    return bool(found) and all(classify("url", f.value) in EXPLAINED for f in found)
+    return bool(found) and all(classify("url", f.value) in explained for f in found)
 
 
 def assess(
@@ -261,7 +264,9 @@ class BehaviorAnalyzer:
             default_context=INSTALL if install_file else RUNTIME,
             facts=facts,
         )
-        explained = any(h.rule.explained_severity for h in hits) and endpoints_explained(text)
+        explained = any(h.rule.explained_severity for h in hits) and endpoints_explained(
+            text, language
+        )
         analysis.findings.extend(assess(entry.location, hits, explained=explained))
         if name == "setup.py" and facts is not None and facts.command_overrides:
             analysis.findings.append(
@@ -372,7 +377,7 @@ class BehaviorAnalyzer:
                             hits,
                             fingerprint_key=f"npm-{hook}",
                             origin=f" (run by the npm {hook} script)",
-                            explained=endpoints_explained(text),
+                            explained=endpoints_explained(text, language),
                         )
                     )
         self._kept.clear()
