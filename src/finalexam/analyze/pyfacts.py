@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
+import bisect
 import codecs
 import re
 import sys
@@ -499,8 +500,17 @@ def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
     if not ranges:
         return
 
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    starts = [start for start, _ in merged]
+
     def promoted(line: int) -> bool:
-        return any(start <= line <= end for start, end in ranges)
+        index = bisect.bisect_right(starts, line) - 1
+        return index >= 0 and line <= merged[index][1]
 
     result.facts = [
         replace(f, context=IMPORT) if f.context == RUNTIME and promoted(f.line) else f
