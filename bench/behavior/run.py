@@ -205,6 +205,12 @@ def main() -> None:
     if args.summary:
         print(summarize(merge(args.summary)))
         return
+    numbered = [
+        (n, set_name, package, files)
+        for set_name in args.sets.split(",")
+        for n, (package, files) in enumerate(samples(set_name, args.limit))
+    ]
+    # sets interleaved, so partial results of a stopped run cover every set
     jobs = [
         (
             set_name,
@@ -212,8 +218,7 @@ def main() -> None:
             files,
             args.guarddog and (not args.guarddog_limit or n < args.guarddog_limit),
         )
-        for set_name in args.sets.split(",")
-        for n, (package, files) in enumerate(samples(set_name, args.limit))
+        for n, set_name, package, files in sorted(numbered, key=lambda j: (j[0], j[1]))
     ]
     rows: list[dict[str, Any]] = []
     args.out.parent.mkdir(parents=True, exist_ok=True)

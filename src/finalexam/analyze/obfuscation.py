@@ -18,6 +18,8 @@ from finalexam.model import Confidence, Evidence, Finding, FindingKind, Location
 NAME = "behavior"
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 LONG_LINE = 5000
+PACKED_LINE = 1000
+_PACKED_CALL = re.compile(r"\b(exec|eval|compile|__import__)\s*\(")
 BLOB_MIN = 1000
 _BLOB = re.compile(rf"[A-Za-z0-9+/=_\-]{{{BLOB_MIN},}}")
 _WORD = re.compile(r"[^\W\d]\w*")
@@ -104,6 +106,22 @@ def inspect(location: Location, text: str, language: str) -> list[Finding]:
                         )
                     )
                     break
+    if language == "python":
+        for number, line in enumerate(lines, 1):
+            if len(line) > PACKED_LINE and _PACKED_CALL.search(line):
+                findings.append(
+                    _finding(
+                        location,
+                        "obf-packed-code",
+                        Severity.HIGH,
+                        "Packed code evaluated on one very long line",
+                        f"A {len(line)}-character line that evaluates or imports dynamically: "
+                        "code hidden from review",
+                        number,
+                        line[:160],
+                    )
+                )
+                break
     if language in ("python", "shell", "powershell", "batch"):
         for number, line in enumerate(lines, 1):
             if len(line) > LONG_LINE:
