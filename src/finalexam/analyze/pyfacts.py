@@ -42,7 +42,6 @@ DECODERS = (
     "pickle.loads",
     "bytes.fromhex",
     "*.decrypt",
-    "*.decode",
     "*.fromhex",
     "*.b64decode",
     "*.decompress",
@@ -284,13 +283,13 @@ class _Collector(ast.NodeVisitor):
             else:
                 head = alias.name.split(".", 1)[0]
                 self.aliases.setdefault(head, head)
-            self._add("call", f"import {alias.name}", node.lineno)
+            self._add("import", alias.name, node.lineno)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
         for alias in node.names:
             self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}".lstrip(".")
-            self._add("call", f"import {module}.{alias.name}".rstrip("."), node.lineno)
+            self._add("import", f"{module}.{alias.name}".lstrip("."), node.lineno)
 
     def resolve(self, node: ast.AST) -> str | None:
         """Dotted name an expression refers to, through aliases and dynamic lookups."""
@@ -346,7 +345,24 @@ class _Collector(ast.NodeVisitor):
                 found |= self.assigned[inner.id]
         return found
 
+    def _argument_producers(self, node: ast.Call) -> set[str]:
+        found: set[str] = set()
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            found |= self._producers(argument)
+        return found
+
     def visit_Assign(self, node: ast.Assign) -> None:
+        constant = node.value
+        if (
+            self.context == IMPORT
+            and isinstance(constant, ast.Constant)
+            and isinstance(constant.value, str)
+        ):
+            # a module-level constant is a declaration, not an action taken at import
+            self.result.facts.append(Fact("string", constant.value, node.lineno, RUNTIME))
+            for target in node.targets:
+                self.visit(target)
+            return
         producers = self._producers(node.value)
         for target in node.targets:
             if isinstance(target, ast.Name):
@@ -364,12 +380,12 @@ class _Collector(ast.NodeVisitor):
         if name:
             self._add("call", name, node.lineno)
             if name in EVALUATORS or name.endswith((".exec", ".eval")) or name == "Function":
-                for producer in sorted(self._producers(node)):
+                for producer in sorted(self._argument_producers(node)):
                     if _is_decoder(producer):
                         self._add("call", f"{name.rsplit('.', 1)[-1]}<-{producer}", node.lineno)
         if name and _SPAWNERS.match(name):
-            for producer in sorted(self._producers(node)):
-                if _is_decoder(producer):
+            for producer in sorted(self._argument_producers(node)):
+                if _is_decoder(producer) and not _SPAWNERS.match(producer):
                     self._add("call", f"{name}<-{producer}", node.lineno)
         if name and _is_decoder(name) and self.nesting < MAX_NESTING:
             self._decoded(node)
@@ -460,13 +476,23 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def _references(nodes: Iterable[ast.AST]) -> set[str]:
+    """Names called, or handed to a call as callbacks (``Thread(target=f)``), in ``nodes``."""
     names: set[str] = set()
     for node in nodes:
         for sub in ast.walk(node):
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-                names.add(sub.id)
-            elif isinstance(sub, ast.Attribute):
-                names.add(sub.attr)
+            if not isinstance(sub, ast.Call):
+                continue
+            if isinstance(sub.func, ast.Name):
+                names.add(sub.func.id)
+            elif (
+                isinstance(sub.func, ast.Attribute)
+                and isinstance(sub.func.value, ast.Name)
+                and sub.func.value.id in ("self", "cls")
+            ):
+                names.add(sub.func.attr)
+            for argument in [*sub.args, *(k.value for k in sub.keywords)]:
+                if isinstance(argument, ast.Name):
+                    names.add(argument.id)
     return names
 
 
@@ -475,13 +501,16 @@ def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
     ``Thread(target=f).start()``, ``atexit.register(f)``, ``Cls()`` (its ``__init__``),
     and, transitively, what those functions call by name."""
     defs: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
-    classes: set[str] = set()
+    inits: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
     for node in ast.walk(tree):
         if isinstance(node, _FUNCTIONS):
-            defs.setdefault(node.name, []).append(node)
+            if node.name != "__init__":
+                defs.setdefault(node.name, []).append(node)
         elif isinstance(node, ast.ClassDef):
-            classes.add(node.name)
-    if not defs:
+            inits[node.name] = [
+                n for n in node.body if isinstance(n, _FUNCTIONS) and n.name == "__init__"
+            ]
+    if not defs and not inits:
         return
     top = [stmt for stmt in tree.body if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef))]
     pending = _references(top)
@@ -492,9 +521,7 @@ def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
         if name in reached:
             continue
         reached.add(name)
-        if name in classes:
-            pending.add("__init__")
-        for function in defs.get(name, ()):
+        for function in [*defs.get(name, ()), *inits.get(name, ())]:
             ranges.append((function.lineno, function.end_lineno or function.lineno))
             pending |= _references(function.body) - reached
     if not ranges:
