@@ -94,3 +94,17 @@ def test_python_source_inside_a_string_is_read() -> None:
     )
     values = {(f.value, f.line) for f in python_facts(source).facts if f.kind == "call"}
     assert ("exec<-urllib.request.urlopen", 3) in values
+
+
+def test_module_constants_are_declarations_and_imports_are_not_calls() -> None:
+    source = (
+        "from urllib.request import urlretrieve\n"
+        "PATH = '~/.aws/credentials'\n"
+        "data = open('/etc/passwd').read()\n"
+    )
+    facts = python_facts(source).facts
+    strings = {(f.value, f.context) for f in facts if f.kind == "string"}
+    assert ("~/.aws/credentials", RUNTIME) in strings
+    assert ("/etc/passwd", IMPORT) in strings
+    assert [f.value for f in facts if f.kind == "import"] == ["urllib.request.urlretrieve"]
+    assert all(f.kind != "call" or "urlretrieve" not in f.value for f in facts)
