@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from finalexam.analyze import vulnerabilities
+from finalexam.analyze import behavior, indicators, typosquat, vulnerabilities
 from finalexam.analyze.base import Analyzer
 from finalexam.analyze.binary import BinaryAnalyzer
 from finalexam.analyze.yara import YaraAnalyzer
@@ -13,5 +13,8 @@ from finalexam.config import Config
 ANALYZERS: tuple[Callable[[Config], Analyzer], ...] = (
     BinaryAnalyzer,
     YaraAnalyzer,
+    behavior.make,
+    indicators.make,
+    typosquat.make,
     vulnerabilities.VulnerabilityAnalyzer,
 )

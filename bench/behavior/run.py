@@ -1,0 +1,235 @@
+"""Behaviour detection benchmark: recall on real malicious PyPI packages, false positives on
+the most popular PyPI and npm packages, side by side with GuardDog on the same files.
+
+Everything is read statically: finalexam walks archives in memory; GuardDog scans the files
+as given. No vulnerability database is loaded, so known-malicious lookups cannot mask what
+the behaviour rules miss. A package counts as *flagged* by finalexam when its report has a
+``behavior`` or ``malicious`` finding of severity high or critical; by GuardDog when any of
+its rules reports a match.
+
+    python bench/behavior/run.py [--sets malware,pypi,npm] [--limit N] [--guarddog] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "src"))
+WORK = ROOT / "bench" / ".work"
+OUT = ROOT / "bench" / "out"
+MALWARE = ROOT / ".." / "shared" / "data" / "malware" / "pypi"
+GUARDDOG = Path(os.environ.get("GUARDDOG", "/opt/peers/bin/guarddog"))
+
+
+def samples(name: str, limit: int | None) -> list[tuple[str, list[Path]]]:
+    """(package, artifacts) pairs; a package is flagged when any of its artifacts is."""
+    if name == "malware":
+        files = sorted(p for p in MALWARE.iterdir() if p.name != "INDEX.tsv" and p.is_file())
+        pairs = [(p.name, [p]) for p in files]
+    else:
+        base = WORK / name
+        pairs = []
+        for folder in sorted(base.iterdir()) if base.is_dir() else []:
+            files = sorted(p for p in folder.rglob("*") if p.is_file())
+            if files:
+                pairs.append((folder.name, files))
+    return pairs[:limit] if limit else pairs
+
+
+def scan_finalexam(path: Path) -> dict[str, Any]:
+    from finalexam.config import Config
+    from finalexam.exam import run_exam
+
+    start = time.perf_counter()
+    try:
+        report = run_exam(path, Config())
+    except Exception as error:  # a benchmark records failures, it does not stop
+        return {"error": f"{type(error).__name__}: {error}", "seconds": 0.0}
+    high = sorted(
+        {
+            f.rule_id
+            for f in report.findings
+            if f.kind.value in ("behavior", "malicious") and f.severity.rank >= 3
+        }
+    )
+    fired = sorted({f.rule_id for f in report.findings if f.severity.rank >= 1})
+    return {
+        "flagged": bool(high),
+        "high_rules": high,
+        "rules": fired,
+        "issues": len(report.issues),
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def scan_guarddog(path: Path, ecosystem: str) -> dict[str, Any]:
+    start = time.perf_counter()
+    try:
+        run = subprocess.run(
+            [str(GUARDDOG), ecosystem, "scan", str(path), "--output-format", "json"],
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        document = json.loads(run.stdout or "{}")
+    except (subprocess.TimeoutExpired, ValueError) as error:
+        return {"error": type(error).__name__, "seconds": time.perf_counter() - start}
+    if not isinstance(document, dict):
+        document = {}
+    results = document.get("results", {}) or {}
+    threats = sorted(k for k, v in results.items() if v and not k.startswith("capability-"))
+    risks = document.get("risks", []) or []
+    high = sorted(
+        {
+            str(r.get("threat_rule"))
+            for r in risks
+            if isinstance(r, dict) and r.get("severity") in ("high", "critical")
+        }
+    )
+    errors = document.get("errors", {}) or {}
+    out: dict[str, Any] = {
+        "flagged": bool(high),
+        "any_threat": bool(threats),
+        "rules": threats,
+        "high_rules": high,
+        "label": (document.get("risk_score") or {}).get("label"),
+        "seconds": time.perf_counter() - start,
+    }
+    if errors or (run.returncode not in (0, 1) and not results):
+        out["error"] = str(errors or run.stderr.strip()[-200:] or run.returncode)[:200]
+    return out
+
+
+def _one(job: tuple[str, str, list[Path], bool]) -> dict[str, Any]:
+    set_name, package, files, with_guarddog = job
+    ecosystem = "npm" if set_name == "npm" else "pypi"
+    row: dict[str, Any] = {"set": set_name, "package": package, "files": [p.name for p in files]}
+    ours = [scan_finalexam(p) for p in files]
+    row["finalexam"] = {
+        "flagged": any(r.get("flagged") for r in ours),
+        "high_rules": sorted({x for r in ours for x in r.get("high_rules", [])}),
+        "rules": sorted({x for r in ours for x in r.get("rules", [])}),
+        "errors": [r["error"] for r in ours if "error" in r],
+        "seconds": sum(r["seconds"] for r in ours),
+    }
+    if with_guarddog:
+        theirs = [scan_guarddog(p, ecosystem) for p in files]
+        row["guarddog"] = {
+            "flagged": any(r.get("flagged") for r in theirs),
+            "any_threat": any(r.get("any_threat") for r in theirs),
+            "rules": sorted({x for r in theirs for x in r.get("rules", [])}),
+            "high_rules": sorted({x for r in theirs for x in r.get("high_rules", [])}),
+            "errors": [r["error"] for r in theirs if "error" in r],
+            "seconds": sum(r["seconds"] for r in theirs),
+        }
+    return row
+
+
+def summarize(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| set | packages | tool | flagged | rate | errors | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for set_name in ("malware", "pypi", "npm"):
+        subset = [r for r in rows if r["set"] == set_name]
+        if not subset:
+            continue
+        both = [r for r in subset if "guarddog" in r]
+        views: list[tuple[str, list[dict[str, Any]], str, str]] = [
+            ("finalexam (all)", subset, "finalexam", "flagged")
+        ]
+        if both:
+            views += [
+                ("finalexam (same subset)", both, "finalexam", "flagged"),
+                ("GuardDog 3.2 (high/critical risk)", both, "guarddog", "flagged"),
+                ("GuardDog 3.2 (any threat rule)", both, "guarddog", "any_threat"),
+            ]
+        for label, group, tool, key in views:
+            have = [r[tool] for r in group]
+            flagged = sum(1 for r in have if r[key])
+            errors = sum(1 for r in have if r["errors"])
+            seconds = sum(r["seconds"] for r in have)
+            lines.append(
+                f"| {set_name} | {len(have)} | {label} | {flagged} | {flagged / len(have):.1%} "
+                f"| {errors} | {seconds:.0f} |"
+            )
+    benign = [r for r in rows if r["set"] in ("pypi", "npm")]
+    if benign:
+        lines += ["", "| rule | benign packages where it fired (any severity) | as high/critical |"]
+        lines.append("|---|---|---|")
+        fired = Counter(x for r in benign for x in r["finalexam"]["rules"])
+        high = Counter(x for r in benign for x in r["finalexam"]["high_rules"])
+        for rule, count in sorted(fired.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(
+                f"| {rule} | {count} ({count / len(benign):.1%}) | "
+                f"{high[rule]} ({high[rule] / len(benign):.1%}) |"
+            )
+    return "\n".join(lines)
+
+
+def merge(paths: list[Path]) -> list[dict[str, Any]]:
+    """Rows of several runs by (set, package): later finalexam results win; GuardDog results
+    are kept from whichever run has them."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in paths:
+        for row in json.loads(path.read_text()):
+            key = (row["set"], row["package"])
+            current = merged.setdefault(key, {})
+            guarddog = current.get("guarddog")
+            current.update(row)
+            if guarddog is not None and "guarddog" not in row:
+                current["guarddog"] = guarddog
+    return [merged[key] for key in sorted(merged)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sets", default="malware,pypi,npm")
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--guarddog", action="store_true")
+    parser.add_argument(
+        "--guarddog-limit", type=int, help="run GuardDog on the first N packages of each set"
+    )
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=OUT / "behavior.json")
+    parser.add_argument("--summary", type=Path, nargs="+", help="only summarize result files")
+    args = parser.parse_args()
+    if args.summary:
+        print(summarize(merge(args.summary)))
+        return
+    numbered = [
+        (n, set_name, package, files)
+        for set_name in args.sets.split(",")
+        for n, (package, files) in enumerate(samples(set_name, args.limit))
+    ]
+    # sets interleaved, so partial results of a stopped run cover every set
+    jobs = [
+        (
+            set_name,
+            package,
+            files,
+            args.guarddog and (not args.guarddog_limit or n < args.guarddog_limit),
+        )
+        for n, set_name, package, files in sorted(numbered, key=lambda j: (j[0], j[1]))
+    ]
+    rows: list[dict[str, Any]] = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for index, row in enumerate(pool.map(_one, jobs, chunksize=1), 1):
+            rows.append(row)
+            if index % 10 == 0 or index == len(jobs):  # partial results survive a stop
+                args.out.write_text(json.dumps(rows, indent=1, sort_keys=True))
+                print(f"{index}/{len(jobs)}", file=sys.stderr, flush=True)
+    print(summarize(rows))
+
+
+if __name__ == "__main__":
+    main()

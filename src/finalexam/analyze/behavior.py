@@ -1,0 +1,422 @@
+"""Behaviour analyzer: what a package's code does at install, import and run time.
+
+Per file, the rules in ``rules/behavior/`` give capability hits (can spawn a process, open a
+socket, read files, evaluate code) and threat hits (reaches for SSH keys, browser profiles,
+Discord tokens; downloads and executes; persists; ...). A threat forms a *risk* when the same
+file also has one of the capabilities the rule ``needs`` (or needs none): that is the finding,
+with a score. A threat without its capability stays ``low``; capabilities alone are ``info`` and
+are only reported where code runs unasked (install hooks, ``.pth`` files, npm install scripts).
+
+Install-time code is setup.py (all of it), setuptools command overrides anywhere, ``.pth``
+lines that ``import``, gem ``extconf.rb``, ``binding.gyp`` and npm ``preinstall``/``install``/
+``postinstall``/``prepare`` scripts together with the files they run (resolved in ``finish``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from finalexam.analyze import obfuscation
+from finalexam.analyze.base import Analysis, ExamState
+from finalexam.analyze.behavior_engine import Hit, language_of, rule_hits
+from finalexam.analyze.behavior_rules import (
+    RULES_DIR,
+    BehaviorRule,
+    example_matches,
+    load_rules,
+)
+from finalexam.analyze.indicators import classify, extract
+from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, python_facts
+from finalexam.config import Config
+from finalexam.model import (
+    Confidence,
+    Evidence,
+    FileEntry,
+    FileType,
+    Finding,
+    FindingKind,
+    Location,
+    Severity,
+)
+
+__all__ = ["RULES_DIR", "BehaviorAnalyzer", "assess", "example_matches", "make"]
+
+NAME = "behavior"
+MAX_BYTES = 8 * 1024 * 1024
+KEEP_FOR_INSTALL_BYTES = 512 * 1024  # small scripts kept until finish() knows install targets
+KEEP_TOTAL_BYTES = 64 * 1024 * 1024
+NPM_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare", "prepublish")
+INSTALL_FILES = frozenset({"setup.py", "extconf.rb", "binding.gyp", "install.rb", "mkrf_conf.rb"})
+# Endpoint categories that explain install-time network access (a registry download).
+EXPLAINED = frozenset({"registry", "source-hosting", "docs", "well-known", "example", "loopback"})
+_CONTEXT_RANK = {RUNTIME: 0, IMPORT: 1, INSTALL: 2}
+_SEVERITY_SCORE = {
+    Severity.INFO: 5,
+    Severity.LOW: 20,
+    Severity.MEDIUM: 45,
+    Severity.HIGH: 70,
+    Severity.CRITICAL: 90,
+}
+_LANG_OF_COMMAND = {
+    "node": ("javascript", (".js", ".mjs", ".cjs")),
+    "sh": ("shell", (".sh",)),
+    "bash": ("shell", (".sh",)),
+    "python": ("python", (".py",)),
+    "python3": ("python", (".py",)),
+}
+
+
+def _min_severity(a: Severity, b: Severity) -> Severity:
+    return a if a.rank <= b.rank else b
+
+
+def endpoints_explained(text: str, language: str) -> bool:
+    """Whether the file names URLs and every one is a registry, docs or well-known host (for
+    JavaScript also a forge: npm installers fetch prebuilt binaries from release pages; a
+    setup.py has no such need)."""
+    explained = EXPLAINED if language == "javascript" else EXPLAINED - {"source-hosting"}
+    found = [
+        f for f in extract(text.encode("utf-8", "surrogatepass"), text=False) if f.kind == "url"
+    ]
+    return bool(found) and all(classify("url", f.value) in explained for f in found)
+
+
+def assess(
+    location: Location,
+    hits: Sequence[Hit],
+    *,
+    fingerprint_key: str = "",
+    origin: str = "",
+    explained: bool = False,
+) -> list[Finding]:
+    """Turn one file's rule hits into findings: risks for threats, info for capabilities."""
+    capabilities: dict[str, Hit] = {}
+    for hit in hits:
+        if hit.rule.kind == "capability" and hit.rule.capability:
+            capabilities.setdefault(hit.rule.capability, hit)
+    threats: dict[str, list[Hit]] = {}
+    for hit in hits:
+        if hit.rule.kind == "threat":
+            threats.setdefault(hit.rule.id, []).append(hit)
+
+    rated: list[tuple[BehaviorRule, Hit, Severity, bool, list[str]]] = []
+    for group in threats.values():
+        rule = group[0].rule
+        best = max(group, key=lambda h: (_CONTEXT_RANK[h.context], -h.line))
+        severity = rule.severity if best.context in (INSTALL, IMPORT) else rule.runtime_severity
+        if explained and rule.explained_severity is not None:
+            severity = _min_severity(severity, rule.explained_severity)
+        enablers = sorted(n for n in rule.needs if n in capabilities)
+        formed = not rule.needs or bool(enablers)
+        if not formed:
+            severity = _min_severity(severity, Severity.LOW)
+        rated.append((rule, best, severity, formed, enablers))
+
+    formed_count = sum(1 for r in rated if r[3])
+    findings: list[Finding] = []
+    for rule, best, severity, formed, enablers in rated:
+        group = threats[rule.id]
+        score = _SEVERITY_SCORE[severity]
+        if formed:
+            score += 5 * (formed_count - 1) + (5 if best.context == INSTALL else 0)
+        score = min(score, 100)
+        if not formed:
+            confidence = Confidence.LOW
+        elif best.context in (INSTALL, IMPORT) or severity is Severity.CRITICAL:
+            confidence = Confidence.HIGH
+        else:
+            confidence = Confidence.MEDIUM
+        kind = (
+            FindingKind.MALICIOUS
+            if severity is Severity.CRITICAL and confidence is Confidence.HIGH
+            else FindingKind.BEHAVIOR
+        )
+        where = {INSTALL: "install-time", IMPORT: "import-time", RUNTIME: "library"}[best.context]
+        because = (
+            f"; with {', '.join(enablers)} capability in the same file"
+            if enablers
+            else ("" if formed else f"; no {'/'.join(rule.needs)} capability in the same file")
+        )
+        findings.append(
+            Finding(
+                kind=kind,
+                rule_id=rule.id,
+                severity=severity,
+                title=rule.title,
+                message=f"{rule.title} in {where} code{because}{origin}",
+                location=location,
+                found_by=NAME,
+                confidence=confidence,
+                evidence=Evidence(
+                    snippet=best.snippet,
+                    line=best.line,
+                    details={
+                        "rule_kind": "threat",
+                        "context": best.context,
+                        "risk": formed,
+                        "score": score,
+                        "capabilities": sorted(capabilities),
+                        "lines": sorted({h.line for h in group})[:20],
+                    },
+                ),
+                fingerprint_key=fingerprint_key,
+            )
+        )
+    for capability in sorted(capabilities):
+        install_hits = [h for h in hits if h.rule.capability == capability and h.context == INSTALL]
+        if not install_hits:
+            continue
+        first = install_hits[0]
+        findings.append(
+            Finding(
+                kind=FindingKind.BEHAVIOR,
+                rule_id=first.rule.id,
+                severity=Severity.INFO,
+                title=first.rule.title + " at install time",
+                message=f"{first.rule.title} in install-time code{origin}",
+                location=location,
+                found_by=NAME,
+                confidence=Confidence.HIGH,
+                evidence=Evidence(
+                    snippet=first.snippet,
+                    line=first.line,
+                    details={
+                        "rule_kind": "capability",
+                        "context": INSTALL,
+                        "capability": capability,
+                    },
+                ),
+                fingerprint_key=fingerprint_key,
+            )
+        )
+    return findings
+
+
+def _pth_code(text: str) -> str:
+    """The lines of a .pth file that Python executes at every start (those that import)."""
+    return "\n".join(line for line in text.splitlines() if line.startswith(("import ", "import\t")))
+
+
+@dataclass
+class _NpmScripts:
+    location: Location
+    scripts: dict[str, str]
+
+
+@dataclass
+class BehaviorAnalyzer:
+    config: Config
+    name: str = NAME
+    rules: tuple[BehaviorRule, ...] = field(default_factory=load_rules)
+    _kept: dict[Location, tuple[str, str]] = field(default_factory=dict)
+    _kept_bytes: int = 0
+    _npm: list[_NpmScripts] = field(default_factory=list)
+
+    def accepts(self, entry: FileEntry) -> bool:
+        if entry.file_type is FileType.IMAGE:
+            return entry.size <= MAX_BYTES
+        if entry.size > MAX_BYTES or entry.file_type not in (
+            FileType.SCRIPT,
+            FileType.TEXT,
+            FileType.JSON,
+        ):
+            return False
+        name = entry.name.lower()
+        return (
+            name == "package.json"
+            or name in INSTALL_FILES
+            or name.endswith(".pth")
+            or language_of(entry.path) is not None
+            or entry.file_type is FileType.SCRIPT
+        )
+
+    def analyze(self, entry: FileEntry) -> Analysis:
+        if entry.file_type is FileType.IMAGE:
+            return Analysis(findings=obfuscation.image_trailer(entry.location, bytes(entry.data)))
+        name = entry.name.lower()
+        text = entry.text()
+        analysis = Analysis()
+        if name == "package.json":
+            analysis.merge(self._package_json(entry.location, text))
+            return analysis
+        language = language_of(entry.path, text[:200])
+        install_file = name in INSTALL_FILES
+        if name.endswith(".pth"):
+            code = _pth_code(text)
+            if not code:
+                return analysis
+            text, language, install_file = code, "python", True
+            analysis.findings.append(self._pth_finding(entry.location, code))
+        if name == "binding.gyp":
+            language = "any"
+        if language is None:
+            return analysis
+        facts = python_facts(text, install_file=install_file) if language == "python" else None
+        hits = rule_hits(
+            text,
+            language,
+            self.rules,
+            install_file=install_file,
+            default_context=INSTALL if install_file else RUNTIME,
+            facts=facts,
+        )
+        explained = any(h.rule.explained_severity for h in hits) and endpoints_explained(
+            text, language
+        )
+        analysis.findings.extend(assess(entry.location, hits, explained=explained))
+        if name == "setup.py" and facts is not None and facts.command_overrides:
+            analysis.findings.append(
+                self._override_finding(entry.location, facts.command_overrides)
+            )
+        analysis.findings.extend(obfuscation.inspect(entry.location, text, language))
+        self._keep(entry, text, language)
+        return analysis
+
+    def _keep(self, entry: FileEntry, text: str, language: str) -> None:
+        if language not in ("javascript", "shell", "python") or entry.size > KEEP_FOR_INSTALL_BYTES:
+            return
+        if self._kept_bytes + entry.size > KEEP_TOTAL_BYTES:
+            return
+        self._kept[entry.location] = (text, language)
+        self._kept_bytes += entry.size
+
+    def _pth_finding(self, location: Location, code: str) -> Finding:
+        first = code.splitlines()[0]
+        return Finding(
+            kind=FindingKind.BEHAVIOR,
+            rule_id="pth-executes-code",
+            severity=Severity.LOW,
+            title="A .pth file runs code at every Python start",
+            message="Lines of this .pth file that start with 'import' are executed by site.py "
+            "whenever the interpreter starts",
+            location=location,
+            found_by=NAME,
+            confidence=Confidence.HIGH,
+            evidence=Evidence(snippet=first[:160], line=1),
+        )
+
+    def _override_finding(self, location: Location, overrides: list[tuple[str, int]]) -> Finding:
+        names = ", ".join(name for name, _ in overrides)
+        return Finding(
+            kind=FindingKind.BEHAVIOR,
+            rule_id="setup-command-override",
+            severity=Severity.INFO,
+            title="setup.py overrides a setuptools command",
+            message=f"Custom install/build commands run at install time: {names}",
+            location=location,
+            found_by=NAME,
+            confidence=Confidence.HIGH,
+            evidence=Evidence(snippet=f"class {overrides[0][0]}(...)", line=overrides[0][1]),
+        )
+
+    def _package_json(self, location: Location, text: str) -> Analysis:
+        analysis = Analysis()
+        try:
+            document = json.loads(text)
+        except ValueError:
+            return analysis
+        scripts = document.get("scripts") if isinstance(document, dict) else None
+        if not isinstance(scripts, dict):
+            return analysis
+        install = {
+            k: v for k, v in scripts.items() if k in NPM_INSTALL_SCRIPTS and isinstance(v, str)
+        }
+        if not install:
+            return analysis
+        self._npm.append(_NpmScripts(location, install))
+        lines = text.splitlines()
+        for hook, command in sorted(install.items()):
+            line = next((i for i, t in enumerate(lines, 1) if f'"{hook}"' in t), 1)
+            hits: list[Hit] = []
+            for language in ("shell", "javascript"):
+                for hit in rule_hits(
+                    command, language, self.rules, install_file=True, default_context=INSTALL
+                ):
+                    if all(h.rule.id != hit.rule.id for h in hits):
+                        hits.append(Hit(hit.rule, line, INSTALL, f'"{hook}": {command}'[:160]))
+            analysis.findings.extend(
+                assess(location, hits, fingerprint_key=hook, origin=f" (npm {hook} script)")
+            )
+            analysis.findings.append(
+                Finding(
+                    kind=FindingKind.BEHAVIOR,
+                    rule_id="npm-install-script",
+                    severity=Severity.INFO,
+                    title=f"npm {hook} script runs at install time",
+                    message=f"package.json runs {command!r} when the package is installed",
+                    location=location,
+                    found_by=NAME,
+                    confidence=Confidence.HIGH,
+                    evidence=Evidence(snippet=f'"{hook}": "{command}"'[:160], line=line),
+                    fingerprint_key=hook,
+                )
+            )
+        return analysis
+
+    def finish(self, state: ExamState) -> Analysis:
+        """Re-read the files that npm install scripts run, now as install-time code."""
+        analysis = Analysis()
+        for package in self._npm:
+            for hook, command in sorted(package.scripts.items()):
+                for target in sorted(set(_script_targets(command))):
+                    location = _sibling(package.location, target)
+                    kept = self._kept.get(location)
+                    if kept is None:
+                        continue
+                    text, language = kept
+                    hits = rule_hits(
+                        text, language, self.rules, install_file=True, default_context=INSTALL
+                    )
+                    analysis.findings.extend(
+                        assess(
+                            location,
+                            hits,
+                            fingerprint_key=f"npm-{hook}",
+                            origin=f" (run by the npm {hook} script)",
+                            explained=endpoints_explained(text, language),
+                        )
+                    )
+        self._kept.clear()
+        return analysis
+
+
+def _script_targets(command: str) -> Iterable[str]:
+    """Relative files a lifecycle command runs: ``node x.js``, ``sh ./y.sh``, ``python z.py``."""
+    for part in re.split(r"&&|\|\||;|\|", command):
+        try:
+            words = shlex.split(part)
+        except ValueError:
+            words = part.split()
+        for index, word in enumerate(words):
+            program = word.rsplit("/", 1)[-1]
+            if program in _LANG_OF_COMMAND and index + 1 < len(words):
+                for arg in words[index + 1 :]:
+                    if arg.startswith("-"):
+                        continue
+                    _, suffixes = _LANG_OF_COMMAND[program]
+                    yield arg if arg.endswith(suffixes) or "." in arg else arg + ".js"
+                    break
+            elif word.endswith((".sh", ".js")) and index == 0:
+                yield word
+
+
+def _sibling(package_json: Location, relative: str) -> Location:
+    base = package_json.path.rsplit("/", 1)[0] if "/" in package_json.path else ""
+    parts: list[str] = [p for p in base.split("/") if p]
+    for piece in relative.replace("\\", "/").split("/"):
+        if piece in ("", "."):
+            continue
+        if piece == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(piece)
+    return Location((*package_json.chain[:-1], "/".join(parts)))
+
+
+def make(config: Config) -> BehaviorAnalyzer:
+    return BehaviorAnalyzer(config)

@@ -1,0 +1,262 @@
+"""Runs behaviour rules over one source text and returns the hits, each with its context."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from finalexam.analyze.behavior_rules import BehaviorRule
+from finalexam.analyze.prefilter import Prefilter
+from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, Fact, PyFacts, python_facts
+
+SNIPPET_CHARS = 160
+MAX_HITS_PER_RULE = 20
+
+_SUFFIX_LANGUAGE = {
+    ".py": "python",
+    ".pyw": "python",
+    ".pth": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".ts": "javascript",
+    ".jsx": "javascript",
+    ".sh": "shell",
+    ".bash": "shell",
+    ".zsh": "shell",
+    ".ps1": "powershell",
+    ".psm1": "powershell",
+    ".bat": "batch",
+    ".cmd": "batch",
+    ".rb": "ruby",
+    ".gemspec": "ruby",
+    ".gyp": "any",
+    ".vbs": "any",
+}
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule: BehaviorRule
+    line: int
+    context: str  # install | import | runtime
+    snippet: str
+
+
+def language_of(path: str, head: str = "") -> str | None:
+    """Language of a file from its name or shebang; None when it is not code we read."""
+    name = path.rsplit("/", 1)[-1].lower()
+    if name in ("rakefile", "gemfile"):
+        return "ruby"
+    for suffix, language in _SUFFIX_LANGUAGE.items():
+        if name.endswith(suffix):
+            return language
+    if head.startswith("#!"):
+        first = head.split("\n", 1)[0]
+        if "python" in first:
+            return "python"
+        if "node" in first:
+            return "javascript"
+        if "ruby" in first:
+            return "ruby"
+        if "sh" in first:
+            return "shell"
+    return None
+
+
+def detect_language(example: str, languages: Iterable[str]) -> str:
+    """Language to read a rule example as: Python when it parses and the rule takes Python."""
+    ordered = sorted(languages)
+    takes_python = "python" in ordered or ("any" in ordered and _looks_like_python(example))
+    if takes_python and python_facts(example).parsed:
+        return "python"
+    for language in ("javascript", "shell", "powershell", "batch", "ruby"):
+        if language in ordered:
+            return language
+    return "any"
+
+
+def _looks_like_python(text: str) -> bool:
+    return bool(re.search(r"^\s*(import |from \w+ import |def |\w+\s*=|\w+(\.\w+)*\()", text, re.M))
+
+
+class _Lines:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+    def snippet(self, line: int, offset: int | None = None) -> str:
+        start = self.starts[line - 1] if 0 < line <= len(self.starts) else 0
+        end = self.text.find("\n", start)
+        raw = self.text[start : end if end >= 0 else len(self.text)]
+        if len(raw) > SNIPPET_CHARS and offset is not None:
+            # very long (minified) lines: show the window around the match
+            column = max(0, offset - start - SNIPPET_CHARS // 3)
+            raw = raw[column : column + SNIPPET_CHARS]
+        return raw.strip()[:SNIPPET_CHARS]
+
+
+def _call_regex(glob: str) -> re.Pattern[str] | None:
+    """Fallback for source that does not parse (Python 2): a dotted call name then ``(``."""
+    if "<-" in glob or glob.startswith("import ") or glob.startswith("*"):
+        return None
+    body = re.escape(glob).replace(r"\*", r"[\w.]*")
+    return re.compile(r"(?<![\w.])" + body + r"\s*\(")
+
+
+def rule_hits(
+    text: str,
+    language: str,
+    rules: Sequence[BehaviorRule],
+    *,
+    install_file: bool = False,
+    default_context: str = RUNTIME,
+    facts: PyFacts | None = None,
+) -> list[Hit]:
+    """Every rule hit in ``text`` read as ``language``, at most a few per rule."""
+    lines = _Lines(text)
+    if language == "python" and facts is None:
+        facts = python_facts(text, install_file=install_file)
+    parsed = facts is not None and facts.parsed
+    module_context = INSTALL if install_file else (IMPORT if language == "python" else None)
+    base_context = module_context or default_context
+
+    def context_at(line: int) -> str:
+        if facts is not None and parsed:
+            return facts.context_of(line, base_context)
+        return base_context
+
+    active = tuple(rule for rule in rules if rule.applies_to(language))
+    index = _index(active)
+    raw_hits = index.raw.candidates(text)
+    literals: _Literals | None = None
+    if facts is not None and parsed:
+        literals = _Literals(facts)
+        string_hits = index.strings.candidates(literals.text)
+    else:
+        string_hits = index.strings.candidates(text)
+    hits: list[Hit] = []
+    for number, rule in enumerate(active):
+        raw = [p for i, p in index.raw_of[number] if i in raw_hits]
+        strings = [p for i, p in index.strings_of[number] if i in string_hits]
+        hits.extend(
+            _rule_hits(
+                rule,
+                lines,
+                language,
+                facts if parsed else None,
+                literals,
+                raw,
+                strings,
+                context_at,
+            )
+        )
+    return hits
+
+
+@dataclass(frozen=True)
+class _Index:
+    raw: Prefilter
+    strings: Prefilter
+    raw_of: tuple[tuple[tuple[int, re.Pattern[str]], ...], ...]
+    strings_of: tuple[tuple[tuple[int, re.Pattern[str]], ...], ...]
+
+
+@cache
+def _index(rules: tuple[BehaviorRule, ...]) -> _Index:
+    """All patterns of a rule set in two prefilters (raw text and string literals)."""
+    raw: list[re.Pattern[str]] = []
+    strings: list[re.Pattern[str]] = []
+    raw_of = []
+    strings_of = []
+    for rule in rules:
+        raw_of.append(tuple((len(raw) + i, p) for i, p in enumerate(rule.patterns)))
+        raw.extend(rule.patterns)
+        strings_of.append(tuple((len(strings) + i, p) for i, p in enumerate(rule.strings)))
+        strings.extend(rule.strings)
+    return _Index(Prefilter(raw), Prefilter(strings), tuple(raw_of), tuple(strings_of))
+
+
+class _Literals:
+    """Every string literal of a Python file joined into one text, mapped back to its fact."""
+
+    def __init__(self, facts: PyFacts) -> None:
+        self.facts = [f for f in facts.facts if f.kind == "string"]
+        self.starts: list[int] = []
+        parts: list[str] = []
+        offset = 0
+        for fact in self.facts:
+            self.starts.append(offset)
+            parts.append(fact.value)
+            offset += len(fact.value) + 1
+        self.text = "\n".join(parts)
+
+    def fact_at(self, offset: int) -> Fact:
+        return self.facts[bisect.bisect_right(self.starts, offset) - 1]
+
+
+class _Collected:
+    def __init__(self, rule: BehaviorRule, lines: _Lines) -> None:
+        self.rule = rule
+        self.lines = lines
+        self.hits: list[Hit] = []
+        self.seen: set[int] = set()
+
+    @property
+    def full(self) -> bool:
+        return len(self.hits) >= MAX_HITS_PER_RULE
+
+    def add(self, line: int, context: str, offset: int | None = None) -> None:
+        if line in self.seen or self.full or context not in self.rule.contexts:
+            return
+        self.seen.add(line)
+        self.hits.append(Hit(self.rule, line, context, self.lines.snippet(line, offset)))
+
+    def scan(self, pattern: re.Pattern[str], context_at: Callable[[int], str]) -> None:
+        for match in pattern.finditer(self.lines.text):
+            line = self.lines.line_of(match.start())
+            self.add(line, context_at(line), match.start())
+            if self.full:
+                return
+
+
+def _rule_hits(
+    rule: BehaviorRule,
+    lines: _Lines,
+    language: str,
+    facts: PyFacts | None,
+    literals: _Literals | None,
+    raw: Sequence[re.Pattern[str]],
+    strings: Sequence[re.Pattern[str]],
+    context_at: Callable[[int], str],
+) -> list[Hit]:
+    found = _Collected(rule, lines)
+    if facts is not None and literals is not None:
+        if rule.calls:
+            for fact in facts.facts:
+                if fact.kind == "call" and rule.call_matches(fact.value):
+                    found.add(fact.line, fact.context)
+        # string rules look at literals only: comments and docstrings say nothing
+        for pattern in strings:
+            for match in pattern.finditer(literals.text):
+                fact = literals.fact_at(match.start())
+                found.add(fact.line, fact.context)
+                if found.full:
+                    break
+    else:
+        if language == "python":  # Python that does not parse: calls by their shape
+            for glob in rule.calls:
+                shape = _call_regex(glob)
+                if shape is not None:
+                    found.scan(shape, context_at)
+        for pattern in strings:  # no literals to look at: the raw text stands in
+            found.scan(pattern, context_at)
+    for pattern in raw:
+        found.scan(pattern, context_at)
+    return sorted(found.hits, key=lambda h: h.line)

