@@ -17,8 +17,21 @@ from finalexam.analyze.secrets_scan import scan_bytes
 RULES = load_rules(RULES_DIR)
 MATCH = [(r.id, i, e) for r in RULES for i, e in enumerate(r.examples_match)]
 BENIGN = [(r.id, i, e) for r in RULES for i, e in enumerate(r.examples_benign)]
-FAMILIES = {"cloud", "vcs", "ci", "registry", "chat", "mail", "payments", "ai", "saas", "keys",
-            "tokens", "uri", "generic"}
+FAMILIES = {
+    "cloud",
+    "vcs",
+    "ci",
+    "registry",
+    "chat",
+    "mail",
+    "payments",
+    "ai",
+    "saas",
+    "keys",
+    "tokens",
+    "uri",
+    "generic",
+}
 
 
 def test_at_least_150_rules_with_examples() -> None:
@@ -29,12 +42,16 @@ def test_at_least_150_rules_with_examples() -> None:
         assert rule.family in FAMILIES, rule.id
 
 
-@pytest.mark.parametrize(("rule_id", "index", "example"), MATCH, ids=[f"{r}-{i}" for r, i, _ in MATCH])
+@pytest.mark.parametrize(
+    ("rule_id", "index", "example"), MATCH, ids=[f"{r}-{i}" for r, i, _ in MATCH]
+)
 def test_match_example_matches(rule_id: str, index: int, example: str) -> None:
     assert example_matches(rule_id, example)
 
 
-@pytest.mark.parametrize(("rule_id", "index", "example"), BENIGN, ids=[f"{r}-{i}" for r, i, _ in BENIGN])
+@pytest.mark.parametrize(
+    ("rule_id", "index", "example"), BENIGN, ids=[f"{r}-{i}" for r, i, _ in BENIGN]
+)
 def test_benign_example_does_not_match(rule_id: str, index: int, example: str) -> None:
     assert not example_matches(rule_id, example)
 
@@ -55,6 +72,12 @@ def test_hyperscan_and_re_paths_give_identical_findings() -> None:
         for example in (*rule.examples_match, *rule.examples_benign):
             data = example.encode(rule.example_encoding)
             path = example_path(rule)
-            got = [(h.rule.id, h.secret, h.line) for h in scan_bytes(data, path, binary=False, engine=fast)]
-            want = [(h.rule.id, h.secret, h.line) for h in scan_bytes(data, path, binary=False, engine=slow)]
+            got = [
+                (h.rule.id, h.secret, h.line)
+                for h in scan_bytes(data, path, binary=False, engine=fast)
+            ]
+            want = [
+                (h.rule.id, h.secret, h.line)
+                for h in scan_bytes(data, path, binary=False, engine=slow)
+            ]
             assert got == want, rule.id

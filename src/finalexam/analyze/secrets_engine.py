@@ -28,6 +28,7 @@ OVERLAP = 16 * 1024  # longer than any secret a rule can match (PEM blocks are b
 LOOKBEHIND = 64
 MAX_HITS_PER_RULE = 200  # per document: a file full of one pattern says so 200 times
 
+_hyperscan: Any
 try:  # optional accelerator
     import hyperscan as _hyperscan
 
@@ -122,7 +123,10 @@ def _cache_path(patterns: list[bytes]) -> Path | None:
 
         digest = hashlib.sha256(b"\x00".join(patterns))
         digest.update(str(getattr(_hyperscan, "__version__", "")).encode())
-        return Path(platformdirs.user_cache_dir("finalexam")) / f"secrets-{digest.hexdigest()[:24]}.hsdb"
+        return (
+            Path(platformdirs.user_cache_dir("finalexam"))
+            / f"secrets-{digest.hexdigest()[:24]}.hsdb"
+        )
     except Exception:
         return None
 
@@ -133,7 +137,9 @@ def _load_cached(patterns: list[bytes]) -> Any:
     if path is None or not path.is_file():
         return None
     try:
-        return cast(Any, _hyperscan).loadb(path.read_bytes(), mode=cast(Any, _hyperscan).HS_MODE_BLOCK)
+        return cast(Any, _hyperscan).loadb(
+            path.read_bytes(), mode=cast(Any, _hyperscan).HS_MODE_BLOCK
+        )
     except Exception:
         return None
 

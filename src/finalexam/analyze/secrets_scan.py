@@ -138,6 +138,16 @@ def _keep(
     )
 
 
+def _prefer_specific(hits: dict[tuple[str, str], SecretHit]) -> list[SecretHit]:
+    """A provider rule's finding makes a generic rule's finding of the same value redundant."""
+    specific = [h.secret for h in hits.values() if not h.rule.generic]
+    return [
+        hit
+        for hit in hits.values()
+        if not hit.rule.generic or not any(hit.secret in s or s in hit.secret for s in specific)
+    ]
+
+
 def scan_text(data: Blob, path: str, engine: Engine) -> list[SecretHit]:
     document, encoding = decode_text(data)
     hits: dict[tuple[str, str], SecretHit] = {}
@@ -147,20 +157,25 @@ def scan_text(data: Blob, path: str, engine: Engine) -> list[SecretHit]:
         line += bytes(document[counted : candidate.start]).count(b"\n")
         counted = max(counted, candidate.start)
         _keep(hits, candidate, path, line, None, "text", encoding)
-    return sorted(hits.values(), key=lambda h: (h.line or 0, h.rule.id, h.sha256))
+    return sorted(_prefer_specific(hits), key=lambda h: (h.line or 0, h.rule.id, h.sha256))
 
 
 def scan_binary(data: Blob, path: str, kind: str, engine: Engine) -> list[SecretHit]:
     hits: dict[tuple[str, str], SecretHit] = {}
     derived = derived_document(data, kind)
-    # Structured constants first: their boundaries are exact, raw strings may carry a prefix.
+    exact: set[tuple[str, int]] = set()  # (rule, file offset) found in a structured string
+    # Structured constants first: their boundaries are exact, while a raw run may run on into
+    # a neighbouring length byte or type code that happens to be printable.
     for candidate in engine.scan(bytes(derived.data)):
         offset, source = derived.locate(candidate.start)
         encoding = "utf-16le" if source == "binary-utf16le" else "ascii"
+        exact.add((candidate.rule.id, offset))
         _keep(hits, candidate, path, None, offset, source, encoding)
     for candidate in engine.scan(data):
+        if (candidate.rule.id, candidate.start) in exact:
+            continue
         _keep(hits, candidate, path, None, candidate.start, "binary-ascii", "ascii")
-    return sorted(hits.values(), key=lambda h: (h.offset or 0, h.rule.id, h.sha256))
+    return sorted(_prefer_specific(hits), key=lambda h: (h.offset or 0, h.rule.id, h.sha256))
 
 
 def scan_bytes(

@@ -155,7 +155,15 @@ _HEX_HASH = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{56}|[0-9a-f]{64}
 _HEX_HASH_UPPER = re.compile(r"^(?:[0-9A-F]{32}|[0-9A-F]{40}|[0-9A-F]{64}|[0-9A-F]{128})$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _INTEGRITY = re.compile(r"^(?:sha1|sha256|sha384|sha512)-[A-Za-z0-9+/]{20,}={0,2}$")
-_IMAGE_MAGICS = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"<svg", b"<?xml", b"\x00\x00\x01\x00")
+_IMAGE_MAGICS = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"RIFF",
+    b"<svg",
+    b"<?xml",
+    b"\x00\x00\x01\x00",
+)
 
 
 def looks_like_hash_or_id(secret: str) -> bool:
@@ -236,7 +244,9 @@ def pypi_macaroon_valid(token: str) -> bool | None:
 
 
 def slack_valid(token: str) -> bool | None:
-    match = re.fullmatch(r"xox([abposr])-(\d{8,14})-(\d{8,14})(?:-(\d{8,14}))?-([A-Za-z0-9]+)", token)
+    match = re.fullmatch(
+        r"xox([abposr])-(\d{8,14})-(\d{8,14})(?:-(\d{8,14}))?-([A-Za-z0-9]+)", token
+    )
     if match is None:
         return False
     tail = match.group(5)
@@ -256,7 +266,12 @@ def stripe_valid(token: str) -> bool | None:
 
 def aws_key_id_valid(token: str) -> bool | None:
     """AWS key ids are 20 chars: a 4-letter kind prefix then base32 (A-Z, 2-7)."""
-    return re.fullmatch(r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16}", token) is not None
+    return (
+        re.fullmatch(
+            r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16}", token
+        )
+        is not None
+    )
 
 
 def pem_private_key_valid(block: str) -> bool | None:
@@ -283,7 +298,7 @@ def pgp_private_valid(block: str) -> bool | None:
     lines = [line for line in body.splitlines() if line and not line.startswith(("=", "-----"))]
     raw = _b64decode("".join(lines).replace("-", "+").replace("_", "/"))
     # OpenPGP packet header: new format tag 5 (secret key) is 0xC5, old format 0x94-0x97.
-    return bool(raw) and raw[0] in (0xC5, 0x94, 0x95, 0x96, 0x97)
+    return raw is not None and len(raw) > 0 and raw[0] in (0xC5, 0x94, 0x95, 0x96, 0x97)
 
 
 def putty_valid(block: str) -> bool | None:
