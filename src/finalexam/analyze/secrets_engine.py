@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -169,14 +169,13 @@ class Engine:
         self.name = "hyperscan" if self._prefilter else "re"
 
     def _rules_for(self, chunk: bytes) -> list[int]:
+        """Rules worth running on ``chunk``: a keyword is present (and Hyperscan agrees)."""
         lowered = chunk.lower()
-        keyword_hits = (
-            i for i, rule in enumerate(self.rules) if any(k in lowered for k in rule.keywords)
-        )
         if self._prefilter is None:
-            return list(keyword_hits)
-        hits = self._prefilter.hits(chunk)
-        return [i for i in keyword_hits if i in hits]
+            candidates: Iterable[int] = range(len(self.rules))
+        else:
+            candidates = sorted(self._prefilter.hits(chunk))
+        return [i for i in candidates if any(k in lowered for k in self.rules[i].keywords)]
 
     def scan(
         self,

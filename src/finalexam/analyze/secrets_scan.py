@@ -40,6 +40,8 @@ _LOCK_FILES = (
     "uv.lock",
     "pdm.lock",
 )
+# Assigned values made of letters alone are identifiers (NextMarker, accessToken), not secrets.
+_LETTERS_ONLY = re.compile(r"[A-Za-z]+(?:[._-][A-Za-z]+)*\Z")
 _TEST_OR_DOCS = re.compile(
     r"(?:^|/)(?:tests?|testing|spec|specs|__tests__|__mocks__|fixtures?|testdata|docs?|"
     r"examples?|samples?|demo|e2e)(?:/|$)|(?:^|/)test_[^/]*$|_test\.[a-z]+$|\.spec\.[a-z]+$|"
@@ -92,7 +94,9 @@ def assess(rule: SecretRule, secret: str, path: str) -> tuple[Confidence, str, f
         return None
     if any(pattern.search(secret) for pattern in rule.allowlist):
         return None
-    if rule.generic and (looks_like_hash_or_id(secret) or is_base64_image(secret)):
+    if rule.generic and (
+        looks_like_hash_or_id(secret) or is_base64_image(secret) or _LETTERS_ONLY.match(secret)
+    ):
         return None
     entropy = shannon_entropy(secret)
     if entropy < rule.min_entropy:
