@@ -19,6 +19,7 @@ import json
 import os
 import py_compile
 import random
+import resource
 import shutil
 import string
 import subprocess
@@ -344,13 +345,18 @@ def main() -> int:
     rows = []
     for name in args.tools.split(","):
         out = WORK / f"{name}.json"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         found = TOOLS[name](out)
         seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         row = {
             "tool": name,
             "seconds": round(seconds, 2),
             "mb_per_s": round(size / 1e6 / seconds, 2),
+            "cpu_seconds": round(cpu, 2),
+            "mb_per_cpu_s": round(size / 1e6 / cpu, 2) if cpu else 0.0,
             **score(truth, found),
         }
         rows.append(row)
@@ -370,13 +376,16 @@ def main() -> int:
         f"\n{files} files, {size / 1e6:.1f} MB, "
         f"{sum(len(v) for v in truth.values())} planted secrets\n"
     )
-    print("| tool | precision | recall | F1 | recall in binaries | TP | FP | FN | seconds | MB/s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| tool | precision | recall | F1 | recall in binaries | TP | FP | FN "
+        "| wall s | MB/s wall | CPU s | MB/CPU-s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['tool']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} "
             f"| {r['binary_recall']:.3f} | {r['tp']} | {r['fp']} | {r['fn']} "
-            f"| {r['seconds']} | {r['mb_per_s']} |"
+            f"| {r['seconds']} | {r['mb_per_s']} | {r['cpu_seconds']} | {r['mb_per_cpu_s']} |"
         )
     return 0
 

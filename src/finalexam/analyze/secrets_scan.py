@@ -40,8 +40,13 @@ _LOCK_FILES = (
     "uv.lock",
     "pdm.lock",
 )
-# Assigned values made of letters alone are identifiers (NextMarker, accessToken), not secrets.
-_LETTERS_ONLY = re.compile(r"[A-Za-z]+(?:[._-][A-Za-z]+)*\Z")
+# Assigned values that read as identifiers, names or timestamps are not secrets: NextMarker,
+# 0002_alter_user_email, v4-unsigned-body, ./data, _reset_token, 2016-03-01T12:00:07Z.
+_IDENTIFIER_LIKE = re.compile(
+    r"[A-Za-z]+(?:[._-][A-Za-z]+)*\Z"
+    r"|(?:[a-z]+\d*|\d+|[A-Z][a-z]+)(?:[_\-./:](?:[a-z]+\d*|\d+|[A-Z][a-z]+))+\Z"
+    r"|[._/]|\d{4}-\d\d-\d\d[T ]\d\d:\d\d"
+)
 _TEST_OR_DOCS = re.compile(
     r"(?:^|/)(?:tests?|testing|spec|specs|__tests__|__mocks__|fixtures?|testdata|docs?|"
     r"examples?|samples?|demo|e2e)(?:/|$)|(?:^|/)test_[^/]*$|_test\.[a-z]+$|\.spec\.[a-z]+$|"
@@ -95,7 +100,7 @@ def assess(rule: SecretRule, secret: str, path: str) -> tuple[Confidence, str, f
     if any(pattern.search(secret) for pattern in rule.allowlist):
         return None
     if rule.generic and (
-        looks_like_hash_or_id(secret) or is_base64_image(secret) or _LETTERS_ONLY.match(secret)
+        looks_like_hash_or_id(secret) or is_base64_image(secret) or _IDENTIFIER_LIKE.match(secret)
     ):
         return None
     entropy = shannon_entropy(secret)
