@@ -336,6 +336,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--reuse", action="store_true", help="keep an existing tree")
+    parser.add_argument("--tag", default="", help="suffix for output files (parallel runs)")
     args = parser.parse_args()
     truth = (
         json.loads((WORK / "truth.json").read_text()) if args.reuse and TREE.exists() else build()
@@ -344,7 +345,7 @@ def main() -> int:
     files = sum(1 for p in TREE.rglob("*") if p.is_file())
     rows = []
     for name in args.tools.split(","):
-        out = WORK / f"{name}.json"
+        out = WORK / f"{name}{args.tag}.json"
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         found = TOOLS[name](out)
@@ -361,7 +362,7 @@ def main() -> int:
         }
         rows.append(row)
         print(json.dumps(row), flush=True)
-    (WORK / "results.json").write_text(
+    (WORK / f"results{args.tag}.json").write_text(
         json.dumps(
             {
                 "bytes": size,
