@@ -58,11 +58,12 @@ def family_from_module(name: str, module: ModuleType, description: str = "") -> 
 
 def _families() -> dict[str, RuleFamily]:
     # Imported here: engines load their rules lazily, and ruleset must not import them at start.
-    from finalexam.analyze import behavior, binary, yara
+    from finalexam.analyze import behavior, binary, secrets_engine, yara
     from finalexam.catalog import jsbundle, native
     from finalexam.diffing import rules as diff_rules
 
     families = (
+        family_from_module("secrets", secrets_engine),
         family_from_module("behavior", behavior),
         family_from_module("capabilities", binary),
         family_from_module("yara", yara),

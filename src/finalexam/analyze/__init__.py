@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from finalexam.analyze import behavior, indicators, typosquat, vulnerabilities
+from finalexam.analyze import behavior, indicators, secrets, typosquat, vulnerabilities
 from finalexam.analyze.base import Analyzer
 from finalexam.analyze.binary import BinaryAnalyzer
 from finalexam.analyze.yara import YaraAnalyzer
@@ -13,6 +13,7 @@ from finalexam.config import Config
 ANALYZERS: tuple[Callable[[Config], Analyzer], ...] = (
     BinaryAnalyzer,
     YaraAnalyzer,
+    secrets.make,
     behavior.make,
     indicators.make,
     typosquat.make,

@@ -1,0 +1,118 @@
+"""Leaked secrets in every shipped file: text of any encoding and strings inside binaries.
+
+Findings never carry the secret: evidence holds a redacted form, the sha256 of the exact
+secret string, and a line (text) or byte offset (binaries).
+"""
+
+from __future__ import annotations
+
+from finalexam.analyze.base import Analysis, ExamState
+from finalexam.analyze.secrets_engine import Engine, default_engine
+from finalexam.analyze.secrets_scan import SecretHit, redact, scan_bytes
+from finalexam.config import Config
+from finalexam.model import (
+    Confidence,
+    Evidence,
+    FileEntry,
+    FileType,
+    Finding,
+    FindingKind,
+    Location,
+)
+
+NAME = "secrets"
+_BINARY = {
+    FileType.ELF: "elf",
+    FileType.PE: "pe",
+    FileType.MACHO: "macho",
+    FileType.JAVA_CLASS: "java-class",
+    FileType.PYC: "pyc",
+    FileType.DEX: "dex",
+    FileType.WASM: "wasm",
+    FileType.DATA: "data",
+    FileType.OTHER: "data",
+}
+_TEXT = {FileType.TEXT, FileType.SCRIPT, FileType.JSON, FileType.XML}
+# AWS key ids and secret keys are dangerous together: a pair in one file is certain.
+_PAIRS = (("aws-access-key-id", "aws-secret-access-key"),)
+
+
+class SecretsAnalyzer:
+    name = NAME
+
+    def __init__(self, config: Config, engine: Engine | None = None) -> None:
+        self.config = config
+        self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:  # compiled on first use, once per process
+            self._engine = default_engine()
+        return self._engine
+
+    def accepts(self, entry: FileEntry) -> bool:
+        return entry.size > 0 and (entry.file_type in _TEXT or entry.file_type in _BINARY)
+
+    def analyze(self, entry: FileEntry) -> Analysis:
+        binary = entry.file_type in _BINARY
+        hits = scan_bytes(
+            entry.data,
+            entry.path,
+            binary=binary,
+            kind=_BINARY.get(entry.file_type, "text"),
+            engine=self.engine,
+        )
+        hits = _pair(hits)
+        return Analysis(findings=[secret_finding(hit, entry.location) for hit in hits])
+
+    def finish(self, state: ExamState) -> Analysis:
+        return Analysis()
+
+
+def _pair(hits: list[SecretHit]) -> list[SecretHit]:
+    rules = {hit.rule.id for hit in hits}
+    paired = {rule for pair in _PAIRS if set(pair) <= rules for rule in pair}
+    if not paired:
+        return hits
+    return [
+        SecretHit(**{**hit.__dict__, "confidence": Confidence.HIGH})
+        if hit.rule.id in paired
+        else hit
+        for hit in hits
+    ]
+
+
+def secret_finding(hit: SecretHit, location: Location) -> Finding:
+    redacted = redact(hit.secret)
+    where = f"line {hit.line}" if hit.line is not None else f"offset {hit.offset}"
+    return Finding(
+        kind=FindingKind.SECRET,
+        rule_id=hit.rule.id,
+        severity=hit.rule.severity,
+        title=hit.rule.title,
+        message=f"{hit.rule.title} ({redacted}) at {where}: revoke it and rebuild without it",
+        location=location,
+        found_by=NAME,
+        confidence=hit.confidence,
+        evidence=Evidence(
+            snippet=redacted,
+            line=hit.line,
+            offset=hit.offset,
+            details={
+                "secret_sha256": hit.sha256,
+                "redacted": redacted,
+                "length": len(hit.secret),
+                "entropy": hit.entropy,
+                "validation": hit.validation,
+                "source": hit.source,
+                "encoding": hit.encoding,
+                "occurrences": hit.occurrences,
+                "family": hit.rule.family,
+            },
+        ),
+        fingerprint_key=hit.sha256,
+    )
+
+
+def make(config: Config) -> SecretsAnalyzer:
+    return SecretsAnalyzer(config)

@@ -1,0 +1,204 @@
+"""From a file's bytes to assessed secrets: which document to scan, and which matches to keep.
+
+False-positive discipline lives here: well-known example keys, placeholders, template
+variables, hashes, UUIDs, base64 images and lock-file integrity strings are dropped; test and
+documentation paths lower confidence without silencing; checksums raise or lower it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatch
+
+from finalexam.analyze.secrets_engine import Candidate, Engine, default_engine
+from finalexam.analyze.secrets_extract import decode_text, derived_document
+from finalexam.analyze.secrets_rules import SecretRule
+from finalexam.analyze.secrets_validate import (
+    VALIDATORS,
+    WELL_KNOWN_EXAMPLES,
+    is_base64_image,
+    is_placeholder,
+    looks_like_hash_or_id,
+    shannon_entropy,
+)
+from finalexam.model import Blob, Confidence
+
+_LOWER = {Confidence.HIGH: Confidence.MEDIUM, Confidence.MEDIUM: Confidence.LOW}
+_LOCK_FILES = (
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "poetry.lock",
+    "Pipfile.lock",
+    "Cargo.lock",
+    "go.sum",
+    "composer.lock",
+    "Gemfile.lock",
+    "uv.lock",
+    "pdm.lock",
+)
+# Assigned values that read as identifiers, names or timestamps are not secrets: NextMarker,
+# 0002_alter_user_email, v4-unsigned-body, ./data, _reset_token, 2016-03-01T12:00:07Z.
+_IDENTIFIER_LIKE = re.compile(
+    r"[A-Za-z]+(?:[._-][A-Za-z]+)*\Z"
+    r"|(?:[a-z]+\d*|\d+|[A-Z][a-z]+)(?:[_\-./:](?:[a-z]+\d*|\d+|[A-Z][a-z]+))+\Z"
+    r"|[._/]|\d{4}-\d\d-\d\d[T ]\d\d:\d\d"
+)
+_TEST_OR_DOCS = re.compile(
+    r"(?:^|/)(?:tests?|testing|spec|specs|__tests__|__mocks__|fixtures?|testdata|docs?|"
+    r"examples?|samples?|demo|e2e)(?:/|$)|(?:^|/)test_[^/]*$|_test\.[a-z]+$|\.spec\.[a-z]+$|"
+    r"\.test\.[a-z]+$|\.(?:md|rst|adoc|txt)$|(?:^|/)readme[^/]*$",
+    re.IGNORECASE,
+)
+
+
+def _is_key_block(secret: str) -> bool:
+    # Long random base64 trips word lists by chance: key blocks rely on their parser instead.
+    return "-----BEGIN " in secret or secret.startswith("PuTTY-User-Key-File-")
+
+
+@dataclass(frozen=True)
+class SecretHit:
+    rule: SecretRule
+    secret: str
+    confidence: Confidence
+    validation: str  # valid, invalid, unchecked
+    entropy: float
+    line: int | None
+    offset: int | None
+    source: str
+    encoding: str
+    occurrences: int = 1
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.secret.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def is_test_or_docs(path: str) -> bool:
+    return _TEST_OR_DOCS.search(path) is not None
+
+
+def _path_allowed(rule: SecretRule, path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    if rule.generic and name in _LOCK_FILES:
+        return False
+    if rule.include and not any(fnmatch(path, g) or fnmatch(name, g) for g in rule.include):
+        return False
+    return not any(fnmatch(path, g) or fnmatch(name, g) for g in rule.exclude)
+
+
+def assess(rule: SecretRule, secret: str, path: str) -> tuple[Confidence, str, float] | None:
+    """Confidence, validation state and entropy of a candidate, or None to drop it."""
+    if secret in WELL_KNOWN_EXAMPLES:
+        return None
+    if not _is_key_block(secret) and is_placeholder(secret):
+        return None
+    if any(pattern.search(secret) for pattern in rule.allowlist):
+        return None
+    if rule.generic and (
+        looks_like_hash_or_id(secret) or is_base64_image(secret) or _IDENTIFIER_LIKE.match(secret)
+    ):
+        return None
+    entropy = shannon_entropy(secret)
+    if entropy < rule.min_entropy:
+        return None
+    confidence = rule.confidence
+    validation = "unchecked"
+    if rule.validator is not None:
+        verdict = VALIDATORS[rule.validator](secret)
+        if verdict is True:
+            validation, confidence = "valid", Confidence.HIGH
+        elif verdict is False:
+            if rule.drop_invalid:
+                return None
+            validation, confidence = "invalid", Confidence.LOW
+    if is_test_or_docs(path):
+        confidence = _LOWER.get(confidence, confidence)
+    return confidence, validation, round(entropy, 2)
+
+
+def _keep(
+    hits: dict[tuple[str, str], SecretHit],
+    candidate: Candidate,
+    path: str,
+    line: int | None,
+    offset: int | None,
+    source: str,
+    encoding: str,
+) -> None:
+    if not _path_allowed(candidate.rule, path):
+        return
+    secret = candidate.secret.decode("utf-8", "replace")
+    key = (candidate.rule.id, secret)
+    current = hits.get(key)
+    if current is not None:
+        hits[key] = SecretHit(**{**current.__dict__, "occurrences": current.occurrences + 1})
+        return
+    verdict = assess(candidate.rule, secret, path)
+    if verdict is None:
+        return
+    confidence, validation, entropy = verdict
+    hits[key] = SecretHit(
+        candidate.rule, secret, confidence, validation, entropy, line, offset, source, encoding
+    )
+
+
+def _prefer_specific(hits: dict[tuple[str, str], SecretHit]) -> list[SecretHit]:
+    """A provider rule's finding makes a generic rule's finding of the same value redundant."""
+    specific = [h.secret for h in hits.values() if not h.rule.generic]
+    return [
+        hit
+        for hit in hits.values()
+        if not hit.rule.generic or not any(hit.secret in s or s in hit.secret for s in specific)
+    ]
+
+
+def scan_text(data: Blob, path: str, engine: Engine) -> list[SecretHit]:
+    document, encoding = decode_text(data)
+    hits: dict[tuple[str, str], SecretHit] = {}
+    line, counted = 1, 0
+    for candidate in engine.scan(document):
+        # Candidates arrive in position order, so lines are counted once, forward.
+        line += bytes(document[counted : candidate.start]).count(b"\n")
+        counted = max(counted, candidate.start)
+        _keep(hits, candidate, path, line, None, "text", encoding)
+    return sorted(_prefer_specific(hits), key=lambda h: (h.line or 0, h.rule.id, h.sha256))
+
+
+def scan_binary(data: Blob, path: str, kind: str, engine: Engine) -> list[SecretHit]:
+    hits: dict[tuple[str, str], SecretHit] = {}
+    derived = derived_document(data, kind)
+    exact: set[tuple[str, int]] = set()  # (rule, file offset) found in a structured string
+    # Structured constants first: their boundaries are exact, while a raw run may run on into
+    # a neighbouring length byte or type code that happens to be printable.
+    for candidate in engine.scan(bytes(derived.data)):
+        offset, source = derived.locate(candidate.start)
+        encoding = "utf-16le" if source == "binary-utf16le" else "ascii"
+        exact.add((candidate.rule.id, offset))
+        _keep(hits, candidate, path, None, offset, source, encoding)
+    for candidate in engine.scan(data):
+        if (candidate.rule.id, candidate.start) in exact:
+            continue
+        _keep(hits, candidate, path, None, candidate.start, "binary-ascii", "ascii")
+    return sorted(_prefer_specific(hits), key=lambda h: (h.offset or 0, h.rule.id, h.sha256))
+
+
+def scan_bytes(
+    data: Blob, path: str, *, binary: bool, kind: str = "data", engine: Engine | None = None
+) -> list[SecretHit]:
+    engine = engine or default_engine()
+    if binary:
+        return scan_binary(data, path, kind, engine)
+    return scan_text(data, path, engine)
+
+
+def redact(secret: str) -> str:
+    """First and last few characters, never enough to use: a fifth of it at most."""
+    keep = min(4, len(secret) // 5)
+    if keep == 0:
+        return "*" * min(len(secret), 8)
+    return f"{secret[:keep]}…{secret[-keep:]}"

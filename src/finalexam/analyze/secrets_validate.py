@@ -1,0 +1,326 @@
+"""Offline checks on secret candidates: entropy, placeholders, well-known examples, checksums.
+
+Nothing here touches the network. A validator answers ``True`` (the format's own checksum or
+structure holds), ``False`` (it does not: a typo, a doc sample, a truncated value) or ``None``
+(no opinion); the engine turns that into confidence.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+Validator = Callable[[str], bool | None]
+
+
+def shannon_entropy(text: str) -> float:
+    """Bits per character of ``text`` (0.0 for empty)."""
+    if not text:
+        return 0.0
+    total = len(text)
+    return -sum(n / total * math.log2(n / total) for n in Counter(text).values())
+
+
+# Values published in provider documentation and tutorials: they look real and never are.
+WELL_KNOWN_EXAMPLES = frozenset(
+    {
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+        "AKIAI44QH8DHBEXAMPLE",
+        "ASIAIOSFODNN7EXAMPLE",
+        "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+        "pk_test_TYooMQauvdEDq54NiTphI7jx",
+        "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
+        "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+        "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",
+        "xoxb-not-a-real-token-this-will-not-work",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    }
+)
+
+_PLACEHOLDER_WORDS = (
+    "example",
+    "sample",
+    "dummy",
+    "placeholder",
+    "changeme",
+    "change_me",
+    "change-me",
+    "your_",
+    "your-",
+    "yourtoken",
+    "yourkey",
+    "yourpassword",
+    "redacted",
+    "replace",
+    "insert",
+    "fixme",
+    "todo",
+    "notreal",
+    "not_real",
+    "not-a-real",
+    "fake",
+    "mytoken",
+    "mysecret",
+    "mypassword",
+    "secret_here",
+    "token_here",
+    "key_here",
+    "xxxx",
+    "****",
+    "...",
+    "insecure",
+    "<",
+    ">",
+    "${",
+    "#{",
+    "{{",
+    "}}",
+    "%(",
+    "$(",
+)
+_PLACEHOLDER_EXACT = frozenset(
+    {
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "null",
+        "none",
+        "nil",
+        "undefined",
+        "true",
+        "false",
+        "admin",
+        "root",
+        "test",
+        "testing",
+        "default",
+        "string",
+        "value",
+        "required",
+        "optional",
+        "empty",
+        "pass",
+        "guest",
+        "user",
+        "username",
+        "qwerty",
+        "letmein",
+        "welcome",
+        "123456",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "abc123",
+        "p@ssw0rd",
+        "passw0rd",
+        "password1",
+        "password123",
+    }
+)
+_SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "9876543210")
+_VARIABLE = re.compile(
+    r"^(?:\$[A-Za-z_{(]|%[A-Za-z_]+%|process\.env|os\.environ|os\.getenv|env\(|getenv|"
+    r"ENV\[|System\.getenv|settings\.|config\.|self\.|this\.|@[A-Za-z_]+@)"
+)
+
+
+def is_placeholder(secret: str) -> bool:
+    """Template values, doc samples and obviously made-up values."""
+    if secret in WELL_KNOWN_EXAMPLES:
+        return True
+    lowered = secret.lower()
+    if lowered.strip("\"'` ") in _PLACEHOLDER_EXACT:
+        return True
+    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return True
+    if _VARIABLE.match(secret):
+        return True
+    core = re.sub(r"^[A-Za-z]{2,8}[-_]", "", secret)  # ignore a provider prefix like ghp_
+    if len(core) >= 6 and len(set(core)) <= 2:
+        return True  # aaaaaa, 000000, abababab
+    return any(seq in lowered for seq in _SEQUENCES)
+
+
+_HEX_HASH = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{56}|[0-9a-f]{64}|[0-9a-f]{128})$")
+_HEX_HASH_UPPER = re.compile(r"^(?:[0-9A-F]{32}|[0-9A-F]{40}|[0-9A-F]{64}|[0-9A-F]{128})$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_INTEGRITY = re.compile(r"^(?:sha1|sha256|sha384|sha512)-[A-Za-z0-9+/]{20,}={0,2}$")
+_IMAGE_MAGICS = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"RIFF",
+    b"<svg",
+    b"<?xml",
+    b"\x00\x00\x01\x00",
+)
+
+
+def looks_like_hash_or_id(secret: str) -> bool:
+    """Digests, UUIDs and integrity strings: unique but not secret (generic rules only)."""
+    return bool(
+        _HEX_HASH.match(secret)
+        or _HEX_HASH_UPPER.match(secret)
+        or _UUID.match(secret)
+        or _INTEGRITY.match(secret)
+    )
+
+
+def is_base64_image(secret: str) -> bool:
+    try:
+        head = base64.b64decode(secret[:64] + "=" * (-len(secret[:64]) % 4), validate=False)
+    except (binascii.Error, ValueError):
+        return False
+    return head.startswith(_IMAGE_MAGICS)
+
+
+# --- checksums and structure -------------------------------------------------------------
+
+
+def base62_encode(number: int, width: int = 6) -> str:
+    digits = ""
+    while number:
+        number, rest = divmod(number, 62)
+        digits = BASE62[rest] + digits
+    return digits.rjust(width, "0")
+
+
+def crc32_base62_token_valid(token: str) -> bool | None:
+    """GitHub ``gh?_`` and npm ``npm_`` tokens: 30 random base62 chars + base62(CRC32)."""
+    _, _, body = token.partition("_")
+    if len(body) != 36:
+        return None
+    random_part, checksum = body[:30], body[30:]
+    return base62_encode(zlib.crc32(random_part.encode("ascii", "replace"))) == checksum
+
+
+def _b64decode(text: str) -> bytes | None:
+    padded = text + "=" * (-len(text) % 4)
+    try:
+        return base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _json_object(raw: bytes | None) -> dict[str, object] | None:
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def jwt_valid(token: str) -> bool | None:
+    parts = token.split(".")
+    if len(parts) != 3:
+        return False
+    header = _json_object(_b64decode(parts[0]))
+    payload = _json_object(_b64decode(parts[1]))
+    if header is None or payload is None or "alg" not in header:
+        return False
+    if str(header.get("alg", "")).lower() == "none":
+        return False  # unsigned: carries no authority
+    return len(parts[2]) >= 16
+
+
+def pypi_macaroon_valid(token: str) -> bool | None:
+    """``pypi-`` + base64url(macaroon v2): version byte 2 then a location field naming PyPI."""
+    raw = _b64decode(token.removeprefix("pypi-"))
+    if not raw or raw[0] != 2:
+        return False
+    return b"pypi.org" in raw[:64] or b"test.pypi.org" in raw[:64]
+
+
+def slack_valid(token: str) -> bool | None:
+    match = re.fullmatch(
+        r"xox([abposr])-(\d{8,14})-(\d{8,14})(?:-(\d{8,14}))?-([A-Za-z0-9]+)", token
+    )
+    if match is None:
+        return False
+    tail = match.group(5)
+    return len(tail) in (24, 32, 64) if match.group(1) in "bp" else True
+
+
+def slack_webhook_valid(url: str) -> bool | None:
+    return re.search(r"/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{24}$", url) is not None
+
+
+def stripe_valid(token: str) -> bool | None:
+    match = re.fullmatch(r"(sk|rk|pk|whsec)_(live|test)_([A-Za-z0-9]+)", token)
+    if match is None:
+        return re.fullmatch(r"whsec_[A-Za-z0-9]{32,}", token) is not None
+    return len(match.group(3)) >= 24
+
+
+def aws_key_id_valid(token: str) -> bool | None:
+    """AWS key ids are 20 chars: a 4-letter kind prefix then base32 (A-Z, 2-7)."""
+    return (
+        re.fullmatch(
+            r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16}", token
+        )
+        is not None
+    )
+
+
+def pem_private_key_valid(block: str) -> bool | None:
+    """Does the PEM block load as a private key? Encrypted keys count as keys."""
+    try:
+        from cryptography.hazmat.primitives import serialization
+    except ImportError:  # pragma: no cover - cryptography is a dependency
+        return None
+    data = block.encode("ascii", "replace")
+    try:
+        if b"OPENSSH PRIVATE KEY" in data:
+            serialization.load_ssh_private_key(data, password=None)
+        else:
+            serialization.load_pem_private_key(data, password=None)
+    except TypeError:
+        return True  # "password was not given": an encrypted key, still a key
+    except Exception:
+        return False
+    return True
+
+
+def pgp_private_valid(block: str) -> bool | None:
+    body = block.split("\n\n", 1)[-1]
+    lines = [line for line in body.splitlines() if line and not line.startswith(("=", "-----"))]
+    raw = _b64decode("".join(lines).replace("-", "+").replace("_", "/"))
+    # OpenPGP packet header: new format tag 5 (secret key) is 0xC5, old format 0x94-0x97.
+    return raw is not None and len(raw) > 0 and raw[0] in (0xC5, 0x94, 0x95, 0x96, 0x97)
+
+
+def putty_valid(block: str) -> bool | None:
+    return "Private-Lines:" in block and ("Private-MAC:" in block or "Private-Hash:" in block)
+
+
+def gcp_service_account_valid(block: str) -> bool | None:
+    return "-----BEGIN PRIVATE KEY-----" in block.replace("\\n", "\n")
+
+
+VALIDATORS: dict[str, Validator] = {
+    "github": crc32_base62_token_valid,
+    "npm": crc32_base62_token_valid,
+    "jwt": jwt_valid,
+    "pypi": pypi_macaroon_valid,
+    "slack": slack_valid,
+    "slack-webhook": slack_webhook_valid,
+    "stripe": stripe_valid,
+    "aws-key-id": aws_key_id_valid,
+    "pem": pem_private_key_valid,
+    "pgp": pgp_private_valid,
+    "putty": putty_valid,
+    "gcp-service-account": gcp_service_account_valid,
+}
