@@ -15,6 +15,7 @@ persistence, reverse shells, ...). A rule matches on any of:
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -58,7 +59,15 @@ class BehaviorRule:
         return "any" in self.languages or language in self.languages
 
     def call_matches(self, name: str) -> bool:
-        return any(fnmatch.fnmatchcase(name, glob) for glob in self.calls)
+        regex = self._call_regex
+        return regex is not None and regex.match(name) is not None
+
+    @functools.cached_property
+    def _call_regex(self) -> re.Pattern[str] | None:
+        """All call globs as one anchored regex: called for every call of every file."""
+        if not self.calls:
+            return None
+        return re.compile("|".join(f"(?:{fnmatch.translate(glob)})" for glob in self.calls))
 
 
 def _strings(data: dict[str, object], key: str, path: Path) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ rejects, every pattern is simply run.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from types import ModuleType
@@ -65,6 +66,7 @@ class Prefilter:
         return hits
 
 
+@functools.cache  # the same rule patterns are tried once per process, not once per exam
 def _compiles(expression: str, flags: int) -> bool:
     assert _hs is not None
     try:
