@@ -161,6 +161,7 @@ def measure_raw(path: Path) -> float:
 
 def main() -> int:
     inputs = [Path(p) for p in sys.argv[1:]] or fetch_inputs()
+    inputs.sort(key=lambda p: p.stat().st_size)  # smallest first: partial runs still report
     rows = []
     env_python = sys.executable
     for path in inputs:
