@@ -233,3 +233,16 @@ def elf_dynamic(data: Blob, binary: Binary) -> tuple[str | None, tuple[str, ...]
         elif tag in (15, 29):  # DT_RPATH, DT_RUNPATH
             paths.extend(p for p in _cstring(strings, value, 4096).split(":") if p)
     return soname, tuple(needed), tuple(paths)
+
+
+def uleb128(data: bytes | Blob, offset: int, max_bits: int = 64) -> tuple[int, int] | None:
+    """An unsigned LEB128 integer (Go's uvarint, WebAssembly's u32): (value, next offset)."""
+    value = shift = 0
+    while offset < len(data) and shift < max_bits:
+        byte = data[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, offset
+        shift += 7
+    return None

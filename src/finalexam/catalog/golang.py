@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from packageurl import PackageURL
 
-from finalexam.catalog.binformat import Binary, parse
+from finalexam.catalog.binformat import Binary, parse, uleb128
 from finalexam.model import Blob, Component, Confidence, Dependency, FileEntry, FileType
 
 MAGIC = b"\xff Go buildinf:"
@@ -41,23 +41,11 @@ class BuildInfo:
     settings: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _varint(data: bytes, offset: int) -> tuple[int, int] | None:
-    value = shift = 0
-    while offset < len(data) and shift < 64:
-        byte = data[offset]
-        offset += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, offset
-        shift += 7
-    return None
-
-
 def _inline_strings(blob: bytes) -> tuple[str, str] | None:
     strings: list[str] = []
     offset = _HEADER
     for _ in range(2):
-        decoded = _varint(blob, offset)
+        decoded = uleb128(blob, offset)
         if decoded is None:
             return None
         length, offset = decoded

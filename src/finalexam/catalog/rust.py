@@ -19,7 +19,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from finalexam.catalog.binformat import parse
+from finalexam.catalog.binformat import parse, uleb128
 from finalexam.model import Blob, Component, Confidence, Dependency, FileEntry, FileType
 
 _SECTIONS = (".dep-v0", "__DATA,.dep-v0", "__DATA_CONST,.dep-v0")
@@ -36,24 +36,12 @@ def cargo_purl(name: str, version: str | None) -> str:
     return PackageURL(type="cargo", name=name, version=version or None).to_string()
 
 
-def _leb128(data: Blob, offset: int) -> tuple[int, int] | None:
-    value = shift = 0
-    while offset < len(data) and shift < 35:
-        byte = data[offset]
-        offset += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, offset
-        shift += 7
-    return None
-
-
 def wasm_custom_section(data: Blob, wanted: bytes) -> bytes | None:
     """The payload of a WebAssembly custom section (id 0) with the given name."""
     offset = 8  # magic and version
     while offset < len(data):
         section_id = data[offset]
-        header = _leb128(data, offset + 1)
+        header = uleb128(data, offset + 1, max_bits=35)
         if header is None:
             return None
         size, start = header
@@ -61,7 +49,7 @@ def wasm_custom_section(data: Blob, wanted: bytes) -> bytes | None:
         if end > len(data):
             return None
         if section_id == 0:
-            named = _leb128(data, start)
+            named = uleb128(data, start, max_bits=35)
             if named is not None and bytes(data[named[1] : named[1] + named[0]]) == wanted:
                 return bytes(data[named[1] + named[0] : end])
         offset = end

@@ -22,23 +22,10 @@ from finalexam.model import (
 )
 from finalexam.policy.licenses import UNKNOWN, LicenseRuleIds, license_findings
 from finalexam.policy.model import BLOCK, FindingFacts, Policy, Rule, WaiverSpec
+from finalexam.vuln.purl import PURL_ECOSYSTEMS as LANGUAGE_ECOSYSTEMS
 
 # purl type -> OSV ecosystem, for findings whose component is not in the inventory
-PURL_ECOSYSTEMS = {
-    "pypi": "PyPI",
-    "npm": "npm",
-    "maven": "Maven",
-    "golang": "Go",
-    "cargo": "crates.io",
-    "nuget": "NuGet",
-    "gem": "RubyGems",
-    "composer": "Packagist",
-    "hex": "Hex",
-    "pub": "Pub",
-    "deb": "Debian",
-    "apk": "Alpine",
-    "rpm": "RPM",
-}
+PURL_ECOSYSTEMS = {**LANGUAGE_ECOSYSTEMS, "deb": "Debian", "apk": "Alpine", "rpm": "RPM"}
 MAX_WARNINGS_PER_RULE = 50
 
 

@@ -21,7 +21,7 @@ _DISTRO_ECOSYSTEMS = {
     },
     "apk": {"alpine": "Alpine", "wolfi": "Wolfi", "chainguard": "Chainguard"},
 }
-_PURL_ECOSYSTEMS = {
+PURL_ECOSYSTEMS = {
     "pypi": "PyPI",
     "npm": "npm",
     "maven": "Maven",
@@ -35,7 +35,7 @@ _PURL_ECOSYSTEMS = {
 }
 # Component.ecosystem is meant to be the OSV spelling; purl types are accepted as well.
 _ECOSYSTEM_BY_LOWER = {
-    **{kind: ecosystem for kind, ecosystem in _PURL_ECOSYSTEMS.items()},
+    **{kind: ecosystem for kind, ecosystem in PURL_ECOSYSTEMS.items()},
     "go": "Go",
     "rubygems": "RubyGems",
     **{name.lower(): name for name in ECOSYSTEMS},
@@ -112,7 +112,7 @@ def ecosystem_for_purl(purl: PackageURL) -> str | None:
     """The OSV ecosystem a package URL belongs to, if the database knows one."""
     if purl.type in _DISTRO_ECOSYSTEMS:
         return _DISTRO_ECOSYSTEMS[purl.type].get((purl.namespace or "").lower())
-    return _PURL_ECOSYSTEMS.get(purl.type)
+    return PURL_ECOSYSTEMS.get(purl.type)
 
 
 def package_ref(component: Component) -> PackageRef | None:
