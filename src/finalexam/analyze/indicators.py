@@ -46,6 +46,13 @@ _HOST_ONLY = re.compile(
     rb"|oastify\.com|dnslog\.cn|ceye\.io)(?![\w-])|(?<![\w.-])[a-z2-7]{16}(?:[a-z2-7]{40})?\.onion\b",
     re.IGNORECASE,
 )
+# Literal hints: the host-only pattern is costly per byte, so it only runs when one of these
+# is present (plain substring search: case-insensitive regex alternations are slow in re).
+_HOST_HINTS = (
+    b"ngrok", b"trycloudflare", b"duckdns", b"no-ip", b"ddns.net", b"hopto.org", b"zapto.org",
+    b"loca.lt", b"serveo", b"oast", b"interact.sh", b"burpcollaborator", b"dnslog.cn",
+    b"ceye.io", b".onion",
+)  # fmt: skip
 _IPV4_QUOTED = re.compile(rb"""(?<=["'/@=(])((?:\d{1,3}\.){3}\d{1,3})(?=["':/,)])""")
 _EMAIL_LOCAL = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}\Z")
 _EMAIL_DOMAIN = re.compile(rb"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
@@ -209,7 +216,7 @@ def extract(data: bytes, *, text: bool) -> list[_Found]:
         if len(found) < MAX_PER_FILE:
             found.setdefault((kind, value), _Found(kind, value, offset))
 
-    for match in _URL.finditer(data):
+    for match in _URL.finditer(data) if b"://" in data else ():
         url = _clean_url(match.group(0).decode("ascii", "replace"))
         host = _host_of(url)
         if not host or ("." not in host and ":" not in host and host != "localhost"):
@@ -221,7 +228,9 @@ def extract(data: bytes, *, text: bool) -> list[_Found]:
             add("ip", host, match.start())
         else:
             add("domain", host, match.start())
-    for match in _HOST_ONLY.finditer(data):
+    lowered = data.lower()
+    hinted = any(hint in lowered for hint in _HOST_HINTS)
+    for match in _HOST_ONLY.finditer(data) if hinted else ():
         add("domain", match.group(0).decode("ascii", "replace").lower(), match.start())
     if text:
         for match in _IPV4_QUOTED.finditer(data):

@@ -102,17 +102,24 @@ def class_constants(data: bytes) -> Iterator[tuple[int, bytes]]:
         index += 1
 
 
+_MIN_CONSTANT = 8
+
+
 def derived_document(data: Blob, kind: str) -> Derived:
     """UTF-16LE runs of any binary, plus .pyc and .class string constants."""
     derived = Derived()
-    for offset, text in utf16le_runs(data):
-        derived.add(offset, text, 2, "binary-utf16le")
     if kind == "pyc":
         for offset, text in pyc_constants(bytes(data)):
             derived.add(offset, text, 1, "pyc-constant")
     elif kind == "java-class":
+        # Class files keep strings in modified UTF-8, never UTF-16; names and short
+        # constants (most of a constant pool) cannot hold a secret any rule could name.
         for offset, text in class_constants(bytes(data)):
-            derived.add(offset, text, 1, "class-constant")
+            if len(text) >= _MIN_CONSTANT:
+                derived.add(offset, text, 1, "class-constant")
+    else:
+        for offset, text in utf16le_runs(data):
+            derived.add(offset, text, 2, "binary-utf16le")
     return derived
 
 
