@@ -45,7 +45,6 @@ class Config:
     db_max_age_days: int = 7
     baseline: str | None = None
     jobs: int = 1
-    scheduler: str | None = None
     timestamp: str | None = None
     yara_rules: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()  # plug-in names to skip
@@ -122,7 +121,6 @@ OPTIONS: tuple[Option, ...] = (
     Option("db_max_age_days", "warn when the vulnerability database is older", int, int),
     Option("baseline", "previous release (artifact or JSON report) to diff against", str),
     Option("jobs", "worker processes (0: all cores)", int, int),
-    Option("scheduler", "Dask scheduler address for distributed exams", str),
     Option("timestamp", "timestamp written into reports (default: SOURCE_DATE_EPOCH or none)", str),
     Option(
         "yara_rules", "extra YARA rule directory, repeatable", _parse_list, str, repeatable=True
