@@ -10,8 +10,17 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
+from types import ModuleType
+from typing import Any
 
 from finalexam.model import Blob
+
+hyperscan: ModuleType | None
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - the pure-re path gives the same runs, slower
+    hyperscan = None
 
 MIN_RUN = 8
 _UTF16LE_RUN = re.compile(rb"(?:[\x20-\x7e\t\n\r]\x00){%d,}" % MIN_RUN)
@@ -48,8 +57,40 @@ class Derived:
 
 
 def utf16le_runs(data: Blob) -> Iterator[tuple[int, bytes]]:
-    for match in _UTF16LE_RUN.finditer(data):
-        yield match.start(), match.group()[::2]
+    for start, end in _utf16_windows(data):
+        for match in _UTF16LE_RUN.finditer(data, start, end):
+            yield match.start(), match.group()[::2]
+
+
+_PAIRS = 2 * MIN_RUN  # bytes in the shortest run
+
+
+@cache
+def _utf16_database() -> Any:
+    assert hyperscan is not None
+    database = hyperscan.Database()
+    pattern = rb"(?:[\x20-\x7e\t\n\r]\x00){%d}" % MIN_RUN
+    database.compile(expressions=[pattern], ids=[0], elements=1, flags=[0])
+    return database
+
+
+def _utf16_windows(data: Blob) -> list[tuple[int, int]]:
+    """Spans that hold every UTF-16LE run: Hyperscan reports where each shortest run ends
+    (fast over megabytes of binary), so ``re`` only walks those spans; without Hyperscan,
+    the whole file. Runs found are the same either way."""
+    if hyperscan is None or len(data) < _PAIRS:
+        return [(0, len(data))]
+    windows: list[tuple[int, int]] = []
+
+    def on_match(_id: int, _start: int, end: int, _flags: int, _context: object) -> None:
+        start = end - _PAIRS
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+
+    _utf16_database().scan(data, match_event_handler=on_match)
+    return windows
 
 
 def pyc_constants(data: bytes) -> Iterator[tuple[int, bytes]]:
