@@ -181,7 +181,7 @@ def main() -> int:
                 "ci",
             ]
             walk = measure([*scan, "--disable", ",".join(plugin_names())])
-            full = measure([*scan, "--jobs", "0"])
+            full = measure(scan)
             summary = json.loads(report.read_text())["summary"]["files"]
         raw = (measure_raw(path), 0, 0)
         syft = (

@@ -89,23 +89,28 @@ class FileAnalysis:
             self._pool = ProcessPoolExecutor(
                 max_workers=jobs, initializer=_init_worker, initargs=(tuple(factories), config)
             )
-        self._pending: deque[tuple[str, Location, Future[tuple[Analysis, dict[str, str]]]]] = (
-            deque()
-        )
-        self._window = 4 * jobs
+        self._pending: deque[tuple[str, int, Future[tuple[Analysis, dict[str, str]]]]] = deque()
+        self._in_flight = 0  # bytes shipped to workers and not yet merged
+        self._window = 64 * jobs
 
     def submit(self, entry: FileEntry) -> None:
         cached = self._memo.get(entry.sha256)
         if cached is not None:
             self._merge(relocate(cached, entry.location), {})
             return
-        if self._pool is None or entry.size > _SHIP_LIMIT:
-            self._drain(0)  # keep walk order
+        if self._pool is None:
             result, failures = analyze_entry(entry, self.analyzers)
             self._remember(entry.sha256, result)
             self._merge(result, failures)
             return
         if not any(a.accepts(entry) for a in self.analyzers):
+            return
+        if entry.size > _SHIP_LIMIT:
+            # Too big to copy to a worker: analysed here while the workers go on; the result
+            # waits in the queue so that results are still merged in walk order.
+            done: Future[tuple[Analysis, dict[str, str]]] = Future()
+            done.set_result(analyze_entry(entry, self.analyzers))
+            self._pending.append((entry.sha256, 0, done))
             return
         fields = {
             "location": entry.location,
@@ -119,12 +124,15 @@ class FileAnalysis:
             "link_target": entry.link_target,
         }
         future = self._pool.submit(_analyze_in_worker, fields, bytes(entry.data))
-        self._pending.append((entry.sha256, entry.location, future))
+        self._pending.append((entry.sha256, entry.size, future))
+        self._in_flight += entry.size
         self._drain(self._window)
 
     def _drain(self, keep: int) -> None:
-        while len(self._pending) > keep:
-            sha256, _, future = self._pending.popleft()
+        # Bounded by count and by bytes held for the workers, so memory stays flat.
+        while self._pending and (len(self._pending) > keep or self._in_flight > _SHIP_LIMIT):
+            sha256, size, future = self._pending.popleft()
+            self._in_flight -= size
             result, failures = future.result()
             self._remember(sha256, result)
             self._merge(result, failures)

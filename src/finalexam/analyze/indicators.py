@@ -202,6 +202,20 @@ def _clean_url(raw: str) -> str:
     return url
 
 
+_HINT_CHUNK = 4 * 1024 * 1024
+
+
+def _has_host_hint(data: bytes) -> bool:
+    """Whether any host hint occurs, case-insensitively, lowering one chunk at a time (a
+    copy of the whole file would double the memory a big binary costs)."""
+    overlap = max(len(hint) for hint in _HOST_HINTS) - 1
+    for start in range(0, len(data), _HINT_CHUNK):
+        chunk = data[max(0, start - overlap) : start + _HINT_CHUNK].lower()
+        if any(hint in chunk for hint in _HOST_HINTS):
+            return True
+    return False
+
+
 _SCHEMES = (b"https", b"http", b"wss", b"ftp", b"ws")
 
 
@@ -249,9 +263,7 @@ def extract(data: bytes, *, text: bool) -> list[_Found]:
             add("ip", host, match.start())
         else:
             add("domain", host, match.start())
-    lowered = data.lower()
-    hinted = any(hint in lowered for hint in _HOST_HINTS)
-    for match in _HOST_ONLY.finditer(data) if hinted else ():
+    for match in _HOST_ONLY.finditer(data) if _has_host_hint(data) else ():
         add("domain", match.group(0).decode("ascii", "replace").lower(), match.start())
     if text:
         for match in _IPV4_QUOTED.finditer(data):
