@@ -13,8 +13,16 @@ from finalexam.model import Report
 from finalexam.report import REPORTERS
 from finalexam.report.base import RenderOptions, parse_output, write_atomically
 
+# Settings of the walk itself, shared by every command that unpacks an artifact.
+WALK_KEYS = frozenset({
+    "max_depth", "max_total_bytes", "max_ratio", "max_files", "max_member_size",
+    "progress", "debug", "timestamp", "disable",
+})  # fmt: skip
 
-def add_option_flags(parser: argparse.ArgumentParser, keys: set[str] | None = None) -> None:
+
+def add_option_flags(
+    parser: argparse.ArgumentParser, keys: set[str] | frozenset[str] | None = None
+) -> None:
     parser.add_argument(
         "--config",
         metavar="FILE",

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from finalexam.cli.common import add_option_flags, config_from_args
+from finalexam.cli.common import WALK_KEYS, add_option_flags, config_from_args
 from finalexam.cli.ui import ProgressDisplay
 from finalexam.config import Config
 from finalexam.diffing.api import diff
@@ -18,20 +18,7 @@ from finalexam.errors import FinalexamError, InputError, UsageError
 from finalexam.report.base import RenderOptions, parse_output, write_atomically
 from finalexam.report.document import report_timestamp
 
-_OPTION_KEYS = {
-    "max_depth",
-    "max_total_bytes",
-    "max_ratio",
-    "max_files",
-    "max_member_size",
-    "progress",
-    "debug",
-    "timestamp",
-    "disable",
-    "db",
-    "yara_rules",
-    "jobs",
-}
+_OPTION_KEYS = WALK_KEYS | {"db", "yara_rules", "jobs"}
 
 
 def add_parser(subparsers: Any) -> None:

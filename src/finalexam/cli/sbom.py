@@ -11,23 +11,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from finalexam.cli.common import add_option_flags, config_from_args, validate_outputs, write_outputs
+from finalexam.cli.common import (
+    WALK_KEYS,
+    add_option_flags,
+    config_from_args,
+    validate_outputs,
+    write_outputs,
+)
 from finalexam.cli.ui import ProgressDisplay
 from finalexam.exam import run_exam
 
 DEFAULT_FORMAT = "cyclonedx-json"
-_OPTION_KEYS = {
-    "max_depth",
-    "max_total_bytes",
-    "max_ratio",
-    "max_files",
-    "max_member_size",
-    "progress",
-    "debug",
-    "strict",
-    "timestamp",
-    "disable",
-}
+_OPTION_KEYS = WALK_KEYS | {"strict"}
 
 
 def add_parser(subparsers: Any) -> None:
