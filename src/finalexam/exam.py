@@ -25,11 +25,10 @@ from finalexam.model import (
     Finding,
     Indicator,
     Issue,
-    Location,
     PluginStatus,
     Report,
 )
-from finalexam.parallel import FileAnalysis
+from finalexam.parallel import FileAnalysis, record_failure
 from finalexam.policy import decide
 from finalexam.unpack import UNPACKERS
 from finalexam.unpack.walk import Walker
@@ -122,7 +121,7 @@ def run_exam(
             try:
                 components.extend(cataloger.finish())
             except Exception as error:
-                _plugin_failed(analysis, failures, cataloger.name, None, error, "catalog")
+                record_failure(analysis, failures, cataloger.name, None, error, "catalog")
 
     clock.run("catalog", finish_catalogers)
     merged = merge_components(components)
@@ -135,7 +134,7 @@ def run_exam(
             try:
                 analysis.merge(analyzer.finish(state))
             except Exception as error:
-                _plugin_failed(analysis, failures, analyzer.name, None, error, "analyze")
+                record_failure(analysis, failures, analyzer.name, None, error, "analyze")
 
     clock.run("analyze", finish_analyzers)
 
@@ -190,20 +189,7 @@ def _catalog(
             if cataloger.accepts(entry):
                 components.extend(cataloger.catalog(entry))
         except Exception as error:
-            _plugin_failed(analysis, failures, cataloger.name, entry.location, error, "catalog")
-
-
-def _plugin_failed(
-    analysis: Analysis,
-    failures: dict[str, str],
-    name: str,
-    location: Location | None,
-    error: Exception,
-    stage: str,
-) -> None:
-    message = f"{name} failed: {type(error).__name__}: {error}"
-    failures.setdefault(name, message)
-    analysis.issues.append(Issue(stage=stage, location=location, message=message, plugin=name))
+            record_failure(analysis, failures, cataloger.name, entry.location, error, "catalog")
 
 
 def _issue_key(issue: Issue) -> tuple[str, str, str]:

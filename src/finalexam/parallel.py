@@ -38,14 +38,22 @@ def analyze_entry(
             if analyzer.accepts(entry):
                 result.merge(analyzer.analyze(entry))
         except Exception as error:  # a broken file never breaks the exam
-            message = f"{analyzer.name} failed: {type(error).__name__}: {error}"
-            failures.setdefault(analyzer.name, message)
-            result.issues.append(
-                Issue(
-                    stage="analyze", location=entry.location, message=message, plugin=analyzer.name
-                )
-            )
+            record_failure(result, failures, analyzer.name, entry.location, error, "analyze")
     return result, failures
+
+
+def record_failure(
+    analysis: Analysis,
+    failures: dict[str, str],
+    name: str,
+    location: Location | None,
+    error: Exception,
+    stage: str,
+) -> None:
+    """A plug-in failed on one file (or after the walk): an Issue, and its status line."""
+    message = f"{name} failed: {type(error).__name__}: {error}"
+    failures.setdefault(name, message)
+    analysis.issues.append(Issue(stage=stage, location=location, message=message, plugin=name))
 
 
 def relocate(cached: Analysis, location: Location) -> Analysis:

@@ -19,8 +19,7 @@ from typing import IO, Any, Protocol
 from finalexam.errors import CorruptInput
 from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext
 from finalexam.unpack.compressed import compression_of, decompressing_reader
-from finalexam.unpack.tar import _is_tar_header
-from finalexam.unpack.tar import _member as tar_member
+from finalexam.unpack.tar import is_tar_header, tar_member
 
 _WHITEOUT = ".wh."
 _OPAQUE = ".wh..wh..opq"
@@ -122,7 +121,7 @@ class OciImageUnpacker:
     name = "oci-image"
 
     def sniff(self, head: bytes, name: str, content: Content) -> bool:
-        if not _is_tar_header(head[:512]) or compression_of(head):
+        if not is_tar_header(head[:512]) or compression_of(head):
             return False
         return _looks_like_image(content)
 

@@ -11,7 +11,7 @@ from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext
 from finalexam.unpack.compressed import compression_of, decompressing_reader, peek_decompressed
 
 
-def _is_tar_header(block: bytes) -> bool:
+def is_tar_header(block: bytes) -> bool:
     if len(block) < 512:
         return False
     if block[257:262] == b"ustar":
@@ -50,10 +50,10 @@ class TarUnpacker:
     name = "tar"
 
     def sniff(self, head: bytes, name: str, content: Content) -> bool:
-        if _is_tar_header(head[:512]):
+        if is_tar_header(head[:512]):
             return True
         inner = peek_decompressed(head, content, 512)
-        return inner is not None and _is_tar_header(inner)
+        return inner is not None and is_tar_header(inner)
 
     def members(self, content: Content, name: str, ctx: UnpackContext) -> Iterator[Member]:
         raw = content.open()
@@ -86,12 +86,12 @@ class TarUnpacker:
                     raise LimitExceeded(
                         f"compression ratio above {limits.max_ratio}: stopped unpacking"
                     )
-                yield _member(archive, info)
+                yield tar_member(archive, info)
         finally:
             raw.close()
 
 
-def _member(archive: tarfile.TarFile, info: tarfile.TarInfo) -> Member:
+def tar_member(archive: tarfile.TarFile, info: tarfile.TarInfo) -> Member:
     name = info.name
     if info.isdir():
         return Member(name=name, kind=MemberKind.DIR, mode=info.mode)

@@ -318,7 +318,7 @@ class Walker:
         first = stream.read(_CHUNK)
         probe = stream.read(1) if len(first) < _CHUNK else b"?"
         if not probe:  # small member: no copy, no buffer
-            self._account(location, len(first), compressed)
+            self._account(location, len(first), len(first), compressed)
             content = Content(data=first)
             content.sha256 = hashlib.sha256(first).hexdigest()
             content.sha1 = hashlib.sha1(first, usedforsecurity=False).hexdigest()
@@ -333,27 +333,7 @@ class Walker:
                 if not chunk:
                     break
                 size += len(chunk)
-                self.bytes_total += len(chunk)
-                if size > limits.max_member_size:
-                    raise LimitExceeded(
-                        f"member larger than max_member_size={limits.max_member_size}: skipped"
-                    )
-                if (
-                    compressed
-                    and size > limits.ratio_floor
-                    and size / compressed > (limits.max_ratio)
-                ):
-                    raise LimitExceeded(
-                        f"compression ratio above max_ratio={limits.max_ratio} "
-                        f"({compressed} bytes expand past {size}): skipped as a likely bomb"
-                    )
-                if self.bytes_total > limits.max_total_bytes:
-                    self._issue(
-                        location,
-                        "total uncompressed bytes above max_total_bytes="
-                        f"{limits.max_total_bytes}: exam stopped",
-                    )
-                    raise _StopWalk
+                self._account(location, len(chunk), size, compressed)
                 sha256.update(chunk)
                 sha1.update(chunk)
                 if spill is not None:
@@ -381,12 +361,18 @@ class Walker:
         content.sha1 = sha1.hexdigest()
         return content
 
-    def _account(self, location: Location, size: int, compressed: int | None) -> None:
+    def _account(self, location: Location, added: int, size: int, compressed: int | None) -> None:
+        """Count ``added`` bytes of a member now ``size`` long against every limit."""
         limits = self.limits
-        self.bytes_total += size
+        self.bytes_total += added
         if size > limits.max_member_size:
             raise LimitExceeded(
                 f"member larger than max_member_size={limits.max_member_size}: skipped"
+            )
+        if compressed and size > limits.ratio_floor and size / compressed > limits.max_ratio:
+            raise LimitExceeded(
+                f"compression ratio above max_ratio={limits.max_ratio} "
+                f"({compressed} bytes expand past {size}): skipped as a likely bomb"
             )
         if self.bytes_total > limits.max_total_bytes:
             self._issue(
