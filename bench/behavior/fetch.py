@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -48,35 +49,26 @@ def top_npm(count: int) -> list[str]:
 
 def fetch_pypi(name: str, dest: Path) -> None:
     target = dest / name
-    if target.exists() and any(target.iterdir()):
+    wheel, sdist = target / "wheel", target / "sdist"
+    if not (wheel.is_dir() and any(wheel.iterdir())):
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps",
+             "--only-binary=:all:", "-d", str(wheel), name],
+            check=False, capture_output=True, timeout=300,
+        )  # fmt: skip
+    if sdist.is_dir() and any(sdist.iterdir()):
         return
-    target.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "-q",
-            "--no-deps",
-            "--only-binary=:all:",
-            "-d",
-            str(target / "wheel"),
-            name,
-        ],
-        check=False,
-        capture_output=True,
-        timeout=300,
-    )
+    api = f"https://pypi.org/pypi/{name}/json"
     try:
-        with urllib.request.urlopen(f"https://pypi.org/pypi/{name}/json", timeout=60) as resp:
+        with urllib.request.urlopen(api, timeout=60) as resp:
             meta = json.load(resp)
         for item in meta.get("urls", []):
             if item.get("packagetype") == "sdist":
-                (target / "sdist").mkdir(exist_ok=True)
-                out = target / "sdist" / item["filename"]
-                with urllib.request.urlopen(item["url"], timeout=120) as resp:
-                    out.write_bytes(resp.read())
+                sdist.mkdir(parents=True, exist_ok=True)
+                # Mirrors answer with URLs relative to the API document.
+                url = urllib.parse.urljoin(api, item["url"])
+                with urllib.request.urlopen(url, timeout=120) as resp:
+                    (sdist / item["filename"]).write_bytes(resp.read())
                 break
     except Exception as error:  # a missing sdist is fine: the wheel still counts
         print(f"{name}: sdist: {error}", file=sys.stderr)

@@ -108,18 +108,19 @@ def scan_guarddog(path: Path, ecosystem: str) -> dict[str, Any]:
     return out
 
 
-def _one(job: tuple[str, str, list[Path], bool]) -> dict[str, Any]:
-    set_name, package, files, with_guarddog = job
+def _one(job: tuple[str, str, list[Path], bool, bool]) -> dict[str, Any]:
+    set_name, package, files, with_finalexam, with_guarddog = job
     ecosystem = "npm" if set_name == "npm" else "pypi"
     row: dict[str, Any] = {"set": set_name, "package": package, "files": [p.name for p in files]}
-    ours = [scan_finalexam(p) for p in files]
-    row["finalexam"] = {
-        "flagged": any(r.get("flagged") for r in ours),
-        "high_rules": sorted({x for r in ours for x in r.get("high_rules", [])}),
-        "rules": sorted({x for r in ours for x in r.get("rules", [])}),
-        "errors": [r["error"] for r in ours if "error" in r],
-        "seconds": sum(r["seconds"] for r in ours),
-    }
+    if with_finalexam:
+        ours = [scan_finalexam(p) for p in files]
+        row["finalexam"] = {
+            "flagged": any(r.get("flagged") for r in ours),
+            "high_rules": sorted({x for r in ours for x in r.get("high_rules", [])}),
+            "rules": sorted({x for r in ours for x in r.get("rules", [])}),
+            "errors": [r["error"] for r in ours if "error" in r],
+            "seconds": sum(r["seconds"] for r in ours),
+        }
     if with_guarddog:
         theirs = [scan_guarddog(p, ecosystem) for p in files]
         row["guarddog"] = {
@@ -139,13 +140,11 @@ def summarize(rows: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for set_name in ("malware", "pypi", "npm"):
-        subset = [r for r in rows if r["set"] == set_name]
-        if not subset:
-            continue
+        subset = [r for r in rows if r["set"] == set_name and "finalexam" in r]
         both = [r for r in subset if "guarddog" in r]
-        views: list[tuple[str, list[dict[str, Any]], str, str]] = [
-            ("finalexam (all)", subset, "finalexam", "flagged")
-        ]
+        views: list[tuple[str, list[dict[str, Any]], str, str]] = []
+        if subset:
+            views.append(("finalexam (all)", subset, "finalexam", "flagged"))
         if both:
             views += [
                 ("finalexam (same subset)", both, "finalexam", "flagged"),
@@ -161,7 +160,7 @@ def summarize(rows: list[dict[str, Any]]) -> str:
                 f"| {set_name} | {len(have)} | {label} | {flagged} | {flagged / len(have):.1%} "
                 f"| {errors} | {seconds:.0f} |"
             )
-    benign = [r for r in rows if r["set"] in ("pypi", "npm")]
+    benign = [r for r in rows if r["set"] in ("pypi", "npm") and "finalexam" in r]
     if benign:
         lines += ["", "| rule | benign packages where it fired (any severity) | as high/critical |"]
         lines.append("|---|---|---|")
@@ -195,6 +194,7 @@ def main() -> None:
     parser.add_argument("--sets", default="malware,pypi,npm")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--guarddog", action="store_true")
+    parser.add_argument("--guarddog-only", action="store_true", help="skip finalexam")
     parser.add_argument(
         "--guarddog-limit", type=int, help="run GuardDog on the first N packages of each set"
     )
@@ -216,7 +216,9 @@ def main() -> None:
             set_name,
             package,
             files,
-            args.guarddog and (not args.guarddog_limit or n < args.guarddog_limit),
+            not args.guarddog_only,
+            (args.guarddog or args.guarddog_only)
+            and (not args.guarddog_limit or n < args.guarddog_limit),
         )
         for n, set_name, package, files in sorted(numbered, key=lambda j: (j[0], j[1]))
     ]
