@@ -25,6 +25,7 @@ from finalexam.model import (
     Finding,
     Indicator,
     Issue,
+    Location,
     PluginStatus,
     Report,
 )
@@ -252,14 +253,14 @@ def dedupe_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def merge_indicators(indicators: Iterable[Indicator]) -> list[Indicator]:
-    by_value: dict[tuple[str, str], Indicator] = {}
+    """One indicator per (kind, value), the first seen, with every location it was seen at."""
+    first: dict[tuple[str, str], Indicator] = {}
+    locations: dict[tuple[str, str], set[Location]] = {}
     for indicator in indicators:
         key = (indicator.kind, indicator.value)
-        current = by_value.get(key)
-        if current is None:
-            by_value[key] = replace(indicator, locations=tuple(sorted(set(indicator.locations))))
-        else:
-            by_value[key] = replace(
-                current, locations=tuple(sorted(set(current.locations) | set(indicator.locations)))
-            )
-    return sorted(by_value.values(), key=lambda i: (i.kind, i.value))
+        first.setdefault(key, indicator)
+        locations.setdefault(key, set()).update(indicator.locations)
+    return [
+        replace(first[key], locations=tuple(sorted(locations[key])))
+        for key in sorted(first, key=lambda k: (first[k].kind, first[k].value))
+    ]
