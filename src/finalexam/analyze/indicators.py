@@ -10,10 +10,14 @@ suspicious endpoint inside executable code is also a finding.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache, lru_cache
+from types import ModuleType
+from typing import Any
 
 from finalexam.analyze.base import Analysis, ExamState
 from finalexam.config import Config
@@ -28,6 +32,12 @@ from finalexam.model import (
     Location,
     Severity,
 )
+
+hyperscan: ModuleType | None
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - the pure-Python path gives the same answer
+    hyperscan = None
 
 NAME = "indicators"
 MAX_BYTES = 64 * 1024 * 1024
@@ -54,7 +64,10 @@ _HOST_HINTS = (
     b"loca.lt", b"serveo", b"oast", b"interact.sh", b"burpcollaborator", b"dnslog.cn",
     b"ceye.io", b".onion",
 )  # fmt: skip
-_IPV4_QUOTED = re.compile(rb"""(?<=["'/@=(])((?:\d{1,3}\.){3}\d{1,3})(?=["':/,)])""")
+# The opening quote is consumed rather than looked behind at: a leading character class lets
+# ``re`` skip ahead to candidates (3x faster on big JSON); it can never be part of the
+# previous match (digits and dots), so the matches are the same.
+_IPV4_QUOTED = re.compile(rb"""["'/@=(]((?:\d{1,3}\.){3}\d{1,3})(?=["':/,)])""")
 _EMAIL_LOCAL = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}\Z")
 _EMAIL_DOMAIN = re.compile(rb"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
 
@@ -165,6 +178,7 @@ def _ip_category(host: str) -> str | None:
     return "raw-ip"
 
 
+@lru_cache(maxsize=65536)  # pure, and the same hosts recur across thousands of files
 def classify(kind: str, value: str) -> str:
     """Category of one indicator (see the module docstring)."""
     if kind == "email":
@@ -205,9 +219,42 @@ def _clean_url(raw: str) -> str:
 _HINT_CHUNK = 4 * 1024 * 1024
 
 
+@cache
+def _hint_database() -> Any:
+    """The host hints as one case-insensitive Hyperscan literal set (None without it)."""
+    if hyperscan is None:
+        return None
+    database = hyperscan.Database()
+    database.compile(
+        expressions=[re.escape(hint) for hint in _HOST_HINTS],
+        ids=list(range(len(_HOST_HINTS))),
+        elements=len(_HOST_HINTS),
+        flags=[hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(_HOST_HINTS),
+    )
+    return database
+
+
+@cache
+def _hint_scratch(database: Any) -> Any:
+    assert hyperscan is not None
+    return hyperscan.Scratch(database)
+
+
 def _has_host_hint(data: bytes) -> bool:
-    """Whether any host hint occurs, case-insensitively, lowering one chunk at a time (a
-    copy of the whole file would double the memory a big binary costs)."""
+    """Whether any host hint occurs, case-insensitively: one Hyperscan pass, or without it
+    one chunk lowered at a time (a copy of the whole file would double the memory a big
+    binary costs) and searched for each hint."""
+    database = _hint_database()
+    if database is not None and hyperscan is not None:
+        found: list[int] = []
+
+        def on_match(_id: int, _start: int, _end: int, _flags: int, _context: object) -> bool:
+            found.append(_id)
+            return True  # one is enough: stop
+
+        with contextlib.suppress(hyperscan.ScanTerminated):
+            database.scan(data, match_event_handler=on_match, scratch=_hint_scratch(database))
+        return bool(found)
     overlap = max(len(hint) for hint in _HOST_HINTS) - 1
     for start in range(0, len(data), _HINT_CHUNK):
         chunk = data[max(0, start - overlap) : start + _HINT_CHUNK].lower()

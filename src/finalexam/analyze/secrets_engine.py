@@ -14,16 +14,14 @@ megabytes of JSON once per generic rule.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from re import _parser  # type: ignore[attr-defined]  # the width of a pattern
-from typing import Any, cast
+from typing import Any
 
+from finalexam.analyze import hscache
 from finalexam.analyze.secrets_rules import RULES_DIR, SecretRule, load_rules
 from finalexam.model import Blob
 
@@ -92,7 +90,7 @@ class _HyperscanPrefilter:
         patterns = [loosen(rule.hyperscan_pattern) for rule in rules]
         self.always: list[int] = []  # rules Hyperscan cannot take: always checked by re
         usable = list(range(len(rules)))
-        self.database = _load_cached(patterns, self.flags)
+        self.database = hscache.load("secrets", patterns, self.flags, hs.HS_MODE_BLOCK)
         if self.database is None:
             try:
                 self.database = self._compile(patterns, usable)
@@ -101,7 +99,7 @@ class _HyperscanPrefilter:
                 self.always = sorted(set(range(len(rules))) - set(usable))
                 self.database = self._compile(patterns, usable)
             else:  # only a complete database is cached: a cached one means no 'always'
-                _store_cached(patterns, self.flags, self.database)
+                hscache.store("secrets", patterns, self.flags, hs.HS_MODE_BLOCK, self.database)
         self.scratch = hs.Scratch(self.database)
 
     def _compile(self, patterns: list[bytes], ids: list[int]) -> Any:
@@ -226,47 +224,6 @@ def _windowed(
                 break
             yield match
             resume = position = match.end()
-
-
-def _cache_path(patterns: list[bytes], flags: int) -> Path | None:
-    try:
-        import platformdirs
-
-        digest = hashlib.sha256(b"\x00".join(patterns))
-        digest.update(str(getattr(_hyperscan, "__version__", "")).encode())
-        digest.update(b"flags=%d" % flags)
-        return (
-            Path(platformdirs.user_cache_dir("finalexam"))
-            / f"secrets-{digest.hexdigest()[:24]}.hsdb"
-        )
-    except Exception:
-        return None
-
-
-def _load_cached(patterns: list[bytes], flags: int) -> Any:
-    """A database compiled by an earlier run with the same patterns (compiling takes seconds)."""
-    path = _cache_path(patterns, flags)
-    if path is None or not path.is_file():
-        return None
-    try:
-        return cast(Any, _hyperscan).loadb(
-            path.read_bytes(), mode=cast(Any, _hyperscan).HS_MODE_BLOCK
-        )
-    except Exception:
-        return None
-
-
-def _store_cached(patterns: list[bytes], flags: int, database: Any) -> None:
-    path = _cache_path(patterns, flags)
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = path.with_suffix(f".{os.getpid()}.tmp")
-        scratch.write_bytes(cast(Any, _hyperscan).dumpb(database))
-        scratch.replace(path)
-    except Exception:
-        return  # a cache is a convenience: a read-only home is fine
 
 
 class Engine:
