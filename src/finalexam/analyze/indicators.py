@@ -178,7 +178,6 @@ def _ip_category(host: str) -> str | None:
     return "raw-ip"
 
 
-@lru_cache(maxsize=65536)  # pure, and the same hosts recur across thousands of files
 def classify(kind: str, value: str) -> str:
     """Category of one indicator (see the module docstring)."""
     if kind == "email":
@@ -196,17 +195,41 @@ def classify(kind: str, value: str) -> str:
         return ip
     if host.endswith(".onion"):
         return "onion"
-    for category, suffixes in _CATEGORIES:
+    # The first category with a matching suffix wins: by host (memoised, hosts recur across
+    # thousands of URLs) or by one of the few suffixes with a path, which look at the URL.
+    rank = min(_host_rank(host), _path_rank(target))
+    if rank < len(_CATEGORIES):
+        return _CATEGORIES[rank][0]
+    return "email" if kind == "email" else "other"
+
+
+@lru_cache(maxsize=65536)
+def _host_rank(host: str) -> int:
+    for rank, (_, suffixes) in enumerate(_CATEGORIES):
         for suffix in suffixes:
             if "/" in suffix:
-                if target.startswith(suffix) or f".{suffix}" in target:
-                    return category
-            elif suffix.startswith("."):
+                continue
+            if suffix.startswith("."):
                 if host.endswith(suffix):
-                    return category
+                    return rank
             elif host == suffix or host.endswith("." + suffix):
-                return category
-    return "email" if kind == "email" else "other"
+                return rank
+    return len(_CATEGORIES)
+
+
+_PATH_SUFFIXES = tuple(
+    (rank, suffix)
+    for rank, (_, suffixes) in enumerate(_CATEGORIES)
+    for suffix in suffixes
+    if "/" in suffix
+)
+
+
+def _path_rank(target: str) -> int:
+    for rank, suffix in _PATH_SUFFIXES:
+        if target.startswith(suffix) or f".{suffix}" in target:
+            return rank
+    return len(_CATEGORIES)
 
 
 def _clean_url(raw: str) -> str:
@@ -219,48 +242,52 @@ def _clean_url(raw: str) -> str:
 _HINT_CHUNK = 4 * 1024 * 1024
 
 
+# A quoted IPv4 address can only be where this shape is (``_IPV4_QUOTED`` with its
+# look-ahead consumed): Hyperscan tells whether it occurs at all, for one pass over the file
+# instead of ``re`` stopping at every quote of a JSON document.
+_IPV4_SHAPE = rb"""["'/@=(](?:[0-9]{1,3}\.){3}[0-9]{1,3}["':/,)]"""
+_IPV4_ID = len(_HOST_HINTS)
+
+
 @cache
-def _hint_database() -> Any:
-    """The host hints as one case-insensitive Hyperscan literal set (None without it)."""
+def _hint_database() -> tuple[Any, Any] | None:
+    """Host hints (case-insensitive literals) and the quoted-IP shape, as one Hyperscan
+    database and its scratch (None without Hyperscan)."""
     if hyperscan is None:
         return None
+    single = hyperscan.HS_FLAG_SINGLEMATCH
     database = hyperscan.Database()
     database.compile(
-        expressions=[re.escape(hint) for hint in _HOST_HINTS],
-        ids=list(range(len(_HOST_HINTS))),
-        elements=len(_HOST_HINTS),
-        flags=[hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(_HOST_HINTS),
+        expressions=[re.escape(hint) for hint in _HOST_HINTS] + [_IPV4_SHAPE],
+        ids=list(range(len(_HOST_HINTS) + 1)),
+        elements=len(_HOST_HINTS) + 1,
+        flags=[hyperscan.HS_FLAG_CASELESS | single] * len(_HOST_HINTS) + [single],
     )
-    return database
+    return database, hyperscan.Scratch(database)
 
 
-@cache
-def _hint_scratch(database: Any) -> Any:
-    assert hyperscan is not None
-    return hyperscan.Scratch(database)
+def _hints(data: bytes) -> tuple[bool, bool]:
+    """Whether a host hint occurs (case-insensitively), and whether a quoted IPv4 address
+    may: one Hyperscan pass; without it, every chunk lowered and searched for each hint
+    (one chunk at a time: a copy of the whole file would double what a big binary costs)."""
+    compiled = _hint_database()
+    if compiled is not None and hyperscan is not None:
+        database, scratch = compiled
+        found: set[int] = set()
 
+        def on_match(ident: int, _start: int, _end: int, _flags: int, _context: object) -> bool:
+            found.add(ident)
+            return _IPV4_ID in found and len(found) > 1  # both answers known: stop
 
-def _has_host_hint(data: bytes) -> bool:
-    """Whether any host hint occurs, case-insensitively: one Hyperscan pass, or without it
-    one chunk lowered at a time (a copy of the whole file would double the memory a big
-    binary costs) and searched for each hint."""
-    database = _hint_database()
-    if database is not None and hyperscan is not None:
-        found: list[int] = []
-
-        def on_match(_id: int, _start: int, _end: int, _flags: int, _context: object) -> bool:
-            found.append(_id)
-            return True  # one is enough: stop
-
-        with contextlib.suppress(hyperscan.ScanTerminated):
-            database.scan(data, match_event_handler=on_match, scratch=_hint_scratch(database))
-        return bool(found)
+        with contextlib.suppress(hyperscan.ScanTerminated):  # stopped early
+            database.scan(data, match_event_handler=on_match, scratch=scratch)
+        return bool(found - {_IPV4_ID}), _IPV4_ID in found
     overlap = max(len(hint) for hint in _HOST_HINTS) - 1
     for start in range(0, len(data), _HINT_CHUNK):
         chunk = data[max(0, start - overlap) : start + _HINT_CHUNK].lower()
         if any(hint in chunk for hint in _HOST_HINTS):
-            return True
-    return False
+            return True, True
+    return False, True
 
 
 _SCHEMES = (b"https", b"http", b"wss", b"ftp", b"ws")
@@ -310,10 +337,11 @@ def extract(data: bytes, *, text: bool) -> list[_Found]:
             add("ip", host, match.start())
         else:
             add("domain", host, match.start())
-    for match in _HOST_ONLY.finditer(data) if _has_host_hint(data) else ():
+    host_hint, maybe_ip = _hints(data)
+    for match in _HOST_ONLY.finditer(data) if host_hint else ():
         add("domain", match.group(0).decode("ascii", "replace").lower(), match.start())
     if text:
-        for match in _IPV4_QUOTED.finditer(data):
+        for match in _IPV4_QUOTED.finditer(data) if maybe_ip else ():
             value = match.group(1).decode("ascii")
             valid = all(int(octet) <= 255 for octet in value.split("."))
             if valid and _ip_category(value) == "raw-ip" and not value.startswith("0."):
