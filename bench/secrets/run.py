@@ -250,31 +250,41 @@ def _rel(path: str) -> str:
     return text.split(marker, 1)[1] if marker in text else text.removeprefix("tree/")
 
 
-def _finalexam_env() -> dict[str, str]:
+# Sources of an earlier finalexam to run beside this one (--before-src), e.g. extracted with
+# `git archive COMMIT src | tar -x -C DIR`; "finalexam-before*" rows run it.
+BEFORE: dict[str, Path] = {}
+# Every plug-in but the secret scan: the same exam as `--only secrets`, for code without it.
+NOT_SECRETS = (
+    "binary,yara,behavior,indicators,typosquat,vulnerabilities,python,npm,java,dotnet,dpkg,"
+    "apk,rpm,declared,conda,sbom-input,dotnet-pe,golang,jsbundle,native,rust"
+)
+
+
+def _finalexam_env(src: Path = ROOT / "src") -> dict[str, str]:
     # Byte-compiled modules, as an installed package has them (pip compiles on install): kept
     # under bench/.work rather than beside the sources.
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": str(src)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(WORK / "pycache")
     env["FINALEXAM_CONFIG"] = os.devnull  # no config file from the working directory
     return env
 
 
-def warm_up() -> None:
+def warm_up(src: Path = ROOT / "src") -> None:
     """One small scan first: byte-compiles the modules and caches the Hyperscan databases
     (both once per installation), so the timed runs measure scanning, not installing."""
     subprocess.run(
         [sys.executable, "-m", "finalexam", "scan", str(TREE / "binaries"), "-o", "json"],
-        env=_finalexam_env(),
+        env=_finalexam_env(src),
         check=False,
         capture_output=True,
     )
 
 
-def run_finalexam(out: Path, *options: str) -> dict[str, set[str]]:
+def run_finalexam(out: Path, *options: str, src: Path = ROOT / "src") -> dict[str, set[str]]:
     _spawn(
         [sys.executable, "-m", "finalexam", "scan", str(TREE), "-o", f"json={out}", *options],
-        env=_finalexam_env(),
+        env=_finalexam_env(src),
     )
     found: dict[str, set[str]] = {}
     for finding in json.loads(out.read_text())["findings"]:
@@ -353,6 +363,10 @@ TOOLS: dict[str, Callable[[Path], dict[str, set[str]]]] = {
     "finalexam-j0": lambda out: run_finalexam(out, "--jobs", "0"),
     "finalexam-secrets": lambda out: run_finalexam(out, "--only", "secrets"),
     "finalexam-secrets-j0": lambda out: run_finalexam(out, "--only", "secrets", "--jobs", "0"),
+    "finalexam-before": lambda out: run_finalexam(out, src=BEFORE["src"]),
+    "finalexam-before-secrets": lambda out: run_finalexam(
+        out, "--disable", NOT_SECRETS, src=BEFORE["src"]
+    ),
     "gitleaks": run_gitleaks,
     # gitleaks into archives as well (finalexam always opens them): botocore's .json.gz.
     "gitleaks-archives": lambda out: run_gitleaks(out, "--max-archive-depth", "4"),
@@ -396,7 +410,10 @@ def main() -> int:
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--reuse", action="store_true", help="keep an existing tree")
     parser.add_argument("--tag", default="", help="suffix for output files (parallel runs)")
+    parser.add_argument("--before-src", type=Path, help="an earlier finalexam's src directory")
     args = parser.parse_args()
+    if args.before_src:
+        BEFORE["src"] = args.before_src.resolve()
     truth = (
         json.loads((WORK / "truth.json").read_text()) if args.reuse and TREE.exists() else build()
     )
@@ -406,6 +423,8 @@ def main() -> int:
     names = args.tools.split(",")
     if any(name.startswith("finalexam") for name in names):
         warm_up()
+    if "src" in BEFORE:
+        warm_up(BEFORE["src"])
     for name in names:
         _PEAK["threads"] = 0
         out = WORK / f"{name}{args.tag}.json"
