@@ -28,6 +28,7 @@ import tarfile
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -204,6 +205,42 @@ def build() -> dict[str, list[str]]:
     return truth
 
 
+# ------------------------------------------------------------------ running one tool
+
+_PEAK = {"threads": 0}
+
+
+def _tree_threads(root: int) -> int:
+    """OS threads of ``root`` and every process below it (worker pools included)."""
+    parents: dict[int, int] = {}
+    threads: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        threads[int(entry.name)] = int(fields[17])
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += threads.get(pid, 0)
+        stack.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+def _spawn(command: list[str], env: dict[str, str] | None = None) -> None:
+    """Run a tool to completion, sampling the peak number of threads it runs."""
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    while process.poll() is None:
+        _PEAK["threads"] = max(_PEAK["threads"], _tree_threads(process.pid))
+        time.sleep(0.25)
+
+
 # ------------------------------------------------------------------ tools -> {file: n_found}
 
 
@@ -213,13 +250,41 @@ def _rel(path: str) -> str:
     return text.split(marker, 1)[1] if marker in text else text.removeprefix("tree/")
 
 
-def run_finalexam(out: Path) -> dict[str, set[str]]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+# Sources of an earlier finalexam to run beside this one (--before-src), e.g. extracted with
+# `git archive COMMIT src | tar -x -C DIR`; "finalexam-before*" rows run it.
+BEFORE: dict[str, Path] = {}
+# Every plug-in but the secret scan: the same exam as `--only secrets`, for code without it.
+NOT_SECRETS = (
+    "binary,yara,behavior,indicators,typosquat,vulnerabilities,python,npm,java,dotnet,dpkg,"
+    "apk,rpm,declared,conda,sbom-input,dotnet-pe,golang,jsbundle,native,rust"
+)
+
+
+def _finalexam_env(src: Path = ROOT / "src") -> dict[str, str]:
+    # Byte-compiled modules, as an installed package has them (pip compiles on install): kept
+    # under bench/.work rather than beside the sources.
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(WORK / "pycache")
+    env["FINALEXAM_CONFIG"] = os.devnull  # no config file from the working directory
+    return env
+
+
+def warm_up(src: Path = ROOT / "src") -> None:
+    """One small scan first: byte-compiles the modules and caches the Hyperscan databases
+    (both once per installation), so the timed runs measure scanning, not installing."""
     subprocess.run(
-        [sys.executable, "-m", "finalexam", "scan", str(TREE), "-o", f"json={out}"],
-        env=env,
+        [sys.executable, "-m", "finalexam", "scan", str(TREE / "binaries"), "-o", "json"],
+        env=_finalexam_env(src),
         check=False,
         capture_output=True,
+    )
+
+
+def run_finalexam(out: Path, *options: str, src: Path = ROOT / "src") -> dict[str, set[str]]:
+    _spawn(
+        [sys.executable, "-m", "finalexam", "scan", str(TREE), "-o", f"json={out}", *options],
+        env=_finalexam_env(src),
     )
     found: dict[str, set[str]] = {}
     for finding in json.loads(out.read_text())["findings"]:
@@ -232,8 +297,8 @@ def run_finalexam(out: Path) -> dict[str, set[str]]:
     return found
 
 
-def run_gitleaks(out: Path) -> dict[str, set[str]]:
-    subprocess.run(
+def run_gitleaks(out: Path, *options: str) -> dict[str, set[str]]:
+    _spawn(
         [
             str(PEERS / "gitleaks"),
             "dir",
@@ -247,13 +312,12 @@ def run_gitleaks(out: Path) -> dict[str, set[str]]:
             "0",
             "--log-level",
             "error",
-        ],
-        check=False,
-        capture_output=True,
+            *options,
+        ]
     )
     found: dict[str, set[str]] = {}
     for item in json.loads(out.read_text() or "[]"):
-        found.setdefault(_rel(item["File"]), set()).add(str(item["StartLine"]))
+        found.setdefault(_rel(item["File"].split("!")[0]), set()).add(str(item["StartLine"]))
     return found
 
 
@@ -294,9 +358,18 @@ def run_credsweeper(out: Path) -> dict[str, set[str]]:
     return found
 
 
-TOOLS = {
+TOOLS: dict[str, Callable[[Path], dict[str, set[str]]]] = {
     "finalexam": run_finalexam,
+    "finalexam-j0": lambda out: run_finalexam(out, "--jobs", "0"),
+    "finalexam-secrets": lambda out: run_finalexam(out, "--only", "secrets"),
+    "finalexam-secrets-j0": lambda out: run_finalexam(out, "--only", "secrets", "--jobs", "0"),
+    "finalexam-before": lambda out: run_finalexam(out, src=BEFORE["src"]),
+    "finalexam-before-secrets": lambda out: run_finalexam(
+        out, "--disable", NOT_SECRETS, src=BEFORE["src"]
+    ),
     "gitleaks": run_gitleaks,
+    # gitleaks into archives as well (finalexam always opens them): botocore's .json.gz.
+    "gitleaks-archives": lambda out: run_gitleaks(out, "--max-archive-depth", "4"),
     "detect-secrets": run_detect_secrets,
     "credsweeper": run_credsweeper,
 }
@@ -337,14 +410,23 @@ def main() -> int:
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--reuse", action="store_true", help="keep an existing tree")
     parser.add_argument("--tag", default="", help="suffix for output files (parallel runs)")
+    parser.add_argument("--before-src", type=Path, help="an earlier finalexam's src directory")
     args = parser.parse_args()
+    if args.before_src:
+        BEFORE["src"] = args.before_src.resolve()
     truth = (
         json.loads((WORK / "truth.json").read_text()) if args.reuse and TREE.exists() else build()
     )
     size = tree_bytes()
     files = sum(1 for p in TREE.rglob("*") if p.is_file())
     rows = []
-    for name in args.tools.split(","):
+    names = args.tools.split(",")
+    if any(name.startswith("finalexam") for name in names):
+        warm_up()
+    if "src" in BEFORE:
+        warm_up(BEFORE["src"])
+    for name in names:
+        _PEAK["threads"] = 0
         out = WORK / f"{name}{args.tag}.json"
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
@@ -358,6 +440,8 @@ def main() -> int:
             "mb_per_s": round(size / 1e6 / seconds, 2),
             "cpu_seconds": round(cpu, 2),
             "mb_per_cpu_s": round(size / 1e6 / cpu, 2) if cpu else 0.0,
+            "cores_used": round(cpu / seconds, 2),
+            "peak_threads": _PEAK["threads"],
             **score(truth, found),
         }
         rows.append(row)
@@ -379,14 +463,15 @@ def main() -> int:
     )
     print(
         "| tool | precision | recall | F1 | recall in binaries | TP | FP | FN "
-        "| wall s | MB/s wall | CPU s | MB/CPU-s |"
+        "| wall s | MB/s wall | CPU s | MB/CPU-s | CPU/wall | peak threads |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['tool']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} "
             f"| {r['binary_recall']:.3f} | {r['tp']} | {r['fp']} | {r['fn']} "
-            f"| {r['seconds']} | {r['mb_per_s']} | {r['cpu_seconds']} | {r['mb_per_cpu_s']} |"
+            f"| {r['seconds']} | {r['mb_per_s']} | {r['cpu_seconds']} | {r['mb_per_cpu_s']} "
+            f"| {r['cores_used']} | {r['peak_threads']} |"
         )
     return 0
 

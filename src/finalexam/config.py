@@ -48,9 +48,14 @@ class Config:
     timestamp: str | None = None
     yara_rules: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()  # plug-in names to skip
+    only: tuple[str, ...] = ()  # when set, the only plug-ins that run (minus ``disable``)
     # Raw [tool.finalexam] table, for sections owned by plug-ins (policy rules, waivers, ...).
     raw: Mapping[str, Any] = field(default_factory=dict)
     config_path: str | None = None
+
+    def runs(self, plugin: str) -> bool:
+        """Whether the plug-in named ``plugin`` takes part (``only`` and ``disable``)."""
+        return plugin not in self.disable and (not self.only or plugin in self.only)
 
 
 def _parse_bool(text: str) -> bool:
@@ -126,6 +131,13 @@ OPTIONS: tuple[Option, ...] = (
         "yara_rules", "extra YARA rule directory, repeatable", _parse_list, str, repeatable=True
     ),
     Option("disable", "plug-ins to skip, comma separated", _parse_list, str, repeatable=True),
+    Option(
+        "only",
+        "run only these plug-ins (catalogers, analyzers), comma separated; e.g. secrets",
+        _parse_list,
+        str,
+        repeatable=True,
+    ),
 )
 OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
 

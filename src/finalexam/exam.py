@@ -15,7 +15,7 @@ from finalexam.analyze.base import Analysis, Analyzer, ExamState
 from finalexam.catalog import CATALOGERS
 from finalexam.catalog.base import Cataloger
 from finalexam.config import Config
-from finalexam.errors import InputError
+from finalexam.errors import ConfigError, InputError
 from finalexam.events import EventSink, StageFinished, StageStarted, ignore
 from finalexam.model import (
     Artifact,
@@ -25,10 +25,11 @@ from finalexam.model import (
     Finding,
     Indicator,
     Issue,
+    Location,
     PluginStatus,
     Report,
 )
-from finalexam.parallel import FileAnalysis, record_failure
+from finalexam.parallel import FileAnalysis, record_failure, selected
 from finalexam.policy import decide
 from finalexam.unpack import UNPACKERS
 from finalexam.unpack.walk import Walker
@@ -91,10 +92,20 @@ def run_exam(
     timings: dict[str, float] = {}
     clock = _Stopwatch(events, timings)
     disabled = set(config.disable)
-    active_catalogers = [make() for make in catalogers]
-    active_catalogers = [c for c in active_catalogers if c.name not in disabled]
-    active_analyzers = [make(config) for make in analyzers]
-    active_analyzers = [a for a in active_analyzers if a.name not in disabled]
+    all_catalogers = [make() for make in catalogers]
+    all_analyzers = [make(config) for make in analyzers]
+    _check_only(config, [c.name for c in all_catalogers] + [a.name for a in all_analyzers])
+    active_catalogers = [c for c in all_catalogers if config.runs(c.name)]
+    active_analyzers = [a for a in all_analyzers if selected(a, config)]
+    unselected = [
+        PluginStatus(name, kind, "skipped", "not selected (only)")
+        for kind, names, active in (
+            ("cataloger", [c.name for c in all_catalogers], {c.name for c in active_catalogers}),
+            ("analyzer", [a.name for a in all_analyzers], {a.name for a in active_analyzers}),
+        )
+        for name in names
+        if name not in active and name not in disabled
+    ]
     components: list[Component] = []
     analysis = Analysis()
     failures: dict[str, str] = {}
@@ -154,6 +165,7 @@ def run_exam(
         for a in active_analyzers
     ]
     plugins += [PluginStatus(name, "plugin", "skipped", "disabled") for name in sorted(disabled)]
+    plugins += unselected
     report = Report(
         artifact=artifact,
         tool_version=__version__,
@@ -175,6 +187,16 @@ def run_exam(
 
         report = apply_baseline(report, config, baseline_content)
     return report
+
+
+def _check_only(config: Config, names: Sequence[str]) -> None:
+    """``only`` must name plug-ins that exist: a typo would otherwise examine nothing."""
+    unknown = sorted(set(config.only) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"only: no plug-in named {', '.join(map(repr, unknown))} "
+            f"(plug-ins: {', '.join(sorted(set(names)))})"
+        )
 
 
 def _catalog(
@@ -252,14 +274,14 @@ def dedupe_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def merge_indicators(indicators: Iterable[Indicator]) -> list[Indicator]:
-    by_value: dict[tuple[str, str], Indicator] = {}
+    """One indicator per (kind, value), the first seen, with every location it was seen at."""
+    first: dict[tuple[str, str], Indicator] = {}
+    locations: dict[tuple[str, str], set[Location]] = {}
     for indicator in indicators:
         key = (indicator.kind, indicator.value)
-        current = by_value.get(key)
-        if current is None:
-            by_value[key] = replace(indicator, locations=tuple(sorted(set(indicator.locations))))
-        else:
-            by_value[key] = replace(
-                current, locations=tuple(sorted(set(current.locations) | set(indicator.locations)))
-            )
-    return sorted(by_value.values(), key=lambda i: (i.kind, i.value))
+        first.setdefault(key, indicator)
+        locations.setdefault(key, set()).update(indicator.locations)
+    return [
+        replace(first[key], locations=tuple(sorted(locations[key])))
+        for key in sorted(first, key=lambda k: (first[k].kind, first[k].value))
+    ]

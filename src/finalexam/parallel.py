@@ -67,10 +67,15 @@ def relocate(cached: Analysis, location: Location) -> Analysis:
     )
 
 
+def selected(analyzer: Analyzer, config: Config) -> bool:
+    """Whether an analyzer runs: chosen by ``only``/``disable``, or one the exam itself needs
+    (such as the content capture of a release diff), which says so with ``always_runs``."""
+    return config.runs(analyzer.name) or bool(getattr(analyzer, "always_runs", False))
+
+
 def _init_worker(factories: Sequence[AnalyzerFactory], config: Config) -> None:
     global _worker_analyzers
-    disabled = set(config.disable)
-    _worker_analyzers = [a for a in (make(config) for make in factories) if a.name not in disabled]
+    _worker_analyzers = [a for a in (make(config) for make in factories) if selected(a, config)]
 
 
 def _analyze_in_worker(fields: dict[str, Any], data: bytes) -> tuple[Analysis, dict[str, str]]:

@@ -12,8 +12,12 @@ from typing import Any
 
 from finalexam.analyze.base import Analysis, ExamState
 from finalexam.analyze.binfacts import capabilities, packers
-from finalexam.analyze.binfacts.common import BinaryFacts, BrokenBinary, NotABinary
-from finalexam.analyze.binfacts.elf import insecure_search_path
+from finalexam.analyze.binfacts.common import (
+    BinaryFacts,
+    BrokenBinary,
+    NotABinary,
+    insecure_search_path,
+)
 from finalexam.analyze.binfacts.parse import binary_format, examine
 from finalexam.config import Config
 from finalexam.model import (

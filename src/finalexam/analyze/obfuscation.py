@@ -17,6 +17,7 @@ from finalexam.model import Confidence, Evidence, Finding, FindingKind, Location
 
 NAME = "behavior"
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
 LONG_LINE = 5000
 PACKED_LINE = 1000
 _PACKED_CALL = re.compile(r"\b(exec|eval|compile|__import__)\s*\(")
@@ -72,8 +73,8 @@ def inspect(location: Location, text: str, language: str) -> list[Finding]:
     findings: list[Finding] = []
     lines = text.splitlines()
     if not text.isascii():
-        for number, line in enumerate(lines, 1):
-            if any(ch in BIDI_CONTROLS for ch in line):
+        for number, line in enumerate(lines if _BIDI.search(text) else (), 1):
+            if _BIDI.search(line):
                 shown = "".join(f"<U+{ord(c):04X}>" if c in BIDI_CONTROLS else c for c in line)
                 findings.append(
                     _finding(

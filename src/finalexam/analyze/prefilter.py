@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
+from finalexam.analyze import hscache
+
 _hs: ModuleType | None
 try:
     import hyperscan as _hs
@@ -26,6 +28,7 @@ class Prefilter:
         self.count = len(patterns)
         self.always: set[int] = set()
         self._db: Any = None
+        self._scratch: Any = None
         if _hs is None or not patterns:
             self.always = set(range(self.count))
             return
@@ -36,22 +39,35 @@ class Prefilter:
             | _hs.HS_FLAG_PREFILTER
             | _hs.HS_FLAG_ALLOWEMPTY
         )
-        usable: list[int] = []
-        for index, pattern in enumerate(patterns):
-            if _compiles(pattern.pattern, flags):
-                usable.append(index)
-            else:
-                self.always.add(index)
-        if usable:
-            self._db = _hs.Database()
-            self._db.compile(
-                expressions=[patterns[i].pattern.encode("utf-8") for i in usable],
-                ids=usable,
-                elements=len(usable),
-                flags=[flags] * len(usable),
-            )
+        expressions = [pattern.pattern.encode("utf-8") for pattern in patterns]
+        mode = _hs.HS_MODE_BLOCK
+        self._db = hscache.load("prefilter", expressions, flags, mode)
+        if self._db is not None:  # only complete databases are cached: every pattern is in it
+            self._scratch = _hs.Scratch(self._db)
+            return
+        try:
+            self._db = self._compile(expressions, list(range(self.count)), flags)
+        except Exception:
+            usable = [i for i in range(self.count) if _compiles(patterns[i].pattern, flags)]
+            self.always = set(range(self.count)) - set(usable)
+            self._db = self._compile(expressions, usable, flags) if usable else None
+            if self._db is None:
+                self.always = set(range(self.count))
         else:
-            self.always = set(range(self.count))
+            hscache.store("prefilter", expressions, flags, mode, self._db)
+        self._scratch = _hs.Scratch(self._db) if self._db is not None else None
+
+    @staticmethod
+    def _compile(expressions: list[bytes], ids: list[int], flags: int) -> Any:
+        assert _hs is not None
+        database = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+        database.compile(
+            expressions=[expressions[i] for i in ids],
+            ids=ids,
+            elements=len(ids),
+            flags=[flags] * len(ids),
+        )
+        return database
 
     def candidates(self, text: str) -> set[int]:
         """Indexes of the patterns that may match ``text`` (a superset of those that do)."""
@@ -62,7 +78,11 @@ class Prefilter:
         def on_match(pattern_id: int, start: int, end: int, flags: int, context: Any) -> None:
             hits.add(pattern_id)
 
-        self._db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match)
+        self._db.scan(
+            text.encode("utf-8", "surrogatepass"),
+            match_event_handler=on_match,
+            scratch=self._scratch,
+        )
         return hits
 
 

@@ -5,19 +5,23 @@ it never misses what Python's ``re`` would find; the pure-``re`` path gets the s
 from the rules' keywords. Either way the rule's own ``re`` pattern then extracts the secret,
 so both paths give identical findings. Chunks overlap by more than the longest secret, and
 begin a little before the part they own so word boundaries see the preceding byte.
+
+Hyperscan also says where each rule's (widened) pattern ends. Every real match ends at one of
+those offsets, so a rule whose matches have a bounded width only needs ``re`` around them
+(see ``_windowed``) instead of over the whole chunk: the same matches, found without walking
+megabytes of JSON once per generic rule.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
-from typing import Any, cast
+from re import _parser  # type: ignore[attr-defined]  # the width of a pattern
+from typing import Any
 
+from finalexam.analyze import hscache
 from finalexam.analyze.secrets_rules import RULES_DIR, SecretRule, load_rules
 from finalexam.model import Blob
 
@@ -27,6 +31,9 @@ CHUNK_SIZE = 1024 * 1024
 OVERLAP = 16 * 1024  # longer than any secret a rule can match (PEM blocks are bounded)
 LOOKBEHIND = 64
 MAX_HITS_PER_RULE = 200  # per document: a file full of one pattern says so 200 times
+# Match ends Hyperscan may report for one chunk before the engine stops listening and runs
+# every candidate rule over the whole chunk instead (a file built to flood the callback).
+MAX_ENDS_PER_CHUNK = 50_000
 
 _hyperscan: Any
 try:  # optional accelerator
@@ -68,16 +75,22 @@ _REPEAT_CAP = 16
 
 
 class _HyperscanPrefilter:
-    """One Hyperscan block-mode database of every rule pattern; answers 'which rules hit'."""
+    """One Hyperscan block-mode database of every rule pattern.
 
-    def __init__(self, rules: Sequence[SecretRule]) -> None:
+    ``single=True`` answers 'which rules hit' (one report per rule); otherwise every end
+    offset of every rule is reported (``ends``), which also tells which rules hit.
+    """
+
+    def __init__(self, rules: Sequence[SecretRule], *, single: bool = True) -> None:
         assert _hyperscan is not None
         hs: Any = _hyperscan
-        self.flags = hs.HS_FLAG_PREFILTER | hs.HS_FLAG_SINGLEMATCH | hs.HS_FLAG_ALLOWEMPTY
+        self.flags = hs.HS_FLAG_PREFILTER | hs.HS_FLAG_ALLOWEMPTY
+        if single:
+            self.flags |= hs.HS_FLAG_SINGLEMATCH
         patterns = [loosen(rule.hyperscan_pattern) for rule in rules]
         self.always: list[int] = []  # rules Hyperscan cannot take: always checked by re
         usable = list(range(len(rules)))
-        self.database = _load_cached(patterns)
+        self.database = hscache.load("secrets", patterns, self.flags, hs.HS_MODE_BLOCK)
         if self.database is None:
             try:
                 self.database = self._compile(patterns, usable)
@@ -85,8 +98,8 @@ class _HyperscanPrefilter:
                 usable = [i for i in usable if self._compiles(patterns[i])]
                 self.always = sorted(set(range(len(rules))) - set(usable))
                 self.database = self._compile(patterns, usable)
-            else:
-                _store_cached(patterns, self.database)
+            else:  # only a complete database is cached: a cached one means no 'always'
+                hscache.store("secrets", patterns, self.flags, hs.HS_MODE_BLOCK, self.database)
         self.scratch = hs.Scratch(self.database)
 
     def _compile(self, patterns: list[bytes], ids: list[int]) -> Any:
@@ -116,45 +129,101 @@ class _HyperscanPrefilter:
         self.database.scan(chunk, match_event_handler=on_match, scratch=self.scratch)
         return found
 
+    def ends(self, chunk: bytes, limit: int) -> dict[int, list[int]] | None:
+        """End offsets of each hitting rule, or None past ``limit`` reports (flooded)."""
+        found: dict[int, list[int]] = {}
+        count = 0
 
-def _cache_path(patterns: list[bytes]) -> Path | None:
+        def on_match(rule_index: int, start: int, end: int, flags: int, context: object) -> bool:
+            nonlocal count
+            count += 1
+            found.setdefault(rule_index, []).append(end)
+            return count > limit  # True stops the scan
+
+        try:
+            self.database.scan(chunk, match_event_handler=on_match, scratch=self.scratch)
+        except Exception:  # a stopped scan raises in some bindings
+            return None
+        return None if count > limit else found
+
+
+def _lookahead_width(items: Any) -> int | None:
+    """Bytes any lookahead in a parsed pattern may read past where it stands (None: no bound)."""
+    total = 0
+    for op, value in items:
+        name = str(op)
+        nested: list[Any] = []
+        if name in ("ASSERT", "ASSERT_NOT"):
+            direction, sub = value
+            if direction == 1:
+                width = sub.getwidth()[1]
+                if width >= _parser.MAXREPEAT:
+                    return None
+                total += width
+            nested = [sub]
+        elif name == "SUBPATTERN":
+            nested = [value[-1]]
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            nested = [value[2]]
+        elif name == "BRANCH":
+            nested = list(value[1])
+        elif name == "ATOMIC_GROUP":
+            nested = [value]
+        elif name == "GROUPREF_EXISTS":
+            nested = [v for v in value[1:] if v is not None]
+        for sub in nested:
+            width = _lookahead_width(sub)
+            if width is None:
+                return None
+            total += width
+    return total
+
+
+@cache
+def _window(pattern: str) -> tuple[int, int] | None:
+    """(longest match, bytes read past it) of a pattern, or None when either is unbounded
+    or the pattern can match the empty string."""
     try:
-        import platformdirs
-
-        digest = hashlib.sha256(b"\x00".join(patterns))
-        digest.update(str(getattr(_hyperscan, "__version__", "")).encode())
-        return (
-            Path(platformdirs.user_cache_dir("finalexam"))
-            / f"secrets-{digest.hexdigest()[:24]}.hsdb"
-        )
+        parsed = _parser.parse(pattern)
+        low, high = parsed.getwidth()
     except Exception:
         return None
-
-
-def _load_cached(patterns: list[bytes]) -> Any:
-    """A database compiled by an earlier run with the same patterns (compiling takes seconds)."""
-    path = _cache_path(patterns)
-    if path is None or not path.is_file():
+    ahead = _lookahead_width(parsed)
+    if low == 0 or high >= _parser.MAXREPEAT or high > 64 * 1024 or ahead is None:
         return None
-    try:
-        return cast(Any, _hyperscan).loadb(
-            path.read_bytes(), mode=cast(Any, _hyperscan).HS_MODE_BLOCK
-        )
-    except Exception:
-        return None
+    return high, ahead + 2  # \b, $ and \Z look at most two bytes further
 
 
-def _store_cached(patterns: list[bytes], database: Any) -> None:
-    path = _cache_path(patterns)
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = path.with_suffix(f".{os.getpid()}.tmp")
-        scratch.write_bytes(cast(Any, _hyperscan).dumpb(database))
-        scratch.replace(path)
-    except Exception:
-        return  # a cache is a convenience: a read-only home is fine
+def _windowed(
+    regex: re.Pattern[bytes], chunk: bytes, ends: list[int], width: int, ahead: int
+) -> Iterator[re.Match[bytes]]:
+    """The matches ``regex.finditer(chunk)`` yields, looking only where they can be.
+
+    Every match ends at one of ``ends`` and is at most ``width`` long, so it starts in some
+    ``[end - width, end]``. Positions outside those windows cannot start a match. Inside one,
+    ``search`` is bounded by ``endpos`` far enough out that no attempt starting in the window
+    can read up to it, so each attempt sees exactly what it would see in the whole chunk
+    (``pos`` keeps look-behinds and ``\\b`` seeing the bytes before it). Matches never
+    overlap, as with ``finditer``.
+    """
+    size = len(chunk)
+    windows: list[list[int]] = []
+    for end in sorted(set(ends)):
+        start = max(0, end - width)
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+    resume = 0  # where finditer would search next: the end of the last match
+    for start, end in windows:
+        position = max(start, resume)
+        stop = min(size, end + width + ahead)
+        while position <= end:
+            match = regex.search(chunk, position, stop)
+            if match is None or match.start() > end:
+                break
+            yield match
+            resume = position = match.end()
 
 
 class Engine:
@@ -165,36 +234,64 @@ class Engine:
         want = HYPERSCAN_AVAILABLE if use_hyperscan is None else use_hyperscan
         if want and not HYPERSCAN_AVAILABLE:
             raise RuntimeError("hyperscan is not installed")
-        self._prefilter = _HyperscanPrefilter(self.rules) if want else None
-        self.name = "hyperscan" if self._prefilter else "re"
+        self._locator = _HyperscanPrefilter(self.rules, single=False) if want else None
+        self._prefilter: _HyperscanPrefilter | None = None  # built on the first flooded chunk
+        self.name = "hyperscan" if self._locator else "re"
 
-    def _rules_for(self, chunk: bytes) -> list[int]:
-        """Rules worth running on ``chunk``: a keyword is present (and Hyperscan agrees)."""
-        lowered = chunk.lower()
+    def _hits(self, chunk: bytes) -> tuple[list[int], dict[int, list[int]] | None]:
+        """Rules Hyperscan says may match ``chunk``, and where their matches end if known."""
+        assert self._locator is not None
+        ends = self._locator.ends(chunk, MAX_ENDS_PER_CHUNK)
+        if ends is not None:
+            return sorted({*ends, *self._locator.always}), ends
         if self._prefilter is None:
-            candidates: Iterable[int] = range(len(self.rules))
-        else:
-            candidates = sorted(self._prefilter.hits(chunk))
-        return [i for i in candidates if any(k in lowered for k in self.rules[i].keywords)]
+            self._prefilter = _HyperscanPrefilter(self.rules)
+        return sorted(self._prefilter.hits(chunk)), None
 
     def scan(
         self,
         document: Blob,
         chunk_size: int = CHUNK_SIZE,
         overlap: int = OVERLAP,
+        allowed: Callable[[SecretRule], bool] | None = None,
     ) -> Iterator[Candidate]:
-        """Every candidate in ``document``, in order of position, each reported once."""
+        """Every candidate in ``document``, in order of position, each reported once.
+
+        ``allowed`` skips rules that could report nothing here (path filters): their
+        candidates would all be dropped, so they are not searched for.
+        """
         size = len(document)
         counts: dict[str, int] = {}
+        verdicts: dict[int, bool] = {}
         position = 0
         while position < size:
             low = max(0, position - LOOKBEHIND)
             owned_end = min(size, position + chunk_size)
             chunk = bytes(document[low : min(size, owned_end + overlap)])
+            lowered = chunk.lower()
+            ends: dict[int, list[int]] | None = None
+            if self._locator is None:
+                candidates: Iterable[int] = range(len(self.rules))
+            else:
+                candidates, ends = self._hits(chunk)
             found: list[Candidate] = []
-            for index in self._rules_for(chunk):
+            for index in candidates:
                 rule = self.rules[index]
-                for match in rule.regex.finditer(chunk):
+                if not any(k in lowered for k in rule.keywords):
+                    continue
+                if allowed is not None:
+                    if index not in verdicts:
+                        verdicts[index] = allowed(rule)
+                    if not verdicts[index]:
+                        continue
+                window = _window(rule.pattern)
+                rule_ends = ends.get(index) if ends is not None else None
+                matches: Iterable[re.Match[bytes]]
+                if window is not None and rule_ends is not None:
+                    matches = _windowed(rule.regex, chunk, rule_ends, *window)
+                else:
+                    matches = rule.regex.finditer(chunk)
+                for match in matches:
                     absolute = low + match.start()
                     if not position <= absolute < owned_end:
                         continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatch
 
@@ -91,6 +92,11 @@ def _path_allowed(rule: SecretRule, path: str) -> bool:
     return not any(fnmatch(path, g) or fnmatch(name, g) for g in rule.exclude)
 
 
+def _allowed_here(path: str) -> Callable[[SecretRule], bool]:
+    """Rules whose path filters let them report in ``path`` (the others need not run)."""
+    return lambda rule: _path_allowed(rule, path)
+
+
 def assess(rule: SecretRule, secret: str, path: str) -> tuple[Confidence, str, float] | None:
     """Confidence, validation state and entropy of a candidate, or None to drop it."""
     if secret in WELL_KNOWN_EXAMPLES:
@@ -161,7 +167,7 @@ def scan_text(data: Blob, path: str, engine: Engine) -> list[SecretHit]:
     document, encoding = decode_text(data)
     hits: dict[tuple[str, str], SecretHit] = {}
     line, counted = 1, 0
-    for candidate in engine.scan(document):
+    for candidate in engine.scan(document, allowed=_allowed_here(path)):
         # Candidates arrive in position order, so lines are counted once, forward.
         line += bytes(document[counted : candidate.start]).count(b"\n")
         counted = max(counted, candidate.start)
@@ -175,12 +181,13 @@ def scan_binary(data: Blob, path: str, kind: str, engine: Engine) -> list[Secret
     exact: set[tuple[str, int]] = set()  # (rule, file offset) found in a structured string
     # Structured constants first: their boundaries are exact, while a raw run may run on into
     # a neighbouring length byte or type code that happens to be printable.
-    for candidate in engine.scan(bytes(derived.data)):
+    allowed = _allowed_here(path)
+    for candidate in engine.scan(bytes(derived.data), allowed=allowed):
         offset, source = derived.locate(candidate.start)
         encoding = "utf-16le" if source == "binary-utf16le" else "ascii"
         exact.add((candidate.rule.id, offset))
         _keep(hits, candidate, path, None, offset, source, encoding)
-    for candidate in engine.scan(data):
+    for candidate in engine.scan(data, allowed=allowed):
         if (candidate.rule.id, candidate.start) in exact:
             continue
         _keep(hits, candidate, path, None, candidate.start, "binary-ascii", "ascii")

@@ -16,7 +16,7 @@ from finalexam.report.base import RenderOptions, parse_output, write_atomically
 # Settings of the walk itself, shared by every command that unpacks an artifact.
 WALK_KEYS = frozenset({
     "max_depth", "max_total_bytes", "max_ratio", "max_files", "max_member_size",
-    "progress", "debug", "timestamp", "disable",
+    "progress", "debug", "timestamp", "disable", "only",
 })  # fmt: skip
 
 

@@ -97,6 +97,7 @@ class ContentCapture:
     """An analyzer that finds nothing: it keeps small text files for the diff."""
 
     name = "diff-content"
+    always_runs = True  # the diff needs it whatever plug-ins ``only`` picks
 
     def __init__(self, store: ContentStore) -> None:
         self.store = store

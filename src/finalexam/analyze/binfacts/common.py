@@ -84,3 +84,17 @@ def text(name: str | bytes) -> str:
     if isinstance(name, bytes):
         return name.decode("utf-8", "backslashreplace")
     return name
+
+
+_WRITABLE_PREFIXES = ("/tmp", "/var/tmp", "/dev/shm", "/home/", "/builds/", "/build/")
+
+
+def insecure_search_path(path: str) -> bool:
+    """A library search path an attacker may control (relative, empty, or a scratch dir)."""
+    if path == "" or path == ".":
+        return True
+    if path.startswith(("$ORIGIN", "${ORIGIN}")):
+        return False
+    if not path.startswith("/"):
+        return True  # relative to the current directory at run time
+    return path.rstrip("/").startswith(_WRITABLE_PREFIXES) or "/../" in path

@@ -11,6 +11,7 @@ from finalexam.analyze.binfacts.common import (
     BrokenBinary,
     Section,
     enum_name,
+    insecure_search_path,
     text,
 )
 
@@ -198,17 +199,3 @@ def _rpath_verdict(paths: list[str]) -> str:
     if not paths:
         return "none"
     return "insecure" if any(insecure_search_path(p) for p in paths) else "safe"
-
-
-_WRITABLE_PREFIXES = ("/tmp", "/var/tmp", "/dev/shm", "/home/", "/builds/", "/build/")
-
-
-def insecure_search_path(path: str) -> bool:
-    """A library search path an attacker may control (relative, empty, or a scratch dir)."""
-    if path == "" or path == ".":
-        return True
-    if path.startswith(("$ORIGIN", "${ORIGIN}")):
-        return False
-    if not path.startswith("/"):
-        return True  # relative to the current directory at run time
-    return path.rstrip("/").startswith(_WRITABLE_PREFIXES) or "/../" in path

@@ -1,15 +1,17 @@
-"""Dispatch by magic bytes to the format modules; LIEF stays quiet (no stderr logging)."""
+"""Dispatch by magic bytes to the format modules; LIEF stays quiet (no stderr logging).
+
+LIEF (and the format modules built on it) is imported on the first binary: importing it
+costs most of a second, which an artifact without binaries, or an exam without the
+``binary`` analyzer, need not pay.
+"""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from functools import cache
 
-import lief
-
-from finalexam.analyze.binfacts import elf, macho, pe
 from finalexam.analyze.binfacts.common import BinaryFacts, NotABinary
-
-lief.logging.disable()
 
 _MACHO_MAGIC = (
     b"\xfe\xed\xfa\xce",
@@ -33,10 +35,20 @@ def binary_format(head: bytes) -> str | None:
 def examine(data: bytes) -> BinaryFacts:
     """Facts about one binary. Raises NotABinary or BrokenBinary (never a LIEF error)."""
     kind = binary_format(data[:4])
-    examiner = {"elf": elf.examine, "pe": pe.examine, "macho": macho.examine}.get(kind or "")
+    examiner = _examiners().get(kind or "")
     if examiner is None:
         raise NotABinary("not an ELF, PE or Mach-O file")
     with warnings.catch_warnings():
         # Hostile headers carry values outside LIEF's enums; they are reported by number.
         warnings.simplefilter("ignore", RuntimeWarning)
         return examiner(data)
+
+
+@cache
+def _examiners() -> dict[str, Callable[[bytes], BinaryFacts]]:
+    import lief
+
+    from finalexam.analyze.binfacts import elf, macho, pe
+
+    lief.logging.disable()
+    return {"elf": elf.examine, "pe": pe.examine, "macho": macho.examine}

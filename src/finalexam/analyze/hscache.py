@@ -1,0 +1,62 @@
+"""Compiled Hyperscan databases kept between runs (compiling takes a second or more).
+
+A database is stored under the user cache directory, named by a hash of everything it is
+built from (its patterns, their flags, the mode and the Hyperscan version), so a changed rule
+or another Hyperscan simply misses. The cache is a convenience: an unreadable, corrupt or
+read-only cache falls back to compiling, and only complete databases (every pattern
+compiled) are stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+hyperscan: ModuleType | None
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - callers only ask when Hyperscan is installed
+    hyperscan = None
+
+
+def cache_path(name: str, patterns: Sequence[bytes], flags: int, mode: int) -> Path | None:
+    try:
+        import platformdirs
+
+        digest = hashlib.sha256(b"\x00".join(patterns))
+        digest.update(str(getattr(hyperscan, "__version__", "")).encode())
+        digest.update(b"flags=%d mode=%d" % (flags, mode))
+        return (
+            Path(platformdirs.user_cache_dir("finalexam"))
+            / f"{name}-{digest.hexdigest()[:24]}.hsdb"
+        )
+    except Exception:
+        return None
+
+
+def load(name: str, patterns: Sequence[bytes], flags: int, mode: int) -> Any:
+    """The database an earlier run compiled from the same inputs, or None."""
+    path = cache_path(name, patterns, flags, mode)
+    if hyperscan is None or path is None or not path.is_file():
+        return None
+    try:
+        return hyperscan.loadb(path.read_bytes(), mode=mode)
+    except Exception:
+        return None
+
+
+def store(name: str, patterns: Sequence[bytes], flags: int, mode: int, database: Any) -> None:
+    path = cache_path(name, patterns, flags, mode)
+    if hyperscan is None or path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_suffix(f".{os.getpid()}.tmp")
+        scratch.write_bytes(hyperscan.dumpb(database))
+        scratch.replace(path)  # atomic: a concurrent run sees the old file or the new one
+    except Exception:
+        return  # a read-only home is fine
