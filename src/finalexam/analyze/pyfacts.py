@@ -42,6 +42,8 @@ DECODERS = (
     "pickle.loads",
     "bytes.fromhex",
     "*.decrypt",
+    "*.decrypt_and_verify",
+    "xor",
     "*.fromhex",
     "*.b64decode",
     "*.decompress",
@@ -52,6 +54,32 @@ DECODERS = (
     "subprocess.check_output",
     "os.popen",
 )
+# Sources whose values must not leave the machine, and the calls that send data out.
+ENV_WHOLE = "os.environ"
+_ENV_SINGLE_KEY = frozenset({"get", "setdefault", "pop", "__getitem__", "__contains__"})
+_RECON = frozenset(
+    {
+        "socket.gethostname",
+        "socket.getfqdn",
+        "getpass.getuser",
+        "os.getlogin",
+        "platform.node",
+        "os.uname",
+        "uuid.getnode",
+    }
+)
+SECRET_NAME = re.compile(
+    r"(?i)^_*(\w*_)?(private_?key|priv_?key|mnemonic|seed_?phrase|secret_?key|recovery_?phrase)s?$"
+)
+_SENDERS = re.compile(
+    r"^(requests|httpx|aiohttp|urllib\.request|urllib2|http\.client|httplib|smtplib|ftplib|"
+    r"telebot|discord_webhook|dhooks)\.\w+(\.\w+)*$"
+    r"|^\*\.(urlopen|urlretrieve|post|put|send|sendall|sendto|send_message|sendMessage|"
+    r"send_document|sendDocument|execute_webhook)$"
+    r"|^[\w.]*(urlopen|urlretrieve)$"
+)
+_ENCODED_URL = re.compile(r"^(aHR0cDovL|aHR0cHM6Ly)[A-Za-z0-9+/=_-]{4,}$")
+_URL_IN = re.compile(r"https?://[\w.-]+")
 _CODE_LIKE = re.compile(r"(^|;|\n)\s*(import \w|from [\w.]+ import )")
 _SPAWNERS = re.compile(r"^(os\.(system|popen|exec\w*|spawn\w*|startfile)|subprocess\.\w+)$")
 # setuptools/distutils commands whose override runs code at build or install time.
@@ -214,13 +242,20 @@ def static_decode(node: ast.AST, resolve: Callable[[ast.AST], str | None]) -> by
 
 
 class _Collector(ast.NodeVisitor):
-    def __init__(self, install_file: bool, nesting: int = 0) -> None:
+    def __init__(
+        self,
+        install_file: bool,
+        nesting: int = 0,
+        wrappers: dict[str, tuple[set[str], str | None]] | None = None,
+    ) -> None:
         self.nesting = nesting
         self.install_file = install_file
         self.aliases: dict[str, str] = {}
         self.assigned: dict[str, set[str]] = {}  # variable -> calls that produced it
         self.result = PyFacts()
         self.stack: list[str] = []  # contexts of enclosing function/class scopes
+        # functions of this file that return decoded data: name -> (decoders, byte decoder)
+        self.wrappers = wrappers or {}
 
     @property
     def context(self) -> str:
@@ -309,6 +344,8 @@ class _Collector(ast.NodeVisitor):
             first = fold(node.args[0]) if node.args else None
             if func in ("__import__", "importlib.import_module", "builtins.__import__"):
                 return first
+            if func in ("eval", "builtins.eval") and first in _BUILTIN_CALLABLES:
+                return first  # eval("eval"), eval("\x65\x78\x65\x63"): a builtin by name
             if func == "getattr" and len(node.args) >= 2:
                 attr = fold(node.args[1])
                 base = self.resolve(node.args[0])
@@ -334,16 +371,57 @@ class _Collector(ast.NodeVisitor):
         self.result.facts.append(Fact(kind, value, line, self.context))
 
     def _producers(self, node: ast.AST) -> set[str]:
-        """Calls (and variables fed by calls) anywhere inside an expression."""
+        """Calls (and variables fed by calls) anywhere inside an expression, plus the sources
+        that must not leave the machine: the whole environment (``os.environ``), host and
+        user identity (``recon:``) and variables named like key material (``secret``)."""
         found: set[str] = set()
-        for inner in ast.walk(node):
+        single_key: set[int] = set()  # os.environ['X'], os.environ.get('X'): one setting
+        nodes = list(ast.walk(node))
+        for inner in nodes:
+            if isinstance(inner, ast.Subscript):
+                single_key.add(id(inner.value))
+            elif isinstance(inner, ast.Attribute) and inner.attr in _ENV_SINGLE_KEY:
+                single_key.add(id(inner.value))
+        for inner in nodes:
             if isinstance(inner, ast.Call):
                 name = self.resolve(inner.func)
                 if name:
                     found.add(name)
-            elif isinstance(inner, ast.Name) and inner.id in self.assigned:
-                found |= self.assigned[inner.id]
+                    wrapped = self._wrapper_of(inner.func)
+                    if wrapped is not None:
+                        found |= wrapped[0]
+            elif isinstance(inner, ast.Name | ast.Attribute):
+                if isinstance(inner, ast.Name) and inner.id in self.assigned:
+                    found |= self.assigned[inner.id]
+                identifier = inner.id if isinstance(inner, ast.Name) else inner.attr
+                if SECRET_NAME.match(identifier):
+                    found.add("secret")
+                name = self.resolve(inner)
+                if name == ENV_WHOLE and id(inner) not in single_key:
+                    found.add(ENV_WHOLE)
+                elif name in _RECON:
+                    found.add(f"recon:{name}")
+            elif isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.BitXor):
+                found.add("xor")
+        for name in list(found):
+            if name.startswith(ENV_WHOLE + ".") and name.count(".") == 2:
+                if name.rsplit(".", 1)[-1] not in _ENV_SINGLE_KEY:
+                    found.add(ENV_WHOLE)  # os.environ.items(), .copy(), .__str__()
+            elif name in _RECON:
+                found.add(f"recon:{name}")
         return found
+
+    def _wrapper_of(self, func: ast.AST) -> tuple[set[str], str | None] | None:
+        """A decoding function of this file called by name or as ``self.name``."""
+        if isinstance(func, ast.Name) and func.id not in self.aliases:
+            return self.wrappers.get(func.id)
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+        ):
+            return self.wrappers.get(func.attr)
+        return None
 
     def _argument_producers(self, node: ast.Call) -> set[str]:
         found: set[str] = set()
@@ -360,6 +438,7 @@ class _Collector(ast.NodeVisitor):
         ):
             # a module-level constant is a declaration, not an action taken at import
             self.result.facts.append(Fact("string", constant.value, node.lineno, RUNTIME))
+            self._encoded_url(constant.value, node.lineno)
             for target in node.targets:
                 self.visit(target)
             return
@@ -371,9 +450,27 @@ class _Collector(ast.NodeVisitor):
                 # `run = os.system` makes `run(...)` a call to os.system
                 alias = self.resolve(node.value)
                 simple = isinstance(node.value, ast.Name | ast.Attribute | ast.Call)
-                if simple and alias and ("." in alias or alias in EVALUATORS):
+                if simple and alias and ("." in alias or alias in _BUILTIN_CALLABLES):
                     self.aliases[target.id] = alias
         self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        # `payload += chr(ord(c) ^ k)` in a loop: the variable carries what feeds it
+        if isinstance(node.target, ast.Name):
+            producers = self._producers(node.value)
+            if producers:
+                self.assigned[node.target.id] = self.assigned.get(node.target.id, set()) | producers
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        producers = self._producers(node.iter)
+        if producers:
+            for target in ast.walk(node.target):
+                if isinstance(target, ast.Name):
+                    self.assigned[target.id] = self.assigned.get(target.id, set()) | producers
+        self.generic_visit(node)
+
+    visit_AsyncFor = visit_For
 
     def visit_Call(self, node: ast.Call) -> None:
         name = self.resolve(node.func)
@@ -389,22 +486,71 @@ class _Collector(ast.NodeVisitor):
                     self._add("call", f"{name}<-{producer}", node.lineno)
         if name and _is_decoder(name) and self.nesting < MAX_NESTING:
             self._decoded(node)
+        wrapped = self._wrapper_of(node.func)
+        if wrapped is not None and wrapped[1] and node.args and self.nesting < MAX_NESTING:
+            self._decoded_by_wrapper(node, wrapped[1])
+        if name and _SENDERS.match(name):
+            self._sent(node, name)
+        if name and (_SPAWNERS.match(name) or name.endswith(("Popen", ".run", ".call"))):
+            self._argv(node)
+        if name in _PATH_JOINERS:
+            parts = [fold(arg) for arg in node.args]
+            if sum(1 for part in parts if part) >= 2:
+                self._add("string", "/".join(p if p is not None else "*" for p in parts), node.lineno)
         if name and name.endswith("setup") and any(k.arg == "cmdclass" for k in node.keywords):
             self._add("call", "setup(cmdclass)", node.lineno)
         self.generic_visit(node)
 
+    def _sent(self, node: ast.Call, name: str) -> None:
+        """Data that must not leave the machine handed to a call that sends it."""
+        producers = self._argument_producers(node)
+        if ENV_WHOLE in producers:
+            self._add("call", f"network<-{ENV_WHOLE}", node.lineno)
+        if any(p.startswith("recon:") for p in producers):
+            self._add("call", "network<-recon", node.lineno)
+        if "secret" in producers:
+            self._add("call", "network<-secret", node.lineno)
+
+    def _argv(self, node: ast.Call) -> None:
+        """``Popen(['powershell', '-w', 'hidden', ...])`` read as the command line it runs."""
+        first = node.args[0] if node.args else None
+        command = _template(first) if first is not None else None
+        if isinstance(first, ast.List | ast.Tuple) and len(first.elts) >= 2:
+            words = [_template(element) for element in first.elts]
+            if sum(1 for word in words if word and word != "{}") >= 2:
+                command = " ".join(w if w is not None else "{}" for w in words)
+                self._add("string", command, node.lineno)
+        if command and _PIP_INSTALL.search(command):
+            self._add("call", "spawn:pip-install", node.lineno)
+
+    def _decoded_by_wrapper(self, node: ast.Call, decoder: str) -> None:
+        literal = fold(node.args[0])
+        if literal is None:
+            return
+        try:
+            data = _BYTE_DECODERS[decoder](literal.encode("latin-1", "replace"))[:MAX_DECODED]
+        except (ValueError, TypeError, binascii.Error):
+            return
+        self._read_decoded(data, node.lineno)
+
     def _decoded(self, node: ast.Call) -> None:
         """Literal payloads behind a decoder are decoded and read as well (never run)."""
         data = static_decode(node, self.resolve)
+        if data is not None and fold(node) is None:
+            self._read_decoded(data, node.lineno)
+
+    def _read_decoded(self, data: bytes, line: int) -> None:
         if not data or len(data) < 4:
             return
         text = data.decode("utf-8", "replace")
-        self._add("string", text, node.lineno)
+        self._add("string", text, line)
+        if _URL_IN.search(text[:2048]):
+            self._add("call", "decoded-url", line)  # an endpoint hidden behind an encoding
         inner = python_facts(text, install_file=self.install_file, _nesting=self.nesting + 1)
         if inner.parsed:
             context = self.context
             for fact in inner.facts:
-                self.result.facts.append(Fact(fact.kind, fact.value, node.lineno, context))
+                self.result.facts.append(Fact(fact.kind, fact.value, line, context))
 
     def visit_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
@@ -415,8 +561,19 @@ class _Collector(ast.NodeVisitor):
         if isinstance(node.value, str | bytes) and len(node.value) > 2:
             text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
             self._add("string", text, node.lineno)
+            self._encoded_url(text, node.lineno)
             if _CODE_LIKE.search(text) and self.nesting < MAX_NESTING:
                 self._embedded(text, node.lineno)
+
+    def _encoded_url(self, text: str, line: int) -> None:
+        """A base64 literal that spells a URL is an endpoint someone chose to hide."""
+        if not _ENCODED_URL.match(text) or self.nesting >= MAX_NESTING:
+            return
+        try:
+            decoded = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_")
+        except (ValueError, binascii.Error):
+            return
+        self._read_decoded(decoded, line)
 
     def _embedded(self, text: str, line: int) -> None:
         """Python source carried in a string (written to a file, passed to ``-c``) is read."""
@@ -442,6 +599,90 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+_BUILTIN_CALLABLES = EVALUATORS | {"__import__", "getattr", "open"}
+_PATH_JOINERS = frozenset({"os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath"})
+# decode-direction calls (not encoders) that make a function of the file a decoder
+_DECODING = re.compile(
+    r"(^|\.)(b64decode|urlsafe_b64decode|b32decode|b16decode|b85decode|a85decode|decodebytes|"
+    r"unhexlify|a2b_\w+|fromhex|decompress|decrypt\w*)$|^(marshal\.loads|codecs\.decode)$"
+)
+
+
+_PIP_INSTALL = re.compile(r"(^|[\s/\\\"'])pip[0-9.]*(\.exe)?\s+install\b|-m\s+pip\s+install\b")
+
+
+def _template(node: ast.AST) -> str | None:
+    """A string expression with its unknown parts as ``{}`` (f-strings, formatting)."""
+    text = fold(node)
+    if text is not None:
+        return text
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values
+        )
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "format":
+            return _template(node.func.value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str":
+        return _template(node.args[0]) if node.args else None
+    if isinstance(node, ast.Name | ast.Attribute | ast.Subscript | ast.Call):
+        return "{}"
+    return None
+
+
+def _decoder_functions(tree: ast.Module) -> dict[str, tuple[set[str], str | None]]:
+    """Functions of this file that decode what they are given (``def d(s): return
+    b64decode(s).decode()``, an XOR loop over ``chr(ord(c) ^ k)``): calling them is decoding.
+    The byte decoder is kept when the function is a one-argument wrapper of one, so literal
+    arguments can be decoded statically."""
+    imports: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                imports[alias.asname or alias.name.split(".", 1)[0]] = (
+                    alias.name if alias.asname else alias.name.split(".", 1)[0]
+                )
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                imports[alias.asname or alias.name] = f"{node.module or ''}.{alias.name}"
+
+    def dotted(node: ast.AST) -> str:
+        if isinstance(node, ast.Name):
+            return imports.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            return f"{dotted(node.value)}.{node.attr}"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "__import__" and node.args:
+                return fold(node.args[0]) or ""
+        return ""
+
+    found: dict[str, tuple[set[str], str | None]] = {}
+    for function in ast.walk(tree):
+        if not isinstance(function, _FUNCTIONS):
+            continue
+        returns = any(
+            isinstance(n, ast.Return) and n.value is not None for n in ast.walk(function)
+        )
+        if not returns:
+            continue
+        decoders: set[str] = set()
+        for inner in ast.walk(function):
+            if isinstance(inner, ast.Call):
+                name = dotted(inner.func)
+                if _DECODING.search(name):
+                    decoders.add(name)
+            elif isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.BitXor):
+                decoders.add("xor")
+        if not decoders:
+            continue
+        byte_decoder = None
+        if len(function.args.args) == 1:
+            last = sorted(decoders)[0].rsplit(".", 1)[-1]
+            byte_decoder = last if len(decoders) == 1 and last in _BYTE_DECODERS else None
+        found[function.name] = (decoders, byte_decoder)
+    return found
+
+
 def _is_decoder(name: str) -> bool:
     for prefix in DECODERS:
         if prefix.startswith("*."):
@@ -458,7 +699,7 @@ def python_facts(source: str, *, install_file: bool = False, _nesting: int = 0) 
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return PyFacts(parsed=False)
-    collector = _Collector(install_file, _nesting)
+    collector = _Collector(install_file, _nesting, _decoder_functions(tree))
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 5000))
