@@ -207,6 +207,77 @@ class _NpmScripts:
     scripts: dict[str, str]
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A package-scope threat whose capability was not in its own file."""
+
+    package: tuple[str, ...]
+    location: Location
+    hit: Hit
+    lines: tuple[int, ...]
+
+
+def package_of(location: Location) -> tuple[str, ...]:
+    """The artifact a file belongs to: its location without the path inside the archive."""
+    return tuple(location.chain[:-1]) or tuple(location.chain)
+
+
+def unformed_package_threats(hits: Sequence[Hit]) -> list[tuple[Hit, tuple[int, ...]]]:
+    """Package-scope threats of one file that no capability of the same file enables."""
+    capabilities = {h.rule.capability for h in hits if h.rule.kind == "capability"}
+    grouped: dict[str, list[Hit]] = {}
+    for hit in hits:
+        if hit.rule.kind == "threat" and hit.rule.package_scope and hit.rule.needs:
+            grouped.setdefault(hit.rule.id, []).append(hit)
+    found = []
+    for group in grouped.values():
+        if not any(need in capabilities for need in group[0].rule.needs):
+            best = max(group, key=lambda h: (_CONTEXT_RANK[h.context], -h.line))
+            found.append((best, tuple(sorted({h.line for h in group})[:20])))
+    return found
+
+
+def package_findings(
+    pending: Iterable[_Pending], capabilities: dict[tuple[str, ...], set[str]]
+) -> list[Finding]:
+    """Risks formed across files: the threat in one file, its capability in another."""
+    findings: list[Finding] = []
+    for item in pending:
+        rule = item.hit.rule
+        enablers = sorted(n for n in rule.needs if n in capabilities.get(item.package, set()))
+        if not enablers:
+            continue
+        severity = rule.runtime_severity
+        findings.append(
+            Finding(
+                kind=FindingKind.BEHAVIOR,
+                rule_id=rule.id,
+                severity=severity,
+                title=rule.title,
+                message=f"{rule.title}; with {', '.join(enablers)} capability in another file "
+                "of the same package",
+                location=item.location,
+                found_by=NAME,
+                confidence=Confidence.MEDIUM,
+                evidence=Evidence(
+                    snippet=item.hit.snippet,
+                    line=item.hit.line,
+                    details={
+                        "rule_kind": "threat",
+                        "context": item.hit.context,
+                        "risk": True,
+                        "scope": "package",
+                        "score": _SEVERITY_SCORE[severity],
+                        "capabilities": enablers,
+                        "lines": list(item.lines),
+                    },
+                ),
+                fingerprint_key="package",
+            )
+        )
+    return findings
+
+
 @dataclass
 class BehaviorAnalyzer:
     config: Config
@@ -215,6 +286,8 @@ class BehaviorAnalyzer:
     _kept: dict[Location, tuple[str, str]] = field(default_factory=dict)
     _kept_bytes: int = 0
     _npm: list[_NpmScripts] = field(default_factory=list)
+    _capabilities: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
+    _pending: list[_Pending] = field(default_factory=list)
 
     def accepts(self, entry: FileEntry) -> bool:
         if entry.file_type is FileType.IMAGE:
@@ -268,6 +341,7 @@ class BehaviorAnalyzer:
             text, language
         )
         analysis.findings.extend(assess(entry.location, hits, explained=explained))
+        self._note_package(entry.location, hits)
         if name == "setup.py" and facts is not None and facts.command_overrides:
             analysis.findings.append(
                 self._override_finding(entry.location, facts.command_overrides)
@@ -275,6 +349,13 @@ class BehaviorAnalyzer:
         analysis.findings.extend(obfuscation.inspect(entry.location, text, language))
         self._keep(entry, text, language)
         return analysis
+
+    def _note_package(self, location: Location, hits: Sequence[Hit]) -> None:
+        package = package_of(location)
+        found = {h.rule.capability for h in hits if h.rule.kind == "capability"}
+        self._capabilities.setdefault(package, set()).update(c for c in found if c)
+        for hit, lines in unformed_package_threats(hits):
+            self._pending.append(_Pending(package, location, hit, lines))
 
     def _keep(self, entry: FileEntry, text: str, language: str) -> None:
         if language not in ("javascript", "shell", "python") or entry.size > KEEP_FOR_INSTALL_BYTES:
@@ -381,6 +462,9 @@ class BehaviorAnalyzer:
                         )
                     )
         self._kept.clear()
+        analysis.findings.extend(package_findings(self._pending, self._capabilities))
+        self._pending.clear()
+        self._capabilities.clear()
         return analysis
 
 

@@ -256,6 +256,8 @@ class _Collector(ast.NodeVisitor):
         self.stack: list[str] = []  # contexts of enclosing function/class scopes
         # functions of this file that return decoded data: name -> (decoders, byte decoder)
         self.wrappers = wrappers or {}
+        self.templates: dict[str, str] = {}  # variable -> the string it holds, unknowns as {}
+        self.open_files: dict[str, str] = {}  # file object variable -> path template
 
     @property
     def context(self) -> str:
@@ -283,6 +285,11 @@ class _Collector(ast.NodeVisitor):
             self.visit(default)
         scope = INSTALL if self.context == INSTALL else RUNTIME
         self._mark_lines(node, scope)
+        positional = node.args.posonlyargs + node.args.args
+        for argument, default in zip(positional[::-1], node.args.defaults[::-1], strict=False):
+            text = fold(default)
+            if text:
+                self.templates[argument.arg] = text  # def save(name="payload.py")
         self.stack.append(scope)
         for statement in node.body:
             self.visit(statement)
@@ -443,6 +450,10 @@ class _Collector(ast.NodeVisitor):
                 self.visit(target)
             return
         producers = self._producers(node.value)
+        imported = isinstance(node.value, ast.Call) and self.resolve(node.value.func) in (
+            "__import__",
+            "importlib.import_module",
+        )
         for target in node.targets:
             if isinstance(target, ast.Name):
                 if producers:
@@ -450,9 +461,28 @@ class _Collector(ast.NodeVisitor):
                 # `run = os.system` makes `run(...)` a call to os.system
                 alias = self.resolve(node.value)
                 simple = isinstance(node.value, ast.Name | ast.Attribute | ast.Call)
-                if simple and alias and ("." in alias or alias in _BUILTIN_CALLABLES):
+                if simple and alias and ("." in alias or alias in _BUILTIN_CALLABLES or imported):
                     self.aliases[target.id] = alias
+                template = _template(node.value, self.templates)
+                if template and template != "{}":
+                    self.templates[target.id] = template
+                if isinstance(node.value, ast.Call) and self.resolve(node.value.func) == "open":
+                    self._opened(target.id, node.value)
         self.generic_visit(node)
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            call = item.context_expr
+            if isinstance(call, ast.Call) and isinstance(item.optional_vars, ast.Name):
+                if self.resolve(call.func) == "open":
+                    self._opened(item.optional_vars.id, call)
+        self.generic_visit(node)
+
+    visit_AsyncWith = visit_With
+
+    def _opened(self, name: str, call: ast.Call) -> None:
+        path = _template(call.args[0], self.templates) if call.args else None
+        self.open_files[name] = path or ""
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         # `payload += chr(ord(c) ^ k)` in a loop: the variable carries what feeds it
@@ -491,6 +521,8 @@ class _Collector(ast.NodeVisitor):
             self._decoded_by_wrapper(node, wrapped[1])
         if name and _SENDERS.match(name):
             self._sent(node, name)
+        if name:
+            self._dropped(node, name)
         if name and (_SPAWNERS.match(name) or name.endswith(("Popen", ".run", ".call"))):
             self._argv(node)
         if name in _PATH_JOINERS:
@@ -514,14 +546,47 @@ class _Collector(ast.NodeVisitor):
     def _argv(self, node: ast.Call) -> None:
         """``Popen(['powershell', '-w', 'hidden', ...])`` read as the command line it runs."""
         first = node.args[0] if node.args else None
-        command = _template(first) if first is not None else None
-        if isinstance(first, ast.List | ast.Tuple) and len(first.elts) >= 2:
-            words = [_template(element) for element in first.elts]
+        command = _template(first, self.templates) if first is not None else None
+        if isinstance(first, ast.List | ast.Tuple) and len(first.elts) >= 1:
+            words = [_template(element, self.templates) for element in first.elts]
+            command = " ".join(w if w is not None else "{}" for w in words)
             if sum(1 for word in words if word and word != "{}") >= 2:
-                command = " ".join(w if w is not None else "{}" for w in words)
                 self._add("string", command, node.lineno)
-        if command and _PIP_INSTALL.search(command):
+        if not command:
+            return
+        if _PIP_INSTALL.search(command):
             self._add("call", "spawn:pip-install", node.lineno)
+        if _PYTHON_INLINE.search(command):
+            self._add("call", "spawn:python-inline", node.lineno)
+        if _WINDOWS_PROGRAM.search(command.split(" ", 1)[0]):
+            self._add("call", "spawn:windows-program", node.lineno)
+
+    def _dropped(self, node: ast.Call, name: str) -> None:
+        """Downloaded or decoded bytes written to an executable or script file: a dropper."""
+        path: str | None = None
+        data: list[ast.AST] = []
+        if name.endswith("urlretrieve") and len(node.args) >= 2:
+            path, sources = _template(node.args[1], self.templates), {"download"}
+        else:
+            func = node.func
+            if not (isinstance(func, ast.Attribute) and func.attr in ("write", "writelines")):
+                return
+            target = func.value
+            if isinstance(target, ast.Name) and target.id in self.open_files:
+                path = self.open_files[target.id]
+            elif isinstance(target, ast.Call) and self.resolve(target.func) == "open":
+                path = _template(target.args[0], self.templates) if target.args else None
+            data = list(node.args)
+            sources = set()
+            for argument in data:
+                for producer in self._producers(argument):
+                    if _SENDERS.match(producer) or producer.startswith(_DOWNLOADERS):
+                        sources.add("download")
+                    elif _DECODING.search(producer):
+                        sources.add("decoded")
+        if path and _EXECUTABLE_FILE.search(path):
+            for source in sorted(sources):
+                self._add("call", f"drop-executable<-{source}", node.lineno)
 
     def _decoded_by_wrapper(self, node: ast.Call, decoder: str) -> None:
         literal = fold(node.args[0])
@@ -611,20 +676,42 @@ _DECODING = re.compile(
 _PIP_INSTALL = re.compile(r"(^|[\s/\\\"'])pip[0-9.]*(\.exe)?\s+install\b|-m\s+pip\s+install\b")
 
 
-def _template(node: ast.AST) -> str | None:
-    """A string expression with its unknown parts as ``{}`` (f-strings, formatting)."""
+_PYTHON_INLINE = re.compile(r"^(python[0-9.]*|pythonw)(\.exe)?\s+-c\s")
+_EXECUTABLE_FILE = re.compile(r"\.(exe|scr|bat|cmd|ps1|vbs|hta|jar|py|pyw|sh)[\"']?$", re.IGNORECASE)
+_WINDOWS_PROGRAM = re.compile(r"\.(exe|scr|vbs|hta)[\"']?$", re.IGNORECASE)
+_DOWNLOADERS = ("requests.", "urllib", "httpx.", "aiohttp.", "*.urlopen", "*.read")
+
+
+def _template(node: ast.AST, names: dict[str, str] | None = None) -> str | None:
+    """A string expression with its unknown parts as ``{}`` (f-strings, formatting, path
+    joins); variables holding a known template are substituted."""
     text = fold(node)
     if text is not None:
         return text
     if isinstance(node, ast.JoinedStr):
         return "".join(
-            str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values
+            str(v.value)
+            if isinstance(v, ast.Constant)
+            else (_template(v.value, names) or "{}")
+            if isinstance(v, ast.FormattedValue)
+            else "{}"
+            for v in node.values
         )
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return (_template(node.left, names) or "{}") + (_template(node.right, names) or "{}")
+    if isinstance(node, ast.Name) and names is not None and node.id in names:
+        return names[node.id]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         if node.func.attr == "format":
-            return _template(node.func.value)
+            return _template(node.func.value, names)
+        if node.func.attr == "join" and isinstance(node.func.value, ast.Attribute | ast.Name):
+            owner = node.func.value
+            if (isinstance(owner, ast.Attribute) and owner.attr == "path") or (
+                isinstance(owner, ast.Name) and owner.id in ("path", "posixpath", "ntpath")
+            ):
+                return "/".join(_template(arg, names) or "{}" for arg in node.args)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str":
-        return _template(node.args[0]) if node.args else None
+        return _template(node.args[0], names) if node.args else None
     if isinstance(node, ast.Name | ast.Attribute | ast.Subscript | ast.Call):
         return "{}"
     return None

@@ -11,8 +11,10 @@ that is itself popular is never a typosquat.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -187,13 +189,31 @@ class TyposquatAnalyzer:
             return False
         if name == "package.json":
             return "node_modules/" not in entry.path
+        if name == "requires.txt":
+            return entry.path.rsplit("/", 2)[-2].endswith(".egg-info") and entry.path.count("/") <= 3
+        if name == "setup.py":
+            return entry.path.count("/") <= 1
         return name in ("PKG-INFO", "METADATA") and entry.path.count("/") <= 2
 
     def analyze(self, entry: FileEntry) -> Analysis:
         text = entry.text()
         if entry.name == "package.json":
             return self._package_json(entry.location, text)
+        if entry.name == "requires.txt":
+            return self._dependencies(entry.location, requires_txt(text))
+        if entry.name == "setup.py":
+            return self._dependencies(entry.location, setup_py_requires(text))
         return self._python_metadata(entry.location, text)
+
+    def _dependencies(self, location: Location, names: Iterable[str]) -> Analysis:
+        """Declared dependencies (egg-info requires.txt, setup.py install_requires) checked
+        for typosquats right away: the catalogers only read Requires-Dist."""
+        analysis = Analysis()
+        for dependency in sorted(set(names)):
+            squat = check_name(dependency, "PyPI")
+            if squat is not None:
+                analysis.findings.append(_squat_finding(squat, "PyPI", location, True))
+        return analysis
 
     def _python_metadata(self, location: Location, text: str) -> Analysis:
         analysis = Analysis()
@@ -284,13 +304,58 @@ class TyposquatAnalyzer:
         return analysis
 
 
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def requires_txt(text: str) -> list[str]:
+    """Distribution names of an egg-info ``requires.txt`` (every extra's section too)."""
+    names = []
+    for line in text.splitlines():
+        if line.startswith("[") or not line.strip():
+            continue
+        match = _REQUIREMENT_NAME.match(line)
+        if match:
+            names.append(match.group(1))
+    return names
+
+
+def setup_py_requires(text: str) -> list[str]:
+    """Names in ``setup(install_requires=[...])``: a list literal, or a module-level name bound
+    to one. Read with ``ast``; nothing is run."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    lists: dict[str, ast.AST] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if isinstance(target, ast.Name):
+                lists[target.id] = statement.value
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg != "install_requires":
+                continue
+            value = keyword.value
+            if isinstance(value, ast.Name):
+                value = lists.get(value.id, value)
+            if isinstance(value, ast.List | ast.Tuple):
+                for element in value.elts:
+                    if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                        match = _REQUIREMENT_NAME.match(element.value)
+                        if match:
+                            names.append(match.group(1))
+    return names
+
+
 def _squat_finding(
     squat: Squat, ecosystem: str, location: Location | None, is_dependency: bool
 ) -> Finding:
     severity = severity_of(squat)
     what = "depends on" if is_dependency else "is named"
-    if is_dependency and severity is Severity.HIGH:
-        severity = Severity.MEDIUM  # the dependency is a lead; its own package is the proof
     return Finding(
         kind=FindingKind.BEHAVIOR,
         rule_id="typosquat-name",
