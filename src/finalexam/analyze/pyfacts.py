@@ -69,12 +69,12 @@ _RECON = frozenset(
     }
 )
 SECRET_NAME = re.compile(
-    r"(?i)^_*(\w*_)?(private_?key|priv_?key|mnemonic|seed_?phrase|secret_?key|recovery_?phrase)s?$"
+    r"(?i)^_*(\w*_)?(private_?key|priv_?key|mnem(onic)?|seed_?phrase|secret_?key|recovery_?phrase)s?$"
 )
 _SENDERS = re.compile(
     r"^(requests|httpx|aiohttp|urllib\.request|urllib2|http\.client|httplib|smtplib|ftplib|"
     r"telebot|discord_webhook|dhooks)\.\w+(\.\w+)*$"
-    r"|^\*\.(urlopen|urlretrieve|post|put|send|sendall|sendto|send_message|sendMessage|"
+    r"|^[\w*.]*\.(urlopen|urlretrieve|post|put|send|sendall|sendto|send_message|sendMessage|"
     r"send_document|sendDocument|execute_webhook)$"
     r"|^[\w.]*(urlopen|urlretrieve)$"
 )
@@ -449,6 +449,13 @@ class _Collector(ast.NodeVisitor):
             for target in node.targets:
                 self.visit(target)
             return
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
+            pairs = node.targets[0].elts
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else []
+            for target, value in zip(pairs, values, strict=False):
+                alias = self.resolve(value) if isinstance(target, ast.Name) else None
+                if isinstance(target, ast.Name) and alias and alias in _BUILTIN_CALLABLES:
+                    self.aliases[target.id] = alias  # run, s = exec, str
         producers = self._producers(node.value)
         imported = isinstance(node.value, ast.Call) and self.resolve(node.value.func) in (
             "__import__",
@@ -506,6 +513,10 @@ class _Collector(ast.NodeVisitor):
         name = self.resolve(node.func)
         if name:
             self._add("call", name, node.lineno)
+            if name == "getattr":
+                target = self.resolve(node)  # getattr(requests, 'g' + 'et'): the function taken
+                if target and "." in target and not target.startswith("*"):
+                    self._add("call", target, node.lineno)
             if name in EVALUATORS or name.endswith((".exec", ".eval")) or name == "Function":
                 for producer in sorted(self._argument_producers(node)):
                     if _is_decoder(producer):
@@ -523,12 +534,19 @@ class _Collector(ast.NodeVisitor):
             self._sent(node, name)
         if name:
             self._dropped(node, name)
+        if name and name.endswith("zipimporter") and node.args:
+            path = _template(node.args[0], self.templates) or ""
+            suffix = path.rsplit("/", 1)[-1].rpartition(".")[2].lower() if "." in path else ""
+            if suffix and suffix not in _ARCHIVE_SUFFIXES and suffix != "{}":
+                self._add("call", "zipimport<-disguised-file", node.lineno)
         if name and (_SPAWNERS.match(name) or name.endswith(("Popen", ".run", ".call"))):
             self._argv(node)
         if name in _PATH_JOINERS:
             parts = [fold(arg) for arg in node.args]
             if sum(1 for part in parts if part) >= 2:
-                self._add("string", "/".join(p if p is not None else "*" for p in parts), node.lineno)
+                self._add(
+                    "string", "/".join(p if p is not None else "*" for p in parts), node.lineno
+                )
         if name and name.endswith("setup") and any(k.arg == "cmdclass" for k in node.keywords):
             self._add("call", "setup(cmdclass)", node.lineno)
         self.generic_visit(node)
@@ -677,7 +695,10 @@ _PIP_INSTALL = re.compile(r"(^|[\s/\\\"'])pip[0-9.]*(\.exe)?\s+install\b|-m\s+pi
 
 
 _PYTHON_INLINE = re.compile(r"^(python[0-9.]*|pythonw)(\.exe)?\s+-c\s")
-_EXECUTABLE_FILE = re.compile(r"\.(exe|scr|bat|cmd|ps1|vbs|hta|jar|py|pyw|sh)[\"']?$", re.IGNORECASE)
+_EXECUTABLE_FILE = re.compile(
+    r"\.(exe|scr|bat|cmd|ps1|vbs|hta|jar|py|pyw|sh)[\"']?$", re.IGNORECASE
+)
+_ARCHIVE_SUFFIXES = frozenset({"zip", "egg", "whl", "pyz", "jar", "par"})
 _WINDOWS_PROGRAM = re.compile(r"\.(exe|scr|vbs|hta)[\"']?$", re.IGNORECASE)
 _DOWNLOADERS = ("requests.", "urllib", "httpx.", "aiohttp.", "*.urlopen", "*.read")
 
@@ -747,9 +768,7 @@ def _decoder_functions(tree: ast.Module) -> dict[str, tuple[set[str], str | None
     for function in ast.walk(tree):
         if not isinstance(function, _FUNCTIONS):
             continue
-        returns = any(
-            isinstance(n, ast.Return) and n.value is not None for n in ast.walk(function)
-        )
+        returns = any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(function))
         if not returns:
             continue
         decoders: set[str] = set()

@@ -190,7 +190,9 @@ class TyposquatAnalyzer:
         if name == "package.json":
             return "node_modules/" not in entry.path
         if name == "requires.txt":
-            return entry.path.rsplit("/", 2)[-2].endswith(".egg-info") and entry.path.count("/") <= 3
+            return (
+                entry.path.rsplit("/", 2)[-2].endswith(".egg-info") and entry.path.count("/") <= 3
+            )
         if name == "setup.py":
             return entry.path.count("/") <= 1
         return name in ("PKG-INFO", "METADATA") and entry.path.count("/") <= 2
