@@ -182,8 +182,9 @@ def _unescape(body: str) -> str:
 
 
 def _disguised_names(location: Location, text: str) -> list[Finding]:
-    """``globals()['\\x65\\x76\\x61\\x6c']`` and identifiers such as ``ℯ𝓍ℯ𝒸`` that Python
-    folds (NFKC) to ``exec``: a builtin or module named so that a reader cannot see it."""
+    """``globals()['\\x65\\x76\\x61\\x6c']``, and identifiers in script or mathematical
+    letters that Python folds (NFKC) to ``exec``: a builtin or module named so that a reader
+    cannot see it."""
     for match in _ESCAPED_LITERAL.finditer(text):
         name = _unescape(match.group(2))
         if name in _DANGEROUS_NAMES:

@@ -385,9 +385,9 @@ class _Collector(ast.NodeVisitor):
         single_key: set[int] = set()  # os.environ['X'], os.environ.get('X'): one setting
         nodes = list(ast.walk(node))
         for inner in nodes:
-            if isinstance(inner, ast.Subscript):
-                single_key.add(id(inner.value))
-            elif isinstance(inner, ast.Attribute) and inner.attr in _ENV_SINGLE_KEY:
+            if isinstance(inner, ast.Subscript) or (
+                isinstance(inner, ast.Attribute) and inner.attr in _ENV_SINGLE_KEY
+            ):
                 single_key.add(id(inner.value))
         for inner in nodes:
             if isinstance(inner, ast.Call):
@@ -480,9 +480,13 @@ class _Collector(ast.NodeVisitor):
     def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:
             call = item.context_expr
-            if isinstance(call, ast.Call) and isinstance(item.optional_vars, ast.Name):
-                if self.resolve(call.func) == "open":
-                    self._opened(item.optional_vars.id, call)
+            target = item.optional_vars
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(target, ast.Name)
+                and self.resolve(call.func) == "open"
+            ):
+                self._opened(target.id, call)
         self.generic_visit(node)
 
     visit_AsyncWith = visit_With
@@ -759,9 +763,13 @@ def _decoder_functions(tree: ast.Module) -> dict[str, tuple[set[str], str | None
             return imports.get(node.id, node.id)
         if isinstance(node, ast.Attribute):
             return f"{dotted(node.value)}.{node.attr}"
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id == "__import__" and node.args:
-                return fold(node.args[0]) or ""
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "__import__"
+            and node.args
+        ):
+            return fold(node.args[0]) or ""
         return ""
 
     found: dict[str, tuple[set[str], str | None]] = {}
