@@ -1,0 +1,93 @@
+"""Scans of packages built here for the shapes real carriers take: dependencies that squat,
+code whose threat and capability sit in different files, names disguised from reviewers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from builders import gzip_bytes, tar_bytes, write
+from finalexam.analyze.obfuscation import inspect
+from finalexam.analyze.typosquat import requires_txt, setup_py_requires
+from finalexam.config import Config
+from finalexam.exam import run_exam
+from finalexam.model import Location, Report, Severity
+
+PLAIN_SETUP = "from setuptools import setup\nsetup(name='tool', version='1.0')\n"
+
+
+def sdist(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
+    members = {f"{name}-1.0/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"}
+    members.update({f"{name}-1.0/{path}": text for path, text in files.items()})
+    return write(tmp_path / f"{name}-1.0.tar.gz", gzip_bytes(tar_bytes(members)))
+
+
+def high(report: Report) -> dict[str, str]:
+    return {
+        f.rule_id: f.location.chain[-1] if f.location else ""
+        for f in report.findings
+        if f.kind.value in ("behavior", "malicious") and f.severity.rank >= Severity.HIGH.rank
+    }
+
+
+def test_requirement_names_are_read_without_running_setup_py() -> None:
+    assert requires_txt("requests>=2\n\n[dev]\npytest ; python_version>'3'\n") == [
+        "requests",
+        "pytest",
+    ]
+    setup = "REQS = ['reqeusts>=2', 'six']\nsetup(name='x', install_requires=REQS)\n"
+    assert setup_py_requires(setup) == ["reqeusts", "six"]
+    assert setup_py_requires("setup(install_requires=['numpy'])\n") == ["numpy"]
+    assert setup_py_requires("def broken(:\n") == []
+
+
+def test_dependency_squats_in_requires_txt_and_setup_py_are_stopped(tmp_path: Path) -> None:
+    squatting = sdist(
+        tmp_path,
+        "carrier",
+        {
+            "setup.py": "from setuptools import setup\nsetup(install_requires=['reqeusts'])\n",
+            "carrier.egg-info/requires.txt": "numpy\nreqeusts>=2.0\n",
+        },
+    )
+    findings = [f for f in run_exam(squatting, Config()).findings if f.rule_id == "typosquat-name"]
+    assert findings and all(f.severity is Severity.HIGH for f in findings)
+    assert {f.location.chain[-1] for f in findings if f.location} >= {
+        "carrier-1.0/setup.py",
+        "carrier-1.0/carrier.egg-info/requires.txt",
+    }
+    honest = sdist(
+        tmp_path,
+        "honest",
+        {"setup.py": PLAIN_SETUP, "honest.egg-info/requires.txt": "requests\nnumpy\n"},
+    )
+    assert "typosquat-name" not in high(run_exam(honest, Config()))
+
+
+def test_threat_and_capability_in_different_files_form_a_package_risk(tmp_path: Path) -> None:
+    webhook = "https://discord.com/api/webhooks/123456789012345678/" + "a" * 40
+    split = sdist(
+        tmp_path,
+        "split",
+        {
+            "setup.py": PLAIN_SETUP,
+            "split/consts.py": f"HOOK = {webhook!r}\n",
+            "split/send.py": "import requests\ndef send(d, u):\n    requests.post(u, json=d)\n",
+        },
+    )
+    found = high(run_exam(split, Config()))
+    assert found.get("thr-exfil-endpoint") == "split-1.0/split/consts.py"
+    alone = sdist(tmp_path, "alone", {"setup.py": PLAIN_SETUP, "alone/c.py": f"H = {webhook!r}\n"})
+    assert "thr-exfil-endpoint" not in high(run_exam(alone, Config()))
+
+
+def test_disguised_builtin_names_are_obfuscation() -> None:
+    where = Location(("x.py",))
+    escaped = inspect(where, "z = __import__('\\x7a\\x6c\\x69\\x62')\n", "python")
+    assert [f.rule_id for f in escaped] == ["obf-disguised-name"]
+    assert escaped[0].severity is Severity.HIGH
+    folded = inspect(where, "\u212f\U0001d4cd\u212f\U0001d4b8(payload)\n", "python")
+    assert [f.rule_id for f in folded] == ["obf-disguised-name"]
+    assert "'exec'" in folded[0].message
+    # colour codes and ligatures in comments or strings are ordinary text
+    honest = "RESET = '\\x1b[0m'\n# the de\ufb01nition\ntitle = 'de\ufb01ne'\n"
+    assert inspect(where, honest, "python") == []
