@@ -91,3 +91,12 @@ def test_disguised_builtin_names_are_obfuscation() -> None:
     # colour codes and ligatures in comments or strings are ordinary text
     honest = "RESET = '\\x1b[0m'\n# the de\ufb01nition\ntitle = 'de\ufb01ne'\n"
     assert inspect(where, honest, "python") == []
+
+
+def test_a_top_level_package_named_like_a_popular_distribution(tmp_path: Path) -> None:
+    shadowing = sdist(tmp_path, "depconf-probe", {"src/requests/__init__.py": ""})
+    assert high(run_exam(shadowing, Config())) == {
+        "shadows-popular-package": "depconf-probe-1.0/src/requests/__init__.py"
+    }
+    own = sdist(tmp_path, "requests", {"src/requests/__init__.py": "", "tests/six/__init__.py": ""})
+    assert "shadows-popular-package" not in high(run_exam(own, Config()))

@@ -182,6 +182,7 @@ class TyposquatAnalyzer:
     config: Config
     name: str = NAME
     _declared: list[_Declared] = field(default_factory=list)
+    _top_level: list[tuple[str, Location]] = field(default_factory=list)
 
     def accepts(self, entry: FileEntry) -> bool:
         name = entry.name
@@ -195,6 +196,8 @@ class TyposquatAnalyzer:
             )
         if name == "setup.py":
             return entry.path.count("/") <= 1
+        if name == "__init__.py":
+            return _top_level_package(entry.path) is not None
         return name in ("PKG-INFO", "METADATA") and entry.path.count("/") <= 2
 
     def analyze(self, entry: FileEntry) -> Analysis:
@@ -205,6 +208,11 @@ class TyposquatAnalyzer:
             return self._dependencies(entry.location, requires_txt(text))
         if entry.name == "setup.py":
             return self._dependencies(entry.location, setup_py_requires(text))
+        if entry.name == "__init__.py":
+            package = _top_level_package(entry.path)
+            if package is not None:
+                self._top_level.append((package, entry.location))
+            return Analysis()
         return self._python_metadata(entry.location, text)
 
     def _dependencies(self, location: Location, names: Iterable[str]) -> Analysis:
@@ -303,7 +311,55 @@ class TyposquatAnalyzer:
                         fingerprint_key=name,
                     )
                 )
+        analysis.findings.extend(self._shadowing())
         return analysis
+
+    def _shadowing(self) -> list[Finding]:
+        """A Python distribution that installs a top-level package named after one of the most
+        popular *other* distributions: ``import requests`` would then run its code."""
+        own = {normalize(d.name, "PyPI") for d in self._declared if d.ecosystem == "PyPI"}
+        if not own:
+            return []
+        targets = {normalize(n, "PyPI"): n for n in popular("PyPI")[:SHADOW_TARGETS]}
+        findings = []
+        for package, location in sorted(set(self._top_level)):
+            key = normalize(package, "PyPI")
+            if key not in targets or key in own or any(o.startswith(key) for o in own):
+                continue
+            findings.append(
+                Finding(
+                    kind=FindingKind.BEHAVIOR,
+                    rule_id="shadows-popular-package",
+                    severity=Severity.HIGH,
+                    title=f"Installs a top-level package named like {targets[key]!r}",
+                    message=f"This distribution ({', '.join(sorted(own))}) ships the import "
+                    f"package {package!r}, the name of the popular distribution "
+                    f"{targets[key]!r}: installing it replaces or hijacks that library",
+                    location=location,
+                    found_by=NAME,
+                    confidence=Confidence.MEDIUM,
+                    evidence=Evidence(snippet=location.chain[-1][-160:]),
+                    fingerprint_key=package,
+                )
+            )
+        return findings
+
+
+SHADOW_TARGETS = 300
+_LAYOUT_DIRS = frozenset({"src", "lib"})
+
+
+def _top_level_package(path: str) -> str | None:
+    """``pkg`` of ``pkg/__init__.py`` (wheel), ``name-1.0/pkg/__init__.py`` or
+    ``name-1.0/src/pkg/__init__.py`` (sdist); None deeper down (vendored copies)."""
+    parts = path.split("/")
+    if len(parts) == 2:
+        return parts[0]
+    if len(parts) == 3 and "-" in parts[0]:
+        return parts[1]
+    if len(parts) == 4 and "-" in parts[0] and parts[1] in _LAYOUT_DIRS:
+        return parts[2]
+    return None
 
 
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
