@@ -297,6 +297,21 @@ class _Collector(ast.NodeVisitor):
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
+    def visit_If(self, node: ast.If) -> None:
+        if not (_is_main_guard(node) and self.context == IMPORT):
+            self.generic_visit(node)
+            return
+        # `if __name__ == "__main__":` runs when the file is executed, never on import
+        self.visit(node.test)
+        for statement in node.body:
+            self._mark_lines(statement, RUNTIME)
+        self.stack.append(RUNTIME)
+        for statement in node.body:
+            self.visit(statement)
+        self.stack.pop()
+        for statement in node.orelse:
+            self.visit(statement)
+
     def visit_Lambda(self, node: ast.Lambda) -> None:
         scope = INSTALL if self.context == INSTALL else RUNTIME
         self.stack.append(scope)
@@ -797,6 +812,19 @@ def _decoder_functions(tree: ast.Module) -> dict[str, tuple[set[str], str | None
     return found
 
 
+def _is_main_guard(node: ast.If) -> bool:
+    """``if __name__ == "__main__":`` (either operand order)."""
+    test = node.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    if not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    mains = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return bool(names and mains)
+
+
 def _is_decoder(name: str) -> bool:
     for prefix in DECODERS:
         if prefix.startswith("*."):
@@ -867,7 +895,12 @@ def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
             ]
     if not defs and not inits:
         return
-    top = [stmt for stmt in tree.body if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef))]
+    top = [
+        stmt
+        for stmt in tree.body
+        if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef))
+        and not (isinstance(stmt, ast.If) and _is_main_guard(stmt))
+    ]
     pending = _references(top)
     reached: set[str] = set()
     ranges: list[tuple[int, int]] = []
