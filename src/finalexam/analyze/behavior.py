@@ -30,7 +30,25 @@ from finalexam.analyze.behavior_rules import (
     load_rules,
 )
 from finalexam.analyze.indicators import classify, extract
-from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, python_facts
+from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, compiled_facts, python_facts
+from finalexam.analyze.secrets_extract import pyc_constants
+
+# marshal short-ascii strings (type code z/Z, with or without FLAG_REF): the names a code
+# object uses (``os``, ``system``, ``exec``), too short for the secrets extractor
+_PYC_NAME = re.compile(rb"[zZ\xfa\xda]([\x02-\x07])")
+_NAME_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _pyc_names(data: bytes) -> list[tuple[int, str]]:
+    names = []
+    for match in _PYC_NAME.finditer(data, 16):
+        start = match.end()
+        text = data[start : start + match.group(1)[0]]
+        if _NAME_BYTES.fullmatch(text):
+            names.append((start, text.decode("ascii")))
+    return names
+
+
 from finalexam.config import Config
 from finalexam.model import (
     Confidence,
@@ -290,7 +308,7 @@ class BehaviorAnalyzer:
     _pending: list[_Pending] = field(default_factory=list)
 
     def accepts(self, entry: FileEntry) -> bool:
-        if entry.file_type is FileType.IMAGE:
+        if entry.file_type in (FileType.IMAGE, FileType.PYC):
             return entry.size <= MAX_BYTES
         if entry.size > MAX_BYTES or entry.file_type not in (
             FileType.SCRIPT,
@@ -310,6 +328,8 @@ class BehaviorAnalyzer:
     def analyze(self, entry: FileEntry) -> Analysis:
         if entry.file_type is FileType.IMAGE:
             return Analysis(findings=obfuscation.image_trailer(entry.location, bytes(entry.data)))
+        if entry.file_type is FileType.PYC:
+            return self._compiled(entry)
         name = entry.name.lower()
         text = entry.text()
         analysis = Analysis()
@@ -349,6 +369,17 @@ class BehaviorAnalyzer:
         analysis.findings.extend(obfuscation.inspect(entry.location, text, language))
         self._keep(entry, text, language)
         return analysis
+
+    def _compiled(self, entry: FileEntry) -> Analysis:
+        """A shipped .pyc read through its string constants (never unmarshalled)."""
+        data = bytes(entry.data)
+        found = [(o, t.decode("utf-8", "replace")) for o, t in pyc_constants(data)]
+        constants = [text for _, text in sorted(found + _pyc_names(data))]
+        facts = compiled_facts(constants)
+        text = "\n".join(constants)
+        hits = rule_hits(text, "python", self.rules, facts=facts)
+        self._note_package(entry.location, hits)
+        return Analysis(findings=assess(entry.location, hits, origin=" (compiled .pyc)"))
 
     def _note_package(self, location: Location, hits: Sequence[Hit]) -> None:
         package = package_of(location)

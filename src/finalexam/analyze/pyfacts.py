@@ -938,3 +938,41 @@ def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
 
 def iter_calls(facts: PyFacts) -> Iterator[Fact]:
     return (f for f in facts.facts if f.kind == "call")
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_COMPILED_MODULES = frozenset(
+    {
+        "os", "subprocess", "socket", "requests", "urllib", "base64", "zlib", "marshal",
+        "ctypes", "shutil", "platform", "getpass", "httpx", "ftplib", "smtplib", "winreg",
+    }
+)  # fmt: skip
+
+
+def compiled_facts(constants: Iterable[str]) -> PyFacts:
+    """Facts of compiled code (a .pyc read as its string constants, never unmarshalled): every
+    constant is a string fact; a module name followed by an attribute name (the order of a
+    code object's ``co_names``) stands for a call of it, and an evaluator named in the same
+    file as a decoder stands for ``exec<-decoder``. Nothing is known about when it runs, so
+    everything is library (runtime) code."""
+    facts = PyFacts()
+    names: list[str] = []
+    for text in constants:
+        if _IDENTIFIER.match(text):
+            names.append(text)
+        elif len(text) > 2:
+            facts.facts.append(Fact("string", text, 1, RUNTIME))
+            for match in _CODE_LIKE.finditer(text[:4096]):
+                facts.facts.append(Fact("string", match.group(0), 1, RUNTIME))
+    calls: set[str] = set()
+    for module, attribute in zip(names, names[1:], strict=False):
+        if module in _COMPILED_MODULES and not attribute[0].isupper():
+            calls.add(f"{module}.{attribute}")
+    evaluators = {n for n in names if n in ("exec", "eval", "compile")}
+    decoders = sorted(c for c in calls if _DECODING.search(c))
+    for evaluator in sorted(evaluators):
+        calls.add(evaluator)
+        for decoder in decoders:
+            calls.add(f"{evaluator}<-{decoder}")
+    facts.facts.extend(Fact("call", call, 1, RUNTIME) for call in sorted(calls))
+    return facts
