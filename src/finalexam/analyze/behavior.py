@@ -32,6 +32,19 @@ from finalexam.analyze.behavior_rules import (
 from finalexam.analyze.indicators import classify, extract
 from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, compiled_facts, python_facts
 from finalexam.analyze.secrets_extract import pyc_constants
+from finalexam.config import Config
+from finalexam.model import (
+    Confidence,
+    Evidence,
+    FileEntry,
+    FileType,
+    Finding,
+    FindingKind,
+    Location,
+    Severity,
+)
+
+__all__ = ["RULES_DIR", "BehaviorAnalyzer", "assess", "example_matches", "make"]
 
 # marshal short-ascii strings (type code z/Z, with or without FLAG_REF): the names a code
 # object uses (``os``, ``system``, ``exec``), too short for the secrets extractor
@@ -48,20 +61,6 @@ def _pyc_names(data: bytes) -> list[tuple[int, str]]:
             names.append((start, text.decode("ascii")))
     return names
 
-
-from finalexam.config import Config
-from finalexam.model import (
-    Confidence,
-    Evidence,
-    FileEntry,
-    FileType,
-    Finding,
-    FindingKind,
-    Location,
-    Severity,
-)
-
-__all__ = ["RULES_DIR", "BehaviorAnalyzer", "assess", "example_matches", "make"]
 
 NAME = "behavior"
 MAX_BYTES = 8 * 1024 * 1024

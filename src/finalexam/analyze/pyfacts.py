@@ -19,6 +19,7 @@ import base64
 import binascii
 import bisect
 import codecs
+import itertools
 import re
 import sys
 import zlib
@@ -965,7 +966,7 @@ def compiled_facts(constants: Iterable[str]) -> PyFacts:
             for match in _CODE_LIKE.finditer(text[:4096]):
                 facts.facts.append(Fact("string", match.group(0), 1, RUNTIME))
     calls: set[str] = set()
-    for module, attribute in zip(names, names[1:], strict=False):
+    for module, attribute in itertools.pairwise(names):
         if module in _COMPILED_MODULES and not attribute[0].isupper():
             calls.add(f"{module}.{attribute}")
     evaluators = {n for n in names if n in ("exec", "eval", "compile")}
