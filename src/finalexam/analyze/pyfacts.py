@@ -70,7 +70,7 @@ _RECON = frozenset(
     }
 )
 SECRET_NAME = re.compile(
-    r"(?i)^_*(\w*_)?(private_?key|priv_?key|mnem(onic)?|seed_?phrase|secret_?key|recovery_?phrase)s?$"
+    r"(?i)^_*(\w*_)?(private_?key|priv_?key|mnem(onic)?|seed_?phrase|recovery_?phrase)s?$"
 )
 _SENDERS = re.compile(
     r"^(requests|httpx|aiohttp|urllib\.request|urllib2|http\.client|httplib|smtplib|ftplib|"
@@ -78,6 +78,13 @@ _SENDERS = re.compile(
     r"|^[\w*.]*\.(urlopen|urlretrieve|post|put|send|sendall|sendto|send_message|sendMessage|"
     r"send_document|sendDocument|execute_webhook)$"
     r"|^[\w.]*(urlopen|urlretrieve)$"
+)
+# calls that turn key material into something meant to be shared: signatures, tokens,
+# derived public keys and addresses, hashes
+_PROTECTS = re.compile(
+    r"(?i)(^|[._])(sign\w*|jwt\.encode|encode_jwt|hmac\w*|hash\w*|digest|sha\d+|md5|"
+    r"encrypt\w*|derive\w*|public_?key\w*|from_key|from_private_key|from_mnemonic|"
+    r"from_seed|load_pem_private_key|to_address|address\w*)$"
 )
 _ENCODED_URL = re.compile(r"^(aHR0cDovL|aHR0cHM6Ly)[A-Za-z0-9+/=_-]{4,}$")
 _URL_IN = re.compile(r"https?://[\w.-]+")
@@ -405,6 +412,10 @@ class _Collector(ast.NodeVisitor):
                 isinstance(inner, ast.Attribute) and inner.attr in _ENV_SINGLE_KEY
             ):
                 single_key.add(id(inner.value))
+        protected: set[int] = set()  # key material used to sign or derive stays local
+        for inner in nodes:
+            if isinstance(inner, ast.Call) and _PROTECTS.search(self.resolve(inner.func) or ""):
+                protected |= {id(n) for n in ast.walk(inner) if n is not inner}
         for inner in nodes:
             if isinstance(inner, ast.Call):
                 name = self.resolve(inner.func)
@@ -417,7 +428,7 @@ class _Collector(ast.NodeVisitor):
                 if isinstance(inner, ast.Name) and inner.id in self.assigned:
                     found |= self.assigned[inner.id]
                 identifier = inner.id if isinstance(inner, ast.Name) else inner.attr
-                if SECRET_NAME.match(identifier):
+                if SECRET_NAME.match(identifier) and id(inner) not in protected:
                     found.add("secret")
                 name = self.resolve(inner)
                 if name == ENV_WHOLE and id(inner) not in single_key:
@@ -647,7 +658,8 @@ class _Collector(ast.NodeVisitor):
             return
         text = data.decode("utf-8", "replace")
         self._add("string", text, line)
-        if _URL_IN.search(text[:2048]):
+        head = text.lstrip()
+        if head.startswith(("http://", "https://")) or (len(head) < 200 and _URL_IN.search(head)):
             self._add("call", "decoded-url", line)  # an endpoint hidden behind an encoding
         inner = python_facts(text, install_file=self.install_file, _nesting=self.nesting + 1)
         if inner.parsed:
