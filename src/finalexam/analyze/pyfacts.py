@@ -607,8 +607,12 @@ class _Collector(ast.NodeVisitor):
             self._add("call", "spawn:pip-install", node.lineno)
         if _PYTHON_INLINE.search(command):
             self._add("call", "spawn:python-inline", node.lineno)
-        if _WINDOWS_PROGRAM.search(command.split(" ", 1)[0]):
+        words = command.split()
+        if _WINDOWS_PROGRAM.search(words[0]):
             self._add("call", "spawn:windows-program", node.lineno)
+        program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
+        if program in _SHELLS and all(w.lower() in _INTERACTIVE_FLAGS for w in words[1:]):
+            self._add("call", "spawn:interactive-shell", node.lineno)
 
     def _dropped(self, node: ast.Call, name: str) -> None:
         """Downloaded or decoded bytes written to an executable or script file: a dropper."""
@@ -730,6 +734,10 @@ _PYTHON_INLINE = re.compile(r"^(python[0-9.]*|pythonw)(\.exe)?\s+-c\s")
 _EXECUTABLE_FILE = re.compile(
     r"\.(exe|scr|bat|cmd|ps1|vbs|hta|jar|py|pyw|sh)[\"']?$", re.IGNORECASE
 )
+_SHELLS = frozenset(
+    {"sh", "bash", "zsh", "dash", "ksh", "cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh"}
+)
+_INTERACTIVE_FLAGS = frozenset({"-i", "-l", "--login", "-", "-nologo", "-noprofile", "/k", "/q"})
 _ARCHIVE_SUFFIXES = frozenset({"zip", "egg", "whl", "pyz", "jar", "par"})
 _WINDOWS_PROGRAM = re.compile(r"\.(exe|scr|vbs|hta)[\"']?$", re.IGNORECASE)
 _DOWNLOADERS = ("requests.", "urllib", "httpx.", "aiohttp.", "*.urlopen", "*.read")
