@@ -134,3 +134,20 @@ def test_compiled_only_payloads_are_read_from_their_constants(tmp_path: Path) ->
         zip_bytes({"clean-1.0.dist-info/METADATA": "Name: clean\n", "clean/h.pyc": honest}),
     )
     assert high(run_exam(clean, Config())) == {}
+
+
+def test_tests_examples_and_fixtures_are_not_import_time_code(tmp_path: Path) -> None:
+    beacon = "import urllib.request\nip = urllib.request.urlopen('https://ident.me').read()\n"
+    fixture = "Metadata-Version: 2.1\nName: grammar\nVersion: 1.0\n"
+    sources = sdist(
+        tmp_path,
+        "lib",
+        {
+            "setup.py": PLAIN_SETUP,
+            "examples/resolver.py": beacon,
+            "tests/fake_dists/grammar-1.0.dist-info/METADATA": fixture,
+        },
+    )
+    assert high(run_exam(sources, Config())) == {}
+    shipped = sdist(tmp_path, "lib2", {"setup.py": PLAIN_SETUP, "lib2/__init__.py": beacon})
+    assert high(run_exam(shipped, Config())) == {"thr-import-network": "lib2-1.0/lib2/__init__.py"}

@@ -18,7 +18,7 @@ import json
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from finalexam.analyze import obfuscation
 from finalexam.analyze.base import Analysis, ExamState
@@ -85,6 +85,17 @@ _LANG_OF_COMMAND = {
     "python": ("python", (".py",)),
     "python3": ("python", (".py",)),
 }
+
+
+# Directories of a source tree that hold tests, examples, docs and helper scripts: nobody
+# imports them when using the package, so their module-level code is not import-time code.
+NOT_IMPORTED_DIRS = frozenset(
+    {"tests", "test", "testing", "examples", "example", "docs", "doc", "benchmarks", "scripts"}
+)
+
+
+def outside_library(path: str) -> bool:
+    return any(part.lower() in NOT_IMPORTED_DIRS for part in path.split("/")[:-1])
 
 
 def _min_severity(a: Severity, b: Severity) -> Severity:
@@ -356,6 +367,9 @@ class BehaviorAnalyzer:
             default_context=INSTALL if install_file else RUNTIME,
             facts=facts,
         )
+        if not install_file and outside_library(entry.path):
+            hits = [replace(h, context=RUNTIME) if h.context == IMPORT else h for h in hits]
+            hits = [h for h in hits if h.context in h.rule.contexts]
         explained = any(h.rule.explained_severity for h in hits) and endpoints_explained(
             text, language
         )

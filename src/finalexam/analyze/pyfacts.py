@@ -597,9 +597,9 @@ class _Collector(ast.NodeVisitor):
         first = node.args[0] if node.args else None
         command = _template(first, self.templates) if first is not None else None
         if isinstance(first, ast.List | ast.Tuple) and len(first.elts) >= 1:
-            words = [_template(element, self.templates) for element in first.elts]
-            command = " ".join(w if w is not None else "{}" for w in words)
-            if sum(1 for word in words if word and word != "{}") >= 2:
+            parts = [_template(element, self.templates) for element in first.elts]
+            command = " ".join(w if w is not None else "{}" for w in parts)
+            if sum(1 for word in parts if word and word != "{}") >= 2:
                 self._add("string", command, node.lineno)
         if not command:
             return
@@ -607,7 +607,7 @@ class _Collector(ast.NodeVisitor):
             self._add("call", "spawn:pip-install", node.lineno)
         if _PYTHON_INLINE.search(command):
             self._add("call", "spawn:python-inline", node.lineno)
-        words = command.split()
+        words = command.split() or [""]
         if _WINDOWS_PROGRAM.search(words[0]):
             self._add("call", "spawn:windows-program", node.lineno)
         program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
