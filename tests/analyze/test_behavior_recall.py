@@ -40,7 +40,7 @@ def test_requirement_names_are_read_without_running_setup_py() -> None:
     assert setup_py_requires("def broken(:\n") == []
 
 
-def test_dependency_squats_in_requires_txt_and_setup_py_are_stopped(tmp_path: Path) -> None:
+def test_dependency_squats_in_requires_txt_and_setup_py_are_reported(tmp_path: Path) -> None:
     squatting = sdist(
         tmp_path,
         "carrier",
@@ -50,7 +50,8 @@ def test_dependency_squats_in_requires_txt_and_setup_py_are_stopped(tmp_path: Pa
         },
     )
     findings = [f for f in run_exam(squatting, Config()).findings if f.rule_id == "typosquat-name"]
-    assert findings and all(f.severity is Severity.HIGH for f in findings)
+    # a lead (medium): honest packages depend on new names one edit from popular ones
+    assert findings and all(f.severity is Severity.MEDIUM for f in findings)
     assert {f.location.chain[-1] for f in findings if f.location} >= {
         "carrier-1.0/setup.py",
         "carrier-1.0/carrier.egg-info/requires.txt",
@@ -60,7 +61,7 @@ def test_dependency_squats_in_requires_txt_and_setup_py_are_stopped(tmp_path: Pa
         "honest",
         {"setup.py": PLAIN_SETUP, "honest.egg-info/requires.txt": "requests\nnumpy\n"},
     )
-    assert "typosquat-name" not in high(run_exam(honest, Config()))
+    assert "typosquat-name" not in {f.rule_id for f in run_exam(honest, Config()).findings}
 
 
 def test_threat_and_capability_in_different_files_form_a_package_risk(tmp_path: Path) -> None:

@@ -425,6 +425,10 @@ def _squat_finding(
 ) -> Finding:
     severity = severity_of(squat)
     what = "depends on" if is_dependency else "is named"
+    if is_dependency and severity is Severity.HIGH:
+        # a lead, not proof: honest packages depend on new names one edit from popular ones
+        # (httpx2 next to httpx); the package's own name, its code or a homoglyph is the proof
+        severity = Severity.MEDIUM
     return Finding(
         kind=FindingKind.BEHAVIOR,
         rule_id="typosquat-name",
