@@ -266,6 +266,7 @@ class _Collector(ast.NodeVisitor):
         self.wrappers = wrappers or {}
         self.templates: dict[str, str] = {}  # variable -> the string it holds, unknowns as {}
         self.open_files: dict[str, str] = {}  # file object variable -> path template
+        self.declaring = 0  # inside decorator expressions
 
     @property
     def context(self) -> str:
@@ -287,8 +288,7 @@ class _Collector(ast.NodeVisitor):
                 self.result.line_context[line] = context
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        for decorator in node.decorator_list:
-            self.visit(decorator)
+        self._decorators(node.decorator_list)
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
             self.visit(default)
         scope = INSTALL if self.context == INSTALL else RUNTIME
@@ -326,7 +326,18 @@ class _Collector(ast.NodeVisitor):
         self.visit(node.body)
         self.stack.pop()
 
+    def _decorators(self, decorators: list[ast.expr]) -> None:
+        # strings in decorator arguments (help texts, examples, routes) configure; the
+        # calls there still run at import
+        self.declaring += 1
+        try:
+            for decorator in decorators:
+                self.visit(decorator)
+        finally:
+            self.declaring -= 1
+
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._decorators(node.decorator_list)
         bases = {self.resolve(base) or "" for base in node.bases}
         is_command = any(base.rsplit(".", 1)[-1] in _COMMAND_BASES for base in bases if base)
         if is_command:
@@ -398,7 +409,8 @@ class _Collector(ast.NodeVisitor):
 
     # -- facts ------------------------------------------------------------------------------
     def _add(self, kind: str, value: str, line: int) -> None:
-        self.result.facts.append(Fact(kind, value, line, self.context))
+        context = RUNTIME if kind == "string" and self.declaring else self.context
+        self.result.facts.append(Fact(kind, value, line, context))
 
     def _producers(self, node: ast.AST) -> set[str]:
         """Calls (and variables fed by calls) anywhere inside an expression, plus the sources
@@ -483,6 +495,13 @@ class _Collector(ast.NodeVisitor):
                 alias = self.resolve(value) if isinstance(target, ast.Name) else None
                 if isinstance(target, ast.Name) and alias and alias in _BUILTIN_CALLABLES:
                     self.aliases[target.id] = alias  # run, s = exec, str
+        if self.context == IMPORT and isinstance(node.value, ast.JoinedStr):
+            self.declaring += 1  # a module-level f-string constant is a declaration too
+            try:
+                self.generic_visit(node)
+            finally:
+                self.declaring -= 1
+            return
         producers = self._producers(node.value)
         imported = isinstance(node.value, ast.Call) and self.resolve(node.value.func) in (
             "__import__",
@@ -894,10 +913,26 @@ def _references(nodes: Iterable[ast.AST]) -> set[str]:
                 and sub.func.value.id in ("self", "cls")
             ):
                 names.add(sub.func.attr)
+            # a function handed to a runner runs; handed to anything else it is only stored
+            callee = sub.func.attr if isinstance(sub.func, ast.Attribute) else ""
+            callee = sub.func.id if isinstance(sub.func, ast.Name) else callee
+            runner = callee in _RUNNERS
             for argument in [*sub.args, *(k.value for k in sub.keywords)]:
-                if isinstance(argument, ast.Name):
+                if isinstance(argument, ast.Name) and runner:
                     names.add(argument.id)
+            for keyword in sub.keywords:
+                if keyword.arg == "target" and isinstance(keyword.value, ast.Name):
+                    names.add(keyword.value.id)
     return names
+
+
+_RUNNERS = frozenset(
+    {
+        "Thread", "Process", "Timer", "register", "start_new_thread", "submit", "call_soon",
+        "call_later", "create_task", "ensure_future", "run_in_executor", "apply_async", "run",
+        "do", "schedule", "after", "Popen",
+    }
+)  # fmt: skip
 
 
 def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
