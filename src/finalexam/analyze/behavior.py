@@ -89,13 +89,13 @@ _LANG_OF_COMMAND = {
 
 # Directories of a source tree that hold tests, examples, docs and helper scripts: nobody
 # imports them when using the package, so their module-level code is not import-time code.
-NOT_IMPORTED_DIRS = frozenset(
-    {"tests", "test", "testing", "examples", "example", "docs", "doc", "benchmarks", "scripts"}
+_NOT_IMPORTED = re.compile(
+    r"^(.*[\s_.-])?(tests?|testing|unittests?|examples?|docs?|benchmarks?|scripts|ci)$"
 )
 
 
 def outside_library(path: str) -> bool:
-    return any(part.lower() in NOT_IMPORTED_DIRS for part in path.split("/")[:-1])
+    return any(_NOT_IMPORTED.match(part.lower()) for part in path.split("/")[:-1])
 
 
 def _min_severity(a: Severity, b: Severity) -> Severity:

@@ -495,7 +495,7 @@ class _Collector(ast.NodeVisitor):
                 alias = self.resolve(value) if isinstance(target, ast.Name) else None
                 if isinstance(target, ast.Name) and alias and alias in _BUILTIN_CALLABLES:
                     self.aliases[target.id] = alias  # run, s = exec, str
-        if self.context == IMPORT and isinstance(node.value, ast.JoinedStr):
+        if self.context == IMPORT and _is_literal(node.value):
             self.declaring += 1  # a module-level f-string constant is a declaration too
             try:
                 self.generic_visit(node)
@@ -850,6 +850,22 @@ def _decoder_functions(tree: ast.Module) -> dict[str, tuple[set[str], str | None
             byte_decoder = last if len(decoders) == 1 and last in _BYTE_DECODERS else None
         found[function.name] = (decoders, byte_decoder)
     return found
+
+
+def _is_literal(node: ast.AST) -> bool:
+    """Constant data: f-strings, and lists/tuples/sets/dicts of constants (``__all__``)."""
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return bool(node.elts) and all(
+            isinstance(e, ast.Constant) or _is_literal(e) for e in node.elts
+        )
+    if isinstance(node, ast.Dict):
+        items = [*node.keys, *node.values]
+        return bool(items) and all(
+            isinstance(e, ast.Constant) or (e is not None and _is_literal(e)) for e in items
+        )
+    return False
 
 
 def _is_main_guard(node: ast.If) -> bool:
