@@ -289,8 +289,12 @@ class _Collector(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._decorators(node.decorator_list)
+        # default values configure the function (a host name, a path): library code, not an
+        # action taken on import
+        self.stack.append(INSTALL if self.context == INSTALL else RUNTIME)
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
             self.visit(default)
+        self.stack.pop()
         scope = INSTALL if self.context == INSTALL else RUNTIME
         self._mark_lines(node, scope)
         positional = node.args.posonlyargs + node.args.args
