@@ -96,8 +96,8 @@ def test_npm_postinstall_pipe_to_shell_is_stopped(tmp_path: Path) -> None:
     )
     report = run_exam(tgz, Config())
     stop = flagged(report)
-    assert {f.rule_id for f in stop} >= {"thr-download-execute"}
-    finding = next(f for f in stop if f.rule_id == "thr-download-execute")
+    assert {f.rule_id for f in stop} >= {"thr-pipe-to-shell"}
+    finding = next(f for f in stop if f.rule_id == "thr-pipe-to-shell")
     assert finding.kind.value == "malicious"
     assert finding.location is not None and finding.location.path == "package/package.json"
     assert "postinstall" in (finding.evidence.snippet or "")
@@ -138,7 +138,7 @@ def test_pth_file_that_executes_code_is_reported(tmp_path: Path) -> None:
     )
     report = run_exam(wheel, Config())
     rules = {f.rule_id for f in flagged(report)}
-    assert "thr-download-execute" in rules
+    assert "thr-pipe-to-shell" in rules
     assert "pth-executes-code" in {f.rule_id for f in report.findings}
 
 

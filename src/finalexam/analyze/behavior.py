@@ -18,7 +18,7 @@ import json
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from finalexam.analyze import obfuscation
 from finalexam.analyze.base import Analysis, ExamState
@@ -30,7 +30,8 @@ from finalexam.analyze.behavior_rules import (
     load_rules,
 )
 from finalexam.analyze.indicators import classify, extract
-from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, python_facts
+from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, compiled_facts, python_facts
+from finalexam.analyze.secrets_extract import pyc_constants
 from finalexam.config import Config
 from finalexam.model import (
     Confidence,
@@ -44,6 +45,22 @@ from finalexam.model import (
 )
 
 __all__ = ["RULES_DIR", "BehaviorAnalyzer", "assess", "example_matches", "make"]
+
+# marshal short-ascii strings (type code z/Z, with or without FLAG_REF): the names a code
+# object uses (``os``, ``system``, ``exec``), too short for the secrets extractor
+_PYC_NAME = re.compile(rb"[zZ\xfa\xda]([\x02-\x07])")
+_NAME_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _pyc_names(data: bytes) -> list[tuple[int, str]]:
+    names = []
+    for match in _PYC_NAME.finditer(data, 16):
+        start = match.end()
+        text = data[start : start + match.group(1)[0]]
+        if _NAME_BYTES.fullmatch(text):
+            names.append((start, text.decode("ascii")))
+    return names
+
 
 NAME = "behavior"
 MAX_BYTES = 8 * 1024 * 1024
@@ -68,6 +85,23 @@ _LANG_OF_COMMAND = {
     "python": ("python", (".py",)),
     "python3": ("python", (".py",)),
 }
+
+
+# Directories of a source tree that hold tests, examples, docs and helper scripts: nobody
+# imports them when using the package, so their module-level code is not import-time code.
+_NOT_IMPORTED = re.compile(
+    r"^(.*[\s_.-])?(tests?|testing|unittests?|examples?|docs?|benchmarks?|scripts|ci|tools)$"
+)
+
+
+def _at_most_medium(finding: Finding) -> Finding:
+    if finding.severity.rank <= Severity.MEDIUM.rank:
+        return finding
+    return replace(finding, severity=Severity.MEDIUM, kind=FindingKind.BEHAVIOR)
+
+
+def outside_library(path: str) -> bool:
+    return any(_NOT_IMPORTED.match(part.lower()) for part in path.split("/")[:-1])
 
 
 def _min_severity(a: Severity, b: Severity) -> Severity:
@@ -207,6 +241,77 @@ class _NpmScripts:
     scripts: dict[str, str]
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A package-scope threat whose capability was not in its own file."""
+
+    package: tuple[str, ...]
+    location: Location
+    hit: Hit
+    lines: tuple[int, ...]
+
+
+def package_of(location: Location) -> tuple[str, ...]:
+    """The artifact a file belongs to: its location without the path inside the archive."""
+    return tuple(location.chain[:-1]) or tuple(location.chain)
+
+
+def unformed_package_threats(hits: Sequence[Hit]) -> list[tuple[Hit, tuple[int, ...]]]:
+    """Package-scope threats of one file that no capability of the same file enables."""
+    capabilities = {h.rule.capability for h in hits if h.rule.kind == "capability"}
+    grouped: dict[str, list[Hit]] = {}
+    for hit in hits:
+        if hit.rule.kind == "threat" and hit.rule.package_scope and hit.rule.needs:
+            grouped.setdefault(hit.rule.id, []).append(hit)
+    found = []
+    for group in grouped.values():
+        if not any(need in capabilities for need in group[0].rule.needs):
+            best = max(group, key=lambda h: (_CONTEXT_RANK[h.context], -h.line))
+            found.append((best, tuple(sorted({h.line for h in group})[:20])))
+    return found
+
+
+def package_findings(
+    pending: Iterable[_Pending], capabilities: dict[tuple[str, ...], set[str]]
+) -> list[Finding]:
+    """Risks formed across files: the threat in one file, its capability in another."""
+    findings: list[Finding] = []
+    for item in pending:
+        rule = item.hit.rule
+        enablers = sorted(n for n in rule.needs if n in capabilities.get(item.package, set()))
+        if not enablers:
+            continue
+        severity = rule.runtime_severity
+        findings.append(
+            Finding(
+                kind=FindingKind.BEHAVIOR,
+                rule_id=rule.id,
+                severity=severity,
+                title=rule.title,
+                message=f"{rule.title}; with {', '.join(enablers)} capability in another file "
+                "of the same package",
+                location=item.location,
+                found_by=NAME,
+                confidence=Confidence.MEDIUM,
+                evidence=Evidence(
+                    snippet=item.hit.snippet,
+                    line=item.hit.line,
+                    details={
+                        "rule_kind": "threat",
+                        "context": item.hit.context,
+                        "risk": True,
+                        "scope": "package",
+                        "score": _SEVERITY_SCORE[severity],
+                        "capabilities": enablers,
+                        "lines": list(item.lines),
+                    },
+                ),
+                fingerprint_key="package",
+            )
+        )
+    return findings
+
+
 @dataclass
 class BehaviorAnalyzer:
     config: Config
@@ -215,9 +320,11 @@ class BehaviorAnalyzer:
     _kept: dict[Location, tuple[str, str]] = field(default_factory=dict)
     _kept_bytes: int = 0
     _npm: list[_NpmScripts] = field(default_factory=list)
+    _capabilities: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
+    _pending: list[_Pending] = field(default_factory=list)
 
     def accepts(self, entry: FileEntry) -> bool:
-        if entry.file_type is FileType.IMAGE:
+        if entry.file_type in (FileType.IMAGE, FileType.PYC):
             return entry.size <= MAX_BYTES
         if entry.size > MAX_BYTES or entry.file_type not in (
             FileType.SCRIPT,
@@ -237,6 +344,8 @@ class BehaviorAnalyzer:
     def analyze(self, entry: FileEntry) -> Analysis:
         if entry.file_type is FileType.IMAGE:
             return Analysis(findings=obfuscation.image_trailer(entry.location, bytes(entry.data)))
+        if entry.file_type is FileType.PYC:
+            return self._compiled(entry)
         name = entry.name.lower()
         text = entry.text()
         analysis = Analysis()
@@ -264,17 +373,43 @@ class BehaviorAnalyzer:
             default_context=INSTALL if install_file else RUNTIME,
             facts=facts,
         )
+        if not install_file and outside_library(entry.path):
+            hits = [replace(h, context=RUNTIME) if h.context == IMPORT else h for h in hits]
+            hits = [h for h in hits if h.context in h.rule.contexts]
         explained = any(h.rule.explained_severity for h in hits) and endpoints_explained(
             text, language
         )
         analysis.findings.extend(assess(entry.location, hits, explained=explained))
+        self._note_package(entry.location, hits)
         if name == "setup.py" and facts is not None and facts.command_overrides:
             analysis.findings.append(
                 self._override_finding(entry.location, facts.command_overrides)
             )
         analysis.findings.extend(obfuscation.inspect(entry.location, text, language))
+        if not install_file and outside_library(entry.path):
+            # tests, examples, docs and helper scripts are neither installed nor imported:
+            # what is there is a lead for review, not a reason to stop the release
+            analysis.findings = [_at_most_medium(f) for f in analysis.findings]
         self._keep(entry, text, language)
         return analysis
+
+    def _compiled(self, entry: FileEntry) -> Analysis:
+        """A shipped .pyc read through its string constants (never unmarshalled)."""
+        data = bytes(entry.data)
+        found = [(o, t.decode("utf-8", "replace")) for o, t in pyc_constants(data)]
+        constants = [text for _, text in sorted(found + _pyc_names(data))]
+        facts = compiled_facts(constants)
+        text = "\n".join(constants)
+        hits = rule_hits(text, "python", self.rules, facts=facts)
+        self._note_package(entry.location, hits)
+        return Analysis(findings=assess(entry.location, hits, origin=" (compiled .pyc)"))
+
+    def _note_package(self, location: Location, hits: Sequence[Hit]) -> None:
+        package = package_of(location)
+        found = {h.rule.capability for h in hits if h.rule.kind == "capability"}
+        self._capabilities.setdefault(package, set()).update(c for c in found if c)
+        for hit, lines in unformed_package_threats(hits):
+            self._pending.append(_Pending(package, location, hit, lines))
 
     def _keep(self, entry: FileEntry, text: str, language: str) -> None:
         if language not in ("javascript", "shell", "python") or entry.size > KEEP_FOR_INSTALL_BYTES:
@@ -381,6 +516,9 @@ class BehaviorAnalyzer:
                         )
                     )
         self._kept.clear()
+        analysis.findings.extend(package_findings(self._pending, self._capabilities))
+        self._pending.clear()
+        self._capabilities.clear()
         return analysis
 
 

@@ -54,6 +54,8 @@ class BehaviorRule:
     match_examples: tuple[str, ...]
     benign_examples: tuple[str, ...]
     path: Path
+    # a threat whose capability sits in another file of the same package still forms a risk
+    package_scope: bool = False
 
     def applies_to(self, language: str) -> bool:
         return "any" in self.languages or language in self.languages
@@ -75,6 +77,13 @@ def _strings(data: dict[str, object], key: str, path: Path) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise RuleError(f"{path.name}: {key} must be a list of strings")
     return tuple(value)
+
+
+def _flag(data: dict[str, object], key: str, path: Path) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise RuleError(f"{path.name}: {key} must be true or false")
+    return value
 
 
 def _compile(sources: tuple[str, ...], path: Path, key: str) -> tuple[re.Pattern[str], ...]:
@@ -141,6 +150,7 @@ def load_rule(path: Path) -> BehaviorRule:
         match_examples=_strings(examples, "match", path),
         benign_examples=_strings(examples, "benign", path),
         path=path,
+        package_scope=_flag(data, "package_scope", path),
     )
 
 

@@ -129,7 +129,8 @@ _CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "npmjs.com", "npmjs.org", "yarnpkg.com", "rubygems.org", "crates.io",
                   "repo.maven.apache.org", "repo1.maven.org", "proxy.golang.org", "pkg.go.dev",
                   "nuget.org", "packagist.org", "deb.debian.org", "conda.anaconda.org",
-                  "anaconda.org", "unpkg.com", "cdn.jsdelivr.net", "cdnjs.cloudflare.com")),
+                  "anaconda.org", "unpkg.com", "cdn.jsdelivr.net", "cdnjs.cloudflare.com",
+                  "snapcraft.io", "flathub.org", "formulae.brew.sh", "chocolatey.org")),
     ("source-hosting", ("github.com", "githubusercontent.com", "gitlab.com", "bitbucket.org",
                         "sourceforge.net", "codeberg.org", "github.io", "gitee.com",
                         "git.kernel.org", "googlesource.com", "sr.ht")),
@@ -396,8 +397,10 @@ def _endpoint_finding(
 ) -> Finding:
     data = entry.data
     line = bytes(data[: item.offset]).count(b"\n") + 1 if is_text else None
-    # a live webhook or interaction catcher in code is where stolen data goes
-    severity = Severity.HIGH if install or category in _ALWAYS_HIGH else Severity.MEDIUM
+    # a live webhook or interaction catcher in code is where stolen data goes; the bare
+    # service name (documentation mentioning webhook.site) is only a lead
+    live = item.kind == "url" and _has_path(item.value)
+    severity = Severity.HIGH if install or (category in _ALWAYS_HIGH and live) else Severity.MEDIUM
     where = "install-time code" if install else "code"
     return Finding(
         kind=FindingKind.BEHAVIOR,
@@ -416,6 +419,13 @@ def _endpoint_finding(
         ),
         fingerprint_key=item.value,
     )
+
+
+def _has_path(url: str) -> bool:
+    """Whether a URL names something on its host (a webhook id, a bot token, a bin)."""
+    rest = url.split("://", 1)[-1]
+    path = rest.split("/", 1)[1] if "/" in rest else ""
+    return len(path.strip("/")) >= 6
 
 
 def make(config: Config) -> IndicatorAnalyzer:

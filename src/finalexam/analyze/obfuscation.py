@@ -8,8 +8,10 @@ honest packages. Decoders feeding ``exec``/``eval`` and obfuscator signatures ar
 
 from __future__ import annotations
 
+import io
 import math
 import re
+import tokenize
 import unicodedata
 from collections import Counter
 
@@ -123,6 +125,8 @@ def inspect(location: Location, text: str, language: str) -> list[Finding]:
                     )
                 )
                 break
+    if language == "python":
+        findings.extend(_disguised_names(location, text))
     if language in ("python", "shell", "powershell", "batch"):
         for number, line in enumerate(lines, 1):
             if len(line) > LONG_LINE:
@@ -157,6 +161,67 @@ def inspect(location: Location, text: str, language: str) -> list[Finding]:
                 )
                 break
     return findings
+
+
+# Names a program only spells in escapes or in look-alike letters when it hides what it calls.
+_DANGEROUS_NAMES = frozenset(
+    {
+        "eval", "exec", "compile", "__import__", "getattr", "globals", "__builtins__",
+        "builtins", "zlib", "base64", "marshal", "decompress", "b64decode", "os", "system",
+        "subprocess", "popen", "socket", "requests", "urllib", "ctypes",
+    }
+)  # fmt: skip
+_ESCAPED_LITERAL = re.compile(r"""(['"])((?:\\x[0-9a-fA-F]{2}|\\[0-7]{3})+)\1""")
+_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})|\\([0-7]{3})")
+_NFKC_CANDIDATE = re.compile(r"[^\x00-\x7f]")
+
+
+def _unescape(body: str) -> str:
+    return _ESCAPE.sub(
+        lambda m: chr(int(m.group(1), 16)) if m.group(1) else chr(int(m.group(2), 8)), body
+    )
+
+
+def _disguised_names(location: Location, text: str) -> list[Finding]:
+    """``globals()['\\x65\\x76\\x61\\x6c']``, and identifiers in script or mathematical
+    letters that Python folds (NFKC) to ``exec``: a builtin or module named so that a reader
+    cannot see it."""
+    for match in _ESCAPED_LITERAL.finditer(text):
+        name = _unescape(match.group(2))
+        if name in _DANGEROUS_NAMES:
+            number = text.count("\n", 0, match.start()) + 1
+            return [_disguised(location, number, f"{name!r} spelled as escapes", match.group(0))]
+    if text.isascii() or not any(
+        unicodedata.normalize("NFKC", w).isascii()
+        for w in _WORD.findall(text)
+        if not w.isascii() and _NFKC_CANDIDATE.search(w)
+    ):
+        return []
+    try:  # only identifiers count: ligatures in comments and strings are ordinary text
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return []
+    for token in tokens:
+        if token.type != tokenize.NAME or token.string.isascii():
+            continue
+        folded = unicodedata.normalize("NFKC", token.string)
+        if folded.isascii() and folded != token.string:
+            what = f"{token.string!r} is read by Python as {folded!r}"
+            return [_disguised(location, token.start[0], what, token.line.strip())]
+    return []
+
+
+def _disguised(location: Location, line: int, what: str, snippet: str) -> Finding:
+    finding = _finding(
+        location,
+        "obf-disguised-name",
+        Severity.HIGH,
+        "Name of a function or module disguised",
+        f"{what}: written so that a reviewer cannot read what the code calls",
+        line,
+        snippet,
+    )
+    return finding
 
 
 _IMAGE_ENDS = ((b"\x89PNG", b"IEND\xaeB`\x82"), (b"\xff\xd8\xff", b"\xff\xd9"), (b"GIF8", b"\x00;"))

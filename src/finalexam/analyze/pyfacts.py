@@ -19,6 +19,7 @@ import base64
 import binascii
 import bisect
 import codecs
+import itertools
 import re
 import sys
 import zlib
@@ -44,6 +45,8 @@ DECODERS = (
     "pickle.loads",
     "bytes.fromhex",
     "*.decrypt",
+    "*.decrypt_and_verify",
+    "xor",
     "*.fromhex",
     "*.b64decode",
     "*.decompress",
@@ -54,6 +57,39 @@ DECODERS = (
     "subprocess.check_output",
     "os.popen",
 )
+# Sources whose values must not leave the machine, and the calls that send data out.
+ENV_WHOLE = "os.environ"
+_ENV_SINGLE_KEY = frozenset({"get", "setdefault", "pop", "__getitem__", "__contains__"})
+_RECON = frozenset(
+    {
+        "socket.gethostname",
+        "socket.getfqdn",
+        "getpass.getuser",
+        "os.getlogin",
+        "platform.node",
+        "os.uname",
+        "uuid.getnode",
+    }
+)
+SECRET_NAME = re.compile(
+    r"(?i)^_*(\w*_)?(private_?key|priv_?key|mnem(onic)?|seed_?phrase|recovery_?phrase)s?$"
+)
+_SENDERS = re.compile(
+    r"^(requests|httpx|aiohttp|urllib\.request|urllib2|http\.client|httplib|smtplib|ftplib|"
+    r"telebot|discord_webhook|dhooks)\.\w+(\.\w+)*$"
+    r"|^[\w*.]*\.(urlopen|urlretrieve|post|put|send|sendall|sendto|send_message|sendMessage|"
+    r"send_document|sendDocument|execute_webhook)$"
+    r"|^[\w.]*(urlopen|urlretrieve)$"
+)
+# calls that turn key material into something meant to be shared: signatures, tokens,
+# derived public keys and addresses, hashes
+_PROTECTS = re.compile(
+    r"(?i)(^|[._])(sign\w*|jwt\.encode|encode_jwt|hmac\w*|hash\w*|digest|sha\d+|md5|"
+    r"encrypt\w*|derive\w*|public_?key\w*|from_key|from_private_key|from_mnemonic|"
+    r"from_seed|load_pem_private_key|to_address|address\w*)$"
+)
+_ENCODED_URL = re.compile(r"^(aHR0cDovL|aHR0cHM6Ly)[A-Za-z0-9+/=_-]{4,}$")
+_URL_IN = re.compile(r"https?://[\w.-]+")
 _CODE_LIKE = re.compile(r"(^|;|\n)\s*(import \w|from [\w.]+ import )")
 _SPAWNERS = re.compile(r"^(os\.(system|popen|exec\w*|spawn\w*|startfile)|subprocess\.\w+)$")
 # setuptools/distutils commands whose override runs code at build or install time.
@@ -264,13 +300,23 @@ class _Collector(ast.NodeVisitor):
             elif isinstance(value, ast.AST):
                 self.visit(value)
 
-    def __init__(self, install_file: bool, nesting: int = 0) -> None:
+    def __init__(
+        self,
+        install_file: bool,
+        nesting: int = 0,
+        wrappers: dict[str, tuple[set[str], str | None]] | None = None,
+    ) -> None:
         self.nesting = nesting
         self.install_file = install_file
         self.aliases: dict[str, str] = {}
         self.assigned: dict[str, set[str]] = {}  # variable -> calls that produced it
         self.result = PyFacts()
         self.stack: list[str] = []  # contexts of enclosing function/class scopes
+        # functions of this file that return decoded data: name -> (decoders, byte decoder)
+        self.wrappers = wrappers or {}
+        self.templates: dict[str, str] = {}  # variable -> the string it holds, unknowns as {}
+        self.open_files: dict[str, str] = {}  # file object variable -> path template
+        self.declaring = 0  # inside decorator expressions
 
     @property
     def context(self) -> str:
@@ -292,12 +338,20 @@ class _Collector(ast.NodeVisitor):
                 self.result.line_context[line] = context
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        for decorator in node.decorator_list:
-            self.visit(decorator)
+        self._decorators(node.decorator_list)
+        # default values configure the function (a host name, a path): library code, not an
+        # action taken on import
+        self.stack.append(INSTALL if self.context == INSTALL else RUNTIME)
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
             self.visit(default)
+        self.stack.pop()
         scope = INSTALL if self.context == INSTALL else RUNTIME
         self._mark_lines(node, scope)
+        positional = node.args.posonlyargs + node.args.args
+        for argument, default in zip(positional[::-1], node.args.defaults[::-1], strict=False):
+            text = fold(default)
+            if text:
+                self.templates[argument.arg] = text  # def save(name="payload.py")
         self.stack.append(scope)
         for statement in node.body:
             self.visit(statement)
@@ -305,13 +359,39 @@ class _Collector(ast.NodeVisitor):
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
+    def visit_If(self, node: ast.If) -> None:
+        if not (_is_main_guard(node) and self.context == IMPORT):
+            self.generic_visit(node)
+            return
+        # `if __name__ == "__main__":` runs when the file is executed, never on import
+        self.visit(node.test)
+        for statement in node.body:
+            self._mark_lines(statement, RUNTIME)
+        self.stack.append(RUNTIME)
+        for statement in node.body:
+            self.visit(statement)
+        self.stack.pop()
+        for statement in node.orelse:
+            self.visit(statement)
+
     def visit_Lambda(self, node: ast.Lambda) -> None:
         scope = INSTALL if self.context == INSTALL else RUNTIME
         self.stack.append(scope)
         self.visit(node.body)
         self.stack.pop()
 
+    def _decorators(self, decorators: list[ast.expr]) -> None:
+        # strings in decorator arguments (help texts, examples, routes) configure; the
+        # calls there still run at import
+        self.declaring += 1
+        try:
+            for decorator in decorators:
+                self.visit(decorator)
+        finally:
+            self.declaring -= 1
+
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._decorators(node.decorator_list)
         bases = {self.resolve(base) or "" for base in node.bases}
         is_command = any(base.rsplit(".", 1)[-1] in _COMMAND_BASES for base in bases if base)
         if is_command:
@@ -359,6 +439,8 @@ class _Collector(ast.NodeVisitor):
             first = fold(node.args[0]) if node.args else None
             if func in ("__import__", "importlib.import_module", "builtins.__import__"):
                 return first
+            if func in ("eval", "builtins.eval") and first in _BUILTIN_CALLABLES:
+                return first  # eval("eval"), eval("\x65\x78\x65\x63"): a builtin by name
             if func == "getattr" and len(node.args) >= 2:
                 attr = fold(node.args[1])
                 base = self.resolve(node.args[0])
@@ -381,19 +463,65 @@ class _Collector(ast.NodeVisitor):
 
     # -- facts ------------------------------------------------------------------------------
     def _add(self, kind: str, value: str, line: int) -> None:
-        self.result.facts.append(Fact(kind, value, line, self.context))
+        context = RUNTIME if kind == "string" and self.declaring else self.context
+        self.result.facts.append(Fact(kind, value, line, context))
 
     def _producers(self, node: ast.AST) -> set[str]:
-        """Calls (and variables fed by calls) anywhere inside an expression."""
+        """Calls (and variables fed by calls) anywhere inside an expression, plus the sources
+        that must not leave the machine: the whole environment (``os.environ``), host and
+        user identity (``recon:``) and variables named like key material (``secret``)."""
         found: set[str] = set()
-        for inner in _walk(node):
+        single_key: set[int] = set()  # os.environ['X'], os.environ.get('X'): one setting
+        nodes = list(_walk(node))
+        for inner in nodes:
+            if isinstance(inner, ast.Subscript) or (
+                isinstance(inner, ast.Attribute) and inner.attr in _ENV_SINGLE_KEY
+            ):
+                single_key.add(id(inner.value))
+        protected: set[int] = set()  # key material used to sign or derive stays local
+        for inner in nodes:
+            if isinstance(inner, ast.Call) and _PROTECTS.search(self.resolve(inner.func) or ""):
+                protected |= {id(n) for n in _walk(inner) if n is not inner}
+        for inner in nodes:
             if isinstance(inner, ast.Call):
                 name = self.resolve(inner.func)
                 if name:
                     found.add(name)
-            elif isinstance(inner, ast.Name) and inner.id in self.assigned:
-                found |= self.assigned[inner.id]
+                    wrapped = self._wrapper_of(inner.func)
+                    if wrapped is not None:
+                        found |= wrapped[0]
+            elif isinstance(inner, ast.Name | ast.Attribute):
+                if isinstance(inner, ast.Name) and inner.id in self.assigned:
+                    found |= self.assigned[inner.id]
+                identifier = inner.id if isinstance(inner, ast.Name) else inner.attr
+                if SECRET_NAME.match(identifier) and id(inner) not in protected:
+                    found.add("secret")
+                name = self.resolve(inner)
+                if name == ENV_WHOLE and id(inner) not in single_key:
+                    found.add(ENV_WHOLE)
+                elif name in _RECON:
+                    found.add(f"recon:{name}")
+            elif isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.BitXor):
+                found.add("xor")
+        for name in list(found):
+            if name.startswith(ENV_WHOLE + ".") and name.count(".") == 2:
+                if name.rsplit(".", 1)[-1] not in _ENV_SINGLE_KEY:
+                    found.add(ENV_WHOLE)  # os.environ.items(), .copy(), .__str__()
+            elif name in _RECON:
+                found.add(f"recon:{name}")
         return found
+
+    def _wrapper_of(self, func: ast.AST) -> tuple[set[str], str | None] | None:
+        """A decoding function of this file called by name or as ``self.name``."""
+        if isinstance(func, ast.Name) and func.id not in self.aliases:
+            return self.wrappers.get(func.id)
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+        ):
+            return self.wrappers.get(func.attr)
+        return None
 
     def _argument_producers(self, node: ast.Call) -> set[str]:
         found: set[str] = set()
@@ -410,10 +538,29 @@ class _Collector(ast.NodeVisitor):
         ):
             # a module-level constant is a declaration, not an action taken at import
             self.result.facts.append(Fact("string", constant.value, node.lineno, RUNTIME))
+            self._encoded_url(constant.value, node.lineno)
             for target in node.targets:
                 self.visit(target)
             return
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
+            pairs = node.targets[0].elts
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else []
+            for target, value in zip(pairs, values, strict=False):
+                alias = self.resolve(value) if isinstance(target, ast.Name) else None
+                if isinstance(target, ast.Name) and alias and alias in _BUILTIN_CALLABLES:
+                    self.aliases[target.id] = alias  # run, s = exec, str
+        if self.context == IMPORT and _is_literal(node.value):
+            self.declaring += 1  # a module-level f-string constant is a declaration too
+            try:
+                self.generic_visit(node)
+            finally:
+                self.declaring -= 1
+            return
         producers = self._producers(node.value)
+        imported = isinstance(node.value, ast.Call) and self.resolve(node.value.func) in (
+            "__import__",
+            "importlib.import_module",
+        )
         for target in node.targets:
             if isinstance(target, ast.Name):
                 if producers:
@@ -421,14 +568,59 @@ class _Collector(ast.NodeVisitor):
                 # `run = os.system` makes `run(...)` a call to os.system
                 alias = self.resolve(node.value)
                 simple = isinstance(node.value, ast.Name | ast.Attribute | ast.Call)
-                if simple and alias and ("." in alias or alias in EVALUATORS):
+                if simple and alias and ("." in alias or alias in _BUILTIN_CALLABLES or imported):
                     self.aliases[target.id] = alias
+                template = _template(node.value, self.templates)
+                if template and template != "{}":
+                    self.templates[target.id] = template
+                if isinstance(node.value, ast.Call) and self.resolve(node.value.func) == "open":
+                    self._opened(target.id, node.value)
         self.generic_visit(node)
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            call = item.context_expr
+            target = item.optional_vars
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(target, ast.Name)
+                and self.resolve(call.func) == "open"
+            ):
+                self._opened(target.id, call)
+        self.generic_visit(node)
+
+    visit_AsyncWith = visit_With
+
+    def _opened(self, name: str, call: ast.Call) -> None:
+        path = _template(call.args[0], self.templates) if call.args else None
+        self.open_files[name] = path or ""
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        # `payload += chr(ord(c) ^ k)` in a loop: the variable carries what feeds it
+        if isinstance(node.target, ast.Name):
+            producers = self._producers(node.value)
+            if producers:
+                self.assigned[node.target.id] = self.assigned.get(node.target.id, set()) | producers
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        producers = self._producers(node.iter)
+        if producers:
+            for target in _walk(node.target):
+                if isinstance(target, ast.Name):
+                    self.assigned[target.id] = self.assigned.get(target.id, set()) | producers
+        self.generic_visit(node)
+
+    visit_AsyncFor = visit_For
 
     def visit_Call(self, node: ast.Call) -> None:
         name = self.resolve(node.func)
         if name:
             self._add("call", name, node.lineno)
+            if name == "getattr":
+                target = self.resolve(node)  # getattr(requests, 'g' + 'et'): the function taken
+                if target and "." in target and not target.startswith("*"):
+                    self._add("call", target, node.lineno)
             if name in EVALUATORS or name.endswith((".exec", ".eval")) or name == "Function":
                 for producer in sorted(self._argument_producers(node)):
                     if _is_decoder(producer):
@@ -439,22 +631,118 @@ class _Collector(ast.NodeVisitor):
                     self._add("call", f"{name}<-{producer}", node.lineno)
         if name and _is_decoder(name) and self.nesting < MAX_NESTING:
             self._decoded(node)
+        wrapped = self._wrapper_of(node.func)
+        if wrapped is not None and wrapped[1] and node.args and self.nesting < MAX_NESTING:
+            self._decoded_by_wrapper(node, wrapped[1])
+        if name and _SENDERS.match(name):
+            self._sent(node, name)
+        if name:
+            self._dropped(node, name)
+        if name and name.endswith("zipimporter") and node.args:
+            path = _template(node.args[0], self.templates) or ""
+            suffix = path.rsplit("/", 1)[-1].rpartition(".")[2].lower() if "." in path else ""
+            if suffix and suffix not in _ARCHIVE_SUFFIXES and suffix != "{}":
+                self._add("call", "zipimport<-disguised-file", node.lineno)
+        if name and (_SPAWNERS.match(name) or name.endswith(("Popen", ".run", ".call"))):
+            self._argv(node)
+        if name in _PATH_JOINERS:
+            parts = [fold(arg) for arg in node.args]
+            if sum(1 for part in parts if part) >= 2:
+                self._add(
+                    "string", "/".join(p if p is not None else "*" for p in parts), node.lineno
+                )
         if name and name.endswith("setup") and any(k.arg == "cmdclass" for k in node.keywords):
             self._add("call", "setup(cmdclass)", node.lineno)
         self.generic_visit(node)
 
+    def _sent(self, node: ast.Call, name: str) -> None:
+        """Data that must not leave the machine handed to a call that sends it."""
+        producers = self._argument_producers(node)
+        if ENV_WHOLE in producers:
+            self._add("call", f"network<-{ENV_WHOLE}", node.lineno)
+        if any(p.startswith("recon:") for p in producers):
+            self._add("call", "network<-recon", node.lineno)
+        if "secret" in producers:
+            self._add("call", "network<-secret", node.lineno)
+
+    def _argv(self, node: ast.Call) -> None:
+        """``Popen(['powershell', '-w', 'hidden', ...])`` read as the command line it runs."""
+        first = node.args[0] if node.args else None
+        command = _template(first, self.templates) if first is not None else None
+        if isinstance(first, ast.List | ast.Tuple) and len(first.elts) >= 1:
+            parts = [_template(element, self.templates) for element in first.elts]
+            command = " ".join(w if w is not None else "{}" for w in parts)
+            if sum(1 for word in parts if word and word != "{}") >= 2:
+                self._add("string", command, node.lineno)
+        if not command:
+            return
+        if _PIP_INSTALL.search(command):
+            self._add("call", "spawn:pip-install", node.lineno)
+        if _PYTHON_INLINE.search(command):
+            self._add("call", "spawn:python-inline", node.lineno)
+        words = command.split() or [""]
+        if _WINDOWS_PROGRAM.search(words[0]):
+            self._add("call", "spawn:windows-program", node.lineno)
+        program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
+        if program in _SHELLS and all(w.lower() in _INTERACTIVE_FLAGS for w in words[1:]):
+            self._add("call", "spawn:interactive-shell", node.lineno)
+
+    def _dropped(self, node: ast.Call, name: str) -> None:
+        """Downloaded or decoded bytes written to an executable or script file: a dropper."""
+        path: str | None = None
+        data: list[ast.AST] = []
+        if name.endswith("urlretrieve") and len(node.args) >= 2:
+            path, sources = _template(node.args[1], self.templates), {"download"}
+        else:
+            func = node.func
+            if not (isinstance(func, ast.Attribute) and func.attr in ("write", "writelines")):
+                return
+            target = func.value
+            if isinstance(target, ast.Name) and target.id in self.open_files:
+                path = self.open_files[target.id]
+            elif isinstance(target, ast.Call) and self.resolve(target.func) == "open":
+                path = _template(target.args[0], self.templates) if target.args else None
+            data = list(node.args)
+            sources = set()
+            for argument in data:
+                for producer in self._producers(argument):
+                    if _SENDERS.match(producer) or producer.startswith(_DOWNLOADERS):
+                        sources.add("download")
+                    elif _DECODING.search(producer):
+                        sources.add("decoded")
+        if path and _EXECUTABLE_FILE.search(path):
+            for source in sorted(sources):
+                self._add("call", f"drop-executable<-{source}", node.lineno)
+
+    def _decoded_by_wrapper(self, node: ast.Call, decoder: str) -> None:
+        literal = fold(node.args[0])
+        if literal is None:
+            return
+        try:
+            data = _BYTE_DECODERS[decoder](literal.encode("latin-1", "replace"))[:MAX_DECODED]
+        except (ValueError, TypeError, binascii.Error):
+            return
+        self._read_decoded(data, node.lineno)
+
     def _decoded(self, node: ast.Call) -> None:
         """Literal payloads behind a decoder are decoded and read as well (never run)."""
         data = static_decode(node, self.resolve)
+        if data is not None and fold(node) is None:
+            self._read_decoded(data, node.lineno)
+
+    def _read_decoded(self, data: bytes, line: int) -> None:
         if not data or len(data) < 4:
             return
         text = data.decode("utf-8", "replace")
-        self._add("string", text, node.lineno)
+        self._add("string", text, line)
+        head = text.lstrip()
+        if head.startswith(("http://", "https://")) or (len(head) < 200 and _URL_IN.search(head)):
+            self._add("call", "decoded-url", line)  # an endpoint hidden behind an encoding
         inner = python_facts(text, install_file=self.install_file, _nesting=self.nesting + 1)
         if inner.parsed:
             context = self.context
             for fact in inner.facts:
-                self.result.facts.append(Fact(fact.kind, fact.value, node.lineno, context))
+                self.result.facts.append(Fact(fact.kind, fact.value, line, context))
 
     def visit_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
@@ -465,8 +753,19 @@ class _Collector(ast.NodeVisitor):
         if isinstance(node.value, str | bytes) and len(node.value) > 2:
             text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
             self._add("string", text, node.lineno)
+            self._encoded_url(text, node.lineno)
             if _CODE_LIKE.search(text) and self.nesting < MAX_NESTING:
                 self._embedded(text, node.lineno)
+
+    def _encoded_url(self, text: str, line: int) -> None:
+        """A base64 literal that spells a URL is an endpoint someone chose to hide."""
+        if not _ENCODED_URL.match(text) or self.nesting >= MAX_NESTING:
+            return
+        try:
+            decoded = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_")
+        except (ValueError, binascii.Error):
+            return
+        self._read_decoded(decoded, line)
 
     def _embedded(self, text: str, line: int) -> None:
         """Python source carried in a string (written to a file, passed to ``-c``) is read."""
@@ -492,6 +791,150 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+_BUILTIN_CALLABLES = EVALUATORS | {"__import__", "getattr", "open"}
+_PATH_JOINERS = frozenset({"os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath"})
+# decode-direction calls (not encoders) that make a function of the file a decoder
+_DECODING = re.compile(
+    r"(^|\.)(b64decode|urlsafe_b64decode|b32decode|b16decode|b85decode|a85decode|decodebytes|"
+    r"unhexlify|a2b_\w+|fromhex|decompress|decrypt\w*)$|^(marshal\.loads|codecs\.decode)$"
+)
+
+
+_PIP_INSTALL = re.compile(r"(^|[\s/\\\"'])pip[0-9.]*(\.exe)?\s+install\b|-m\s+pip\s+install\b")
+
+
+_PYTHON_INLINE = re.compile(r"^(python[0-9.]*|pythonw)(\.exe)?\s+-c\s")
+_EXECUTABLE_FILE = re.compile(
+    r"\.(exe|scr|bat|cmd|ps1|vbs|hta|jar|py|pyw|sh)[\"']?$", re.IGNORECASE
+)
+_SHELLS = frozenset(
+    {"sh", "bash", "zsh", "dash", "ksh", "cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh"}
+)
+_INTERACTIVE_FLAGS = frozenset({"-i", "-l", "--login", "-", "-nologo", "-noprofile", "/k", "/q"})
+_ARCHIVE_SUFFIXES = frozenset({"zip", "egg", "whl", "pyz", "jar", "par"})
+_WINDOWS_PROGRAM = re.compile(r"\.(exe|scr|vbs|hta)[\"']?$", re.IGNORECASE)
+_DOWNLOADERS = ("requests.", "urllib", "httpx.", "aiohttp.", "*.urlopen", "*.read")
+
+
+def _template(node: ast.AST, names: dict[str, str] | None = None) -> str | None:
+    """A string expression with its unknown parts as ``{}`` (f-strings, formatting, path
+    joins); variables holding a known template are substituted."""
+    text = fold(node)
+    if text is not None:
+        return text
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            str(v.value)
+            if isinstance(v, ast.Constant)
+            else (_template(v.value, names) or "{}")
+            if isinstance(v, ast.FormattedValue)
+            else "{}"
+            for v in node.values
+        )
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return (_template(node.left, names) or "{}") + (_template(node.right, names) or "{}")
+    if isinstance(node, ast.Name) and names is not None and node.id in names:
+        return names[node.id]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "format":
+            return _template(node.func.value, names)
+        if node.func.attr == "join" and isinstance(node.func.value, ast.Attribute | ast.Name):
+            owner = node.func.value
+            if (isinstance(owner, ast.Attribute) and owner.attr == "path") or (
+                isinstance(owner, ast.Name) and owner.id in ("path", "posixpath", "ntpath")
+            ):
+                return "/".join(_template(arg, names) or "{}" for arg in node.args)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str":
+        return _template(node.args[0], names) if node.args else None
+    if isinstance(node, ast.Name | ast.Attribute | ast.Subscript | ast.Call):
+        return "{}"
+    return None
+
+
+def _decoder_functions(tree: ast.Module) -> dict[str, tuple[set[str], str | None]]:
+    """Functions of this file that decode what they are given (``def d(s): return
+    b64decode(s).decode()``, an XOR loop over ``chr(ord(c) ^ k)``): calling them is decoding.
+    The byte decoder is kept when the function is a one-argument wrapper of one, so literal
+    arguments can be decoded statically."""
+    imports: dict[str, str] = {}
+    for node in _walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                imports[alias.asname or alias.name.split(".", 1)[0]] = (
+                    alias.name if alias.asname else alias.name.split(".", 1)[0]
+                )
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                imports[alias.asname or alias.name] = f"{node.module or ''}.{alias.name}"
+
+    def dotted(node: ast.AST) -> str:
+        if isinstance(node, ast.Name):
+            return imports.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            return f"{dotted(node.value)}.{node.attr}"
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "__import__"
+            and node.args
+        ):
+            return fold(node.args[0]) or ""
+        return ""
+
+    found: dict[str, tuple[set[str], str | None]] = {}
+    for function in _walk(tree):
+        if not isinstance(function, _FUNCTIONS):
+            continue
+        returns = any(isinstance(n, ast.Return) and n.value is not None for n in _walk(function))
+        if not returns:
+            continue
+        decoders: set[str] = set()
+        for inner in _walk(function):
+            if isinstance(inner, ast.Call):
+                name = dotted(inner.func)
+                if _DECODING.search(name):
+                    decoders.add(name)
+            elif isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.BitXor):
+                decoders.add("xor")
+        if not decoders:
+            continue
+        byte_decoder = None
+        if len(function.args.args) == 1:
+            last = sorted(decoders)[0].rsplit(".", 1)[-1]
+            byte_decoder = last if len(decoders) == 1 and last in _BYTE_DECODERS else None
+        found[function.name] = (decoders, byte_decoder)
+    return found
+
+
+def _is_literal(node: ast.AST) -> bool:
+    """Constant data: f-strings, and lists/tuples/sets/dicts of constants (``__all__``)."""
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return bool(node.elts) and all(
+            isinstance(e, ast.Constant) or _is_literal(e) for e in node.elts
+        )
+    if isinstance(node, ast.Dict):
+        items = [*node.keys, *node.values]
+        return bool(items) and all(
+            isinstance(e, ast.Constant) or (e is not None and _is_literal(e)) for e in items
+        )
+    return False
+
+
+def _is_main_guard(node: ast.If) -> bool:
+    """``if __name__ == "__main__":`` (either operand order)."""
+    test = node.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    if not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    mains = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return bool(names and mains)
+
+
 def _is_decoder(name: str) -> bool:
     for prefix in DECODERS:
         if prefix.startswith("*."):
@@ -508,7 +951,7 @@ def python_facts(source: str, *, install_file: bool = False, _nesting: int = 0) 
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return PyFacts(parsed=False)
-    collector = _Collector(install_file, _nesting)
+    collector = _Collector(install_file, _nesting, _decoder_functions(tree))
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 5000))
@@ -540,10 +983,26 @@ def _references(nodes: Iterable[ast.AST]) -> set[str]:
                 and sub.func.value.id in ("self", "cls")
             ):
                 names.add(sub.func.attr)
+            # a function handed to a runner runs; handed to anything else it is only stored
+            callee = sub.func.attr if isinstance(sub.func, ast.Attribute) else ""
+            callee = sub.func.id if isinstance(sub.func, ast.Name) else callee
+            runner = callee in _RUNNERS
             for argument in [*sub.args, *(k.value for k in sub.keywords)]:
-                if isinstance(argument, ast.Name):
+                if isinstance(argument, ast.Name) and runner:
                     names.add(argument.id)
+            for keyword in sub.keywords:
+                if keyword.arg == "target" and isinstance(keyword.value, ast.Name):
+                    names.add(keyword.value.id)
     return names
+
+
+_RUNNERS = frozenset(
+    {
+        "Thread", "Process", "Timer", "register", "start_new_thread", "submit", "call_soon",
+        "call_later", "create_task", "ensure_future", "run_in_executor", "apply_async", "run",
+        "do", "schedule", "after", "Popen",
+    }
+)  # fmt: skip
 
 
 def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
@@ -562,7 +1021,12 @@ def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
             ]
     if not defs and not inits:
         return
-    top = [stmt for stmt in tree.body if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef))]
+    top = [
+        stmt
+        for stmt in tree.body
+        if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef))
+        and not (isinstance(stmt, ast.If) and _is_main_guard(stmt))
+    ]
     pending = _references(top)
     reached: set[str] = set()
     ranges: list[tuple[int, int]] = []
@@ -600,3 +1064,41 @@ def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
 
 def iter_calls(facts: PyFacts) -> Iterator[Fact]:
     return (f for f in facts.facts if f.kind == "call")
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_COMPILED_MODULES = frozenset(
+    {
+        "os", "subprocess", "socket", "requests", "urllib", "base64", "zlib", "marshal",
+        "ctypes", "shutil", "platform", "getpass", "httpx", "ftplib", "smtplib", "winreg",
+    }
+)  # fmt: skip
+
+
+def compiled_facts(constants: Iterable[str]) -> PyFacts:
+    """Facts of compiled code (a .pyc read as its string constants, never unmarshalled): every
+    constant is a string fact; a module name followed by an attribute name (the order of a
+    code object's ``co_names``) stands for a call of it, and an evaluator named in the same
+    file as a decoder stands for ``exec<-decoder``. Nothing is known about when it runs, so
+    everything is library (runtime) code."""
+    facts = PyFacts()
+    names: list[str] = []
+    for text in constants:
+        if _IDENTIFIER.match(text):
+            names.append(text)
+        elif len(text) > 2:
+            facts.facts.append(Fact("string", text, 1, RUNTIME))
+            for match in _CODE_LIKE.finditer(text[:4096]):
+                facts.facts.append(Fact("string", match.group(0), 1, RUNTIME))
+    calls: set[str] = set()
+    for module, attribute in itertools.pairwise(names):
+        if module in _COMPILED_MODULES and not attribute[0].isupper():
+            calls.add(f"{module}.{attribute}")
+    evaluators = {n for n in names if n in ("exec", "eval", "compile")}
+    decoders = sorted(c for c in calls if _DECODING.search(c))
+    for evaluator in sorted(evaluators):
+        calls.add(evaluator)
+        for decoder in decoders:
+            calls.add(f"{evaluator}<-{decoder}")
+    facts.facts.extend(Fact("call", call, 1, RUNTIME) for call in sorted(calls))
+    return facts

@@ -11,8 +11,10 @@ that is itself popular is never a typosquat.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -180,6 +182,7 @@ class TyposquatAnalyzer:
     config: Config
     name: str = NAME
     _declared: list[_Declared] = field(default_factory=list)
+    _top_level: list[tuple[str, Location]] = field(default_factory=list)
 
     def accepts(self, entry: FileEntry) -> bool:
         name = entry.name
@@ -187,13 +190,40 @@ class TyposquatAnalyzer:
             return False
         if name == "package.json":
             return "node_modules/" not in entry.path
+        if name == "requires.txt":
+            return (
+                entry.path.rsplit("/", 2)[-2].endswith(".egg-info") and entry.path.count("/") <= 3
+            )
+        if name == "setup.py":
+            return entry.path.count("/") <= 1
+        if name == "__init__.py":
+            return _top_level_package(entry.path) is not None
         return name in ("PKG-INFO", "METADATA") and entry.path.count("/") <= 2
 
     def analyze(self, entry: FileEntry) -> Analysis:
         text = entry.text()
         if entry.name == "package.json":
             return self._package_json(entry.location, text)
+        if entry.name == "requires.txt":
+            return self._dependencies(entry.location, requires_txt(text))
+        if entry.name == "setup.py":
+            return self._dependencies(entry.location, setup_py_requires(text))
+        if entry.name == "__init__.py":
+            package = _top_level_package(entry.path)
+            if package is not None:
+                self._top_level.append((package, entry.location))
+            return Analysis()
         return self._python_metadata(entry.location, text)
+
+    def _dependencies(self, location: Location, names: Iterable[str]) -> Analysis:
+        """Declared dependencies (egg-info requires.txt, setup.py install_requires) checked
+        for typosquats right away: the catalogers only read Requires-Dist."""
+        analysis = Analysis()
+        for dependency in sorted(set(names)):
+            squat = check_name(dependency, "PyPI")
+            if squat is not None:
+                analysis.findings.append(_squat_finding(squat, "PyPI", location, True))
+        return analysis
 
     def _python_metadata(self, location: Location, text: str) -> Analysis:
         analysis = Analysis()
@@ -247,6 +277,8 @@ class TyposquatAnalyzer:
                 (declared.name, declared.ecosystem, declared.location, declared.version, False)
             )
         for component in state.components:
+            if component.locations and all(_in_tests(where) for where in component.locations):
+                continue  # fixtures of a test suite are not what the package ships
             if component.ecosystem in ("PyPI", "npm"):
                 where = component.locations[0] if component.locations else None
                 subjects.append(
@@ -281,7 +313,111 @@ class TyposquatAnalyzer:
                         fingerprint_key=name,
                     )
                 )
+        analysis.findings.extend(self._shadowing())
         return analysis
+
+    def _shadowing(self) -> list[Finding]:
+        """A Python distribution that installs a top-level package named after one of the most
+        popular *other* distributions: ``import requests`` would then run its code."""
+        own = {normalize(d.name, "PyPI") for d in self._declared if d.ecosystem == "PyPI"}
+        if not own:
+            return []
+        targets = {normalize(n, "PyPI"): n for n in popular("PyPI")[:SHADOW_TARGETS]}
+        findings = []
+        for package, location in sorted(set(self._top_level)):
+            key = normalize(package, "PyPI")
+            if key not in targets or key in own or any(o.startswith(key) for o in own):
+                continue
+            findings.append(
+                Finding(
+                    kind=FindingKind.BEHAVIOR,
+                    rule_id="shadows-popular-package",
+                    severity=Severity.HIGH,
+                    title=f"Installs a top-level package named like {targets[key]!r}",
+                    message=f"This distribution ({', '.join(sorted(own))}) ships the import "
+                    f"package {package!r}, the name of the popular distribution "
+                    f"{targets[key]!r}: installing it replaces or hijacks that library",
+                    location=location,
+                    found_by=NAME,
+                    confidence=Confidence.MEDIUM,
+                    evidence=Evidence(snippet=location.chain[-1][-160:]),
+                    fingerprint_key=package,
+                )
+            )
+        return findings
+
+
+_TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "__fixtures__", "testdata"})
+
+
+def _in_tests(location: Location) -> bool:
+    return any(
+        part.lower() in _TEST_DIRS for step in location.chain for part in step.split("/")[:-1]
+    )
+
+
+SHADOW_TARGETS = 300
+_LAYOUT_DIRS = frozenset({"src", "lib"})
+
+
+def _top_level_package(path: str) -> str | None:
+    """``pkg`` of ``pkg/__init__.py`` (wheel), ``name-1.0/pkg/__init__.py`` or
+    ``name-1.0/src/pkg/__init__.py`` (sdist); None deeper down (vendored copies)."""
+    parts = path.split("/")
+    if len(parts) == 2:
+        return parts[0]
+    if len(parts) == 3 and "-" in parts[0]:
+        return parts[1]
+    if len(parts) == 4 and "-" in parts[0] and parts[1] in _LAYOUT_DIRS:
+        return parts[2]
+    return None
+
+
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def requires_txt(text: str) -> list[str]:
+    """Distribution names of an egg-info ``requires.txt`` (every extra's section too)."""
+    names = []
+    for line in text.splitlines():
+        if line.startswith("[") or not line.strip():
+            continue
+        match = _REQUIREMENT_NAME.match(line)
+        if match:
+            names.append(match.group(1))
+    return names
+
+
+def setup_py_requires(text: str) -> list[str]:
+    """Names in ``setup(install_requires=[...])``: a list literal, or a module-level name bound
+    to one. Read with ``ast``; nothing is run."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    lists: dict[str, ast.expr] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if isinstance(target, ast.Name):
+                lists[target.id] = statement.value
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg != "install_requires":
+                continue
+            value = keyword.value
+            if isinstance(value, ast.Name):
+                value = lists.get(value.id, value)
+            if isinstance(value, ast.List | ast.Tuple):
+                for element in value.elts:
+                    if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                        match = _REQUIREMENT_NAME.match(element.value)
+                        if match:
+                            names.append(match.group(1))
+    return names
 
 
 def _squat_finding(
@@ -290,7 +426,9 @@ def _squat_finding(
     severity = severity_of(squat)
     what = "depends on" if is_dependency else "is named"
     if is_dependency and severity is Severity.HIGH:
-        severity = Severity.MEDIUM  # the dependency is a lead; its own package is the proof
+        # a lead, not proof: honest packages depend on new names one edit from popular ones
+        # (httpx2 next to httpx); the package's own name, its code or a homoglyph is the proof
+        severity = Severity.MEDIUM
     return Finding(
         kind=FindingKind.BEHAVIOR,
         rule_id="typosquat-name",

