@@ -138,7 +138,10 @@ def run_exam(
     merged = merge_components(components)
     kind = walker.root_unpacker or artifact.kind
     artifact = replace(artifact, kind=kind)
-    state = ExamState(artifact, config, tuple(walker.records), tuple(merged), events)
+    state = ExamState(
+        artifact, config, tuple(walker.records), tuple(merged), events, tuple(analysis.carried)
+    )
+    analysis.carried.clear()
 
     def finish_analyzers() -> None:
         for analyzer in active_analyzers:

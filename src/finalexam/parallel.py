@@ -4,7 +4,8 @@ The walk (decompression, hashing, cataloging) stays in the main process; with ``
 file's bytes are shipped to a pool whose workers build their own analyzers from the same
 factories and config. Results are merged in walk order, so reports are identical whatever the
 number of workers. Analyzers must therefore keep no state between ``analyze`` calls: anything
-needed after the walk travels in the returned ``Analysis``.
+needed after the walk travels in the returned ``Analysis`` (``carried``, handed to ``finish``
+through ``ExamState.carried``).
 """
 
 from __future__ import annotations

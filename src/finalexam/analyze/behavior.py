@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from finalexam.analyze import obfuscation
-from finalexam.analyze.base import Analysis, ExamState
+from finalexam.analyze.base import Analysis, Carried, ExamState
 from finalexam.analyze.behavior_engine import Hit, language_of, rule_hits
 from finalexam.analyze.behavior_rules import (
     RULES_DIR,
@@ -65,7 +65,6 @@ def _pyc_names(data: bytes) -> list[tuple[int, str]]:
 NAME = "behavior"
 MAX_BYTES = 8 * 1024 * 1024
 KEEP_FOR_INSTALL_BYTES = 512 * 1024  # small scripts kept until finish() knows install targets
-KEEP_TOTAL_BYTES = 64 * 1024 * 1024
 NPM_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare", "prepublish")
 INSTALL_FILES = frozenset({"setup.py", "extconf.rb", "binding.gyp", "install.rb", "mkrf_conf.rb"})
 # Endpoint categories that explain install-time network access (a registry download).
@@ -251,6 +250,36 @@ class _Pending:
     lines: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class _Capabilities:
+    """Capabilities one file of a package showed (for risks formed across its files)."""
+
+    package: tuple[str, ...]
+    names: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A small script kept until finish() knows which files npm install hooks run."""
+
+    location: Location
+    text: str
+    language: str
+
+
+def _package_notes(location: Location, hits: Sequence[Hit]) -> list[Carried]:
+    package = package_of(location)
+    found = frozenset(
+        h.rule.capability for h in hits if h.rule.kind == "capability" and h.rule.capability
+    )
+    notes = [Carried(NAME, _Capabilities(package, found))] if found else []
+    notes += [
+        Carried(NAME, _Pending(package, location, hit, lines))
+        for hit, lines in unformed_package_threats(hits)
+    ]
+    return notes
+
+
 def package_of(location: Location) -> tuple[str, ...]:
     """The artifact a file belongs to: its location without the path inside the archive."""
     return tuple(location.chain[:-1]) or tuple(location.chain)
@@ -317,11 +346,6 @@ class BehaviorAnalyzer:
     config: Config
     name: str = NAME
     rules: tuple[BehaviorRule, ...] = field(default_factory=load_rules)
-    _kept: dict[Location, tuple[str, str]] = field(default_factory=dict)
-    _kept_bytes: int = 0
-    _npm: list[_NpmScripts] = field(default_factory=list)
-    _capabilities: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
-    _pending: list[_Pending] = field(default_factory=list)
 
     def accepts(self, entry: FileEntry) -> bool:
         if entry.file_type in (FileType.IMAGE, FileType.PYC):
@@ -380,7 +404,7 @@ class BehaviorAnalyzer:
             text, language
         )
         analysis.findings.extend(assess(entry.location, hits, explained=explained))
-        self._note_package(entry.location, hits)
+        analysis.carried.extend(_package_notes(entry.location, hits))
         if name == "setup.py" and facts is not None and facts.command_overrides:
             analysis.findings.append(
                 self._override_finding(entry.location, facts.command_overrides)
@@ -390,7 +414,10 @@ class BehaviorAnalyzer:
             # tests, examples, docs and helper scripts are neither installed nor imported:
             # what is there is a lead for review, not a reason to stop the release
             analysis.findings = [_at_most_medium(f) for f in analysis.findings]
-        self._keep(entry, text, language)
+        if language in ("javascript", "shell", "python") and entry.size <= KEEP_FOR_INSTALL_BYTES:
+            # a script an npm install hook may run, read again as install-time code in finish()
+            kept = _Kept(entry.location, text, language)
+            analysis.carried.append(Carried(NAME, kept, cost=entry.size))
         return analysis
 
     def _compiled(self, entry: FileEntry) -> Analysis:
@@ -401,23 +428,9 @@ class BehaviorAnalyzer:
         facts = compiled_facts(constants)
         text = "\n".join(constants)
         hits = rule_hits(text, "python", self.rules, facts=facts)
-        self._note_package(entry.location, hits)
-        return Analysis(findings=assess(entry.location, hits, origin=" (compiled .pyc)"))
-
-    def _note_package(self, location: Location, hits: Sequence[Hit]) -> None:
-        package = package_of(location)
-        found = {h.rule.capability for h in hits if h.rule.kind == "capability"}
-        self._capabilities.setdefault(package, set()).update(c for c in found if c)
-        for hit, lines in unformed_package_threats(hits):
-            self._pending.append(_Pending(package, location, hit, lines))
-
-    def _keep(self, entry: FileEntry, text: str, language: str) -> None:
-        if language not in ("javascript", "shell", "python") or entry.size > KEEP_FOR_INSTALL_BYTES:
-            return
-        if self._kept_bytes + entry.size > KEEP_TOTAL_BYTES:
-            return
-        self._kept[entry.location] = (text, language)
-        self._kept_bytes += entry.size
+        analysis = Analysis(findings=assess(entry.location, hits, origin=" (compiled .pyc)"))
+        analysis.carried.extend(_package_notes(entry.location, hits))
+        return analysis
 
     def _pth_finding(self, location: Location, code: str) -> Finding:
         first = code.splitlines()[0]
@@ -462,7 +475,7 @@ class BehaviorAnalyzer:
         }
         if not install:
             return analysis
-        self._npm.append(_NpmScripts(location, install))
+        analysis.carried.append(Carried(NAME, _NpmScripts(location, install)))
         lines = text.splitlines()
         for hook, command in sorted(install.items()):
             line = next((i for i, t in enumerate(lines, 1) if f'"{hook}"' in t), 1)
@@ -495,14 +508,16 @@ class BehaviorAnalyzer:
     def finish(self, state: ExamState) -> Analysis:
         """Re-read the files that npm install scripts run, now as install-time code."""
         analysis = Analysis()
-        for package in self._npm:
+        carried = state.carried_by(NAME)
+        kept = {k.location: k for k in carried if isinstance(k, _Kept)}
+        for package in (c for c in carried if isinstance(c, _NpmScripts)):
             for hook, command in sorted(package.scripts.items()):
                 for target in sorted(set(_script_targets(command))):
                     location = _sibling(package.location, target)
-                    kept = self._kept.get(location)
-                    if kept is None:
+                    script = kept.get(location)
+                    if script is None:
                         continue
-                    text, language = kept
+                    text, language = script.text, script.language
                     hits = rule_hits(
                         text, language, self.rules, install_file=True, default_context=INSTALL
                     )
@@ -515,10 +530,12 @@ class BehaviorAnalyzer:
                             explained=endpoints_explained(text, language),
                         )
                     )
-        self._kept.clear()
-        analysis.findings.extend(package_findings(self._pending, self._capabilities))
-        self._pending.clear()
-        self._capabilities.clear()
+        capabilities: dict[tuple[str, ...], set[str]] = {}
+        for note in carried:
+            if isinstance(note, _Capabilities):
+                capabilities.setdefault(note.package, set()).update(note.names)
+        pending = [c for c in carried if isinstance(c, _Pending)]
+        analysis.findings.extend(package_findings(pending, capabilities))
         return analysis
 
 
