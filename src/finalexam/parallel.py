@@ -85,7 +85,7 @@ def _analyze_in_worker(fields: dict[str, Any], data: bytes) -> tuple[Analysis, d
 
 
 class FileAnalysis:
-    """Collects per-file analysis for the exam, identical content analysed once."""
+    """Collects per-file analysis for the exam, identical files analysed once."""
 
     def __init__(
         self,
@@ -108,13 +108,18 @@ class FileAnalysis:
         self._window = 64 * jobs
 
     def submit(self, entry: FileEntry) -> None:
-        cached = self._memo.get(entry.sha256)
+        # Identical content at the same path inside its archive (the same file in two image
+        # layers, the same jar nested twice) is analysed once. The path is part of the key
+        # because judgements depend on it (setup.py runs at install, tests/ is not imported):
+        # a copy of a payload under tests/ must not lend its verdict to the one in the library.
+        key = f"{entry.sha256}:{entry.path}"
+        cached = self._memo.get(key)
         if cached is not None:
             self._merge(relocate(cached, entry.location), {})
             return
         if self._pool is None:
             result, failures = analyze_entry(entry, self.analyzers)
-            self._remember(entry.sha256, result)
+            self._remember(key, result)
             self._merge(result, failures)
             return
         if not any(a.accepts(entry) for a in self.analyzers):
@@ -124,7 +129,7 @@ class FileAnalysis:
             # waits in the queue so that results are still merged in walk order.
             done: Future[tuple[Analysis, dict[str, str]]] = Future()
             done.set_result(analyze_entry(entry, self.analyzers))
-            self._pending.append((entry.sha256, 0, done))
+            self._pending.append((key, 0, done))
             return
         fields = {
             "location": entry.location,
@@ -138,21 +143,21 @@ class FileAnalysis:
             "link_target": entry.link_target,
         }
         future = self._pool.submit(_analyze_in_worker, fields, bytes(entry.data))
-        self._pending.append((entry.sha256, entry.size, future))
+        self._pending.append((key, entry.size, future))
         self._in_flight += entry.size
         self._drain(self._window)
 
     def _drain(self, keep: int) -> None:
         # Bounded by count and by bytes held for the workers, so memory stays flat.
         while self._pending and (len(self._pending) > keep or self._in_flight > _SHIP_LIMIT):
-            sha256, size, future = self._pending.popleft()
+            key, size, future = self._pending.popleft()
             self._in_flight -= size
             result, failures = future.result()
-            self._remember(sha256, result)
+            self._remember(key, result)
             self._merge(result, failures)
 
-    def _remember(self, sha256: str, result: Analysis) -> None:
-        self._memo[sha256] = Analysis(
+    def _remember(self, key: str, result: Analysis) -> None:
+        self._memo[key] = Analysis(
             findings=list(result.findings),
             indicators=list(result.indicators),
             binaries=list(result.binaries),
