@@ -3,6 +3,7 @@ trusted blindly (a corrupt or unwritable cache falls back to compiling)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,18 @@ def test_unwritable_cache_is_only_slower(tmp_path: Path, monkeypatch: pytest.Mon
 
     prefilter = Prefilter([re.compile(r"exec\s*\("), re.compile(r"base64")])
     assert prefilter.candidates("x = exec (1)") == {0}
+
+
+def test_stale_databases_of_changed_rules_are_removed(cache_home: Path) -> None:
+    cache_home.mkdir(parents=True)
+    old = [cache_home / f"secrets-{n:024x}.hsdb" for n in range(hscache.KEEP_PER_NAME + 2)]
+    for age, path in enumerate(old, 1):
+        path.write_bytes(b"stale")
+        os.utime(path, ns=(0, 10**18 - age * 10**12))  # older than anything written now
+    other = cache_home / "prefilter-000000000000000000000000.hsdb"
+    other.write_bytes(b"another kind")
+    Engine(load_rules(RULES_DIR), True)
+    kept = sorted(cache_home.glob("secrets-*.hsdb"))
+    assert len(kept) == hscache.KEEP_PER_NAME
+    assert old[0] in kept and old[-1] not in kept and old[-2] not in kept  # the oldest go
+    assert other.exists()

@@ -4,17 +4,23 @@ A database is stored under the user cache directory, named by a hash of everythi
 built from (its patterns, their flags, the mode and the Hyperscan version), so a changed rule
 or another Hyperscan simply misses. The cache is a convenience: an unreadable, corrupt or
 read-only cache falls back to compiling, and only complete databases (every pattern
-compiled) are stored.
+compiled) are stored. Each kind keeps its few newest databases (a few installed versions
+side by side); older ones, left by rules that have since changed, are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+# A run may use a few databases of one kind (whole rule set, subsets); 16 leaves room for
+# several installed versions without growing forever.
+KEEP_PER_NAME = 16
 
 hyperscan: ModuleType | None
 try:
@@ -58,5 +64,19 @@ def store(name: str, patterns: Sequence[bytes], flags: int, mode: int, database:
         scratch = path.with_suffix(f".{os.getpid()}.tmp")
         scratch.write_bytes(hyperscan.dumpb(database))
         scratch.replace(path)  # atomic: a concurrent run sees the old file or the new one
+        _prune(path.parent, name)
     except Exception:
         return  # a read-only home is fine
+
+
+def _prune(folder: Path, name: str) -> None:
+    def mtime(path: Path) -> int:
+        try:
+            return path.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    stored = sorted(folder.glob(f"{name}-*.hsdb"), key=mtime, reverse=True)
+    for stale in stored[KEEP_PER_NAME:]:
+        with contextlib.suppress(OSError):  # another run removed it first
+            stale.unlink()
