@@ -86,21 +86,32 @@ _LANG_OF_COMMAND = {
 }
 
 
-# Directories of a source tree that hold tests, examples, docs and helper scripts: nobody
-# imports them when using the package, so their module-level code is not import-time code.
-_NOT_IMPORTED = re.compile(
-    r"^(.*[\s_.-])?(tests?|testing|unittests?|examples?|docs?|benchmarks?|scripts|ci|tools)$"
-)
+# Directories of a source tree that hold tests, examples and docs: neither installed nor run.
+_TESTS_OR_DOCS = r"tests?|testing|unittests?|examples?|docs?"
+# Those and helper-script directories: nobody imports them when using the package, so their
+# module-level code is not import-time code. (An installer may still run them: Chocolatey runs
+# tools/chocolateyinstall.ps1, npm hooks run scripts/.)
+_NOT_IMPORTED = re.compile(rf"^(.*[\s_.-])?({_TESTS_OR_DOCS}|benchmarks?|scripts|ci|tools)$")
+_TESTS_OR_DOCS_DIR = re.compile(rf"^(.*[\s_.-])?({_TESTS_OR_DOCS})$")
 
 
-def _at_most_medium(finding: Finding) -> Finding:
+def at_most_medium(finding: Finding) -> Finding:
+    """A lead for review, not a reason to stop the release."""
     if finding.severity.rank <= Severity.MEDIUM.rank:
         return finding
     return replace(finding, severity=Severity.MEDIUM, kind=FindingKind.BEHAVIOR)
 
 
+def _in_folder(path: str, folder: re.Pattern[str]) -> bool:
+    return any(folder.match(part) for part in path.lower().split("/")[:-1])
+
+
 def outside_library(path: str) -> bool:
-    return any(_NOT_IMPORTED.match(part.lower()) for part in path.split("/")[:-1])
+    return _in_folder(path, _NOT_IMPORTED)
+
+
+def in_tests_or_docs(path: str) -> bool:
+    return _in_folder(path, _TESTS_OR_DOCS_DIR)
 
 
 def _min_severity(a: Severity, b: Severity) -> Severity:
@@ -413,7 +424,7 @@ class BehaviorAnalyzer:
         if not install_file and outside_library(entry.path):
             # tests, examples, docs and helper scripts are neither installed nor imported:
             # what is there is a lead for review, not a reason to stop the release
-            analysis.findings = [_at_most_medium(f) for f in analysis.findings]
+            analysis.findings = [at_most_medium(f) for f in analysis.findings]
         if language in ("javascript", "shell", "python") and entry.size <= KEEP_FOR_INSTALL_BYTES:
             # a script an npm install hook may run, read again as install-time code in finish()
             kept = _Kept(entry.location, text, language)

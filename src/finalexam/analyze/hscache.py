@@ -11,6 +11,7 @@ side by side); older ones, left by rules that have since changed, are removed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 from collections.abc import Sequence
@@ -80,3 +81,46 @@ def _prune(folder: Path, name: str) -> None:
     for stale in stored[KEEP_PER_NAME:]:
         with contextlib.suppress(OSError):  # another run removed it first
             stale.unlink()
+
+
+def build(name: str, expressions: Sequence[bytes], flags: int) -> tuple[Any, set[int]]:
+    """A block-mode database of the expressions (ids are their indexes), cached between runs,
+    and the indexes Hyperscan rejects, which the caller must always check itself. The database
+    is None when none compiles; only complete databases are cached, so a cached one rejects
+    nothing."""
+    assert hyperscan is not None
+    mode = hyperscan.HS_MODE_BLOCK
+    everything = list(range(len(expressions)))
+    database = load(name, expressions, flags, mode)
+    if database is not None:
+        return database, set()
+    try:
+        database = _compile(expressions, everything, flags)
+    except Exception:
+        usable = [i for i in everything if _compiles(expressions[i], flags)]
+        return (_compile(expressions, usable, flags) if usable else None), set(everything) - set(
+            usable
+        )
+    store(name, expressions, flags, mode, database)
+    return database, set()
+
+
+def _compile(expressions: Sequence[bytes], ids: list[int], flags: int) -> Any:
+    assert hyperscan is not None
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(
+        expressions=[expressions[i] for i in ids],
+        ids=ids,
+        elements=len(ids),
+        flags=[flags] * len(ids),
+    )
+    return database
+
+
+@functools.cache  # the same rule patterns are tried once per process, not once per exam
+def _compiles(expression: bytes, flags: int) -> bool:
+    try:
+        _compile([expression], [0], flags)
+    except Exception:
+        return False
+    return True

@@ -8,7 +8,6 @@ rejects, every pattern is simply run.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from types import ModuleType
@@ -40,34 +39,8 @@ class Prefilter:
             | _hs.HS_FLAG_ALLOWEMPTY
         )
         expressions = [pattern.pattern.encode("utf-8") for pattern in patterns]
-        mode = _hs.HS_MODE_BLOCK
-        self._db = hscache.load("prefilter", expressions, flags, mode)
-        if self._db is not None:  # only complete databases are cached: every pattern is in it
-            self._scratch = _hs.Scratch(self._db)
-            return
-        try:
-            self._db = self._compile(expressions, list(range(self.count)), flags)
-        except Exception:
-            usable = [i for i in range(self.count) if _compiles(patterns[i].pattern, flags)]
-            self.always = set(range(self.count)) - set(usable)
-            self._db = self._compile(expressions, usable, flags) if usable else None
-            if self._db is None:
-                self.always = set(range(self.count))
-        else:
-            hscache.store("prefilter", expressions, flags, mode, self._db)
+        self._db, self.always = hscache.build("prefilter", expressions, flags)
         self._scratch = _hs.Scratch(self._db) if self._db is not None else None
-
-    @staticmethod
-    def _compile(expressions: list[bytes], ids: list[int], flags: int) -> Any:
-        assert _hs is not None
-        database = _hs.Database(mode=_hs.HS_MODE_BLOCK)
-        database.compile(
-            expressions=[expressions[i] for i in ids],
-            ids=ids,
-            elements=len(ids),
-            flags=[flags] * len(ids),
-        )
-        return database
 
     def candidates(self, text: str) -> set[int]:
         """Indexes of the patterns that may match ``text`` (a superset of those that do)."""
@@ -84,16 +57,3 @@ class Prefilter:
             scratch=self._scratch,
         )
         return hits
-
-
-@functools.cache  # the same rule patterns are tried once per process, not once per exam
-def _compiles(expression: str, flags: int) -> bool:
-    assert _hs is not None
-    try:
-        database = _hs.Database()
-        database.compile(
-            expressions=[expression.encode("utf-8")], ids=[0], elements=1, flags=[flags]
-        )
-    except Exception:
-        return False
-    return True

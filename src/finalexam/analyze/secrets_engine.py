@@ -88,37 +88,9 @@ class _HyperscanPrefilter:
         if single:
             self.flags |= hs.HS_FLAG_SINGLEMATCH
         patterns = [loosen(rule.hyperscan_pattern) for rule in rules]
-        self.always: list[int] = []  # rules Hyperscan cannot take: always checked by re
-        usable = list(range(len(rules)))
-        self.database = hscache.load("secrets", patterns, self.flags, hs.HS_MODE_BLOCK)
-        if self.database is None:
-            try:
-                self.database = self._compile(patterns, usable)
-            except Exception:
-                usable = [i for i in usable if self._compiles(patterns[i])]
-                self.always = sorted(set(range(len(rules))) - set(usable))
-                self.database = self._compile(patterns, usable)
-            else:  # only a complete database is cached: a cached one means no 'always'
-                hscache.store("secrets", patterns, self.flags, hs.HS_MODE_BLOCK, self.database)
+        # rules Hyperscan cannot take are always checked by re
+        self.database, self.always = hscache.build("secrets", patterns, self.flags)
         self.scratch = hs.Scratch(self.database)
-
-    def _compile(self, patterns: list[bytes], ids: list[int]) -> Any:
-        hs: Any = _hyperscan
-        database = hs.Database(mode=hs.HS_MODE_BLOCK)
-        database.compile(
-            expressions=[patterns[i] for i in ids],
-            ids=ids,
-            elements=len(ids),
-            flags=[self.flags] * len(ids),
-        )
-        return database
-
-    def _compiles(self, pattern: bytes) -> bool:
-        try:
-            self._compile([pattern], [0])
-        except Exception:
-            return False
-        return True
 
     def hits(self, chunk: bytes) -> set[int]:
         found: set[int] = set(self.always)

@@ -8,15 +8,14 @@ behavior) of the findings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yara
 
 from finalexam.analyze.base import Analysis, ExamState
+from finalexam.analyze.behavior import at_most_medium, in_tests_or_docs
 from finalexam.config import Config
 from finalexam.errors import ConfigError
 from finalexam.model import (
@@ -104,10 +103,12 @@ class YaraAnalyzer:
         except yara.Error as error:
             return Analysis(issues=[Issue("analyze", entry.location, f"YARA: {error}", NAME)])
         findings = [self._finding(entry, match) for match in matches]
-        if _prose_or_outside_library(entry):
+        if _documentation_or_tests(entry):
             # An install instruction in a manual or a payload string in a test is a lead for
             # review, not a reason to stop the release (as for the behaviour rules).
-            findings = [_at_most_medium(f) for f in findings]
+            findings = [
+                at_most_medium(f) if f.kind is FindingKind.BEHAVIOR else f for f in findings
+            ]
         return Analysis(findings=findings)
 
     def finish(self, state: ExamState) -> Analysis:
@@ -160,25 +161,14 @@ class YaraAnalyzer:
 
 
 _PROSE_SUFFIXES = (".rst", ".md", ".markdown", ".txt", ".adoc", ".html", ".htm", ".ipynb")
-# Not tools/ or scripts/: Chocolatey runs tools/chocolateyinstall.ps1, npm hooks run scripts/.
-_NOT_SHIPPED_CODE = re.compile(r"^(.*[\s_.-])?(tests?|testing|unittests?|examples?|docs?)$")
 
 
-def _prose_or_outside_library(entry: FileEntry) -> bool:
+def _documentation_or_tests(entry: FileEntry) -> bool:
     """Documentation text, or any file under the tests, docs or examples of a source tree.
     Executables keep their severity wherever they sit: a dropped .exe is no manual."""
     if bytes(entry.data[:4]).startswith((b"MZ", b"\x7fELF")):
         return False
-    folders = entry.path.lower().split("/")[:-1]
-    return entry.name.lower().endswith(_PROSE_SUFFIXES) or any(
-        _NOT_SHIPPED_CODE.match(part) for part in folders
-    )
-
-
-def _at_most_medium(finding: Finding) -> Finding:
-    if finding.kind is not FindingKind.BEHAVIOR or finding.severity.rank <= Severity.MEDIUM.rank:
-        return finding
-    return replace(finding, severity=Severity.MEDIUM)
+    return entry.name.lower().endswith(_PROSE_SUFFIXES) or in_tests_or_docs(entry.path)
 
 
 def _printable(data: bytes, limit: int = 80) -> str:
