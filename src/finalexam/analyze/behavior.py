@@ -408,7 +408,8 @@ class BehaviorAnalyzer:
             default_context=INSTALL if install_file else RUNTIME,
             facts=facts,
         )
-        if not install_file and outside_library(entry.path):
+        not_shipped_code = not install_file and outside_library(entry.path)
+        if not_shipped_code:
             hits = [replace(h, context=RUNTIME) if h.context == IMPORT else h for h in hits]
             hits = [h for h in hits if h.context in h.rule.contexts]
         explained = any(h.rule.explained_severity for h in hits) and endpoints_explained(
@@ -421,7 +422,7 @@ class BehaviorAnalyzer:
                 self._override_finding(entry.location, facts.command_overrides)
             )
         analysis.findings.extend(obfuscation.inspect(entry.location, text, language))
-        if not install_file and outside_library(entry.path):
+        if not_shipped_code:
             # tests, examples, docs and helper scripts are neither installed nor imported:
             # what is there is a lead for review, not a reason to stop the release
             analysis.findings = [at_most_medium(f) for f in analysis.findings]
