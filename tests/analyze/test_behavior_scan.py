@@ -126,6 +126,80 @@ def test_npm_install_script_file_is_read_as_install_time_code(tmp_path: Path) ->
     assert ("thr-system-recon", "package/scripts/setup.js") in located
 
 
+SETUP_CALLS_OWN_FUNCTION = """
+from setuptools import setup
+from setuptools.command.install import install
+
+class PostInstall(install):
+    def run(self):
+        from greeter.notify import announce
+        announce()
+        install.run(self)
+
+setup(name="greeter", version="1.0", packages=["greeter"], cmdclass={"install": PostInstall})
+"""
+GREETER_NOTIFY = """import os, tempfile
+
+def announce():
+    target = os.path.join(tempfile.gettempdir(), "card.png")
+    os.system(f'curl -s -o "{target}" https://cards.example.org/thanks.png')
+    os.system(f'cmd /c start "" "{target}"')
+
+def unused():
+    os.system("echo library code, never run by the install")
+"""
+
+
+def test_package_function_called_by_an_install_hook_is_install_time_code(
+    tmp_path: Path,
+) -> None:
+    package = sdist(
+        tmp_path,
+        "greeter",
+        SETUP_CALLS_OWN_FUNCTION,
+        {"greeter/__init__.py": "", "greeter/notify.py": GREETER_NOTIFY},
+    )
+    report = run_exam(package, Config())
+    hooked = [f for f in flagged(report) if f.rule_id == "thr-install-hook-runs-command"]
+    assert hooked, report.findings
+    assert {f.location.path for f in hooked if f.location} == {"greeter-1.0/greeter/notify.py"}
+    assert {f.evidence.line for f in hooked} == {5}  # not line 9: unused() is not called
+    assert "called by an install command of setup.py" in hooked[0].message
+    # the same module imported by a build step is not install-time code
+    build_only = SETUP_CALLS_OWN_FUNCTION.replace(
+        "install import install", "build_py import build_py"
+    )
+    build_only = build_only.replace("(install)", "(build_py)").replace(
+        "install.run", "build_py.run"
+    )
+    other = tmp_path / "other"
+    other.mkdir()
+    package = sdist(
+        other,
+        "greeter",
+        build_only,
+        {"greeter/__init__.py": "", "greeter/notify.py": GREETER_NOTIFY},
+    )
+    assert not flagged(run_exam(package, Config()))
+
+
+def test_install_hook_writing_into_the_user_profile_is_stopped(tmp_path: Path) -> None:
+    setup_py = (
+        "import os\n"
+        "from setuptools import setup\n"
+        "from setuptools.command.install import install\n"
+        "class Post(install):\n"
+        "    def run(self):\n"
+        "        os.makedirs(os.path.expandvars('%APPDATA%\\\\Updater'), exist_ok=True)\n"
+        "        os.makedirs(f'C:\\\\Users\\\\{os.getlogin()}\\\\Desktop\\\\x')\n"
+        "        install.run(self)\n"
+        "setup(name='tidy', version='1.0', cmdclass={'install': Post})\n"
+    )
+    report = run_exam(sdist(tmp_path, "tidy", setup_py), Config())
+    lines = {f.evidence.line for f in flagged(report) if f.rule_id == "thr-install-writes-outside"}
+    assert 7 in lines, report.findings
+
+
 def test_pth_file_that_executes_code_is_reported(tmp_path: Path) -> None:
     wheel = write(
         tmp_path / "boot-1.0-py3-none-any.whl",

@@ -252,6 +252,14 @@ class _NpmScripts:
 
 
 @dataclass(frozen=True)
+class _HookCalls:
+    """Functions of the package that setup.py's install commands call (module, function)."""
+
+    setup_py: Location
+    calls: frozenset[tuple[str, str]]
+
+
+@dataclass(frozen=True)
 class _Pending:
     """A package-scope threat whose capability was not in its own file."""
 
@@ -421,6 +429,9 @@ class BehaviorAnalyzer:
             analysis.findings.append(
                 self._override_finding(entry.location, facts.command_overrides)
             )
+            if facts.hook_calls:
+                hook_calls = _HookCalls(entry.location, frozenset(facts.hook_calls))
+                analysis.carried.append(Carried(NAME, hook_calls))
         analysis.findings.extend(obfuscation.inspect(entry.location, text, language))
         if not_shipped_code:
             # tests, examples, docs and helper scripts are neither installed nor imported:
@@ -542,6 +553,8 @@ class BehaviorAnalyzer:
                             explained=endpoints_explained(text, language),
                         )
                     )
+        for hooks in (c for c in carried if isinstance(c, _HookCalls)):
+            analysis.findings.extend(self._hook_functions(hooks, kept))
         capabilities: dict[tuple[str, ...], set[str]] = {}
         for note in carried:
             if isinstance(note, _Capabilities):
@@ -549,6 +562,44 @@ class BehaviorAnalyzer:
         pending = [c for c in carried if isinstance(c, _Pending)]
         analysis.findings.extend(package_findings(pending, capabilities))
         return analysis
+
+    def _hook_functions(self, hooks: _HookCalls, kept: dict[Location, _Kept]) -> list[Finding]:
+        """The package's own functions that an install command calls, read as install-time
+        code: ``from pkg.setup_helpers import post_install`` in setup.py moves the payload
+        out of setup.py, not out of the install."""
+        by_module: dict[Location, set[str]] = {}
+        for module, function in sorted(hooks.calls):
+            for relative in _module_files(module):
+                location = _sibling(hooks.setup_py, relative)
+                if location in kept:
+                    by_module.setdefault(location, set()).add(function)
+                    break
+        findings: list[Finding] = []
+        for location, functions in sorted(by_module.items(), key=lambda item: item[0].chain):
+            script = kept[location]
+            if script.language != "python":
+                continue
+            facts = python_facts(script.text, hook_functions=frozenset(functions))
+            hits = rule_hits(script.text, "python", self.rules, facts=facts)
+            hits = [h for h in hits if h.context == INSTALL]
+            findings.extend(
+                assess(
+                    location,
+                    hits,
+                    fingerprint_key="setup-hook",
+                    origin=" (called by an install command of setup.py)",
+                    explained=endpoints_explained(script.text, "python"),
+                )
+            )
+        return findings
+
+
+def _module_files(module: str) -> tuple[str, ...]:
+    """Where the file of a dotted module name sits beside setup.py."""
+    path = module.replace(".", "/")
+    return tuple(
+        f"{layout}{path}{suffix}" for layout in ("", "src/") for suffix in (".py", "/__init__.py")
+    )
 
 
 def _script_targets(command: str) -> Iterable[str]:

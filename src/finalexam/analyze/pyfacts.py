@@ -109,6 +109,19 @@ _COMMAND_BASES = frozenset(
         "easy_install",
     }
 )
+# The commands pip's install runs after the build: code there acts on the user's machine, not
+# on the build tree (compilers and code generators belong in build/build_ext/build_py).
+_INSTALL_PHASE = frozenset(
+    {
+        "install",
+        "develop",
+        "egg_info",
+        "bdist_egg",
+        "install_lib",
+        "install_scripts",
+        "easy_install",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,9 @@ class PyFacts:
     facts: list[Fact] = field(default_factory=list)
     line_context: dict[int, str] = field(default_factory=dict)
     command_overrides: list[tuple[str, int]] = field(default_factory=list)  # (class, line)
+    # (module, function) an install-phase command override calls: code of the package itself
+    # that runs at install time, read again as such once its file is known
+    hook_calls: set[tuple[str, str]] = field(default_factory=set)
     parsed: bool = True
 
     def context_of(self, line: int, default: str) -> str:
@@ -305,8 +321,11 @@ class _Collector(ast.NodeVisitor):
         install_file: bool,
         nesting: int = 0,
         wrappers: dict[str, tuple[set[str], str | None]] | None = None,
+        hook_functions: frozenset[str] = frozenset(),
     ) -> None:
         self.nesting = nesting
+        self.hook_functions = hook_functions
+        self.in_hook = 0  # inside an install-phase command override (or a function it calls)
         self.install_file = install_file
         self.aliases: dict[str, str] = {}
         self.assigned: dict[str, set[str]] = {}  # variable -> calls that produced it
@@ -345,7 +364,8 @@ class _Collector(ast.NodeVisitor):
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
             self.visit(default)
         self.stack.pop()
-        scope = INSTALL if self.context == INSTALL else RUNTIME
+        hook = not self.stack and node.name in self.hook_functions
+        scope = INSTALL if self.context == INSTALL or hook else RUNTIME
         self._mark_lines(node, scope)
         positional = node.args.posonlyargs + node.args.args
         for argument, default in zip(positional[::-1], node.args.defaults[::-1], strict=False):
@@ -353,8 +373,10 @@ class _Collector(ast.NodeVisitor):
             if text:
                 self.templates[argument.arg] = text  # def save(name="payload.py")
         self.stack.append(scope)
+        self.in_hook += hook
         for statement in node.body:
             self.visit(statement)
+        self.in_hook -= hook
         self.stack.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -394,14 +416,17 @@ class _Collector(ast.NodeVisitor):
         self._decorators(node.decorator_list)
         bases = {self.resolve(base) or "" for base in node.bases}
         is_command = any(base.rsplit(".", 1)[-1] in _COMMAND_BASES for base in bases if base)
+        hook = any(base.rsplit(".", 1)[-1] in _INSTALL_PHASE for base in bases if base)
         if is_command:
             self.result.command_overrides.append((node.name, node.lineno))
             self._mark_lines(node, INSTALL)
             self.stack.append(INSTALL)
         for base in node.bases:
             self.visit(base)
+        self.in_hook += hook
         for statement in node.body:
             self.visit(statement)
+        self.in_hook -= hook
         if is_command:
             self.stack.pop()
 
@@ -644,16 +669,34 @@ class _Collector(ast.NodeVisitor):
             if suffix and suffix not in _ARCHIVE_SUFFIXES and suffix != "{}":
                 self._add("call", "zipimport<-disguised-file", node.lineno)
         if name and (_SPAWNERS.match(name) or name.endswith(("Popen", ".run", ".call"))):
-            self._argv(node)
+            self._argv(node, spawns=bool(_SPAWNERS.match(name)) or name.endswith("Popen"))
         if name in _PATH_JOINERS:
             parts = [fold(arg) for arg in node.args]
             if sum(1 for part in parts if part) >= 2:
                 self._add(
                     "string", "/".join(p if p is not None else "*" for p in parts), node.lineno
                 )
+        if name and self.in_hook:
+            self._in_install_hook(node, name)
         if name and name.endswith("setup") and any(k.arg == "cmdclass" for k in node.keywords):
             self._add("call", "setup(cmdclass)", node.lineno)
         self.generic_visit(node)
+
+    def _in_install_hook(self, node: ast.Call, name: str) -> None:
+        """What an install-phase command does beyond installing files: the package's own
+        functions it calls, and directories or files it creates in the user's or the
+        system's folders."""
+        if "." in name and not name.startswith("*"):
+            module, function = name.rsplit(".", 1)
+            self.result.hook_calls.add((module, function))
+        target: ast.AST | None = None
+        if name in _DIRECTORY_MAKERS or (name == "open" and _opens_for_writing(node)):
+            target = node.args[0] if node.args else None
+        elif name in _COPIERS and len(node.args) >= 2:
+            target = node.args[1]
+        path = _template(target, self.templates) if target is not None else None
+        if path and _OUTSIDE_INSTALL_TREE.search(path):
+            self._add("call", "write:outside-install-tree", node.lineno)
 
     def _sent(self, node: ast.Call, name: str) -> None:
         """Data that must not leave the machine handed to a call that sends it."""
@@ -665,7 +708,7 @@ class _Collector(ast.NodeVisitor):
         if "secret" in producers:
             self._add("call", "network<-secret", node.lineno)
 
-    def _argv(self, node: ast.Call) -> None:
+    def _argv(self, node: ast.Call, spawns: bool) -> None:
         """``Popen(['powershell', '-w', 'hidden', ...])`` read as the command line it runs."""
         first = node.args[0] if node.args else None
         command = _template(first, self.templates) if first is not None else None
@@ -676,6 +719,8 @@ class _Collector(ast.NodeVisitor):
                 self._add("string", command, node.lineno)
         if not command:
             return
+        if spawns and self.in_hook and _program(command) not in _BUILD_TOOLS:
+            self._add("call", "spawn:install-hook", node.lineno)
         if _PIP_INSTALL.search(command):
             self._add("call", "spawn:pip-install", node.lineno)
         if _PYTHON_INLINE.search(command):
@@ -814,6 +859,38 @@ _INTERACTIVE_FLAGS = frozenset({"-i", "-l", "--login", "-", "-nologo", "-noprofi
 _ARCHIVE_SUFFIXES = frozenset({"zip", "egg", "whl", "pyz", "jar", "par"})
 _WINDOWS_PROGRAM = re.compile(r"\.(exe|scr|vbs|hta)[\"']?$", re.IGNORECASE)
 _DOWNLOADERS = ("requests.", "urllib", "httpx.", "aiohttp.", "*.urlopen", "*.read")
+# Programs an install command may legitimately start: compilers, build systems, VCS.
+_BUILD_TOOLS = frozenset(
+    {
+        "cmake", "make", "gmake", "nmake", "ninja", "meson", "msbuild", "xcodebuild", "gcc",
+        "g++", "cc", "c++", "clang", "clang++", "cl", "ld", "ar", "ranlib", "strip", "lipo",
+        "install_name_tool", "patchelf", "pkg-config", "git", "hg", "svn", "npm", "npx", "yarn",
+        "pnpm", "node", "cargo", "rustc", "go", "javac", "mvn", "gradle", "ant", "cython",
+        "swig", "protoc", "autoreconf", "autoconf", "automake", "configure", "./configure",
+        "sphinx-build", "ldconfig",
+    }
+)  # fmt: skip
+_DIRECTORY_MAKERS = frozenset({"os.mkdir", "os.makedirs", "pathlib.Path.mkdir", "shutil.copytree"})
+_COPIERS = frozenset(
+    {"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.move", "os.rename", "os.replace"}
+)
+# Home, profile and system folders: outside the tree an install writes to.
+_OUTSIDE_INSTALL_TREE = re.compile(
+    r"(?i)^(~|[a-z]:[\\/]|%(appdata|localappdata|userprofile|programdata|temp)%)|"
+    r"[\\/](users|home|desktop|documents|appdata|startup|etc|usr|library)[\\/]"
+)
+
+
+def _program(command: str) -> str:
+    words = command.split()
+    return words[0].strip("\"'").replace("\\", "/").rsplit("/", 1)[-1].lower() if words else ""
+
+
+def _opens_for_writing(node: ast.Call) -> bool:
+    mode = node.args[1] if len(node.args) >= 2 else None
+    mode = next((k.value for k in node.keywords if k.arg == "mode"), mode)
+    text = fold(mode) if mode is not None else None
+    return text is not None and any(c in text for c in "wax")
 
 
 def _template(node: ast.AST, names: dict[str, str] | None = None) -> str | None:
@@ -945,13 +1022,21 @@ def _is_decoder(name: str) -> bool:
     return False
 
 
-def python_facts(source: str, *, install_file: bool = False, _nesting: int = 0) -> PyFacts:
-    """Facts of one Python source; a file that does not parse gives ``parsed=False``."""
+def python_facts(
+    source: str,
+    *,
+    install_file: bool = False,
+    hook_functions: frozenset[str] = frozenset(),
+    _nesting: int = 0,
+) -> PyFacts:
+    """Facts of one Python source; a file that does not parse gives ``parsed=False``.
+    ``hook_functions``: module-level functions an install command of the package calls, read
+    as install-time code."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return PyFacts(parsed=False)
-    collector = _Collector(install_file, _nesting, _decoder_functions(tree))
+    collector = _Collector(install_file, _nesting, _decoder_functions(tree), hook_functions)
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 5000))
