@@ -237,6 +237,12 @@ def _rule_hits(
     context_at: Callable[[int], str],
 ) -> list[Hit]:
     found = _Collected(rule, lines)
+    if rule.min_distinct > 1:
+        haystack = literals.text if literals is not None else lines.text
+        distinct = sum(1 for p in strings if p.search(haystack))
+        distinct += sum(1 for p in raw if p.search(lines.text))
+        if distinct < rule.min_distinct:
+            return []
     if facts is not None and literals is not None:
         if rule.calls:
             for fact in facts.facts:

@@ -10,6 +10,8 @@ persistence, reverse shells, ...). A rule matches on any of:
 - ``strings``: regular expressions over Python string constants after folding
   (``'sys' + 'tem'`` is ``system``; docstrings are skipped), so split or concatenated literals
   are still seen; in other languages (or Python that does not parse) over the raw text.
+``min_distinct`` (default 1): how many different ``strings``/``patterns`` must match in one
+file before the rule hits at all (a stealer names many credential stores; a tool names one).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class BehaviorRule:
     path: Path
     # a threat whose capability sits in another file of the same package still forms a risk
     package_scope: bool = False
+    min_distinct: int = 1  # different strings/patterns that must match in one file
 
     def applies_to(self, language: str) -> bool:
         return "any" in self.languages or language in self.languages
@@ -151,7 +154,15 @@ def load_rule(path: Path) -> BehaviorRule:
         benign_examples=_strings(examples, "benign", path),
         path=path,
         package_scope=_flag(data, "package_scope", path),
+        min_distinct=_count(data, "min_distinct", len(patterns) + len(strings), path),
     )
+
+
+def _count(data: dict[str, object], key: str, most: int, path: Path) -> int:
+    value = data.get(key, 1)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= max(most, 1):
+        raise RuleError(f"{path.name}: {key} must be a whole number from 1 to {max(most, 1)}")
+    return value
 
 
 @cache

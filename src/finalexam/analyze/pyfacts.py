@@ -684,11 +684,13 @@ class _Collector(ast.NodeVisitor):
 
     def _in_install_hook(self, node: ast.Call, name: str) -> None:
         """What an install-phase command does beyond installing files: the package's own
-        functions it calls, and directories or files it creates in the user's or the
-        system's folders."""
+        functions it calls, connections it opens, and directories or files it creates in the
+        user's or the system's folders."""
         if "." in name and not name.startswith("*"):
             module, function = name.rsplit(".", 1)
             self.result.hook_calls.add((module, function))
+        if _SENDERS.match(name) or name.startswith(("socket.", "http.client.")):
+            self._add("call", "network:install-hook", node.lineno)
         target: ast.AST | None = None
         if name in _DIRECTORY_MAKERS or (name == "open" and _opens_for_writing(node)):
             target = node.args[0] if node.args else None
