@@ -51,6 +51,46 @@ def test_fold_constant_strings() -> None:
     assert fold(ast.parse("''.join(['e', 'v', 'al'])", mode="eval").body) == "eval"
     assert fold(ast.parse("'lave'[::-1]", mode="eval").body) == "eval"
     assert fold(ast.parse("x + 'a'", mode="eval").body) is None
+    # names spelled in another text encoding; bytes-to-bytes codecs and odd names are not folded
+    assert fold(ast.parse(r"b'\x85\xa5\x81\x93'.decode('cp1026')", mode="eval").body) == "eval"
+    assert fold(ast.parse("b'eJwD'.decode('zlib_codec')", mode="eval").body) is None
+    assert fold(ast.parse("b'x'.decode('../os')", mode="eval").body) is None
+
+
+def test_evaluator_taken_through_an_ebcdic_name_is_resolved() -> None:
+    source = (
+        "import builtins\n"
+        "run = getattr(builtins, b'\\x85\\xa5\\x81\\x93'.decode('cp1026'))\n"
+        "run(b'\\x97\\x99\\x89\\x95\\xa3M}\\x88\\x89}]'.decode('cp1026'))\n"
+    )
+    facts = python_facts(source)
+    assert ("eval", 3) in {(f.value, f.line) for f in facts.facts if f.kind == "call"}
+    assert "print('hi')" in {f.value for f in facts.facts if f.kind == "string"}
+
+
+def test_install_phase_override_records_commands_writes_and_own_calls() -> None:
+    source = (
+        "import os, subprocess\n"
+        "from setuptools.command.install import install\n"
+        "from setuptools.command.build_ext import build_ext\n"
+        "from mypkg.post import finish\n"
+        "class Hook(install):\n"
+        "    def run(self):\n"
+        "        subprocess.call(['cmake', '.'])\n"
+        "        os.system('helper')\n"
+        "        os.makedirs('/etc/mypkg')\n"
+        "        finish()\n"
+        "class Build(build_ext):\n"
+        "    def run(self):\n"
+        "        os.system('helper')\n"
+    )
+    facts = python_facts(source, install_file=True)
+    found = {(f.value, f.line) for f in facts.facts if f.kind == "call"}
+    assert ("spawn:install-hook", 8) in found
+    assert ("spawn:install-hook", 7) not in found  # a build tool
+    assert ("spawn:install-hook", 13) not in found  # a build step, not an install hook
+    assert ("write:outside-install-tree", 9) in found
+    assert ("mypkg.post", "finish") in facts.hook_calls
 
 
 def test_unparsable_source_is_marked() -> None:

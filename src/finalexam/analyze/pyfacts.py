@@ -26,7 +26,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 INSTALL = "install"
 IMPORT = "import"
@@ -172,6 +172,15 @@ def fold(node: ast.AST | None) -> str | None:
                 items = [fold(item) for item in arg.elts]
                 if all(item is not None for item in items):
                     return sep.join(item for item in items if item is not None)
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "decode"
+            and isinstance(func.value, ast.Constant)
+            and isinstance(func.value.value, bytes)
+        ):
+            # b'\x85\xa5\x81\x93'.decode('cp1026') is "eval": names spelled in EBCDIC etc.
+            codec = fold(node.args[0]) if node.args else "utf-8"
+            return _text_decode(func.value.value, codec) if codec is not None else None
         if isinstance(func, ast.Name) and func.id == "chr" and len(node.args) == 1:
             arg = node.args[0]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, int):
@@ -188,6 +197,21 @@ def fold(node: ast.AST | None) -> str | None:
         if base is not None and reverse and node.slice.lower is None:
             return base[::-1]
     return None
+
+
+_CODEC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def _text_decode(data: bytes, codec: str) -> str | None:
+    """``data.decode(codec)`` for a standard text encoding; None for anything else."""
+    if not _CODEC_NAME.match(codec):
+        return None
+    try:
+        if not getattr(codecs.lookup(codec), "_is_text_encoding", True):
+            return None  # bytes-to-bytes codecs (zlib, base64) are decoders, not spellings
+        return data.decode(codec)
+    except (LookupError, UnicodeError, ValueError):
+        return None
 
 
 MAX_DECODED = 1024 * 1024
@@ -518,6 +542,8 @@ class _Collector(ast.NodeVisitor):
             elif isinstance(inner, ast.Name | ast.Attribute):
                 if isinstance(inner, ast.Name) and inner.id in self.assigned:
                     found |= self.assigned[inner.id]
+                elif _is_self_attribute(inner):
+                    found |= self.assigned.get(f"self.{inner.attr}", set())
                 identifier = inner.id if isinstance(inner, ast.Name) else inner.attr
                 if SECRET_NAME.match(identifier) and id(inner) not in protected:
                     found.add("secret")
@@ -587,6 +613,9 @@ class _Collector(ast.NodeVisitor):
             "importlib.import_module",
         )
         for target in node.targets:
+            if producers and _is_self_attribute(target):
+                # `self.host = socket.gethostname()` is read back as `self.host` elsewhere
+                self.assigned[f"self.{target.attr}"] = producers
             if isinstance(target, ast.Name):
                 if producers:
                     self.assigned[target.id] = producers
@@ -646,6 +675,10 @@ class _Collector(ast.NodeVisitor):
                 target = self.resolve(node)  # getattr(requests, 'g' + 'et'): the function taken
                 if target and "." in target and not target.startswith("*"):
                     self._add("call", target, node.lineno)
+            if name == "*.decode" and node.args:
+                spelled = fold(node)  # text spelled in another encoding, read as it runs
+                if spelled:
+                    self._add("string", spelled, node.lineno)
             if name in EVALUATORS or name.endswith((".exec", ".eval")) or name == "Function":
                 for producer in sorted(self._argument_producers(node)):
                     if _is_decoder(producer):
@@ -881,6 +914,14 @@ _OUTSIDE_INSTALL_TREE = re.compile(
     r"(?i)^(~|[a-z]:[\\/]|%(appdata|localappdata|userprofile|programdata|temp)%)|"
     r"[\\/](users|home|desktop|documents|appdata|startup|etc|usr|library)[\\/]"
 )
+
+
+def _is_self_attribute(node: ast.AST) -> TypeGuard[ast.Attribute]:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
 
 
 def _program(command: str) -> str:
