@@ -130,7 +130,13 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "yara_rules", "extra YARA rule directory, repeatable", _parse_list, str, repeatable=True
     ),
-    Option("disable", "plug-ins to skip, comma separated", _parse_list, str, repeatable=True),
+    Option(
+        "disable",
+        "plug-ins to skip, comma separated (an unknown name is an error)",
+        _parse_list,
+        str,
+        repeatable=True,
+    ),
     Option(
         "only",
         "run only these plug-ins (catalogers, analyzers), comma separated; e.g. secrets",

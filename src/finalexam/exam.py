@@ -94,7 +94,7 @@ def run_exam(
     disabled = set(config.disable)
     all_catalogers = [make() for make in catalogers]
     all_analyzers = [make(config) for make in analyzers]
-    _check_only(config, [c.name for c in all_catalogers] + [a.name for a in all_analyzers])
+    _check_names(config, [c.name for c in all_catalogers] + [a.name for a in all_analyzers])
     active_catalogers = [c for c in all_catalogers if config.runs(c.name)]
     active_analyzers = [a for a in all_analyzers if selected(a, config)]
     unselected = [
@@ -192,13 +192,24 @@ def run_exam(
     return report
 
 
-def _check_only(config: Config, names: Sequence[str]) -> None:
-    """``only`` must name plug-ins that exist: a typo would otherwise examine nothing."""
+def _check_names(config: Config, names: Sequence[str]) -> None:
+    """``only`` must name plug-ins of this command, ``disable`` plug-ins that exist: a typo
+    would otherwise examine nothing, or silently leave on what was meant to be off."""
     unknown = sorted(set(config.only) - set(names))
     if unknown:
         raise ConfigError(
             f"only: no plug-in named {', '.join(map(repr, unknown))} "
             f"(plug-ins: {', '.join(sorted(set(names)))})"
+        )
+    if not config.disable:
+        return
+    known = {*names, *(make().name for make in CATALOGERS)}
+    known |= {make(config).name for make in ANALYZERS}
+    unknown = sorted(set(config.disable) - known)
+    if unknown:
+        raise ConfigError(
+            f"disable: no plug-in named {', '.join(map(repr, unknown))} "
+            f"(plug-ins: {', '.join(sorted(known))})"
         )
 
 

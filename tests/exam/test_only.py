@@ -71,6 +71,24 @@ def test_only_with_an_unknown_name_is_a_config_error(wheel: Path) -> None:
         run_exam(wheel, Config(only=("secret",)))
 
 
+def test_disable_with_an_unknown_name_is_a_config_error(wheel: Path) -> None:
+    with pytest.raises(ConfigError, match=r"disable: no plug-in named 'secret' \(plug-ins: .*"):
+        run_exam(wheel, Config(disable=("secret",)))
+    # a real analyzer is a valid name even where the command runs no analyzer (sbom)
+    report = run_exam(wheel, Config(disable=("secrets",)), analyzers=())
+    assert report.components
+
+
+def test_disable_with_an_unknown_name_exits_2_from_the_cli(
+    wheel: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from finalexam.cli import main
+
+    assert main(["scan", str(wheel), "--disable", "behaviour"]) == 2
+    err = capsys.readouterr().err
+    assert "disable: no plug-in named 'behaviour'" in err and "Traceback" not in err
+
+
 def test_only_keeps_what_the_exam_itself_needs(wheel: Path) -> None:
     store = ContentStore()
     report = run_exam(
