@@ -6,7 +6,13 @@ from pathlib import Path
 import pytest
 
 from builders import gzip_bytes, tar_bytes, write, zip_bytes
-from finalexam.analyze.typosquat import check_name, popular
+from finalexam.analyze.typosquat import (
+    MISSPELLED,
+    check_name,
+    misspelled_word,
+    osa_distance,
+    popular,
+)
 from finalexam.config import Config
 from finalexam.exam import run_exam
 from finalexam.model import Severity
@@ -63,3 +69,89 @@ def test_scan_reports_squat_url_dependency_and_confusion_version(tmp_path: Path)
     )
     rules = {f.rule_id for f in run_exam(tgz, Config()).findings}
     assert {"typosquat-name", "dependency-by-url"} <= rules
+
+
+# Made-up misspellings: two swapped pairs in a long word of a popular name, every other word
+# intact. One edit is the whole-name check's; two is the misspelled-word check's.
+@pytest.mark.parametrize(
+    ("name", "ecosystem", "target"),
+    [
+        ("opnetelemetyr-sdk", "PyPI", "opentelemetry-sdk"),
+        ("Opnetelemetyr_SDK", "PyPI", "opentelemetry-sdk"),
+        ("ailbabaclodu-tea-openapi", "PyPI", "alibabacloud-tea-openapi"),
+        ("styled-componentsss", "npm", "styled-components"),  # a key held down
+    ],
+)
+def test_a_word_two_edits_off_names_the_popular_package(
+    name: str, ecosystem: str, target: str
+) -> None:
+    squat = check_name(name, ecosystem)
+    assert squat is not None and (squat.target, squat.technique) == (target, MISSPELLED)
+    assert squat.name == name
+
+
+@pytest.mark.parametrize(
+    ("name", "ecosystem"),
+    [
+        # the odd word is itself a word of popular names: another package, not a typo
+        ("opentelemetry-explorer-otlp", "PyPI"),  # explorer / exporter
+        ("googlemaps-common-protos", "PyPI"),  # googlemaps / googleapis
+        # short words are two edits from too many others (login, 5 letters)
+        ("flask-lgoni", "PyPI"),
+        # two unknown words, or one word alone
+        ("opnetelemetyr-skd", "PyPI"),
+        ("opnetelemetyr", "PyPI"),
+        # made of popular words, a renamed syllable, a suffix cut, a version number
+        ("lodash.tonumber", "npm"),
+        ("text-decoding", "npm"),
+        ("chromedriver-autoinstall", "PyPI"),
+        ("alibabacloud-sts20150104", "PyPI"),  # sts20150401: another API version
+    ],
+)
+def test_names_made_the_way_names_are_made_are_no_misspelling(name: str, ecosystem: str) -> None:
+    assert misspelled_word(name, ecosystem) is None
+
+
+@pytest.mark.parametrize("ecosystem", ["PyPI", "npm"])
+def test_no_popular_name_is_a_misspelling_even_of_the_others(ecosystem: str) -> None:
+    for name in popular(ecosystem):
+        assert misspelled_word(name, ecosystem) is None, name
+        assert misspelled_word(name, ecosystem, leave_out=name) is None, name
+
+
+def test_osa_distance_counts_swaps_and_stops_at_the_limit() -> None:
+    assert osa_distance("alibabacloud", "aliababcloud", 2) == 2
+    assert osa_distance("exporter", "exporter", 2) == 0
+    assert osa_distance("ca", "abc", 3) == 3  # optimal string alignment, not full Damerau
+    assert osa_distance("abcdefgh", "hgfedcba", 2) == 3
+
+
+def test_misspelled_dependency_is_high_and_misspelled_own_name_medium(tmp_path: Path) -> None:
+    sdist = write(
+        tmp_path / "probe-1.0.tar.gz",
+        gzip_bytes(
+            tar_bytes(
+                {
+                    "probe-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: probe\nVersion: 1.0\n",
+                    "probe-1.0/probe.egg-info/requires.txt": "alibabacloud_tea_util>=0.3\n"
+                    "ailbabaclodu_tea_openapi>=0.3\n",
+                }
+            )
+        ),
+    )
+    findings = [f for f in run_exam(sdist, Config()).findings if f.rule_id == "typosquat-name"]
+    assert [(f.severity, f.evidence.details["target"]) for f in findings] == [
+        (Severity.HIGH, "alibabacloud-tea-openapi")
+    ]
+    assert findings[0].evidence.details["technique"] == MISSPELLED
+    wheel = write(
+        tmp_path / "opnetelemetyr_sdk-1.0-py3-none-any.whl",
+        zip_bytes(
+            {
+                "opnetelemetyr_sdk-1.0.dist-info/METADATA": "Metadata-Version: 2.1\n"
+                "Name: opnetelemetyr-sdk\nVersion: 1.0\n",
+            }
+        ),
+    )
+    squats = [f for f in run_exam(wheel, Config()).findings if f.rule_id == "typosquat-name"]
+    assert squats and {f.severity for f in squats} == {Severity.MEDIUM}
