@@ -12,6 +12,7 @@ from finalexam.analyze.typosquat import (
     misspelled_word,
     osa_distance,
     popular,
+    severity_of,
 )
 from finalexam.config import Config
 from finalexam.exam import run_exam
@@ -155,3 +156,12 @@ def test_misspelled_dependency_is_high_and_misspelled_own_name_medium(tmp_path: 
     )
     squats = [f for f in run_exam(wheel, Config()).findings if f.rule_id == "typosquat-name"]
     assert squats and {f.severity for f in squats} == {Severity.MEDIUM}
+
+
+def test_reordered_words_of_a_popular_name_are_a_lead() -> None:
+    squat = check_name("dotenv-python", "PyPI")
+    assert squat is not None and squat.target == "python-dotenv"
+    assert squat.technique == "reordered words" and severity_of(squat) is Severity.MEDIUM
+    assert check_name("python-dotenv", "PyPI") is None  # the popular name itself
+    found = check_name("@someone/dotenv-python", "npm")
+    assert found is None or found.technique != "reordered words"  # a scope owns its words

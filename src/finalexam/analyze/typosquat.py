@@ -149,7 +149,35 @@ def check_name(name: str, ecosystem: str) -> Squat | None:
         )
         if stem and len(stem) >= MIN_TARGET_LENGTH and stem in rank_of and rank_of[stem] < 500:
             return Squat(name, stem, f"affix {affix!r}", rank_of[stem])
+    if bare == norm and (reordered := reordered_words(bare, name, ecosystem)):
+        return reordered  # scoped npm names are owned namespaces: their words are free
     return misspelled_word(name, ecosystem)
+
+
+REORDERED = "reordered words"
+
+
+@cache
+def _names_by_word_set(ecosystem: str) -> dict[tuple[str, ...], tuple[int, str]]:
+    """Popular names of two words or more by their sorted words."""
+    table: dict[tuple[str, ...], tuple[int, str]] = {}
+    for rank, name in enumerate(popular(ecosystem)[:TARGETS]):
+        words = _words(name)
+        if len(words) >= 2:
+            table.setdefault(tuple(sorted(words)), (rank, name))
+    return table
+
+
+def reordered_words(bare: str, name: str, ecosystem: str) -> Squat | None:
+    """The popular name with the same words in another order: ``python-aliyun-sdk-core`` for
+    ``aliyun-python-sdk-core``."""
+    words = _words(bare)
+    if len(words) < 2:
+        return None
+    found = _names_by_word_set(ecosystem).get(tuple(sorted(words)))
+    if found is None or _words(found[1]) == words:
+        return None
+    return Squat(name, found[1], REORDERED, found[0])
 
 
 # One misspelled word: every word (separator-split token) of the name is a word of the popular
@@ -334,7 +362,8 @@ def severity_of(squat: Squat) -> Severity:
         return Severity.CRITICAL
     if squat.technique == MISSPELLED:
         return Severity.MEDIUM  # as a package's own name: a lead (as a dependency, see below)
-    if squat.technique.startswith(("affix", "scope")) or squat.rank >= HIGH_TARGETS:
+    if squat.technique.startswith(("affix", "scope", REORDERED)) or squat.rank >= HIGH_TARGETS:
+        # real packages do reorder popular words (json-schema-to-zod, path-is-inside): a lead
         return Severity.MEDIUM
     return Severity.HIGH
 
