@@ -245,8 +245,10 @@ def _rule_hits(
             return []
     if facts is not None and literals is not None:
         if rule.calls:
+            skip_supplied = rule.skip_caller_supplied
             for fact in facts.facts:
-                if fact.kind == "call" and rule.call_matches(fact.value):
+                skipped = skip_supplied and fact.caller_supplied
+                if fact.kind == "call" and not skipped and rule.call_matches(fact.value):
                     found.add(fact.line, fact.context)
         # string rules look at literals only: comments and docstrings say nothing
         for pattern in strings:

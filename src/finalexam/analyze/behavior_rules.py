@@ -59,6 +59,8 @@ class BehaviorRule:
     # a threat whose capability sits in another file of the same package still forms a risk
     package_scope: bool = False
     min_distinct: int = 1  # different strings/patterns that must match in one file
+    # a call whose destination only its caller chooses does not count (pyfacts.caller_supplied)
+    skip_caller_supplied: bool = False
 
     def applies_to(self, language: str) -> bool:
         return "any" in self.languages or language in self.languages
@@ -155,6 +157,7 @@ def load_rule(path: Path) -> BehaviorRule:
         path=path,
         package_scope=_flag(data, "package_scope", path),
         min_distinct=_count(data, "min_distinct", len(patterns) + len(strings), path),
+        skip_caller_supplied=_flag(data, "skip_caller_supplied", path),
     )
 
 

@@ -130,6 +130,9 @@ class Fact:
     value: str
     line: int
     context: str
+    # a connection made at import whose destination only the caller chooses: a parameter of
+    # the enclosing function that no import-time caller fills with a literal URL or host
+    caller_supplied: bool = False
 
 
 @dataclass
@@ -360,6 +363,10 @@ class _Collector(ast.NodeVisitor):
         self.templates: dict[str, str] = {}  # variable -> the string it holds, unknowns as {}
         self.open_files: dict[str, str] = {}  # file object variable -> path template
         self.declaring = 0  # inside decorator expressions
+        self.functions: list[_Function] = []  # enclosing function (and lambda) nodes
+        self.destinations = _Destinations(self.resolve, self.aliases, self.wrappers)
+        # connections whose destination is built from parameters only: (fact index, function)
+        self.parameter_destinations: list[tuple[int, _Function, frozenset[str]]] = []
 
     @property
     def context(self) -> str:
@@ -398,8 +405,10 @@ class _Collector(ast.NodeVisitor):
                 self.templates[argument.arg] = text  # def save(name="payload.py")
         self.stack.append(scope)
         self.in_hook += hook
+        self.functions.append(node)
         for statement in node.body:
             self.visit(statement)
+        self.functions.pop()
         self.in_hook -= hook
         self.stack.pop()
 
@@ -423,7 +432,9 @@ class _Collector(ast.NodeVisitor):
     def visit_Lambda(self, node: ast.Lambda) -> None:
         scope = INSTALL if self.context == INSTALL else RUNTIME
         self.stack.append(scope)
+        self.functions.append(node)
         self.visit(node.body)
+        self.functions.pop()
         self.stack.pop()
 
     def _decorators(self, decorators: list[ast.expr]) -> None:
@@ -671,6 +682,8 @@ class _Collector(ast.NodeVisitor):
         name = self.resolve(node.func)
         if name:
             self._add("call", name, node.lineno)
+            if self.functions and _CONNECTS.match(name):
+                self._destination(node, name)
             if name == "getattr":
                 target = self.resolve(node)  # getattr(requests, 'g' + 'et'): the function taken
                 if target and "." in target and not target.startswith("*"):
@@ -732,6 +745,17 @@ class _Collector(ast.NodeVisitor):
         path = _template(target, self.templates) if target is not None else None
         if path and _OUTSIDE_INSTALL_TREE.search(path):
             self._add("call", "write:outside-install-tree", node.lineno)
+
+    def _destination(self, node: ast.Call, name: str) -> None:
+        """Remember a connection whose destination is built from parameters only: whether it
+        is caller-supplied is known once the import-time callers are (``python_facts``)."""
+        target = _destination_argument(node, name)
+        if target is None:
+            return
+        kind = self.destinations.of(target, self.functions[-1])
+        if isinstance(kind, frozenset):
+            index = len(self.result.facts) - 1
+            self.parameter_destinations.append((index, self.functions[-1], kind))
 
     def _sent(self, node: ast.Call, name: str) -> None:
         """Data that must not leave the machine handed to a call that sends it."""
@@ -1080,6 +1104,7 @@ def python_facts(
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return PyFacts(parsed=False)
     collector = _Collector(install_file, _nesting, _decoder_functions(tree), hook_functions)
+    collector.destinations.tree = tree
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 5000))
@@ -1089,7 +1114,9 @@ def python_facts(
     finally:
         sys.setrecursionlimit(limit)
     if collector.result.parsed and not install_file:
-        _promote_called_functions(tree, collector.result)
+        reached = _promote_called_functions(tree, collector.result)
+        if collector.parameter_destinations:
+            _mark_caller_supplied(tree, collector, reached)
     return collector.result
 
 
@@ -1133,10 +1160,20 @@ _RUNNERS = frozenset(
 )  # fmt: skip
 
 
-def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
+def _top_level(tree: ast.Module) -> list[ast.stmt]:
+    """Module-level statements that run on import (not definitions, not the main guard)."""
+    return [
+        stmt
+        for stmt in tree.body
+        if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef))
+        and not (isinstance(stmt, ast.If) and _is_main_guard(stmt))
+    ]
+
+
+def _promote_called_functions(tree: ast.Module, result: PyFacts) -> list[_Function]:
     """Functions reached from module-level code run at import: ``def f(): ...; f()``,
     ``Thread(target=f).start()``, ``atexit.register(f)``, ``Cls()`` (its ``__init__``),
-    and, transitively, what those functions call by name."""
+    and, transitively, what those functions call by name. Returns the functions reached."""
     defs: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
     inits: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
     for node in _walk(tree):
@@ -1148,26 +1185,22 @@ def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
                 n for n in node.body if isinstance(n, _FUNCTIONS) and n.name == "__init__"
             ]
     if not defs and not inits:
-        return
-    top = [
-        stmt
-        for stmt in tree.body
-        if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef))
-        and not (isinstance(stmt, ast.If) and _is_main_guard(stmt))
-    ]
-    pending = _references(top)
+        return []
+    pending = _references(_top_level(tree))
     reached: set[str] = set()
     ranges: list[tuple[int, int]] = []
+    functions: list[_Function] = []
     while pending:
         name = pending.pop()
         if name in reached:
             continue
         reached.add(name)
         for function in [*defs.get(name, ()), *inits.get(name, ())]:
+            functions.append(function)
             ranges.append((function.lineno, function.end_lineno or function.lineno))
             pending |= _references(function.body) - reached
     if not ranges:
-        return
+        return []
 
     merged: list[tuple[int, int]] = []
     for start, end in sorted(ranges):
@@ -1188,6 +1221,283 @@ def _promote_called_functions(tree: ast.Module, result: PyFacts) -> None:
     for line, context in list(result.line_context.items()):
         if context == RUNTIME and promoted(line):
             result.line_context[line] = IMPORT
+    return functions
+
+
+# -- where a connection goes ------------------------------------------------------------------
+# A library that opens what its caller names (``def load(fname): urlopen(fname)``) reached at
+# import with a file name is not a beacon; malware names its host itself: a literal, a module
+# constant, a decoded literal. A destination is LITERAL, UNKNOWN, or the parameters of the
+# enclosing function it is built from (then the callers decide).
+_Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+_Kind = str | frozenset[str]
+LITERAL = "literal"
+UNKNOWN = "unknown"
+_CONNECTS = re.compile(_SENDERS.pattern + r"|^socket\.create_connection$")
+_DESTINATION_KEYWORDS = ("url", "fullurl", "host", "address")
+# a URL, an IPv4 address, host:port or a host under a common top-level domain (a bare
+# "name.ext" is as likely a file name)
+_ENDPOINT = re.compile(
+    r"://|^\d{1,3}(\.\d{1,3}){3}(:\d+)?/?$|^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+:\d+/?$"
+    r"|^([A-Za-z0-9-]+\.)+(com|net|org|io|ru|cn|info|xyz|top|me|cc|tk|co|biz|online|site|"
+    r"dev|app|club|pw|su|ws|cloud|link|live|shop|store|tech|example|invalid)$"
+)
+_SCOPE_STATEMENTS = (*_FUNCTIONS, ast.Lambda, ast.ClassDef)
+
+
+def _names_endpoint(text: str) -> bool:
+    """A literal that names a host or URL itself (or hides one in base64)."""
+    return bool(_ENDPOINT.search(text) or _ENCODED_URL.match(text))
+
+
+def _destination_argument(node: ast.Call, name: str) -> ast.expr | None:
+    for keyword in node.keywords:
+        if keyword.arg in _DESTINATION_KEYWORDS:
+            return keyword.value
+    if name.endswith(".request") and len(node.args) >= 2:
+        return node.args[1]  # requests.request(method, url)
+    return node.args[0] if node.args else None
+
+
+def _join(kinds: Iterable[_Kind | None]) -> _Kind | None:
+    found = [kind for kind in kinds if kind is not None]
+    if not found:
+        return None
+    if LITERAL in found:
+        return LITERAL
+    if UNKNOWN in found:
+        return UNKNOWN
+    return frozenset().union(*(k for k in found if isinstance(k, frozenset)))
+
+
+def _own_nodes(root: ast.AST) -> list[ast.AST]:
+    """Nodes of one scope in source order, without nested functions, lambdas and classes."""
+    found: list[ast.AST] = []
+    todo = list(_children(root))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, _SCOPE_STATEMENTS):
+            continue
+        found.append(node)
+        todo.extend(_children(node))
+    return sorted(found, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+
+
+class _Destinations:
+    """Classifies the destination of a connection: literal, unknown or parameters."""
+
+    def __init__(
+        self,
+        resolve: Callable[[ast.AST], str | None],
+        aliases: dict[str, str],
+        wrappers: dict[str, tuple[set[str], str | None]],
+    ) -> None:
+        self.resolve = resolve
+        self.aliases = aliases
+        self.wrappers = wrappers
+        self.module: dict[str, _Kind] = {}
+        self.module_done = False
+        self.scopes: dict[int, dict[str, _Kind]] = {}
+        self.tree: ast.Module | None = None
+
+    def of(self, node: ast.AST, function: _Function | None) -> _Kind:
+        scope = self._scope(function) if function is not None else self._module()
+        return self._kind(node, scope) or UNKNOWN
+
+    def _module(self) -> dict[str, _Kind]:
+        if not self.module_done and self.tree is not None:
+            self.module_done = True
+            self._assign_all(self.tree, self.module)
+        return self.module
+
+    def _scope(self, function: _Function) -> dict[str, _Kind]:
+        scope = self.scopes.get(id(function))
+        if scope is not None:
+            return scope
+        module = self._module()
+        scope = {}
+        arguments = function.args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
+        pairs = [
+            *zip(positional, [*defaults, *arguments.defaults], strict=True),
+            *zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True),
+            *((a, None) for a in (arguments.vararg, arguments.kwarg) if a is not None),
+        ]
+        for argument, default in pairs:
+            if argument.arg in ("self", "cls"):
+                continue  # object state is not something the caller hands in
+            literal_default = default is not None and self._kind(default, module) == LITERAL
+            scope[argument.arg] = LITERAL if literal_default else frozenset({argument.arg})
+        self.scopes[id(function)] = scope
+        if not isinstance(function, ast.Lambda):
+            self._assign_all(function, scope)
+        return scope
+
+    def _assign_all(self, root: ast.AST, scope: dict[str, _Kind]) -> None:
+        """Local names take the kind of what is assigned to them (all assignments joined)."""
+        for node in _own_nodes(root):
+            pairs: list[tuple[ast.AST, ast.AST]] = []
+            if isinstance(node, ast.Assign):
+                pairs = [(target, node.value) for target in node.targets]
+            elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.NamedExpr) and node.value:
+                pairs = [(node.target, node.value)]
+            elif isinstance(node, ast.For | ast.AsyncFor):
+                pairs = [(node.target, node.iter)]
+            elif isinstance(node, ast.With | ast.AsyncWith):
+                pairs = [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars]
+            for target, value in pairs:
+                kind = self._kind(value, scope) or UNKNOWN
+                for name in _walk(target):
+                    if isinstance(name, ast.Name):
+                        scope[name.id] = _join([scope.get(name.id), kind]) or kind
+
+    def _kind(self, node: ast.AST, scope: dict[str, _Kind]) -> _Kind | None:
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bytes):
+                value = value.decode("latin-1")
+            return LITERAL if isinstance(value, str) and _names_endpoint(value) else None
+        if isinstance(node, ast.Name):
+            kind = scope.get(node.id)
+            if kind is None and scope is not self.module:
+                kind = self.module.get(node.id)
+            return kind if kind is not None else UNKNOWN
+        if isinstance(node, ast.Attribute):
+            return self._kind(node.value, scope)  # p.url is the caller's, self.url is not
+        if isinstance(node, ast.Tuple) and len(node.elts) == 2:
+            host, port = node.elts
+            if (
+                isinstance(host, ast.Constant)
+                and isinstance(host.value, str)
+                and host.value
+                and isinstance(port, ast.Constant)
+                and isinstance(port.value, int)
+            ):
+                return LITERAL  # a socket address: ("evil.example", 443)
+        if isinstance(node, ast.Call):
+            name = self.resolve(node.func) or ""
+            decodes = bool(_DECODING.search(name)) or (
+                isinstance(node.func, ast.Name) and node.func.id in self.wrappers
+            )
+            parts: list[ast.AST] = [*node.args, *(k.value for k in node.keywords)]
+            if decodes and any(isinstance(n, ast.Constant) for p in parts for n in _walk(p)):
+                return LITERAL  # a decoded literal
+            if isinstance(node.func, ast.Attribute) and not self._is_module(node.func.value):
+                parts.append(node.func.value)  # p.strip(), "{}/x".format(p)
+            return _join(self._kind(part, scope) for part in parts)
+        if isinstance(node, _SCOPE_STATEMENTS):
+            return UNKNOWN
+        return _join(self._kind(child, scope) for child in _children(node))
+
+    def _is_module(self, node: ast.AST) -> bool:
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id in self.aliases
+
+
+def _call_arguments(
+    call: ast.Call, function: _Function, class_of: dict[int, str]
+) -> tuple[list[ast.expr], dict[str | None, ast.expr]] | None:
+    """The arguments ``call`` hands to ``function`` (directly, as a constructor, or through a
+    runner such as ``Thread(target=f, args=(...))``), or None when it does not call it."""
+    if isinstance(function, ast.Lambda):
+        return None
+    name = class_of.get(id(function), function.name)
+    func = call.func
+    callee = func.id if isinstance(func, ast.Name) else None
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ("self", "cls")
+    ):
+        callee = func.attr
+    keywords = {k.arg: k.value for k in call.keywords}
+    if callee == name:
+        return list(call.args), keywords
+    target = keywords.get("target")
+    if isinstance(target, ast.Name) and target.id == name:
+        handed = keywords.get("args")
+        positional = list(handed.elts) if isinstance(handed, ast.Tuple | ast.List) else []
+        return positional, {}
+    for index, argument in enumerate(call.args):
+        if isinstance(argument, ast.Name) and argument.id == name:
+            return list(call.args[index + 1 :]), {}  # atexit.register(f, url)
+    return None
+
+
+def _bound(
+    function: _Function,
+    positional: list[ast.expr],
+    keywords: dict[str | None, ast.expr],
+    parameter: str,
+) -> list[ast.expr]:
+    """What a call binds to ``parameter`` (everything it passes when that cannot be told)."""
+    if parameter in keywords:
+        return [keywords[parameter]]
+    names = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
+    if names and names[0] in ("self", "cls"):
+        names = names[1:]
+    unpacked = None in keywords or any(isinstance(a, ast.Starred) for a in positional)
+    if unpacked or parameter not in names:
+        return [*positional, *(v for v in keywords.values())]
+    index = names.index(parameter)
+    return [positional[index]] if index < len(positional) else []
+
+
+def _mark_caller_supplied(
+    tree: ast.Module, collector: _Collector, reached: list[_Function]
+) -> None:
+    """Import-time connections to a parameter stay evidence only when some import-time caller
+    (transitively) passes a literal-derived destination for it."""
+    facts = collector.result.facts
+    pending = [
+        (i, f, p) for i, f, p in collector.parameter_destinations if facts[i].context == IMPORT
+    ]
+    if not pending:
+        return
+    destinations = collector.destinations
+    class_of = {
+        id(method): node.name
+        for node in _walk(tree)
+        if isinstance(node, ast.ClassDef)
+        for method in node.body
+        if isinstance(method, _FUNCTIONS) and method.name == "__init__"
+    }
+    sites: list[tuple[ast.Call, _Function | None]] = [
+        (node, None)
+        for statement in _top_level(tree)
+        for node in _walk(statement)
+        if isinstance(node, ast.Call)
+    ]
+    for function in reached:
+        sites += [(n, function) for n in _walk(function) if isinstance(n, ast.Call)]
+    seen: set[tuple[int, frozenset[str]]] = set()
+
+    def literal_reaches(function: _Function, parameters: frozenset[str]) -> bool:
+        if (id(function), parameters) in seen:
+            return False
+        seen.add((id(function), parameters))
+        for call, caller in sites:
+            handed = _call_arguments(call, function, class_of)
+            if handed is None:
+                continue
+            for parameter in sorted(parameters):
+                for value in _bound(function, *handed, parameter):
+                    kind = destinations.of(value, caller)
+                    if kind == LITERAL:
+                        return True
+                    if (
+                        isinstance(kind, frozenset)
+                        and caller is not None
+                        and literal_reaches(caller, kind)
+                    ):
+                        return True
+        return False
+
+    for index, function, parameters in pending:
+        if not literal_reaches(function, parameters):
+            facts[index] = replace(facts[index], caller_supplied=True)
 
 
 def iter_calls(facts: PyFacts) -> Iterator[Fact]:
