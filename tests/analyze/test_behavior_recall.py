@@ -152,3 +152,25 @@ def test_tests_examples_and_fixtures_are_not_import_time_code(tmp_path: Path) ->
     assert high(run_exam(sources, Config())) == {}
     shipped = sdist(tmp_path, "lib2", {"setup.py": PLAIN_SETUP, "lib2/__init__.py": beacon})
     assert high(run_exam(shipped, Config())) == {"thr-import-network": "lib2-1.0/lib2/__init__.py"}
+
+
+def test_import_time_loader_of_a_caller_named_url_is_not_a_beacon(tmp_path: Path) -> None:
+    loader = (
+        "import os, urllib.request\n"
+        "def _open_file_or_url(fname):\n"
+        "    if fname.startswith(('http://', 'https://')):\n"
+        "        return urllib.request.urlopen(fname)\n"
+        "    return open(fname)\n"
+        "def read_config(fname):\n"
+        "    with _open_file_or_url(fname) as f:\n"
+        "        return f.read()\n"
+        "defaults = read_config(os.path.join(os.path.dirname(__file__), 'defaults.cfg'))\n"
+    )
+    honest = sdist(tmp_path, "cfglib", {"setup.py": PLAIN_SETUP, "cfglib/__init__.py": loader})
+    assert high(run_exam(honest, Config())) == {}
+    # the same helpers reached with a literal URL do go online at import
+    beacon = loader + "remote = read_config('http://203.0.113.9/cfg')\n"
+    carrier = sdist(tmp_path, "cfgnet", {"setup.py": PLAIN_SETUP, "cfgnet/__init__.py": beacon})
+    assert high(run_exam(carrier, Config())) == {
+        "thr-import-network": "cfgnet-1.0/cfgnet/__init__.py"
+    }

@@ -94,3 +94,61 @@ def test_droppers_and_disguised_archives() -> None:
     assert "zipimport<-disguised-file" not in calls(
         "import zipimport\nzipimport.zipimporter('x.zip')"
     )
+
+
+def supplied(source: str) -> dict[int, bool]:
+    """Import-time connection calls by line: whether only the caller chooses the destination."""
+    facts = python_facts(source).facts
+    network = ("requests.get", "urllib.request.urlopen", "socket.create_connection")
+    return {
+        f.line: f.caller_supplied
+        for f in facts
+        if f.kind == "call" and f.value in network and f.context == "import"
+    }
+
+
+def test_import_time_connection_to_a_parameter_is_caller_supplied() -> None:
+    # a loader reached at import that opens whatever file name or URL it is given
+    loader = (
+        "import os, urllib.request\n"
+        "def open_any(name):\n"
+        "    if name.startswith('https://'):\n"
+        "        return urllib.request.urlopen(name)\n"  # line 4
+        "    return open(os.path.expanduser(name))\n"
+        "def load(fname, strict=False):\n"
+        "    return open_any(fname)\n"
+        "settings = load(os.path.join(os.path.dirname(__file__), 'defaults.cfg'))\n"
+        "user = load(find_user_file())\n"
+    )
+    assert supplied(loader) == {4: True}
+    sockets = "import socket\ndef dial(host):\n    return socket.create_connection((host, 80))\n"
+    assert supplied(sockets + "dial(configured())\n") == {3: True}
+
+
+def test_literal_destinations_reached_through_helpers_are_not_caller_supplied() -> None:
+    helper = "import requests\ndef fetch(u):\n    return requests.get(u)\n"
+    two_level = helper + "def beacon(base):\n    return fetch(base + '/ping')\n"
+    cases = {
+        "literal argument": helper + "fetch('http://203.0.113.7/x')\n",
+        "module constant": helper + "URL = 'https://c2.example.invalid/a'\nfetch(URL)\n",
+        "decoded literal": "import base64\n"
+        + helper
+        + "fetch(base64.b64decode('aHR0cDovL2MyLmV4YW1wbGUuaW52YWxpZC8=').decode())\n",
+        "through two helpers": two_level + "beacon('http://c2.example.invalid')\n",
+        "thread arguments": "import threading\n"
+        + helper
+        + "threading.Thread(target=fetch, args=('http://c2.example.invalid',)).start()\n",
+        "literal default": "import requests\n"
+        "def fetch(u='http://c2.example.invalid'):\n    return requests.get(u)\nfetch()\n",
+        "socket address": "import socket\ndef dial(host, port):\n"
+        "    return socket.create_connection((host, port))\ndial('c2.example.com', 443)\n",
+    }
+    for name, source in cases.items():
+        assert set(supplied(source).values()) == {False}, name
+    # destinations the function chooses itself are never the caller's
+    own = (
+        "import requests\nURL = 'https://c2.example.invalid'\n"
+        "def beacon(path):\n    requests.get(URL + path)\n    requests.get(config())\n"
+        "beacon(x())\n"
+    )
+    assert supplied(own) == {4: False, 5: False}
