@@ -19,6 +19,7 @@ import base64
 import binascii
 import bisect
 import codecs
+import contextlib
 import itertools
 import re
 import sys
@@ -1116,7 +1117,9 @@ def python_facts(
     if collector.result.parsed and not install_file:
         reached = _promote_called_functions(tree, collector.result)
         if collector.parameter_destinations:
-            _mark_caller_supplied(tree, collector, reached)
+            # a call chain too deep to follow: the calls stay evidence
+            with contextlib.suppress(RecursionError):
+                _mark_caller_supplied(tree, collector, reached)
     return collector.result
 
 
@@ -1301,8 +1304,11 @@ class _Destinations:
         self.tree: ast.Module | None = None
 
     def of(self, node: ast.AST, function: _Function | None) -> _Kind:
-        scope = self._scope(function) if function is not None else self._module()
-        return self._kind(node, scope) or UNKNOWN
+        try:
+            scope = self._scope(function) if function is not None else self._module()
+            return self._kind(node, scope) or UNKNOWN
+        except RecursionError:  # a pathologically deep expression: assume the worst
+            return UNKNOWN
 
     def _module(self) -> dict[str, _Kind]:
         if not self.module_done and self.tree is not None:
