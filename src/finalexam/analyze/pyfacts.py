@@ -75,10 +75,17 @@ _RECON = frozenset(
 SECRET_NAME = re.compile(
     r"(?i)^_*(\w*_)?(private_?key|priv_?key|mnem(onic)?|seed_?phrase|recovery_?phrase)s?$"
 )
+# A cloud access-key pair (key id and secret), which SDKs only ever use to sign requests: sent
+# together as they are, they leave the machine. OAuth client id/secret pairs are sent by
+# design and are not named here; nor is a secret alone (a job's secrets, a captcha secret).
+ACCESS_SECRET_NAME = re.compile(
+    r"(?i)^_*(aws_|access_?key_?|access_|ak_?)?secret(_?access)?(_?key)?$"
+)
+ACCESS_ID_NAME = re.compile(r"(?i)^_*(aws_)?(ak|access_?key(_?id)?)$")
 _SENDERS = re.compile(
     r"^(requests|httpx|aiohttp|urllib\.request|urllib2|http\.client|httplib|smtplib|ftplib|"
     r"telebot|discord_webhook|dhooks)\.\w+(\.\w+)*$"
-    r"|^[\w*.]*\.(urlopen|urlretrieve|post|put|send|sendall|sendto|send_message|sendMessage|"
+    r"|^[\w*.]*\.(urlopen|urlretrieve|post|put|request|send|sendall|sendto|send_message|sendMessage|"
     r"send_document|sendDocument|execute_webhook)$"
     r"|^[\w.]*(urlopen|urlretrieve)$"
 )
@@ -87,7 +94,7 @@ _SENDERS = re.compile(
 _PROTECTS = re.compile(
     r"(?i)(^|[._])(sign\w*|jwt\.encode|encode_jwt|hmac\w*|hash\w*|digest|sha\d+|md5|"
     r"encrypt\w*|derive\w*|public_?key\w*|from_key|from_private_key|from_mnemonic|"
-    r"from_seed|load_pem_private_key|to_address|address\w*)$"
+    r"from_seed|load_pem_private_key|to_address|address\w*|hexdigest)$|^(hmac|hashlib)\.\w+$"
 )
 _ENCODED_URL = re.compile(r"^(aHR0cDovL|aHR0cHM6Ly)[A-Za-z0-9+/=_-]{4,}$")
 _URL_IN = re.compile(r"https?://[\w.-]+")
@@ -559,6 +566,10 @@ class _Collector(ast.NodeVisitor):
                 identifier = inner.id if isinstance(inner, ast.Name) else inner.attr
                 if SECRET_NAME.match(identifier) and id(inner) not in protected:
                     found.add("secret")
+                elif ACCESS_SECRET_NAME.match(identifier) and id(inner) not in protected:
+                    found.add("access-secret")
+                elif ACCESS_ID_NAME.match(identifier):
+                    found.add("access-key-id")
                 name = self.resolve(inner)
                 if name == ENV_WHOLE and id(inner) not in single_key:
                     found.add(ENV_WHOLE)
@@ -765,6 +776,8 @@ class _Collector(ast.NodeVisitor):
             self._add("call", f"network<-{ENV_WHOLE}", node.lineno)
         if any(p.startswith("recon:") for p in producers):
             self._add("call", "network<-recon", node.lineno)
+        if {"access-secret", "access-key-id"} <= producers:
+            self._add("call", "network<-access-secret", node.lineno)
         if "secret" in producers:
             self._add("call", "network<-secret", node.lineno)
 
