@@ -13,6 +13,7 @@ from finalexam.config import Config
 from finalexam.events import Notice
 from finalexam.model import FileEntry
 from finalexam.vuln.db import DatabaseError, VulnDatabase, resolve_db_path
+from finalexam.vuln.dependencies import malicious_dependencies
 from finalexam.vuln.match import FOUND_BY, Matcher
 
 REPORT_KEY = "vulnerability_db"
@@ -62,6 +63,7 @@ class VulnerabilityAnalyzer:
                 )
             matcher = Matcher(database)
             findings = matcher.match_all(state.components)
+            dependencies = malicious_dependencies(database, state.components)
         stats = matcher.stats
         section = {
             "status": "stale" if stale else "ok",
@@ -73,5 +75,6 @@ class VulnerabilityAnalyzer:
             "components_without_version": stats.without_version,
             "vulnerable_components": stats.vulnerable,
             "malicious_components": stats.malicious,
+            "malicious_dependencies": len(dependencies),
         }
-        return Analysis(findings=findings, extra={REPORT_KEY: section})
+        return Analysis(findings=[*findings, *dependencies], extra={REPORT_KEY: section})

@@ -108,6 +108,12 @@ def _from_purl(purl: PackageURL) -> PackageRef | None:
     return PackageRef(ecosystem, normalize_name(ecosystem, name), version, name)
 
 
+def purl_ref(text: str) -> PackageRef | None:
+    """What the database is asked about for a package URL (``pkg:pypi/x``), if anything."""
+    parsed = parse_purl(text) if text.startswith("pkg:") else None
+    return _from_purl(parsed) if parsed is not None else None
+
+
 def ecosystem_for_purl(purl: PackageURL) -> str | None:
     """The OSV ecosystem a package URL belongs to, if the database knows one."""
     if purl.type in _DISTRO_ECOSYSTEMS:
