@@ -70,7 +70,7 @@ def test_evaluator_taken_through_an_ebcdic_name_is_resolved() -> None:
 
 def test_install_phase_override_records_commands_writes_and_own_calls() -> None:
     source = (
-        "import os, subprocess\n"
+        "import os, shutil, subprocess\n"
         "from setuptools.command.install import install\n"
         "from setuptools.command.build_ext import build_ext\n"
         "from mypkg.post import finish\n"
@@ -79,6 +79,7 @@ def test_install_phase_override_records_commands_writes_and_own_calls() -> None:
         "        subprocess.call(['cmake', '.'])\n"
         "        os.system('helper')\n"
         "        os.makedirs('/etc/mypkg')\n"
+        "        shutil.copytree('/etc/skel', 'build/skel')\n"
         "        finish()\n"
         "class Build(build_ext):\n"
         "    def run(self):\n"
@@ -88,8 +89,9 @@ def test_install_phase_override_records_commands_writes_and_own_calls() -> None:
     found = {(f.value, f.line) for f in facts.facts if f.kind == "call"}
     assert ("spawn:install-hook", 8) in found
     assert ("spawn:install-hook", 7) not in found  # a build tool
-    assert ("spawn:install-hook", 13) not in found  # a build step, not an install hook
+    assert ("spawn:install-hook", 14) not in found  # a build step, not an install hook
     assert ("write:outside-install-tree", 9) in found
+    assert ("write:outside-install-tree", 10) not in found  # copied from /etc into the tree
     assert ("mypkg.post", "finish") in facts.hook_calls
 
 

@@ -943,10 +943,13 @@ _BUILD_TOOLS = frozenset(
         "sphinx-build", "ldconfig",
     }
 )  # fmt: skip
-_DIRECTORY_MAKERS = frozenset({"os.mkdir", "os.makedirs", "pathlib.Path.mkdir", "shutil.copytree"})
-_COPIERS = frozenset(
-    {"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.move", "os.rename", "os.replace"}
-)
+_DIRECTORY_MAKERS = frozenset({"os.mkdir", "os.makedirs"})
+_COPIERS = frozenset(  # (source, destination): the destination is what lands outside
+    {
+        "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree", "shutil.move",
+        "os.rename", "os.replace",
+    }
+)  # fmt: skip
 # Home, profile and system folders: outside the tree an install writes to.
 _OUTSIDE_INSTALL_TREE = re.compile(
     r"(?i)^(~|[a-z]:[\\/]|%(appdata|localappdata|userprofile|programdata|temp)%)|"
