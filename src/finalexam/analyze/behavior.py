@@ -529,7 +529,8 @@ class BehaviorAnalyzer:
         return analysis
 
     def finish(self, state: ExamState) -> Analysis:
-        """Re-read the files that npm install scripts run, now as install-time code."""
+        """Re-read as install-time code the files npm install scripts run and the package
+        functions setup.py's install commands call; form the risks that span files."""
         analysis = Analysis()
         carried = state.carried_by(NAME)
         kept = {k.location: k for k in carried if isinstance(k, _Kept)}
@@ -540,17 +541,16 @@ class BehaviorAnalyzer:
                     script = kept.get(location)
                     if script is None:
                         continue
-                    text, language = script.text, script.language
                     hits = rule_hits(
-                        text, language, self.rules, install_file=True, default_context=INSTALL
+                        script.text,
+                        script.language,
+                        self.rules,
+                        install_file=True,
+                        default_context=INSTALL,
                     )
                     analysis.findings.extend(
-                        assess(
-                            location,
-                            hits,
-                            fingerprint_key=f"npm-{hook}",
-                            origin=f" (run by the npm {hook} script)",
-                            explained=endpoints_explained(text, language),
+                        _assess_kept(
+                            script, hits, f"npm-{hook}", f" (run by the npm {hook} script)"
                         )
                     )
         for hooks in (c for c in carried if isinstance(c, _HookCalls)):
@@ -582,16 +582,15 @@ class BehaviorAnalyzer:
             facts = python_facts(script.text, hook_functions=frozenset(functions))
             hits = rule_hits(script.text, "python", self.rules, facts=facts)
             hits = [h for h in hits if h.context == INSTALL]
-            findings.extend(
-                assess(
-                    location,
-                    hits,
-                    fingerprint_key="setup-hook",
-                    origin=" (called by an install command of setup.py)",
-                    explained=endpoints_explained(script.text, "python"),
-                )
-            )
+            origin = " (called by an install command of setup.py)"
+            findings.extend(_assess_kept(script, hits, "setup-hook", origin))
         return findings
+
+
+def _assess_kept(script: _Kept, hits: Sequence[Hit], key: str, origin: str) -> list[Finding]:
+    """Findings of a kept file read again as install-time code."""
+    explained = endpoints_explained(script.text, script.language)
+    return assess(script.location, hits, fingerprint_key=key, origin=origin, explained=explained)
 
 
 def _module_files(module: str) -> tuple[str, ...]:

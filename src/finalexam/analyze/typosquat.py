@@ -159,11 +159,11 @@ REORDERED = "reordered words"
 
 @cache
 def _names_by_word_set(ecosystem: str) -> dict[tuple[str, ...], tuple[int, str]]:
-    """Popular names of two words or more by their sorted words."""
+    """Top popular names of two words or more by their sorted words (in rank order, so the
+    most popular spelling wins a tie)."""
     table: dict[tuple[str, ...], tuple[int, str]] = {}
-    for rank, name in enumerate(popular(ecosystem)[:TARGETS]):
-        words = _words(name)
-        if len(words) >= 2:
+    for words, (rank, name) in _names_by_words(ecosystem).items():
+        if rank < TARGETS and len(words) >= 2:
             table.setdefault(tuple(sorted(words)), (rank, name))
     return table
 

@@ -83,8 +83,8 @@ def malicious_dependencies(
     findings: dict[tuple[str, str, str], Finding] = {}
     for item in declared:
         for record_id in ids.get((item.ref.ecosystem, item.ref.name), []):
-            record = records.get(record_id)
-            if record is None or record.get("withdrawn") or not record_id.startswith(RULE_PREFIX):
+            record = records.get(record_id)  # only MAL- records were fetched
+            if record is None or record.get("withdrawn"):
                 continue
             every, versions = _affected_versions(record, item.ref)
             admitted = [] if every else _admitted(item.ref, item.requirement, versions)

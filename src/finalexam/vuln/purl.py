@@ -110,7 +110,7 @@ def _from_purl(purl: PackageURL) -> PackageRef | None:
 
 def purl_ref(text: str) -> PackageRef | None:
     """What the database is asked about for a package URL (``pkg:pypi/x``), if anything."""
-    parsed = parse_purl(text) if text.startswith("pkg:") else None
+    parsed = parse_purl(text)
     return _from_purl(parsed) if parsed is not None else None
 
 
@@ -122,14 +122,11 @@ def ecosystem_for_purl(purl: PackageURL) -> str | None:
 
 
 def package_ref(component: Component) -> PackageRef | None:
-    if component.purl:
-        parsed = parse_purl(component.purl)
-        if parsed is not None:
-            ref = _from_purl(parsed)
-            if ref is not None:
-                if ref.version is None and component.version:
-                    ref = PackageRef(ref.ecosystem, ref.name, component.version, ref.display_name)
-                return ref
+    ref = purl_ref(component.purl) if component.purl else None
+    if ref is not None:
+        if ref.version is None and component.version:
+            ref = PackageRef(ref.ecosystem, ref.name, component.version, ref.display_name)
+        return ref
     ecosystem = _ECOSYSTEM_BY_LOWER.get(base_ecosystem(component.ecosystem).lower())
     if ecosystem is None or not component.name:
         return None
