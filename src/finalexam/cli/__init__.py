@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from finalexam import __version__
-from finalexam.cli import db, diff, policy, repro, rules, sbom, scan
+from finalexam.cli import db, diff, key, policy, repro, rules, sbom, scan, verify
 from finalexam.errors import FinalexamError
 
 EXIT_PASSED = 0
@@ -17,7 +17,7 @@ EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
 
 # Each module has add_parser(subparsers) and run(args) -> int.
-COMMANDS: tuple[ModuleType, ...] = (scan, sbom, diff, repro, db, policy, rules)
+COMMANDS: tuple[ModuleType, ...] = (scan, verify, sbom, diff, repro, db, policy, rules, key)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -41,17 +41,22 @@ def parse_output(spec: str, known: set[str]) -> OutputSpec:
     return OutputSpec(name, path or None)
 
 
-def write_atomically(path: str, data: bytes) -> None:
-    """Write next to the destination, then rename: readers never see half a report."""
+def write_atomically(path: str | Path, data: bytes, mode: int | None = None) -> None:
+    """Write next to the destination, then rename: readers never see half a report.
+
+    ``mode``: the file's permissions from its first byte on (e.g. 0o600 for a private key);
+    by default an ordinary file (0666 less the umask)."""
     destination = Path(path)
     directory = destination.parent if str(destination.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError("output directory does not exist", path=str(directory))
     fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{destination.name}.", suffix=".tmp")
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # an ordinary file, not mkstemp's private 0600
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask  # an ordinary file, not mkstemp's private 0600
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(temp, destination)

@@ -1,0 +1,23 @@
+"""The exam's outcome in one word: the single place that decides PASSED, FAILED or INCOMPLETE.
+
+The CLI maps it to an exit code; attestations record it. A failed policy wins over an
+incomplete exam (1 wins over 3); only a complete exam that passed its policy is PASSED.
+"""
+
+from __future__ import annotations
+
+from finalexam.model import Report
+
+PASSED = "PASSED"
+FAILED = "FAILED"
+INCOMPLETE = "INCOMPLETE"
+EXIT_CODES = {PASSED: 0, FAILED: 1, INCOMPLETE: 3}
+
+
+def outcome(report: Report, strict: bool = False) -> str:
+    """``strict``: any recorded Issue makes the exam incomplete."""
+    if not report.verdict.passed:
+        return FAILED
+    if not report.complete or (strict and report.issues):
+        return INCOMPLETE
+    return PASSED
