@@ -145,7 +145,8 @@ def _vulnerability_db(report: Report, now: datetime) -> dict[str, Any]:
     if isinstance(updated, str) and updated:
         out["updated"] = updated
         with contextlib.suppress(ValueError):
-            out["ageDays"] = round((now - parse_time(updated)).total_seconds() / 86400, 2)
+            age = (now - parse_time(updated)).total_seconds() / 86400
+            out["ageDays"] = round(max(age, 0.0), 2)  # a backdated --timestamp: age 0
     if isinstance(section.get("records"), int):
         out["records"] = section["records"]
     return out
