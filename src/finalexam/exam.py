@@ -15,6 +15,7 @@ from finalexam.analyze.base import Analysis, Analyzer, ExamState
 from finalexam.catalog import CATALOGERS
 from finalexam.catalog.base import Cataloger
 from finalexam.config import Config
+from finalexam.context import References, resolve
 from finalexam.errors import ConfigError, InputError
 from finalexam.events import EventSink, StageFinished, StageStarted, ignore
 from finalexam.model import (
@@ -110,6 +111,7 @@ def run_exam(
     analysis = Analysis()
     failures: dict[str, str] = {}
     per_file = FileAnalysis(active_analyzers, analyzers, config)
+    references = References()
 
     with tempfile.TemporaryDirectory(prefix="finalexam-") as scratch:
         walker = Walker(config.limits, UNPACKERS, scratch, events)
@@ -118,6 +120,7 @@ def run_exam(
             try:
                 for entry in walker.walk(target):
                     _catalog(entry, active_catalogers, components, analysis, failures)
+                    references.observe(entry)
                     per_file.submit(entry)
             finally:
                 per_file.close()
@@ -152,7 +155,9 @@ def run_exam(
 
     clock.run("analyze", finish_analyzers)
 
-    findings = dedupe_findings(analysis.findings)
+    # context decides whether a finding blocks: decided here once, for every analyzer
+    contexts = resolve((r.location for r in walker.records), references)
+    findings = dedupe_findings(contexts.apply(analysis.findings))
     issues = sorted(walker.issues + analysis.issues, key=_issue_key)
     verdict, kept, suppressed = decide(findings, issues, merged, config)
     plugins = [

@@ -54,6 +54,19 @@ class FindingKind(StrEnum):
     POLICY = "policy"
 
 
+class FileContext(StrEnum):
+    """Where a finding sits in the release (decided by ``finalexam.context``): what shipped
+    code imports or runs, or material around it that no user of the package executes."""
+
+    SHIPPED = "shipped"  # code and configuration the package installs, imports or runs
+    TEST = "test"  # test suites and their fixtures
+    DOCS = "docs"  # documentation, READMEs, manual pages
+    EXAMPLE = "example"  # examples, samples, demos
+    TOOLING = "tooling"  # helper scripts of the source tree: scripts/, tools/, ci/, benchmarks/
+    WELL_KNOWN = "well-known"  # published example or self-test material (RFC vectors, doc keys)
+    LAUNCHER = "launcher"  # a script launcher a build tool generates (pip, setuptools, distlib)
+
+
 class Confidence(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
@@ -239,6 +252,10 @@ class Finding:
     fixed: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     fingerprint_key: str = ""  # extra identity (e.g. secret hash) for a stable fingerprint
+    # None until the exam decides it from the location; an analyzer sets it when the content
+    # itself says so (a documented example key, a build tool's launcher). Not in the
+    # fingerprint: context decides whether a finding blocks, not which finding it is.
+    context: FileContext | None = None
 
     @property
     def fingerprint(self) -> str:

@@ -10,7 +10,7 @@ from finalexam.analyze.obfuscation import inspect
 from finalexam.analyze.typosquat import requires_txt, setup_py_requires
 from finalexam.config import Config
 from finalexam.exam import run_exam
-from finalexam.model import Location, Report, Severity
+from finalexam.model import FileContext, Location, Report, Severity
 
 PLAIN_SETUP = "from setuptools import setup\nsetup(name='tool', version='1.0')\n"
 
@@ -22,10 +22,13 @@ def sdist(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
 
 
 def high(report: Report) -> dict[str, str]:
+    """High behaviour findings in shipped code: what the release policy blocks on."""
     return {
         f.rule_id: f.location.chain[-1] if f.location else ""
         for f in report.findings
-        if f.kind.value in ("behavior", "malicious") and f.severity.rank >= Severity.HIGH.rank
+        if f.kind.value in ("behavior", "malicious")
+        and f.severity.rank >= Severity.HIGH.rank
+        and f.context is FileContext.SHIPPED
     }
 
 

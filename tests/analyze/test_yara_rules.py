@@ -162,13 +162,15 @@ def test_behaviour_matches_in_manuals_and_tests_are_leads_not_stops(tmp_path: Pa
         ),
     )
     report = run_exam(archive, Config(only=("yara",)))
-    severity = {
-        f.location.path: f.severity.value
+    found = {
+        f.location.path: (f.severity.value, f.context)
         for f in report.findings
         if f.rule_id == "yara.powershell_download_cradle" and f.location
     }
-    assert severity == {
-        "pkg-1.0/doc/install.rst": "medium",
-        "pkg-1.0/tests/fixture.ps1": "medium",
-        "pkg-1.0/pkg/boot.ps1": "high",
+    assert found == {
+        "pkg-1.0/doc/install.rst": ("high", "docs"),
+        "pkg-1.0/tests/fixture.ps1": ("high", "test"),
+        "pkg-1.0/pkg/boot.ps1": ("high", "shipped"),
     }
+    blocked = {v.message for v in report.verdict.violations}
+    assert len(blocked) == 1 and "pkg/boot.ps1" in next(iter(blocked))

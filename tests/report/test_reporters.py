@@ -73,7 +73,7 @@ def test_json_document_carries_checks_and_waivers(report: Any) -> None:
     assert checks["secrets"] == {
         "rule": "secrets",
         "action": "block",
-        "description": "any leaked secret",
+        "description": "a secret in shipped code or configuration",
         "matched": 0,
         "waived": 1,
         "passed": True,

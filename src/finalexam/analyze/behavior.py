@@ -18,7 +18,7 @@ import json
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from finalexam.analyze import obfuscation
 from finalexam.analyze.base import Analysis, Carried, ExamState
@@ -84,34 +84,6 @@ _LANG_OF_COMMAND = {
     "python": ("python", (".py",)),
     "python3": ("python", (".py",)),
 }
-
-
-# Directories of a source tree that hold tests, examples and docs: neither installed nor run.
-_TESTS_OR_DOCS = r"tests?|testing|unittests?|examples?|docs?"
-# Those and helper-script directories: nobody imports them when using the package, so their
-# module-level code is not import-time code. (An installer may still run them: Chocolatey runs
-# tools/chocolateyinstall.ps1, npm hooks run scripts/.)
-_NOT_IMPORTED = re.compile(rf"^(.*[\s_.-])?({_TESTS_OR_DOCS}|benchmarks?|scripts|ci|tools)$")
-_TESTS_OR_DOCS_DIR = re.compile(rf"^(.*[\s_.-])?({_TESTS_OR_DOCS})$")
-
-
-def at_most_medium(finding: Finding) -> Finding:
-    """A lead for review, not a reason to stop the release."""
-    if finding.severity.rank <= Severity.MEDIUM.rank:
-        return finding
-    return replace(finding, severity=Severity.MEDIUM, kind=FindingKind.BEHAVIOR)
-
-
-def _in_folder(path: str, folder: re.Pattern[str]) -> bool:
-    return any(folder.match(part) for part in path.lower().split("/")[:-1])
-
-
-def outside_library(path: str) -> bool:
-    return _in_folder(path, _NOT_IMPORTED)
-
-
-def in_tests_or_docs(path: str) -> bool:
-    return _in_folder(path, _TESTS_OR_DOCS_DIR)
 
 
 def _min_severity(a: Severity, b: Severity) -> Severity:
@@ -416,10 +388,6 @@ class BehaviorAnalyzer:
             default_context=INSTALL if install_file else RUNTIME,
             facts=facts,
         )
-        not_shipped_code = not install_file and outside_library(entry.path)
-        if not_shipped_code:
-            hits = [replace(h, context=RUNTIME) if h.context == IMPORT else h for h in hits]
-            hits = [h for h in hits if h.context in h.rule.contexts]
         explained = any(h.rule.explained_severity for h in hits) and endpoints_explained(
             text, language
         )
@@ -432,11 +400,10 @@ class BehaviorAnalyzer:
             if facts.hook_calls:
                 hook_calls = _HookCalls(entry.location, frozenset(facts.hook_calls))
                 analysis.carried.append(Carried(NAME, hook_calls))
+        # Tests, examples, docs and helper scripts keep their findings: whether one blocks is
+        # the policy's decision from the file's context (finalexam.context), which also knows
+        # whether shipped code imports or runs the file.
         analysis.findings.extend(obfuscation.inspect(entry.location, text, language))
-        if not_shipped_code:
-            # tests, examples, docs and helper scripts are neither installed nor imported:
-            # what is there is a lead for review, not a reason to stop the release
-            analysis.findings = [at_most_medium(f) for f in analysis.findings]
         if language in ("javascript", "shell", "python") and entry.size <= KEEP_FOR_INSTALL_BYTES:
             # a script an npm install hook may run, read again as install-time code in finish()
             kept = _Kept(entry.location, text, language)

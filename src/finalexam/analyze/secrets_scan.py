@@ -26,7 +26,6 @@ from finalexam.analyze.secrets_validate import (
 )
 from finalexam.model import Blob, Confidence
 
-_LOWER = {Confidence.HIGH: Confidence.MEDIUM, Confidence.MEDIUM: Confidence.LOW}
 _LOCK_FILES = (
     "package-lock.json",
     "npm-shrinkwrap.json",
@@ -47,12 +46,6 @@ _IDENTIFIER_LIKE = re.compile(
     r"[A-Za-z]+(?:[._-][A-Za-z]+)*\Z"
     r"|(?:[a-z]+\d*|\d+|[A-Z][a-z]+)(?:[_\-./:](?:[a-z]+\d*|\d+|[A-Z][a-z]+))+\Z"
     r"|[._/]|\d{4}-\d\d-\d\d[T ]\d\d:\d\d"
-)
-_TEST_OR_DOCS = re.compile(
-    r"(?:^|/)(?:tests?|testing|spec|specs|__tests__|__mocks__|fixtures?|testdata|docs?|"
-    r"examples?|samples?|demo|e2e)(?:/|$)|(?:^|/)test_[^/]*$|_test\.[a-z]+$|\.spec\.[a-z]+$|"
-    r"\.test\.[a-z]+$|\.(?:md|rst|adoc|txt)$|(?:^|/)readme[^/]*$",
-    re.IGNORECASE,
 )
 
 
@@ -77,10 +70,6 @@ class SecretHit:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.secret.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def is_test_or_docs(path: str) -> bool:
-    return _TEST_OR_DOCS.search(path) is not None
 
 
 def _path_allowed(rule: SecretRule, path: str) -> bool:
@@ -122,8 +111,6 @@ def assess(rule: SecretRule, secret: str, path: str) -> tuple[Confidence, str, f
             if rule.drop_invalid:
                 return None
             validation, confidence = "invalid", Confidence.LOW
-    if is_test_or_docs(path):
-        confidence = _LOWER.get(confidence, confidence)
     return confidence, validation, round(entropy, 2)
 
 

@@ -23,9 +23,11 @@ from importlib import resources
 
 from finalexam.analyze.base import Analysis, ExamState
 from finalexam.config import Config
+from finalexam.context import path_context
 from finalexam.model import (
     Confidence,
     Evidence,
+    FileContext,
     FileEntry,
     Finding,
     FindingKind,
@@ -492,7 +494,9 @@ class TyposquatAnalyzer:
                 (declared.name, declared.ecosystem, declared.location, declared.version, False)
             )
         for component in state.components:
-            if component.locations and all(_in_tests(where) for where in component.locations):
+            if component.locations and all(
+                path_context(where) is not FileContext.SHIPPED for where in component.locations
+            ):
                 continue  # fixtures of a test suite are not what the package ships
             if component.ecosystem in ("PyPI", "npm"):
                 where = component.locations[0] if component.locations else None
@@ -560,15 +564,6 @@ class TyposquatAnalyzer:
                 )
             )
         return findings
-
-
-_TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "__fixtures__", "testdata"})
-
-
-def _in_tests(location: Location) -> bool:
-    return any(
-        part.lower() in _TEST_DIRS for step in location.chain for part in step.split("/")[:-1]
-    )
 
 
 SHADOW_TARGETS = 300

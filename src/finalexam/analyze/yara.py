@@ -9,18 +9,19 @@ behavior) of the findings.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yara
 
 from finalexam.analyze.base import Analysis, ExamState
-from finalexam.analyze.behavior import at_most_medium, in_tests_or_docs
 from finalexam.config import Config
 from finalexam.errors import ConfigError
 from finalexam.model import (
     Confidence,
     Evidence,
+    FileContext,
     FileEntry,
     FileType,
     Finding,
@@ -102,13 +103,8 @@ class YaraAnalyzer:
             return Analysis(issues=[Issue("analyze", entry.location, message, NAME)])
         except yara.Error as error:
             return Analysis(issues=[Issue("analyze", entry.location, f"YARA: {error}", NAME)])
-        findings = [self._finding(entry, match) for match in matches]
-        if _documentation_or_tests(entry):
-            # An install instruction in a manual or a payload string in a test is a lead for
-            # review, not a reason to stop the release (as for the behaviour rules).
-            findings = [
-                at_most_medium(f) if f.kind is FindingKind.BEHAVIOR else f for f in findings
-            ]
+        context = _context(entry)
+        findings = [replace(self._finding(entry, match), context=context) for match in matches]
         return Analysis(findings=findings)
 
     def finish(self, state: ExamState) -> Analysis:
@@ -160,15 +156,18 @@ class YaraAnalyzer:
         )
 
 
-_PROSE_SUFFIXES = (".rst", ".md", ".markdown", ".txt", ".adoc", ".html", ".htm", ".ipynb")
+_PROSE_SUFFIXES = (".html", ".htm", ".ipynb")
 
 
-def _documentation_or_tests(entry: FileEntry) -> bool:
-    """Documentation text, or any file under the tests, docs or examples of a source tree.
-    Executables keep their severity wherever they sit: a dropped .exe is no manual."""
+def _context(entry: FileEntry) -> FileContext | None:
+    """An install instruction in a manual is a lead, not a reason to stop the release; an
+    executable counts wherever it sits (a dropped .exe is no manual). Other files: the
+    exam decides from the location (finalexam.context)."""
     if bytes(entry.data[:4]).startswith((b"MZ", b"\x7fELF")):
-        return False
-    return entry.name.lower().endswith(_PROSE_SUFFIXES) or in_tests_or_docs(entry.path)
+        return FileContext.SHIPPED
+    if entry.name.lower().endswith(_PROSE_SUFFIXES):
+        return FileContext.DOCS
+    return None
 
 
 def _printable(data: bytes, limit: int = 80) -> str:

@@ -7,7 +7,7 @@ hardening words).
 
 from __future__ import annotations
 
-from finalexam.model import FindingKind, Severity
+from finalexam.model import FileContext, FindingKind, Severity
 from finalexam.policy.model import BLOCK, WARN, Origin, Policy, Rule
 
 DEFAULT_PROFILE = "release"
@@ -49,11 +49,37 @@ def _rule(profile: str, rule_id: str, action: str, description: str, **criteria:
     )
 
 
+# Findings in tests, docs, examples, helper scripts no shipped code runs, published example
+# material and build-tool launchers are reported, not blocking (see docs/policy.md).
+SHIPPED = (FileContext.SHIPPED,)
+
+
 def _release() -> tuple[Rule, ...]:
     p = "release"
     return (
-        _rule(p, "secrets", BLOCK, "any leaked secret", kinds=(FindingKind.SECRET,)),
-        _rule(p, "malicious", BLOCK, "any malicious finding", kinds=(FindingKind.MALICIOUS,)),
+        _rule(
+            p,
+            "secrets",
+            BLOCK,
+            "a secret in shipped code or configuration",
+            kinds=(FindingKind.SECRET,),
+            contexts=SHIPPED,
+        ),
+        _rule(
+            p,
+            "secrets-not-shipped",
+            WARN,
+            "a secret in tests, docs, examples or published example material",
+            kinds=(FindingKind.SECRET,),
+        ),
+        _rule(
+            p,
+            "malicious",
+            BLOCK,
+            "malicious code the package ships or runs",
+            kinds=(FindingKind.MALICIOUS,),
+            contexts=SHIPPED,
+        ),
         _rule(
             p,
             "malicious-advisory",
@@ -69,6 +95,7 @@ def _release() -> tuple[Rule, ...]:
             kinds=(FindingKind.VULNERABILITY,),
             severity=Severity.HIGH,
             fixable=True,
+            contexts=SHIPPED,
         ),
         _rule(
             p,
@@ -86,6 +113,7 @@ def _release() -> tuple[Rule, ...]:
             "an unsigned or badly signed Windows binary",
             kinds=(FindingKind.BINARY,),
             rule_ids=UNSIGNED_RULE_IDS,
+            contexts=SHIPPED,
         ),
         _rule(
             p,
@@ -94,14 +122,16 @@ def _release() -> tuple[Rule, ...]:
             "an executable missing hardening (PIE, NX, RELRO, canary, ASLR/DEP, CFG)",
             kinds=(FindingKind.BINARY,),
             rule_ids=HARDENING_RULE_IDS,
+            contexts=SHIPPED,
         ),
         _rule(
             p,
             "dangerous-behavior",
             BLOCK,
-            "high or critical suspicious behaviour",
+            "high or critical suspicious behaviour in code the package ships",
             kinds=(FindingKind.BEHAVIOR,),
             severity=Severity.HIGH,
+            contexts=SHIPPED,
         ),
         _rule(
             p,
@@ -124,7 +154,14 @@ def _release() -> tuple[Rule, ...]:
 def _intake() -> tuple[Rule, ...]:
     p = "intake"
     return (
-        _rule(p, "malicious", BLOCK, "any malicious finding", kinds=(FindingKind.MALICIOUS,)),
+        _rule(
+            p,
+            "malicious",
+            BLOCK,
+            "malicious code the package ships or runs",
+            kinds=(FindingKind.MALICIOUS,),
+            contexts=SHIPPED,
+        ),
         _rule(
             p,
             "malicious-advisory",
@@ -147,6 +184,7 @@ def _intake() -> tuple[Rule, ...]:
             "high or critical suspicious behaviour (install hooks, exfiltration, droppers)",
             kinds=(FindingKind.BEHAVIOR,),
             severity=Severity.HIGH,
+            contexts=SHIPPED,
         ),
         _rule(
             p,
@@ -171,7 +209,14 @@ def _ci() -> tuple[Rule, ...]:
     p = "ci"
     return (
         _rule(p, "secrets", BLOCK, "any leaked secret", kinds=(FindingKind.SECRET,)),
-        _rule(p, "malicious", BLOCK, "any malicious finding", kinds=(FindingKind.MALICIOUS,)),
+        _rule(
+            p,
+            "malicious",
+            BLOCK,
+            "malicious code the package ships or runs",
+            kinds=(FindingKind.MALICIOUS,),
+            contexts=SHIPPED,
+        ),
         _rule(
             p,
             "malicious-advisory",

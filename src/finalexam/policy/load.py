@@ -18,7 +18,7 @@ from typing import Any
 
 from finalexam.config import Config
 from finalexam.errors import ConfigError
-from finalexam.model import Confidence, FindingKind, Severity, Waiver
+from finalexam.model import Confidence, FileContext, FindingKind, Severity, Waiver
 from finalexam.policy.builtin import DEFAULT_PROFILE, PROFILES, profile
 from finalexam.policy.model import (
     ACTIONS,
@@ -41,6 +41,7 @@ RULE_KEYS = (
     "rule_id",
     "ecosystem",
     "path",
+    "context",
     "fixable",
     "new",
 )
@@ -217,6 +218,21 @@ class _Reader:
                     )
         severity = self.enum(item, "severity", Severity, table, index)
         confidence = self.enum(item, "confidence", Confidence, table, index)
+        contexts: list[FileContext] = []
+        given = (
+            self.strings(item["context"], (table, index, "context")) if "context" in item else ()
+        )
+        for text in given or ():
+            try:
+                contexts.append(FileContext(text))
+            except ValueError:
+                names = ", ".join(c.value for c in FileContext)
+                self.problem(
+                    f"context: unknown context {text!r} (expected: {names})",
+                    table,
+                    index,
+                    "context",
+                )
         globs: dict[str, tuple[str, ...]] = {}
         for key in ("rule_id", "ecosystem", "path"):
             if key in item:
@@ -240,6 +256,7 @@ class _Reader:
             rule_ids=globs.get("rule_id", ()),
             ecosystems=globs.get("ecosystem", ()),
             paths=globs.get("path", ()),
+            contexts=tuple(contexts),
             fixable=flags.get("fixable"),
             new=bool(flags.get("new", False)),
             origin=self.origin(table, index),

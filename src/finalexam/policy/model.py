@@ -9,6 +9,7 @@ from fnmatch import fnmatchcase
 from finalexam.model import (
     ARCHIVE_SEPARATOR,
     Confidence,
+    FileContext,
     Finding,
     FindingKind,
     Location,
@@ -94,6 +95,7 @@ class Rule:
     rule_ids: tuple[str, ...] = ()  # globs
     ecosystems: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()  # globs
+    contexts: tuple[FileContext, ...] = ()  # where the finding sits (finalexam.context)
     fixable: bool | None = None  # a fixed version exists
     new: bool = False  # only findings new since the baseline
     origin: Origin = field(default_factory=lambda: Origin("builtin"))
@@ -117,6 +119,8 @@ class Rule:
             return False
         if self.paths and not any(location_matches(p, finding.location) for p in self.paths):
             return False
+        if self.contexts and (finding.context or FileContext.SHIPPED) not in self.contexts:
+            return False
         if self.fixable is not None and bool(finding.fixed) != self.fixable:
             return False
         return not (self.new and not facts.new)
@@ -137,6 +141,8 @@ class Rule:
             parts.append("ecosystem " + "|".join(self.ecosystems))
         if self.paths:
             parts.append("path " + "|".join(self.paths))
+        if self.contexts:
+            parts.append("in " + "|".join(c.value for c in self.contexts))
         if self.fixable is not None:
             parts.append("with a fix" if self.fixable else "without a fix")
         if self.new:

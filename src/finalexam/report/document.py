@@ -74,6 +74,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "found_by": finding.found_by,
         "evidence": _evidence(finding.evidence),
     }
+    if finding.context is not None:
+        out["context"] = finding.context.value
     if finding.component:
         out["component"] = finding.component
     if finding.aliases:

@@ -19,6 +19,7 @@ from finalexam.model import (
     Confidence,
     Dependency,
     Evidence,
+    FileContext,
     FileRecord,
     FileType,
     Finding,
@@ -248,6 +249,7 @@ def _finding(item: Mapping[str, Any]) -> Finding:
         aliases=tuple(item.get("aliases", ())),
         fixed=tuple(item.get("fixed", ())),
         references=tuple(item.get("references", ())),
+        context=FileContext(item["context"]) if item.get("context") else None,
         stored_fingerprint=item.get("fingerprint", ""),
     )
 

@@ -1,0 +1,196 @@
+"""Fetch the honest-release corpus of the verdict benchmark into bench/.work/verdict/.
+
+Nothing is built, installed or run: packages are downloaded as files.
+
+- PyPI: the most downloaded N projects (registry-popularity list): the newest wheel and,
+  for the first ``--sdists`` of them, the sdist.
+- npm: the most downloaded N packages, ``npm pack --ignore-scripts`` (a tarball only).
+- Debian: ``apt-get download`` of a fixed list (ELF programs and libraries, Go and Rust
+  programs, test keys, Java libraries, Python modules).
+- jars: the jar files shipped inside the Debian Java library packages, copied out of the
+  package's data tarball (read with Python's tarfile, never unpacked onto the system).
+- images: ``docker save`` tarballs assembled without a daemon from downloaded Debian
+  packages: every package's data tarball is one layer, and a last layer holds the dpkg
+  status database written from the packages' control files, like a real image.
+
+    python bench/verdict/fetch.py [--pypi 250] [--npm 250] [--sdists 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "behavior"))
+from fetch import fetch_npm, fetch_pypi, top_npm, top_pypi
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = ROOT / "bench" / ".work" / "verdict"
+# Artifacts bigger than this are left out (GPU runtimes of several hundred MB): they would
+# dominate the run time without adding kinds of content the corpus lacks.
+MAX_BYTES = 120 * 1024 * 1024
+
+DEBIAN = [
+    # ELF programs and libraries (the issue's examples first)
+    "bash", "coreutils", "openssl", "libssl3", "libgnutls30", "curl", "libcurl4",
+    "python3.11-minimal", "libpython3.11-minimal", "perl-base", "git", "openssh-client",
+    "openssh-server", "gnupg", "gpg", "sqlite3", "libsqlite3-0", "zlib1g", "busybox",
+    "util-linux", "tar", "gzip", "xz-utils", "wget", "ca-certificates", "libc6", "dpkg",
+    "apt", "nginx-core", "apache2-bin", "libnss3", "ssl-cert", "sudo", "systemd",
+    "redis-server", "postgresql-client-15", "nodejs", "libjs-jquery",
+    # Go and Rust programs
+    "age", "ripgrep", "restic", "fd-find",
+    # Python modules as Debian ships them
+    "python3-paramiko", "python3-cryptography", "python3-requests", "python3-django",
+    "python3-oauthlib", "python3-passlib",
+    # Java libraries (their jars are also taken out as standalone artifacts)
+    "libcommons-lang3-java", "libcommons-io-java", "libcommons-codec-java",
+    "libcommons-compress-java", "libcommons-collections4-java", "libjackson2-core-java",
+    "libguava-java", "libbcprov-java", "liblog4j2-java", "libslf4j-java",
+]  # fmt: skip
+JAR_PACKAGES = [name for name in DEBIAN if name.endswith("-java")]
+
+# name -> the Debian packages whose data tarballs are the image's layers
+IMAGES = {
+    "debian-curl-python": [
+        "base-files", "libc6", "bash", "coreutils", "dash", "libssl3", "openssl", "curl",
+        "libcurl4", "python3.11-minimal", "libpython3.11-minimal", "perl-base", "zlib1g",
+        "ca-certificates", "tzdata",
+    ],
+    "debian-tools": [
+        "base-files", "libc6", "bash", "coreutils", "libgnutls30", "gnupg", "gpg", "git",
+        "openssh-client", "sqlite3", "libsqlite3-0", "age", "ripgrep", "busybox",
+    ],
+    "debian-java": [
+        "base-files", "libc6", "bash", "coreutils", "openjdk-17-jre-headless",
+        "libcommons-lang3-java", "libguava-java", "liblog4j2-java",
+    ],
+}  # fmt: skip
+
+
+def fetch_release(name: str, dest: Path, want_sdist: bool) -> None:
+    """The newest wheel; the sdist too when asked or when there is no wheel (a file from
+    PyPI's JSON API: ``pip download`` of an sdist would run its build backend)."""
+    wheel = dest / name / "wheel"
+    if not (wheel.is_dir() and any(wheel.iterdir())):
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps",
+             "--only-binary=:all:", "-d", str(wheel), name],
+            check=False, capture_output=True, timeout=600,
+        )  # fmt: skip
+    has_wheel = wheel.is_dir() and any(wheel.iterdir())
+    if want_sdist or not has_wheel:
+        fetch_pypi(name, dest)  # wheel already there: fetches the sdist only
+
+
+def apt_download(names: list[str], dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    have = {p.name.split("_")[0] for p in dest.glob("*.deb")}
+    missing = [n for n in names if n not in have]
+    for name in missing:  # one at a time: a name missing from the archive skips only itself
+        result = subprocess.run(
+            ["apt-get", "download", name], cwd=dest, check=False, capture_output=True
+        )
+        if result.returncode:
+            print(f"debian {name}: {result.stderr.decode().strip()}", file=sys.stderr)
+
+
+def jars_from(deb: Path, dest: Path) -> None:
+    """Copy the real jar files of a Java library package out of its data tarball."""
+    data = subprocess.run(
+        ["dpkg-deb", "--fsys-tarfile", str(deb)], check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar.getmembers():
+            if member.isfile() and member.name.endswith(".jar"):
+                extracted = tar.extractfile(member)
+                if extracted is not None:
+                    (dest / Path(member.name).name).write_bytes(extracted.read())
+
+
+def status_entry(deb: Path) -> str:
+    control = subprocess.run(
+        ["dpkg-deb", "--field", str(deb)], check=True, capture_output=True, text=True
+    ).stdout.rstrip("\n")
+    lines = control.splitlines()
+    lines.insert(1, "Status: install ok installed")
+    return "\n".join(lines) + "\n"
+
+
+def build_image(debs: list[Path], target: Path, tag: str) -> None:
+    """A ``docker save`` tarball: one layer per package, then the dpkg status layer."""
+    layers: list[bytes] = []
+    for deb in debs:
+        layers.append(
+            subprocess.run(
+                ["dpkg-deb", "--fsys-tarfile", str(deb)], check=True, capture_output=True
+            ).stdout
+        )
+    status = "\n".join(status_entry(deb) for deb in debs).encode()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as layer:
+        info = tarfile.TarInfo("var/lib/dpkg/status")
+        info.size = len(status)
+        layer.addfile(info, io.BytesIO(status))
+    layers.append(buffer.getvalue())
+    names = []
+    with tarfile.open(target, "w") as image:
+        for number, data in enumerate(layers):
+            name = f"layer{number:02d}/layer.tar"
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            image.addfile(info, io.BytesIO(data))
+            names.append(name)
+        config = json.dumps({"architecture": "amd64", "os": "linux"}).encode()
+        manifest = json.dumps(
+            [{"Config": "config.json", "RepoTags": [f"{tag}:bench"], "Layers": names}]
+        ).encode()
+        for name, data in (("config.json", config), ("manifest.json", manifest)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            image.addfile(info, io.BytesIO(data))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pypi", type=int, default=250)
+    parser.add_argument("--npm", type=int, default=250)
+    parser.add_argument("--sdists", type=int, default=40)
+    parser.add_argument("--only", choices=["pypi", "npm", "debian", "images"])
+    args = parser.parse_args()
+    if args.only in (None, "debian", "images"):
+        debs = WORK / "debian"
+        image_debs = WORK / "image-debs"
+        apt_download(DEBIAN, debs)
+        jars = WORK / "jars"
+        jars.mkdir(parents=True, exist_ok=True)
+        for deb in sorted(debs.glob("*.deb")):
+            if deb.name.split("_")[0] in JAR_PACKAGES:
+                jars_from(deb, jars)
+        images = WORK / "images"
+        images.mkdir(parents=True, exist_ok=True)
+        for tag, names in IMAGES.items():
+            apt_download(names, image_debs)
+            target = images / f"{tag}.tar"
+            if not target.exists():
+                chosen = [
+                    next(image_debs.glob(f"{name}_*.deb"))
+                    for name in names
+                    if any(image_debs.glob(f"{name}_*.deb"))
+                ]
+                build_image(chosen, target, tag)
+    if args.only in (None, "pypi"):
+        for rank, name in enumerate(top_pypi(args.pypi)):
+            fetch_release(name, WORK / "pypi", want_sdist=rank < args.sdists)
+    if args.only in (None, "npm"):
+        for name in top_npm(args.npm):
+            fetch_npm(name, WORK / "npm")
+
+
+if __name__ == "__main__":
+    main()

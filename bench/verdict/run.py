@@ -1,0 +1,227 @@
+"""Verdict benchmark: the default exam (``finalexam scan ARTIFACT``, no flags) on honest
+popular releases and on real malware; PASSED / FAILED / INCOMPLETE and, for every failure,
+the findings that blocked.
+
+Inputs: the honest corpus fetched by ``fetch.py`` into bench/.work/verdict/, the malware sets
+of ``../shared/data/malware/`` (read only, never copied), and a vulnerability database
+built from the shared OSV exports (``finalexam db update --source ../shared/data/osv``).
+
+The honest corpus is split by family (the first word of the package name) into a dev part,
+the one rules may be tuned on, and a held-out part, only ever reported: the split is a hash,
+fixed before any tuning.
+
+    python bench/verdict/run.py [--sets pypi,npm,debian,jars,images,malware-pypi,...]
+                                [--jobs 2] [--rerun-failed] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = ROOT / "bench" / ".work" / "verdict"
+OUT = ROOT / "bench" / "out" / "verdict"
+MALWARE = Path(os.environ.get("FINALEXAM_MALWARE", ROOT / ".." / "shared" / "data" / "malware"))
+OSV = Path(os.environ.get("FINALEXAM_OSV", ROOT / ".." / "shared" / "data" / "osv"))
+DB = WORK / "osv.sqlite3"
+HONEST = ("pypi", "npm", "debian", "jars", "images")
+MALICIOUS = ("malware-pypi", "malware-npm", "malware-binaries")
+OUTCOME = {0: "passed", 1: "failed", 3: "incomplete"}
+
+
+@dataclass(frozen=True)
+class Item:
+    set: str
+    name: str  # the package (several artifacts of one release share it)
+    path: Path
+    split: str  # dev, held-out, or malware
+
+    @property
+    def key(self) -> str:
+        return f"{self.set}/{self.path.name}"
+
+
+def family(name: str) -> str:
+    """The first word of a package name: google-auth and google-api-core are one family."""
+    words = [w for w in re.split(r"[-_.]", name.lower().lstrip("@")) if w]
+    return words[0] if words else name.lower()
+
+
+def split_of(name: str) -> str:
+    """One third of the families are held out, chosen by a hash of the family."""
+    digest = hashlib.sha256(family(name).encode()).digest()
+    return "held-out" if digest[0] % 3 == 0 else "dev"
+
+
+def honest_items(name: str) -> list[Item]:
+    base = WORK / name
+    items: list[Item] = []
+    if name in ("pypi", "npm"):
+        for folder in sorted(base.iterdir()) if base.is_dir() else []:
+            package = folder.name.replace("__", "/")
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                items.append(Item(name, package, path, split_of(package)))
+    elif name == "debian":
+        for path in sorted(base.glob("*.deb")):
+            package = path.name.split("_")[0]
+            items.append(Item(name, package, path, split_of(package)))
+    elif name == "jars":
+        for path in sorted(base.glob("*.jar")):
+            package = path.stem.rsplit("-", 1)[0] if path.stem[-1].isdigit() else path.stem
+            items.append(Item(name, package, path, split_of(package)))
+    elif name == "images":
+        # images are reported apart: every Debian-based image must pass
+        items = [Item(name, p.stem, p, "images") for p in sorted(base.glob("*.tar"))]
+    return items
+
+
+def malware_items(name: str) -> list[Item]:
+    folder = MALWARE / name.removeprefix("malware-")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.endswith(".md"))
+    return [Item(name, p.name, p, "malware") for p in files if p.name != "INDEX.tsv"]
+
+
+def exam(item: Item) -> dict[str, Any]:
+    """One default exam through the command line, as a user runs it."""
+    report_path = OUT / "reports" / (item.key.replace("/", "__") + ".json")
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    env = {**os.environ, "FINALEXAM_DB": str(DB)}
+    run = subprocess.run(
+        [sys.executable, "-m", "finalexam", "scan", str(item.path), "-o", f"json={report_path}"],
+        capture_output=True, text=True, env=env, check=False, timeout=3600,
+    )  # fmt: skip
+    seconds = round(time.perf_counter() - start, 2)
+    result: dict[str, Any] = {
+        **{k: str(v) for k, v in asdict(item).items()},
+        "key": item.key,
+        "exit": run.returncode,
+        "outcome": OUTCOME.get(run.returncode, "error"),
+        "seconds": seconds,
+        "size": item.path.stat().st_size,
+    }
+    if run.returncode not in OUTCOME:
+        result["error"] = run.stderr.strip()[-500:]
+        return result
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        result["error"] = f"no report: {error}; {run.stderr.strip()[-300:]}"
+        return result
+    by_fingerprint = {f["fingerprint"]: f for f in report.get("findings", [])}
+    blocking = []
+    for violation in report["verdict"]["violations"]:
+        finding = by_fingerprint.get(violation.get("fingerprint", ""), {})
+        blocking.append(
+            {
+                "rule": violation["rule"],
+                "finding": finding.get("rule_id", ""),
+                "severity": finding.get("severity", ""),
+                "context": finding.get("context", ""),
+                "location": finding.get("location", ""),
+                "message": violation["message"][:300],
+            }
+        )
+    result["blocking"] = blocking
+    result["incomplete_because"] = [
+        f"{i.get('stage')}: {i.get('location', '')}: {i.get('message', '')}"[:300]
+        for i in report.get("issues", [])
+    ][:5] if run.returncode == 3 else []  # fmt: skip
+    report_path.unlink()  # reports of big images are large; the summary keeps what matters
+    return result
+
+
+def wrong(result: dict[str, Any]) -> bool:
+    honest = result["split"] != "malware"
+    return (result["outcome"] != "passed") if honest else (result["outcome"] == "passed")
+
+
+def summarise(results: list[dict[str, Any]]) -> str:
+    lines = ["| part | artifacts | passed | failed | incomplete | error | pass % |",
+             "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        honest = result["split"] != "malware"
+        part = f"{result['split']} ({'honest' if honest else result['set']})"
+        groups.setdefault(part, []).append(result)
+        if honest and result["split"] != "images":
+            groups.setdefault(f"{result['set']} (honest, all)", []).append(result)
+    for part in sorted(groups):
+        counts = Counter(r["outcome"] for r in groups[part])
+        total = len(groups[part])
+        rate = 100.0 * counts["passed"] / total if total else 0.0
+        lines.append(
+            f"| {part} | {total} | {counts['passed']} | {counts['failed']} | "
+            f"{counts['incomplete']} | {counts['error']} | {rate:.1f} |"
+        )
+    lines.append("")
+    lines.append("Honest releases that did not pass (the findings that blocked):")
+    for result in sorted(results, key=lambda r: r["key"]):
+        if result["split"] == "malware" or result["outcome"] == "passed":
+            continue
+        lines.append(f"- {result['key']} [{result['split']}] {result['outcome']}")
+        for block in result.get("blocking", [])[:6]:
+            lines.append(
+                f"    - {block['rule']}: {block['finding']} {block['severity']} "
+                f"{block['context']} at {block['location']}"
+            )
+        for reason in result.get("incomplete_because", []):
+            lines.append(f"    - issue: {reason}")
+        if result.get("error"):
+            lines.append(f"    - error: {result['error'][:200]}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default=",".join(HONEST + MALICIOUS))
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--limit", type=int)
+    parser.add_argument(
+        "--rerun-failed",
+        action="store_true",
+        help="examine again only what was wrong last time (an honest release that did not "
+        "pass, malware that passed); keep the other results",
+    )
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    if not DB.exists():
+        subprocess.run(
+            [sys.executable, "-m", "finalexam", "db", "update", "--source", str(OSV),
+             "--db", str(DB)],
+            check=True,
+        )  # fmt: skip
+    items: list[Item] = []
+    for name in args.sets.split(","):
+        chosen = malware_items(name) if name in MALICIOUS else honest_items(name)
+        items.extend(chosen[: args.limit] if args.limit else chosen)
+    results_path = OUT / "results.json"
+    previous: dict[str, dict[str, Any]] = {}
+    if args.rerun_failed and results_path.exists():
+        previous = {r["key"]: r for r in json.loads(results_path.read_text())}
+        items = [i for i in items if i.key not in previous or wrong(previous[i.key])]
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        fresh = list(pool.map(exam, items))
+    merged = {**previous, **{r["key"]: r for r in fresh}}
+    results = sorted(merged.values(), key=lambda r: r["key"])
+    results_path.write_text(json.dumps(results, indent=1))
+    text = summarise(results)
+    (OUT / "summary.md").write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

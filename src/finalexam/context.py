@@ -1,0 +1,325 @@
+"""Where a file sits in a release, decided once for every analyzer and for the policy.
+
+A finding keeps its evidence wherever it is; its *context* decides whether it blocks. A file
+is ``shipped`` unless its folder or name says it is a test, documentation, an example or a
+helper script of the source tree, and even then it is shipped when shipped code imports or
+runs it: an import (``from .tools import x``, ``import pkg.tests.helpers``), a module or
+path named in a string (``importlib.import_module("pkg.docs.x")``, ``exec(open(
+"scripts/x.py").read())``, ``"postinstall": "node scripts/x.js"``), an entry point
+(``pkg.tools.cli:main``), or package.json ``main``/``bin``/``exports``/``scripts``. Reached
+files pass it on: what they import is reached too. Moving a payload into ``tools/`` and
+importing it therefore demotes nothing.
+
+References are gathered during the walk (``References.observe``); ``resolve`` then gives
+each location its context.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+from finalexam.model import FileContext, FileEntry, Finding, Location
+
+# Folder names (matched on each folder of the path, also with a prefix: unit-tests,
+# my_examples) and what they hold.
+_FOLDERS: tuple[tuple[FileContext, str], ...] = (
+    (
+        FileContext.TEST,
+        r"tests?|testing|unittests?|spec|specs|__tests__|__mocks__|e2e|fixtures?|__fixtures__"
+        r"|testdata|test_data|testsuite",
+    ),
+    (FileContext.DOCS, r"docs?|documentation|man"),
+    (FileContext.EXAMPLE, r"examples?|samples?|demos?"),
+    (FileContext.TOOLING, r"scripts|tools|ci|benchmarks?|\.github"),
+)
+_FOLDER_PATTERNS = tuple(
+    (context, re.compile(rf"^(?:.*[\s_.-])?(?:{words})$")) for context, words in _FOLDERS
+)
+_TEST_FILE = re.compile(
+    r"^(?:test_.*\.py|.*_test\.(?:py|go|js|ts)|.*\.(?:spec|test)\.[cm]?[jt]sx?|conftest\.py)$"
+)
+_DOC_FILE = re.compile(
+    r"^(?:readme|changelog|changes|history|news|authors|contributing)(?:\.[a-z]+)?$"
+    r"|\.(?:md|markdown|rst|adoc|txt)$"
+)
+# Text files that name configuration, not prose, although they end in .txt.
+_CONFIG_TXT = frozenset(
+    {"entry_points.txt", "top_level.txt", "requires.txt", "dependency_links.txt", "cmakelists.txt"}
+)
+# Files an installer runs whatever folder they are in.
+INSTALL_FILES = frozenset(
+    {"setup.py", "extconf.rb", "binding.gyp", "install.rb", "mkrf_conf.rb", "package.json"}
+)
+
+_WHEEL_SCRIPTS = re.compile(r"(?:^|/)[^/]+\.data/scripts/")
+
+BLOCKING = frozenset({FileContext.SHIPPED})
+
+
+def path_context(location: Location | str) -> FileContext:
+    """The context a file's folders and name give it, before any reference is considered.
+
+    Every member path of the chain counts (a jar under ``tests/`` is test material as a
+    whole), the artifact's own name does not.
+    """
+    chain = (location,) if isinstance(location, str) else location.chain[1:] or location.chain
+    name = chain[-1].rsplit("/", 1)[-1].lower()
+    if name in INSTALL_FILES or name.endswith(".pth"):
+        return FileContext.SHIPPED
+    for step in chain:
+        folders = step.lower().split("/")[:-1]
+        if _WHEEL_SCRIPTS.search(step.lower()):
+            continue  # a wheel's scripts are installed as commands
+        for folder in folders:
+            for context, pattern in _FOLDER_PATTERNS:
+                if pattern.match(folder):
+                    return context
+    if _TEST_FILE.match(name):
+        return FileContext.TEST
+    if _DOC_FILE.search(name) and name not in _CONFIG_TXT:
+        return FileContext.DOCS
+    return FileContext.SHIPPED
+
+
+# --- references: what shipped code imports or runs ----------------------------------------
+
+_CODE_SUFFIXES = (".py", ".pyw", ".js", ".mjs", ".cjs", ".ts", ".sh", ".ps1", ".rb", ".pl")
+_PY_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w. \t,]+)", re.MULTILINE)
+_PY_FROM = re.compile(
+    r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.MULTILINE
+)
+_JS_MODULE = re.compile(
+    r"""(?:require|import)\s*\(\s*["'`]([^"'`\n]+)["'`]\s*\)"""
+    r"""|(?:^|[;\s])(?:import|export)\s[^;'"`]*?from\s*["']([^"'\n]+)["']"""
+    r"""|(?:^|[;\s])import\s*["']([^"'\n]+)["']""",
+    re.MULTILINE,
+)
+_STRING = re.compile(r"""(["'`])([^"'`\n\\]{1,300})\1""")
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+# ``name = pkg.cli:main`` (entry_points.txt, setup.cfg, pyproject.toml, setup.py strings)
+_ENTRY_POINT = re.compile(r"=\s*[\"']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*")
+_ENTRY_POINT_STRING = re.compile(r"\s*(?:[\w.-]+\s*=\s*)?([A-Za-z_][\w.]*):[A-Za-z_][\w.]*\s*")
+_PATH_TOKEN = re.compile(r"[\w.@-]*/[\w./@-]+|[\w.@-]+\.(?:py|js|mjs|cjs|sh|ps1|ts)\b")
+_SOURCE_SUFFIXES = (".py", ".pyw", ".js", ".mjs", ".cjs", ".ts", ".sh", ".json", ".toml")
+_SOURCE_NAMES = frozenset({"entry_points.txt", "setup.cfg"})
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+
+
+def _key(path: str) -> str:
+    """A file as code refers to it: no code suffix, a package's ``__init__``/``index`` as its
+    folder."""
+    for suffix in _CODE_SUFFIXES:
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    head, _, tail = path.rpartition("/")
+    if tail in ("__init__", "index") and head:
+        return head
+    return path
+
+
+@dataclass
+class _Refs:
+    exact: set[str] = field(default_factory=set)  # container-relative keys
+    suffix: set[str] = field(default_factory=set)  # keys matched at a folder boundary
+
+
+def _python_refs(text: str, folder: str, refs: _Refs) -> None:
+    for match in _PY_IMPORT.finditer(text):
+        for part in match.group(1).split(","):
+            name = part.split()[0] if part.split() else ""
+            if name:
+                refs.suffix.add(name.replace(".", "/"))
+    for match in _PY_FROM.finditer(text):
+        module, names = match.group(1), match.group(2).strip("() \t\n")
+        dots = len(module) - len(module.lstrip("."))
+        base = module[dots:].replace(".", "/")
+        imported = [n.split()[0] for n in names.replace("\n", " ").split(",") if n.split()]
+        targets = [base] if base else []
+        targets += [f"{base}/{n}" if base else n for n in imported if n != "*"]
+        if dots:
+            anchor = folder
+            for _ in range(dots - 1):
+                anchor = posixpath.dirname(anchor)
+            refs.exact.update(posixpath.normpath(posixpath.join(anchor, t)) for t in targets)
+        else:
+            refs.suffix.update(targets)
+
+
+def _javascript_refs(text: str, folder: str, refs: _Refs) -> None:
+    for match in _JS_MODULE.finditer(text):
+        spec = next(g for g in match.groups() if g)
+        if spec.startswith("."):
+            refs.exact.add(_key(posixpath.normpath(posixpath.join(folder, spec))))
+
+
+def _string_refs(text: str, folder: str, refs: _Refs) -> None:
+    """Module names and paths written as strings: dynamic imports, ``exec(open(...))``,
+    subprocess command lines, entry points, package.json fields."""
+    for match in _STRING.finditer(text):
+        value = match.group(2).strip()
+        if "://" in value:
+            continue
+        entry = _ENTRY_POINT_STRING.fullmatch(value)
+        if entry:
+            refs.suffix.add(entry.group(1).replace(".", "/"))
+        if _DOTTED.fullmatch(value):
+            refs.suffix.add(value.replace(".", "/"))
+        for token in _PATH_TOKEN.findall(value):
+            if token.endswith("/"):
+                continue  # a folder runs nothing
+            if token.startswith("."):
+                refs.exact.add(_key(posixpath.normpath(posixpath.join(folder, token))))
+            elif token:
+                refs.suffix.add(_key(posixpath.normpath(token)))
+
+
+def _entry_point_refs(text: str, refs: _Refs) -> None:
+    for match in _ENTRY_POINT.finditer(text):
+        refs.suffix.add(match.group(1).replace(".", "/"))
+
+
+@dataclass
+class References:
+    """What every source-like file of the walk refers to, keyed by its location."""
+
+    by_location: dict[Location, _Refs] = field(default_factory=dict)
+
+    @staticmethod
+    def wants(entry: FileEntry) -> bool:
+        name = entry.name.lower()
+        return entry.size <= MAX_SOURCE_BYTES and (
+            name.endswith(_SOURCE_SUFFIXES) or name in _SOURCE_NAMES
+        )
+
+    def observe(self, entry: FileEntry) -> None:
+        if not self.wants(entry):
+            return
+        try:
+            text = entry.text()
+        except Exception:  # unreadable content refers to nothing; its analyzers say why
+            return
+        self.by_location[entry.location] = references_in(entry.path, text)
+
+
+def references_in(path: str, text: str) -> _Refs:
+    folder = posixpath.dirname(path)
+    name = path.rsplit("/", 1)[-1].lower()
+    refs = _Refs()
+    if name == "package.json":
+        _package_json_refs(text, folder, refs)
+    elif name.endswith((".json", ".toml", ".cfg", ".txt")):
+        # configuration names test folders for test runners and coverage (testpaths,
+        # omit): only its entry points say what runs
+        _entry_point_refs(text, refs)
+    else:
+        if name.endswith((".py", ".pyw")):
+            _python_refs(text, folder, refs)
+        elif name.endswith((".js", ".mjs", ".cjs", ".ts")):
+            _javascript_refs(text, folder, refs)
+        _string_refs(text, folder, refs)
+    return refs
+
+
+# npm runs these scripts on install; the others (test, lint, build) only in a checkout.
+NPM_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare", "prepublish")
+
+
+def _package_json_refs(text: str, folder: str, refs: _Refs) -> None:
+    try:
+        manifest = json.loads(text)
+    except ValueError:
+        return
+    if not isinstance(manifest, dict):
+        return
+    values: list[object] = [manifest.get(k) for k in ("main", "module", "browser", "bin")]
+    values.append(manifest.get("exports"))
+    scripts = manifest.get("scripts")
+    if isinstance(scripts, dict):
+        values.extend(scripts.get(k) for k in NPM_INSTALL_SCRIPTS)
+    for value in _strings(values):
+        for token in _PATH_TOKEN.findall(value) or [value]:
+            if not token.endswith("/"):
+                refs.exact.add(_key(posixpath.normpath(posixpath.join(folder, token))))
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _suffixes(key: str) -> Iterator[str]:
+    parts = key.split("/")
+    for start in range(len(parts)):
+        yield "/".join(parts[start:])
+
+
+@dataclass(frozen=True)
+class Contexts:
+    """Every location's context: its path context, unless shipped code reaches it."""
+
+    reached: frozenset[Location]
+
+    def of(self, location: Location | None) -> FileContext:
+        if location is None:
+            return FileContext.SHIPPED
+        context = path_context(location)
+        if context is FileContext.SHIPPED or self._reached(location):
+            return FileContext.SHIPPED
+        return context
+
+    def _reached(self, location: Location) -> bool:
+        # a member of a reached archive is reached, like the archive itself
+        chain = location.chain
+        return any(Location(chain[:n]) in self.reached for n in range(2, len(chain) + 1))
+
+    def apply(self, findings: Iterable[Finding]) -> list[Finding]:
+        return [
+            f if f.context is not None else replace(f, context=self.of(f.location))
+            for f in findings
+        ]
+
+
+def resolve(locations: Iterable[Location], references: References) -> Contexts:
+    """Follow references from shipped files into test, docs, example and tooling folders."""
+    demoted: dict[tuple[str, ...], dict[str, list[Location]]] = {}  # container -> key -> files
+    exact_index: dict[tuple[tuple[str, ...], str], list[Location]] = {}
+    for location in locations:
+        if path_context(location) is FileContext.SHIPPED:
+            continue
+        container, key = location.chain[:-1], _key(location.path)
+        exact_index.setdefault((container, key), []).append(location)
+        by_suffix = demoted.setdefault(container, {})
+        for suffix in _suffixes(key):
+            by_suffix.setdefault(suffix, []).append(location)
+    if not demoted:
+        return Contexts(frozenset())
+    reached: set[Location] = set()
+    queue = [loc for loc in references.by_location if path_context(loc) is FileContext.SHIPPED]
+    while queue:
+        source = queue.pop()
+        refs = references.by_location.get(source)
+        if refs is None:
+            continue
+        container = source.chain[:-1]
+        by_suffix = demoted.get(container, {})
+        targets: list[Location] = []
+        for key in refs.exact:
+            targets.extend(exact_index.get((container, key), ()))
+        for key in refs.suffix:
+            targets.extend(by_suffix.get(key, ()))
+        for target in targets:
+            if target not in reached:
+                reached.add(target)
+                queue.append(target)
+    return Contexts(frozenset(reached))

