@@ -394,3 +394,20 @@ def test_oversized_attestation_is_not_read(
     capsys.readouterr()
     assert run_verify(APP, out, public) == 1
     assert "format: 269484032 bytes: not an attestation" in capsys.readouterr().err
+
+
+def test_policy_digest_is_the_rules_not_where_they_were_written(tmp_path: Path) -> None:
+    from finalexam.attest import policy_digest
+    from finalexam.policy import load_policy
+
+    text = 'name = "gate"\nfail_on = "high"\n[[rules]]\nid = "no-secrets"\naction = "block"\n'
+    digests = []
+    for folder in ("a", "b/c"):
+        path = tmp_path / folder / "gate.toml"
+        path.parent.mkdir(parents=True)
+        path.write_text("# comment\n" * len(folder) + text)  # other lines, other paths
+        digests.append(policy_digest(load_policy(Config(policy=str(path)))))
+    assert digests[0] == digests[1]
+    (tmp_path / "d.toml").write_text(text.replace('"high"', '"medium"'))
+    assert policy_digest(load_policy(Config(policy=str(tmp_path / "d.toml")))) != digests[0]
+    assert policy_digest(load_policy(Config())) != policy_digest(load_policy(Config(policy="ci")))

@@ -64,6 +64,8 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
+    if isinstance(value, set | frozenset):  # no order of its own: sort for a stable digest
+        return sorted((_plain(item) for item in value), key=canonical_json)
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, str | int | float | bool) or value is None:
