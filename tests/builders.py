@@ -22,6 +22,21 @@ def zip_bytes(
     return buffer.getvalue()
 
 
+def encrypted_zip_bytes(members: Mapping[str, bytes | str]) -> bytes:
+    """A zip whose members are flagged encrypted (traditional PKWARE): unreadable without the
+    password, as far as any reader is concerned."""
+    raw = bytearray(zip_bytes(members, compression=zipfile.ZIP_STORED))
+    offset = 0
+    while (offset := raw.find(b"PK\x03\x04", offset)) >= 0:
+        raw[offset + 6] |= 1
+        offset += 4
+    offset = 0
+    while (offset := raw.find(b"PK\x01\x02", offset)) >= 0:
+        raw[offset + 8] |= 1
+        offset += 4
+    return bytes(raw)
+
+
 def tar_bytes(
     members: Mapping[str, bytes | str],
     *,

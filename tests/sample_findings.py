@@ -26,6 +26,7 @@ from finalexam.model import (
     FindingKind,
     Indicator,
     Issue,
+    IssueKind,
     Location,
     Report,
     Severity,
@@ -224,7 +225,9 @@ def build_report(
     complete: bool = True,
 ) -> Report:
     cfg = cfg or Config(timestamp="2026-06-01T00:00:00Z")
-    issues = (Issue("unpack", loc("broken.zip"), "broken.zip: not a zip file", "zip"),)
+    issues = (
+        Issue("unpack", loc("broken.zip"), "broken.zip: not a zip file", IssueKind.CORRUPT, "zip"),
+    )
     verdict, kept, suppressed = decide(findings, issues, components, cfg, baseline)
     return Report(
         artifact=Artifact(WHEEL, f"dist/{WHEEL}", "ab" * 32, 12345, "wheel"),
@@ -240,6 +243,8 @@ def build_report(
         ),
         verdict=verdict,
         complete=complete,
+        # complete although a member was corrupt: the user accepted that kind of gap
+        allowed_incomplete=(IssueKind.CORRUPT,) if complete else (),
     )
 
 

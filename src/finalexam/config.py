@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from finalexam.errors import ConfigError
+from finalexam.model import IssueKind
 
 GiB = 1024**3
 MiB = 1024**2
@@ -37,7 +38,8 @@ class Config:
     files: bool = False
     progress: bool | None = None  # None: on when stderr is a terminal
     debug: bool = False
-    strict: bool = False
+    strict: bool = False  # warnings fail too: every ``warn`` policy rule blocks
+    allow_incomplete: tuple[IssueKind, ...] = ()  # gap kinds accepted: the exam stays complete
     fail_on: str | None = None
     policy: str | None = None
     waivers: tuple[str, ...] = ()
@@ -79,6 +81,10 @@ def _parse_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _parse_issue_kinds(text: str) -> tuple[IssueKind, ...]:
+    return tuple(IssueKind.parse(part) for part in _parse_list(text))
+
+
 @dataclass(frozen=True)
 class Option:
     """One setting: a config key, a flag ``--key-with-dashes`` and ``FINALEXAM_KEY``."""
@@ -118,7 +124,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("files", "list every file in the JSON report", _parse_bool, bool),
     Option("progress", "show a progress bar on stderr", _parse_bool, bool),
     Option("debug", "show tracebacks for errors", _parse_bool, bool),
-    Option("strict", "any Issue makes the exam incomplete (exit 3)", _parse_bool, bool),
+    Option("strict", "warnings fail too: every warn rule of the policy blocks", _parse_bool, bool),
+    Option(
+        "allow_incomplete",
+        "accept these kinds of gaps, comma separated; the exam stays complete and the report "
+        "still lists them (kinds: " + ", ".join(k.value for k in IssueKind if k.gap) + ")",
+        _parse_issue_kinds,
+        str,
+        repeatable=True,
+    ),
     Option("fail_on", "fail when a finding has at least this severity", str),
     Option("policy", "policy profile name or policy file", str),
     Option("waivers", "waiver file, repeatable", _parse_list, str, repeatable=True),
@@ -185,7 +199,7 @@ def _coerce(option: Option, value: Any, origin: str) -> Any:
             return option.parse(value)
         if option.repeatable:
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
-                return tuple(value)
+                return tuple(item for text in value for item in option.parse(text))
             raise ValueError("expected a list of strings")
         if option.kind is bool and not isinstance(value, bool):
             raise ValueError("expected true or false")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from finalexam.model import IssueKind
+
 
 class FinalexamError(Exception):
     """Base of every error the tool reports to a person."""
@@ -36,6 +38,16 @@ class ExamError(FinalexamError):
 class LimitExceeded(Exception):
     """An unpacking limit was hit; recorded as an Issue, never fatal on its own."""
 
+    kind = IssueKind.LIMIT
+
 
 class CorruptInput(Exception):
-    """A member cannot be parsed; recorded as an Issue on its location."""
+    """A member cannot be parsed; recorded as an Issue on its location.
+
+    ``kind`` says why it could not be read when that is not plain corruption (an unsupported
+    codec, encryption).
+    """
+
+    def __init__(self, message: str, kind: IssueKind = IssueKind.CORRUPT) -> None:
+        super().__init__(message)
+        self.kind = kind

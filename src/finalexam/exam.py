@@ -29,6 +29,7 @@ from finalexam.model import (
     Location,
     PluginStatus,
     Report,
+    counts_as_gap,
 )
 from finalexam.parallel import FileAnalysis, record_failure, selected
 from finalexam.policy import decide
@@ -187,8 +188,9 @@ def run_exam(
         plugins=tuple(sorted(plugins, key=lambda p: (p.kind, p.name))),
         verdict=verdict,
         timings=timings,
-        complete=walker.complete,
+        complete=not any(counts_as_gap(issue, config.allow_incomplete) for issue in issues),
         extra=analysis.extra,
+        allowed_incomplete=config.allow_incomplete,
     )
     if config.baseline:
         from finalexam.diffing.policy import apply_baseline

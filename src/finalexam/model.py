@@ -268,13 +268,53 @@ class Finding:
         )
 
 
+class IssueKind(StrEnum):
+    """Why part of the artifact went unexamined. A stable vocabulary: reports, configs
+    (``allow_incomplete``) and CI scripts name these values.
+
+    Every kind but ``note`` is a gap: content that was not opened as far as its format allows,
+    or a plug-in that did not finish on it. A gap the user did not accept makes the exam
+    incomplete (exit 3). A ``note`` is informative only: it records something odd that was
+    still examined (a cleaned-up member name, a duplicate name, a link left unfollowed).
+    """
+
+    LIMIT = "limit"  # a configured limit stopped reading (size, ratio, depth, count, bytes)
+    CORRUPT = "corrupt"  # content that cannot be parsed: truncated, bad checksum, bad header
+    UNSUPPORTED = "unsupported"  # a format, codec or member type the exam cannot open
+    ENCRYPTED = "encrypted"  # encrypted content: its bytes could not be read
+    UNREADABLE = "unreadable"  # the operating system refused the read (permissions, I/O)
+    PLUGIN_FAILED = "plugin-failed"  # a cataloger or analyzer raised on a file or after the walk
+    TIME_BUDGET = "time-budget"  # a plug-in ran out of its time budget on a file
+    DATABASE = "database"  # no usable vulnerability database: components not matched
+    RESOURCE = "resource"  # the machine ran short: scratch space full, out of memory
+    NOTE = "note"  # informative only: nothing was left unexamined
+
+    @property
+    def gap(self) -> bool:
+        """Whether an Issue of this kind left something unexamined."""
+        return self is not IssueKind.NOTE
+
+    @classmethod
+    def parse(cls, text: str) -> IssueKind:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            names = ", ".join(k.value for k in cls)
+            raise ValueError(f"unknown issue kind {text!r} (expected one of: {names})") from None
+
+
 @dataclass(frozen=True)
 class Issue:
-    """A non-fatal problem: the exam went on without this part."""
+    """A non-fatal problem: the exam went on without this part.
+
+    ``kind`` says why (see IssueKind); ``message`` says what happened and what was not
+    examined (the member, the rest of an archive, one plug-in on one file).
+    """
 
     stage: str
     location: Location | None
     message: str
+    kind: IssueKind
     plugin: str | None = None
 
 
@@ -371,5 +411,32 @@ class Report:
     plugins: tuple[PluginStatus, ...] = ()
     verdict: Verdict = field(default_factory=lambda: Verdict(passed=True, policy="default"))
     timings: Mapping[str, float] = field(default_factory=dict)
-    complete: bool = True
+    complete: bool = True  # no gap left unaccepted (see IssueKind and allowed_incomplete)
     extra: Mapping[str, Any] = field(default_factory=dict)  # sections owned by plug-ins
+    allowed_incomplete: tuple[IssueKind, ...] = ()  # gap kinds the user accepted
+
+    @property
+    def status(self) -> ExamStatus:
+        """The verdict shown to people: failed wins, then incomplete, else passed."""
+        if not self.verdict.passed:
+            return ExamStatus.FAILED
+        if not self.complete:
+            return ExamStatus.INCOMPLETE
+        return ExamStatus.PASSED
+
+    @property
+    def gaps(self) -> tuple[Issue, ...]:
+        """Issues that left something unexamined and that the user did not accept."""
+        return tuple(i for i in self.issues if counts_as_gap(i, self.allowed_incomplete))
+
+
+class ExamStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    INCOMPLETE = "incomplete"
+
+
+def counts_as_gap(issue: Issue, allowed: tuple[IssueKind, ...]) -> bool:
+    """The one completeness rule: an Issue makes the exam incomplete when it left something
+    unexamined and the user did not accept its kind (``allow_incomplete``)."""
+    return issue.kind.gap and issue.kind not in allowed

@@ -14,10 +14,7 @@ INCOMPLETE = "INCOMPLETE"
 EXIT_CODES = {PASSED: 0, FAILED: 1, INCOMPLETE: 3}
 
 
-def outcome(report: Report, strict: bool = False) -> str:
-    """``strict``: any recorded Issue makes the exam incomplete."""
-    if not report.verdict.passed:
-        return FAILED
-    if not report.complete or (strict and report.issues):
-        return INCOMPLETE
-    return PASSED
+def outcome(report: Report) -> str:
+    """The verdict word of ``report.status`` (the completeness rule lives in the model: any gap
+    the user did not accept makes the exam incomplete)."""
+    return report.status.value.upper()

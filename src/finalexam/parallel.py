@@ -19,7 +19,7 @@ from typing import Any
 
 from finalexam.analyze.base import Analysis, Analyzer
 from finalexam.config import Config
-from finalexam.model import FileEntry, Issue, Location
+from finalexam.model import FileEntry, Issue, IssueKind, Location
 
 AnalyzerFactory = Callable[[Config], Analyzer]
 # Files bigger than this are analysed in the main process rather than copied to a worker.
@@ -52,9 +52,10 @@ def record_failure(
     stage: str,
 ) -> None:
     """A plug-in failed on one file (or after the walk): an Issue, and its status line."""
-    message = f"{name} failed: {type(error).__name__}: {error}"
+    scope = "this file" if location is not None else "its whole-exam step"
+    message = f"{name} failed: {type(error).__name__}: {error} ({name} did not finish on {scope})"
     failures.setdefault(name, message)
-    analysis.issues.append(Issue(stage=stage, location=location, message=message, plugin=name))
+    analysis.issues.append(Issue(stage, location, message, IssueKind.PLUGIN_FAILED, name))
 
 
 def relocate(cached: Analysis, location: Location) -> Analysis:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import gzip_bytes, tar_bytes, write, zip_bytes
+from builders import encrypted_zip_bytes, gzip_bytes, tar_bytes, write, zip_bytes
 from finalexam.cli import main
 from sample_findings import planted, use_planted
 
@@ -51,6 +51,7 @@ def area(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ),
     )
     write(tmp_path / "escape.tar", tar_bytes({"../evil": "x", "ok.txt": "fine"}))
+    write(tmp_path / "locked.zip", encrypted_zip_bytes({"app/core.py": "x = 1\n"}))
     write(
         tmp_path / "many.tar",
         tar_bytes(
@@ -89,8 +90,14 @@ EXIT_TABLE = [
     (["nested.tar.gz"], 1),
     (["nested.tar.gz", "--policy", "ci"], 0),
     (["escape.tar"], 0),
-    (["escape.tar", "--strict"], 3),
+    (["escape.tar", "--strict"], 0),
+    (["secret.whl", "--policy", "intake", "--strict"], 1),
+    (["locked.zip"], 3),
+    (["locked.zip", "--allow-incomplete", "encrypted"], 0),
+    (["locked.zip", "--allow-incomplete", "limit,corrupt"], 3),
+    (["clean.whl", "--allow-incomplete", "everything"], 2),
     (["many.tar", "--max-files", "3", "--policy", "intake"], 3),
+    (["many.tar", "--max-files", "3", "--policy", "intake", "--allow-incomplete", "limit"], 0),
     (["many.tar", "--max-files", "3"], 1),  # failed beats incomplete: it must not ship
     (["missing.whl"], 2),
     (["clean.whl", "--policy", "broken-policy.toml"], 2),
@@ -111,6 +118,8 @@ def test_exit_code_table(area: Path, args: list[str], expected: int) -> None:
     if expected in (0, 1, 3):
         document = json.loads(out.read_text())
         assert document["verdict"]["passed"] is (expected != 1)
+        status = {0: "passed", 1: "failed", 3: "incomplete"}[expected]
+        assert document["verdict"]["status"] == status
 
 
 def test_exit_code_table_matches_the_docs() -> None:

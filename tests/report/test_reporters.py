@@ -165,7 +165,7 @@ def test_sarif_fingerprints_are_stable_and_content_derived(report: Any, waiver_f
 
 def test_markdown_comment(report: Any) -> None:
     text = render(report, "markdown").decode()
-    assert text.startswith("## ❌ finalexam: app-1.0-py3-none-any.whl failed\n")
+    assert text.startswith("## ❌ finalexam: app-1.0-py3-none-any.whl FAILED\n")
     assert "**malicious**" in text
     assert "| behavior | 0 | 1 | 1 | 0 | 0 | 2 |" in text
     assert "revoked test key \\| see &lt;ticket&gt;" in text  # table-safe, no raw HTML
@@ -188,8 +188,15 @@ def test_junit_one_test_case_per_policy_rule(report: Any) -> None:
     assert malicious is not None and "malicious.known-hash" in (malicious.text or "")
     unfixed = cases["unfixed-vulnerability"].find("system-out")
     assert unfixed is not None and "GHSA-7rjr-3q55-vv33" in (unfixed.text or "")
-    incomplete = ET.fromstring(render(replace(report, complete=False), "junit"))
+    assert suite.find("properties/property[@name='verdict']").get("value") == "FAILED"  # type: ignore[union-attr]
+    incomplete = ET.fromstring(
+        render(replace(report, complete=False, allowed_incomplete=()), "junit")
+    )
     assert incomplete.get("errors") == "1"
+    error = incomplete.find("testsuite/testcase[@name='exam.complete']/error")
+    assert error is not None and "[corrupt] app-1.0-py3-none-any.whl!/broken.zip" in (
+        error.text or ""
+    )
 
 
 def test_table_summary(report: Any) -> None:

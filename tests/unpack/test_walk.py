@@ -12,7 +12,7 @@ import zstandard
 import finalexam
 from builders import gzip_bytes, tar_bytes, write, zip_bytes
 from finalexam.config import Config, Limits
-from finalexam.model import FileType, Report
+from finalexam.model import FileType, IssueKind, Report
 
 
 def locations(report: Report) -> set[str]:
@@ -196,7 +196,8 @@ def test_compression_ratio_limit(tmp_path: Path) -> None:
     target = write(tmp_path / "bomb.zip", zip_bytes({"zeros.bin": b"\0" * (64 * 1024 * 1024)}))
     report = finalexam.scan(target)
     assert any("compression ratio above" in m for m in messages(report))
-    assert report.complete
+    assert not report.complete  # the likely bomb was not examined
+    assert {i.kind for i in report.issues} == {IssueKind.LIMIT}
 
 
 def test_depth_limit(tmp_path: Path) -> None:

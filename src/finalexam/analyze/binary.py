@@ -28,6 +28,7 @@ from finalexam.model import (
     Finding,
     FindingKind,
     Issue,
+    IssueKind,
     Location,
     Severity,
 )
@@ -60,26 +61,29 @@ class BinaryAnalyzer:
     def analyze(self, entry: FileEntry) -> Analysis:
         location = entry.location
         if entry.size > MAX_BINARY_SIZE:
-            return _issue(location, f"larger than {MAX_BINARY_SIZE} bytes: binary not examined")
+            return _issue(
+                location,
+                f"larger than {MAX_BINARY_SIZE} bytes: binary not examined",
+                IssueKind.LIMIT,
+            )
         data = bytes(entry.data)
         try:
             facts = examine(data)
         except NotABinary:
             return Analysis()
         except BrokenBinary as error:
-            return _issue(location, f"corrupt binary: {error}")
+            return _issue(location, f"corrupt binary: {error}", IssueKind.CORRUPT)
         except Exception as error:  # LIEF raises its own errors on hostile headers
-            return _issue(location, f"corrupt binary: {type(error).__name__}: {error}")
+            message = f"corrupt binary: {type(error).__name__}: {error}"
+            return _issue(location, message, IssueKind.CORRUPT)
         return describe(facts, data, location, self.rules)
 
     def finish(self, state: ExamState) -> Analysis:
         return Analysis()
 
 
-def _issue(location: Location, message: str) -> Analysis:
-    return Analysis(
-        issues=[Issue(stage="analyze", location=location, message=message, plugin=NAME)]
-    )
+def _issue(location: Location, message: str, kind: IssueKind) -> Analysis:
+    return Analysis(issues=[Issue("analyze", location, message, kind, NAME)])
 
 
 def describe(

@@ -27,6 +27,7 @@ from finalexam.model import (
     Finding,
     FindingKind,
     Issue,
+    IssueKind,
     Severity,
 )
 
@@ -86,23 +87,21 @@ class YaraAnalyzer:
 
     def analyze(self, entry: FileEntry) -> Analysis:
         if entry.size > MAX_SCAN_SIZE:
+            message = f"larger than {MAX_SCAN_SIZE} bytes: not scanned with YARA"
             return Analysis(
-                issues=[
-                    Issue(
-                        stage="analyze",
-                        location=entry.location,
-                        message=f"larger than {MAX_SCAN_SIZE} bytes: not scanned with YARA",
-                        plugin=NAME,
-                    )
-                ]
+                issues=[Issue("analyze", entry.location, message, IssueKind.LIMIT, NAME)]
             )
         try:
             matches = self.rules.match(data=bytes(entry.data), timeout=TIMEOUT_SECONDS)
         except yara.TimeoutError:
             message = f"YARA scan timed out after {TIMEOUT_SECONDS} s"
-            return Analysis(issues=[Issue("analyze", entry.location, message, NAME)])
+            issue = Issue("analyze", entry.location, message, IssueKind.TIME_BUDGET, NAME)
+            return Analysis(issues=[issue])
         except yara.Error as error:
-            return Analysis(issues=[Issue("analyze", entry.location, f"YARA: {error}", NAME)])
+            message = f"YARA: {error}: not scanned with YARA"
+            return Analysis(
+                issues=[Issue("analyze", entry.location, message, IssueKind.PLUGIN_FAILED, NAME)]
+            )
         context = _context(entry)
         findings = [replace(self._finding(entry, match), context=context) for match in matches]
         return Analysis(findings=findings)

@@ -170,6 +170,7 @@ def exam_predicate(
     return {
         "verdict": state,
         "complete": report.complete,
+        "allowedIncomplete": [kind.value for kind in report.allowed_incomplete],
         "strict": config.strict,
         "tool": {"name": "finalexam", "version": report.tool_version},
         "artifact": {
@@ -243,7 +244,7 @@ def build_statements(
 ) -> list[dict[str, Any]]:
     """The statements of one exam, in a fixed order: VSA, exam summary, [SBOM]."""
     subjects = subject(report.artifact.name, report.artifact.sha256)
-    state = outcome(report, config.strict)
+    state = outcome(report)
     report_digest = sha256_hex(report_json(report, config))
     statements = [
         statement(

@@ -16,7 +16,7 @@ from finalexam.report.base import RenderOptions, parse_output, write_atomically
 # Settings of the walk itself, shared by every command that unpacks an artifact.
 WALK_KEYS = frozenset({
     "max_depth", "max_total_bytes", "max_ratio", "max_files", "max_member_size",
-    "progress", "debug", "timestamp", "disable", "only",
+    "progress", "debug", "timestamp", "disable", "only", "allow_incomplete",
 })  # fmt: skip
 
 
@@ -91,9 +91,12 @@ def config_from_args(args: argparse.Namespace) -> Config:
         if value is None:
             continue
         if option.repeatable and isinstance(value, list):
-            flat: list[str] = []
+            flat: list[Any] = []
             for item in value:
-                flat.extend(option.parse(item))
+                try:
+                    flat.extend(option.parse(item))
+                except ValueError as error:
+                    raise UsageError(f"{option.cli}: {error}") from None
             value = tuple(flat)
         overrides[option.key] = value
     if values.get("outputs"):

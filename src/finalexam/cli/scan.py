@@ -52,8 +52,8 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def exit_code(report: Report, strict: bool) -> int:
-    return EXIT_CODES[outcome(report, strict)]
+def exit_code(report: Report) -> int:
+    return EXIT_CODES[outcome(report)]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             raise FinalexamError(
                 f"cannot write attestation: {error.strerror}", path=args.attest
             ) from None
-    return exit_code(report, config.strict)
+    return exit_code(report)
 
 
 def _attestation_key(args: argparse.Namespace) -> PrivateKeyTypes | None:

@@ -102,7 +102,9 @@ def diff_reports(
         )
     for side, report in (("old", old), ("new", new)):
         if not report.complete:
-            notes.append(f"{side} exam incomplete (a limit stopped it): the diff is partial")
+            notes.append(
+                f"{side} exam incomplete (something was not examined): the diff is partial"
+            )
     for side, store in (("old", old_content), ("new", new_content)):
         if store is not None and store.truncated:
             notes.append(f"{side}: content capture limit reached; some files compared by hash")

@@ -53,7 +53,7 @@ class ReleaseDiff:
     stats: Mapping[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # limits of this diff (e.g. no file inventory in a report)
     tool_version: str = ""
-    complete: bool = True  # both exams ran to the end (no limit stopped them)
+    complete: bool = True  # both exams complete (no unaccepted gap, see IssueKind)
 
     @property
     def risk(self) -> str:

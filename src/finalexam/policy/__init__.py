@@ -30,7 +30,9 @@ def decide(
     """
     policy = load_policy(config)
     known = baseline_fingerprints(baseline, config.baseline)
-    decision = evaluate(findings, components, policy, reference_date(config), known)
+    decision = evaluate(
+        findings, components, policy, reference_date(config), known, strict=config.strict
+    )
     return decision.verdict, decision.findings, decision.suppressed
 
 

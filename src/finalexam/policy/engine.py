@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -204,9 +204,13 @@ def evaluate(
     policy: Policy,
     today: date,
     baseline: set[str] | None = None,
+    strict: bool = False,
 ) -> Decision:
+    """``strict``: warnings fail too (every ``warn`` rule blocks)."""
     # License rules first: a license finding is reported under the license rule.
     rules = [*license_rules(policy), *policy.rules]
+    if strict:
+        rules = [replace(rule, action=BLOCK) for rule in rules]
     every = [*findings, *license_findings(components, policy.license)]
     # A fingerprint is a hash: compute each once, not once per rule and waiver.
     prints = {id(f): f.fingerprint for f in every}

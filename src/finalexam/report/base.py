@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from finalexam.errors import UsageError
-from finalexam.model import Report
+from finalexam.model import Issue, Report
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,16 @@ def write_atomically(path: str | Path, data: bytes, mode: int | None = None) -> 
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def gaps_summary(report: Report) -> str:
+    """Why the exam is incomplete, in one line: how many gaps of which kinds."""
+    counts = Counter(issue.kind.value for issue in report.gaps)
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+    return f"{len(report.gaps)} part(s) of the artifact not examined ({kinds})"
+
+
+def issue_line(issue: Issue) -> str:
+    """One issue as text: ``[kind] location: message``."""
+    where = f"{issue.location}: " if issue.location else ""
+    return f"[{issue.kind.value}] {where}{issue.message}"

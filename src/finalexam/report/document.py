@@ -137,6 +137,8 @@ def component_dict(component: Component) -> dict[str, Any]:
 
 def _issue(issue: Issue) -> dict[str, Any]:
     out: dict[str, Any] = {
+        "kind": issue.kind.value,
+        "gap": issue.kind.gap,
         "stage": issue.stage,
         "location": str(issue.location) if issue.location else None,
         "message": issue.message,
@@ -197,6 +199,7 @@ def to_document(report: Report, options: RenderOptions) -> dict[str, Any]:
             **({"version": report.artifact.version} if report.artifact.version else {}),
         },
         "complete": report.complete,
+        "allowed_incomplete": [kind.value for kind in report.allowed_incomplete],
         "summary": {
             "files": file_summary(report.files),
             "components": len(report.components),
@@ -207,6 +210,7 @@ def to_document(report: Report, options: RenderOptions) -> dict[str, Any]:
             },
             "suppressed": len(report.suppressed),
             "issues": len(report.issues),
+            "gaps": len(report.gaps),
         },
         "files": [_file(r) for r in report.files] if options.files else None,
         "components": [component_dict(c) for c in report.components],
@@ -225,6 +229,7 @@ def to_document(report: Report, options: RenderOptions) -> dict[str, Any]:
             for p in report.plugins
         ],
         "verdict": {
+            "status": report.status.value,
             "passed": report.verdict.passed,
             "policy": report.verdict.policy,
             "violations": [

@@ -25,7 +25,7 @@ from finalexam.model import (
     Severity,
     Waiver,
 )
-from finalexam.report.base import RenderOptions
+from finalexam.report.base import RenderOptions, gaps_summary
 from finalexam.report.document import finding_dict, report_timestamp
 
 MAX_TREE_CHILDREN = 300
@@ -306,11 +306,15 @@ def _issues_section(report: Report) -> str:
         return ""
     parts = ['<section id="issues"><h2>Issues while examining</h2>']
     if not report.complete:
-        parts.append('<p class="fail">The exam is incomplete: a limit stopped it early.</p>')
+        parts.append(f'<p class="fail">The exam is INCOMPLETE: {_e(gaps_summary(report))}.</p>')
+    if report.allowed_incomplete:
+        accepted = ", ".join(kind.value for kind in report.allowed_incomplete)
+        parts.append(f"<p>Gaps accepted (--allow-incomplete): {_e(accepted)}</p>")
     parts.append("<ul>")
-    for issue in report.issues[:500]:
+    for issue in sorted(report.issues, key=lambda i: not i.kind.gap)[:500]:
         where = f"<code>{_e(issue.location)}</code>: " if issue.location else ""
-        parts.append(f"<li>{where}{_e(issue.message)}</li>")
+        kind = f'<span class="issue-kind">[{_e(issue.kind.value)}]</span> '
+        parts.append(f"<li>{kind}{where}{_e(issue.message)}</li>")
     parts.append("</ul></section>")
     return "".join(parts)
 
@@ -377,12 +381,8 @@ def render_html(report: Report, options: RenderOptions) -> str:
     css = _asset("report.css")
     script = _asset("report.js")
     verdict = report.verdict
-    if not verdict.passed:
-        state, label = "failed", "FAILED"
-    elif not report.complete:
-        state, label = "incomplete", "INCOMPLETE"
-    else:
-        state, label = "passed", "PASSED"
+    state = report.status.value
+    label = state.upper()
     artifact = report.artifact
     csp = (
         f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(script)}; "

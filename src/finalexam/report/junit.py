@@ -9,7 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from finalexam.model import Report
-from finalexam.report.base import RenderOptions
+from finalexam.report.base import RenderOptions, gaps_summary, issue_line
 from finalexam.report.document import report_timestamp
 
 _ILLEGAL = {c: None for c in range(32) if c not in (9, 10, 13)}
@@ -25,6 +25,8 @@ def to_junit(report: Report, options: RenderOptions) -> ET.Element:
     suite_name = f"finalexam policy {verdict.policy}: {report.artifact.name}"
     classname = f"finalexam.policy.{verdict.policy}"
     suite = ET.Element("testsuite", name=_text(suite_name))
+    suite_properties = ET.SubElement(suite, "properties")
+    ET.SubElement(suite_properties, "property", name="verdict", value=report.status.value.upper())
     failures = errors = 0
     by_rule: dict[str, list[str]] = {}
     for violation in verdict.violations:
@@ -65,14 +67,13 @@ def to_junit(report: Report, options: RenderOptions) -> ET.Element:
         error = ET.SubElement(
             complete,
             "error",
-            message="the exam is incomplete: a limit stopped it early",
+            message=_text(f"the exam is INCOMPLETE: {gaps_summary(report)}"),
             type="exam-incomplete",
         )
-        error.text = _text("\n".join(f"{i.location or ''}: {i.message}" for i in report.issues))
-    elif report.issues:
-        ET.SubElement(complete, "system-out").text = _text(
-            "\n".join(f"{i.location or ''}: {i.message}" for i in report.issues)
-        )
+        error.text = _text("\n".join(issue_line(i) for i in report.gaps))
+    others = [i for i in report.issues if i not in report.gaps]
+    if others:
+        ET.SubElement(complete, "system-out").text = _text("\n".join(issue_line(i) for i in others))
     rule_ids = {check.rule for check in verdict.checks}
     other = [w for w in verdict.warnings if w.partition(": ")[0] not in rule_ids]
     if other:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from finalexam.model import Finding, FindingKind, Report, Severity
-from finalexam.report.base import RenderOptions
+from finalexam.model import ExamStatus, Finding, FindingKind, Report, Severity
+from finalexam.report.base import RenderOptions, gaps_summary, issue_line
 
 TOP = 20
-_ICON = {True: "✅", False: "❌"}
+_ICON = {ExamStatus.PASSED: "✅", ExamStatus.FAILED: "❌", ExamStatus.INCOMPLETE: "⚠️"}
 
 
 def cell(text: str, limit: int = 160) -> str:
@@ -37,8 +37,8 @@ def render_markdown(report: Report) -> str:
     verdict = report.verdict
     artifact = report.artifact
     lines: list[str] = []
-    status = "passed" if verdict.passed else "failed"
-    lines.append(f"## {_ICON[verdict.passed]} finalexam: {cell(artifact.name)} {status}")
+    status = report.status
+    lines.append(f"## {_ICON[status]} finalexam: {cell(artifact.name)} {status.value.upper()}")
     lines.append("")
     detail = [
         f"policy **{cell(verdict.policy)}**",
@@ -51,7 +51,15 @@ def render_markdown(report: Report) -> str:
         detail.insert(1, f"**{len(verdict.violations)} violations**")
     lines.append(" · ".join(detail))
     if not report.complete:
-        lines += ["", "> [!WARNING]", "> The exam is incomplete: a limit stopped it early."]
+        lines += ["", "> [!WARNING]", f"> The exam is INCOMPLETE: {cell(gaps_summary(report))}."]
+        lines += ["", "<details><summary>Not examined</summary>", ""]
+        lines += [f"- {cell(issue_line(issue), 300)}" for issue in report.gaps[:TOP]]
+        if len(report.gaps) > TOP:
+            lines.append(f"- … {len(report.gaps) - TOP} more in the JSON report")
+        lines += ["", "</details>"]
+    if report.allowed_incomplete:
+        accepted = ", ".join(kind.value for kind in report.allowed_incomplete)
+        lines += ["", f"Gaps accepted (`--allow-incomplete`): {cell(accepted)}."]
     if report.issues:
         lines += ["", f"{len(report.issues)} issue(s) while examining (see the JSON report)."]
     if verdict.violations:

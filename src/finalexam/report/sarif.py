@@ -13,7 +13,15 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
-from finalexam.model import ARCHIVE_SEPARATOR, Finding, Location, Report, Severity, Waiver
+from finalexam.model import (
+    ARCHIVE_SEPARATOR,
+    Finding,
+    Location,
+    Report,
+    Severity,
+    Waiver,
+    counts_as_gap,
+)
 from finalexam.report.base import RenderOptions
 from finalexam.report.document import finding_dict, report_timestamp
 
@@ -201,7 +209,10 @@ def to_sarif(report: Report, options: RenderOptions) -> dict[str, Any]:
     ]
     notifications = []
     for issue in report.issues:
-        note: dict[str, Any] = {"level": "warning", "message": {"text": issue.message}}
+        # a gap left part of the artifact unexamined: an error of the run, not a remark
+        level = "error" if counts_as_gap(issue, report.allowed_incomplete) else "warning"
+        level = level if issue.kind.gap else "note"
+        note: dict[str, Any] = {"level": level, "message": {"text": issue.message}}
         if issue.location is not None:
             note["locations"] = [
                 {
@@ -214,8 +225,9 @@ def to_sarif(report: Report, options: RenderOptions) -> dict[str, Any]:
                     }
                 }
             ]
+        note["properties"] = {"kind": issue.kind.value, "stage": issue.stage}
         if issue.plugin:
-            note["properties"] = {"plugin": issue.plugin, "stage": issue.stage}
+            note["properties"]["plugin"] = issue.plugin
         notifications.append(note)
     invocation: dict[str, Any] = {
         "executionSuccessful": report.complete,
@@ -253,6 +265,9 @@ def to_sarif(report: Report, options: RenderOptions) -> dict[str, Any]:
                 "kind": report.artifact.kind,
             },
             "verdict": {
+                "status": report.status.value.upper(),
+                "complete": report.complete,
+                "allowed_incomplete": [kind.value for kind in report.allowed_incomplete],
                 "passed": report.verdict.passed,
                 "policy": report.verdict.policy,
                 "violations": len(report.verdict.violations),

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from finalexam.model import Report, Severity
-from finalexam.report.base import RenderOptions
+from finalexam.model import ExamStatus, Report, Severity
+from finalexam.report.base import RenderOptions, gaps_summary, issue_line
 
 _SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",
@@ -21,6 +21,7 @@ _SEVERITY_STYLE = {
 }
 _TOP = 25
 _WARNINGS = 10
+_ISSUES = 10
 
 
 class TableReporter:
@@ -89,13 +90,15 @@ class TableReporter:
                 console.print(f"  … {len(report.suppressed) - 5} more")
         if report.issues:
             console.print(Text(f"{len(report.issues)} issue(s) while examining:", style="yellow"))
-            for issue in report.issues[:10]:
-                where = f"{issue.location}: " if issue.location else ""
-                console.print(f"  {where}{issue.message}", markup=False)
-            if len(report.issues) > 10:
-                console.print(f"  … {len(report.issues) - 10} more in the JSON report")
-        if not report.complete:
-            console.print(Text("EXAM INCOMPLETE: a limit stopped the exam early", style="bold red"))
+            # gaps first: what was not examined matters more than informative notes
+            shown = sorted(report.issues, key=lambda i: not i.kind.gap)[:_ISSUES]
+            for issue in shown:
+                console.print(Text(f"  {issue_line(issue)}"))
+            if len(report.issues) > _ISSUES:
+                console.print(f"  … {len(report.issues) - _ISSUES} more in the JSON report")
+        if report.allowed_incomplete:
+            accepted = ", ".join(kind.value for kind in report.allowed_incomplete)
+            console.print(Text(f"gaps accepted (--allow-incomplete): {accepted}", style="yellow"))
         verdict = report.verdict
         for warning in verdict.warnings[:_WARNINGS]:
             console.print(Text(f"warning: {warning}", style="yellow"))
@@ -111,7 +114,12 @@ class TableReporter:
                 f"{warned} warned, {len(verdict.checks) - failed - warned} clean",
                 markup=False,
             )
-        if verdict.passed:
+        status = report.status
+        if status is ExamStatus.INCOMPLETE:
+            console.print(
+                Text(f"INCOMPLETE ({verdict.policy}): {gaps_summary(report)}", style="bold red")
+            )
+        elif status is ExamStatus.PASSED:
             console.print(Text(f"PASSED ({verdict.policy})", style="bold green"))
         else:
             console.print(
@@ -124,4 +132,6 @@ class TableReporter:
                 console.print(f"  {violation.rule}: {violation.message}", markup=False)
             if len(verdict.violations) > 10:
                 console.print(f"  … {len(verdict.violations) - 10} more")
+            if not report.complete:
+                console.print(Text(f"and INCOMPLETE: {gaps_summary(report)}", style="bold red"))
         return buffer.getvalue().encode("utf-8")

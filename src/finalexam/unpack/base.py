@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import IO, BinaryIO, Protocol
 
 from finalexam.config import Limits
-from finalexam.model import Blob
+from finalexam.model import Blob, IssueKind
 
 
 class MemberKind(StrEnum):
@@ -38,6 +38,7 @@ class Member:
     layer: str | None = None
     opener: Callable[[], IO[bytes]] | None = None  # file members only
     problem: str | None = None  # a format-level problem to record as an Issue
+    problem_kind: IssueKind = IssueKind.CORRUPT  # why, when ``problem`` is set
 
 
 class Content:

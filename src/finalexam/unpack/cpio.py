@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, cast
 
 from finalexam.errors import CorruptInput
+from finalexam.model import IssueKind
 from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext
 from finalexam.unpack.compressed import compression_of, decompressing_reader, peek_decompressed
 
@@ -116,7 +117,8 @@ def cpio_members(stream: IO[bytes]) -> Iterator[Member]:
                 name=name,
                 kind=MemberKind.DEVICE,
                 mode=mode,
-                problem="device or fifo member: not examined",
+                problem="device or fifo member: no content to examine",
+                problem_kind=IssueKind.NOTE,
             )
 
 

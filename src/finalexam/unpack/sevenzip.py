@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from finalexam.errors import CorruptInput
+from finalexam.model import IssueKind
 from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext
 
 MAGIC = b"7z\xbc\xaf\x27\x1c"
@@ -31,7 +32,8 @@ class SevenZipUnpacker:
                     archive = py7zr.SevenZipFile(raw, mode="r")
                 except py7zr.exceptions.PasswordRequired:
                     raise CorruptInput(
-                        "encrypted 7z archive (header encrypted): not examined"
+                        "encrypted 7z archive (header encrypted): not examined",
+                        IssueKind.ENCRYPTED,
                     ) from None
                 except (py7zr.exceptions.Bad7zFile, py7zr.exceptions.ArchiveError) as error:
                     raise CorruptInput(f"corrupt 7z archive: {error}") from None
@@ -43,6 +45,7 @@ class SevenZipUnpacker:
                                 name=info.filename,
                                 kind=MemberKind.OTHER,
                                 problem="encrypted member: content not examined",
+                                problem_kind=IssueKind.ENCRYPTED,
                             )
                         return
                     archive.extractall(factory=factory)

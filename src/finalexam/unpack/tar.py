@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import IO, BinaryIO, cast
 
 from finalexam.errors import CorruptInput, LimitExceeded
+from finalexam.model import IssueKind
 from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext
 from finalexam.unpack.compressed import compression_of, decompressing_reader, peek_decompressed
 
@@ -106,10 +107,16 @@ def tar_member(archive: tarfile.TarFile, info: tarfile.TarInfo) -> Member:
             name=name,
             kind=MemberKind.DEVICE,
             mode=info.mode,
-            problem="device or fifo member: not examined",
+            problem="device or fifo member: no content to examine",
+            problem_kind=IssueKind.NOTE,
         )
     if not info.isfile():
-        return Member(name=name, kind=MemberKind.OTHER, problem="unsupported tar member type")
+        return Member(
+            name=name,
+            kind=MemberKind.OTHER,
+            problem="unsupported tar member type",
+            problem_kind=IssueKind.UNSUPPORTED,
+        )
 
     def opener() -> IO[bytes]:
         handle = archive.extractfile(info)

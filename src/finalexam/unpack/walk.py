@@ -19,7 +19,7 @@ from typing import IO, BinaryIO
 from finalexam.config import Limits
 from finalexam.errors import CorruptInput, InputError, LimitExceeded
 from finalexam.events import EventSink, FileVisited, ignore
-from finalexam.model import FileEntry, FileRecord, FileType, Issue, Location
+from finalexam.model import FileEntry, FileRecord, FileType, Issue, IssueKind, Location
 from finalexam.unpack import filetype
 from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext, Unpacker
 from finalexam.unpack.oci import OciImageUnpacker, is_layout_directory
@@ -133,7 +133,7 @@ class Walker:
             for member in OciImageUnpacker().directory_members(root):
                 yield from self._member(member, base, seen, None)
         except (CorruptInput, LimitExceeded) as error:
-            self._issue(base, str(error), "oci-image")
+            self._issue(base, f"{error} (rest of the image not examined)", error.kind, "oci-image")
 
     def _walk_directory(self, root: Path) -> Iterator[FileEntry]:
         base = Location((root.resolve().name or str(root),))
@@ -148,22 +148,30 @@ class Walker:
                 clean, problems = sanitize(rel)
                 location = base.child(clean)
                 for problem in problems:
-                    self._issue(location, problem)
+                    self._issue(location, problem, IssueKind.NOTE)
                 info = os.lstat(path)
                 if stat.S_ISLNK(info.st_mode):
                     self._link(location, os.readlink(path), None)
                     continue
                 if not stat.S_ISREG(info.st_mode):
-                    self._issue(location, "special file (device, fifo or socket): not examined")
+                    self._issue(
+                        location,
+                        "special file (device, fifo or socket): no content to examine",
+                        IssueKind.NOTE,
+                    )
                     continue
                 try:
                     with open(path, "rb") as handle:
                         content = self._read(handle, location, None)
                 except LimitExceeded as error:
-                    self._issue(location, str(error))
+                    self._issue(location, str(error), error.kind)
                     continue
                 except OSError as error:
-                    self._issue(location, f"cannot read: {error.strerror}")
+                    self._issue(
+                        location,
+                        f"cannot read: {error.strerror}: not examined",
+                        IssueKind.UNREADABLE,
+                    )
                     continue
                 yield from self._visit(location, content, None, info.st_mode)
 
@@ -185,7 +193,12 @@ class Walker:
             sha256, sha1 = content.sha256, content.sha1
             self.files += 1
             if self.files > self.limits.max_files:
-                self._issue(location, f"more than {self.limits.max_files} files: exam stopped")
+                self._issue(
+                    location,
+                    f"more than {self.limits.max_files} files: exam stopped, "
+                    "this and every later file not examined",
+                    IssueKind.LIMIT,
+                )
                 raise _StopWalk
             self.records.append(FileRecord(location, size, sha256, sha1, file_type, layer))
             self.events(FileVisited(str(location), size, self.files, self.bytes_total))
@@ -211,6 +224,7 @@ class Walker:
                     self._issue(
                         location,
                         f"nested deeper than max_depth={self.limits.max_depth}: not unpacked",
+                        IssueKind.LIMIT,
                     )
                 else:
                     yield from self._unpack(unpacker, location, content, layer)
@@ -239,12 +253,15 @@ class Walker:
                 yield from self._member(member, location, seen, layer)
         except (_StopWalk, GeneratorExit):
             raise
-        except LimitExceeded as error:
-            self._issue(location, str(error), unpacker.name)
-        except CorruptInput as error:
-            self._issue(location, str(error), unpacker.name)
+        except (LimitExceeded, CorruptInput) as error:
+            self._issue(
+                location, f"{error} (rest of the archive not examined)", error.kind, unpacker.name
+            )
         except Exception as error:  # a broken file never breaks the exam
-            self._issue(location, f"cannot unpack ({type(error).__name__}: {error})", unpacker.name)
+            message = (
+                f"cannot unpack ({type(error).__name__}: {error}): rest of the archive not examined"
+            )
+            self._issue(location, message, IssueKind.CORRUPT, unpacker.name)
 
     def _member(
         self, member: Member, parent: Location, seen: set[str], layer: str | None
@@ -252,14 +269,14 @@ class Walker:
         clean, problems = sanitize(member.name)
         location = parent.child(clean)
         for problem in problems:
-            self._issue(location, problem)
+            self._issue(location, problem, IssueKind.NOTE)
         if member.problem:
-            self._issue(location, member.problem)
+            self._issue(location, member.problem, member.problem_kind)
         if member.kind is MemberKind.DIR:
             return
         layer = member.layer or layer
         if clean in seen and member.layer is None:
-            self._issue(location, "duplicate member name")
+            self._issue(location, "duplicate member name", IssueKind.NOTE)
         seen.add(clean)
         if member.kind in (MemberKind.SYMLINK, MemberKind.HARDLINK):
             self._link(location, member.link_target or "", layer, member.kind)
@@ -270,12 +287,13 @@ class Walker:
             with member.opener() as stream:
                 content = self._read(stream, location, member.compressed_size)
         except LimitExceeded as error:
-            self._issue(location, str(error))
+            self._issue(location, str(error), error.kind)
             return
         except (_StopWalk, GeneratorExit):
             raise
         except Exception as error:
-            self._issue(location, f"cannot read member ({type(error).__name__}: {error})")
+            message = f"cannot read member ({type(error).__name__}: {error}): not examined"
+            self._issue(location, message, getattr(error, "kind", IssueKind.CORRUPT))
             return
         yield from self._visit(location, content, layer, member.mode)
 
@@ -303,6 +321,7 @@ class Walker:
             self._issue(
                 location,
                 f"{kind.value} points outside the archive: {shown!r} (recorded, not followed)",
+                IssueKind.NOTE,
             )
 
     # -- reading -----------------------------------------------------------------------
@@ -378,12 +397,15 @@ class Walker:
             self._issue(
                 location,
                 "total uncompressed bytes above max_total_bytes="
-                f"{limits.max_total_bytes}: exam stopped",
+                f"{limits.max_total_bytes}: exam stopped, this and every later file not examined",
+                IssueKind.LIMIT,
             )
             raise _StopWalk
 
-    def _issue(self, location: Location | None, message: str, plugin: str | None = None) -> None:
-        self.issues.append(Issue(stage="unpack", location=location, message=message, plugin=plugin))
+    def _issue(
+        self, location: Location | None, message: str, kind: IssueKind, plugin: str | None = None
+    ) -> None:
+        self.issues.append(Issue("unpack", location, message, kind, plugin))
 
 
 __all__ = ["CorruptInput", "Walker", "link_escapes", "sanitize"]

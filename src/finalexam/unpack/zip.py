@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from finalexam.errors import CorruptInput
+from finalexam.model import IssueKind
 from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext
 
 _LOCAL_HEADER_SIZE = 30
@@ -67,6 +68,7 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, overlapping: set[in
             kind=MemberKind.OTHER,
             size=info.file_size,
             problem="overlapping zip entries (zip bomb): member skipped",
+            problem_kind=IssueKind.LIMIT,
         )
     encrypted = bool(info.flag_bits & 0x1)
 
@@ -82,4 +84,5 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, overlapping: set[in
         encrypted=encrypted,
         opener=None if encrypted else opener,
         problem="encrypted member: content not examined" if encrypted else None,
+        problem_kind=IssueKind.ENCRYPTED,
     )
