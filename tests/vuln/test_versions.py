@@ -215,7 +215,8 @@ ORDERED: dict[str, tuple[VersionScheme, list[str]]] = {
     ),
     "rpm-release": (
         RpmScheme(),
-        ["1.0-1.el8", "1.0-2.el8", "1.0-10.el8", "1.1-1.el8", "1:1.0-1.el8"],
+        # A version without a release sorts before the same version with one (rpm.vercmp).
+        ["1.0", "1.0-1.el8", "1.0-2.el8", "1.0-10.el8", "1.1-1.el8", "1:1.0-1.el8"],
     ),
     "apk": (
         ApkScheme(),
@@ -231,6 +232,38 @@ ORDERED: dict[str, tuple[VersionScheme, list[str]]] = {
             "1.0.1",
             "1.2",
             "1.10",
+        ],
+    ),
+    # apk-tools' own rules: a pre-release suffix chain, leading-zero components compared as
+    # text, a revision below a post-release suffix, big snapshot dates, hashes and letters.
+    "apk-rules": (
+        ApkScheme(),
+        [
+            "0.1.0_alpha_pre2",
+            "0.1.0_alpha",
+            "0.1.0_alpha2",
+            "0.1.0",
+            "1.0",
+            "1.0-r0",
+            "1.0-r1",
+            "1.0~0a1b-r1",
+            "1.0_p1",
+            "1.0_p1-r2",
+            "1.0a",
+            "1.00",
+            "1.01",
+            "1.010",
+            "1.05",
+            "1.1",
+            "1.1.1",
+            "1.2_rc1",
+            "1.2",
+            "1.10",
+            "2.0_pre20191002222144",
+            "2.0_pre20210530193627",
+            "2.0",
+            "006",
+            "20050718-r1",
         ],
     ),
 }
@@ -263,8 +296,8 @@ EQUAL: dict[str, tuple[VersionScheme, list[tuple[str, str]]]] = {
     ),
     "rubygems": (RubyGemsScheme(), [("1.0", "1"), ("1.0.0", "1")]),
     "dpkg": (DpkgScheme(), [("0:1.0", "1.0"), ("1.0-01", "1.0-1"), ("1.00", "1.0")]),
-    "rpm": (RpmScheme(), [("0:1.0-1", "1.0-1"), ("1.0", "1.0-5"), ("1.0", "1_0")]),
-    "apk": (ApkScheme(), [("1.0-r0", "1.0")]),
+    "rpm": (RpmScheme(), [("0:1.0-1", "1.0-1"), ("1.0-5", "1.0-5"), ("1.0", "1_0")]),
+    "apk": (ApkScheme(), [("1.0-r0", "1.0-r0"), ("1.0_p01-r1", "1.0_p1-r001")]),
 }
 
 
@@ -292,6 +325,10 @@ def test_equal_spellings(name: str) -> None:
         (DpkgScheme(), "abc"),
         (NugetScheme(), "1.0.0.0.0"),
         (ApkScheme(), "1.0_unknown"),
+        (ApkScheme(), "1.0bc"),
+        (ApkScheme(), "1.0-r1.2"),
+        (ApkScheme(), "1.2a3"),
+        (RpmScheme(), "1.0 1"),
         (RubyGemsScheme(), "@"),
         (MavenScheme(), ""),
     ],

@@ -63,7 +63,7 @@ def split(version: str) -> tuple[int, str, str]:
     epoch = 0
     if ":" in text:
         head, text = text.split(":", 1)
-        if not head.isdigit():
+        if not head.isascii() or not head.isdigit():
             raise InvalidVersion(f"bad epoch in Debian version: {version!r}")
         epoch = int(head)
     upstream, _, revision = text.rpartition("-") if "-" in text else (text, "", "")

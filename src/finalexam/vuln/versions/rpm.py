@@ -1,8 +1,10 @@
-"""RPM: ``rpmvercmp`` on ``[epoch:]version[-release]`` (Red Hat, SUSE, AlmaLinux, Rocky...).
+"""RPM: ``[epoch:]version[-release]`` ordered as rpm's ``rpmverCmp`` (Red Hat, SUSE, AlmaLinux,
+Rocky...): epochs numerically (none is 0), then ``rpmvercmp`` on the versions, then on the
+releases, where a missing release sorts before any release (as ``rpm.vercmp`` says).
 
-Alphanumeric segments are compared (numbers numerically and above letters), separators are
-ignored, ``~`` sorts before everything (pre-releases) and ``^`` after the base version but
-before any further segment (post-release snapshots).
+Within ``rpmvercmp`` alphanumeric segments are compared (numbers numerically and above
+letters), other characters only separate, ``~`` sorts before everything (pre-releases) and
+``^`` after the base version but before any further segment (post-release snapshots).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from finalexam.vuln.versions.base import InvalidVersion
 
 _SEGMENT = re.compile(r"[0-9]+|[A-Za-z]+")
+_ASCII_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def rpmvercmp(a: str, b: str) -> int:
@@ -21,9 +24,9 @@ def rpmvercmp(a: str, b: str) -> int:
         return 0
     i = j = 0
     while i < len(a) or j < len(b):
-        while i < len(a) and not a[i].isalnum() and a[i] not in "~^":
+        while i < len(a) and a[i] not in _ASCII_ALNUM and a[i] not in "~^":
             i += 1
-        while j < len(b) and not b[j].isalnum() and b[j] not in "~^":
+        while j < len(b) and b[j] not in _ASCII_ALNUM and b[j] not in "~^":
             j += 1
         a_tilde = i < len(a) and a[i] == "~"
         b_tilde = j < len(b) and b[j] == "~"
@@ -51,8 +54,8 @@ def rpmvercmp(a: str, b: str) -> int:
         seg_b = _SEGMENT.match(b, j)
         assert seg_a is not None and seg_b is not None
         text_a, text_b = seg_a.group(), seg_b.group()
-        numeric = text_a[0].isdigit()
-        if numeric != text_b[0].isdigit():
+        numeric = text_a[0] in "0123456789"
+        if numeric != (text_b[0] in "0123456789"):
             return 1 if numeric else -1  # a number is newer than letters
         if numeric:
             value_a, value_b = int(text_a), int(text_b)
@@ -74,10 +77,12 @@ def split(version: str) -> tuple[int, str, str]:
     epoch = 0
     if ":" in text:
         head, text = text.split(":", 1)
-        if not head.isdigit():
+        if not head.isascii() or not head.isdigit():
             raise InvalidVersion(f"bad epoch in RPM version: {version!r}")
         epoch = int(head)
-    ver, _, release = text.rpartition("-") if "-" in text else (text, "", "")
+    ver, dash, release = text.rpartition("-") if "-" in text else (text, "", "")
+    if not ver or (dash and not release):
+        raise InvalidVersion(f"not an RPM version: {version!r}")
     return epoch, ver, release
 
 
@@ -86,8 +91,8 @@ def rpm_compare(left: str, right: str) -> int:
     if a[0] != b[0]:
         return (a[0] > b[0]) - (a[0] < b[0])
     result = rpmvercmp(a[1], b[1])
-    if result == 0 and a[2] and b[2]:  # a missing release matches any release
-        result = rpmvercmp(a[2], b[2])
+    if result == 0 and a[2] != b[2]:
+        result = rpmvercmp(a[2], b[2]) if a[2] and b[2] else (1 if a[2] else -1)
     return result
 
 
