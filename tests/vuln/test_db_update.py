@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,27 +17,6 @@ from finalexam.vuln.update import SourceError, default_sources, update_database
 def osv_zip(directory: Path, target: Path) -> Path:
     members = {p.name: p.read_bytes() for p in sorted(directory.glob("*.json"))}
     return write(target, zip_bytes(members))
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A real HTTP server on 127.0.0.1 serving ``tmp_path/www``; yields (base URL, root)."""
-    root = tmp_path / "www"
-    root.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", root
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        return None
 
 
 def test_directory_import_counts_and_status(vuln_db: Path, osv_dir: Path) -> None:

@@ -129,6 +129,7 @@ def package_component(
     upstream = None
     if source:
         source_name, _, rest = source.partition(" ")
+        # dpkg writes the source version (with its epoch) only where it differs (binNMUs).
         source_version = rest.strip("() ") or version
         upstream = f"{source_name}@{source_version}" if source_name else None
     qualifiers = {

@@ -100,6 +100,11 @@ def read_sqlite_rpmdb(data: bytes) -> list[dict[str, Any]]:
     """Header blobs of every package in an rpmdb.sqlite, opened in memory (never on disk)."""
     if not data.startswith(b"SQLite format 3\x00") or len(data) < 512:
         raise CorruptInput("not an SQLite database")
+    if data[18:20] == b"\x02\x02":
+        # rpm >= 4.16 keeps the database in WAL mode, which an in-memory copy cannot open;
+        # rpm checkpoints on close, so the main file holds every package: read it as a
+        # rollback-journal database.
+        data = data[:18] + b"\x01\x01" + data[20:]
     connection = sqlite3.connect(":memory:")
     try:
         connection.deserialize(data)

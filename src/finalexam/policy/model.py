@@ -114,9 +114,10 @@ class Rule:
             return False
         if self.ecosystems and (
             facts.ecosystem is None
-            or facts.ecosystem.lower() not in {e.lower() for e in self.ecosystems}
+            or not {facts.ecosystem.lower(), facts.ecosystem.split(":")[0].lower()}
+            & {e.lower() for e in self.ecosystems}
         ):
-            return False
+            return False  # "Debian" names every release ("Debian:12") as well
         if self.paths and not any(location_matches(p, finding.location) for p in self.paths):
             return False
         if self.contexts and (finding.context or FileContext.SHIPPED) not in self.contexts:

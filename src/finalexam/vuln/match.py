@@ -12,9 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from finalexam.model import Component, Evidence, Finding, FindingKind, Severity
+from finalexam.model import Component, Confidence, Evidence, Finding, FindingKind, Severity
 from finalexam.vuln.cvss import CvssError, CvssScore, score_vector
 from finalexam.vuln.db import VulnDatabase
+from finalexam.vuln.distro import applies
 from finalexam.vuln.purl import PackageRef, package_ref
 from finalexam.vuln.ranges import RangeMatch, fixed_versions, match_affected
 from finalexam.vuln.versions import InvalidVersion, base_ecosystem, ecosystem_rule, normalize_name
@@ -49,6 +50,8 @@ class RecordMatch:
     reason: RangeMatch
     fixed: tuple[str, ...]
     informational: str | None
+    fix_state: str = "fixed"  # fixed, unfixed, will-not-fix
+    releases: tuple[str, ...] = ()  # every entry ecosystem whose ranges hold the version
 
     @property
     def record_id(self) -> str:
@@ -62,7 +65,11 @@ class _Rated:
     cvss: tuple[CvssScore, ...]
 
 
-def match_record(record: Mapping[str, Any], ref: PackageRef) -> RecordMatch | None:
+Entry = tuple[dict[str, Any], str, str]  # (affected entry, its ecosystem, name as written)
+
+
+def _entries(record: Mapping[str, Any], ref: PackageRef) -> Iterable[Entry]:
+    """The record's affected entries about ``ref``'s package, and release when it has one."""
     for affected in record.get("affected") or []:
         if not isinstance(affected, dict):
             continue
@@ -72,28 +79,40 @@ def match_record(record: Mapping[str, Any], ref: PackageRef) -> RecordMatch | No
             continue
         if base_ecosystem(ecosystem) != ref.ecosystem:
             continue
-        if normalize_name(ecosystem, name) != ref.name:
+        if normalize_name(ecosystem, name) not in ref.names:
             continue
-        reason = match_affected(affected, ecosystem, ref.version)
-        if reason is None:
+        if ref.distribution and not applies(ecosystem, ref.release, ref.version):
             continue
-        fixed: list[str] = []
-        for entry in record.get("affected") or []:
-            entry_package = entry.get("package") or {} if isinstance(entry, dict) else {}
-            if (
-                base_ecosystem(str(entry_package.get("ecosystem", ""))) == ref.ecosystem
-                and normalize_name(ecosystem, str(entry_package.get("name", ""))) == ref.name
-            ):
-                fixed.extend(fixed_versions(entry))
-        specific = affected.get("database_specific") or {}
-        informational = specific.get("informational") if isinstance(specific, dict) else None
+        yield affected, ecosystem, name
+
+
+def _specific(entry: Mapping[str, Any], key: str) -> Any:
+    for section in ("ecosystem_specific", "database_specific"):
+        values = entry.get(section)
+        if isinstance(values, dict) and key in values:
+            return values[key]
+    return None
+
+
+def match_record(record: Mapping[str, Any], ref: PackageRef) -> RecordMatch | None:
+    entries = list(_entries(record, ref))
+    reasons = [(entry, match_affected(entry[0], entry[1], ref.version)) for entry in entries]
+    holding = [(entry, reason) for entry, reason in reasons if reason is not None]
+    for (affected, ecosystem, name), reason in holding[:1]:
+        fixed = {version for entry, _, _ in entries for version in fixed_versions(entry)}
+        informational = _specific(affected, "informational")
+        state = "fixed" if fixed else "unfixed"
+        if not fixed and _specific(affected, "urgency") == "end-of-life":
+            state = "will-not-fix"  # Debian: no more security support for it in this release
         return RecordMatch(
             record=record,
             package=name,
             ecosystem=ecosystem,
             reason=reason,
-            fixed=tuple(_sort_versions(ref.ecosystem, set(fixed))),
+            fixed=tuple(_sort_versions(ref.ecosystem, fixed)),
             informational=informational if isinstance(informational, str) else None,
+            fix_state=state,
+            releases=tuple(sorted({entry[1] for entry, _ in holding})),
         )
     return None
 
@@ -109,6 +128,18 @@ def _sort_versions(ecosystem: str, versions: Iterable[str]) -> list[str]:
         return plain
 
 
+def same_vulnerability(record: Mapping[str, Any]) -> list[str]:
+    """Ids a record says are the same vulnerability: its ``aliases``, and the ``upstream``
+    ids a distribution's record derives from (DEBIAN-CVE-2023-0286 from CVE-2023-0286)."""
+    names: list[str] = []
+    for key in ("aliases", "upstream"):
+        values = record.get(key)
+        names += (
+            [str(v) for v in values if v and isinstance(v, str)] if isinstance(values, list) else []
+        )
+    return names
+
+
 def _cluster(matches: Sequence[RecordMatch]) -> list[list[RecordMatch]]:
     """Group matched records that share an id or alias (union-find over names)."""
     parent: dict[str, str] = {}
@@ -121,7 +152,7 @@ def _cluster(matches: Sequence[RecordMatch]) -> list[list[RecordMatch]]:
         return name
 
     for match in matches:
-        names = [match.record_id, *(a for a in match.record.get("aliases") or [] if a)]
+        names = [match.record_id, *same_vulnerability(match.record)]
         for other in names[1:]:
             parent[find(other)] = find(names[0])
     groups: dict[str, list[RecordMatch]] = {}
@@ -169,7 +200,7 @@ def build_finding(component: Component, ref: PackageRef, group: Sequence[RecordM
     names: set[str] = set()
     for match in group:
         names.add(match.record_id)
-        names.update(str(a) for a in match.record.get("aliases") or [] if a)
+        names.update(same_vulnerability(match.record))
     names.discard(primary.record_id)
     aliases = tuple(sorted(names, key=id_rank))
     malicious = primary.record_id.startswith("MAL-")
@@ -191,14 +222,19 @@ def build_finding(component: Component, ref: PackageRef, group: Sequence[RecordM
         )
     if primary.informational and not malicious:
         title = f"{primary.informational}: {title}"
-    message = f"{ref.display_name} {version} ({ref.ecosystem}) "
+    where = ref.release.ecosystem if ref.release is not None else ref.ecosystem
+    message = f"{ref.display_name} {version} ({where}) "
     message += (
         "is a known malicious package" if malicious else f"is affected by {primary.record_id}"
     )
     if aliases:
         message += f" (also {', '.join(aliases)})"
+    will_not_fix = not fixed and any(m.fix_state == "will-not-fix" for m in group)
     if not malicious:
         message += f"; fixed in {', '.join(fixed)}" if fixed else "; no fixed version known"
+        if will_not_fix:
+            message += " (no fix will be released: end of security support for it)"
+    confidence = component.confidence
     details: dict[str, Any] = {
         "package": ref.display_name,
         "version": ref.version,
@@ -217,6 +253,12 @@ def build_finding(component: Component, ref: PackageRef, group: Sequence[RecordM
         ]
     if primary.informational:
         details["informational"] = primary.informational
+    if ref.distribution and not malicious:
+        details["fix_state"] = "fixed" if fixed else ("will-not-fix" if will_not_fix else "unfixed")
+        details.update(_release_details(ref, group))
+        if ref.release is None:
+            confidence = Confidence.LOW
+            message += "; the distribution release is unknown, every release's entries were tried"
     if len(component.locations) > 1:
         details["locations"] = [str(loc) for loc in component.locations]
     return Finding(
@@ -227,7 +269,7 @@ def build_finding(component: Component, ref: PackageRef, group: Sequence[RecordM
         message=message,
         location=component.locations[0] if component.locations else None,
         found_by=FOUND_BY,
-        confidence=component.confidence,
+        confidence=confidence,
         component=component.purl or f"{ref.ecosystem}/{ref.display_name}@{ref.version or ''}",
         evidence=Evidence(
             snippet=f"{ref.display_name}@{version}: {primary.reason.description}",
@@ -237,6 +279,17 @@ def build_finding(component: Component, ref: PackageRef, group: Sequence[RecordM
         fixed=fixed,
         references=tuple(sorted(references))[:MAX_REFERENCES],
     )
+
+
+def _release_details(ref: PackageRef, group: Sequence[RecordMatch]) -> dict[str, Any]:
+    if ref.release is None:
+        entries = sorted({release for m in group for release in m.releases})
+        return {"release": "unknown", "release_from": "unknown", "release_entries": entries}
+    how = {"image": "the image's os-release", "purl": "the package URL", "version": "the version"}
+    source = how.get(ref.release.source, ref.release.source)
+    if ref.release.evidence:
+        source += f" ({ref.release.evidence})"
+    return {"release": ref.release.ecosystem, "release_from": source}
 
 
 @dataclass
@@ -259,16 +312,21 @@ class Matcher:
 
     def prefetch(self, components: Iterable[Component]) -> None:
         """Look up every component's records in a few batched queries."""
-        keys = {(r.ecosystem, r.name) for c in components if (r := package_ref(c)) is not None}
+        refs = [r for c in components if (r := package_ref(c)) is not None]
+        keys = {(r.ecosystem, name) for r in refs for name in r.names}
         self._ids = self.database.record_ids_many(keys)
         self._records = self.database.records_many(i for ids in self._ids.values() for i in ids)
         self._prefetched = keys
 
     def _record_ids(self, ref: PackageRef) -> list[str]:
-        key = (ref.ecosystem, ref.name)
-        if key in self._prefetched:
-            return self._ids.get(key, [])
-        return self.database.record_ids(ref.ecosystem, ref.name)
+        found: set[str] = set()
+        for name in ref.names:
+            key = (ref.ecosystem, name)
+            if key in self._prefetched:
+                found.update(self._ids.get(key, []))
+            else:
+                found.update(self.database.record_ids(ref.ecosystem, name))
+        return sorted(found)
 
     def matches(self, ref: PackageRef) -> list[RecordMatch]:
         found: list[RecordMatch] = []

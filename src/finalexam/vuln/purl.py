@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from urllib.parse import unquote
 
 from finalexam.model import Component
+from finalexam.vuln.distro import Release, release_from_qualifier, release_from_version
 from finalexam.vuln.versions import ECOSYSTEMS, base_ecosystem, normalize_name
 
 _DISTRO_ECOSYSTEMS = {
@@ -21,6 +23,9 @@ _DISTRO_ECOSYSTEMS = {
     },
     "apk": {"alpine": "Alpine", "wolfi": "Wolfi", "chainguard": "Chainguard"},
 }
+DISTRO_FAMILIES = frozenset(f for spelled in _DISTRO_ECOSYSTEMS.values() for f in spelled.values())
+# A source RPM file name as the SOURCERPM header tag (and syft's upstream= qualifier) has it.
+_SOURCE_RPM = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<release>[^-]+)\.(?:no)?src\.rpm$")
 PURL_ECOSYSTEMS = {
     "pypi": "PyPI",
     "npm": "npm",
@@ -77,12 +82,34 @@ def parse_purl(text: str) -> PackageURL | None:
 
 @dataclass(frozen=True)
 class PackageRef:
-    """What the database is asked about: base ecosystem, normalised name, version."""
+    """What the database is asked about: base ecosystem, normalised name, version.
+
+    Distribution packages also carry the other name their advisories may use (an RPM's
+    binary name besides its source name) and the release they belong to (None: unknown).
+    """
 
     ecosystem: str
     name: str
     version: str | None
     display_name: str
+    also: tuple[str, ...] = ()
+    release: Release | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.also)
+
+    @property
+    def distribution(self) -> bool:
+        return self.ecosystem in DISTRO_FAMILIES
+
+
+def source_rpm_name(text: str) -> tuple[str, str] | None:
+    """``openssl-3.0.7-25.el9_3.src.rpm`` -> (``openssl``, ``3.0.7-25.el9_3``)."""
+    match = _SOURCE_RPM.match(text.strip())
+    if match is None:
+        return None
+    return match.group("name"), f"{match.group('version')}-{match.group('release')}"
 
 
 def _from_purl(purl: PackageURL) -> PackageRef | None:
@@ -96,16 +123,37 @@ def _from_purl(purl: PackageURL) -> PackageRef | None:
         name = f"{purl.namespace}:{purl.name}"
     elif purl.type in ("golang", "composer") and purl.namespace:
         name = f"{purl.namespace}/{purl.name}"
-    elif purl.type in _DISTRO_ECOSYSTEMS:
-        # Distribution advisories name source packages.
-        source = purl.qualifiers.get("upstream") or purl.qualifiers.get("source")
-        if source:
-            name = source.split("@", 1)[0].strip() or name
     version = purl.version
     epoch = purl.qualifiers.get("epoch")
     if version and epoch and epoch != "0" and ":" not in version:
         version = f"{epoch}:{version}"
+    if purl.type in _DISTRO_ECOSYSTEMS:
+        return _distribution_ref(purl, ecosystem, version)
     return PackageRef(ecosystem, normalize_name(ecosystem, name), version, name)
+
+
+def _distribution_ref(purl: PackageURL, ecosystem: str, version: str | None) -> PackageRef:
+    """Distribution advisories name source packages: Debian's and Ubuntu's source package
+    (``upstream=openssl@3.0.11-1~deb12u2``, at the source version), Alpine's origin, and
+    for RPM the source RPM's name (``upstream=openssl-3.0.7-25.el9_3.src.rpm``) as well as
+    the binary one, since Red Hat, Rocky and AlmaLinux records name either."""
+    binary = purl.name
+    source = (purl.qualifiers.get("upstream") or purl.qualifiers.get("source") or "").strip()
+    name, also = binary, ()  # type: tuple[str, tuple[str, ...]]
+    if purl.type == "rpm":
+        parsed = source_rpm_name(source) if source else None
+        if parsed is not None and parsed[0] != binary:
+            name, also = parsed[0], (normalize_name(ecosystem, binary),)
+    elif source:
+        source_name, _, source_version = source.partition("@")
+        name = source_name.strip() or binary
+        version = source_version.strip() or version
+    qualifier = purl.qualifiers.get("distro", "")
+    found = release_from_qualifier(ecosystem, qualifier) if qualifier else None
+    release = Release(found, "purl", f"distro={qualifier}") if found else None
+    if release is None and version:
+        release = release_from_version(ecosystem, version)
+    return PackageRef(ecosystem, normalize_name(ecosystem, name), version, name, also, release)
 
 
 def purl_ref(text: str) -> PackageRef | None:
@@ -125,7 +173,14 @@ def package_ref(component: Component) -> PackageRef | None:
     ref = purl_ref(component.purl) if component.purl else None
     if ref is not None:
         if ref.version is None and component.version:
-            ref = PackageRef(ref.ecosystem, ref.name, component.version, ref.display_name)
+            ref = replace(ref, version=component.version)
+        # The release the cataloger read from the image beats any other hint.
+        if (
+            ref.distribution
+            and ":" in component.ecosystem
+            and base_ecosystem(component.ecosystem) == ref.ecosystem
+        ):
+            ref = replace(ref, release=Release(component.ecosystem, "image"))
         return ref
     ecosystem = _ECOSYSTEM_BY_LOWER.get(base_ecosystem(component.ecosystem).lower())
     if ecosystem is None or not component.name:

@@ -87,6 +87,11 @@ DEFAULT_ECOSYSTEMS: tuple[str, ...] = (
     "Red Hat",
     "Rocky Linux",
     "AlmaLinux",
+    "openSUSE",
+    "SUSE",
+    "Mageia",
+    "Wolfi",
+    "Chainguard",
 )
 
 
