@@ -8,7 +8,20 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from finalexam import __version__
-from finalexam.cli import db, diff, key, policy, repro, rules, sbom, scan, verify
+from finalexam.cli import (
+    db,
+    diff,
+    key,
+    monitor,
+    policy,
+    portfolio,
+    repro,
+    rules,
+    sbom,
+    scan,
+    serve,
+    verify,
+)
 from finalexam.errors import FinalexamError
 
 EXIT_PASSED = 0
@@ -17,7 +30,10 @@ EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
 
 # Each module has add_parser(subparsers) and run(args) -> int.
-COMMANDS: tuple[ModuleType, ...] = (scan, verify, sbom, diff, repro, db, policy, rules, key)
+COMMANDS: tuple[ModuleType, ...] = (
+    *(scan, verify, sbom, diff, repro, db, policy, rules, key),
+    *(portfolio, monitor, serve),
+)
 
 
 class _Parser(argparse.ArgumentParser):

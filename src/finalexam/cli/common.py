@@ -133,3 +133,20 @@ def write_outputs(report: Report, outputs: list[tuple[str, str | None]], config:
                 write_atomically(path, data)
             except OSError as error:
                 raise FinalexamError(f"cannot write report: {error.strerror}", path=path) from None
+
+
+def add_store_flag(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--store-url",
+        metavar="URL",
+        default=None,
+        help="portfolio store: a SQLite file path or sqlite:///PATH, or postgresql://… "
+        "(env FINALEXAM_STORE_URL; default: portfolio.sqlite3 in the user data directory)",
+    )
+
+
+def open_store(args: argparse.Namespace) -> Any:
+    """The store named by ``--store-url`` (imported here: only store commands pay for it)."""
+    from finalexam.store import Store
+
+    return Store(getattr(args, "store_url", None))
