@@ -56,18 +56,23 @@ def build_db(path: Path, records: list[dict[str, Any]]) -> Path:
 
 def log4j_jar(path: Path, name: str = "shop", version: str = "1.4.3") -> Path:
     """A web application jar that bundles log4j-core 2.14.1, as Maven packages it."""
+    own = f"groupId=com.example\nartifactId={name}\nversion={version}\n"
+    log4j = "groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n"
+    inner = zip_bytes(
+        {
+            "META-INF/MANIFEST.MF": "Manifest-Version: 1.0\n",
+            "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties": log4j,
+        }
+    )
+    manifest = f"Manifest-Version: 1.0\nImplementation-Title: {name}\n"
     path.write_bytes(
-        zip_bytes({
-            "META-INF/MANIFEST.MF": f"Manifest-Version: 1.0\nImplementation-Title: {name}\n"
-            f"Implementation-Version: {version}\n",
-            f"META-INF/maven/com.example/{name}/pom.properties":
-                f"groupId=com.example\nartifactId={name}\nversion={version}\n",
-            "WEB-INF/lib/log4j-core-2.14.1.jar": zip_bytes({
-                "META-INF/MANIFEST.MF": "Manifest-Version: 1.0\n",
-                "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties":
-                    "groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n",
-            }),
-        })  # fmt: skip
+        zip_bytes(
+            {
+                "META-INF/MANIFEST.MF": manifest + f"Implementation-Version: {version}\n",
+                f"META-INF/maven/com.example/{name}/pom.properties": own,
+                "WEB-INF/lib/log4j-core-2.14.1.jar": inner,
+            }
+        )
     )
     return path
 
@@ -111,13 +116,16 @@ def recording_server() -> Iterator[Recorder]:
     recorder = Recorder("")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
-            recorder.requests.append({
-                "path": self.path, "headers": dict(self.headers),
-                "json": json.loads(body) if body else None,
-            })  # fmt: skip
+            recorder.requests.append(
+                {
+                    "path": self.path,
+                    "headers": dict(self.headers),
+                    "json": json.loads(body) if body else None,
+                }
+            )
             self.send_response(recorder.status)
             self.end_headers()
 
@@ -153,7 +161,7 @@ def smtp_server() -> Iterator[Mailbox]:
     mailbox = Mailbox("127.0.0.1", free_port())
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             mailbox.messages.append(message_from_bytes(envelope.content, policy=policy.default))
             return "250 OK"
 
@@ -208,8 +216,9 @@ class Postgres:
         import psycopg
 
         name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(self.url.replace("postgresql://", "postgresql://", 1),
-                             autocommit=True) as connection:  # fmt: skip
+        with psycopg.connect(
+            self.url.replace("postgresql://", "postgresql://", 1), autocommit=True
+        ) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url.rsplit("/", 1)[0] + f"/{name}"
 
@@ -234,19 +243,82 @@ def postgres_server() -> Iterator[Postgres]:
     data, port = root / "data", free_port()
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
     subprocess.run(
-        [*prefix, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-         "-E", "UTF8", "--no-sync"], **quiet,
-    )  # fmt: skip
+        [
+            *prefix,
+            str(binaries / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        **quiet,
+    )
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
     subprocess.run(
-        [*prefix, str(binaries / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w",
-         "-t", "60", "-o", options, "start"], **quiet,
-    )  # fmt: skip
+        [
+            *prefix,
+            str(binaries / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "start",
+        ],
+        **quiet,
+    )
     try:
         yield Postgres(f"postgresql://postgres@127.0.0.1:{port}/postgres")
     finally:
         subprocess.run(
             [*prefix, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
-        )  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         shutil.rmtree(root, ignore_errors=True)
+
+
+# -- exams made in memory (the store does not care how a Report was produced) -----------------
+
+
+def make_report(name: str, version: str, packages: list[tuple[str, str, str]]) -> Any:
+    """A passed exam of artifact ``name-version.zip`` holding (ecosystem, name, version)."""
+    import hashlib
+
+    from finalexam.model import Artifact, Component, Location, Report, Verdict
+    from finalexam.vuln.purl import PURL_ECOSYSTEMS
+
+    types = {ecosystem: purl_type for purl_type, ecosystem in PURL_ECOSYSTEMS.items()}
+    artifact_name = f"{name}-{version}.zip"
+    components = tuple(
+        Component(
+            name=package,
+            version=package_version,
+            ecosystem=ecosystem,
+            purl=f"pkg:{types.get(ecosystem, 'generic')}/{package.replace(':', '/')}"
+            f"@{package_version}",
+            locations=(Location((artifact_name, f"lib/{package}-{package_version}")),),
+            found_by=("test",),
+        )
+        for ecosystem, package, package_version in packages
+    )
+    sha256 = hashlib.sha256(f"{name}@{version}".encode()).hexdigest()
+    return Report(
+        artifact=Artifact(artifact_name, artifact_name, sha256, 1000, "zip"),
+        tool_version="test",
+        components=components,
+        verdict=Verdict(passed=True, policy="release"),
+    )
+
+
+RELEASE_POLICY = '{"fail_on":null,"profile":null,"version":1,"waiver_files":[]}'

@@ -43,14 +43,31 @@ def test_log4shell_story(
     common = ["--db", str(db), "--store-url", store_url]
 
     war = log4j_jar(tmp_path / "shop-1.4.3.war")
-    assert main(["scan", str(war), "--store", "--product", "shop", "--version", "1.4.3",
-                 *common, "-o", f"json={tmp_path / 'shop.json'}"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "scan",
+                str(war),
+                "--store",
+                "--product",
+                "shop",
+                "--version",
+                "1.4.3",
+                *common,
+                "-o",
+                f"json={tmp_path / 'shop.json'}",
+            ]
+        )
+        == 0
+    )
     sbom = cyclonedx_sbom(
         tmp_path / "vendor-agent.cdx.json",
         [("log4j-core", "2.14.1", LOG4J_PURL), ("lodash", "4.17.21", "pkg:npm/lodash@4.17.21")],
     )
-    assert main(["portfolio", "add", str(sbom), "--product", "agent", "--version", "3.1",
-                 *common]) == 0  # fmt: skip
+    assert (
+        main(["portfolio", "add", str(sbom), "--product", "agent", "--version", "3.1", *common])
+        == 0
+    )
     assert status_of(store_url, "shop", "1.4.3") == "passed"
     assert status_of(store_url, "agent", "3.1") == "passed"
 
@@ -58,10 +75,17 @@ def test_log4shell_story(
     sarif = tmp_path / "alerts.sarif"
     with recording_server() as hooks, smtp_server() as mail:
         channels = [
-            "--alert", f"webhook={hooks.url}/hook", "--alert", f"slack={hooks.url}/slack",
-            "--alert", f"teams={hooks.url}/teams", "--alert", f"email={mail.url()}",
-            "--alert", f"file={sarif}",
-        ]  # fmt: skip
+            "--alert",
+            f"webhook={hooks.url}/hook",
+            "--alert",
+            f"slack={hooks.url}/slack",
+            "--alert",
+            f"teams={hooks.url}/teams",
+            "--alert",
+            f"email={mail.url()}",
+            "--alert",
+            f"file={sarif}",
+        ]
         capsys.readouterr()
         assert main(["monitor", "run", *common, *channels]) == 0
         out = capsys.readouterr().out
@@ -75,19 +99,29 @@ def test_log4shell_story(
             for a in alerts
             if a["kind"] == "new-exposure"
         )
-        assert new == [("agent", LOG4SHELL, "critical", "2.14.1"),
-                       ("shop", LOG4SHELL, "critical", "2.14.1")]  # fmt: skip
+        assert new == [
+            ("agent", LOG4SHELL, "critical", "2.14.1"),
+            ("shop", LOG4SHELL, "critical", "2.14.1"),
+        ]
         assert all("CVE-2021-44228" in a["aliases"] for a in alerts if a["kind"] == "new-exposure")
-        changes = sorted((a["release"]["product"], a["before"], a["after"])
-                         for a in alerts if a["kind"] == "verdict-change")  # fmt: skip
+        changes = sorted(
+            (a["release"]["product"], a["before"], a["after"])
+            for a in alerts
+            if a["kind"] == "verdict-change"
+        )
         assert changes == [("agent", "passed", "failed"), ("shop", "passed", "failed")]
         assert len(hooks.bodies("/slack")) == 4 and len(hooks.bodies("/teams")) == 4
         assert len(mail.messages) == 4
-        assert any(LOG4SHELL in m.get_content() and "shop 1.4.3" in m.get_content()
-                   for m in mail.messages)  # fmt: skip
+        assert any(
+            LOG4SHELL in m.get_content() and "shop 1.4.3" in m.get_content() for m in mail.messages
+        )
         results = json.loads(sarif.read_text())["runs"][0]["results"]
-        assert sorted(r["ruleId"] for r in results) == [LOG4SHELL, LOG4SHELL, "verdict-change",
-                                                        "verdict-change"]  # fmt: skip
+        assert sorted(r["ruleId"] for r in results) == [
+            LOG4SHELL,
+            LOG4SHELL,
+            "verdict-change",
+            "verdict-change",
+        ]
 
         # a second run with the same DB: nothing new, nothing sent again
         sent = len(hooks.requests)
@@ -105,12 +139,41 @@ def test_log4shell_story(
         assert sorted(i["release"]["product"] for i in api) == ["agent", "shop"]
 
     # a waiver with an expiry quiets the vendor agent (and only it)
-    assert main(["portfolio", "waive", "--release", "agent", "3.1", "--rule", "CVE-2021-44228",
-                 "--reason", "JNDI lookups disabled by the vendor's configuration",
-                 "--expires", "2099-12-31", "--store-url", store_url]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "portfolio",
+                "waive",
+                "--release",
+                "agent",
+                "3.1",
+                "--rule",
+                "CVE-2021-44228",
+                "--reason",
+                "JNDI lookups disabled by the vendor's configuration",
+                "--expires",
+                "2099-12-31",
+                "--store-url",
+                store_url,
+            ]
+        )
+        == 0
+    )
     with recording_server() as hooks:
-        assert main(["monitor", "run", *common, "--alert", f"webhook={hooks.url}",
-                     "--timestamp", "2099-06-01"]) == 0  # fmt: skip
+        assert (
+            main(
+                [
+                    "monitor",
+                    "run",
+                    *common,
+                    "--alert",
+                    f"webhook={hooks.url}",
+                    "--timestamp",
+                    "2099-06-01",
+                ]
+            )
+            == 0
+        )
         assert status_of(store_url, "agent", "3.1") == "passed"
         assert status_of(store_url, "shop", "1.4.3") == "failed"
         [body] = hooks.bodies()
@@ -118,8 +181,20 @@ def test_log4shell_story(
             ("verdict-change", "agent", "passed")
         ]
         # the day after it expires, the finding is back
-        assert main(["monitor", "run", *common, "--alert", f"webhook={hooks.url}",
-                     "--timestamp", "2100-01-01"]) == 0  # fmt: skip
+        assert (
+            main(
+                [
+                    "monitor",
+                    "run",
+                    *common,
+                    "--alert",
+                    f"webhook={hooks.url}",
+                    "--timestamp",
+                    "2100-01-01",
+                ]
+            )
+            == 0
+        )
         assert status_of(store_url, "agent", "3.1") == "failed"
         assert [a["after"] for a in hooks.bodies()[-1]["alerts"]] == ["failed"]
 

@@ -490,6 +490,8 @@ def changes(connection: Connection, run_id: int | None = None) -> dict[str, Any]
             .order_by(desc(v.id))
             .limit(1)
         ).scalar_one_or_none()
+        if before == row.status:
+            continue  # the same verdict with another count of violations
         verdicts.append(
             {
                 "release_id": row.release_id,

@@ -204,9 +204,14 @@ def components(request: Request, q_: str = "", versions: str = "") -> Response:
         elif text:
             results = q.search_components(connection, text)
     return _page(
-        request, "components.html", query=text, versions=versions, results=results,
-        located=located, error=error,
-    )  # fmt: skip
+        request,
+        "components.html",
+        query=text,
+        versions=versions,
+        results=results,
+        located=located,
+        error=error,
+    )
 
 
 @router.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
@@ -235,9 +240,12 @@ def login(
         return _page(request, "login.html", status=401, next=_local(next), error="unknown token")
     response = RedirectResponse(_local(next), status_code=303)
     response.set_cookie(
-        TOKEN_COOKIE, token.strip(), httponly=True, samesite="strict",
+        TOKEN_COOKIE,
+        token.strip(),
+        httponly=True,
+        samesite="strict",
         secure=request.url.scheme == "https",
-    )  # fmt: skip
+    )
     return response
 
 

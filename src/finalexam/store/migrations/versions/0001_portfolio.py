@@ -148,7 +148,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "waivers", "verdicts", "exposures", "runs", "dependency_names", "components", "exams",
-        "releases", "policies",
-    ):  # fmt: skip
+        "waivers",
+        "verdicts",
+        "exposures",
+        "runs",
+        "dependency_names",
+        "components",
+        "exams",
+        "releases",
+        "policies",
+    ):
         op.drop_table(table)
