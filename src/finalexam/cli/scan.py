@@ -68,7 +68,9 @@ def add_parser(subparsers: Any) -> None:
     )
     add_store_flag(portfolio)
     portfolio.add_argument("--product", help="product name of the stored release")
-    portfolio.add_argument("--version", dest="release_version", help="version of the stored release")
+    portfolio.add_argument(
+        "--version", dest="release_version", help="version of the stored release"
+    )
     portfolio.add_argument(
         "--received",
         action="store_true",

@@ -254,7 +254,7 @@ def recheck_release(
     found = matcher.match_all(components)
     found += malicious_dependencies(database, components)
     decision = evaluate([*kept, *found], components, policy, today)
-    status = report_status(decision.verdict.passed, report.complete)
+    status = report_status(replace(report, verdict=decision.verdict))
     current = [exposure(f, False) for f in decision.findings if is_db_finding(f)]
     current += [exposure(s.finding, True) for s in decision.suppressed if is_db_finding(s.finding)]
     return (

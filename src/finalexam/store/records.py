@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from finalexam import outcome
 from finalexam.model import Component, Finding, Report
 from finalexam.report.base import RenderOptions
 from finalexam.report.document import component_dict, to_document
@@ -16,7 +17,9 @@ from finalexam.report.load import report_from_document
 from finalexam.vuln.match import FOUND_BY as DB_FOUND_BY
 from finalexam.vuln.purl import package_ref, purl_ref
 
-PASSED, FAILED, INCOMPLETE = "passed", "failed", "incomplete"
+PASSED, FAILED, INCOMPLETE = (
+    o.lower() for o in (outcome.PASSED, outcome.FAILED, outcome.INCOMPLETE)
+)
 BUILT, RECEIVED = "built", "received"
 
 
@@ -24,11 +27,9 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def report_status(passed: bool, complete: bool) -> str:
-    """Failed wins over incomplete, as in the exit codes (1 wins over 3)."""
-    if not passed:
-        return FAILED
-    return PASSED if complete else INCOMPLETE
+def report_status(report: Report) -> str:
+    """The exam's outcome (failed wins over incomplete), as the store spells it."""
+    return outcome.outcome(report).lower()
 
 
 def pack_report(report: Report) -> bytes:

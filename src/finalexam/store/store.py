@@ -178,7 +178,7 @@ class Store:
         if not product or not version:
             raise UsageError("a stored exam needs a product and a version")
         now = utc_now()
-        status = report_status(report.verdict.passed, report.complete)
+        status = report_status(report)
         violations = len(report.verdict.violations)
         digest = hashlib.sha256(policy_snapshot.encode("utf-8")).hexdigest()
         packed = pack_report(report)
