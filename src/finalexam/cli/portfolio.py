@@ -76,7 +76,7 @@ def add_parser(subparsers: Any) -> None:
     export.add_argument(
         "--format",
         default="cyclonedx-json",
-        choices=("cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx"),
+        choices=("cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag"),
     )
     export.add_argument("--product")
     add_store_flag(export)

@@ -33,7 +33,7 @@ _SUFFIX = {
     "cyclonedx-json": ".cdx.json",
     "cyclonedx-xml": ".cdx.xml",
     "spdx-json": ".spdx.json",
-    "spdx": ".spdx",
+    "spdx-tag": ".spdx",
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"

@@ -98,7 +98,7 @@ def release_waivers(state: Read, release_id: int) -> list[dict[str, Any]]:
 def release_sbom(
     state: Read,
     release_id: int,
-    format: Literal["cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx"] = "cyclonedx-json",
+    format: Literal["cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag"] = "cyclonedx-json",
 ) -> Response:
     from finalexam.report import REPORTERS
     from finalexam.report.base import RenderOptions
@@ -108,7 +108,7 @@ def release_sbom(
     media = (
         "application/xml"
         if format == "cyclonedx-xml"
-        else ("text/plain" if format == "spdx" else "application/json")
+        else ("text/plain" if format == "spdx-tag" else "application/json")
     )
     return Response(REPORTERS[format].render(report, RenderOptions()), media_type=media)
 
