@@ -164,7 +164,7 @@ def run_add(args: argparse.Namespace) -> int:
             f"{stored.exposures} exposures",
             store.description,
         )
-    return exit_code(report, config.strict)
+    return exit_code(report)
 
 
 def run_list(args: argparse.Namespace) -> int:

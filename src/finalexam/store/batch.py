@@ -82,8 +82,6 @@ def examine_and_store(item: BatchItem, config: Config, store_url: str, source: s
     except Exception as error:  # the tool failed on this one: say so, go on
         return BatchOutcome(item, 3, error=f"internal error: {type(error).__name__}: {error}")
     code = EXIT_BY_STATUS[stored.status]
-    if code == 0 and config.strict and report.issues:
-        code = 3
     return BatchOutcome(item, code, stored.status, f"{stored.product} {stored.version}")
 
 

@@ -9,17 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from finalexam import outcome
-from finalexam.model import Component, Finding, Report
+from finalexam.model import Component, ExamStatus, Finding, Report
 from finalexam.report.base import RenderOptions
 from finalexam.report.document import component_dict, to_document
 from finalexam.report.load import report_from_document
 from finalexam.vuln.match import FOUND_BY as DB_FOUND_BY
 from finalexam.vuln.purl import package_ref, purl_ref
 
-PASSED, FAILED, INCOMPLETE = (
-    o.lower() for o in (outcome.PASSED, outcome.FAILED, outcome.INCOMPLETE)
-)
+PASSED, FAILED = ExamStatus.PASSED.value, ExamStatus.FAILED.value
+INCOMPLETE = ExamStatus.INCOMPLETE.value
 BUILT, RECEIVED = "built", "received"
 
 
@@ -29,7 +27,7 @@ def utc_now() -> str:
 
 def report_status(report: Report) -> str:
     """The exam's outcome (failed wins over incomplete), as the store spells it."""
-    return outcome.outcome(report).lower()
+    return report.status.value
 
 
 def pack_report(report: Report) -> bytes:
