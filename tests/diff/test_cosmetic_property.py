@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from finalexam.diffing.content import is_cosmetic
 
 # "f" is the function the program defines: a parameter of that name shadows it (not cosmetic).
+# The checker reads JavaScript too, where var/let/const/function/this are binding words.
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
     lambda n: (
         n
@@ -42,6 +43,13 @@ NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
             "os",
             "len",
             "f",
+            "var",
+            "let",
+            "const",
+            "function",
+            "this",
+            "self",
+            "cls",
         }
     )
 )
