@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import mmap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -16,9 +16,14 @@ Blob = bytes | mmap.mmap
 
 
 class Severity(StrEnum):
+    """How bad a finding is. ``unknown``: a vulnerability whose advisories carry no rating at
+    all; it is shown as such and ranks with ``high`` (a threshold of high catches it), since
+    an unrated advisory is no evidence of a mild one."""
+
     INFO = "info"
     LOW = "low"
     MEDIUM = "medium"
+    UNKNOWN = "unknown"
     HIGH = "high"
     CRITICAL = "critical"
 
@@ -27,18 +32,31 @@ class Severity(StrEnum):
         return _SEVERITY_RANK[self]
 
     @classmethod
+    def rated(cls) -> tuple[Severity, ...]:
+        """The severities people write in rules and policies: all but ``unknown``."""
+        return tuple(s for s in cls if s is not cls.UNKNOWN)
+
+    @classmethod
+    def columns(cls, present: Iterable[Severity] = ()) -> list[Severity]:
+        """Worst first, for tables and charts; ``unknown`` only when a finding has it."""
+        seen = set(present)
+        return [s for s in reversed(cls) if s is not cls.UNKNOWN or s in seen]
+
+    @classmethod
     def parse(cls, text: str) -> Severity:
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            names = ", ".join(s.value for s in cls)
-            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+        value = text.strip().lower()
+        for severity in cls.rated():
+            if severity.value == value:
+                return severity
+        names = ", ".join(s.value for s in cls.rated())
+        raise ValueError(f"unknown severity {text!r} (expected one of: {names})")
 
 
 _SEVERITY_RANK = {
     Severity.INFO: 0,
     Severity.LOW: 1,
     Severity.MEDIUM: 2,
+    Severity.UNKNOWN: 3,
     Severity.HIGH: 3,
     Severity.CRITICAL: 4,
 }

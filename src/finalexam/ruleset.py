@@ -274,9 +274,9 @@ def _lint_fields(rule: RuleFile) -> list[LintProblem]:
     severity = data.get("severity")
     if isinstance(severity, str) and severity:
         try:
-            Severity(severity)
+            Severity.parse(severity)
         except ValueError:
-            names = ", ".join(s.value for s in Severity)
+            names = ", ".join(s.value for s in Severity.rated())
             problems.append(LintProblem(rule.path, f"severity {severity!r} is not one of {names}"))
     if not isinstance(data.get("examples"), dict):
         problems.append(LintProblem(rule.path, "missing [examples] table (match and benign)"))

@@ -21,7 +21,7 @@ from finalexam.analyze.vulnerabilities import VulnerabilityAnalyzer
 from finalexam.catalog.distro import DistroTracker
 from finalexam.config import Config
 from finalexam.exam import CATALOGERS, run_exam
-from finalexam.model import Component, Confidence, Finding, Location, Report
+from finalexam.model import Component, Confidence, Finding, Location, Report, Severity
 from finalexam.vuln.db import VulnDatabase
 from finalexam.vuln.distro import Release, applies, release_ecosystem, release_from_version
 from finalexam.vuln.match import Matcher
@@ -138,6 +138,8 @@ def test_debian_10_package_before_the_fix_is_vulnerable_through_its_release_only
     assert {m["ecosystem"] for m in details["matched"]} == {"Debian:10"}
     assert details["fix_state"] == "fixed"
     assert finding.confidence is Confidence.HIGH
+    # DLA-3325-1 carries no rating; its sibling DEBIAN-CVE record carries NVD's vector.
+    assert (finding.severity, details["severity_source"]) == (Severity.HIGH, "CVSS 3.1 7.4")
 
 
 @needs_dpkg
@@ -171,6 +173,12 @@ def test_unfixed_and_end_of_life_states(tmp_path: Path, distro_db: Path) -> None
     assert finding.fixed == ()
     assert finding.evidence.details["fix_state"] == "unfixed"
     assert "no fixed version known" in finding.message
+    # CVSS v2 rates it medium; Debian rates it unimportant for its package: low.
+    assert finding.severity is Severity.LOW
+    assert finding.evidence.details["cvss"][0]["version"] == "2.0"
+    assert finding.evidence.details["severity_source"] == (
+        "DEBIAN-CVE-2010-4756: Debian urgency unimportant"
+    )
 
     buster = build_deb(tmp_path, "libssl1.1", "1.1.1n-0+deb10u6", source="openssl")
     report = scan(write(tmp_path / "eol.tar", debian_image([buster], DEBIAN_10)), distro_db)
@@ -221,6 +229,8 @@ def test_ubuntu_lts_release_and_pro_entries(tmp_path: Path, distro_db: Path) -> 
     assert {"UBUNTU-CVE-2023-0286", "USN-5844-1"} <= ids([finding])
     # The FIPS-updates entry (3.0.2-0ubuntu1.10+fips1) is for FIPS builds only.
     assert finding.fixed == ("3.0.2-0ubuntu1.8",)
+    assert finding.severity is Severity.HIGH
+    assert "UBUNTU-CVE-2023-0286: Ubuntu priority high" in finding.evidence.details["ratings"]
     fixed = build_deb(tmp_path, "libssl3", "3.0.2-0ubuntu1.8", source="openssl")
     image = write(tmp_path / "jammy2.tar", debian_image([fixed], UBUNTU_2204))
     assert vulnerabilities(scan(image, distro_db)) == {}

@@ -203,7 +203,9 @@ def test_severity_sources(matcher: Matcher) -> None:
         "unsound",
     )
     assert unsound.title.startswith("unsound: ")
-    assert openssl["RUSTSEC-2023-0022"].severity is Severity.MEDIUM  # no score: medium
+    unrated = openssl["RUSTSEC-2023-0022"]  # no rating anywhere: unknown, never "medium"
+    assert unrated.severity is Severity.UNKNOWN
+    assert unrated.evidence.details["severity_source"].startswith("unknown: no CVSS vector")
     (log4shell, _) = sorted(
         matcher.match_component(
             Component(

@@ -268,12 +268,13 @@ class _Reader:
         if key not in item:
             return None
         value = item[key]
+        members = kind.rated() if kind is Severity else tuple(kind)  # nobody writes "unknown"
         try:
             if not isinstance(value, str):
                 raise ValueError
-            return kind(value.strip().lower())
-        except ValueError:
-            names = ", ".join(member.value for member in kind)
+            return next(m for m in members if m.value == value.strip().lower())
+        except (ValueError, StopIteration):
+            names = ", ".join(member.value for member in members)
             self.problem(f"{key}: expected one of {names}, got {value!r}", table, index, key)
             return None
 

@@ -96,7 +96,7 @@ def stacked_chart(title: str, findings: Sequence[Finding]) -> str:
         x = float(label_width)
         parts.append(f'<text x="0" y="{y + 13}">{_e(kind.value)}</text>')
         per = Counter(f.severity for f in findings if f.kind is kind)
-        for severity in reversed(Severity):
+        for severity in Severity.columns(per):
             count = per.get(severity, 0)
             if not count:
                 continue
@@ -109,7 +109,7 @@ def stacked_chart(title: str, findings: Sequence[Finding]) -> str:
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 13}">{totals[kind]}</text>')
     legend_y = 22 * len(kinds) + 12
     x = 0
-    for severity in reversed(Severity):
+    for severity in Severity.columns(f.severity for f in findings):
         parts.append(
             f'<rect class="sev-{severity.value}" x="{x}" y="{legend_y}" width="10" height="10"/>'
             f'<text x="{x + 14}" y="{legend_y + 9}">{severity.value}</text>'
@@ -194,7 +194,7 @@ def _findings_section(report: Report) -> str:
     )
     severity_options = "".join(
         f'<option value="{s.value}">{s.value}{"" if s is Severity.INFO else " +"}</option>'
-        for s in Severity
+        for s in Severity.rated()
     )
     kind_options = '<option value="">all kinds</option>' + "".join(
         f'<option value="{k}">{k}</option>' for k in kinds
@@ -390,7 +390,7 @@ def render_html(report: Report, options: RenderOptions) -> str:
     )
     severity_rows = [
         (s.value, sum(1 for f in report.findings if f.severity is s), f"sev-{s.value}")
-        for s in reversed(Severity)
+        for s in Severity.columns(f.severity for f in report.findings)
     ]
     ecosystems = Counter(c.ecosystem for c in report.components)
     ecosystem_rows = [(name, count, "bar") for name, count in sorted(ecosystems.items())]

@@ -70,7 +70,7 @@ def render_markdown(report: Report) -> str:
             lines.append(f"- … {len(verdict.violations) - TOP} more")
     if report.findings:
         lines += ["", "### Findings", ""]
-        severities = list(reversed(Severity))
+        severities = Severity.columns(f.severity for f in report.findings)
         lines.append("| kind | " + " | ".join(s.value for s in severities) + " | total |")
         lines.append("|---|" + "---:|" * (len(severities) + 1))
         for kind in FindingKind:

@@ -36,6 +36,7 @@ PRETTY_LIMIT = 2_000  # results; bigger logs are written compact
 LEVELS = {
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
+    Severity.UNKNOWN: "error",  # an unrated vulnerability is treated as high
     Severity.MEDIUM: "warning",
     Severity.LOW: "note",
     Severity.INFO: "note",
@@ -44,6 +45,7 @@ LEVELS = {
 SECURITY_SEVERITY = {
     Severity.CRITICAL: "9.5",
     Severity.HIGH: "8.0",
+    Severity.UNKNOWN: "7.0",
     Severity.MEDIUM: "5.5",
     Severity.LOW: "2.0",
     Severity.INFO: "0.0",

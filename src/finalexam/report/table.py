@@ -15,6 +15,7 @@ from finalexam.report.base import RenderOptions, gaps_summary, issue_line
 _SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",
     Severity.HIGH: "red",
+    Severity.UNKNOWN: "magenta",
     Severity.MEDIUM: "yellow",
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
@@ -50,13 +51,14 @@ class TableReporter:
         counts = Counter(f.severity for f in report.findings)
         summary = Table(title="Findings", title_justify="left", show_edge=False)
         summary.add_column("kind")
-        for severity in reversed(Severity):
+        severities = Severity.columns(counts)
+        for severity in severities:
             summary.add_column(severity.value, justify="right")
         kinds = sorted({f.kind for f in report.findings})
         for kind in kinds:
             per = Counter(f.severity for f in report.findings if f.kind is kind)
-            summary.add_row(kind.value, *(str(per.get(s, 0)) for s in reversed(Severity)))
-        summary.add_row("total", *(str(counts.get(s, 0)) for s in reversed(Severity)), style="bold")
+            summary.add_row(kind.value, *(str(per.get(s, 0)) for s in severities))
+        summary.add_row("total", *(str(counts.get(s, 0)) for s in severities), style="bold")
         console.print(summary)
         if report.findings:
             top = Table(

@@ -1,7 +1,9 @@
 """The offline vulnerability database: OSV records in one indexed SQLite file.
 
 ``records`` holds each OSV record (compressed JSON) by id; ``packages`` indexes every
-affected package by (base ecosystem, normalised name) so a lookup is one indexed query.
+affected package by (base ecosystem, normalised name) so a lookup is one indexed query;
+``aliases`` indexes the ids each record says are the same vulnerability (``aliases`` and
+``upstream``), so the ratings of every alias of an advisory can be found.
 The file is only ever replaced whole (see ``update.py``), so readers never see a half
 written database.
 """
@@ -32,7 +34,7 @@ except ImportError:  # pragma: no cover - orjson is optional
         return json.loads(data)
 
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 _CHUNK = 500  # bound parameters per query (SQLite allows 999 on old builds)
 DB_FILENAME = "osv.sqlite3"
 
@@ -62,7 +64,21 @@ CREATE TABLE IF NOT EXISTS packages (
 );
 CREATE INDEX IF NOT EXISTS packages_by_name ON packages (ecosystem, name);
 CREATE INDEX IF NOT EXISTS packages_by_record ON packages (record_id);
+CREATE TABLE IF NOT EXISTS aliases (name TEXT NOT NULL, record_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS aliases_by_name ON aliases (name);
+CREATE INDEX IF NOT EXISTS aliases_by_record ON aliases (record_id);
 """
+
+
+def same_vulnerability(record: Mapping[str, Any]) -> list[str]:
+    """Ids a record says are the same vulnerability: its ``aliases``, and the ``upstream``
+    ids a distribution's record derives from (DEBIAN-CVE-2023-0286 from CVE-2023-0286)."""
+    names: list[str] = []
+    for key in ("aliases", "upstream"):
+        values = record.get(key)
+        if isinstance(values, list):
+            names += [v for v in values if isinstance(v, str) and v]
+    return names
 
 
 class DatabaseError(FinalexamError):
@@ -188,6 +204,18 @@ class VulnDatabase:
             for record_id, data in rows:
                 out[record_id] = loads(decompress(data))
         return out
+
+    def records_naming(self, names: Iterable[str]) -> dict[str, list[str]]:
+        """For each name, the records that list it among their aliases or upstream ids."""
+        ordered = sorted(set(names))
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT name, record_id FROM aliases WHERE name IN ({marks})"
+            for name, record_id in self._conn.execute(query, chunk):
+                found.setdefault(name, []).append(record_id)
+        return {name: sorted(ids) for name, ids in found.items()}
 
     def _load_record(self, record_id: str) -> dict[str, Any] | None:
         row = self._conn.execute("SELECT data FROM records WHERE id = ?", (record_id,)).fetchone()

@@ -9,15 +9,15 @@ whose ``aliases`` list every other id. A ``MAL-`` record makes the finding a cri
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from finalexam.model import Component, Confidence, Evidence, Finding, FindingKind, Severity
-from finalexam.vuln.cvss import CvssError, CvssScore, score_vector
-from finalexam.vuln.db import VulnDatabase
+from finalexam.vuln.db import VulnDatabase, same_vulnerability
 from finalexam.vuln.distro import applies
 from finalexam.vuln.purl import PackageRef, package_ref
 from finalexam.vuln.ranges import RangeMatch, fixed_versions, match_affected
+from finalexam.vuln.severity import Matched, Rated, rate
 from finalexam.vuln.versions import InvalidVersion, base_ecosystem, ecosystem_rule, normalize_name
 
 FOUND_BY = "vulnerabilities"
@@ -25,14 +25,6 @@ MAX_REFERENCES = 20
 
 # Which record id names a merged vulnerability: lower rank first, then alphabetical.
 _ID_RANK = (("MAL-", 0), ("GHSA-", 1), ("PYSEC-", 2), ("GO-", 2), ("RUSTSEC-", 2), ("CVE-", 9))
-_DATABASE_SEVERITY = {
-    "critical": Severity.CRITICAL,
-    "high": Severity.HIGH,
-    "moderate": Severity.MEDIUM,
-    "medium": Severity.MEDIUM,
-    "low": Severity.LOW,
-}
-_INFORMATIONAL = {"unsound": Severity.LOW, "unmaintained": Severity.INFO, "notice": Severity.INFO}
 
 
 def id_rank(record_id: str) -> tuple[int, str]:
@@ -52,17 +44,11 @@ class RecordMatch:
     informational: str | None
     fix_state: str = "fixed"  # fixed, unfixed, will-not-fix
     releases: tuple[str, ...] = ()  # every entry ecosystem whose ranges hold the version
+    entry: Mapping[str, Any] = field(default_factory=dict)  # the affected entry that matched
 
     @property
     def record_id(self) -> str:
         return str(self.record["id"])
-
-
-@dataclass(frozen=True)
-class _Rated:
-    severity: Severity
-    source: str
-    cvss: tuple[CvssScore, ...]
 
 
 Entry = tuple[dict[str, Any], str, str]  # (affected entry, its ecosystem, name as written)
@@ -113,6 +99,7 @@ def match_record(record: Mapping[str, Any], ref: PackageRef) -> RecordMatch | No
             informational=informational if isinstance(informational, str) else None,
             fix_state=state,
             releases=tuple(sorted({entry[1] for entry, _ in holding})),
+            entry=affected,
         )
     return None
 
@@ -126,18 +113,6 @@ def _sort_versions(ecosystem: str, versions: Iterable[str]) -> list[str]:
         return sorted(plain, key=rule.scheme.key)
     except (InvalidVersion, TypeError):
         return plain
-
-
-def same_vulnerability(record: Mapping[str, Any]) -> list[str]:
-    """Ids a record says are the same vulnerability: its ``aliases``, and the ``upstream``
-    ids a distribution's record derives from (DEBIAN-CVE-2023-0286 from CVE-2023-0286)."""
-    names: list[str] = []
-    for key in ("aliases", "upstream"):
-        values = record.get(key)
-        names += (
-            [str(v) for v in values if v and isinstance(v, str)] if isinstance(values, list) else []
-        )
-    return names
 
 
 def _cluster(matches: Sequence[RecordMatch]) -> list[list[RecordMatch]]:
@@ -161,41 +136,12 @@ def _cluster(matches: Sequence[RecordMatch]) -> list[list[RecordMatch]]:
     return [sorted(group, key=lambda m: id_rank(m.record_id)) for group in groups.values()]
 
 
-def _severity_entries(record: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-    yield from (s for s in record.get("severity") or [] if isinstance(s, dict))
-    for affected in record.get("affected") or []:
-        if isinstance(affected, dict):
-            yield from (s for s in affected.get("severity") or [] if isinstance(s, dict))
-
-
-def rate(group: Sequence[RecordMatch]) -> _Rated:
-    if any(m.record_id.startswith("MAL-") for m in group):
-        return _Rated(Severity.CRITICAL, "malicious package", ())
-    scores: list[CvssScore] = []
-    for match in group:
-        for entry in _severity_entries(match.record):
-            if str(entry.get("type", "")).startswith("CVSS_V") and isinstance(
-                entry.get("score"), str
-            ):
-                try:
-                    scores.append(score_vector(entry["score"]))
-                except CvssError:
-                    continue
-    if scores:
-        best = max(scores, key=lambda s: (s.score, s.version))
-        return _Rated(best.severity, f"CVSS {best.version} {best.score}", tuple(scores))
-    for match in group:
-        specific = match.record.get("database_specific") or {}
-        label = specific.get("severity") if isinstance(specific, dict) else None
-        if isinstance(label, str) and label.lower() in _DATABASE_SEVERITY:
-            return _Rated(_DATABASE_SEVERITY[label.lower()], f"database_specific {label}", ())
-    for match in group:
-        if match.informational in _INFORMATIONAL:
-            return _Rated(_INFORMATIONAL[match.informational], match.informational, ())
-    return _Rated(Severity.MEDIUM, "unknown (no CVSS or database severity)", ())
-
-
-def build_finding(component: Component, ref: PackageRef, group: Sequence[RecordMatch]) -> Finding:
+def build_finding(
+    component: Component,
+    ref: PackageRef,
+    group: Sequence[RecordMatch],
+    related: Sequence[Mapping[str, Any]] = (),
+) -> Finding:
     primary = group[0]
     names: set[str] = set()
     for match in group:
@@ -210,7 +156,7 @@ def build_finding(component: Component, ref: PackageRef, group: Sequence[RecordM
         for item in match.record.get("references") or []:
             if isinstance(item, dict) and isinstance(item.get("url"), str):
                 references.add(item["url"])
-    rated = rate(group)
+    rated = _rate(group, related)
     version = ref.version or "(any version)"
     summary = str(primary.record.get("summary") or "").strip()
     if malicious:
@@ -248,9 +194,10 @@ def build_finding(component: Component, ref: PackageRef, group: Sequence[RecordM
     }
     if rated.cvss:
         details["cvss"] = [
-            {"version": s.version, "vector": s.vector, "score": s.score}
-            for s in sorted(set(rated.cvss), key=lambda s: (-s.score, s.vector))
+            {"version": s.version, "vector": s.vector, "score": s.score} for s in rated.cvss
         ]
+    if rated.ratings:
+        details["ratings"] = sorted({r.source for r in rated.ratings})
     if primary.informational:
         details["informational"] = primary.informational
     if ref.distribution and not malicious:
@@ -281,6 +228,12 @@ def build_finding(component: Component, ref: PackageRef, group: Sequence[RecordM
     )
 
 
+def _rate(group: Sequence[RecordMatch], related: Sequence[Mapping[str, Any]]) -> Rated:
+    if any(m.record_id.startswith("MAL-") for m in group):
+        return Rated(Severity.CRITICAL, "malicious package", ())
+    return rate([Matched(m.record, m.entry, m.informational) for m in group], related)
+
+
 def _release_details(ref: PackageRef, group: Sequence[RecordMatch]) -> dict[str, Any]:
     if ref.release is None:
         entries = sorted({release for m in group for release in m.releases})
@@ -309,6 +262,7 @@ class Matcher:
         self._prefetched: set[tuple[str, str]] = set()
         self._ids: dict[tuple[str, str], list[str]] = {}
         self._records: dict[str, dict[str, Any]] = {}
+        self._naming: dict[str, list[str]] = {}  # alias -> records that list it
 
     def prefetch(self, components: Iterable[Component]) -> None:
         """Look up every component's records in a few batched queries."""
@@ -339,6 +293,26 @@ class Matcher:
                 found.append(match)
         return found
 
+    def _related(self, groups: Sequence[Sequence[RecordMatch]]) -> list[list[dict[str, Any]]]:
+        """Per group, the other records of the same vulnerability in the database: the ones
+        whose id is an alias of a matched record, and the ones naming any of those ids."""
+        names = [
+            {n for m in group for n in (m.record_id, *same_vulnerability(m.record))}
+            for group in groups
+        ]
+        wanted = set().union(*names) if names else set()
+        missing = wanted - self._naming.keys()
+        if missing:
+            found = self.database.records_naming(missing)
+            self._naming.update({name: found.get(name, []) for name in missing})
+        out: list[list[dict[str, Any]]] = []
+        for group, group_names in zip(groups, names, strict=True):
+            own = {m.record_id for m in group}
+            ids = {i for n in group_names for i in (n, *self._naming.get(n, []))} - own
+            records = (self._records.get(i) or self.database.record(i) for i in sorted(ids))
+            out.append([r for r in records if r is not None and not r.get("withdrawn")])
+        return out
+
     def match_component(self, component: Component) -> list[Finding]:
         self.stats.components += 1
         ref = package_ref(component)
@@ -348,7 +322,9 @@ class Matcher:
         self.stats.checked += 1
         if not ref.version:
             self.stats.without_version += 1
-        findings = [build_finding(component, ref, g) for g in _cluster(self.matches(ref))]
+        groups = _cluster(self.matches(ref))
+        related = self._related(groups)
+        findings = [build_finding(component, ref, g, related[i]) for i, g in enumerate(groups)]
         if any(f.kind is FindingKind.MALICIOUS for f in findings):
             self.stats.malicious += 1
         if any(f.kind is FindingKind.VULNERABILITY for f in findings):

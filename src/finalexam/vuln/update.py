@@ -28,7 +28,7 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 from finalexam.errors import FinalexamError, InputError
-from finalexam.vuln.db import SCHEMA, SCHEMA_VERSION, compress, loads, utc_now
+from finalexam.vuln.db import SCHEMA, SCHEMA_VERSION, compress, loads, same_vulnerability, utc_now
 from finalexam.vuln.versions import DEFAULT_ECOSYSTEMS, base_ecosystem, normalize_name
 
 OSV_BUCKET = "https://osv-vulnerabilities.storage.googleapis.com"
@@ -188,6 +188,7 @@ class _Parsed:
     withdrawn: bool
     malicious: bool
     packages: tuple[tuple[str, str], ...]
+    aliases: tuple[str, ...]
 
 
 def _parse(raw: bytes) -> _Parsed | None:
@@ -212,6 +213,7 @@ def _parse(raw: bytes) -> _Parsed | None:
         withdrawn=bool(record.get("withdrawn")),
         malicious=record_id.startswith("MAL-"),
         packages=tuple(sorted(packages)),
+        aliases=tuple(sorted(set(same_vulnerability(record)))),
     )
 
 
@@ -225,6 +227,7 @@ class _Writer:
         self.digests = {digest for _, digest in self.known.values()}
         self.records: list[tuple[str, str, str, int, str, bytes]] = []
         self.packages: list[tuple[str, str, str]] = []
+        self.aliases: list[tuple[str, str]] = []
         self.deleted: list[str] = []
 
     def add(
@@ -269,6 +272,7 @@ class _Writer:
             )
         )
         self.packages.extend((eco, name, parsed.record_id) for eco, name in parsed.packages)
+        self.aliases.extend((name, parsed.record_id) for name in parsed.aliases)
         if len(self.records) >= _BATCH:
             self.flush()
 
@@ -277,12 +281,14 @@ class _Writer:
             ids = [(i,) for i in self.deleted]
             self.conn.executemany("DELETE FROM records WHERE id = ?", ids)
             self.conn.executemany("DELETE FROM packages WHERE record_id = ?", ids)
+            self.conn.executemany("DELETE FROM aliases WHERE record_id = ?", ids)
             self.deleted = []
         self.conn.executemany(
             "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)", self.records
         )
         self.conn.executemany("INSERT INTO packages VALUES (?, ?, ?)", self.packages)
-        self.records, self.packages = [], []
+        self.conn.executemany("INSERT INTO aliases VALUES (?, ?)", self.aliases)
+        self.records, self.packages, self.aliases = [], [], []
 
 
 def update_database(
@@ -320,7 +326,9 @@ def _import(
     conn.executescript(SCHEMA)
     schema = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     if schema is not None and schema[0] != SCHEMA_VERSION:
-        conn.executescript("DELETE FROM records; DELETE FROM packages; DELETE FROM sources;")
+        conn.executescript(
+            "DELETE FROM records; DELETE FROM packages; DELETE FROM aliases; DELETE FROM sources;"
+        )
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
     writer = _Writer(conn)
     results: list[SourceResult] = []

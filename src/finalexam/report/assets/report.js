@@ -1,6 +1,6 @@
 "use strict";
 (function () {
-  var RANK = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
+  var RANK = { info: 0, low: 1, medium: 2, unknown: 3, high: 3, critical: 4 };
 
   function byId(id) {
     return document.getElementById(id);
