@@ -19,7 +19,7 @@ from finalexam.store.records import unpack_document, unpack_report
 from finalexam.vuln.purl import purl_ref
 from finalexam.vuln.versions import InvalidVersion, ecosystem_rule
 
-SEVERITIES = tuple(s.value for s in sorted(Severity, key=lambda s: -s.rank))
+SEVERITIES = tuple(s.value for s in reversed(Severity))  # worst first; unknown after high
 _OPERATORS = re.compile(r"^(>=|<=|!=|==|=|>|<)?\s*(.+)$")
 
 
