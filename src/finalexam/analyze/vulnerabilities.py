@@ -2,16 +2,21 @@
 
 Runs once after the walk (``finish``). Without a database the exam goes on: one notice
 says so and the report's ``vulnerability_db`` section records it; the exit code is unchanged.
+During the walk it reads one thing per file: the functions each Go binary links, so that a
+Go advisory whose vulnerable functions a binary does not link is reported as not reachable.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from finalexam.analyze.base import Analysis, ExamState
+from finalexam.analyze.base import Analysis, Carried, ExamState
+from finalexam.catalog.binformat import parse
+from finalexam.catalog.golang import MAGIC as GO_BUILD_INFO
 from finalexam.config import Config
 from finalexam.events import Notice
-from finalexam.model import FileEntry
+from finalexam.formats.gopclntab import GoSymbols, go_symbols
+from finalexam.model import FileEntry, FileType, Location
 from finalexam.vuln.db import DatabaseError, VulnDatabase, resolve_db_path
 from finalexam.vuln.dependencies import malicious_dependencies
 from finalexam.vuln.match import FOUND_BY, Matcher
@@ -26,10 +31,14 @@ class VulnerabilityAnalyzer:
         self.config = config
 
     def accepts(self, entry: FileEntry) -> bool:
-        return False  # component-level only: see finish()
+        return entry.file_type in (FileType.ELF, FileType.PE, FileType.MACHO)
 
     def analyze(self, entry: FileEntry) -> Analysis:
-        return Analysis()
+        if not _is_go(entry):
+            return Analysis()
+        symbols = go_symbols(entry.data)
+        cost = sum(len(name) for name in symbols.functions) if symbols else 0
+        return Analysis(carried=[Carried(self.name, (entry.location, symbols), cost)])
 
     def finish(self, state: ExamState) -> Analysis:
         path = resolve_db_path(self.config.db)
@@ -61,7 +70,8 @@ class VulnerabilityAnalyzer:
                         "run `finalexam db update`"
                     )
                 )
-            matcher = Matcher(database)
+            tables: dict[Location, GoSymbols | None] = dict(state.carried_by(self.name))
+            matcher = Matcher(database, tables)
             findings = matcher.match_all(state.components)
             dependencies = malicious_dependencies(database, state.components)
         stats = matcher.stats
@@ -78,3 +88,21 @@ class VulnerabilityAnalyzer:
             "malicious_dependencies": len(dependencies),
         }
         return Analysis(findings=[*findings, *dependencies], extra={REPORT_KEY: section})
+
+
+_GO_SECTIONS = (
+    ".go.buildinfo",
+    ".gopclntab",
+    "__DATA,__go_buildinfo",
+    "__DATA_CONST,__go_buildinfo",
+    "__TEXT,__gopclntab",
+)
+
+
+def _is_go(entry: FileEntry) -> bool:
+    """A Go binary: by its linker's sections where the format names them (ELF, Mach-O), else
+    (PE, or no section table) by the build-info magic."""
+    binary = parse(entry.data)
+    if binary is not None and binary.format != "pe" and binary.sections:
+        return binary.section(*_GO_SECTIONS) is not None
+    return entry.data.find(GO_BUILD_INFO) >= 0

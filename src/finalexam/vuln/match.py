@@ -12,11 +12,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from finalexam.model import Component, Confidence, Evidence, Finding, FindingKind, Severity
+from finalexam.formats.gopclntab import GoSymbols
+from finalexam.model import (
+    Component,
+    Confidence,
+    Evidence,
+    Finding,
+    FindingKind,
+    Location,
+    Severity,
+)
 from finalexam.vuln.db import VulnDatabase, same_vulnerability
 from finalexam.vuln.distro import applies
 from finalexam.vuln.purl import PackageRef, package_ref
 from finalexam.vuln.ranges import RangeMatch, fixed_versions, match_affected
+from finalexam.vuln.reachability import Reachability, go_reachability
 from finalexam.vuln.severity import Matched, Rated, rate
 from finalexam.vuln.versions import InvalidVersion, base_ecosystem, ecosystem_rule, normalize_name
 
@@ -141,6 +151,7 @@ def build_finding(
     ref: PackageRef,
     group: Sequence[RecordMatch],
     related: Sequence[Mapping[str, Any]] = (),
+    reachability: Reachability | None = None,
 ) -> Finding:
     primary = group[0]
     names: set[str] = set()
@@ -168,6 +179,11 @@ def build_finding(
         )
     if primary.informational and not malicious:
         title = f"{primary.informational}: {title}"
+    severity = rated.severity
+    if reachability is not None and reachability.state == "not-reachable" and not malicious:
+        # Kept in the report, but a binary that links none of the functions does not block.
+        title = f"not reachable: {title}"
+        severity = min(severity, Severity.LOW, key=lambda s: s.rank)
     where = ref.release.ecosystem if ref.release is not None else ref.ecosystem
     message = f"{ref.display_name} {version} ({where}) "
     message += (
@@ -200,6 +216,10 @@ def build_finding(
         details["ratings"] = sorted({r.source for r in rated.ratings})
     if primary.informational:
         details["informational"] = primary.informational
+    if reachability is not None:
+        details["reachability"] = reachability.as_dict()
+        if severity is not rated.severity:
+            details["severity_if_reachable"] = rated.severity.value
     if ref.distribution and not malicious:
         details["fix_state"] = "fixed" if fixed else ("will-not-fix" if will_not_fix else "unfixed")
         details.update(_release_details(ref, group))
@@ -211,7 +231,7 @@ def build_finding(
     return Finding(
         kind=FindingKind.MALICIOUS if malicious else FindingKind.VULNERABILITY,
         rule_id=primary.record_id,
-        severity=rated.severity,
+        severity=severity,
         title=title,
         message=message,
         location=component.locations[0] if component.locations else None,
@@ -256,8 +276,12 @@ class MatchStats:
 
 
 class Matcher:
-    def __init__(self, database: VulnDatabase) -> None:
+    def __init__(
+        self, database: VulnDatabase, go_symbols: Mapping[Location, GoSymbols | None] | None = None
+    ) -> None:
         self.database = database
+        # The functions each Go binary links (None: unreadable), by the binary's location.
+        self.go_symbols = go_symbols or {}
         self.stats = MatchStats()
         self._prefetched: set[tuple[str, str]] = set()
         self._ids: dict[tuple[str, str], list[str]] = {}
@@ -313,6 +337,13 @@ class Matcher:
             out.append([r for r in records if r is not None and not r.get("withdrawn")])
         return out
 
+    def _reachability(
+        self, ref: PackageRef, component: Component, group: Sequence[RecordMatch]
+    ) -> Reachability | None:
+        if ref.ecosystem != "Go" or not self.go_symbols:
+            return None
+        return go_reachability((m.entry for m in group), component.locations, self.go_symbols)
+
     def match_component(self, component: Component) -> list[Finding]:
         self.stats.components += 1
         ref = package_ref(component)
@@ -324,7 +355,12 @@ class Matcher:
             self.stats.without_version += 1
         groups = _cluster(self.matches(ref))
         related = self._related(groups)
-        findings = [build_finding(component, ref, g, related[i]) for i, g in enumerate(groups)]
+        findings = [
+            build_finding(
+                component, ref, group, related[i], self._reachability(ref, component, group)
+            )
+            for i, group in enumerate(groups)
+        ]
         if any(f.kind is FindingKind.MALICIOUS for f in findings):
             self.stats.malicious += 1
         if any(f.kind is FindingKind.VULNERABILITY for f in findings):
