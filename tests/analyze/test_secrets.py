@@ -69,10 +69,17 @@ def test_well_known_examples_and_placeholders_are_ignored() -> None:
         b"aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
         b"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
         b'password = "${DB_PASSWORD}"\napi_key = "<your-api-key>"\nsecret = "changeme"\n'
-        b'token = "d41d8cd98f00b204e9800998ecf8427e"\n'
-        b'client_secret = "123e4567-e89b-42d3-a456-426614174000"\n'
+        b'token = "d41d8cd98f00b204e9800998ecf8427e"\n'  # the MD5 digest of nothing
     )
     assert scan_bytes(text, "app/settings.py", binary=False) == []
+
+
+def test_a_uuid_is_a_secret_when_its_name_says_so() -> None:
+    # Azure AD client secrets and many API keys are UUID-shaped: the name decides
+    uuid = "3f2b8c1e-7d4a-4e9b-a1c6-5d8e2f7b9a04"
+    named = scan_bytes(f'client_secret = "{uuid}"\n'.encode(), "app/settings.py", binary=False)
+    assert [h.secret for h in named] == [uuid]
+    assert scan_bytes(f'request_id = "{uuid}"\n'.encode(), "app/settings.py", binary=False) == []
 
 
 def test_lock_file_integrity_hashes_are_ignored() -> None:

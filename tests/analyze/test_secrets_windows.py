@@ -92,10 +92,10 @@ def test_a_flood_of_match_ends_falls_back_to_whole_chunk_search(
 
 
 def test_rules_excluded_by_path_are_not_searched() -> None:
-    rule = next(r for r in load_rules(RULES_DIR) if r.id == "generic-token-config")
-    data = b"API_TOKEN=Zq4Wx8vLp3RtYb7\n"
+    rule = next(r for r in load_rules(RULES_DIR) if r.id == "pgpass-password")
+    data = b"db.internal:5432:app:app:Zq4Wx8vLp3RtYb7\n"
     engine = Engine([rule], HYPERSCAN_AVAILABLE)
     assert [c.rule.id for c in engine.scan(data)] == [rule.id]
     assert list(engine.scan(data, allowed=lambda r: False)) == []
-    assert [h.rule.id for h in scan_bytes(data, "deploy/app.env", binary=False, engine=engine)]
+    assert [h.rule.id for h in scan_bytes(data, "deploy/.pgpass", binary=False, engine=engine)]
     assert scan_bytes(data, "src/app.py", binary=False, engine=engine) == []

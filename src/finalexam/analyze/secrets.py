@@ -108,10 +108,18 @@ def secret_finding(hit: SecretHit, location: Location) -> Finding:
                 "encoding": hit.encoding,
                 "occurrences": hit.occurrences,
                 "family": hit.rule.family,
+                **_filtered(hit),
             },
         ),
         fingerprint_key=hit.sha256,
     )
+
+
+def _filtered(hit: SecretHit) -> dict[str, object]:
+    """What the generic filter weighed: the name, its score, every line the value is on."""
+    if hit.score is None:
+        return {}
+    return {"name": hit.name[:80], "score": hit.score, "lines": list(hit.lines[:50])}
 
 
 def make(config: Config) -> SecretsAnalyzer:

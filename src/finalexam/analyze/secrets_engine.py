@@ -54,6 +54,8 @@ class Candidate:
     start: int
     end: int
     secret: bytes
+    # the pattern's other named groups (key, op, call, user, scheme) for filtered rules
+    parts: tuple[tuple[str, bytes], ...] = ()
 
 
 def loosen(pattern: bytes) -> bytes:
@@ -271,8 +273,15 @@ class Engine:
                         break
                     counts[rule.id] = counts.get(rule.id, 0) + 1
                     start, end = match.span("secret")
+                    parts = (
+                        tuple((name, match.group(name) or b"") for name in rule.part_names)
+                        if rule.filter
+                        else ()
+                    )
                     found.append(
-                        Candidate(rule, absolute, low + start, low + end, match.group("secret"))
+                        Candidate(
+                            rule, absolute, low + start, low + end, match.group("secret"), parts
+                        )
                     )
             found.sort(key=lambda c: (c.start, c.rule.id))
             yield from found

@@ -6,7 +6,9 @@ Common keys (shared by every rule family): ``id`` (the file stem), ``title``, ``
 regular expression with a named group ``secret``), ``min_entropy``, ``allowlist`` (patterns a
 secret may not match), ``[paths]`` ``include``/``exclude`` globs, ``validator``, ``confidence``,
 ``on_invalid`` (``lower`` confidence, the default, or ``drop`` when the validator fails),
-``generic`` (assignment-style rules that also drop hashes and UUIDs), ``family``, and for
+``generic`` (assignment-style rules that also drop hashes and UUIDs), ``filter`` (``generic``:
+the candidate, with its named groups such as ``key``, is decided by the generic-secret filter
+instead of fixed thresholds; see ``secrets_filter``), ``family``, and for
 the examples ``example_encoding`` (``latin-1`` when an example stands for a binary file) and
 ``example_path`` (the path an example is scanned as).
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,10 @@ from finalexam.model import Confidence, Severity
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules" / "secrets"
 
-# Hyperscan takes the same pattern with the named group turned into a plain one.
+# Hyperscan takes the same pattern with named groups turned into plain ones.
 _NAMED_GROUP = "(?P<secret>"
+_ANY_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+FILTERS = ("generic",)
 
 
 class RuleError(ValueError):
@@ -50,15 +54,21 @@ class SecretRule:
     drop_invalid: bool = False  # on_invalid = "drop": a failed check means not a secret at all
     confidence: Confidence = Confidence.MEDIUM
     generic: bool = False
+    filter: str | None = None  # "generic": decided by the generic-secret filter
     family: str = "other"
     examples_match: tuple[str, ...] = ()
     examples_benign: tuple[str, ...] = ()
     example_encoding: str = "utf-8"  # latin-1 for examples that stand for binary files
     example_path: str | None = None  # where an example is pretended to live
 
+    @cached_property
+    def part_names(self) -> tuple[str, ...]:
+        """Named groups besides ``secret`` (what a filtered rule hands to its filter)."""
+        return tuple(name for name in self.regex.groupindex if name != "secret")
+
     @property
     def hyperscan_pattern(self) -> bytes:
-        return self.pattern.replace(_NAMED_GROUP, "(").encode("utf-8")
+        return _ANY_NAMED_GROUP.sub("(", self.pattern).encode("utf-8")
 
 
 def _strings(value: Any, key: str, path: Path) -> tuple[str, ...]:
@@ -95,6 +105,9 @@ def load_rule(path: Path) -> SecretRule:
     keywords = _strings(data.get("keywords"), "keywords", path)
     if not keywords or any(k != k.lower() for k in keywords):
         raise RuleError(f"{path.name}: keywords must be a non-empty list of lower-case strings")
+    filter_name = data.get("filter")
+    if filter_name is not None and filter_name not in FILTERS:
+        raise RuleError(f"{path.name}: unknown filter {filter_name!r}")
     paths = data.get("paths", {})
     examples = data.get("examples", {})
     try:
@@ -116,7 +129,8 @@ def load_rule(path: Path) -> SecretRule:
         validator=validator,
         drop_invalid=_on_invalid(data.get("on_invalid", "lower"), path),
         confidence=confidence,
-        generic=bool(data.get("generic", False)),
+        generic=bool(data.get("generic", False)) or filter_name is not None,
+        filter=filter_name,
         family=str(data.get("family", "other")),
         examples_match=_strings(examples.get("match"), "examples.match", path),
         examples_benign=_strings(examples.get("benign"), "examples.benign", path),

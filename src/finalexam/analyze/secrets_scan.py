@@ -15,6 +15,8 @@ from fnmatch import fnmatch
 
 from finalexam.analyze.secrets_engine import Candidate, Engine, default_engine
 from finalexam.analyze.secrets_extract import decode_text, derived_document
+from finalexam.analyze.secrets_features import GenericCandidate
+from finalexam.analyze.secrets_filter import decide
 from finalexam.analyze.secrets_rules import SecretRule
 from finalexam.analyze.secrets_validate import (
     VALIDATORS,
@@ -66,6 +68,9 @@ class SecretHit:
     source: str
     encoding: str
     occurrences: int = 1
+    lines: tuple[int, ...] = ()  # every line it occurs on (text), when more than one
+    score: float | None = None  # the generic filter's score (filtered rules only)
+    name: str = ""  # the name the value is assigned to (filtered rules only)
 
     @property
     def sha256(self) -> str:
@@ -140,6 +145,79 @@ def _keep(
     )
 
 
+# A line longer than this is cut around the value for the filter's line features.
+_LINE_REACH = 2048
+
+
+def _line_at(document: Blob, start: int, end: int) -> str:
+    low = max(0, start - _LINE_REACH)
+    head = bytes(document[low:start])
+    tail = bytes(document[end : end + _LINE_REACH])
+    cut = head.rfind(b"\n")
+    head = head[cut + 1 :] if cut >= 0 else head
+    cut = tail.find(b"\n")
+    tail = tail[:cut] if cut >= 0 else tail
+    return (head + bytes(document[start:end]) + tail).decode("utf-8", "replace").rstrip("\r")
+
+
+def generic_candidate(candidate: Candidate, document: Blob, path: str) -> GenericCandidate:
+    """What the filter weighs of a filtered rule's match: name, value, line, file."""
+    parts = {name: value.decode("utf-8", "replace") for name, value in candidate.parts}
+    return GenericCandidate(
+        rule_id=candidate.rule.id,
+        key=parts.get("key", ""),
+        value=candidate.secret.decode("utf-8", "replace"),
+        line=_line_at(document, candidate.start, candidate.end),
+        path=path,
+        op=parts.get("op", ""),
+        call=parts.get("call", ""),
+        user=parts.get("user", ""),
+    )
+
+
+def _keep_generic(
+    hits: dict[tuple[str, str], SecretHit],
+    candidate: Candidate,
+    document: Blob,
+    path: str,
+    line: int,
+    encoding: str,
+) -> None:
+    """A filtered rule's candidate: one finding per value, whichever rules found it."""
+    secret = candidate.secret.decode("utf-8", "replace")
+    key = ("generic", secret)
+    current = hits.get(key)
+    if current is not None:
+        if line not in current.lines:
+            hits[key] = SecretHit(
+                **{
+                    **current.__dict__,
+                    "occurrences": current.occurrences + 1,
+                    "lines": (*current.lines, line),
+                }
+            )
+        return
+    generic = generic_candidate(candidate, document, path)
+    verdict = decide(generic)
+    if verdict is None:
+        return
+    confidence, score = verdict
+    hits[key] = SecretHit(
+        candidate.rule,
+        secret,
+        confidence,
+        "unchecked",
+        round(shannon_entropy(secret), 2),
+        line,
+        None,
+        "text",
+        encoding,
+        lines=(line,),
+        score=round(score, 3),
+        name=generic.key,
+    )
+
+
 def _prefer_specific(hits: dict[tuple[str, str], SecretHit]) -> list[SecretHit]:
     """A provider rule's finding makes a generic rule's finding of the same value redundant."""
     specific = [h.secret for h in hits.values() if not h.rule.generic]
@@ -158,7 +236,11 @@ def scan_text(data: Blob, path: str, engine: Engine) -> list[SecretHit]:
         # Candidates arrive in position order, so lines are counted once, forward.
         line += bytes(document[counted : candidate.start]).count(b"\n")
         counted = max(counted, candidate.start)
-        _keep(hits, candidate, path, line, None, "text", encoding)
+        if candidate.rule.filter:
+            if _path_allowed(candidate.rule, path):
+                _keep_generic(hits, candidate, document, path, line, encoding)
+        else:
+            _keep(hits, candidate, path, line, None, "text", encoding)
     return sorted(_prefer_specific(hits), key=lambda h: (h.line or 0, h.rule.id, h.sha256))
 
 
@@ -168,7 +250,11 @@ def scan_binary(data: Blob, path: str, kind: str, engine: Engine) -> list[Secret
     exact: set[tuple[str, int]] = set()  # (rule, file offset) found in a structured string
     # Structured constants first: their boundaries are exact, while a raw run may run on into
     # a neighbouring length byte or type code that happens to be printable.
-    allowed = _allowed_here(path)
+    in_path = _allowed_here(path)
+
+    def allowed(rule: SecretRule) -> bool:  # filtered rules weigh lines of text only
+        return not rule.filter and in_path(rule)
+
     for candidate in engine.scan(bytes(derived.data), allowed=allowed):
         offset, source = derived.locate(candidate.start)
         encoding = "utf-16le" if source == "binary-utf16le" else "ascii"

@@ -7,7 +7,7 @@ hardening words).
 
 from __future__ import annotations
 
-from finalexam.model import FileContext, FindingKind, Severity
+from finalexam.model import Confidence, FileContext, FindingKind, Severity
 from finalexam.policy.model import BLOCK, WARN, Origin, Policy, Rule
 
 DEFAULT_PROFILE = "release"
@@ -61,15 +61,16 @@ def _release() -> tuple[Rule, ...]:
             p,
             "secrets",
             BLOCK,
-            "a secret in shipped code or configuration",
+            "a secret in shipped code or configuration (medium or high confidence)",
             kinds=(FindingKind.SECRET,),
             contexts=SHIPPED,
+            confidence=Confidence.MEDIUM,
         ),
         _rule(
             p,
             "secrets-not-shipped",
             WARN,
-            "a secret in tests, docs, examples or published example material",
+            "a secret in tests, docs, examples or published example material, or of low confidence",
             kinds=(FindingKind.SECRET,),
         ),
         _rule(

@@ -1,0 +1,257 @@
+"""Train the generic-secret filter on the DEV repositories of the labelled corpus.
+
+    pip install scikit-learn            # training only: finalexam never imports it
+    PYTHONPATH=src python bench/secrets/train.py [--corpus DIR] [--write]
+
+Every candidate of the filtered rules (``filter = "generic"``) in the dev repositories'
+files is labelled by its line (CredData labels lines): a ``T`` line makes it positive, an
+``F`` or ``X`` line negative, and an unlabelled line negative with half the weight. Model
+choices and thresholds come from grouped cross-validation over the dev repositories (one
+fold per group of repositories, never by line); the held-out repositories are never read
+here. ``--write`` stores the model trained on every dev repository as
+``src/finalexam/rules/secrets/model/generic-filter.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "src"))
+from finalexam.analyze.secrets_engine import default_engine  # noqa: E402
+from finalexam.analyze.secrets_extract import decode_text  # noqa: E402
+from finalexam.analyze.secrets_features import FEATURES, GenericCandidate, features  # noqa: E402
+from finalexam.analyze.secrets_filter import MODEL_PATH, dropped  # noqa: E402
+from finalexam.analyze.secrets_scan import generic_candidate  # noqa: E402
+
+CORPUS = Path(
+    os.environ.get("CREDDATA", ROOT / ".." / "shared" / "data" / "secrets" / "creddata-dev")
+)
+SPLIT = Path(__file__).resolve().parent / "creddata-split.tsv"
+UNLABELLED_WEIGHT = 0.5
+# Confidence thresholds: the least out-of-fold line precision each level must keep.
+PRECISION = {"high": 0.95, "medium": 0.90, "low": 0.75}
+PARAMS = {"n_estimators": 120, "max_depth": 3, "learning_rate": 0.1, "subsample": 0.8}
+
+
+def split() -> dict[str, str]:
+    with SPLIT.open() as handle:
+        return {row["repo_id"]: row["split"] for row in csv.DictReader(handle, delimiter="\t")}
+
+
+def labels(corpus: Path) -> dict[tuple[str, int], tuple[str, int]]:
+    """(path, line) -> (T/F/X, first line of its labelled span) for every labelled line."""
+    out: dict[tuple[str, int], tuple[str, int]] = {}
+    with (corpus / "labels.tsv").open() as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            start = int(row["line"])
+            for line in range(start, int(row["line_end"]) + 1):
+                current = out.get((row["path"], line))
+                # as the scorer does: a row starting on the line first, then T before F
+                if current is None or (
+                    current[1] != line and (start == line or row["label"] == "T")
+                ):
+                    out[(row["path"], line)] = (row["label"], start)
+    return out
+
+
+def candidates(corpus: Path, repos: set[str]) -> list[tuple[str, int, GenericCandidate]]:
+    """(path, line, candidate) of every filtered rule's match in the repositories' files."""
+    engine = default_engine()
+    found: list[tuple[str, int, GenericCandidate]] = []
+    for repo in sorted(repos):
+        for file in sorted((corpus / "data" / repo).rglob("*")):
+            if not file.is_file():
+                continue
+            rel = file.relative_to(corpus).as_posix()
+            document, _ = decode_text(file.read_bytes())
+            inner = rel.split("/", 2)[2]  # scope/file: the path as an artifact would hold it
+            line, counted = 1, 0
+            for candidate in engine.scan(document):
+                line += bytes(document[counted : candidate.start]).count(b"\n")
+                counted = max(counted, candidate.start)
+                if candidate.rule.filter:
+                    found.append((rel, line, generic_candidate(candidate, document, inner)))
+    return found
+
+
+CANDIDATES: list[GenericCandidate] = []
+
+
+def dataset(
+    corpus: Path, repos: set[str]
+) -> tuple[list[list[float]], list[int], list[float], list[str], list[tuple[str, int]]]:
+    truth = labels(corpus)
+    rows, ys, weights, groups, where = [], [], [], [], []
+    for rel, line, candidate in candidates(corpus, repos):
+        if dropped(candidate):
+            continue
+        label, start = truth.get((rel, line), ("", line))
+        rows.append(features(candidate))
+        CANDIDATES.append(candidate)
+        ys.append(1 if label == "T" else 0)
+        weights.append(1.0 if label else UNLABELLED_WEIGHT)
+        groups.append(rel.split("/")[1])
+        where.append((rel, start))
+    return rows, ys, weights, groups, where
+
+
+def line_scores(scores: list[float], where: list[tuple[str, int]]) -> dict[tuple[str, int], float]:
+    best: dict[tuple[str, int], float] = defaultdict(float)
+    for score, key in zip(scores, where, strict=True):
+        best[key] = max(best[key], score)
+    return best
+
+
+def curve(
+    best: dict[tuple[str, int], float],
+    truth: dict[tuple[str, int], tuple[str, int]],
+    total_true: int,
+) -> list[tuple[float, float, float, float]]:
+    """(threshold, labelled precision, recall, F1) at each distinct score."""
+    ranked = sorted(best.items(), key=lambda kv: -kv[1])
+    tp = fp = 0
+    out = []
+    for key, score in ranked:
+        label = truth.get(key, ("",))[0]
+        if label == "T":
+            tp += 1
+        elif label in ("F", "X"):
+            fp += 1
+        precision = tp / (tp + fp) if tp + fp else 1.0
+        recall = tp / total_true
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out.append((score, precision, recall, f1))
+    return out
+
+
+def thresholds(points: list[tuple[float, float, float, float]]) -> dict[str, float]:
+    """For each level: the lowest threshold whose precision (from there up) keeps its floor."""
+    chosen = {}
+    for level, floor in PRECISION.items():
+        ok = [p for p in points if p[1] >= floor]
+        chosen[level] = min((p[0] for p in ok), default=1.0)
+    chosen["medium"] = max(chosen["medium"], chosen["low"])
+    chosen["high"] = max(chosen["high"], chosen["medium"])
+    return chosen
+
+
+def fit(rows: list[list[float]], ys: list[int], weights: list[float], seed: int = 7) -> Any:
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    model = GradientBoostingClassifier(random_state=seed, **PARAMS)
+    model.fit(rows, ys, sample_weight=weights)
+    return model
+
+
+def export(model: Any, chosen: dict[str, float], meta: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+
+    trees = []
+    for estimator in model.estimators_[:, 0]:
+        tree = estimator.tree_
+        trees.append(
+            {
+                "feature": [int(f) if f >= 0 else 0 for f in tree.feature],
+                "threshold": [round(float(t), 6) for t in tree.threshold],
+                "left": [int(x) for x in tree.children_left],
+                "right": [int(x) for x in tree.children_right],
+                "value": [round(float(v), 6) for v in tree.value[:, 0, 0]],
+            }
+        )
+    base = float(model._raw_predict_init(np.zeros((1, len(FEATURES))))[0, 0])
+    return {
+        "kind": "gradient-boosted trees (log-odds)",
+        "features": list(FEATURES),
+        "base": round(base, 6),
+        "learning_rate": PARAMS["learning_rate"],
+        "thresholds": {k: round(v, 4) for k, v in chosen.items()},
+        "trees": trees,
+        **meta,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--folds", type=int, default=4)
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument(
+        "--dump", type=Path, help="out-of-fold scores of dev candidates (JSON Lines)"
+    )
+    args = parser.parse_args()
+    dev = {repo for repo, part in split().items() if part == "dev"}
+    truth = labels(args.corpus)
+    rows, ys, weights, groups, where = dataset(args.corpus, dev)
+    total_true = len(
+        {
+            (path, start)
+            for (path, _), (label, start) in truth.items()
+            if label == "T" and path.split("/")[1] in dev
+        }
+    )
+    print(f"dev: {len(rows)} candidates, {sum(ys)} on T lines, {total_true} T lines")
+    # grouped cross-validation: repositories dealt to folds in a fixed order
+    repos = sorted(set(groups))
+    fold_of = {repo: i % args.folds for i, repo in enumerate(repos)}
+    oof = [0.0] * len(rows)
+    for fold in range(args.folds):
+        train = [i for i, g in enumerate(groups) if fold_of[g] != fold]
+        test = [i for i, g in enumerate(groups) if fold_of[g] == fold]
+        model = fit([rows[i] for i in train], [ys[i] for i in train], [weights[i] for i in train])
+        for i, p in zip(test, model.predict_proba([rows[i] for i in test])[:, 1], strict=True):
+            oof[i] = float(p)
+    if args.dump:
+        with args.dump.open("w") as out:
+            for i, c in enumerate(CANDIDATES):
+                label = truth.get(where[i], ("",))[0]
+                out.write(
+                    json.dumps(
+                        {
+                            "where": where[i],
+                            "label": label,
+                            "score": oof[i],
+                            "rule": c.rule_id,
+                            "key": c.key,
+                            "value": c.value,
+                            "line": c.line[:200],
+                        }
+                    )
+                    + "\n"
+                )
+    points = curve(line_scores(oof, where), truth, total_true)
+    chosen = thresholds(points)
+    for level, t in chosen.items():
+        at = [p for p in points if p[0] >= t]
+        p, r, f = at[-1][1:] if at else (0, 0, 0)
+        print(
+            f"  cross-validated {level:6s} >= {t:.3f}: precision {p:.3f} recall {r:.3f} F1 {f:.3f}"
+        )
+    best = max(points, key=lambda p: p[3])
+    print(
+        f"  best cross-validated F1 {best[3]:.3f} at {best[0]:.3f}"
+        f" (P {best[1]:.3f} R {best[2]:.3f})"
+    )
+    if args.write:
+        model = fit(rows, ys, weights)
+        meta = {
+            "trained_on": f"{len(dev)} dev repositories of CredData"
+            " (bench/secrets/creddata-split.tsv)",
+            "candidates": len(rows),
+            "params": PARAMS,
+        }
+        MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
+        MODEL_PATH.write_text(json.dumps(export(model, chosen, meta), separators=(",", ":")) + "\n")
+        print(f"wrote {MODEL_PATH.relative_to(ROOT)} ({MODEL_PATH.stat().st_size} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
