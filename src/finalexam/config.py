@@ -45,6 +45,8 @@ class Config:
     waivers: tuple[str, ...] = ()
     db: str | None = None
     db_max_age_days: int = 7
+    db_mirror: str | None = None  # base URL laid out like OSV's bucket (<ecosystem>/all.zip)
+    offline: bool = False  # no network access: the vulnerability database is never fetched
     baseline: str | None = None
     jobs: int = 1
     timestamp: str | None = None
@@ -137,7 +139,25 @@ OPTIONS: tuple[Option, ...] = (
     Option("policy", "policy profile name or policy file", str),
     Option("waivers", "waiver file, repeatable", _parse_list, str, repeatable=True),
     Option("db", "vulnerability database file", str),
-    Option("db_max_age_days", "warn when the vulnerability database is older", int, int),
+    Option(
+        "db_max_age_days",
+        "days after which the vulnerability database is stale (a warning and the "
+        "stale-database policy check)",
+        int,
+        int,
+    ),
+    Option(
+        "db_mirror",
+        "base URL of an OSV export mirror (<URL>/<ecosystem>/all.zip); default OSV's bucket",
+        str,
+    ),
+    Option(
+        "offline",
+        "no network access: a missing vulnerability database is not fetched (the exam is "
+        "then incomplete unless vulnerabilities is disabled)",
+        _parse_bool,
+        bool,
+    ),
     Option("baseline", "previous release (artifact or JSON report) to diff against", str),
     Option("jobs", "worker processes (0: all cores)", int, int),
     Option("timestamp", "timestamp written into reports (default: SOURCE_DATE_EPOCH or none)", str),
@@ -146,14 +166,16 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "disable",
-        "plug-ins to skip, comma separated (an unknown name is an error)",
+        "plug-ins to skip, comma separated (an unknown name, or a cataloger an enabled "
+        "check requires, is an error)",
         _parse_list,
         str,
         repeatable=True,
     ),
     Option(
         "only",
-        "run only these plug-ins (catalogers, analyzers), comma separated; e.g. secrets",
+        "run only these plug-ins (catalogers, analyzers) and what they require, comma "
+        "separated; e.g. secrets",
         _parse_list,
         str,
         repeatable=True,

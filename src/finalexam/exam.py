@@ -33,6 +33,7 @@ from finalexam.model import (
 )
 from finalexam.parallel import FileAnalysis, record_failure, selected
 from finalexam.policy import decide
+from finalexam.requirements import plan, provide
 from finalexam.unpack import UNPACKERS
 from finalexam.unpack.walk import Walker
 
@@ -97,8 +98,10 @@ def run_exam(
     all_catalogers = [make() for make in catalogers]
     all_analyzers = [make(config) for make in analyzers]
     _check_names(config, [c.name for c in all_catalogers] + [a.name for a in all_analyzers])
-    active_catalogers = [c for c in all_catalogers if config.runs(c.name)]
     active_analyzers = [a for a in all_analyzers if selected(a, config)]
+    needs = plan(config, [c.name for c in all_catalogers], active_analyzers)
+    active_catalogers = [c for c in all_catalogers if c.name in needs.catalogers]
+    resources = provide(needs.resources, config, events)  # e.g. fetch the DB on first use
     unselected = [
         PluginStatus(name, kind, "skipped", "not selected (only)")
         for kind, names, active in (
@@ -143,7 +146,13 @@ def run_exam(
     kind = walker.root_unpacker or artifact.kind
     artifact = replace(artifact, kind=kind)
     state = ExamState(
-        artifact, config, tuple(walker.records), tuple(merged), events, tuple(analysis.carried)
+        artifact,
+        config,
+        tuple(walker.records),
+        tuple(merged),
+        events,
+        tuple(analysis.carried),
+        resources,
     )
     analysis.carried.clear()
 
@@ -161,9 +170,13 @@ def run_exam(
     findings = dedupe_findings(contexts.apply(analysis.findings))
     issues = sorted(walker.issues + analysis.issues, key=_issue_key)
     verdict, kept, suppressed = decide(findings, issues, merged, config)
+    pulled_in = {name: f"required by {user}" for name, user in needs.required_by.items()}
     plugins = [
         PluginStatus(
-            c.name, "cataloger", "failed" if c.name in failures else "ok", failures.get(c.name)
+            c.name,
+            "cataloger",
+            "failed" if c.name in failures else "ok",
+            failures.get(c.name) or pulled_in.get(c.name),
         )
         for c in active_catalogers
     ]

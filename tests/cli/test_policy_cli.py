@@ -26,6 +26,7 @@ def test_policy_show_and_check(
         "malicious",
         "malicious-advisory",
         "high-findings",
+        "stale-database",
         "fail-on-critical",
     ]
     assert shown["rules"][-1]["origin"] == "--fail-on"
@@ -38,7 +39,7 @@ def test_policy_show_and_check(
     assert "[expired] rule_id=secrets.* until 2026-01-01: old (w.toml:1)" in text
     assert main(["policy", "check", *args, "--timestamp", "2025-12-31"]) == 0
     assert capsys.readouterr().out == (
-        "ok: policy ci: 5 rules, 2 waivers (0 expired as of 2025-12-31)\n"
+        "ok: policy ci: 6 rules, 2 waivers (0 expired as of 2025-12-31)\n"
     )
 
 

@@ -108,21 +108,25 @@ def test_scan_sbom_reports_vulnerabilities_and_malware(
     assert section["components_checked"] == 3
 
 
-def test_scan_without_database_says_so_once_and_passes(
+def test_scan_without_database_says_so_once_and_is_incomplete(
     sbom: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "r.json"
-    code = main(["scan", str(sbom), "--db", str(tmp_path / "none.sqlite3"), "-o", f"json={out}"])
-    assert code == 0
+    missing = tmp_path / "none.sqlite3"
+    code = main(["scan", str(sbom), "--db", str(missing), "-o", f"json={out}"])
+    assert code == 3
     err_lines = [line for line in capsys.readouterr().err.splitlines() if line]
     assert err_lines == [
-        "finalexam: no vulnerability database: run `finalexam db update` "
-        "(vulnerabilities not checked)"
+        f"finalexam: no vulnerability database at {missing} (named by db): run `finalexam db "
+        f"update --db {missing}`: 3 component(s) not checked for known vulnerabilities or "
+        "malicious packages (disable vulnerabilities to examine without them)"
     ]
     document = json.loads(out.read_text())
     assert_valid_report(document)
     assert document["vulnerability_db"]["status"] == "missing"
+    assert [i["kind"] for i in document["issues"]] == ["database"]
     assert document["findings"] == []
+    assert main(["scan", str(sbom), "--db", str(missing), "--disable", "vulnerabilities"]) == 0
 
 
 def test_stale_database_is_a_warning(
@@ -130,7 +134,7 @@ def test_stale_database_is_a_warning(
 ) -> None:
     out = tmp_path / "r.json"
     main(["scan", str(sbom), "--db", str(vuln_db), "--db-max-age-days", "0", "-o", f"json={out}"])
-    assert "warning: vulnerability database is 0 days old" in capsys.readouterr().err
+    assert "warning: the vulnerability database is 0 days old" in capsys.readouterr().err
     assert json.loads(out.read_text())["vulnerability_db"]["status"] == "stale"
 
 

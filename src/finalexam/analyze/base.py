@@ -64,12 +64,17 @@ class ExamState:
     components: tuple[Component, ...]
     events: EventSink
     carried: tuple[Carried, ...] = ()  # what analyze() calls carried, in walk order
+    # what analyzers declared in ``requires`` and the exam provided (see requirements.py)
+    resources: Mapping[str, Any] = field(default_factory=dict)
 
     def carried_by(self, analyzer: str) -> list[Any]:
         return [c.payload for c in self.carried if c.analyzer == analyzer]
 
 
 class Analyzer(Protocol):
+    """``name`` is what ``only``/``disable`` select. An analyzer may also declare ``requires``
+    (a tuple: ``catalogers``, a cataloger's name, ``vulnerability-db``; see requirements.py)."""
+
     name: str
 
     def accepts(self, entry: FileEntry) -> bool:

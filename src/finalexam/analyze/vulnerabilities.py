@@ -1,13 +1,17 @@
 """Known vulnerabilities and known-malicious packages: every component against the OSV DB.
 
-Runs once after the walk (``finish``). Without a database the exam goes on: one notice
-says so and the report's ``vulnerability_db`` section records it; the exit code is unchanged.
+Runs once after the walk (``finish``). The database is part of the exam: the exam provides it
+before the walk (fetched on first use, see vuln/provision.py), and when there is none to use
+(missing, offline, unreadable, not a database) a ``database`` Issue makes the exam incomplete,
+unless the user disables this analyzer. A database older than ``db_max_age_days`` is a
+``vulnerabilities.stale-database`` finding, which the ``stale-database`` policy check warns on.
 During the walk it reads one thing per file: the functions each Go binary links, so that a
 Go advisory whose vulnerable functions a binary does not link is reported as not reachable.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from finalexam.analyze.base import Analysis, Carried, ExamState
@@ -16,16 +20,32 @@ from finalexam.catalog.golang import MAGIC as GO_BUILD_INFO
 from finalexam.config import Config
 from finalexam.events import Notice
 from finalexam.formats.gopclntab import GoSymbols, go_symbols
-from finalexam.model import FileEntry, FileType, Location
-from finalexam.vuln.db import DatabaseError, VulnDatabase, resolve_db_path
+from finalexam.model import (
+    Component,
+    Confidence,
+    Evidence,
+    FileEntry,
+    FileType,
+    Finding,
+    FindingKind,
+    Issue,
+    IssueKind,
+    Location,
+    Severity,
+)
+from finalexam.requirements import CATALOGERS, VULNERABILITY_DB
+from finalexam.vuln.db import STALE_DATABASE_RULE, DatabaseError, VulnDatabase
 from finalexam.vuln.dependencies import malicious_dependencies
 from finalexam.vuln.match import FOUND_BY, Matcher
+from finalexam.vuln.provision import DatabaseProvision, provide_database
 
 REPORT_KEY = "vulnerability_db"
+_SHOWN_VERSION = 40  # characters of a component version quoted in an Issue
 
 
 class VulnerabilityAnalyzer:
     name = FOUND_BY
+    requires = (CATALOGERS, VULNERABILITY_DB)
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -41,53 +61,111 @@ class VulnerabilityAnalyzer:
         return Analysis(carried=[Carried(self.name, (entry.location, symbols), cost)])
 
     def finish(self, state: ExamState) -> Analysis:
-        path = resolve_db_path(self.config.db)
+        provision = state.resources.get(VULNERABILITY_DB)
+        if not isinstance(provision, DatabaseProvision):  # run outside an exam
+            provision = provide_database(self.config, lambda m: state.events(Notice(m)))
+        if provision.problem is not None:
+            return _no_database(state, provision, "missing", provision.problem)
         try:
-            database = VulnDatabase(path)
+            database = VulnDatabase(provision.path)
         except DatabaseError as error:
-            missing = not path.exists()
+            return _no_database(state, provision, "unusable", f"{error}")
+        try:
+            with database:
+                return self._match(state, database, provision)
+        except sqlite3.DatabaseError as error:  # a corrupt page shows only when read
+            problem = f"{provision.path}: vulnerability database unreadable ({error})"
+            return _no_database(state, provision, "unusable", problem)
+
+    def _match(
+        self, state: ExamState, database: VulnDatabase, provision: DatabaseProvision
+    ) -> Analysis:
+        status = database.status()
+        age = status.age_days()
+        max_age = self.config.db_max_age_days
+        stale = age is None or age > max_age
+        findings: list[Finding] = []
+        if stale:
+            # the report names the update time, not the age: the same inputs, the same report
+            updated = status.updated or "at an unknown time"
             message = (
-                "no vulnerability database: run `finalexam db update` (vulnerabilities not checked)"
-                if missing
-                else f"vulnerability database unusable: {error} (vulnerabilities not checked)"
+                f"the vulnerability database was last updated {updated}, more than "
+                f"db_max_age_days={max_age} days ago: advisories published since are not "
+                "known to this exam; run `finalexam db update`"
             )
-            state.events(Notice(message))
-            section: dict[str, Any] = {
-                "status": "missing" if missing else "unusable",
-                "path": str(path),
-                "message": message,
-            }
-            return Analysis(extra={REPORT_KEY: section})
-        with database:
-            status = database.status()
-            age = status.age_days()
-            stale = age is not None and age > self.config.db_max_age_days
-            if stale:
-                state.events(
-                    Notice(
-                        f"warning: vulnerability database is {age:.0f} days old "
-                        f"(db_max_age_days={self.config.db_max_age_days}): "
-                        "run `finalexam db update`"
-                    )
-                )
-            tables: dict[Location, GoSymbols | None] = dict(state.carried_by(self.name))
-            matcher = Matcher(database, tables)
-            findings = matcher.match_all(state.components)
-            dependencies = malicious_dependencies(database, state.components)
+            shown = f"{age:.0f} days old" if age is not None else "of unknown age"
+            state.events(Notice(f"warning: the vulnerability database is {shown}: {message}"))
+            findings.append(_stale_finding(message, updated, max_age))
+        tables: dict[Location, GoSymbols | None] = dict(state.carried_by(self.name))
+        matcher = Matcher(database, tables)
+        issues: list[Issue] = []
+        matcher.prefetch(state.components)
+        for component in state.components:
+            try:
+                findings.extend(matcher.match_component(component))
+            except sqlite3.DatabaseError:
+                raise
+            except Exception as error:  # one bad component never stops the others
+                issues.append(_unmatched(component, error))
+        dependencies = malicious_dependencies(database, state.components)
         stats = matcher.stats
-        section = {
+        section: dict[str, Any] = {
             "status": "stale" if stale else "ok",
-            "path": str(path),
+            "path": str(provision.path),
             "updated": status.updated,
             "records": status.records,
             "components_checked": stats.checked,
             "components_unsupported": stats.unsupported,
             "components_without_version": stats.without_version,
+            "components_failed": len(issues),
             "vulnerable_components": stats.vulnerable,
             "malicious_components": stats.malicious,
             "malicious_dependencies": len(dependencies),
         }
-        return Analysis(findings=[*findings, *dependencies], extra={REPORT_KEY: section})
+        return Analysis(
+            findings=[*findings, *dependencies], issues=issues, extra={REPORT_KEY: section}
+        )
+
+
+def _no_database(
+    state: ExamState, provision: DatabaseProvision, status: str, problem: str
+) -> Analysis:
+    count = len(state.components)
+    message = (
+        f"{problem}: {count} component(s) not checked for known vulnerabilities or "
+        "malicious packages (disable vulnerabilities to examine without them)"
+    )
+    state.events(Notice(message))
+    section = {"status": status, "path": str(provision.path), "message": problem}
+    issue = Issue("analyze", None, message, IssueKind.DATABASE, FOUND_BY)
+    return Analysis(issues=[issue], extra={REPORT_KEY: section})
+
+
+def _unmatched(component: Component, error: Exception) -> Issue:
+    version = component.version or ""
+    if len(version) > _SHOWN_VERSION:
+        version = version[:_SHOWN_VERSION] + f"… ({len(component.version or '')} characters)"
+    reason = str(error)[:200]
+    message = (
+        f"{FOUND_BY} failed on {component.name} {version}: {type(error).__name__}: {reason} "
+        "(this component not checked)"
+    )
+    location = component.locations[0] if component.locations else None
+    return Issue("analyze", location, message, IssueKind.PLUGIN_FAILED, FOUND_BY)
+
+
+def _stale_finding(message: str, updated: str, max_age: int) -> Finding:
+    return Finding(
+        kind=FindingKind.POLICY,
+        rule_id=STALE_DATABASE_RULE,
+        severity=Severity.INFO,
+        title=f"Vulnerability database older than {max_age} days (updated {updated})",
+        message=message,
+        location=None,
+        found_by=FOUND_BY,
+        confidence=Confidence.HIGH,
+        evidence=Evidence(details={"updated": updated}),
+    )
 
 
 _GO_SECTIONS = (

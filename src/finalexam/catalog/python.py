@@ -17,7 +17,7 @@ from email.parser import HeaderParser
 from email.policy import compat32
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from finalexam.catalog.support import licenses_of, purl, pypi_name, read_text
 from finalexam.model import (
@@ -245,7 +245,7 @@ def pypi_version(version: str | None) -> str | None:
         return None
     try:
         return str(Version(version))
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or more digits than Python turns into an integer
         return version
 
 

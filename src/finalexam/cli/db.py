@@ -9,7 +9,7 @@ from typing import Any
 
 from finalexam.cli.common import config_from_args
 from finalexam.vuln.db import DatabaseStatus, VulnDatabase, resolve_db_path
-from finalexam.vuln.update import summarize, update_database
+from finalexam.vuln.update import default_sources, summarize, update_database
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,6 +36,13 @@ def add_parser(subparsers: Any) -> None:
         help="OSV export to import, repeatable (default: OSV's public bucket)",
     )
     _add_db_flags(update)
+    update.add_argument(
+        "--db-mirror",
+        dest="db_mirror",
+        metavar="URL",
+        help="base URL of an OSV export mirror laid out like OSV's bucket "
+        "(<URL>/<ecosystem>/all.zip), used without --source (env FINALEXAM_DB_MIRROR)",
+    )
     update.set_defaults(run=run_update)
     status = actions.add_parser("status", help="show sources, record counts and age")
     status.add_argument("--json", action="store_true", help="print the status as JSON")
@@ -68,7 +75,7 @@ def run_update(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(f"finalexam: {message}", file=sys.stderr)
 
-    result = update_database(path, args.sources, progress)
+    result = update_database(path, args.sources or default_sources(config.db_mirror), progress)
     for line in summarize(result):
         print(line)
     print(f"{result.path}: {result.records} records")

@@ -18,7 +18,7 @@ from finalexam.errors import FinalexamError, InputError, UsageError
 from finalexam.report.base import RenderOptions, parse_output, write_atomically
 from finalexam.report.document import report_timestamp
 
-_OPTION_KEYS = WALK_KEYS | {"db", "yara_rules", "jobs"}
+_OPTION_KEYS = WALK_KEYS | {"db", "db_mirror", "db_max_age_days", "offline", "yara_rules", "jobs"}
 
 
 def add_parser(subparsers: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from finalexam.model import Confidence, FileContext, FindingKind, Severity
 from finalexam.policy.model import BLOCK, WARN, Origin, Policy, Rule
+from finalexam.vuln.db import STALE_DATABASE_RULE
 
 DEFAULT_PROFILE = "release"
 
@@ -239,6 +240,18 @@ PROFILES = {
 _RULES = {"release": _release, "intake": _intake, "ci": _ci}
 
 
+def _stale_database(profile: str) -> Rule:
+    """Every profile warns when the exam used old vulnerability data (``--strict`` blocks)."""
+    return _rule(
+        profile,
+        "stale-database",
+        WARN,
+        "the vulnerability database is older than db_max_age_days",
+        kinds=(FindingKind.POLICY,),
+        rule_ids=(STALE_DATABASE_RULE,),
+    )
+
+
 def profile(name: str) -> Policy | None:
     make = _RULES.get(name)
-    return Policy(name=name, rules=make()) if make else None
+    return Policy(name=name, rules=(*make(), _stale_database(name))) if make else None

@@ -37,6 +37,8 @@ except ImportError:  # pragma: no cover - orjson is optional
 SCHEMA_VERSION = "3"
 _CHUNK = 500  # bound parameters per query (SQLite allows 999 on old builds)
 DB_FILENAME = "osv.sqlite3"
+# The finding an exam raises when it used a database older than ``db_max_age_days``.
+STALE_DATABASE_RULE = "vulnerabilities.stale-database"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -36,8 +36,11 @@ _BATCH = 2000
 _DOWNLOAD_TIMEOUT = 60
 
 
-def default_sources() -> list[str]:
-    return [f"{OSV_BUCKET}/{quote(ecosystem)}/all.zip" for ecosystem in DEFAULT_ECOSYSTEMS]
+def default_sources(mirror: str | None = None) -> list[str]:
+    """One ``all.zip`` per ecosystem in DEFAULT_ECOSYSTEMS (the one list of what is fetched),
+    from OSV's public bucket or a mirror laid out the same way."""
+    base = (mirror or OSV_BUCKET).rstrip("/")
+    return [f"{base}/{quote(ecosystem)}/all.zip" for ecosystem in DEFAULT_ECOSYSTEMS]
 
 
 class SourceError(FinalexamError):
