@@ -34,6 +34,8 @@ PAYLOAD = (
         ("src/app.spec.ts", FileContext.TEST),
         ("pkg-1.0/docs/conf.py", FileContext.DOCS),
         ("usr/share/man/man1/age-keygen.1.gz", FileContext.DOCS),
+        ("usr/share/info/gnupg.info-1.gz", FileContext.DOCS),
+        ("pkg/man/__init__.py", FileContext.SHIPPED),  # a module named man is no manual
         ("README.md", FileContext.DOCS),
         ("pkg/examples/client.py", FileContext.EXAMPLE),
         ("pkg/tools/build.py", FileContext.TOOLING),

@@ -39,6 +39,7 @@ DB = WORK / "osv.sqlite3"
 HONEST = ("pypi", "npm", "debian", "jars", "images")
 MALICIOUS = ("malware-pypi", "malware-npm", "malware-binaries")
 OUTCOME = {0: "passed", 1: "failed", 3: "incomplete"}
+SOURCE: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ def exam(item: Item) -> dict[str, Any]:
     report_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     env = {**os.environ, "FINALEXAM_DB": str(DB)}
+    if SOURCE is not None:  # a frozen copy of the code: edits during a long run change nothing
+        env["PYTHONPATH"] = str(SOURCE)
     run = subprocess.run(
         [sys.executable, "-m", "finalexam", "scan", str(item.path), "-o", f"json={report_path}"],
         capture_output=True, text=True, env=env, check=False, timeout=3600,
@@ -190,12 +193,19 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--limit", type=int)
     parser.add_argument(
+        "--src",
+        type=Path,
+        help="examine with the finalexam sources in this folder (e.g. `git archive HEAD src`)",
+    )
+    parser.add_argument(
         "--rerun-failed",
         action="store_true",
         help="examine again only what was wrong last time (an honest release that did not "
         "pass, malware that passed); keep the other results",
     )
     args = parser.parse_args()
+    global SOURCE
+    SOURCE = args.src.resolve() if args.src else None
     OUT.mkdir(parents=True, exist_ok=True)
     if not DB.exists():
         subprocess.run(
@@ -212,8 +222,13 @@ def main() -> int:
     if args.rerun_failed and results_path.exists():
         previous = {r["key"]: r for r in json.loads(results_path.read_text())}
         items = [i for i in items if i.key not in previous or wrong(previous[i.key])]
+    progress = (OUT / "progress.jsonl").open("w")
+    fresh = []
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        fresh = list(pool.map(exam, items))
+        for result in pool.map(exam, items):
+            fresh.append(result)
+            progress.write(json.dumps(result) + "\n")
+            progress.flush()
     merged = {**previous, **{r["key"]: r for r in fresh}}
     results = sorted(merged.values(), key=lambda r: r["key"])
     results_path.write_text(json.dumps(results, indent=1))

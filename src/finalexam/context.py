@@ -21,8 +21,10 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
 
-from finalexam.model import FileContext, FileEntry, Finding, Location
+from finalexam.model import Blob, FileContext, FileEntry, Finding, Location
 
 # Folder names (matched on each folder of the path, also with a prefix: unit-tests,
 # my_examples) and what they hold.
@@ -32,7 +34,7 @@ _FOLDERS: tuple[tuple[FileContext, str], ...] = (
         r"tests?|testing|unittests?|spec|specs|__tests__|__mocks__|e2e|fixtures?|__fixtures__"
         r"|testdata|test_data|testsuite",
     ),
-    (FileContext.DOCS, r"docs?|documentation|man"),
+    (FileContext.DOCS, r"docs?|documentation"),
     (FileContext.EXAMPLE, r"examples?|samples?|demos?"),
     (FileContext.TOOLING, r"scripts|tools|ci|benchmarks?|\.github"),
 )
@@ -55,6 +57,8 @@ INSTALL_FILES = frozenset(
     {"setup.py", "extconf.rb", "binding.gyp", "install.rb", "mkrf_conf.rb", "package.json"}
 )
 
+# The documentation trees of an operating system (manual and info pages, /usr/share/doc).
+_SYSTEM_DOCS = re.compile(r"(?:^|/)usr/(?:share|local/share)/(?:doc|man|info|help|gtk-doc)/")
 _WHEEL_SCRIPTS = re.compile(r"(?:^|/)[^/]+\.data/scripts/")
 
 BLOCKING = frozenset({FileContext.SHIPPED})
@@ -72,6 +76,8 @@ def path_context(location: Location | str) -> FileContext:
         return FileContext.SHIPPED
     for step in chain:
         folders = step.lower().split("/")[:-1]
+        if _SYSTEM_DOCS.search(step.lower()):
+            return FileContext.DOCS
         if _WHEEL_SCRIPTS.search(step.lower()):
             continue  # a wheel's scripts are installed as commands
         for folder in folders:
@@ -323,3 +329,107 @@ def resolve(locations: Iterable[Location], references: References) -> Contexts:
                 reached.add(target)
                 queue.append(target)
     return Contexts(frozenset(reached))
+
+
+# --- build-tool output ------------------------------------------------------------------------
+
+# Messages of the Windows script launchers Python build tools write next to every console
+# script: distlib's (pip: t64.exe, w64.exe) and setuptools' (cli-64.exe, gui-64.exe).
+_LAUNCHER_MARKERS = (
+    (b"Unable to find an appended archive.", b"in shebang line"),
+    (b"-script.py", b"Cannot find Python executable"),
+)
+MAX_LAUNCHER_BYTES = 1024 * 1024
+
+
+def is_script_launcher(data: bytes) -> bool:
+    """A script launcher a build tool generates: a small stub that runs the script or archive
+    appended to it or beside it."""
+    return len(data) <= MAX_LAUNCHER_BYTES and any(
+        all(marker in data for marker in markers) for markers in _LAUNCHER_MARKERS
+    )
+
+
+# --- material: what the content around a value says it is ---------------------------------
+
+# Words that introduce usage text, examples and self-tests in manuals, help text and string
+# tables (`age-keygen`'s usage shows a sample key after "$ age-keygen").
+_EXAMPLE_MARKER = re.compile(
+    rb"(?i)(?:usage:|examples?:|example::|for example|e\.g\.|sample::|\n[ \t]*\$ [a-z]|>>> "
+    rb"|test[ -]vectors?|self-?tests?|known[ -]answer)"
+)
+_MARKER_WINDOW = 240
+_DATA_URI = re.compile(rb"data:[\w.+/-]{1,80};base64,")
+_BASE64_RUN = re.compile(rb"[A-Za-z0-9+/=\s\\]*\Z")
+_DATA_URI_WINDOW = 256 * 1024
+_TRIPLE_QUOTED = re.compile(rb'(?s)[rRuUbB]{0,2}("""|\'\'\')(.*?)\1')
+_DOCSTRING_OPENER = re.compile(rb":[ \t]*(?:#[^\n]*)?\n\s*\Z")  # right after def/class ...:
+_COMMENT_LINES = re.compile(rb"(?m)^[ \t]*#[^\n]*$")
+_SOURCE_CODE = (".py", ".pyw", ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".rb", ".go", ".java")
+
+
+@cache
+def _published() -> dict[str, str]:
+    """sha256 of a published key -> where it is published (data/published-keys.txt)."""
+    text = resources.files("finalexam.data").joinpath("published-keys.txt").read_text("utf-8")
+    found = {}
+    for line in text.splitlines():
+        digest, _, source = line.partition(" ")
+        if digest and not digest.startswith("#"):
+            found[digest] = source.strip()
+    return found
+
+
+def published_key(secret_sha256: str) -> FileContext | None:
+    """A key printed in a public source (an RFC, a library's self-test) is no one's secret:
+    whoever ships it ships published test material."""
+    return FileContext.WELL_KNOWN if secret_sha256 in _published() else None
+
+
+class Material:
+    """Reads what the text around a value says it is: a data URI's payload, a docstring, or
+    the usage and example text of a manual or a program's help (in its string table)."""
+
+    def __init__(self, document: Blob | bytearray, path: str) -> None:
+        self.document = document
+        name = path.rsplit("/", 1)[-1].lower()
+        self.python = name.endswith((".py", ".pyw"))
+        self.code = name.endswith(_SOURCE_CODE)
+        self._docstrings: list[tuple[int, int]] | None = None
+
+    def context_at(self, match_start: int, start: int) -> FileContext | None:
+        if self._in_data_uri(start):
+            return FileContext.WELL_KNOWN
+        if self.python and self._in_docstring(start):
+            return FileContext.DOCS
+        if not self.code:
+            before = bytes(self.document[max(0, match_start - _MARKER_WINDOW) : match_start])
+            if _EXAMPLE_MARKER.search(before):
+                return FileContext.WELL_KNOWN
+        return None
+
+    def _in_data_uri(self, start: int) -> bool:
+        """An image or font inlined as ``data:...;base64,`` (CSS in a jar, an HTML page)."""
+        window = bytes(self.document[max(0, start - _DATA_URI_WINDOW) : start])
+        at = window.rfind(b";base64,")
+        if at < 0:
+            return False
+        head = window[max(0, at - 100) : at + 8]
+        return bool(_DATA_URI.search(head)) and bool(_BASE64_RUN.match(window, at + 8))
+
+    def _in_docstring(self, start: int) -> bool:
+        if self._docstrings is None:
+            self._docstrings = docstring_spans(bytes(self.document))
+        return any(begin <= start < end for begin, end in self._docstrings)
+
+
+def docstring_spans(text: bytes) -> list[tuple[int, int]]:
+    """Spans of triple-quoted strings that document a module, class or function: the first
+    statement of the file, or the first one after a ``def``/``class`` header."""
+    spans = []
+    for number, match in enumerate(_TRIPLE_QUOTED.finditer(text)):
+        before = text[max(0, match.start() - 400) : match.start()]
+        first = number == 0 and not _COMMENT_LINES.sub(b"", text[: match.start()]).strip()
+        if first or _DOCSTRING_OPENER.search(before):
+            spans.append((match.start(2), match.end(2)))
+    return spans

@@ -167,3 +167,37 @@ def test_digest_agrees_with_osslsigncode(signed: Path) -> None:
     match = re.search(r"Calculated message digest\s*:\s*([0-9A-F]+)", result.stdout)
     assert match is not None, result.stdout
     assert authenticode_digest(signed.read_bytes(), "sha256") == match.group(1).lower()
+
+
+# The shape of distlib's launcher (pip's t64.exe): a stub that runs the archive appended to it
+LAUNCHER = r"""
+#include <stdio.h>
+static const char *messages[] = {
+    "Fatal error in launcher: %s",
+    "Unable to find an appended archive.",
+    "Expected to find terminator in shebang line",
+};
+int main(int argc, char **argv) { puts(messages[argc % 3]); return 0; }
+"""
+
+
+def test_unsigned_build_tool_launchers_are_reported_without_blocking(tmp_path: Path) -> None:
+    from builders import write, zip_bytes
+    from finalexam.exam import run_exam
+
+    launcher = compile_c(tmp_path, "t64.exe", ["-O2"], LAUNCHER, MINGW64)
+    tool = compile_c(tmp_path, "tool.exe", ["-O2"], WIN_INJECTOR, MINGW64)
+    members = {
+        "tool-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: tool\nVersion: 1.0\n",
+        "tool/_vendor/t64.exe": launcher.read_bytes(),
+    }
+    wheel = write(tmp_path / "tool-1.0-py3-none-any.whl", zip_bytes(members))
+    report = run_exam(wheel, Config(only=("binary",)))
+    unsigned = [f for f in report.findings if f.rule_id == "binary.unsigned-windows-executable"]
+    assert [str(f.context) for f in unsigned] == ["launcher"]
+    assert report.verdict.passed
+    members["tool/helper.exe"] = tool.read_bytes()  # the package's own program still counts
+    wheel = write(tmp_path / "tool-1.1-py3-none-any.whl", zip_bytes(members))
+    report = run_exam(wheel, Config(only=("binary",)))
+    assert not report.verdict.passed
+    assert all("helper.exe" in v.message for v in report.verdict.violations)

@@ -111,6 +111,31 @@ def test_functions_reached_from_module_level_run_at_import() -> None:
     assert contexts == {3: IMPORT, 7: RUNTIME}
 
 
+def test_functions_defined_under_a_module_level_if_run_only_when_called() -> None:
+    # urllib.request's shape: platform-specific definitions under a top-level ``if``, whose
+    # bodies call each other; nothing at module level calls them
+    source = (
+        "import socket, sys\n"
+        "def lookup(host):\n    return socket.gethostbyname(host)\n"
+        "if sys.platform == 'darwin':\n"
+        "    def bypass(host):\n        return lookup(host)\n"
+        "else:\n"
+        "    proxy_bypass = lookup\n"
+        "    @staticmethod\n"
+        "    def hook():\n        socket.gethostname()\n"
+        "    sys.excepthook = sys.excepthook\n"
+    )
+    contexts = {
+        f.line: f.context for f in python_facts(source).facts if f.value.startswith("socket.")
+    }
+    assert contexts == {3: RUNTIME, 11: RUNTIME}
+    called = source + "bypass('example.org')\n"
+    contexts = {
+        f.line: f.context for f in python_facts(called).facts if f.value.startswith("socket.")
+    }
+    assert contexts == {3: IMPORT, 11: RUNTIME}
+
+
 def test_literal_payloads_behind_decoders_are_read_not_run() -> None:
     import base64
     import zlib

@@ -8,6 +8,7 @@ only a signature that no longer matches its file is high.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from finalexam.analyze.base import Analysis, ExamState
@@ -20,9 +21,11 @@ from finalexam.analyze.binfacts.common import (
 )
 from finalexam.analyze.binfacts.parse import binary_format, examine
 from finalexam.config import Config
+from finalexam.context import is_script_launcher
 from finalexam.model import (
     Confidence,
     Evidence,
+    FileContext,
     FileEntry,
     FileType,
     Finding,
@@ -132,8 +135,18 @@ def describe(
         "details": facts.details,
     }
     entry.update({key: value for key, value in optional.items() if value})
-    findings = _hardening_findings(facts, location)
+    hardening = _hardening_findings(facts, location)
+    findings = list(hardening)
     findings += _signature_findings(facts, location)
+    if facts.format == "pe" and is_script_launcher(data):
+        # the launcher pip or setuptools writes for every console script: build-tool output,
+        # unsigned in every Python environment; reported, not the package's own binary
+        findings = [
+            replace(f, context=FileContext.LAUNCHER)
+            if f.rule_id == "binary.unsigned-windows-executable" or f in hardening
+            else f
+            for f in findings
+        ]
     findings += _hiding_findings(packer, overlay, embedded, location)
     findings += [
         Finding(

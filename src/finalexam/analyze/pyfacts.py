@@ -1142,11 +1142,26 @@ def python_facts(
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
+def _executed(node: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of ``node`` that run when it runs: the body of a function it defines runs
+    only when called (a ``def`` under a top-level ``if``, as in urllib.request); its
+    decorators and defaults run at once."""
+    todo = deque([node])
+    while todo:
+        node = todo.popleft()
+        yield node
+        for child in _children(node):
+            if isinstance(child, _FUNCTIONS):
+                todo.extend([*child.decorator_list, *child.args.defaults])
+            elif not isinstance(child, ast.Lambda):
+                todo.append(child)
+
+
 def _references(nodes: Iterable[ast.AST]) -> set[str]:
     """Names called, or handed to a call as callbacks (``Thread(target=f)``), in ``nodes``."""
     names: set[str] = set()
     for node in nodes:
-        for sub in _walk(node):
+        for sub in _executed(node):
             if not isinstance(sub, ast.Call):
                 continue
             if isinstance(sub.func, ast.Name):

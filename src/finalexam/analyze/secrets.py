@@ -112,6 +112,7 @@ def secret_finding(hit: SecretHit, location: Location) -> Finding:
             },
         ),
         fingerprint_key=hit.sha256,
+        context=hit.context,
     )
 
 

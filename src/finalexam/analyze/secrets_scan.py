@@ -1,8 +1,10 @@
 """From a file's bytes to assessed secrets: which document to scan, and which matches to keep.
 
 False-positive discipline lives here: well-known example keys, placeholders, template
-variables, hashes, UUIDs, base64 images and lock-file integrity strings are dropped; test and
-documentation paths lower confidence without silencing; checksums raise or lower it.
+variables, hashes, UUIDs, base64 images and lock-file integrity strings are dropped; checksums
+raise or lower confidence. What the surrounding text says a value is (a docstring, a data URI,
+usage text, a key published as test material) becomes the hit's context
+(``finalexam.context``): reported, but not blocking.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatch
 
 from finalexam.analyze.secrets_engine import Candidate, Engine, default_engine
@@ -26,7 +28,8 @@ from finalexam.analyze.secrets_validate import (
     looks_like_hash_or_id,
     shannon_entropy,
 )
-from finalexam.model import Blob, Confidence
+from finalexam.context import Material, published_key
+from finalexam.model import Blob, Confidence, FileContext
 
 _LOCK_FILES = (
     "package-lock.json",
@@ -45,10 +48,23 @@ _LOCK_FILES = (
 # Assigned values that read as identifiers, names or timestamps are not secrets: NextMarker,
 # 0002_alter_user_email, v4-unsigned-body, ./data, _reset_token, 2016-03-01T12:00:07Z.
 _IDENTIFIER_LIKE = re.compile(
-    r"[A-Za-z]+(?:[._-][A-Za-z]+)*\Z"
-    r"|(?:[a-z]+\d*|\d+|[A-Z][a-z]+)(?:[_\-./:](?:[a-z]+\d*|\d+|[A-Z][a-z]+))+\Z"
+    r"[A-Za-z]+(?:[._-][A-Za-z]+)*[._-]?\Z"
+    r"|(?:[a-z]+\d*|\d+|[A-Z][a-z]+|[A-Z]+\d{0,2})"
+    r"(?:[_\-./:()]+(?:[a-z]+\d*|\d+|[A-Z][a-z]+|[A-Z]+\d{0,2}))+"
+    r"[)]?\Z"
     r"|[._/]|\d{4}-\d\d-\d\d[T ]\d\d:\d\d"
 )
+_TRAILING_DIGITS = re.compile(r"\d+\Z")
+
+
+def _names_a_field(key: str, secret: str) -> bool:
+    """``'password1', 'password2'``: the value is the key's own word, numbered: field names
+    listed side by side (Django's user-creation form), not a password."""
+    words = re.findall(r"[A-Za-z]+\d*", key)
+    if not words:
+        return False
+    stem = _TRAILING_DIGITS.sub("", words[-1]).lower()
+    return len(stem) >= 3 and _TRAILING_DIGITS.sub("", secret).lower() == stem
 
 
 def _is_key_block(secret: str) -> bool:
@@ -71,6 +87,7 @@ class SecretHit:
     lines: tuple[int, ...] = ()  # every line it occurs on (text), when more than one
     score: float | None = None  # the generic filter's score (filtered rules only)
     name: str = ""  # the name the value is assigned to (filtered rules only)
+    context: FileContext | None = None  # what the content says it is (None: its location)
 
     @property
     def sha256(self) -> str:
@@ -122,6 +139,7 @@ def assess(rule: SecretRule, secret: str, path: str) -> tuple[Confidence, str, f
 def _keep(
     hits: dict[tuple[str, str], SecretHit],
     candidate: Candidate,
+    material: Material,
     path: str,
     line: int | None,
     offset: int | None,
@@ -131,6 +149,10 @@ def _keep(
     if not _path_allowed(candidate.rule, path):
         return
     secret = candidate.secret.decode("utf-8", "replace")
+    if candidate.rule.generic:
+        named = bytes(material.document[candidate.match_start : candidate.start])
+        if _names_a_field(named.decode("utf-8", "replace"), secret):
+            return
     key = (candidate.rule.id, secret)
     current = hits.get(key)
     if current is not None:
@@ -140,16 +162,20 @@ def _keep(
     if verdict is None:
         return
     confidence, validation, entropy = verdict
-    hits[key] = SecretHit(
+    hit = SecretHit(
         candidate.rule, secret, confidence, validation, entropy, line, offset, source, encoding
     )
+    context = published_key(hit.sha256) or material.context_at(
+        candidate.match_start, candidate.start
+    )
+    hits[key] = replace(hit, context=context) if context else hit
 
 
 # A line longer than this is cut around the value for the filter's line features.
 _LINE_REACH = 2048
 
 
-def _line_at(document: Blob, start: int, end: int) -> str:
+def _line_at(document: Blob | bytearray, start: int, end: int) -> str:
     low = max(0, start - _LINE_REACH)
     head = bytes(document[low:start])
     tail = bytes(document[end : end + _LINE_REACH])
@@ -160,7 +186,9 @@ def _line_at(document: Blob, start: int, end: int) -> str:
     return (head + bytes(document[start:end]) + tail).decode("utf-8", "replace").rstrip("\r")
 
 
-def generic_candidate(candidate: Candidate, document: Blob, path: str) -> GenericCandidate:
+def generic_candidate(
+    candidate: Candidate, document: Blob | bytearray, path: str
+) -> GenericCandidate:
     """What the filter weighs of a filtered rule's match: name, value, line, file."""
     parts = {name: value.decode("utf-8", "replace") for name, value in candidate.parts}
     return GenericCandidate(
@@ -178,7 +206,7 @@ def generic_candidate(candidate: Candidate, document: Blob, path: str) -> Generi
 def _keep_generic(
     hits: dict[tuple[str, str], SecretHit],
     candidate: Candidate,
-    document: Blob,
+    material: Material,
     path: str,
     line: int,
     encoding: str,
@@ -197,7 +225,7 @@ def _keep_generic(
                 }
             )
         return
-    generic = generic_candidate(candidate, document, path)
+    generic = generic_candidate(candidate, material.document, path)
     verdict = decide(generic)
     if verdict is None:
         return
@@ -215,6 +243,7 @@ def _keep_generic(
         lines=(line,),
         score=round(score, 3),
         name=generic.key,
+        context=material.context_at(candidate.match_start, candidate.start),
     )
 
 
@@ -230,6 +259,7 @@ def _prefer_specific(hits: dict[tuple[str, str], SecretHit]) -> list[SecretHit]:
 
 def scan_text(data: Blob, path: str, engine: Engine) -> list[SecretHit]:
     document, encoding = decode_text(data)
+    material = Material(document, path)
     hits: dict[tuple[str, str], SecretHit] = {}
     line, counted = 1, 0
     for candidate in engine.scan(document, allowed=_allowed_here(path)):
@@ -238,16 +268,18 @@ def scan_text(data: Blob, path: str, engine: Engine) -> list[SecretHit]:
         counted = max(counted, candidate.start)
         if candidate.rule.filter:
             if _path_allowed(candidate.rule, path):
-                _keep_generic(hits, candidate, document, path, line, encoding)
+                _keep_generic(hits, candidate, material, path, line, encoding)
         else:
-            _keep(hits, candidate, path, line, None, "text", encoding)
+            _keep(hits, candidate, material, path, line, None, "text", encoding)
     return sorted(_prefer_specific(hits), key=lambda h: (h.line or 0, h.rule.id, h.sha256))
 
 
 def scan_binary(data: Blob, path: str, kind: str, engine: Engine) -> list[SecretHit]:
     hits: dict[tuple[str, str], SecretHit] = {}
     derived = derived_document(data, kind)
+    material = Material(data, path)
     exact: set[tuple[str, int]] = set()  # (rule, file offset) found in a structured string
+    strings = Material(derived.data, path)
     # Structured constants first: their boundaries are exact, while a raw run may run on into
     # a neighbouring length byte or type code that happens to be printable.
     in_path = _allowed_here(path)
@@ -259,11 +291,11 @@ def scan_binary(data: Blob, path: str, kind: str, engine: Engine) -> list[Secret
         offset, source = derived.locate(candidate.start)
         encoding = "utf-16le" if source == "binary-utf16le" else "ascii"
         exact.add((candidate.rule.id, offset))
-        _keep(hits, candidate, path, None, offset, source, encoding)
+        _keep(hits, candidate, strings, path, None, offset, source, encoding)
     for candidate in engine.scan(data, allowed=allowed):
         if (candidate.rule.id, candidate.start) in exact:
             continue
-        _keep(hits, candidate, path, None, candidate.start, "binary-ascii", "ascii")
+        _keep(hits, candidate, material, path, None, candidate.start, "binary-ascii", "ascii")
     return sorted(_prefer_specific(hits), key=lambda h: (h.offset or 0, h.rule.id, h.sha256))
 
 

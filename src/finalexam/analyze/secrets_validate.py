@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import math
 import re
@@ -149,7 +150,16 @@ def is_placeholder(secret: str) -> bool:
     core = re.sub(r"^[A-Za-z]{2,8}[-_]", "", secret)  # ignore a provider prefix like ghp_
     if len(core) >= 6 and len(set(core)) <= 2:
         return True  # aaaaaa, 000000, abababab
-    return any(seq in lowered for seq in _SEQUENCES)
+    return is_character_table(core) or any(seq in lowered for seq in _SEQUENCES)
+
+
+def is_character_table(value: str) -> bool:
+    """Characters in sorted order (AAAABBBCCDDEEEEF...): a lookup table in a program's data
+    (bash's character classes), never a random token."""
+    if len(value) < 16:
+        return False
+    rising = sum(a <= b for a, b in itertools.pairwise(value))
+    return rising >= 0.9 * (len(value) - 1)
 
 
 _HEX_HASH = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{56}|[0-9a-f]{64}|[0-9a-f]{128})$")
