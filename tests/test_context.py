@@ -10,9 +10,10 @@ import pytest
 
 from builders import gzip_bytes, tar_bytes, write, zip_bytes
 from finalexam.config import Config
-from finalexam.context import path_context, references_in
+from finalexam.context import path_context, references_in, vendored
 from finalexam.exam import run_exam
-from finalexam.model import FileContext, Location, Report
+from finalexam.model import FileContext, Finding, FindingKind, Location, Report, Severity
+from finalexam.policy import decide
 
 # a dropper: fetches a program and runs it (high behaviour wherever it sits)
 PAYLOAD = (
@@ -38,6 +39,7 @@ PAYLOAD = (
         ("pkg/man/__init__.py", FileContext.SHIPPED),  # a module named man is no manual
         ("README.md", FileContext.DOCS),
         ("pkg/examples/client.py", FileContext.EXAMPLE),
+        ("botocore/data/iam/2010-05-08/examples-1.json", FileContext.EXAMPLE),
         ("pkg/tools/build.py", FileContext.TOOLING),
         ("pkg-1.0/scripts/release.sh", FileContext.TOOLING),
         ("pkg-1.0.data/scripts/pkg-cli", FileContext.SHIPPED),  # installed as a command
@@ -192,3 +194,47 @@ def test_tests_docs_and_examples_nobody_runs_keep_their_findings_without_blockin
         "honest/tools/dl.py": "tooling",
     }
     assert report.verdict.passed
+
+
+@pytest.mark.parametrize(
+    ("chain", "image", "expected"),
+    [
+        (("numpy.whl", "numpy.libs/libopenblas64_p-r0.so"), False, True),
+        (("pip.whl", "pip/_vendor/distlib/t64.exe"), False, True),
+        (("app.tgz", "package/node_modules/x/index.js"), False, True),
+        (("app.whl", "app/core.so"), False, False),
+        (("debian.tar", "usr/bin/python3.11"), True, True),
+        (("debian.tar", "usr/local/bin/app"), True, False),
+        (("debian.tar", "app/server"), True, False),
+        (("python3.deb", "data.tar.xz", "./usr/bin/python3.11"), False, False),
+    ],
+)
+def test_vendored_code_is_what_other_projects_built(
+    chain: tuple[str, ...], image: bool, expected: bool
+) -> None:
+    assert vendored(Location(chain), image) is expected
+
+
+def test_hardening_blocks_only_the_packages_own_medium_gaps() -> None:
+    def finding(rule: str, severity: Severity, context: FileContext) -> Finding:
+        return Finding(
+            kind=FindingKind.BINARY,
+            rule_id=f"binary.{rule}",
+            severity=severity,
+            title=rule,
+            message=rule,
+            location=Location(("a.deb", f"usr/bin/{rule}-{context}")),
+            found_by="binary",
+            context=context,
+        )
+
+    findings = [
+        finding("no-pie", Severity.LOW, FileContext.SHIPPED),  # Debian's python3.11
+        finding("exec-stack", Severity.MEDIUM, FileContext.VENDORED),
+        finding("exec-stack", Severity.MEDIUM, FileContext.SHIPPED),
+    ]
+    verdict, _, _ = decide(findings, [], [], Config())
+    assert [v.rule for v in verdict.violations] == ["binary-hardening"]
+    assert "exec-stack-shipped" in verdict.violations[0].message
+    reported = {c.rule: c.matched for c in verdict.checks}
+    assert reported["binary-hardening-report"] == 3  # every gap stays in the report

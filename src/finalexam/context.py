@@ -44,6 +44,8 @@ _FOLDER_PATTERNS = tuple(
 _TEST_FILE = re.compile(
     r"^(?:test_.*\.py|.*_test\.(?:py|go|js|ts)|.*\.(?:spec|test)\.[cm]?[jt]sx?|conftest\.py)$"
 )
+# botocore's examples-1.json, a package's sample.env: examples by name
+_EXAMPLE_FILE = re.compile(r"^(?:examples?|samples?)(?:[-_.][^/]*)?$")
 _DOC_FILE = re.compile(
     r"^(?:readme|changelog|changes|history|news|authors|contributing)(?:\.[a-z]+)?$"
     r"|\.(?:md|markdown|rst|adoc|txt)$"
@@ -61,7 +63,25 @@ INSTALL_FILES = frozenset(
 _SYSTEM_DOCS = re.compile(r"(?:^|/)usr/(?:share|local/share)/(?:doc|man|info|help|gtk-doc)/")
 _WHEEL_SCRIPTS = re.compile(r"(?:^|/)[^/]+\.data/scripts/")
 
-BLOCKING = frozenset({FileContext.SHIPPED})
+# Folders where a package carries other projects' code: shared libraries bundled by wheel
+# repair tools (numpy.libs, .dylibs), vendored copies (pip/_vendor), npm dependencies.
+_VENDOR_FOLDER = re.compile(
+    r"^(?:[^/]*\.libs|\.dylibs|_vendor|vendor|vendored|third_party|thirdparty|3rdparty"
+    r"|node_modules)$"
+)
+# In a container image: the distribution's own trees (what its package manager installed).
+_DISTRIBUTION_TREE = re.compile(r"^\.?/?(?:usr/(?!local/)|bin/|sbin/|lib/|lib32/|lib64/|etc/|var/)")
+# Code that runs when the package is used: findings here can block a release.
+RUNS = (FileContext.SHIPPED, FileContext.VENDORED)
+
+
+def vendored(location: Location, image: bool) -> bool:
+    """Shipped code another project built: bundled libraries, vendored copies, and the
+    operating-system files of a container image."""
+    steps = location.chain[1:]
+    if image and steps and _DISTRIBUTION_TREE.match(steps[0]):
+        return True
+    return any(_VENDOR_FOLDER.match(f) for step in steps for f in step.lower().split("/")[:-1])
 
 
 def path_context(location: Location | str) -> FileContext:
@@ -86,6 +106,8 @@ def path_context(location: Location | str) -> FileContext:
                     return context
     if _TEST_FILE.match(name):
         return FileContext.TEST
+    if _EXAMPLE_FILE.match(name):
+        return FileContext.EXAMPLE
     if _DOC_FILE.search(name) and name not in _CONFIG_TXT:
         return FileContext.DOCS
     return FileContext.SHIPPED
@@ -275,13 +297,14 @@ class Contexts:
     """Every location's context: its path context, unless shipped code reaches it."""
 
     reached: frozenset[Location]
+    image: bool = False  # the artifact is a container image
 
     def of(self, location: Location | None) -> FileContext:
         if location is None:
             return FileContext.SHIPPED
         context = path_context(location)
         if context is FileContext.SHIPPED or self._reached(location):
-            return FileContext.SHIPPED
+            return FileContext.VENDORED if vendored(location, self.image) else FileContext.SHIPPED
         return context
 
     def _reached(self, location: Location) -> bool:
@@ -296,7 +319,7 @@ class Contexts:
         ]
 
 
-def resolve(locations: Iterable[Location], references: References) -> Contexts:
+def resolve(locations: Iterable[Location], references: References, image: bool = False) -> Contexts:
     """Follow references from shipped files into test, docs, example and tooling folders."""
     demoted: dict[tuple[str, ...], dict[str, list[Location]]] = {}  # container -> key -> files
     exact_index: dict[tuple[tuple[str, ...], str], list[Location]] = {}
@@ -309,7 +332,7 @@ def resolve(locations: Iterable[Location], references: References) -> Contexts:
         for suffix in _suffixes(key):
             by_suffix.setdefault(suffix, []).append(location)
     if not demoted:
-        return Contexts(frozenset())
+        return Contexts(frozenset(), image)
     reached: set[Location] = set()
     queue = [loc for loc in references.by_location if path_context(loc) is FileContext.SHIPPED]
     while queue:
@@ -328,7 +351,7 @@ def resolve(locations: Iterable[Location], references: References) -> Contexts:
             if target not in reached:
                 reached.add(target)
                 queue.append(target)
-    return Contexts(frozenset(reached))
+    return Contexts(frozenset(reached), image)
 
 
 # --- build-tool output ------------------------------------------------------------------------

@@ -166,7 +166,8 @@ def run_exam(
     clock.run("analyze", finish_analyzers)
 
     # context decides whether a finding blocks: decided here once, for every analyzer
-    contexts = resolve((r.location for r in walker.records), references)
+    image = walker.root_unpacker == "oci-image"
+    contexts = resolve((r.location for r in walker.records), references, image)
     findings = dedupe_findings(contexts.apply(analysis.findings))
     issues = sorted(walker.issues + analysis.issues, key=_issue_key)
     verdict, kept, suppressed = decide(findings, issues, merged, config)

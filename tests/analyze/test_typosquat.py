@@ -8,11 +8,13 @@ import pytest
 from builders import gzip_bytes, tar_bytes, write, zip_bytes
 from finalexam.analyze.typosquat import (
     MISSPELLED,
+    Squat,
     check_name,
     misspelled_word,
     osa_distance,
     popular,
     severity_of,
+    typing_slip,
 )
 from finalexam.config import Config
 from finalexam.exam import run_exam
@@ -165,3 +167,85 @@ def test_reordered_words_of_a_popular_name_are_a_lead() -> None:
     assert check_name("python-dotenv", "PyPI") is None  # the popular name itself
     found = check_name("@someone/dotenv-python", "npm")
     assert found is None or found.technique != "reordered words"  # a scope owns its words
+
+
+def _dependency_severities(report: object) -> dict[str, str]:
+    return {
+        f.evidence.snippet or "": f.severity.value
+        for f in report.findings  # type: ignore[attr-defined]
+        if f.rule_id == "typosquat-name" and "depends on" in f.message
+    }
+
+
+def test_declared_dependencies_of_wheels_sdists_and_npm_packages_are_checked(
+    tmp_path: Path,
+) -> None:
+    npm = write(
+        tmp_path / "app-1.0.0.tgz",
+        gzip_bytes(
+            tar_bytes(
+                {
+                    "package/package.json": json.dumps(
+                        {
+                            "name": "quiet-app",
+                            "version": "1.0.0",
+                            "dependencies": {
+                                "crossenv": "^1.0.0",  # cross-env, the 2017 stealer
+                                "expresss": "^4.0.0",
+                                "lodahs": "^4.0.0",
+                                "httpx2": "^1.0.0",  # a made name: a lead only
+                            },
+                        }
+                    )
+                }
+            )
+        ),
+    )
+    report = run_exam(npm, Config(disable=("vulnerabilities",)))
+    found = _dependency_severities(report)
+    assert {k: v for k, v in found.items() if v == "high"} == {
+        "crossenv": "high",
+        "expresss": "high",
+        "lodahs": "high",
+    }
+    assert not report.verdict.passed
+    metadata = "Metadata-Version: 2.1\nName: quiet-tool\nVersion: 1.0\nRequires-Dist: reqeusts\n"
+    wheel = write(
+        tmp_path / "quiet_tool-1.0-py3-none-any.whl",
+        zip_bytes({"quiet_tool-1.0.dist-info/METADATA": metadata, "quiet_tool/__init__.py": ""}),
+    )
+    report = run_exam(wheel, Config(disable=("vulnerabilities",)))
+    assert _dependency_severities(report) == {"reqeusts": "high"}
+    sdist = write(
+        tmp_path / "quiet-tool-1.0.tar.gz",
+        gzip_bytes(
+            tar_bytes(
+                {
+                    "quiet-tool-1.0/PKG-INFO": metadata,
+                    "quiet-tool-1.0/setup.py": "from setuptools import setup\n"
+                    "setup(name='quiet-tool', install_requires=['reqeusts'])\n",
+                }
+            )
+        ),
+    )
+    report = run_exam(sdist, Config(disable=("vulnerabilities",)))
+    assert set(_dependency_severities(report).values()) == {"high"}
+    assert not report.verdict.passed
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "technique", "slip"),
+    [
+        ("lodahs", "lodash", "one edit", True),
+        ("expresss", "express", "one edit", True),
+        ("lodsh", "lodash", "one edit", True),
+        ("crossenv", "cross-env", "separator", True),
+        ("httpx2", "httpx", "one edit", False),
+        ("xhttpx", "httpx", "one edit", False),
+        ("chalks", "chalk", "one edit", False),
+    ],
+)
+def test_typing_slips_are_told_from_made_names(
+    name: str, target: str, technique: str, slip: bool
+) -> None:
+    assert typing_slip(Squat(name, target, technique, 1)) is slip

@@ -200,6 +200,29 @@ def test_compression_ratio_limit(tmp_path: Path) -> None:
     assert {i.kind for i in report.issues} == {IssueKind.LIMIT}
 
 
+def test_a_tar_bomb_stops_but_a_large_program_after_small_files_does_not(
+    tmp_path: Path,
+) -> None:
+    import lzma
+    import os
+
+    bomb = write(
+        tmp_path / "bomb.tar.xz", lzma.compress(tar_bytes({"zeros.bin": b"\0" * (64 << 20)}))
+    )
+    report = finalexam.scan(bomb)
+    assert any("compression ratio above" in m for m in messages(report))
+    assert not report.complete
+    # python3.11-minimal's shape: small files first, then a 7 MB program whose header
+    # arrives when only a few kB of the compressed stream have been read
+    program = (os.urandom(1 << 20) + b"\0" * (1 << 20) + b"text " * 400_000) * 2
+    members = {f"usr/share/doc/f{i}": "x" * 100 for i in range(5)}
+    members["usr/bin/python3.11"] = program
+    honest = write(tmp_path / "data.tar.xz", lzma.compress(tar_bytes(members)))
+    report = finalexam.scan(honest)
+    assert report.complete, messages(report)
+    assert not report.issues
+
+
 def test_depth_limit(tmp_path: Path) -> None:
     data = zip_bytes({"core.txt": "core"})
     for level in range(6):

@@ -370,6 +370,7 @@ class _Collector(ast.NodeVisitor):
         self.wrappers = wrappers or {}
         self.templates: dict[str, str] = {}  # variable -> the string it holds, unknowns as {}
         self.open_files: dict[str, str] = {}  # file object variable -> path template
+        self.downloaded: set[str] = set()  # path templates that received downloaded bytes
         self.declaring = 0  # inside decorator expressions
         self.functions: list[_Function] = []  # enclosing function (and lambda) nodes
         self.destinations = _Destinations(self.resolve, self.aliases, self.wrappers)
@@ -728,6 +729,7 @@ class _Collector(ast.NodeVisitor):
                 self._add("call", "zipimport<-disguised-file", node.lineno)
         if name and (_SPAWNERS.match(name) or name.endswith(("Popen", ".run", ".call"))):
             self._argv(node, spawns=bool(_SPAWNERS.match(name)) or name.endswith("Popen"))
+            self._runs_download(node)
         if name in _PATH_JOINERS:
             parts = [fold(arg) for arg in node.args]
             if sum(1 for part in parts if part) >= 2:
@@ -805,6 +807,25 @@ class _Collector(ast.NodeVisitor):
         if program in _SHELLS and all(w.lower() in _INTERACTIVE_FLAGS for w in words[1:]):
             self._add("call", "spawn:interactive-shell", node.lineno)
 
+    def _runs_download(self, node: ast.Call) -> None:
+        """A file written from the network, then started: ``urlretrieve(url, p)`` or
+        ``open(p, 'wb').write(requests.get(url).content)``, then ``Popen([p])``,
+        ``os.system(f'chmod +x {p} && {p}')`` or ``os.startfile(p)``, whatever the host."""
+        if not self.downloaded or not node.args:
+            return
+        first = node.args[0]
+        parts = first.elts if isinstance(first, ast.List | ast.Tuple) else [first]
+        command = " ".join(_template(part, self.templates) or "{}" for part in parts)
+        for segment in _COMMAND_SEPARATORS.split(command):
+            words = segment.split()
+            if not words:
+                continue
+            program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
+            started = words[1:] if program.removesuffix(".exe") in _INTERPRETERS else words[:1]
+            if any(path in word for path in self.downloaded for word in started):
+                self._add("call", "run<-download", node.lineno)
+                return
+
     def _dropped(self, node: ast.Call, name: str) -> None:
         """Downloaded or decoded bytes written to an executable or script file: a dropper."""
         path: str | None = None
@@ -828,6 +849,8 @@ class _Collector(ast.NodeVisitor):
                         sources.add("download")
                     elif _DECODING.search(producer):
                         sources.add("decoded")
+        if path and "download" in sources and _known_path(path):
+            self.downloaded.add(path)
         if path and _EXECUTABLE_FILE.search(path):
             for source in sorted(sources):
                 self._add("call", f"drop-executable<-{source}", node.lineno)
@@ -975,6 +998,20 @@ def _opens_for_writing(node: ast.Call) -> bool:
     mode = next((k.value for k in node.keywords if k.arg == "mode"), mode)
     text = fold(mode) if mode is not None else None
     return text is not None and any(c in text for c in "wax")
+
+
+_COMMAND_SEPARATORS = re.compile(r"&&|\|\||[;|&\n]")
+# Programs that run the file they are given: `python p`, `sh p`, `msiexec /i p`.
+_INTERPRETERS = frozenset(
+    {"python", "python3", "pythonw", "sh", "bash", "zsh", "dash", "powershell", "pwsh", "cmd",
+     "node", "perl", "ruby", "wscript", "cscript", "mshta", "rundll32", "msiexec", "start"}
+)  # fmt: skip
+
+
+def _known_path(template: str) -> bool:
+    """A path template with a literal name in it (``/tmp/u``, ``{}/update.bin``), not a bare
+    unknown."""
+    return len(template.replace("{}", "").strip("/\\. ")) >= 2
 
 
 def _template(node: ast.AST, names: dict[str, str] | None = None) -> str | None:

@@ -55,6 +55,19 @@ _IDENTIFIER_LIKE = re.compile(
     r"|[._/]|\d{4}-\d\d-\d\d[T ]\d\d:\d\d"
 )
 _TRAILING_DIGITS = re.compile(r"\d+\Z")
+_INDEX = re.compile(r"\[(?:-?\d+|\*)\]")  # Jobs[-1].JobId: a path into an API response
+_URN = re.compile(r"urn:[a-z0-9][a-z0-9-]{0,31}:", re.IGNORECASE)
+_CHARACTER_CLASS = re.compile(r"\[[^\]]*(?:a-z|A-Z|0-9)[^\]]*\]")  # a regular expression
+
+
+def _names_something(secret: str) -> bool:
+    """Identifiers, field paths (botocore's paginators), URNs (OAuth token types) and
+    regular expressions (a tokenizer's TOKEN pattern) name things; secrets do not."""
+    return bool(
+        _IDENTIFIER_LIKE.match(_INDEX.sub("", secret))
+        or _URN.match(secret)
+        or _CHARACTER_CLASS.search(secret)
+    )
 
 
 def _names_a_field(key: str, secret: str) -> bool:
@@ -117,7 +130,7 @@ def assess(rule: SecretRule, secret: str, path: str) -> tuple[Confidence, str, f
     if any(pattern.search(secret) for pattern in rule.allowlist):
         return None
     if rule.generic and (
-        looks_like_hash_or_id(secret) or is_base64_image(secret) or _IDENTIFIER_LIKE.match(secret)
+        looks_like_hash_or_id(secret) or is_base64_image(secret) or _names_something(secret)
     ):
         return None
     entropy = shannon_entropy(secret)

@@ -34,6 +34,7 @@ from finalexam.model import (
     Location,
     Severity,
 )
+from finalexam.vuln.purl import ecosystem_for_purl, parse_purl
 
 NAME = "typosquat"
 TARGETS = 3000
@@ -506,7 +507,15 @@ class TyposquatAnalyzer:
                 for dependency in component.dependencies:
                     target = dependency.target
                     if target.startswith("pkg:"):
-                        continue
+                        # Requires-Dist and package.json dependencies arrive as package URLs
+                        purl = parse_purl(target)
+                        if purl is None or ecosystem_for_purl(purl) != component.ecosystem:
+                            continue
+                        target = (
+                            f"@{purl.namespace.lstrip('@')}/{purl.name}"
+                            if purl.namespace
+                            else purl.name
+                        )
                     subjects.append((target, component.ecosystem, where, None, True))
         for name, ecosystem, location, version, is_dependency in subjects:
             key = (normalize(name, ecosystem), ecosystem)
@@ -630,6 +639,31 @@ def setup_py_requires(text: str) -> list[str]:
     return names
 
 
+def typing_slip(squat: Squat) -> bool:
+    """The edits of a hand that slipped, not of a name that was made: two neighbours swapped
+    (lodahs), a key held down (expresss), a letter dropped inside the word, a separator left
+    out (crossenv). Names are made by adding at the ends (httpx2, xhttp): those stay leads."""
+    name, target = squat.name.lower(), squat.target.lower()
+    if squat.technique == "separator":
+        return True
+    if squat.technique != "one edit":
+        return False
+    if len(name) == len(target):
+        diff = [i for i, (a, b) in enumerate(zip(name, target, strict=True)) if a != b]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and name[diff[0]] == target[diff[1]]
+            and name[diff[1]] == target[diff[0]]
+        )
+    longer, shorter = (name, target) if len(name) > len(target) else (target, name)
+    for i in range(1, len(longer) - 1):  # not at the ends
+        if longer[:i] + longer[i + 1 :] == shorter:
+            doubled = longer[i] in (longer[i - 1], longer[i + 1])
+            return doubled if longer is name else longer[i].isalpha()
+    return longer is name and longer[-1] == longer[-2] and longer[:-1] == shorter
+
+
 def _squat_finding(
     squat: Squat, ecosystem: str, location: Location | None, is_dependency: bool
 ) -> Finding:
@@ -639,7 +673,7 @@ def _squat_finding(
         # a lead, not proof: honest packages depend on new names one edit from popular ones
         # (httpx2 next to httpx); the package's own name, its code or a homoglyph is the proof
         severity = Severity.MEDIUM
-    if is_dependency and squat.technique == MISSPELLED:
+    if is_dependency and (squat.technique == MISSPELLED or typing_slip(squat)):
         # a misspelled popular name does not even install unless someone registered the
         # misspelling: an honest package never ships that (0 of the benign sets' dependencies)
         severity = Severity.HIGH

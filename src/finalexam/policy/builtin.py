@@ -50,9 +50,13 @@ def _rule(profile: str, rule_id: str, action: str, description: str, **criteria:
     )
 
 
-# Findings in tests, docs, examples, helper scripts no shipped code runs, published example
-# material and build-tool launchers are reported, not blocking (see docs/policy.md).
-SHIPPED = (FileContext.SHIPPED,)
+# Where a finding must sit to block (finalexam.context). Code that runs: the package's own
+# and what it carries from other projects. Tests, docs, examples, helper scripts no shipped
+# code runs, published example material and build-tool launchers are reported instead.
+RUNS = (FileContext.SHIPPED, FileContext.VENDORED)
+# The package's own binaries: signing and hardening are the releaser's to fix, not the
+# distribution's or the bundled library's (see docs/policy.md).
+OWN = (FileContext.SHIPPED,)
 
 
 def _release() -> tuple[Rule, ...]:
@@ -64,7 +68,7 @@ def _release() -> tuple[Rule, ...]:
             BLOCK,
             "a secret in shipped code or configuration (medium or high confidence)",
             kinds=(FindingKind.SECRET,),
-            contexts=SHIPPED,
+            contexts=RUNS,
             confidence=Confidence.MEDIUM,
         ),
         _rule(
@@ -80,7 +84,7 @@ def _release() -> tuple[Rule, ...]:
             BLOCK,
             "malicious code the package ships or runs",
             kinds=(FindingKind.MALICIOUS,),
-            contexts=SHIPPED,
+            contexts=RUNS,
         ),
         _rule(
             p,
@@ -97,7 +101,7 @@ def _release() -> tuple[Rule, ...]:
             kinds=(FindingKind.VULNERABILITY,),
             severity=Severity.HIGH,
             fixable=True,
-            contexts=SHIPPED,
+            contexts=RUNS,
         ),
         _rule(
             p,
@@ -112,28 +116,38 @@ def _release() -> tuple[Rule, ...]:
             p,
             "unsigned-binary",
             BLOCK,
-            "an unsigned or badly signed Windows binary",
+            "an unsigned or badly signed Windows binary of the package's own",
             kinds=(FindingKind.BINARY,),
             rule_ids=UNSIGNED_RULE_IDS,
-            contexts=SHIPPED,
+            contexts=OWN,
         ),
         _rule(
             p,
             "binary-hardening",
             BLOCK,
-            "an executable missing hardening (PIE, NX, RELRO, canary, ASLR/DEP, CFG)",
+            "an executable of the package's own with a medium or worse hardening gap "
+            "(executable stack, no DEP)",
             kinds=(FindingKind.BINARY,),
             rule_ids=HARDENING_RULE_IDS,
-            contexts=SHIPPED,
+            severity=Severity.MEDIUM,
+            contexts=OWN,
+        ),
+        _rule(
+            p,
+            "binary-hardening-report",
+            WARN,
+            "any other hardening gap (no PIE, no RELRO), and those of bundled or OS binaries",
+            kinds=(FindingKind.BINARY,),
+            rule_ids=HARDENING_RULE_IDS,
         ),
         _rule(
             p,
             "dangerous-behavior",
             BLOCK,
-            "high or critical suspicious behaviour in code the package ships",
+            "high or critical suspicious behaviour in code that runs",
             kinds=(FindingKind.BEHAVIOR,),
             severity=Severity.HIGH,
-            contexts=SHIPPED,
+            contexts=RUNS,
         ),
         _rule(
             p,
@@ -162,7 +176,7 @@ def _intake() -> tuple[Rule, ...]:
             BLOCK,
             "malicious code the package ships or runs",
             kinds=(FindingKind.MALICIOUS,),
-            contexts=SHIPPED,
+            contexts=RUNS,
         ),
         _rule(
             p,
@@ -186,7 +200,7 @@ def _intake() -> tuple[Rule, ...]:
             "high or critical suspicious behaviour (install hooks, exfiltration, droppers)",
             kinds=(FindingKind.BEHAVIOR,),
             severity=Severity.HIGH,
-            contexts=SHIPPED,
+            contexts=RUNS,
         ),
         _rule(
             p,
@@ -217,7 +231,7 @@ def _ci() -> tuple[Rule, ...]:
             BLOCK,
             "malicious code the package ships or runs",
             kinds=(FindingKind.MALICIOUS,),
-            contexts=SHIPPED,
+            contexts=RUNS,
         ),
         _rule(
             p,

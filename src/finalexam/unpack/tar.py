@@ -6,6 +6,7 @@ import tarfile
 from collections.abc import Iterator
 from typing import IO, BinaryIO, cast
 
+from finalexam.config import Limits
 from finalexam.errors import CorruptInput, LimitExceeded
 from finalexam.model import IssueKind
 from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext
@@ -62,7 +63,13 @@ class TarUnpacker:
         counter = _CountingReader(raw)
         counted = cast(BinaryIO, counter)
         stream = decompressing_reader(magic, counted) if magic else counted
-        expanded = 0
+        limits = ctx.limits
+        # The ratio of a member is its size over the compressed bytes read while it was read:
+        # measured once the next header is reached. Its declared size is also checked at
+        # once against the whole compressed file, which bounds what it can expand from. (The
+        # declared size against the bytes read *before* it would stop honest packages: the
+        # header of a large program arrives before any of its data.)
+        current, mark = 0, 0
         try:
             try:
                 archive = tarfile.open(fileobj=stream, mode="r|", errorlevel=1)  # noqa: SIM115
@@ -76,20 +83,20 @@ class TarUnpacker:
                     break
                 except (tarfile.TarError, OSError, EOFError, ValueError) as error:
                     raise CorruptInput(f"corrupt or truncated tar: {error}") from None
-                expanded += info.size
-                limits = ctx.limits
-                if (
-                    magic
-                    and expanded > limits.ratio_floor
-                    and counter.count
-                    and (expanded / counter.count > limits.max_ratio)
-                ):
-                    raise LimitExceeded(
-                        f"compression ratio above {limits.max_ratio}: stopped unpacking"
-                    )
+                if magic:
+                    _check_ratio(current, counter.count - mark, limits)
+                    _check_ratio(info.size, content.size, limits)
+                current, mark = info.size, counter.count
                 yield tar_member(archive, info)
+            if magic:
+                _check_ratio(current, counter.count - mark, limits)
         finally:
             raw.close()
+
+
+def _check_ratio(expanded: int, compressed: int, limits: Limits) -> None:
+    if expanded > limits.ratio_floor and expanded / max(compressed, 1) > limits.max_ratio:
+        raise LimitExceeded(f"compression ratio above {limits.max_ratio}: stopped unpacking")
 
 
 def tar_member(archive: tarfile.TarFile, info: tarfile.TarInfo) -> Member:
