@@ -55,6 +55,7 @@ class RecordMatch:
     fix_state: str = "fixed"  # fixed, unfixed, will-not-fix
     releases: tuple[str, ...] = ()  # every entry ecosystem whose ranges hold the version
     entry: Mapping[str, Any] = field(default_factory=dict)  # the affected entry that matched
+    same: tuple[str, ...] = ()  # ids the record says are the same vulnerability
 
     @property
     def record_id(self) -> str:
@@ -110,6 +111,7 @@ def match_record(record: Mapping[str, Any], ref: PackageRef) -> RecordMatch | No
             fix_state=state,
             releases=tuple(sorted({entry[1] for entry, _ in holding})),
             entry=affected,
+            same=tuple(same_vulnerability(record)),
         )
     return None
 
@@ -137,7 +139,7 @@ def _cluster(matches: Sequence[RecordMatch]) -> list[list[RecordMatch]]:
         return name
 
     for match in matches:
-        names = [match.record_id, *same_vulnerability(match.record)]
+        names = [match.record_id, *match.same]
         for other in names[1:]:
             parent[find(other)] = find(names[0])
     groups: dict[str, list[RecordMatch]] = {}
@@ -157,7 +159,7 @@ def build_finding(
     names: set[str] = set()
     for match in group:
         names.add(match.record_id)
-        names.update(same_vulnerability(match.record))
+        names.update(match.same)
     names.discard(primary.record_id)
     aliases = tuple(sorted(names, key=id_rank))
     malicious = primary.record_id.startswith("MAL-")
@@ -317,20 +319,30 @@ class Matcher:
                 found.append(match)
         return found
 
-    def _related(self, groups: Sequence[Sequence[RecordMatch]]) -> list[list[dict[str, Any]]]:
-        """Per group, the other records of the same vulnerability in the database: the ones
-        whose id is an alias of a matched record, and the ones naming any of those ids."""
+    def _related_names(self, groups: Iterable[Sequence[RecordMatch]]) -> list[set[str]]:
+        """Per group, every id the matched records give the vulnerability, and looked up:
+        the records listing any of them (cached for the next components)."""
         names = [
-            {n for m in group for n in (m.record_id, *same_vulnerability(m.record))}
+            {n for m in group for n in (m.record_id, *m.same)}
             for group in groups
         ]
-        wanted = set().union(*names) if names else set()
-        missing = wanted - self._naming.keys()
+        missing = {n for group_names in names for n in group_names if n not in self._naming}
         if missing:
             found = self.database.records_naming(missing)
             self._naming.update({name: found.get(name, []) for name in missing})
+        return names
+
+    def prefetch_related(self, groups: Iterable[Sequence[RecordMatch]]) -> None:
+        """Every group's related records in a few batched queries (see ``_related``)."""
+        names = set().union(*self._related_names(groups))
+        ids = {i for n in names for i in (n, *self._naming.get(n, []))} - self._records.keys()
+        self._records.update(self.database.records_many(ids))
+
+    def _related(self, groups: Sequence[Sequence[RecordMatch]]) -> list[list[dict[str, Any]]]:
+        """Per group, the other records of the same vulnerability in the database: the ones
+        whose id is an alias of a matched record, and the ones naming any of those ids."""
         out: list[list[dict[str, Any]]] = []
-        for group, group_names in zip(groups, names, strict=True):
+        for group, group_names in zip(groups, self._related_names(groups), strict=True):
             own = {m.record_id for m in group}
             ids = {i for n in group_names for i in (n, *self._naming.get(n, []))} - own
             records = (self._records.get(i) or self.database.record(i) for i in sorted(ids))
@@ -344,22 +356,23 @@ class Matcher:
             return None
         return go_reachability((m.entry for m in group), component.locations, self.go_symbols)
 
-    def match_component(self, component: Component) -> list[Finding]:
+    def _groups(self, component: Component) -> tuple[PackageRef, list[list[RecordMatch]]] | None:
         self.stats.components += 1
         ref = package_ref(component)
         if ref is None:
             self.stats.unsupported += 1
-            return []
+            return None
         self.stats.checked += 1
         if not ref.version:
             self.stats.without_version += 1
-        groups = _cluster(self.matches(ref))
-        related = self._related(groups)
+        return ref, _cluster(self.matches(ref))
+
+    def _findings(
+        self, component: Component, ref: PackageRef, groups: list[list[RecordMatch]]
+    ) -> list[Finding]:
         findings = [
-            build_finding(
-                component, ref, group, related[i], self._reachability(ref, component, group)
-            )
-            for i, group in enumerate(groups)
+            build_finding(component, ref, group, extra, self._reachability(ref, component, group))
+            for group, extra in zip(groups, self._related(groups), strict=True)
         ]
         if any(f.kind is FindingKind.MALICIOUS for f in findings):
             self.stats.malicious += 1
@@ -367,10 +380,16 @@ class Matcher:
             self.stats.vulnerable += 1
         return sorted(findings, key=lambda f: id_rank(f.rule_id))
 
+    def match_component(self, component: Component) -> list[Finding]:
+        prepared = self._groups(component)
+        return self._findings(component, *prepared) if prepared is not None else []
+
     def match_all(self, components: Iterable[Component]) -> list[Finding]:
         components = list(components)
         self.prefetch(components)
+        prepared = [(c, found) for c in components if (found := self._groups(c)) is not None]
+        self.prefetch_related(group for _, (_, groups) in prepared for group in groups)
         findings: list[Finding] = []
-        for component in components:
-            findings.extend(self.match_component(component))
+        for component, (ref, groups) in prepared:
+            findings.extend(self._findings(component, ref, groups))
         return findings
