@@ -29,7 +29,7 @@ DOWNLOADS = REPO / "bench" / ".work" / "dl"
 SBOM = REPO / "bench" / "out" / "vuln-throughput.cdx.json"
 GO_BINARIES = REPO / "bench" / ".work" / "vuln-roots" / "go" / "usr" / "bin"  # from run.py
 OUT = REPO / "bench" / "out"
-BEFORE = os.environ.get("BEFORE", "7942c53^")  # the parent of the severity commit
+BEFORE = os.environ.get("BEFORE", "7942c53^")  # the parent of the severity commit on main
 OTHER_ANALYZERS = "binary,yara,secrets,behavior,indicators,typosquat"
 GROUPS = {
     "10 PyPI wheels": "*.whl",
