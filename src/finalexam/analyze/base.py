@@ -10,8 +10,8 @@ from finalexam.config import Config
 from finalexam.events import EventSink
 from finalexam.model import Artifact, Component, FileEntry, FileRecord, Finding, Indicator, Issue
 
-# Bytes of carried state (see ``Carried``) held until ``finish``; beyond it, items are dropped in
-# walk order, so what survives is the same whatever the number of worker processes.
+# Bytes of carried state (see ``Carried``) one analyzer may hold until ``finish``; beyond it,
+# items are dropped in walk order, so what survives is the same whatever the number of workers.
 CARRIED_BYTES = 64 * 1024 * 1024
 
 
@@ -22,7 +22,8 @@ class Carried:
 
     analyzer: str
     payload: Any
-    cost: int = 0  # bytes it holds, counted against CARRIED_BYTES
+    cost: int = 0  # bytes it holds, counted against the analyzer's ``limit``
+    limit: int = CARRIED_BYTES
 
 
 @dataclass
@@ -35,14 +36,15 @@ class Analysis:
     issues: list[Issue] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # report sections owned by a plug-in
     carried: list[Carried] = field(default_factory=list)  # for finish(); never reported
-    carried_bytes: int = 0
+    carried_bytes: dict[str, int] = field(default_factory=dict)  # by analyzer
 
     def merge(self, other: Analysis) -> None:
         for item in other.carried:
-            if item.cost and self.carried_bytes + item.cost > CARRIED_BYTES:
+            held = self.carried_bytes.get(item.analyzer, 0)
+            if item.cost and held + item.cost > item.limit:
                 continue
             self.carried.append(item)
-            self.carried_bytes += item.cost
+            self.carried_bytes[item.analyzer] = held + item.cost
         self.findings.extend(other.findings)
         self.indicators.extend(other.indicators)
         self.binaries.extend(other.binaries)

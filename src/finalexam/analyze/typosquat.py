@@ -16,12 +16,12 @@ import ast
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from finalexam.analyze.base import Analysis, ExamState
+from finalexam.analyze.base import Analysis, Carried, ExamState
 from finalexam.config import Config
 from finalexam.context import path_context
 from finalexam.model import (
@@ -395,12 +395,21 @@ class _Declared:
     version: str | None
 
 
+@dataclass(frozen=True)
+class _TopLevel:
+    """An import package a Python distribution installs at the top level."""
+
+    package: str
+    location: Location
+
+
 @dataclass
 class TyposquatAnalyzer:
+    """Names declared in one file are checked against the whole exam in ``finish``: they
+    travel there as carried results (per-file analysis may run in another process)."""
+
     config: Config
     name: str = NAME
-    _declared: list[_Declared] = field(default_factory=list)
-    _top_level: list[tuple[str, Location]] = field(default_factory=list)
 
     def accepts(self, entry: FileEntry) -> bool:
         name = entry.name
@@ -428,9 +437,9 @@ class TyposquatAnalyzer:
             return self._dependencies(entry.location, setup_py_requires(text))
         if entry.name == "__init__.py":
             package = _top_level_package(entry.path)
-            if package is not None:
-                self._top_level.append((package, entry.location))
-            return Analysis()
+            if package is None:
+                return Analysis()
+            return Analysis(carried=[Carried(NAME, _TopLevel(package, entry.location))])
         return self._python_metadata(entry.location, text)
 
     def _dependencies(self, location: Location, names: Iterable[str]) -> Analysis:
@@ -449,9 +458,10 @@ class TyposquatAnalyzer:
         name = _METADATA_NAME.search(head)
         version = _METADATA_VERSION.search(head)
         if name:
-            self._declared.append(
-                _Declared(name.group(1), "PyPI", location, version.group(1) if version else None)
+            declared = _Declared(
+                name.group(1), "PyPI", location, version.group(1) if version else None
             )
+            analysis.carried.append(Carried(NAME, declared))
         for match in _REQUIRES_URL.finditer(head):
             analysis.findings.append(
                 _dependency_by_url(location, match.group(1), match.group(2), head, match.start())
@@ -469,9 +479,10 @@ class TyposquatAnalyzer:
         name = document.get("name")
         version = document.get("version")
         if isinstance(name, str):
-            self._declared.append(
-                _Declared(name, "npm", location, version if isinstance(version, str) else None)
+            declared = _Declared(
+                name, "npm", location, version if isinstance(version, str) else None
             )
+            analysis.carried.append(Carried(NAME, declared))
         for section in ("dependencies", "optionalDependencies", "peerDependencies"):
             deps = document.get(section)
             if not isinstance(deps, dict):
@@ -490,7 +501,9 @@ class TyposquatAnalyzer:
         analysis = Analysis()
         seen: set[tuple[str, str]] = set()
         subjects: list[tuple[str, str, Location | None, str | None, bool]] = []
-        for declared in self._declared:
+        carried = state.carried_by(NAME)
+        all_declared = [c for c in carried if isinstance(c, _Declared)]
+        for declared in all_declared:
             subjects.append(
                 (declared.name, declared.ecosystem, declared.location, declared.version, False)
             )
@@ -541,38 +554,40 @@ class TyposquatAnalyzer:
                         fingerprint_key=name,
                     )
                 )
-        analysis.findings.extend(self._shadowing())
+        top_level = [c for c in carried if isinstance(c, _TopLevel)]
+        analysis.findings.extend(_shadowing(all_declared, top_level))
         return analysis
 
-    def _shadowing(self) -> list[Finding]:
-        """A Python distribution that installs a top-level package named after one of the most
-        popular *other* distributions: ``import requests`` would then run its code."""
-        own = {normalize(d.name, "PyPI") for d in self._declared if d.ecosystem == "PyPI"}
-        if not own:
-            return []
-        targets = {normalize(n, "PyPI"): n for n in popular("PyPI")[:SHADOW_TARGETS]}
-        findings = []
-        for package, location in sorted(set(self._top_level)):
-            key = normalize(package, "PyPI")
-            if key not in targets or key in own or any(o.startswith(key) for o in own):
-                continue
-            findings.append(
-                Finding(
-                    kind=FindingKind.BEHAVIOR,
-                    rule_id="shadows-popular-package",
-                    severity=Severity.HIGH,
-                    title=f"Installs a top-level package named like {targets[key]!r}",
-                    message=f"This distribution ({', '.join(sorted(own))}) ships the import "
-                    f"package {package!r}, the name of the popular distribution "
-                    f"{targets[key]!r}: installing it replaces or hijacks that library",
-                    location=location,
-                    found_by=NAME,
-                    confidence=Confidence.MEDIUM,
-                    evidence=Evidence(snippet=location.chain[-1][-160:]),
-                    fingerprint_key=package,
-                )
+
+def _shadowing(declared: Sequence[_Declared], top_level: Sequence[_TopLevel]) -> list[Finding]:
+    """A Python distribution that installs a top-level package named after one of the most
+    popular *other* distributions: ``import requests`` would then run its code."""
+    own = {normalize(d.name, "PyPI") for d in declared if d.ecosystem == "PyPI"}
+    if not own:
+        return []
+    targets = {normalize(n, "PyPI"): n for n in popular("PyPI")[:SHADOW_TARGETS]}
+    findings = []
+    for package, location in sorted({(t.package, t.location) for t in top_level}):
+        key = normalize(package, "PyPI")
+        if key not in targets or key in own or any(o.startswith(key) for o in own):
+            continue
+        findings.append(
+            Finding(
+                kind=FindingKind.BEHAVIOR,
+                rule_id="shadows-popular-package",
+                severity=Severity.HIGH,
+                title=f"Installs a top-level package named like {targets[key]!r}",
+                message=f"This distribution ({', '.join(sorted(own))}) ships the import "
+                f"package {package!r}, the name of the popular distribution "
+                f"{targets[key]!r}: installing it replaces or hijacks that library",
+                location=location,
+                found_by=NAME,
+                confidence=Confidence.MEDIUM,
+                evidence=Evidence(snippet=location.chain[-1][-160:]),
+                fingerprint_key=package,
             )
-        return findings
+        )
+    return findings
 
 
 SHADOW_TARGETS = 300

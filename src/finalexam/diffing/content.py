@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from finalexam.analyze.base import Analysis, ExamState
+from finalexam.analyze.base import Analysis, Carried, ExamState
 from finalexam.config import Config
 from finalexam.model import FileEntry, FileType
 
@@ -94,7 +94,11 @@ class ContentStore:
 
 
 class ContentCapture:
-    """An analyzer that finds nothing: it keeps small text files for the diff."""
+    """An analyzer that finds nothing: it keeps small text files for the diff.
+
+    Per-file analysis may run in worker processes, so the bytes travel back as carried
+    results and reach the store in ``finish`` (in walk order: the same store for any --jobs).
+    """
 
     name = "diff-content"
     always_runs = True  # the diff needs it whatever plug-ins ``only`` picks
@@ -103,22 +107,27 @@ class ContentCapture:
         self.store = store
 
     def accepts(self, entry: FileEntry) -> bool:
-        if entry.size > MAX_FILE_BYTES or entry.sha256 in self.store.blobs:
+        if entry.size > MAX_FILE_BYTES:
             return False
         return entry.file_type in _CAPTURED_TYPES or is_code(entry.path)
 
     def analyze(self, entry: FileEntry) -> Analysis:
-        if self.store.total + entry.size > MAX_TOTAL_BYTES:
-            self.store.truncated = True
-            return Analysis()
         data = bytes(entry.data)
         if b"\x00" in data[:8192]:
             return Analysis()
-        self.store.blobs[entry.sha256] = data
-        self.store.total += len(data)
-        return Analysis()
+        # the digest alone always arrives: a missing blob then says the budget ran out
+        captured = Carried(self.name, (entry.sha256, data), len(data), MAX_TOTAL_BYTES)
+        return Analysis(carried=[Carried(self.name, entry.sha256), captured])
 
     def finish(self, state: ExamState) -> Analysis:
+        wanted: set[str] = set()
+        for item in state.carried_by(self.name):
+            if isinstance(item, str):
+                wanted.add(item)
+            elif item[0] not in self.store.blobs:
+                self.store.blobs[item[0]] = item[1]
+                self.store.total += len(item[1])
+        self.store.truncated = self.store.truncated or not wanted <= set(self.store.blobs)
         return Analysis()
 
 
