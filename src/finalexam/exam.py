@@ -18,6 +18,7 @@ from finalexam.config import Config
 from finalexam.context import References, resolve
 from finalexam.errors import ConfigError, InputError
 from finalexam.events import EventSink, StageFinished, StageStarted, ignore
+from finalexam.failures import Isolation
 from finalexam.model import (
     Artifact,
     Component,
@@ -140,6 +141,10 @@ def run_exam(
                 components.extend(cataloger.finish())
             except Exception as error:
                 record_failure(analysis, failures, cataloger.name, None, error, "catalog")
+            isolation = getattr(cataloger, "isolation", None)
+            if isinstance(isolation, Isolation) and isolation.issues:
+                analysis.issues.extend(isolation.issues)
+                failures.setdefault(cataloger.name, isolation.issues[0].message)
 
     clock.run("catalog", finish_catalogers)
     merged = merge_components(components)

@@ -107,7 +107,7 @@ class VulnerabilityAnalyzer:
                 raise
             except Exception as error:  # one bad component never stops the others
                 issues.append(_unmatched(component, error))
-        dependencies = malicious_dependencies(database, state.components)
+        dependencies = malicious_dependencies(database, state.components, matcher.isolation)
         stats = matcher.stats
         section: dict[str, Any] = {
             "status": "stale" if stale else "ok",
@@ -122,6 +122,7 @@ class VulnerabilityAnalyzer:
             "malicious_components": stats.malicious,
             "malicious_dependencies": len(dependencies),
         }
+        issues += matcher.isolation.issues  # records and dependencies that could not be judged
         return Analysis(
             findings=[*findings, *dependencies], issues=issues, extra={REPORT_KEY: section}
         )

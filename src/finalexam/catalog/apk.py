@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from finalexam.catalog.distro import Distro, DistroTracker, osv_ecosystem
 from finalexam.catalog.support import licenses_of, purl, read_text, root_of
+from finalexam.failures import Isolation
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
 
 NAME = "apk"
@@ -89,6 +90,7 @@ class ApkCataloger:
     name: str = NAME
     distros: DistroTracker = field(default_factory=DistroTracker)
     databases: dict[Location, str] = field(default_factory=dict)
+    isolation: Isolation = field(default_factory=lambda: Isolation(NAME, "catalog"))
 
     def accepts(self, entry: FileEntry) -> bool:
         if entry.size > 64 * 1024 * 1024:
@@ -106,8 +108,9 @@ class ApkCataloger:
         out: list[Component] = []
         for location, text in sorted(self.databases.items()):
             distro = self.distros.distro_for(root_of(location, _INSTALLED))
-            for record in apk_records(text):
-                component = _component(record, location, distro)
-                if component is not None:
-                    out.append(component)
+            with self.isolation.item(str(location), location):
+                for record in apk_records(text):
+                    component = _component(record, location, distro)
+                    if component is not None:
+                        out.append(component)
         return out

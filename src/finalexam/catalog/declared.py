@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from finalexam.catalog.support import licenses_of, purl, read_text
+from finalexam.failures import Isolation
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
 
 NAME = "declared"
@@ -313,6 +314,7 @@ class DeclaredCataloger:
 
     def __init__(self) -> None:
         self.go_mods: list[tuple[Location, str]] = []
+        self.isolation = Isolation(NAME, "catalog")
         self.go_sums: dict[Location, dict[tuple[str, str], str]] = {}
 
     def accepts(self, entry: FileEntry) -> bool:
@@ -355,9 +357,11 @@ class DeclaredCataloger:
             sums = self.go_sums.get(
                 Location((*location.chain[:-1], location.path[: -len("go.mod")] + "go.sum"))
             )
-            for component in go_mod_components(location, text):
-                h1 = (sums or {}).get((component.name, component.version or ""))
-                if h1:
-                    component = replace(component, evidence=(*component.evidence, f"go.sum {h1}"))
-                out.append(component)
+            with self.isolation.item(str(location), location):
+                for component in go_mod_components(location, text):
+                    h1 = (sums or {}).get((component.name, component.version or ""))
+                    if h1:
+                        evidence = (*component.evidence, f"go.sum {h1}")
+                        component = replace(component, evidence=evidence)
+                    out.append(component)
         return out

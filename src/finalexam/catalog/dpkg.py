@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from finalexam.catalog.distro import Distro, DistroTracker, osv_ecosystem
 from finalexam.catalog.support import paragraphs, purl, read_text, root_of, spdx_expression
+from finalexam.failures import Isolation
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
 
 NAME = "dpkg"
@@ -159,6 +160,7 @@ class DpkgCataloger:
     def __init__(self) -> None:
         self.state = _State()
         self.distros = DistroTracker()
+        self.isolation = Isolation(NAME, "catalog")
 
     def accepts(self, entry: FileEntry) -> bool:
         if entry.name.endswith(".deb") or entry.name.endswith(".udeb"):
@@ -204,32 +206,34 @@ class DpkgCataloger:
     def finish(self) -> Iterable[Component]:
         out: list[Component] = []
         for location, text in self.state.controls:
-            fields = next(paragraphs(text), None)
-            if fields is None:
-                continue
-            component = package_component(fields, location, None, f"{NAME}-control")
-            if component is None:
-                continue
-            deb = location.parent.parent if location.parent else None
-            if deb is not None:
-                component = self._with_licenses(component, deb)
-            if deb is not None and deb in self.state.debs:
-                sha256, sha1 = self.state.debs[deb]
-                component = replace(
-                    component,
-                    hashes=(("SHA-1", sha1), ("SHA-256", sha256)),
-                    locations=tuple(sorted({*component.locations, deb})),
-                )
-            out.append(component)
+            with self.isolation.item(str(location), location):
+                fields = next(paragraphs(text), None)
+                if fields is None:
+                    continue
+                component = package_component(fields, location, None, f"{NAME}-control")
+                if component is None:
+                    continue
+                deb = location.parent.parent if location.parent else None
+                if deb is not None:
+                    component = self._with_licenses(component, deb)
+                if deb is not None and deb in self.state.debs:
+                    sha256, sha1 = self.state.debs[deb]
+                    component = replace(
+                        component,
+                        hashes=(("SHA-1", sha1), ("SHA-256", sha256)),
+                        locations=tuple(sorted({*component.locations, deb})),
+                    )
+                out.append(component)
         for database in sorted(self.state.databases.values(), key=lambda d: d.location):
             distro = self.distros.distro_for(database.root)
-            for fields in paragraphs(database.text):
-                status = fields.get("Status", "")
-                if database.installed_only and not status.endswith(" installed"):
-                    continue
-                component = package_component(fields, database.location, distro, f"{NAME}-db")
-                if component is not None:
-                    out.append(self._with_licenses(component, database.root))
+            with self.isolation.item(str(database.location), database.location):
+                for fields in paragraphs(database.text):
+                    status = fields.get("Status", "")
+                    if database.installed_only and not status.endswith(" installed"):
+                        continue
+                    component = package_component(fields, database.location, distro, f"{NAME}-db")
+                    if component is not None:
+                        out.append(self._with_licenses(component, database.root))
         return out
 
     def _with_licenses(self, component: Component, root: Location) -> Component:

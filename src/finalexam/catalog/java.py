@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from finalexam.catalog import xmlsafe
 from finalexam.catalog.support import licenses_of, purl, read_text
+from finalexam.failures import Isolation
 from finalexam.model import (
     Component,
     Confidence,
@@ -150,6 +151,7 @@ class JavaCataloger:
 
     def __init__(self) -> None:
         self.archives: dict[Location, _Archive] = {}
+        self.isolation = Isolation(NAME, "catalog")
 
     def _archive(self, location: Location) -> _Archive:
         archive = self.archives.get(location)
@@ -197,7 +199,8 @@ class JavaCataloger:
     def finish(self) -> Iterable[Component]:
         out: list[Component] = []
         for location in sorted(self.archives):
-            out.extend(_archive_components(self.archives[location]))
+            with self.isolation.item(str(location), location):
+                out.extend(_archive_components(self.archives[location]))
         return out
 
 

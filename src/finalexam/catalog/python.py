@@ -20,6 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
 from finalexam.catalog.support import licenses_of, purl, pypi_name, read_text
+from finalexam.failures import Isolation
 from finalexam.model import (
     Component,
     Confidence,
@@ -100,6 +101,7 @@ class PythonCataloger:
 
     def __init__(self) -> None:
         self.state = _State()
+        self.isolation = Isolation(NAME, "catalog")
 
     def accepts(self, entry: FileEntry) -> bool:
         name = entry.name
@@ -138,8 +140,11 @@ class PythonCataloger:
 
     def finish(self) -> Iterable[Component]:
         state = self.state
-        distributions = [_distribution(meta, state) for meta in state.metadata]
-        found = [d for d in distributions if d is not None]
+        found: list[Component] = []
+        for meta in state.metadata:
+            with self.isolation.item(str(meta.location), meta.location):
+                if (distribution := _distribution(meta, state)) is not None:
+                    found.append(distribution)
         vendored = list(_vendored(state))
         found = _attach_vendored(found, vendored, state)
         found.extend(component for _, component in vendored)

@@ -12,6 +12,7 @@ from typing import Any
 from finalexam.catalog.distro import Distro, DistroTracker, osv_ecosystem
 from finalexam.catalog.support import licenses_of, purl, root_of
 from finalexam.errors import CorruptInput
+from finalexam.failures import Isolation
 from finalexam.formats.bdb import bdb_hash_values
 from finalexam.formats.rpm import LEAD_MAGIC, evr, parse_rpm_header
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
@@ -128,6 +129,7 @@ class RpmCataloger:
     distros: DistroTracker = field(default_factory=DistroTracker)
     databases: dict[Location, list[dict[str, Any]]] = field(default_factory=dict)
     packages: list[tuple[Location, dict[str, Any]]] = field(default_factory=list)
+    isolation: Isolation = field(default_factory=lambda: Isolation(NAME, "catalog"))
 
     def accepts(self, entry: FileEntry) -> bool:
         path = entry.path
@@ -155,16 +157,18 @@ class RpmCataloger:
     def finish(self) -> Iterable[Component]:
         out: list[Component] = []
         for location, tags in self.packages:
-            component = rpm_component(tags, location, None, f"{NAME}-header")
-            if component is not None:
-                out.append(component)
+            with self.isolation.item(str(location), location):
+                component = rpm_component(tags, location, None, f"{NAME}-header")
+                if component is not None:
+                    out.append(component)
         for location, headers in sorted(self.databases.items()):
             suffix = next(s for s in _DATABASES if location.path.endswith(s))
             distro = self.distros.distro_for(root_of(location, suffix))
             for tags in headers:
                 if tags.get("name") == "gpg-pubkey":
                     continue  # imported signing keys, not software
-                component = rpm_component(tags, location, distro, f"{NAME}-db")
-                if component is not None:
-                    out.append(component)
+                with self.isolation.item(f"{location} ({tags.get('name')})", location):
+                    component = rpm_component(tags, location, distro, f"{NAME}-db")
+                    if component is not None:
+                        out.append(component)
         return out

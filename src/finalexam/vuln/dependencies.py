@@ -16,6 +16,7 @@ from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from finalexam.failures import Isolation
 from finalexam.model import Component, Confidence, Evidence, Finding, FindingKind, Severity
 from finalexam.vuln.db import VulnDatabase
 from finalexam.vuln.match import match_record
@@ -73,8 +74,11 @@ def _admitted(ref: PackageRef, requirement: str | None, versions: list[str]) -> 
 
 
 def malicious_dependencies(
-    database: VulnDatabase, components: Iterable[Component]
+    database: VulnDatabase, components: Iterable[Component], isolation: Isolation | None = None
 ) -> list[Finding]:
+    """Findings for declared dependencies on MAL- records; a dependency that cannot be judged
+    is an Issue in ``isolation`` and the others are still judged."""
+    isolation = isolation or Isolation("vulnerabilities")
     declared = _declared(components)
     keys = {(d.ref.ecosystem, d.ref.name) for d in declared}
     ids = database.record_ids_many(keys)
@@ -86,12 +90,16 @@ def malicious_dependencies(
             record = records.get(record_id)  # only MAL- records were fetched
             if record is None or record.get("withdrawn"):
                 continue
-            every, versions = _affected_versions(record, item.ref)
-            admitted = [] if every else _admitted(item.ref, item.requirement, versions)
-            if not every and not admitted:
-                continue
-            key = (item.component.purl or item.component.name, item.ref.name, record_id)
-            findings.setdefault(key, _finding(item, record_id, every, admitted))
+            subject = (
+                f"{record_id} for the dependency {item.ref.display_name} of {item.component.name}"
+            )
+            where = item.component.locations[0] if item.component.locations else None
+            with isolation.item(subject, where):
+                every, versions = _affected_versions(record, item.ref)
+                admitted = [] if every else _admitted(item.ref, item.requirement, versions)
+                if every or admitted:
+                    key = (item.component.purl or item.component.name, item.ref.name, record_id)
+                    findings.setdefault(key, _finding(item, record_id, every, admitted))
     return sorted(findings.values(), key=lambda f: (f.component or "", f.rule_id))
 
 
