@@ -6,6 +6,7 @@ Precedence, lowest first: built-in default, ``[tool.finalexam]`` in ``pyproject.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from finalexam.budget import DEFAULT_TIME_BUDGET
 from finalexam.errors import ConfigError
 from finalexam.model import IssueKind
 
@@ -49,6 +51,7 @@ class Config:
     offline: bool = False  # no network access: the vulnerability database is never fetched
     baseline: str | None = None
     jobs: int = 1
+    time_budget: float = DEFAULT_TIME_BUDGET  # CPU seconds per file and plug-in; 0: none
     timestamp: str | None = None
     yara_rules: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()  # plug-in names to skip
@@ -77,6 +80,13 @@ def _parse_size(text: str) -> int:
     if cleaned and cleaned[-1] in units:
         return int(float(cleaned[:-1]) * units[cleaned[-1]])
     return int(cleaned)
+
+
+def _parse_seconds(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"expected a number of seconds, got {text!r}")
+    return value
 
 
 def _parse_list(text: str) -> tuple[str, ...]:
@@ -160,6 +170,13 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("baseline", "previous release (artifact or JSON report) to diff against", str),
     Option("jobs", "worker processes (0: all cores)", int, int),
+    Option(
+        "time_budget",
+        "seconds one plug-in may spend on one file; past it that file is recorded as not "
+        "examined by that plug-in (0: no limit)",
+        _parse_seconds,
+        float,
+    ),
     Option("timestamp", "timestamp written into reports (default: SOURCE_DATE_EPOCH or none)", str),
     Option(
         "yara_rules", "extra YARA rule directory, repeatable", _parse_list, str, repeatable=True
@@ -227,6 +244,10 @@ def _coerce(option: Option, value: Any, origin: str) -> Any:
             raise ValueError("expected true or false")
         if option.kind is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise ValueError("expected an integer")
+        if option.kind is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError("expected a number")
+            return float(value)
         return value
     except ValueError as error:
         raise ConfigError(f"{origin}: {option.key}: {error}") from None
@@ -281,6 +302,8 @@ def build_config(
     for key in ("max_depth", "max_files", "max_ratio"):
         if getattr(limits, key) <= 0:
             raise ConfigError(f"{key} must be positive")
+    if not math.isfinite(values.get("time_budget", 0)) or values.get("time_budget", 0) < 0:
+        raise ConfigError("time_budget must be 0 (no limit) or a positive number of seconds")
     top = {k: v for k, v in values.items() if k not in limit_names}
     return Config(limits=limits, raw=raw, config_path=str(path) if path else None, **top)
 

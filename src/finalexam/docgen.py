@@ -94,7 +94,7 @@ def _default(option: Option) -> str:
 def _kind(option: Option) -> str:
     if option.repeatable:
         return "list"
-    return {bool: "boolean", int: "integer"}.get(option.kind, "string")
+    return {bool: "boolean", int: "integer", float: "number"}.get(option.kind, "string")
 
 
 def configuration_markdown(options: Sequence[Option] = OPTIONS) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from finalexam import __version__
 from finalexam.analyze import ANALYZERS
 from finalexam.analyze.base import Analysis, Analyzer, ExamState
+from finalexam.budget import BudgetExceeded, time_budget
 from finalexam.catalog import CATALOGERS
 from finalexam.catalog.base import Cataloger
 from finalexam.config import Config
@@ -32,7 +33,7 @@ from finalexam.model import (
     Report,
     counts_as_gap,
 )
-from finalexam.parallel import FileAnalysis, record_failure, selected
+from finalexam.parallel import FileAnalysis, over_budget, record_failure, selected
 from finalexam.policy import decide
 from finalexam.requirements import plan, provide
 from finalexam.unpack import UNPACKERS
@@ -124,7 +125,9 @@ def run_exam(
         def walk() -> None:
             try:
                 for entry in walker.walk(target):
-                    _catalog(entry, active_catalogers, components, analysis, failures)
+                    _catalog(
+                        entry, active_catalogers, components, analysis, failures, config.time_budget
+                    )
                     references.observe(entry)
                     per_file.submit(entry)
             finally:
@@ -246,11 +249,15 @@ def _catalog(
     components: list[Component],
     analysis: Analysis,
     failures: dict[str, str],
+    budget: float,
 ) -> None:
     for cataloger in catalogers:
         try:
-            if cataloger.accepts(entry):
-                components.extend(cataloger.catalog(entry))
+            with time_budget(budget):
+                if cataloger.accepts(entry):
+                    components.extend(cataloger.catalog(entry))
+        except BudgetExceeded as over:
+            analysis.issues.append(over_budget(cataloger.name, entry.location, over, "catalog"))
         except Exception as error:
             record_failure(analysis, failures, cataloger.name, entry.location, error, "catalog")
 

@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from finalexam.analyze.base import Analysis, Analyzer
+from finalexam.budget import BudgetExceeded, enforceable, time_budget
 from finalexam.config import Config
 from finalexam.model import FileEntry, Issue, IssueKind, Location
 
@@ -26,21 +27,32 @@ AnalyzerFactory = Callable[[Config], Analyzer]
 _SHIP_LIMIT = 64 * 1024 * 1024
 
 _worker_analyzers: list[Analyzer] = []
+_worker_budget = 0.0
 
 
 def analyze_entry(
-    entry: FileEntry, analyzers: Sequence[Analyzer]
+    entry: FileEntry, analyzers: Sequence[Analyzer], budget: float = 0
 ) -> tuple[Analysis, dict[str, str]]:
-    """Run every accepting analyzer on one file; a failing plug-in becomes an Issue."""
+    """Run every accepting analyzer on one file, each within ``budget`` seconds; a failing
+    plug-in, or one out of time, becomes an Issue and the next one runs."""
     result = Analysis()
     failures: dict[str, str] = {}
     for analyzer in analyzers:
         try:
-            if analyzer.accepts(entry):
-                result.merge(analyzer.analyze(entry))
+            with time_budget(budget):
+                if analyzer.accepts(entry):
+                    result.merge(analyzer.analyze(entry))
+        except BudgetExceeded as over:
+            result.issues.append(over_budget(analyzer.name, entry.location, over, "analyze"))
         except Exception as error:  # a broken file never breaks the exam
             record_failure(result, failures, analyzer.name, entry.location, error, "analyze")
     return result, failures
+
+
+def over_budget(name: str, location: Location, over: BudgetExceeded, stage: str) -> Issue:
+    """What a time budget left unexamined: this file, by this plug-in."""
+    message = f"{name} did not examine this file: {over}"
+    return Issue(stage, location, message, IssueKind.TIME_BUDGET, name)
 
 
 def record_failure(
@@ -76,13 +88,14 @@ def selected(analyzer: Analyzer, config: Config) -> bool:
 
 
 def _init_worker(factories: Sequence[AnalyzerFactory], config: Config) -> None:
-    global _worker_analyzers
+    global _worker_analyzers, _worker_budget
     _worker_analyzers = [a for a in (make(config) for make in factories) if selected(a, config)]
+    _worker_budget = config.time_budget
 
 
 def _analyze_in_worker(fields: dict[str, Any], data: bytes) -> tuple[Analysis, dict[str, str]]:
     entry = FileEntry(**fields, _loader=lambda: data)
-    return analyze_entry(entry, _worker_analyzers)
+    return analyze_entry(entry, _worker_analyzers, _worker_budget)
 
 
 class FileAnalysis:
@@ -98,9 +111,13 @@ class FileAnalysis:
         self.result = Analysis()
         self.failures: dict[str, str] = {}
         self._memo: dict[str, Analysis] = {}
+        self.budget = config.time_budget
         jobs = config.jobs if config.jobs > 0 else (os.cpu_count() or 1)
+        # A budget is enforced in the main thread of a process: called from another thread,
+        # the analysis goes to a worker process, whose main thread it then runs in.
+        pooled = jobs > 1 or bool(self.budget and not enforceable())
         self._pool: ProcessPoolExecutor | None = None
-        if jobs > 1 and analyzers:
+        if pooled and analyzers:
             self._pool = ProcessPoolExecutor(
                 max_workers=jobs, initializer=_init_worker, initargs=(tuple(factories), config)
             )
@@ -119,7 +136,7 @@ class FileAnalysis:
             self._merge(relocate(cached, entry.location), {})
             return
         if self._pool is None:
-            result, failures = analyze_entry(entry, self.analyzers)
+            result, failures = analyze_entry(entry, self.analyzers, self.budget)
             self._remember(key, result)
             self._merge(result, failures)
             return
@@ -129,7 +146,7 @@ class FileAnalysis:
             # Too big to copy to a worker: analysed here while the workers go on; the result
             # waits in the queue so that results are still merged in walk order.
             done: Future[tuple[Analysis, dict[str, str]]] = Future()
-            done.set_result(analyze_entry(entry, self.analyzers))
+            done.set_result(analyze_entry(entry, self.analyzers, self.budget))
             self._pending.append((key, 0, done))
             return
         fields = {

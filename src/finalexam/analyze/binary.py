@@ -20,6 +20,7 @@ from finalexam.analyze.binfacts.common import (
     insecure_search_path,
 )
 from finalexam.analyze.binfacts.parse import binary_format, examine
+from finalexam.budget import WorkerCrashed, supervisor
 from finalexam.config import Config
 from finalexam.context import is_script_launcher
 from finalexam.model import (
@@ -71,11 +72,16 @@ class BinaryAnalyzer:
             )
         data = bytes(entry.data)
         try:
-            facts = examine(data)
+            # LIEF is native code: it parses in a child process that a crash, a hang or a
+            # runaway allocation can take down without taking the exam with it
+            facts = supervisor().call(examine, data, timeout=self.config.time_budget)
         except NotABinary:
             return Analysis()
         except BrokenBinary as error:
             return _issue(location, f"corrupt binary: {error}", IssueKind.CORRUPT)
+        except WorkerCrashed as error:
+            message = f"binary parser crashed, binary not examined: {error}"
+            return _issue(location, message, IssueKind.PLUGIN_FAILED)
         except Exception as error:  # LIEF raises its own errors on hostile headers
             message = f"corrupt binary: {type(error).__name__}: {error}"
             return _issue(location, message, IssueKind.CORRUPT)

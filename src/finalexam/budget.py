@@ -1,0 +1,181 @@
+"""Bounded time per file and plug-in.
+
+Two mechanisms, because Python cannot pre-empt native code in-thread:
+
+- ``time_budget`` interrupts pure-Python work and ``re`` matching (the interpreter and the
+  regex engine both check for signals): a CPU-time timer (``ITIMER_PROF``) raises
+  ``BudgetExceeded`` where the work stands. CPU time, not wall time, so a loaded machine does
+  not turn a normal file into a timeout. It needs the main thread of its process (signals are
+  delivered there); ``FileAnalysis`` moves the work to a worker process otherwise.
+- ``Supervisor`` runs native code that never returns to the interpreter while it works (LIEF
+  on a hostile binary, CPython's own parser on pathological source) in a child process with a
+  wall-clock limit and a memory limit; the child is killed and replaced when it overruns, and
+  a crash there is an exception here, never the end of the exam.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+DEFAULT_TIME_BUDGET = 10.0  # seconds of CPU one plug-in may spend on one file
+# Address space a supervised call may add to the child, beyond 8 bytes per input byte.
+CHILD_MEMORY = 2 * 1024**3
+
+T = TypeVar("T")
+
+
+class BudgetExceeded(BaseException):
+    """The time budget ran out. A BaseException, like KeyboardInterrupt, so that a plug-in's
+    own ``except Exception`` cannot swallow it and carry on."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"over its {seconds:g} s time budget")
+        self.seconds = seconds
+
+
+class WorkerCrashed(Exception):
+    """A supervised child process died (a native crash, or killed for its memory)."""
+
+
+def enforceable() -> bool:
+    """Whether ``time_budget`` can interrupt work in the calling thread."""
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Raise BudgetExceeded inside the block after ``seconds`` of CPU time (0: no limit)."""
+    if seconds <= 0 or not enforceable():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise BudgetExceeded(seconds)
+
+    previous_handler = signal.signal(signal.SIGPROF, expire)
+    outer_delay, _ = signal.setitimer(signal.ITIMER_PROF, seconds)
+    started = time.process_time()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous_handler)
+        if outer_delay > 0:  # an enclosing budget goes on with what it had left
+            used = time.process_time() - started
+            signal.setitimer(signal.ITIMER_PROF, max(outer_delay - used, 0.001))
+
+
+def _serve(connection: Connection) -> None:
+    """The child's loop: run each call it is sent, send back its result or its exception."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this ends
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    page = os.sysconf("SC_PAGE_SIZE")
+    while True:
+        try:
+            function, args, allowance = connection.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * page
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        soft = used + allowance
+        resource.setrlimit(resource.RLIMIT_AS, (soft if hard < 0 else min(soft, hard), hard))
+        try:
+            reply: tuple[bool, Any] = (True, function(*args))
+        except BaseException as error:  # everything goes back to the parent
+            reply = (False, error)
+        finally:
+            resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+        try:
+            connection.send(reply)
+        except Exception as error:  # an unpicklable result or exception
+            connection.send((False, RuntimeError(f"{type(error).__name__}: {error}")))
+
+
+class Supervisor:
+    """A long-lived child process for native code, replaced whenever a call overruns or dies.
+
+    One per process that needs it (see ``supervisor()``); calls are sequential.
+    """
+
+    def __init__(self) -> None:
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._connection: Connection | None = None
+
+    def call(self, function: Callable[..., T], *args: Any, timeout: float) -> T:
+        """``function(*args)`` in the child: its result, or its exception re-raised here;
+        BudgetExceeded after ``timeout`` wall-clock seconds, WorkerCrashed if it dies."""
+        connection = self._start()
+        size = sum(len(a) for a in args if isinstance(a, bytes | bytearray))
+        try:
+            connection.send((function, args, CHILD_MEMORY + 8 * size))
+            if timeout > 0 and not connection.poll(timeout):
+                self.stop()
+                raise BudgetExceeded(timeout)
+            ok, value = connection.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            raise WorkerCrashed(self._reap()) from None
+        if ok:
+            return value  # type: ignore[no-any-return]
+        if isinstance(value, MemoryError):
+            self.stop()  # a child that ran out of memory is not trusted with the next call
+            raise WorkerCrashed("out of its memory limit") from None
+        raise value
+
+    def _start(self) -> Connection:
+        if self._process is not None and self._process.is_alive() and self._connection:
+            return self._connection
+        self.stop()
+        # fork is cheap and inherits loaded modules; with other threads about, forkserver
+        # avoids forking a process whose locks another thread may hold
+        method = "fork" if threading.active_count() == 1 else "forkserver"
+        context: Any = multiprocessing.get_context(method)
+        pipe: tuple[Connection, Connection] = context.Pipe()
+        parent, child = pipe
+        process = context.Process(target=_serve, args=(child,), daemon=True)
+        process.start()
+        child.close()
+        self._process, self._connection = process, parent
+        return parent
+
+    def _reap(self) -> str:
+        process = self._process
+        self.stop()
+        code = process.exitcode if process is not None else None
+        if code is not None and code < 0:
+            try:
+                return f"worker killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"worker killed by signal {-code}"
+        return f"worker exited with status {code}"
+
+    def stop(self) -> None:
+        process, connection = self._process, self._connection
+        self._process = self._connection = None
+        if connection is not None:
+            connection.close()
+        if process is not None:
+            if process.is_alive():
+                process.kill()
+            process.join(5)
+
+
+_supervisors: dict[int, Supervisor] = {}
+
+
+def supervisor() -> Supervisor:
+    """This process's supervisor (a forked worker process gets its own)."""
+    pid = os.getpid()
+    if pid not in _supervisors:
+        _supervisors.clear()
+        _supervisors[pid] = Supervisor()
+    return _supervisors[pid]
