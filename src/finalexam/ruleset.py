@@ -20,13 +20,16 @@ A family is registered explicitly in ``RULE_FAMILIES`` from its engine module, w
 from __future__ import annotations
 
 import re
+import time
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from re import _parser  # type: ignore[attr-defined]  # literal words of a pattern
 from types import ModuleType
 from typing import Any
 
+from finalexam.budget import BudgetExceeded, time_budget
 from finalexam.model import Severity
 
 RULES_ROOT = Path(__file__).resolve().parent / "rules"
@@ -35,6 +38,7 @@ TOML_SUFFIXES = (".toml",)
 YARA_SUFFIXES = (".yar", ".yara")
 
 ExampleMatcher = Callable[[str, str], bool]
+PatternsOf = Callable[[str], Sequence["re.Pattern[Any]"]]
 
 
 @dataclass(frozen=True)
@@ -43,16 +47,21 @@ class RuleFamily:
     rules_dir: Path
     example_matches: ExampleMatcher
     description: str = ""
+    # the regular expressions a rule runs, for the linear-time lint (None: the family's
+    # engine is not a backtracking one, e.g. YARA)
+    rule_patterns: PatternsOf | None = None
 
 
 def family_from_module(name: str, module: ModuleType, description: str = "") -> RuleFamily:
-    """Wire an engine module (``RULES_DIR``, ``example_matches``) in as a family."""
+    """Wire an engine module (``RULES_DIR``, ``example_matches``, and ``rule_patterns`` when
+    its rules are regular expressions) in as a family."""
     summary = (module.__doc__ or "").strip().splitlines()
     return RuleFamily(
         name=name,
         rules_dir=Path(module.RULES_DIR),
         example_matches=module.example_matches,
         description=description or (summary[0] if summary else ""),
+        rule_patterns=getattr(module, "rule_patterns", None),
     )
 
 
@@ -253,6 +262,126 @@ def lint(
         problems.append(
             LintProblem(result.rule.path, f"{kind} example {result.example!r}: {outcome}")
         )
+    for rule in rules:
+        family = families.get(rule.family)
+        if rule.format == "toml" and not rule.error and family and family.rule_patterns:
+            problems += _lint_linear(rule, family.rule_patterns)
+    return problems
+
+
+# -- linear time -------------------------------------------------------------------------
+# Python's re backtracks: a pattern such as (?m)^\s*x spends time quadratic in the length of
+# a run of newlines, and nested repeats can take exponential time. Every pattern of every rule
+# is run over inputs built to trigger that (runs of blanks, newlines, quotes, separators and
+# of the rule's own examples, cut short so that the match fails late) at two sizes. A linear
+# pattern takes about a millisecond on each; one that exceeds LINEAR_BUDGET, or grows more than
+# GROWTH_LIMIT times when the input grows SCALE times (linear: SCALE times), fails the lint.
+# The time budget of the exam still bounds anything these inputs do not provoke.
+
+ADVERSARIAL_BYTES = 8 * 1024
+SCALE = 4
+GROWTH_LIMIT = 8.0
+LINEAR_BUDGET = 0.5  # CPU seconds for one pattern on one input of SCALE * ADVERSARIAL_BYTES
+_MEASURABLE = 0.001  # below this on ADVERSARIAL_BYTES, growth is not measured
+_RUNS = " \n\t\r'\"`=:;,-._/\\aA0{<#"
+
+
+def adversarial_inputs(examples: Sequence[str], size: int = ADVERSARIAL_BYTES) -> dict[str, str]:
+    """Inputs of ``size`` characters that make backtracking patterns show it."""
+    # each run ends on a character nothing expects, so that a match can only fail late
+    inputs = {f"a run of {c!r}": c * (size - 1) + "\x00" for c in _RUNS}
+    inputs["blank lines"] = (" \n" * size)[:size]
+    inputs["assignments without values"] = ("key = \n" * size)[:size]
+    inputs["quoted words"] = ("'a' \"b\" " * size)[:size]
+    for number, example in enumerate(examples, 1):
+        head = example[: max(1, len(example) // 2)]
+        inputs[f"example {number} repeated"] = ((example + "\n") * size)[:size]
+        inputs[f"example {number} repeated on one line"] = ((example + " ") * size)[:size]
+        inputs[f"half of example {number} repeated on one line"] = ((head + " ") * size)[:size]
+        for c in " \na":
+            inputs[f"half of example {number} then a run of {c!r}"] = head + c * size
+    return inputs
+
+
+def literals(pattern: re.Pattern[Any], least: int = 3) -> list[str]:
+    """The longest literal words of a pattern (``curl``, ``-ExecutionPolicy``): repeated on
+    one line they make every attempt start and then fail late."""
+    source = pattern.pattern
+    text = source.decode("latin-1") if isinstance(source, bytes) else source
+    try:
+        parsed = _parser.parse(
+            text, pattern.flags & ~re.UNICODE if isinstance(source, bytes) else 0
+        )
+    except Exception:
+        return []
+    found: set[str] = set()
+
+    def walk(items: Any) -> None:
+        run: list[str] = []
+        for op, value in items:
+            if str(op) == "LITERAL":
+                run.append(chr(value))
+                continue
+            if len(run) >= least:
+                found.add("".join(run))
+            run = []
+            for item in value if isinstance(value, list | tuple) else ():
+                if isinstance(item, _parser.SubPattern):
+                    walk(item)
+                elif isinstance(item, list | tuple):
+                    for sub in item:
+                        if isinstance(sub, _parser.SubPattern):
+                            walk(sub)
+        if len(run) >= least:
+            found.add("".join(run))
+
+    walk(parsed)
+    return sorted(found, key=lambda word: (-len(word), word))[:4]
+
+
+def _elapsed(pattern: re.Pattern[Any], text: str, budget: float) -> float | None:
+    """CPU seconds ``finditer`` takes over ``text`` (None: over ``budget``)."""
+    data: str | bytes = text
+    if isinstance(pattern.pattern, bytes):
+        data = text.encode("latin-1", "replace")
+    started = time.process_time()
+    try:
+        with time_budget(budget):
+            for _ in pattern.finditer(data):
+                pass
+    except BudgetExceeded:
+        return None
+    return time.process_time() - started
+
+
+def backtracking(pattern: re.Pattern[Any], examples: Sequence[str] = ()) -> str | None:
+    """The adversarial input on which ``pattern`` is not linear, or None."""
+    seeds = [*examples, *literals(pattern)]
+    for name, small in adversarial_inputs(seeds).items():
+        fast = _elapsed(pattern, small, LINEAR_BUDGET)
+        if fast is not None and fast < _MEASURABLE:
+            continue  # about a microsecond per kilobyte at most: linear here
+        large = adversarial_inputs(seeds, ADVERSARIAL_BYTES * SCALE)[name]
+        slow = _elapsed(pattern, large, LINEAR_BUDGET)
+        if fast is None or slow is None:
+            return f"{name} ({len(large)} characters): over {LINEAR_BUDGET:g} s"
+        if slow / fast > GROWTH_LIMIT:
+            return f"{name}: {SCALE}x the input took {slow / fast:.0f}x the time"
+    return None
+
+
+def _lint_linear(rule: RuleFile, patterns_of: PatternsOf) -> list[LintProblem]:
+    try:
+        patterns = patterns_of(rule.id)
+    except Exception:  # a rule the engine could not load is reported by its examples
+        return []
+    examples = rule.example_list("match")
+    problems = []
+    for pattern in patterns:
+        slow = backtracking(pattern, examples)
+        if slow is not None:
+            text = pattern.pattern if isinstance(pattern.pattern, str) else pattern.pattern.decode()
+            problems.append(LintProblem(rule.path, f"pattern {text[:80]!r} backtracks on {slow}"))
     return problems
 
 

@@ -53,12 +53,19 @@ benign = ["this is quiet", "ONE two THREE"]
 
 
 def regex_family(directory: Path, name: str = "regex") -> RuleFamily:
-    def example_matches(rule_id: str, example: str) -> bool:
+    def pattern_of(rule_id: str) -> re.Pattern[str]:
         with (directory / f"{rule_id}.toml").open("rb") as handle:
-            pattern = tomllib.load(handle)["pattern"]
-        return re.search(pattern, example) is not None
+            return re.compile(tomllib.load(handle)["pattern"])
 
-    return RuleFamily(name, directory, example_matches, "regular expressions over text")
+    def example_matches(rule_id: str, example: str) -> bool:
+        return pattern_of(rule_id).search(example) is not None
+
+    def rule_patterns(rule_id: str) -> tuple[re.Pattern[str], ...]:
+        return (pattern_of(rule_id),)
+
+    return RuleFamily(
+        name, directory, example_matches, "regular expressions over text", rule_patterns
+    )
 
 
 @pytest.fixture
@@ -219,3 +226,34 @@ def test_every_cli_module_is_registered() -> None:
     }
     registered = {module.__name__.rsplit(".", 1)[-1] for module in COMMANDS}
     assert modules <= registered, f"not in COMMANDS: {sorted(modules - registered)}"
+
+
+BACKTRACKING = {
+    # quadratic: every line start of a run of blank lines scans the rest of the run
+    "indented-key": (r"(?m)^\s*key=(\w+)", r"(?m)^[^\S\n]*key=(\w+)", "  key=abc"),
+    # quadratic: every 'curl' of a long line scans to its end looking for a URL
+    "curl-url": (
+        r"curl\b[^\n]*https?://",
+        r"(?m)^(?>[^\n]*?curl\b)[^\n]*https?://",
+        "curl http://x",
+    ),
+    # exponential: nested repeats on a run of letters that ends badly
+    "nested": (r"^(\w+)+$", r"^\w+$", "word"),
+}
+
+
+@pytest.mark.parametrize("rule_id", sorted(BACKTRACKING))
+def test_lint_fails_a_pattern_that_backtracks_and_passes_its_linear_form(
+    family: Path, rule_id: str
+) -> None:
+    slow, linear, example = BACKTRACKING[rule_id]
+    for pattern, problems in ((slow, 1), (linear, 0)):
+        (family / f"{rule_id}.toml").write_text(
+            f'id = "{rule_id}"\ntitle = "t"\nseverity = "low"\ndescription = "d"\n'
+            f"pattern = '''{pattern}'''\n[examples]\nmatch = ['{example}']\nbenign = ['no match!']\n"
+        )
+        found = lint(load_rules())
+        assert len(found) == problems, found
+        if problems:
+            assert found[0].path.name == f"{rule_id}.toml"
+            assert "backtracks on" in found[0].message

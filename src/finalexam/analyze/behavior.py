@@ -28,6 +28,7 @@ from finalexam.analyze.behavior_rules import (
     BehaviorRule,
     example_matches,
     load_rules,
+    rule_patterns,
 )
 from finalexam.analyze.indicators import classify, extract
 from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, compiled_facts, python_facts
@@ -44,7 +45,7 @@ from finalexam.model import (
     Severity,
 )
 
-__all__ = ["RULES_DIR", "BehaviorAnalyzer", "assess", "example_matches", "make"]
+__all__ = ["RULES_DIR", "BehaviorAnalyzer", "assess", "example_matches", "make", "rule_patterns"]
 
 # marshal short-ascii strings (type code z/Z, with or without FLAG_REF): the names a code
 # object uses (``os``, ``system``, ``exec``), too short for the secrets extractor

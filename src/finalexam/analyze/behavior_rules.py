@@ -177,6 +177,12 @@ def rules_by_id() -> dict[str, BehaviorRule]:
     return {rule.id: rule for rule in load_rules()}
 
 
+def rule_patterns(rule_id: str) -> tuple[re.Pattern[str], ...]:
+    """Every regular expression rule ``rule_id`` runs (for the linear-time lint)."""
+    rule = rules_by_id()[rule_id]
+    return (*rule.patterns, *rule.strings)
+
+
 def example_matches(rule_id: str, example: str) -> bool:
     """Whether ``rule_id`` fires on ``example``, run through the same engine as a scan.
 

@@ -25,7 +25,14 @@ from finalexam.analyze import hscache
 from finalexam.analyze.secrets_rules import RULES_DIR, SecretRule, load_rules
 from finalexam.model import Blob
 
-__all__ = ["RULES_DIR", "Candidate", "Engine", "default_engine", "example_matches"]
+__all__ = [
+    "RULES_DIR",
+    "Candidate",
+    "Engine",
+    "default_engine",
+    "example_matches",
+    "rule_patterns",
+]
 
 CHUNK_SIZE = 1024 * 1024
 OVERLAP = 16 * 1024  # longer than any secret a rule can match (PEM blocks are bounded)
@@ -317,6 +324,12 @@ def example_matches(rule_id: str, example: str) -> bool:
     data = example.encode(rule.example_encoding)
     hits = scan_bytes(data, example_path(rule), binary=False)
     return any(hit.rule.id == rule_id for hit in hits)
+
+
+def rule_patterns(rule_id: str) -> tuple[re.Pattern[bytes] | re.Pattern[str], ...]:
+    """Every regular expression rule ``rule_id`` runs (for the linear-time lint)."""
+    rule = rule_by_id(rule_id)
+    return (rule.regex, *rule.allowlist)
 
 
 def compile_check(pattern: str) -> re.Pattern[bytes]:

@@ -8,6 +8,7 @@ packages, so they match npm advisories.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache
 
@@ -27,6 +28,11 @@ def example_matches(rule_id: str, example: str) -> bool:
     rules = [rule for rule in scanner().rules if rule.id == rule_id]
     hits = Scanner(rules, use_hyperscan=False).scan(example.encode("latin-1", "replace"))
     return any(hit.rule.id == rule_id for hit in hits)
+
+
+def rule_patterns(rule_id: str) -> tuple[re.Pattern[bytes], ...]:
+    """Every regular expression rule ``rule_id`` runs (for the linear-time lint)."""
+    return tuple(p.regex for rule in scanner().rules if rule.id == rule_id for p in rule.patterns)
 
 
 @cache

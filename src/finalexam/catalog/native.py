@@ -38,6 +38,11 @@ def example_matches(rule_id: str, example: str) -> bool:
     return any(hit.rule.id == rule_id for hit in hits)
 
 
+def rule_patterns(rule_id: str) -> tuple[re.Pattern[bytes], ...]:
+    """Every regular expression rule ``rule_id`` runs (for the linear-time lint)."""
+    return tuple(p.regex for rule in scanner().rules if rule.id == rule_id for p in rule.patterns)
+
+
 @cache
 def scanner() -> Scanner:
     return Scanner(load_rules("native"))

@@ -74,6 +74,11 @@ def categories_in(
     return found
 
 
+def rule_patterns(rule_id: str) -> tuple[re.Pattern[str], ...]:
+    """Every regular expression rule ``rule_id`` runs (for the linear-time lint)."""
+    return next(rule for rule in code_rules() if rule.id == rule_id).patterns
+
+
 def example_matches(rule_id: str, example: str) -> bool:
     """Whether one rule flags ``example`` as added code (for ``finalexam rules test``)."""
     rule = next(rule for rule in code_rules() if rule.id == rule_id)
