@@ -250,7 +250,8 @@ def test_lint_fails_a_pattern_that_backtracks_and_passes_its_linear_form(
     for pattern, problems in ((slow, 1), (linear, 0)):
         (family / f"{rule_id}.toml").write_text(
             f'id = "{rule_id}"\ntitle = "t"\nseverity = "low"\ndescription = "d"\n'
-            f"pattern = '''{pattern}'''\n[examples]\nmatch = ['{example}']\nbenign = ['no match!']\n"
+            f"pattern = '''{pattern}'''\n[examples]\nmatch = ['{example}']\n"
+            "benign = ['no match!']\n"
         )
         found = lint(load_rules())
         assert len(found) == problems, found
