@@ -31,7 +31,13 @@ from finalexam.analyze.behavior_rules import (
     rule_patterns,
 )
 from finalexam.analyze.indicators import classify, extract
-from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, compiled_facts, python_facts
+from finalexam.analyze.pyfacts import (
+    IMPORT,
+    INSTALL,
+    RUNTIME,
+    bounded_python_facts,
+    compiled_facts,
+)
 from finalexam.analyze.secrets_extract import pyc_constants
 from finalexam.config import Config
 from finalexam.model import (
@@ -41,6 +47,7 @@ from finalexam.model import (
     FileType,
     Finding,
     FindingKind,
+    Issue,
     Location,
     Severity,
 )
@@ -64,7 +71,8 @@ def _pyc_names(data: bytes) -> list[tuple[int, str]]:
 
 
 NAME = "behavior"
-MAX_BYTES = 8 * 1024 * 1024
+# Bigger files are not read (an Issue says so); up to it the time budget bounds the work.
+MAX_BYTES = 64 * 1024 * 1024
 KEEP_FOR_INSTALL_BYTES = 512 * 1024  # small scripts kept until finish() knows install targets
 NPM_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare", "prepublish")
 INSTALL_FILES = frozenset({"setup.py", "extconf.rb", "binding.gyp", "install.rb", "mkrf_conf.rb"})
@@ -340,24 +348,23 @@ class BehaviorAnalyzer:
     rules: tuple[BehaviorRule, ...] = field(default_factory=load_rules)
 
     def accepts(self, entry: FileEntry) -> bool:
-        if entry.file_type in (FileType.IMAGE, FileType.PYC):
-            return entry.size <= MAX_BYTES
-        if entry.size > MAX_BYTES or entry.file_type not in (
-            FileType.SCRIPT,
-            FileType.TEXT,
-            FileType.JSON,
-        ):
-            return False
+        if entry.file_type in (FileType.IMAGE, FileType.PYC, FileType.SCRIPT):
+            return True
         name = entry.name.lower()
-        return (
+        named_as_code = (
             name == "package.json"
             or name in INSTALL_FILES
             or name.endswith(".pth")
             or language_of(entry.path) is not None
-            or entry.file_type is FileType.SCRIPT
         )
+        # by its name, whatever its bytes look like: a NUL byte or a stray encoding does not
+        # keep an interpreter from running a file, so it does not keep the exam from reading it
+        return named_as_code and entry.file_type not in (FileType.ARCHIVE, FileType.EMPTY)
 
     def analyze(self, entry: FileEntry) -> Analysis:
+        if entry.size > MAX_BYTES:
+            message = f"behavior did not examine this file: larger than {MAX_BYTES} bytes"
+            return Analysis(issues=[Issue("analyze", entry.location, message, plugin=NAME)])
         if entry.file_type is FileType.IMAGE:
             return Analysis(findings=obfuscation.image_trailer(entry.location, bytes(entry.data)))
         if entry.file_type is FileType.PYC:
@@ -380,7 +387,14 @@ class BehaviorAnalyzer:
             language = "any"
         if language is None:
             return analysis
-        facts = python_facts(text, install_file=install_file) if language == "python" else None
+        facts = None
+        if language == "python":
+            facts, why = bounded_python_facts(
+                text, self.config.time_budget, install_file=install_file
+            )
+            if why is not None:
+                message = f"behavior read this file as text only: Python source {why}"
+                analysis.issues.append(Issue("analyze", entry.location, message, plugin=NAME))
         hits = rule_hits(
             text,
             language,
@@ -509,12 +523,18 @@ class BehaviorAnalyzer:
                     script = kept.get(location)
                     if script is None:
                         continue
+                    facts = None
+                    if script.language == "python":
+                        facts, _ = bounded_python_facts(
+                            script.text, self.config.time_budget, install_file=True
+                        )
                     hits = rule_hits(
                         script.text,
                         script.language,
                         self.rules,
                         install_file=True,
                         default_context=INSTALL,
+                        facts=facts,
                     )
                     analysis.findings.extend(
                         _assess_kept(
@@ -547,7 +567,9 @@ class BehaviorAnalyzer:
             script = kept[location]
             if script.language != "python":
                 continue
-            facts = python_facts(script.text, hook_functions=frozenset(functions))
+            facts, _ = bounded_python_facts(
+                script.text, self.config.time_budget, hook_functions=frozenset(functions)
+            )
             hits = rule_hits(script.text, "python", self.rules, facts=facts)
             hits = [h for h in hits if h.context == INSTALL]
             origin = " (called by an install command of setup.py)"

@@ -29,6 +29,7 @@ from finalexam.model import (
     Finding,
     FindingKind,
     Indicator,
+    Issue,
     Location,
     Severity,
 )
@@ -359,7 +360,7 @@ class IndicatorAnalyzer:
     name: str = NAME
 
     def accepts(self, entry: FileEntry) -> bool:
-        return 0 < entry.size <= MAX_BYTES and entry.file_type not in (
+        return entry.size > 0 and entry.file_type not in (
             FileType.ARCHIVE,
             FileType.IMAGE,
             FileType.SYMLINK,
@@ -367,6 +368,9 @@ class IndicatorAnalyzer:
         )
 
     def analyze(self, entry: FileEntry) -> Analysis:
+        if entry.size > MAX_BYTES:  # said, never skipped in silence
+            message = f"{NAME} did not examine this file: larger than {MAX_BYTES} bytes"
+            return Analysis(issues=[Issue("analyze", entry.location, message, plugin=NAME)])
         data = entry.data
         is_text = entry.file_type in _TEXT_TYPES
         found = extract(bytes(data) if not isinstance(data, bytes) else data, text=is_text)

@@ -1143,6 +1143,33 @@ def _is_decoder(name: str) -> bool:
     return False
 
 
+# CPython's parser is native code the time budget cannot interrupt, and its cost is not
+# always linear (one f-string with 100,000 placeholders takes seconds; 500,000 take minutes)
+# nor small (an 8 MB module needs gigabytes of tree). Sources up to this size parse here,
+# larger ones in the supervised child process, with a deadline and a memory limit.
+IN_PROCESS_SOURCE = 256 * 1024
+
+
+def bounded_python_facts(source: str, seconds: float, **options: Any) -> tuple[PyFacts, str | None]:
+    """``python_facts`` within ``seconds`` and bounded memory: the facts, and when the source
+    could not be parsed within those bounds, why (its facts then say ``parsed=False``)."""
+    if len(source) <= IN_PROCESS_SOURCE:
+        return python_facts(source, **options), None
+    from finalexam.budget import BudgetExceeded, WorkerCrashed, supervisor
+
+    try:
+        return supervisor().call(_python_facts_of, source, options, timeout=seconds), None
+    except BudgetExceeded as over:
+        why = f"not parsed {over}"
+    except WorkerCrashed as error:
+        why = f"not parsed: the parser process failed ({error})"
+    return PyFacts(parsed=False), why
+
+
+def _python_facts_of(source: str, options: dict[str, Any]) -> PyFacts:
+    return python_facts(source, **options)
+
+
 def python_facts(
     source: str,
     *,

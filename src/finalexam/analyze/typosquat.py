@@ -31,12 +31,14 @@ from finalexam.model import (
     FileEntry,
     Finding,
     FindingKind,
+    Issue,
     Location,
     Severity,
 )
 from finalexam.vuln.purl import ecosystem_for_purl, parse_purl
 
 NAME = "typosquat"
+MAX_BYTES = 4 * 1024 * 1024
 TARGETS = 3000
 HIGH_TARGETS = TARGETS  # a one-edit copy of one of these names must be stopped
 MIN_TARGET_LENGTH = 5
@@ -413,8 +415,6 @@ class TyposquatAnalyzer:
 
     def accepts(self, entry: FileEntry) -> bool:
         name = entry.name
-        if entry.size > 4 * 1024 * 1024:
-            return False
         if name == "package.json":
             return "node_modules/" not in entry.path
         if name == "requires.txt":
@@ -428,6 +428,9 @@ class TyposquatAnalyzer:
         return name in ("PKG-INFO", "METADATA") and entry.path.count("/") <= 2
 
     def analyze(self, entry: FileEntry) -> Analysis:
+        if entry.size > MAX_BYTES:  # no real manifest is this big: said, not skipped in silence
+            message = f"{NAME} did not examine this file: larger than {MAX_BYTES} bytes"
+            return Analysis(issues=[Issue("analyze", entry.location, message, plugin=NAME)])
         text = entry.text()
         if entry.name == "package.json":
             return self._package_json(entry.location, text)
