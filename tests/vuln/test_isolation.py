@@ -58,7 +58,7 @@ def test_a_record_that_breaks_the_matcher_is_an_issue_and_the_others_still_match
     broken = {
         "id": "GHSA-bad0-bad0-bad0",
         "modified": "2024-01-01T00:00:00Z",
-        "aliases": 5,  # not a list: the clustering of this component's matches raises
+        "references": 5,  # not a list: building this component's finding raises
         "affected": [{"package": {"ecosystem": "PyPI", "name": "jinja2"}}],
     }
     (records / "GHSA-bad0-bad0-bad0.json").write_text(json.dumps(broken))

@@ -48,6 +48,7 @@ from finalexam.model import (
     Finding,
     FindingKind,
     Issue,
+    IssueKind,
     Location,
     Severity,
 )
@@ -364,7 +365,8 @@ class BehaviorAnalyzer:
     def analyze(self, entry: FileEntry) -> Analysis:
         if entry.size > MAX_BYTES:
             message = f"behavior did not examine this file: larger than {MAX_BYTES} bytes"
-            return Analysis(issues=[Issue("analyze", entry.location, message, plugin=NAME)])
+            issue = Issue("analyze", entry.location, message, IssueKind.LIMIT, NAME)
+            return Analysis(issues=[issue])
         if entry.file_type is FileType.IMAGE:
             return Analysis(findings=obfuscation.image_trailer(entry.location, bytes(entry.data)))
         if entry.file_type is FileType.PYC:
@@ -393,8 +395,9 @@ class BehaviorAnalyzer:
                 text, self.config.time_budget, install_file=install_file
             )
             if why is not None:
-                message = f"behavior read this file as text only: Python source {why}"
-                analysis.issues.append(Issue("analyze", entry.location, message, plugin=NAME))
+                kind, reason = why
+                message = f"behavior read this file as text only: Python source {reason}"
+                analysis.issues.append(Issue("analyze", entry.location, message, kind, NAME))
         hits = rule_hits(
             text,
             language,

@@ -30,6 +30,7 @@ from finalexam.model import (
     FindingKind,
     Indicator,
     Issue,
+    IssueKind,
     Location,
     Severity,
 )
@@ -370,7 +371,8 @@ class IndicatorAnalyzer:
     def analyze(self, entry: FileEntry) -> Analysis:
         if entry.size > MAX_BYTES:  # said, never skipped in silence
             message = f"{NAME} did not examine this file: larger than {MAX_BYTES} bytes"
-            return Analysis(issues=[Issue("analyze", entry.location, message, plugin=NAME)])
+            issue = Issue("analyze", entry.location, message, IssueKind.LIMIT, NAME)
+            return Analysis(issues=[issue])
         data = entry.data
         is_text = entry.file_type in _TEXT_TYPES
         found = extract(bytes(data) if not isinstance(data, bytes) else data, text=is_text)

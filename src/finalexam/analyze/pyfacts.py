@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeGuard
 
+from finalexam.model import IssueKind
+
 INSTALL = "install"
 IMPORT = "import"
 RUNTIME = "runtime"
@@ -1150,19 +1152,23 @@ def _is_decoder(name: str) -> bool:
 IN_PROCESS_SOURCE = 256 * 1024
 
 
-def bounded_python_facts(source: str, seconds: float, **options: Any) -> tuple[PyFacts, str | None]:
+def bounded_python_facts(
+    source: str, seconds: float, **options: Any
+) -> tuple[PyFacts, tuple[IssueKind, str] | None]:
     """``python_facts`` within ``seconds`` and bounded memory: the facts, and when the source
-    could not be parsed within those bounds, why (its facts then say ``parsed=False``)."""
+    could not be parsed within those bounds, what kind of gap that is and why (its facts
+    then say ``parsed=False``)."""
     if len(source) <= IN_PROCESS_SOURCE:
         return python_facts(source, **options), None
     from finalexam.budget import BudgetExceeded, WorkerCrashed, supervisor
 
+    why: tuple[IssueKind, str]
     try:
         return supervisor().call(_python_facts_of, source, options, timeout=seconds), None
     except BudgetExceeded as over:
-        why = f"not parsed {over}"
+        why = (IssueKind.TIME_BUDGET, f"not parsed {over}")
     except WorkerCrashed as error:
-        why = f"not parsed: the parser process failed ({error})"
+        why = (IssueKind.RESOURCE, f"not parsed: the parser process failed ({error})")
     return PyFacts(parsed=False), why
 
 

@@ -32,6 +32,7 @@ from finalexam.model import (
     Finding,
     FindingKind,
     Issue,
+    IssueKind,
     Location,
     Severity,
 )
@@ -430,7 +431,8 @@ class TyposquatAnalyzer:
     def analyze(self, entry: FileEntry) -> Analysis:
         if entry.size > MAX_BYTES:  # no real manifest is this big: said, not skipped in silence
             message = f"{NAME} did not examine this file: larger than {MAX_BYTES} bytes"
-            return Analysis(issues=[Issue("analyze", entry.location, message, plugin=NAME)])
+            issue = Issue("analyze", entry.location, message, IssueKind.LIMIT, NAME)
+            return Analysis(issues=[issue])
         text = entry.text()
         if entry.name == "package.json":
             return self._package_json(entry.location, text)
