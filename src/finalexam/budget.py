@@ -51,24 +51,37 @@ def enforceable() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+_armed: list[float] = []  # the budgets running in the main thread, innermost last
+_previous_handler: Any = None
+
+
+def _expire(signum: int, frame: object) -> None:
+    if _armed:
+        raise BudgetExceeded(_armed[-1])
+    if callable(_previous_handler):  # a SIGPROF user from before (a sampling profiler)
+        _previous_handler(signum, frame)
+
+
 @contextmanager
 def time_budget(seconds: float) -> Iterator[None]:
-    """Raise BudgetExceeded inside the block after ``seconds`` of CPU time (0: no limit)."""
+    """Raise BudgetExceeded inside the block after ``seconds`` of CPU time (0: no limit).
+
+    Called once per file and plug-in: the handler is installed once, and arming costs two
+    ``setitimer`` calls."""
+    global _previous_handler
     if seconds <= 0 or not enforceable():
         yield
         return
-
-    def expire(signum: int, frame: object) -> None:
-        raise BudgetExceeded(seconds)
-
-    previous_handler = signal.signal(signal.SIGPROF, expire)
+    if signal.getsignal(signal.SIGPROF) is not _expire:
+        _previous_handler = signal.signal(signal.SIGPROF, _expire)
     outer_delay, _ = signal.setitimer(signal.ITIMER_PROF, seconds)
-    started = time.process_time()
+    started = time.process_time() if outer_delay > 0 else 0.0
+    _armed.append(seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous_handler)
+        _armed.pop()
         if outer_delay > 0:  # an enclosing budget goes on with what it had left
             used = time.process_time() - started
             signal.setitimer(signal.ITIMER_PROF, max(outer_delay - used, 0.001))

@@ -253,9 +253,10 @@ def _catalog(
 ) -> None:
     for cataloger in catalogers:
         try:
+            if not cataloger.accepts(entry):  # cheap by contract: outside the budget
+                continue
             with time_budget(budget):
-                if cataloger.accepts(entry):
-                    components.extend(cataloger.catalog(entry))
+                components.extend(cataloger.catalog(entry))
         except BudgetExceeded as over:
             analysis.issues.append(over_budget(cataloger.name, entry.location, over, "catalog"))
         except Exception as error:
