@@ -11,6 +11,10 @@ Two mechanisms, because Python cannot pre-empt native code in-thread:
   on a hostile binary, CPython's own parser on pathological source) in a child process with a
   wall-clock limit and a memory limit; the child is killed and replaced when it overruns, and
   a crash there is an exception here, never the end of the exam.
+
+Where neither is possible (a thread other than the main one of a daemonic process, such as a
+Dask worker's task), the work runs to its end and is then judged against the budget: the
+report is the same, but a hang is not cut short there.
 """
 
 from __future__ import annotations
@@ -51,6 +55,12 @@ def enforceable() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+def can_supervise() -> bool:
+    """Whether this process may start child processes (a daemonic one, such as a Dask
+    worker's, may not: native code then runs in-process, without the child's protection)."""
+    return not multiprocessing.current_process().daemon
+
+
 _armed: list[float] = []  # the budgets running in the main thread, innermost last
 _previous_handler: Any = None
 
@@ -69,8 +79,16 @@ def time_budget(seconds: float) -> Iterator[None]:
     Called once per file and plug-in: the handler is installed once, and arming costs two
     ``setitimer`` calls."""
     global _previous_handler
-    if seconds <= 0 or not enforceable():
+    if seconds <= 0:
         yield
+        return
+    if not enforceable():
+        # No signal reaches this thread: the work cannot be stopped, but its result is judged
+        # as if it had been, so the report is the one the main thread would give.
+        started = time.thread_time()
+        yield
+        if time.thread_time() - started > seconds:
+            raise BudgetExceeded(seconds)
         return
     if signal.getsignal(signal.SIGPROF) is not _expire:
         _previous_handler = signal.signal(signal.SIGPROF, _expire)
@@ -127,6 +145,8 @@ class Supervisor:
     def call(self, function: Callable[..., T], *args: Any, timeout: float) -> T:
         """``function(*args)`` in the child: its result, or its exception re-raised here;
         BudgetExceeded after ``timeout`` wall-clock seconds, WorkerCrashed if it dies."""
+        if not can_supervise():
+            return function(*args)
         connection = self._start()
         size = sum(len(a) for a in args if isinstance(a, bytes | bytearray))
         try:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from finalexam.analyze.base import Analysis, Analyzer
-from finalexam.budget import BudgetExceeded, enforceable, time_budget
+from finalexam.budget import BudgetExceeded, can_supervise, enforceable, time_budget
 from finalexam.config import Config
 from finalexam.model import FileEntry, Issue, IssueKind, Location
 
@@ -116,7 +116,7 @@ class FileAnalysis:
         jobs = config.jobs if config.jobs > 0 else (os.cpu_count() or 1)
         # A budget is enforced in the main thread of a process: called from another thread,
         # the analysis goes to a worker process, whose main thread it then runs in.
-        pooled = jobs > 1 or bool(self.budget and not enforceable())
+        pooled = jobs > 1 or bool(self.budget and not enforceable() and can_supervise())
         self._pool: ProcessPoolExecutor | None = None
         if pooled and analyzers:
             self._pool = ProcessPoolExecutor(
