@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from finalexam.failures import Isolation
 from finalexam.formats.gopclntab import GoSymbols
 from finalexam.model import (
     Component,
@@ -278,25 +277,13 @@ class MatchStats:
     malicious: int = 0
 
 
-def describe(component: Component) -> str:
-    """How an Issue names a component: its package URL, else name and version."""
-    return component.purl or f"{component.name} {component.version or ''}".strip()
-
-
 class Matcher:
-    """Every component against the database. ``isolation`` collects what the matching of
-    declared dependencies could not judge (see ``malicious_dependencies``)."""
-
     def __init__(
-        self,
-        database: VulnDatabase,
-        go_symbols: Mapping[Location, GoSymbols | None] | None = None,
-        isolation: Isolation | None = None,
+        self, database: VulnDatabase, go_symbols: Mapping[Location, GoSymbols | None] | None = None
     ) -> None:
         self.database = database
         # The functions each Go binary links (None: unreadable), by the binary's location.
         self.go_symbols = go_symbols or {}
-        self.isolation = isolation or Isolation(FOUND_BY)
         self.stats = MatchStats()
         self._prefetched: set[tuple[str, str]] = set()
         self._ids: dict[tuple[str, str], list[str]] = {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from finalexam.vuln.versions.apk import ApkScheme
 from finalexam.vuln.versions.base import InvalidVersion, VersionScheme, compare
@@ -33,30 +32,6 @@ def _crate(name: str) -> str:
     return name.strip().lower().replace("_", "-")
 
 
-# Longer than any real version (the longest in OSV data is under 100 characters): such a
-# string is not a version, and digit runs past 4300 would make int() itself fail.
-MAX_VERSION_LENGTH = 256
-
-
-class Bounded:
-    """A scheme that refuses absurdly long versions and reports any parse failure of its
-    scheme as InvalidVersion, so that one hostile version string is just not a version."""
-
-    def __init__(self, scheme: VersionScheme) -> None:
-        self.scheme = scheme
-        self.name = scheme.name
-
-    def key(self, version: str) -> Any:
-        if len(version) > MAX_VERSION_LENGTH:
-            raise InvalidVersion(f"longer than {MAX_VERSION_LENGTH} characters: {version[:40]!r}…")
-        try:
-            return self.scheme.key(version)
-        except InvalidVersion:
-            raise
-        except (ValueError, TypeError, IndexError) as error:
-            raise InvalidVersion(f"not a {self.name} version: {error}") from None
-
-
 @dataclass(frozen=True)
 class Ecosystem:
     """How one OSV ecosystem orders versions and spells package names."""
@@ -64,12 +39,8 @@ class Ecosystem:
     scheme: VersionScheme
     normalize_name: Callable[[str], str] = _exact
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.scheme, Bounded):
-            object.__setattr__(self, "scheme", Bounded(self.scheme))
 
-
-SEMVER = Bounded(SemverScheme())
+SEMVER = SemverScheme()
 _RPM = Ecosystem(RpmScheme())
 _APK = Ecosystem(ApkScheme())
 _DPKG = Ecosystem(DpkgScheme())
@@ -142,9 +113,7 @@ def normalize_name(ecosystem: str, name: str) -> str:
 __all__ = [
     "DEFAULT_ECOSYSTEMS",
     "ECOSYSTEMS",
-    "MAX_VERSION_LENGTH",
     "SEMVER",
-    "Bounded",
     "Ecosystem",
     "InvalidVersion",
     "VersionScheme",
