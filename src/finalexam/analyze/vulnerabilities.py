@@ -19,6 +19,7 @@ from finalexam.catalog.binformat import parse
 from finalexam.catalog.golang import MAGIC as GO_BUILD_INFO
 from finalexam.config import Config
 from finalexam.events import Notice
+from finalexam.failures import Isolation
 from finalexam.formats.gopclntab import GoSymbols, go_symbols
 from finalexam.model import (
     Component,
@@ -107,7 +108,8 @@ class VulnerabilityAnalyzer:
                 raise
             except Exception as error:  # one bad component never stops the others
                 issues.append(_unmatched(component, error))
-        dependencies = malicious_dependencies(database, state.components, matcher.isolation)
+        undecided = Isolation(FOUND_BY)  # declared dependencies that could not be judged
+        dependencies = malicious_dependencies(database, state.components, undecided)
         stats = matcher.stats
         section: dict[str, Any] = {
             "status": "stale" if stale else "ok",
@@ -122,7 +124,7 @@ class VulnerabilityAnalyzer:
             "malicious_components": stats.malicious,
             "malicious_dependencies": len(dependencies),
         }
-        issues += matcher.isolation.issues  # records and dependencies that could not be judged
+        issues += undecided.issues
         return Analysis(
             findings=[*findings, *dependencies], issues=issues, extra={REPORT_KEY: section}
         )
