@@ -26,7 +26,7 @@ MiB = 1024**2
 class Limits:
     max_depth: int = 16
     max_total_bytes: int = 16 * GiB
-    max_ratio: int = 250  # per member, only checked past ratio_floor uncompressed bytes
+    max_ratio: int = 250  # produced per consumed byte, checked past ratio_floor produced bytes
     ratio_floor: int = 4 * MiB
     max_files: int = 2_000_000
     max_member_size: int = 4 * GiB
@@ -127,7 +127,9 @@ OPTIONS: tuple[Option, ...] = (
         int,
         limit=True,
     ),
-    Option("max_ratio", "maximum compression ratio of one member", int, int, limit=True),
+    Option(
+        "max_ratio", "maximum compression ratio (produced per consumed byte)", int, int, limit=True
+    ),
     Option("max_files", "maximum number of files examined", int, int, limit=True),
     Option("max_member_size", "maximum size of one member (e.g. 4G)", _parse_size, int, limit=True),
     Option(

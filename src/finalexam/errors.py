@@ -41,6 +41,10 @@ class LimitExceeded(Exception):
     kind = IssueKind.LIMIT
 
 
+class ContainerLimitExceeded(LimitExceeded):
+    """A limit of a whole container (a decompression bomb): the rest of it is not examined."""
+
+
 class CorruptInput(Exception):
     """A member cannot be parsed; recorded as an Issue on its location.
 
@@ -51,3 +55,8 @@ class CorruptInput(Exception):
     def __init__(self, message: str, kind: IssueKind = IssueKind.CORRUPT) -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class UnsafeDocument(Exception):
+    """A metadata document the exam refuses to parse (an alias or entity bomb, a DTD): the
+    plug-in reading it records that the document was not examined."""

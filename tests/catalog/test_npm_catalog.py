@@ -5,6 +5,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from builders import gzip_bytes, tar_bytes, write
 from catalog_helpers import by_purl, entry, exam, run_cataloger
 from finalexam.catalog.npm import NpmCataloger, integrity_hashes
@@ -182,10 +184,27 @@ def test_hostile_json_is_ignored() -> None:
     items = [
         entry("a.zip!/package.json", "[" * 100_000),
         entry("a.zip!/package-lock.json", "{not json"),
-        entry("a.zip!/pnpm-lock.yaml", "a: &a [*a, *a]\n"),
         entry("a.zip!/node_modules/x/package.json", package("../../etc", "1.0.0")),
     ]
     assert run_cataloger(NpmCataloger(), items) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &a [*a, *a]\n",  # a cycle
+        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n"
+            for p, n in zip("abcdef", "bcdefg", strict=True)
+        ),
+    ],
+)
+def test_yaml_alias_bombs_are_refused_not_expanded(text: str) -> None:
+    from finalexam.errors import UnsafeDocument
+
+    with pytest.raises(UnsafeDocument, match="expands past"):
+        run_cataloger(NpmCataloger(), [entry("a.zip!/pnpm-lock.yaml", text)])
 
 
 def test_only_package_roots_inside_node_modules() -> None:

@@ -14,7 +14,6 @@ lines that ``import``, gem ``extconf.rb``, ``binding.gyp`` and npm ``preinstall`
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from collections.abc import Iterable, Sequence
@@ -40,6 +39,7 @@ from finalexam.analyze.pyfacts import (
 )
 from finalexam.analyze.secrets_extract import pyc_constants
 from finalexam.config import Config
+from finalexam.formats import jsonsafe
 from finalexam.model import (
     Confidence,
     Evidence,
@@ -472,7 +472,7 @@ class BehaviorAnalyzer:
     def _package_json(self, location: Location, text: str) -> Analysis:
         analysis = Analysis()
         try:
-            document = json.loads(text)
+            document = jsonsafe.loads(text)
         except ValueError:
             return analysis
         scripts = document.get("scripts") if isinstance(document, dict) else None

@@ -13,7 +13,6 @@ that is itself popular is never a typosquat.
 from __future__ import annotations
 
 import ast
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -24,6 +23,7 @@ from importlib import resources
 from finalexam.analyze.base import Analysis, Carried, ExamState
 from finalexam.config import Config
 from finalexam.context import path_context
+from finalexam.formats import jsonsafe
 from finalexam.model import (
     Confidence,
     Evidence,
@@ -476,7 +476,7 @@ class TyposquatAnalyzer:
     def _package_json(self, location: Location, text: str) -> Analysis:
         analysis = Analysis()
         try:
-            document = json.loads(text)
+            document = jsonsafe.loads(text)
         except ValueError:
             return analysis
         if not isinstance(document, dict):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 
 from finalexam.catalog.support import licenses_of, purl, read_text
+from finalexam.formats import jsonsafe
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
 
 NAME = "conda"
@@ -16,8 +16,8 @@ _CHANNEL = re.compile(r"/([^/]+)/(?:noarch|[a-z]+-[a-z0-9_]+)/?$")
 
 def conda_component(location: Location, text: str) -> Component | None:
     try:
-        record = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+        record = jsonsafe.loads(text)
+    except ValueError:
         return None
     if not isinstance(record, Mapping):
         return None

@@ -7,7 +7,6 @@ patterns, never evaluated).
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
@@ -18,6 +17,7 @@ import yaml
 
 from finalexam.catalog.support import licenses_of, purl, read_text
 from finalexam.failures import Isolation
+from finalexam.formats import jsonsafe, yamlsafe
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
 
 NAME = "declared"
@@ -102,7 +102,7 @@ def gemspec_component(location: Location, text: str) -> Component | None:
     )
 
 
-class _GemMetadataLoader(yaml.SafeLoader):  # type: ignore[misc]
+class _GemMetadataLoader(yamlsafe.BoundedLoader):
     """Safe YAML that reads Ruby object tags (``!ruby/object:Gem::Version``) as plain data."""
 
 
@@ -120,7 +120,7 @@ _GemMetadataLoader.add_multi_constructor("!ruby/", _ruby_object)
 def gem_metadata_component(location: Location, text: str) -> Component | None:
     """The YAML specification inside a ``.gem`` (``x.gem!/metadata.gz!/metadata``)."""
     try:
-        document = yaml.load(text, Loader=_GemMetadataLoader)  # a SafeLoader subclass
+        document = yamlsafe.load(text, _GemMetadataLoader)
     except (yaml.YAMLError, RecursionError):
         return None
     if not isinstance(document, Mapping):
@@ -159,8 +159,8 @@ def gem_metadata_component(location: Location, text: str) -> Component | None:
 
 def composer_components(location: Location, text: str) -> Iterator[Component]:
     try:
-        document = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+        document = jsonsafe.loads(text)
+    except ValueError:
         return
     packages: Any = document.get("packages") if isinstance(document, Mapping) else document
     if not isinstance(packages, list):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 
 from finalexam.catalog import xmlsafe
 from finalexam.catalog.npm import integrity_hashes
 from finalexam.catalog.support import licenses_of, purl, read_text
+from finalexam.formats import jsonsafe
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
 
 NAME = "dotnet"
@@ -26,8 +26,8 @@ def _split_key(key: str) -> tuple[str, str] | None:
 
 def deps_json_components(location: Location, text: str) -> Iterator[Component]:
     try:
-        document = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+        document = jsonsafe.loads(text)
+    except ValueError:
         return
     if not isinstance(document, Mapping):
         return

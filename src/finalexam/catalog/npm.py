@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
@@ -14,6 +13,7 @@ import yaml
 from packageurl import PackageURL
 
 from finalexam.catalog.support import licenses_of, purl, read_text
+from finalexam.formats import jsonsafe, yamlsafe
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
 
 NAME = "npm"
@@ -190,8 +190,8 @@ def _purl_name(target: str) -> str:
 
 def _load_json(text: str) -> Any:
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+        return jsonsafe.loads(text)
+    except ValueError:
         return None
 
 
@@ -434,7 +434,7 @@ def _yarn_lock(location: Location, text: str) -> Iterator[Component]:
 
 def _safe_yaml(text: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yamlsafe.load(text)
     except (yaml.YAMLError, RecursionError):
         return None
 

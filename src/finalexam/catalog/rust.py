@@ -11,7 +11,6 @@ crates compiled in.
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from typing import Any
 from packageurl import PackageURL
 
 from finalexam.catalog.binformat import parse, uleb128
+from finalexam.formats import jsonsafe
 from finalexam.model import Blob, Component, Confidence, Dependency, FileEntry, FileType
 
 _SECTIONS = (".dep-v0", "__DATA,.dep-v0", "__DATA_CONST,.dep-v0")
@@ -74,7 +74,7 @@ def read_auditable(data: Blob) -> list[dict[str, Any]] | None:
     inflater = zlib.decompressobj()
     try:
         text = inflater.decompress(raw, _MAX_JSON)
-        document = json.loads(text)
+        document = jsonsafe.loads(text)
     except (zlib.error, ValueError):
         return None
     packages = document.get("packages") if isinstance(document, dict) else None

@@ -7,11 +7,12 @@ against today's vulnerability data. Inside an artifact, only files named like SB
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from finalexam.catalog import xmlsafe
+from finalexam.formats import jsonsafe
 from finalexam.model import Component, Confidence, FileEntry, FileType, Location
 from finalexam.vuln.purl import ecosystem_for_purl, parse_purl
 
@@ -212,7 +213,7 @@ def read_sbom(data: bytes, location: Location) -> list[Component] | None:
         head = head[3:]
     if head.startswith(b"{"):
         try:
-            document = json.loads(data)
+            document = jsonsafe.loads(data)
         except ValueError:
             return None
         if not isinstance(document, dict):
@@ -225,9 +226,8 @@ def read_sbom(data: bytes, location: Location) -> list[Component] | None:
     if head.startswith(b"<"):
         if b"cyclonedx.org/schema/bom" not in head:
             return None
-        try:
-            root = ElementTree.fromstring(data)
-        except ElementTree.ParseError:
+        root = xmlsafe.parse(data, max_size=_MAX_SIZE)
+        if root is None:
             return None
         return list(_cdx_xml(root, location)) if _local(root.tag) == "bom" else None
     if head.startswith((b"SPDXVersion:", b"##")) and b"SPDXVersion:" in head:

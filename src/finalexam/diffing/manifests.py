@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
+
+from finalexam.formats import jsonsafe
 
 NPM_INSTALL_HOOKS = (
     "preinstall",
@@ -37,7 +38,7 @@ def normalize_name(name: str, ecosystem: str) -> str:
 
 def parse_package_json(path: str, text: str) -> Manifest | None:
     try:
-        data = json.loads(text)
+        data = jsonsafe.loads(text)
     except ValueError:
         return None
     if not isinstance(data, dict):

@@ -2,7 +2,8 @@
 
 Only what rpm needs: walk the hash pages, take each data item (inline, or reassembled from
 its chain of overflow pages). Every page number and length is checked against the file;
-loops in overflow chains are cut.
+loops in overflow chains are cut, and an overflow page belongs to one value only: items that
+point into a chain already read are dropped, so the work stays linear in the file's size.
 """
 
 from __future__ import annotations
@@ -39,17 +40,20 @@ def bdb_hash_values(data: bytes) -> Iterator[bytes]:
     def page(number: int) -> bytes:
         return data[number * page_size : (number + 1) * page_size]
 
+    used: set[int] = set()  # overflow pages already part of a value
+
     def overflow(first: int, total: int) -> bytes | None:
         chunks: list[bytes] = []
-        seen: set[int] = set()
         number, length = first, 0
-        while 0 < number < pages and number not in seen and length < total:
-            seen.add(number)
+        while 0 < number < pages and length < total:
+            if number in used:
+                return None  # a loop, or a page shared with another value
+            used.add(number)
             current = page(number)
             if current[25] != _P_OVERFLOW:
                 return None
-            next_page, used = struct.unpack_from(order + "I2xH", current, 16)
-            chunk = current[_PAGE_HEADER : _PAGE_HEADER + used]
+            next_page, filled = struct.unpack_from(order + "I2xH", current, 16)
+            chunk = current[_PAGE_HEADER : _PAGE_HEADER + filled]
             chunks.append(chunk)
             length += len(chunk)
             number = next_page

@@ -9,7 +9,7 @@ unpacker can reuse it.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import IO, Any
 
 from finalexam.errors import CorruptInput
 
@@ -17,7 +17,8 @@ LEAD_MAGIC = b"\xed\xab\xee\xdb"
 HEADER_MAGIC = b"\x8e\xad\xe8\x01"
 _LEAD_SIZE = 96
 _MAX_ENTRIES = 65536
-_MAX_STORE = 256 * 1024 * 1024
+_MAX_STORE = 256 * 1024 * 1024  # rpm's own bounds (hdrchkTags, hdrchkData)
+_MAX_ITEMS = 1 << 20  # values read from one array tag
 
 TAGS = {
     1000: "name",
@@ -73,9 +74,10 @@ def _read_header(data: bytes, offset: int, with_magic: bool) -> tuple[dict[str, 
     for number in range(count):
         tag, kind, where, items = struct.unpack_from(">iiii", data, index_start + 16 * number)
         name = TAGS.get(tag)
-        if name is None or where < 0 or where >= store_size or items < 0 or items > store_size:
+        # Each known tag is read once: a header repeating a tag cannot multiply the work.
+        if name is None or name in tags or where < 0 or where >= store_size or items < 0:
             continue
-        tags[name] = _value(store, kind, where, items)
+        tags[name] = _value(store, kind, where, min(items, store_size, _MAX_ITEMS))
     return tags, end
 
 
@@ -86,7 +88,7 @@ def _value(store: bytes, kind: int, where: int, items: int) -> Any:
     if kind in (_STRING_ARRAY, _I18N):
         values: list[str] = []
         position = where
-        for _ in range(items):
+        for _ in range(items if kind == _STRING_ARRAY else 1):
             stop = store.find(b"\x00", position)
             if stop < 0:
                 break
@@ -96,10 +98,30 @@ def _value(store: bytes, kind: int, where: int, items: int) -> Any:
     if kind in _INT_FORMATS:
         fmt, size = _INT_FORMATS[kind]
         available = min(items, (len(store) - where) // size)
-        return [struct.unpack_from(fmt, store, where + i * size)[0] for i in range(available)]
+        return list(struct.unpack_from(f">{available}{fmt[1]}", store, where))
     if kind == 7:  # binary
         return store[where : where + items].hex()
     return None
+
+
+def payload_offset(handle: IO[bytes]) -> int:
+    """Where the payload of a ``.rpm`` starts, from the sizes of its two headers only."""
+    lead = handle.read(_LEAD_SIZE)
+    if not lead.startswith(LEAD_MAGIC) or len(lead) < _LEAD_SIZE:
+        raise CorruptInput("RPM file truncated")
+    offset = _LEAD_SIZE
+    for signature in (True, False):
+        intro = handle.read(16)
+        if len(intro) < 16 or intro[:4] != HEADER_MAGIC:
+            raise CorruptInput("RPM header magic not found" if intro else "RPM file truncated")
+        count, store_size = struct.unpack_from(">II", intro, 8)
+        if count > _MAX_ENTRIES or store_size > _MAX_STORE:
+            raise CorruptInput(f"RPM header too large ({count} entries, {store_size} bytes)")
+        offset += 16 + 16 * count + store_size
+        if signature:
+            offset += (8 - offset % 8) % 8  # the signature header is padded to 8 bytes
+        handle.seek(offset)
+    return offset
 
 
 def parse_rpm_header(data: bytes) -> dict[str, Any]:
@@ -108,7 +130,6 @@ def parse_rpm_header(data: bytes) -> dict[str, Any]:
     For a ``.rpm`` file the result also holds ``payload_offset`` and ``signature`` (the
     signature header's tags). Raises ``CorruptInput`` on anything malformed.
     """
-    data = bytes(data)
     if data.startswith(LEAD_MAGIC):
         if len(data) < _LEAD_SIZE + 16:
             raise CorruptInput("RPM file truncated")

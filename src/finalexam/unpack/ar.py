@@ -1,16 +1,30 @@
-"""Unix ar archives: Debian packages (.deb, .udeb, .ipk) and static libraries (.a)."""
+"""Unix ar archives: Debian packages (.deb, .udeb, .ipk) and static libraries (.a).
+
+Members are read in place (no copy of the archive); names in the GNU long-name table are
+looked up where they are, and a member that runs past the end is examined as far as it goes.
+Like dpkg-deb and GNU ar, a damaged header ends the archive (reported).
+"""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, cast
 
 from finalexam.errors import CorruptInput
+from finalexam.formats.streams import ReadStream
+from finalexam.formats.tar import MAX_METADATA
+from finalexam.model import Blob
 from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext
 
 MAGIC = b"!<arch>\n"
 _HEADER = 60
+
+
+def _number(field: bytes, base: int, offset: int) -> int:
+    try:
+        return int(field.strip() or b"0", base)
+    except ValueError:
+        raise CorruptInput(f"corrupt ar header at offset {offset}") from None
 
 
 class ArUnpacker:
@@ -23,42 +37,69 @@ class ArUnpacker:
         blob = content.blob()
         total = len(blob)
         offset = len(MAGIC)
-        long_names = b""
+        long_names: tuple[int, int] = (0, 0)  # where the GNU long-name table is in the blob
         while offset + _HEADER <= total:
             header = bytes(blob[offset : offset + _HEADER])
             if header[58:60] != b"`\n":
                 raise CorruptInput(f"corrupt ar header at offset {offset}")
             raw_name = header[:16].rstrip(b" ")
-            try:
-                size = int(header[48:58].strip() or b"0")
-                mode = int(header[40:48].strip() or b"0", 8)
-            except ValueError:
-                raise CorruptInput(f"corrupt ar header at offset {offset}") from None
+            size = _number(header[48:58], 10, offset)
+            mode = _number(header[40:48], 8, offset)
             start = offset + _HEADER
+            problem = None
             if start + size > total:
-                raise CorruptInput(f"truncated ar member at offset {offset}")
+                problem = f"truncated member: {size} bytes declared, {total - start} in the file"
+                size = total - start
             offset = start + size + (size & 1)
             if raw_name == b"//":  # GNU long-name table
-                long_names = bytes(blob[start : start + size])
+                long_names = (start, start + size)
                 continue
             if raw_name in (b"/", b"/SYM64/", b"__.SYMDEF", b"__.SYMDEF SORTED"):
                 continue  # symbol index of a static library
             if raw_name.startswith(b"#1/"):  # BSD: the name precedes the data
-                name_length = int(raw_name[3:])
-                member_name = bytes(blob[start : start + name_length]).rstrip(b"\0")
-                start += name_length
-                size -= name_length
+                length = _number(raw_name[3:], 10, offset)
+                if length > min(size, MAX_METADATA):
+                    raise CorruptInput(f"ar member name of {length} bytes at offset {start}")
+                member_name = bytes(blob[start : start + length]).rstrip(b"\0")
+                start += length
+                size -= length
             elif raw_name.startswith(b"/") and raw_name[1:].isdigit():
-                index = int(raw_name[1:])
-                member_name = long_names[index:].split(b"/\n", 1)[0]
+                member_name = _long_name(blob, long_names, int(raw_name[1:]))
             else:
                 member_name = raw_name.removesuffix(b"/")
-            yield _member(blob, start, size, member_name, mode)
+            yield _member(blob, start, size, member_name, mode, problem)
 
 
-def _member(blob: object, start: int, size: int, raw_name: bytes, mode: int) -> Member:
+def _long_name(blob: Blob, table: tuple[int, int], index: int) -> bytes:
+    start, end = table
+    position = start + index
+    if not start <= position < end:
+        return b"/%d" % index
+    stop = blob.find(b"/\n", position, min(end, position + MAX_METADATA))
+    return bytes(blob[position : stop if stop >= 0 else min(end, position + 4096)])
+
+
+class _Slice(ReadStream):
+    """Bytes ``start:end`` of the archive, read in place."""
+
+    def __init__(self, blob: Blob, start: int, end: int) -> None:
+        super().__init__()
+        self.blob = blob
+        self.position = start
+        self.end = end
+
+    def read(self, size: int | None = -1) -> bytes:
+        stop = self.end if size is None or size < 0 else min(self.end, self.position + size)
+        data = bytes(self.blob[self.position : stop])
+        self.position += len(data)
+        return data
+
+
+def _member(
+    blob: Blob, start: int, size: int, raw_name: bytes, mode: int, problem: str | None
+) -> Member:
     def opener() -> IO[bytes]:
-        return io.BytesIO(blob[start : start + size])  # type: ignore[index]
+        return cast(IO[bytes], _Slice(blob, start, start + size))
 
     return Member(
         name=raw_name.decode("utf-8", "surrogateescape"),
@@ -66,4 +107,5 @@ def _member(blob: object, start: int, size: int, raw_name: bytes, mode: int) -> 
         size=size,
         mode=mode or None,
         opener=opener,
+        problem=problem,
     )

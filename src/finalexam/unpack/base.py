@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import IO, BinaryIO, Protocol
 
 from finalexam.config import Limits
+from finalexam.errors import ContainerLimitExceeded
 from finalexam.model import Blob, IssueKind
 
 
@@ -22,6 +23,40 @@ class MemberKind(StrEnum):
     HARDLINK = "hardlink"
     DEVICE = "device"
     OTHER = "other"
+    NOTICE = "notice"  # not a member: a problem of the container itself (``problem``)
+
+
+class RatioMeter:
+    """A decompression ratio judged on bytes actually produced against bytes actually consumed,
+    never on sizes a header declares: past ``ratio_floor`` produced bytes, more than
+    ``max_ratio`` times what was consumed is a bomb, and the rest of the container is given up.
+    """
+
+    def __init__(self, limits: Limits, what: str) -> None:
+        self.limits = limits
+        self.what = what
+
+    def check(self, produced: int, consumed: int) -> None:
+        limits = self.limits
+        if produced > limits.ratio_floor and produced > limits.max_ratio * max(consumed, 1):
+            raise ContainerLimitExceeded(
+                f"compression ratio above max_ratio={limits.max_ratio} ({consumed} bytes "
+                f"expand past {produced}): decompression stopped, the rest of {self.what} "
+                "is not examined"
+            )
+
+
+def stream_problem(stream: object) -> tuple[str, IssueKind] | None:
+    """What went wrong while a member's stream was read (truncation, bad CRC, corruption).
+
+    Readers set ``problem`` (and ``problem_kind``, CORRUPT by default) on the stream they hand
+    out instead of raising, so that the bytes read before the problem are still examined.
+    """
+    problem = getattr(stream, "problem", None)
+    if not isinstance(problem, str):
+        return None
+    kind = getattr(stream, "problem_kind", IssueKind.CORRUPT)
+    return problem, kind if isinstance(kind, IssueKind) else IssueKind.CORRUPT
 
 
 @dataclass

@@ -1,12 +1,14 @@
-"""RPM packages: lead, signature header, main header, then a compressed cpio payload."""
+"""RPM packages: lead, signature header, main header, then a compressed cpio payload.
+
+Only the sizes of the headers are read to find the payload (the catalogers read the tags);
+the payload is streamed, never held in memory whole.
+"""
 
 from __future__ import annotations
 
-import lzma
 from collections.abc import Iterator
-from typing import IO, cast
 
-from finalexam.formats.rpm import LEAD_MAGIC, parse_rpm_header
+from finalexam.formats.rpm import LEAD_MAGIC, payload_offset
 from finalexam.unpack.base import Content, Member, UnpackContext
 from finalexam.unpack.compressed import compression_of, decompressing_reader
 from finalexam.unpack.cpio import cpio_members
@@ -19,17 +21,10 @@ class RpmUnpacker:
         return head.startswith(LEAD_MAGIC)
 
     def members(self, content: Content, name: str, ctx: UnpackContext) -> Iterator[Member]:
-        payload_offset = parse_rpm_header(cast(bytes, content.blob()))["payload_offset"]
         with content.open() as raw:
-            raw.seek(payload_offset)
-            head = raw.read(8)
-            raw.seek(payload_offset)
+            start = payload_offset(raw)
+            head = raw.read(16)
+            raw.seek(start)
             magic = compression_of(head)
-            stream: IO[bytes]
-            if magic is not None:
-                stream = decompressing_reader(magic, raw)
-            elif head[:3] == b"\x5d\x00\x00":  # legacy lzma-alone payloads
-                stream = cast(IO[bytes], lzma.LZMAFile(raw, format=lzma.FORMAT_ALONE))  # noqa: SIM115
-            else:
-                stream = raw
+            stream = decompressing_reader(magic, raw, ctx.limits, "the payload") if magic else raw
             yield from cpio_members(stream)

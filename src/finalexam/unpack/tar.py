@@ -1,51 +1,18 @@
-"""Tar family: tar, .tar.gz/.tgz, .tar.bz2, .tar.xz, .tar.zst (npm tarballs, sdists, gems)."""
+"""Tar family: tar, .tar.gz/.tgz, .tar.bz2, .tar.xz, .tar.zst, .tar.lzma (npm tarballs, sdists,
+gems, the control and data tarballs of a .deb). The reading rules are in ``formats/tar.py``.
+"""
 
 from __future__ import annotations
 
-import tarfile
 from collections.abc import Iterator
-from typing import IO, BinaryIO, cast
+from typing import IO
 
-from finalexam.config import Limits
-from finalexam.errors import CorruptInput, LimitExceeded
+from finalexam.formats.tar import BLOCK, TarEntry, TarReader, is_tar_header
 from finalexam.model import IssueKind
-from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext
+from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext, stream_problem
 from finalexam.unpack.compressed import compression_of, decompressing_reader, peek_decompressed
 
-
-def is_tar_header(block: bytes) -> bool:
-    if len(block) < 512:
-        return False
-    if block[257:262] == b"ustar":
-        return True
-    # v7 tar: no magic, but a valid header checksum (octal digits first: cheap rejection).
-    if block[0] == 0 or block[148:156].strip(b"01234567 \0"):
-        return False
-    try:
-        stored = int(block[148:156].split(b"\x00", 1)[0].strip() or b"-1", 8)
-    except ValueError:
-        return False
-    computed = sum(block[:148]) + 8 * 32 + sum(block[156:512])
-    return stored == computed and block[0] != 0
-
-
-class _CountingReader:
-    """Counts bytes pulled from the compressed stream, to bound the compression ratio."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.count = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
-        self.count += len(data)
-        return data
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self.raw.close()
+__all__ = ["TarUnpacker", "is_tar_header", "tar_member", "tar_members"]
 
 
 class TarUnpacker:
@@ -58,77 +25,69 @@ class TarUnpacker:
         return inner is not None and is_tar_header(inner)
 
     def members(self, content: Content, name: str, ctx: UnpackContext) -> Iterator[Member]:
-        raw = content.open()
-        magic = compression_of(content.head(8))
-        counter = _CountingReader(raw)
-        counted = cast(BinaryIO, counter)
-        stream = decompressing_reader(magic, counted) if magic else counted
-        limits = ctx.limits
-        # The ratio of a member is its size over the compressed bytes read while it was read:
-        # measured once the next header is reached. Its declared size is also checked at
-        # once against the whole compressed file, which bounds what it can expand from. (The
-        # declared size against the bytes read *before* it would stop honest packages: the
-        # header of a large program arrives before any of its data.)
-        current, mark = 0, 0
-        try:
-            try:
-                archive = tarfile.open(fileobj=stream, mode="r|", errorlevel=1)  # noqa: SIM115
-            except (tarfile.TarError, OSError, EOFError) as error:
-                raise CorruptInput(f"corrupt tar: {error}") from None
-            iterator = iter(archive)
-            while True:
-                try:
-                    info = next(iterator)
-                except StopIteration:
-                    break
-                except (tarfile.TarError, OSError, EOFError, ValueError) as error:
-                    raise CorruptInput(f"corrupt or truncated tar: {error}") from None
-                if magic:
-                    _check_ratio(current, counter.count - mark, limits)
-                    _check_ratio(info.size, content.size, limits)
-                current, mark = info.size, counter.count
-                yield tar_member(archive, info)
-            if magic:
-                _check_ratio(current, counter.count - mark, limits)
-        finally:
-            raw.close()
+        with content.open() as raw:
+            magic = compression_of(content.head(16))
+            if magic is None:
+                yield from tar_members(raw, seekable=True)
+            else:
+                yield from tar_members(decompressing_reader(magic, raw, ctx.limits, name))
 
 
-def _check_ratio(expanded: int, compressed: int, limits: Limits) -> None:
-    if expanded > limits.ratio_floor and expanded / max(compressed, 1) > limits.max_ratio:
-        raise LimitExceeded(f"compression ratio above {limits.max_ratio}: stopped unpacking")
+def tar_members(stream: IO[bytes], *, seekable: bool = False) -> Iterator[Member]:
+    """Members of a tar stream, then a notice for a problem of the stream itself, if any."""
+    reader = TarReader(stream, seekable=seekable)
+    for entry in reader:
+        yield tar_member(reader, entry)
+    problem = stream_problem(stream)
+    if problem:
+        yield Member(name="", kind=MemberKind.NOTICE, problem=problem[0], problem_kind=problem[1])
 
 
-def tar_member(archive: tarfile.TarFile, info: tarfile.TarInfo) -> Member:
-    name = info.name
-    if info.isdir():
-        return Member(name=name, kind=MemberKind.DIR, mode=info.mode)
-    if info.issym():
-        return Member(name=name, kind=MemberKind.SYMLINK, link_target=info.linkname, mode=info.mode)
-    if info.islnk():
-        return Member(
-            name=name, kind=MemberKind.HARDLINK, link_target=info.linkname, mode=info.mode
-        )
-    if info.ischr() or info.isblk() or info.isfifo():
+def tar_member(reader: TarReader, entry: TarEntry) -> Member:
+    member = _member(reader, entry)
+    if entry.problems:
+        member.problem = "; ".join(text for text, _ in entry.problems)
+        kinds = [kind for _, kind in entry.problems]
+        member.problem_kind = next((k for k in kinds if k.gap), IssueKind.NOTE)
+    return member
+
+
+def _member(reader: TarReader, entry: TarEntry) -> Member:
+    if entry.notice:
+        return Member(name="", kind=MemberKind.NOTICE)
+    name, typeflag, mode = entry.name, chr(entry.typeflag), entry.mode
+    if typeflag in "5D":
+        return Member(name=name, kind=MemberKind.DIR, mode=mode)
+    if typeflag == "2" or (typeflag == "1" and not entry.stored):
+        kind = MemberKind.SYMLINK if typeflag == "2" else MemberKind.HARDLINK
+        return Member(name=name, kind=kind, link_target=entry.linkname, mode=mode)
+    if typeflag in "346":
         return Member(
             name=name,
             kind=MemberKind.DEVICE,
-            mode=info.mode,
+            mode=mode,
             problem="device or fifo member: no content to examine",
             problem_kind=IssueKind.NOTE,
         )
-    if not info.isfile():
+    if typeflag == "N":
         return Member(
             name=name,
             kind=MemberKind.OTHER,
-            problem="unsupported tar member type",
+            problem="unsupported tar member type 'N' (old GNU long names): not examined",
             problem_kind=IssueKind.UNSUPPORTED,
         )
 
     def opener() -> IO[bytes]:
-        handle = archive.extractfile(info)
-        if handle is None:
-            raise CorruptInput("tar member has no data")
-        return handle
+        return reader.contents(entry)
 
-    return Member(name=name, kind=MemberKind.FILE, size=info.size, mode=info.mode, opener=opener)
+    # Regular files, and what installers write as regular files: unknown types (POSIX), the
+    # parts of multi-volume archives, sparse files, hard links that carry their own data.
+    return Member(
+        name=name,
+        kind=MemberKind.FILE,
+        size=entry.size,
+        # A sparse file's holes are not in the archive: its ratio is judged on its own.
+        compressed_size=entry.stored + BLOCK if entry.sparse is not None else None,
+        mode=mode,
+        opener=opener,
+    )

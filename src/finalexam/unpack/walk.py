@@ -13,19 +13,31 @@ import re
 import stat
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
 
 from finalexam.config import Limits
-from finalexam.errors import CorruptInput, InputError, LimitExceeded
+from finalexam.errors import ContainerLimitExceeded, CorruptInput, InputError, LimitExceeded
 from finalexam.events import EventSink, FileVisited, ignore
 from finalexam.model import FileEntry, FileRecord, FileType, Issue, IssueKind, Location
 from finalexam.unpack import filetype
-from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext, Unpacker
+from finalexam.unpack.base import (
+    Content,
+    Member,
+    MemberKind,
+    RatioMeter,
+    UnpackContext,
+    Unpacker,
+    stream_problem,
+)
 from finalexam.unpack.oci import OciImageUnpacker, is_layout_directory
+from finalexam.unpack.zip import ZipUnpacker, appended_zip
 
 _CHUNK = 1024 * 1024
-_CONTROL = re.compile(r"[\x00-\x1f]")
+# Control characters (C0, DEL, C1) and the invisible characters that reorder or hide text
+# (bidi overrides, zero-width marks): escaped in locations, so no report shows them raw.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _HEAD = 4096
 
 
@@ -37,6 +49,20 @@ class _StopWalk(Exception):
     """A limit on the whole exam was reached: nothing more is examined."""
 
 
+@dataclass
+class _Container:
+    """Bytes the members of one container produced, judged against the container's size."""
+
+    meter: RatioMeter
+    size: int
+    produced: int = 0
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def sanitize(name: str) -> tuple[str, list[str]]:
     """A member name made safe to show and to use as a location, plus what was wrong with it."""
     problems: list[str] = []
@@ -46,7 +72,7 @@ def sanitize(name: str) -> tuple[str, list[str]]:
         problems.append("non-UTF-8 member name")
     if _CONTROL.search(display):
         problems.append("control characters in member name")
-        display = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", display)
+        display = _CONTROL.sub(_escape, display)
     drive = len(display) > 1 and display[1] == ":" and display[0].isalpha()
     if display.startswith("/") or drive:
         problems.append(f"absolute member path {name!r}")
@@ -104,6 +130,7 @@ class Walker:
         self.root_unpacker: str | None = None
         self._rooted: set[Location] = set()
         self._ar_archives: set[Location] = set()
+        self._zip = next((u for u in unpackers if isinstance(u, ZipUnpacker)), ZipUnpacker())
 
     # -- entry points ------------------------------------------------------------------
 
@@ -130,7 +157,7 @@ class Walker:
         self._rooted.add(base)
         seen: set[str] = set()
         try:
-            for member in OciImageUnpacker().directory_members(root):
+            for member in OciImageUnpacker().directory_members(root, self.limits):
                 yield from self._member(member, base, seen, None)
         except (CorruptInput, LimitExceeded) as error:
             self._issue(base, f"{error} (rest of the image not examined)", error.kind, "oci-image")
@@ -202,11 +229,12 @@ class Walker:
                 raise _StopWalk
             self.records.append(FileRecord(location, size, sha256, sha1, file_type, layer))
             self.events(FileVisited(str(location), size, self.files, self.bytes_total))
-            unpacker = (
-                self._unpacker_for(head, location.name, content)
-                if file_type in (FileType.ARCHIVE, FileType.DATA)
-                else None
-            )
+            container = file_type in (FileType.ARCHIVE, FileType.DATA)
+            unpacker = self._unpacker_for(head, location.name, content) if container else None
+            if unpacker is None and appended_zip(content):
+                # A zip behind other data (a self-extracting stub, a script): pip, unzip and
+                # Java open it, so its members are examined, and the file keeps its own type.
+                unpacker = self._zip
             if root:
                 self.root_unpacker = unpacker.name if unpacker else None
             yield FileEntry(
@@ -214,7 +242,7 @@ class Walker:
                 size=size,
                 sha256=sha256,
                 sha1=sha1,
-                file_type=FileType.ARCHIVE if unpacker else file_type,
+                file_type=FileType.ARCHIVE if unpacker and container else file_type,
                 mode=mode,
                 layer=layer,
                 _loader=content.blob,
@@ -248,11 +276,16 @@ class Walker:
             self._rooted.add(location)
         if unpacker.name == "ar":
             self._ar_archives.add(location)
+        # All members together against the container's own size: catches what no single
+        # member shows (overlapping zip entries, sparse holes, many small bombs).
+        container = _Container(RatioMeter(self.limits, f"{location.name!r}"), max(content.size, 1))
         try:
             for member in unpacker.members(content, location.name, self.ctx):
-                yield from self._member(member, location, seen, layer)
+                yield from self._member(member, location, seen, layer, container)
         except (_StopWalk, GeneratorExit):
             raise
+        except ContainerLimitExceeded as error:  # its message says what is not examined
+            self._issue(location, str(error), error.kind, unpacker.name)
         except (LimitExceeded, CorruptInput) as error:
             self._issue(
                 location, f"{error} (rest of the archive not examined)", error.kind, unpacker.name
@@ -264,8 +297,16 @@ class Walker:
             self._issue(location, message, IssueKind.CORRUPT, unpacker.name)
 
     def _member(
-        self, member: Member, parent: Location, seen: set[str], layer: str | None
+        self,
+        member: Member,
+        parent: Location,
+        seen: set[str],
+        layer: str | None,
+        container: _Container | None = None,
     ) -> Iterator[FileEntry]:
+        if member.kind is MemberKind.NOTICE:
+            self._issue(parent, member.problem or "problem in the archive", member.problem_kind)
+            return
         clean, problems = sanitize(member.name)
         location = parent.child(clean)
         for problem in problems:
@@ -283,9 +324,14 @@ class Walker:
             return
         if member.kind is not MemberKind.FILE or member.opener is None:
             return
+        if member.link_target is not None:  # a link its consumers install as a file
+            self._check_link(location, member.link_target, MemberKind.SYMLINK)
         try:
             with member.opener() as stream:
-                content = self._read(stream, location, member.compressed_size)
+                content = self._read(stream, location, member.compressed_size, container)
+                read_problem = stream_problem(stream)
+        except ContainerLimitExceeded:
+            raise
         except LimitExceeded as error:
             self._issue(location, str(error), error.kind)
             return
@@ -295,6 +341,8 @@ class Walker:
             message = f"cannot read member ({type(error).__name__}: {error}): not examined"
             self._issue(location, message, getattr(error, "kind", IssueKind.CORRUPT))
             return
+        if read_problem:
+            self._issue(location, *read_problem)
         yield from self._visit(location, content, layer, member.mode)
 
     def _link(
@@ -307,6 +355,9 @@ class Walker:
         self.records.append(
             FileRecord(location, 0, "", "", FileType.SYMLINK, layer, link_target=target)
         )
+        self._check_link(location, target, kind)
+
+    def _check_link(self, location: Location, target: str, kind: MemberKind) -> None:
         shown = target.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         rooted = any(
             Location(location.chain[:n]) in self._rooted for n in range(1, len(location.chain))
@@ -326,7 +377,13 @@ class Walker:
 
     # -- reading -----------------------------------------------------------------------
 
-    def _read(self, stream: IO[bytes], location: Location, compressed: int | None) -> Content:
+    def _read(
+        self,
+        stream: IO[bytes],
+        location: Location,
+        compressed: int | None,
+        container: _Container | None = None,
+    ) -> Content:
         limits = self.limits
         sha256 = hashlib.sha256()
         sha1 = hashlib.sha1(usedforsecurity=False)
@@ -337,7 +394,7 @@ class Walker:
         first = stream.read(_CHUNK)
         probe = stream.read(1) if len(first) < _CHUNK else b"?"
         if not probe:  # small member: no copy, no buffer
-            self._account(location, len(first), len(first), compressed)
+            self._account(location, len(first), len(first), compressed, container)
             content = Content(data=first)
             content.sha256 = hashlib.sha256(first).hexdigest()
             content.sha1 = hashlib.sha1(first, usedforsecurity=False).hexdigest()
@@ -352,7 +409,7 @@ class Walker:
                 if not chunk:
                     break
                 size += len(chunk)
-                self._account(location, len(chunk), size, compressed)
+                self._account(location, len(chunk), size, compressed, container)
                 sha256.update(chunk)
                 sha1.update(chunk)
                 if spill is not None:
@@ -380,19 +437,33 @@ class Walker:
         content.sha1 = sha1.hexdigest()
         return content
 
-    def _account(self, location: Location, added: int, size: int, compressed: int | None) -> None:
+    def _account(
+        self,
+        location: Location,
+        added: int,
+        size: int,
+        compressed: int | None,
+        container: _Container | None,
+    ) -> None:
         """Count ``added`` bytes of a member now ``size`` long against every limit."""
         limits = self.limits
         self.bytes_total += added
+        member_limit = None
         if size > limits.max_member_size:
-            raise LimitExceeded(
-                f"member larger than max_member_size={limits.max_member_size}: skipped"
-            )
-        if compressed and size > limits.ratio_floor and size / compressed > limits.max_ratio:
-            raise LimitExceeded(
+            member_limit = f"member larger than max_member_size={limits.max_member_size}: skipped"
+        elif compressed and size > limits.ratio_floor and size / compressed > limits.max_ratio:
+            member_limit = (
                 f"compression ratio above max_ratio={limits.max_ratio} "
                 f"({compressed} bytes expand past {size}): skipped as a likely bomb"
             )
+        if container is not None:
+            if member_limit:  # this member is stopped on its own: its bytes no longer count
+                container.produced -= size - added
+                raise LimitExceeded(member_limit)
+            container.produced += added
+            container.meter.check(container.produced, container.size)
+        if member_limit:
+            raise LimitExceeded(member_limit)
         if self.bytes_total > limits.max_total_bytes:
             self._issue(
                 location,
