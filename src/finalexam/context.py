@@ -16,7 +16,6 @@ each location its context.
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 
+from finalexam.formats import jsonsafe
 from finalexam.model import Blob, FileContext, FileEntry, Finding, Location
 
 # Folder names (matched on each folder of the path, also with a prefix: unit-tests,
@@ -259,7 +259,7 @@ NPM_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare", "prepu
 
 def _package_json_refs(text: str, folder: str, refs: _Refs) -> None:
     try:
-        manifest = json.loads(text)
+        manifest = jsonsafe.loads(text)
     except ValueError:
         return
     if not isinstance(manifest, dict):

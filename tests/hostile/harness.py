@@ -185,6 +185,9 @@ def problems(case: Case, outcome: Outcome) -> list[str]:
         out.append(f"wrote outside the scratch space: {outcome.outside_writes[:5]}")
     if outcome.scratch_left:
         out.append(f"left scratch files behind: {outcome.scratch_left[:5]}")
+    gaps = [i for i in outcome._list("issues") if i.get("gap")]
+    if gaps and outcome.verdict == "PASSED":
+        out.append(f"PASSED with content left unexamined: {gaps[0].get('message')}")
     locations = outcome.file_locations()
     out += [f"not examined: {f}" for f in case.files if f not in locations]
     messages = outcome.issue_messages()

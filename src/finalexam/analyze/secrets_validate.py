@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
-import json
 import math
 import re
 import zlib
 from collections import Counter
 from collections.abc import Callable
+
+from finalexam.formats import jsonsafe
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -227,7 +228,7 @@ def _json_object(raw: bytes | None) -> dict[str, object] | None:
     if raw is None:
         return None
     try:
-        value = json.loads(raw)
+        value = jsonsafe.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return None
     return value if isinstance(value, dict) else None
