@@ -59,6 +59,7 @@ class Config:
     # Raw [tool.finalexam] table, for sections owned by plug-ins (policy rules, waivers, ...).
     raw: Mapping[str, Any] = field(default_factory=dict)
     config_path: str | None = None
+    ignored_config_path: str | None = None  # found inside an examined target: not read
 
     def runs(self, plugin: str) -> bool:
         """Whether the plug-in named ``plugin`` takes part (``only`` and ``disable``)."""
@@ -203,17 +204,41 @@ OPTIONS: tuple[Option, ...] = (
 OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
 
 
-def find_config_file(start: Path) -> Path | None:
+def _inside(path: Path, directories: Sequence[Path]) -> bool:
+    return any(path == d or d in path.parents for d in directories)
+
+
+def find_config_file(start: Path, examined: Sequence[Path] = ()) -> Path | None:
+    """The nearest ``finalexam.toml`` (or ``pyproject.toml`` with ``[tool.finalexam]``) from
+    ``start`` upwards, skipping every file inside a directory being examined: an artifact
+    must never configure its own exam (turn checks off, waive its own findings)."""
+    return _search_config(start, examined)[0]
+
+
+def _search_config(start: Path, examined: Sequence[Path]) -> tuple[Path | None, Path | None]:
+    """(the config file found, the first one skipped because it is inside a target)."""
+    inside = [p.resolve() for p in examined if p.is_dir()]
+    skipped: Path | None = None
     for directory in (start, *start.parents):
+        if _inside(directory.resolve(), inside):
+            # never parsed: a hostile pyproject.toml must not even make the run fail
+            if skipped is None and (directory / "finalexam.toml").is_file():
+                skipped = directory / "finalexam.toml"
+            continue
         for name in ("finalexam.toml", "pyproject.toml"):
             candidate = directory / name
-            if candidate.is_file():
-                if name == "pyproject.toml" and "tool" not in _read_toml(candidate):
-                    continue
-                if name == "pyproject.toml" and "finalexam" not in _read_toml(candidate)["tool"]:
-                    continue
-                return candidate
-    return None
+            if _is_config(candidate):
+                return candidate, skipped
+    return None, skipped
+
+
+def _is_config(candidate: Path) -> bool:
+    if not candidate.is_file():
+        return False
+    if candidate.name != "pyproject.toml":
+        return True
+    tool = _read_toml(candidate).get("tool")
+    return isinstance(tool, dict) and "finalexam" in tool
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -261,19 +286,27 @@ def build_config(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    examined: Sequence[Path] = (),
 ) -> Config:
-    """Merge file, environment and explicit overrides (already-typed flag values)."""
+    """Merge file, environment and explicit overrides (already-typed flag values).
+
+    ``examined``: the targets of the command; a config file inside one of them is never found
+    by the search (``--config`` or FINALEXAM_CONFIG name one explicitly)."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     raw: dict[str, Any] = {}
     path: Path | None
+    ignored: Path | None = None
     if config_file is not None:
         path = Path(config_file)
         if not path.is_file():
             raise ConfigError("config file not found", path=config_file)
     else:
         env_file = environ.get("FINALEXAM_CONFIG")
-        path = Path(env_file) if env_file else find_config_file(cwd or Path.cwd())
+        if env_file:
+            path = Path(env_file)
+        else:
+            path, ignored = _search_config(cwd or Path.cwd(), examined)
     if path is not None:
         raw = load_table(path)
         plugin_sections = {"waivers", "rules", "policy_rules", "license", "baseline_rules"}
@@ -307,7 +340,13 @@ def build_config(
     if not math.isfinite(values.get("time_budget", 0)) or values.get("time_budget", 0) < 0:
         raise ConfigError("time_budget must be 0 (no limit) or a positive number of seconds")
     top = {k: v for k, v in values.items() if k not in limit_names}
-    return Config(limits=limits, raw=raw, config_path=str(path) if path else None, **top)
+    return Config(
+        limits=limits,
+        raw=raw,
+        config_path=str(path) if path else None,
+        ignored_config_path=str(ignored) if ignored else None,
+        **top,
+    )
 
 
 def flag_values(namespace: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:

@@ -150,6 +150,12 @@ def configuration_markdown(options: Sequence[Option] = OPTIONS) -> str:
         "working directory; or `--config FILE`, or `FINALEXAM_CONFIG`), environment variables, "
         "flags.",
         "",
+        "The search never reads a file inside what is being examined: `finalexam scan .` run "
+        "in a directory whose `finalexam.toml` turns checks off or waives everything ignores "
+        "that file (and any other inside the scanned directory) and goes on upwards from the "
+        "directory above it. An artifact must never configure its own exam. To use a file "
+        "that lies inside the target, name it with `--config` or `FINALEXAM_CONFIG`.",
+        "",
         "| key (config file) | flag | environment | type | default | meaning |",
         "|---|---|---|---|---|---|",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from finalexam.config import OPTIONS, Config, build_config
@@ -20,6 +21,11 @@ WALK_KEYS = frozenset({
 })  # fmt: skip
 
 
+# Positional arguments that name what a command examines (scan/sbom TARGET, diff OLD NEW,
+# repro A B, verify ARTIFACT): config discovery never reads a file inside them.
+EXAMINED_ARGS = ("target", "old", "new", "a", "b", "artifact")
+
+
 def add_option_flags(
     parser: argparse.ArgumentParser, keys: set[str] | frozenset[str] | None = None
 ) -> None:
@@ -27,7 +33,8 @@ def add_option_flags(
         "--config",
         metavar="FILE",
         help="config file (default: finalexam.toml or [tool.finalexam] in "
-        "pyproject.toml, searched upwards; env FINALEXAM_CONFIG)",
+        "pyproject.toml, searched upwards from the working directory, never inside the "
+        "examined target; env FINALEXAM_CONFIG)",
     )
     parser.add_argument(
         "-o",
@@ -101,7 +108,15 @@ def config_from_args(args: argparse.Namespace) -> Config:
         overrides[option.key] = value
     if values.get("outputs"):
         overrides["outputs"] = tuple(values["outputs"])
-    return build_config(config_file=values.get("config"), overrides=overrides)
+    examined = [Path(values[key]) for key in EXAMINED_ARGS if isinstance(values.get(key), str)]
+    config = build_config(config_file=values.get("config"), overrides=overrides, examined=examined)
+    if config.ignored_config_path:
+        print(
+            f"finalexam: not reading {config.ignored_config_path}: it lies inside what is "
+            "examined (name it with --config to use it)",
+            file=sys.stderr,
+        )
+    return config
 
 
 def validate_outputs(config: Config, default: str = "table") -> list[tuple[str, str | None]]:
