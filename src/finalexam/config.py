@@ -38,6 +38,7 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     outputs: tuple[str, ...] = ()
     files: bool = False
+    timings: bool = False  # stage durations in the JSON report (not reproducible)
     progress: bool | None = None  # None: on when stderr is a terminal
     debug: bool = False
     strict: bool = False  # warnings fail too: every ``warn`` policy rule blocks
@@ -137,6 +138,12 @@ OPTIONS: tuple[Option, ...] = (
         "outputs", "report FORMAT[=FILE], repeatable", _parse_list, str, repeatable=True, flag=False
     ),
     Option("files", "list every file in the JSON report", _parse_bool, bool),
+    Option(
+        "timings",
+        "stage durations in the JSON report (they differ run to run: off by default)",
+        _parse_bool,
+        bool,
+    ),
     Option("progress", "show a progress bar on stderr", _parse_bool, bool),
     Option("debug", "show tracebacks for errors", _parse_bool, bool),
     Option("strict", "warnings fail too: every warn rule of the policy blocks", _parse_bool, bool),

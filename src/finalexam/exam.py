@@ -35,6 +35,7 @@ from finalexam.model import (
 )
 from finalexam.parallel import FileAnalysis, over_budget, record_failure, selected
 from finalexam.policy import decide
+from finalexam.redact import neutralize, safe_report
 from finalexam.requirements import plan, provide
 from finalexam.unpack import UNPACKERS
 from finalexam.unpack.walk import Walker
@@ -71,13 +72,18 @@ def describe_target(path: Path) -> Artifact:
         raise InputError("no such file or directory", path=str(path))
     if path.is_dir():
         return Artifact(
-            name=path.resolve().name, path=str(path), sha256="", size=0, kind="directory"
+            name=neutralize(path.resolve().name, lines=False),
+            path=str(path),
+            sha256="",
+            size=0,
+            kind="directory",
         )
     try:
         sha256, size = _hash_file(path)
     except OSError as error:
         raise InputError(f"cannot read: {error.strerror}", path=str(path)) from None
-    return Artifact(name=path.name, path=str(path), sha256=sha256, size=size, kind="file")
+    name = neutralize(path.name, lines=False)  # the walk names the root the same way
+    return Artifact(name=name, path=str(path), sha256=sha256, size=size, kind="file")
 
 
 def run_exam(
@@ -218,7 +224,7 @@ def run_exam(
         from finalexam.diffing.policy import apply_baseline
 
         report = apply_baseline(report, config, baseline_content)
-    return report
+    return safe_report(report)  # secrets redacted, controls neutralised: safe to show anywhere
 
 
 def _check_names(config: Config, names: Sequence[str]) -> None:

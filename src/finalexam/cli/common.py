@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,12 @@ from finalexam.config import OPTIONS, Config, build_config
 from finalexam.errors import FinalexamError, UsageError
 from finalexam.model import Report
 from finalexam.report import REPORTERS
-from finalexam.report.base import RenderOptions, parse_output, write_atomically
+from finalexam.report.base import (
+    RenderOptions,
+    check_output_target,
+    parse_output,
+    write_atomically,
+)
 
 # Settings of the walk itself, shared by every command that unpacks an artifact.
 WALK_KEYS = frozenset({
@@ -119,16 +124,16 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return config
 
 
-def validate_outputs(config: Config, default: str = "table") -> list[tuple[str, str | None]]:
-    specs = [parse_output(spec, set(REPORTERS)) for spec in (config.outputs or (default,))]
+def validate_outputs(
+    config: Config, default: str = "table", formats: Iterable[str] = REPORTERS
+) -> list[tuple[str, str | None]]:
+    specs = [parse_output(spec, set(formats)) for spec in (config.outputs or (default,))]
     stdout_specs = [s for s in specs if s.path is None]
     if len(stdout_specs) > 1:
         raise UsageError("only one output can go to standard output; give the others a file")
     for spec in specs:
         if spec.path is not None:
-            parent = os.path.dirname(os.path.abspath(spec.path))
-            if not os.path.isdir(parent):
-                raise UsageError("output directory does not exist", path=parent)
+            check_output_target(spec.path)  # before a long exam: refused outputs stop here
     return [(s.format, s.path) for s in specs]
 
 
@@ -138,16 +143,21 @@ def write_outputs(report: Report, outputs: list[tuple[str, str | None]], config:
             files=config.files,
             timestamp=config.timestamp,
             color=path is None and sys.stdout.isatty(),
+            timings=config.timings,
         )
-        data = REPORTERS[name].render(report, options)
-        if path is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            try:
-                write_atomically(path, data)
-            except OSError as error:
-                raise FinalexamError(f"cannot write report: {error.strerror}", path=path) from None
+        emit(REPORTERS[name].render(report, options), path)
+
+
+def emit(data: bytes, path: str | None) -> None:
+    """One rendered output: to standard output, or to its file (see write_atomically)."""
+    if path is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        write_atomically(path, data)
+    except OSError as error:
+        raise FinalexamError(f"cannot write report: {error.strerror}", path=path) from None
 
 
 def add_store_flag(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

@@ -7,15 +7,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from finalexam.cli.common import WALK_KEYS, add_option_flags, config_from_args
+from finalexam.cli.common import (
+    WALK_KEYS,
+    add_option_flags,
+    config_from_args,
+    emit,
+    validate_outputs,
+)
 from finalexam.cli.ui import ProgressDisplay
-from finalexam.config import Config
 from finalexam.diffing.api import diff
 from finalexam.diffing.model import risk_rank
 from finalexam.diffing.policy import baseline_violations
 from finalexam.diffing.render import DIFF_RENDERERS, DiffRenderOptions
-from finalexam.errors import FinalexamError, InputError, UsageError
-from finalexam.report.base import RenderOptions, parse_output, write_atomically
+from finalexam.errors import InputError
+from finalexam.report.base import RenderOptions
 from finalexam.report.document import report_timestamp
 
 _OPTION_KEYS = WALK_KEYS | {"db", "db_mirror", "db_max_age_days", "offline", "yara_rules", "jobs"}
@@ -48,19 +53,9 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _outputs(config: Config) -> list[tuple[str, str | None]]:
-    specs = [parse_output(spec, set(DIFF_RENDERERS)) for spec in (config.outputs or ("table",))]
-    if len([s for s in specs if s.path is None]) > 1:
-        raise UsageError("only one output can go to standard output; give the others a file")
-    for spec in specs:
-        if spec.path is not None and not Path(spec.path).resolve().parent.is_dir():
-            raise UsageError("output directory does not exist", path=spec.path)
-    return [(s.format, s.path) for s in specs]
-
-
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    outputs = _outputs(config)
+    outputs = validate_outputs(config, "table", DIFF_RENDERERS)
     for target in (args.old, args.new):
         if not Path(target).exists():
             raise InputError("no such file or directory", path=target)
@@ -74,15 +69,7 @@ def run(args: argparse.Namespace) -> int:
             color=path is None and sys.stdout.isatty(),
             all_changes=args.all_changes,
         )
-        data = DIFF_RENDERERS[name](result, options)
-        if path is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            try:
-                write_atomically(path, data)
-            except OSError as error:
-                raise FinalexamError(f"cannot write report: {error.strerror}", path=path) from None
+        emit(DIFF_RENDERERS[name](result, options), path)
     flagged = risk_rank(result.risk) >= risk_rank("medium")
     if flagged or baseline_violations(result, config):
         return 1

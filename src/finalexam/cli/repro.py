@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import defaultdict
 from typing import Any
 
-from finalexam.cli.common import config_from_args
-from finalexam.errors import FinalexamError, UsageError
-from finalexam.report.base import parse_output, write_atomically
+from finalexam.cli.common import config_from_args, emit, validate_outputs
 from finalexam.repro import CONTENT, REPRODUCIBLE, ReproResult, compare_builds
 
 REPRO_SCHEMA_VERSION = "1.0"
@@ -105,22 +102,13 @@ def render_text(result: ReproResult, markdown: bool = False) -> bytes:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    specs = [parse_output(spec, _FORMATS) for spec in (config.outputs or ("table",))]
-    if len([s for s in specs if s.path is None]) > 1:
-        raise UsageError("only one output can go to standard output; give the others a file")
+    outputs = validate_outputs(config, "table", _FORMATS)
     result = compare_builds(args.a, args.b, config.limits)
-    for spec in specs:
-        if spec.format == "json":
+    for name, path in outputs:
+        if name == "json":
             text = json.dumps(repro_document(result), indent=2, ensure_ascii=False) + "\n"
             data = text.encode("utf-8")
         else:
-            data = render_text(result, markdown=spec.format == "markdown")
-        if spec.path is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            try:
-                write_atomically(spec.path, data)
-            except OSError as error:
-                raise FinalexamError(f"cannot write: {error.strerror}", path=spec.path) from None
+            data = render_text(result, markdown=name == "markdown")
+        emit(data, path)
     return 0 if result.reproducible else 1

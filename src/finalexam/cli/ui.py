@@ -7,6 +7,7 @@ import time
 from types import TracebackType
 
 from finalexam.events import Event, FileVisited, Notice, StageStarted
+from finalexam.redact import neutralize
 
 
 class ProgressDisplay:
@@ -15,13 +16,16 @@ class ProgressDisplay:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self.enabled = enabled
-        self.console = Console(file=sys.stderr, force_terminal=enabled or None)
+        # member names are shown as they are: never read as markup ([/x]) or emoji codes
+        self.console = Console(
+            file=sys.stderr, force_terminal=enabled or None, markup=False, emoji=False
+        )
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             TextColumn("{task.fields[files]:>7,} files {task.fields[mib]:>9.1f} MiB"),
             TimeElapsedColumn(),
-            TextColumn("[dim]{task.fields[current]}"),
+            TextColumn("{task.fields[current]}", style="dim", markup=False),
             console=self.console,
             transient=True,
         )
@@ -45,7 +49,7 @@ class ProgressDisplay:
     def __call__(self, event: Event) -> None:
         if isinstance(event, Notice):
             self.console.print(
-                f"finalexam: {event.message}", markup=False, highlight=False, soft_wrap=True
+                f"finalexam: {neutralize(event.message)}", highlight=False, soft_wrap=True
             )
             return
         if not self.enabled:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from finalexam.diffing import behaviour
@@ -14,6 +15,7 @@ from finalexam.diffing.manifests import Manifest, normalize_name, top_manifests
 from finalexam.diffing.model import Change, ReleaseDiff
 from finalexam.diffing.versions import bump
 from finalexam.model import FileType, Location, Report, Severity
+from finalexam.redact import safe_text, safe_value
 
 _NAME_VERSION = re.compile(
     r"^(?P<name>.+?)[-_](?P<version>v?\d+(?:\.\d+)*(?:[-.+]?[A-Za-z0-9]+(?:\.\d+)?)*?)"
@@ -164,9 +166,18 @@ def diff_reports(
         new=new.artifact,
         old_version=old_version,
         new_version=new_version,
-        changes=tuple(changes),
+        # changes carry content (added lines, endpoints): redacted and neutralised like reports
+        changes=tuple(
+            replace(
+                c,
+                title=safe_text(c.title),
+                location=None if c.location is None else safe_text(c.location),
+                evidence=safe_value(dict(c.evidence)),
+            )
+            for c in changes
+        ),
         stats=stats,
-        notes=tuple(notes),
+        notes=tuple(safe_text(note) for note in notes),
         tool_version=__version__,
         complete=old.complete and new.complete,
     )

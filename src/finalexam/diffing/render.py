@@ -15,6 +15,7 @@ from rich.text import Text
 from finalexam.diffing.document import diff_document
 from finalexam.diffing.model import Change, ReleaseDiff
 from finalexam.model import Severity
+from finalexam.report.markdown import cell, code
 
 _STYLE = {
     Severity.CRITICAL: "bold red",
@@ -63,6 +64,8 @@ def render_table(diff: ReleaseDiff, options: DiffRenderOptions) -> bytes:
         force_terminal=options.color,
         color_system="auto" if options.color else None,
         highlight=False,
+        markup=False,
+        emoji=False,
     )
     console.print(Text(f"finalexam diff: {_title(diff)}", style="bold"), markup=False)
     console.print(_stats_line(diff), markup=False)
@@ -102,13 +105,9 @@ def render_json(diff: ReleaseDiff, options: DiffRenderOptions) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(diff: ReleaseDiff, options: DiffRenderOptions) -> bytes:
     lines = [
-        f"# Release diff: {_md(_title(diff))}",
+        f"# Release diff: {cell(_title(diff))}",
         "",
         f"**Risk: {diff.risk}**" + (" — flagged for review" if diff.flagged else ""),
         "",
@@ -120,14 +119,14 @@ def render_markdown(diff: ReleaseDiff, options: DiffRenderOptions) -> bytes:
         lines += ["| severity | kind | location | what |", "|---|---|---|---|"]
         for change in listed:
             lines.append(
-                f"| {change.severity.value} | {change.kind} | `{_md(change.location or '-')}` "
-                f"| {_md(change.title)} |"
+                f"| {change.severity.value} | {change.kind} | {code(change.location or '-')} "
+                f"| {cell(change.title, 300)} |"
             )
         lines.append("")
     else:
         lines += ["No change needs review.", ""]
     for note in diff.notes:
-        lines.append(f"> note: {_md(note)}")
+        lines.append(f"> note: {cell(note, 300)}")
     return ("\n".join(lines).rstrip() + "\n").encode("utf-8")
 
 

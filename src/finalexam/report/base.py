@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ class RenderOptions:
     timestamp: str | None = None  # ISO 8601, only when asked for (reproducible otherwise)
     color: bool = False
     width: int = 100
+    timings: bool = False  # stage durations in the JSON document (they differ run to run)
 
 
 class Reporter(Protocol):
@@ -42,15 +44,55 @@ def parse_output(spec: str, known: set[str]) -> OutputSpec:
     return OutputSpec(name, path or None)
 
 
+def check_output_target(path: str | Path) -> bool:
+    """Whether ``path`` is written through (a FIFO, a terminal or another character device,
+    or a link to one, such as /dev/stdout) rather than replaced; raises UsageError for what
+    must not be written at all (a link to a file, a directory, a block device, a socket).
+
+    Only a regular file (or a name that does not exist yet) is replaced atomically: replacing
+    anything else, as root, would swap a device or a link for a plain file."""
+    destination = Path(path)
+    try:
+        info = os.lstat(destination)
+    except FileNotFoundError:
+        directory = destination.parent if str(destination.parent) else Path(".")
+        if not directory.is_dir():
+            raise UsageError("output directory does not exist", path=str(directory)) from None
+        return False
+    if stat.S_ISREG(info.st_mode):
+        return False
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            info = os.stat(destination)
+        except OSError:
+            raise UsageError(
+                "output is a dangling symbolic link: not written", path=str(path)
+            ) from None
+        if stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode):
+            return True
+        raise UsageError(
+            "output is a symbolic link: not written (name the file itself)", path=str(path)
+        )
+    if stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode):
+        return True
+    raise UsageError(
+        "output is not a regular file, FIFO or character device: not written", path=str(path)
+    )
+
+
 def write_atomically(path: str | Path, data: bytes, mode: int | None = None) -> None:
-    """Write next to the destination, then rename: readers never see half a report.
+    """Write next to the destination, then rename: readers never see half a report. A FIFO
+    or character device (``/dev/stdout``) is written through instead, never replaced.
 
     ``mode``: the file's permissions from its first byte on (e.g. 0o600 for a private key);
     by default an ordinary file (0666 less the umask)."""
     destination = Path(path)
+    if check_output_target(destination):
+        fd = os.open(destination, os.O_WRONLY | os.O_NOCTTY)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return
     directory = destination.parent if str(destination.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError("output directory does not exist", path=str(directory))
     fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{destination.name}.", suffix=".tmp")
     try:
         if mode is None:

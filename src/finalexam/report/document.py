@@ -253,9 +253,9 @@ def to_document(report: Report, options: RenderOptions) -> dict[str, Any]:
                 for c in report.verdict.checks
             ],
         },
-        # Durations vary run to run: left out when a reproducible report is asked for.
-        "timings": {} if timestamp is not None else dict(sorted(report.timings.items())),
     }
+    if options.timings:  # durations vary run to run: only when asked for (--timings)
+        document["timings"] = dict(sorted(report.timings.items()))
     if document["files"] is None:
         del document["files"]
     if timestamp is not None:

@@ -38,6 +38,7 @@ from finalexam.model import (
     Violation,
     Waiver,
 )
+from finalexam.redact import safe_report
 
 # Top-level keys written by document.py itself; every other key is a plug-in section (extra).
 _CORE_KEYS = frozenset(
@@ -108,7 +109,7 @@ def load_report(path: str | Path) -> Report:
     except (ValueError, UnicodeDecodeError) as error:
         raise InputError(f"not a JSON report: {error}", path=str(source)) from None
     try:
-        return report_from_document(document)
+        return safe_report(report_from_document(document))  # e.g. from an older version
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise InputError(
             f"not a finalexam report: {type(error).__name__}: {error}", path=str(source)

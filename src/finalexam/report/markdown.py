@@ -11,25 +11,36 @@ TOP = 20
 _ICON = {ExamStatus.PASSED: "✅", ExamStatus.FAILED: "❌", ExamStatus.INCOMPLETE: "⚠️"}
 
 
-def cell(text: str, limit: int = 160) -> str:
-    """One table cell: no newlines, no pipes, no HTML, bounded length."""
+_MARKDOWN = str.maketrans({c: f"\\{c}" for c in "\\*_[]~#"})
+
+
+def _flat(text: str, limit: int) -> str:
     flat = " ".join(text.split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1] + "…"
+    return flat[: limit - 1] + "…" if len(flat) > limit else flat
+
+
+def cell(text: str, limit: int = 160) -> str:
+    """Prose from the artifact, inert in any Markdown: one line, no HTML, no emphasis, links
+    or images (``[``/``]`` escaped), no @mentions, bounded length."""
+    flat = _flat(text, limit).translate(_MARKDOWN)
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    flat = flat.replace("@", "@\u200b")  # a mention needs a name right after the @
     return flat.replace("|", "\\|").replace("`", "'")
 
 
-def _code(text: str) -> str:
-    return f"`{cell(text)}`" if text else "-"
+def code(text: str, limit: int = 160) -> str:
+    """A code span (nothing inside it is Markdown): one line, no backtick, pipes escaped for
+    tables, and no HTML for renderers that do not follow CommonMark."""
+    flat = _flat(text, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "`" + flat.replace("`", "'").replace("|", "\\|") + "`" if flat else "-"
 
 
 def _finding_row(finding: Finding) -> str:
     where = str(finding.location) if finding.location else finding.component or ""
     line = f":{finding.evidence.line}" if finding.evidence.line else ""
     return (
-        f"| {finding.severity.value} | {finding.kind.value} | {_code(finding.rule_id)} "
-        f"| {cell(finding.title)} | {_code(where + line)} |"
+        f"| {finding.severity.value} | {finding.kind.value} | {code(finding.rule_id)} "
+        f"| {cell(finding.title)} | {code(where + line)} |"
     )
 
 
@@ -94,7 +105,7 @@ def render_markdown(report: Report) -> str:
             if check.passed and check.matched and check.action == "warn":
                 result = "warn"
             lines.append(
-                f"| {_code(check.rule)} {cell(check.description)} | {check.action} "
+                f"| {code(check.rule)} {cell(check.description)} | {check.action} "
                 f"| {check.matched} | {check.waived} | {result} |"
             )
         lines += ["", "</details>"]
@@ -106,7 +117,7 @@ def render_markdown(report: Report) -> str:
             waiver = item.waiver
             where = str(item.finding.location) if item.finding.location else ""
             lines.append(
-                f"| {_code(item.finding.rule_id)} | {_code(where)} | {cell(waiver.reason)} "
+                f"| {code(item.finding.rule_id)} | {code(where)} | {cell(waiver.reason)} "
                 f"| {waiver.expires or '-'} | {cell(waiver.approved_by or '-')} |"
             )
         lines += ["", "</details>"]

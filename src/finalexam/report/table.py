@@ -37,6 +37,8 @@ class TableReporter:
             force_terminal=options.color,
             color_system="auto" if options.color else None,
             highlight=False,
+            markup=False,
+            emoji=False,
         )
         artifact = report.artifact
         files = report.files

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import stat
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -21,6 +20,7 @@ from finalexam.config import Limits
 from finalexam.errors import ContainerLimitExceeded, CorruptInput, InputError, LimitExceeded
 from finalexam.events import EventSink, FileVisited, ignore
 from finalexam.model import FileEntry, FileRecord, FileType, Issue, IssueKind, Location
+from finalexam.redact import neutralize
 from finalexam.unpack import filetype
 from finalexam.unpack.base import (
     Content,
@@ -35,9 +35,6 @@ from finalexam.unpack.oci import OciImageUnpacker, is_layout_directory
 from finalexam.unpack.zip import ZipUnpacker, appended_zip
 
 _CHUNK = 1024 * 1024
-# Control characters (C0, DEL, C1) and the invisible characters that reorder or hide text
-# (bidi overrides, zero-width marks): escaped in locations, so no report shows them raw.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _HEAD = 4096
 
 
@@ -58,11 +55,6 @@ class _Container:
     produced: int = 0
 
 
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def sanitize(name: str) -> tuple[str, list[str]]:
     """A member name made safe to show and to use as a location, plus what was wrong with it."""
     problems: list[str] = []
@@ -70,9 +62,10 @@ def sanitize(name: str) -> tuple[str, list[str]]:
     display = unified.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     if display != unified or "\ufffd" in name:
         problems.append("non-UTF-8 member name")
-    if _CONTROL.search(display):
+    shown = neutralize(display, lines=False)  # terminal escapes, C1, bidi overrides
+    if shown != display:
         problems.append("control characters in member name")
-        display = _CONTROL.sub(_escape, display)
+        display = shown
     drive = len(display) > 1 and display[1] == ":" and display[0].isalpha()
     if display.startswith("/") or drive:
         problems.append(f"absolute member path {name!r}")
@@ -145,14 +138,15 @@ class Walker:
                     handle: BinaryIO = target.open("rb")
                 except OSError as error:
                     raise InputError(f"cannot read: {error.strerror}", path=str(target)) from None
+                root = Location((neutralize(target.name, lines=False),))
                 with handle:
-                    content = self._read(handle, Location((target.name,)), None)
-                yield from self._visit(Location((target.name,)), content, None, None, root=True)
+                    content = self._read(handle, root, None)
+                yield from self._visit(root, content, None, None, root=True)
         except _StopWalk:
             self.complete = False
 
     def _walk_image_directory(self, root: Path) -> Iterator[FileEntry]:
-        base = Location((root.resolve().name or str(root),))
+        base = Location((neutralize(root.resolve().name or str(root), lines=False),))
         self.root_unpacker = "oci-image"
         self._rooted.add(base)
         seen: set[str] = set()
@@ -163,7 +157,7 @@ class Walker:
             self._issue(base, f"{error} (rest of the image not examined)", error.kind, "oci-image")
 
     def _walk_directory(self, root: Path) -> Iterator[FileEntry]:
-        base = Location((root.resolve().name or str(root),))
+        base = Location((neutralize(root.resolve().name or str(root), lines=False),))
         for directory, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames.sort()
             rel_dir = os.path.relpath(directory, root)
