@@ -322,10 +322,7 @@ class Matcher:
     def _related_names(self, groups: Iterable[Sequence[RecordMatch]]) -> list[set[str]]:
         """Per group, every id the matched records give the vulnerability, and looked up:
         the records listing any of them (cached for the next components)."""
-        names = [
-            {n for m in group for n in (m.record_id, *m.same)}
-            for group in groups
-        ]
+        names = [{n for m in group for n in (m.record_id, *m.same)} for group in groups]
         missing = {n for group_names in names for n in group_names if n not in self._naming}
         if missing:
             found = self.database.records_naming(missing)
