@@ -6,7 +6,7 @@ import importlib
 
 from hostile.harness import Case
 
-MODULES = ("unpack",)
+MODULES = ("unpack", "budget")
 
 
 def all_cases() -> list[Case]:
