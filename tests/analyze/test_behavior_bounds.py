@@ -58,7 +58,7 @@ def test_a_pathological_f_string_is_read_as_text_within_the_budget(tmp_path: Pat
     source = PAYLOAD + 'x = f"' + "{a}" * 120_000 + '"\n'
     assert len(source) > IN_PROCESS_SOURCE
     started = time.monotonic()
-    report = _exam(tmp_path, {"pkg/__init__.py": source}, budget=1)
+    report = _exam(tmp_path, {"pkg/__init__.py": source}, budget=4)
     assert time.monotonic() - started < 60
     assert "thr-pipe-to-shell" in _rules(report)  # the text rules still ran
     [issue] = report.issues
