@@ -36,6 +36,7 @@ PAYLOAD = (
         ("pkg-1.0/docs/conf.py", FileContext.DOCS),
         ("usr/share/man/man1/age-keygen.1.gz", FileContext.DOCS),
         ("usr/share/info/gnupg.info-1.gz", FileContext.DOCS),
+        ("usr/lib/jvm/java-17/man/man1/keytool.1.gz", FileContext.DOCS),
         ("pkg/man/__init__.py", FileContext.SHIPPED),  # a module named man is no manual
         ("README.md", FileContext.DOCS),
         ("pkg/examples/client.py", FileContext.EXAMPLE),

@@ -19,13 +19,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import subprocess
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ WORK = ROOT / "bench" / ".work" / "verdict"
 OUT = ROOT / "bench" / "out" / "verdict"
 MALWARE = Path(os.environ.get("FINALEXAM_MALWARE", ROOT / ".." / "shared" / "data" / "malware"))
 OSV = Path(os.environ.get("FINALEXAM_OSV", ROOT / ".." / "shared" / "data" / "osv"))
-DB = WORK / "osv.sqlite3"
+DB = OUT / "osv.sqlite3"
 HONEST = ("pypi", "npm", "debian", "jars", "images")
 MALICIOUS = ("malware-pypi", "malware-npm", "malware-binaries")
 OUTCOME = {0: "passed", 1: "failed", 3: "incomplete"}
@@ -94,34 +94,43 @@ def malware_items(name: str) -> list[Item]:
     return [Item(name, p.name, p, "malware") for p in files if p.name != "INDEX.tsv"]
 
 
+def _worker(source: str | None) -> None:
+    """A worker process: the command line's entry point, imported once (from a frozen copy of
+    the sources when given), so each exam costs the exam, not an interpreter start."""
+    os.environ["FINALEXAM_DB"] = str(DB)
+    if source:
+        sys.path.insert(0, source)
+
+
 def exam(item: Item) -> dict[str, Any]:
-    """One default exam through the command line, as a user runs it."""
+    """One default exam: ``finalexam scan ARTIFACT -o json=FILE``, as a user runs it."""
+    import contextlib
+    import io
+
+    from finalexam.cli import main as finalexam_main
+
     report_path = OUT / "reports" / (item.key.replace("/", "__") + ".json")
     report_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    env = {**os.environ, "FINALEXAM_DB": str(DB)}
-    if SOURCE is not None:  # a frozen copy of the code: edits during a long run change nothing
-        env["PYTHONPATH"] = str(SOURCE)
-    run = subprocess.run(
-        [sys.executable, "-m", "finalexam", "scan", str(item.path), "-o", f"json={report_path}"],
-        capture_output=True, text=True, env=env, check=False, timeout=3600,
-    )  # fmt: skip
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+        code = finalexam_main(["scan", str(item.path), "-o", f"json={report_path}"])
     seconds = round(time.perf_counter() - start, 2)
     result: dict[str, Any] = {
         **{k: str(v) for k, v in asdict(item).items()},
         "key": item.key,
-        "exit": run.returncode,
-        "outcome": OUTCOME.get(run.returncode, "error"),
+        "exit": code,
+        "outcome": OUTCOME.get(code, "error"),
         "seconds": seconds,
         "size": item.path.stat().st_size,
     }
-    if run.returncode not in OUTCOME:
-        result["error"] = run.stderr.strip()[-500:]
+    if code not in OUTCOME:
+        result["error"] = stderr.getvalue().strip()[-500:]
         return result
     try:
         report = json.loads(report_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        result["error"] = f"no report: {error}; {run.stderr.strip()[-300:]}"
+        result["error"] = f"no report: {error}; {stderr.getvalue().strip()[-300:]}"
         return result
     by_fingerprint = {f["fingerprint"]: f for f in report.get("findings", [])}
     blocking = []
@@ -141,7 +150,7 @@ def exam(item: Item) -> dict[str, Any]:
     result["incomplete_because"] = [
         f"{i.get('stage')}: {i.get('location', '')}: {i.get('message', '')}"[:300]
         for i in report.get("issues", [])
-    ][:5] if run.returncode == 3 else []  # fmt: skip
+    ][:5] if code == 3 else []  # fmt: skip
     report_path.unlink()  # reports of big images are large; the summary keeps what matters
     return result
 
@@ -170,6 +179,19 @@ def summarise(results: list[dict[str, Any]]) -> str:
             f"{counts['incomplete']} | {counts['error']} | {rate:.1f} |"
         )
     lines.append("")
+    causes: Counter[str] = Counter()
+    for result in results:
+        if result["split"] != "malware" and result["outcome"] == "failed":
+            for finding in {
+                b["finding"].split("-")[0] + "-*"
+                if b["finding"].startswith(("generic-", "GO-", "GHSA-", "RUSTSEC-", "PYSEC-"))
+                else b["finding"]
+                for b in result.get("blocking", [])
+            }:
+                causes[finding] += 1
+    lines.append("Honest failures by blocking finding (an artifact counts once per finding):")
+    lines.extend(f"- {name}: {count}" for name, count in causes.most_common())
+    lines.append("")
     lines.append("Honest releases that did not pass (the findings that blocked):")
     for result in sorted(results, key=lambda r: r["key"]):
         if result["split"] == "malware" or result["outcome"] == "passed":
@@ -193,6 +215,12 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--limit", type=int)
     parser.add_argument(
+        "--summary", action="store_true", help="only print the summary of the last results"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="results folder (default bench/out/verdict)"
+    )
+    parser.add_argument(
         "--src",
         type=Path,
         help="examine with the finalexam sources in this folder (e.g. `git archive HEAD src`)",
@@ -204,15 +232,21 @@ def main() -> int:
         "pass, malware that passed); keep the other results",
     )
     args = parser.parse_args()
-    global SOURCE
+    global SOURCE, OUT, DB
     SOURCE = args.src.resolve() if args.src else None
+    OUT = args.out.resolve()
+    DB = OUT / "osv.sqlite3"  # each results folder has the database of its code
     OUT.mkdir(parents=True, exist_ok=True)
-    if not DB.exists():
-        subprocess.run(
-            [sys.executable, "-m", "finalexam", "db", "update", "--source", str(OSV),
-             "--db", str(DB)],
-            check=True,
-        )  # fmt: skip
+    if args.summary:
+        print(summarise(json.loads((OUT / "results.json").read_text())))
+        return 0
+    # built by the code under test (its schema), from the shared OSV exports: a few seconds
+    DB.unlink(missing_ok=True)
+    env = {**os.environ, **({"PYTHONPATH": str(SOURCE)} if SOURCE else {})}
+    subprocess.run(
+        [sys.executable, "-m", "finalexam", "db", "update", "--source", str(OSV), "--db", str(DB)],
+        check=True, env=env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
     items: list[Item] = []
     for name in args.sets.split(","):
         chosen = malware_items(name) if name in MALICIOUS else honest_items(name)
@@ -224,8 +258,10 @@ def main() -> int:
         items = [i for i in items if i.key not in previous or wrong(previous[i.key])]
     progress = (OUT / "progress.jsonl").open("w")
     fresh = []
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for result in pool.map(exam, items):
+    source = str(SOURCE) if SOURCE else None
+    # fresh workers now and then: a long run over big artifacts must not grow without bound
+    with multiprocessing.Pool(args.jobs, _worker, (source,), maxtasksperchild=40) as pool:
+        for result in pool.imap(exam, items):
             fresh.append(result)
             progress.write(json.dumps(result) + "\n")
             progress.flush()

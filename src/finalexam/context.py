@@ -60,7 +60,9 @@ INSTALL_FILES = frozenset(
 )
 
 # The documentation trees of an operating system (manual and info pages, /usr/share/doc).
-_SYSTEM_DOCS = re.compile(r"(?:^|/)usr/(?:share|local/share)/(?:doc|man|info|help|gtk-doc)/")
+_SYSTEM_DOCS = re.compile(
+    r"(?:^|/)usr/(?:share|local/share)/(?:doc|man|info|help|gtk-doc)/|(?:^|/)man/man[1-9n]\w*/"
+)
 _WHEEL_SCRIPTS = re.compile(r"(?:^|/)[^/]+\.data/scripts/")
 
 # Folders where a package carries other projects' code: shared libraries bundled by wheel
