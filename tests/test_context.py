@@ -46,6 +46,9 @@ PAYLOAD = (
         ("pkg-1.0.data/scripts/pkg-cli", FileContext.SHIPPED),  # installed as a command
         ("pkg-1.0/tests/setup.py", FileContext.SHIPPED),  # an installer runs it anywhere
         ("pkg.dist-info/entry_points.txt", FileContext.SHIPPED),
+        ("package/yarn.lock", FileContext.TOOLING),  # npm installs without it (uri-js)
+        ("package/npm-shrinkwrap.json", FileContext.SHIPPED),
+        ("app/package-lock.json", FileContext.SHIPPED),
     ],
 )
 def test_path_context(path: str, context: FileContext) -> None:

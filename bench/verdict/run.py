@@ -217,9 +217,7 @@ def main() -> int:
     parser.add_argument(
         "--summary", action="store_true", help="only print the summary of the last results"
     )
-    parser.add_argument(
-        "--out", type=Path, default=OUT, help="results folder (default bench/out/verdict)"
-    )
+    parser.add_argument("--out", type=Path, help="results folder (default bench/out/verdict)")
     parser.add_argument(
         "--src",
         type=Path,
@@ -234,7 +232,7 @@ def main() -> int:
     args = parser.parse_args()
     global SOURCE, OUT, DB
     SOURCE = args.src.resolve() if args.src else None
-    OUT = args.out.resolve()
+    OUT = args.out.resolve() if args.out else ROOT / "bench" / "out" / "verdict"
     DB = OUT / "osv.sqlite3"  # each results folder has the database of its code
     OUT.mkdir(parents=True, exist_ok=True)
     if args.summary:

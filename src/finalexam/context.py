@@ -86,6 +86,11 @@ def vendored(location: Location, image: bool) -> bool:
     return any(_VENDOR_FOLDER.match(f) for step in steps for f in step.lower().split("/")[:-1])
 
 
+# npm installs a package without its lock files (only npm-shrinkwrap.json counts): in an npm
+# tarball they describe the author's development tree, not what runs.
+_NPM_DEV_LOCK = re.compile(r"^package/(?:package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$")
+
+
 def path_context(location: Location | str) -> FileContext:
     """The context a file's folders and name give it, before any reference is considered.
 
@@ -96,6 +101,8 @@ def path_context(location: Location | str) -> FileContext:
     name = chain[-1].rsplit("/", 1)[-1].lower()
     if name in INSTALL_FILES or name.endswith(".pth"):
         return FileContext.SHIPPED
+    if _NPM_DEV_LOCK.match(chain[-1]):
+        return FileContext.TOOLING
     for step in chain:
         folders = step.lower().split("/")[:-1]
         if _SYSTEM_DOCS.search(step.lower()):
