@@ -168,6 +168,7 @@ def test_a_full_store_refuses_the_write_and_keeps_what_was_acknowledged(tmp_path
             "connect",
             lambda connection, _: connection.execute("PRAGMA max_page_count = 400"),
         )
+        store.engine.dispose()  # the pooled connections are opened again, with the limit
         acknowledged = _fill_until_full(store)
         assert acknowledged
         _check_whole(store, acknowledged)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -39,6 +39,7 @@ from finalexam.vuln.db import VulnDatabase
 from finalexam.vuln.dependencies import RULE_PREFIX as MALICIOUS_PREFIX
 from finalexam.vuln.dependencies import malicious_dependencies
 from finalexam.vuln.match import Matcher
+from finalexam.vuln.purl import package_ref
 
 _CHUNK = 500
 CLOSED_REASON = "no longer matched by the vulnerability database"
@@ -240,18 +241,27 @@ def recheck_release(
     release: Release,
     report: Report,
     matcher: Matcher,
+    known: Container[tuple[str, str]],
     database: VulnDatabase,
     policy: Policy,
     today: date,
 ) -> tuple[Recheck, Any]:
-    """Today's verdict of a stored exam: its own findings plus today's DB matches."""
+    """Today's verdict of a stored exam: its own findings plus today's DB matches.
+
+    ``matcher`` has every package in ``known`` (those the DB has records for) prefetched;
+    the others cannot match and are not looked up again.
+    """
     kept = [
         f
         for f in (*report.findings, *(s.finding for s in report.suppressed))
         if not is_db_finding(f) and f.found_by != "policy"  # license findings are re-derived
     ]
     components = list(report.components)
-    found = matcher.match_all(components)
+    found = []
+    for component in components:
+        ref = package_ref(component)
+        if ref is not None and (ref.ecosystem, ref.name) in known:
+            found += matcher.match_component(component)
     found += malicious_dependencies(database, components)
     decision = evaluate([*kept, *found], components, policy, today)
     status = report_status(replace(report, verdict=decision.verdict))
@@ -335,7 +345,7 @@ def run_monitor(
             if extra:
                 policy = replace(policy, waivers=(*policy.waivers, *extra))
             recheck, _ = recheck_release(
-                release, unpack_report(data), matcher, database, policy, today
+                release, unpack_report(data), matcher, component_keys, database, policy, today
             )
             rechecks.append(replace(recheck, why=why[release_id]))
     return _record(store, database, releases, rechecks, started, today)
@@ -426,14 +436,18 @@ def _reason(opened: Sequence[Exposure], closed: Sequence[Mapping[str, Any]], why
     return "; ".join(parts) or why
 
 
+def _release_payload(release: Release) -> dict[str, Any]:
+    return {
+        "id": release.id,
+        "product": release.product,
+        "version": release.version,
+        "source": release.source,
+    }
+
+
 def exposure_payload(release: Release, item: Exposure) -> dict[str, Any]:
     return {
-        "release": {
-            "id": release.id,
-            "product": release.product,
-            "version": release.version,
-            "source": release.source,
-        },
+        "release": _release_payload(release),
         "advisory": item.advisory,
         "aliases": [i for i in item.ids if i != item.advisory],
         "component": item.component,
@@ -449,48 +463,49 @@ def exposure_payload(release: Release, item: Exposure) -> dict[str, Any]:
 
 
 def _queue_alerts(connection: Connection, run_id: int, result: RunResult, now: str) -> None:
+    rows = []
     for opened in result.opened:
         release, item = opened.release, opened.exposure
         payload = {"kind": "new-exposure", "run": run_id} | exposure_payload(release, item)
-        insert_ignoring_conflict(
-            connection,
-            t.alerts,
+        rows.append(
             {
-                "run_id": run_id,
                 "key": _alert_key("exposure", release.id, item.component, item.advisory),
                 "kind": "new-exposure",
                 "release_id": release.id,
                 "severity": item.severity,
-                "payload": json.dumps(payload, ensure_ascii=False),
-                "created_at": now,
-            },
+                "payload": payload,
+            }
         )
     for change in result.verdict_changes:
         release = change.release
         payload = {
             "kind": "verdict-change",
             "run": run_id,
-            "release": {
-                "id": release.id,
-                "product": release.product,
-                "version": release.version,
-                "source": release.source,
-            },
+            "release": _release_payload(release),
             "before": change.before,
             "after": change.after,
             "violations": change.violations,
             "reason": change.why,
         }
-        insert_ignoring_conflict(
-            connection,
-            t.alerts,
+        rows.append(
             {
-                "run_id": run_id,
                 "key": _alert_key("verdict", release.id, run_id, change.after),
                 "kind": "verdict-change",
                 "release_id": release.id,
                 "severity": None,
-                "payload": json.dumps(payload, ensure_ascii=False),
-                "created_at": now,
-            },
+                "payload": payload,
+            }
         )
+    insert_ignoring_conflict(
+        connection,
+        t.alerts,
+        [
+            row
+            | {
+                "run_id": run_id,
+                "created_at": now,
+                "payload": json.dumps(row["payload"], ensure_ascii=False),
+            }
+            for row in rows
+        ],
+    )

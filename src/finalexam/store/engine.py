@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.pool import NullPool
 
 from finalexam.errors import FinalexamError, UsageError
 
@@ -92,7 +91,8 @@ def make_engine(url: str) -> Engine:
                 directory.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise StoreError(f"cannot create the store directory: {error.strerror}") from None
-        engine = create_engine(url, poolclass=NullPool)
+        # Pooled: closing the last connection to a WAL database checkpoints it (fsyncs).
+        engine = create_engine(url, pool_size=4, max_overflow=8)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

@@ -44,10 +44,10 @@ def unpack_document(data: bytes) -> dict[str, Any]:
     return document
 
 
-def component_row(exam_id: int, component: Component) -> dict[str, Any]:
+def component_row(component: Component) -> dict[str, Any]:
+    """The row of a component (``exam_id`` is added when the exam has one)."""
     ref = package_ref(component)
     return {
-        "exam_id": exam_id,
         "name": component.name,
         "version": component.version,
         "ecosystem": component.ecosystem,
@@ -58,7 +58,7 @@ def component_row(exam_id: int, component: Component) -> dict[str, Any]:
     }
 
 
-def dependency_rows(exam_id: int, components: Iterable[Component]) -> list[dict[str, Any]]:
+def dependency_rows(components: Iterable[Component]) -> list[dict[str, Any]]:
     keys = set()
     for component in components:
         for dependency in component.dependencies:
@@ -66,8 +66,7 @@ def dependency_rows(exam_id: int, components: Iterable[Component]) -> list[dict[
             if ref is not None:
                 keys.add((ref.ecosystem, ref.name))
     return [
-        {"exam_id": exam_id, "lookup_ecosystem": ecosystem, "lookup_name": name}
-        for ecosystem, name in sorted(keys)
+        {"lookup_ecosystem": ecosystem, "lookup_name": name} for ecosystem, name in sorted(keys)
     ]
 
 

@@ -53,15 +53,20 @@ class WaiverInput:
     approved_by: str | None = None
 
 
-def insert_ignoring_conflict(connection: Connection, table: Table, values: dict[str, Any]) -> None:
+def insert_ignoring_conflict(
+    connection: Connection, table: Table, values: dict[str, Any] | list[dict[str, Any]]
+) -> None:
+    """Insert rows, skipping those a unique key already holds (concurrent writers agree)."""
+    if not values:
+        return
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        connection.execute(postgresql.insert(table).values(**values).on_conflict_do_nothing())
+        connection.execute(postgresql.insert(table).on_conflict_do_nothing(), values)
     else:
         from sqlalchemy.dialects import sqlite
 
-        connection.execute(sqlite.insert(table).values(**values).on_conflict_do_nothing())
+        connection.execute(sqlite.insert(table).on_conflict_do_nothing(), values)
 
 
 def sync_exposures(
@@ -96,12 +101,6 @@ def sync_exposures(
             None,
         )
         if match is None:
-            values = item.row() | {
-                "release_id": release_id,
-                "state": "open",
-                "opened_run": run_id,
-            }
-            connection.execute(insert(t.exposures).values(**values))
             opened.append(item)
             continue
         del unmatched[match["id"]]
@@ -110,6 +109,14 @@ def sync_exposures(
             connection.execute(
                 update(t.exposures).where(t.exposures.c.id == match["id"]).values(**changes)
             )
+    if opened:
+        connection.execute(
+            insert(t.exposures),
+            [
+                item.row() | {"release_id": release_id, "state": "open", "opened_run": run_id}
+                for item in opened
+            ],
+        )
     closed = list(unmatched.values())
     for row in closed:
         connection.execute(
@@ -181,7 +188,9 @@ class Store:
         status = report_status(report)
         violations = len(report.verdict.violations)
         digest = hashlib.sha256(policy_snapshot.encode("utf-8")).hexdigest()
-        packed = pack_report(report)
+        packed = pack_report(report)  # all the work that can be done outside the lock
+        rows = [component_row(c) for c in report.components]
+        dependencies = dependency_rows(report.components)
         exposures = report_exposures(report)
         with self.writing() as connection:
             insert_ignoring_conflict(
@@ -223,10 +232,10 @@ class Store:
                 )
                 .returning(t.exams.c.id)
             ).scalar_one()
-            rows = [component_row(exam_id, c) for c in report.components]
+            for row in (*rows, *dependencies):
+                row["exam_id"] = exam_id
             for start in range(0, len(rows), _BATCH):
                 connection.execute(insert(t.components), rows[start : start + _BATCH])
-            dependencies = dependency_rows(exam_id, report.components)
             if dependencies:
                 connection.execute(insert(t.dependency_names), dependencies)
             connection.execute(
