@@ -181,3 +181,24 @@ def test_bad_channels_are_usage_errors(spec: str) -> None:
 
     with pytest.raises(UsageError):
         parse_channel(spec)
+
+
+def test_a_rewritten_advisory_is_matched_again_and_unchanged_ones_are_not(
+    portfolio: tuple[Store, Path],
+) -> None:
+    store, db = portfolio
+    log4shell = shared_record("Maven", LOG4SHELL)
+    build_db(db, [log4shell])
+    recheck(store, db)
+    assert recheck(store, db).rechecked == 0  # type: ignore[attr-defined]
+    # the advisory is corrected: versions up to 2.17.1 are affected too
+    wider = json.loads(json.dumps(log4shell))
+    for affected in wider["affected"]:
+        for item in affected.get("ranges") or []:
+            item["events"] = [{"introduced": "2.0-beta9"}, {"fixed": "2.18.0"}]
+    wider["modified"] = "2030-01-01T00:00:00Z"
+    build_db(db, [wider])
+    run = recheck(store, db)
+    assert [(o.release.version, o.exposure.advisory) for o in run.opened] == [("1.2", LOG4SHELL)]  # type: ignore[attr-defined]
+    assert recheck(store, db).rechecked == 0  # type: ignore[attr-defined]
+    store.close()

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, select, update
 
+from finalexam import __version__
 from finalexam.model import Component, Report, Waiver
 from finalexam.policy.engine import evaluate
 from finalexam.policy.model import Origin, Policy, WaiverSpec
@@ -40,6 +41,7 @@ from finalexam.vuln.dependencies import RULE_PREFIX as MALICIOUS_PREFIX
 from finalexam.vuln.dependencies import malicious_dependencies
 from finalexam.vuln.match import Matcher
 from finalexam.vuln.purl import package_ref
+from finalexam.vuln.versions import normalize_name
 
 _CHUNK = 500
 CLOSED_REASON = "no longer matched by the vulnerability database"
@@ -114,15 +116,22 @@ def _releases(connection: Connection) -> dict[int, Release]:
     return {row.id: Release(*row) for row in rows}
 
 
-def _open_signatures(connection: Connection) -> dict[int, set[tuple[str, str]]]:
-    found: dict[int, set[tuple[str, str]]] = defaultdict(set)
+Triple = tuple[str, str, str]  # lookup ecosystem, lookup name, version ("" for none)
+Signature = set[tuple[Triple, str]]  # (package version, advisory) pairs
+
+
+def _open_signatures(connection: Connection) -> dict[int, Signature]:
+    """What the open exposures say matched, per release."""
+    found: dict[int, Signature] = defaultdict(set)
+    x = t.exposures.c
     rows = connection.execute(
-        select(t.exposures.c.release_id, t.exposures.c.component, t.exposures.c.advisory).where(
-            t.exposures.c.state == "open"
+        select(x.release_id, x.ecosystem, x.component_name, x.component_version, x.advisory).where(
+            x.state == "open"
         )
     )
-    for release_id, component, advisory in rows:
-        found[release_id].add((component, advisory))
+    for release_id, ecosystem, name, version, advisory in rows:
+        triple = (ecosystem, normalize_name(ecosystem, name), version or "")
+        found[release_id].add((triple, advisory))
     return found
 
 
@@ -165,20 +174,92 @@ def _matched_components(
     return found
 
 
+def name_digests(
+    database: VulnDatabase, ids: Mapping[tuple[str, str], Sequence[str]]
+) -> dict[tuple[str, str], str]:
+    """A digest of every record naming each package (and of the matcher's version)."""
+    digests = database.record_digests(i for found in ids.values() for i in found)
+    out = {}
+    for key, found in ids.items():
+        text = __version__ + "".join(f"\x00{i}:{digests.get(i, '')}" for i in sorted(found))
+        out[key] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return out
+
+
+@dataclass
+class MatchState:
+    """Package versions already matched, and the names whose advisories did not change."""
+
+    cache: dict[Triple, list[str]]
+    unchanged: set[tuple[str, str]]
+    rematched: dict[Triple, list[str]] = field(default_factory=dict)
+
+    def advisories(self, matcher: Matcher, triple: Triple, component: Component) -> list[str]:
+        key = (triple[0], triple[1])
+        if key in self.unchanged and triple in self.cache:
+            return self.cache[triple]
+        if triple not in self.rematched:
+            self.rematched[triple] = [f.rule_id for f in matcher.match_component(component)]
+        return self.rematched[triple]
+
+
+def _load_state(connection: Connection, digests: Mapping[tuple[str, str], str]) -> MatchState:
+    p, m = t.package_state.c, t.match_cache.c
+    before = {
+        (e, n): d
+        for e, n, d in connection.execute(select(p.lookup_ecosystem, p.lookup_name, p.digest))
+    }
+    unchanged = {key for key, digest in digests.items() if before.get(key) == digest}
+    cache = {
+        (e, n, v): json.loads(a)
+        for e, n, v, a in connection.execute(
+            select(m.lookup_ecosystem, m.lookup_name, m.version, m.advisories)
+        )
+        if (e, n) in unchanged
+    }
+    return MatchState(cache, unchanged)
+
+
 def _signatures(
-    matcher: Matcher, matched: Sequence[tuple[int, Component]]
-) -> dict[int, set[tuple[str, str]]]:
-    """What matches now, per release: (component, advisory) pairs."""
-    distinct = {component for _, component in matched}
-    matcher.prefetch(distinct)
-    hits: dict[Component, list[tuple[str, str]]] = {}
-    for component in distinct:
-        findings = matcher.match_component(component)
-        hits[component] = [(f.component or "", f.rule_id) for f in findings]
-    found: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    matcher: Matcher, matched: Sequence[tuple[int, Component]], state: MatchState
+) -> dict[int, Signature]:
+    """What matches now, per release; only packages whose advisories changed are matched."""
+    refs: dict[Component, Triple | None] = {}
+    for _, component in matched:
+        if component not in refs:
+            ref = package_ref(component)
+            refs[component] = (ref.ecosystem, ref.name, ref.version or "") if ref else None
+    matcher.prefetch(
+        c
+        for c, triple in refs.items()
+        if triple is not None and (triple[0], triple[1]) not in state.unchanged
+    )
+    found: dict[int, Signature] = defaultdict(set)
     for release_id, component in matched:
-        found[release_id].update(hits[component])
+        triple = refs[component]
+        if triple is not None:
+            found[release_id].update(
+                (triple, advisory) for advisory in state.advisories(matcher, triple, component)
+            )
     return found
+
+
+def _save_state(
+    connection: Connection, digests: Mapping[tuple[str, str], str], state: MatchState
+) -> None:
+    """Remember what this full check saw (names no longer stored or known are dropped)."""
+    connection.execute(delete(t.package_state))
+    rows = [{"lookup_ecosystem": e, "lookup_name": n, "digest": d} for (e, n), d in digests.items()]
+    for start in range(0, len(rows), 5000):
+        connection.execute(insert(t.package_state), rows[start : start + 5000])
+    connection.execute(delete(t.match_cache))
+    kept = {**state.cache, **state.rematched}
+    rows = [
+        {"lookup_ecosystem": e, "lookup_name": n, "version": v, "advisories": json.dumps(a)}
+        for (e, n, v), a in kept.items()
+    ]
+    for start in range(0, len(rows), 5000):
+        connection.execute(insert(t.match_cache), rows[start : start + 5000])
 
 
 def _portfolio_waivers(connection: Connection) -> list[dict[str, Any]]:
@@ -295,6 +376,9 @@ def run_monitor(
         component_keys = _known_keys(connection, database, t.components)
         dependency_keys = _known_keys(connection, database, t.dependency_names)
         matched = _matched_components(connection, component_keys, exams)
+        digests = name_digests(database, component_keys)
+        # a check of some releases only re-matches everything it reads and remembers nothing
+        state = _load_state(connection, digests if release_ids is None else {})
         waivers = _portfolio_waivers(connection)
         snapshots = dict(
             connection.execute(select(t.policies.c.digest, t.policies.c.snapshot)).all()
@@ -318,7 +402,7 @@ def run_monitor(
                 )
                 declaring |= {exams[e] for (e,) in rows if e in exams}
     matcher = Matcher(database)
-    now_matched = _signatures(matcher, matched)
+    now_matched = _signatures(matcher, matched, state)
     why: dict[int, str] = {}
     for release_id in releases:
         if now_matched.get(release_id, set()) != open_now.get(release_id, set()):
@@ -348,7 +432,8 @@ def run_monitor(
                 release, unpack_report(data), matcher, component_keys, database, policy, today
             )
             rechecks.append(replace(recheck, why=why[release_id]))
-    return _record(store, database, releases, rechecks, started, today)
+    remember = (digests, state) if release_ids is None else None
+    return _record(store, database, releases, rechecks, started, today, remember)
 
 
 def _record(
@@ -358,6 +443,7 @@ def _record(
     rechecks: Sequence[Recheck],
     started: str,
     today: date,
+    remember: tuple[Mapping[tuple[str, str], str], MatchState] | None,
 ) -> RunResult:
     status = database.status()
     now = utc_now()
@@ -414,6 +500,8 @@ def _record(
                 update(t.releases).where(t.releases.c.id == release.id).values(**values)
             )
         _queue_alerts(connection, run_id, result, now)
+        if remember is not None:
+            _save_state(connection, *remember)
         connection.execute(
             update(t.runs)
             .where(t.runs.c.id == run_id)

@@ -207,6 +207,26 @@ channels = Table(
     Column("first_run", Integer, nullable=False),
 )
 
+# What the last full check saw of the vulnerability DB, per stored package name (a digest of
+# its records), and what each stored package version matched then: a check re-matches only
+# the names whose records changed.
+package_state = Table(
+    "package_state",
+    metadata,
+    Column("lookup_ecosystem", String(64), primary_key=True),
+    Column("lookup_name", String(1024), primary_key=True),
+    Column("digest", String(64), nullable=False),
+)
+
+match_cache = Table(
+    "match_cache",
+    metadata,
+    Column("lookup_ecosystem", String(64), primary_key=True),
+    Column("lookup_name", String(1024), primary_key=True),
+    Column("version", String(256), primary_key=True),  # "" for none
+    Column("advisories", Text, nullable=False),  # JSON list of matched record ids
+)
+
 api_tokens = Table(
     "api_tokens",
     metadata,

@@ -219,6 +219,17 @@ class VulnDatabase:
                 found.setdefault(name, []).append(record_id)
         return {name: sorted(ids) for name, ids in found.items()}
 
+    def record_digests(self, record_ids: Iterable[str]) -> dict[str, str]:
+        """Each record's content digest: what changes when the record is rewritten."""
+        ordered = sorted(set(record_ids))
+        out: dict[str, str] = {}
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT id, digest FROM records WHERE id IN ({marks})"
+            out.update(self._conn.execute(query, chunk).fetchall())
+        return out
+
     def _load_record(self, record_id: str) -> dict[str, Any] | None:
         row = self._conn.execute("SELECT data FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is None:
