@@ -194,6 +194,14 @@ class MatchState:
     unchanged: set[tuple[str, str]]
     rematched: dict[Triple, list[str]] = field(default_factory=dict)
 
+    def known(self, triple: Triple) -> list[str] | None:
+        """What the package version matches, if this check already knows."""
+        if triple in self.rematched:
+            return self.rematched[triple]
+        if (triple[0], triple[1]) in self.unchanged:
+            return self.cache.get(triple)
+        return None
+
     def advisories(self, matcher: Matcher, triple: Triple, component: Component) -> list[str]:
         key = (triple[0], triple[1])
         if key in self.unchanged and triple in self.cache:
@@ -323,14 +331,15 @@ def recheck_release(
     report: Report,
     matcher: Matcher,
     known: Container[tuple[str, str]],
+    state: MatchState,
     database: VulnDatabase,
     policy: Policy,
     today: date,
 ) -> tuple[Recheck, Any]:
     """Today's verdict of a stored exam: its own findings plus today's DB matches.
 
-    ``matcher`` has every package in ``known`` (those the DB has records for) prefetched;
-    the others cannot match and are not looked up again.
+    Packages the DB has no record for (not in ``known``), and versions this check already
+    found unaffected, cannot match and are not looked up again.
     """
     kept = [
         f
@@ -341,7 +350,9 @@ def recheck_release(
     found = []
     for component in components:
         ref = package_ref(component)
-        if ref is not None and (ref.ecosystem, ref.name) in known:
+        if ref is None or (ref.ecosystem, ref.name) not in known:
+            continue
+        if state.known((ref.ecosystem, ref.name, ref.version or "")) != []:
             found += matcher.match_component(component)
     found += malicious_dependencies(database, components)
     decision = evaluate([*kept, *found], components, policy, today)
@@ -429,7 +440,14 @@ def run_monitor(
             if extra:
                 policy = replace(policy, waivers=(*policy.waivers, *extra))
             recheck, _ = recheck_release(
-                release, unpack_report(data), matcher, component_keys, database, policy, today
+                release,
+                unpack_report(data),
+                matcher,
+                component_keys,
+                state,
+                database,
+                policy,
+                today,
             )
             rechecks.append(replace(recheck, why=why[release_id]))
     remember = (digests, state) if release_ids is None else None
