@@ -222,7 +222,7 @@ def test_migrations_keep_the_data_of_an_older_schema(tmp_path: Path) -> None:
         )
     engine.dispose()
     with Store(url) as store:  # opening migrates to the newest schema
-        assert current_revision(store.engine) == "0003"
+        assert current_revision(store.engine) == "0004"
         with store.reading() as connection:
             assert find_release(connection, "old", "0.9") == 1
             assert connection.execute(select(t.runs.c.reference_date)).scalar_one() == "2024-01-01"

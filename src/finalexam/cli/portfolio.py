@@ -14,6 +14,8 @@ from finalexam.cli.common import add_option_flags, add_store_flag, config_from_a
 from finalexam.errors import UsageError
 from finalexam.monitor.text import visible
 
+MAX_ATTESTATION = 256 * 1024 * 1024
+
 
 def add_parser(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -34,6 +36,14 @@ def add_parser(subparsers: Any) -> None:
     add.add_argument("--product", required=True)
     add.add_argument("--version", dest="release_version", required=True)
     add.add_argument("--built", action="store_true", help="built here (default: received)")
+    add.add_argument(
+        "--attestation",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a signed attestation of the artifact to keep with the exam, repeatable "
+        "(in-toto JSON Lines or Sigstore bundles, kept as received)",
+    )
     add_option_flags(add)
     add_store_flag(add)
     add.set_defaults(run=run_add)
@@ -147,6 +157,7 @@ def run_add(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     load_policy(config)
+    attestations = [_read_attestation(path) for path in args.attestation]
     report = scan(args.target, config)
     with open_store(args) as store:
         stored = store_exam(
@@ -156,6 +167,7 @@ def run_add(args: argparse.Namespace) -> int:
             BUILT if args.built else RECEIVED,
             args.product,
             args.release_version,
+            attestations,
         )
         _line(
             f"stored {stored.product} {stored.version}",
@@ -165,6 +177,20 @@ def run_add(args: argparse.Namespace) -> int:
             store.description,
         )
     return exit_code(report)
+
+
+def _read_attestation(path: str) -> Any:
+    from finalexam.attest import INTOTO_JSONL, SIGSTORE_BUNDLE
+    from finalexam.store import Attestation
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read the attestation: {error.strerror}", path=path) from None
+    if len(data) > MAX_ATTESTATION or not data.strip().startswith(b"{"):
+        raise UsageError("not an attestation (JSON Lines, at most 256 MiB)", path=path)
+    bundle = b"application/vnd.dev.sigstore.bundle" in data[:4096]
+    return Attestation(SIGSTORE_BUNDLE if bundle else INTOTO_JSONL, data, "received")
 
 
 def run_list(args: argparse.Namespace) -> int:

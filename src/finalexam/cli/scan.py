@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     with ProgressDisplay(show) as display:
         report = run_exam(Path(args.target), config, display)
     write_outputs(report, outputs, config)
+    attestation = None
     if key is not None:
         attestation = make_bundle(
             report,
@@ -127,11 +128,13 @@ def run(args: argparse.Namespace) -> int:
                 f"cannot write attestation: {error.strerror}", path=args.attest
             ) from None
     if args.store:
+        from finalexam.store import Attestation
         from finalexam.store.exams import store_exam
 
+        kept = [Attestation(args.attest_format, attestation)] if attestation else []
         with open_store(args) as store:
             stored = store_exam(
-                store, report, config, _source(args), args.product, args.release_version
+                store, report, config, _source(args), args.product, args.release_version, kept
             )
         print(
             f"stored {stored.product} {stored.version} ({stored.status}) in {store.description}",

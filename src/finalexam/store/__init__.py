@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from finalexam.store.engine import StoreError, default_store_url, resolve_store_url
 from finalexam.store.records import BUILT, FAILED, INCOMPLETE, PASSED, RECEIVED
-from finalexam.store.store import Store, StoredExam, WaiverInput
+from finalexam.store.store import Attestation, Store, StoredExam, WaiverInput
 
 __all__ = [
     "BUILT",
@@ -16,6 +16,7 @@ __all__ = [
     "INCOMPLETE",
     "PASSED",
     "RECEIVED",
+    "Attestation",
     "Store",
     "StoreError",
     "StoredExam",

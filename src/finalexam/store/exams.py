@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from finalexam.config import Config
 from finalexam.model import Report
 from finalexam.report.sbom import primary_component
 from finalexam.store.policy import policy_snapshot, snapshot_text
-from finalexam.store.store import Store, StoredExam
+from finalexam.store.store import Attestation, Store, StoredExam
 
 
 def release_identity(report: Report, product: str | None, version: str | None) -> tuple[str, str]:
@@ -39,7 +40,8 @@ def store_exam(
     source: str,
     product: str | None = None,
     version: str | None = None,
+    attestations: Sequence[Attestation] = (),
 ) -> StoredExam:
     product, version = release_identity(report, product, version)
     snapshot = snapshot_text(policy_snapshot(config))
-    return store.add_exam(report, product, version, source, snapshot)
+    return store.add_exam(report, product, version, source, snapshot, attestations)

@@ -583,3 +583,37 @@ def overview(connection: Connection) -> dict[str, Any]:
 
 def releases_for(connection: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     return {item["id"]: item for item in list_releases(connection) if item["id"] in set(ids)}
+
+
+def release_attestations(connection: Connection, release_id: int) -> list[dict[str, Any]]:
+    """The attestations kept with the release's current exam (without their bytes)."""
+    a = t.attestations.c
+    rows = connection.execute(
+        select(a.id, a.format, a.origin, a.sha256, a.stored_at, func.length(a.data))
+        .join(t.releases, t.releases.c.exam_id == a.exam_id)
+        .where(t.releases.c.id == release_id)
+        .order_by(a.id)
+    )
+    return [
+        {
+            "id": row[0],
+            "format": row[1],
+            "origin": row[2],
+            "sha256": row[3],
+            "stored_at": row[4],
+            "size": row[5],
+        }
+        for row in rows
+    ]
+
+
+def attestation_data(connection: Connection, release_id: int, attestation_id: int) -> bytes:
+    a = t.attestations.c
+    data = connection.execute(
+        select(a.data)
+        .join(t.releases, t.releases.c.exam_id == a.exam_id)
+        .where(and_(t.releases.c.id == release_id, a.id == attestation_id))
+    ).scalar_one_or_none()
+    if data is None:
+        raise LookupError(f"no attestation {attestation_id} of release {release_id}")
+    return bytes(data)

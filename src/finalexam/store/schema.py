@@ -86,6 +86,21 @@ Index("components_by_lookup", components.c.lookup_ecosystem, components.c.lookup
 Index("components_by_exam", components.c.exam_id)
 Index("components_by_name", components.c.name)
 
+# Signed attestations of an exam (in-toto statements in DSSE envelopes or Sigstore bundles,
+# JSON Lines), kept as they were written or received.
+attestations = Table(
+    "attestations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("exam_id", Integer, ForeignKey("exams.id"), nullable=False),
+    Column("format", String(32), nullable=False),
+    Column("origin", String(16), nullable=False),  # signed here, received
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("stored_at", String(32), nullable=False),
+)
+Index("attestations_by_exam", attestations.c.exam_id)
+
 # Declared dependency names (not installed components): checked against MAL- records.
 dependency_names = Table(
     "dependency_names",

@@ -41,6 +41,15 @@ class StoredExam:
 
 
 @dataclass(frozen=True)
+class Attestation:
+    """An attestation of the exam, as written (``scan --attest``) or as received."""
+
+    format: str
+    data: bytes
+    origin: str = "signed here"
+
+
+@dataclass(frozen=True)
 class WaiverInput:
     reason: str
     release_id: int | None = None
@@ -180,8 +189,9 @@ class Store:
         version: str,
         source: str,
         policy_snapshot: str,
+        attestations: Sequence[Attestation] = (),
     ) -> StoredExam:
-        """Keep an exam as the current one of release (product, version)."""
+        """Keep an exam (and its attestations) as the current one of release (product, version)."""
         if not product or not version:
             raise UsageError("a stored exam needs a product and a version")
         now = utc_now()
@@ -238,6 +248,17 @@ class Store:
                 connection.execute(insert(t.components), rows[start : start + _BATCH])
             if dependencies:
                 connection.execute(insert(t.dependency_names), dependencies)
+            for attestation in attestations:
+                connection.execute(
+                    insert(t.attestations).values(
+                        exam_id=exam_id,
+                        format=attestation.format,
+                        origin=attestation.origin,
+                        sha256=hashlib.sha256(attestation.data).hexdigest(),
+                        data=attestation.data,
+                        stored_at=now,
+                    )
+                )
             connection.execute(
                 update(t.releases)
                 .where(t.releases.c.id == release_id)

@@ -113,6 +113,30 @@ def release_sbom(
     return Response(REPORTERS[format].render(report, RenderOptions()), media_type=media)
 
 
+@router.get("/releases/{release_id}/attestations", summary="Attestations kept with its exam")
+def release_attestations(state: Read, release_id: int) -> list[dict[str, Any]]:
+    with state.store.reading() as connection:
+        _found(q.get_release, connection, release_id)
+        return q.release_attestations(connection, release_id)
+
+
+@router.get(
+    "/releases/{release_id}/attestations/{attestation_id}",
+    summary="One attestation, as signed or received (JSON Lines)",
+)
+def release_attestation(state: Read, release_id: int, attestation_id: int) -> Response:
+    with state.store.reading() as connection:
+        data = _found(q.attestation_data, connection, release_id, attestation_id)
+    return Response(
+        data,
+        media_type="application/jsonl",
+        headers={
+            "Content-Disposition": f'attachment; filename="release-{release_id}-'
+            f'attestation-{attestation_id}.intoto.jsonl"'
+        },
+    )
+
+
 @router.get("/advisories/{advisory}", summary="Releases exposed to an advisory (id or alias)")
 def advisory(state: Read, advisory: str, all: bool = False) -> list[dict[str, Any]]:
     with state.store.reading() as connection:

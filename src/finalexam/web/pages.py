@@ -99,6 +99,7 @@ def release(request: Request, release_id: int, message: str | None = None) -> Re
         exposures = q.release_exposures(connection, release_id, include_closed=True)
         history = q.release_history(connection, release_id)
         waivers = q.list_waivers(connection, release_id)
+        attestations = q.release_attestations(connection, release_id)
     return _page(
         request,
         "release.html",
@@ -107,6 +108,7 @@ def release(request: Request, release_id: int, message: str | None = None) -> Re
         exposures=exposures,
         history=history,
         waivers=waivers,
+        attestations=attestations,
         message=message,
         today=date.today().isoformat(),
     )
