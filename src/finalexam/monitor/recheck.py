@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from finalexam import __version__
 from finalexam.model import Component, Report, Waiver
@@ -520,10 +520,17 @@ def _record(
         _queue_alerts(connection, run_id, result, now)
         if remember is not None:
             _save_state(connection, *remember)
+        x = t.exposures.c
+        counts = connection.execute(
+            select(x.severity, func.count())
+            .where(and_(x.state == "open", x.waived.is_(False)))
+            .group_by(x.severity)
+        ).all()
         connection.execute(
             update(t.runs)
             .where(t.runs.c.id == run_id)
             .values(
+                open_counts=json.dumps({str(s): int(n) for s, n in counts}),
                 finished_at=utc_now(),
                 opened=len(result.opened),
                 closed=len(result.closed),

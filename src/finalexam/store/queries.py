@@ -512,28 +512,14 @@ def changes(connection: Connection, run_id: int | None = None) -> dict[str, Any]
 
 def trend(connection: Connection, limit: int = 60) -> list[dict[str, Any]]:
     """Open, unwaived exposures by severity after each of the last ``limit`` runs."""
-    runs = connection.execute(
-        select(t.runs.c.id, t.runs.c.started_at).order_by(desc(t.runs.c.id)).limit(limit)
-    ).all()[::-1]
-    if not runs:
-        return []
-    x = t.exposures.c
+    r = t.runs.c
     rows = connection.execute(
-        select(x.severity, x.opened_run, x.closed_run, x.state, x.waived)
-    ).all()
+        select(r.id, r.started_at, r.open_counts).order_by(desc(r.id)).limit(limit)
+    ).all()[::-1]
     points = []
-    for run_id, started in runs:
-        counts: Counter[str] = Counter()
-        for severity, opened_run, closed_run, state, waived in rows:
-            if waived and state == "open":
-                continue
-            opened = opened_run is None or opened_run <= run_id
-            still = (closed_run is None and state == "open") or (
-                closed_run is not None and closed_run > run_id
-            )
-            if opened and still:
-                counts[severity] += 1
-        points.append({"run": run_id, "at": started, **{s: counts.get(s, 0) for s in SEVERITIES}})
+    for run_id, started, counts in rows:
+        found = json.loads(counts) if counts else {}
+        points.append({"run": run_id, "at": started, **{s: found.get(s, 0) for s in SEVERITIES}})
     return points
 
 

@@ -125,6 +125,7 @@ runs = Table(
     Column("opened", Integer, nullable=False, default=0),
     Column("closed", Integer, nullable=False, default=0),
     Column("verdict_changes", Integer, nullable=False, default=0),
+    Column("open_counts", Text),  # JSON: open, unwaived exposures by severity after the run
 )
 
 # One row per (release, advisory, component) ever matched; ``state`` open or closed.

@@ -67,20 +67,38 @@ def _reader(request: Request) -> Response | None:
     return None
 
 
+SHOWN_RELEASES = 300
+_STATUS_ORDER = {"failed": 0, "incomplete": 1, "passed": 2}
+
+
+def _relevance(item: dict[str, Any]) -> tuple[Any, ...]:
+    counts = item["exposures"]
+    return (
+        _STATUS_ORDER.get(item["status"], 3),
+        *(-counts[s] for s in q.SEVERITIES),
+        item["product"],
+        item["version"],
+    )
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def overview(request: Request) -> Response:
+def overview(request: Request, product: str = "", status: str = "") -> Response:
     if (redirect := _reader(request)) is not None:
         return redirect
     with _state(request).store.reading() as connection:
         summary = q.overview(connection)
-        releases = q.list_releases(connection)
+        releases = q.list_releases(connection, product or None, status or None)
         points = q.trend(connection)
         last = q.changes(connection)
+    releases.sort(key=_relevance)  # what needs attention first; a big portfolio is cut
     return _page(
         request,
         "overview.html",
         summary=summary,
-        releases=releases,
+        releases=releases[:SHOWN_RELEASES],
+        hidden=max(0, len(releases) - SHOWN_RELEASES),
+        product=product,
+        status_filter=status,
         chart=trend_svg(points, q.SEVERITIES),
         changes=last,
     )

@@ -1,4 +1,5 @@
-"""Signed attestations kept with the exam they attest.
+"""Signed attestations kept with the exam they attest; each run's open exposures by severity
+(the dashboard's trend, read without scanning every exposure).
 
 Revision ID: 0004
 """
@@ -26,7 +27,11 @@ def upgrade() -> None:
         sa.Column("stored_at", sa.String(32), nullable=False),
     )
     op.create_index("attestations_by_exam", "attestations", ["exam_id"])
+    with op.batch_alter_table("runs") as runs:
+        runs.add_column(sa.Column("open_counts", sa.Text))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("runs") as runs:
+        runs.drop_column("open_counts")
     op.drop_table("attestations")
