@@ -103,3 +103,48 @@ def test_export_writes_one_sbom_per_release(store: Store, tmp_path: Path) -> Non
     document = json.loads((out / "a-1.spdx.json").read_text())
     assert document["spdxVersion"] == "SPDX-2.3"
     assert any(p["name"] == LOG4J for p in document["packages"])
+
+
+def test_the_portfolio_commands_answer_in_text_and_json(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = build_db(tmp_path / "osv.sqlite3", [shared_record("Maven", LOG4SHELL)])
+    url = str(store.url)
+    store.close()
+    common = ["--store-url", url]
+    assert main(["monitor", "run", "--db", str(db), *common]) == 0
+    capsys.readouterr()
+    assert main(["portfolio", "list", "--status", "failed", *common]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == ["a", "d"]
+    assert main(["portfolio", "exposed", "CVE-2021-44228", "--json", *common]) == 0
+    assert {i["release"]["product"] for i in json.loads(capsys.readouterr().out)} == {"a", "d"}
+    assert (
+        main(
+            [
+                "portfolio",
+                "where",
+                "pkg:maven/org.apache.logging.log4j/log4j-core",
+                "--versions",
+                ">=2.15.0",
+                *common,
+            ]
+        )
+        == 0
+    )
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == ["b", "c"]
+    assert main(["portfolio", "changes", *common]) == 0
+    out = capsys.readouterr().out
+    assert "2 new, 0 closed, 2 verdict changes" in out and "VERDICT  a  1  passed -> failed" in out
+    assert (
+        main(["portfolio", "vex", "--format", "cyclonedx", "-o", str(tmp_path / "v.json"), *common])
+        == 0
+    )
+    assert json.loads((tmp_path / "v.json").read_text())["bomFormat"] == "CycloneDX"
+    assert main(["portfolio", "where", "log4j-core", *common]) == 2
+    assert main(["portfolio", "history", "nope", "1", *common]) == 2
+
+
+def test_serving_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
+    url = str(tmp_path / "p.sqlite3")
+    assert main(["serve", "--host", "0.0.0.0", "--port", "1", "--store-url", url]) == 2
+    assert main(["serve", "--require-token", "--port", "1", "--store-url", url]) == 2
