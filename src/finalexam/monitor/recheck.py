@@ -39,8 +39,8 @@ from finalexam.store.store import Store, insert_ignoring_conflict, sync_exposure
 from finalexam.vuln.db import VulnDatabase
 from finalexam.vuln.dependencies import RULE_PREFIX as MALICIOUS_PREFIX
 from finalexam.vuln.dependencies import malicious_dependencies
-from finalexam.vuln.match import Matcher
-from finalexam.vuln.purl import package_ref
+from finalexam.vuln.match import Matcher, RecordMatch
+from finalexam.vuln.purl import PackageRef, package_ref
 from finalexam.vuln.versions import normalize_name
 
 _CHUNK = 500
@@ -184,6 +184,22 @@ def name_digests(
         text = __version__ + "".join(f"\x00{i}:{digests.get(i, '')}" for i in sorted(found))
         out[key] = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return out
+
+
+class MemoMatcher(Matcher):
+    """The DB matcher, remembering each package version's matching records: one version
+    stands in many releases, and only the findings' locations differ between them."""
+
+    def __init__(self, database: VulnDatabase) -> None:
+        super().__init__(database)
+        self._memo: dict[tuple[str, str, str | None], list[RecordMatch]] = {}
+
+    def matches(self, ref: PackageRef) -> list[RecordMatch]:
+        key = (ref.ecosystem, ref.name, ref.version)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = super().matches(ref)
+        return found
 
 
 @dataclass
@@ -412,7 +428,7 @@ def run_monitor(
                     )
                 )
                 declaring |= {exams[e] for (e,) in rows if e in exams}
-    matcher = Matcher(database)
+    matcher = MemoMatcher(database)
     now_matched = _signatures(matcher, matched, state)
     why: dict[int, str] = {}
     for release_id in releases:
