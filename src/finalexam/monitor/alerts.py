@@ -99,9 +99,14 @@ def parse_channel(spec: str) -> Channel:
 # -- text ---------------------------------------------------------------------------------
 
 
+def visible_line(value: object) -> str:
+    return visible(value, lines=False)
+
+
 def _release(payload: Mapping[str, Any]) -> str:
     release = payload["release"]
-    return f"{visible(release['product'])} {visible(release['version'])} ({release['source']})"
+    product, version = visible_line(release["product"]), visible_line(release["version"])
+    return f"{product} {version} ({release['source']})"
 
 
 def describe(payload: Mapping[str, Any]) -> str:
@@ -109,22 +114,22 @@ def describe(payload: Mapping[str, Any]) -> str:
     if payload["kind"] == "verdict-change":
         return (
             f"VERDICT {_release(payload)}: {payload['before']} -> {payload['after']}"
-            f" ({visible(payload['reason'])})"
+            f" ({visible_line(payload['reason'])})"
         )
     aliases = (
-        f" ({', '.join(visible(a) for a in payload['aliases'])})" if payload["aliases"] else ""
+        f" ({', '.join(visible_line(a) for a in payload['aliases'])})" if payload["aliases"] else ""
     )
     fixed = (
-        f"fixed in {', '.join(visible(v) for v in payload['fixed'])}"
+        f"fixed in {', '.join(visible_line(v) for v in payload['fixed'])}"
         if payload["fixed"]
         else "no fix known"
     )
     waived = " [waived]" if payload.get("waived") else ""
-    version = f" {visible(payload['version'])}" if payload.get("version") else ""
+    version = f" {visible_line(payload['version'])}" if payload.get("version") else ""
     return (
-        f"NEW [{payload['severity']}] {visible(payload['advisory'])}{aliases} in "
-        f"{visible(payload['package'])}{version} of {_release(payload)}; {fixed}: "
-        f"{visible(payload['title'])}{waived}"
+        f"NEW [{payload['severity']}] {visible_line(payload['advisory'])}{aliases} in "
+        f"{visible_line(payload['package'])}{version} of {_release(payload)}; {fixed}: "
+        f"{visible_line(payload['title'])}{waived}"
     )
 
 

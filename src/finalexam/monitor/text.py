@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import unicodedata
 
-_KEEP = frozenset("\n\t")
+from finalexam.redact import neutralize
+
+_HIDDEN = ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
 
 
-def visible(value: object) -> str:
-    """Control and format characters (bidi overrides, zero-width, escapes) as ``<U+XXXX>``.
+def visible(value: object, *, lines: bool = True) -> str:
+    """Controls, bidi overrides and other invisible characters shown as ``\\u202e``.
 
-    A bidi override in a package name would reorder what a person reads on the dashboard or
-    in an e-mail; a terminal escape would rewrite the screen. Shown as code points instead.
+    The one neutralisation of the reports (``finalexam.redact.neutralize``), plus the other
+    invisible format characters (zero-width joiners, line separators) that a dashboard, an
+    e-mail or a chat message would hide or act on. ``lines=False``: a one-line value.
     """
-    text = "" if value is None else str(value)
+    text = neutralize("" if value is None else str(value), lines=lines)
     if text.isprintable():
         return text
+    keep = "\n\t" if lines else ""
     return "".join(
-        f"<U+{ord(c):04X}>"
-        if c not in _KEEP and unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
-        else c
+        f"\\u{ord(c):04x}" if c not in keep and unicodedata.category(c) in _HIDDEN else c
         for c in text
     )
