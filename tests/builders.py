@@ -275,3 +275,19 @@ def sevenzip_bytes(members: Mapping[str, bytes]) -> bytes:
         for name, data in members.items():
             archive.writestr(data, name)
     return buffer.getvalue()
+
+
+def log4j_core_jar(version: str = "2.14.1") -> bytes:
+    """The parts of log4j-core's jar a consumer (and the Java cataloger) reads."""
+    return zip_bytes(
+        {
+            "META-INF/MANIFEST.MF": (
+                "Manifest-Version: 1.0\r\nBundle-SymbolicName: org.apache.logging.log4j.core\r\n"
+                f"Implementation-Title: Apache Log4j Core\r\nImplementation-Version: {version}\r\n"
+            ),
+            "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties": (
+                f"version={version}\ngroupId=org.apache.logging.log4j\nartifactId=log4j-core\n"
+            ),
+            "org/apache/logging/log4j/core/lookup/JndiLookup.class": b"\xca\xfe\xba\xbe\0\0\0\x34",
+        }
+    )

@@ -30,6 +30,8 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from finalexam.lifetime import die_with_parent
+
 DEFAULT_TIME_BUDGET = 10.0  # seconds of CPU one plug-in may spend on one file
 # Address space a supervised call may add to the child, beyond 8 bytes per input byte.
 CHILD_MEMORY = 2 * 1024**3
@@ -107,8 +109,7 @@ def time_budget(seconds: float) -> Iterator[None]:
 
 def _serve(connection: Connection) -> None:
     """The child's loop: run each call it is sent, send back its result or its exception."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this ends
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent()  # the parent decides when this ends, and its end is this one's
     page = os.sysconf("SC_PAGE_SIZE")
     while True:
         try:

@@ -41,6 +41,12 @@ class LimitExceeded(Exception):
     kind = IssueKind.LIMIT
 
 
+class ScratchFull(LimitExceeded):
+    """The scratch space (TMPDIR) ran out while a member was spilled there."""
+
+    kind = IssueKind.RESOURCE
+
+
 class ContainerLimitExceeded(LimitExceeded):
     """A limit of a whole container (a decompression bomb): the rest of it is not examined."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -37,6 +36,7 @@ from finalexam.parallel import FileAnalysis, over_budget, record_failure, select
 from finalexam.policy import decide
 from finalexam.redact import neutralize, safe_report
 from finalexam.requirements import plan, provide
+from finalexam.scratch import scratch_directory
 from finalexam.unpack import UNPACKERS
 from finalexam.unpack.walk import Walker
 
@@ -125,7 +125,7 @@ def run_exam(
     per_file = FileAnalysis(active_analyzers, analyzers, config)
     references = References()
 
-    with tempfile.TemporaryDirectory(prefix="finalexam-") as scratch:
+    with scratch_directory() as scratch:
         walker = Walker(config.limits, UNPACKERS, scratch, events)
 
         def walk() -> None:
@@ -136,8 +136,10 @@ def run_exam(
                     )
                     references.observe(entry)
                     per_file.submit(entry)
-            finally:
-                per_file.close()
+            except BaseException:  # an error or a signal (SIGTERM, Ctrl-C): workers end now
+                per_file.abort()
+                raise
+            per_file.close()
 
         clock.run("walk", walk)
     analysis.merge(per_file.result)

@@ -20,6 +20,7 @@ from typing import Any
 from finalexam.analyze.base import Analysis, Analyzer
 from finalexam.budget import BudgetExceeded, can_supervise, enforceable, time_budget
 from finalexam.config import Config
+from finalexam.lifetime import die_with_parent
 from finalexam.model import FileEntry, Issue, IssueKind, Location
 
 AnalyzerFactory = Callable[[Config], Analyzer]
@@ -90,6 +91,7 @@ def selected(analyzer: Analyzer, config: Config) -> bool:
 
 def _init_worker(factories: Sequence[AnalyzerFactory], config: Config) -> None:
     global _worker_analyzers, _worker_budget
+    die_with_parent()
     _worker_analyzers = [a for a in (make(config) for make in factories) if selected(a, config)]
     _worker_budget = config.time_budget
 
@@ -120,7 +122,9 @@ class FileAnalysis:
         self._pool: ProcessPoolExecutor | None = None
         if pooled and analyzers:
             self._pool = ProcessPoolExecutor(
-                max_workers=jobs, initializer=_init_worker, initargs=(tuple(factories), config)
+                max_workers=jobs,
+                initializer=_init_worker,
+                initargs=(tuple(factories), config),
             )
         self._pending: deque[tuple[str, int, Future[tuple[Analysis, dict[str, str]]]]] = deque()
         self._in_flight = 0  # bytes shipped to workers and not yet merged
@@ -195,3 +199,11 @@ class FileAnalysis:
         finally:
             if self._pool is not None:
                 self._pool.shutdown(cancel_futures=True)
+
+    def abort(self) -> None:
+        """The exam stops (an error, a signal): workers end now, their results are dropped."""
+        if self._pool is None:
+            return
+        for process in list(self._pool._processes.values()):
+            process.terminate()
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -4,17 +4,22 @@ scratch space). Each case runs the real command, as a user would."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
+import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from builders import write
+from builders import tar_bytes, write
 from finalexam.analyze.secrets_validate import base62_encode
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -95,23 +100,9 @@ NASTY_NAMES = (
 )
 
 
-def _tar_of(members: dict[str, str]) -> bytes:
-    import io
-    import tarfile
-
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        for name, text in members.items():
-            raw = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(raw)
-            archive.addfile(info, io.BytesIO(raw))
-    return buffer.getvalue()
-
-
 def test_names_never_reach_a_terminal_or_renderer_raw(tmp_path: Path) -> None:
     members = {name: f"TOKEN = {TOKEN!r}\n" for name in NASTY_NAMES}
-    target = write(tmp_path / "release\x1b[2J\u202e.tar", _tar_of(members))
+    target = write(tmp_path / "release\x1b[2J\u202e.tar", tar_bytes(members))
     outputs = {fmt: tmp_path / f"r.{fmt}" for fmt in ("json", "sarif", "html", "markdown", "junit")}
     args = [f"-o{fmt}={path}" for fmt, path in outputs.items()]
     result = finalexam("scan", str(target), "-o", "table", *args, cwd=tmp_path)
@@ -174,7 +165,7 @@ def _code_with_endpoints() -> str:
 
 def test_credentials_in_urls_are_redacted_in_every_output(tmp_path: Path) -> None:
     target = write(
-        tmp_path / "agent-1.0.tar", _tar_of({"agent-1.0/agent/upload.py": _code_with_endpoints()})
+        tmp_path / "agent-1.0.tar", tar_bytes({"agent-1.0/agent/upload.py": _code_with_endpoints()})
     )
     formats = ("json", "sarif", "html", "markdown", "junit")
     outputs = {fmt: tmp_path / f"r.{fmt}" for fmt in formats}
@@ -197,7 +188,7 @@ def test_credentials_in_urls_are_redacted_in_every_output(tmp_path: Path) -> Non
         for name, (_, secret) in CREDENTIALS.items():
             assert secret not in text, (fmt, name)
     # and in a release diff that adds the file
-    old = write(tmp_path / "agent-0.9.tar", _tar_of({"agent-0.9/agent/__init__.py": "x = 1\n"}))
+    old = write(tmp_path / "agent-0.9.tar", tar_bytes({"agent-0.9/agent/__init__.py": "x = 1\n"}))
     diff_outputs = {fmt: tmp_path / f"d.{fmt}" for fmt in ("json", "markdown", "html")}
     diffed = finalexam(
         "diff", str(old), str(target), *[f"-o{f}={p}" for f, p in diff_outputs.items()],
@@ -214,7 +205,7 @@ def test_credentials_in_urls_are_redacted_in_every_output(tmp_path: Path) -> Non
 
 
 def test_two_runs_give_byte_identical_reports_without_timings(tmp_path: Path) -> None:
-    target = write(tmp_path / "a.tar", _tar_of({"a/app.py": "print('hi')\n"}))
+    target = write(tmp_path / "a.tar", tar_bytes({"a/app.py": "print('hi')\n"}))
     env = {"SOURCE_DATE_EPOCH": ""}
     first = finalexam("scan", str(target), "-o", "json", cwd=tmp_path, env=env)
     second = finalexam("scan", str(target), "-o", "json", cwd=tmp_path, env=env)
@@ -230,7 +221,7 @@ def test_output_to_dev_stdout_writes_through(tmp_path: Path) -> None:
     # without risking the machine's /dev/stdout should the code regress
     stdout = tmp_path / "stdout"
     stdout.symlink_to("/proc/self/fd/1")
-    target = write(tmp_path / "a.tar", _tar_of({"a/app.py": "print('hi')\n"}))
+    target = write(tmp_path / "a.tar", tar_bytes({"a/app.py": "print('hi')\n"}))
     result = finalexam("scan", str(target), "-o", f"json={stdout}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["artifact"]["name"] == "a.tar"
@@ -241,7 +232,7 @@ def test_output_to_a_fifo_writes_through(tmp_path: Path) -> None:
     import stat
     import threading
 
-    target = write(tmp_path / "a.tar", _tar_of({"a/app.py": "print('hi')\n"}))
+    target = write(tmp_path / "a.tar", tar_bytes({"a/app.py": "print('hi')\n"}))
     fifo = tmp_path / "report.fifo"
     os.mkfifo(fifo)
     received: list[bytes] = []
@@ -262,14 +253,14 @@ def test_output_to_a_device_node_writes_through(tmp_path: Path) -> None:
         os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null of our own
     except PermissionError:
         pytest.skip("creating a device node needs root")
-    target = write(tmp_path / "a.tar", _tar_of({"a/app.py": "print('hi')\n"}))
+    target = write(tmp_path / "a.tar", tar_bytes({"a/app.py": "print('hi')\n"}))
     result = finalexam("scan", str(target), "-o", f"json={null}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert stat.S_ISCHR(os.lstat(null).st_mode)  # still the device, not a regular file
 
 
 def test_output_through_a_symlink_or_onto_a_directory_is_refused(tmp_path: Path) -> None:
-    target = write(tmp_path / "a.tar", _tar_of({"a/app.py": "print('hi')\n"}))
+    target = write(tmp_path / "a.tar", tar_bytes({"a/app.py": "print('hi')\n"}))
     precious = write(tmp_path / "precious.txt", b"keep me\n")
     link = tmp_path / "report.json"
     link.symlink_to(precious)
@@ -281,3 +272,166 @@ def test_output_through_a_symlink_or_onto_a_directory_is_refused(tmp_path: Path)
     folder.mkdir()
     result = finalexam("scan", str(target), "-o", f"json={folder}", cwd=tmp_path)
     assert result.returncode == 2 and folder.is_dir()
+
+
+# -- signals and scratch space -------------------------------------------------------------
+
+BIG = 40 * 1024 * 1024  # past the 32 MiB kept in memory: the member spills to scratch
+
+
+def _spilling_tar(directory: Path) -> Path:
+    """A tar whose first member is big enough to be spilled to a scratch file, then many
+    small scripts (work for the analyzers and their worker processes)."""
+    import io
+    import tarfile
+
+    path = directory / "big.tar"
+    with tarfile.open(path, "w") as archive:
+        line = b"x = 'filler line of a generated module'\n"
+        info = tarfile.TarInfo("pkg/data/blob.py")
+        info.size = BIG
+        archive.addfile(info, io.BytesIO((line * (BIG // len(line) + 1))[:BIG]))
+        for index in range(1500):
+            raw = f"import os\nVALUE_{index} = os.environ.get('HOME')\n".encode() * 40
+            info = tarfile.TarInfo(f"pkg/mod{index}.py")
+            info.size = len(raw)
+            archive.addfile(info, io.BytesIO(raw))
+    return path
+
+
+def _start(target: Path, scratch: Path, *extra: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(SRC), "TMPDIR": str(scratch)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "finalexam", "scan", str(target), "-o", "json", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the exam never got there"
+        time.sleep(0.05)
+
+
+def _scratch_dirs(scratch: Path) -> list[Path]:
+    return [p for p in scratch.iterdir() if p.name.startswith("finalexam-")]
+
+
+def _spilled(scratch: Path) -> bool:
+    return any(len(list(d.iterdir())) > 1 for d in _scratch_dirs(scratch))  # a spill file
+
+
+def _children(pid: int) -> set[int]:
+    children: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            children |= {int(c) for c in (task / "children").read_text().split()}
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture(scope="module")
+def spilling_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _spilling_tar(tmp_path_factory.mktemp("big"))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_removes_the_scratch_space(
+    signum: signal.Signals, spilling_tar: Path, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    child = _start(spilling_tar, scratch)
+    _wait_for(lambda: _spilled(scratch))
+    child.send_signal(signum)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 3
+    assert "Traceback" not in stderr.decode() and "finalexam: " in stderr.decode()
+    assert _scratch_dirs(scratch) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_worker_processes_die_with_the_main_process(
+    signum: signal.Signals, spilling_tar: Path, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    child = _start(spilling_tar, scratch, "--jobs", "2")
+    _wait_for(lambda: len(_children(child.pid)) >= 2)
+    workers = _children(child.pid)
+    child.send_signal(signum)
+    child.communicate(timeout=60)
+    _wait_for(lambda: not any(_alive(pid) for pid in workers), seconds=20)
+
+
+def test_scratch_of_a_killed_run_is_reaped_by_the_next(spilling_tar: Path, tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    child = _start(spilling_tar, scratch)
+    _wait_for(lambda: _spilled(scratch))
+    child.kill()  # SIGKILL: nothing of the run can clean up
+    child.communicate(timeout=60)
+    (left,) = _scratch_dirs(scratch)
+    assert str(child.pid) in left.name  # marked with the owner's pid
+    # a run that is alive keeps its scratch: this test process pretends to own one
+    live = scratch / f"finalexam-{os.getpid()}-live"
+    live.mkdir()
+    from finalexam.scratch import mark_owner
+
+    mark_owner(live)
+    small = write(tmp_path / "small.tar", tar_bytes({"a.py": "x = 1\n"}))
+    result = finalexam("scan", str(small), cwd=tmp_path, env={"TMPDIR": str(scratch)})
+    assert result.returncode == 0, result.stderr
+    assert _scratch_dirs(scratch) == [live]
+
+
+def _in_small_tmpfs(command: list[str], tmpfs: Path) -> subprocess.CompletedProcess[str]:
+    """``command`` with TMPDIR on a 1 MiB tmpfs, in a mount namespace of its own (the mount
+    goes away with it)."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    namespace = ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "-rm"]
+    script = 'mount -t tmpfs -o size=1m tmpfs "$0" && TMPDIR="$0" exec "$@"'
+    result = subprocess.run(
+        [*namespace, "sh", "-c", script, str(tmpfs), *command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        timeout=300,
+        check=False,
+    )
+    if "mount:" in result.stderr and "permission denied" in result.stderr.lower():
+        pytest.skip("no tmpfs mount allowed here")
+    return result
+
+
+@pytest.mark.parametrize("wrapped", [True, False], ids=["member", "target"])
+def test_a_full_scratch_space_is_an_issue_with_a_report(wrapped: bool, tmp_path: Path) -> None:
+    big = write(tmp_path / "payload.bin", b"\x00\x01" * (BIG // 2))
+    target = big
+    if wrapped:
+        import tarfile
+
+        target = tmp_path / "release.tar"
+        with tarfile.open(target, "w") as archive:
+            archive.add(big, arcname="payload.bin")
+    (tmp_path / "small-tmp").mkdir()
+    out = tmp_path / "r.json"
+    command = [sys.executable, "-m", "finalexam", "scan", str(target), "-o", f"json={out}"]
+    result = _in_small_tmpfs(command, tmp_path / "small-tmp")
+    assert result.returncode == 3, result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    document = json.loads(out.read_text())
+    resource = [i for i in document["issues"] if i["kind"] == "resource"]
+    assert resource and "scratch space full" in resource[0]["message"]
+    assert document["verdict"]["status"] == "incomplete"

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from builders import write, zip_bytes
+from builders import log4j_core_jar, write, zip_bytes
 from finalexam.cli import main
 from finalexam.vuln.versions import DEFAULT_ECOSYSTEMS
 from osvdata import build_database, osv_mirror
@@ -27,22 +27,6 @@ from schema import assert_valid_report
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 LOG4SHELL = "GHSA-jfh8-c2jp-5v3q"
-
-
-def log4j_core_jar(version: str = "2.14.1") -> bytes:
-    """The parts of log4j-core's jar a consumer (and the Java cataloger) reads."""
-    return zip_bytes(
-        {
-            "META-INF/MANIFEST.MF": (
-                "Manifest-Version: 1.0\r\nBundle-SymbolicName: org.apache.logging.log4j.core\r\n"
-                f"Implementation-Title: Apache Log4j Core\r\nImplementation-Version: {version}\r\n"
-            ),
-            "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties": (
-                f"version={version}\ngroupId=org.apache.logging.log4j\nartifactId=log4j-core\n"
-            ),
-            "org/apache/logging/log4j/core/lookup/JndiLookup.class": b"\xca\xfe\xba\xbe\0\0\0\x34",
-        }
-    )
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from finalexam.cli import (
     serve,
     verify,
 )
+from finalexam.cli.signals import Terminated, unwind_on_signals
 from finalexam.errors import FinalexamError
 from finalexam.redact import neutralize
 
@@ -60,8 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
     try:
-        args = build_parser().parse_args(args_list)
-        code: int = args.run(args)
+        with unwind_on_signals():
+            args = build_parser().parse_args(args_list)
+            code: int = args.run(args)
         return code
     except FinalexamError as error:
         if debug:
@@ -69,8 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(error).splitlines() or [""]:  # one error per line
             print(f"finalexam: error: {neutralize(line)}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("finalexam: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stop:
+        why = f"terminated ({stop})" if isinstance(stop, Terminated) else "interrupted"
+        print(f"finalexam: {why}: the exam did not complete", file=sys.stderr)
         return EXIT_INCOMPLETE
     except BrokenPipeError:
         return EXIT_INCOMPLETE

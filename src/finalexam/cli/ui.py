@@ -6,6 +6,7 @@ import sys
 import time
 from types import TracebackType
 
+from finalexam.cli import signals
 from finalexam.events import Event, FileVisited, Notice, StageStarted
 from finalexam.redact import neutralize
 
@@ -47,6 +48,7 @@ class ProgressDisplay:
             self.progress.stop()
 
     def __call__(self, event: Event) -> None:
+        signals.check()  # a signal whose exception Python dropped still ends the run here
         if isinstance(event, Notice):
             self.console.print(
                 f"finalexam: {neutralize(event.message)}", highlight=False, soft_wrap=True

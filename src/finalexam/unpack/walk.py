@@ -7,6 +7,8 @@ asks for the next one: a nested archive's bytes are released once its members ar
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import stat
@@ -17,7 +19,13 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from finalexam.config import Limits
-from finalexam.errors import ContainerLimitExceeded, CorruptInput, InputError, LimitExceeded
+from finalexam.errors import (
+    ContainerLimitExceeded,
+    CorruptInput,
+    InputError,
+    LimitExceeded,
+    ScratchFull,
+)
 from finalexam.events import EventSink, FileVisited, ignore
 from finalexam.model import FileEntry, FileRecord, FileType, Issue, IssueKind, Location
 from finalexam.redact import neutralize
@@ -103,6 +111,19 @@ def link_escapes(member_path: str, target: str) -> bool:
     return False
 
 
+# A write to the scratch space that failed for want of room (not the input's fault).
+_SCRATCH_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def _failure_kind(error: BaseException) -> IssueKind:
+    if (isinstance(error, OSError) and error.errno in _SCRATCH_FULL) or isinstance(
+        error, MemoryError
+    ):
+        return IssueKind.RESOURCE
+    kind = getattr(error, "kind", IssueKind.CORRUPT)
+    return kind if isinstance(kind, IssueKind) else IssueKind.CORRUPT
+
+
 class Walker:
     def __init__(
         self,
@@ -139,8 +160,12 @@ class Walker:
                 except OSError as error:
                     raise InputError(f"cannot read: {error.strerror}", path=str(target)) from None
                 root = Location((neutralize(target.name, lines=False),))
-                with handle:
-                    content = self._read(handle, root, None)
+                try:
+                    with handle:
+                        content = self._read(handle, root, None)
+                except LimitExceeded as error:  # the artifact itself: nothing is examined
+                    self._issue(root, str(error), error.kind)
+                    raise _StopWalk from None
                 yield from self._visit(root, content, None, None, root=True)
         except _StopWalk:
             self.complete = False
@@ -288,7 +313,7 @@ class Walker:
             message = (
                 f"cannot unpack ({type(error).__name__}: {error}): rest of the archive not examined"
             )
-            self._issue(location, message, IssueKind.CORRUPT, unpacker.name)
+            self._issue(location, message, _failure_kind(error), unpacker.name)
 
     def _member(
         self,
@@ -333,7 +358,7 @@ class Walker:
             raise
         except Exception as error:
             message = f"cannot read member ({type(error).__name__}: {error}): not examined"
-            self._issue(location, message, getattr(error, "kind", IssueKind.CORRUPT))
+            self._issue(location, message, _failure_kind(error))
             return
         if read_problem:
             self._issue(location, *read_problem)
@@ -416,17 +441,22 @@ class Walker:
                     buffer = bytearray()
                 else:
                     buffer += chunk
-        except BaseException:
             if spill is not None:
-                spill.close()
+                spill.close()  # flushes: may find the disk full too
+        except BaseException as error:
+            if spill is not None:
+                with contextlib.suppress(OSError):
+                    spill.close()
                 assert spill_path is not None
-                os.unlink(spill_path)
+                with contextlib.suppress(OSError):
+                    os.unlink(spill_path)
+            if isinstance(error, OSError) and error.errno in _SCRATCH_FULL:
+                raise ScratchFull(
+                    f"scratch space full ({self.ctx.scratch_dir}: {error.strerror}): "
+                    "not examined; free TMPDIR or point it at a bigger disk"
+                ) from None
             raise
-        if spill is not None:
-            spill.close()
-            content = Content(path=spill_path)
-        else:
-            content = Content(data=bytes(buffer))
+        content = Content(path=spill_path) if spill is not None else Content(data=bytes(buffer))
         content.sha256 = sha256.hexdigest()
         content.sha1 = sha1.hexdigest()
         return content

@@ -6,7 +6,7 @@ import importlib
 
 from hostile.harness import Case
 
-MODULES = ("unpack", "budget")
+MODULES = ("unpack", "budget", "exam")
 
 
 def all_cases() -> list[Case]:
