@@ -62,16 +62,24 @@ def plan(config: Config, catalogers: Sequence[str], analyzers: Sequence[object])
                 required_by.setdefault(cataloger, name)
     refused = [n for n in catalogers if n in required_by and n in config.disable]
     if refused:
-        first = refused[0]
-        user = required_by[first]
+        users = sorted({required_by[n] for n in refused} | _users(analyzers, refused[0]))
+        named = " and ".join(map(repr, users))
         raise ConfigError(
-            f"disable: cataloger {', '.join(map(repr, refused))} is required by {user!r} "
-            f"(it checks the components the catalogers find); disable {user!r} too, "
-            f"or keep {first!r}"
+            f"disable: cataloger {', '.join(map(repr, refused))} is required by {named} "
+            f"(they check the components the catalogers find); disable {named} too, "
+            f"or keep {refused[0]!r}"
         )
     running = tuple(n for n in catalogers if config.runs(n) or n in required_by)
     pulled = {n: required_by[n] for n in running if not config.runs(n)}
     return Plan(running, pulled, tuple(dict.fromkeys(resources)))
+
+
+def _users(analyzers: Sequence[object], cataloger: str) -> set[str]:
+    return {
+        str(getattr(a, "name", "?"))
+        for a in analyzers
+        if CATALOGERS in requirements(a) or cataloger in requirements(a)
+    }
 
 
 def provide(names: Sequence[str], config: Config, events: EventSink) -> dict[str, Any]:

@@ -96,6 +96,9 @@ EXIT_TABLE = [
     (["locked.zip", "--allow-incomplete", "encrypted"], 0),
     (["locked.zip", "--allow-incomplete", "limit,corrupt"], 3),
     (["clean.whl", "--allow-incomplete", "everything"], 2),
+    (["clean.whl", "--db", "missing.sqlite3"], 3),
+    (["clean.whl", "--db", "missing.sqlite3", "--disable", "vulnerabilities"], 0),
+    (["clean.whl", "--disable", "python"], 2),
     (["many.tar", "--max-files", "3", "--policy", "intake"], 3),
     (["many.tar", "--max-files", "3", "--policy", "intake", "--allow-incomplete", "limit"], 0),
     (["many.tar", "--max-files", "3"], 1),  # failed beats incomplete: it must not ship

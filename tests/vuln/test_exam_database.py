@@ -248,10 +248,14 @@ def test_only_vulnerabilities_pulls_in_the_catalogers_and_finds_log4shell(
 def test_disabling_a_cataloger_an_enabled_check_needs_is_refused(
     war: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for args in (["--only", "vulnerabilities", "--disable", "java"], ["--disable", "java"]):
+    for args, users in (
+        (["--only", "vulnerabilities", "--disable", "java"], "'vulnerabilities'"),
+        (["--disable", "java"], "'typosquat' and 'vulnerabilities'"),  # names checked too
+        (["--disable", "java,typosquat"], "'vulnerabilities'"),
+    ):
         assert main(["scan", str(war), *args]) == 2
         err = capsys.readouterr().err
-        assert "disable: cataloger 'java' is required by 'vulnerabilities'" in err
+        assert f"disable: cataloger 'java' is required by {users} (" in err
         assert "Traceback" not in err
     # the sbom command runs no analyzer: nothing requires java there
     assert main(["sbom", str(war), "--disable", "java", "-o", "cyclonedx-json"]) == 0

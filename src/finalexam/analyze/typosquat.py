@@ -36,6 +36,7 @@ from finalexam.model import (
     Location,
     Severity,
 )
+from finalexam.requirements import CATALOGERS
 from finalexam.vuln.purl import ecosystem_for_purl, parse_purl
 
 NAME = "typosquat"
@@ -413,6 +414,7 @@ class TyposquatAnalyzer:
 
     config: Config
     name: str = NAME
+    requires: tuple[str, ...] = (CATALOGERS,)  # every component's name is checked in finish
 
     def accepts(self, entry: FileEntry) -> bool:
         name = entry.name
