@@ -34,7 +34,8 @@ class Case:
     ``build(directory)`` writes the input inside ``directory`` and returns the target path.
     ``files``: locations that must be in the report (the installer's view was examined).
     ``issues``: substrings that must each appear in some issue message (``a|b``: either).
-    ``findings``: rule ids (or prefixes ending in ``*``) that must be reported.
+    ``findings``: rule ids (or prefixes ending in ``*``) that must be reported; ``rule=severity``
+    also fixes the severity.
     ``absent``: strings that must not appear anywhere in the report (canaries, raw control
     characters), as written or as decoded.
     ``components``: names of components that must be in the report (the document was read).
@@ -86,7 +87,10 @@ class Outcome:
         return {str(f.get("location")) for f in self._list("files")}
 
     def rule_ids(self) -> set[str]:
-        return {str(f.get("rule_id")) for f in self._list("findings")}
+        found = self._list("findings")
+        return {str(f.get("rule_id")) for f in found} | {
+            f"{f.get('rule_id')}={f.get('severity')}" for f in found
+        }
 
     def _list(self, key: str) -> list[dict[str, Any]]:
         value = (self.report or {}).get(key) or []

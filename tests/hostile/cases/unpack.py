@@ -756,7 +756,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "npm-deep-package-json-install-script",
         _npm_deep_package_json,
-        findings=("npm-install-script",),
+        findings=("npm-install-script", "thr-pipe-to-shell=critical"),
     ),
     Case(
         "oci-layout-dir-symlinked-blobs",
@@ -835,4 +835,63 @@ CASES: tuple[Case, ...] = (
         issues=("control characters",),
         absent=("\u202e", "\x1b", "\x9b", "\x07"),
     ),
+)
+
+
+# -- 7. malformed executables (the parsers' isolation belongs to the budget work; these cases
+# hold the exam to no crash, no hang and bounded memory on them) ---------------------------
+
+
+def _elf_header_lies(directory: Path) -> Path:
+    header = bytearray(64)
+    header[0:16] = b"\x7fELF\x02\x01\x01" + bytes(9)
+    struct.pack_into(
+        "<HHIQQQIHHHHHH",
+        header,
+        16,
+        3,
+        62,
+        1,
+        0x1000,
+        64,
+        4000,
+        0,
+        64,
+        0xFFFF,
+        0xFFFF,
+        64,
+        0xFFFF,
+        0xFFFE,
+    )
+    return _write(directory, "tool", bytes(header) + noise(4096))
+
+
+def _pe_header_lies(directory: Path) -> Path:
+    data = bytearray(noise(4096))
+    data[0:2] = b"MZ"
+    struct.pack_into("<I", data, 0x3C, 0x80)
+    data[0x80:0x84] = b"PE\0\0"
+    struct.pack_into(
+        "<HHIIIHH", data, 0x84, 0x8664, 0xFFFF, 0, 0xFFFFFFF0, 0xFFFFFFFF, 0xFFFF, 0x22
+    )
+    return _write(directory, "setup.exe", bytes(data))
+
+
+def _macho_header_lies(directory: Path) -> Path:
+    header = struct.pack("<IiiIIIII", 0xFEEDFACF, 0x01000007, 3, 2, 0xFFFFFFFF, 0xFFFFFFFF, 0, 0)
+    return _write(directory, "tool.dylib", header + noise(4096))
+
+
+def _fat_macho_lies(directory: Path) -> Path:
+    arches = b"".join(
+        struct.pack(">iiIII", 0x01000007, 3, 0xFFFFFF00 - i, 0xFFFFFFFF, 12) for i in range(39)
+    )
+    return _write(directory, "universal", struct.pack(">II", 0xCAFEBABE, 39) + arches + noise(2048))
+
+
+CASES += (
+    Case("elf-section-and-segment-count-lies", _elf_header_lies, area="budget"),
+    Case("pe-section-count-lies", _pe_header_lies, area="budget"),
+    Case("macho-load-command-lies", _macho_header_lies, area="budget"),
+    Case("fat-macho-offsets-past-the-end", _fat_macho_lies, area="budget"),
 )
