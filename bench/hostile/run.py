@@ -67,8 +67,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         before, after = row["before"], row["after"]
         lines.append(
             f"| {row['case']} | {row['area']} "
-            f"| {_wall(before)} | {before['rss_mb']} MB | {before['outcome']} | {_mark(before)} "
-            f"| {_wall(after)} | {after['rss_mb']} MB | {after['outcome']} | {_mark(after)} |"
+            f"| {_wall(before)} | {_rss(before)} | {before['outcome']} | {_mark(before)} "
+            f"| {_wall(after)} | {_rss(after)} | {after['outcome']} | {_mark(after)} |"
         )
     held = [sum(r[side]["holds"] for r in rows) for side in ("before", "after")]
     lines.append("")
@@ -81,22 +81,32 @@ def _wall(side: dict[str, Any]) -> str:
     return f"> {side['wall']:.0f} s" if side["outcome"] == "HANG" else f"{side['wall']:.1f} s"
 
 
+def _rss(side: dict[str, Any]) -> str:
+    return "killed" if side["outcome"] == "HANG" else f"{side['rss_mb']} MB"
+
+
 def _mark(side: dict[str, Any]) -> str:
     return "yes" if side["holds"] else "**no**"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--before", required=True, help="command of the older build")
+    parser.add_argument("--before", default="", help="command of the older build")
     parser.add_argument("--after", default=f"{sys.executable} -m finalexam")
     parser.add_argument("--areas", default="", help="comma-separated areas (default: all)")
     parser.add_argument("--cases", default="", help="comma-separated case names")
     parser.add_argument("--out", default=str(ROOT / "bench" / ".work" / "hostile.json"))
     parser.add_argument("--markdown", default="", help="also write the table here")
+    parser.add_argument("--table-from", default="", help="only print the table of a JSON result")
     options = parser.parse_args()
+    if options.table_from:
+        print(markdown(json.loads(Path(options.table_from).read_text())))
+        return
     os.environ["FINALEXAM_OFFLINE"] = "1"  # never the network, in either build
     areas = {a for a in options.areas.split(",") if a}
     names = {n for n in options.cases.split(",") if n}
+    if not options.before:
+        parser.error("--before is required")
     commands = {"before": shlex.split(options.before), "after": shlex.split(options.after)}
     rows = []
     for case in all_cases():

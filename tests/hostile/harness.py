@@ -26,6 +26,16 @@ from typing import Any
 
 ADDRESS_SPACE = 3 * 1024**3  # a safety net: the bound that counts is the measured peak RSS
 
+# A small launcher starts the exam and reports its exit code and peak RSS. Measured straight
+# from a big parent, a child's peak RSS would start at the parent's own (Linux carries the
+# high-water mark over fork and exec).
+_LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss, flush=True)
+"""
+
 
 @dataclass(frozen=True)
 class Case:
@@ -120,10 +130,10 @@ def run(case: Case, workdir: Path, command: Sequence[str] | None = None) -> Outc
 
     start = time.monotonic()
     child = subprocess.Popen(
-        argv,
+        [sys.executable, "-S", "-c", _LAUNCHER, *argv],
         cwd=cwd,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         preexec_fn=limits,
     )
@@ -136,12 +146,11 @@ def run(case: Case, workdir: Path, command: Sequence[str] | None = None) -> Outc
 
     timer = threading.Timer(case.budget, kill)
     timer.start()
-    assert child.stderr is not None
-    stderr = child.stderr.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(child.pid, 0)
+    stdout, stderr_bytes = child.communicate()
     wall = time.monotonic() - start
     timer.cancel()
-    child.returncode = os.waitstatus_to_exitcode(status)
+    stderr = stderr_bytes.decode("utf-8", "replace")
+    exit_code, rss_kb = (int(v) for v in (stdout.split() or [b"-9", b"0"])[:2])
     report = None
     raw_report = ""
     if report_path.exists():
@@ -158,9 +167,9 @@ def run(case: Case, workdir: Path, command: Sequence[str] | None = None) -> Outc
     )
     outcome = Outcome(
         case=case.name,
-        exit_code=child.returncode,
+        exit_code=exit_code,
         wall=wall,
-        rss_mb=usage.ru_maxrss / 1024,
+        rss_mb=rss_kb / 1024,
         timed_out=timed_out.is_set(),
         report=report,
         raw_report=raw_report,
