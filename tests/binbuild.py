@@ -105,20 +105,24 @@ def adhoc_code_signature(identifier: bytes = b"com.example.tool") -> bytes:
     return blob
 
 
-def self_signed(directory: Path) -> tuple[Path, Path]:
+def self_signed(
+    directory: Path, common_name: str = "Example Test Signer", serial: int = 0x1234
+) -> tuple[Path, Path]:
+    """A signing key and its self-signed certificate, as key.pem and cert.pem in directory."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Example Test Signer")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
-        .serial_number(0x1234)
+        .serial_number(serial)
         .not_valid_before(start)
         .not_valid_after(start + datetime.timedelta(days=3650))
         .sign(key, hashes.SHA256())
     )
+    directory.mkdir(parents=True, exist_ok=True)
     key_path, cert_path = directory / "key.pem", directory / "cert.pem"
     key_path.write_bytes(
         key.private_bytes(

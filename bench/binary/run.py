@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import sys
 import time
-import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,17 @@ from finalexam.model import FileEntry, Location
 from finalexam.unpack.filetype import detect
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.common.fetch import (  # noqa: E402
+    ELF_MAGIC,
+    apt_download,
+    extract_members,
+    magic,
+    pip_download,
+    unpack_deb,
+)
+
 WORK = ROOT / "bench" / ".work" / "binary"
 DEBIAN = [
     "coreutils",
@@ -96,67 +106,18 @@ CAPA_MAP = {
 
 
 def fetch_debian() -> list[Path]:
-    debs = WORK / "debs"
-    tree = WORK / "debian"
-    debs.mkdir(parents=True, exist_ok=True)
-    for name in DEBIAN:
-        if not list(debs.glob(f"{name}_*.deb")):
-            subprocess.run(
-                ["apt-get", "download", name], cwd=debs, capture_output=True, check=False
-            )
-    for deb in sorted(debs.glob("*.deb")):
-        target = tree / deb.name.split("_")[0]
-        if not target.exists():
-            target.mkdir(parents=True)
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True)
-    return [p for p in sorted(tree.rglob("*")) if _magic(p) == b"\x7fELF"]
+    debs = apt_download(DEBIAN, WORK / "debs")
+    for deb in sorted(p for p in debs.values() if p):
+        unpack_deb(deb, WORK / "debian" / deb.name.split("_")[0])
+    return [p for p in sorted((WORK / "debian").rglob("*")) if magic(p) == ELF_MAGIC]
 
 
 def fetch_wheels() -> list[Path]:
-    wheels = WORK / "wheels"
     tree = WORK / "windows"
-    wheels.mkdir(parents=True, exist_ok=True)
     for name in WHEELS:
-        if not any(wheels.glob(f"{name.replace('-', '_')}-*win_amd64.whl")) and not any(
-            wheels.glob(f"{name}-*win_amd64.whl")
-        ):
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "download",
-                    "-q",
-                    "--no-deps",
-                    "--only-binary=:all:",
-                    "--platform",
-                    "win_amd64",
-                    "--python-version",
-                    "3.11",
-                    "-d",
-                    str(wheels),
-                    name,
-                ],
-                capture_output=True,
-                check=False,
-            )
-    for wheel in sorted(wheels.glob("*.whl")):
-        target = tree / wheel.stem
-        if not target.exists():
-            with zipfile.ZipFile(wheel) as archive:
-                for info in archive.infolist():
-                    if info.filename.lower().endswith((".pyd", ".dll", ".exe")):
-                        out = target / info.filename
-                        out.parent.mkdir(parents=True, exist_ok=True)
-                        out.write_bytes(archive.read(info))
-    return [p for p in sorted(tree.rglob("*")) if _magic(p)[:2] == b"MZ"]
-
-
-def _magic(path: Path) -> bytes:
-    if not path.is_file() or path.is_symlink():
-        return b""
-    with path.open("rb") as handle:
-        return handle.read(4)
+        for wheel in pip_download(name, WORK / "wheels", ["win_amd64"]):
+            extract_members(wheel, tree / wheel.stem, (b"MZ",))
+    return [p for p in sorted(tree.rglob("*")) if magic(p)[:2] == b"MZ"]
 
 
 def hardening_check(path: Path) -> dict[str, str]:
