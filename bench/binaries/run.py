@@ -102,6 +102,22 @@ def flagged(result: dict[str, Any]) -> bool:
     return bool(result.get("flagged"))
 
 
+def blocked_by_behaviour(result: dict[str, Any]) -> bool:
+    """Failed the default policy because of a behavior or malicious finding (not hardening or
+    a vulnerable dependency, which fail honest releases too)."""
+    return any(b["kind"] in ("behavior", "malicious") for b in result.get("blocking", []))
+
+
+def blocking_kinds(results: Iterable[dict[str, Any]]) -> str:
+    kinds = Counter(
+        f"{b['kind']}:{b['rule']}" if b["kind"] != "vulnerability" else "vulnerability"
+        for r in results
+        if r.get("exit") == 1
+        for b in {(x["kind"], x["rule"]): x for x in r.get("blocking", [])}.values()
+    )
+    return ", ".join(f"{k} x{v}" for k, v in kinds.most_common(4))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fetch", action="store_true", help="download the benign corpus first")
@@ -233,8 +249,8 @@ def family_table(malware: list[dict[str, Any]]) -> list[str]:
              "flagged = a behavior/malicious finding of high or critical; fails = exit 1 under "
              "the default policy; capa = at least one rule in a namespace a reviewer acts on "
              "(peers.CAPA_SUSPICIOUS) / files capa could analyse.", "",
-             "| family | split | files | finalexam flagged | fails default policy | outcomes "
-             "| capa suspicious | capa s (median) |",
+             "| family | split | files | finalexam flagged | fails: behaviour | fails: other "
+             "reasons | capa suspicious | capa s (median) |",
              "|---|---|---:|---:|---:|---|---:|---:|"]  # fmt: skip
     families: dict[str, list[dict[str, Any]]] = defaultdict(list)
     references: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -248,8 +264,8 @@ def family_table(malware: list[dict[str, Any]]) -> list[str]:
     for family, rows in sorted(families.items(), key=lambda kv: (kv[1][0]["split"], kv[0])):
         fe = [r["finalexam"] for r in rows]
         hit = sum(flagged(r) for r in fe)
-        fails = sum(r.get("exit") == 1 for r in fe)
-        outcomes = Counter(r.get("outcome") for r in fe)
+        fails = sum(blocked_by_behaviour(r) for r in fe)
+        other = sum(r.get("exit") == 1 and not blocked_by_behaviour(r) for r in fe)
         capa_rows = [r["capa"] for r in rows if r.get("capa")]
         capa_ok = [c for c in capa_rows if c["status"] == "ok"]
         capa_hit = sum(bool(peers.capa_suspicious(c["rules"])) for c in capa_ok)
@@ -258,18 +274,19 @@ def family_table(malware: list[dict[str, Any]]) -> list[str]:
         totals[f"{split}.files"] += len(rows)
         totals[f"{split}.flagged"] += hit
         totals[f"{split}.fails"] += fails
+        totals[f"{split}.other"] += other
         totals[f"{split}.capa_hit"] += capa_hit
         totals[f"{split}.capa_ok"] += len(capa_ok)
         lines.append(
             f"| {family} | {split} | {len(rows)} | {hit} | {fails} "
-            f"| {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))} "
-            f"| {capa_hit}/{len(capa_ok)} | {capa_time:.0f} |"
+            f"| {other} {blocking_kinds(fe)} | {capa_hit}/{len(capa_ok)} | {capa_time:.0f} |"
         )
     for split in ("dev", "held-out"):
         files = totals[f"{split}.files"]
         lines.append(
             f"| **{split} total** | | {files} | {totals[f'{split}.flagged']} "
-            f"| {totals[f'{split}.fails']} | | {totals[f'{split}.capa_hit']}/"
+            f"| {totals[f'{split}.fails']} | {totals[f'{split}.other']} "
+            f"| {totals[f'{split}.capa_hit']}/"
             f"{totals[f'{split}.capa_ok']} | |"
         )
     return [*lines, ""]
@@ -277,8 +294,9 @@ def family_table(malware: list[dict[str, Any]]) -> list[str]:
 
 def benign_table(benign: list[dict[str, Any]], packages: list[dict[str, Any]] | None) -> list[str]:
     lines = ["## Benign binaries", "",
-             "| set | binaries | flagged (behavior/malicious ≥ high) | fail default policy "
-             "| incomplete | capa suspicious |", "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+             "| set | binaries | flagged (behavior/malicious ≥ high) | fail: behaviour "
+             "| fail: other reasons | incomplete | capa suspicious |",
+             "|---|---:|---:|---:|---|---:|---:|"]  # fmt: skip
     by_set: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in benign:
         by_set[f"{row['set']} {row['format']}"].append(row)
@@ -289,7 +307,9 @@ def benign_table(benign: list[dict[str, Any]], packages: list[dict[str, Any]] | 
         capa_hit = sum(bool(peers.capa_suspicious(c["rules"])) for c in capa_ok)
         lines.append(
             f"| {name} | {len(rows)} | {sum(flagged(r) for r in fe)} "
-            f"| {sum(r.get('exit') == 1 for r in fe)} "
+            f"| {sum(blocked_by_behaviour(r) for r in fe)} "
+            f"| {sum(r.get('exit') == 1 and not blocked_by_behaviour(r) for r in fe)} "
+            f"{blocking_kinds(fe)} "
             f"| {sum(r.get('outcome') == 'incomplete' for r in fe)} | {capa_hit}/{len(capa_ok)} |"
         )
     rules: Counter[str] = Counter()
@@ -309,9 +329,10 @@ def benign_table(benign: list[dict[str, Any]], packages: list[dict[str, Any]] | 
         lines += [
             "",
             f"Packages examined whole: {len(packages)}; fail the default policy: "
-            f"{len(failing)}; because of a binary/behavior/malicious finding: "
-            f"{len(because)} ({', '.join(p['package'] for p in because) or '-'}).",
+            f"{len(failing)}; because of a binary/behavior/malicious finding: {len(because)}.",
         ]
+        for package in failing:
+            lines.append(f"- {package['package']}: {blocking_kinds([package['finalexam']])}")
         incomplete = [p["package"] for p in packages if p["finalexam"].get("outcome") != "passed"
                       and p not in failing]  # fmt: skip
         if incomplete:
