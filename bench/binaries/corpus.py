@@ -267,7 +267,7 @@ def benign_samples(artifacts: dict[str, list[Path]], work: Path = WORK) -> list[
                 seen.add(digest)
                 samples.append(
                     Sample(
-                        key=f"{kind}/{package}/{path.relative_to(work)}", set=kind,
+                        key=f"{kind}/{path.relative_to(work)}", set=kind,
                         package=package, path=path, format=fmt, arch=arch,
                         size=path.stat().st_size, sha256=digest,
                     )

@@ -111,9 +111,25 @@ def summarise_report(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def diff(
-    old: Path, new: Path, db: Path, source: Path | None, timeout: int = 3600
+    old: Path, new: Path, cache: Path, db: Path, source: Path | None, timeout: int = 3600
 ) -> dict[str, Any]:
     """``finalexam diff OLD NEW``: the overall risk and the changes ranked above info."""
+    key = hashlib.sha256(_digest(old).encode() + _digest(new).encode()).hexdigest()
+    cached = cache / "diff" / f"{key}.json"
+    if cached.exists():
+        return dict(json.loads(cached.read_text()))
+    result = _diff(old, new, db, source, timeout)
+    if result["risk"] != "error":
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(result, indent=1, sort_keys=True))
+    return result
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _diff(old: Path, new: Path, db: Path, source: Path | None, timeout: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="finalexam-bench-") as scratch:
         out = Path(scratch) / "diff.json"
         done = run_timed(

@@ -79,10 +79,10 @@ def benign_artifacts(work: Path, fetch: bool) -> dict[str, list[Path]]:
 
 
 def capa_sample(samples: list[corpus.Sample], count: int) -> list[corpus.Sample]:
-    """Benign binaries for capa: spread over sizes (up to 2 MB) and over the three formats."""
+    """Benign binaries for capa: spread over sizes (up to 1 MB) and over the three formats."""
     chosen: list[corpus.Sample] = []
     for fmt in NATIVE:
-        pool = sorted((s for s in samples if s.format == fmt and s.size <= 2_000_000),
+        pool = sorted((s for s in samples if s.format == fmt and s.size <= 1_000_000),
                       key=lambda s: s.size)  # fmt: skip
         share = max(1, count // len(NATIVE))
         if len(pool) <= share:
@@ -199,7 +199,7 @@ def main() -> int:
     if args.diff_pairs:
         built, skipped = pairs.built_pairs(work)
         every = built + pairs.debian_update_pairs(work)
-        diffs = parallel(lambda p: exam.diff(p.old, p.new, db, source), every, args.jobs)
+        diffs = parallel(lambda p: exam.diff(p.old, p.new, cache, db, source), every, args.jobs)
         results["pairs"] = [
             {"name": p.name, "malicious": p.malicious, "description": p.description,
              "old": str(p.old.relative_to(work)), "new": str(p.new.relative_to(work)), **d}
