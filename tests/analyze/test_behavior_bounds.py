@@ -7,7 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from builders import write, zip_bytes
-from finalexam.analyze.pyfacts import IN_PROCESS_SOURCE, bounded_python_facts, python_facts
+from finalexam.analyze.behavior.python.bounded import IN_PROCESS_SOURCE, bounded_python_facts
+from finalexam.analyze.behavior.python.visitor import python_facts
 from finalexam.config import Config
 from finalexam.exam import run_exam
 from finalexam.model import Report

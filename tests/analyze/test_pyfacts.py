@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, fold, python_facts
+from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME
+from finalexam.analyze.behavior.python.decoding import fold
+from finalexam.analyze.behavior.python.visitor import python_facts
 
 
 def calls(source: str, **kwargs: bool) -> set[tuple[str, str]]:

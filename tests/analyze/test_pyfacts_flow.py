@@ -3,7 +3,7 @@ command lines given as argv lists, droppers and disguised imports."""
 
 from __future__ import annotations
 
-from finalexam.analyze.pyfacts import python_facts
+from finalexam.analyze.behavior.python.visitor import python_facts
 
 
 def calls(source: str) -> set[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from finalexam.analyze import behavior, indicators, secrets, typosquat, vulnerabilities
+from finalexam.analyze import indicators, secrets, typosquat, vulnerabilities
 from finalexam.analyze.base import Analyzer
+from finalexam.analyze.behavior.analyzer import BehaviorAnalyzer
 from finalexam.analyze.binary import BinaryAnalyzer
 from finalexam.analyze.yara import YaraAnalyzer
 from finalexam.config import Config
@@ -14,7 +15,7 @@ ANALYZERS: tuple[Callable[[Config], Analyzer], ...] = (
     BinaryAnalyzer,
     YaraAnalyzer,
     secrets.make,
-    behavior.make,
+    BehaviorAnalyzer,
     indicators.make,
     typosquat.make,
     vulnerabilities.VulnerabilityAnalyzer,

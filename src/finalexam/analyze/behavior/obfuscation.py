@@ -15,9 +15,9 @@ import tokenize
 import unicodedata
 from collections import Counter
 
+from finalexam.analyze.behavior import NAME
 from finalexam.model import Confidence, Evidence, Finding, FindingKind, Location, Severity
 
-NAME = "behavior"
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
 LONG_LINE = 5000

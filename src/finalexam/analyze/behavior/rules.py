@@ -26,7 +26,7 @@ from pathlib import Path
 
 from finalexam.model import Severity
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules" / "behavior"
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules" / "behavior"
 
 LANGUAGES = frozenset({"python", "javascript", "shell", "powershell", "batch", "ruby", "any"})
 KINDS = frozenset({"capability", "threat"})
@@ -59,7 +59,7 @@ class BehaviorRule:
     # a threat whose capability sits in another file of the same package still forms a risk
     package_scope: bool = False
     min_distinct: int = 1  # different strings/patterns that must match in one file
-    # a call whose destination only its caller chooses does not count (pyfacts.caller_supplied)
+    # a call whose destination only its caller chooses does not count (Fact.caller_supplied)
     skip_caller_supplied: bool = False
 
     def applies_to(self, language: str) -> bool:
@@ -181,17 +181,3 @@ def rule_patterns(rule_id: str) -> tuple[re.Pattern[str], ...]:
     """Every regular expression rule ``rule_id`` runs (for the linear-time lint)."""
     rule = rules_by_id()[rule_id]
     return (*rule.patterns, *rule.strings)
-
-
-def example_matches(rule_id: str, example: str) -> bool:
-    """Whether ``rule_id`` fires on ``example``, run through the same engine as a scan.
-
-    The example is read as the rule's first language (Python examples go through ``ast``).
-    """
-    from finalexam.analyze.behavior_engine import detect_language, rule_hits
-
-    rule = rules_by_id()[rule_id]
-    language = detect_language(example, rule.languages)
-    install_only = rule.contexts == {"install"}
-    hits = rule_hits(example, language, (rule,), install_file=install_only)
-    return any(hit.rule.id == rule_id for hit in hits)

@@ -19,25 +19,15 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from finalexam.analyze import obfuscation
 from finalexam.analyze.base import Analysis, Carried, ExamState
-from finalexam.analyze.behavior_engine import Hit, language_of, rule_hits
-from finalexam.analyze.behavior_rules import (
-    RULES_DIR,
-    BehaviorRule,
-    example_matches,
-    load_rules,
-    rule_patterns,
-)
+from finalexam.analyze.behavior import NAME, obfuscation
+from finalexam.analyze.behavior.engine import Hit, example_matches, rule_hits
+from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME
+from finalexam.analyze.behavior.languages import language_of
+from finalexam.analyze.behavior.python.bounded import bounded_python_facts
+from finalexam.analyze.behavior.python.compiled import compiled_facts, pyc_strings
+from finalexam.analyze.behavior.rules import RULES_DIR, BehaviorRule, load_rules, rule_patterns
 from finalexam.analyze.indicators import classify, extract
-from finalexam.analyze.pyfacts import (
-    IMPORT,
-    INSTALL,
-    RUNTIME,
-    bounded_python_facts,
-    compiled_facts,
-)
-from finalexam.analyze.secrets_extract import pyc_constants
 from finalexam.config import Config
 from finalexam.formats import jsonsafe
 from finalexam.model import (
@@ -53,25 +43,8 @@ from finalexam.model import (
     Severity,
 )
 
-__all__ = ["RULES_DIR", "BehaviorAnalyzer", "assess", "example_matches", "make", "rule_patterns"]
+__all__ = ["RULES_DIR", "BehaviorAnalyzer", "assess", "example_matches", "rule_patterns"]
 
-# marshal short-ascii strings (type code z/Z, with or without FLAG_REF): the names a code
-# object uses (``os``, ``system``, ``exec``), too short for the secrets extractor
-_PYC_NAME = re.compile(rb"[zZ\xfa\xda]([\x02-\x07])")
-_NAME_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _pyc_names(data: bytes) -> list[tuple[int, str]]:
-    names = []
-    for match in _PYC_NAME.finditer(data, 16):
-        start = match.end()
-        text = data[start : start + match.group(1)[0]]
-        if _NAME_BYTES.fullmatch(text):
-            names.append((start, text.decode("ascii")))
-    return names
-
-
-NAME = "behavior"
 # Bigger files are not read (an Issue says so); up to it the time budget bounds the work.
 MAX_BYTES = 64 * 1024 * 1024
 KEEP_FOR_INSTALL_BYTES = 512 * 1024  # small scripts kept until finish() knows install targets
@@ -430,9 +403,7 @@ class BehaviorAnalyzer:
 
     def _compiled(self, entry: FileEntry) -> Analysis:
         """A shipped .pyc read through its string constants (never unmarshalled)."""
-        data = bytes(entry.data)
-        found = [(o, t.decode("utf-8", "replace")) for o, t in pyc_constants(data)]
-        constants = [text for _, text in sorted(found + _pyc_names(data))]
+        constants = pyc_strings(bytes(entry.data))
         facts = compiled_facts(constants)
         text = "\n".join(constants)
         hits = rule_hits(text, "python", self.rules, facts=facts)
@@ -626,7 +597,3 @@ def _sibling(package_json: Location, relative: str) -> Location:
             continue
         parts.append(piece)
     return Location((*package_json.chain[:-1], "/".join(parts)))
-
-
-def make(config: Config) -> BehaviorAnalyzer:
-    return BehaviorAnalyzer(config)

@@ -4,38 +4,17 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from finalexam.analyze.behavior_rules import BehaviorRule
+from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Fact, Facts
+from finalexam.analyze.behavior.languages import READERS, detect_language
+from finalexam.analyze.behavior.rules import BehaviorRule, rules_by_id
 from finalexam.analyze.prefilter import Prefilter
-from finalexam.analyze.pyfacts import IMPORT, INSTALL, RUNTIME, Fact, PyFacts, python_facts
 
 SNIPPET_CHARS = 160
 MAX_HITS_PER_RULE = 20
-
-_SUFFIX_LANGUAGE = {
-    ".py": "python",
-    ".pyw": "python",
-    ".pth": "python",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".ts": "javascript",
-    ".jsx": "javascript",
-    ".sh": "shell",
-    ".bash": "shell",
-    ".zsh": "shell",
-    ".ps1": "powershell",
-    ".psm1": "powershell",
-    ".bat": "batch",
-    ".cmd": "batch",
-    ".rb": "ruby",
-    ".gemspec": "ruby",
-    ".gyp": "any",
-    ".vbs": "any",
-}
 
 
 @dataclass(frozen=True)
@@ -44,43 +23,6 @@ class Hit:
     line: int
     context: str  # install | import | runtime
     snippet: str
-
-
-def language_of(path: str, head: str = "") -> str | None:
-    """Language of a file from its name or shebang; None when it is not code we read."""
-    name = path.rsplit("/", 1)[-1].lower()
-    if name in ("rakefile", "gemfile"):
-        return "ruby"
-    for suffix, language in _SUFFIX_LANGUAGE.items():
-        if name.endswith(suffix):
-            return language
-    if head.startswith("#!"):
-        first = head.split("\n", 1)[0]
-        if "python" in first:
-            return "python"
-        if "node" in first:
-            return "javascript"
-        if "ruby" in first:
-            return "ruby"
-        if "sh" in first:
-            return "shell"
-    return None
-
-
-def detect_language(example: str, languages: Iterable[str]) -> str:
-    """Language to read a rule example as: Python when it parses and the rule takes Python."""
-    ordered = sorted(languages)
-    takes_python = "python" in ordered or ("any" in ordered and _looks_like_python(example))
-    if takes_python and python_facts(example).parsed:
-        return "python"
-    for language in ("javascript", "shell", "powershell", "batch", "ruby"):
-        if language in ordered:
-            return language
-    return "any"
-
-
-def _looks_like_python(text: str) -> bool:
-    return bool(re.search(r"^\s*(import |from \w+ import |def |\w+\s*=|\w+(\.\w+)*\()", text, re.M))
 
 
 class _Lines:
@@ -117,14 +59,16 @@ def rule_hits(
     *,
     install_file: bool = False,
     default_context: str = RUNTIME,
-    facts: PyFacts | None = None,
+    facts: Facts | None = None,
 ) -> list[Hit]:
     """Every rule hit in ``text`` read as ``language``, at most a few per rule."""
     lines = _Lines(text)
-    if language == "python" and facts is None:
-        facts = python_facts(text, install_file=install_file)
+    reader = READERS.get(language)
+    if reader is not None and facts is None:
+        facts = reader(text, install_file=install_file)
     parsed = facts is not None and facts.parsed
-    module_context = INSTALL if install_file else (IMPORT if language == "python" else None)
+    # top-level code of a language whose facts are read runs when the module is loaded
+    module_context = INSTALL if install_file else (IMPORT if reader is not None else None)
     base_context = module_context or default_context
 
     def context_at(line: int) -> str:
@@ -186,7 +130,7 @@ def _index(rules: tuple[BehaviorRule, ...]) -> _Index:
 class _Literals:
     """Every string literal of a Python file joined into one text, mapped back to its fact."""
 
-    def __init__(self, facts: PyFacts) -> None:
+    def __init__(self, facts: Facts) -> None:
         self.facts = [f for f in facts.facts if f.kind == "string"]
         self.starts: list[int] = []
         parts: list[str] = []
@@ -230,7 +174,7 @@ def _rule_hits(
     rule: BehaviorRule,
     lines: _Lines,
     language: str,
-    facts: PyFacts | None,
+    facts: Facts | None,
     literals: _Literals | None,
     raw: Sequence[re.Pattern[str]],
     strings: Sequence[re.Pattern[str]],
@@ -258,7 +202,7 @@ def _rule_hits(
                 if found.full:
                     break
     else:
-        if language == "python":  # Python that does not parse: calls by their shape
+        if language in READERS:  # source that does not parse: calls by their shape
             for glob in rule.calls:
                 shape = _call_regex(glob)
                 if shape is not None:
@@ -268,3 +212,15 @@ def _rule_hits(
     for pattern in raw:
         found.scan(pattern, context_at)
     return sorted(found.hits, key=lambda h: h.line)
+
+
+def example_matches(rule_id: str, example: str) -> bool:
+    """Whether ``rule_id`` fires on ``example``, run through the same engine as a scan.
+
+    The example is read as the rule's first language (Python examples go through ``ast``).
+    """
+    rule = rules_by_id()[rule_id]
+    language = detect_language(example, rule.languages)
+    install_only = rule.contexts == {"install"}
+    hits = rule_hits(example, language, (rule,), install_file=install_only)
+    return any(hit.rule.id == rule_id for hit in hits)

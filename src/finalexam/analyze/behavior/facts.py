@@ -1,0 +1,62 @@
+"""What the behaviour engine reads from a source file, whatever its language: facts.
+
+A language's reader (``python/``; ``javascript/`` next) turns one source text into ``Facts``:
+every call it resolved (``kind == "call"``, a dotted name such as ``subprocess.run``, or
+``exec<-base64.b64decode`` for an evaluation fed by a decoder) and every string literal
+(``kind == "string"``), each with its line and its *context*: ``install`` (runs when the
+package is installed), ``import`` (module level: runs as soon as the module is loaded) or
+``runtime`` (inside a function someone has to call). ``line_context`` gives the context of any
+line, for the rules that match raw text. The engine (``engine.py``) matches behaviour rules
+against these facts; nothing here is language specific.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+INSTALL = "install"
+IMPORT = "import"
+RUNTIME = "runtime"
+
+
+@dataclass(frozen=True)
+class Fact:
+    kind: str  # call | string
+    value: str
+    line: int
+    context: str
+    # a connection made at import whose destination only the caller chooses: a parameter of
+    # the enclosing function that no import-time caller fills with a literal URL or host
+    caller_supplied: bool = False
+
+
+@dataclass
+class Facts:
+    """Everything a reader learnt from one source. ``parsed`` is False when the source could
+    not be read (a syntax error, past the time budget): the engine then matches the raw text."""
+
+    facts: list[Fact] = field(default_factory=list)
+    line_context: dict[int, str] = field(default_factory=dict)
+    # install hooks the package declares in code: (class, line) of each command override
+    # (setuptools' ``cmdclass``), read as install-time code
+    command_overrides: list[tuple[str, int]] = field(default_factory=list)
+    # (module, function) an install hook calls: code of the package itself that runs at
+    # install time, read again as such once its file is known
+    hook_calls: set[tuple[str, str]] = field(default_factory=set)
+    parsed: bool = True
+
+    def context_of(self, line: int, default: str) -> str:
+        return self.line_context.get(line, default)
+
+
+class FactsReader(Protocol):
+    """A language's reader: the facts of one source text. ``install_file``: the whole file
+    runs at install time (``setup.py``), so every fact's context is ``install``."""
+
+    def __call__(self, source: str, *, install_file: bool = False) -> Facts: ...
+
+
+def iter_calls(facts: Facts) -> Iterator[Fact]:
+    return (f for f in facts.facts if f.kind == "call")

@@ -1,0 +1,304 @@
+"""Where a connection goes.
+
+A library that opens what its caller names (``def load(fname): urlopen(fname)``) reached at
+import with a file name is not a beacon; malware names its host itself: a literal, a module
+constant, a decoded literal. A destination is LITERAL, UNKNOWN, or the parameters of the
+enclosing function it is built from (then the callers decide)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from finalexam.analyze.behavior.facts import IMPORT, Fact
+from finalexam.analyze.behavior.python.promotion import top_level
+from finalexam.analyze.behavior.python.syntax import FUNCTIONS, Function, children, walk
+from finalexam.analyze.behavior.python.vocabulary import DECODING, ENCODED_URL, SENDERS
+
+_Kind = str | frozenset[str]
+
+
+LITERAL = "literal"
+
+
+UNKNOWN = "unknown"
+
+
+CONNECTS = re.compile(SENDERS.pattern + r"|^socket\.create_connection$")
+
+
+_DESTINATION_KEYWORDS = ("url", "fullurl", "host", "address")
+
+
+# a URL, an IPv4 address, host:port or a host under a common top-level domain (a bare
+# "name.ext" is as likely a file name)
+_ENDPOINT = re.compile(
+    r"://|^\d{1,3}(\.\d{1,3}){3}(:\d+)?/?$|^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+:\d+/?$"
+    r"|^([A-Za-z0-9-]+\.)+(com|net|org|io|ru|cn|info|xyz|top|me|cc|tk|co|biz|online|site|"
+    r"dev|app|club|pw|su|ws|cloud|link|live|shop|store|tech|example|invalid)$"
+)
+
+
+_SCOPE_STATEMENTS = (*FUNCTIONS, ast.Lambda, ast.ClassDef)
+
+
+def _names_endpoint(text: str) -> bool:
+    """A literal that names a host or URL itself (or hides one in base64)."""
+    return bool(_ENDPOINT.search(text) or ENCODED_URL.match(text))
+
+
+def destination_argument(node: ast.Call, name: str) -> ast.expr | None:
+    for keyword in node.keywords:
+        if keyword.arg in _DESTINATION_KEYWORDS:
+            return keyword.value
+    if name.endswith(".request") and len(node.args) >= 2:
+        return node.args[1]  # requests.request(method, url)
+    return node.args[0] if node.args else None
+
+
+def _join(kinds: Iterable[_Kind | None]) -> _Kind | None:
+    found = [kind for kind in kinds if kind is not None]
+    if not found:
+        return None
+    if LITERAL in found:
+        return LITERAL
+    if UNKNOWN in found:
+        return UNKNOWN
+    return frozenset().union(*(k for k in found if isinstance(k, frozenset)))
+
+
+def _own_nodes(root: ast.AST) -> list[ast.AST]:
+    """Nodes of one scope in source order, without nested functions, lambdas and classes."""
+    found: list[ast.AST] = []
+    todo = list(children(root))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, _SCOPE_STATEMENTS):
+            continue
+        found.append(node)
+        todo.extend(children(node))
+    return sorted(found, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+
+
+class Destinations:
+    """Classifies the destination of a connection: literal, unknown or parameters."""
+
+    def __init__(
+        self,
+        resolve: Callable[[ast.AST], str | None],
+        aliases: dict[str, str],
+        wrappers: dict[str, tuple[set[str], str | None]],
+    ) -> None:
+        self.resolve = resolve
+        self.aliases = aliases
+        self.wrappers = wrappers
+        self.module: dict[str, _Kind] = {}
+        self.module_done = False
+        self.scopes: dict[int, dict[str, _Kind]] = {}
+        self.tree: ast.Module | None = None
+
+    def of(self, node: ast.AST, function: Function | None) -> _Kind:
+        try:
+            scope = self._scope(function) if function is not None else self._module()
+            return self._kind(node, scope) or UNKNOWN
+        except RecursionError:  # a pathologically deep expression: assume the worst
+            return UNKNOWN
+
+    def _module(self) -> dict[str, _Kind]:
+        if not self.module_done and self.tree is not None:
+            self.module_done = True
+            self._assign_all(self.tree, self.module)
+        return self.module
+
+    def _scope(self, function: Function) -> dict[str, _Kind]:
+        scope = self.scopes.get(id(function))
+        if scope is not None:
+            return scope
+        module = self._module()
+        scope = {}
+        arguments = function.args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
+        pairs = [
+            *zip(positional, [*defaults, *arguments.defaults], strict=True),
+            *zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True),
+            *((a, None) for a in (arguments.vararg, arguments.kwarg) if a is not None),
+        ]
+        for argument, default in pairs:
+            if argument.arg in ("self", "cls"):
+                continue  # object state is not something the caller hands in
+            literal_default = default is not None and self._kind(default, module) == LITERAL
+            scope[argument.arg] = LITERAL if literal_default else frozenset({argument.arg})
+        self.scopes[id(function)] = scope
+        if not isinstance(function, ast.Lambda):
+            self._assign_all(function, scope)
+        return scope
+
+    def _assign_all(self, root: ast.AST, scope: dict[str, _Kind]) -> None:
+        """Local names take the kind of what is assigned to them (all assignments joined)."""
+        for node in _own_nodes(root):
+            pairs: list[tuple[ast.AST, ast.AST]] = []
+            if isinstance(node, ast.Assign):
+                pairs = [(target, node.value) for target in node.targets]
+            elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.NamedExpr) and node.value:
+                pairs = [(node.target, node.value)]
+            elif isinstance(node, ast.For | ast.AsyncFor):
+                pairs = [(node.target, node.iter)]
+            elif isinstance(node, ast.With | ast.AsyncWith):
+                pairs = [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars]
+            for target, value in pairs:
+                kind = self._kind(value, scope) or UNKNOWN
+                for name in walk(target):
+                    if isinstance(name, ast.Name):
+                        scope[name.id] = _join([scope.get(name.id), kind]) or kind
+
+    def _kind(self, node: ast.AST, scope: dict[str, _Kind]) -> _Kind | None:
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bytes):
+                value = value.decode("latin-1")
+            return LITERAL if isinstance(value, str) and _names_endpoint(value) else None
+        if isinstance(node, ast.Name):
+            kind = scope.get(node.id)
+            if kind is None and scope is not self.module:
+                kind = self.module.get(node.id)
+            return kind if kind is not None else UNKNOWN
+        if isinstance(node, ast.Attribute):
+            return self._kind(node.value, scope)  # p.url is the caller's, self.url is not
+        if isinstance(node, ast.Tuple) and len(node.elts) == 2:
+            host, port = node.elts
+            if (
+                isinstance(host, ast.Constant)
+                and isinstance(host.value, str)
+                and host.value
+                and isinstance(port, ast.Constant)
+                and isinstance(port.value, int)
+            ):
+                return LITERAL  # a socket address: ("evil.example", 443)
+        if isinstance(node, ast.Call):
+            name = self.resolve(node.func) or ""
+            decodes = bool(DECODING.search(name)) or (
+                isinstance(node.func, ast.Name) and node.func.id in self.wrappers
+            )
+            parts: list[ast.AST] = [*node.args, *(k.value for k in node.keywords)]
+            if decodes and any(isinstance(n, ast.Constant) for p in parts for n in walk(p)):
+                return LITERAL  # a decoded literal
+            if isinstance(node.func, ast.Attribute) and not self._is_module(node.func.value):
+                parts.append(node.func.value)  # p.strip(), "{}/x".format(p)
+            return _join(self._kind(part, scope) for part in parts)
+        if isinstance(node, _SCOPE_STATEMENTS):
+            return UNKNOWN
+        return _join(self._kind(child, scope) for child in children(node))
+
+    def _is_module(self, node: ast.AST) -> bool:
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id in self.aliases
+
+
+def _call_arguments(
+    call: ast.Call, function: Function, class_of: dict[int, str]
+) -> tuple[list[ast.expr], dict[str | None, ast.expr]] | None:
+    """The arguments ``call`` hands to ``function`` (directly, as a constructor, or through a
+    runner such as ``Thread(target=f, args=(...))``), or None when it does not call it."""
+    if isinstance(function, ast.Lambda):
+        return None
+    name = class_of.get(id(function), function.name)
+    func = call.func
+    callee = func.id if isinstance(func, ast.Name) else None
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ("self", "cls")
+    ):
+        callee = func.attr
+    keywords = {k.arg: k.value for k in call.keywords}
+    if callee == name:
+        return list(call.args), keywords
+    target = keywords.get("target")
+    if isinstance(target, ast.Name) and target.id == name:
+        handed = keywords.get("args")
+        positional = list(handed.elts) if isinstance(handed, ast.Tuple | ast.List) else []
+        return positional, {}
+    for index, argument in enumerate(call.args):
+        if isinstance(argument, ast.Name) and argument.id == name:
+            return list(call.args[index + 1 :]), {}  # atexit.register(f, url)
+    return None
+
+
+def _bound(
+    function: Function,
+    positional: list[ast.expr],
+    keywords: dict[str | None, ast.expr],
+    parameter: str,
+) -> list[ast.expr]:
+    """What a call binds to ``parameter`` (everything it passes when that cannot be told)."""
+    if parameter in keywords:
+        return [keywords[parameter]]
+    names = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
+    if names and names[0] in ("self", "cls"):
+        names = names[1:]
+    unpacked = None in keywords or any(isinstance(a, ast.Starred) for a in positional)
+    if unpacked or parameter not in names:
+        return [*positional, *(v for v in keywords.values())]
+    index = names.index(parameter)
+    return [positional[index]] if index < len(positional) else []
+
+
+def mark_caller_supplied(
+    tree: ast.Module,
+    facts: list[Fact],
+    parameter_destinations: list[tuple[int, Function, frozenset[str]]],
+    destinations: Destinations,
+    reached: list[Function],
+) -> None:
+    """Import-time connections to a parameter stay evidence only when some import-time caller
+    (transitively) passes a literal-derived destination for it: ``parameter_destinations``
+    are (index in ``facts``, function, parameters) of connections whose destination is built
+    from the function's parameters only."""
+    pending = [(i, f, p) for i, f, p in parameter_destinations if facts[i].context == IMPORT]
+    if not pending:
+        return
+    class_of = {
+        id(method): node.name
+        for node in walk(tree)
+        if isinstance(node, ast.ClassDef)
+        for method in node.body
+        if isinstance(method, FUNCTIONS) and method.name == "__init__"
+    }
+    sites: list[tuple[ast.Call, Function | None]] = [
+        (node, None)
+        for statement in top_level(tree)
+        for node in walk(statement)
+        if isinstance(node, ast.Call)
+    ]
+    for function in reached:
+        sites += [(n, function) for n in walk(function) if isinstance(n, ast.Call)]
+    seen: set[tuple[int, frozenset[str]]] = set()
+
+    def literal_reaches(function: Function, parameters: frozenset[str]) -> bool:
+        if (id(function), parameters) in seen:
+            return False
+        seen.add((id(function), parameters))
+        for call, caller in sites:
+            handed = _call_arguments(call, function, class_of)
+            if handed is None:
+                continue
+            for parameter in sorted(parameters):
+                for value in _bound(function, *handed, parameter):
+                    kind = destinations.of(value, caller)
+                    if kind == LITERAL:
+                        return True
+                    if (
+                        isinstance(kind, frozenset)
+                        and caller is not None
+                        and literal_reaches(caller, kind)
+                    ):
+                        return True
+        return False
+
+    for index, function, parameters in pending:
+        if not literal_reaches(function, parameters):
+            facts[index] = replace(facts[index], caller_supplied=True)

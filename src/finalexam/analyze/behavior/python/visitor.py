@@ -1,0 +1,759 @@
+"""Facts about Python source from its syntax tree: what is called, with which strings, and when.
+
+Nothing is imported or executed. Calls are resolved through import aliases
+(``import subprocess as sp``; ``from os import system as s``), dynamic imports
+(``__import__('os').system``, ``importlib.import_module('os')``) and ``getattr`` with a
+constant or folded attribute name (``getattr(os, 'sys' + 'tem')``). An evaluation whose input
+comes from a decoder (directly or through one assignment) is recorded as
+``exec<-base64.b64decode``.
+
+Each fact carries its *context*: ``install`` (setup.py, or a setuptools command override),
+``import`` (module level: runs as soon as the module is imported) or ``runtime`` (inside a
+function that someone has to call).
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import binascii
+import contextlib
+import sys
+from collections.abc import Callable
+from typing import Any, TypeGuard
+
+from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Fact, Facts
+from finalexam.analyze.behavior.python.commands import (
+    ARCHIVE_SUFFIXES,
+    BUILD_TOOLS,
+    COMMAND_SEPARATORS,
+    EXECUTABLE_FILE,
+    INTERACTIVE_FLAGS,
+    INTERPRETERS,
+    OUTSIDE_INSTALL_TREE,
+    PIP_INSTALL,
+    PYTHON_INLINE,
+    SHELLS,
+    WINDOWS_PROGRAM,
+    command_template,
+    known_path,
+    program_name,
+)
+from finalexam.analyze.behavior.python.decoding import (
+    BYTE_DECODERS,
+    MAX_DECODED,
+    MAX_NESTING,
+    decoder_functions,
+    fold,
+    static_decode,
+)
+from finalexam.analyze.behavior.python.destinations import (
+    CONNECTS,
+    Destinations,
+    destination_argument,
+    mark_caller_supplied,
+)
+from finalexam.analyze.behavior.python.promotion import is_main_guard, promote_called_functions
+from finalexam.analyze.behavior.python.syntax import Function, walk
+from finalexam.analyze.behavior.python.vocabulary import (
+    ACCESS_ID_NAME,
+    ACCESS_SECRET_NAME,
+    BUILTIN_CALLABLES,
+    CODE_LIKE,
+    COMMAND_BASES,
+    COPIERS,
+    DECODING,
+    DIRECTORY_MAKERS,
+    DOWNLOADERS,
+    ENCODED_URL,
+    ENV_SINGLE_KEY,
+    ENV_WHOLE,
+    EVALUATORS,
+    INSTALL_PHASE,
+    PATH_JOINERS,
+    PROTECTS,
+    RECON,
+    SECRET_NAME,
+    SENDERS,
+    SPAWNERS,
+    URL_IN,
+    is_decoder,
+)
+
+_VISITORS: dict[type[ast.AST], Callable[[Any, Any], Any]] = {}
+
+
+class Collector(ast.NodeVisitor):
+    def visit(self, node: ast.AST) -> Any:
+        # ``NodeVisitor.visit`` builds the method name and looks it up for every node; the
+        # method is looked up once per node class here. Same methods, same order, and the
+        # same two frames per level (``visit``, then the method), so the recursion limit
+        # stops the same files.
+        kind = node.__class__
+        method = _VISITORS.get(kind)
+        if method is None:
+            found: Callable[[Any, Any], Any] = getattr(
+                Collector, "visit_" + kind.__name__, Collector.generic_visit
+            )
+            method = _VISITORS[kind] = found
+        return method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
+
+    def __init__(
+        self,
+        install_file: bool,
+        nesting: int = 0,
+        wrappers: dict[str, tuple[set[str], str | None]] | None = None,
+        hook_functions: frozenset[str] = frozenset(),
+    ) -> None:
+        self.nesting = nesting
+        self.hook_functions = hook_functions
+        self.in_hook = 0  # inside an install-phase command override (or a function it calls)
+        self.install_file = install_file
+        self.aliases: dict[str, str] = {}
+        self.assigned: dict[str, set[str]] = {}  # variable -> calls that produced it
+        self.result = Facts()
+        self.stack: list[str] = []  # contexts of enclosing function/class scopes
+        # functions of this file that return decoded data: name -> (decoders, byte decoder)
+        self.wrappers = wrappers or {}
+        self.templates: dict[str, str] = {}  # variable -> the string it holds, unknowns as {}
+        self.open_files: dict[str, str] = {}  # file object variable -> path template
+        self.downloaded: set[str] = set()  # path templates that received downloaded bytes
+        self.declaring = 0  # inside decorator expressions
+        self.functions: list[Function] = []  # enclosing function (and lambda) nodes
+        self.destinations = Destinations(self.resolve, self.aliases, self.wrappers)
+        # connections whose destination is built from parameters only: (fact index, function)
+        self.parameter_destinations: list[tuple[int, Function, frozenset[str]]] = []
+
+    @property
+    def context(self) -> str:
+        if self.install_file:
+            return INSTALL
+        if INSTALL in self.stack:
+            return INSTALL
+        return RUNTIME if self.stack and self.stack[-1] == RUNTIME else IMPORT
+
+    # -- scopes ---------------------------------------------------------------------------
+    def _mark_lines(self, node: ast.AST, context: str) -> None:
+        start = getattr(node, "lineno", None)
+        end = getattr(node, "end_lineno", None) or start
+        if start is None or end is None:
+            return
+        for line in range(start, end + 1):
+            current = self.result.line_context.get(line)
+            if current is None or current == IMPORT or context == INSTALL:
+                self.result.line_context[line] = context
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._decorators(node.decorator_list)
+        # default values configure the function (a host name, a path): library code, not an
+        # action taken on import
+        self.stack.append(INSTALL if self.context == INSTALL else RUNTIME)
+        for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+            self.visit(default)
+        self.stack.pop()
+        hook = not self.stack and node.name in self.hook_functions
+        scope = INSTALL if self.context == INSTALL or hook else RUNTIME
+        self._mark_lines(node, scope)
+        positional = node.args.posonlyargs + node.args.args
+        for argument, default in zip(positional[::-1], node.args.defaults[::-1], strict=False):
+            text = fold(default)
+            if text:
+                self.templates[argument.arg] = text  # def save(name="payload.py")
+        self.stack.append(scope)
+        self.in_hook += hook
+        self.functions.append(node)
+        for statement in node.body:
+            self.visit(statement)
+        self.functions.pop()
+        self.in_hook -= hook
+        self.stack.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_If(self, node: ast.If) -> None:
+        if not (is_main_guard(node) and self.context == IMPORT):
+            self.generic_visit(node)
+            return
+        # `if __name__ == "__main__":` runs when the file is executed, never on import
+        self.visit(node.test)
+        for statement in node.body:
+            self._mark_lines(statement, RUNTIME)
+        self.stack.append(RUNTIME)
+        for statement in node.body:
+            self.visit(statement)
+        self.stack.pop()
+        for statement in node.orelse:
+            self.visit(statement)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        scope = INSTALL if self.context == INSTALL else RUNTIME
+        self.stack.append(scope)
+        self.functions.append(node)
+        self.visit(node.body)
+        self.functions.pop()
+        self.stack.pop()
+
+    def _decorators(self, decorators: list[ast.expr]) -> None:
+        # strings in decorator arguments (help texts, examples, routes) configure; the
+        # calls there still run at import
+        self.declaring += 1
+        try:
+            for decorator in decorators:
+                self.visit(decorator)
+        finally:
+            self.declaring -= 1
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._decorators(node.decorator_list)
+        bases = {self.resolve(base) or "" for base in node.bases}
+        is_command = any(base.rsplit(".", 1)[-1] in COMMAND_BASES for base in bases if base)
+        hook = any(base.rsplit(".", 1)[-1] in INSTALL_PHASE for base in bases if base)
+        if is_command:
+            self.result.command_overrides.append((node.name, node.lineno))
+            self._mark_lines(node, INSTALL)
+            self.stack.append(INSTALL)
+        for base in node.bases:
+            self.visit(base)
+        self.in_hook += hook
+        for statement in node.body:
+            self.visit(statement)
+        self.in_hook -= hook
+        if is_command:
+            self.stack.pop()
+
+    # -- names ------------------------------------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.aliases[alias.asname] = alias.name
+            else:
+                head = alias.name.split(".", 1)[0]
+                self.aliases.setdefault(head, head)
+            self._add("import", alias.name, node.lineno)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        for alias in node.names:
+            self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}".lstrip(".")
+            self._add("import", f"{module}.{alias.name}".lstrip("."), node.lineno)
+
+    def resolve(self, node: ast.AST) -> str | None:
+        """Dotted name an expression refers to, through aliases and dynamic lookups."""
+        name = self._resolve(node)
+        if name and name.startswith(("builtins.", "__builtins__.")):
+            return name.split(".", 1)[1]
+        return name
+
+    def _resolve(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value)
+            return f"{base}.{node.attr}" if base else f"*.{node.attr}"
+        if isinstance(node, ast.Call):
+            func = self.resolve(node.func)
+            first = fold(node.args[0]) if node.args else None
+            if func in ("__import__", "importlib.import_module", "builtins.__import__"):
+                return first
+            if func in ("eval", "builtins.eval") and first in BUILTIN_CALLABLES:
+                return first  # eval("eval"), eval("\x65\x78\x65\x63"): a builtin by name
+            if func == "getattr" and len(node.args) >= 2:
+                attr = fold(node.args[1])
+                base = self.resolve(node.args[0])
+                if attr is not None:
+                    return f"{base or '*'}.{attr}"
+            if func in ("globals", "locals", "vars"):
+                return ""
+            return None
+        if isinstance(node, ast.Subscript):
+            key = fold(node.slice)
+            base = self.resolve(node.value)
+            if key is not None and base is not None:
+                # __builtins__['exec'], globals()['eval'], sys.modules['os']
+                if base in ("", "__builtins__", "builtins"):
+                    return key
+                if base == "sys.modules":
+                    return key
+                return f"{base}.{key}"
+        return None
+
+    # -- facts ------------------------------------------------------------------------------
+    def _add(self, kind: str, value: str, line: int) -> None:
+        context = RUNTIME if kind == "string" and self.declaring else self.context
+        self.result.facts.append(Fact(kind, value, line, context))
+
+    def _producers(self, node: ast.AST) -> set[str]:
+        """Calls (and variables fed by calls) anywhere inside an expression, plus the sources
+        that must not leave the machine: the whole environment (``os.environ``), host and
+        user identity (``recon:``) and variables named like key material (``secret``)."""
+        found: set[str] = set()
+        single_key: set[int] = set()  # os.environ['X'], os.environ.get('X'): one setting
+        nodes = list(walk(node))
+        for inner in nodes:
+            if isinstance(inner, ast.Subscript) or (
+                isinstance(inner, ast.Attribute) and inner.attr in ENV_SINGLE_KEY
+            ):
+                single_key.add(id(inner.value))
+        protected: set[int] = set()  # key material used to sign or derive stays local
+        for inner in nodes:
+            if isinstance(inner, ast.Call) and PROTECTS.search(self.resolve(inner.func) or ""):
+                protected |= {id(n) for n in walk(inner) if n is not inner}
+        for inner in nodes:
+            if isinstance(inner, ast.Call):
+                name = self.resolve(inner.func)
+                if name:
+                    found.add(name)
+                    wrapped = self._wrapper_of(inner.func)
+                    if wrapped is not None:
+                        found |= wrapped[0]
+            elif isinstance(inner, ast.Name | ast.Attribute):
+                if isinstance(inner, ast.Name) and inner.id in self.assigned:
+                    found |= self.assigned[inner.id]
+                elif _is_self_attribute(inner):
+                    found |= self.assigned.get(f"self.{inner.attr}", set())
+                identifier = inner.id if isinstance(inner, ast.Name) else inner.attr
+                if SECRET_NAME.match(identifier) and id(inner) not in protected:
+                    found.add("secret")
+                elif ACCESS_SECRET_NAME.match(identifier) and id(inner) not in protected:
+                    found.add("access-secret")
+                elif ACCESS_ID_NAME.match(identifier):
+                    found.add("access-key-id")
+                name = self.resolve(inner)
+                if name == ENV_WHOLE and id(inner) not in single_key:
+                    found.add(ENV_WHOLE)
+                elif name in RECON:
+                    found.add(f"recon:{name}")
+            elif isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.BitXor):
+                found.add("xor")
+        for name in list(found):
+            if name.startswith(ENV_WHOLE + ".") and name.count(".") == 2:
+                if name.rsplit(".", 1)[-1] not in ENV_SINGLE_KEY:
+                    found.add(ENV_WHOLE)  # os.environ.items(), .copy(), .__str__()
+            elif name in RECON:
+                found.add(f"recon:{name}")
+        return found
+
+    def _wrapper_of(self, func: ast.AST) -> tuple[set[str], str | None] | None:
+        """A decoding function of this file called by name or as ``self.name``."""
+        if isinstance(func, ast.Name) and func.id not in self.aliases:
+            return self.wrappers.get(func.id)
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+        ):
+            return self.wrappers.get(func.attr)
+        return None
+
+    def _argument_producers(self, node: ast.Call) -> set[str]:
+        found: set[str] = set()
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            found |= self._producers(argument)
+        return found
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        constant = node.value
+        if (
+            self.context == IMPORT
+            and isinstance(constant, ast.Constant)
+            and isinstance(constant.value, str)
+        ):
+            # a module-level constant is a declaration, not an action taken at import
+            self.result.facts.append(Fact("string", constant.value, node.lineno, RUNTIME))
+            self._encoded_url(constant.value, node.lineno)
+            for target in node.targets:
+                self.visit(target)
+            return
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
+            pairs = node.targets[0].elts
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else []
+            for target, value in zip(pairs, values, strict=False):
+                alias = self.resolve(value) if isinstance(target, ast.Name) else None
+                if isinstance(target, ast.Name) and alias and alias in BUILTIN_CALLABLES:
+                    self.aliases[target.id] = alias  # run, s = exec, str
+        if self.context == IMPORT and _is_literal(node.value):
+            self.declaring += 1  # a module-level f-string constant is a declaration too
+            try:
+                self.generic_visit(node)
+            finally:
+                self.declaring -= 1
+            return
+        producers = self._producers(node.value)
+        imported = isinstance(node.value, ast.Call) and self.resolve(node.value.func) in (
+            "__import__",
+            "importlib.import_module",
+        )
+        for target in node.targets:
+            if producers and _is_self_attribute(target):
+                # `self.host = socket.gethostname()` is read back as `self.host` elsewhere
+                self.assigned[f"self.{target.attr}"] = producers
+            if isinstance(target, ast.Name):
+                if producers:
+                    self.assigned[target.id] = producers
+                # `run = os.system` makes `run(...)` a call to os.system
+                alias = self.resolve(node.value)
+                simple = isinstance(node.value, ast.Name | ast.Attribute | ast.Call)
+                if simple and alias and ("." in alias or alias in BUILTIN_CALLABLES or imported):
+                    self.aliases[target.id] = alias
+                template = command_template(node.value, self.templates)
+                if template and template != "{}":
+                    self.templates[target.id] = template
+                if isinstance(node.value, ast.Call) and self.resolve(node.value.func) == "open":
+                    self._opened(target.id, node.value)
+        self.generic_visit(node)
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            call = item.context_expr
+            target = item.optional_vars
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(target, ast.Name)
+                and self.resolve(call.func) == "open"
+            ):
+                self._opened(target.id, call)
+        self.generic_visit(node)
+
+    visit_AsyncWith = visit_With
+
+    def _opened(self, name: str, call: ast.Call) -> None:
+        path = command_template(call.args[0], self.templates) if call.args else None
+        self.open_files[name] = path or ""
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        # `payload += chr(ord(c) ^ k)` in a loop: the variable carries what feeds it
+        if isinstance(node.target, ast.Name):
+            producers = self._producers(node.value)
+            if producers:
+                self.assigned[node.target.id] = self.assigned.get(node.target.id, set()) | producers
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        producers = self._producers(node.iter)
+        if producers:
+            for target in walk(node.target):
+                if isinstance(target, ast.Name):
+                    self.assigned[target.id] = self.assigned.get(target.id, set()) | producers
+        self.generic_visit(node)
+
+    visit_AsyncFor = visit_For
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = self.resolve(node.func)
+        if name:
+            self._add("call", name, node.lineno)
+            if self.functions and CONNECTS.match(name):
+                self._destination(node, name)
+            if name == "getattr":
+                target = self.resolve(node)  # getattr(requests, 'g' + 'et'): the function taken
+                if target and "." in target and not target.startswith("*"):
+                    self._add("call", target, node.lineno)
+            if name == "*.decode" and node.args:
+                spelled = fold(node)  # text spelled in another encoding, read as it runs
+                if spelled:
+                    self._add("string", spelled, node.lineno)
+            if name in EVALUATORS or name.endswith((".exec", ".eval")) or name == "Function":
+                for producer in sorted(self._argument_producers(node)):
+                    if is_decoder(producer):
+                        self._add("call", f"{name.rsplit('.', 1)[-1]}<-{producer}", node.lineno)
+        if name and SPAWNERS.match(name):
+            for producer in sorted(self._argument_producers(node)):
+                if is_decoder(producer) and not SPAWNERS.match(producer):
+                    self._add("call", f"{name}<-{producer}", node.lineno)
+        if name and is_decoder(name) and self.nesting < MAX_NESTING:
+            self._decoded(node)
+        wrapped = self._wrapper_of(node.func)
+        if wrapped is not None and wrapped[1] and node.args and self.nesting < MAX_NESTING:
+            self._decoded_by_wrapper(node, wrapped[1])
+        if name and SENDERS.match(name):
+            self._sent(node, name)
+        if name:
+            self._dropped(node, name)
+        if name and name.endswith("zipimporter") and node.args:
+            path = command_template(node.args[0], self.templates) or ""
+            suffix = path.rsplit("/", 1)[-1].rpartition(".")[2].lower() if "." in path else ""
+            if suffix and suffix not in ARCHIVE_SUFFIXES and suffix != "{}":
+                self._add("call", "zipimport<-disguised-file", node.lineno)
+        if name and (SPAWNERS.match(name) or name.endswith(("Popen", ".run", ".call"))):
+            self._argv(node, spawns=bool(SPAWNERS.match(name)) or name.endswith("Popen"))
+            self._runs_download(node)
+        if name in PATH_JOINERS:
+            parts = [fold(arg) for arg in node.args]
+            if sum(1 for part in parts if part) >= 2:
+                self._add(
+                    "string", "/".join(p if p is not None else "*" for p in parts), node.lineno
+                )
+        if name and self.in_hook:
+            self._in_install_hook(node, name)
+        if name and name.endswith("setup") and any(k.arg == "cmdclass" for k in node.keywords):
+            self._add("call", "setup(cmdclass)", node.lineno)
+        self.generic_visit(node)
+
+    def _in_install_hook(self, node: ast.Call, name: str) -> None:
+        """What an install-phase command does beyond installing files: the package's own
+        functions it calls, connections it opens, and directories or files it creates in the
+        user's or the system's folders."""
+        if "." in name and not name.startswith("*"):
+            module, function = name.rsplit(".", 1)
+            self.result.hook_calls.add((module, function))
+        if SENDERS.match(name) or name.startswith(("socket.", "http.client.")):
+            self._add("call", "network:install-hook", node.lineno)
+        target: ast.AST | None = None
+        if name in DIRECTORY_MAKERS or (name == "open" and _opens_for_writing(node)):
+            target = node.args[0] if node.args else None
+        elif name in COPIERS and len(node.args) >= 2:
+            target = node.args[1]
+        path = command_template(target, self.templates) if target is not None else None
+        if path and OUTSIDE_INSTALL_TREE.search(path):
+            self._add("call", "write:outside-install-tree", node.lineno)
+
+    def _destination(self, node: ast.Call, name: str) -> None:
+        """Remember a connection whose destination is built from parameters only: whether it
+        is caller-supplied is known once the import-time callers are (``python_facts``)."""
+        target = destination_argument(node, name)
+        if target is None:
+            return
+        kind = self.destinations.of(target, self.functions[-1])
+        if isinstance(kind, frozenset):
+            index = len(self.result.facts) - 1
+            self.parameter_destinations.append((index, self.functions[-1], kind))
+
+    def _sent(self, node: ast.Call, name: str) -> None:
+        """Data that must not leave the machine handed to a call that sends it."""
+        producers = self._argument_producers(node)
+        if ENV_WHOLE in producers:
+            self._add("call", f"network<-{ENV_WHOLE}", node.lineno)
+        if any(p.startswith("recon:") for p in producers):
+            self._add("call", "network<-recon", node.lineno)
+        if {"access-secret", "access-key-id"} <= producers:
+            self._add("call", "network<-access-secret", node.lineno)
+        if "secret" in producers:
+            self._add("call", "network<-secret", node.lineno)
+
+    def _argv(self, node: ast.Call, spawns: bool) -> None:
+        """``Popen(['powershell', '-w', 'hidden', ...])`` read as the command line it runs."""
+        first = node.args[0] if node.args else None
+        command = command_template(first, self.templates) if first is not None else None
+        if isinstance(first, ast.List | ast.Tuple) and len(first.elts) >= 1:
+            parts = [command_template(element, self.templates) for element in first.elts]
+            command = " ".join(w if w is not None else "{}" for w in parts)
+            if sum(1 for word in parts if word and word != "{}") >= 2:
+                self._add("string", command, node.lineno)
+        if not command:
+            return
+        if spawns and self.in_hook and program_name(command) not in BUILD_TOOLS:
+            self._add("call", "spawn:install-hook", node.lineno)
+        if PIP_INSTALL.search(command):
+            self._add("call", "spawn:pip-install", node.lineno)
+        if PYTHON_INLINE.search(command):
+            self._add("call", "spawn:python-inline", node.lineno)
+        words = command.split() or [""]
+        if WINDOWS_PROGRAM.search(words[0]):
+            self._add("call", "spawn:windows-program", node.lineno)
+        program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
+        if program in SHELLS and all(w.lower() in INTERACTIVE_FLAGS for w in words[1:]):
+            self._add("call", "spawn:interactive-shell", node.lineno)
+
+    def _runs_download(self, node: ast.Call) -> None:
+        """A file written from the network, then started: ``urlretrieve(url, p)`` or
+        ``open(p, 'wb').write(requests.get(url).content)``, then ``Popen([p])``,
+        ``os.system(f'chmod +x {p} && {p}')`` or ``os.startfile(p)``, whatever the host."""
+        if not self.downloaded or not node.args:
+            return
+        first = node.args[0]
+        parts = first.elts if isinstance(first, ast.List | ast.Tuple) else [first]
+        command = " ".join(command_template(part, self.templates) or "{}" for part in parts)
+        for segment in COMMAND_SEPARATORS.split(command):
+            words = segment.split()
+            if not words:
+                continue
+            program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
+            started = words[1:] if program.removesuffix(".exe") in INTERPRETERS else words[:1]
+            if any(path in word for path in self.downloaded for word in started):
+                self._add("call", "run<-download", node.lineno)
+                return
+
+    def _dropped(self, node: ast.Call, name: str) -> None:
+        """Downloaded or decoded bytes written to an executable or script file: a dropper."""
+        path: str | None = None
+        data: list[ast.AST] = []
+        if name.endswith("urlretrieve") and len(node.args) >= 2:
+            path, sources = command_template(node.args[1], self.templates), {"download"}
+        else:
+            func = node.func
+            if not (isinstance(func, ast.Attribute) and func.attr in ("write", "writelines")):
+                return
+            target = func.value
+            if isinstance(target, ast.Name) and target.id in self.open_files:
+                path = self.open_files[target.id]
+            elif isinstance(target, ast.Call) and self.resolve(target.func) == "open":
+                path = command_template(target.args[0], self.templates) if target.args else None
+            data = list(node.args)
+            sources = set()
+            for argument in data:
+                for producer in self._producers(argument):
+                    if SENDERS.match(producer) or producer.startswith(DOWNLOADERS):
+                        sources.add("download")
+                    elif DECODING.search(producer):
+                        sources.add("decoded")
+        if path and "download" in sources and known_path(path):
+            self.downloaded.add(path)
+        if path and EXECUTABLE_FILE.search(path):
+            for source in sorted(sources):
+                self._add("call", f"drop-executable<-{source}", node.lineno)
+
+    def _decoded_by_wrapper(self, node: ast.Call, decoder: str) -> None:
+        literal = fold(node.args[0])
+        if literal is None:
+            return
+        try:
+            data = BYTE_DECODERS[decoder](literal.encode("latin-1", "replace"))[:MAX_DECODED]
+        except (ValueError, TypeError, binascii.Error):
+            return
+        self._read_decoded(data, node.lineno)
+
+    def _decoded(self, node: ast.Call) -> None:
+        """Literal payloads behind a decoder are decoded and read as well (never run)."""
+        data = static_decode(node, self.resolve)
+        if data is not None and fold(node) is None:
+            self._read_decoded(data, node.lineno)
+
+    def _read_decoded(self, data: bytes, line: int) -> None:
+        if not data or len(data) < 4:
+            return
+        text = data.decode("utf-8", "replace")
+        self._add("string", text, line)
+        head = text.lstrip()
+        if head.startswith(("http://", "https://")) or (len(head) < 200 and URL_IN.search(head)):
+            self._add("call", "decoded-url", line)  # an endpoint hidden behind an encoding
+        inner = python_facts(text, install_file=self.install_file, _nesting=self.nesting + 1)
+        if inner.parsed:
+            context = self.context
+            for fact in inner.facts:
+                self.result.facts.append(Fact(fact.kind, fact.value, line, context))
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return  # a docstring or bare string says nothing about behaviour
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str | bytes) and len(node.value) > 2:
+            text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
+            self._add("string", text, node.lineno)
+            self._encoded_url(text, node.lineno)
+            if CODE_LIKE.search(text) and self.nesting < MAX_NESTING:
+                self._embedded(text, node.lineno)
+
+    def _encoded_url(self, text: str, line: int) -> None:
+        """A base64 literal that spells a URL is an endpoint someone chose to hide."""
+        if not ENCODED_URL.match(text) or self.nesting >= MAX_NESTING:
+            return
+        try:
+            decoded = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_")
+        except (ValueError, binascii.Error):
+            return
+        self._read_decoded(decoded, line)
+
+    def _embedded(self, text: str, line: int) -> None:
+        """Python source carried in a string (written to a file, passed to ``-c``) is read."""
+        inner = python_facts(text, install_file=self.install_file, _nesting=self.nesting + 1)
+        if inner.parsed:
+            context = self.context
+            for fact in inner.facts:
+                if fact.kind == "call":
+                    self.result.facts.append(Fact(fact.kind, fact.value, line, context))
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        folded = fold(node)
+        if folded is not None:
+            self._add("string", folded, node.lineno)
+            return
+        self.generic_visit(node)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        pieces = [v.value for v in node.values if isinstance(v, ast.Constant)]
+        text = "{}".join(str(p) for p in pieces)
+        if len(text) > 2:
+            self._add("string", text, node.lineno)
+        self.generic_visit(node)
+
+
+def _is_self_attribute(node: ast.AST) -> TypeGuard[ast.Attribute]:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
+
+
+def _opens_for_writing(node: ast.Call) -> bool:
+    mode = node.args[1] if len(node.args) >= 2 else None
+    mode = next((k.value for k in node.keywords if k.arg == "mode"), mode)
+    text = fold(mode) if mode is not None else None
+    return text is not None and any(c in text for c in "wax")
+
+
+def _is_literal(node: ast.AST) -> bool:
+    """Constant data: f-strings, and lists/tuples/sets/dicts of constants (``__all__``)."""
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return bool(node.elts) and all(
+            isinstance(e, ast.Constant) or _is_literal(e) for e in node.elts
+        )
+    if isinstance(node, ast.Dict):
+        items = [*node.keys, *node.values]
+        return bool(items) and all(
+            isinstance(e, ast.Constant) or (e is not None and _is_literal(e)) for e in items
+        )
+    return False
+
+
+def python_facts(
+    source: str,
+    *,
+    install_file: bool = False,
+    hook_functions: frozenset[str] = frozenset(),
+    _nesting: int = 0,
+) -> Facts:
+    """Facts of one Python source; a file that does not parse gives ``parsed=False``.
+    ``hook_functions``: module-level functions an install command of the package calls, read
+    as install-time code."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return Facts(parsed=False)
+    collector = Collector(install_file, _nesting, decoder_functions(tree), hook_functions)
+    collector.destinations.tree = tree
+    limit = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(max(limit, 5000))
+        collector.visit(tree)
+    except RecursionError:
+        collector.result.parsed = False
+    finally:
+        sys.setrecursionlimit(limit)
+    if collector.result.parsed and not install_file:
+        reached = promote_called_functions(tree, collector.result)
+        if collector.parameter_destinations:
+            # a call chain too deep to follow: the calls stay evidence
+            with contextlib.suppress(RecursionError):
+                mark_caller_supplied(
+                    tree,
+                    collector.result.facts,
+                    collector.parameter_destinations,
+                    collector.destinations,
+                    reached,
+                )
+    return collector.result
