@@ -26,7 +26,7 @@ from typing import Any
 
 import pefile
 
-from finalexam.analyze.binary import BinaryAnalyzer
+from finalexam.analyze.binary.analyzer import BinaryAnalyzer
 from finalexam.config import Config
 from finalexam.model import FileEntry, Location
 from finalexam.unpack.filetype import detect

@@ -67,8 +67,9 @@ def family_from_module(name: str, module: ModuleType, description: str = "") -> 
 
 def _families() -> dict[str, RuleFamily]:
     # Imported here: engines load their rules lazily, and ruleset must not import them at start.
-    from finalexam.analyze import binary, secrets_engine, yara
+    from finalexam.analyze import secrets_engine, yara
     from finalexam.analyze.behavior import analyzer as behavior
+    from finalexam.analyze.binary import analyzer as binary
     from finalexam.catalog import jsbundle, native
     from finalexam.diffing import rules as diff_rules
 

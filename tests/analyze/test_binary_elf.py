@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from binbuild import compile_c
-from finalexam.analyze.binfacts import examine
+from finalexam.analyze.binary.facts.parse import examine
 
 VARIANTS = {
     "hardened": [

@@ -11,9 +11,10 @@ from binbuild import (
     minimal_macho,
 )
 from finalexam.analyze.base import Analysis
-from finalexam.analyze.binary import BinaryAnalyzer
-from finalexam.analyze.binfacts import BinaryFacts, Section, examine
-from finalexam.analyze.binfacts.packers import embedded_executables, packer
+from finalexam.analyze.binary.analyzer import BinaryAnalyzer
+from finalexam.analyze.binary.facts.common import BinaryFacts, Section
+from finalexam.analyze.binary.facts.parse import examine
+from finalexam.analyze.binary.packers import embedded_executables, packer
 from finalexam.config import Config
 from finalexam.model import FileEntry, Location
 from finalexam.unpack.filetype import detect

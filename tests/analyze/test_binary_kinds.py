@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from binbuild import WIN_INJECTOR, compile_c, require, self_signed
-from finalexam.analyze.binary import BinaryAnalyzer
-from finalexam.analyze.binfacts import examine
+from finalexam.analyze.binary.analyzer import BinaryAnalyzer
+from finalexam.analyze.binary.facts.parse import examine
 from finalexam.config import Config
 from finalexam.model import FileEntry, FileType, Location
 

@@ -11,9 +11,9 @@ import pefile
 import pytest
 
 from binbuild import WIN_INJECTOR, compile_c, require, self_signed
-from finalexam.analyze.binary import BinaryAnalyzer
-from finalexam.analyze.binfacts import examine
-from finalexam.analyze.binfacts.signing import authenticode_digest
+from finalexam.analyze.binary.analyzer import BinaryAnalyzer
+from finalexam.analyze.binary.facts.parse import examine
+from finalexam.analyze.binary.signing import authenticode_digest
 from finalexam.config import Config
 from finalexam.model import FileEntry, FileType, Location
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from finalexam.analyze.binfacts import capabilities
-from finalexam.analyze.binfacts.capabilities import (
+from finalexam.analyze.binary import capabilities
+from finalexam.analyze.binary.capabilities import (
     RULES_DIR,
     RuleError,
     example_matches,

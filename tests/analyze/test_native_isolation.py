@@ -13,7 +13,7 @@ import pytest
 
 from binbuild import minimal_macho
 from builders import write, zip_bytes
-from finalexam.analyze import binary
+from finalexam.analyze.binary import analyzer as binary
 from finalexam.budget import BudgetExceeded, Supervisor, WorkerCrashed
 from finalexam.config import Config
 from finalexam.exam import run_exam

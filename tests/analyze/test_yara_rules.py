@@ -14,7 +14,7 @@ import yara
 
 from builders import tar_bytes, write, zip_bytes
 from finalexam.analyze import ANALYZERS
-from finalexam.analyze.binary import BinaryAnalyzer
+from finalexam.analyze.binary.analyzer import BinaryAnalyzer
 from finalexam.analyze.yara import RULES_DIR, YaraAnalyzer, example_matches, rule_files
 from finalexam.config import Config
 from finalexam.errors import ConfigError

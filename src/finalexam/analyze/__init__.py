@@ -7,7 +7,7 @@ from collections.abc import Callable
 from finalexam.analyze import indicators, secrets, typosquat, vulnerabilities
 from finalexam.analyze.base import Analyzer
 from finalexam.analyze.behavior.analyzer import BehaviorAnalyzer
-from finalexam.analyze.binary import BinaryAnalyzer
+from finalexam.analyze.binary.analyzer import BinaryAnalyzer
 from finalexam.analyze.yara import YaraAnalyzer
 from finalexam.config import Config
 

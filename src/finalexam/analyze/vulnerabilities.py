@@ -15,7 +15,7 @@ import sqlite3
 from typing import Any
 
 from finalexam.analyze.base import Analysis, Carried, ExamState
-from finalexam.catalog.binformat import parse
+from finalexam.formats.binformat import parse
 from finalexam.catalog.golang import MAGIC as GO_BUILD_INFO
 from finalexam.config import Config
 from finalexam.events import Notice

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from packageurl import PackageURL
 
-from finalexam.catalog.binformat import Binary, parse, uleb128
+from finalexam.formats.binformat import Binary, parse, uleb128
 from finalexam.model import Blob, Component, Confidence, Dependency, FileEntry, FileType
 
 MAGIC = b"\xff Go buildinf:"

@@ -15,7 +15,7 @@ from functools import cache
 
 from packageurl import PackageURL
 
-from finalexam.catalog.binformat import elf_dynamic, parse
+from finalexam.formats.binformat import elf_dynamic, parse
 from finalexam.catalog.fingerprint import RULES_ROOT, Hit, Scanner, load_rules
 from finalexam.model import Component, Confidence, Dependency, FileEntry, FileType
 

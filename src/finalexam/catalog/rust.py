@@ -18,7 +18,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from finalexam.catalog.binformat import parse, uleb128
+from finalexam.formats.binformat import parse, uleb128
 from finalexam.formats import jsonsafe
 from finalexam.model import Blob, Component, Confidence, Dependency, FileEntry, FileType
 

@@ -20,7 +20,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from finalexam.catalog.binformat import Binary, parse
+from finalexam.formats.binformat import Binary, parse
 from finalexam.model import Blob
 
 _MAGICS = {0xFFFFFFFA: "1.16", 0xFFFFFFF0: "1.18", 0xFFFFFFF1: "1.20"}

@@ -6,7 +6,7 @@ import re
 import struct
 from typing import Any
 
-from finalexam.analyze.binfacts.common import BinaryFacts, entropy
+from finalexam.analyze.binary.facts.common import BinaryFacts, entropy
 
 # Section names that known PE packers and protectors leave behind.
 PACKER_SECTIONS: dict[str, str] = {

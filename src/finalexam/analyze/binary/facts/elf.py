@@ -6,7 +6,7 @@ from typing import Any
 
 import lief
 
-from finalexam.analyze.binfacts.common import (
+from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
     Section,

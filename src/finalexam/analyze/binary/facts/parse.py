@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Callable
 from functools import cache
 
-from finalexam.analyze.binfacts.common import BinaryFacts, NotABinary
+from finalexam.analyze.binary.facts.common import BinaryFacts, NotABinary
 
 _MACHO_MAGIC = (
     b"\xfe\xed\xfa\xce",
@@ -48,7 +48,7 @@ def examine(data: bytes) -> BinaryFacts:
 def _examiners() -> dict[str, Callable[[bytes], BinaryFacts]]:
     import lief
 
-    from finalexam.analyze.binfacts import elf, macho, pe
+    from finalexam.analyze.binary.facts import elf, macho, pe
 
     lief.logging.disable()
     return {"elf": elf.examine, "pe": pe.examine, "macho": macho.examine}

@@ -35,7 +35,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from finalexam.analyze.binfacts.common import BinaryFacts, strip_wide_suffix
+from finalexam.analyze.binary.facts.common import BinaryFacts, strip_wide_suffix
 from finalexam.model import Severity
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules" / "capabilities"

@@ -7,8 +7,8 @@ from typing import Any
 
 import lief
 
-from finalexam.analyze.binfacts import signing
-from finalexam.analyze.binfacts.common import (
+from finalexam.analyze.binary import signing
+from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
     NotABinary,

@@ -6,8 +6,14 @@ from typing import Any
 
 import lief
 
-from finalexam.analyze.binfacts import signing
-from finalexam.analyze.binfacts.common import BinaryFacts, BrokenBinary, Section, enum_name, text
+from finalexam.analyze.binary import signing
+from finalexam.analyze.binary.facts.common import (
+    BinaryFacts,
+    BrokenBinary,
+    Section,
+    enum_name,
+    text,
+)
 
 MH_ALLOW_STACK_EXECUTION = 0x20000
 MH_PIE = 0x200000

@@ -12,14 +12,14 @@ from dataclasses import replace
 from typing import Any
 
 from finalexam.analyze.base import Analysis, ExamState
-from finalexam.analyze.binfacts import capabilities, packers
-from finalexam.analyze.binfacts.common import (
+from finalexam.analyze.binary import capabilities, packers
+from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
     NotABinary,
     insecure_search_path,
 )
-from finalexam.analyze.binfacts.parse import binary_format, examine
+from finalexam.analyze.binary.facts.parse import binary_format, examine
 from finalexam.budget import WorkerCrashed, supervisor
 from finalexam.config import Config
 from finalexam.context import is_script_launcher
