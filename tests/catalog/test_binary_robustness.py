@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from finalexam.catalog import dotnet_pe, golang, jsbundle, native, rust
-from finalexam.formats.binformat import elf_dynamic, parse
 from finalexam.catalog.golang import MAGIC
+from finalexam.formats.binformat import elf_dynamic, parse
 from finalexam.model import FileEntry, FileType, Location
 
 MAGICS = {

@@ -15,11 +15,11 @@ import sqlite3
 from typing import Any
 
 from finalexam.analyze.base import Analysis, Carried, ExamState
-from finalexam.formats.binformat import parse
 from finalexam.catalog.golang import MAGIC as GO_BUILD_INFO
 from finalexam.config import Config
 from finalexam.events import Notice
 from finalexam.failures import Isolation
+from finalexam.formats.binformat import parse
 from finalexam.formats.gopclntab import GoSymbols, go_symbols
 from finalexam.model import (
     Component,

@@ -15,8 +15,8 @@ from functools import cache
 
 from packageurl import PackageURL
 
-from finalexam.formats.binformat import elf_dynamic, parse
 from finalexam.catalog.fingerprint import RULES_ROOT, Hit, Scanner, load_rules
+from finalexam.formats.binformat import elf_dynamic, parse
 from finalexam.model import Component, Confidence, Dependency, FileEntry, FileType
 
 _BINARY_TYPES = (FileType.ELF, FileType.PE, FileType.MACHO)

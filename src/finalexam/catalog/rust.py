@@ -18,8 +18,8 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from finalexam.formats.binformat import parse, uleb128
 from finalexam.formats import jsonsafe
+from finalexam.formats.binformat import parse, uleb128
 from finalexam.model import Blob, Component, Confidence, Dependency, FileEntry, FileType
 
 _SECTIONS = (".dep-v0", "__DATA,.dep-v0", "__DATA_CONST,.dep-v0")
