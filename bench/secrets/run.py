@@ -39,9 +39,9 @@ PYPI = ["requests", "django", "botocore", "flask", "pyjwt", "paramiko", "urllib3
 NPM = ["express", "lodash", "jsonwebtoken", "axios", "moment", "dotenv"]
 
 sys.path.insert(0, str(ROOT / "src"))
-from finalexam.analyze.secrets_engine import example_path  # noqa: E402
-from finalexam.analyze.secrets_rules import RULES_DIR, load_rules  # noqa: E402
-from finalexam.analyze.secrets_validate import base62_encode, is_placeholder  # noqa: E402
+from finalexam.analyze.secrets.rules import RULES_DIR, load_rules  # noqa: E402
+from finalexam.analyze.secrets.scan import example_path  # noqa: E402
+from finalexam.analyze.secrets.validate import base62_encode, is_placeholder  # noqa: E402
 
 RNG = random.Random(20261126)
 
@@ -118,7 +118,7 @@ def binaries(items: list[tuple[str, bytes, str]]) -> list[tuple[str, bytes, list
     if shutil.which("gcc") is None:
         return []
     # Only self-identifying tokens: a bare password in a binary has no context to find it by.
-    from finalexam.analyze.secrets_scan import scan_bytes
+    from finalexam.analyze.secrets.scan import scan_bytes
 
     single = [
         s

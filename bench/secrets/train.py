@@ -25,11 +25,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
-from finalexam.analyze.secrets_engine import default_engine  # noqa: E402
-from finalexam.analyze.secrets_extract import decode_text  # noqa: E402
-from finalexam.analyze.secrets_features import FEATURES, GenericCandidate, features  # noqa: E402
-from finalexam.analyze.secrets_filter import MODEL_PATH, dropped  # noqa: E402
-from finalexam.analyze.secrets_scan import generic_candidate  # noqa: E402
+from finalexam.analyze.secrets.engine import default_engine  # noqa: E402
+from finalexam.analyze.secrets.extract import decode_text  # noqa: E402
+from finalexam.analyze.secrets.features import FEATURES, GenericCandidate, features  # noqa: E402
+from finalexam.analyze.secrets.filter import MODEL_PATH, dropped  # noqa: E402
+from finalexam.analyze.secrets.scan import generic_candidate  # noqa: E402
 
 CORPUS = Path(
     os.environ.get("CREDDATA", ROOT / ".." / "shared" / "data" / "secrets" / "creddata-dev")

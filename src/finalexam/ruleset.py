@@ -67,14 +67,15 @@ def family_from_module(name: str, module: ModuleType, description: str = "") -> 
 
 def _families() -> dict[str, RuleFamily]:
     # Imported here: engines load their rules lazily, and ruleset must not import them at start.
-    from finalexam.analyze import secrets_engine, yara
+    from finalexam.analyze import yara
     from finalexam.analyze.behavior import analyzer as behavior
     from finalexam.analyze.binary import analyzer as binary
+    from finalexam.analyze.secrets import analyzer as secrets
     from finalexam.catalog import jsbundle, native
     from finalexam.diffing import rules as diff_rules
 
     families = (
-        family_from_module("secrets", secrets_engine),
+        family_from_module("secrets", secrets),
         family_from_module("behavior", behavior),
         family_from_module("capabilities", binary),
         family_from_module("yara", yara),

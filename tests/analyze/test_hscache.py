@@ -10,8 +10,8 @@ import pytest
 
 from finalexam.analyze import hscache
 from finalexam.analyze.prefilter import Prefilter
-from finalexam.analyze.secrets_engine import HYPERSCAN_AVAILABLE, Engine
-from finalexam.analyze.secrets_rules import RULES_DIR, load_rules
+from finalexam.analyze.secrets.engine import HYPERSCAN_AVAILABLE, Engine
+from finalexam.analyze.secrets.rules import RULES_DIR, load_rules
 
 pytestmark = pytest.mark.skipif(not HYPERSCAN_AVAILABLE, reason="hyperscan not installed")
 

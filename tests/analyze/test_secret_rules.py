@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from finalexam.analyze.secrets_engine import (
-    HYPERSCAN_AVAILABLE,
-    RULES_DIR,
-    Engine,
-    example_matches,
-    example_path,
-)
-from finalexam.analyze.secrets_rules import load_rules
-from finalexam.analyze.secrets_scan import scan_bytes
+from finalexam.analyze.secrets.engine import HYPERSCAN_AVAILABLE, RULES_DIR, Engine
+from finalexam.analyze.secrets.rules import load_rules
+from finalexam.analyze.secrets.scan import example_matches, example_path, scan_bytes
 
 RULES = load_rules(RULES_DIR)
 MATCH = [(r.id, i, e) for r in RULES for i, e in enumerate(r.examples_match)]

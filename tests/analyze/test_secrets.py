@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from builders import write, zip_bytes
-from finalexam.analyze import ANALYZERS, secrets
-from finalexam.analyze.secrets_engine import HYPERSCAN_AVAILABLE, Engine, default_engine
-from finalexam.analyze.secrets_extract import class_constants
-from finalexam.analyze.secrets_rules import RULES_DIR, load_rules
-from finalexam.analyze.secrets_scan import scan_bytes
-from finalexam.analyze.secrets_validate import BASE62, base62_encode, crc32_base62_token_valid
+from finalexam.analyze import ANALYZERS
+from finalexam.analyze.secrets import analyzer as secrets
+from finalexam.analyze.secrets.engine import HYPERSCAN_AVAILABLE, Engine, default_engine
+from finalexam.analyze.secrets.extract import class_constants
+from finalexam.analyze.secrets.rules import RULES_DIR, load_rules
+from finalexam.analyze.secrets.scan import scan_bytes
+from finalexam.analyze.secrets.validate import BASE62, base62_encode, crc32_base62_token_valid
 from finalexam.redact import redact_secret as redact
 from schema import assert_valid_report
 
@@ -36,7 +37,7 @@ def stripe_key() -> str:
 
 
 def test_analyzer_is_registered() -> None:
-    assert secrets.make in ANALYZERS
+    assert secrets.SecretsAnalyzer in ANALYZERS
 
 
 def test_github_checksum_round_trip() -> None:
@@ -206,7 +207,7 @@ def test_secrets_planted_in_a_compiled_elf_are_found_and_redacted(tmp_path: Path
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "PYTHONPATH": str(Path(secrets.__file__).parents[2])},
+        env={**os.environ, "PYTHONPATH": str(Path(secrets.__file__).parents[3])},
     )
     assert result.returncode in (0, 1), result.stderr
     raw = out.read_text()

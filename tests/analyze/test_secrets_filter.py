@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from finalexam.analyze.secrets import SecretsAnalyzer
-from finalexam.analyze.secrets_features import FEATURES, GenericCandidate, features, key_kind
-from finalexam.analyze.secrets_filter import (
+from finalexam.analyze.secrets.analyzer import SecretsAnalyzer
+from finalexam.analyze.secrets.features import FEATURES, GenericCandidate, features, key_kind
+from finalexam.analyze.secrets.filter import (
     MODEL_PATH,
     ModelError,
     decide,
@@ -17,7 +17,7 @@ from finalexam.analyze.secrets_filter import (
     dropped,
     load_model,
 )
-from finalexam.analyze.secrets_scan import scan_bytes
+from finalexam.analyze.secrets.scan import scan_bytes
 from finalexam.config import Config
 from finalexam.model import Confidence
 

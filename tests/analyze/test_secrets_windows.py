@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from finalexam.analyze import secrets_engine
-from finalexam.analyze.secrets_engine import (
+from finalexam.analyze.secrets import engine as secrets_engine
+from finalexam.analyze.secrets.engine import (
     HYPERSCAN_AVAILABLE,
     Engine,
     _window,
     _windowed,
 )
-from finalexam.analyze.secrets_rules import RULES_DIR, load_rules
-from finalexam.analyze.secrets_scan import scan_bytes
+from finalexam.analyze.secrets.rules import RULES_DIR, load_rules
+from finalexam.analyze.secrets.scan import scan_bytes
 
 # Look-arounds, word boundaries, anchors, lazy and greedy repeats: everything a window edge
 # could cut short if the search were not bounded far enough out.

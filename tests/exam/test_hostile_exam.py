@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from builders import tar_bytes, write
-from finalexam.analyze.secrets_validate import base62_encode
+from finalexam.analyze.secrets.validate import base62_encode
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 BODY = "Q7vLx2Rk9TzP4mWn8YcB3dFh6JsA1e"

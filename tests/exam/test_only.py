@@ -13,7 +13,7 @@ import pytest
 
 from builders import write, zip_bytes
 from finalexam.analyze import ANALYZERS
-from finalexam.analyze.secrets_validate import base62_encode
+from finalexam.analyze.secrets.validate import base62_encode
 from finalexam.config import OPTIONS_BY_KEY, Config, build_config
 from finalexam.diffing.content import ContentStore, capture_factory
 from finalexam.errors import ConfigError

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from finalexam.analyze import indicators, secrets, typosquat, vulnerabilities
+from finalexam.analyze import indicators, typosquat, vulnerabilities
 from finalexam.analyze.base import Analyzer
 from finalexam.analyze.behavior.analyzer import BehaviorAnalyzer
 from finalexam.analyze.binary.analyzer import BinaryAnalyzer
+from finalexam.analyze.secrets.analyzer import SecretsAnalyzer
 from finalexam.analyze.yara import YaraAnalyzer
 from finalexam.config import Config
 
 ANALYZERS: tuple[Callable[[Config], Analyzer], ...] = (
     BinaryAnalyzer,
     YaraAnalyzer,
-    secrets.make,
+    SecretsAnalyzer,
     BehaviorAnalyzer,
     indicators.make,
     typosquat.make,

@@ -12,7 +12,7 @@ import zlib
 from pathlib import Path
 
 from builders import log4j_core_jar, tar_bytes, zip_bytes
-from finalexam.analyze.secrets_validate import base62_encode
+from finalexam.analyze.secrets.validate import base62_encode
 from hostile.harness import Case
 
 _BODY = "Q7vLx2Rk9TzP4mWn8YcB3dFh6JsA1e"

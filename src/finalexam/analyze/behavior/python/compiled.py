@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from finalexam.analyze.behavior.facts import RUNTIME, Fact, Facts
 from finalexam.analyze.behavior.python.vocabulary import CODE_LIKE, DECODING
-from finalexam.analyze.secrets_extract import pyc_constants
+from finalexam.analyze.secrets.extract import pyc_constants
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fnmatch import fnmatch
 
-from finalexam.analyze.secrets_engine import Candidate, Engine, default_engine
-from finalexam.analyze.secrets_extract import decode_text, derived_document
-from finalexam.analyze.secrets_features import GenericCandidate
-from finalexam.analyze.secrets_filter import decide
-from finalexam.analyze.secrets_rules import SecretRule
-from finalexam.analyze.secrets_validate import (
+from finalexam.analyze.secrets.engine import Candidate, Engine, default_engine, rule_by_id
+from finalexam.analyze.secrets.extract import decode_text, derived_document
+from finalexam.analyze.secrets.features import GenericCandidate
+from finalexam.analyze.secrets.filter import decide
+from finalexam.analyze.secrets.rules import SecretRule
+from finalexam.analyze.secrets.validate import (
     VALIDATORS,
     WELL_KNOWN_EXAMPLES,
     is_base64_image,
@@ -319,3 +319,20 @@ def scan_bytes(
     if binary:
         return scan_binary(data, path, kind, engine)
     return scan_text(data, path, engine)
+
+
+def example_path(rule: SecretRule) -> str:
+    """A path that satisfies the rule's path filters, for scanning its examples."""
+    if rule.example_path:
+        return rule.example_path
+    if rule.include:
+        return "app/" + rule.include[0].replace("*", "app")
+    return "app/settings.txt"
+
+
+def example_matches(rule_id: str, example: str) -> bool:
+    """Does ``example``, scanned as a file, yield a finding of rule ``rule_id``?"""
+    rule = rule_by_id(rule_id)
+    data = example.encode(rule.example_encoding)
+    hits = scan_bytes(data, example_path(rule), binary=False)
+    return any(hit.rule.id == rule_id for hit in hits)

@@ -7,8 +7,9 @@ secret string, and a line (text) or byte offset (binaries).
 from __future__ import annotations
 
 from finalexam.analyze.base import Analysis, ExamState
-from finalexam.analyze.secrets_engine import Engine, default_engine
-from finalexam.analyze.secrets_scan import SecretHit, scan_bytes
+from finalexam.analyze.secrets import NAME
+from finalexam.analyze.secrets.engine import RULES_DIR, Engine, default_engine, rule_patterns
+from finalexam.analyze.secrets.scan import SecretHit, example_matches, scan_bytes
 from finalexam.config import Config
 from finalexam.model import (
     Confidence,
@@ -21,7 +22,8 @@ from finalexam.model import (
 )
 from finalexam.redact import redact_secret
 
-NAME = "secrets"
+__all__ = ["RULES_DIR", "SecretsAnalyzer", "example_matches", "rule_patterns"]
+
 _BINARY = {
     FileType.ELF: "elf",
     FileType.PE: "pe",
@@ -122,7 +124,3 @@ def _filtered(hit: SecretHit) -> dict[str, object]:
     if hit.score is None:
         return {}
     return {"name": hit.name[:80], "score": hit.score, "lines": list(hit.lines[:50])}
-
-
-def make(config: Config) -> SecretsAnalyzer:
-    return SecretsAnalyzer(config)

@@ -8,7 +8,7 @@ secret may not match), ``[paths]`` ``include``/``exclude`` globs, ``validator``,
 ``on_invalid`` (``lower`` confidence, the default, or ``drop`` when the validator fails),
 ``generic`` (assignment-style rules that also drop hashes and UUIDs), ``filter`` (``generic``:
 the candidate, with its named groups such as ``key``, is decided by the generic-secret filter
-instead of fixed thresholds; see ``secrets_filter``), ``family``, and for
+instead of fixed thresholds; see ``filter``), ``family``, and for
 the examples ``example_encoding`` (``latin-1`` when an example stands for a binary file) and
 ``example_path`` (the path an example is scanned as).
 """
@@ -22,10 +22,10 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from finalexam.analyze.secrets_validate import VALIDATORS
+from finalexam.analyze.secrets.validate import VALIDATORS
 from finalexam.model import Confidence, Severity
 
-RULES_DIR = Path(__file__).resolve().parents[1] / "rules" / "secrets"
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules" / "secrets"
 
 # Hyperscan takes the same pattern with named groups turned into plain ones.
 _NAMED_GROUP = "(?P<secret>"

@@ -9,7 +9,7 @@ says password, secret, token or key, in any syntax. Two steps decide:
    environment lookups (``${DB_PASS}``, ``{{ token }}``, ``%s``, ``process.env.X``), masks
    (``********``), known placeholders (``changeme``, ``<password>``, ``your-token``) and
    published documentation values.
-2. **A score** between 0 and 1 from the features of ``secrets_features``: a small ensemble of
+2. **A score** between 0 and 1 from the features of ``features``: a small ensemble of
    gradient-boosted decision trees (``rules/secrets/model/generic-filter.json``), trained on
    labelled repositories (see docs/secrets.md and bench/secrets/train.py) and evaluated here
    in pure Python. Its thresholds turn the score into a confidence: ``high`` and ``medium``
@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from finalexam.analyze.secrets_features import (
+from finalexam.analyze.secrets.features import (
     FEATURES,
     GenericCandidate,
     features,
@@ -34,11 +34,11 @@ from finalexam.analyze.secrets_features import (
     key_kind,
     name_words,
 )
-from finalexam.analyze.secrets_validate import WELL_KNOWN_EXAMPLES, is_placeholder
+from finalexam.analyze.secrets.validate import WELL_KNOWN_EXAMPLES, is_placeholder
 from finalexam.model import Confidence
 
 MODEL_PATH = (
-    Path(__file__).resolve().parents[1] / "rules" / "secrets" / "model" / "generic-filter.json"
+    Path(__file__).resolve().parents[2] / "rules" / "secrets" / "model" / "generic-filter.json"
 )
 MIN_LENGTH = 4
 # Digests of empty input (MD5, SHA-1, SHA-256): a checksum of nothing, never a credential.
@@ -121,7 +121,9 @@ def load_model(path: Path = MODEL_PATH) -> Model:
     except (OSError, ValueError) as error:
         raise ModelError(f"{path.name}: {error}") from None
     if list(data.get("features", [])) != list(FEATURES):
-        raise ModelError(f"{path.name}: trained on other features than secrets_features has")
+        raise ModelError(
+            f"{path.name}: trained on other features than analyze/secrets/features.py has"
+        )
     thresholds = {k: float(data["thresholds"][k]) for k in ("low", "medium", "high")}
     return Model(
         base=float(data["base"]),

@@ -2,7 +2,7 @@
 
 A candidate of a filtered rule (``filter = "generic"``) is a value assigned to, passed to or
 set under a name that says password, secret, token or key. Whether it is a credential is
-decided from numbers computed here, by ``secrets_filter``. Every feature is cheap (linear in
+decided from numbers computed here, by ``filter``. Every feature is cheap (linear in
 the value and the line) and explainable; ``FEATURES`` names them in order.
 """
 
@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from finalexam.analyze.secrets_validate import (
+from finalexam.analyze.secrets.validate import (
     WELL_KNOWN_EXAMPLES,
     is_placeholder,
     shannon_entropy,

@@ -22,7 +22,7 @@ from re import _parser  # type: ignore[attr-defined]  # the width of a pattern
 from typing import Any
 
 from finalexam.analyze import hscache
-from finalexam.analyze.secrets_rules import RULES_DIR, SecretRule, load_rules
+from finalexam.analyze.secrets.rules import RULES_DIR, SecretRule, load_rules
 from finalexam.model import Blob
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "Candidate",
     "Engine",
     "default_engine",
-    "example_matches",
     "rule_patterns",
 ]
 
@@ -305,25 +304,6 @@ def rule_by_id(rule_id: str) -> SecretRule:
         if rule.id == rule_id:
             return rule
     raise KeyError(f"no secret rule {rule_id!r}")
-
-
-def example_path(rule: SecretRule) -> str:
-    """A path that satisfies the rule's path filters, for scanning its examples."""
-    if rule.example_path:
-        return rule.example_path
-    if rule.include:
-        return "app/" + rule.include[0].replace("*", "app")
-    return "app/settings.txt"
-
-
-def example_matches(rule_id: str, example: str) -> bool:
-    """Does ``example``, scanned as a file, yield a finding of rule ``rule_id``?"""
-    from finalexam.analyze.secrets_scan import scan_bytes  # the scan layer builds on this one
-
-    rule = rule_by_id(rule_id)
-    data = example.encode(rule.example_encoding)
-    hits = scan_bytes(data, example_path(rule), binary=False)
-    return any(hit.rule.id == rule_id for hit in hits)
 
 
 def rule_patterns(rule_id: str) -> tuple[re.Pattern[bytes] | re.Pattern[str], ...]:
