@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import shutil
 import struct
 import subprocess
@@ -52,6 +53,27 @@ def compile_c(
     src.write_text(source)
     out = directory / name
     subprocess.run([compiler, *flags, "-o", str(out), str(src)], check=True, capture_output=True)
+    return out
+
+
+def build_go(
+    directory: Path, name: str, source: str, flags: tuple[str, ...] = (), output: str = ""
+) -> Path:
+    """A program of one file (``name.go``) built by the system's go into ``output`` (default
+    ``name``), offline: GOPATH mode, no modules."""
+    go = require("go")
+    (directory / f"{name}.go").write_text(source)
+    env = {
+        **os.environ,
+        "GOCACHE": str(directory / "gocache"),
+        "GOPATH": str(directory / "gopath"),
+        "GOTOOLCHAIN": "local",
+        "GOFLAGS": "",
+        "GO111MODULE": "off",
+    }
+    out = directory / (output or name)
+    command = [go, "build", *flags, "-o", str(out), f"{name}.go"]
+    subprocess.run(command, cwd=directory, env=env, check=True, capture_output=True)
     return out
 
 

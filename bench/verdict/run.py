@@ -11,7 +11,7 @@ the one rules may be tuned on, and a held-out part, only ever reported: the spli
 fixed before any tuning.
 
     python bench/verdict/run.py [--sets pypi,npm,debian,jars,images,malware-pypi,...]
-                                [--jobs 2] [--rerun-failed] [--limit N]
+                                [--jobs 2] [--rerun-failed] [--limit N] [--timeout S]
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -94,43 +96,66 @@ def malware_items(name: str) -> list[Item]:
     return [Item(name, p.name, p, "malware") for p in files if p.name != "INDEX.tsv"]
 
 
-def _worker(source: str | None) -> None:
-    """A worker process: the command line's entry point, imported once (from a frozen copy of
-    the sources when given), so each exam costs the exam, not an interpreter start."""
-    os.environ["FINALEXAM_DB"] = str(DB)
-    if source:
-        sys.path.insert(0, source)
+def _finish(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float, bool]:
+    """Wait for an exam: its exit code, the CPU seconds it used, and whether it had to be
+    stopped. One that runs past ``timeout`` wall-clock seconds gets SIGABRT first, so that
+    Python's fault handler writes where every thread stands to its stderr, then SIGKILL."""
+    started = time.monotonic()
+    stopped = False
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return process.returncode, usage.ru_utime + usage.ru_stime, stopped
+        waited = time.monotonic() - started
+        if not stopped and waited > timeout:
+            stopped = True
+            os.killpg(process.pid, signal.SIGABRT)
+        elif stopped and waited > timeout + 30:
+            os.killpg(process.pid, signal.SIGKILL)
+        time.sleep(0.2)
 
 
-def exam(item: Item) -> dict[str, Any]:
-    """One default exam: ``finalexam scan ARTIFACT -o json=FILE``, as a user runs it."""
-    import contextlib
-    import io
-
-    from finalexam.cli import main as finalexam_main
-
+def exam(item: Item, timeout: float) -> dict[str, Any]:
+    """One default exam, as a user runs it: ``finalexam scan ARTIFACT -o json=FILE`` in a
+    process of its own (the exam's own time budgets and supervised parsers work as they do
+    for a user; a crash or a hang is this artifact's result, never the run's end)."""
     report_path = OUT / "reports" / (item.key.replace("/", "__") + ".json")
     report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.unlink(missing_ok=True)
+    env = {**os.environ, "FINALEXAM_DB": str(DB), "PYTHONFAULTHANDLER": "1"}
+    if SOURCE:
+        env["PYTHONPATH"] = str(SOURCE)
+    command = [sys.executable, "-m", "finalexam", "scan", str(item.path)]
     start = time.perf_counter()
-    stderr = io.StringIO()
-    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
-        code = finalexam_main(["scan", str(item.path), "-o", f"json={report_path}"])
-    seconds = round(time.perf_counter() - start, 2)
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            [*command, "-o", f"json={report_path}"],
+            stdout=subprocess.DEVNULL, stderr=stderr, env=env, start_new_session=True,
+        )  # fmt: skip
+        code, cpu, stopped = _finish(process, timeout)
+        stderr.seek(0)
+        errors = stderr.read().decode("utf-8", "replace").strip()
     result: dict[str, Any] = {
         **{k: str(v) for k, v in asdict(item).items()},
         "key": item.key,
         "exit": code,
         "outcome": OUTCOME.get(code, "error"),
-        "seconds": seconds,
+        "seconds": round(time.perf_counter() - start, 2),
+        "cpu_seconds": round(cpu, 2),
         "size": item.path.stat().st_size,
     }
+    if stopped:
+        result["outcome"] = "error"
+        result["error"] = f"no verdict after {timeout:g} s; where it stood:\n{errors[-4000:]}"
+        return result
     if code not in OUTCOME:
-        result["error"] = stderr.getvalue().strip()[-500:]
+        result["error"] = errors[-2000:]
         return result
     try:
         report = json.loads(report_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        result["error"] = f"no report: {error}; {stderr.getvalue().strip()[-300:]}"
+        result["error"] = f"no report: {error}; {errors[-300:]}"
         return result
     by_fingerprint = {f["fingerprint"]: f for f in report.get("findings", [])}
     blocking = []
@@ -214,6 +239,14 @@ def main() -> int:
     parser.add_argument("--sets", default=",".join(HONEST + MALICIOUS))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--match", help="only the artifacts whose key (set/file) has this text")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        help="wall-clock seconds one exam may take before it is stopped and reported with "
+        "where it stood (default 3600: the machine may be shared)",
+    )
     parser.add_argument(
         "--summary", action="store_true", help="only print the summary of the last results"
     )
@@ -227,7 +260,7 @@ def main() -> int:
         "--rerun-failed",
         action="store_true",
         help="examine again only what was wrong last time (an honest release that did not "
-        "pass, malware that passed); keep the other results",
+        "pass, malware that passed); keep the other results (as --match does)",
     )
     args = parser.parse_args()
     global SOURCE, OUT, DB
@@ -249,17 +282,20 @@ def main() -> int:
     for name in args.sets.split(","):
         chosen = malware_items(name) if name in MALICIOUS else honest_items(name)
         items.extend(chosen[: args.limit] if args.limit else chosen)
+    if args.match:
+        items = [i for i in items if args.match in i.key]
     results_path = OUT / "results.json"
     previous: dict[str, dict[str, Any]] = {}
-    if args.rerun_failed and results_path.exists():
+    if (args.rerun_failed or args.match) and results_path.exists():
         previous = {r["key"]: r for r in json.loads(results_path.read_text())}
+    if args.rerun_failed:
         items = [i for i in items if i.key not in previous or wrong(previous[i.key])]
     progress = (OUT / "progress.jsonl").open("w")
     fresh = []
-    source = str(SOURCE) if SOURCE else None
-    # fresh workers now and then: a long run over big artifacts must not grow without bound
-    with multiprocessing.Pool(args.jobs, _worker, (source,), maxtasksperchild=40) as pool:
-        for result in pool.imap(exam, items):
+    # threads only wait: each exam is a process of its own
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for done in as_completed([pool.submit(exam, item, args.timeout) for item in items]):
+            result = done.result()
             fresh.append(result)
             progress.write(json.dumps(result) + "\n")
             progress.flush()

@@ -14,6 +14,7 @@ from finalexam.analyze.base import Analysis, Analyzer, ExamState
 from finalexam.budget import BudgetExceeded, time_budget
 from finalexam.catalog import CATALOGERS
 from finalexam.catalog.base import Cataloger
+from finalexam.catalog.ownership import collect, link_owned
 from finalexam.config import Config
 from finalexam.context import References, resolve
 from finalexam.errors import ConfigError, InputError
@@ -158,7 +159,8 @@ def run_exam(
                 failures.setdefault(cataloger.name, isolation.issues[0].message)
 
     clock.run("catalog", finish_catalogers)
-    merged = merge_components(components)
+    # an OS package contains what was found only in its files (catalog/ownership.py)
+    merged = link_owned(merge_components(components), collect(active_catalogers))
     kind = walker.root_unpacker or artifact.kind
     artifact = replace(artifact, kind=kind)
     state = ExamState(

@@ -84,6 +84,9 @@ class FileContext(StrEnum):
     TOOLING = "tooling"  # helper scripts of the source tree: scripts/, tools/, ci/, benchmarks/
     WELL_KNOWN = "well-known"  # published example or self-test material (RFC vectors, doc keys)
     LAUNCHER = "launcher"  # a script launcher a build tool generates (pip, setuptools, distlib)
+    # A language package's advisory on a component an OS package installed: the distribution
+    # builds and patches it, and its advisories for the owning package decide.
+    DISTRO = "distro"
 
 
 class Confidence(StrEnum):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from binbuild import build_go
 from conftest import require_shared
 from finalexam.analyze.vulnerabilities import VulnerabilityAnalyzer
 from finalexam.config import Config
@@ -41,27 +40,10 @@ def binaries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     if GO is None:
         pytest.skip("go not installed")
     root = tmp_path_factory.mktemp("go")
-    env = {
-        **os.environ,
-        "GOCACHE": str(root / "cache"),
-        "GOPATH": str(root / "gopath"),
-        "GOTOOLCHAIN": "local",
-        "GOFLAGS": "",
-        "GO111MODULE": "off",
-    }
     built: dict[str, Path] = {}
     for name, source in PROGRAMS.items():
-        (root / f"{name}.go").write_text(source)
-        for flavour, flags in (("", []), ("-stripped", ["-ldflags=-s -w"])):
-            target = root / f"{name}{flavour}"
-            subprocess.run(
-                [GO, "build", *flags, "-o", str(target), f"{name}.go"],
-                cwd=root,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-            built[f"{name}{flavour}"] = target
+        for flavour, flags in (("", ()), ("-stripped", ("-ldflags=-s -w",))):
+            built[f"{name}{flavour}"] = build_go(root, name, source, flags, f"{name}{flavour}")
     # The same program with its pclntab header broken: the functions cannot be known.
     data = bytearray(built["hello"].read_bytes())
     for magic in (b"\xf0\xff\xff\xff\x00\x00", b"\xf1\xff\xff\xff\x00\x00"):

@@ -1,4 +1,7 @@
-"""Alpine (and Wolfi/Chainguard) packages: ``lib/apk/db/installed`` in images."""
+"""Alpine (and Wolfi/Chainguard) packages: ``lib/apk/db/installed`` in images.
+
+The files each package installed (its ``F:`` folder and ``R:`` file lines) go to ``owners``
+(catalog/ownership.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from finalexam.catalog.distro import Distro, DistroTracker, osv_ecosystem
+from finalexam.catalog.ownership import FileOwners, tree_of
 from finalexam.catalog.support import licenses_of, purl, read_text, root_of
 from finalexam.failures import Isolation
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
@@ -32,6 +36,23 @@ def apk_records(text: str) -> Iterator[dict[str, list[str]]]:
             record.setdefault(key, []).append(value)
     if record:
         yield record
+
+
+def installed_files(text: str) -> dict[str, list[str]]:
+    """Each package's files: an ``R:`` line names a file in the last ``F:`` folder."""
+    files: dict[str, list[str]] = {}
+    package, folder = "", ""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if not line.strip():
+            package, folder = "", ""
+        elif key == "P":
+            package = value.strip()
+        elif key == "F":
+            folder = value.strip()
+        elif key == "R" and package:
+            files.setdefault(package, []).append(f"{folder}/{value.strip()}")
+    return files
 
 
 def _checksum(value: str) -> tuple[tuple[str, str], ...]:
@@ -91,6 +112,7 @@ class ApkCataloger:
     distros: DistroTracker = field(default_factory=DistroTracker)
     databases: dict[Location, str] = field(default_factory=dict)
     isolation: Isolation = field(default_factory=lambda: Isolation(NAME, "catalog"))
+    owners: FileOwners = field(default_factory=FileOwners)
 
     def accepts(self, entry: FileEntry) -> bool:
         if entry.size > 64 * 1024 * 1024:
@@ -109,8 +131,13 @@ class ApkCataloger:
         for location, text in sorted(self.databases.items()):
             distro = self.distros.distro_for(root_of(location, _INSTALLED))
             with self.isolation.item(str(location), location):
+                files = installed_files(text)
+                tree = tree_of(location, _INSTALLED)
                 for record in apk_records(text):
                     component = _component(record, location, distro)
                     if component is not None:
                         out.append(component)
+                        if component.purl:
+                            paths = files.get(component.name, ())
+                            self.owners.add_files(tree, paths, component.purl)
         return out

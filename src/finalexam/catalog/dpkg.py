@@ -3,6 +3,10 @@
 * ``pkg.deb!/control.tar.xz!/control``: the package itself (hashes from the ``.deb``).
 * ``var/lib/dpkg/status`` (installed paragraphs only) and ``var/lib/dpkg/status.d/*``
   (distroless images: one paragraph per file, no Status field).
+
+The files each package installed (``var/lib/dpkg/info/<package>[:<arch>].list``, a distroless
+image's ``status.d/<package>.md5sums``; every member of a ``.deb``) go to ``owners``
+(catalog/ownership.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from finalexam.catalog.distro import Distro, DistroTracker, osv_ecosystem
+from finalexam.catalog.ownership import FileOwners, Tree, tree_of
 from finalexam.catalog.support import paragraphs, purl, read_text, root_of, spdx_expression
 from finalexam.failures import Isolation
 from finalexam.model import Component, Confidence, Dependency, FileEntry, Location
@@ -19,6 +24,8 @@ from finalexam.model import Component, Confidence, Dependency, FileEntry, Locati
 NAME = "dpkg"
 _STATUS = "var/lib/dpkg/status"
 _STATUS_D = re.compile(r"(?:^|/)var/lib/dpkg/status\.d/[^/]+$")
+# What each package installed: info/<package>[:<arch>].list, status.d/<package>.md5sums.
+_FILE_LIST = re.compile(r"(?:^|/)(var/lib/dpkg/(?:info/([^/]+)\.list|status\.d/([^/]+)\.md5sums))$")
 _CONTROL_TAR = re.compile(r"control\.tar(?:\.(?:gz|xz|zst|bz2))?$")
 _COPYRIGHT = re.compile(r"(?:^|/)usr/share/doc/([a-z0-9][a-z0-9+.-]+)/copyright$")
 _DATA_TAR = re.compile(r"data\.tar(?:\.(?:gz|xz|zst|bz2))?$")
@@ -54,6 +61,7 @@ class _Database:
     location: Location
     text: str
     installed_only: bool
+    tree: Tree
 
 
 @dataclass
@@ -63,6 +71,15 @@ class _State:
     databases: dict[Location, _Database] = field(default_factory=dict)
     # (root of the tree, package name) -> licenses from usr/share/doc/NAME/copyright
     licenses: dict[tuple[Location, str], tuple[str, ...]] = field(default_factory=dict)
+    # (tree, package or package:arch) -> the paths the package installed
+    file_lists: dict[tuple[Tree, str], list[str]] = field(default_factory=dict)
+
+
+def listed_paths(text: str, md5sums: bool) -> list[str]:
+    """The paths of a ``.list`` file (one per line) or an ``.md5sums`` file (digest, path)."""
+    if not md5sums:
+        return text.splitlines()
+    return [line.split(None, 1)[1] for line in text.splitlines() if len(line.split(None, 1)) == 2]
 
 
 def debian_license(text: str) -> str | None:
@@ -161,6 +178,7 @@ class DpkgCataloger:
         self.state = _State()
         self.distros = DistroTracker()
         self.isolation = Isolation(NAME, "catalog")
+        self.owners = FileOwners()
 
     def accepts(self, entry: FileEntry) -> bool:
         if entry.name.endswith(".deb") or entry.name.endswith(".udeb"):
@@ -170,6 +188,8 @@ class DpkgCataloger:
         if self.distros.accepts(entry):
             return True
         path = entry.path
+        if _FILE_LIST.search(path):
+            return True
         if path.endswith(_STATUS) or _STATUS_D.search(path):
             return not path.endswith(".md5sums")
         if entry.name == "copyright" and _COPYRIGHT.search(path):
@@ -185,10 +205,17 @@ class DpkgCataloger:
             state.debs[location] = (entry.sha256, entry.sha1)
         elif self.distros.accepts(entry):
             self.distros.record(entry)
+        elif (listing := _FILE_LIST.search(entry.path)) is not None:
+            tree = tree_of(location, listing.group(1))
+            package = listing.group(2) or listing.group(3)
+            paths = listed_paths(read_text(entry), md5sums=listing.group(3) is not None)
+            state.file_lists[(tree, package)] = paths
         elif entry.path.endswith(_STATUS):
             root = root_of(location, _STATUS)
             # A later layer's database replaces an earlier one at the same path.
-            state.databases[location] = _Database(root, location, read_text(entry), True)
+            state.databases[location] = _Database(
+                root, location, read_text(entry), True, tree_of(location, _STATUS)
+            )
         elif (match := _COPYRIGHT.search(entry.path)) is not None:
             root = root_of(location, match.group(0).lstrip("/"))
             if root.parent is not None and _DATA_TAR.search(root.name) and root.path == root.name:
@@ -197,8 +224,11 @@ class DpkgCataloger:
                 read_text(entry, 1024 * 1024)
             )
         elif _STATUS_D.search(entry.path):
-            root = root_of(location, entry.path[entry.path.find("var/lib/dpkg/status.d/") :])
-            state.databases[location] = _Database(root, location, read_text(entry), False)
+            suffix = entry.path[entry.path.find("var/lib/dpkg/status.d/") :]
+            root = root_of(location, suffix)
+            state.databases[location] = _Database(
+                root, location, read_text(entry), False, tree_of(location, suffix)
+            )
         else:
             state.controls.append((location, read_text(entry, 1024 * 1024)))
         return ()
@@ -216,6 +246,8 @@ class DpkgCataloger:
                 deb = location.parent.parent if location.parent else None
                 if deb is not None:
                     component = self._with_licenses(component, deb)
+                if deb is not None and component.purl:
+                    self.owners.add_package(deb, component.purl)  # a .deb's files are its own
                 if deb is not None and deb in self.state.debs:
                     sha256, sha1 = self.state.debs[deb]
                     component = replace(
@@ -234,7 +266,17 @@ class DpkgCataloger:
                     component = package_component(fields, database.location, distro, f"{NAME}-db")
                     if component is not None:
                         out.append(self._with_licenses(component, database.root))
+                        self._record_files(database.tree, fields, component)
         return out
+
+    def _record_files(self, tree: Tree, fields: dict[str, str], component: Component) -> None:
+        """The files dpkg says this package installed (``name:arch.list`` for Multi-Arch:
+        same packages), owned by it."""
+        name, arch = component.name, fields.get("Architecture", "").strip()
+        lists = self.state.file_lists
+        paths = lists.get((tree, f"{name}:{arch}")) or lists.get((tree, name))
+        if paths and component.purl:
+            self.owners.add_files(tree, paths, component.purl)
 
     def _with_licenses(self, component: Component, root: Location) -> Component:
         licenses = self.state.licenses.get((root, component.name))

@@ -1,5 +1,8 @@
 """RPM packages: the ``.rpm`` file's own header, and the rpmdb in images (sqlite or the
-classic Berkeley DB ``Packages``; the NDB format of SUSE is not read)."""
+classic Berkeley DB ``Packages``; the NDB format of SUSE is not read).
+
+The files each package installed (the rpmdb header's file list; every member of a ``.rpm``)
+go to ``owners`` (catalog/ownership.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from finalexam.catalog.distro import Distro, DistroTracker, osv_ecosystem
+from finalexam.catalog.ownership import FileOwners, tree_of
 from finalexam.catalog.support import licenses_of, purl, root_of
 from finalexam.errors import CorruptInput
 from finalexam.failures import Isolation
@@ -130,6 +134,7 @@ class RpmCataloger:
     databases: dict[Location, list[dict[str, Any]]] = field(default_factory=dict)
     packages: list[tuple[Location, dict[str, Any]]] = field(default_factory=list)
     isolation: Isolation = field(default_factory=lambda: Isolation(NAME, "catalog"))
+    owners: FileOwners = field(default_factory=FileOwners)
 
     def accepts(self, entry: FileEntry) -> bool:
         path = entry.path
@@ -161,6 +166,8 @@ class RpmCataloger:
                 component = rpm_component(tags, location, None, f"{NAME}-header")
                 if component is not None:
                     out.append(component)
+                    if component.purl:  # a .rpm's files are its own
+                        self.owners.add_package(location, component.purl)
         for location, headers in sorted(self.databases.items()):
             suffix = next(s for s in _DATABASES if location.path.endswith(s))
             distro = self.distros.distro_for(root_of(location, suffix))
@@ -171,4 +178,19 @@ class RpmCataloger:
                     component = rpm_component(tags, location, distro, f"{NAME}-db")
                     if component is not None:
                         out.append(component)
+                        if component.purl:
+                            tree = tree_of(location, suffix)
+                            self.owners.add_files(tree, installed_files(tags), component.purl)
         return out
+
+
+def installed_files(tags: dict[str, Any]) -> list[str]:
+    """The header's file list: ``dirnames[dirindexes[i]] + basenames[i]``."""
+    names, folders, indexes = tags.get("basenames"), tags.get("dirnames"), tags.get("dirindexes")
+    if not (isinstance(names, list) and isinstance(folders, list) and isinstance(indexes, list)):
+        return []
+    return [
+        f"{folders[index]}{name}"
+        for name, index in zip(names, indexes, strict=False)
+        if isinstance(index, int) and 0 <= index < len(folders)
+    ]

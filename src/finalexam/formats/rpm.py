@@ -45,8 +45,8 @@ TAGS = {
     5011: "payloaddigest",
     5012: "payloaddigestalgo",
     1112: "requireflags",
-    1118: "basenames",
-    1117: "dirnames",
+    1117: "basenames",
+    1118: "dirnames",
     1116: "dirindexes",
 }
 _STRING, _STRING_ARRAY, _I18N = 6, 8, 9

@@ -105,6 +105,15 @@ def _release() -> tuple[Rule, ...]:
         ),
         _rule(
             p,
+            "distribution-vulnerability",
+            WARN,
+            "a language advisory on what an OS package installed: the distribution's "
+            "advisories for that package decide",
+            kinds=(FindingKind.VULNERABILITY,),
+            contexts=(FileContext.DISTRO,),
+        ),
+        _rule(
+            p,
             "unfixed-vulnerability",
             WARN,
             "a critical, high or unrated (unknown) vulnerability without a fix yet",

@@ -12,11 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from finalexam.catalog.ownership import installed_by
 from finalexam.formats.gopclntab import GoSymbols
 from finalexam.model import (
     Component,
     Confidence,
     Evidence,
+    FileContext,
     Finding,
     FindingKind,
     Location,
@@ -154,7 +156,10 @@ def build_finding(
     group: Sequence[RecordMatch],
     related: Sequence[Mapping[str, Any]] = (),
     reachability: Reachability | None = None,
+    installer: Component | None = None,
 ) -> Finding:
+    """One finding for a group of records of the same vulnerability. ``installer``: the OS
+    package whose files the component was found in (catalog/ownership.py)."""
     primary = group[0]
     names: set[str] = set()
     for match in group:
@@ -230,6 +235,21 @@ def build_finding(
             message += "; the distribution release is unknown, every release's entries were tried"
     if len(component.locations) > 1:
         details["locations"] = [str(loc) for loc in component.locations]
+    context = None
+    if installer is not None and not malicious and not ref.distribution:
+        # The distribution builds and patches what its package installs, without changing
+        # the upstream version: its advisories for that package decide (docs/policy.md).
+        context = FileContext.DISTRO
+        details["installed_by"] = {
+            "package": installer.name,
+            "version": installer.version,
+            "ecosystem": installer.ecosystem,
+            "purl": installer.purl,
+        }
+        message += (
+            f"; installed by the {installer.ecosystem} package {installer.name} "
+            f"{installer.version or ''}: the distribution's advisories for it decide"
+        )
     return Finding(
         kind=FindingKind.MALICIOUS if malicious else FindingKind.VULNERABILITY,
         rule_id=primary.record_id,
@@ -247,6 +267,7 @@ def build_finding(
         aliases=aliases,
         fixed=fixed,
         references=tuple(sorted(references))[:MAX_REFERENCES],
+        context=context,
     )
 
 
@@ -289,9 +310,13 @@ class Matcher:
         self._ids: dict[tuple[str, str], list[str]] = {}
         self._records: dict[str, dict[str, Any]] = {}
         self._naming: dict[str, list[str]] = {}  # alias -> records that list it
+        self._installers: dict[str, Component] = {}  # purl -> the OS package containing it
 
     def prefetch(self, components: Iterable[Component]) -> None:
-        """Look up every component's records in a few batched queries."""
+        """Look up every component's records in a few batched queries, and note which OS
+        package installed each component."""
+        components = list(components)
+        self._installers = installed_by(components)
         refs = [r for c in components if (r := package_ref(c)) is not None]
         keys = {(r.ecosystem, name) for r in refs for name in r.names}
         self._ids = self.database.record_ids_many(keys)
@@ -367,8 +392,11 @@ class Matcher:
     def _findings(
         self, component: Component, ref: PackageRef, groups: list[list[RecordMatch]]
     ) -> list[Finding]:
+        installer = self._installers.get(component.purl or "")
         findings = [
-            build_finding(component, ref, group, extra, self._reachability(ref, component, group))
+            build_finding(
+                component, ref, group, extra, self._reachability(ref, component, group), installer
+            )
             for group, extra in zip(groups, self._related(groups), strict=True)
         ]
         if any(f.kind is FindingKind.MALICIOUS for f in findings):
