@@ -87,6 +87,16 @@ def test_droppers_and_disguised_archives() -> None:
     data = "import requests\nwith open('data.json', 'wb') as f:\n"
     data += "    f.write(requests.get(u).content)\n"
     assert not any(c.startswith("drop-") for c in calls(data))
+    # a local script copied into a generated one is no download (google-cloud-aiplatform)
+    copied = "def package(script_path, out):\n    with open(f'{out}/trainer.py', 'w') as f:\n"
+    copied += "        f.write('import x\\n')\n        f.write(open(script_path, 'r').read())\n"
+    assert not any(c.startswith("drop-") for c in calls(copied))
+    fetched = "import urllib.request\ndef get(u):\n    with open('run.py', 'wb') as f:\n"
+    fetched += "        f.write(urllib.request.urlopen(u).read())\n"
+    assert "drop-executable<-download" in calls(fetched)
+    response = "from urllib.request import urlopen\nresp = urlopen(u)\nbody = resp.read()\n"
+    response += "open('a.sh', 'wb').write(body)\n"
+    assert "drop-executable<-download" in calls(response)
     disguised = (
         "import os, zipimport\nz = zipimport.zipimporter(f'{os.path.dirname(__file__)}/a.crt')\n"
     )

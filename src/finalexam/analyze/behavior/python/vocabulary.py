@@ -147,7 +147,11 @@ DECODING = re.compile(
 )
 
 
-DOWNLOADERS = ("requests.", "urllib", "httpx.", "aiohttp.", "*.urlopen", "*.read")
+# Calls whose result is bytes from the network. A bare ``.read()`` is not one: the response
+# it reads is made by one of these (``urlopen(u).read()``), while ``open(p).read()`` copies a
+# local file (google-cloud-aiplatform writes the user's training script into a .py it
+# packages).
+DOWNLOADERS = ("requests.", "urllib", "httpx.", "aiohttp.", "*.urlopen")
 
 
 DIRECTORY_MAKERS = frozenset({"os.mkdir", "os.makedirs"})
