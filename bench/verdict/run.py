@@ -11,7 +11,7 @@ the one rules may be tuned on, and a held-out part, only ever reported: the spli
 fixed before any tuning.
 
     python bench/verdict/run.py [--sets pypi,npm,debian,jars,images,malware-pypi,...]
-                                [--jobs 2] [--rerun-failed] [--limit N] [--timeout S]
+                                [--jobs 2] [--rerun-failed] [--resume] [--limit N] [--timeout S]
 """
 
 from __future__ import annotations
@@ -239,6 +239,11 @@ def main() -> int:
     parser.add_argument("--sets", default=",".join(HONEST + MALICIOUS))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--limit", type=int)
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on with an interrupted run: keep what its progress.jsonl holds",
+    )
     parser.add_argument("--match", help="only the artifacts whose key (set/file) has this text")
     parser.add_argument(
         "--timeout",
@@ -286,12 +291,18 @@ def main() -> int:
         items = [i for i in items if args.match in i.key]
     results_path = OUT / "results.json"
     previous: dict[str, dict[str, Any]] = {}
-    if (args.rerun_failed or args.match) and results_path.exists():
+    if (args.rerun_failed or args.match or args.resume) and results_path.exists():
         previous = {r["key"]: r for r in json.loads(results_path.read_text())}
     if args.rerun_failed:
         items = [i for i in items if i.key not in previous or wrong(previous[i.key])]
-    progress = (OUT / "progress.jsonl").open("w")
+    progress_path = OUT / "progress.jsonl"
     fresh = []
+    if args.resume and progress_path.exists():
+        # an interrupted run: what it finished counts, the rest is examined now
+        fresh = [json.loads(line) for line in progress_path.read_text().splitlines() if line]
+        finished = {r["key"] for r in fresh}
+        items = [i for i in items if i.key not in finished]
+    progress = progress_path.open("a" if args.resume else "w")
     # threads only wait: each exam is a process of its own
     with ThreadPoolExecutor(args.jobs) as pool:
         for done in as_completed([pool.submit(exam, item, args.timeout) for item in items]):
