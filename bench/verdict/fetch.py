@@ -11,7 +11,8 @@ Nothing is built, installed or run: packages are downloaded as files.
   package's data tarball (read with Python's tarfile, never unpacked onto the system).
 - images: ``docker save`` tarballs assembled without a daemon from downloaded Debian
   packages: every package's data tarball is one layer, and a last layer holds the dpkg
-  status database written from the packages' control files, like a real image.
+  database (status written from the packages' control files, and each package's
+  ``info/<package>.list`` file list), like a real image.
 
     python bench/verdict/fetch.py [--pypi 250] [--npm 250] [--sdists 40]
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import posixpath
 import subprocess
 import sys
 import tarfile
@@ -122,8 +124,27 @@ def status_entry(deb: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def file_list_entry(deb: Path, data: bytes) -> tuple[str, bytes]:
+    """What dpkg writes on install: ``info/<package>.list`` (``<package>:<arch>.list`` for
+    Multi-Arch: same), ``/.`` then every member of the package's data as an absolute path."""
+    fields = {
+        key: subprocess.run(
+            ["dpkg-deb", "--field", str(deb), key], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        for key in ("Package", "Architecture", "Multi-Arch")
+    }
+    name = fields["Package"]
+    if fields["Multi-Arch"] == "same":
+        name += f":{fields['Architecture']}"
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        paths = [posixpath.normpath("/" + member.name) for member in tar.getmembers()]
+    text = "\n".join("/." if path == "/" else path for path in paths) + "\n"
+    return f"var/lib/dpkg/info/{name}.list", text.encode()
+
+
 def build_image(debs: list[Path], target: Path, tag: str) -> None:
-    """A ``docker save`` tarball: one layer per package, then the dpkg status layer."""
+    """A ``docker save`` tarball: one layer per package, then the dpkg database layer (the
+    status file and each package's file list)."""
     layers: list[bytes] = []
     for deb in debs:
         layers.append(
@@ -131,12 +152,14 @@ def build_image(debs: list[Path], target: Path, tag: str) -> None:
                 ["dpkg-deb", "--fsys-tarfile", str(deb)], check=True, capture_output=True
             ).stdout
         )
-    status = "\n".join(status_entry(deb) for deb in debs).encode()
+    database = {"var/lib/dpkg/status": "\n".join(status_entry(deb) for deb in debs).encode()}
+    database.update(file_list_entry(deb, data) for deb, data in zip(debs, layers, strict=True))
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as layer:
-        info = tarfile.TarInfo("var/lib/dpkg/status")
-        info.size = len(status)
-        layer.addfile(info, io.BytesIO(status))
+        for path, content in database.items():
+            info = tarfile.TarInfo(path)
+            info.size = len(content)
+            layer.addfile(info, io.BytesIO(content))
     layers.append(buffer.getvalue())
     names = []
     with tarfile.open(target, "w") as image:
