@@ -3,6 +3,11 @@ command lines given as argv lists, droppers and disguised imports."""
 
 from __future__ import annotations
 
+import ast
+
+import pytest
+
+from finalexam.analyze.behavior.python import decoding, visitor
 from finalexam.analyze.behavior.python.visitor import python_facts
 
 
@@ -162,3 +167,26 @@ def test_literal_destinations_reached_through_helpers_are_not_caller_supplied() 
         "beacon(x())\n"
     )
     assert supplied(own) == {4: False, 5: False}
+
+
+def test_a_long_sum_is_folded_in_linear_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """sympy's polys/benchmarks/bench_solvers.py: polynomials of hundreds of terms. Each `+`
+    node is folded once, not once per enclosing sum (quadratic: the file ran out of its time
+    budget and the exam of sympy was incomplete)."""
+    entered = 0
+    real = decoding.fold
+
+    def counted(node: ast.AST | None, sums: dict[int, str | None] | None = None) -> str | None:
+        nonlocal entered
+        entered += 1
+        return real(node, sums)
+
+    monkeypatch.setattr(decoding, "fold", counted)
+    monkeypatch.setattr(visitor, "fold", counted)
+    terms = 900
+    source = "def f(x, y):\n    return " + " + ".join(f"{i}*x**2*y" for i in range(terms)) + "\n"
+    facts = python_facts(source)
+    assert facts.parsed
+    assert entered < 10 * terms  # quadratic work would be about terms**2 / 2
+    # constant pieces inside a longer sum still fold
+    assert "system" in strings("y = a + ('sys' + 'tem')\n")

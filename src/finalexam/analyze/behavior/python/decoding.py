@@ -16,8 +16,12 @@ from finalexam.analyze.behavior.python.syntax import FUNCTIONS, walk
 from finalexam.analyze.behavior.python.vocabulary import DECODING
 
 
-def fold(node: ast.AST | None) -> str | None:
-    """The constant string an expression always evaluates to, when that can be known."""
+def fold(node: ast.AST | None, sums: dict[int, str | None] | None = None) -> str | None:
+    """The constant string an expression always evaluates to, when that can be known.
+
+    ``sums`` remembers the result for each ``+`` node (by id, for one tree): the visitor
+    folds every node of a long sum in turn, and a polynomial of thousands of terms
+    (sympy's ``polys/benchmarks/bench_solvers.py``) would otherwise cost quadratic time."""
     if node is None:
         return None
     if isinstance(node, ast.Constant):
@@ -27,8 +31,14 @@ def fold(node: ast.AST | None) -> str | None:
             return node.value.decode("latin-1")
         return None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = fold(node.left), fold(node.right)
-        return left + right if left is not None and right is not None else None
+        if sums is not None and id(node) in sums:
+            return sums[id(node)]
+        left = fold(node.left, sums)
+        right = fold(node.right, sums) if left is not None else None
+        result = left + right if left is not None and right is not None else None
+        if sums is not None:
+            sums[id(node)] = result
+        return result
     if isinstance(node, ast.JoinedStr):
         parts = [fold(v) if not isinstance(v, ast.FormattedValue) else None for v in node.values]
         return "".join(p for p in parts if p is not None) if all(parts) else None

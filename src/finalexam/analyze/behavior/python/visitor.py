@@ -127,6 +127,7 @@ class Collector(ast.NodeVisitor):
         self.wrappers = wrappers or {}
         self.templates: dict[str, str] = {}  # variable -> the string it holds, unknowns as {}
         self.open_files: dict[str, str] = {}  # file object variable -> path template
+        self.sums: dict[int, str | None] = {}  # what each `+` node folds to (decoding.fold)
         self.downloaded: set[str] = set()  # path templates that received downloaded bytes
         self.declaring = 0  # inside decorator expressions
         self.functions: list[Function] = []  # enclosing function (and lambda) nodes
@@ -675,7 +676,7 @@ class Collector(ast.NodeVisitor):
                     self.result.facts.append(Fact(fact.kind, fact.value, line, context))
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
-        folded = fold(node)
+        folded = fold(node, self.sums)
         if folded is not None:
             self._add("string", folded, node.lineno)
             return
