@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from finalexam.analyze.indicators import classify, extract
+from finalexam.analyze.indicators import classify, extract, extract_chunked
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,20 @@ def test_prefilter_is_a_superset_and_falls_back(monkeypatch: pytest.MonkeyPatch)
     assert exact <= prefilter.Prefilter(patterns).candidates(text)
     monkeypatch.setattr(prefilter, "_hs", None)
     assert prefilter.Prefilter(patterns).candidates(text) == {0, 1, 2}
+
+
+def test_a_big_file_is_read_in_chunks_with_nothing_lost_at_the_seams() -> None:
+    """A JDK's lib/modules is 130 MB: read a chunk at a time, what is found is what one read
+    of the whole file finds, a URL and a host straddling the seams included."""
+    chunk = 4096
+    data = bytearray(b"\x00" * (5 * chunk))
+    for number, place in enumerate([10, chunk - 20, 2 * chunk - 30, 4 * chunk + 5]):
+        url = f"https://collector{number}.example.invalid/upload?id=7".encode()
+        data[place : place + len(url)] = url
+    host = b" abc.trycloudflare.com "
+    data[3 * chunk - 8 : 3 * chunk - 8 + len(host)] = host
+    found = extract_chunked(bytes(data), text=False, chunk=chunk)
+    assert found == extract(bytes(data), text=False)
+    values = {f.value for f in found}
+    assert "https://collector2.example.invalid/upload?id=7" in values  # across a seam
+    assert "abc.trycloudflare.com" in values and "trycloudflare.com" not in values

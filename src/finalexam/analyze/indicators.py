@@ -22,6 +22,7 @@ from typing import Any
 from finalexam.analyze.base import Analysis, ExamState
 from finalexam.config import Config
 from finalexam.model import (
+    Blob,
     Confidence,
     Evidence,
     FileEntry,
@@ -29,8 +30,6 @@ from finalexam.model import (
     Finding,
     FindingKind,
     Indicator,
-    Issue,
-    IssueKind,
     Location,
     Severity,
 )
@@ -42,8 +41,11 @@ except ImportError:  # pragma: no cover - the pure-Python path gives the same an
     hyperscan = None
 
 NAME = "indicators"
-MAX_BYTES = 64 * 1024 * 1024
 MAX_PER_FILE = 500
+# Files bigger than this are read a chunk at a time (a JDK's 130 MB lib/modules image), each
+# chunk with a margin longer than any indicator on either side (URLs are at most 2,056 bytes).
+CHUNK_BYTES = 16 * 1024 * 1024
+_MARGIN = 4096
 _TEXT_TYPES = frozenset({FileType.SCRIPT, FileType.TEXT, FileType.JSON, FileType.XML})
 _CODE_SUFFIXES = (
     ".py", ".pth", ".js", ".mjs", ".cjs", ".ts", ".sh", ".bash", ".ps1", ".psm1", ".bat",
@@ -358,6 +360,23 @@ def extract(data: bytes, *, text: bool) -> list[_Found]:
     return sorted(found.values(), key=lambda f: (f.offset, f.kind, f.value))
 
 
+def extract_chunked(data: Blob, *, text: bool, chunk: int = CHUNK_BYTES) -> list[_Found]:
+    """``extract`` over a file of any size, one chunk in memory at a time: each chunk owns the
+    indicators that start in it, and is read with a margin before (so a match never starts
+    mid-word) and after (so one that starts near its end is whole)."""
+    if len(data) <= chunk:
+        return extract(data if isinstance(data, bytes) else bytes(data), text=text)
+    found: dict[tuple[str, str], _Found] = {}
+    for own in range(0, len(data), chunk):
+        low = max(0, own - _MARGIN)
+        for item in extract(bytes(data[low : own + chunk + _MARGIN]), text=text):
+            offset = low + item.offset
+            key = (item.kind, item.value)
+            if own <= offset < own + chunk and key not in found and len(found) < MAX_PER_FILE:
+                found[key] = _Found(item.kind, item.value, offset)
+    return sorted(found.values(), key=lambda f: (f.offset, f.kind, f.value))
+
+
 @dataclass
 class IndicatorAnalyzer:
     config: Config
@@ -372,13 +391,8 @@ class IndicatorAnalyzer:
         )
 
     def analyze(self, entry: FileEntry) -> Analysis:
-        if entry.size > MAX_BYTES:  # said, never skipped in silence
-            message = f"{NAME} did not examine this file: larger than {MAX_BYTES} bytes"
-            issue = Issue("analyze", entry.location, message, IssueKind.LIMIT, NAME)
-            return Analysis(issues=[issue])
-        data = entry.data
         is_text = entry.file_type in _TEXT_TYPES
-        found = extract(bytes(data) if not isinstance(data, bytes) else data, text=is_text)
+        found = extract_chunked(entry.data, text=is_text)
         analysis = Analysis()
         name = entry.name.lower()
         is_code = name.endswith(_CODE_SUFFIXES) or entry.file_type is FileType.SCRIPT
