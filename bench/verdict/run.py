@@ -217,6 +217,24 @@ def summarise(results: list[dict[str, Any]]) -> str:
     lines.append("Honest failures by blocking finding (an artifact counts once per finding):")
     lines.extend(f"- {name}: {count}" for name, count in causes.most_common())
     lines.append("")
+    # The secret rules are tuned elsewhere (bench/secrets): what else keeps honest releases out
+    others = [
+        r
+        for r in results
+        if r["split"] != "malware"
+        and r["outcome"] != "passed"
+        and (r["outcome"] != "failed" or any(b["rule"] != "secrets" for b in r.get("blocking", [])))
+    ]
+    honest = sum(1 for r in results if r["split"] != "malware")
+    lines.append(
+        f"Honest releases kept out by something other than a secret: {len(others)} of {honest}"
+    )
+    for result in sorted(others, key=lambda r: r["key"]):
+        found = sorted({b["finding"] for b in result.get("blocking", []) if b["rule"] != "secrets"})
+        lines.append(
+            f"- {result['key']} [{result['split']}] {result['outcome']}: {', '.join(found)}"
+        )
+    lines.append("")
     lines.append("Honest releases that did not pass (the findings that blocked):")
     for result in sorted(results, key=lambda r: r["key"]):
         if result["split"] == "malware" or result["outcome"] == "passed":
