@@ -6,7 +6,9 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from finalexam import __version__
 from finalexam.analyze import ANALYZERS
@@ -41,6 +43,7 @@ from finalexam.scratch import scratch_directory
 from finalexam.unpack import UNPACKERS
 from finalexam.unpack.walk import Walker
 
+T = TypeVar("T")
 _CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
 
 
@@ -148,11 +151,12 @@ def run_exam(
         failures.setdefault(name, message)
 
     def finish_catalogers() -> None:
+        budget = whole_exam_budget(config.time_budget, len(walker.records) + len(components))
         for cataloger in active_catalogers:
-            try:
-                components.extend(cataloger.finish())
-            except Exception as error:
-                record_failure(analysis, failures, cataloger.name, None, error, "catalog")
+            found = _whole_exam_step(
+                cataloger.name, "catalog", cataloger.finish, budget, analysis, failures
+            )
+            components.extend(found or ())
             isolation = getattr(cataloger, "isolation", None)
             if isinstance(isolation, Isolation) and isolation.issues:
                 analysis.issues.extend(isolation.issues)
@@ -175,11 +179,12 @@ def run_exam(
     analysis.carried.clear()
 
     def finish_analyzers() -> None:
+        budget = whole_exam_budget(config.time_budget, len(state.files) + len(state.components))
         for analyzer in active_analyzers:
-            try:
-                analysis.merge(analyzer.finish(state))
-            except Exception as error:
-                record_failure(analysis, failures, analyzer.name, None, error, "analyze")
+            finish = partial(analyzer.finish, state)
+            found = _whole_exam_step(analyzer.name, "analyze", finish, budget, analysis, failures)
+            if found is not None:
+                analysis.merge(found)
 
     clock.run("analyze", finish_analyzers)
 
@@ -271,6 +276,33 @@ def _catalog(
             analysis.issues.append(over_budget(cataloger.name, entry.location, over, "catalog"))
         except Exception as error:
             record_failure(analysis, failures, cataloger.name, entry.location, error, "catalog")
+
+
+def whole_exam_budget(per_file: float, inventory: int) -> float:
+    """CPU seconds a plug-in's step after the walk may take: the per-file budget for every
+    1,000 files and components (at least one), since that step goes over all of them."""
+    return per_file * max(1.0, inventory / 1000)
+
+
+def _whole_exam_step(
+    name: str,
+    stage: str,
+    step: Callable[[], T],
+    budget: float,
+    analysis: Analysis,
+    failures: dict[str, str],
+) -> T | None:
+    """A plug-in's ``finish``: its result, or None and an Issue when it fails or overruns."""
+    try:
+        with time_budget(budget):
+            return step()
+    except BudgetExceeded as over:
+        issue = over_budget(name, None, over, stage)
+        failures.setdefault(name, issue.message)
+        analysis.issues.append(issue)
+    except Exception as error:
+        record_failure(analysis, failures, name, None, error, stage)
+    return None
 
 
 def _issue_key(issue: Issue) -> tuple[str, str, str]:

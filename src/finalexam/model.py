@@ -306,7 +306,7 @@ class IssueKind(StrEnum):
     ENCRYPTED = "encrypted"  # encrypted content: its bytes could not be read
     UNREADABLE = "unreadable"  # the operating system refused the read (permissions, I/O)
     PLUGIN_FAILED = "plugin-failed"  # a cataloger or analyzer raised on a file or after the walk
-    TIME_BUDGET = "time-budget"  # a plug-in ran out of its time budget on a file
+    TIME_BUDGET = "time-budget"  # a plug-in ran out of its time on a file or after the walk
     DATABASE = "database"  # no usable vulnerability database: components not matched
     RESOURCE = "resource"  # the machine ran short: scratch space full, out of memory
     NOTE = "note"  # informative only: nothing was left unexamined

@@ -51,9 +51,13 @@ def analyze_entry(
     return result, failures
 
 
-def over_budget(name: str, location: Location, over: BudgetExceeded, stage: str) -> Issue:
-    """What a time budget left unexamined: this file, by this plug-in."""
-    message = f"{name} did not examine this file: {over}"
+def over_budget(name: str, location: Location | None, over: BudgetExceeded, stage: str) -> Issue:
+    """What a time budget left unexamined: this file (or, without a location, the step after
+    the walk that goes over the whole exam), by this plug-in."""
+    if location is None:
+        message = f"{name} did not finish its whole-exam step: {over}"
+    else:
+        message = f"{name} did not examine this file: {over}"
     return Issue(stage, location, message, IssueKind.TIME_BUDGET, name)
 
 

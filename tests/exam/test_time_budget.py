@@ -13,8 +13,8 @@ from builders import write, zip_bytes
 from finalexam.analyze.base import Analysis, ExamState
 from finalexam.config import Config, build_config
 from finalexam.errors import ConfigError
-from finalexam.exam import run_exam
-from finalexam.model import FileEntry, Report
+from finalexam.exam import run_exam, whole_exam_budget
+from finalexam.model import FileEntry, IssueKind, Report
 from finalexam.report.base import RenderOptions
 from finalexam.report.json import JsonReporter
 
@@ -90,3 +90,45 @@ def test_the_budget_is_a_flag_an_env_var_and_a_config_key(tmp_path: Path) -> Non
     for bad in ("-1", "nan", "inf", "soon"):
         with pytest.raises(ConfigError, match="time_budget"):
             build_config(environ={"FINALEXAM_TIME_BUDGET": bad})
+
+
+class SlowFinish(Spinner):
+    """Examines every file at once, then spins in its step after the walk (as a check over
+    every component of a huge SBOM would, if it were quadratic)."""
+
+    name = "slow-finish"
+
+    def accepts(self, entry: FileEntry) -> bool:
+        return False
+
+    def finish(self, state: ExamState) -> Analysis:
+        while True:
+            try:
+                sum(range(10_000))
+            except Exception:
+                continue
+
+
+def test_a_step_after_the_walk_over_its_budget_is_an_issue(target: Path) -> None:
+    config = replace(Config(), time_budget=0.5, timestamp="2024-01-01T00:00:00Z")
+    started = time.monotonic()
+    report = run_exam(target, config, analyzers=(Spinner, SlowFinish))
+    assert time.monotonic() - started < 20
+    step = [i for i in report.issues if i.plugin == "slow-finish"]
+    assert [(i.kind, i.location, i.message) for i in step] == [
+        (
+            IssueKind.TIME_BUDGET,
+            None,
+            "slow-finish did not finish its whole-exam step: over its 0.5 s time budget",
+        )
+    ]
+    assert not report.complete
+    status = {p.name: p.status for p in report.plugins}
+    assert status["slow-finish"] == "failed" and status["spinner"] == "ok"
+    assert report.extra["seen"] == ["a.txt", "b.txt"]  # the other plug-in's work is kept
+
+
+def test_the_step_after_the_walk_has_the_budget_per_thousand_files_and_components() -> None:
+    assert whole_exam_budget(10, 3) == 10
+    assert whole_exam_budget(10, 20_000) == 200
+    assert whole_exam_budget(0, 20_000) == 0  # no limit stays no limit

@@ -91,6 +91,44 @@ def _by_length(ecosystem: str) -> dict[int, list[tuple[int, str]]]:
     return table
 
 
+_SEPARATORS = re.compile(r"[-_.]")
+_Index = dict[str, set[tuple[int, str]]]  # a key: the (rank, target) pairs it leads to
+
+
+def _squash(name: str) -> str:
+    return _SEPARATORS.sub("", name)
+
+
+@cache
+def _target_index(ecosystem: str) -> tuple[_Index, _Index]:
+    """The targets by every string one deletion away (and by themselves), and by their
+    letters without separators. Two names one edit apart (insert, delete, substitute, swap)
+    share such a string, so a lookup finds the few candidates a scan of all targets would."""
+    by_deletion: _Index = {}
+    by_squashed: _Index = {}
+    for bucket in _by_length(ecosystem).values():
+        for rank, target in bucket:
+            for key in _deletions(target, 1):
+                by_deletion.setdefault(key, set()).add((rank, target))
+            by_squashed.setdefault(_squash(target), set()).add((rank, target))
+    return by_deletion, by_squashed
+
+
+def _near(bare: str, squashed: str, ecosystem: str) -> list[tuple[int, str]]:
+    """Targets that may be one edit or one separator from ``bare``: one length shorter
+    first, then the same length, then one longer, each by rank (the order a scan of the
+    targets by length would meet them in, so the first match is the same)."""
+    by_deletion, by_squashed = _target_index(ecosystem)
+    if len(bare) > max(_by_length(ecosystem), default=0) + 1:
+        return []  # nothing is near (and a hostile name's deletions would fill memory)
+    found = set(by_squashed.get(squashed, ()))
+    for key in _deletions(bare, 1):
+        found |= by_deletion.get(key, set())
+    order = {len(bare) - 1: 0, len(bare): 1, len(bare) + 1: 2}
+    near = [(order[len(target)], rank, target) for rank, target in found if len(target) in order]
+    return [(rank, target) for _, rank, target in sorted(near)]
+
+
 def _one_edit(a: str, b: str) -> bool:
     """Damerau distance exactly 1 (insert, delete, substitute or swap two neighbours)."""
     if a == b or abs(len(a) - len(b)) > 1:
@@ -134,18 +172,17 @@ def check_name(name: str, ecosystem: str) -> Squat | None:
         return None
     if bare != norm and bare in rank_of:
         return Squat(name, bare, "scope", rank_of[bare])
-    squashed = re.sub(r"[-_.]", "", bare)
+    squashed = _squash(bare)
     for candidate, technique in (
         *((bare.replace(a, b), "look-alike letters") for a, b in _ASCII_LOOKALIKES if a in bare),
     ):
         if candidate in rank_of and candidate != bare:
             return Squat(name, candidate, technique, rank_of[candidate])
-    for length in (len(bare) - 1, len(bare), len(bare) + 1):
-        for rank, target in _by_length(ecosystem).get(length, ()):
-            if re.sub(r"[-_.]", "", target) == squashed and target != bare:
-                return Squat(name, target, "separator", rank)
-            if _one_edit(bare, target):
-                return Squat(name, target, "one edit", rank)
+    for rank, target in _near(bare, squashed, ecosystem):
+        if _squash(target) == squashed and target != bare:
+            return Squat(name, target, "separator", rank)
+        if _one_edit(bare, target):
+            return Squat(name, target, "one edit", rank)
     for affix in _AFFIXES:
         stem = (
             bare[len(affix) :]
@@ -240,7 +277,7 @@ def _deletions(word: str, depth: int) -> set[str]:
 
 
 @cache
-def _long_word_index(ecosystem: str) -> dict[str, tuple[str, ...]]:
+def _long_word_index(ecosystem: str) -> dict[str, set[str]]:
     """Deletion neighbourhoods of the long popular words: two words within two edits share a
     string reached by deleting at most two letters from each, so a lookup replaces a scan."""
     index: dict[str, set[str]] = {}
@@ -248,7 +285,12 @@ def _long_word_index(ecosystem: str) -> dict[str, tuple[str, ...]]:
         if len(word) >= MISSPELLED_MIN_WORD:
             for variant in _deletions(word, _MISSPELLED_EDITS):
                 index.setdefault(variant, set()).add(word)
-    return {variant: tuple(sorted(words)) for variant, words in index.items()}
+    return index  # read only; its users sort what they take from it
+
+
+@cache
+def _longest_key(ecosystem: str) -> int:
+    return max(map(len, _long_word_index(ecosystem)), default=0)
 
 
 def osa_distance(a: str, b: str, limit: int) -> int:
@@ -341,9 +383,11 @@ def misspelled_word(name: str, ecosystem: str, leave_out: str | None = None) -> 
         return None
     position = unknown[0]
     typo = words[position]
-    if len(typo) < MISSPELLED_MIN_WORD - _MISSPELLED_EDITS or not typo.isascii():
-        return None
     index = _long_word_index(ecosystem)
+    if not MISSPELLED_MIN_WORD - _MISSPELLED_EDITS <= len(typo) <= _longest_key(ecosystem) + 2:
+        return None  # no long popular word is two edits from it
+    if not typo.isascii():
+        return None
     candidates = {
         word for variant in _deletions(typo, _MISSPELLED_EDITS) for word in index.get(variant, ())
     }
