@@ -14,7 +14,8 @@ Two mechanisms, because Python cannot pre-empt native code in-thread:
 
 Where neither is possible (a thread other than the main one of a daemonic process, such as a
 Dask worker's task), the work runs to its end and is then judged against the budget: the
-report is the same, but a hang is not cut short there.
+report is the same, but a hang is not cut short there. Batch exams avoid it: each runs in a
+process of its own (``store.batch.examine_isolated``), on Dask workers too.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@ a Dask cluster, by concurrent writers to the same store."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +113,103 @@ def test_from_list_on_a_dask_cluster(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_from_list_needs_store(tmp_path: Path) -> None:
     listing = artifacts(tmp_path, 1)
     assert main(["scan", "--from-list", str(listing)]) == 2
+
+
+def _processes_examining(marker: str) -> list[int]:
+    """Exam processes of a batch (``python -m finalexam.store.task PATH``) for that path."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"finalexam.store.task" in argv and any(a.endswith(marker.encode()) for a in argv):
+            found.append(int(proc.name))
+    return found
+
+
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+class Killer:
+    """Kills, as soon as it starts, the exam of ``exam_marker`` (as a native crash or the
+    kernel's out-of-memory killer would) and the worker running the exam of
+    ``worker_marker``."""
+
+    def __init__(self, exam_marker: str, worker_marker: str | None = None) -> None:
+        self.todo = {exam_marker: False, **({worker_marker: True} if worker_marker else {})}
+        self.killed: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and len(self.killed) < len(self.todo):
+            for marker, whole_worker in self.todo.items():
+                if marker in self.killed:
+                    continue
+                for pid in _processes_examining(marker):
+                    victim = _parent(pid) if whole_worker else pid
+                    os.kill(victim, signal.SIGKILL)
+                    self.killed[marker] = victim
+            time.sleep(0.005)
+
+    def __enter__(self) -> Killer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _scan_list(listing: Path, db: Path, url: str, *where: str) -> int:
+    command = ["scan", "--store", "--from-list", str(listing), "--db", str(db)]
+    return main([*command, "--store-url", url, *where])
+
+
+def test_an_exam_that_dies_on_local_cores_is_an_error_not_a_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = build_db(tmp_path / "osv.sqlite3", [])
+    listing = artifacts(tmp_path, 3)  # app0..app2 and the vendor SBOM
+    url = str(tmp_path / "p.sqlite3")
+    with Killer("app1.jar") as killer:
+        code = _scan_list(listing, db, url, "--jobs", "2")
+    assert list(killer.killed) == ["app1.jar"]
+    assert code == 3
+    captured = capsys.readouterr()
+    assert "app1.jar: the exam's process was killed by SIGKILL; nothing was stored" in captured.err
+    assert captured.out.count("passed\t") == 3
+    with Store(url) as store, store.reading() as connection:
+        assert len(list_releases(connection)) == 3
+
+
+def test_on_a_dask_cluster_a_dead_exam_or_worker_is_an_error_not_a_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    db = build_db(tmp_path / "osv.sqlite3", [])
+    listing = artifacts(tmp_path, 4)  # app0..app3 and the vendor SBOM
+    url = str(tmp_path / "p.sqlite3")
+    # a task whose worker died once is given up (the default retries it on other workers)
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Killer("app1.jar", worker_marker="app2.jar") as killer,
+    ):
+        code = _scan_list(listing, db, url, "--scheduler", cluster.scheduler_address)
+    assert sorted(killer.killed) == ["app1.jar", "app2.jar"]
+    assert code == 3
+    captured = capsys.readouterr()
+    assert "app1.jar: the exam's process was killed by SIGKILL; nothing was stored" in captured.err
+    assert "app2.jar: the Dask task failed (KilledWorker); nothing stored" in captured.err
+    assert captured.out.count("passed\t") == 3
+    with Store(url) as store, store.reading() as connection:
+        releases = {r["product"] for r in list_releases(connection)}
+    assert releases == {"app0", "app3", "vendor"}

@@ -3,15 +3,26 @@
 Each task examines one artifact and writes its exam to the store itself, so the store sees
 concurrent writers (one transaction per exam) and nothing is funnelled through this
 process. A task that fails is reported with its file and its error; the others go on.
+
+Every exam runs in a process of its own (``examine_isolated``), started afresh for it, on
+local cores and on Dask workers alike. A Dask task runs in a thread of a daemonic worker
+process, where no time budget can interrupt work and no supervised child may be started for
+native parsers; in a process of its own the exam has its main thread, its budgets and its
+supervised parsers, as it has when run from the command line. An exam process that dies
+(a native crash, the kernel's out-of-memory killer) and a Dask worker that dies are errors
+of that artifact (exit 3, nothing stored), never a pass.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
 import shlex
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,17 +96,41 @@ def examine_and_store(item: BatchItem, config: Config, store_url: str, source: s
     return BatchOutcome(item, code, stored.status, f"{stored.product} {stored.version}")
 
 
+def examine_isolated(item: BatchItem, config: Config, store_url: str, source: str) -> BatchOutcome:
+    """``examine_and_store`` in a fresh process (``python -m finalexam.store.task``, the
+    artifact's path in its command line for ``ps``): its outcome, or an error if it died."""
+    command = [sys.executable, "-m", "finalexam.store.task", item.path]
+    task = pickle.dumps((item, config, store_url, source))
+    try:
+        done = subprocess.run(command, input=task, stdout=subprocess.PIPE, check=False)
+    except OSError as error:
+        return BatchOutcome(item, 3, error=f"cannot start the exam's process: {error.strerror}")
+    if done.returncode == 0:
+        try:
+            outcome = pickle.loads(done.stdout)
+        except Exception:  # cut short: only our own child writes here
+            outcome = None
+        if isinstance(outcome, BatchOutcome):
+            return outcome
+    return BatchOutcome(item, 3, error=f"{_ended(done.returncode)}; nothing was stored")
+
+
+def _ended(code: int) -> str:
+    if code < 0:
+        try:
+            return f"the exam's process was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"the exam's process was killed by signal {-code}"
+    return f"the exam's process ended with status {code} and no result"
+
+
 def run_local(
     items: Sequence[BatchItem], config: Config, store_url: str, source: str, workers: int = 0
 ) -> Iterator[BatchOutcome]:
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(items) == 1:
-        for item in items:
-            yield examine_and_store(item, config, store_url, source)
-        return
-    context = multiprocessing.get_context("spawn")  # no inherited connections or threads
-    with ProcessPoolExecutor(min(workers, len(items)), mp_context=context) as pool:
-        futures = [pool.submit(examine_and_store, i, config, store_url, source) for i in items]
+    workers = min(workers or os.cpu_count() or 1, len(items))
+    # threads only wait: each exam runs in its own process
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(examine_isolated, i, config, store_url, source) for i in items]
         for future in as_completed(futures):
             yield future.result()
 
@@ -115,9 +150,14 @@ def run_dask(
     except (OSError, TimeoutError) as error:
         raise UsageError(f"cannot reach the Dask scheduler {scheduler}: {error}") from None
     with client:
-        futures = [
-            client.submit(examine_and_store, item, config, store_url, source, pure=False)
+        futures = {
+            client.submit(examine_isolated, item, config, store_url, source, pure=False): item
             for item in items
-        ]
-        for future in dask_completed(futures):  # type: ignore[no-untyped-call]
-            yield future.result()
+        }
+        for future in dask_completed(list(futures)):  # type: ignore[no-untyped-call]
+            item = futures[future]
+            try:
+                yield future.result()
+            except Exception as error:  # the worker died under it (KilledWorker), or Dask failed
+                what = type(error).__name__
+                yield BatchOutcome(item, 3, error=f"the Dask task failed ({what}); nothing stored")
