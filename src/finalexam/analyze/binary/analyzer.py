@@ -104,7 +104,7 @@ def describe(
     packer = packers.packer(facts, data)
     overlay = packers.overlay(facts, data)
     embedded = packers.embedded_executables(data)
-    matched = capabilities.match_all(facts, data, rules)
+    matched = capabilities.match_all(facts, data, rules, location.chain[-1], packer is not None)
     entry: dict[str, Any] = {
         "location": str(location),
         "format": facts.format,
@@ -113,15 +113,7 @@ def describe(
         "bits": facts.bits,
         "hardening": dict(sorted(facts.hardening.items())),
         "packer": packer,
-        "capabilities": [
-            {
-                "id": rule.id,
-                "title": rule.title,
-                "severity": rule.severity.value,
-                "evidence": evidence,
-            }
-            for rule, evidence in matched
-        ],
+        "capabilities": [_capability_entry(match) for match in matched],
         "libraries": facts.libraries,
         "imports": sorted(facts.imports),
         "exports": len(facts.exports),
@@ -155,21 +147,50 @@ def describe(
         ]
     findings += _hiding_findings(packer, overlay, embedded, location)
     findings += [
-        Finding(
-            kind=FindingKind.BINARY,
-            rule_id=f"capability.{rule.id}",
-            severity=rule.severity,
-            title=rule.title,
-            message=f"{rule.description} Evidence: {_evidence_text(evidence)}.",
-            location=location,
-            found_by=NAME,
-            confidence=Confidence.MEDIUM,
-            evidence=Evidence(snippet=_evidence_text(evidence), details=evidence),
-        )
-        for rule, evidence in matched
-        if rule.severity is not Severity.INFO
+        _capability_finding(match, location)
+        for match in matched
+        if match.severity is not Severity.INFO
     ]
     return Analysis(findings=findings, binaries=[entry])
+
+
+def _capability_entry(match: capabilities.Match) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": match.rule.id,
+        "title": match.rule.title,
+        "severity": match.severity.value,
+        "evidence": match.evidence,
+    }
+    if match.offsets:
+        out["offsets"] = match.offsets
+    if match.expected_for:
+        out["expected_for"] = match.expected_for
+    return out
+
+
+def _capability_finding(match: capabilities.Match, location: Location) -> Finding:
+    """A capability of low or medium severity is a fact about the binary; high and critical
+    ones are behaviours no ordinary program of its kind shows (see docs/binaries.md)."""
+    rule = match.rule
+    text = _evidence_text(match.evidence)
+    if match.offsets:
+        text += "; at " + ", ".join(f"{item!r}@{at:#x}" for item, at in match.offsets.items())
+    behaviour = match.severity.rank >= Severity.HIGH.rank
+    return Finding(
+        kind=FindingKind.BEHAVIOR if behaviour else FindingKind.BINARY,
+        rule_id=f"capability.{rule.id}",
+        severity=match.severity,
+        title=rule.title,
+        message=f"{rule.description} Evidence: {text}.",
+        location=location,
+        found_by=NAME,
+        confidence=Confidence.MEDIUM,
+        evidence=Evidence(
+            snippet=text,
+            offset=min(match.offsets.values()) if match.offsets else None,
+            details={**match.evidence, **({"offsets": match.offsets} if match.offsets else {})},
+        ),
+    )
 
 
 def _evidence_text(evidence: dict[str, list[str]]) -> str:

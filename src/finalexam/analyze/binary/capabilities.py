@@ -1,15 +1,18 @@
-"""Capabilities as data: one TOML rule per capability maps imports, symbols, libraries and
-strings to what a binary is able to do, with the names that matched as evidence.
+"""Capabilities and behaviours as data: one TOML rule per capability maps what a binary
+imports, exports, links, contains and is (its traits) to what it is able to do, with the
+names, strings and offsets that matched as evidence.
 
 Rule file (``rules/capabilities/<id>.toml``)::
 
     id = "process-injection"           # == file stem
     title = "Process injection"
-    severity = "medium"                # info: a fact only; low and above: also a finding
+    severity = "medium"                # info: a fact only; low and above: also a finding;
+                                       # high and critical: a suspicious behaviour
     description = "..."
     formats = ["pe"]                   # optional: elf, pe, macho
     combine = "any"                    # optional: families combine with any (default) or all
-    [imports]                          # families: imports, symbols, libraries, strings
+    normal_for = ["debugger"]          # optional: binary kinds for which this is ordinary
+    [imports]                          # families: see FAMILIES
     all = ["VirtualAllocEx|NtAllocateVirtualMemory", "WriteProcessMemory"]
     any = ["CreateRemoteThread", "QueueUserAPC"]
     min = 1                            # optional: how many ``any`` entries must be present
@@ -19,28 +22,48 @@ Rule file (``rules/capabilities/<id>.toml``)::
 
 A family matches when every ``all`` entry is present (``a|b`` = either) and at least ``min``
 ``any`` entries are. Names may use ``*`` wildcards. ``imports`` are imported functions (A/W
-suffixes dropped), ``symbols`` any symbol (imported, exported or in the static symbol table),
+suffixes dropped; in a statically linked ELF, its own function symbols), ``symbols`` any
+symbol (imported, exported or in the static symbol table), ``exports`` exported symbols,
 ``libraries`` linked libraries (case-insensitive), ``strings`` byte strings in the file (ASCII,
-and UTF-16LE in PE files; case-insensitive). An example is ``family: item, item; family: item``
-(plus ``format: elf`` to pick the format).
+and UTF-16LE in PE files; case-insensitive), ``decoded`` the same strings inside hex- or
+Base64-encoded runs of the file, ``patterns`` regular expressions over the file's bytes
+(case-insensitive; ``ignore`` lists matched texts that do not count), ``traits`` facts about
+the file's shape (``finalexam.analyze.binary.traits``), and ``capabilities`` the ids of other
+rules that matched (their ``normal_for`` respected), so that a behaviour can combine
+capabilities. An example is ``family: item, item; family: item`` (plus ``format: elf`` and
+``name: sshd`` to pick the format and the binary's file name, hence its kind).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from finalexam.analyze.binary import decoding, traits
 from finalexam.analyze.binary.facts.common import BinaryFacts, strip_wide_suffix
 from finalexam.model import Severity
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules" / "capabilities"
-FAMILIES = ("imports", "symbols", "libraries", "strings")
+FAMILIES = (
+    "imports",
+    "symbols",
+    "exports",
+    "libraries",
+    "strings",
+    "decoded",
+    "patterns",
+    "traits",
+    "capabilities",
+)
+_TEXT_FAMILIES = ("strings", "decoded")
 _STRING_SCAN_LIMIT = 64 * 1024 * 1024
+_PATTERN_HITS = 8  # evidence kept per pattern
 
 
 class RuleError(ValueError):
@@ -52,6 +75,7 @@ class Family:
     all: tuple[tuple[str, ...], ...] = ()
     any: tuple[str, ...] = ()
     min: int = 1
+    ignore: tuple[str, ...] = ()  # patterns: matched texts that do not count (lower-cased)
 
 
 @dataclass(frozen=True)
@@ -63,12 +87,18 @@ class CapabilityRule:
     families: tuple[tuple[str, Family], ...]
     formats: tuple[str, ...] = ()
     combine: str = "any"
+    normal_for: tuple[str, ...] = ()
     match_examples: tuple[str, ...] = ()
     benign_examples: tuple[str, ...] = ()
     path: str = ""
 
     def family(self, name: str) -> Family | None:
         return dict(self.families).get(name)
+
+    @property
+    def combines(self) -> bool:
+        """Whether the rule reads other rules' results (evaluated after them)."""
+        return self.family("capabilities") is not None
 
 
 @dataclass
@@ -78,8 +108,27 @@ class Observed:
     format: str
     imports: set[str] = field(default_factory=set)
     symbols: set[str] = field(default_factory=set)
+    exports: set[str] = field(default_factory=set)
     libraries: set[str] = field(default_factory=set)
     strings: set[str] = field(default_factory=set)  # the rule strings present (lower-cased)
+    decoded: set[str] = field(default_factory=set)  # rule strings inside encoded runs
+    patterns: dict[str, list[str]] = field(default_factory=dict)  # pattern -> texts matched
+    traits: set[str] = field(default_factory=set)
+    capabilities: set[str] = field(default_factory=set)
+    kinds: set[str] = field(default_factory=set)  # what the binary is (sshd, debugger, ...)
+    offsets: dict[str, int] = field(default_factory=dict)  # string or text -> first offset
+
+
+@dataclass(frozen=True)
+class Match:
+    rule: CapabilityRule
+    evidence: dict[str, list[str]]
+    offsets: dict[str, int]
+    expected_for: str | None = None  # the binary kind for which the capability is ordinary
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.INFO if self.expected_for else self.rule.severity
 
 
 def load_rule(path: Path) -> CapabilityRule:
@@ -97,13 +146,25 @@ def load_rule(path: Path) -> CapabilityRule:
         table = data.get(name)
         if table is None:
             continue
-        if not isinstance(table, dict) or set(table) - {"all", "any", "min"}:
-            raise RuleError(f"{path.name}: [{name}] takes only all, any and min")
+        allowed = {"all", "any", "min"} | ({"ignore"} if name == "patterns" else set())
+        if not isinstance(table, dict) or set(table) - allowed:
+            raise RuleError(f"{path.name}: [{name}] takes only {', '.join(sorted(allowed))}")
         families[name] = Family(
             all=tuple(tuple(entry.split("|")) for entry in table.get("all", [])),
             any=tuple(table.get("any", [])),
             min=int(table.get("min", 1)),
+            ignore=tuple(text.lower() for text in table.get("ignore", [])),
         )
+        if name == "patterns":
+            for pattern in _names(families[name]):
+                try:
+                    _compile(pattern)
+                except re.error as error:
+                    raise RuleError(f"{path.name}: pattern {pattern!r}: {error}") from None
+        if name == "traits":
+            unknown_traits = set(_names(families[name])) - set(traits.TRAITS)
+            if unknown_traits:
+                raise RuleError(f"{path.name}: unknown traits {sorted(unknown_traits)}")
     if not families:
         raise RuleError(f"{path.name}: no family ({', '.join(FAMILIES)})")
     unknown = set(data) - {
@@ -113,6 +174,7 @@ def load_rule(path: Path) -> CapabilityRule:
         "description",
         "formats",
         "combine",
+        "normal_for",
         "examples",
         "references",
         *FAMILIES,
@@ -122,6 +184,10 @@ def load_rule(path: Path) -> CapabilityRule:
     combine = data.get("combine", "any")
     if combine not in ("any", "all"):
         raise RuleError(f"{path.name}: combine must be 'any' or 'all'")
+    normal_for = tuple(data.get("normal_for", ()))
+    unknown_kinds = set(normal_for) - set(traits.KINDS)
+    if unknown_kinds:
+        raise RuleError(f"{path.name}: unknown kinds in normal_for {sorted(unknown_kinds)}")
     examples = data.get("examples", {})
     return CapabilityRule(
         id=data["id"],
@@ -131,6 +197,7 @@ def load_rule(path: Path) -> CapabilityRule:
         families=tuple(families.items()),
         formats=tuple(data.get("formats", ())),
         combine=combine,
+        normal_for=normal_for,
         match_examples=tuple(examples.get("match", ())),
         benign_examples=tuple(examples.get("benign", ())),
         path=str(path),
@@ -139,7 +206,9 @@ def load_rule(path: Path) -> CapabilityRule:
 
 @cache
 def load_rules(directory: Path = RULES_DIR) -> tuple[CapabilityRule, ...]:
-    return tuple(load_rule(path) for path in sorted(directory.glob("*.toml")))
+    rules = tuple(load_rule(path) for path in sorted(directory.glob("*.toml")))
+    # rules that read other rules' results come last, so their inputs are known
+    return tuple(sorted(rules, key=lambda rule: rule.combines))
 
 
 @cache
@@ -148,10 +217,34 @@ def rule_strings(rules: tuple[CapabilityRule, ...]) -> tuple[str, ...]:
         text.lower()
         for rule in rules
         for name, family in rule.families
-        if name == "strings"
+        if name in _TEXT_FAMILIES
         for text in _names(family)
     }
     return tuple(sorted(found))
+
+
+@cache
+def _rule_patterns(rules: tuple[CapabilityRule, ...]) -> tuple[str, ...]:
+    found = {
+        pattern
+        for rule in rules
+        for name, family in rule.families
+        if name == "patterns"
+        for pattern in _names(family)
+    }
+    return tuple(sorted(found))
+
+
+def rule_patterns(rule_id: str) -> Sequence[re.Pattern[bytes]]:
+    """The regular expressions of one rule (for the linear-time lint)."""
+    rules = {rule.id: rule for rule in load_rules()}
+    family = rules[rule_id].family("patterns")
+    return [_compile(pattern) for pattern in _names(family)] if family else []
+
+
+@cache
+def _compile(pattern: str) -> re.Pattern[bytes]:
+    return re.compile(pattern.encode("utf-8"), re.IGNORECASE)
 
 
 def _names(family: Family) -> Iterable[str]:
@@ -160,26 +253,58 @@ def _names(family: Family) -> Iterable[str]:
     yield from family.any
 
 
-def observe(facts: BinaryFacts, data: bytes, rules: tuple[CapabilityRule, ...]) -> Observed:
-    imports = {strip_wide_suffix(name) for name in facts.imports} | facts.imports
+def observe(
+    facts: BinaryFacts,
+    data: bytes,
+    rules: tuple[CapabilityRule, ...],
+    name: str = "",
+    packed: bool = False,
+) -> Observed:
+    imports = {strip_wide_suffix(item) for item in facts.imports} | facts.imports
+    if traits.statically_linked(facts):
+        # a static binary carries the library functions it calls: they are its imports
+        imports |= facts.symbols
     observed = Observed(
         format=facts.format,
         imports=imports,
         symbols=imports | facts.symbols | facts.exports,
+        exports=set(facts.exports),
         libraries={lib.lower() for lib in facts.libraries},
+        traits=traits.traits(facts, data, packed),
+        kinds=traits.kinds(name),
     )
+    head = data[:_STRING_SCAN_LIMIT]
     wanted = rule_strings(rules)
     if wanted:
-        observed.strings = _string_scanner(wanted)(data[:_STRING_SCAN_LIMIT], facts.format == "pe")
+        scan = _string_scanner(wanted)
+        found = scan(head, facts.format == "pe")
+        observed.strings = set(found)
+        observed.offsets.update(found)
+        for run in decoding.decoded_runs(head):
+            for text in scan(run.data, False):
+                observed.decoded.add(text)
+                observed.offsets.setdefault(f"{text} ({run.encoding})", run.offset)
+    for pattern in _rule_patterns(rules):
+        texts: list[str] = []
+        for hit in _compile(pattern).finditer(head):
+            text = hit.group(0).decode("latin-1")
+            if text not in texts:
+                texts.append(text)
+                observed.offsets.setdefault(text, hit.start())
+            if len(texts) >= _PATTERN_HITS:
+                break
+        if texts:
+            observed.patterns[pattern] = texts
     return observed
 
 
-Scanner = Callable[[bytes, bool], set[str]]
+Scanner = Callable[[bytes, bool], dict[str, int]]
 
 
 @cache
 def _string_scanner(wanted: tuple[str, ...]) -> Scanner:
-    """One pass over the bytes for every rule string (Hyperscan), else one search per string."""
+    """One pass over the bytes for every rule string (Hyperscan), else one search per string.
+    The scanner answers each string found with the offset of its first occurrence."""
     needles = [(text, text.encode("utf-8")) for text in wanted]
     needles += [(text, text.encode("utf-16-le")) for text in wanted]
     try:
@@ -195,12 +320,15 @@ def _string_scanner(wanted: tuple[str, ...]) -> Scanner:
     )
     ascii_count = len(wanted)
 
-    def scan(data: bytes, wide: bool) -> set[str]:
-        hits: set[str] = set()
+    def scan(data: bytes, wide: bool) -> dict[str, int]:
+        hits: dict[str, int] = {}
 
         def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
             if index < ascii_count or wide:
-                hits.add(needles[index][0])
+                text, needle = needles[index]
+                at = end - len(needle)
+                if at < hits.get(text, at + 1):
+                    hits[text] = at
 
         database.scan(bytes(data), match_event_handler=on_match)
         return hits
@@ -211,20 +339,27 @@ def _string_scanner(wanted: tuple[str, ...]) -> Scanner:
 def _search_each(needles: list[tuple[str, bytes]]) -> Scanner:
     half = len(needles) // 2
 
-    def scan(data: bytes, wide: bool) -> set[str]:
+    def scan(data: bytes, wide: bool) -> dict[str, int]:
         haystack = bytes(data).lower()
-        return {
-            text
-            for index, (text, needle) in enumerate(needles)
-            if (index < half or wide) and needle in haystack
-        }
+        hits: dict[str, int] = {}
+        for index, (text, needle) in enumerate(needles):
+            if index >= half and not wide:
+                continue
+            at = haystack.find(needle)
+            if at >= 0 and at < hits.get(text, at + 1):
+                hits[text] = at
+        return hits
 
     return scan
 
 
-def _present(pattern: str, values: set[str], family: str) -> list[str]:
-    if family == "strings":
+def _present(pattern: str, observed: Observed, family: str) -> list[str]:
+    if family in _TEXT_FAMILIES:
+        values: set[str] = getattr(observed, family)
         return [pattern] if pattern.lower() in values else []
+    if family == "patterns":
+        return observed.patterns.get(pattern, [])
+    values = getattr(observed, family)
     if family == "libraries":
         pattern = pattern.lower()
     if "*" in pattern or "?" in pattern:
@@ -232,18 +367,23 @@ def _present(pattern: str, values: set[str], family: str) -> list[str]:
     return [pattern] if pattern in values else []
 
 
-def _family_evidence(name: str, family: Family, values: set[str]) -> list[str] | None:
+def _family_evidence(name: str, family: Family, observed: Observed) -> list[str] | None:
+    def hits_of(pattern: str) -> list[str]:
+        return [
+            hit for hit in _present(pattern, observed, name) if hit.lower() not in family.ignore
+        ]
+
     evidence: list[str] = []
     for group in family.all:
-        hits = [hit for alternative in group for hit in _present(alternative, values, name)]
+        hits = [hit for alternative in group for hit in hits_of(alternative)]
         if not hits:
             return None
         evidence.extend(hits)
     if family.any:
-        hits = [hit for pattern in family.any for hit in _present(pattern, values, name)]
-        if len(set(hits)) < family.min:
+        found = [pattern for pattern in family.any if hits_of(pattern)]
+        if len(found) < family.min:
             return None
-        evidence.extend(hits)
+        evidence.extend(hit for pattern in found for hit in hits_of(pattern))
     return sorted(set(evidence))
 
 
@@ -253,8 +393,7 @@ def evaluate(rule: CapabilityRule, observed: Observed) -> dict[str, list[str]] |
         return None
     evidence: dict[str, list[str]] = {}
     for name, family in rule.families:
-        values: set[str] = getattr(observed, name)
-        hits = _family_evidence(name, family, values)
+        hits = _family_evidence(name, family, observed)
         if hits is None:
             if rule.combine == "all":
                 return None
@@ -263,17 +402,46 @@ def evaluate(rule: CapabilityRule, observed: Observed) -> dict[str, list[str]] |
     return evidence or None
 
 
-def match_all(
-    facts: BinaryFacts, data: bytes, rules: tuple[CapabilityRule, ...] | None = None
-) -> list[tuple[CapabilityRule, dict[str, list[str]]]]:
-    rules = load_rules() if rules is None else rules
-    observed = observe(facts, data, rules)
-    matched = []
+def assess(observed: Observed, rules: tuple[CapabilityRule, ...]) -> list[Match]:
+    """Every rule that matches, in rule order; a capability that is ordinary for the binary's
+    kind is kept (as info, with the kind) but does not count towards combining rules."""
+    matches: list[Match] = []
     for rule in rules:
         evidence = evaluate(rule, observed)
-        if evidence is not None:
-            matched.append((rule, evidence))
-    return matched
+        if evidence is None:
+            continue
+        expected = next((kind for kind in rule.normal_for if kind in observed.kinds), None)
+        offsets = _offsets(evidence, observed)
+        matches.append(Match(rule, evidence, offsets, expected))
+        if expected is None:
+            observed.capabilities.add(rule.id)
+    return matches
+
+
+def _offsets(evidence: dict[str, list[str]], observed: Observed) -> dict[str, int]:
+    """Where each matched string, pattern text or decoded run starts in the file."""
+    offsets: dict[str, int] = {}
+    for family in ("strings", "patterns"):
+        for text in evidence.get(family, ()):
+            key = text.lower() if family == "strings" else text
+            if key in observed.offsets:
+                offsets[text] = observed.offsets[key]
+    for text in evidence.get("decoded", ()):
+        for key, at in observed.offsets.items():
+            if key.startswith(f"{text.lower()} (") and key.endswith("-decoded)"):
+                offsets[f"{text} ({key.rsplit('(', 1)[1]}"] = at
+    return offsets
+
+
+def match_all(
+    facts: BinaryFacts,
+    data: bytes,
+    rules: tuple[CapabilityRule, ...] | None = None,
+    name: str = "",
+    packed: bool = False,
+) -> list[Match]:
+    rules = load_rules() if rules is None else rules
+    return assess(observe(facts, data, rules, name, packed), rules)
 
 
 def parse_example(example: str, default_format: str) -> Observed:
@@ -286,31 +454,50 @@ def parse_example(example: str, default_format: str) -> Observed:
         values = {item.strip() for item in items.split(",") if item.strip()}
         if family == "format":
             observed.format = next(iter(values))
-        elif family == "strings":
-            observed.strings |= {v.lower() for v in values}
+        elif family == "name":
+            observed.kinds |= {kind for value in values for kind in traits.kinds(value)}
+        elif family in _TEXT_FAMILIES:
+            getattr(observed, family).update(v.lower() for v in values)
+        elif family == "patterns":
+            observed.offsets.update(dict.fromkeys(values, 0))  # texts the patterns run over
         elif family == "libraries":
             observed.libraries |= {v.lower() for v in values}
         elif family == "imports":
             stripped = {strip_wide_suffix(v) for v in values}
             observed.imports |= values | stripped
             observed.symbols |= values | stripped
-        elif family == "symbols":
-            observed.symbols |= values
+        elif family in ("symbols", "exports", "traits", "capabilities"):
+            getattr(observed, family).update(values)
+            if family == "exports":
+                observed.symbols |= values
         else:
             raise RuleError(f"unknown family {family!r} in example {example!r}")
     return observed
 
 
 def example_matches(rule_id: str, example: str) -> bool:
-    """Whether the rule ``rule_id`` matches a binary described by ``example``."""
+    """Whether the rule ``rule_id`` raises a finding for a binary described by ``example``
+    (a capability ordinary for the example's ``kind`` does not)."""
     rules = {rule.id: rule for rule in load_rules()}
     rule = rules[rule_id]
     observed = parse_example(example, rule.formats[0] if rule.formats else "pe")
     # An example lists only the strings it holds, so rule strings are matched against them.
-    observed.strings = {
-        s for s in rule_strings((rule,)) if any(s in held for held in observed.strings)
-    }
-    return evaluate(rule, observed) is not None
+    for family in _TEXT_FAMILIES:
+        held = getattr(observed, family)
+        setattr(observed, family, {s for s in rule_strings((rule,)) if any(s in h for h in held)})
+    texts = list(observed.offsets)
+    observed.offsets = {}
+    for pattern in _rule_patterns((rule,)):
+        found = [
+            m.group(0).decode("latin-1")
+            for t in texts
+            for m in [_compile(pattern).search(t.encode())]
+            if m
+        ]
+        if found:
+            observed.patterns[pattern] = found
+    matched = assess(observed, (rule,))
+    return bool(matched) and matched[0].expected_for is None
 
 
 def rule_dict(rule: CapabilityRule) -> dict[str, Any]:

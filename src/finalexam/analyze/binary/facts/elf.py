@@ -51,6 +51,9 @@ def examine(data: bytes) -> BinaryFacts:
     kind = _kind(binary, enum_name(header.file_type), flags_1, section_names, tags)
     # Names from the static symbol table carry their version (``puts@GLIBC_2.2.5``).
     imports = {_unversioned(s.name) for s in binary.imported_symbols if s.name}
+    # LIEF finds imports through relocations it knows; on other machines (SPARC, MIPS) the
+    # undefined dynamic symbols still name them
+    imports |= {_unversioned(s.name) for s in binary.dynamic_symbols if s.name and s.shndx == 0}
     defined = {_unversioned(s.name) for s in binary.exported_symbols if s.name}
     static = {
         _unversioned(s.name)
@@ -87,6 +90,18 @@ def examine(data: bytes) -> BinaryFacts:
     )
     if "soname" in tags:
         facts.details["soname"] = text(tags["soname"].name)
+    writable_executable = sum(
+        1
+        for s in binary.segments
+        if enum_name(s.type) == "load"
+        and s.has(lief.ELF.Segment.FLAGS.W)
+        and s.has(lief.ELF.Segment.FLAGS.X)
+    )
+    if writable_executable:
+        facts.details["writable_executable_segments"] = writable_executable
+    constructors = _constructors(binary, facts.bits)
+    if constructors:
+        facts.details["constructors"] = constructors
     all_symbols = imports | defined | static
     facts.hardening = _hardening(kind, segment_types, flags, tags, imports, all_symbols, facts)
     runnable = "interp" in segment_types and "phdr" in segment_types
@@ -103,6 +118,20 @@ def examine(data: bytes) -> BinaryFacts:
     if 0 < end < len(data):
         facts.overlay = (end, len(data) - end)
     return facts
+
+
+def _constructors(binary: Any, bits: int) -> int:
+    """How many functions run when the binary loads: .preinit_array, .init_array, .ctors
+    entries (minus the -1/0 sentinels of .ctors)."""
+    width = 8 if bits == 64 else 4
+    count = 0
+    for section in binary.sections:
+        name = text(section.name)
+        if name in (".preinit_array", ".init_array"):
+            count += section.size // width
+        elif name == ".ctors":
+            count += max(section.size // width - 2, 0)
+    return count
 
 
 def _check_bounds(binary: lief.ELF.Binary, header: Any, size: int) -> None:

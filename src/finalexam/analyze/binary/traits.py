@@ -1,0 +1,193 @@
+"""What a binary's shape says (traits) and what kind of program it is (kinds), for the rules.
+
+Traits are facts of form rather than content: a statically linked executable, an ELF without
+section headers, a segment both writable and executable, a kernel module inside a program.
+Kinds come from the binary's file name: a shell, a debugger, an SSH server or a service
+manager does some things by design, and rules list the kinds they are ordinary for
+(``normal_for``), so that gdb's ``ptrace`` or sshd's PTY are not a finding while the same
+capability in a compression library is.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from finalexam.analyze.binary.facts.common import BinaryFacts
+
+TRAITS: dict[str, str] = {
+    "static": "an ELF executable without interpreter or libraries (statically linked)",
+    "no-section-headers": "an ELF without section headers (stripped by hand, packed or written "
+    "by hand)",
+    "writable-executable-segment": "a loadable segment both writable and executable",
+    "tiny": "smaller than 4 KiB: too small for a compiler's runtime",
+    "embedded-kernel-module": "a Linux kernel module's modinfo (vermagic=) inside a file that "
+    "is not a kernel module",
+    "kernel-module": "a Linux kernel module",
+    "go": "a Go program (Go build information)",
+    "packed": "packed or compressed code (a known packer's marks)",
+}
+_TINY = 4096
+_VERMAGIC = re.compile(rb"vermagic=\d+\.\d+")
+_GO_BUILD_INFO = b"\xff Go buildinf:"
+
+# The kinds of program for which rules may declare a capability ordinary, by file name.
+KINDS: dict[str, tuple[str, ...]] = {
+    "shell": ("bash", "sh", "dash", "zsh", "ksh", "mksh", "fish", "rbash", "tcsh", "csh"),
+    "multicall": ("busybox", "toybox"),
+    "debugger": (
+        "gdb",
+        "gdbserver",
+        "gdb-multiarch",
+        "strace",
+        "ltrace",
+        "lldb*",
+        "perf",
+        "valgrind*",
+        "*-linux-gnu-gdb",
+    ),
+    "network-tool": (
+        "curl",
+        "wget",
+        "nc",
+        "nc.*",
+        "ncat",
+        "netcat",
+        "socat",
+        "ssh",
+        "scp",
+        "sftp",
+        "telnet",
+        "ftp",
+        "rsync",
+        "tcpdump",
+        "ping",
+        "ping6",
+        "dig",
+        "git",
+        "git-*",
+    ),
+    "ssh-server": ("sshd", "sshd-session", "sshd-auth", "sftp-server", "dropbear"),
+    "service-manager": (
+        "systemd*",
+        "systemctl",
+        "journalctl",
+        "loginctl",
+        "init",
+        "cron",
+        "crond",
+        "crontab",
+        "anacron",
+        "atd",
+        "launchd",
+        "launchctl",
+        "supervisord",
+        "start-stop-daemon",
+        "update-rc.d",
+        "invoke-rc.d",
+        "service",
+        "libsystemd*.so*",
+        "libsystemd-*.so",
+        "libsystemd-core-*.so",
+        "libsystemd-shared-*.so",
+    ),
+    "kernel-tool": (
+        "kmod",
+        "insmod",
+        "modprobe",
+        "rmmod",
+        "depmod",
+        "modinfo",
+        "bpftool",
+        "bpftrace",
+        "libbpf.so*",
+        "libkmod.so*",
+    ),
+    "authentication": (
+        "pam_*.so",
+        "libpam*.so*",
+        "login",
+        "su",
+        "sudo",
+        "sudoedit",
+        "sudoers.so",
+        "passwd",
+        "chpasswd",
+        "unix_chkpwd",
+        "pkexec",
+        "polkit-agent-helper-1",
+        "newgrp",
+        "chsh",
+        "chfn",
+        "gpasswd",
+        "libcrypt.so*",
+        "libnss_*.so*",
+    ),
+    "dynamic-loader": ("ld-linux*.so*", "ld.so", "ld64.so*", "ldconfig", "libc.so*", "libc-*.so"),
+    "interpreter": (
+        "python*",
+        "perl",
+        "perl5*",
+        "ruby*",
+        "node",
+        "lua*",
+        "php*",
+        "tclsh*",
+        "libpython*.so*",
+        "libperl.so*",
+        "libruby*.so*",
+        "libnode.so*",
+    ),
+    "crypto-library": (
+        "libcrypto*",
+        "libssl*",
+        "libgnutls*",
+        "libgcrypt*",
+        "libnettle*",
+        "libhogweed*",
+        "libmbedcrypto*",
+        "libsodium*",
+    ),
+}
+
+
+def statically_linked(facts: BinaryFacts) -> bool:
+    return (
+        facts.format == "elf"
+        and facts.type == "executable"
+        and not facts.interpreter
+        and not facts.libraries
+    )
+
+
+def traits(facts: BinaryFacts, data: bytes, packed: bool = False) -> set[str]:
+    found: set[str] = set()
+    if statically_linked(facts):
+        found.add("static")
+    if facts.format == "elf" and not facts.sections:
+        found.add("no-section-headers")
+    if facts.details.get("writable_executable_segments"):
+        found.add("writable-executable-segment")
+    if len(data) < _TINY:
+        found.add("tiny")
+    if facts.type == "kernel-module":
+        found.add("kernel-module")
+    elif _VERMAGIC.search(data):
+        found.add("embedded-kernel-module")
+    if _GO_BUILD_INFO in data or any(s.name == ".go.buildinfo" for s in facts.sections):
+        found.add("go")
+    if packed:
+        found.add("packed")
+    return found
+
+
+def kinds(name: str) -> set[str]:
+    """The kinds of program the binary is, from its file name."""
+    base = name.rsplit("/", 1)[-1]
+    if not base:
+        return set()
+    return {
+        kind
+        for kind, patterns in KINDS.items()
+        if any(fnmatch.fnmatchcase(base, pattern) for pattern in patterns)
+    }

