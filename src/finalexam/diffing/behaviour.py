@@ -80,6 +80,9 @@ _NETWORK_CAPABILITY = re.compile(
     r"wininet|ssl|tls",
     re.IGNORECASE,
 )
+_RATED = frozenset(s.value for s in Severity.rated())
+# a signature blob or alignment padding may move a little between honest builds
+_OVERLAY_SLACK = 4096
 _RISKY_CAPABILITY = re.compile(
     r"inject|persist|execut|spawn|process|shell|anti-?(?:debug|vm|analysis)|keylog|screenshot|"
     r"credential|encrypt|ransom|registry|service|privilege",
@@ -618,25 +621,104 @@ def binary_changes(
                         {"old": old_sig, "new": new_sig},
                     )
                 )
-        old_caps, new_caps = _capability_names(previous), _capability_names(binary)
-        had_network = any(_NETWORK_CAPABILITY.search(c) for c in old_caps)
-        for cap in sorted(new_caps - old_caps):
-            if _NETWORK_CAPABILITY.search(cap) and not had_network:
-                severity = Severity.HIGH
-            elif _NETWORK_CAPABILITY.search(cap) or _RISKY_CAPABILITY.search(cap):
-                severity = Severity.MEDIUM
-            else:
-                severity = Severity.LOW
+        changes += _capability_gains(previous, binary, key)
+        changes += _load_time_code_gains(previous, binary, key)
+        changes += _overlay_gains(previous, binary, key)
+    return changes
+
+
+def _unexpected_capabilities(binary: Mapping[str, Any]) -> dict[str, str]:
+    """Capability id -> its severity in the report, leaving out those ordinary for the
+    binary's kind (``expected_for``)."""
+    out: dict[str, str] = {}
+    for item in binary.get("capabilities") or ():
+        if isinstance(item, Mapping) and item.get("expected_for"):
+            continue
+        severity = str(item.get("severity", "info")) if isinstance(item, Mapping) else "info"
+        for name in _capability_names({"capabilities": [item]}):
+            out[name] = severity
+    return out
+
+
+def _capability_gains(
+    previous: Mapping[str, Any], binary: Mapping[str, Any], key: str
+) -> list[Change]:
+    """What compiled code can newly do. A capability that is a finding on its own (low or
+    above: persistence, evasion, credential access, kernel modules, ...) is unexpected in any
+    release of a library that did not have it; facts (info) weigh by what they reach."""
+    old_caps, new_caps = _unexpected_capabilities(previous), _unexpected_capabilities(binary)
+    had_network = any(_NETWORK_CAPABILITY.search(c) for c in old_caps)
+    changes: list[Change] = []
+    for cap in sorted(set(new_caps) - set(old_caps)):
+        rated = Severity.parse(new_caps[cap]) if new_caps[cap] in _RATED else Severity.INFO
+        if rated.rank >= Severity.MEDIUM.rank or (
+            _NETWORK_CAPABILITY.search(cap) and not had_network
+        ):
+            severity = Severity.HIGH
+        elif (
+            rated is Severity.LOW
+            or _NETWORK_CAPABILITY.search(cap)
+            or _RISKY_CAPABILITY.search(cap)
+        ):
+            severity = Severity.MEDIUM
+        else:
+            severity = Severity.LOW
+        changes.append(
+            Change(
+                "capability-added",
+                severity,
+                f"binary gained capability: {cap}",
+                key,
+                {"capability": cap, "format": binary.get("format"), "rated": rated.value},
+            )
+        )
+    return changes
+
+
+def _load_time_code_gains(
+    previous: Mapping[str, Any], binary: Mapping[str, Any], key: str
+) -> list[Change]:
+    """Code that runs as soon as the library is loaded (constructors, IFUNC resolvers): the
+    way the xz backdoor and injected constructors get control without being called."""
+    changes: list[Change] = []
+    old_details, new_details = previous.get("details") or {}, binary.get("details") or {}
+    if not isinstance(old_details, Mapping) or not isinstance(new_details, Mapping):
+        return changes
+    for field, what in (("constructors", "constructor(s)"), ("ifunc", "IFUNC resolver(s)")):
+        before, after = int(old_details.get(field) or 0), int(new_details.get(field) or 0)
+        if after > before:
             changes.append(
                 Change(
-                    "capability-added",
-                    severity,
-                    f"binary gained capability: {cap}",
+                    "load-time-code-added",
+                    Severity.MEDIUM,
+                    f"binary gained {after - before} {what} that run at load time",
                     key,
-                    {"capability": cap, "format": binary.get("format")},
+                    {"field": field, "old": before, "new": after},
                 )
             )
     return changes
+
+
+def _overlay_gains(
+    previous: Mapping[str, Any], binary: Mapping[str, Any], key: str
+) -> list[Change]:
+    """Data appended after the end of the image: outside what a signature covers on PE."""
+    old, new = previous.get("overlay") or {}, binary.get("overlay") or {}
+    old_size = int(old.get("size") or 0) if isinstance(old, Mapping) else 0
+    new_size = int(new.get("size") or 0) if isinstance(new, Mapping) else 0
+    if new_size <= old_size + _OVERLAY_SLACK:
+        return []
+    signed = _signed(binary.get("signature"))
+    return [
+        Change(
+            "overlay-added",
+            Severity.HIGH if signed else Severity.MEDIUM,
+            f"{new_size - old_size} bytes appended after the end of the image"
+            + (" (outside the signed content)" if signed else ""),
+            key,
+            {"old": old_size, "new": new_size, "signed": signed},
+        )
+    ]
 
 
 # -- code capabilities in added code --------------------------------------------------------

@@ -102,6 +102,13 @@ def examine(data: bytes) -> BinaryFacts:
     constructors = _constructors(binary, facts.bits)
     if constructors:
         facts.details["constructors"] = constructors
+    ifunc = {
+        text(s.name)
+        for s in list(binary.dynamic_symbols) + list(binary.symtab_symbols)
+        if s.shndx != 0 and enum_name(s.type) == "gnu_ifunc"
+    }
+    if ifunc:
+        facts.details["ifunc"] = len(ifunc)
     all_symbols = imports | defined | static
     facts.hardening = _hardening(kind, segment_types, flags, tags, imports, all_symbols, facts)
     runnable = "interp" in segment_types and "phdr" in segment_types
