@@ -34,8 +34,8 @@ import finalexam.data  # noqa: E402
 from finalexam.monitor.recheck import run_monitor  # noqa: E402
 from finalexam.store import Store  # noqa: E402
 from finalexam.store import schema as t  # noqa: E402
-from finalexam.vuln.db import VulnDatabase  # noqa: E402
 from finalexam.vuln.match import Matcher  # noqa: E402
+from finalexam.vuln.store import VulnDatabase  # noqa: E402
 from finalexam.vuln.update import update_database  # noqa: E402
 from portfolio_support import RELEASE_POLICY, make_report, postgres_server  # noqa: E402
 

@@ -36,8 +36,8 @@ PEERS = Path(os.environ.get("PEERS_BIN", "/opt/peers/bin"))
 sys.path.insert(0, str(REPO / "src"))
 
 from finalexam.model import Component  # noqa: E402
-from finalexam.vuln.db import VulnDatabase  # noqa: E402
 from finalexam.vuln.match import Matcher  # noqa: E402
+from finalexam.vuln.store import VulnDatabase  # noqa: E402
 from finalexam.vuln.update import update_database  # noqa: E402
 from finalexam.vuln.versions import normalize_name  # noqa: E402
 

@@ -13,7 +13,7 @@ import pytest
 
 from finalexam.monitor.recheck import run_monitor
 from finalexam.store import Store
-from finalexam.vuln.db import VulnDatabase
+from finalexam.vuln.store import VulnDatabase
 from finalexam.web.app import create_app
 from finalexam.web.security import Security
 from portfolio_support import LOG4SHELL, RELEASE_POLICY, build_db, make_report, serve, shared_record

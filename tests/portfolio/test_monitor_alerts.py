@@ -13,7 +13,7 @@ from finalexam.monitor.alerts import deliver, parse_channel, slack_body, teams_b
 from finalexam.monitor.recheck import run_monitor
 from finalexam.store import Store
 from finalexam.store.queries import changes, exposed, list_alerts
-from finalexam.vuln.db import VulnDatabase
+from finalexam.vuln.store import VulnDatabase
 from portfolio_support import (
     LOG4SHELL,
     RELEASE_POLICY,

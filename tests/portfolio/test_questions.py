@@ -15,7 +15,7 @@ from finalexam.monitor.export import vex_document
 from finalexam.monitor.recheck import run_monitor
 from finalexam.store import Store
 from finalexam.store.queries import parse_component_query, where
-from finalexam.vuln.db import VulnDatabase
+from finalexam.vuln.store import VulnDatabase
 from portfolio_support import LOG4SHELL, RELEASE_POLICY, build_db, make_report, shared_record
 
 LOG4J = "org.apache.logging.log4j:log4j-core"

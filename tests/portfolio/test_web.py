@@ -147,7 +147,7 @@ def test_loopback_refuses_other_host_names(store: Store) -> None:
 
 def test_every_page_escapes_hostile_text(store: Store, db: Path) -> None:
     from finalexam.monitor.recheck import run_monitor
-    from finalexam.vuln.db import VulnDatabase
+    from finalexam.vuln.store import VulnDatabase
 
     with VulnDatabase(db) as database:
         from datetime import date

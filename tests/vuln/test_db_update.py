@@ -10,8 +10,9 @@ import pytest
 from builders import write, zip_bytes
 from conftest import GHSA_ALIAS_OF_PYSEC
 from finalexam.errors import InputError
-from finalexam.vuln.db import SCHEMA_VERSION, DatabaseError, VulnDatabase, resolve_db_path
-from finalexam.vuln.update import SourceError, default_sources, update_database
+from finalexam.vuln.sources import SourceError, default_sources
+from finalexam.vuln.store import SCHEMA_VERSION, DatabaseError, VulnDatabase, resolve_db_path
+from finalexam.vuln.update import update_database
 
 
 def osv_zip(directory: Path, target: Path) -> Path:

@@ -13,8 +13,8 @@ from conftest import require_shared
 from finalexam.config import Config
 from finalexam.exam import run_exam
 from finalexam.model import Component, Dependency, FindingKind, Severity
-from finalexam.vuln.db import VulnDatabase
 from finalexam.vuln.dependencies import malicious_dependencies
+from finalexam.vuln.store import VulnDatabase
 from finalexam.vuln.update import update_database
 
 LISTED = {  # the shape of real records for squatted names: the versions that were published

@@ -22,12 +22,13 @@ from finalexam.catalog.distro import DistroTracker
 from finalexam.config import Config
 from finalexam.exam import CATALOGERS, run_exam
 from finalexam.model import Component, Confidence, Finding, Location, Report, Severity
-from finalexam.vuln.db import VulnDatabase
 from finalexam.vuln.distro import Release, applies, release_ecosystem, release_from_version
 from finalexam.vuln.match import Matcher
 from finalexam.vuln.purl import package_ref, source_rpm_name
 from finalexam.vuln.ranges import match_affected
-from finalexam.vuln.update import default_sources, update_database
+from finalexam.vuln.sources import default_sources
+from finalexam.vuln.store import VulnDatabase
+from finalexam.vuln.update import update_database
 from finalexam.vuln.versions import DEFAULT_ECOSYSTEMS
 
 needs_dpkg = pytest.mark.skipif(DPKG_DEB is None, reason="dpkg-deb not installed")
@@ -88,7 +89,7 @@ def test_db_update_fetches_the_distribution_exports(
     for ecosystem, records in by_ecosystem.items():
         members = {f"{str(r['id']).replace(':', '_')}.json": json.dumps(r) for r in records}
         write(root / ecosystem / "all.zip", zip_bytes(members))
-    monkeypatch.setattr("finalexam.vuln.update.OSV_BUCKET", base)
+    monkeypatch.setattr("finalexam.vuln.sources.osv_http.OSV_BUCKET", base)
     assert f"{base}/Rocky%20Linux/all.zip" in default_sources()
     result = update_database(tmp_path / "osv.sqlite3")
     assert {s.source.split("/")[-2] for s in result.sources} >= {"Debian", "Rocky%20Linux"}

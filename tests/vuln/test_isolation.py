@@ -11,8 +11,8 @@ from builders import write, zip_bytes
 from finalexam.config import Config
 from finalexam.exam import run_exam
 from finalexam.model import Component, Dependency, IssueKind
-from finalexam.vuln.db import VulnDatabase
 from finalexam.vuln.dependencies import malicious_dependencies
+from finalexam.vuln.store import VulnDatabase
 from finalexam.vuln.update import update_database
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from finalexam.model import Component, Confidence, FindingKind, Location, Severity
-from finalexam.vuln.db import VulnDatabase
 from finalexam.vuln.match import Matcher
 from finalexam.vuln.purl import package_ref, parse_purl
+from finalexam.vuln.store import VulnDatabase
 
 
 @pytest.fixture

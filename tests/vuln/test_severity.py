@@ -15,9 +15,9 @@ from builders import tar_bytes, write
 from conftest import require_shared
 from finalexam.cli import main
 from finalexam.model import Component, Severity
-from finalexam.vuln.db import VulnDatabase
 from finalexam.vuln.match import Matcher
 from finalexam.vuln.severity import Matched, rate
+from finalexam.vuln.store import VulnDatabase
 from finalexam.vuln.update import update_database
 from schema import assert_valid_report
 

@@ -35,10 +35,10 @@ from finalexam.model import (
     Severity,
 )
 from finalexam.requirements import CATALOGERS, VULNERABILITY_DB
-from finalexam.vuln.db import STALE_DATABASE_RULE, DatabaseError, VulnDatabase
 from finalexam.vuln.dependencies import malicious_dependencies
 from finalexam.vuln.match import FOUND_BY, Matcher
 from finalexam.vuln.provision import DatabaseProvision, provide_database
+from finalexam.vuln.store import STALE_DATABASE_RULE, DatabaseError, VulnDatabase
 
 REPORT_KEY = "vulnerability_db"
 _SHOWN_VERSION = 40  # characters of a component version quoted in an Issue

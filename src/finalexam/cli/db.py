@@ -8,8 +8,9 @@ import sys
 from typing import Any
 
 from finalexam.cli.common import config_from_args
-from finalexam.vuln.db import DatabaseStatus, VulnDatabase, resolve_db_path
-from finalexam.vuln.update import default_sources, summarize, update_database
+from finalexam.vuln.sources import default_sources
+from finalexam.vuln.store import DatabaseStatus, VulnDatabase, resolve_db_path
+from finalexam.vuln.update import summarize, update_database
 
 
 def add_parser(subparsers: Any) -> None:

@@ -51,7 +51,7 @@ def run_monitor_command(args: argparse.Namespace) -> int:
     from finalexam.monitor.alerts import deliver, parse_channel
     from finalexam.monitor.recheck import run_monitor
     from finalexam.policy import reference_date
-    from finalexam.vuln.db import open_database
+    from finalexam.vuln.store import open_database
 
     config = config_from_args(args)
     configured = config.raw.get("alerts", [])

@@ -38,7 +38,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from finalexam.vuln.db import resolve_db_path
+    from finalexam.vuln.store import resolve_db_path
     from finalexam.web.app import create_app
     from finalexam.web.security import Security, is_loopback
 

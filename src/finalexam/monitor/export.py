@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from packageurl import PackageURL
 from sqlalchemy import Connection, select
 
 from finalexam import __version__
@@ -65,9 +66,8 @@ def export_sboms(
 
 
 def release_purl(release: Mapping[str, Any]) -> str:
-    from urllib.parse import quote
-
-    return f"pkg:generic/{quote(release['product'], safe='')}@{quote(release['version'], safe='')}"
+    purl = PackageURL(type="generic", name=release["product"], version=release["version"])
+    return purl.to_string()
 
 
 def _statements(connection: Connection, product: str | None) -> list[dict[str, Any]]:

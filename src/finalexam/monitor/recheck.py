@@ -36,11 +36,11 @@ from finalexam.store.records import (
     utc_now,
 )
 from finalexam.store.store import Store, insert_ignoring_conflict, sync_exposures
-from finalexam.vuln.db import VulnDatabase
 from finalexam.vuln.dependencies import RULE_PREFIX as MALICIOUS_PREFIX
 from finalexam.vuln.dependencies import malicious_dependencies
 from finalexam.vuln.match import Matcher, RecordMatch
 from finalexam.vuln.purl import PackageRef, package_ref
+from finalexam.vuln.store import VulnDatabase
 from finalexam.vuln.versions import normalize_name
 
 _CHUNK = 500

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from finalexam.model import Confidence, FileContext, FindingKind, Severity
 from finalexam.policy.model import BLOCK, WARN, Origin, Policy, Rule
-from finalexam.vuln.db import STALE_DATABASE_RULE
+from finalexam.vuln.store import STALE_DATABASE_RULE
 
 DEFAULT_PROFILE = "release"
 

@@ -18,9 +18,9 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from finalexam.failures import Isolation
 from finalexam.model import Component, Confidence, Evidence, Finding, FindingKind, Severity
-from finalexam.vuln.db import VulnDatabase
 from finalexam.vuln.match import match_record
 from finalexam.vuln.purl import PackageRef, purl_ref
+from finalexam.vuln.store import VulnDatabase
 from finalexam.vuln.versions import base_ecosystem, normalize_name
 
 RULE_PREFIX = "MAL-"

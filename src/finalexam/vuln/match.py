@@ -24,12 +24,12 @@ from finalexam.model import (
     Location,
     Severity,
 )
-from finalexam.vuln.db import VulnDatabase, same_vulnerability
 from finalexam.vuln.distro import applies
 from finalexam.vuln.purl import PackageRef, package_ref
 from finalexam.vuln.ranges import RangeMatch, fixed_versions, match_affected
 from finalexam.vuln.reachability import Reachability, go_reachability
 from finalexam.vuln.severity import Matched, Rated, rate
+from finalexam.vuln.store import VulnDatabase, same_vulnerability
 from finalexam.vuln.versions import InvalidVersion, base_ecosystem, ecosystem_rule, normalize_name
 
 FOUND_BY = "vulnerabilities"

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from finalexam.config import Config
 from finalexam.errors import FinalexamError
-from finalexam.vuln.db import resolve_db_path
-from finalexam.vuln.update import default_sources, update_database
+from finalexam.vuln.sources import default_sources
+from finalexam.vuln.store import resolve_db_path
+from finalexam.vuln.update import update_database
 
 
 @dataclass(frozen=True)

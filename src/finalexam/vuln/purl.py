@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-from urllib.parse import unquote
+from dataclasses import dataclass, replace
+
+from packageurl import PackageURL
 
 from finalexam.model import Component
 from finalexam.vuln.distro import Release, release_from_qualifier, release_from_version
@@ -47,37 +48,15 @@ _ECOSYSTEM_BY_LOWER = {
 }
 
 
-@dataclass(frozen=True)
-class PackageURL:
-    type: str
-    namespace: str | None
-    name: str
-    version: str | None
-    qualifiers: dict[str, str] = field(default_factory=dict)
-
-
 def parse_purl(text: str) -> PackageURL | None:
-    """A lenient reader of ``pkg:type/namespace/name@version?qualifiers#subpath``."""
+    """``pkg:type/namespace/name@version?qualifiers#subpath`` as the package-url library reads
+    it (names normalised as the type's rules say); None for what is not a package URL."""
     if not text.startswith("pkg:"):
         return None
-    rest = text[4:].lstrip("/").split("#", 1)[0]
-    rest, _, query = rest.partition("?")
-    qualifiers = {}
-    for pair in query.split("&") if query else []:
-        key, _, value = pair.partition("=")
-        qualifiers[key.lower()] = unquote(value)
-    ptype, _, path = rest.partition("/")
-    if not path:
+    try:
+        return PackageURL.from_string(text)
+    except ValueError:
         return None
-    version: str | None = None
-    if "@" in path.rsplit("/", 1)[-1]:
-        path, _, raw_version = path.rpartition("@")
-        version = unquote(raw_version) or None
-    segments = [unquote(s) for s in path.split("/") if s]
-    if not segments:
-        return None
-    namespace = "/".join(segments[:-1]) or None
-    return PackageURL(ptype.lower(), namespace, segments[-1], version, qualifiers)
 
 
 @dataclass(frozen=True)
@@ -104,6 +83,12 @@ class PackageRef:
         return self.ecosystem in DISTRO_FAMILIES
 
 
+def _qualifier(purl: PackageURL, key: str) -> str:
+    qualifiers = purl.qualifiers
+    value = qualifiers.get(key) if isinstance(qualifiers, dict) else None
+    return value or ""
+
+
 def source_rpm_name(text: str) -> tuple[str, str] | None:
     """``openssl-3.0.7-25.el9_3.src.rpm`` -> (``openssl``, ``3.0.7-25.el9_3``)."""
     match = _SOURCE_RPM.match(text.strip())
@@ -124,7 +109,7 @@ def _from_purl(purl: PackageURL) -> PackageRef | None:
     elif purl.type in ("golang", "composer") and purl.namespace:
         name = f"{purl.namespace}/{purl.name}"
     version = purl.version
-    epoch = purl.qualifiers.get("epoch")
+    epoch = _qualifier(purl, "epoch")
     if version and epoch and epoch != "0" and ":" not in version:
         version = f"{epoch}:{version}"
     if purl.type in _DISTRO_ECOSYSTEMS:
@@ -138,7 +123,7 @@ def _distribution_ref(purl: PackageURL, ecosystem: str, version: str | None) -> 
     for RPM the source RPM's name (``upstream=openssl-3.0.7-25.el9_3.src.rpm``) as well as
     the binary one, since Red Hat, Rocky and AlmaLinux records name either."""
     binary = purl.name
-    source = (purl.qualifiers.get("upstream") or purl.qualifiers.get("source") or "").strip()
+    source = (_qualifier(purl, "upstream") or _qualifier(purl, "source")).strip()
     name, also = binary, ()  # type: tuple[str, tuple[str, ...]]
     if purl.type == "rpm":
         parsed = source_rpm_name(source) if source else None
@@ -148,7 +133,7 @@ def _distribution_ref(purl: PackageURL, ecosystem: str, version: str | None) -> 
         source_name, _, source_version = source.partition("@")
         name = source_name.strip() or binary
         version = source_version.strip() or version
-    qualifier = purl.qualifiers.get("distro", "")
+    qualifier = _qualifier(purl, "distro")
     found = release_from_qualifier(ecosystem, qualifier) if qualifier else None
     release = Release(found, "purl", f"distro={qualifier}") if found else None
     if release is None and version:

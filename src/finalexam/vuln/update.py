@@ -1,52 +1,36 @@
-"""``db update``: stream OSV exports into a fresh copy of the database, then swap it in.
+"""``db update``: stream OSV records from their sources into a fresh copy of the database,
+then swap it in.
 
-Sources: the official per-ecosystem ``all.zip`` over HTTP(S) (OSV's public bucket by
-default), a local zip, a directory (``*.json`` records and ``*.zip`` exports, recursively)
-or a single JSON record. The update is incremental: a record is rewritten only when its
-``modified`` time is newer or its content changed. Withdrawn records are dropped. Nothing
-touches the live file until the new one is complete (``os.replace``).
+Sources (``finalexam.vuln.sources``): the official per-ecosystem ``all.zip`` over HTTP(S)
+(OSV's public bucket by default), a local zip, a directory (``*.json`` records and ``*.zip``
+exports, recursively) or a single JSON record. The update is incremental: a record is
+rewritten only when its ``modified`` time is newer or its content changed. Withdrawn records
+are dropped. Nothing touches the live file until the new one is complete (``os.replace``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import shutil
 import sqlite3
-import struct
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
-from urllib.parse import quote
 
-from finalexam.errors import FinalexamError, InputError
-from finalexam.vuln.db import SCHEMA, SCHEMA_VERSION, compress, loads, same_vulnerability, utc_now
-from finalexam.vuln.versions import DEFAULT_ECOSYSTEMS, base_ecosystem, normalize_name
+from finalexam.vuln.sources import SourceError, Validators, default_sources, open_source
+from finalexam.vuln.store import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    compress,
+    loads,
+    same_vulnerability,
+    utc_now,
+)
+from finalexam.vuln.versions import base_ecosystem, normalize_name
 
-OSV_BUCKET = "https://osv-vulnerabilities.storage.googleapis.com"
 _BATCH = 2000
-_DOWNLOAD_TIMEOUT = 60
-
-
-def default_sources(mirror: str | None = None) -> list[str]:
-    """One ``all.zip`` per ecosystem in DEFAULT_ECOSYSTEMS (the one list of what is fetched),
-    from OSV's public bucket or a mirror laid out the same way."""
-    base = (mirror or OSV_BUCKET).rstrip("/")
-    return [f"{base}/{quote(ecosystem)}/all.zip" for ecosystem in DEFAULT_ECOSYSTEMS]
-
-
-class SourceError(FinalexamError):
-    """A source could not be fetched or read: the update is abandoned, the old DB kept."""
-
-    exit_code = 3
 
 
 @dataclass
@@ -74,111 +58,6 @@ class UpdateResult:
 
 
 Progress = Callable[[str], None]
-
-
-def _is_url(source: str) -> bool:
-    return urllib.parse.urlsplit(source).scheme in ("http", "https")
-
-
-# -- reading sources ---------------------------------------------------------------------
-
-
-# A member as read from a source: (name shown in messages, JSON bytes, stored blob or None).
-# For deflated zip members the stored blob is the member's own compressed stream, so an
-# import neither recompresses nor goes through zipfile's slower read path.
-Member = tuple[str, bytes, bytes | None]
-_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
-
-
-def _zip_members(path: Path, label: str) -> Iterator[Member]:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise InputError(f"not a readable OSV zip ({error})", path=label) from None
-    with archive, open(path, "rb") as handle:
-        for info in archive.infolist():
-            if info.is_dir() or not info.filename.endswith(".json"):
-                continue
-            try:
-                yield _zip_member(archive, handle, info, label)
-            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, struct.error) as error:
-                raise InputError(f"corrupt member {info.filename} ({error})", path=label) from None
-
-
-def _zip_member(
-    archive: zipfile.ZipFile, handle: BinaryIO, info: zipfile.ZipInfo, label: str
-) -> Member:
-    name = f"{label}!/{info.filename}"
-    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
-        return name, archive.read(info), None  # stored, other codecs, encrypted: the slow path
-    handle.seek(info.header_offset)
-    header = _LOCAL_HEADER.unpack(handle.read(_LOCAL_HEADER.size))
-    if header[0] != b"PK\x03\x04":
-        raise zipfile.BadZipFile("bad local file header")
-    handle.seek(info.header_offset + _LOCAL_HEADER.size + header[9] + header[10])
-    blob = handle.read(info.compress_size)
-    raw = zlib.decompress(blob, -15)
-    if zlib.crc32(raw) != info.CRC or len(raw) != info.file_size:
-        raise zipfile.BadZipFile("CRC mismatch")
-    return name, raw, blob
-
-
-def _local_members(path: Path) -> Iterator[Member]:
-    if path.is_dir():
-        for root, dirs, files in os.walk(path):
-            dirs.sort()
-            for name in sorted(files):
-                member = Path(root) / name
-                if name.endswith(".json"):
-                    yield str(member), member.read_bytes(), None
-                elif name.endswith(".zip"):
-                    yield from _zip_members(member, str(member))
-        return
-    if not path.exists():
-        raise InputError("no such file or directory", path=str(path))
-    if zipfile.is_zipfile(path):
-        yield from _zip_members(path, str(path))
-    elif path.suffix == ".json":
-        yield str(path), path.read_bytes(), None
-    else:
-        raise InputError("not an OSV zip, JSON record or directory", path=str(path))
-
-
-@dataclass(frozen=True)
-class _Download:
-    path: Path
-    etag: str | None
-    last_modified: str | None
-
-
-def _download(
-    url: str, directory: Path, etag: str | None, last_modified: str | None
-) -> _Download | None:
-    """Fetch ``url`` into a file in ``directory``; None when the server says not modified."""
-    request = urllib.request.Request(url, headers={"User-Agent": "finalexam"})
-    if etag:
-        request.add_header("If-None-Match", etag)
-    if last_modified:
-        request.add_header("If-Modified-Since", last_modified)
-    fd, name = tempfile.mkstemp(prefix=".download-", suffix=".zip", dir=directory)
-    target = Path(name)
-    try:
-        with (
-            os.fdopen(fd, "wb") as out,
-            urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT) as response,
-        ):
-            shutil.copyfileobj(response, out, 1024 * 1024)
-            headers = response.headers
-    except urllib.error.HTTPError as error:
-        target.unlink(missing_ok=True)
-        if error.code == 304:
-            return None
-        raise SourceError(f"download failed: HTTP {error.code} {error.reason}", path=url) from None
-    except (urllib.error.URLError, OSError, TimeoutError) as error:
-        target.unlink(missing_ok=True)
-        reason = getattr(error, "reason", error)
-        raise SourceError(f"cannot download: {reason}", path=url) from None
-    return _Download(target, headers.get("ETag"), headers.get("Last-Modified"))
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -349,41 +228,29 @@ def _import(
 
 
 def _import_source(
-    conn: sqlite3.Connection, writer: _Writer, workdir: Path, source: str
+    conn: sqlite3.Connection, writer: _Writer, workdir: Path, location: str
 ) -> SourceResult:
-    result = SourceResult(source)
-    etag = last_modified = None
-    downloaded: _Download | None = None
-    if _is_url(source):
-        row = conn.execute(
-            "SELECT etag, last_modified FROM sources WHERE source = ?", (source,)
-        ).fetchone()
-        cached = row if row else (None, None)
-        downloaded = _download(source, workdir, *cached)
-        if downloaded is None:
+    result = SourceResult(location)
+    row = conn.execute(
+        "SELECT etag, last_modified FROM sources WHERE source = ?", (location,)
+    ).fetchone()
+    previous = Validators(*row) if row else Validators()
+    with open_source(location).fetch(workdir, previous) as fetched:
+        if fetched is None:
             result.not_modified = True
             return result
-        etag, last_modified = downloaded.etag, downloaded.last_modified
-        members: Iterator[Member] = _zip_members(downloaded.path, source)
-    else:
-        members = _local_members(Path(source))
-    try:
-        for name, raw, stored in members:
-            writer.add(raw, source, result, name, stored)
-    finally:
-        if downloaded is not None:
-            with contextlib.suppress(OSError):
-                downloaded.path.unlink()
+        for name, raw, stored in fetched.members:
+            writer.add(raw, location, result, name, stored)
     conn.execute(
         "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
-            source,
+            location,
             utc_now(),
             result.seen - result.withdrawn - result.invalid,
             result.withdrawn,
             result.invalid,
-            etag,
-            last_modified,
+            fetched.validators.etag,
+            fetched.validators.last_modified,
         ),
     )
     return result

@@ -31,7 +31,7 @@ def _affected(state: ServerState, release_id: int | None, product: str | None) -
 
 def recheck(state: ServerState, release_ids: list[int]) -> tuple[bool, str]:
     from finalexam.monitor.recheck import run_monitor
-    from finalexam.vuln.db import DatabaseError, open_database
+    from finalexam.vuln.store import DatabaseError, open_database
 
     try:
         database = open_database(state.db)
