@@ -95,7 +95,8 @@ def rules_markdown(families: Mapping[str, RuleFamily] | None = None) -> str:
         lines.append("")
         for rule in members:
             lines += [f'<a id="{name}-{rule.id.lower()}"></a>', f"### {name}/{rule.id}", ""]
-            facts = [f"severity **{rule.severity or '-'}**", f"file `{name}/{rule.path.name}`"]
+            where = rule.path.relative_to(families[name].rules_dir).as_posix()
+            facts = [f"severity **{rule.severity or '-'}**", f"file `{name}/{where}`"]
             if rule.format == "yara":
                 facts.append("YARA rules " + ", ".join(f"`{y}`" for y in rule.yara_rules))
             lines += [" · ".join(facts), ""]

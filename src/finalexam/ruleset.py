@@ -50,6 +50,8 @@ class RuleFamily:
     # the regular expressions a rule runs, for the linear-time lint (None: the family's
     # engine is not a backtracking one, e.g. YARA)
     rule_patterns: PatternsOf | None = None
+    # a family of data that finds nothing alone (vocabularies) has no severity
+    required_fields: tuple[str, ...] = REQUIRED_FIELDS
 
 
 def family_from_module(name: str, module: ModuleType, description: str = "") -> RuleFamily:
@@ -62,6 +64,7 @@ def family_from_module(name: str, module: ModuleType, description: str = "") -> 
         example_matches=module.example_matches,
         description=description or (summary[0] if summary else ""),
         rule_patterns=getattr(module, "rule_patterns", None),
+        required_fields=tuple(getattr(module, "REQUIRED_FIELDS", REQUIRED_FIELDS)),
     )
 
 
@@ -69,6 +72,7 @@ def _families() -> dict[str, RuleFamily]:
     # Imported here: engines load their rules lazily, and ruleset must not import them at start.
     from finalexam.analyze import yara
     from finalexam.analyze.behavior import analyzer as behavior
+    from finalexam.analyze.behavior import vocabulary
     from finalexam.analyze.binary import analyzer as binary
     from finalexam.analyze.secrets import analyzer as secrets
     from finalexam.catalog import jsbundle, native
@@ -82,6 +86,7 @@ def _families() -> dict[str, RuleFamily]:
         family_from_module("diff", diff_rules),
         family_from_module("native", native),
         family_from_module("jsbundle", jsbundle),
+        family_from_module("vocabulary", vocabulary),
     )
     return {family.name: family for family in families}
 
@@ -252,7 +257,8 @@ def lint(
         if rule.format == "yara":
             problems += _lint_yara(rule)
             continue
-        problems += _lint_fields(rule)
+        family = families.get(rule.family)
+        problems += _lint_fields(rule, family.required_fields if family else REQUIRED_FIELDS)
         key = (rule.family, rule.id)
         if key in seen:
             problems.append(LintProblem(rule.path, f"id {rule.id!r} also used by {seen[key]}"))
@@ -388,15 +394,17 @@ def _lint_linear(rule: RuleFile, patterns_of: PatternsOf) -> list[LintProblem]:
     return problems
 
 
-def _lint_fields(rule: RuleFile) -> list[LintProblem]:
+def _lint_fields(rule: RuleFile, required: Sequence[str] = REQUIRED_FIELDS) -> list[LintProblem]:
     problems: list[LintProblem] = []
     data = rule.data
-    for name in REQUIRED_FIELDS:
+    for name in required:
         if not _text(data.get(name)):
             problems.append(LintProblem(rule.path, f"missing required field {name!r}"))
     rule_id = data.get("id")
-    # The id is the file stem, optionally qualified by the family: "diff.process-exec".
-    allowed = (rule.path.stem, f"{rule.family}.{rule.path.stem}")
+    # The id is the file stem, optionally qualified by the family ("diff.process-exec") or, in
+    # a family kept in subfolders, by the subfolder ("python.decoders" in python/decoders.toml).
+    stem = rule.path.stem
+    allowed = (stem, f"{rule.family}.{stem}", f"{rule.path.parent.name}.{stem}")
     if isinstance(rule_id, str) and rule_id and rule_id not in allowed:
         problems.append(
             LintProblem(

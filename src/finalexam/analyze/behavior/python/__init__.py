@@ -3,7 +3,8 @@
 - ``visitor.py``: the syntax-tree visitor and ``python_facts`` (one source -> ``Facts``)
 - ``bounded.py``: ``python_facts`` within a time and memory bound (large sources in the
   supervised child process)
-- ``vocabulary.py``: the call and name families the visitor recognises
+- ``vocabulary.py``: the call and name families the visitor recognises, read from
+  ``rules/vocabulary/python/`` (data, like every rule family)
 - ``syntax.py``: walking syntax trees
 - ``decoding.py``: static decoding of literals (base64, hex, zlib, rot13, reversal, ...)
 - ``commands.py``: command-line and path templates built by expressions
