@@ -72,7 +72,7 @@ def _families() -> dict[str, RuleFamily]:
     # Imported here: engines load their rules lazily, and ruleset must not import them at start.
     from finalexam.analyze import yara
     from finalexam.analyze.behavior import analyzer as behavior
-    from finalexam.analyze.behavior import vocabulary
+    from finalexam.analyze.behavior import obfuscation, vocabulary
     from finalexam.analyze.binary import analyzer as binary
     from finalexam.analyze.secrets import analyzer as secrets
     from finalexam.catalog import jsbundle, native
@@ -86,6 +86,7 @@ def _families() -> dict[str, RuleFamily]:
         family_from_module("diff", diff_rules),
         family_from_module("native", native),
         family_from_module("jsbundle", jsbundle),
+        family_from_module("obfuscation", obfuscation),
         family_from_module("vocabulary", vocabulary),
     )
     return {family.name: family for family in families}

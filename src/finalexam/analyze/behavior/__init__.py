@@ -8,7 +8,9 @@
 - ``python/``: the Python reader (syntax tree, static decoding, command templates,
   install-hook promotion, where connections go, ``.pyc`` constants)
 - ``javascript/``: the JavaScript reader's place
-- ``obfuscation.py``: heuristics that are not single patterns
+- ``obfuscation.py``: heuristics that are not single patterns, one per rule file of
+  ``rules/obfuscation/``
+- ``vocabulary.py``: loads a language's name vocabularies, ``rules/vocabulary/<language>/``
 """
 
 NAME = "behavior"  # the analyzer's name: what only/disable select, found_by of its findings

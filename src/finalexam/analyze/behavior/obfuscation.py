@@ -1,9 +1,13 @@
 """Obfuscation heuristics that are not single patterns: bidi controls, mixed-script
-identifiers, very long code lines and long high-entropy literals.
+identifiers, packed and very long code lines, long high-entropy literals, disguised names and
+code after an image's end.
 
-Each is a signal, not a verdict (medium at most): minified and generated code is common in
-honest packages. Decoders feeding ``exec``/``eval`` and obfuscator signatures are rules in
-``rules/behavior/`` and carry the high severities.
+Each rule is a file in ``rules/obfuscation/`` (title, severity, the languages it reads, its
+thresholds and word lists, examples); the heuristic that reads a file is the function of the
+same id in ``HEURISTICS``. Each is a signal, not a verdict (medium at most, but for packed
+code and disguised names): minified and generated code is common in honest packages.
+Decoders feeding ``exec``/``eval`` and obfuscator signatures are rules in ``rules/behavior/``
+and carry the high severities.
 """
 
 from __future__ import annotations
@@ -12,21 +16,67 @@ import io
 import math
 import re
 import tokenize
+import tomllib
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 from finalexam.analyze.behavior import NAME
 from finalexam.model import Confidence, Evidence, Finding, FindingKind, Location, Severity
 
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules" / "obfuscation"
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
-LONG_LINE = 5000
-PACKED_LINE = 1000
-_PACKED_CALL = re.compile(r"\b(exec|eval|compile|__import__)\s*\(")
-BLOB_MIN = 1000
-_BLOB = re.compile(rf"[A-Za-z0-9+/=_\-]{{{BLOB_MIN},}}")
 _WORD = re.compile(r"[^\W\d]\w*")
-_CONFUSABLE_SCRIPTS = ("CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE")
+_ANY_LANGUAGE = "*"
+
+
+@dataclass(frozen=True)
+class ObfuscationRule:
+    """One rule file: what the finding says, where it applies and the heuristic's settings."""
+
+    id: str
+    title: str
+    severity: Severity
+    languages: frozenset[str]
+    settings: Mapping[str, Any]
+
+    def reads(self, language: str) -> bool:
+        return _ANY_LANGUAGE in self.languages or language in self.languages
+
+    def number(self, key: str) -> float:
+        value = self.settings[key]
+        if not isinstance(value, int | float):
+            raise ValueError(f"{self.id}: {key} must be a number")
+        return value
+
+    def words(self, key: str) -> frozenset[str]:
+        return frozenset(str(word) for word in self.settings[key])
+
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(str(self.settings["pattern"]))
+
+
+def _read(path: Path) -> ObfuscationRule:
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    return ObfuscationRule(
+        id=str(data["id"]),
+        title=str(data["title"]),
+        severity=Severity.parse(str(data["severity"])),
+        languages=frozenset(data.get("languages") or ()),
+        settings=data,
+    )
+
+
+@cache
+def rules() -> dict[str, ObfuscationRule]:
+    """The bundled rules by id."""
+    return {rule.id: rule for rule in map(_read, sorted(RULES_DIR.glob("*.toml")))}
 
 
 def shannon_entropy(text: str) -> float:
@@ -38,19 +88,13 @@ def shannon_entropy(text: str) -> float:
 
 
 def _finding(
-    location: Location,
-    rule_id: str,
-    severity: Severity,
-    title: str,
-    message: str,
-    line: int,
-    snippet: str,
+    location: Location, rule: ObfuscationRule, message: str, line: int, snippet: str
 ) -> Finding:
     return Finding(
         kind=FindingKind.BEHAVIOR,
-        rule_id=rule_id,
-        severity=severity,
-        title=title,
+        rule_id=rule.id,
+        severity=rule.severity,
+        title=rule.title,
         message=message,
         location=location,
         found_by=NAME,
@@ -59,118 +103,84 @@ def _finding(
     )
 
 
-def _mixed_script(word: str) -> bool:
+def _bidi_control(rule: ObfuscationRule, location: Location, text: str) -> list[Finding]:
+    if text.isascii() or not _BIDI.search(text):
+        return []
+    for number, line in enumerate(text.splitlines(), 1):
+        if _BIDI.search(line):
+            shown = "".join(f"<U+{ord(c):04X}>" if c in BIDI_CONTROLS else c for c in line)
+            message = "Bidi override characters make code read differently than it runs"
+            return [_finding(location, rule, f"{message} (Trojan Source)", number, shown.strip())]
+    return []
+
+
+def _mixed_script(word: str, scripts: tuple[str, ...]) -> bool:
     has_ascii = any("a" <= ch.lower() <= "z" for ch in word)
     if not has_ascii:
         return False
     for ch in word:
         if ord(ch) > 127 and ch.isalpha():
             name = unicodedata.name(ch, "")
-            if name.startswith(_CONFUSABLE_SCRIPTS):
+            if name.startswith(scripts):
                 return True
     return False
 
 
-def inspect(location: Location, text: str, language: str) -> list[Finding]:
-    findings: list[Finding] = []
-    lines = text.splitlines()
-    if not text.isascii():
-        for number, line in enumerate(lines if _BIDI.search(text) else (), 1):
-            if _BIDI.search(line):
-                shown = "".join(f"<U+{ord(c):04X}>" if c in BIDI_CONTROLS else c for c in line)
-                findings.append(
-                    _finding(
-                        location,
-                        "obf-bidi-control",
-                        Severity.MEDIUM,
-                        "Unicode bidirectional control in code",
-                        "Bidi override characters make code read differently than it runs "
-                        "(Trojan Source)",
-                        number,
-                        shown.strip(),
-                    )
-                )
-                break
-        if language in ("python", "javascript"):
-            for number, line in enumerate(lines, 1):
-                if line.isascii():
-                    continue
-                word = next((w for w in _WORD.findall(line) if _mixed_script(w)), None)
-                if word is not None:
-                    findings.append(
-                        _finding(
-                            location,
-                            "obf-homoglyph-identifier",
-                            Severity.MEDIUM,
-                            "Identifier mixes Latin with look-alike letters",
-                            f"{word!r} mixes Latin and Cyrillic/Greek letters that look alike",
-                            number,
-                            line.strip(),
-                        )
-                    )
-                    break
-    if language == "python":
-        for number, line in enumerate(lines, 1):
-            if len(line) > PACKED_LINE and _PACKED_CALL.search(line):
-                findings.append(
-                    _finding(
-                        location,
-                        "obf-packed-code",
-                        Severity.HIGH,
-                        "Packed code evaluated on one very long line",
-                        f"A {len(line)}-character line that evaluates or imports dynamically: "
-                        "code hidden from review",
-                        number,
-                        line[:160],
-                    )
-                )
-                break
-    if language == "python":
-        findings.extend(_disguised_names(location, text))
-    if language in ("python", "shell", "powershell", "batch"):
-        for number, line in enumerate(lines, 1):
-            if len(line) > LONG_LINE:
-                findings.append(
-                    _finding(
-                        location,
-                        "obf-long-line",
-                        Severity.LOW,
-                        "Very long line of code",
-                        f"A {len(line)}-character line: packed or generated code hides there",
-                        number,
-                        line[:160],
-                    )
-                )
-                break
-    if language in ("python", "javascript", "shell", "powershell"):
-        for match in _BLOB.finditer(text):
-            blob = match.group(0)
-            if shannon_entropy(blob) > 5.3:
-                number = text.count("\n", 0, match.start()) + 1
-                findings.append(
-                    _finding(
-                        location,
-                        "obf-encoded-blob",
-                        Severity.LOW,
-                        "Long high-entropy encoded literal",
-                        f"{len(blob)} characters of base64-like data with entropy "
-                        f"{shannon_entropy(blob):.2f} bits/char",
-                        number,
-                        blob[:80] + "...",
-                    )
-                )
-                break
-    return findings
+def _homoglyph_identifier(rule: ObfuscationRule, location: Location, text: str) -> list[Finding]:
+    if text.isascii():
+        return []
+    scripts = tuple(sorted(rule.words("scripts")))
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.isascii():
+            continue
+        word = next((w for w in _WORD.findall(line) if _mixed_script(w, scripts)), None)
+        if word is not None:
+            message = f"{word!r} mixes Latin and Cyrillic/Greek letters that look alike"
+            return [_finding(location, rule, message, number, line.strip())]
+    return []
 
 
-# Names a program only spells in escapes or in look-alike letters when it hides what it calls.
-_DANGEROUS_NAMES = frozenset(
-    {
-        "eval", "exec", "compile", "__import__", "getattr", "globals", "__builtins__",
-        "builtins", "zlib", "base64", "marshal", "decompress", "b64decode", "os", "system",
-        "subprocess", "popen", "socket", "requests", "urllib", "ctypes",
-    }
-)  # fmt: skip
+def _packed_code(rule: ObfuscationRule, location: Location, text: str) -> list[Finding]:
+    least, call = rule.number("min_line_length"), rule.pattern()
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > least and call.search(line):
+            message = (
+                f"A {len(line)}-character line that evaluates or imports dynamically: "
+                "code hidden from review"
+            )
+            return [_finding(location, rule, message, number, line[:160])]
+    return []
+
+
+def _long_line(rule: ObfuscationRule, location: Location, text: str) -> list[Finding]:
+    least = rule.number("min_line_length")
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > least:
+            message = f"A {len(line)}-character line: packed or generated code hides there"
+            return [_finding(location, rule, message, number, line[:160])]
+    return []
+
+
+def _encoded_blob(rule: ObfuscationRule, location: Location, text: str) -> list[Finding]:
+    blobs = _blob_pattern(int(rule.number("min_length")))
+    least = rule.number("min_entropy")
+    for match in blobs.finditer(text):
+        blob = match.group(0)
+        if shannon_entropy(blob) > least:
+            number = text.count("\n", 0, match.start()) + 1
+            message = (
+                f"{len(blob)} characters of base64-like data with entropy "
+                f"{shannon_entropy(blob):.2f} bits/char"
+            )
+            return [_finding(location, rule, message, number, blob[:80] + "...")]
+    return []
+
+
+@cache
+def _blob_pattern(least: int) -> re.Pattern[str]:
+    return re.compile(rf"[A-Za-z0-9+/=_\-]{{{least},}}")
+
+
 _ESCAPED_LITERAL = re.compile(r"""(['"])((?:\\x[0-9a-fA-F]{2}|\\[0-7]{3})+)\1""")
 _ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})|\\([0-7]{3})")
 _NFKC_CANDIDATE = re.compile(r"[^\x00-\x7f]")
@@ -182,15 +192,17 @@ def _unescape(body: str) -> str:
     )
 
 
-def _disguised_names(location: Location, text: str) -> list[Finding]:
+def _disguised_name(rule: ObfuscationRule, location: Location, text: str) -> list[Finding]:
     """``globals()['\\x65\\x76\\x61\\x6c']``, and identifiers in script or mathematical
     letters that Python folds (NFKC) to ``exec``: a builtin or module named so that a reader
-    cannot see it."""
+    cannot see it (spelled in escapes, only the rule's ``names`` count)."""
+    names = rule.words("names")
     for match in _ESCAPED_LITERAL.finditer(text):
         name = _unescape(match.group(2))
-        if name in _DANGEROUS_NAMES:
+        if name in names:
             number = text.count("\n", 0, match.start()) + 1
-            return [_disguised(location, number, f"{name!r} spelled as escapes", match.group(0))]
+            what = f"{name!r} spelled as escapes"
+            return [_disguised(rule, location, number, what, match.group(0))]
     if text.isascii() or not any(
         unicodedata.normalize("NFKC", w).isascii()
         for w in _WORD.findall(text)
@@ -207,21 +219,15 @@ def _disguised_names(location: Location, text: str) -> list[Finding]:
         folded = unicodedata.normalize("NFKC", token.string)
         if folded.isascii() and folded != token.string:
             what = f"{token.string!r} is read by Python as {folded!r}"
-            return [_disguised(location, token.start[0], what, token.line.strip())]
+            return [_disguised(rule, location, token.start[0], what, token.line.strip())]
     return []
 
 
-def _disguised(location: Location, line: int, what: str, snippet: str) -> Finding:
-    finding = _finding(
-        location,
-        "obf-disguised-name",
-        Severity.HIGH,
-        "Name of a function or module disguised",
-        f"{what}: written so that a reviewer cannot read what the code calls",
-        line,
-        snippet,
-    )
-    return finding
+def _disguised(
+    rule: ObfuscationRule, location: Location, line: int, what: str, snippet: str
+) -> Finding:
+    message = f"{what}: written so that a reviewer cannot read what the code calls"
+    return _finding(location, rule, message, line, snippet)
 
 
 _IMAGE_ENDS = ((b"\x89PNG", b"IEND\xaeB`\x82"), (b"\xff\xd8\xff", b"\xff\xd9"), (b"GIF8", b"\x00;"))
@@ -230,6 +236,7 @@ _CODE_MARKERS = re.compile(
     rb"base64|MZ\x90\x00|\x7fELF)",
     re.IGNORECASE,
 )
+IMAGE_PAYLOAD = "obf-image-payload"  # read from bytes, by image_trailer()
 
 
 def image_trailer(location: Location, data: bytes) -> list[Finding]:
@@ -244,16 +251,53 @@ def image_trailer(location: Location, data: bytes) -> list[Finding]:
         marker = _CODE_MARKERS.search(trailer[:65536]) if len(trailer) >= 32 else None
         if marker is None:
             return []
-        return [
-            _finding(
-                location,
-                "obf-image-payload",
-                Severity.MEDIUM,
-                "Code hidden after the end of an image",
-                f"{len(trailer)} bytes follow the image's end marker and contain "
-                f"{marker.group(0)[:20].decode('latin-1')!r}",
-                1,
-                trailer[:80].decode("latin-1").encode("unicode_escape").decode("ascii"),
-            )
-        ]
+        message = (
+            f"{len(trailer)} bytes follow the image's end marker and contain "
+            f"{marker.group(0)[:20].decode('latin-1')!r}"
+        )
+        snippet = trailer[:80].decode("latin-1").encode("unicode_escape").decode("ascii")
+        return [_finding(location, rules()[IMAGE_PAYLOAD], message, 1, snippet)]
     return []
+
+
+Heuristic = Callable[[ObfuscationRule, Location, str], list[Finding]]
+# The heuristic of each text rule file, in the order its findings are reported.
+HEURISTICS: dict[str, Heuristic] = {
+    "obf-bidi-control": _bidi_control,
+    "obf-homoglyph-identifier": _homoglyph_identifier,
+    "obf-packed-code": _packed_code,
+    "obf-disguised-name": _disguised_name,
+    "obf-long-line": _long_line,
+    "obf-encoded-blob": _encoded_blob,
+}
+
+
+def inspect(location: Location, text: str, language: str) -> list[Finding]:
+    """The findings of every text rule that reads ``language``, at most one each."""
+    bundled = rules()
+    findings: list[Finding] = []
+    for rule_id, heuristic in HEURISTICS.items():
+        rule = bundled[rule_id]
+        if rule.reads(language):
+            findings.extend(heuristic(rule, location, text))
+    return findings
+
+
+# -- the rule family (finalexam rules test / lint / docs) ---------------------------------
+
+_EXAMPLE_LOCATION = Location(("example",))
+
+
+def example_matches(rule_id: str, example: str) -> bool:
+    """Whether the rule's heuristic finds something in the example (an image rule's example
+    is the image's bytes spelled as Latin-1)."""
+    if rule_id == IMAGE_PAYLOAD:
+        found = image_trailer(_EXAMPLE_LOCATION, example.encode("latin-1"))
+    else:
+        found = HEURISTICS[rule_id](rules()[rule_id], _EXAMPLE_LOCATION, example)
+    return any(finding.rule_id == rule_id for finding in found)
+
+
+def rule_patterns(rule_id: str) -> list[re.Pattern[str]]:
+    rule = rules()[rule_id]
+    return [rule.pattern()] if "pattern" in rule.settings else []
