@@ -59,6 +59,30 @@ _LINEAR_TIME = [
 ]
 
 
+_RULE_IDS = [
+    "## Rule ids",
+    "",
+    "One namespace for every rule (`finalexam.ruleids`):",
+    "",
+    "- a rule kept as a file is `<family>/<id>`: the family is its folder under "
+    "`src/finalexam/rules/`, the id its file stem (a family kept in subfolders qualifies it: "
+    "`vocabulary/python.decoders`). Findings carry the id: `aws-access-key-id`, "
+    "`thr-decoded-exec`, `obf-long-line`;",
+    "- a rule an engine defines in code is `<family>.<name>` (`binary.no-pie`); an engine that "
+    "prefixes its file rules' ids uses its family's name in the singular "
+    "(`capability.keylogging` for `capabilities/keylogging.toml`);",
+    "- a vulnerability's id is its advisory's (`CVE-`, `GHSA-`, `MAL-`, ...), family "
+    "`vulnerability`.",
+    "",
+    "Tags say what a rule is about across families (`hardening`, `signing`, `unsigned`): a "
+    "rule file lists its own (`tags = [...]`), rules defined in code get theirs from "
+    "`src/finalexam/rules/tags.toml`. Policies select rules by family and tag "
+    '(`family = "binary"`, `tag = "hardening"`, see docs/policy.md), never by words inside '
+    "ids.",
+    "",
+]
+
+
 def rules_markdown(families: Mapping[str, RuleFamily] | None = None) -> str:
     families = RULE_FAMILIES if families is None else families
     rules = load_rules(families)
@@ -71,6 +95,7 @@ def rules_markdown(families: Mapping[str, RuleFamily] | None = None) -> str:
         "matching and benign examples (run by `finalexam rules test` and the test suite). "
         "See `finalexam rules list`, `finalexam rules show ID`.",
         "",
+        *_RULE_IDS,
         *_LINEAR_TIME,
     ]
     if not families:

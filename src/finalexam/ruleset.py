@@ -77,6 +77,7 @@ def _families() -> dict[str, RuleFamily]:
     from finalexam.analyze.secrets import analyzer as secrets
     from finalexam.catalog import jsbundle, native
     from finalexam.diffing import rules as diff_rules
+    from finalexam.policy import builtin as policy_profiles
 
     families = (
         family_from_module("secrets", secrets),
@@ -88,6 +89,7 @@ def _families() -> dict[str, RuleFamily]:
         family_from_module("jsbundle", jsbundle),
         family_from_module("obfuscation", obfuscation),
         family_from_module("vocabulary", vocabulary),
+        family_from_module("policy", policy_profiles),
     )
     return {family.name: family for family in families}
 

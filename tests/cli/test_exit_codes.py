@@ -22,7 +22,7 @@ from sample_findings import planted, use_planted
 SRC = Path(__file__).resolve().parents[2] / "src"
 SECRET = {"kind": "secret", "rule_id": "secrets.github-token", "severity": "high", "line": 2}
 LOW = {"kind": "behavior", "rule_id": "behavior.env-read", "severity": "low"}
-UNSIGNED = {"kind": "binary", "rule_id": "binary.signing.unsigned", "severity": "medium"}
+UNSIGNED = {"kind": "binary", "rule_id": "binary.unsigned-windows-executable", "severity": "medium"}
 CRITICAL_VULN = {
     "kind": "vulnerability",
     "rule_id": "GHSA-aaaa-bbbb-cccc",
@@ -167,7 +167,9 @@ def test_end_to_end_reports_for_a_nested_archive(area: Path) -> None:
         for r in sarif["runs"][0]["results"]
     }
     assert uris == {
-        "binary.signing.unsigned": "nested.tar.gz!/pkg/lib.jar!/native/helper.finding.json",
+        "binary.unsigned-windows-executable": (
+            "nested.tar.gz!/pkg/lib.jar!/native/helper.finding.json"
+        ),
         "GHSA-aaaa-bbbb-cccc": "nested.tar.gz!/pkg/vuln.finding.json",
     }
     junit = outputs["junit"].read_text()

@@ -37,8 +37,8 @@ def test_release_profile_blocks_every_dangerous_kind() -> None:
         "malicious.known-hash": "malicious",
         "MAL-2024-1234": "malicious-advisory",
         "GHSA-j8r2-6x86-q33q": "fixable-vulnerability",
-        "binary.signing.unsigned": "unsigned-binary",
-        "binary.hardening.no-pie": "binary-hardening",
+        "binary.unsigned-windows-executable": "unsigned-binary",
+        "binary.no-pie": "binary-hardening",
         "behavior.install-download-exec": "dangerous-behavior",
         "integrity.record-mismatch": "integrity",
     }
@@ -51,7 +51,7 @@ def test_release_profile_blocks_every_dangerous_kind() -> None:
 
 
 def test_every_profile_passes_a_clean_release() -> None:
-    clean = [finding(FindingKind.BINARY, "binary.capability.network", Severity.INFO, loc("x"))]
+    clean = [finding(FindingKind.BINARY, "capability.network-client", Severity.INFO, loc("x"))]
     for name in PROFILES:
         report = build_report(clean, cfg=Config(policy=name, timestamp=STAMP))
         assert report.verdict.passed, name
@@ -91,8 +91,8 @@ def test_fail_on_adds_a_severity_gate(tmp_path: Path) -> None:
             {
                 "behavior.install-download-exec",
                 "behavior.base64-exec",
-                "binary.signing.unsigned",
-                "binary.hardening.no-pie",
+                "binary.unsigned-windows-executable",
+                "binary.no-pie",
             },
         ),
         ('severity = "critical"', {"GHSA-7rjr-3q55-vv33", "MAL-2024-1234", "malicious.known-hash"}),
@@ -100,14 +100,19 @@ def test_fail_on_adds_a_severity_gate(tmp_path: Path) -> None:
             'kind = "behavior"\nconfidence = "medium"',
             {"behavior.install-download-exec"},
         ),
+        ('rule_id = "binary.*"', {"binary.unsigned-windows-executable", "binary.no-pie"}),
+        # rules by family and tag (finalexam.ruleids), not by words inside their ids
+        ('family = "binary"\ntag = "hardening"', {"binary.no-pie"}),
+        ('tag = ["unsigned", "signing"]', {"binary.unsigned-windows-executable"}),
+        ('family = "capabilities"', {"capability.network-client"}),
         (
-            'rule_id = "binary.*"',
-            {"binary.signing.unsigned", "binary.hardening.no-pie", "binary.capability.network"},
+            'family = "vulnerability"\nseverity = "critical"',
+            {"GHSA-7rjr-3q55-vv33", "MAL-2024-1234"},
         ),
         ('ecosystem = "maven"', {"GHSA-7rjr-3q55-vv33"}),
         ('ecosystem = ["PyPI"]', {"GHSA-j8r2-6x86-q33q", "MAL-2024-1234"}),
-        ('path = "*.jar!/*"', {"binary.signing.unsigned", "GHSA-7rjr-3q55-vv33"}),
-        ('path = "app/bin/*"', {"binary.hardening.no-pie", "binary.capability.network"}),
+        ('path = "*.jar!/*"', {"binary.unsigned-windows-executable", "GHSA-7rjr-3q55-vv33"}),
+        ('path = "app/bin/*"', {"binary.no-pie", "capability.network-client"}),
         ('kind = "vulnerability"\nfixable = false', {"GHSA-7rjr-3q55-vv33", "MAL-2024-1234"}),
     ],
 )
@@ -145,7 +150,7 @@ def test_rule_with_profile_id_replaces_it_and_disable_rules(tmp_path: Path) -> N
     report = build_report(cfg=Config(policy=str(path), timestamp=STAMP))
     blocked = blocked_rules(report)
     assert "secrets.aws-access-key" not in blocked
-    assert "binary.hardening.no-pie" not in blocked
+    assert "binary.no-pie" not in blocked
     assert "MAL-2024-1234" not in blocked
     assert "malicious.known-hash" in blocked  # the rest of release still applies
     assert [c.rule for c in report.verdict.checks].count("secrets") == 1
@@ -254,7 +259,7 @@ reason = "reviewed"
     waived = {s.finding.rule_id: s.waiver for s in report.suppressed}
     assert set(waived) == {
         "secrets.aws-access-key",
-        "binary.signing.unsigned",
+        "binary.unsigned-windows-executable",
         "GHSA-7rjr-3q55-vv33",
         "behavior.install-download-exec",
     }
@@ -262,7 +267,7 @@ reason = "reviewed"
     assert waived["secrets.aws-access-key"].approved_by == "sec-team"
     kept = {f.rule_id for f in report.findings}
     assert not kept & set(waived)
-    assert "binary.hardening.no-pie" in kept  # same rule glob, other path
+    assert "binary.no-pie" in kept  # same rule glob, other path
     assert "secrets.aws-access-key" not in blocked_rules(report)
     checks = {c.rule: c for c in report.verdict.checks}
     assert checks["secrets"].waived == 1 and checks["secrets"].matched == 0
@@ -392,7 +397,7 @@ def test_pyproject_sections_report_lines_in_pyproject(tmp_path: Path) -> None:
     cfg = replace(build_config(cwd=tmp_path, environ={}), timestamp=STAMP)
     report = build_report(cfg=cfg)
     assert report.verdict.policy == "ci"
-    assert "binary.hardening.no-pie" in blocked_rules(report)
+    assert "binary.no-pie" in blocked_rules(report)
     assert "behavior.install-download-exec" not in blocked_rules(report)
 
 

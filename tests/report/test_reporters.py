@@ -112,7 +112,7 @@ def test_sarif_rules_levels_locations_and_suppressions(report: Any) -> None:
         artifact = run["artifacts"][physical["artifactLocation"]["index"]]
         assert artifact["location"]["uri"] == physical["artifactLocation"]["uri"]
     by_rule = {r["ruleId"]: r for r in results}
-    dll = by_rule["binary.signing.unsigned"]
+    dll = by_rule["binary.unsigned-windows-executable"]
     uri = dll["locations"][0]["physicalLocation"]["artifactLocation"]
     assert uri["uri"] == "app-1.0-py3-none-any.whl!/lib/app.jar!/native/win/helper.dll"
     # the DLL's artifact chains to the jar, the jar to the wheel
@@ -128,7 +128,7 @@ def test_sarif_rules_levels_locations_and_suppressions(report: Any) -> None:
     ]
     assert by_rule["GHSA-7rjr-3q55-vv33"]["level"] == "error"
     assert by_rule["behavior.base64-exec"]["level"] == "warning"
-    assert by_rule["binary.capability.network"]["level"] == "note"
+    assert by_rule["capability.network-client"]["level"] == "note"
     assert by_rule["secrets.aws-access-key"]["locations"][0]["physicalLocation"]["region"] == {
         "startLine": 3,
         "snippet": {"text": "AWS_KEY = 'AKIA************MPLE'"},

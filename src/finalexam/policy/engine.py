@@ -23,6 +23,7 @@ from finalexam.model import (
 from finalexam.policy.licenses import UNKNOWN, LicenseRuleIds, license_findings
 from finalexam.policy.model import BLOCK, FindingFacts, Policy, Rule, WaiverSpec
 from finalexam.vuln.purl import PURL_ECOSYSTEMS as LANGUAGE_ECOSYSTEMS
+from finalexam.vuln.purl import parse_purl
 
 # purl type -> OSV ecosystem, for findings whose component is not in the inventory
 PURL_ECOSYSTEMS = {**LANGUAGE_ECOSYSTEMS, "deb": "Debian", "apk": "Alpine", "rpm": "RPM"}
@@ -117,9 +118,9 @@ def _facts(
         ecosystem = None
         if finding.component:
             ecosystem = by_purl.get(finding.component)
-            if ecosystem is None and finding.component.startswith("pkg:"):
-                purl_type = finding.component[4:].split("/", 1)[0].lower()
-                ecosystem = PURL_ECOSYSTEMS.get(purl_type, purl_type)
+            purl = parse_purl(finding.component) if ecosystem is None else None
+            if purl is not None:
+                ecosystem = PURL_ECOSYSTEMS.get(purl.type, purl.type)
         fingerprint = prints[id(finding)]
         new = baseline is None or fingerprint not in baseline
         facts[fingerprint] = FindingFacts(ecosystem=ecosystem, new=new)

@@ -16,6 +16,7 @@ from finalexam.model import (
     Severity,
     Waiver,
 )
+from finalexam.ruleids import VULNERABILITY, rule_info
 
 BLOCK = "block"
 WARN = "warn"
@@ -93,6 +94,8 @@ class Rule:
     severity: Severity | None = None  # at least
     confidence: Confidence | None = None  # at least
     rule_ids: tuple[str, ...] = ()  # globs
+    families: tuple[str, ...] = ()  # rule families (finalexam.ruleids)
+    tags: tuple[str, ...] = ()  # any of these rule tags
     ecosystems: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()  # globs
     contexts: tuple[FileContext, ...] = ()  # where the finding sits (finalexam.context)
@@ -112,6 +115,8 @@ class Rule:
             return False
         if self.rule_ids and not any(rule_id_matches(p, finding) for p in self.rule_ids):
             return False
+        if (self.families or self.tags) and not self._rule_selected(finding):
+            return False
         if self.ecosystems and (
             facts.ecosystem is None
             or not {facts.ecosystem.lower(), facts.ecosystem.split(":")[0].lower()}
@@ -126,6 +131,13 @@ class Rule:
             return False
         return not (self.new and not facts.new)
 
+    def _rule_selected(self, finding: Finding) -> bool:
+        info = rule_info(finding.rule_id)
+        family = VULNERABILITY if finding.kind is FindingKind.VULNERABILITY else info.family
+        if self.families and family not in self.families:
+            return False
+        return not self.tags or bool(info.tags.intersection(self.tags))
+
     def describe(self) -> str:
         if self.description:
             return self.description
@@ -138,6 +150,10 @@ class Rule:
             parts.append(f"confidence >= {self.confidence.value}")
         if self.rule_ids:
             parts.append("rule " + "|".join(self.rule_ids))
+        if self.families:
+            parts.append("family " + "|".join(self.families))
+        if self.tags:
+            parts.append("tag " + "|".join(self.tags))
         if self.ecosystems:
             parts.append("ecosystem " + "|".join(self.ecosystems))
         if self.paths:
