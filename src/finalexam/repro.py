@@ -1,7 +1,7 @@
 """Reproducibility check: are two builds of one release the same, and if not, why not?
 
-Byte-identical builds are reproducible. Otherwise both are opened in memory (zip, tar and
-gzip/bzip2/xz/zstd layers, nested; never extracted to disk) and every difference is put in a
+Byte-identical builds are reproducible. Otherwise both are opened (gzip/bzip2/xz/zstd layers
+and every container the exam opens, nested; never extracted) and every difference is put in a
 category: archive member order, timestamps, permissions, owners, compression, embedded build
 paths, embedded build dates, signatures — or real content, shown as differing lines or byte
 ranges. Builds whose differences are all explained are "reproducible after normalisation".
@@ -17,14 +17,18 @@ import io
 import lzma
 import re
 import tarfile
+import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from finalexam.config import Limits
-from finalexam.errors import InputError
+from finalexam.errors import CorruptInput, FinalexamError, InputError, LimitExceeded
 from finalexam.model import ARCHIVE_SEPARATOR
+from finalexam.unpack import UNPACKERS
+from finalexam.unpack.base import Content, MemberKind, UnpackContext, stream_problem
+from finalexam.unpack.base import Member as UnpackedMember
 
 REPRODUCIBLE = "reproducible"
 AFTER_NORMALISATION = "reproducible-after-normalisation"
@@ -101,9 +105,11 @@ class Member:
 
 @dataclass
 class Container:
-    format: str  # zip, tar
+    format: str  # zip, tar, ar, rpm, cpio, 7z
     members: list[Member] = field(default_factory=list)
     comment: bytes = b""
+    # rpm: the raw value of each tag of the signature and main headers, by (header, tag)
+    header_tags: dict[tuple[str, int], bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -172,12 +178,114 @@ def peel(data: bytes, where: str, budget: _Budget) -> Layer | None:
     return Layer(fmt, header, inner)
 
 
-def open_container(data: bytes, where: str, budget: _Budget) -> Container | None:
+def open_container(
+    data: bytes, where: str, budget: _Budget, scratch_dir: str | None = None
+) -> Container | None:
+    """Zip and tar are read here, for the archive metadata the exam's walker does not keep
+    (timestamps, owners, compression, comments); every other container the exam opens
+    (ar and so .deb, rpm, cpio, 7z) through its unpacker."""
     if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return _read_zip(data, where, budget)
     if len(data) >= 262 and data[257:262] == b"ustar":
         return _read_tar(data, where, budget)
-    return None
+    return _read_unpacked(data, where, budget, scratch_dir or tempfile.gettempdir())
+
+
+# Read above with their metadata (an image is a tar; compression layers are peeled).
+_READ_HERE = frozenset({"zip", "tar", "oci-image", "compressed"})
+
+
+def _read_unpacked(data: bytes, where: str, budget: _Budget, scratch_dir: str) -> Container | None:
+    content = Content(data)
+    head = data[:4096]
+    unpacker = next(
+        (
+            u
+            for u in UNPACKERS
+            if u.name not in _READ_HERE and u.sniff(head, where.rsplit("/", 1)[-1], content)
+        ),
+        None,
+    )
+    if unpacker is None:
+        return None
+    container = Container(unpacker.name)
+    if unpacker.name == "rpm":
+        container.header_tags = _rpm_header_tags(data, where)
+    context = UnpackContext(budget.limits, scratch_dir)
+    try:
+        for member in unpacker.members(content, where, context):
+            if member.problem:
+                raise InputError(f"{member.name}: {member.problem}", path=where)
+            container.members.append(_unpacked_member(member, where, budget))
+    except (FinalexamError, CorruptInput, LimitExceeded) as error:
+        raise InputError(f"cannot compare {unpacker.name} ({error})", path=where) from None
+    except (OSError, EOFError, ValueError) as error:
+        raise InputError(f"corrupt {unpacker.name} ({error})", path=where) from None
+    return container
+
+
+_RPM_LEAD = 96
+# Main-header tags that are build noise, and tags that only follow from the payload (which is
+# compared file by file); any other tag that differs (scripts, dependencies, names, flags) is
+# a content difference. The signature header holds only digests and signatures of the rest.
+_RPM_NOISE = {
+    1006: (TIMESTAMPS, "build time"),
+    1034: (TIMESTAMPS, "file mtimes"),
+    1007: (BUILD_PATHS, "build host"),
+    1094: (BUILD_PATHS, "build cookie (host and time)"),
+    1132: (BUILD_PATHS, "platform"),
+}
+_RPM_CONSEQUENCES = {1009, 1028, 1035, 1046, 5011, 5092, 5093, 5097}  # sizes and digests
+
+
+def _rpm_header(data: bytes, offset: int, where: str) -> tuple[dict[int, bytes], int]:
+    """One header's tags (raw bytes: a value runs to the next value's offset) and its end."""
+    if data[offset : offset + 3] != b"\x8e\xad\xe8" or len(data) < offset + 16:
+        raise InputError("corrupt rpm (header magic not found)", path=where)
+    count, size = (
+        int.from_bytes(data[offset + 8 : offset + 12]),
+        int.from_bytes(data[offset + 12 : offset + 16]),
+    )
+    index = offset + 16
+    store = index + 16 * count
+    if store + size > len(data):
+        raise InputError("corrupt rpm (header truncated)", path=where)
+    entries = sorted(
+        (int.from_bytes(data[e + 8 : e + 12], signed=True), int.from_bytes(data[e : e + 4]))
+        for e in range(index, store, 16)
+    )
+    tags: dict[int, bytes] = {}
+    for number, (start, tag) in enumerate(entries):
+        end = entries[number + 1][0] if number + 1 < len(entries) else size
+        tags[tag] = data[store + max(start, 0) : store + max(start, end, 0)]
+    return tags, store + size
+
+
+def _rpm_header_tags(data: bytes, where: str) -> dict[tuple[str, int], bytes]:
+    signature, end = _rpm_header(data, _RPM_LEAD, where)
+    main, _ = _rpm_header(data, end + (8 - end % 8) % 8, where)
+    return {
+        **{("signature", tag): value for tag, value in signature.items()},
+        **{("main", tag): value for tag, value in main.items()},
+    }
+
+
+def _unpacked_member(member: UnpackedMember, where: str, budget: _Budget) -> Member:
+    data = b""
+    if member.kind is MemberKind.FILE and member.opener is not None:
+        with member.opener() as stream:
+            data = stream.read(budget.limits.max_member_size + 1)
+            problem = stream_problem(stream)
+        if problem is not None:
+            raise InputError(f"{member.name}: {problem[0]}", path=where)
+        budget.take(len(data), where)
+    return Member(
+        name=member.name,
+        data=data,
+        mode=member.mode,
+        kind=member.kind.value,
+        link=member.link_target or "",
+    )
 
 
 def _read_zip(data: bytes, where: str, budget: _Budget) -> Container:
@@ -356,8 +464,9 @@ def _content_evidence(a: bytes, b: bytes) -> tuple[str, ...]:
 
 
 class _Comparer:
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, scratch_dir: str | None = None) -> None:
         self.limits = limits
+        self.scratch_dir = scratch_dir
         self.budget = _Budget(limits)
         self.out: list[Difference] = []
         # Files whose content differs only by normalisation: their digests in RECORD or
@@ -377,11 +486,15 @@ class _Comparer:
                 self.blob(la.inner, lb.inner, location, name, depth + 1)
                 return
             ca, cb = (
-                open_container(a, location, self.budget),
-                open_container(b, location, self.budget),
+                open_container(a, location, self.budget, self.scratch_dir),
+                open_container(b, location, self.budget, self.scratch_dir),
             )
             if ca and cb and ca.format == cb.format:
+                before = len(self.out)
                 self.container(ca, cb, location, depth)
+                if len(self.out) == before:  # same members: the container's own bytes differ
+                    detail = f"{ca.format} headers differ (member dates, owners or padding)"
+                    self.add(location, ARCHIVE_METADATA, detail)
                 return
         if _SIGNATURE_NAME.search(name):
             self.add(
@@ -438,6 +551,7 @@ class _Comparer:
             self.add(_loc(location, name), CONTENT, "only in the second build")
         if a.comment != b.comment:
             self.add(location, ARCHIVE_METADATA, "archive comment differs")
+        self._header_tags(a, b, location)
         digest_files: list[str] = []
         for name in sorted(set(by_a) & set(by_b)):
             ma, mb = by_a[name], by_b[name]
@@ -457,6 +571,22 @@ class _Comparer:
                 self.explained.add(name)
         for name in digest_files:
             self._digests(by_a[name].data, by_b[name].data, _loc(location, name), name, depth)
+
+    def _header_tags(self, a: Container, b: Container, location: str) -> None:
+        """An rpm's headers: noise and consequences of the payload are named as such."""
+        for key in sorted(set(a.header_tags) | set(b.header_tags)):
+            if a.header_tags.get(key) == b.header_tags.get(key):
+                continue
+            header, tag = key
+            if header == "signature":
+                self.add(location, SIGNATURES, f"rpm signature header tag {tag} differs")
+            elif tag in _RPM_NOISE:
+                category, what = _RPM_NOISE[tag]
+                self.add(location, category, f"rpm header {what} (tag {tag}) differs")
+            elif tag in _RPM_CONSEQUENCES:
+                self.add(location, DIGESTS, f"rpm header sizes or digests (tag {tag}) differ")
+            else:
+                self.add(location, CONTENT, f"rpm header tag {tag} differs")
 
     def _digests(self, a: bytes, b: bytes, where: str, name: str, depth: int) -> None:
         """RECORD / MANIFEST.MF differ where listed files differ; only that is explained."""
@@ -507,8 +637,9 @@ def compare_builds(a: str | Path, b: str | Path, limits: Limits | None = None) -
     sha_a, sha_b = _sha256(data_a), _sha256(data_b)
     if sha_a == sha_b:
         return ReproResult(str(a), str(b), REPRODUCIBLE, (), sha_a, sha_b)
-    comparer = _Comparer(limits)
-    comparer.blob(data_a, data_b, Path(b).name, Path(b).name, 0)
+    with tempfile.TemporaryDirectory(prefix="finalexam-repro-") as scratch:
+        comparer = _Comparer(limits, scratch)
+        comparer.blob(data_a, data_b, Path(b).name, Path(b).name, 0)
     differences = tuple(
         sorted(
             set(comparer.out),
