@@ -44,24 +44,36 @@ def _tags(value: Any) -> frozenset[str]:
     return frozenset(v for v in value if isinstance(v, str))
 
 
+def _read_tags(path: Path) -> tuple[str | None, frozenset[str]]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None, frozenset()  # the rules lint names broken files
+    value = data.get("id")
+    return (value if isinstance(value, str) else path.stem), _tags(data.get("tags"))
+
+
+@cache
+def _prefixed_file_rule(rule_id: str) -> RuleInfo | None:
+    """``capability.keylogging`` or ``diff.process-exec``: one file read, not every family."""
+    prefix, _dot, name = rule_id.partition(".")
+    family = _PREFIXES.get(prefix, prefix)
+    path = RULES_ROOT / family / f"{name}.toml"
+    if not name or not path.is_file():
+        return None
+    return RuleInfo(family, _read_tags(path)[1])
+
+
 @cache
 def _file_rules() -> dict[str, RuleInfo]:
-    """Every rule file's id (and the id a prefixing engine gives its findings) -> info."""
+    """Every rule file's id -> info."""
     found: dict[str, RuleInfo] = {}
     for family_dir in sorted(p for p in RULES_ROOT.iterdir() if p.is_dir()):
         for path in sorted(family_dir.rglob("*.toml")):
-            try:
-                with path.open("rb") as handle:
-                    data = tomllib.load(handle)
-            except (OSError, tomllib.TOMLDecodeError):
-                continue  # the rules lint names broken files
-            value = data.get("id")
-            rule_id = value if isinstance(value, str) else path.stem
-            info = RuleInfo(family_dir.name, _tags(data.get("tags")))
-            found.setdefault(rule_id, info)
-            for prefix, family in _PREFIXES.items():
-                if family == family_dir.name:
-                    found.setdefault(f"{prefix}.{rule_id}", info)
+            rule_id, tags = _read_tags(path)
+            if rule_id is not None:
+                found.setdefault(rule_id, RuleInfo(family_dir.name, tags))
     return found
 
 
@@ -77,7 +89,8 @@ def rule_info(rule_id: str) -> RuleInfo:
     tags = _code_rules().get(rule_id)
     if tags is not None:
         return RuleInfo(rule_id.partition(".")[0], tags)
-    known = _file_rules().get(rule_id)
+    known = _prefixed_file_rule(rule_id) if "." in rule_id else None
+    known = known or _file_rules().get(rule_id)
     if known is not None:
         return known
     prefix, dot, _name = rule_id.partition(".")
