@@ -2,7 +2,7 @@
 
 Each profile is a file of ``rules/policy/`` written like a user's policy file (``[[rules]]``),
 with a title, a description and examples of findings it blocks and lets through; it is the
-``policy`` rule family (``finalexam rules test policy``). Rules select findings by kind,
+``policy`` rule family (``finalexam rules lint --family policy``). Rules select findings by kind,
 severity, context and the rule's family and tags (``family = "binary"``, ``tag =
 "hardening"``; see ``finalexam.ruleids``), never by words inside rule ids.
 """
