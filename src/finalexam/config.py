@@ -55,6 +55,7 @@ class Config:
     time_budget: float = DEFAULT_TIME_BUDGET  # CPU seconds per file and plug-in; 0: none
     timestamp: str | None = None
     yara_rules: tuple[str, ...] = ()
+    secrets_candidates: bool = False  # also report generic secrets the filter scores low
     disable: tuple[str, ...] = ()  # plug-in names to skip
     only: tuple[str, ...] = ()  # when set, the only plug-ins that run (minus ``disable``)
     # Raw [tool.finalexam] table, for sections owned by plug-ins (policy rules, waivers, ...).
@@ -191,6 +192,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("timestamp", "timestamp written into reports (default: SOURCE_DATE_EPOCH or none)", str),
     Option(
         "yara_rules", "extra YARA rule directory, repeatable", _parse_list, str, repeatable=True
+    ),
+    Option(
+        "secrets_candidates",
+        "also report the generic secret candidates the filter scores low (more recall, more "
+        "noise; never blocking under the built-in policies)",
+        _parse_bool,
+        bool,
     ),
     Option(
         "disable",

@@ -124,3 +124,113 @@ def test_a_model_file_that_does_not_fit_is_refused(tmp_path: Path) -> None:
     bad.write_text("{")
     with pytest.raises(ModelError, match=r"model\.json"):
         load_model(bad)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        # tokens and keys that are no credentials: pagination, idempotency, database and map keys
+        ("NextToken", "AQICAHjK9mW2xZ7vQp"),
+        ("ClientRequestToken", "Kq7vLz2xT9mW4pR8"),
+        ("primary_key", "Kq7vLz2xT9mW4pR8"),
+        ("cacheKey", "Kq7vLz2xT9mW4pR8"),
+        # a last word that describes the credential rather than holds it
+        ("KeyFingerprint", "Kq7vLz2xT9mW4pR8"),
+        ("PasswordLastUsed", "Kq7vLz2xT9mW4pR8"),
+        # values that say what they are
+        ("token_expiry", "2024-05-01T10:00:00Z"),
+        ("ssh_key", "1f:51:ae:28:bf:89:e9:d8:1f:25:5d:37:2d:7d:b8:ca"),
+        ("password", "Optional[str]"),
+        ("credentials", "my_credentials"),
+        ("password_sha256", "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"),
+        ("passPerPreset", "overEvery"),
+        # a keyword that qualifies another word: a lexer's token types, a token's attribute
+        ("TOKEN_FLOORDIV", "floordiv"),
+        ("token.content", "Kq7vLz2xT9mW4pR8"),
+        ("Token.String.Symbol", "noinherit"),
+        ("settings_key", "websearch_interception_params"),
+        ("max_tokens", "4096"),
+        # a constant's name, a dotted setting, a fraction, a call
+        ("feature_key", "_TRACER_PROVIDER"),
+        ("_args_key", "animation.ffmpeg_args"),
+        ("output_cost_per_token", "3.311e-06"),
+        ("deployment_credentials", "registry().credentials(id)"),
+    ],
+)
+def test_names_and_values_of_other_things_are_dropped(key: str, value: str) -> None:
+    assert dropped(candidate(key, value))
+
+
+def test_words_ending_in_pass_name_no_password() -> None:
+    assert key_kind(["bypass"]) == key_kind(["pass", "fds"]) == ""
+    assert key_kind(["mysqlrootpwd"]) == key_kind(["pass", "2"]) == "password"
+
+
+def test_unquoted_values_in_programs_are_expressions() -> None:
+    line = "password = request.form_value"
+    unquoted = GenericCandidate(
+        rule_id="generic-unquoted-assignment",
+        key="password",
+        value="request.form_value",
+        line=line,
+        path="app/views.py",
+        op="=",
+    )
+    assert dropped(unquoted)
+    configured = {**unquoted.__dict__, "path": "deploy/app.env", "value": "Tq7vX2mKp9Lz"}
+    assert dropped(GenericCandidate(**{**configured, "path": "app/views.py"}))
+    assert not dropped(GenericCandidate(**configured))
+
+
+def test_low_scored_candidates_are_reported_only_when_asked_for() -> None:
+    # a credential's name, a value that reads as a word and a digit: the filter scores it low
+    text = b'password = "letmein2"\n'
+    model = default_model()
+    found = decide(candidate("password", "letmein2"))
+    assert found is not None and found[1] < model.thresholds["medium"]
+    assert [h for h in scan_bytes(text, "app/settings.py", binary=False) if h.rule.filter] == []
+    (hit,) = [
+        h
+        for h in scan_bytes(text, "app/settings.py", binary=False, candidates=True)
+        if h.rule.filter
+    ]
+    assert hit.confidence is Confidence.LOW
+
+
+def test_basic_credentials_count_when_they_decode_to_a_user_and_a_password() -> None:
+    def found(text: bytes) -> list[str]:
+        hits = scan_bytes(text, "tests/test_client.py", binary=False)
+        return [h.rule.id for h in hits if h.rule.filter]
+
+    # base64 of "svc:Zq7vLx2Km9" and of "user:password" (a placeholder)
+    assert found(b'expected = b"Basic c3ZjOlpxN3ZMeDJLbTk="\n') == ["generic-basic-credentials"]
+    assert found(b'expected = "Basic dXNlcjpwYXNzd29yZA=="\n') == []
+    assert found(b'label = "Basic QXV0aGVudGljYXRpb25TZXR0aW5ncw=="\n') == []
+
+
+def test_names_qualified_by_the_value_they_hold_still_count() -> None:
+    for key in ("tokenValue", "password2", "passwordRepeat", "DB_PASSWORD_PROD", "apiKeyV2"):
+        assert not dropped(candidate(key, "Kq7vLz2xT9mW4pR8")), key
+
+
+@pytest.mark.parametrize(
+    ("line", "path"),
+    [
+        ("        valid_token=validated,", "proxy/auth.py"),
+        ('    api_key=_str_param(params, "api_key"),', "llms/utils.py"),
+        ('_RFC9110_TOKEN = re.compile(r"^[!#$%&*+.^_|~0-9A-Za-z]+$")', "shared/inbound.py"),
+        ('"description": "Remove an element identified by `parent`.",', "documents/ai.v1.json"),
+        ("        result = _add_factorial_tokens('factorial2', result)", "parsing/parser.py"),
+    ],
+)
+def test_arguments_patterns_and_prose_in_programs_are_no_candidates(line: str, path: str) -> None:
+    hits = scan_bytes(line.encode() + b"\n", path, binary=False, candidates=True)
+    assert [h.rule.id for h in hits] == []
+
+
+def test_query_parameters_and_quoted_sql_passwords_in_programs_still_count() -> None:
+    query = b'url = "https://api.internal/v1/items?client_secret=Xk29fLq7ZmW3&page=2"\n'
+    sql = b"cursor.execute(\"ALTER USER 'app'@'%' IDENTIFIED BY 'Wz8qLm3vX7'\")\n"
+    for text in (query, sql):
+        (hit,) = scan_bytes(text, "app/db.py", binary=False)
+        assert hit.rule.filter and hit.confidence is not Confidence.LOW

@@ -64,6 +64,7 @@ class SecretsAnalyzer:
             binary=binary,
             kind=_BINARY.get(entry.file_type, "text"),
             engine=self.engine,
+            candidates=self.config.secrets_candidates,
         )
         hits = _pair(hits)
         return Analysis(findings=[secret_finding(hit, entry.location) for hit in hits])

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from finalexam.analyze.secrets.validate import (
     WELL_KNOWN_EXAMPLES,
@@ -26,7 +28,7 @@ _NAME_WORDS = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\
 # A word names a kind when it is the keyword or ends with it (dbpassword, apikey), not when
 # the keyword is part of another word (passthrough, passport, keyboard, author, tokenizer).
 KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("password", re.compile(r"pass(?:word|wd|phrase|code)?s?$|^pwd$|^psw$|^pw$|password|passwd")),
+    ("password", re.compile(r"pass(?:word|wd|phrase|code)?s?$|pwd$|^psw$|^pw$|password|passwd")),
     ("secret", re.compile(r"secrets?$|^secret")),
     ("token", re.compile(r"tokens?$|^tkn$")),
     ("key", re.compile(r"keys?$")),
@@ -41,6 +43,7 @@ RULE_KIND = {
     "generic-cli-user-password": "password",
     "generic-securestring": "password",
     "generic-sql-password": "password",
+    "generic-basic-credentials": "password",
 }
 # First words of message constants and UI strings: LABEL_PASSWORD, TITLE_FORGOT_PASSWORD.
 _MESSAGE_WORDS = frozenset(
@@ -79,7 +82,7 @@ _MESSAGE_WORDS = frozenset(
 )
 # Last words of a name that describe the credential rather than hold it: password_length,
 # token_url, api_key_id, secretName, auth_type.
-_DESCRIBING = frozenset(
+DESCRIBING = frozenset(
     [
         "id",
         "ids",
@@ -247,11 +250,129 @@ _DESCRIBING = frozenset(
         "level",
         "color",
         "colour",
+        "fingerprint",
+        "thumbprint",
+        "arn",
+        "alias",
+        "last",
+        "spec",
+        "specs",
+        "date",
+        "time",
+        "timestamp",
+        "created",
+        "updated",
+        "comment",
+        "keyword",
+        "literal",
+        "operator",
+        "punctuation",
+        "whitespace",
     ]
 )
+# Words right before the keyword that name a kind of token or key that is no credential:
+# pagination and idempotency tokens (NextToken, ClientRequestToken, ChangeToken), the keys of
+# a database, a cache or a map (primary_key, sort_key, result_key, cacheKey).
+NOT_CREDENTIAL_QUALIFIERS = {
+    "token": frozenset(
+        [
+            # quantities (max_tokens, cost_per_token) and the special tokens of a tokenizer
+            "per",
+            "max",
+            "min",
+            "num",
+            "total",
+            "search",
+            "special",
+            "pad",
+            "eos",
+            "bos",
+            "unk",
+            "sep",
+            "cls",
+            "mask",
+            "start",
+            "end",
+            "stop",
+            "next",
+            "continuation",
+            "page",
+            "pagination",
+            "paging",
+            "cursor",
+            "marker",
+            "change",
+            "action",
+            "cancellation",
+            "cancel",
+            "sync",
+            "output",
+            "input",
+            "result",
+            "resumption",
+            "sequence",
+            "idempotency",
+            "idempotent",
+            "lexer",
+            "parser",
+            "syntax",
+        ]
+    ),
+    "key": frozenset(
+        [
+            # the name of a setting, field or header (settings_key, tag.key, header_key)
+            "settings",
+            "setting",
+            "config",
+            "field",
+            "param",
+            "params",
+            "attr",
+            "attribute",
+            "feature",
+            "tag",
+            "label",
+            "header",
+            "metadata",
+            "meta",
+            "search",
+            "primary",
+            "foreign",
+            "sort",
+            "partition",
+            "range",
+            "cache",
+            "result",
+            "limit",
+            "lookup",
+            "dict",
+            "map",
+            "object",
+            "row",
+            "column",
+            "composite",
+            "unique",
+            "index",
+            "group",
+            "route",
+            "list",
+            "item",
+            "query",
+            "element",
+            "translation",
+            "message",
+            "hot",
+            "shortcut",
+            "s3",
+            "sorting",
+            "join",
+            "idempotency",
+        ]
+    ),
+}
 # Words in a name that say the value is not a real one.
 _FAKE_NAME = re.compile(r"test|fake|dummy|example|sample|mock|invalid|wrong|bad|incorrect|public")
-_TYPE_NAMES = frozenset(
+TYPE_NAMES = frozenset(
     [
         "str",
         "string",
@@ -469,10 +590,12 @@ _LOCALE_PATH = re.compile(
     r"(?:^|/)(?:locales?|i18n|l10n|lang|langs|languages|translations?|messages)(?:/|$)"
     r"|(?:^|/)[a-z]{2}(?:[_-][A-Za-z]{2,4})?\.(?:json|ya?ml|po|properties|strings|resx|xlf)$"
 )
-_CODE_EXT = frozenset(
+CODE_EXT = frozenset(
     [
         "py",
         "pyw",
+        "pyi",
+        "map",
         "js",
         "mjs",
         "cjs",
@@ -560,21 +683,25 @@ _DOC_EXT = frozenset(
 )
 _SCRIPT_EXT = frozenset(["sh", "bash", "zsh", "ksh", "bat", "cmd", "ps1", "psm1", "fish"])
 _CONTEXTS = (FileContext.TEST, FileContext.DOCS, FileContext.EXAMPLE, FileContext.TOOLING)
-RULE_KINDS = (
-    "quoted-assignment",
-    "unquoted-assignment",
-    "inline-parameter",
-    "call-argument",
-    "xml-element",
-    "xml-key-value",
-    "env-list",
-    "url-userinfo",
-    "cli-option",
-    "cli-user-password",
-    "securestring",
-    "auth-header",
-    "sql-password",
-)
+# The syntax a rule reads, in families: a feature per rule would learn rare syntaxes (an XML
+# attribute pair seen once in training) from a handful of examples.
+SYNTAX = {
+    "generic-quoted-assignment": "quoted",
+    "generic-xml-element": "quoted",
+    "generic-xml-key-value": "quoted",
+    "generic-unquoted-assignment": "unquoted",
+    "generic-env-list": "unquoted",
+    "generic-inline-parameter": "parameter",
+    "generic-cli-option": "parameter",
+    "generic-call-argument": "call",
+    "generic-url-userinfo": "embedded",
+    "generic-cli-user-password": "embedded",
+    "generic-securestring": "embedded",
+    "generic-sql-password": "embedded",
+    "generic-auth-header": "header",
+    "generic-basic-credentials": "header",
+}
+_SYNTAXES = ("quoted", "unquoted", "parameter", "call", "embedded", "header")
 _OPS = ("=", ":", "==", "!=", ",", "=>", ":=")
 
 
@@ -597,6 +724,41 @@ def word_cover(value: str) -> float:
     return sum(1 for i, c in enumerate(lowered) if covered[i] and c.isalpha()) / letters
 
 
+WORDS_PATH = Path(__file__).resolve().parents[2] / "rules" / "secrets" / "model" / "words.txt"
+# Runs of letters of one case pattern: overEvery -> over, Every; DashboardEntries -> ...
+_LETTER_RUNS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+@cache
+def dictionary() -> frozenset[str]:
+    """About 10,600 common English words (SCOWL sizes 10 and 20), 3 to 12 letters."""
+    lines = WORDS_PATH.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def _segments(run: str, words: frozenset[str]) -> bool:
+    """Whether ``run`` (lower case) is a sequence of dictionary words: overevery, autofocus."""
+    reach = [True] + [False] * len(run)
+    for end in range(3, len(run) + 1):
+        reach[end] = any(
+            reach[start] and run[start:end] in words for start in range(max(0, end - 12), end - 2)
+        )
+    return reach[-1]
+
+
+def dictionary_share(value: str) -> float:
+    """Share of the value's letters in runs made of English words: 1.0 for credit_card,
+    overEvery or DashboardEntries, near 0 for random letters (a real password of words scores
+    high too: it is still reported when the rest says so)."""
+    words = dictionary()
+    letters = wordy = 0
+    for run in _LETTER_RUNS.findall(value[:256]):
+        letters += len(run)
+        if len(run) >= 3 and _segments(run.lower(), words):
+            wordy += len(run)
+    return wordy / letters if letters else 0.0
+
+
 def _sequential(value: str) -> bool:
     lowered = value.lower()
     return any(seq[i : i + 4] in lowered for seq in _SEQUENCES for i in range(len(seq) - 3))
@@ -616,7 +778,7 @@ class GenericCandidate:
     user: str = ""  # the user beside a password in a URL or -u user:password
 
 
-def _extension(path: str) -> str:
+def file_extension(path: str) -> str:
     name = path.rsplit("/", 1)[-1].lower()
     if name.startswith(".env") or name.endswith(".env"):
         return "env"
@@ -625,14 +787,48 @@ def _extension(path: str) -> str:
     return name.rsplit(".", 1)[-1] if "." in name else ""
 
 
+# Words ending in "pass" that name no password: filters, routes, passes of a compiler.
+_NOT_PASSWORDS = frozenset(
+    [
+        "bypass",
+        "compass",
+        "surpass",
+        "trespass",
+        "overpass",
+        "underpass",
+        "encompass",
+        "bandpass",
+        "lowpass",
+        "highpass",
+        "allpass",
+        "notchpass",
+        "minipass",
+        "multipass",
+        "onepass",
+        "twopass",
+        "singlepass",
+        "firstpass",
+    ]
+)
+
+
+def names_kind(words: list[str], index: int) -> str:
+    word = words[index]
+    if word in _NOT_PASSWORDS:
+        return ""
+    if word in ("pass", "passes") and index < len(words) - 1 and not words[index + 1].isdigit():
+        return ""  # pass_fds, pass_rate, PassThrough: the verb or noun, not a password
+    return next((kind for kind, pattern in KINDS if pattern.search(word)), "")
+
+
 def key_kind(words: list[str], rule_id: str = "") -> str:
     """The keyword family of a name, by its last word that names one ("" when none does)."""
     if rule_id in RULE_KIND:
         return RULE_KIND[rule_id]
-    for word in reversed(words):
-        for kind, pattern in KINDS:
-            if pattern.search(word):
-                return kind
+    for index in range(len(words) - 1, -1, -1):
+        kind = names_kind(words, index)
+        if kind:
+            return kind
     return ""
 
 
@@ -655,7 +851,7 @@ def features(c: GenericCandidate) -> list[float]:
     non_ascii = sum(ord(ch) > 127 for ch in value)
     special = n - lower - upper - digit - space - non_ascii
     entropy = shannon_entropy(value)
-    ext = _extension(c.path)
+    ext = file_extension(c.path)
     context = path_context(c.path)
     line = c.line
     at = line.find(value)
@@ -693,8 +889,9 @@ def features(c: GenericCandidate) -> list[float]:
         float(bool(_EMAILLIKE.match(value))),
         float(bool(_FILENAME.search(value))),
         float(bool(_VERSIONLIKE.match(value))),
-        float(lowered_value in _TYPE_NAMES),
+        float(lowered_value in TYPE_NAMES),
         word_cover(value),
+        dictionary_share(value),
         float(bool(value_letters) and len(value_letters) >= 3 and value_letters in key_letters),
         float(any(len(w) >= 4 and w in lowered_value for w in words)),
         float(value.endswith(("(", ")", ";", ",")) or "(" in value),
@@ -703,13 +900,13 @@ def features(c: GenericCandidate) -> list[float]:
         float(len(words)),
         *(float(kind == k) for k, _ in KINDS),
         float(bool(words) and any(p.search(last) for _, p in KINDS)),
-        float(last in _DESCRIBING),
+        float(last in DESCRIBING),
         float(bool(_FAKE_NAME.search(key.lower()))),
         float(is_message_name(words)),
         float(key.lower() in ("key", "keys", "k")),
         float(bool(c.user)),
         # the syntax
-        *(float(c.rule_id == "generic-" + r) for r in RULE_KINDS),
+        *(float(SYNTAX.get(c.rule_id) == syntax) for syntax in _SYNTAXES),
         *(float(c.op == op) for op in _OPS),
         float(bool(c.call)),
         float(bool(c.call) and bool(_GETTER_CALL.search(c.call))),
@@ -723,7 +920,7 @@ def features(c: GenericCandidate) -> list[float]:
         float(before.count("(") > before.count(")")),
         # the file
         *(float(context == ctx) for ctx in _CONTEXTS),
-        float(ext in _CODE_EXT),
+        float(ext in CODE_EXT),
         float(ext in _CONFIG_EXT),
         float(ext in _DOC_EXT),
         float(ext in _SCRIPT_EXT),
@@ -764,6 +961,7 @@ FEATURES: tuple[str, ...] = (
     "value_version_or_date",
     "value_type_name",
     "value_word_cover",
+    "value_dictionary_share",
     "value_inside_name",
     "value_has_name_word",
     "value_code_like",
@@ -776,7 +974,7 @@ FEATURES: tuple[str, ...] = (
     "name_message_constant",
     "name_is_key",
     "has_user",
-    *(f"rule_{r}" for r in RULE_KINDS),
+    *(f"syntax_{syntax}" for syntax in _SYNTAXES),
     *(f"op_{op}" for op in _OPS),
     "wrapped_in_call",
     "wrapped_in_getter",

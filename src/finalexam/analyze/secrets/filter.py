@@ -18,6 +18,7 @@ says password, secret, token or key, in any syntax. Two steps decide:
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -27,12 +28,19 @@ from pathlib import Path
 from typing import Any
 
 from finalexam.analyze.secrets.features import (
+    CODE_EXT,
+    DESCRIBING,
     FEATURES,
+    NOT_CREDENTIAL_QUALIFIERS,
+    TYPE_NAMES,
     GenericCandidate,
+    dictionary_share,
     features,
+    file_extension,
     is_message_name,
     key_kind,
     name_words,
+    names_kind,
 )
 from finalexam.analyze.secrets.validate import WELL_KNOWN_EXAMPLES, is_placeholder
 from finalexam.model import Confidence
@@ -51,6 +59,32 @@ _EMPTY_DIGESTS = frozenset(
 )
 # Words separated by blanks, as in a sentence or a label: "Forgot your password?", "Mr. Smith".
 _PROSE = re.compile(r"[A-Za-z][a-z]*\.?(?: [A-Za-z0-9]+)+[.!?:]?\Z")
+# Values that say what they are and are never credentials: a date or timestamp, a key's
+# fingerprint (1f:51:ae:...), a type (Optional[str], List<String>, SecureString).
+_DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?\Z")
+_FINGERPRINT = re.compile(r"(?:[0-9A-Fa-f]{2}:){7,}[0-9A-Fa-f]{2}\Z")
+_VERSION_SPEC = re.compile(r"[~^<>=!]{0,2}v?\d+(?:\.(?:\d+|x|\*))+(?:[-+.][\w.]*)?\Z")
+# A variable or class named after what it holds (my_credentials, AsyncCredentials, secret-token).
+_NAMED_AFTER = re.compile(
+    r"(?i)[A-Za-z_.\-]*(?:password|passwd|secret|token|credential|creds)[A-Za-z_.\-]*\Z"
+)
+# A digest named as one (root_password_sha2, GRAYLOG_SHA256_PASSWORD, password_hash): what a
+# system stores to check a password, not the password.
+_DIGEST_WORDS = frozenset(
+    ["sha", "sha1", "sha2", "sha256", "sha512", "md5", "hash", "hashed", "digest", "bcrypt"]
+)
+_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{32,128}\Z")
+# A XAML resource key (<SolidColorBrush x:Key="AccentBrush">): a name, never a credential.
+_XAML_KEY = re.compile(r"\bx:Key\s*=")
+_TYPE_EXPRESSION = re.compile(r"[A-Z]?[A-Za-z_][\w.]*(?:\[[\w.,\[\] |]*\]|<[\w.,<> ]*>)\Z")
+# A method that transforms or looks up a value: password.encode("utf-8"), os.environ.get(
+# "TOKEN"), key.split(":"). The literal is its argument, not the value of the name.
+_TRANSFORM_METHOD = re.compile(
+    r"\.(?:(?:en|de)code|format|join|split|r?split|[lr]?strip|replace|startswith|endswith|find"
+    r"|index|count|get|pop|setdefault|equals?|contains|includes|indexOf|hash|update|digest"
+    r"|getenv|getProperty|getString|getSecret|get_secret"
+    r"|compile|match|fullmatch|search|sub|subn|findall|finditer)\([^\S\n]*\Z"
+)
 
 
 class ModelError(ValueError):
@@ -148,13 +182,251 @@ def dropped(candidate: GenericCandidate) -> bool:
     words = name_words(candidate.key.strip("\"'[]$@:-"))
     if not key_kind(words, candidate.rule_id) or is_message_name(words):
         return True
-    if "public" in words or "publishable" in words:
+    if any(word.startswith("pub") for word in words):
         return True  # public keys and .NET PublicKeyToken values are meant to be seen
+    if candidate.rule_id == "generic-basic-credentials" and not _user_and_password(value):
+        return True
+    if candidate.rule_id not in _NAMELESS_RULES and _names_no_credential(words):
+        return True
+    if any(pattern.match(value) for pattern in _NOT_SECRET_VALUES):
+        return True
+    if value != value.strip() or value.lower() in _AUTH_SCHEMES or value.lower() in TYPE_NAMES:
+        return True  # "Bearer " + token: a prefix to join; the scheme word alone; a type
+    if value.lower() == candidate.key.strip("\"'[]$@:-").lower() or value[0] in "([{<":
+        return True  # credentials=credentials; PWD=(whatever), a placeholder in brackets
+    if _CODE_VALUE.match(value) or _CHARACTER_CLASS.search(value):
+        return True  # cached_credentials['key'], get_token(: code; [A-Za-z0-9]+: a pattern
+    if _NAMED_AFTER.match(value):
+        return True  # credentials=my_credentials, "AsyncCredentials": a name, not its value
+    if _WORDS_ONLY.match(value) and dictionary_share(value) == 1.0:
+        return True  # matcher, overEvery, credit_card, DashboardEntries: names made of words
+    if candidate.op == "," and _listed_after_a_value(candidate):
+        return True  # "autocomplete": "current-password", "autofocus": the name is a value
+    if candidate.rule_id == "generic-call-argument" and (
+        _READER_WORDS.intersection(words) or _first_of_names(candidate)
+    ):
+        return True  # read_private_key("OPENSSH"), createToken("NUMERIC", ...): names
+    if _HEX_DIGEST.match(value) and _DIGEST_WORDS.intersection(words):
+        return True
+    if words == ["key"] and _XAML_KEY.search(candidate.line):
+        return True
+    if candidate.call and _TRANSFORM_METHOD.search(candidate.call):
+        return True
+    in_code = file_extension(candidate.path) in CODE_EXT
+    if in_code and candidate.rule_id == "generic-unquoted-assignment":
+        return True  # in a program, an unquoted value is an expression (a name, a call)
+    if in_code and candidate.rule_id == "generic-inline-parameter" and _keyword_argument(candidate):
+        return True  # valid_token=validated, api_key=params_str(params, "api_key"): the same
+    if candidate.rule_id == "generic-sql-password" and _closes_another_string(candidate):
+        return True
+    if candidate.user and candidate.user.lower() == value.lower():
+        return True  # admin:admin, guest:guest
     if value.count(" ") >= 2 or _PROSE.match(value):
         return True
     if any(ord(c) > 127 and c.isalpha() for c in value):
         return True
     return is_placeholder(value)
+
+
+# Code rather than a literal: an identifier opening a call or a subscript.
+_CODE_VALUE = re.compile(r"[A-Za-z_$][\w$.]*[(\[]\Z")
+_CHARACTER_CLASS = re.compile(r"\[[^\]]*(?:a-z|A-Z|0-9)[^\]]*\]")
+_WORDS_ONLY = re.compile(r"[A-Za-z][A-Za-z_.\-]*\Z")
+# Verbs of calls that look a credential up, check it or make something of it rather than
+# set it: get_token("name"), _add_factorial_tokens('factorial2', result).
+_READER_WORDS = frozenset(
+    [
+        "add",
+        "append",
+        "insert",
+        "create",
+        "make",
+        "generate",
+        "build",
+        "process",
+        "handle",
+        "convert",
+        "format",
+        "print",
+        "log",
+        "count",
+        "split",
+        "join",
+        "tokenize",
+        "get",
+        "read",
+        "load",
+        "parse",
+        "find",
+        "lookup",
+        "fetch",
+        "open",
+        "has",
+        "is",
+        "check",
+        "validate",
+        "verify",
+        "remove",
+        "delete",
+        "clear",
+    ]
+)
+_AUTH_SCHEMES = frozenset(
+    ["basic", "bearer", "digest", "negotiate", "ntlm", "token", "apikey", "oauth"]
+)
+# A constant's name (GCM_TRACE_MSAUTH, _TRACER_PROVIDER) or a dotted setting or module path
+# (mlflow.autologging, animation.ffmpeg_args): what a program refers to, not a secret.
+_CONSTANT_NAME = re.compile(r"_?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\Z")
+_DOTTED_NAME = re.compile(r"[a-z_]+(?:\.[a-z_]+)+\Z")
+# A number with a fraction (3.311e-06: a price per token) or a call (registry().credentials(id)).
+_FRACTION = re.compile(r"[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\Z")
+_CALL_CHAIN = re.compile(r"[A-Za-z_][\w.]*\([^()]*\)(?:\.[A-Za-z_][\w.]*\([^()]*\))*\Z")
+_NOT_SECRET_VALUES = (
+    _DATE,
+    _FINGERPRINT,
+    _TYPE_EXPRESSION,
+    _VERSION_SPEC,
+    _CONSTANT_NAME,
+    _DOTTED_NAME,
+    _FRACTION,
+    _CALL_CHAIN,
+)
+# Words after the keyword that still name the credential itself: tokenValue, password2,
+# passwordRepeat, PASSWORD_PROD. Any other word makes the keyword a qualifier of something
+# else: TOKEN_FLOORDIV, token.content, Token.String.Symbol, KeyType.Scope, auth_app.
+_HOLDING_WORDS = frozenset(
+    [
+        "value",
+        "val",
+        "str",
+        "string",
+        "text",
+        "txt",
+        "code",
+        "repeat",
+        "repeated",
+        "confirm",
+        "confirmation",
+        "again",
+        "old",
+        "new",
+        "current",
+        "prev",
+        "previous",
+        "plain",
+        "raw",
+        "b64",
+        "base64",
+        "hex",
+        "bytes",
+        "enc",
+        "encrypted",
+        "env",
+        "prod",
+        "production",
+        "dev",
+        "development",
+        "staging",
+        "stage",
+        "test",
+        "qa",
+        "local",
+        "default",
+        "admin",
+        "root",
+    ]
+)
+_NUMBERED = re.compile(r"v?\d+\Z")
+# Rules whose name part is a syntax word (a URL scheme, IDENTIFIED BY), not a name.
+_NAMELESS_RULES = frozenset(
+    {
+        "generic-url-userinfo",
+        "generic-cli-user-password",
+        "generic-securestring",
+        "generic-sql-password",
+        "generic-basic-credentials",
+    }
+)
+
+
+def _user_and_password(value: str) -> bool:
+    """Whether a Basic credential decodes to printable ``user:password`` with a password that
+    is no placeholder (``dXNlcjpwYXNzd29yZA==`` is user:password)."""
+    try:
+        text = base64.b64decode(value, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    _, colon, password = text.partition(":")
+    return bool(colon and password) and text.isprintable() and not is_placeholder(password)
+
+
+def _listed_after_a_value(candidate: GenericCandidate) -> bool:
+    """``"name", "value"`` read from a list where the "name" is itself a value (``"autocomplete":
+    "current-password", "autofocus"``) or an item in the middle of a list (a source map's
+    ``"names": [..., "passPerPreset", "options", ...]``), or a path (``'/etc/passwd', 'utf8'``):
+    the pair is a misreading."""
+    key = candidate.key.strip("\"'`")
+    at = candidate.line.find(key)
+    before = candidate.line[:at].rstrip(" \t\"'`") if at > 0 else ""
+    return before.endswith((":", "=", "=>", ",", "/", "\\"))
+
+
+def _keyword_argument(candidate: GenericCandidate) -> bool:
+    """``name=value,`` or ``name=value)`` after a blank, ``(`` or ``,``: an argument in a call,
+    not a query parameter (``?token=``, ``&key=``) or a connection string (``;Password=``)."""
+    at = candidate.line.find(f"{candidate.key}={candidate.value}")
+    if at < 0:
+        return False
+    before = candidate.line[at - 1 : at] if at else " "
+    after = candidate.line[at + len(candidate.key) + 1 + len(candidate.value) :].lstrip()
+    return (before.isspace() or before in "(,") and after[:1] in (",", ")")
+
+
+def _closes_another_string(candidate: GenericCandidate) -> bool:
+    """``identified by `parent`."`` in a JSON description: the quote after the value closes the
+    enclosing string; a quoted SQL password opens with the same quote."""
+    at = candidate.line.find(candidate.value)
+    if at < 0:
+        return False
+    after = candidate.line[at + len(candidate.value) : at + len(candidate.value) + 1]
+    return after in ("'", '"') and candidate.line[at - 1 : at] != after
+
+
+def _first_of_names(candidate: GenericCandidate) -> bool:
+    """A name passed first among several arguments (``createToken('NUMERIC', pattern)``,
+    ``new Credential("alice", secret)``): an identifier that names, not a credential."""
+    value = candidate.value
+    at = candidate.line.find(value)
+    rest = candidate.line[at + len(value) + 1 :].lstrip() if at >= 0 else ""
+    return rest.startswith(",") and bool(_WORDS_ONLY.match(value))
+
+
+def _names_no_credential(words: list[str]) -> bool:
+    """A name whose last word describes the credential (password_length, KeyFingerprint,
+    PasswordLastUsed, key_id), whose keyword qualifies another word (TOKEN_FLOORDIV,
+    token.content, KeyType.Scope) or is qualified as a token or key that is none (NextToken,
+    ClientRequestToken, primary_key, result_key)."""
+    if not words:
+        return False
+    if words[-1] in DESCRIBING and not names_kind(words, len(words) - 1):
+        return True
+    named = [index for index in range(len(words)) if names_kind(words, index)]
+    last = words[-1]
+    qualifies = bool(named) and named[-1] < len(words) - 1
+    if qualifies and last not in _HOLDING_WORDS and not _NUMBERED.match(last):
+        return True
+    for index in range(len(words) - 1, 0, -1):
+        kind = names_kind(words, index)
+        if not kind:
+            continue
+        before = words[index - 1]
+        if before in NOT_CREDENTIAL_QUALIFIERS.get(kind, ()):
+            return True
+        # AWS's ClientRequestToken: an idempotency token (an OAuth request token is secret)
+        return (
+            kind == "token" and before == "request" and words[index - 2 : index - 1] == ["client"]
+        )
+    return False
 
 
 def score(candidate: GenericCandidate, model: Model | None = None) -> float:

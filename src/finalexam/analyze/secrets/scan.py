@@ -223,8 +223,10 @@ def _keep_generic(
     path: str,
     line: int,
     encoding: str,
+    candidates: bool,
 ) -> None:
-    """A filtered rule's candidate: one finding per value, whichever rules found it."""
+    """A filtered rule's candidate: one finding per value, whichever rules found it. Values
+    the filter scores low are candidates, kept only when asked for (``candidates``)."""
     secret = candidate.secret.decode("utf-8", "replace")
     key = ("generic", secret)
     current = hits.get(key)
@@ -240,7 +242,7 @@ def _keep_generic(
         return
     generic = generic_candidate(candidate, material.document, path)
     verdict = decide(generic)
-    if verdict is None:
+    if verdict is None or (verdict[0] is Confidence.LOW and not candidates):
         return
     confidence, score = verdict
     hits[key] = SecretHit(
@@ -270,7 +272,7 @@ def _prefer_specific(hits: dict[tuple[str, str], SecretHit]) -> list[SecretHit]:
     ]
 
 
-def scan_text(data: Blob, path: str, engine: Engine) -> list[SecretHit]:
+def scan_text(data: Blob, path: str, engine: Engine, candidates: bool = False) -> list[SecretHit]:
     document, encoding = decode_text(data)
     material = Material(document, path)
     hits: dict[tuple[str, str], SecretHit] = {}
@@ -281,7 +283,7 @@ def scan_text(data: Blob, path: str, engine: Engine) -> list[SecretHit]:
         counted = max(counted, candidate.start)
         if candidate.rule.filter:
             if _path_allowed(candidate.rule, path):
-                _keep_generic(hits, candidate, material, path, line, encoding)
+                _keep_generic(hits, candidate, material, path, line, encoding, candidates)
         else:
             _keep(hits, candidate, material, path, line, None, "text", encoding)
     return sorted(_prefer_specific(hits), key=lambda h: (h.line or 0, h.rule.id, h.sha256))
@@ -313,12 +315,19 @@ def scan_binary(data: Blob, path: str, kind: str, engine: Engine) -> list[Secret
 
 
 def scan_bytes(
-    data: Blob, path: str, *, binary: bool, kind: str = "data", engine: Engine | None = None
+    data: Blob,
+    path: str,
+    *,
+    binary: bool,
+    kind: str = "data",
+    engine: Engine | None = None,
+    candidates: bool = False,
 ) -> list[SecretHit]:
+    """Assessed secrets of one file; ``candidates`` keeps the generic values scored low."""
     engine = engine or default_engine()
     if binary:
         return scan_binary(data, path, kind, engine)
-    return scan_text(data, path, engine)
+    return scan_text(data, path, engine, candidates)
 
 
 def example_path(rule: SecretRule) -> str:

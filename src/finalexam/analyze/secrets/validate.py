@@ -128,6 +128,8 @@ _PLACEHOLDER_EXACT = frozenset(
         "passw0rd",
         "password1",
         "password123",
+        "tiger",  # Oracle's demo account scott/tiger, in every database tutorial
+        "hunter2",
     }
 )
 _SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "9876543210")
