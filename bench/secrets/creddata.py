@@ -51,14 +51,17 @@ def timed(command: list[str], **kwargs: object) -> tuple[float, float]:
     return time.perf_counter() - wall, _children_cpu() - cpu
 
 
-def run_finalexam(corpus: Path, out: Path) -> tuple[float, float, Path]:
-    report = out / "finalexam.json"
+def run_finalexam(
+    corpus: Path, out: Path, stem: str = "finalexam", **settings: str
+) -> tuple[float, float, Path]:
+    report = out / f"{stem}.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "FINALEXAM_CONFIG": os.devnull}
+    env.update(settings)
     env["PYTHONPYCACHEPREFIX"] = str(out / "pycache")
     command = [sys.executable, "-m", "finalexam", "scan", str(corpus / "data"), "--only", "secrets"]
     subprocess.run([*command, "-o", f"json={out / 'warm.json'}"], env=env, capture_output=True)
     wall, cpu = timed([*command, "-o", f"json={report}"], env=env)
-    findings = out / "finalexam.jsonl"
+    findings = out / f"{stem}.jsonl"
     with findings.open("w") as handle:
         for finding in json.loads(report.read_text())["findings"]:
             if finding["kind"] != "secret":
@@ -76,6 +79,11 @@ def run_finalexam(corpus: Path, out: Path) -> tuple[float, float, Path]:
                 }
                 handle.write(json.dumps(row) + "\n")
     return wall, cpu, findings
+
+
+def run_finalexam_candidates(corpus: Path, out: Path) -> tuple[float, float, Path]:
+    """The same with the low-scored generic candidates reported too (never blocking)."""
+    return run_finalexam(corpus, out, "finalexam-candidates", FINALEXAM_SECRETS_CANDIDATES="true")
 
 
 def run_gitleaks(corpus: Path, out: Path) -> tuple[float, float, Path]:
@@ -106,6 +114,7 @@ def run_credsweeper(corpus: Path, out: Path) -> tuple[float, float, Path]:
 
 TOOLS = {
     "finalexam": ("jsonl", run_finalexam),
+    "finalexam-candidates": ("jsonl", run_finalexam_candidates),
     "gitleaks": ("gitleaks", run_gitleaks),
     "detect-secrets": ("detect-secrets", run_detect_secrets),
     "credsweeper": ("credsweeper", run_credsweeper),

@@ -221,6 +221,12 @@ def test_names_qualified_by_the_value_they_hold_still_count() -> None:
         ('_RFC9110_TOKEN = re.compile(r"^[!#$%&*+.^_|~0-9A-Za-z]+$")', "shared/inbound.py"),
         ('"description": "Remove an element identified by `parent`.",', "documents/ai.v1.json"),
         ("        result = _add_factorial_tokens('factorial2', result)", "parsing/parser.py"),
+        ("        while not current_token == 'rbracket' and index < 3:", "jmespath/parser.py"),
+        ('        token = state.push("html_inline", "", 0)', "rules_inline/html.py"),
+        ('LABELER_CONTEXT_KEY = create_key("otel_labeler")', "labeler/__init__.py"),
+        ('        password = human_quote(self.password, "#/:?@[]")', "yarl/_url.py"),
+        ("image:: https://codecov.io/gh/o/p/graph/badge.svg?token=Pk8G9gg3y9", "README"),
+        ('{"names":["PluginPass","Kq7vLz2xT9mW4"]}', "lib/plugin-pass.js.map"),
     ],
 )
 def test_arguments_patterns_and_prose_in_programs_are_no_candidates(line: str, path: str) -> None:

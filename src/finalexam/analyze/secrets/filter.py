@@ -43,7 +43,8 @@ from finalexam.analyze.secrets.features import (
     names_kind,
 )
 from finalexam.analyze.secrets.validate import WELL_KNOWN_EXAMPLES, is_placeholder
-from finalexam.model import Confidence
+from finalexam.context import path_context
+from finalexam.model import Confidence, FileContext
 
 MODEL_PATH = (
     Path(__file__).resolve().parents[2] / "rules" / "secrets" / "model" / "generic-filter.json"
@@ -219,6 +220,21 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # valid_token=validated, api_key=params_str(params, "api_key"): the same
     if candidate.rule_id == "generic-sql-password" and _closes_another_string(candidate):
         return True
+    if candidate.path.endswith(".map") or _BADGE_URL.search(candidate.line):
+        return True  # a source map repeats the code shipped compiled; badge tokens are public
+    if not any(c.isalnum() for c in value):
+        return True  # "#/:?@[]\\": characters to escape, not a password
+    if candidate.call and (
+        _READER_WORDS.intersection(name_words(candidate.call)) or _first_of_names(candidate)
+    ):
+        return True  # KEY = create_key("otel_labeler"), token = state.push("html_inline", "", 0)
+    if (
+        in_code
+        and candidate.op in ("==", "!=")
+        and _STATE_NAME.match(value)
+        and path_context(candidate.path) in (FileContext.SHIPPED, FileContext.VENDORED)
+    ):
+        return True  # while current_token == 'rbracket': a program compares states by name
     if candidate.user and candidate.user.lower() == value.lower():
         return True  # admin:admin, guest:guest
     if value.count(" ") >= 2 or _PROSE.match(value):
@@ -281,6 +297,11 @@ _DOTTED_NAME = re.compile(r"[a-z_]+(?:\.[a-z_]+)+\Z")
 # A number with a fraction (3.311e-06: a price per token) or a call (registry().credentials(id)).
 _FRACTION = re.compile(r"[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\Z")
 _CALL_CHAIN = re.compile(r"[A-Za-z_][\w.]*\([^()]*\)(?:\.[A-Za-z_][\w.]*\([^()]*\))*\Z")
+# A name in lower-case letters a program compares a state or a type with ('colon', 'rbracket').
+_STATE_NAME = re.compile(r"[a-z][a-z_]*\Z")
+# A status badge's image URL (codecov.io/.../graph/badge.svg?token=...): a read-only token
+# its service publishes to be pasted into READMEs.
+_BADGE_URL = re.compile(r"/badge\.svg\?token=|/graphs?/badge\b")
 _NOT_SECRET_VALUES = (
     _DATE,
     _FINGERPRINT,
