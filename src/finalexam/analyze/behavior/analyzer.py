@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from finalexam.analyze.base import Analysis, Carried, ExamState
 from finalexam.analyze.behavior import NAME, obfuscation
 from finalexam.analyze.behavior.engine import Hit, example_matches, rule_hits
-from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME
+from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Facts
+from finalexam.analyze.behavior.javascript.bounded import bounded_javascript_facts
 from finalexam.analyze.behavior.languages import language_of
 from finalexam.analyze.behavior.python.bounded import bounded_python_facts
 from finalexam.analyze.behavior.python.compiled import compiled_facts, pyc_strings
@@ -362,15 +363,12 @@ class BehaviorAnalyzer:
             language = "any"
         if language is None:
             return analysis
-        facts = None
-        if language == "python":
-            facts, why = bounded_python_facts(
-                text, self.config.time_budget, install_file=install_file
-            )
-            if why is not None:
-                kind, reason = why
-                message = f"behavior read this file as text only: Python source {reason}"
-                analysis.issues.append(Issue("analyze", entry.location, message, kind, NAME))
+        facts, why = bounded_facts(text, language, self.config.time_budget, install_file)
+        if why is not None:
+            kind, reason = why
+            shown = {"python": "Python", "javascript": "JavaScript"}[language]
+            message = f"behavior read this file as text only: {shown} source {reason}"
+            analysis.issues.append(Issue("analyze", entry.location, message, kind, NAME))
         hits = rule_hits(
             text,
             language,
@@ -497,11 +495,9 @@ class BehaviorAnalyzer:
                     script = kept.get(location)
                     if script is None:
                         continue
-                    facts = None
-                    if script.language == "python":
-                        facts, _ = bounded_python_facts(
-                            script.text, self.config.time_budget, install_file=True
-                        )
+                    facts, _ = bounded_facts(
+                        script.text, script.language, self.config.time_budget, True
+                    )
                     hits = rule_hits(
                         script.text,
                         script.language,
@@ -549,6 +545,18 @@ class BehaviorAnalyzer:
             origin = " (called by an install command of setup.py)"
             findings.extend(_assess_kept(script, hits, "setup-hook", origin))
         return findings
+
+
+def bounded_facts(
+    text: str, language: str, seconds: float, install_file: bool
+) -> tuple[Facts | None, tuple[IssueKind, str] | None]:
+    """The facts of a source in a language with a reader, within the time budget; None for
+    the other languages (read as text)."""
+    if language == "python":
+        return bounded_python_facts(text, seconds, install_file=install_file)
+    if language == "javascript":
+        return bounded_javascript_facts(text, seconds, install_file=install_file)
+    return None, None
 
 
 def _assess_kept(script: _Kept, hits: Sequence[Hit], key: str, origin: str) -> list[Finding]:

@@ -3,7 +3,7 @@
 ``READERS`` maps a language to its facts reader (see ``facts.py``): the engine matches call
 rules against the facts and string rules against the literals of a file in such a language,
 and reads any other file as text. Python is read through its syntax tree (``python/``); a
-JavaScript reader slots in here as one more entry (``javascript/``).
+JavaScript through its tree-sitter tree (``javascript/``).
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterable, Mapping
 
 from finalexam.analyze.behavior.facts import FactsReader
+from finalexam.analyze.behavior.javascript.visitor import javascript_facts
 from finalexam.analyze.behavior.python.visitor import python_facts
 
-READERS: Mapping[str, FactsReader] = {"python": python_facts}
+READERS: Mapping[str, FactsReader] = {"python": python_facts, "javascript": javascript_facts}
 
 _SUFFIX_LANGUAGE = {
     ".py": "python",
@@ -24,6 +25,9 @@ _SUFFIX_LANGUAGE = {
     ".mjs": "javascript",
     ".cjs": "javascript",
     ".ts": "javascript",
+    ".mts": "javascript",
+    ".cts": "javascript",
+    ".tsx": "javascript",
     ".jsx": "javascript",
     ".sh": "shell",
     ".bash": "shell",

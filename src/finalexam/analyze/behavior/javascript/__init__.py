@@ -1,9 +1,12 @@
-"""The JavaScript reader's package: facts of JavaScript and TypeScript sources.
+"""The JavaScript reader: facts of JavaScript and TypeScript sources from a tree-sitter tree.
 
-It fills the interface in ``finalexam.analyze.behavior.facts`` (``Facts`` of ``Fact``: calls
-by their resolved dotted name, string literals, each with its line and context) from a syntax
-tree, as ``python/`` does for Python, and registers itself as one entry of
-``finalexam.analyze.behavior.languages.READERS``. Until then the engine reads JavaScript as
-text: raw and string patterns over the whole file, every line in the ``runtime`` context
-(``install`` for the files an npm install script runs).
+- ``parse.py``: tree-sitter grammars (JavaScript with JSX, TypeScript, TSX), chunked parsing
+  the time budget can stop
+- ``visitor.py``: the facts (calls by resolved name, folded strings, where evaluated, spawned,
+  sent or written data comes from and goes to, locale gates, endless loops)
+- ``strings.py``: string escapes and static decoding (base64, hex, char codes, obfuscator
+  string tables); ``vocabulary.py``: Node.js names by what they do
+- ``sources.py``: JavaScript inside other files (HTML ``<script>``, ``node -e`` in
+  package.json scripts)
+- ``bounded.py``: the facts within a share of the per-file time budget
 """

@@ -1,0 +1,864 @@
+"""Facts about JavaScript and TypeScript source from its tree-sitter syntax tree.
+
+Nothing is run. Calls are resolved through module aliases (``const cp = require('child_process')``,
+destructuring, ``import``, interop wrappers such as ``__toESM(require('os'))``,
+``process.mainModule.require``), member and constant subscript access
+(``require('\\x76\\x6d')['runInThisContext']``); string concatenations, template strings,
+``path.join`` and the user's folders (``os.homedir()``, ``process.env.APPDATA``) fold into the
+path or command a call receives. Each evaluation, spawn, network call or file write carries
+where its input came from (``eval<-Buffer.from``, ``eval<-request``, ``network<-process.env``),
+a write or deletion the folder it aims at (``write>~/Desktop/x.txt``), a spawn its command
+(``spawn>curl ... | sh``).
+
+Context: top-level code (and what an immediately invoked function or a function called from
+top level does) runs at ``import``; the body of any other function at ``runtime``; everything
+at ``install`` in a file an npm install script runs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from tree_sitter import Node, Query, QueryCursor, Tree
+
+from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Fact, Facts
+from finalexam.analyze.behavior.javascript import vocabulary as v
+from finalexam.analyze.behavior.javascript.parse import parse
+from finalexam.analyze.behavior.javascript.strings import (
+    BASE64_TEXT,
+    char_codes,
+    decode,
+    obfuscator_decode,
+    unescape,
+)
+
+MAX_NESTING = 2  # code in strings in code in strings: read this deep
+MAX_VALUE = 2048  # folded strings are cut here
+MAX_PRODUCER_NODES = 400  # nodes of one expression searched for where its data comes from
+UNKNOWN = "*"
+FUNCTIONS = frozenset(
+    {
+        "function_declaration",
+        "function_expression",
+        "arrow_function",
+        "method_definition",
+        "generator_function_declaration",
+        "generator_function",
+    }
+)
+_QUERY_TEXT = "\n".join(
+    f"({kind}) @{kind}"
+    for kind in (
+        "call_expression",
+        "new_expression",
+        "variable_declarator",
+        "assignment_expression",
+        "augmented_assignment_expression",
+        "import_statement",
+        "string",
+        "template_string",
+        "binary_expression",
+        "if_statement",
+        "while_statement",
+        "for_statement",
+        "do_statement",
+        "array",
+        *sorted(FUNCTIONS),
+    )
+)
+# strings worth reading as code: they load modules or evaluate
+CODE_LIKE = re.compile(
+    r"\brequire\s*\(|\beval\s*\(|child_process|\bnew\s+Function\s*\(|\bimport\s*\("
+)
+
+
+_QUERIES: dict[str, Query] = {}
+_SOURCE: list[bytes] = [b""]  # the bytes being read (a tree parsed from a callback has none)
+
+
+def text_of(node: Node | None) -> str:
+    if node is None:
+        return ""
+    return _SOURCE[-1][node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _captures(tree: Tree, dialect: str) -> tuple[list[Node], list[Node]]:
+    """Every node of interest and every function, each in source order (an outer node
+    before the ones inside it): one query, run in native code."""
+    query = _QUERIES.get(dialect)
+    if query is None:
+        query = _QUERIES[dialect] = Query(tree.language, _QUERY_TEXT)
+    nodes: list[Node] = []
+    functions: list[Node] = []
+    for kind, found in QueryCursor(query).captures(tree.root_node).items():
+        (functions if kind in FUNCTIONS else nodes).extend(found)
+    nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    functions.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    return nodes, functions
+
+
+def _unparen(node: Node | None) -> Node | None:
+    while node is not None and node.type in ("parenthesized_expression", "non_null_expression"):
+        inner = [c for c in node.named_children if c.type != "comment"]
+        node = inner[-1] if inner else None
+    if node is not None and node.type == "sequence_expression":  # (0, eval)(x)
+        inner = node.named_children
+        return _unparen(inner[-1]) if inner else None
+    if node is not None and node.type in ("as_expression", "satisfies_expression"):
+        return _unparen(node.named_children[0] if node.named_children else None)
+    return node
+
+
+def _arguments(call: Node) -> list[Node]:
+    args = call.child_by_field_name("arguments")
+    if args is None or args.type != "arguments":
+        return []
+    return [a for a in args.named_children if a.type != "comment"]
+
+
+def _is_iife(function: Node) -> bool:
+    """``(function () { ... })()`` / ``(() => {...})()`` / ``!function(){}()``: runs now."""
+    parent = function.parent
+    while parent is not None and parent.type in ("parenthesized_expression", "unary_expression"):
+        function, parent = parent, parent.parent
+    if parent is None:
+        return False
+    if parent.type == "call_expression" and parent.child_by_field_name("function") == function:
+        return True
+    # (function(){}).call(this) / .apply(...)
+    if parent.type == "member_expression" and parent.parent is not None:
+        prop = parent.child_by_field_name("property")
+        return parent.parent.type == "call_expression" and text_of(prop) in ("call", "apply")
+    return False
+
+
+def _function_name(function: Node) -> str | None:
+    name = function.child_by_field_name("name")
+    if name is not None:
+        return text_of(name)
+    parent = function.parent
+    if parent is not None and parent.type == "variable_declarator":
+        target = parent.child_by_field_name("name")
+        return text_of(target) if target is not None and target.type == "identifier" else None
+    if parent is not None and parent.type == "assignment_expression":
+        target = parent.child_by_field_name("left")
+        return text_of(target) if target is not None else None
+    return None
+
+
+def _parameters(function: Node) -> list[str]:
+    params = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
+    if params is None:
+        return []
+    if params.type == "identifier":
+        return [text_of(params)]
+    names = []
+    for param in params.named_children:
+        target = param.child_by_field_name("pattern") or param
+        if target.type == "assignment_pattern":
+            target = target.child_by_field_name("left") or target
+        names.append(text_of(target) if target.type == "identifier" else "")
+    return names
+
+
+@dataclass
+class _Scopes:
+    """Which byte ranges are bodies of functions someone has to call (runtime code)."""
+
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    lines: list[tuple[int, int]] = field(default_factory=list)  # first and last line
+
+    @classmethod
+    def of(cls, functions: Iterable[Node]) -> _Scopes:
+        scopes = cls()
+        last_end = -1
+        for function in functions:  # sorted: outer first
+            if function.start_byte < last_end:
+                continue
+            scopes.starts.append(function.start_byte)
+            scopes.ends.append(function.end_byte)
+            scopes.lines.append((function.start_point[0] + 1, function.end_point[0] + 1))
+            last_end = function.end_byte
+        return scopes
+
+    def runtime(self, offset: int) -> bool:
+        index = bisect.bisect_right(self.starts, offset) - 1
+        return index >= 0 and offset < self.ends[index]
+
+
+@dataclass
+class _Sink:
+    """A function of the file that writes to, deletes or runs one of its parameters."""
+
+    index: int
+    action: str  # write | delete | spawn
+
+
+class Reader:
+    def __init__(self, source: bytes, install_file: bool, nesting: int) -> None:
+        self.source = source
+        self.install_file = install_file
+        self.nesting = nesting
+        self.result = Facts()
+        self.aliases: dict[str, str] = {}  # local name -> dotted module path
+        self.modules: set[str] = set()  # modules the file loads
+        self.values: dict[str, Node] = {}  # local name -> the expression it was given
+        self.labels: dict[str, set[str]] = {}  # local name -> where its data came from
+        self.sinks: dict[str, list[_Sink]] = {}
+        self.locale_names: set[str] = set()
+        self.scopes = _Scopes()
+        self._folding: set[int] = set()
+
+    # -- context ----------------------------------------------------------------------------
+
+    def context(self, node: Node) -> str:
+        if self.install_file:
+            return INSTALL
+        return RUNTIME if self.scopes.runtime(node.start_byte) else IMPORT
+
+    def add(self, kind: str, value: str, node: Node, context: str | None = None) -> None:
+        line = node.start_point[0] + 1
+        self.result.facts.append(Fact(kind, value, line, context or self.context(node)))
+
+    # -- the whole file ---------------------------------------------------------------------
+
+    def read(self, tree: Tree, dialect: str) -> None:
+        nodes, functions = _captures(tree, dialect)
+        named: dict[str, Node] = {}
+        for function in functions:
+            name = _function_name(function)
+            if name:
+                named.setdefault(name, function)
+        for node in nodes:  # aliases and values first: code may use a name above its line
+            if node.type in ("variable_declarator", "assignment_expression"):
+                self._bind(node)
+            elif node.type == "import_statement":
+                self._import(node)
+        # functions called from top level run at import (one level, as for Python)
+        outer = _Scopes.of(f for f in functions if not _is_iife(f))
+        promoted: set[int] = set()
+        for node in nodes:
+            if node.type == "call_expression" and not outer.runtime(node.start_byte):
+                callee = _unparen(node.child_by_field_name("function"))
+                if callee is not None and callee.type == "identifier":
+                    called = named.get(text_of(callee))
+                    if called is not None:
+                        promoted.add(called.id)
+        self.scopes = _Scopes.of(f for f in functions if not _is_iife(f) and f.id not in promoted)
+        for node in nodes:
+            if node.type == "call_expression":
+                self._function_sink(node)
+        for _ in range(2):  # where data comes from, through assignments in any order
+            for node in nodes:
+                if node.type in (
+                    "variable_declarator",
+                    "assignment_expression",
+                    "augmented_assignment_expression",
+                ):
+                    self._label(node)
+                elif node.type == "call_expression":
+                    self._label_callbacks(node)
+        for node in nodes:
+            handler = getattr(self, f"_on_{node.type}", None)
+            if handler is not None:
+                handler(node)
+        if not self.install_file:
+            for first, last in self.scopes.lines:  # lines wholly inside a function body
+                for line in range(first + 1, last):
+                    self.result.line_context[line] = RUNTIME
+
+    # -- names ------------------------------------------------------------------------------
+
+    def module_of(self, node: Node | None) -> str | None:
+        """The module a ``require('x')`` / interop-wrapped require / ``import('x')`` loads."""
+        node = _unparen(node)
+        if node is None or node.type not in ("call_expression", "await_expression"):
+            return None
+        if node.type == "await_expression":
+            return self.module_of(node.named_children[0] if node.named_children else None)
+        callee = _unparen(node.child_by_field_name("function"))
+        args = _arguments(node)
+        if callee is None or not args:
+            return None
+        if callee.type == "import":
+            name = self.constant(args[0])
+            return _module(name) if name else None
+        callee_name = self.resolve(callee)
+        if callee_name in v.INTEROP_WRAPPERS and len(args) >= 1:
+            return self.module_of(args[0])
+        if callee_name in v.REQUIRE_NAMES or (
+            callee_name is not None and callee_name.endswith((".require", "._load"))
+        ):
+            name = self.constant(args[0])
+            return _module(name) if name else None
+        return None
+
+    def resolve(self, node: Node | None, depth: int = 0) -> str | None:
+        """The dotted name an expression stands for: ``child_process.exec`` for ``cp.exec``."""
+        node = _unparen(node)
+        if node is None or depth > 12:
+            return None
+        kind = node.type
+        if kind == "identifier":
+            name = text_of(node)
+            return self.aliases.get(name, name)
+        if kind in ("this", "super"):
+            return kind
+        if kind == "member_expression":
+            base = self.resolve(node.child_by_field_name("object"), depth + 1)
+            prop = node.child_by_field_name("property")
+            if base is None or prop is None:
+                return None
+            return _join(base, text_of(prop))
+        if kind == "subscript_expression":
+            base = self.resolve(node.child_by_field_name("object"), depth + 1)
+            index = self.constant(node.child_by_field_name("index"))
+            if base is None or not index or not re.fullmatch(r"[\w$]+", index):
+                return None
+            return _join(base, index)
+        if kind in ("call_expression", "await_expression"):
+            return self.module_of(node)
+        return None
+
+    def call_name(self, call: Node) -> str | None:
+        callee = call.child_by_field_name("function") or call.child_by_field_name("constructor")
+        name = self.resolve(callee)
+        if name is None:
+            return None
+        for prefix in v.GLOBAL_OBJECTS:
+            if name.startswith(prefix):
+                name = name[len(prefix) :]
+        return name
+
+    def _bind(self, node: Node) -> None:
+        left = node.child_by_field_name("name") or node.child_by_field_name("left")
+        right = _unparen(node.child_by_field_name("value") or node.child_by_field_name("right"))
+        if left is None or right is None:
+            return
+        source = self.module_of(right)
+        if source is None and right.type in ("member_expression", "subscript_expression"):
+            base = self.resolve(right)  # const exec = cp.exec; const x = require('y').z
+            if base is not None and "." in base and base.split(".", 1)[0] in self.modules:
+                source = base
+        if source is None and right.type == "identifier":
+            name = self.resolve(right)
+            if name in v.REQUIRE_NAMES or name in v.EVALUATORS:
+                source = name
+        if source is not None:
+            self.modules.add(source.split(".", 1)[0])
+        if left.type == "identifier":
+            name = text_of(left)
+            if source is not None:
+                self.aliases[name] = source
+            else:
+                self.values.setdefault(name, right)
+                if v.LOCALE_READS.search(text_of(right)[:400]):
+                    self.locale_names.add(name)
+        elif left.type == "object_pattern" and source is not None:
+            for item in left.named_children:
+                if item.type == "shorthand_property_identifier_pattern":
+                    self.aliases[text_of(item)] = f"{source}.{text_of(item)}"
+                elif item.type == "pair_pattern":
+                    key = item.child_by_field_name("key")
+                    value = item.child_by_field_name("value")
+                    if key is not None and value is not None and value.type == "identifier":
+                        self.aliases[text_of(value)] = (
+                            f"{source}.{text_of(key).strip(chr(39) + chr(34))}"
+                        )
+        elif left.type in ("member_expression", "subscript_expression"):
+            target = self.resolve(left)
+            if target is not None and source is None:
+                self.values.setdefault(target, right)
+
+    def _import(self, node: Node) -> None:
+        source = node.child_by_field_name("source")
+        module = _module(self.constant(source) or "") if source is not None else ""
+        if not module:
+            return
+        self.modules.add(module)
+        self.add("call", f"import {module}", node)
+        clause = next((c for c in node.named_children if c.type == "import_clause"), None)
+        if clause is None:
+            return
+        for part in clause.named_children:
+            if part.type == "identifier":  # import fs from 'fs'
+                self.aliases[text_of(part)] = module
+            elif part.type == "namespace_import":
+                names = [c for c in part.named_children if c.type == "identifier"]
+                if names:
+                    self.aliases[text_of(names[0])] = module
+            elif part.type == "named_imports":
+                for spec in part.named_children:
+                    if spec.type != "import_specifier":
+                        continue
+                    name = spec.child_by_field_name("name")
+                    alias = spec.child_by_field_name("alias") or name
+                    if name is not None and alias is not None:
+                        self.aliases[text_of(alias)] = f"{module}.{text_of(name)}"
+
+    # -- values -----------------------------------------------------------------------------
+
+    def constant(self, node: Node | None) -> str | None:
+        """The string an expression always is, when nothing in it is unknown."""
+        value = self.value(node)
+        return value if value is not None and UNKNOWN not in value else None
+
+    def value(self, node: Node | None, depth: int = 0) -> str | None:
+        """The string an expression evaluates to, ``*`` for the parts that cannot be known,
+        the user's home folder as ``~``; None when nothing of it is known."""
+        node = _unparen(node)
+        if node is None or depth > 16:
+            return None
+        kind = node.type
+        if kind == "string":
+            return unescape(text_of(node)[1:-1])[:MAX_VALUE]
+        if kind == "template_string":
+            parts = []
+            for child in node.named_children:
+                if child.type == "string_fragment":
+                    parts.append(text_of(child))
+                elif child.type == "escape_sequence":
+                    parts.append(unescape(text_of(child)))
+                elif child.type == "template_substitution":
+                    inner = child.named_children[0] if child.named_children else None
+                    parts.append(self.value(inner, depth + 1) or UNKNOWN)
+            return "".join(parts)[:MAX_VALUE]
+        if kind == "binary_expression":
+            if text_of(node.child_by_field_name("operator")) != "+":
+                return None
+            left = self.value(node.child_by_field_name("left"), depth + 1)
+            right = self.value(node.child_by_field_name("right"), depth + 1)
+            if left is None and right is None:
+                return None
+            return ((left or UNKNOWN) + (right or UNKNOWN))[:MAX_VALUE]
+        if kind == "identifier":
+            name = text_of(node)
+            if name in self.aliases:
+                return v.FOLDER_CALLS.get(self.aliases[name])  # `${homedir}`
+            if name == "__dirname":
+                return "."
+            bound = self.values.get(name)
+            if bound is not None and bound.id not in self._folding:
+                self._folding.add(bound.id)
+                try:
+                    return self.value(bound, depth + 1)
+                finally:
+                    self._folding.discard(bound.id)
+            return None
+        if kind in ("member_expression", "subscript_expression"):
+            dotted = self.resolve(node)
+            if dotted is None:
+                return None
+            name = dotted
+            if name.startswith("process.env."):
+                return v.HOME_VARIABLES.get(name.rsplit(".", 1)[1])
+            if name in v.FOLDER_CALLS:
+                return v.FOLDER_CALLS[name]
+            if name.endswith((".homedir", ".userInfo().homedir")):
+                return "~"
+            return None
+        if kind == "call_expression":
+            return self._call_value(node, depth)
+        return None
+
+    def _call_value(self, node: Node, depth: int) -> str | None:
+        name = self.call_name(node)
+        args = _arguments(node)
+        if name in v.FOLDER_CALLS:
+            return v.FOLDER_CALLS[name]
+        if name in v.PATH_JOINERS and args:
+            parts = [self.value(a, depth + 1) or UNKNOWN for a in args]
+            return "/".join(p.strip("/\\") if i else p.rstrip("/\\") for i, p in enumerate(parts))
+        if name == "String.fromCharCode":
+            numbers = [_integer(a) for a in args]
+            return (
+                char_codes([n for n in numbers if n is not None]) if None not in numbers else None
+            )
+        if name in ("atob", "Buffer.from") and args:
+            encoding = (
+                "base64" if name == "atob" else self.constant(args[1]) if len(args) > 1 else None
+            )
+            data = self.constant(args[0])
+            if data is not None and encoding in ("base64", "base64url", "hex"):
+                return decode(data, encoding)
+            return None
+        callee = _unparen(node.child_by_field_name("function"))
+        if callee is not None and callee.type == "member_expression":
+            method = text_of(callee.child_by_field_name("property"))
+            target = callee.child_by_field_name("object")
+            if method == "toString" or method == "trim":
+                return self.value(target, depth + 1)
+            if method == "join" and _unparen(target) is not None:
+                array = _unparen(target)
+                if array is not None and array.type == "array":
+                    sep = self.constant(args[0]) if args else ","
+                    items = [self.value(i, depth + 1) for i in array.named_children]
+                    return (sep or "").join(i or UNKNOWN for i in items)[:MAX_VALUE]
+            if method == "reverse" or method == "split":
+                return None
+        return None
+
+    # -- where data comes from --------------------------------------------------------------
+
+    def producers(self, node: Node | None) -> set[str]:
+        """Labels of the sources an expression's data comes from (decoders, decryption, the
+        network, an HTTP request, the environment, system details)."""
+        found: set[str] = set()
+        if node is None:
+            return found
+        stack = [node]
+        seen = 0
+        while stack and seen < MAX_PRODUCER_NODES:
+            current = stack.pop()
+            seen += 1
+            kind = current.type
+            if kind in FUNCTIONS:
+                continue  # a function's body is not this expression's data
+            if kind == "identifier":
+                found |= self.labels.get(text_of(current), set())
+                continue
+            if kind in ("member_expression", "subscript_expression"):
+                name = self.resolve(current)
+                if name is not None:
+                    found |= self.labels.get(name, set())
+                    parent = current.parent
+                    whole = parent is None or parent.type not in (
+                        "member_expression",
+                        "subscript_expression",
+                    )
+                    if name == "process.env" and whole:
+                        found.add("process.env")
+                prop = current.child_by_field_name("property")
+                if prop is not None and text_of(prop) in ("headers", "cookies", "rawHeaders"):
+                    found.add("request")
+            elif kind in ("call_expression", "new_expression"):
+                found |= self._call_label(current)
+            stack.extend(current.named_children)
+        return found
+
+    def _call_label(self, node: Node) -> set[str]:
+        name = self.call_name(node)
+        if name is None:
+            return set()
+        if name == "Buffer.from":
+            args = _arguments(node)
+            encoding = self.constant(args[1]) if len(args) > 1 else None
+            return {"Buffer.from"} if encoding in ("base64", "base64url", "hex") else set()
+        if name in v.DECODERS:
+            return {name}
+        if name.startswith(v.DECIPHERS):
+            return {"decipher"}
+        if name in v.NETWORK_CALLS:
+            return {"network"}
+        if name in v.RECON:
+            return {"recon"}
+        if name.startswith(("zlib.inflate", "zlib.gunzip", "zlib.brotliDecompress")):
+            return {"zlib"}
+        if name.startswith(("fs.readFile", "fs.promises.readFile")):
+            return {"file"}
+        return set()
+
+    def _label(self, node: Node) -> None:
+        left = node.child_by_field_name("name") or node.child_by_field_name("left")
+        right = node.child_by_field_name("value") or node.child_by_field_name("right")
+        if left is None or right is None:
+            return
+        labels = self.producers(right)
+        if not labels:
+            return
+        target: Node | None = left
+        while target is not None and target.type == "subscript_expression":
+            target = target.child_by_field_name("object")  # log[i] = v: log holds v
+        name = self.resolve(target) if target is not None else None
+        if name is not None and target is not None and target.type != "object_pattern":
+            self.labels.setdefault(name, set()).update(labels)
+
+    def _label_callbacks(self, node: Node) -> None:
+        """Parameters of a callback get the labels of what it is called on or by:
+        ``https.get(url, res => ...)``, ``JSON.stringify(req.headers).replace(r, (m, v) => {})``
+        """
+        callee = _unparen(node.child_by_field_name("function"))
+        labels = self._call_label(node)
+        if callee is not None and callee.type == "member_expression":
+            labels = labels | self.producers(callee.child_by_field_name("object"))
+        if not labels:
+            return
+        for arg in _arguments(node):
+            if arg.type in FUNCTIONS:
+                for param in _parameters(arg):
+                    if param:
+                        self.labels.setdefault(param, set()).update(labels)
+
+    def _function_sink(self, call: Node) -> None:
+        """A write, deletion or spawn of a parameter: calls of the function do it to their
+        argument (``function deliver(path, text) { fs.writeFile(path, text) }``)."""
+        callee = self.call_name(call)
+        action = _action(callee)
+        if action is None:
+            return
+        args = _arguments(call)
+        index = 1 if callee in v.TWO_PATH else 0
+        if len(args) <= index or args[index].type != "identifier":
+            return
+        function = call.parent
+        while function is not None and function.type not in FUNCTIONS:
+            function = function.parent
+        name = _function_name(function) if function is not None else None
+        if function is None or not name:
+            return
+        params = _parameters(function)
+        param = text_of(args[index])
+        if param in params:
+            self.sinks.setdefault(name, []).append(_Sink(params.index(param), action))
+
+    # -- per node ---------------------------------------------------------------------------
+
+    def _on_string(self, node: Node) -> None:
+        parent = node.parent
+        if parent is not None and parent.type == "binary_expression":
+            return  # the folded concatenation is the fact
+        text = unescape(text_of(node)[1:-1])
+        if len(text) > 2:
+            self.add("string", text, node)
+            self._embedded(text, node)
+
+    def _on_template_string(self, node: Node) -> None:
+        text = self.value(node)
+        if text and len(text) > 2:
+            self.add("string", text, node)
+
+    def _on_binary_expression(self, node: Node) -> None:
+        parent = node.parent
+        if parent is not None and parent.type == "binary_expression":
+            return
+        if text_of(node.child_by_field_name("operator")) != "+":
+            return
+        text = self.value(node)
+        if text and len(text.replace(UNKNOWN, "")) > 2:
+            self.add("string", text, node)
+
+    def _on_array(self, node: Node) -> None:
+        """A javascript-obfuscator string table: the decoded strings are the file's strings."""
+        items = node.named_children
+        if len(items) < 5 or not all(i.type == "string" for i in items[:50]):
+            return
+        parent = node.parent
+        name = ""
+        if parent is not None and parent.type == "variable_declarator":
+            name = text_of(parent.child_by_field_name("name"))
+        values = [unescape(text_of(i)[1:-1]) for i in items]
+        encoded = sum(1 for t in values if BASE64_TEXT.fullmatch(t))
+        if not name.startswith("_0x") and encoded < 0.8 * len(values):
+            return
+        for text in values:
+            decoded = obfuscator_decode(text)
+            if decoded and len(decoded) > 2:
+                self.add("string", decoded, node)
+
+    def _on_new_expression(self, node: Node) -> None:
+        self._on_call_expression(node)
+
+    def _on_call_expression(self, node: Node) -> None:
+        name = self.call_name(node)
+        args = _arguments(node)
+        module = self.module_of(node) if node.type == "call_expression" else None
+        if module is not None:
+            self.add("call", f"import {module}", node)
+        if name is None:
+            return
+        self.add("call", name, node)
+        if name in v.EVALUATORS or name.endswith("._compile"):
+            self._evaluated(node, name, args)
+        if name in v.SPAWNERS:
+            self._spawned(node, name, args)
+        action = _action(name)
+        if action in ("write", "delete"):
+            index = 1 if name in v.TWO_PATH else 0
+            if len(args) > index:
+                self.add("call", f"{action}>{self.value(args[index]) or UNKNOWN}", node)
+        for sink in self.sinks.get(name, ()):
+            if len(args) > sink.index:
+                target = self.value(args[sink.index]) or UNKNOWN
+                self.add("call", f"{sink.action}>{target}", node)
+        if name in v.NETWORK_CALLS or name.endswith((".send", ".write", ".end", ".post")):
+            labels = set().union(*(self.producers(a) for a in args)) if args else set()
+            for label in sorted(labels - {"network", "request"}):
+                self.add("call", f"network<-{label}", node)
+        if name in v.DNS_CALLS and args:
+            host = self.value(args[0])
+            if host and UNKNOWN in host and re.search(r"\.[a-z0-9-]+\.[a-z]{2,}$", host, re.I):
+                self.add("call", f"dns>{host}", node)
+        decoded = self._call_value(node, 0) if name in v.DECODERS | {"Buffer.from"} else None
+        if decoded and len(decoded) > 2:
+            self.add("string", decoded, node)
+            self._embedded(decoded, node)
+
+    def _evaluated(self, node: Node, name: str, args: list[Node]) -> None:
+        if not args:
+            return
+        if name in v.STRING_EVALUATORS:
+            first = _unparen(args[0])
+            if first is None or first.type in FUNCTIONS or first.type == "identifier":
+                return
+        labels: set[str] = set()
+        for arg in args:
+            labels |= self.producers(arg)
+        for label in sorted(labels):
+            self.add("call", f"eval<-{label}", node)
+        text = self.constant(args[-1])
+        if text:
+            self._embedded(text, node)
+
+    def _spawned(self, node: Node, name: str, args: list[Node]) -> None:
+        if not args:
+            return
+        command = self.value(args[0]) or UNKNOWN
+        if len(args) > 1 and _unparen(args[1]) is not None:
+            second = _unparen(args[1])
+            if second is not None and second.type == "array":
+                command += " " + " ".join(self.value(a) or UNKNOWN for a in second.named_children)
+        self.add("call", f"spawn>{command}", node)
+        if command != UNKNOWN:
+            self.add("string", command, node)
+        labels: set[str] = set()
+        for arg in args:
+            labels |= self.producers(arg)
+        for label in sorted(labels):
+            self.add("call", f"spawn<-{label}", node)
+
+    def _on_if_statement(self, node: Node) -> None:
+        """Code that runs only for some countries, languages or time zones."""
+        condition = node.child_by_field_name("condition")
+        if condition is None:
+            return
+        text = text_of(condition)[:2000]
+        gated = bool(v.LOCALE_READS.search(text)) or any(
+            re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", text) for name in self.locale_names
+        )
+        if not gated:
+            return
+        self.add("call", "gate:locale", node)
+        body = node.child_by_field_name("consequence")
+        ends = body is not None and _exits(body)
+        scope: list[Node] = []
+        if ends:  # if (!russian) return; ...the rest runs only for the chosen ones
+            sibling = node.next_named_sibling
+            while sibling is not None:
+                scope.append(sibling)
+                sibling = sibling.next_named_sibling
+        elif body is not None:
+            scope.append(body)
+        for part in scope:
+            for call in _descendants(part, "call_expression"):
+                name = self.call_name(call)
+                if name in v.OUTPUT_CALLS:
+                    self.add("call", "gated:message", call)
+                elif name is not None and (
+                    _action(name) is not None or name in v.OPENERS or name in v.NETWORK_CALLS
+                ):
+                    self.add("call", f"gated:{_action(name) or 'open'}", call)
+
+    def _on_while_statement(self, node: Node) -> None:
+        self._loop(node)
+
+    def _on_do_statement(self, node: Node) -> None:
+        self._loop(node)
+
+    def _on_for_statement(self, node: Node) -> None:
+        self._loop(node)
+
+    def _loop(self, node: Node) -> None:
+        """A loop at import time that nothing ends: the package hangs whoever loads it."""
+        if self.context(node) == RUNTIME:
+            return
+        condition = node.child_by_field_name("condition")
+        text = re.sub(r"[\s();]", "", text_of(condition)) if condition is not None else ""
+        endless = text in ("", "true", "1", "!0", "!![]") or bool(re.search(r"<Infinity$", text))
+        body = node.child_by_field_name("body")
+        if not endless or body is None:
+            return
+        if any(
+            True
+            for _ in _descendants(body, "break_statement", "return_statement", "throw_statement")
+        ):
+            return
+        self.add("call", "loop:endless", node)
+
+    def _embedded(self, text: str, node: Node) -> None:
+        """JavaScript carried in a string (evaluated, decoded, written out) is read too."""
+        if self.nesting >= MAX_NESTING or len(text) < 8 or not CODE_LIKE.search(text):
+            return
+        inner = javascript_facts(text, install_file=self.install_file, _nesting=self.nesting + 1)
+        context = self.context(node)
+        for fact in inner.facts:
+            self.add(fact.kind, fact.value, node, context)
+
+
+def _descendants(node: Node, *kinds: str) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in kinds:
+            yield current
+        stack.extend(reversed(current.named_children))
+
+
+def _exits(body: Node) -> bool:
+    kinds = {c.type for c in body.named_children} if body.type == "statement_block" else {body.type}
+    text = text_of(body)
+    return bool(kinds & {"return_statement", "throw_statement"}) or "process.exit" in text
+
+
+def _action(name: str | None) -> str | None:
+    if name is None:
+        return None
+    if name in v.WRITERS:
+        return "write"
+    if name in v.DELETERS:
+        return "delete"
+    if name in v.SPAWNERS:
+        return "spawn"
+    return None
+
+
+def _module(name: str) -> str:
+    return name[5:] if name.startswith("node:") else name
+
+
+def _join(base: str, prop: str) -> str:
+    if prop == "default":  # esbuild/babel interop: import_fs.default.writeFile is fs.writeFile
+        return base
+    if prop == "promises" and base == "fs":
+        return "fs.promises"
+    return f"{base}.{prop}"
+
+
+def _integer(node: Node | None) -> int | None:
+    node = _unparen(node)
+    if node is None or node.type != "number":
+        return None
+    text = text_of(node).lower()
+    try:
+        return int(text, 16) if text.startswith("0x") else int(text)
+    except ValueError:
+        return None
+
+
+def javascript_facts(source: str, *, install_file: bool = False, _nesting: int = 0) -> Facts:
+    """Facts of one JavaScript or TypeScript source. tree-sitter recovers from syntax errors,
+    so every source gives facts; the intact parts of a broken one are read."""
+    data = source.encode("utf-8", "surrogatepass")
+    tree, dialect = parse(data)
+    reader = Reader(data, install_file, _nesting)
+    _SOURCE.append(data)
+    try:
+        reader.read(tree, dialect)
+    finally:
+        _SOURCE.pop()
+    unique = dict.fromkeys(reader.result.facts)  # the same fact reached twice counts once
+    reader.result.facts = list(unique)
+    return reader.result

