@@ -187,7 +187,8 @@ def test_locale_gate_and_what_it_guards() -> None:
         ]
     )
     calls = _calls(javascript_facts(source))
-    assert calls["gate:locale"][0] == 2
+    assert calls["gate:zone"][0] == 2
+    assert calls["gate:language"][0] == 4
     assert calls["gated:message"][0] == 3
     assert calls["gated:delete"][0] == 5
     assert "delete>~" in calls

@@ -24,6 +24,7 @@ from finalexam.analyze.behavior import NAME, obfuscation
 from finalexam.analyze.behavior.engine import Hit, example_matches, rule_hits
 from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Facts
 from finalexam.analyze.behavior.javascript.bounded import bounded_javascript_facts
+from finalexam.analyze.behavior.javascript.sources import html_scripts, inline_scripts
 from finalexam.analyze.behavior.languages import language_of
 from finalexam.analyze.behavior.python.bounded import bounded_python_facts
 from finalexam.analyze.behavior.python.compiled import compiled_facts, pyc_strings
@@ -50,6 +51,7 @@ __all__ = ["RULES_DIR", "BehaviorAnalyzer", "assess", "example_matches", "rule_p
 MAX_BYTES = 64 * 1024 * 1024
 KEEP_FOR_INSTALL_BYTES = 512 * 1024  # small scripts kept until finish() knows install targets
 NPM_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare", "prepublish")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")  # read through their inline <script> elements
 INSTALL_FILES = frozenset({"setup.py", "extconf.rb", "binding.gyp", "install.rb", "mkrf_conf.rb"})
 # Endpoint categories that explain install-time network access (a registry download).
 EXPLAINED = frozenset({"registry", "source-hosting", "docs", "well-known", "example", "loopback"})
@@ -329,7 +331,7 @@ class BehaviorAnalyzer:
         named_as_code = (
             name == "package.json"
             or name in INSTALL_FILES
-            or name.endswith(".pth")
+            or name.endswith((".pth", *HTML_SUFFIXES))
             or language_of(entry.path) is not None
         )
         # by its name, whatever its bytes look like: a NUL byte or a stray encoding does not
@@ -352,6 +354,10 @@ class BehaviorAnalyzer:
             analysis.merge(self._package_json(entry.location, text))
             return analysis
         language = language_of(entry.path, text[:200])
+        if name.endswith(HTML_SUFFIXES):
+            text, language = html_scripts(text), "javascript"
+            if not text.strip():
+                return analysis
         install_file = name in INSTALL_FILES
         if name.endswith(".pth"):
             code = _pth_code(text)
@@ -363,7 +369,9 @@ class BehaviorAnalyzer:
             language = "any"
         if language is None:
             return analysis
-        facts, why = bounded_facts(text, language, self.config.time_budget, install_file)
+        facts, why = bounded_facts(
+            text, language, self.config.time_budget, install_file, entry.path
+        )
         if why is not None:
             kind, reason = why
             shown = {"python": "Python", "javascript": "JavaScript"}[language]
@@ -457,9 +465,12 @@ class BehaviorAnalyzer:
         for hook, command in sorted(install.items()):
             line = next((i for i, t in enumerate(lines, 1) if f'"{hook}"' in t), 1)
             hits: list[Hit] = []
-            for language in ("shell", "javascript"):
+            # the command as a shell line, and the scripts it hands to node (node -e "...")
+            sources = [("shell", command)]
+            sources += [("javascript", script) for script in inline_scripts(command)]
+            for language, source in sources:
                 for hit in rule_hits(
-                    command, language, self.rules, install_file=True, default_context=INSTALL
+                    source, language, self.rules, install_file=True, default_context=INSTALL
                 ):
                     if all(h.rule.id != hit.rule.id for h in hits):
                         hits.append(Hit(hit.rule, line, INSTALL, f'"{hook}": {command}'[:160]))
@@ -496,7 +507,11 @@ class BehaviorAnalyzer:
                     if script is None:
                         continue
                     facts, _ = bounded_facts(
-                        script.text, script.language, self.config.time_budget, True
+                        script.text,
+                        script.language,
+                        self.config.time_budget,
+                        True,
+                        script.location.path,
                     )
                     hits = rule_hits(
                         script.text,
@@ -548,14 +563,14 @@ class BehaviorAnalyzer:
 
 
 def bounded_facts(
-    text: str, language: str, seconds: float, install_file: bool
+    text: str, language: str, seconds: float, install_file: bool, path: str = ""
 ) -> tuple[Facts | None, tuple[IssueKind, str] | None]:
     """The facts of a source in a language with a reader, within the time budget; None for
     the other languages (read as text)."""
     if language == "python":
         return bounded_python_facts(text, seconds, install_file=install_file)
     if language == "javascript":
-        return bounded_javascript_facts(text, seconds, install_file=install_file)
+        return bounded_javascript_facts(text, seconds, install_file=install_file, path=path)
     return None, None
 
 

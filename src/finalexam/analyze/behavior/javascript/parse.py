@@ -47,14 +47,28 @@ def _parse(data: bytes, dialect: str) -> Tree:
         raise
 
 
-def parse(data: bytes) -> tuple[Tree, str]:
+DIALECTS = ("javascript", "typescript", "tsx")
+
+
+def dialect_of(path: str) -> str:
+    """The grammar to try first for a file: TypeScript for .ts/.mts/.cts, TSX for .tsx."""
+    name = path.lower()
+    if name.endswith(".tsx"):
+        return "tsx"
+    return "typescript" if name.endswith((".ts", ".mts", ".cts")) else "javascript"
+
+
+def parse(data: bytes, first: str = "javascript") -> tuple[Tree, str]:
     """The syntax tree of a JavaScript, JSX or TypeScript source and the grammar that read
-    it: JavaScript first (the common case, JSX included), TypeScript when that leaves errors
-    and TypeScript does not, the tree with errors otherwise (its intact parts give facts)."""
-    tree = _parse(data, "javascript")
+    it: ``first`` (JavaScript, JSX included, unless the file name says TypeScript), the
+    others when that leaves errors and one of them does not, the tree with errors otherwise
+    (its intact parts give facts)."""
+    tree = _parse(data, first)
     if tree.root_node.has_error and len(data) <= RETRY_BYTES:
-        for dialect in ("typescript", "tsx"):
+        for dialect in DIALECTS:
+            if dialect == first:
+                continue
             other = _parse(data, dialect)
             if not other.root_node.has_error:
                 return other, dialect
-    return tree, "javascript"
+    return tree, first

@@ -209,9 +209,11 @@ class Reader:
         self.values: dict[str, Node] = {}  # local name -> the expression it was given
         self.labels: dict[str, set[str]] = {}  # local name -> where its data came from
         self.sinks: dict[str, list[_Sink]] = {}
-        self.locale_names: set[str] = set()
+        self.gate_names: dict[str, str] = {}  # name -> zone | language it was read from
         self.scopes = _Scopes()
         self._folding: set[int] = set()
+        self._names: dict[int, str | None] = {}
+        self.bound = False  # every alias of the file is known
 
     # -- context ----------------------------------------------------------------------------
 
@@ -238,6 +240,7 @@ class Reader:
                 self._bind(node)
             elif node.type == "import_statement":
                 self._import(node)
+        self.bound = True
         # functions called from top level run at import (one level, as for Python)
         outer = _Scopes.of(f for f in functions if not _is_iife(f))
         promoted: set[int] = set()
@@ -252,7 +255,9 @@ class Reader:
         for node in nodes:
             if node.type == "call_expression":
                 self._function_sink(node)
-        for _ in range(2):  # where data comes from, through assignments in any order
+        for rounds in range(2):  # where data comes from, through assignments in any order
+            if rounds and not self.labels:
+                break
             for node in nodes:
                 if node.type in (
                     "variable_declarator",
@@ -288,7 +293,7 @@ class Reader:
             name = self.constant(args[0])
             return _module(name) if name else None
         callee_name = self.resolve(callee)
-        if callee_name in v.INTEROP_WRAPPERS and len(args) >= 1:
+        if callee_name is not None and v.is_interop_wrapper(callee_name):
             return self.module_of(args[0])
         if callee_name in v.REQUIRE_NAMES or (
             callee_name is not None and callee_name.endswith((".require", "._load"))
@@ -302,6 +307,14 @@ class Reader:
         node = _unparen(node)
         if node is None or depth > 12:
             return None
+        if node.id in self._names:
+            return self._names[node.id]
+        name = self._resolve(node, depth)
+        if self.bound:  # names are final once every alias is known
+            self._names[node.id] = name
+        return name
+
+    def _resolve(self, node: Node, depth: int) -> str | None:
         kind = node.type
         if kind == "identifier":
             name = text_of(node)
@@ -356,8 +369,9 @@ class Reader:
                 self.aliases[name] = source
             else:
                 self.values.setdefault(name, right)
-                if v.LOCALE_READS.search(text_of(right)[:400]):
-                    self.locale_names.add(name)
+                kind = _gate_kind(text_of(right)[:400], {})
+                if kind is not None:
+                    self.gate_names[name] = kind
         elif left.type == "object_pattern" and source is not None:
             for item in left.named_children:
                 if item.type == "shorthand_property_identifier_pattern":
@@ -425,7 +439,7 @@ class Reader:
                     parts.append(unescape(text_of(child)))
                 elif child.type == "template_substitution":
                     inner = child.named_children[0] if child.named_children else None
-                    parts.append(self.value(inner, depth + 1) or UNKNOWN)
+                    parts.append(_known(self.value(inner, depth + 1)))
             return "".join(parts)[:MAX_VALUE]
         if kind == "binary_expression":
             if text_of(node.child_by_field_name("operator")) != "+":
@@ -434,7 +448,7 @@ class Reader:
             right = self.value(node.child_by_field_name("right"), depth + 1)
             if left is None and right is None:
                 return None
-            return ((left or UNKNOWN) + (right or UNKNOWN))[:MAX_VALUE]
+            return (_known(left) + _known(right))[:MAX_VALUE]
         if kind == "identifier":
             name = text_of(node)
             if name in self.aliases:
@@ -471,7 +485,7 @@ class Reader:
         if name in v.FOLDER_CALLS:
             return v.FOLDER_CALLS[name]
         if name in v.PATH_JOINERS and args:
-            parts = [self.value(a, depth + 1) or UNKNOWN for a in args]
+            parts = [_known(self.value(a, depth + 1)) for a in args]
             return "/".join(p.strip("/\\") if i else p.rstrip("/\\") for i, p in enumerate(parts))
         if name == "String.fromCharCode":
             numbers = [_integer(a) for a in args]
@@ -492,12 +506,17 @@ class Reader:
             target = callee.child_by_field_name("object")
             if method == "toString" or method == "trim":
                 return self.value(target, depth + 1)
+            if method == "concat":  # "".concat(a, b): what compilers make of `${a}${b}`
+                pieces = [self.value(p, depth + 1) for p in (target, *args)]
+                if all(p is None for p in pieces):
+                    return None
+                return "".join(_known(p) for p in pieces)[:MAX_VALUE]
             if method == "join" and _unparen(target) is not None:
                 array = _unparen(target)
                 if array is not None and array.type == "array":
                     sep = self.constant(args[0]) if args else ","
                     items = [self.value(i, depth + 1) for i in array.named_children]
-                    return (sep or "").join(i or UNKNOWN for i in items)[:MAX_VALUE]
+                    return (sep or "").join(_known(i) for i in items)[:MAX_VALUE]
             if method == "reverse" or method == "split":
                 return None
         return None
@@ -684,7 +703,7 @@ class Reader:
             if len(args) > sink.index:
                 target = self.value(args[sink.index]) or UNKNOWN
                 self.add("call", f"{sink.action}>{target}", node)
-        if name in v.NETWORK_CALLS or name.endswith((".send", ".write", ".end", ".post")):
+        if name in v.NETWORK_CALLS or self._on_connection(node, name):
             labels = set().union(*(self.producers(a) for a in args)) if args else set()
             for label in sorted(labels - {"network", "request"}):
                 self.add("call", f"network<-{label}", node)
@@ -696,6 +715,14 @@ class Reader:
         if decoded and len(decoded) > 2:
             self.add("string", decoded, node)
             self._embedded(decoded, node)
+
+    def _on_connection(self, node: Node, name: str) -> bool:
+        """``req.write(data)`` / ``req.end(data)`` / ``ws.send(data)`` on a connection."""
+        if not name.endswith((".send", ".write", ".end")):
+            return False
+        callee = _unparen(node.child_by_field_name("function"))
+        target = callee.child_by_field_name("object") if callee is not None else None
+        return "network" in self.producers(target)
 
     def _evaluated(self, node: Node, name: str, args: list[Node]) -> None:
         if not args:
@@ -735,13 +762,10 @@ class Reader:
         condition = node.child_by_field_name("condition")
         if condition is None:
             return
-        text = text_of(condition)[:2000]
-        gated = bool(v.LOCALE_READS.search(text)) or any(
-            re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", text) for name in self.locale_names
-        )
-        if not gated:
+        gate = _gate_kind(text_of(condition)[:2000], self.gate_names)
+        if gate is None:
             return
-        self.add("call", "gate:locale", node)
+        self.add("call", f"gate:{gate}", node)
         body = node.child_by_field_name("consequence")
         ends = body is not None and _exits(body)
         scope: list[Node] = []
@@ -755,12 +779,14 @@ class Reader:
         for part in scope:
             for call in _descendants(part, "call_expression"):
                 name = self.call_name(call)
-                if name in v.OUTPUT_CALLS:
+                if name in v.OUTPUT_CALLS and gate == "zone":
                     self.add("call", "gated:message", call)
-                elif name is not None and (
-                    _action(name) is not None or name in v.OPENERS or name in v.NETWORK_CALLS
-                ):
-                    self.add("call", f"gated:{_action(name) or 'open'}", call)
+                elif name in v.OPENERS:
+                    self.add("call", "gated:open", call)
+                elif name in v.NETWORK_CALLS:
+                    self.add("call", "gated:network", call)
+                elif _action(name) is not None:
+                    self.add("call", f"gated:{_action(name)}", call)
 
     def _on_while_statement(self, node: Node) -> None:
         self._loop(node)
@@ -796,6 +822,26 @@ class Reader:
         context = self.context(node)
         for fact in inner.facts:
             self.add(fact.kind, fact.value, node, context)
+
+
+def _gate_kind(text: str, names: dict[str, str]) -> str | None:
+    """Whether a condition reads the time zone or geolocation (``zone``) or the language
+    (``language``), directly or through a variable that holds it."""
+    if v.ZONE_READS.search(text):
+        return "zone"
+    if v.LANGUAGE_READS.search(text):
+        return "language"
+    found = None
+    for word in set(re.findall(r"(?<![\w$.])[A-Za-z_$][\w$]*", text)):
+        kind = names.get(word)
+        if kind == "zone":
+            return kind
+        found = found or kind
+    return found
+
+
+def _known(value: str | None) -> str:
+    return UNKNOWN if value is None else value
 
 
 def _descendants(node: Node, *kinds: str) -> Iterator[Node]:
@@ -848,11 +894,14 @@ def _integer(node: Node | None) -> int | None:
         return None
 
 
-def javascript_facts(source: str, *, install_file: bool = False, _nesting: int = 0) -> Facts:
-    """Facts of one JavaScript or TypeScript source. tree-sitter recovers from syntax errors,
-    so every source gives facts; the intact parts of a broken one are read."""
+def javascript_facts(
+    source: str, *, install_file: bool = False, dialect: str = "javascript", _nesting: int = 0
+) -> Facts:
+    """Facts of one JavaScript or TypeScript source (``dialect``: the grammar to try first,
+    from the file name). tree-sitter recovers from syntax errors, so every source gives
+    facts; the intact parts of a broken one are read."""
     data = source.encode("utf-8", "surrogatepass")
-    tree, dialect = parse(data)
+    tree, dialect = parse(data, dialect)
     reader = Reader(data, install_file, _nesting)
     _SOURCE.append(data)
     try:

@@ -17,6 +17,14 @@ INTEROP_WRAPPERS = frozenset(
         "tslib.__importStar",
     }
 )
+_HELPER = re.compile(r"(?:\w+\.)?_{1,2}(?:to|import|interop)\w*")
+
+
+def is_interop_wrapper(name: str) -> bool:
+    """A bundler's or compiler's helper around require (``__toModule``, ``__importStar``)."""
+    return name in INTEROP_WRAPPERS or _HELPER.fullmatch(name) is not None
+
+
 # ways to reach require itself: process.mainModule.require('child_process')
 REQUIRE_NAMES = frozenset(
     {
@@ -155,18 +163,8 @@ DNS_CALLS = frozenset(
 )
 DECODERS = frozenset({"atob", "String.fromCharCode", "unescape", "decodeURIComponent"})
 DECIPHERS = ("crypto.createDecipher", "crypto.createDecipheriv", "crypto.privateDecrypt")
-RECON = frozenset(
-    {
-        "os.hostname",
-        "os.userInfo",
-        "os.networkInterfaces",
-        "os.platform",
-        "os.type",
-        "os.release",
-        "os.homedir",
-        "os.arch",
-    }
-)
+# who and where the machine is (not which platform: installers pick binaries by that)
+RECON = frozenset({"os.hostname", "os.userInfo", "os.networkInterfaces"})
 # request objects of Express/Koa/http servers: data an outside client chose
 REQUEST_PARTS = frozenset({"headers", "cookies", "body", "query", "params", "rawHeaders"})
 
@@ -180,11 +178,16 @@ HOME_VARIABLES = {
 }
 FOLDER_CALLS = {"os.homedir": "~", "os.tmpdir": "/tmp", "process.cwd": ".", "os.tmpDir": "/tmp"}
 PATH_JOINERS = frozenset({"path.join", "path.resolve", "path.posix.join", "path.win32.join"})
-# conditions that choose victims by where they are: time zone, locale, language, country
-LOCALE_READS = re.compile(
-    r"resolvedOptions\(\)\s*\.\s*(timeZone|locale)|\bgetTimezoneOffset\s*\("
-    r"|process\.env\.(LANG|LC_ALL|LC_MESSAGES|LANGUAGE|TZ)\b|\bnavigator\.(language|languages)\b"
-    r"|\bos-locale\b|\bos\.locale\b|\bcountry(_?code)?\b"
+# conditions that choose victims by where they are: the time zone or a geolocation lookup
+# (protestware's choice; a message by language alone is ordinary localisation) ...
+ZONE_READS = re.compile(
+    r"resolvedOptions\(\)\s*\.\s*timeZone|\bgetTimezoneOffset\s*\(|process\.env\.TZ\b"
+    r"|\bcountry_?[cC]ode\b|\bgeoip\b|ip-api\.com|ipinfo\.io|ipapi\.co"
+)
+# ... or the language, which gates a harmful action as well as a zone does
+LANGUAGE_READS = re.compile(
+    r"resolvedOptions\(\)\s*\.\s*locale|process\.env\.(LANG|LC_ALL|LC_MESSAGES|LANGUAGE)\b"
+    r"|\bnavigator\.(language|languages)\b|\bos-locale\b"
 )
 OUTPUT_CALLS = frozenset(
     {"console.log", "console.warn", "console.error", "console.info", "process.stdout.write"}

