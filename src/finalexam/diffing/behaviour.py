@@ -486,6 +486,13 @@ def finding_changes(
 
     before = {key(f, old_inv): f for f in old.findings if f.kind is not FindingKind.POLICY}
     after = {key(f, new_inv): f for f in new.findings if f.kind is not FindingKind.POLICY}
+    # the strongest behaviour each rule showed in the old release: the same behaviour moved
+    # to another file or reformatted is not new (its snippet or location changed, not what
+    # the package does)
+    behaved: dict[str, int] = {}
+    for f in old.findings:
+        if f.kind in (FindingKind.BEHAVIOR, FindingKind.MALICIOUS):
+            behaved[f.rule_id] = max(behaved.get(f.rule_id, -1), f.severity.rank)
     changes: list[Change] = []
     for k in sorted(set(after) - set(before)):
         f = after[k]
@@ -495,6 +502,11 @@ def finding_changes(
             "fingerprint": f.fingerprint,
             "finding_severity": f.severity.value,
         }
+        severity, title = f.severity, f.title
+        behaviour = f.kind in (FindingKind.BEHAVIOR, FindingKind.MALICIOUS)
+        if behaviour and behaved.get(f.rule_id, -1) >= f.severity.rank:
+            severity, title = Severity.LOW, f"{f.title} (already in the old release)"
+            evidence["in_old_release"] = True
         if f.evidence.snippet:
             evidence["snippet"] = f.evidence.snippet
         if f.evidence.line is not None:
@@ -504,8 +516,8 @@ def finding_changes(
         changes.append(
             Change(
                 _FINDING_CHANGE.get(f.kind, "finding-added"),
-                f.severity,
-                f"{f.title}",
+                severity,
+                title,
                 location,
                 evidence,
             )

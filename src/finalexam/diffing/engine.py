@@ -231,7 +231,19 @@ def _release_level(
         )
     old_code, new_code = _code_bytes(old_inv), _code_bytes(new_inv)
     old_files = sum(1 for k in old_inv.files if is_code(k))
-    if old_files >= 5 and old_code and new_code < old_code * 0.2:
+    if old_code and not new_code and new.files:
+        # every line of code gone and the release still published: the package breaks all
+        # of its dependents (faker 6.6.6), sabotage rather than a refactoring
+        changes.append(
+            Change(
+                "package-emptied",
+                Severity.HIGH,
+                f"sabotage: every code file removed ({old_files} file(s), {old_code:,} bytes)",
+                None,
+                {"old_code_bytes": old_code, "old_code_files": old_files},
+            )
+        )
+    elif old_files >= 5 and old_code and new_code < old_code * 0.2:
         changes.append(
             Change(
                 "code-removed-en-masse",

@@ -207,6 +207,14 @@ def _pth_code(text: str) -> str:
 class _NpmScripts:
     location: Location
     scripts: dict[str, str]
+    main: str = "index.js"  # what `node .` runs
+
+
+@dataclass(frozen=True)
+class _Manifest:
+    """An npm package.json: a package whose files finish() looks at."""
+
+    location: Location
 
 
 @dataclass(frozen=True)
@@ -452,7 +460,11 @@ class BehaviorAnalyzer:
             document = jsonsafe.loads(text)
         except ValueError:
             return analysis
-        scripts = document.get("scripts") if isinstance(document, dict) else None
+        if not isinstance(document, dict):
+            return analysis
+        if isinstance(document.get("name"), str) and isinstance(document.get("version"), str):
+            analysis.carried.append(Carried(NAME, _Manifest(location)))
+        scripts = document.get("scripts")
         if not isinstance(scripts, dict):
             return analysis
         install = {
@@ -460,7 +472,9 @@ class BehaviorAnalyzer:
         }
         if not install:
             return analysis
-        analysis.carried.append(Carried(NAME, _NpmScripts(location, install)))
+        main = document.get("main")
+        main = main if isinstance(main, str) and main.strip() else "index.js"
+        analysis.carried.append(Carried(NAME, _NpmScripts(location, install, main)))
         lines = text.splitlines()
         for hook, command in sorted(install.items()):
             line = next((i for i, t in enumerate(lines, 1) if f'"{hook}"' in t), 1)
@@ -502,8 +516,12 @@ class BehaviorAnalyzer:
         for package in (c for c in carried if isinstance(c, _NpmScripts)):
             for hook, command in sorted(package.scripts.items()):
                 for target in sorted(set(_script_targets(command))):
+                    if target in (".", "./"):  # node . runs the package's main file
+                        target = package.main
                     location = _sibling(package.location, target)
-                    script = kept.get(location)
+                    script = kept.get(location) or kept.get(
+                        _sibling(package.location, target + ".js")
+                    )
                     if script is None:
                         continue
                     facts, _ = bounded_facts(
@@ -534,6 +552,10 @@ class BehaviorAnalyzer:
                 capabilities.setdefault(note.package, set()).update(note.names)
         pending = [c for c in carried if isinstance(c, _Pending)]
         analysis.findings.extend(package_findings(pending, capabilities))
+        for manifest in (c for c in carried if isinstance(c, _Manifest)):
+            finding = _without_code(manifest.location, state)
+            if finding is not None:
+                analysis.findings.append(finding)
         return analysis
 
     def _hook_functions(self, hooks: _HookCalls, kept: dict[Location, _Kept]) -> list[Finding]:
@@ -578,6 +600,43 @@ def _assess_kept(script: _Kept, hits: Sequence[Hit], key: str, origin: str) -> l
     """Findings of a kept file read again as install-time code."""
     explained = endpoints_explained(script.text, script.language)
     return assess(script.location, hits, fingerprint_key=key, origin=origin, explained=explained)
+
+
+# what an npm package without code still ships: the manifest, docs, licences, dotfiles
+_NOT_CODE = re.compile(
+    r"(^|/)(\.[^/]*|[^/]*\.(md|markdown|txt|rst|yml|yaml)|(readme|license|licence|changelog|"
+    r"history|authors|notice|copying)[^/]*)$",
+    re.IGNORECASE,
+)
+
+
+def _without_code(package_json: Location, state: ExamState) -> Finding | None:
+    """An npm package that ships nothing but its manifest, docs and dotfiles: every dependent
+    breaks on require (faker 6.6.6 removed all its code). Reported; the diff makes it high
+    when the previous release had code."""
+    folder = package_json.path.rsplit("/", 1)[0] + "/" if "/" in package_json.path else ""
+    chain = package_json.chain[:-1]
+    shipped = [
+        r.location.path[len(folder) :]
+        for r in state.files
+        if r.location.chain[:-1] == chain
+        and r.location.path.startswith(folder)
+        and r.location != package_json
+    ]
+    if any(not _NOT_CODE.search(path) for path in shipped):
+        return None
+    return Finding(
+        kind=FindingKind.BEHAVIOR,
+        rule_id="sab-package-without-code",
+        severity=Severity.MEDIUM,
+        title="Sabotage: the npm package ships no code",
+        message="Besides package.json it holds only documentation and dotfiles: requiring it "
+        "fails, so every package that depends on it breaks",
+        location=package_json,
+        found_by=NAME,
+        confidence=Confidence.MEDIUM,
+        evidence=Evidence(snippet=", ".join(sorted(shipped))[:160], line=1),
+    )
 
 
 def _module_files(module: str) -> tuple[str, ...]:

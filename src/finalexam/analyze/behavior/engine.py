@@ -202,7 +202,7 @@ def _rule_hits(
                 if found.full:
                     break
     else:
-        if language in READERS:  # source that does not parse: calls by their shape
+        if language == "python":  # source that does not parse (Python 2): calls by their shape
             for glob in rule.calls:
                 shape = _call_regex(glob)
                 if shape is not None:

@@ -1,6 +1,6 @@
-"""JavaScript facts within a share of the per-file time budget: what is left of it after an
-overrun goes to reading the file as text (the engine's raw patterns), so a huge bundle is
-still examined, and an Issue says it was not parsed."""
+"""JavaScript facts within a share of the per-file time budget and a bound on memory: what
+is left of the budget after an overrun goes to reading the file as text (the engine's raw
+patterns), so the file is still examined, and an Issue says it was not parsed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from finalexam.budget import BudgetExceeded, time_budget
 from finalexam.model import IssueKind
 
 SHARE = 0.6  # of the file's budget for parsing and reading the tree
+# A syntax tree costs up to about 60 bytes of memory per byte of source: bigger sources
+# (minified multi-megabyte bundles) are read as text, by the raw patterns, as every
+# JavaScript file was before the reader existed; what the text shows is still found.
+MAX_PARSED_BYTES = 3 * 1024 * 1024
 
 
 def bounded_javascript_facts(
@@ -18,6 +22,8 @@ def bounded_javascript_facts(
 ) -> tuple[Facts, tuple[IssueKind, str] | None]:
     """``javascript_facts`` within ``SHARE`` of ``seconds`` of CPU (no bound for 0); the
     file's ``path`` says which grammar to try first."""
+    if len(source) > MAX_PARSED_BYTES:
+        return Facts(parsed=False), None
     try:
         with time_budget(seconds * SHARE):
             facts = javascript_facts(source, install_file=install_file, dialect=dialect_of(path))
