@@ -115,15 +115,18 @@ def test_from_list_needs_store(tmp_path: Path) -> None:
     assert main(["scan", "--from-list", str(listing)]) == 2
 
 
-def _processes_examining(marker: str) -> list[int]:
-    """Exam processes of a batch (``python -m finalexam.store.task PATH``) for that path."""
+def _processes_examining(path: Path) -> list[int]:
+    """Exam processes of a batch (``python -m finalexam.store.task PATH``) for that path.
+
+    Matched on the whole path: a test run beside this one (another xdist worker, another
+    checkout's suite) examines files of the same names, and its processes are not ours."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"finalexam.store.task" in argv and any(a.endswith(marker.encode()) for a in argv):
+        if b"finalexam.store.task" in argv and any(a.endswith(bytes(path)) for a in argv):
             found.append(int(proc.name))
     return found
 
@@ -138,7 +141,8 @@ class Killer:
     kernel's out-of-memory killer would) and the worker running the exam of
     ``worker_marker``."""
 
-    def __init__(self, exam_marker: str, worker_marker: str | None = None) -> None:
+    def __init__(self, root: Path, exam_marker: str, worker_marker: str | None = None) -> None:
+        self.root = root
         self.todo = {exam_marker: False, **({worker_marker: True} if worker_marker else {})}
         self.killed: dict[str, int] = {}
         self._stop = threading.Event()
@@ -149,7 +153,7 @@ class Killer:
             for marker, whole_worker in self.todo.items():
                 if marker in self.killed:
                     continue
-                for pid in _processes_examining(marker):
+                for pid in _processes_examining(self.root / marker):
                     victim = _parent(pid) if whole_worker else pid
                     os.kill(victim, signal.SIGKILL)
                     self.killed[marker] = victim
@@ -175,7 +179,7 @@ def test_an_exam_that_dies_on_local_cores_is_an_error_not_a_pass(
     db = build_db(tmp_path / "osv.sqlite3", [])
     listing = artifacts(tmp_path, 3)  # app0..app2 and the vendor SBOM
     url = str(tmp_path / "p.sqlite3")
-    with Killer("app1.jar") as killer:
+    with Killer(tmp_path, "app1.jar") as killer:
         code = _scan_list(listing, db, url, "--jobs", "2")
     assert list(killer.killed) == ["app1.jar"]
     assert code == 3
@@ -201,7 +205,7 @@ def test_on_a_dask_cluster_a_dead_exam_or_worker_is_an_error_not_a_pass(
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
-        Killer("app1.jar", worker_marker="app2.jar") as killer,
+        Killer(tmp_path, "app1.jar", worker_marker="app2.jar") as killer,
     ):
         code = _scan_list(listing, db, url, "--scheduler", cluster.scheduler_address)
     assert sorted(killer.killed) == ["app1.jar", "app2.jar"]
