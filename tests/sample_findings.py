@@ -294,13 +294,13 @@ def use_planted(monkeypatch: Any) -> None:
     """Make ``finalexam scan`` run the real exam with the planting analyzer added."""
     import finalexam.cli.scan as scan_cli
     from finalexam.analyze import ANALYZERS
-    from finalexam.exam import run_exam
+    from finalexam.diffing.baseline import exam_with_baseline
 
     def exam(*args: Any, **kwargs: Any) -> Report:
         kwargs.setdefault("analyzers", (*ANALYZERS, PlantedFindings))
-        return run_exam(*args, **kwargs)
+        return exam_with_baseline(*args, **kwargs)
 
-    monkeypatch.setattr(scan_cli, "run_exam", exam)
+    monkeypatch.setattr(scan_cli, "exam_with_baseline", exam)
 
 
 def without(findings: Sequence[Finding], predicate: Callable[[Finding], bool]) -> list[Finding]:

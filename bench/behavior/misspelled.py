@@ -29,14 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from finalexam.analyze.typosquat import (  # noqa: E402
+from finalexam.analyze.names.similarity import (  # noqa: E402
     MISSPELLED,
     check_name,
     misspelled_word,
     popular,
-    requires_txt,
-    setup_py_requires,
 )
+from finalexam.catalog.manifests import requires_txt, setup_py_requires  # noqa: E402
 
 WORK = ROOT / "bench" / ".work"
 MALICIOUS = ROOT / ".." / "shared" / "data" / "osv" / "malicious"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from finalexam.version import __version__
 
 if TYPE_CHECKING:
     from finalexam.config import Config
@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 def scan(path: str | Path, config: Config | None = None, events: EventSink | None = None) -> Report:
     """Examine one artifact (file or directory) and return its Report. Never prints."""
     from finalexam.config import Config
+    from finalexam.diffing.baseline import exam_with_baseline
     from finalexam.events import ignore
-    from finalexam.exam import run_exam
 
-    return run_exam(Path(path), config or Config(), events or ignore)
+    return exam_with_baseline(Path(path), config or Config(), events or ignore)
 
 
 def diff(

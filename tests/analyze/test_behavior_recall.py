@@ -7,7 +7,7 @@ from pathlib import Path
 
 from builders import gzip_bytes, tar_bytes, write, zip_bytes
 from finalexam.analyze.behavior.obfuscation import inspect
-from finalexam.analyze.typosquat import requires_txt, setup_py_requires
+from finalexam.catalog.manifests import requires_txt, setup_py_requires
 from finalexam.config import Config
 from finalexam.exam import run_exam
 from finalexam.model import FileContext, Location, Report, Severity

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from finalexam.analyze import ANALYZERS, indicators, typosquat
+from finalexam.analyze import ANALYZERS
 from finalexam.analyze.behavior.analyzer import BehaviorAnalyzer
 from finalexam.analyze.behavior.engine import example_matches
 from finalexam.analyze.behavior.rules import RULES_DIR, RuleError, load_rule, load_rules
+from finalexam.analyze.indicators.analyzer import IndicatorAnalyzer
+from finalexam.analyze.names.analyzer import TyposquatAnalyzer
 
 RULES = load_rules()
 MATCH = [(rule.id, example) for rule in RULES for example in rule.match_examples]
@@ -18,7 +20,7 @@ BENIGN = [(rule.id, example) for rule in RULES for example in rule.benign_exampl
 
 
 def test_rules_are_registered_and_loaded() -> None:
-    assert {BehaviorAnalyzer, indicators.make, typosquat.make} <= set(ANALYZERS)
+    assert {BehaviorAnalyzer, IndicatorAnalyzer, TyposquatAnalyzer} <= set(ANALYZERS)
     assert len(RULES) == len(list(RULES_DIR.glob("*.toml"))) >= 25
     kinds = {rule.kind for rule in RULES}
     assert kinds == {"capability", "threat"}

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from finalexam.analyze import hscache
-from finalexam.analyze.prefilter import Prefilter
 from finalexam.analyze.secrets.engine import HYPERSCAN_AVAILABLE, Engine
 from finalexam.analyze.secrets.rules import RULES_DIR, load_rules
+from finalexam.matching import hscache
+from finalexam.matching.prefilter import Prefilter
 
 pytestmark = pytest.mark.skipif(not HYPERSCAN_AVAILABLE, reason="hyperscan not installed")
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from finalexam.analyze.indicators import classify, extract, extract_chunked
+from finalexam.analyze.indicators.categories import classify
+from finalexam.analyze.indicators.extract import extract, extract_chunked
 
 
 @pytest.mark.parametrize(
@@ -56,7 +57,7 @@ def test_versions_and_templates_are_not_indicators() -> None:
 def test_prefilter_is_a_superset_and_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     import re
 
-    from finalexam.analyze import prefilter
+    from finalexam.matching import prefilter
 
     patterns = [re.compile(p, re.I | re.M) for p in (r"\bcurl\s", r"ngrok\.io", r"(?<!x)abc")]
     text = "run: CURL http://x | sh  # xabc"

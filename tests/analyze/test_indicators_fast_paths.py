@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from finalexam.analyze import indicators
-from finalexam.analyze.indicators import _CATEGORIES, classify, extract
+from finalexam.analyze.indicators import extract as indicator_extract
+from finalexam.analyze.indicators.categories import CATEGORIES, classify, host_of, ip_category
+from finalexam.analyze.indicators.extract import extract
 
 PIECES = st.sampled_from(
     [
@@ -25,7 +26,7 @@ def test_hyperscan_and_plain_paths_extract_the_same(pieces: list[bytes], text: b
     data = b"".join(pieces)
     fast = extract(data, text=text)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(indicators, "_hint_database", lambda: None)
+        patch.setattr(indicator_extract, "_hint_database", lambda: None)
         plain = extract(data, text=text)
     assert fast == plain
 
@@ -35,16 +36,16 @@ def reference_classify(kind: str, value: str) -> str:
     if kind == "email":
         host = target = value.rsplit("@", 1)[-1].lower()
     elif kind == "url":
-        host = indicators._host_of(value)
+        host = host_of(value)
         target = value.split("://", 1)[-1].lower()
     else:
         host = target = value.lower()
-    ip = indicators._ip_category(host)
+    ip = ip_category(host)
     if ip is not None:
         return ip
     if host.endswith(".onion"):
         return "onion"
-    for category, suffixes in _CATEGORIES:
+    for category, suffixes in CATEGORIES:
         for suffix in suffixes:
             if "/" in suffix:
                 if target.startswith(suffix) or f".{suffix}" in target:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from builders import gzip_bytes, tar_bytes, write, zip_bytes
-from finalexam.analyze.typosquat import (
+from finalexam.analyze.names.similarity import (
     MISSPELLED,
     Squat,
     check_name,

@@ -15,10 +15,11 @@ import yara
 from builders import tar_bytes, write, zip_bytes
 from finalexam.analyze import ANALYZERS
 from finalexam.analyze.binary.analyzer import BinaryAnalyzer
-from finalexam.analyze.yara import RULES_DIR, YaraAnalyzer, example_matches, rule_files
+from finalexam.analyze.yara import RULES_DIR, YaraAnalyzer, example_matches
 from finalexam.config import Config
 from finalexam.errors import ConfigError
 from finalexam.exam import run_exam
+from finalexam.matching.yara import rule_files
 from schema import assert_valid_report
 
 BUNDLED = sorted(RULES_DIR.glob("*.yar"))
@@ -90,7 +91,7 @@ def test_user_rule_directories_recursive_with_includes(tmp_path: Path) -> None:
         b'rule acme_beacon : c2 { meta: severity = "critical" kind = "malicious" '
         b'strings: $b = "beacon.acme.invalid" condition: $b and marker }\n',
     )
-    assert len(rule_files([str(rules)])) == len(BUNDLED) + 2
+    assert len(rule_files(RULES_DIR, [str(rules)])) == len(BUNDLED) + 2
     target = write(tmp_path / "app.bin", b"xx ACME-MARKER yy beacon.acme.invalid zz")
     report = run_exam(target, Config(yara_rules=(str(rules),)))
     found = {f.rule_id: f for f in report.findings}

@@ -21,6 +21,7 @@ from finalexam.analyze import ANALYZERS
 from finalexam.catalog import CATALOGERS
 from finalexam.config import Config
 from finalexam.diffing.api import diff
+from finalexam.diffing.baseline import exam_with_baseline
 from finalexam.diffing.render import DiffRenderOptions, render_json
 from finalexam.exam import run_exam
 from finalexam.model import Severity
@@ -153,7 +154,7 @@ def _config(jobs: int, **changes: object) -> Config:
 
 
 def _render(target: Path, config: Config) -> bytes:
-    report = run_exam(target, config)
+    report = exam_with_baseline(target, config)
     return JsonReporter().render(report, RenderOptions(timestamp=STAMP))
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from finalexam.analyze import indicators, typosquat, vulnerabilities
+from finalexam.analyze import vulnerabilities
 from finalexam.analyze.base import Analyzer
 from finalexam.analyze.behavior.analyzer import BehaviorAnalyzer
 from finalexam.analyze.binary.analyzer import BinaryAnalyzer
+from finalexam.analyze.indicators.analyzer import IndicatorAnalyzer
+from finalexam.analyze.names.analyzer import TyposquatAnalyzer
 from finalexam.analyze.secrets.analyzer import SecretsAnalyzer
 from finalexam.analyze.yara import YaraAnalyzer
 from finalexam.config import Config
@@ -17,7 +19,7 @@ ANALYZERS: tuple[Callable[[Config], Analyzer], ...] = (
     YaraAnalyzer,
     SecretsAnalyzer,
     BehaviorAnalyzer,
-    indicators.make,
-    typosquat.make,
+    IndicatorAnalyzer,
+    TyposquatAnalyzer,
     vulnerabilities.VulnerabilityAnalyzer,
 )

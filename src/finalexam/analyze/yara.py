@@ -8,7 +8,6 @@ behavior) of the findings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import yara
 
 from finalexam.analyze.base import Analysis, ExamState
 from finalexam.config import Config
-from finalexam.errors import ConfigError
+from finalexam.matching.yara import compile_rules, rule_files
 from finalexam.model import (
     Confidence,
     Evidence,
@@ -33,47 +32,16 @@ from finalexam.model import (
 
 NAME = "yara"
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules" / "yara"
-RULE_SUFFIXES = (".yar", ".yara")
 MAX_SCAN_SIZE = 256 * 1024 * 1024
 TIMEOUT_SECONDS = 60
 _MAX_STRINGS = 20
-
-
-def rule_files(directories: Iterable[str] = ()) -> list[tuple[str, Path]]:
-    """(namespace, file) for the bundled rules and every rule file under each directory."""
-    files = [(f"bundled/{p.stem}", p) for p in sorted(RULES_DIR.glob("*.yar"))]
-    for index, directory in enumerate(directories):
-        root = Path(directory)
-        if root.is_file():
-            found = [root]
-        elif root.is_dir():
-            found = sorted(p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
-        else:
-            raise ConfigError("YARA rule directory not found", path=directory)
-        if not found:
-            raise ConfigError("no YARA rule files (*.yar, *.yara) in directory", path=directory)
-        for path in found:
-            relative = path.relative_to(root).as_posix() if root.is_dir() else path.name
-            files.append((f"user{index}/{relative}", path))
-    return files
-
-
-def compile_rules(files: Sequence[tuple[str, Path]]) -> yara.Rules:
-    try:
-        return yara.compile(filepaths={namespace: str(path) for namespace, path in files})
-    except yara.SyntaxError as error:
-        message = " ".join(str(error).split())
-        raise ConfigError(f"YARA rule does not compile: {message}") from None
-    except yara.Error as error:
-        message = " ".join(str(error).split())
-        raise ConfigError(f"cannot load YARA rules: {message}") from None
 
 
 class YaraAnalyzer:
     name = NAME
 
     def __init__(self, config: Config) -> None:
-        self.rules = compile_rules(rule_files(config.yara_rules))
+        self.rules = compile_rules(rule_files(RULES_DIR, config.yara_rules))
 
     def accepts(self, entry: FileEntry) -> bool:
         if entry.size == 0:

@@ -7,7 +7,6 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from finalexam import __version__
 from finalexam.cli import (
     db,
     diff,
@@ -25,6 +24,7 @@ from finalexam.cli import (
 from finalexam.cli.signals import Terminated, unwind_on_signals
 from finalexam.errors import FinalexamError
 from finalexam.redact import neutralize
+from finalexam.version import __version__
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1

@@ -21,8 +21,8 @@ from finalexam.cli.common import (
 )
 from finalexam.cli.ui import ProgressDisplay
 from finalexam.config import Config
+from finalexam.diffing.baseline import exam_with_baseline
 from finalexam.errors import FinalexamError, UsageError
-from finalexam.exam import run_exam
 from finalexam.model import Report
 from finalexam.outcome import EXIT_CODES, outcome
 from finalexam.policy import load_policy, reference_date
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     key = _attestation_key(args)
     show = config.progress if config.progress is not None else sys.stderr.isatty()
     with ProgressDisplay(show) as display:
-        report = run_exam(Path(args.target), config, display)
+        report = exam_with_baseline(Path(args.target), config, display)
     write_outputs(report, outputs, config)
     attestation = None
     if key is not None:

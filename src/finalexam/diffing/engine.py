@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from finalexam.diffing import behaviour
+from finalexam.diffing import behavior
 from finalexam.diffing.content import ContentStore, is_code, texts_by_path
 from finalexam.diffing.files import compare_inventories, file_changes
 from finalexam.diffing.inventory import BINARY_TYPES, COMPILED_TYPES, Inventory, build_inventory
@@ -16,6 +16,7 @@ from finalexam.diffing.model import Change, ReleaseDiff
 from finalexam.diffing.versions import bump
 from finalexam.model import FileType, Location, Report, Severity
 from finalexam.redact import safe_text, safe_value
+from finalexam.version import __version__
 
 _NAME_VERSION = re.compile(
     r"^(?P<name>.+?)[-_](?P<version>v?\d+(?:\.\d+)*(?:[-.+]?[A-Za-z0-9]+(?:\.\d+)?)*?)"
@@ -125,28 +126,28 @@ def diff_reports(
     old_has_native = any(r.file_type in BINARY_TYPES for r in old_inv.files.values())
     changes: list[Change] = []
     changes += file_changes(delta, old_has_native, old_content, new_content)
-    changes += behaviour.component_changes(old.components, new.components)
-    changes += behaviour.dependency_changes(
+    changes += behavior.component_changes(old.components, new.components)
+    changes += behavior.dependency_changes(
         _declared_dependencies(old, old_manifests, _own_names(old, old_manifests)),
         _declared_dependencies(new, new_manifests, _own_names(new, new_manifests)),
         release_bump,
         new_texts,
     )
     if have_content:
-        changes += behaviour.hook_changes(
+        changes += behavior.hook_changes(
             old_manifests, new_manifests, old_texts, new_texts, delta, have_content
         )
     else:
-        changes += behaviour.unverified_hooks(hooked, delta)
-    changes += behaviour.endpoint_changes(
-        behaviour.collect_endpoints(old, old_inv, old_texts),
-        behaviour.collect_endpoints(new, new_inv, new_texts),
+        changes += behavior.unverified_hooks(hooked, delta)
+    changes += behavior.endpoint_changes(
+        behavior.collect_endpoints(old, old_inv, old_texts),
+        behavior.collect_endpoints(new, new_inv, new_texts),
         endpoint_allowlist,
     )
-    changes += behaviour.finding_changes(old, new, old_inv, new_inv)
-    changes += behaviour.binary_changes(old, new, old_inv, new_inv, delta.moved)
+    changes += behavior.finding_changes(old, new, old_inv, new_inv)
+    changes += behavior.binary_changes(old, new, old_inv, new_inv, delta.moved)
     if have_content:
-        changes += behaviour.code_capability_changes(old_texts, new_texts, delta)
+        changes += behavior.code_capability_changes(old_texts, new_texts, delta)
     changes += _release_level(old_inv, new_inv, delta, old_version, new_version, old, new)
     changes = sorted(_dedupe(changes), key=Change.sort_key)
     stats = {
@@ -159,8 +160,6 @@ def diff_reports(
         "components_old": len(old.components),
         "components_new": len(new.components),
     }
-    from finalexam import __version__
-
     return ReleaseDiff(
         old=old.artifact,
         new=new.artifact,

@@ -11,16 +11,14 @@ Rules (on by default when a baseline is given; each can be switched off in the c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Mapping
 from typing import Any
 
 from finalexam.config import Config
-from finalexam.diffing.behaviour import host_allowed
-from finalexam.diffing.content import ContentStore, capture_factory
+from finalexam.diffing.behavior import host_allowed
 from finalexam.diffing.model import ReleaseDiff
 from finalexam.errors import ConfigError
-from finalexam.model import Report, Severity, Violation
+from finalexam.model import Severity, Violation
 
 RULES = ("no-new-high-risk", "no-new-endpoints", "no-new-install-hooks")
 _HOOK_KINDS = frozenset({"install-hook-added", "install-hook-changed", "install-hook-unverified"})
@@ -78,33 +76,3 @@ def baseline_violations(diff: ReleaseDiff, config: Config) -> list[Violation]:
                 Violation("baseline-no-new-install-hooks", f"{change.title}{where}", change.id)
             )
     return violations
-
-
-def baseline_capture() -> tuple[ContentStore, Callable[[Config], Any]]:
-    """A content store and the analyzer factory that fills it during the scan's own walk."""
-    store = ContentStore()
-    return store, capture_factory(store)
-
-
-def apply_baseline(report: Report, config: Config, content: ContentStore | None = None) -> Report:
-    """Called by the exam after ``decide()``: diff against the baseline, feed the verdict."""
-    if not config.baseline:
-        return report
-    from finalexam.diffing.api import examine
-    from finalexam.diffing.document import diff_summary
-    from finalexam.diffing.engine import diff_reports
-
-    old_report, old_content = examine(config.baseline, config)
-    result = diff_reports(
-        old_report,
-        report,
-        old_content=old_content,
-        new_content=content,
-        endpoint_allowlist=endpoint_allowlist(config),
-    )
-    violations = baseline_violations(result, config)
-    verdict = report.verdict
-    if violations:
-        verdict = replace(verdict, passed=False, violations=(*verdict.violations, *violations))
-    extra = {**report.extra, "baseline_diff": diff_summary(result)}
-    return replace(report, verdict=verdict, extra=extra)

@@ -29,13 +29,13 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select, update
 
-from finalexam import __version__
 from finalexam.errors import UsageError
 from finalexam.monitor.text import visible
 from finalexam.report.base import write_atomically
 from finalexam.store import schema as t
 from finalexam.store.records import utc_now
 from finalexam.store.store import Store, insert_ignoring_conflict
+from finalexam.version import __version__
 
 KINDS = ("webhook", "slack", "teams", "email", "file")
 TIMEOUT = 15

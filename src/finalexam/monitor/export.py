@@ -21,12 +21,12 @@ from typing import Any
 from packageurl import PackageURL
 from sqlalchemy import Connection, select
 
-from finalexam import __version__
 from finalexam.report import REPORTERS
 from finalexam.report.base import RenderOptions, write_atomically
 from finalexam.store import schema as t
 from finalexam.store.queries import list_releases, release_report
 from finalexam.store.records import utc_now
+from finalexam.version import __version__
 from finalexam.vuln.purl import purl_ref
 from finalexam.vuln.versions import normalize_name
 

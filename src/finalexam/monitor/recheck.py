@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
-from finalexam import __version__
 from finalexam.model import Component, Report, Waiver
 from finalexam.policy.engine import evaluate
 from finalexam.policy.model import Origin, Policy, WaiverSpec
@@ -36,6 +35,7 @@ from finalexam.store.records import (
     utc_now,
 )
 from finalexam.store.store import Store, insert_ignoring_conflict, sync_exposures
+from finalexam.version import __version__
 from finalexam.vuln.dependencies import RULE_PREFIX as MALICIOUS_PREFIX
 from finalexam.vuln.dependencies import malicious_dependencies
 from finalexam.vuln.match import Matcher, RecordMatch

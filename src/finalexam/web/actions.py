@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from finalexam.store import WaiverInput
 from finalexam.store import schema as t
-from finalexam.web.app import ServerState
+from finalexam.web.state import ServerState
 
 
 @dataclass(frozen=True)

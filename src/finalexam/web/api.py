@@ -12,8 +12,8 @@ from finalexam.errors import UsageError
 from finalexam.store import WaiverInput
 from finalexam.store import queries as q
 from finalexam.web import actions
-from finalexam.web.app import ServerState
 from finalexam.web.security import ADMIN, READ, require
+from finalexam.web.state import ServerState
 
 router = APIRouter(prefix="/api/v1")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
-from finalexam import __version__
 from finalexam.store import Store
+from finalexam.version import __version__
 from finalexam.web.security import (
     ADMIN,
     CSP,
@@ -28,14 +27,7 @@ from finalexam.web.security import (
     bearer,
     origin_ok,
 )
-
-
-@dataclass
-class ServerState:
-    store: Store
-    security: Security
-    db: str | None  # vulnerability DB for re-deciding a release after a waiver change
-    today: Callable[[], date]
+from finalexam.web.state import ServerState
 
 
 def _is_api(request: Request) -> bool:

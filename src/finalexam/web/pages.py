@@ -12,15 +12,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from finalexam import __version__
 from finalexam.errors import UsageError
 from finalexam.monitor.text import visible
 from finalexam.store import WaiverInput
 from finalexam.store import queries as q
+from finalexam.version import __version__
 from finalexam.web import actions
-from finalexam.web.app import ServerState
 from finalexam.web.chart import trend_svg
 from finalexam.web.security import ADMIN, READ, TOKEN_COOKIE, role_of
+from finalexam.web.state import ServerState
 
 router = APIRouter()
 

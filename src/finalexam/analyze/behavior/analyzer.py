@@ -29,7 +29,8 @@ from finalexam.analyze.behavior.languages import language_of
 from finalexam.analyze.behavior.python.bounded import bounded_python_facts
 from finalexam.analyze.behavior.python.compiled import compiled_facts, pyc_strings
 from finalexam.analyze.behavior.rules import RULES_DIR, BehaviorRule, load_rules, rule_patterns
-from finalexam.analyze.indicators import classify, extract
+from finalexam.analyze.indicators.categories import classify
+from finalexam.analyze.indicators.extract import extract
 from finalexam.config import Config
 from finalexam.formats import jsonsafe
 from finalexam.model import (

@@ -11,7 +11,7 @@ from functools import cache
 from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Fact, Facts
 from finalexam.analyze.behavior.languages import READERS, detect_language
 from finalexam.analyze.behavior.rules import BehaviorRule, rules_by_id
-from finalexam.analyze.prefilter import Prefilter
+from finalexam.matching.prefilter import Prefilter
 
 SNIPPET_CHARS = 160
 MAX_HITS_PER_RULE = 20

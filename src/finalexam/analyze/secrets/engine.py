@@ -21,8 +21,8 @@ from functools import cache
 from re import _parser  # type: ignore[attr-defined]  # the width of a pattern
 from typing import Any
 
-from finalexam.analyze import hscache
 from finalexam.analyze.secrets.rules import RULES_DIR, SecretRule, load_rules
+from finalexam.matching import hscache
 from finalexam.model import Blob
 
 __all__ = [

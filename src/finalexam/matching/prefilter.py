@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from finalexam.analyze import hscache
+from finalexam.matching import hscache
 
 _hs: ModuleType | None
 try:

@@ -1,0 +1,103 @@
+"""The indicators plug-in: every file's indicators into the report, and a finding for a
+suspicious endpoint inside executable code (high at install time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from finalexam.analyze.base import Analysis, ExamState
+from finalexam.analyze.indicators import NAME
+from finalexam.analyze.indicators.categories import ALWAYS_HIGH, SUSPICIOUS, classify, host_of
+from finalexam.analyze.indicators.extract import Found, extract_chunked
+from finalexam.config import Config
+from finalexam.model import (
+    Confidence,
+    Evidence,
+    FileEntry,
+    FileType,
+    Finding,
+    FindingKind,
+    Indicator,
+    Severity,
+)
+
+_TEXT_TYPES = frozenset({FileType.SCRIPT, FileType.TEXT, FileType.JSON, FileType.XML})
+_CODE_SUFFIXES = (
+    ".py", ".pth", ".js", ".mjs", ".cjs", ".ts", ".sh", ".bash", ".ps1", ".psm1", ".bat",
+    ".cmd", ".rb", ".pl", ".php", ".vbs", ".gyp",
+)  # fmt: skip
+_INSTALL_NAMES = frozenset({"setup.py", "extconf.rb", "binding.gyp", "install.rb"})
+
+
+@dataclass
+class IndicatorAnalyzer:
+    config: Config
+    name: str = NAME
+
+    def accepts(self, entry: FileEntry) -> bool:
+        return entry.size > 0 and entry.file_type not in (
+            FileType.ARCHIVE,
+            FileType.IMAGE,
+            FileType.SYMLINK,
+            FileType.EMPTY,
+        )
+
+    def analyze(self, entry: FileEntry) -> Analysis:
+        is_text = entry.file_type in _TEXT_TYPES
+        found = extract_chunked(entry.data, text=is_text)
+        analysis = Analysis()
+        name = entry.name.lower()
+        is_code = name.endswith(_CODE_SUFFIXES) or entry.file_type is FileType.SCRIPT
+        install = name in _INSTALL_NAMES or name.endswith(".pth")
+        reported: set[str] = set()
+        for item in found:
+            category = classify(item.kind, item.value)
+            analysis.indicators.append(
+                Indicator(item.kind, item.value, category, (entry.location,))
+            )
+            if is_code and category in SUSPICIOUS and item.kind in ("url", "domain", "ip"):
+                key = host_of(item.value) if item.kind == "url" else item.value
+                if key in reported:  # one finding per host, not per URL and domain
+                    continue
+                reported.add(key)
+                analysis.findings.append(_endpoint_finding(entry, item, category, install, is_text))
+        return analysis
+
+    def finish(self, state: ExamState) -> Analysis:
+        return Analysis()
+
+
+def _endpoint_finding(
+    entry: FileEntry, item: Found, category: str, install: bool, is_text: bool
+) -> Finding:
+    data = entry.data
+    line = bytes(data[: item.offset]).count(b"\n") + 1 if is_text else None
+    # a live webhook or interaction catcher in code is where stolen data goes; the bare
+    # service name (documentation mentioning webhook.site) is only a lead
+    live = item.kind == "url" and _has_path(item.value)
+    severity = Severity.HIGH if install or (category in ALWAYS_HIGH and live) else Severity.MEDIUM
+    where = "install-time code" if install else "code"
+    return Finding(
+        kind=FindingKind.BEHAVIOR,
+        rule_id=f"ind-{category}",
+        severity=severity,
+        title=f"Suspicious endpoint in {where}: {category}",
+        message=f"{item.value} ({category}) is reachable from {where}",
+        location=entry.location,
+        found_by=NAME,
+        confidence=Confidence.HIGH if install else Confidence.MEDIUM,
+        evidence=Evidence(
+            snippet=item.value[:160],
+            line=line,
+            offset=item.offset,
+            details={"category": category, "indicator": item.kind},
+        ),
+        fingerprint_key=item.value,
+    )
+
+
+def _has_path(url: str) -> bool:
+    """Whether a URL names something on its host (a webhook id, a bot token, a bin)."""
+    rest = url.split("://", 1)[-1]
+    path = rest.split("/", 1)[1] if "/" in rest else ""
+    return len(path.strip("/")) >= 6
