@@ -255,6 +255,9 @@ class PlantedFindings:
     """Reads ``*.finding.json`` members: a list of {kind, rule_id, severity, ...}."""
 
     name = "planted"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("every file",)
 
     def __init__(self, config: Config) -> None:
         self.config = config

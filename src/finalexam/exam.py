@@ -195,12 +195,17 @@ def run_exam(
             "cataloger",
             "failed" if c.name in failures else "ok",
             failures.get(c.name) or pulled_in.get(c.name),
+            c.version,
         )
         for c in active_catalogers
     ]
     plugins += [
         PluginStatus(
-            a.name, "analyzer", "failed" if a.name in failures else "ok", failures.get(a.name)
+            a.name,
+            "analyzer",
+            "failed" if a.name in failures else "ok",
+            failures.get(a.name),
+            a.version,
         )
         for a in active_analyzers
     ]

@@ -404,6 +404,7 @@ class PluginStatus:
     kind: str  # unpacker, cataloger, analyzer, matcher
     status: str  # ok, skipped, failed
     detail: str | None = None
+    version: str | None = None  # the plug-in's declared version, when it ran
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,9 @@ class CrashOnBoom:
     """A plug-in that fails on one file: the exam goes on, but is not complete."""
 
     name = "crash-on-boom"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("every file",)
 
     def __init__(self, config: Config) -> None:
         self.config = config

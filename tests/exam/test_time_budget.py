@@ -24,6 +24,9 @@ class Spinner:
     as careless plug-in code does; reports the name of every other file."""
 
     name = "spinner"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("every file",)
 
     def __init__(self, config: Config) -> None:
         self.config = config

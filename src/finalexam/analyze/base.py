@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from finalexam.config import Config
 from finalexam.events import EventSink
 from finalexam.model import Artifact, Component, FileEntry, FileRecord, Finding, Indicator, Issue
+from finalexam.plugins import FilePlugin
 
 # Bytes of carried state (see ``Carried``) one analyzer may hold until ``finish``; beyond it,
 # items are dropped in walk order, so what survives is the same whatever the number of workers.
@@ -73,7 +74,7 @@ class ExamState:
         return [c.payload for c in self.carried if c.analyzer == analyzer]
 
 
-class Analyzer(Protocol):
+class Analyzer(FilePlugin, Protocol):
     """``name`` is what ``only``/``disable`` select. An analyzer may also declare ``requires``
     (a tuple: ``catalogers``, a cataloger's name, ``vulnerability-db``; see requirements.py)."""
 

@@ -39,6 +39,9 @@ _MAX_STRINGS = 20
 
 class YaraAnalyzer:
     name = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("every non-empty file (archives only when self-extracting)",)
 
     def __init__(self, config: Config) -> None:
         self.rules = compile_rules(rule_files(RULES_DIR, config.yara_rules))

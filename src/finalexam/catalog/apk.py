@@ -109,6 +109,9 @@ def _component(
 @dataclass
 class ApkCataloger:
     name: str = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("Alpine installed-package databases, os-release",)
     distros: DistroTracker = field(default_factory=DistroTracker)
     databases: dict[Location, str] = field(default_factory=dict)
     isolation: Isolation = field(default_factory=lambda: Isolation(NAME, "catalog"))

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from finalexam.model import Component, FileEntry
+from finalexam.plugins import FilePlugin
 
 
-class Cataloger(Protocol):
+class Cataloger(FilePlugin, Protocol):
     name: str
 
     def accepts(self, entry: FileEntry) -> bool:

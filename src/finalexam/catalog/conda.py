@@ -58,6 +58,9 @@ def conda_component(location: Location, text: str) -> Component | None:
 
 class CondaCataloger:
     name = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("conda-meta package records",)
 
     def accepts(self, entry: FileEntry) -> bool:
         return entry.size <= 32 * 1024 * 1024 and _RECORD.search(entry.path) is not None

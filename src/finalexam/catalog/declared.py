@@ -311,6 +311,9 @@ def go_sum_hashes(text: str) -> dict[tuple[str, str], str]:
 
 class DeclaredCataloger:
     name = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("gem metadata, Composer installed.json, Cargo.lock, go.mod and go.sum",)
 
     def __init__(self) -> None:
         self.go_mods: list[tuple[Location, str]] = []

@@ -115,6 +115,9 @@ def nuspec_component(location: Location, text: str) -> Component | None:
 
 class DotnetCataloger:
     name = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = (".nupkg packages, .nuspec and .deps.json files",)
 
     def __init__(self) -> None:
         self.packages: dict[Location, tuple[str, str]] = {}  # .nupkg -> (sha256, sha1)

@@ -173,6 +173,9 @@ def package_component(
 
 class DpkgCataloger:
     name = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = (".deb packages, dpkg status databases, os-release",)
 
     def __init__(self) -> None:
         self.state = _State()

@@ -192,6 +192,9 @@ def go_purl(path: str, version: str | None) -> str:
 
 class GoCataloger:
     name = "golang"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("ELF, PE and Mach-O executables (Go build information)",)
 
     def accepts(self, entry: FileEntry) -> bool:
         return entry.file_type in (FileType.ELF, FileType.PE, FileType.MACHO)

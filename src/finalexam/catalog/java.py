@@ -148,6 +148,9 @@ def _pom_xml(location: Location, text: str) -> _Pom | None:
 
 class JavaCataloger:
     name = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("jar, war and ear archives, pom.properties, MANIFEST.MF",)
 
     def __init__(self) -> None:
         self.archives: dict[Location, _Archive] = {}

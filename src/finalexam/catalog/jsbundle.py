@@ -42,6 +42,9 @@ def scanner() -> Scanner:
 
 class JsBundleCataloger:
     name = "jsbundle"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("bundled JavaScript files (library banners)",)
 
     def accepts(self, entry: FileEntry) -> bool:
         return (

@@ -93,6 +93,9 @@ class _Library:
 
 class NativeCataloger:
     name = "native"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("ELF, PE and Mach-O binaries (version strings of linked libraries)",)
 
     def __init__(self) -> None:
         self._libraries: list[_Library] = []

@@ -104,6 +104,9 @@ def _range_dependencies(document: Mapping[str, Any]) -> tuple[Dependency, ...]:
 
 class NpmCataloger:
     name = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("package.json, npm, yarn and pnpm lock files, npm tarballs",)
 
     def __init__(self) -> None:
         self.tarballs: dict[Location, tuple[str, str]] = {}

@@ -98,6 +98,11 @@ def _is_metadata(path: str) -> str | None:
 
 class PythonCataloger:
     name = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = (
+        "Python distribution metadata (METADATA, PKG-INFO, RECORD, egg-info), wheels, eggs, .pyc",
+    )
 
     def __init__(self) -> None:
         self.state = _State()

@@ -130,6 +130,9 @@ def read_sqlite_rpmdb(data: bytes) -> list[dict[str, Any]]:
 @dataclass
 class RpmCataloger:
     name: str = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("RPM packages, rpmdb databases (sqlite, Berkeley DB, ndb), os-release",)
     distros: DistroTracker = field(default_factory=DistroTracker)
     databases: dict[Location, list[dict[str, Any]]] = field(default_factory=dict)
     packages: list[tuple[Location, dict[str, Any]]] = field(default_factory=list)

@@ -96,6 +96,9 @@ def panic_path_crates(data: Blob) -> dict[tuple[str, str], int]:
 
 class RustCataloger:
     name = "rust"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("ELF, PE, Mach-O and WebAssembly binaries (cargo-auditable data)",)
 
     def accepts(self, entry: FileEntry) -> bool:
         return entry.file_type in (FileType.ELF, FileType.PE, FileType.MACHO, FileType.WASM)

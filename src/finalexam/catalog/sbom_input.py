@@ -237,6 +237,9 @@ def read_sbom(data: bytes, location: Location) -> list[Component] | None:
 
 class SbomInputCataloger:
     name = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("CycloneDX and SPDX documents shipped in the artifact",)
 
     def accepts(self, entry: FileEntry) -> bool:
         if entry.size > _MAX_SIZE or entry.file_type not in (

@@ -101,6 +101,9 @@ class ContentCapture:
     """
 
     name = "diff-content"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("text and code files, for the baseline diff",)
     always_runs = True  # the diff needs it whatever plug-ins ``only`` picks
 
     def __init__(self, store: ContentStore) -> None:

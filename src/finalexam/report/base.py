@@ -12,6 +12,7 @@ from typing import Protocol
 
 from finalexam.errors import UsageError
 from finalexam.model import Issue, Report
+from finalexam.plugins import Plugin
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class RenderOptions:
     timings: bool = False  # stage durations in the JSON document (they differ run to run)
 
 
-class Reporter(Protocol):
+class Reporter(Plugin, Protocol):
     name: str
     description: str
 

@@ -225,6 +225,7 @@ def to_document(report: Report, options: RenderOptions) -> dict[str, Any]:
                 "kind": p.kind,
                 "status": p.status,
                 **({"detail": p.detail} if p.detail else {}),
+                **({"version": p.version} if p.version else {}),
             }
             for p in report.plugins
         ],

@@ -441,6 +441,8 @@ def render_html(report: Report, options: RenderOptions) -> str:
 
 class HtmlReporter:
     name = "html"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
     description = "self-contained HTML page"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:

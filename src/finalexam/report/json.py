@@ -11,6 +11,8 @@ from finalexam.report.document import to_document
 
 class JsonReporter:
     name = "json"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
     description = "versioned JSON report document"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:

@@ -100,6 +100,8 @@ def to_junit(report: Report, options: RenderOptions) -> ET.Element:
 
 class JunitReporter:
     name = "junit"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
     description = "JUnit XML, one test case per policy rule"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:

@@ -139,6 +139,7 @@ def report_from_document(document: Mapping[str, Any]) -> Report:
                 kind=item["kind"],
                 status=item["status"],
                 detail=item.get("detail"),
+                version=item.get("version"),
             )
             for item in document.get("plugins", ())
         ),

@@ -134,6 +134,8 @@ def render_markdown(report: Report) -> str:
 
 class MarkdownReporter:
     name = "markdown"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
     description = "pull request comment (Markdown)"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:

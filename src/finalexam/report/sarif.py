@@ -283,6 +283,8 @@ def to_sarif(report: Report, options: RenderOptions) -> dict[str, Any]:
 
 class SarifReporter:
     name = "sarif"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
     description = "SARIF 2.1.0 (code scanning)"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:

@@ -9,6 +9,8 @@ from finalexam.report.base import RenderOptions
 
 class CycloneDxJsonReporter:
     name = "cyclonedx-json"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
     description = "CycloneDX 1.6 SBOM (JSON)"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
@@ -21,6 +23,8 @@ class CycloneDxJsonReporter:
 
 class CycloneDxXmlReporter:
     name = "cyclonedx-xml"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
     description = "CycloneDX 1.6 SBOM (XML)"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
@@ -33,6 +37,8 @@ class CycloneDxXmlReporter:
 
 class SpdxJsonReporter:
     name = "spdx-json"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
     description = "SPDX 2.3 SBOM (JSON)"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
@@ -45,6 +51,8 @@ class SpdxJsonReporter:
 
 class SpdxTagValueReporter:
     name = "spdx-tag"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
     description = "SPDX 2.3 SBOM (tag-value)"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:

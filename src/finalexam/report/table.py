@@ -27,6 +27,8 @@ _ISSUES = 10
 
 class TableReporter:
     name = "table"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
     description = "terminal summary"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:

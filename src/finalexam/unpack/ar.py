@@ -29,6 +29,9 @@ def _number(field: bytes, base: int, offset: int) -> int:
 
 class ArUnpacker:
     name = "ar"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("ar archives: .deb packages, static libraries",)
 
     def sniff(self, head: bytes, name: str, content: Content) -> bool:
         return head.startswith(MAGIC)

@@ -14,6 +14,7 @@ from typing import IO, BinaryIO, Protocol
 from finalexam.config import Limits
 from finalexam.errors import ContainerLimitExceeded
 from finalexam.model import Blob, IssueKind
+from finalexam.plugins import FilePlugin
 
 
 class MemberKind(StrEnum):
@@ -137,7 +138,7 @@ class UnpackContext:
     scratch_dir: str
 
 
-class Unpacker(Protocol):
+class Unpacker(FilePlugin, Protocol):
     """A container format. ``sniff`` looks at magic bytes (and may peek), never at names only."""
 
     name: str

@@ -273,6 +273,9 @@ class CompressedUnpacker:
     """A compressed single file; a compressed tar is claimed by the tar unpacker first."""
 
     name = "compressed"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("single-stream compressed files (gzip, bzip2, xz, lzma, zstd)",)
 
     def sniff(self, head: bytes, name: str, content: Content) -> bool:
         magic = compression_of(head)

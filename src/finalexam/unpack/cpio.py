@@ -252,6 +252,9 @@ def _member(name: str, mode: int, filesize: int, body: _Bounded) -> Member:
 
 class CpioUnpacker:
     name = "cpio"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("cpio archives",)
 
     def sniff(self, head: bytes, name: str, content: Content) -> bool:
         inner = peek_decompressed(head, content, 6)

@@ -194,6 +194,9 @@ def is_layout_directory(path: Path) -> bool:
 
 class OciImageUnpacker:
     name = "oci-image"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("container images: docker save and OCI layout tarballs",)
 
     def sniff(self, head: bytes, name: str, content: Content) -> bool:
         if not is_tar_header(head[:512]) or compression_of(head):

@@ -16,6 +16,9 @@ from finalexam.unpack.cpio import cpio_members
 
 class RpmUnpacker:
     name = "rpm"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("RPM packages",)
 
     def sniff(self, head: bytes, name: str, content: Content) -> bool:
         return head.startswith(LEAD_MAGIC)

@@ -58,6 +58,9 @@ class _Budget:
 
 class SevenZipUnpacker:
     name = "7z"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("7z archives",)
 
     def sniff(self, head: bytes, name: str, content: Content) -> bool:
         return head.startswith(MAGIC)

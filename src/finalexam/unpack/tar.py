@@ -17,6 +17,9 @@ __all__ = ["TarUnpacker", "is_tar_header", "tar_member", "tar_members"]
 
 class TarUnpacker:
     name = "tar"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("tar archives: sdists, npm tarballs, gems, image layers",)
 
     def sniff(self, head: bytes, name: str, content: Content) -> bool:
         if is_tar_header(head[:512]):

@@ -77,6 +77,9 @@ class _Entry:
 
 class ZipUnpacker:
     name = "zip"
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("zip archives: wheels, jars, nupkgs, apks, zips with data in front",)
 
     def sniff(self, head: bytes, name: str, content: Content) -> bool:
         # Empty zips start with the end record. A zip with data in front of it is found by

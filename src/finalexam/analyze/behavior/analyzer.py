@@ -331,6 +331,12 @@ def package_findings(
 class BehaviorAnalyzer:
     config: Config
     name: str = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = (
+        "scripts and sources (Python, JavaScript, shell, PowerShell, batch, Ruby), "
+        ".pth files, package.json, binding.gyp",
+    )
     rules: tuple[BehaviorRule, ...] = field(default_factory=load_rules)
 
     def accepts(self, entry: FileEntry) -> bool:

@@ -48,6 +48,9 @@ _BINARY_TYPES = (FileType.ELF, FileType.PE, FileType.MACHO)
 
 class BinaryAnalyzer:
     name = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("ELF, PE and Mach-O executables and libraries",)
 
     def __init__(self, config: Config) -> None:
         self.config = config

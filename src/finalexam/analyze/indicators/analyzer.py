@@ -33,6 +33,9 @@ _INSTALL_NAMES = frozenset({"setup.py", "extconf.rb", "binding.gyp", "install.rb
 class IndicatorAnalyzer:
     config: Config
     name: str = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("every file but archives, images and links",)
 
     def accepts(self, entry: FileEntry) -> bool:
         return entry.size > 0 and entry.file_type not in (

@@ -42,6 +42,9 @@ _PAIRS = (("aws-access-key-id", "aws-secret-access-key"),)
 
 class SecretsAnalyzer:
     name = NAME
+    version = "1.0"
+    requires: tuple[str, ...] = ()
+    wants = ("text of any encoding and binaries (strings, .pyc and class constants)",)
 
     def __init__(self, config: Config, engine: Engine | None = None) -> None:
         self.config = config
