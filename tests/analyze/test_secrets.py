@@ -225,3 +225,32 @@ def test_secrets_planted_in_a_compiled_elf_are_found_and_redacted(tmp_path: Path
         assert finding["location"].endswith("!/bin/app")
     elf = binary.read_bytes()
     assert elf[found["github-pat-classic"]["evidence"]["offset"] :].startswith(token.encode())
+
+
+def test_a_dsa_key_is_found_without_a_library_warning_on_stderr(tmp_path: Path) -> None:
+    # cryptography warns that DSA is deprecated when the validator loads the key; that is
+    # about the scanned key, not for the user's terminal
+    rule = next(r for r in load_rules(RULES_DIR) if r.id == "private-key-dsa")
+    key = tmp_path / "pkg" / "deploy_key.pem"
+    write(key, rule.examples_match[0].encode())
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "default",
+            "-m",
+            "finalexam",
+            "scan",
+            str(key.parent),
+            "--only",
+            "secrets",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "private-key-dsa" in result.stdout
+    assert "Warning" not in result.stderr

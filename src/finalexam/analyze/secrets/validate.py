@@ -12,6 +12,7 @@ import binascii
 import itertools
 import math
 import re
+import warnings
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -292,8 +293,12 @@ def pem_private_key_valid(block: str) -> bool | None:
     """Does the PEM block load as a private key? Encrypted keys count as keys."""
     try:
         from cryptography.hazmat.primitives import serialization
+        from cryptography.utils import CryptographyDeprecationWarning
     except ImportError:  # pragma: no cover - cryptography is a dependency
         return None
+    # Loading a DSA key warns that DSA is deprecated: a remark about the scanned key, not
+    # about this program, which must not reach the user's terminal.
+    warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
     data = block.encode("ascii", "replace")
     try:
         if b"OPENSSH PRIVATE KEY" in data:
