@@ -267,11 +267,8 @@ NPM_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare", "prepu
 
 
 def _package_json_refs(text: str, folder: str, refs: _Refs) -> None:
-    try:
-        manifest = jsonsafe.loads(text)
-    except ValueError:
-        return
-    if not isinstance(manifest, dict):
+    manifest = jsonsafe.loads_object(text)
+    if manifest is None:
         return
     values: list[object] = [manifest.get(k) for k in ("main", "module", "browser", "bin")]
     values.append(manifest.get("exports"))

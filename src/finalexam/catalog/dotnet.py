@@ -25,11 +25,8 @@ def _split_key(key: str) -> tuple[str, str] | None:
 
 
 def deps_json_components(location: Location, text: str) -> Iterator[Component]:
-    try:
-        document = jsonsafe.loads(text)
-    except ValueError:
-        return
-    if not isinstance(document, Mapping):
+    document = jsonsafe.loads_object(text)
+    if document is None:
         return
     libraries = document.get("libraries")
     targets = document.get("targets")

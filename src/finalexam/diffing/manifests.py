@@ -37,11 +37,8 @@ def normalize_name(name: str, ecosystem: str) -> str:
 
 
 def parse_package_json(path: str, text: str) -> Manifest | None:
-    try:
-        data = jsonsafe.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
+    data = jsonsafe.loads_object(text)
+    if data is None:
         return None
     deps: dict[str, str] = {}
     for key in ("dependencies", "optionalDependencies"):

@@ -22,6 +22,15 @@ def loads(text: str | bytes) -> Any:
     return loads_checked(text)[0]
 
 
+def loads_object(text: str | bytes) -> dict[str, Any] | None:
+    """The document when it is a JSON object (package.json, deps.json, ...), else None."""
+    try:
+        document = loads(text)
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
 def loads_checked(text: str | bytes) -> tuple[Any, bool]:
     """The document and whether values nested deeper than ``MAX_DEPTH`` were cut."""
     if isinstance(text, bytes | bytearray):

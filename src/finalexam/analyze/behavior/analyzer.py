@@ -463,11 +463,8 @@ class BehaviorAnalyzer:
 
     def _package_json(self, location: Location, text: str) -> Analysis:
         analysis = Analysis()
-        try:
-            document = jsonsafe.loads(text)
-        except ValueError:
-            return analysis
-        if not isinstance(document, dict):
+        document = jsonsafe.loads_object(text)
+        if document is None:
             return analysis
         if isinstance(document.get("name"), str) and isinstance(document.get("version"), str):
             analysis.carried.append(Carried(NAME, _Manifest(location)))

@@ -144,11 +144,8 @@ class TyposquatAnalyzer:
 
     def _package_json(self, location: Location, text: str) -> Analysis:
         analysis = Analysis()
-        try:
-            document = jsonsafe.loads(text)
-        except ValueError:
-            return analysis
-        if not isinstance(document, dict):
+        document = jsonsafe.loads_object(text)
+        if document is None:
             return analysis
         name = document.get("name")
         version = document.get("version")
