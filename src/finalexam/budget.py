@@ -9,8 +9,9 @@ Two mechanisms, because Python cannot pre-empt native code in-thread:
   delivered there); ``FileAnalysis`` moves the work to a worker process otherwise.
 - ``Supervisor`` runs native code that never returns to the interpreter while it works (LIEF
   on a hostile binary, CPython's own parser on pathological source) in a child process with a
-  wall-clock limit and a memory limit; the child is killed and replaced when it overruns, and
-  a crash there is an exception here, never the end of the exam.
+  CPU-time limit (and a wall-clock one for a child that hangs idle) and a memory limit; the
+  child is killed and replaced when it overruns, and a crash there is an exception here,
+  never the end of the exam.
 
 Where neither is possible (a thread other than the main one of a daemonic process, such as a
 Dask worker's task), the work runs to its end and is then judged against the budget: the
@@ -36,6 +37,9 @@ from finalexam.lifetime import die_with_parent
 DEFAULT_TIME_BUDGET = 10.0  # seconds of CPU one plug-in may spend on one file
 # Address space a supervised call may add to the child, beyond 8 bytes per input byte.
 CHILD_MEMORY = 2 * 1024**3
+# A supervised child that neither answers nor uses CPU (blocked, swapping) is stopped after
+# this many times its CPU budget in wall time.
+WALL_FACTOR = 10
 
 T = TypeVar("T")
 
@@ -146,14 +150,15 @@ class Supervisor:
 
     def call(self, function: Callable[..., T], *args: Any, timeout: float) -> T:
         """``function(*args)`` in the child: its result, or its exception re-raised here;
-        BudgetExceeded after ``timeout`` wall-clock seconds, WorkerCrashed if it dies."""
+        BudgetExceeded after ``timeout`` seconds of the child's CPU time, WorkerCrashed if it
+        dies."""
         if not can_supervise():
             return function(*args)
         connection = self._start()
         size = sum(len(a) for a in args if isinstance(a, bytes | bytearray))
         try:
             connection.send((function, args, CHILD_MEMORY + 8 * size))
-            if timeout > 0 and not connection.poll(timeout):
+            if timeout > 0 and not self._answered(connection, timeout):
                 self.stop()
                 raise BudgetExceeded(timeout)
             ok, value = connection.recv()
@@ -165,6 +170,25 @@ class Supervisor:
             self.stop()  # a child that ran out of memory is not trusted with the next call
             raise WorkerCrashed("out of its memory limit") from None
         raise value
+
+    def _answered(self, connection: Connection, timeout: float) -> bool:
+        """Whether the child answers within ``timeout`` seconds of its own CPU time, like the
+        in-process budget: a loaded machine must not turn a normal binary into a gap. A child
+        that hangs without using CPU is stopped after ``WALL_FACTOR`` times that in wall time;
+        where its CPU time cannot be read, the limit is wall time."""
+        pid = self._process.pid if self._process is not None else None
+        base = _cpu_seconds(pid)
+        started = time.monotonic()
+        while not connection.poll(0.05 if base is None else min(0.1, timeout)):
+            wall = time.monotonic() - started
+            if base is None:
+                if wall >= timeout:
+                    return False
+                continue
+            used = _cpu_seconds(pid)
+            if used is None or used - base >= timeout or wall >= timeout * WALL_FACTOR:
+                return connection.poll(0)
+        return True
 
     def _start(self) -> Connection:
         if self._process is not None and self._process.is_alive() and self._connection:
@@ -204,6 +228,20 @@ class Supervisor:
             process.join(5)
 
 
+def _cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) a live child has used, from /proc; None where unreadable."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            # fields after the command name, which is in parentheses and may hold spaces
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _supervisors: dict[int, Supervisor] = {}
 
 

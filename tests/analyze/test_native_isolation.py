@@ -49,6 +49,34 @@ def test_a_hang_is_killed_at_its_deadline_and_the_worker_replaced() -> None:
         supervisor.stop()
 
 
+def _spin(seconds: float) -> int:
+    end, count = time.monotonic() + seconds, 0
+    while time.monotonic() < end:
+        count += 1
+    return count
+
+
+def test_a_busy_child_is_stopped_at_its_cpu_budget() -> None:
+    supervisor = Supervisor()
+    try:
+        started = time.monotonic()
+        with pytest.raises(BudgetExceeded):
+            supervisor.call(_spin, 60, timeout=0.5)
+        assert time.monotonic() - started < 30
+    finally:
+        supervisor.stop()
+
+
+def test_the_deadline_counts_the_childs_cpu_time_not_the_wall_clock() -> None:
+    """A child that waits (on a loaded machine: for a CPU) is not cut off at the budget in
+    wall time: only its own CPU time counts, up to WALL_FACTOR times the budget."""
+    supervisor = Supervisor()
+    try:
+        assert supervisor.call(time.sleep, 1.0, timeout=0.3) is None
+    finally:
+        supervisor.stop()
+
+
 def test_a_runaway_allocation_hits_the_memory_limit() -> None:
     supervisor = Supervisor()
     try:

@@ -3,12 +3,17 @@ tampered C library and signed PE is high risk, the honest next builds stay low a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from finalexam import diff
-from finalexam.model import Severity
+from finalexam.config import Config
+from finalexam.diffing.api import examine
+from finalexam.diffing.engine import diff_reports
+from finalexam.diffing.render import DIFF_RENDERERS, DiffRenderOptions
+from finalexam.model import Issue, IssueKind, Location, Severity
 from tamper_pairs import TamperPair, Unavailable, c_pairs, pe_pairs
 
 
@@ -65,3 +70,35 @@ def test_data_appended_after_a_signed_pe_is_high(tmp_path: Path) -> None:
     kinds = _kinds(built["pe-overlay-appended"])
     assert kinds["overlay-added"] is Severity.HIGH
     assert "overlay-added" not in _kinds(built["pe-version-bump"])
+
+
+def test_a_starved_exam_of_a_tampered_pair_never_reads_risk_none(
+    c_built: dict[str, TamperPair],
+) -> None:
+    """When the binary analyzer ran out of time on the new build, the gain is not seen: the
+    diff must say it is partial (INCOMPLETE first, in every format) and name what was not
+    examined, never "risk none"."""
+    pair = c_built["c-ifunc-hook"]
+    old, old_store = examine(pair.old, Config())
+    new, new_store = examine(pair.new, Config())
+    library = next(Location.parse(str(b["location"])) for b in new.binaries)
+    starved = replace(
+        new,
+        binaries=[],
+        findings=[f for f in new.findings if f.location != library],
+        issues=[
+            *new.issues,
+            Issue("analyze", library, "binary did not examine this file: over its 10 s time "
+                  "budget", IssueKind.TIME_BUDGET, "binary"),
+        ],
+        complete=False,
+    )  # fmt: skip
+    result = diff_reports(old, starved, old_content=old_store, new_content=new_store)
+    assert result.complete is False and not result.flagged
+    assert result.headline.startswith("INCOMPLETE")
+    assert any("time-budget" in n and "libtinyz.so" in n for n in result.notes)
+    for name in ("table", "markdown", "html"):
+        text = DIFF_RENDERERS[name](result, DiffRenderOptions()).decode()
+        assert "INCOMPLETE" in text and "RISK NONE" not in text and "Risk: none" not in text
+    whole = diff_reports(old, new, old_content=old_store, new_content=new_store)
+    assert whole.complete and whole.headline.startswith("RISK HIGH")

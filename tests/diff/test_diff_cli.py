@@ -188,11 +188,15 @@ def test_baseline_may_be_a_stored_report(pair: tuple[Path, Path, Path], tmp_path
     assert "baseline-no-new-install-hooks" in {v["rule"] for v in document["verdict"]["violations"]}
 
 
-def test_incomplete_exam_is_exit_3(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+def test_incomplete_exam_is_exit_3(
+    pair: tuple[Path, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     old, calm, _ = pair
     out = tmp_path / "d.json"
     assert main(["diff", str(old), str(calm), "--max-files", "2", "-o", f"json={out}"]) == 3
     document = json.loads(out.read_text())
     assert_valid_diff(document)
     assert document["complete"] is False
-    assert any("incomplete" in note for note in document["notes"])
+    assert any("incomplete" in note and "limit" in note for note in document["notes"])
+    assert main(["diff", str(old), str(calm), "--max-files", "2"]) == 3
+    assert "INCOMPLETE" in capsys.readouterr().out

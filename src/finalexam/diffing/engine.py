@@ -14,7 +14,7 @@ from finalexam.diffing.inventory import BINARY_TYPES, COMPILED_TYPES, Inventory,
 from finalexam.diffing.manifests import Manifest, normalize_name, top_manifests
 from finalexam.diffing.model import Change, ReleaseDiff
 from finalexam.diffing.versions import bump
-from finalexam.model import FileType, Location, Report, Severity
+from finalexam.model import FileType, Issue, Location, Report, Severity
 from finalexam.redact import safe_text, safe_value
 from finalexam.version import __version__
 
@@ -80,6 +80,11 @@ def _texts(inventory: Inventory, store: ContentStore | None) -> dict[str, str]:
     return texts_by_path({k: r.sha256 for k, r in inventory.files.items() if r.sha256}, store)
 
 
+def _gap_text(issue: Issue) -> str:
+    where = f"{issue.location}: " if issue.location else ""
+    return f"{issue.kind.value}: {where}{issue.message}"
+
+
 def diff_reports(
     old: Report,
     new: Report,
@@ -105,9 +110,11 @@ def diff_reports(
         )
     for side, report in (("old", old), ("new", new)):
         if not report.complete:
-            notes.append(
-                f"{side} exam incomplete (something was not examined): the diff is partial"
+            gaps = report.gaps
+            named = "; ".join(_gap_text(g) for g in gaps[:3]) + (
+                f"; and {len(gaps) - 3} more" if len(gaps) > 3 else ""
             )
+            notes.append(f"{side} exam incomplete, the diff is partial: {named}")
     for side, store in (("old", old_content), ("new", new_content)):
         if store is not None and store.truncated:
             notes.append(f"{side}: content capture limit reached; some files compared by hash")

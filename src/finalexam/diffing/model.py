@@ -63,5 +63,15 @@ class ReleaseDiff:
     def flagged(self) -> bool:
         return risk_rank(self.risk) >= risk_rank("medium")
 
+    @property
+    def headline(self) -> str:
+        """What people read first. A partial diff never says "risk none": what was not
+        examined may hold the change that matters (a starved binary exam sees no gain)."""
+        if self.flagged:
+            return f"RISK {self.risk.upper()} (flagged)"
+        if not self.complete:
+            return f"INCOMPLETE (risk {self.risk} in what was compared; not everything was)"
+        return f"RISK {self.risk.upper()}"
+
     def at_least(self, severity: Severity) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.severity.rank >= severity.rank)

@@ -93,10 +93,8 @@ def render_table(diff: ReleaseDiff, options: DiffRenderOptions) -> bytes:
         console.print(f"{info} informational change(s) in the JSON output", markup=False)
     for note in diff.notes:
         console.print(Text(f"note: {note}", style="yellow"))
-    style = "bold red" if diff.flagged else "bold green"
-    console.print(
-        Text(f"RISK {diff.risk.upper()}" + (" (flagged)" if diff.flagged else ""), style=style)
-    )
+    style = "bold red" if diff.flagged else "bold green" if diff.complete else "bold yellow"
+    console.print(Text(diff.headline, style=style))
     return buffer.getvalue().encode("utf-8")
 
 
@@ -109,7 +107,7 @@ def render_markdown(diff: ReleaseDiff, options: DiffRenderOptions) -> bytes:
     lines = [
         f"# Release diff: {cell(_title(diff))}",
         "",
-        f"**Risk: {diff.risk}**" + (" — flagged for review" if diff.flagged else ""),
+        f"**{diff.headline}**",
         "",
         _stats_line(diff),
         "",
@@ -159,14 +157,14 @@ def render_html(diff: ReleaseDiff, options: DiffRenderOptions) -> bytes:
         else "<p>No change needs review.</p>"
     )
     notes = "".join(f"<p><em>note: {e(n)}</em></p>" for n in diff.notes)
-    risk_class = diff.risk if diff.risk != "none" else "info"
+    risk_class = diff.risk if diff.flagged or diff.complete else "medium"
+    risk_class = "info" if risk_class == "none" else risk_class
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>finalexam diff: {e(_title(diff))}</title><style>{_CSS}</style></head><body>"
         f"<h1>Release diff: {e(_title(diff))}</h1>"
-        f"<p class='risk {risk_class}'>Risk: {e(diff.risk)}"
-        + (" — flagged for review" if diff.flagged else "")
-        + f"</p><p>{e(_stats_line(diff))}</p>{body}{notes}</body></html>\n"
+        f"<p class='risk {risk_class}'>{e(diff.headline)}</p>"
+        f"<p>{e(_stats_line(diff))}</p>{body}{notes}</body></html>\n"
     )
     return page.encode("utf-8")
 
