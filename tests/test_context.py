@@ -86,6 +86,16 @@ def test_references_of_python_javascript_and_package_json() -> None:
     assert not config.exact and not config.suffix
 
 
+def test_backticks_are_strings_in_javascript_and_shell_not_in_python() -> None:
+    """numpy's ``_add_newdocs_scalars.py`` says ``conf.py`` in a docstring (reStructuredText):
+    that ran nothing, and must not pull the Sphinx configuration and the MathJax it names
+    out of the docs."""
+    python = references_in("pkg/_docs.py", '"""\nRead by our sphinx ``conf.py`` at build.\n"""\n')
+    assert "conf" not in python.suffix
+    assert "conf" in references_in("pkg/run.py", "exec(open('conf.py').read())\n").suffix
+    assert "conf" in references_in("pkg/run.js", "spawn(`node conf.js`)\n").suffix
+
+
 def _blocking(report: Report) -> dict[str, str]:
     found = {}
     for finding in report.findings:

@@ -136,6 +136,8 @@ _JS_MODULE = re.compile(
     re.MULTILINE,
 )
 _STRING = re.compile(r"""(["'`])([^"'`\n\\]{1,300})\1""")
+# Python has no backtick strings: ``conf.py`` in a docstring is reStructuredText, not a path
+_PY_STRING = re.compile(r"""(["'])([^"'\n\\]{1,300})\1""")
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 # ``name = pkg.cli:main`` (entry_points.txt, setup.cfg, pyproject.toml, setup.py strings)
 _ENTRY_POINT = re.compile(r"=\s*[\"']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*")
@@ -194,10 +196,10 @@ def _javascript_refs(text: str, folder: str, refs: _Refs) -> None:
             refs.exact.add(_key(posixpath.normpath(posixpath.join(folder, spec))))
 
 
-def _string_refs(text: str, folder: str, refs: _Refs) -> None:
+def _string_refs(text: str, folder: str, refs: _Refs, strings: re.Pattern[str]) -> None:
     """Module names and paths written as strings: dynamic imports, ``exec(open(...))``,
     subprocess command lines, entry points, package.json fields."""
-    for match in _STRING.finditer(text):
+    for match in strings.finditer(text):
         value = match.group(2).strip()
         if "://" in value:
             continue
@@ -254,11 +256,12 @@ def references_in(path: str, text: str) -> _Refs:
         # omit): only its entry points say what runs
         _entry_point_refs(text, refs)
     else:
-        if name.endswith((".py", ".pyw")):
+        python = name.endswith((".py", ".pyw"))
+        if python:
             _python_refs(text, folder, refs)
         elif name.endswith((".js", ".mjs", ".cjs", ".ts")):
             _javascript_refs(text, folder, refs)
-        _string_refs(text, folder, refs)
+        _string_refs(text, folder, refs, _PY_STRING if python else _STRING)
     return refs
 
 

@@ -16,7 +16,7 @@ from finalexam.analyze.binary.facts.common import BinaryFacts, Section
 from finalexam.analyze.binary.facts.parse import examine
 from finalexam.analyze.binary.packers import embedded_executables, packer
 from finalexam.config import Config
-from finalexam.model import FileEntry, Location
+from finalexam.model import FileEntry, IssueKind, Location
 from finalexam.unpack.filetype import detect
 
 
@@ -107,6 +107,18 @@ def test_truncated_and_garbage_binaries_are_issues(elf: bytes, exe: bytes) -> No
         assert analysis.issues[0].plugin == "binary"
     not_pe = run(b"MZ is a text that starts like DOS\n" * 10, "notes.txt")
     assert not not_pe.binaries and not not_pe.issues
+
+
+def test_a_header_only_elf_is_a_note_and_a_cut_loadable_one_a_gap(elf: bytes) -> None:
+    """The first bytes of an ELF kept as a fixture (packaging's tests keep 52-byte headers of
+    ARM executables) cannot be loaded: nothing was left unexamined. Cut after the program
+    headers, a loader would still map it: that stays a gap."""
+    header_only = run(elf[:64], "hello-world-armv7l")
+    [note] = header_only.issues
+    assert note.kind is IssueKind.NOTE and not note.kind.gap
+    assert note.message.startswith("not loadable: program headers end at")
+    [cut] = run(elf[:4096], "cut").issues
+    assert cut.kind is IssueKind.CORRUPT and cut.message.startswith("corrupt binary: truncated")
 
 
 def test_macho_facts_signature_and_keys() -> None:

@@ -221,3 +221,20 @@ def test_a_slow_or_huge_source_is_bounded_and_falls_back_to_text() -> None:
     huge = "x = 1;\n" * (MAX_PARSED_BYTES // 7 + 1)  # its tree would cost too much memory
     facts, why = bounded_javascript_facts(huge, 10)
     assert not facts.parsed and why is None
+
+
+def test_settimeout_runs_a_string_it_is_handed_not_what_a_factory_was_given() -> None:
+    """MathJax's ``setTimeout(MathJax.Callback(["Clear", this, n]), delay)`` hands over the
+    function a factory returns: that a variable named ``n`` holds decoded data elsewhere in
+    the file does not make it code. A decoded string handed over is."""
+    hidden = base64.b64encode(b"require('child_process').exec('id')").decode()
+    benign = _calls(
+        javascript_facts(
+            f"var n = atob('{hidden}');\n"
+            "setTimeout(MathJax.Callback(['Clear', this, n]), n.length);\n"
+        )
+    )
+    assert not any(call.startswith("eval<-") for call in benign)
+    for handed in (f"atob('{hidden}')", f"Buffer.from('{hidden}', 'base64').toString()"):
+        calls = _calls(javascript_facts(f"setTimeout({handed}, 10);\n"))
+        assert any(call.startswith("eval<-") for call in calls), handed

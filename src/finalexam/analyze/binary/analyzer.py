@@ -16,6 +16,7 @@ from finalexam.analyze.binary import capabilities, packers
 from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
+    HeaderOnly,
     NotABinary,
     insecure_search_path,
 )
@@ -80,6 +81,8 @@ class BinaryAnalyzer:
             facts = supervisor().call(examine, data, timeout=self.config.time_budget)
         except NotABinary:
             return Analysis()
+        except HeaderOnly as error:
+            return _issue(location, f"{error}: read as data only", IssueKind.NOTE)
         except BrokenBinary as error:
             return _issue(location, f"corrupt binary: {error}", IssueKind.CORRUPT)
         except WorkerCrashed as error:

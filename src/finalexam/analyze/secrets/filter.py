@@ -42,7 +42,11 @@ from finalexam.analyze.secrets.features import (
     name_words,
     names_kind,
 )
-from finalexam.analyze.secrets.validate import WELL_KNOWN_EXAMPLES, is_placeholder
+from finalexam.analyze.secrets.validate import (
+    WELL_KNOWN_EXAMPLES,
+    is_code_reference,
+    is_placeholder,
+)
 from finalexam.context import path_context
 from finalexam.model import Confidence, FileContext
 
@@ -195,8 +199,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # "Bearer " + token: a prefix to join; the scheme word alone; a type
     if value.lower() == candidate.key.strip("\"'[]$@:-").lower() or value[0] in "([{<":
         return True  # credentials=credentials; PWD=(whatever), a placeholder in brackets
-    if _CODE_VALUE.match(value) or _CHARACTER_CLASS.search(value):
-        return True  # cached_credentials['key'], get_token(: code; [A-Za-z0-9]+: a pattern
+    if _CODE_VALUE.match(value) or _CHARACTER_CLASS.search(value) or is_code_reference(value):
+        return True  # cached_credentials['key'], get_token(, a.b.mod:Class: code; [a-z]+: a pattern
     if _NAMED_AFTER.match(value):
         return True  # credentials=my_credentials, "AsyncCredentials": a name, not its value
     if _WORDS_ONLY.match(value) and dictionary_share(value) == 1.0:

@@ -24,6 +24,7 @@ from finalexam.analyze.secrets.validate import (
     VALIDATORS,
     WELL_KNOWN_EXAMPLES,
     is_base64_image,
+    is_code_reference,
     is_placeholder,
     looks_like_hash_or_id,
     shannon_entropy,
@@ -61,10 +62,12 @@ _CHARACTER_CLASS = re.compile(r"\[[^\]]*(?:a-z|A-Z|0-9)[^\]]*\]")  # a regular e
 
 
 def _names_something(secret: str) -> bool:
-    """Identifiers, field paths (botocore's paginators), URNs (OAuth token types) and
-    regular expressions (a tokenizer's TOKEN pattern) name things; secrets do not."""
+    """Identifiers, field paths (botocore's paginators), code references (IPython's magic
+    table), URNs (OAuth token types) and regular expressions (a tokenizer's TOKEN pattern)
+    name things; secrets do not."""
     return bool(
         _IDENTIFIER_LIKE.match(_INDEX.sub("", secret))
+        or is_code_reference(secret)
         or _URN.match(secret)
         or _CHARACTER_CLASS.search(secret)
     )

@@ -140,6 +140,13 @@ _VARIABLE = re.compile(
 )
 
 
+# A value that is nothing but a template field, quotes or punctuation around it: str.format
+# and Jinja ({auth_token}, {{ token }}), printf (%(password)s, %s), <your-key>.
+_TEMPLATE_FIELD = re.compile(
+    r"""^["'`]?(?:\{\{?\s*[\w.\[\]'"-]*\s*\}\}?|%\(\w+\)[sdr]|%[sdr]|<[\w .-]+>)["'`,;)]*$"""
+)
+
+
 def is_placeholder(secret: str) -> bool:
     """Template values, doc samples and obviously made-up values."""
     if secret in WELL_KNOWN_EXAMPLES:
@@ -149,12 +156,25 @@ def is_placeholder(secret: str) -> bool:
         return True
     if any(word in lowered for word in _PLACEHOLDER_WORDS):
         return True
-    if _VARIABLE.match(secret):
+    if _VARIABLE.match(secret) or _TEMPLATE_FIELD.match(secret):
         return True
     core = re.sub(r"^[A-Za-z]{2,8}[-_]", "", secret)  # ignore a provider prefix like ghp_
     if len(core) >= 6 and len(set(core)) <= 2:
         return True  # aaaaaa, 000000, abababab
     return is_character_table(core) or any(seq in lowered for seq in _SEQUENCES)
+
+
+# A Python object reference (``IPython.core.magics.osm:OSMagics``, an entry point's target) or
+# a dotted path of three or more identifiers (``java.lang.String``): code names a thing there.
+_CODE_REFERENCE = re.compile(
+    r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\Z"
+    r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*){2,}\Z"
+)
+
+
+def is_code_reference(value: str) -> bool:
+    """A module path or an object reference in code: the name of a thing, not a secret."""
+    return bool(_CODE_REFERENCE.match(value))
 
 
 def is_character_table(value: str) -> bool:

@@ -731,14 +731,27 @@ class Reader:
             first = _unparen(args[0])
             if first is None or first.type in FUNCTIONS or first.type == "identifier":
                 return
+            args = args[:1]  # the delay and the callback's arguments are not code
         labels: set[str] = set()
         for arg in args:
-            labels |= self.producers(arg)
+            labels |= self._evaluated_labels(arg, name)
         for label in sorted(labels):
             self.add("call", f"eval<-{label}", node)
         text = self.constant(args[-1])
         if text:
             self._embedded(text, node)
+
+    def _evaluated_labels(self, arg: Node, evaluator: str) -> set[str]:
+        """Where the code an evaluator runs comes from. A call handed to setTimeout is
+        usually a factory returning a function (MathJax's ``setTimeout(Callback([...]))``):
+        what its arguments carry is not what it returns, so only a decoding call, or a call
+        on decoded data (``Buffer.from(x, 'base64').toString()``), counts there."""
+        call = _unparen(arg)
+        if evaluator not in v.STRING_EVALUATORS or call is None or call.type != "call_expression":
+            return self.producers(arg)
+        callee = _unparen(call.child_by_field_name("function"))
+        target = callee.child_by_field_name("object") if callee is not None else None
+        return self._call_label(call) | (self.producers(target) if target is not None else set())
 
     def _spawned(self, node: Node, name: str, args: list[Node]) -> None:
         if not args:

@@ -16,6 +16,12 @@ class BrokenBinary(Exception):
     """A binary that cannot be parsed or is cut short: reported as an Issue."""
 
 
+class HeaderOnly(BrokenBinary):
+    """A header that promises what the file does not hold, so that no loader can run it (the
+    first bytes of an ELF kept as a test fixture): there is no code to examine, and its
+    bytes are still read as data by every other analyzer. A note, not a gap."""
+
+
 @dataclass(frozen=True)
 class Section:
     name: str

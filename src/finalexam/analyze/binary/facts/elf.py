@@ -9,6 +9,7 @@ import lief
 from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
+    HeaderOnly,
     Section,
     enum_name,
     insecure_search_path,
@@ -143,6 +144,15 @@ def _constructors(binary: Any, bits: int) -> int:
 
 def _check_bounds(binary: lief.ELF.Binary, header: Any, size: int) -> None:
     """LIEF parses what it can of a cut file; a truncated binary must be reported as such."""
+    program_end = (
+        header.program_header_offset + header.numberof_segments * header.program_header_size
+    )
+    if header.numberof_segments and program_end > size:
+        # The kernel and ld.so read the program headers from the file before anything else,
+        # and refuse it when they are not all there.
+        raise HeaderOnly(
+            f"not loadable: program headers end at {program_end}, file has {size} bytes"
+        )
     table_end = header.section_header_offset + header.numberof_sections * header.section_header_size
     if header.numberof_sections and table_end > size:
         raise BrokenBinary(f"truncated: section headers end at {table_end}, file has {size} bytes")
