@@ -4,6 +4,7 @@ shipped code that imports or runs a file makes it shipped whatever its folder.""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,31 @@ def test_hardening_blocks_only_the_packages_own_medium_gaps() -> None:
     assert "exec-stack-shipped" in verdict.violations[0].message
     reported = {c.rule: c.matched for c in verdict.checks}
     assert reported["binary-hardening-report"] == 3  # every gap stays in the report
+
+
+@pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb not installed")
+def test_a_secret_in_a_file_an_image_package_installed_is_the_distributions(
+    tmp_path: Path,
+) -> None:
+    """In an image, a value in a file dpkg's database lists (a Maven pom a Java library
+    package installed) has context distro and does not block; the same value in a file the
+    image builder added blocks, and so does the .deb examined on its own (the user's build)."""
+    from distbuild import build_deb, debian_image
+
+    setting = 'DB_PASSWORD = "Vq8kLm2xR4zT"\n'
+    deb = build_deb(
+        tmp_path, "libdemo-java", "1.0-1", files={"usr/share/java/libdemo/settings.py": setting}
+    )
+    image = debian_image(
+        [deb],
+        'ID=debian\nVERSION_ID="12"\n',
+        extra={"srv/app/settings.py": setting},
+    )
+    report = run_exam(write(tmp_path / "image.tar", image), Config(offline=True, only=("secrets", "dpkg")))
+    contexts = {f.location.path: f.context for f in report.findings if f.kind is FindingKind.SECRET}
+    assert contexts["usr/share/java/libdemo/settings.py"] is FileContext.DISTRO
+    assert contexts["srv/app/settings.py"] in (FileContext.SHIPPED, FileContext.VENDORED)
+    assert not report.verdict.passed
+    alone = run_exam(deb, Config(offline=True, only=("secrets", "dpkg")))
+    assert {f.context for f in alone.findings} == {FileContext.SHIPPED}
+    assert not alone.verdict.passed

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 
 from finalexam.formats import jsonsafe
-from finalexam.model import Blob, FileContext, FileEntry, Finding, Location
+from finalexam.model import Blob, FileContext, FileEntry, Finding, FindingKind, Location
 
 # Folder names (matched on each folder of the path, also with a prefix: unit-tests,
 # my_examples) and what they hold.
@@ -301,12 +301,19 @@ def _suffixes(key: str) -> Iterator[str]:
         yield "/".join(parts[start:])
 
 
+def _nothing(location: Location) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Contexts:
     """Every location's context: its path context, unless shipped code reaches it."""
 
     reached: frozenset[Location]
     image: bool = False  # the artifact is a container image
+    # In an image: whether the package manager's database lists the file as installed by an
+    # OS package (catalog/ownership.py). Such a file is the distribution's build.
+    distro_owned: Callable[[Location], bool] = _nothing
 
     def of(self, location: Location | None) -> FileContext:
         if location is None:
@@ -322,13 +329,31 @@ class Contexts:
         return any(Location(chain[:n]) in self.reached for n in range(2, len(chain) + 1))
 
     def apply(self, findings: Iterable[Finding]) -> list[Finding]:
-        return [
-            f if f.context is not None else replace(f, context=self.of(f.location))
-            for f in findings
-        ]
+        return [self._decided(f) for f in findings]
+
+    def _decided(self, finding: Finding) -> Finding:
+        if finding.context is None:
+            finding = replace(finding, context=self.of(finding.location))
+        if (
+            finding.kind is FindingKind.SECRET
+            and finding.context in RUNS
+            and finding.location is not None
+            and self.distro_owned(finding.location)
+        ):
+            # A value in a file the distribution's package installed (a Maven pom's release
+            # key id, an apport hook's package list) is the distribution's to answer for,
+            # as its vulnerabilities are: reported, not blocking the image. Behaviour and
+            # malicious findings there still block (the xz backdoor came in a distro package).
+            finding = replace(finding, context=FileContext.DISTRO)
+        return finding
 
 
-def resolve(locations: Iterable[Location], references: References, image: bool = False) -> Contexts:
+def resolve(
+    locations: Iterable[Location],
+    references: References,
+    image: bool = False,
+    distro_owned: Callable[[Location], bool] | None = None,
+) -> Contexts:
     """Follow references from shipped files into test, docs, example and tooling folders."""
     demoted: dict[tuple[str, ...], dict[str, list[Location]]] = {}  # container -> key -> files
     exact_index: dict[tuple[tuple[str, ...], str], list[Location]] = {}
@@ -341,7 +366,7 @@ def resolve(locations: Iterable[Location], references: References, image: bool =
         for suffix in _suffixes(key):
             by_suffix.setdefault(suffix, []).append(location)
     if not demoted:
-        return Contexts(frozenset(), image)
+        return Contexts(frozenset(), image, distro_owned or _nothing)
     reached: set[Location] = set()
     queue = [loc for loc in references.by_location if path_context(loc) is FileContext.SHIPPED]
     while queue:
@@ -360,7 +385,7 @@ def resolve(locations: Iterable[Location], references: References, image: bool =
             if target not in reached:
                 reached.add(target)
                 queue.append(target)
-    return Contexts(frozenset(reached), image)
+    return Contexts(frozenset(reached), image, distro_owned or _nothing)
 
 
 # --- build-tool output ------------------------------------------------------------------------

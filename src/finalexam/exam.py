@@ -158,7 +158,8 @@ def run_exam(
 
     clock.run("catalog", finish_catalogers)
     # an OS package contains what was found only in its files (catalog/ownership.py)
-    merged = link_owned(merge_components(components), collect(active_catalogers))
+    owners = collect(active_catalogers)
+    merged = link_owned(merge_components(components), owners)
     kind = walker.root_unpacker or artifact.kind
     artifact = replace(artifact, kind=kind)
     state = ExamState(
@@ -184,7 +185,9 @@ def run_exam(
 
     # context decides whether a finding blocks: decided here once, for every analyzer
     image = walker.root_unpacker == "oci-image"
-    contexts = resolve((r.location for r in walker.records), references, image)
+    contexts = resolve(
+        (r.location for r in walker.records), references, image, owners.lists if image else None
+    )
     findings = dedupe_findings(contexts.apply(analysis.findings))
     issues = sorted(walker.issues + analysis.issues, key=_issue_key)
     verdict, kept, suppressed = decide(findings, issues, merged, config)

@@ -240,3 +240,53 @@ def test_query_parameters_and_quoted_sql_passwords_in_programs_still_count() -> 
     for text in (query, sql):
         (hit,) = scan_bytes(text, "app/db.py", binary=False)
         assert hit.rule.filter and hit.confidence is not Confidence.LOW
+
+
+def test_a_negated_command_line_flag_takes_no_value() -> None:
+    """systemd's ``systemctl --no-ask-password daemon-reload``: the next word is a command."""
+    for value in ("daemon-reload", "--no-block"):
+        flag = GenericCandidate(
+            rule_id="generic-cli-option",
+            key="--no-ask-password",
+            value=value,
+            line=f"systemctl --no-ask-password {value}",
+            path="lib/lsb/init-functions.d/40-systemd",
+        )
+        assert dropped(flag)
+
+
+def _analyze(path: str, data: bytes) -> list[object]:
+    from finalexam.model import FileEntry, FileType, Location
+
+    entry = FileEntry(
+        Location(("app.zip", path)), len(data), "0" * 64, "0" * 40, FileType.TEXT,
+        _loader=lambda: data,
+    )  # fmt: skip
+    return list(SecretsAnalyzer(Config()).analyze(entry).findings)
+
+
+def test_salts_and_nonces_are_reported_at_low_severity() -> None:
+    """RFC 5802's example nonces in passlib's SCRAM handler travel in the clear by design:
+    reported, never a leaked credential; a password beside them keeps its severity."""
+    from finalexam.model import Finding, Severity
+
+    found = _analyze(
+        "passlib/handlers/scram.py",
+        b'client_nonce = "fyko+d2lbbFgONRv9qkxdawL"\nSMTP_PASSWORD = "Vq8kLm2xR4zT"\n',
+    )
+    severity = {f.evidence.details["name"]: f.severity for f in found if isinstance(f, Finding)}
+    assert severity["SMTP_PASSWORD"] is Severity.HIGH
+    assert severity["client_nonce"] is Severity.LOW
+
+
+def test_a_published_constant_under_a_credential_name_is_well_known() -> None:
+    """The Cisco "type 7" XOR key is in every implementation (passlib's handler): the
+    generic rules give it the context of published material, as the provider rules do."""
+    from finalexam.model import FileContext, Finding
+
+    found = _analyze(
+        "passlib/handlers/cisco.py",
+        b'_key = "dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87"\n',
+    )
+    contexts = [f.context for f in found if isinstance(f, Finding)]
+    assert contexts == [FileContext.WELL_KNOWN]

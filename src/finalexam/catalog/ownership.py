@@ -77,6 +77,11 @@ class FileOwners:
         for chain, owner in other.packages.items():
             self.packages.setdefault(chain, owner)
 
+    def lists(self, location: Location) -> bool:
+        """Whether a package database lists the file (not: it is a member of a package
+        file: a .deb examined on its own is the user's build, not the distribution's)."""
+        return file_key(location) in self.files
+
     def owner(self, location: Location) -> str | None:
         found = self.files.get(file_key(location))
         if found is not None:

@@ -137,6 +137,8 @@ KINDS: dict[str, tuple[str, ...]] = {
         "libperl.so*",
         "libruby*.so*",
         "libnode.so*",
+        "java",  # the JVM: a language runtime, like the interpreters above
+        "libjvm.so",
     ),
     "crypto-library": (
         "libcrypto*",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from finalexam.analyze.base import Analysis, ExamState
 from finalexam.analyze.secrets import NAME
 from finalexam.analyze.secrets.engine import RULES_DIR, Engine, default_engine, rule_patterns
+from finalexam.analyze.secrets.features import names_public_parameter
 from finalexam.analyze.secrets.scan import SecretHit, example_matches, scan_bytes
 from finalexam.config import Config
 from finalexam.model import (
@@ -19,6 +20,7 @@ from finalexam.model import (
     Finding,
     FindingKind,
     Location,
+    Severity,
 )
 from finalexam.redact import redact_secret
 
@@ -92,10 +94,13 @@ def _pair(hits: list[SecretHit]) -> list[SecretHit]:
 def secret_finding(hit: SecretHit, location: Location) -> Finding:
     redacted = redact_secret(hit.secret)
     where = f"line {hit.line}" if hit.line is not None else f"offset {hit.offset}"
+    # A salt or a nonce travels in the clear by design (RFC 5802's client and server nonces,
+    # passlib's docstrings): reported, at low severity, never a leaked credential.
+    public = hit.score is not None and names_public_parameter(hit.name)
     return Finding(
         kind=FindingKind.SECRET,
         rule_id=hit.rule.id,
-        severity=hit.rule.severity,
+        severity=Severity.LOW if public else hit.rule.severity,
         title=hit.rule.title,
         message=f"{hit.rule.title} ({redacted}) at {where}: revoke it and rebuild without it",
         location=location,

@@ -832,6 +832,11 @@ def key_kind(words: list[str], rule_id: str = "") -> str:
     return ""
 
 
+def names_public_parameter(name: str) -> bool:
+    """A salt or a nonce: public by design, unlike the credentials the other kinds name."""
+    return key_kind(name_words(name.strip("\"'[]$@:-"))) == "salt"
+
+
 def is_message_name(words: list[str]) -> bool:
     return bool(words) and words[0] in _MESSAGE_WORDS
 

@@ -191,6 +191,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # public keys and .NET PublicKeyToken values are meant to be seen
     if candidate.rule_id == "generic-basic-credentials" and not _user_and_password(value):
         return True
+    if candidate.rule_id == "generic-cli-option" and (words[:1] == ["no"] or value[0] == "-"):
+        return True  # --no-ask-password takes no value; what follows is the next argument
     if candidate.rule_id not in _NAMELESS_RULES and _names_no_credential(words):
         return True
     if any(pattern.match(value) for pattern in _NOT_SECRET_VALUES):

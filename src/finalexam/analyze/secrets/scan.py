@@ -248,7 +248,7 @@ def _keep_generic(
     if verdict is None or (verdict[0] is Confidence.LOW and not candidates):
         return
     confidence, score = verdict
-    hits[key] = SecretHit(
+    hit = SecretHit(
         candidate.rule,
         secret,
         confidence,
@@ -261,8 +261,12 @@ def _keep_generic(
         lines=(line,),
         score=round(score, 3),
         name=generic.key,
-        context=material.context_at(candidate.match_start, candidate.start),
     )
+    # the same rule as for provider keys: a published constant is no one's secret
+    context = published_key(hit.sha256) or material.context_at(
+        candidate.match_start, candidate.start
+    )
+    hits[key] = replace(hit, context=context) if context else hit
 
 
 def _prefer_specific(hits: dict[tuple[str, str], SecretHit]) -> list[SecretHit]:
