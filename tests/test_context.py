@@ -273,7 +273,9 @@ def test_a_secret_in_a_file_an_image_package_installed_is_the_distributions(
         'ID=debian\nVERSION_ID="12"\n',
         extra={"srv/app/settings.py": setting},
     )
-    report = run_exam(write(tmp_path / "image.tar", image), Config(offline=True, only=("secrets", "dpkg")))
+    report = run_exam(
+        write(tmp_path / "image.tar", image), Config(offline=True, only=("secrets", "dpkg"))
+    )
     contexts = {f.location.path: f.context for f in report.findings if f.kind is FindingKind.SECRET}
     assert contexts["usr/share/java/libdemo/settings.py"] is FileContext.DISTRO
     assert contexts["srv/app/settings.py"] in (FileContext.SHIPPED, FileContext.VENDORED)

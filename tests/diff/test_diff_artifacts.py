@@ -210,3 +210,22 @@ def test_zip_and_tar_members_compare_by_content_not_metadata(tmp_path: Path) -> 
     )
     result = diff(old, new)
     assert result.risk == "none" and result.stats["files_unchanged"] == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "version"),
+    [
+        ("rzip-0.9.2-x86_64-unknown-linux-gnu.tar.gz", "0.9.2"),
+        ("ripgrep-14.1.0-x86_64-unknown-linux-musl.tar.gz", "14.1.0"),
+        ("node-v18.17.0-linux-x64.tar.gz", "18.17.0"),
+        ("tool-linux-amd64-1.2.3.tar.gz", "1.2.3"),
+        ("requests-2.31.0-py3-none-any.whl", "2.31.0"),
+        ("pkg-1.0.0rc1.tar.gz", "1.0.0rc1"),
+    ],
+)
+def test_a_target_triple_in_a_release_name_is_not_its_version(name: str, version: str) -> None:
+    """A Rust release named after its target triple read as version 64-unknown-linux-gnu, so
+    the honest next build looked like "version unchanged, code changed": a false high."""
+    from finalexam.diffing.engine import version_from_name
+
+    assert version_from_name(name) == version

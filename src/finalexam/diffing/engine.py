@@ -25,9 +25,23 @@ _NAME_VERSION = re.compile(
 )
 
 
+# Words of a platform or target triple (x86_64-unknown-linux-gnu, linux-amd64, darwin-arm64)
+_PLATFORM_WORD = re.compile(
+    r"(?i)(?:^|[-_.])(?:linux|darwin|macos|windows|win32|win64|musl|gnu|msvc|unknown|apple"
+    r"|amd64|arm64|aarch64|x64|x86)(?=[-_.]|$)"
+)
+_DOTTED_VERSION = re.compile(r"(?<![A-Za-z0-9.])v?(\d+(?:\.\d+)+)(?![.\d])")
+
+
 def version_from_name(name: str) -> str | None:
     found = _NAME_VERSION.match(name)
-    return found.group("version").lstrip("v") if found else None
+    version = found.group("version").lstrip("v") if found else None
+    if version and _PLATFORM_WORD.search(version):
+        # the last dash split a target triple (rzip-0.9.2-x86_64-unknown-linux-gnu.tar.gz read
+        # as version 64-unknown-linux-gnu): the release's version is its first dotted number
+        dotted = _DOTTED_VERSION.search(name)
+        return dotted.group(1) if dotted else None
+    return version
 
 
 def release_version(report: Report, manifests: Sequence[Manifest]) -> str | None:
