@@ -265,8 +265,12 @@ def test_a_secret_in_a_file_an_image_package_installed_is_the_distributions(
     from distbuild import build_deb, debian_image
 
     setting = 'DB_PASSWORD = "Vq8kLm2xR4zT"\n'
+    jar = zip_bytes({"META-INF/maven/app/settings.py": setting})
     deb = build_deb(
-        tmp_path, "libdemo-java", "1.0-1", files={"usr/share/java/libdemo/settings.py": setting}
+        tmp_path,
+        "libdemo-java",
+        "1.0-1",
+        files={"usr/share/java/libdemo/settings.py": setting, "usr/share/java/demo.jar": jar},
     )
     image = debian_image(
         [deb],
@@ -278,6 +282,7 @@ def test_a_secret_in_a_file_an_image_package_installed_is_the_distributions(
     )
     contexts = {f.location.path: f.context for f in report.findings if f.kind is FindingKind.SECRET}
     assert contexts["usr/share/java/libdemo/settings.py"] is FileContext.DISTRO
+    assert contexts["META-INF/maven/app/settings.py"] is FileContext.DISTRO  # in the jar
     assert contexts["srv/app/settings.py"] in (FileContext.SHIPPED, FileContext.VENDORED)
     assert not report.verdict.passed
     alone = run_exam(deb, Config(offline=True, only=("secrets", "dpkg")))

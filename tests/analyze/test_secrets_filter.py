@@ -148,6 +148,8 @@ def test_a_model_file_that_does_not_fit_is_refused(tmp_path: Path) -> None:
         ("TOKEN_FLOORDIV", "floordiv"),
         ("token.content", "Kq7vLz2xT9mW4pR8"),
         ("Token.String.Symbol", "noinherit"),
+        ("Token.String", "ansi_greenb"),
+        ("Token.Name.Variable", "ansi_default"),
         ("settings_key", "websearch_interception_params"),
         ("max_tokens", "4096"),
         # a constant's name, a dotted setting, a fraction, a call

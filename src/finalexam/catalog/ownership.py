@@ -78,9 +78,11 @@ class FileOwners:
             self.packages.setdefault(chain, owner)
 
     def lists(self, location: Location) -> bool:
-        """Whether a package database lists the file (not: it is a member of a package
-        file: a .deb examined on its own is the user's build, not the distribution's)."""
-        return file_key(location) in self.files
+        """Whether a package database lists the file, or the archive holding it (a jar's
+        pom.xml); not: it is a member of a package file (a .deb examined on its own is the
+        user's build, not the distribution's)."""
+        chain = location.chain
+        return any(file_key(Location(chain[:n])) in self.files for n in range(len(chain), 1, -1))
 
     def owner(self, location: Location) -> str | None:
         found = self.files.get(file_key(location))

@@ -191,6 +191,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # public keys and .NET PublicKeyToken values are meant to be seen
     if candidate.rule_id == "generic-basic-credentials" and not _user_and_password(value):
         return True
+    if _class_member(candidate.key):
+        return True  # Token.String = "ansi_green": a member of the class the keyword names
     if candidate.rule_id == "generic-cli-option" and (words[:1] == ["no"] or value[0] == "-"):
         return True  # --no-ask-password takes no value; what follows is the next argument
     if candidate.rule_id not in _NAMELESS_RULES and _names_no_credential(words):
@@ -426,6 +428,16 @@ def _first_of_names(candidate: GenericCandidate) -> bool:
     at = candidate.line.find(value)
     rest = candidate.line[at + len(value) + 1 :].lstrip() if at >= 0 else ""
     return rest.startswith(",") and bool(_WORDS_ONLY.match(value))
+
+
+def _class_member(key: str) -> bool:
+    """``Token.String``, ``Token.Name.Variable`` (Pygments' token types): the keyword is a
+    class that qualifies a member, the member names no credential."""
+    segments = key.strip("\"'[]$@:-").split(".")
+    if len(segments) < 2 or not segments[-1][:1].isupper() or key_kind(name_words(segments[-1])):
+        return False
+    keyed = [s for s in segments[:-1] if key_kind(name_words(s))]
+    return bool(keyed) and all(s[:1].isupper() and s[1:2].islower() for s in keyed)
 
 
 def _names_no_credential(words: list[str]) -> bool:
