@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -242,6 +243,20 @@ def test_query_parameters_and_quoted_sql_passwords_in_programs_still_count() -> 
     for text in (query, sql):
         (hit,) = scan_bytes(text, "app/db.py", binary=False)
         assert hit.rule.filter and hit.confidence is not Confidence.LOW
+
+
+def test_an_option_name_handed_to_a_key_constructor_is_a_name() -> None:
+    """meson's ``OptionKey('b_thinlto_cache_dir')`` (vendored in numpy's sdist)."""
+    option = GenericCandidate(
+        rule_id="generic-call-argument",
+        key="OptionKey",
+        value="b_thinlto_cache_dir",
+        line="        OptionKey('b_thinlto_cache_dir'),",
+        path="vendored-meson/meson/mesonbuild/compilers/compilers.py",
+        call="OptionKey",
+    )
+    assert dropped(option)
+    assert not dropped(replace(option, value="Vq8kLm2xR4zT"))
 
 
 def test_a_negated_command_line_flag_takes_no_value() -> None:

@@ -215,6 +215,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         _READER_WORDS.intersection(words) or _first_of_names(candidate)
     ):
         return True  # read_private_key("OPENSSH"), createToken("NUMERIC", ...): names
+    if candidate.rule_id == "generic-call-argument" and _SNAKE_NAME.match(value):
+        return True  # OptionKey("b_thinlto_cache_dir"): an option's name (meson)
     if _HEX_DIGEST.match(value) and _DIGEST_WORDS.intersection(words):
         return True
     if words == ["key"] and _XAML_KEY.search(candidate.line):
@@ -428,6 +430,10 @@ def _first_of_names(candidate: GenericCandidate) -> bool:
     at = candidate.line.find(value)
     rest = candidate.line[at + len(value) + 1 :].lstrip() if at >= 0 else ""
     return rest.startswith(",") and bool(_WORDS_ONLY.match(value))
+
+
+# A lower-case identifier of three or more words: a name a program looks something up by.
+_SNAKE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*){2,}\Z")
 
 
 def _class_member(key: str) -> bool:
