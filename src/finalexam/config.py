@@ -55,6 +55,7 @@ class Config:
     time_budget: float = DEFAULT_TIME_BUDGET  # CPU seconds per file and plug-in; 0: none
     timestamp: str | None = None
     yara_rules: tuple[str, ...] = ()
+    yara_store: str | None = None  # imported rule sets (default: yara-rules/ beside the db)
     secrets_candidates: bool = False  # also report generic secrets the filter scores low
     disable: tuple[str, ...] = ()  # plug-in names to skip
     only: tuple[str, ...] = ()  # when set, the only plug-ins that run (minus ``disable``)
@@ -192,6 +193,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("timestamp", "timestamp written into reports (default: SOURCE_DATE_EPOCH or none)", str),
     Option(
         "yara_rules", "extra YARA rule directory, repeatable", _parse_list, str, repeatable=True
+    ),
+    Option(
+        "yara_store",
+        "directory of the YARA rule sets imported with `finalexam rules update` (default: "
+        "yara-rules beside the vulnerability database)",
+        str,
     ),
     Option(
         "secrets_candidates",

@@ -41,8 +41,9 @@ _LINEAR_TIME = [
     "half of each example repeated, or followed by a long run; the pattern's own literal words "
     f"repeated on one line. A pattern fails the lint when it takes more than {LINEAR_BUDGET:g} s "
     f"of CPU on one input of {ADVERSARIAL_BYTES * SCALE // 1024} KiB, or when {SCALE}x the input "
-    f"costs more than {GROWTH_LIMIT:g}x the time (a linear pattern costs {SCALE}x). User rules "
-    "(`yara_rules`) run in YARA, whose engine has its own limits.",
+    f"costs more than {GROWTH_LIMIT:g}x the time (a linear pattern costs {SCALE}x). YARA rules "
+    "(bundled, `yara_rules`, imported sets) run in YARA-X, whose matching is linear in the "
+    "input, time-boxed per file.",
     "",
     "Writing rules that pass:",
     "",

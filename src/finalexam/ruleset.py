@@ -30,6 +30,7 @@ from types import ModuleType
 from typing import Any
 
 from finalexam.budget import BudgetExceeded, time_budget
+from finalexam.errors import ConfigError
 from finalexam.model import Severity
 
 RULES_ROOT = Path(__file__).resolve().parent / "rules"
@@ -440,12 +441,11 @@ def _lint_fields(rule: RuleFile, required: Sequence[str] = REQUIRED_FIELDS) -> l
 def _lint_yara(rule: RuleFile) -> list[LintProblem]:
     if not rule.yara_rules:
         return [LintProblem(rule.path, "no YARA rule in file")]
+    from finalexam.matching.yara import compile_rules  # the engine loads only when linting
+
     try:
-        import yara
-    except ImportError:  # pragma: no cover - yara-python is a dependency of the YARA engine
-        return []
-    try:
-        yara.compile(filepath=str(rule.path))
-    except yara.Error as error:
-        return [LintProblem(rule.path, f"YARA does not compile: {error}")]
+        compile_rules([(rule.family, rule.path)])
+    except ConfigError as error:
+        reason = str(error).removeprefix("YARA rule does not compile: ")
+        return [LintProblem(rule.path, f"YARA does not compile (YARA-X): {reason}")]
     return []

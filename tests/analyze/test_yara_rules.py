@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import yara
+import yara_x
 
 from builders import tar_bytes, write, zip_bytes
 from finalexam.analyze import ANALYZERS
@@ -38,18 +38,24 @@ def _example(meta: dict[str, object], kind: str) -> bytes | None:
     return None
 
 
+def _matched(path: Path, data: bytes) -> list[str]:
+    """Rule names YARA-X matches in ``data`` with the rules of ``path`` alone."""
+    scanner = yara_x.Scanner(yara_x.compile(path.read_text()))
+    return [rule.identifier for rule in scanner.scan(data).matching_rules]
+
+
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
 def test_bundled_rule_examples(path: Path) -> None:
-    rules = yara.compile(filepath=str(path))
+    rules = yara_x.compile(path.read_text())
     rule = next(iter(rules))
-    meta = dict(rule.meta)
+    meta = dict(rule.metadata)
     for key in ("description", "severity", "kind"):
         assert meta.get(key), key
     match, benign = _example(meta, "match"), _example(meta, "benign")
     assert match is not None and benign is not None, "each rule carries both examples"
     assert rule.identifier == path.stem  # rule name == file stem
-    assert [m.rule for m in rules.match(data=match)] == [rule.identifier]
-    assert rules.match(data=benign) == []
+    assert _matched(path, match) == [rule.identifier]
+    assert _matched(path, benign) == []
     assert example_matches(path.stem, match) and not example_matches(path.stem, benign)
 
 
@@ -68,15 +74,15 @@ def test_matches_nested_files_with_offsets(tmp_path: Path) -> None:
 def test_cradle_words_far_apart_in_a_program_are_no_cradle() -> None:
     """restic (Debian): cobra's PowerShell completion script (``| Invoke-Expression``) and a
     ``DownloadFileByName`` method name, megabytes apart in one Go binary."""
-    rules = yara.compile(filepath=str(RULES_DIR / "powershell_download_cradle.yar"))
+    rules = RULES_DIR / "powershell_download_cradle.yar"
     completion = b"\t%[1]s completion powershell | Out-String | Invoke-Expression\n"
     program = (
         b"\x7fELF" + b"blazer/base.(*Bucket).DownloadFileByName\x00" + bytes(4096) + completion
     )
-    assert rules.match(data=program) == []
+    assert _matched(rules, program) == []
     script = b"$wc = New-Object System.Net.WebClient\n$s = $wc.DownloadString($u)\n"
     script += b"Invoke-Expression $s\n"
-    assert rules.match(data=script) and rules.match(data=script.decode().encode("utf-16-le"))
+    assert _matched(rules, script) and _matched(rules, script.decode().encode("utf-16-le"))
 
 
 def test_user_rule_directories_recursive_with_includes(tmp_path: Path) -> None:

@@ -1,22 +1,35 @@
-"""YARA over every file of the artifact (nested ones included): the bundled rules plus any
-directory given with ``--yara-rules DIR`` (repeatable; ``yara_rules`` in the config file).
+"""YARA rules, run by YARA-X, over every file of the artifact (nested ones included).
 
-A rule that does not compile is a usage error raised when the analyzer is created, before any
-file is read. Rule ``meta`` may set ``severity`` (default medium) and ``kind`` (default
-behavior) of the findings.
+The rules: the bundled ones, any directory given with ``--yara-rules DIR`` (repeatable;
+``yara_rules`` in the config file) and the rule sets imported with ``finalexam rules update
+--source``.
+
+A bundled or user rule that does not compile is a usage error raised when the analyzer is
+created, before any file is read. Rule ``meta`` may set ``severity`` (or a 0-100 ``score``, as
+YARA Forge and THOR rules carry; default medium) and ``kind`` (default behavior) of the
+findings. Each file gets ``TIMEOUT_SECONDS`` across every rule set. The report's
+``yara_rules`` section names the engine and the identity of every imported set.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yara
-
 from finalexam.analyze.base import Analysis, ExamState
 from finalexam.config import Config
-from finalexam.matching.yara import compile_rules, rule_files
+from finalexam.matching.yara import (
+    ENGINE,
+    RuleMatch,
+    RuleScanner,
+    ScanError,
+    ScanTimeout,
+    compile_rules,
+    rule_files,
+)
+from finalexam.matching.yara_store import RuleSetInfo, load_rule_sets
 from finalexam.model import (
     Confidence,
     Evidence,
@@ -34,17 +47,27 @@ NAME = "yara"
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules" / "yara"
 MAX_SCAN_SIZE = 256 * 1024 * 1024
 TIMEOUT_SECONDS = 60
+REPORT_KEY = "yara_rules"
 _MAX_STRINGS = 20
+
+
+@dataclass(frozen=True)
+class _RuleSet:
+    scanner: RuleScanner
+    imported: RuleSetInfo | None = None  # None: the bundled rules and the user's directories
 
 
 class YaraAnalyzer:
     name = NAME
-    version = "1.0"
+    version = "2.0"
     requires: tuple[str, ...] = ()
     wants = ("every non-empty file (archives only when self-extracting)",)
 
     def __init__(self, config: Config) -> None:
-        self.rules = compile_rules(rule_files(RULES_DIR, config.yara_rules))
+        self.files = rule_files(RULES_DIR, config.yara_rules)
+        self.sets = [_RuleSet(RuleScanner(compile_rules(self.files)))]
+        if config.runs(NAME):  # a damaged store must not stop an exam that runs no YARA
+            self.sets += [_RuleSet(RuleScanner(r), info) for info, r in load_rule_sets(config)]
 
     def accepts(self, entry: FileEntry) -> bool:
         if entry.size == 0:
@@ -62,68 +85,98 @@ class YaraAnalyzer:
             return Analysis(
                 issues=[Issue("analyze", entry.location, message, IssueKind.LIMIT, NAME)]
             )
-        try:
-            matches = self.rules.match(data=bytes(entry.data), timeout=TIMEOUT_SECONDS)
-        except yara.TimeoutError:
-            message = f"YARA scan timed out after {TIMEOUT_SECONDS} s"
-            issue = Issue("analyze", entry.location, message, IssueKind.TIME_BUDGET, NAME)
-            return Analysis(issues=[issue])
-        except yara.Error as error:
-            message = f"YARA: {error}: not scanned with YARA"
-            return Analysis(
-                issues=[Issue("analyze", entry.location, message, IssueKind.PLUGIN_FAILED, NAME)]
-            )
+        data = bytes(entry.data)
+        externals = _externals(entry, data)
+        deadline = time.monotonic() + TIMEOUT_SECONDS
+        findings: list[Finding] = []
+        for rule_set in self.sets:
+            try:
+                left = max(1, round(deadline - time.monotonic()))
+                matches = rule_set.scanner.scan(data, left, externals)
+            except ScanTimeout:
+                message = f"YARA scan timed out after {TIMEOUT_SECONDS} s"
+                issue = Issue("analyze", entry.location, message, IssueKind.TIME_BUDGET, NAME)
+                return Analysis(findings=findings, issues=[issue])
+            except ScanError as error:
+                message = f"YARA: {error}: not scanned with YARA"
+                issue = Issue("analyze", entry.location, message, IssueKind.PLUGIN_FAILED, NAME)
+                return Analysis(findings=findings, issues=[issue])
+            findings += [_finding(entry, data, match, rule_set.imported) for match in matches]
         context = _context(entry)
-        findings = [replace(self._finding(entry, match), context=context) for match in matches]
-        return Analysis(findings=findings)
+        return Analysis(findings=[replace(finding, context=context) for finding in findings])
 
     def finish(self, state: ExamState) -> Analysis:
-        return Analysis()
-
-    def _finding(self, entry: FileEntry, match: Any) -> Finding:
-        meta = {
-            str(k): v for k, v in sorted(match.meta.items()) if not str(k).startswith("example_")
+        section: dict[str, Any] = {
+            "engine": ENGINE,
+            "bundled": sum(1 for _, path in self.files if path.parent == RULES_DIR),
+            "user_files": sum(1 for _, path in self.files if path.parent != RULES_DIR),
+            "rules": sum(1 for _ in self.sets[0].scanner.rules),
+            "imported": [s.imported.identity() for s in self.sets if s.imported],
         }
-        instances: list[dict[str, Any]] = []
-        snippet = None
-        for string in match.strings:
-            for instance in string.instances:
-                if len(instances) < _MAX_STRINGS:
-                    instances.append(
-                        {
-                            "identifier": string.identifier,
-                            "offset": instance.offset,
-                            "length": instance.matched_length,
-                        }
-                    )
-                if snippet is None:
-                    snippet = _printable(bytes(instance.matched_data))
-        instances.sort(key=lambda item: (item["offset"], item["identifier"]))
-        bundled = match.namespace.startswith("bundled/")
-        rule_id = f"yara.{match.rule}" if bundled else f"yara.{match.namespace}.{match.rule}"
-        description = str(meta.get("description") or f"YARA rule {match.rule} matched")
-        return Finding(
-            kind=_kind(meta.get("kind")),
-            rule_id=rule_id,
-            severity=_severity(meta.get("severity")),
-            title=description,
-            message=f"YARA rule {match.rule} ({match.namespace}) matched: {description}",
-            location=entry.location,
-            found_by=NAME,
-            confidence=Confidence.MEDIUM,
-            evidence=Evidence(
-                snippet=snippet,
-                offset=instances[0]["offset"] if instances else None,
-                details={
-                    "rule": match.rule,
-                    "namespace": match.namespace,
-                    "tags": sorted(match.tags),
-                    "meta": meta,
-                    "strings": instances,
-                },
-            ),
-            fingerprint_key=match.namespace,
-        )
+        return Analysis(extra={REPORT_KEY: section})
+
+
+def _finding(
+    entry: FileEntry, data: bytes, match: RuleMatch, imported: RuleSetInfo | None
+) -> Finding:
+    meta = {
+        key: _plain(value)
+        for key, value in sorted(match.meta.items())
+        if not key.startswith("example_")
+    }
+    instances = [
+        {"identifier": s.identifier, "offset": s.offset, "length": s.length}
+        for s in match.strings[:_MAX_STRINGS]
+    ]
+    first = match.strings[0] if match.strings else None
+    snippet = _printable(data[first.offset : first.offset + first.length]) if first else None
+    if imported:
+        rule_id = f"yara.{imported.name}.{match.rule}"
+    elif match.namespace.startswith("bundled/"):
+        rule_id = f"yara.{match.rule}"
+    else:
+        rule_id = f"yara.{match.namespace}.{match.rule}"
+    description = str(meta.get("description") or f"YARA rule {match.rule} matched")
+    details: dict[str, Any] = {
+        "rule": match.rule,
+        "namespace": match.namespace,
+        "tags": sorted(match.tags),
+        "meta": meta,
+        "strings": instances,
+    }
+    if imported:
+        details["rule_set"] = {"name": imported.name, "sha256": imported.sha256}
+    return Finding(
+        kind=_kind(meta.get("kind")),
+        rule_id=rule_id,
+        severity=severity_of(meta),
+        title=description,
+        message=f"YARA rule {match.rule} ({match.namespace}) matched: {description}",
+        location=entry.location,
+        found_by=NAME,
+        confidence=Confidence.MEDIUM,
+        evidence=Evidence(
+            snippet=snippet,
+            offset=first.offset if first else None,
+            details=details,
+        ),
+        fingerprint_key=f"{imported.name}/{match.namespace}" if imported else match.namespace,
+    )
+
+
+def _externals(entry: FileEntry, data: bytes) -> dict[str, str]:
+    """The THOR-style external variables third-party rules test (see matching/yara.py)."""
+    name = entry.name
+    extension = name[name.rfind(".") :].lower() if "." in name.lstrip(".") else ""
+    filetype = "EXE" if data[:2] == b"MZ" else "ELF" if data[:4] == b"\x7fELF" else ""
+    return {"filename": name, "filepath": entry.path, "extension": extension, "filetype": filetype}
+
+
+def _plain(value: object) -> object:
+    """Meta values as JSON has them (a non-UTF-8 string arrives as bytes)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
 
 
 _PROSE_SUFFIXES = (".html", ".htm", ".ipynb")
@@ -145,11 +198,25 @@ def _printable(data: bytes, limit: int = 80) -> str:
     return text + ("…" if len(data) > limit else "")
 
 
-def _severity(value: object) -> Severity:
-    try:
-        return Severity.parse(str(value)) if value is not None else Severity.MEDIUM
-    except ValueError:
-        return Severity.MEDIUM
+# A 0-100 ``score`` (YARA Forge, THOR, signature-base): the score bands of those tools' notice,
+# warning and alert levels. Only high blocks under the default policy (docs/rules.md).
+_SCORE_BANDS = ((80, Severity.HIGH), (60, Severity.MEDIUM), (40, Severity.LOW))
+
+
+def severity_of(meta: dict[str, object]) -> Severity:
+    """``severity`` when it names one, else the band of a numeric ``score``, else medium."""
+    value = meta.get("severity")
+    if isinstance(value, str):
+        try:
+            return Severity.parse(value)
+        except ValueError:
+            pass
+    score = meta.get("score")
+    if isinstance(score, str) and score.strip().isdigit():
+        score = int(score)
+    if isinstance(score, int) and not isinstance(score, bool):
+        return next((s for floor, s in _SCORE_BANDS if score >= floor), Severity.INFO)
+    return Severity.MEDIUM
 
 
 def _kind(value: object) -> FindingKind:
@@ -161,6 +228,7 @@ def _kind(value: object) -> FindingKind:
 
 def example_matches(rule_id: str, example: str | bytes) -> bool:
     """Whether bundled rule ``rule_id`` (rule name == file stem) matches ``example``."""
-    rules = yara.compile(filepath=str(RULES_DIR / f"{rule_id}.yar"))
+    path = RULES_DIR / f"{rule_id}.yar"
+    scanner = RuleScanner(compile_rules([(f"bundled/{rule_id}", path)]))
     data = example.encode("utf-8") if isinstance(example, str) else example
-    return any(match.rule == rule_id for match in rules.match(data=data))
+    return any(m.rule == rule_id for m in scanner.scan(data, TIMEOUT_SECONDS, {}))

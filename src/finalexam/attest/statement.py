@@ -89,6 +89,7 @@ def policy_uri(name: str) -> str:
 
 def rule_sets(config: Config) -> list[dict[str, Any]]:
     """Each rule family's file count and content digest (the rules are data files)."""
+    from finalexam.matching.yara_store import list_rule_sets
     from finalexam.ruleset import RULE_FAMILIES
 
     directories = [(name, family.rules_dir) for name, family in sorted(RULE_FAMILIES.items())]
@@ -102,6 +103,11 @@ def rule_sets(config: Config) -> list[dict[str, Any]]:
                 canonical_json([str(path.relative_to(directory)), sha256_hex(path.read_bytes())])
             )
         out.append({"name": name, "files": len(files), "digest": {"sha256": digest.hexdigest()}})
+    if config.runs("yara"):  # imported public sets: their manifest's digest of the inputs
+        out += [
+            {"name": f"yara-imported:{s.name}", "files": s.files, "digest": {"sha256": s.sha256}}
+            for s in list_rule_sets(config)
+        ]
     return out
 
 

@@ -23,7 +23,15 @@ from finalexam.errors import InputError
 from finalexam.report.base import RenderOptions
 from finalexam.report.document import report_timestamp
 
-_OPTION_KEYS = WALK_KEYS | {"db", "db_mirror", "db_max_age_days", "offline", "yara_rules", "jobs"}
+_OPTION_KEYS = WALK_KEYS | {
+    "db",
+    "db_mirror",
+    "db_max_age_days",
+    "offline",
+    "yara_rules",
+    "yara_store",
+    "jobs",
+}
 
 
 def add_parser(subparsers: Any) -> None:

@@ -1,18 +1,30 @@
-"""``finalexam rules list|show ID|test|lint|docs``: the rule files of every engine."""
+"""``finalexam rules list|show ID|test|lint|docs``: the rule files of every engine;
+``finalexam rules update|sets|remove``: the YARA rule sets a user imports."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from finalexam import ruleset
+from finalexam.cli.common import config_from_args
+from finalexam.config import OPTIONS
 from finalexam.docgen import rules_markdown
 from finalexam.errors import UsageError
+from finalexam.matching.yara_store import (
+    RuleSetInfo,
+    import_rule_set,
+    list_rule_sets,
+    remove_rule_set,
+    store_dir,
+)
 from finalexam.report.base import write_atomically
 from finalexam.ruleset import RuleFile, find_rule, lint, load_rules, run_examples
 
@@ -40,6 +52,27 @@ def add_parser(subparsers: Any) -> None:
     )
     for sub in (listing, test, actions.choices["lint"]):
         sub.add_argument("--family", action="append", help="only this family (repeatable)")
+    update = actions.add_parser(
+        "update",
+        help="import a public YARA rule set (file, directory tree or zip)",
+        description="Compile a YARA rule set (YARA Forge, signature-base, malcontent...: "
+        ".yar/.yara files, a directory tree of them or a zip) with YARA-X and keep it beside "
+        "the vulnerability database; every exam then runs it with the bundled rules. Rules "
+        "YARA-X rejects are skipped with a warning each; a set where nothing compiles is "
+        "exit 2. An existing set of the same name is replaced.",
+    )
+    update.add_argument("--source", required=True, metavar="FILE|DIR", help="the rule set")
+    update.add_argument(
+        "--name", metavar="NAME", help="name of the set (default: from the source's name)"
+    )
+    sets = actions.add_parser("sets", help="list the imported YARA rule sets")
+    sets.add_argument("--json", action="store_true", help="machine-readable output")
+    remove = actions.add_parser("remove", help="remove an imported YARA rule set")
+    remove.add_argument("name", metavar="NAME", help="name of the set (see: rules sets)")
+    for sub in (listing, update, sets, remove):
+        sub.add_argument("--config", metavar="FILE", help="config file (env FINALEXAM_CONFIG)")
+        for option in (o for o in OPTIONS if o.key in ("db", "yara_store")):
+            sub.add_argument(option.cli, dest=option.key, help=f"{option.help} (env {option.env})")
     parser.set_defaults(run=run)
 
 
@@ -69,6 +102,12 @@ def run(args: argparse.Namespace) -> int:
         return _test(args)
     if action == "lint":
         return _lint(args)
+    if action == "update":
+        return _update(args)
+    if action == "sets":
+        return _sets(args)
+    if action == "remove":
+        return _remove(args)
     return _docs(args)
 
 
@@ -94,6 +133,62 @@ def _list(args: argparse.Namespace) -> int:
     for r in rules:
         table.add_row(r.family, r.id, r.severity or "-", r.format, r.title)
     _console().print(table)
+    imported = list_rule_sets(config_from_args(args))
+    if imported:
+        _console().print(_sets_table(imported))
+    return 0
+
+
+def _update(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    start = time.perf_counter()
+    result = import_rule_set(config, Path(args.source), args.name)
+    seconds = time.perf_counter() - start
+    for skipped in result.skipped:
+        print(f"finalexam: warning: {skipped}", file=sys.stderr)
+    info = result.info
+    sys.stdout.write(
+        f"imported YARA rule set {info.name}: {info.rules} rules from {info.files} files "
+        f"({info.skipped} skipped) in {seconds:.1f} s, sha256 {info.sha256}, {info.engine}\n"
+        f"stored in {result.path}\n"
+    )
+    return 0
+
+
+def _sets_table(sets: list[RuleSetInfo]) -> Table:
+    table = Table(show_edge=False, title="imported YARA rule sets", title_justify="left")
+    for column in ("name", "rules", "skipped", "imported", "sha256", "source"):
+        table.add_column(column, overflow="fold")
+    for info in sets:
+        table.add_row(
+            info.name,
+            str(info.rules),
+            str(info.skipped),
+            info.imported,
+            info.sha256[:16],
+            info.source,
+        )
+    return table
+
+
+def _sets(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    sets = list_rule_sets(config)
+    if args.json:
+        rows = [{**info.identity(), "files": info.files, "skipped": info.skipped} for info in sets]
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    elif sets:
+        _console().print(_sets_table(sets))
+    else:
+        sys.stdout.write(f"no imported YARA rule sets in {store_dir(config)}\n")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    if not remove_rule_set(config, args.name):
+        raise UsageError(f"no imported YARA rule set {args.name!r} in {store_dir(config)}")
+    sys.stdout.write(f"removed YARA rule set {args.name}\n")
     return 0
 
 
