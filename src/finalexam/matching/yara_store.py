@@ -233,18 +233,31 @@ def list_rule_sets(config: Config) -> list[RuleSetInfo]:
 def load_rule_sets(config: Config) -> Iterator[tuple[RuleSetInfo, yara_x.Rules]]:
     root = store_dir(config)
     for info in list_rule_sets(config):
-        path = root / info.name / info.compiled
-        try:
+        yield info, _load_compiled(root / info.name / info.compiled, info)
+
+
+_LOADED: dict[tuple[str, int, int], yara_x.Rules] = {}
+
+
+def _load_compiled(path: Path, info: RuleSetInfo) -> yara_x.Rules:
+    """The compiled set, loaded once per process while the file stays the same."""
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        if key not in _LOADED:
             with path.open("rb") as handle:
                 rules = yara_x.Rules.deserialize_from(handle)
-        except (OSError, ValueError, yara_x.CompileError) as error:
-            raise ConfigError(
-                f"imported YARA rule set {info.name!r} cannot be loaded by {ENGINE} (compiled "
-                f"by {info.engine}: {error}): run finalexam rules update --source "
-                f"{info.source} --name {info.name}",
-                path=str(path),
-            ) from None
-        yield info, rules
+            if len(_LOADED) >= 16:
+                _LOADED.clear()
+            _LOADED[key] = rules
+        return _LOADED[key]
+    except (OSError, ValueError, yara_x.CompileError) as error:
+        raise ConfigError(
+            f"imported YARA rule set {info.name!r} cannot be loaded by {ENGINE} (compiled "
+            f"by {info.engine}: {error}): run finalexam rules update --source "
+            f"{info.source} --name {info.name}",
+            path=str(path),
+        ) from None
 
 
 def remove_rule_set(config: Config, name: str) -> bool:
