@@ -73,7 +73,8 @@ def test_json_document_carries_checks_and_waivers(report: Any) -> None:
     assert checks["secrets"] == {
         "rule": "secrets",
         "action": "block",
-        "description": "a secret in shipped code or configuration (medium or high confidence)",
+        "description": "a secret of medium severity or more in shipped code or configuration "
+        "(medium or high confidence)",
         "matched": 0,
         "waived": 1,
         "passed": True,
