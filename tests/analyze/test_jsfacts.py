@@ -238,3 +238,23 @@ def test_settimeout_runs_a_string_it_is_handed_not_what_a_factory_was_given() ->
     for handed in (f"atob('{hidden}')", f"Buffer.from('{hidden}', 'base64').toString()"):
         calls = _calls(javascript_facts(f"setTimeout({handed}, 10);\n"))
         assert any(call.startswith("eval<-") for call in calls), handed
+
+
+def test_names_are_bound_per_function_so_minified_code_does_not_mix_them() -> None:
+    """A bundler names every function's first parameter ``e``: one function decoding into
+    ``t`` says nothing about another's ``t``. Data still follows a name into the callbacks
+    that share its declaring function (the download-then-eval of a response)."""
+    hidden = base64.b64encode(b"require('child_process').exec('id')").decode()
+    minified = (
+        f"function a(e){{var t=atob('{hidden}');return t.length}}\n"
+        "function b(e,t){return eval(t)}\n"
+    )
+    assert not any(c.startswith("eval<-") for c in _calls(javascript_facts(minified)))
+    same = f"function a(e){{var t=atob('{hidden}');return eval(t)}}\n"
+    assert "eval<-atob" in _calls(javascript_facts(same))
+    download = (
+        "const https = require('https');\n"
+        "https.get(u, r => { let d = ''; r.on('data', c => { d += c; });"
+        " r.on('end', () => { eval(d); }); });\n"
+    )
+    assert any(c.startswith("eval<-") for c in _calls(javascript_facts(download)))

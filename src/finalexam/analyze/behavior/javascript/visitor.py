@@ -207,7 +207,17 @@ class Reader:
         self.aliases: dict[str, str] = {}  # local name -> dotted module path
         self.modules: set[str] = set()  # modules the file loads
         self.values: dict[str, Node] = {}  # local name -> the expression it was given
-        self.labels: dict[str, set[str]] = {}  # local name -> where its data came from
+        # (scope, local name) -> where its data came from. The scope is the function that
+        # declares the name (0: the file), so that minified code, which reuses ``e`` and
+        # ``t`` in every function, does not lend one function's data to another's.
+        self.labels: dict[tuple[int, str], set[str]] = {}
+        # Functions by source order (index + 1; 0 is the file): byte ranges, the function
+        # each is nested in, the names each declares, and where a name used in one is bound.
+        self._fn_starts: list[int] = []
+        self._fn_ends: list[int] = []
+        self._fn_parent: list[int] = []
+        self._declared: dict[int, set[str]] = {}
+        self._bindings: dict[tuple[int, str], int] = {}
         self.sinks: dict[str, list[_Sink]] = {}
         self.gate_names: dict[str, str] = {}  # name -> zone | language it was read from
         self.scopes = _Scopes()
@@ -241,6 +251,7 @@ class Reader:
             elif node.type == "import_statement":
                 self._import(node)
         self.bound = True
+        self._declare(nodes, functions)
         # functions called from top level run at import (one level, as for Python)
         outer = _Scopes.of(f for f in functions if not _is_iife(f))
         promoted: set[int] = set()
@@ -538,12 +549,12 @@ class Reader:
             if kind in FUNCTIONS:
                 continue  # a function's body is not this expression's data
             if kind == "identifier":
-                found |= self.labels.get(text_of(current), set())
+                found |= self.labels.get(self._key(text_of(current), current), set())
                 continue
             if kind in ("member_expression", "subscript_expression"):
                 name = self.resolve(current)
                 if name is not None:
-                    found |= self.labels.get(name, set())
+                    found |= self.labels.get(self._key(name, current), set())
                     parent = current.parent
                     whole = parent is None or parent.type not in (
                         "member_expression",
@@ -581,6 +592,61 @@ class Reader:
             return {"file"}
         return set()
 
+    def _declare(self, nodes: list[Node], functions: list[Node]) -> None:
+        """The names each function declares (its parameters and its variables), and the
+        nesting of functions, from their byte ranges (``functions`` is in source order)."""
+        self._fn_starts = [f.start_byte for f in functions]
+        self._fn_ends = [f.end_byte for f in functions]
+        stack: list[int] = []
+        for index, function in enumerate(functions):
+            while stack and self._fn_ends[stack[-1]] < function.end_byte:
+                stack.pop()
+            self._fn_parent.append(stack[-1] if stack else -1)
+            stack.append(index)
+            self._declared[index + 1] = {p for p in _parameters(function) if p}
+        for node in nodes:
+            if node.type != "variable_declarator":
+                continue
+            target = node.child_by_field_name("name")
+            if target is not None and target.type == "identifier":
+                scope = self._innermost(node)
+                if scope:
+                    self._declared[scope].add(text_of(target))
+
+    def _innermost(self, node: Node) -> int:
+        """The innermost function holding ``node``, as its index + 1 (0: none, the file)."""
+        index = bisect.bisect_right(self._fn_starts, node.start_byte) - 1
+        while index >= 0 and (
+            self._fn_ends[index] < node.end_byte or self._fn_starts[index] == node.start_byte
+        ):
+            index = self._fn_parent[index]  # a sibling that ended before, or the node itself
+        return index + 1
+
+    def scope_of_callback(self, function: Node) -> int:
+        """The scope a callback's parameters are declared in: the callback itself."""
+        index = bisect.bisect_left(self._fn_starts, function.start_byte)
+        while index < len(self._fn_starts) and self._fn_starts[index] == function.start_byte:
+            if self._fn_ends[index] == function.end_byte:
+                return index + 1
+            index += 1
+        return 0
+
+    def _key(self, name: str, node: Node) -> tuple[int, str]:
+        """Where ``name``, used at ``node``, is bound: the innermost enclosing function that
+        declares its first part, else the file (0)."""
+        base = name.split(".", 1)[0]
+        innermost = self._innermost(node)
+        bound = self._bindings.get((innermost, base))
+        if bound is None:
+            bound, scope = 0, innermost
+            while scope:
+                if base in self._declared[scope]:
+                    bound = scope
+                    break
+                scope = self._fn_parent[scope - 1] + 1
+            self._bindings[(innermost, base)] = bound
+        return bound, name
+
     def _label(self, node: Node) -> None:
         left = node.child_by_field_name("name") or node.child_by_field_name("left")
         right = node.child_by_field_name("value") or node.child_by_field_name("right")
@@ -594,7 +660,7 @@ class Reader:
             target = target.child_by_field_name("object")  # log[i] = v: log holds v
         name = self.resolve(target) if target is not None else None
         if name is not None and target is not None and target.type != "object_pattern":
-            self.labels.setdefault(name, set()).update(labels)
+            self.labels.setdefault(self._key(name, target), set()).update(labels)
 
     def _label_callbacks(self, node: Node) -> None:
         """Parameters of a callback get the labels of what it is called on or by:
@@ -610,7 +676,8 @@ class Reader:
             if arg.type in FUNCTIONS:
                 for param in _parameters(arg):
                     if param:
-                        self.labels.setdefault(param, set()).update(labels)
+                        key = (self.scope_of_callback(arg), param)
+                        self.labels.setdefault(key, set()).update(labels)
 
     def _function_sink(self, call: Node) -> None:
         """A write, deletion or spawn of a parameter: calls of the function do it to their
