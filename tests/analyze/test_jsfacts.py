@@ -258,3 +258,18 @@ def test_names_are_bound_per_function_so_minified_code_does_not_mix_them() -> No
         " r.on('end', () => { eval(d); }); });\n"
     )
     assert any(c.startswith("eval<-") for c in _calls(javascript_facts(download)))
+
+
+def test_aliases_are_bound_per_function_too() -> None:
+    """``var l = Function`` in one minified function does not make another function's
+    parameter ``l`` the Function constructor; a module bound at the top stays bound inside."""
+    hidden = base64.b64encode(b"process.exit(1)").decode()
+    minified = (
+        "function a(){var l=Function;return l}\n"
+        f"function b(l,e){{var t=atob('{hidden}');return l(t)}}\n"
+    )
+    assert not any(c.startswith("eval<-") for c in _calls(javascript_facts(minified)))
+    same = f"function a(){{var l=Function;var t=atob('{hidden}');return l(t)}}\n"
+    assert "eval<-atob" in _calls(javascript_facts(same))
+    top = "const cp = require('child_process');\nfunction f(x) { cp.exec(x); }\n"
+    assert "child_process.exec" in _calls(javascript_facts(top))

@@ -204,7 +204,8 @@ class Reader:
         self.install_file = install_file
         self.nesting = nesting
         self.result = Facts()
-        self.aliases: dict[str, str] = {}  # local name -> dotted module path
+        # (scope, local name) -> dotted module path; scopes as for ``labels``
+        self.aliases: dict[tuple[int, str], str] = {}
         self.modules: set[str] = set()  # modules the file loads
         self.values: dict[str, Node] = {}  # local name -> the expression it was given
         # (scope, local name) -> where its data came from. The scope is the function that
@@ -245,13 +246,13 @@ class Reader:
             name = _function_name(function)
             if name:
                 named.setdefault(name, function)
+        self._declare(nodes, functions)
         for node in nodes:  # aliases and values first: code may use a name above its line
             if node.type in ("variable_declarator", "assignment_expression"):
                 self._bind(node)
             elif node.type == "import_statement":
                 self._import(node)
         self.bound = True
-        self._declare(nodes, functions)
         # functions called from top level run at import (one level, as for Python)
         outer = _Scopes.of(f for f in functions if not _is_iife(f))
         promoted: set[int] = set()
@@ -329,7 +330,7 @@ class Reader:
         kind = node.type
         if kind == "identifier":
             name = text_of(node)
-            return self.aliases.get(name, name)
+            return self.aliases.get(self._key(name, node), name)
         if kind in ("this", "super"):
             return kind
         if kind == "member_expression":
@@ -377,7 +378,7 @@ class Reader:
         if left.type == "identifier":
             name = text_of(left)
             if source is not None:
-                self.aliases[name] = source
+                self.aliases[self._key(name, left)] = source
             else:
                 self.values.setdefault(name, right)
                 kind = _gate_kind(text_of(right)[:400], {})
@@ -386,12 +387,12 @@ class Reader:
         elif left.type == "object_pattern" and source is not None:
             for item in left.named_children:
                 if item.type == "shorthand_property_identifier_pattern":
-                    self.aliases[text_of(item)] = f"{source}.{text_of(item)}"
+                    self.aliases[self._key(text_of(item), item)] = f"{source}.{text_of(item)}"
                 elif item.type == "pair_pattern":
                     key = item.child_by_field_name("key")
                     value = item.child_by_field_name("value")
                     if key is not None and value is not None and value.type == "identifier":
-                        self.aliases[text_of(value)] = (
+                        self.aliases[self._key(text_of(value), value)] = (
                             f"{source}.{text_of(key).strip(chr(39) + chr(34))}"
                         )
         elif left.type in ("member_expression", "subscript_expression"):
@@ -411,11 +412,11 @@ class Reader:
             return
         for part in clause.named_children:
             if part.type == "identifier":  # import fs from 'fs'
-                self.aliases[text_of(part)] = module
+                self.aliases[(0, text_of(part))] = module
             elif part.type == "namespace_import":
                 names = [c for c in part.named_children if c.type == "identifier"]
                 if names:
-                    self.aliases[text_of(names[0])] = module
+                    self.aliases[(0, text_of(names[0]))] = module
             elif part.type == "named_imports":
                 for spec in part.named_children:
                     if spec.type != "import_specifier":
@@ -423,7 +424,7 @@ class Reader:
                     name = spec.child_by_field_name("name")
                     alias = spec.child_by_field_name("alias") or name
                     if name is not None and alias is not None:
-                        self.aliases[text_of(alias)] = f"{module}.{text_of(name)}"
+                        self.aliases[(0, text_of(alias))] = f"{module}.{text_of(name)}"
 
     # -- values -----------------------------------------------------------------------------
 
@@ -462,8 +463,9 @@ class Reader:
             return (_known(left) + _known(right))[:MAX_VALUE]
         if kind == "identifier":
             name = text_of(node)
-            if name in self.aliases:
-                return v.FOLDER_CALLS.get(self.aliases[name])  # `${homedir}`
+            alias = self.aliases.get(self._key(name, node))
+            if alias is not None:
+                return v.FOLDER_CALLS.get(alias)  # `${homedir}`
             if name == "__dirname":
                 return "."
             bound = self.values.get(name)
