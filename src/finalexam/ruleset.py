@@ -75,6 +75,7 @@ def _families() -> dict[str, RuleFamily]:
     from finalexam.analyze.behavior import analyzer as behavior
     from finalexam.analyze.behavior import obfuscation, vocabulary
     from finalexam.analyze.binary import analyzer as binary
+    from finalexam.analyze.indicators import categories as hosts
     from finalexam.analyze.secrets import analyzer as secrets
     from finalexam.catalog import jsbundle, native
     from finalexam.diffing import rules as diff_rules
@@ -91,6 +92,7 @@ def _families() -> dict[str, RuleFamily]:
         family_from_module("obfuscation", obfuscation),
         family_from_module("vocabulary", vocabulary),
         family_from_module("policy", policy_profiles),
+        family_from_module("hosts", hosts),
     )
     return {family.name: family for family in families}
 

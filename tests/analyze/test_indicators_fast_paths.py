@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from finalexam.analyze.indicators import extract as indicator_extract
-from finalexam.analyze.indicators.categories import CATEGORIES, classify, host_of, ip_category
+from finalexam.analyze.indicators.categories import categories, classify, host_of, ip_category
 from finalexam.analyze.indicators.extract import extract
 
 PIECES = st.sampled_from(
@@ -45,16 +45,16 @@ def reference_classify(kind: str, value: str) -> str:
         return ip
     if host.endswith(".onion"):
         return "onion"
-    for category, suffixes in CATEGORIES:
-        for suffix in suffixes:
+    for category in categories():
+        for suffix in category.hosts:
             if "/" in suffix:
                 if target.startswith(suffix) or f".{suffix}" in target:
-                    return category
+                    return category.name
             elif suffix.startswith("."):
                 if host.endswith(suffix):
-                    return category
+                    return category.name
             elif host == suffix or host.endswith("." + suffix):
-                return category
+                return category.name
     return "email" if kind == "email" else "other"
 
 

@@ -8,7 +8,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from finalexam.diffing.content import endpoints, host_of, is_code, strip_comments
+from finalexam.analyze.indicators.categories import is_reference_host
+from finalexam.diffing.content import endpoints, host_of, is_code, line_delta, strip_comments
 from finalexam.diffing.files import FileDelta
 from finalexam.diffing.inventory import COMPILED_TYPES, Inventory
 from finalexam.diffing.manifests import Manifest, npm_hook_files
@@ -17,64 +18,6 @@ from finalexam.diffing.rules import categories_in, code_rules
 from finalexam.diffing.versions import compare
 from finalexam.model import Component, Finding, FindingKind, Indicator, Report, Severity
 
-# Hosts that code links to for reference (docs, specs, source hosting): new ones are info.
-REFERENCE_HOSTS = (
-    "github.com",
-    "*.github.com",
-    "gitlab.com",
-    "bitbucket.org",
-    "npmjs.com",
-    "*.npmjs.com",
-    "npmjs.org",
-    "nodejs.org",
-    "*.nodejs.org",
-    "python.org",
-    "*.python.org",
-    "pypi.org",
-    "readthedocs.io",
-    "*.readthedocs.io",
-    "readthedocs.org",
-    "*.readthedocs.org",
-    "mozilla.org",
-    "*.mozilla.org",
-    "w3.org",
-    "*.w3.org",
-    "json-schema.org",
-    "opensource.org",
-    "apache.org",
-    "*.apache.org",
-    "stackoverflow.com",
-    "*.wikipedia.org",
-    "*.ietf.org",
-    "*.rfc-editor.org",
-    "semver.org",
-    "spdx.org",
-    "creativecommons.org",
-    "gnu.org",
-    "*.gnu.org",
-    "tc39.es",
-    "*.ecma-international.org",
-    "unicode.org",
-    "*.unicode.org",
-    "learn.microsoft.com",
-    "docs.microsoft.com",
-    "schemas.microsoft.com",
-    "*.example.com",
-    "example.com",
-    "example.org",
-    "*.example.org",
-    "example.net",
-    "localhost",
-    "xmlns.com",
-    "purl.org",
-    "*.purl.org",
-    "yarnpkg.com",
-    "*.yarnpkg.com",
-    "docs.rs",
-    "crates.io",
-    "golang.org",
-    "pkg.go.dev",
-)
 _NETWORK_CAPABILITY = re.compile(
     r"network|socket|http|dns|internet|url|download|upload|connect|c2|beacon|tcp|udp|winhttp|"
     r"wininet|ssl|tls",
@@ -172,7 +115,7 @@ def endpoint_changes(
             evidence["line"] = line
         if host_allowed(host, allowlist):
             severity, why = Severity.INFO, "allowlisted host"
-        elif host_allowed(host, REFERENCE_HOSTS) or _is_local_address(host):
+        elif is_reference_host(host) or _is_local_address(host):
             severity, why = Severity.INFO, "reference or local host"
         elif not in_code:
             severity, why = Severity.INFO, "in documentation or data only"
@@ -744,7 +687,6 @@ def code_capability_changes(
     for path, text in old_texts.items():
         if is_code(path) and present != every:
             present.update(categories_in(strip_comments(text, path), present))
-    from finalexam.diffing.content import line_delta
 
     changes: list[Change] = []
     seen: set[tuple[str, str]] = set()

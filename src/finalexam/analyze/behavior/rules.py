@@ -25,6 +25,7 @@ from functools import cache
 from pathlib import Path
 
 from finalexam.model import Severity
+from finalexam.ruledata import flag, strings
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules" / "behavior"
 
@@ -78,17 +79,11 @@ class BehaviorRule:
 
 
 def _strings(data: dict[str, object], key: str, path: Path) -> tuple[str, ...]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RuleError(f"{path.name}: {key} must be a list of strings")
-    return tuple(value)
+    return strings(data, key, path.name, RuleError)
 
 
 def _flag(data: dict[str, object], key: str, path: Path) -> bool:
-    value = data.get(key, False)
-    if not isinstance(value, bool):
-        raise RuleError(f"{path.name}: {key} must be true or false")
-    return value
+    return flag(data, key, path.name, RuleError)
 
 
 def _compile(sources: tuple[str, ...], path: Path, key: str) -> tuple[re.Pattern[str], ...]:

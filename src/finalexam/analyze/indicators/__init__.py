@@ -8,6 +8,7 @@ out-of-band interaction catchers on the other — and lands in ``Report.indicato
 suspicious endpoint inside executable code is also a finding.
 
 - ``extract.py``: finds indicators in bytes; ``categories.py``: classifies them
+  (the categories are data: ``rules/hosts/``)
 - ``analyzer.py``: the plug-in (``Report.indicators``, findings for suspicious endpoints)
 """
 

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 
 from finalexam.analyze.base import Analysis, ExamState
 from finalexam.analyze.indicators import NAME
-from finalexam.analyze.indicators.categories import ALWAYS_HIGH, SUSPICIOUS, classify, host_of
+from finalexam.analyze.indicators.categories import (
+    always_high,
+    classify,
+    host_of,
+    suspicious,
+)
 from finalexam.analyze.indicators.extract import Found, extract_chunked
 from finalexam.config import Config
 from finalexam.model import (
@@ -58,7 +63,7 @@ class IndicatorAnalyzer:
             analysis.indicators.append(
                 Indicator(item.kind, item.value, category, (entry.location,))
             )
-            if is_code and category in SUSPICIOUS and item.kind in ("url", "domain", "ip"):
+            if is_code and category in suspicious() and item.kind in ("url", "domain", "ip"):
                 key = host_of(item.value) if item.kind == "url" else item.value
                 if key in reported:  # one finding per host, not per URL and domain
                     continue
@@ -78,7 +83,7 @@ def _endpoint_finding(
     # a live webhook or interaction catcher in code is where stolen data goes; the bare
     # service name (documentation mentioning webhook.site) is only a lead
     live = item.kind == "url" and _has_path(item.value)
-    severity = Severity.HIGH if install or (category in ALWAYS_HIGH and live) else Severity.MEDIUM
+    severity = Severity.HIGH if install or (category in always_high() and live) else Severity.MEDIUM
     where = "install-time code" if install else "code"
     return Finding(
         kind=FindingKind.BEHAVIOR,

@@ -1,85 +1,150 @@
-"""What kind of endpoint an indicator names: the category of a URL, domain, IP or e-mail.
+"""Host categories: what kind of endpoint a URL, domain, IP or e-mail names.
 
-Registries, source hosting, documentation and well-known services on one side; raw public
-IPs, paste sites, webhooks, tunnels, dynamic DNS, ``.onion``, URL shorteners, file drops and
-out-of-band interaction catchers on the other (``SUSPICIOUS``).
+The categories are data, one file each under ``rules/hosts/categories/``::
+
+    id = "tunnel"                    # the category, equal to the file stem
+    title = "Tunnels to a developer's machine"
+    description = "Why a reviewer cares."
+    rank = 5                         # the first category with a matching host wins
+    suspicious = true                # in executable code, an endpoint of this kind is a finding
+    always_high = false              # high severity in live code, wherever it is
+    hosts = ["ngrok.io", ".onion-like-suffix", "discord.com/api/webhooks"]
+    bare = ["ngrok.io"]              # also found without a URL: ``<label>.<host>`` anywhere
+
+    [examples]
+    match = ["https://abc.ngrok.io/x", "x.ngrok.io"]   # URLs or hosts of this category
+    benign = ["ngrok.com"]
+
+A host entry ``a.b`` matches ``a.b`` and its subdomains; ``.b`` matches names ending in
+``.b``; an entry with a path (``discord.com/api/webhooks``) matches URLs under it. Raw public
+IPs, private addresses and ``.onion`` names are recognised by their shape, not listed.
+``rules/hosts/reference.toml`` holds the hosts a release diff treats as reference links
+(shell-style globs over the whole host name).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import re
-from functools import lru_cache
+import tomllib
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
 
-SUSPICIOUS = frozenset(
-    {
-        "raw-ip",
-        "paste-site",
-        "webhook",
-        "tunnel",
-        "dynamic-dns",
-        "onion",
-        "url-shortener",
-        "oob-interaction",
-        "file-drop",
-        "ip-lookup",
-    }
-)
+from finalexam.ruledata import flag, strings
 
-ALWAYS_HIGH = frozenset({"webhook", "oob-interaction"})
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules" / "hosts"
+REQUIRED_FIELDS = ("id", "title", "description")  # no severity: a category finds nothing alone
+REFERENCE = "reference"
+# categories decided by the shape of the address rather than by a list of hosts
+SHAPE_SUSPICIOUS = frozenset({"raw-ip", "onion"})
+HOST_ENTRY = re.compile(r"^\.?[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[a-z0-9._~/-]+)?$")
+HOST_GLOB = re.compile(r"^(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*$")
 
-# (category, host suffixes); the first matching category wins, most specific first.
-CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("webhook", ("discord.com/api/webhooks", "discordapp.com/api/webhooks", "api.telegram.org",
-                 "hooks.slack.com", "webhook.site", "pipedream.net", "requestbin.net",
-                 "requestcatcher.com")),
-    ("oob-interaction", ("burpcollaborator.net", "oastify.com", "interact.sh", "oast.fun",
-                         "oast.pro", "oast.me", "oast.live", "oast.site", "oast.online",
-                         "dnslog.cn", "ceye.io", "canarytokens.com")),
-    ("file-drop", ("cdn.discordapp.com/attachments", "media.discordapp.net/attachments",
-                   "transfer.sh", "anonfiles.com", "file.io", "gofile.io", "mediafire.com",
-                   "dl.dropboxusercontent.com", "filebin.net", "temp.sh", "bashupload.com")),
-    ("paste-site", ("pastebin.com", "paste.ee", "hastebin.com", "rentry.co", "rentry.org",
-                    "ghostbin.com", "pastie.org", "dpaste.com", "paste.c-net.org")),
-    ("tunnel", ("ngrok.io", "ngrok-free.app", "ngrok.app", "ngrok.dev", "trycloudflare.com",
-                "serveo.net", "loca.lt", "localtunnel.me", "localhost.run", "pagekite.me")),
-    ("dynamic-dns", ("duckdns.org", "no-ip.org", "no-ip.com", "no-ip.biz", "ddns.net",
-                     "hopto.org", "zapto.org", "servebeer.com", "dynu.net", "afraid.org",
-                     "sytes.net", "myftp.org")),
-    ("url-shortener", ("bit.ly", "tinyurl.com", "cutt.ly", "is.gd", "t.ly", "rb.gy",
-                       "shorturl.at", "goo.gl", "ow.ly", "tiny.cc")),
-    ("ip-lookup", ("ip-api.com", "ipinfo.io", "ipapi.co", "api.ipify.org", "ifconfig.me",
-                   "icanhazip.com", "checkip.amazonaws.com", "geoplugin.net", "ipwho.is",
-                   "wtfismyip.com")),
-    ("registry", ("pypi.org", "pypi.python.org", "files.pythonhosted.org", "registry.npmjs.org",
-                  "npmjs.com", "npmjs.org", "yarnpkg.com", "rubygems.org", "crates.io",
-                  "repo.maven.apache.org", "repo1.maven.org", "proxy.golang.org", "pkg.go.dev",
-                  "nuget.org", "packagist.org", "deb.debian.org", "conda.anaconda.org",
-                  "anaconda.org", "unpkg.com", "cdn.jsdelivr.net", "cdnjs.cloudflare.com",
-                  "snapcraft.io", "flathub.org", "formulae.brew.sh", "chocolatey.org")),
-    ("source-hosting", ("github.com", "githubusercontent.com", "gitlab.com", "bitbucket.org",
-                        "sourceforge.net", "codeberg.org", "github.io", "gitee.com",
-                        "git.kernel.org", "googlesource.com", "sr.ht")),
-    ("docs", ("readthedocs.io", "readthedocs.org", "python.org", "docs.rs", "mozilla.org",
-              "w3.org", "whatwg.org", "ietf.org", "rfc-editor.org", "opensource.org",
-              "apache.org", "gnu.org", "creativecommons.org", "wikipedia.org",
-              "stackoverflow.com", "json-schema.org", "semver.org", "spdx.org", "nodejs.org",
-              "ecma-international.org", "unicode.org", "iana.org", "xml.org", "purl.org",
-              "schema.org", "microsoft.com/en-us", "learn.microsoft.com", "mit-license.org",
-              "shields.io", "badge.fury.io", "codecov.io", "travis-ci.org", "travis-ci.com",
-              "circleci.com", "coveralls.io", "pydata.org", "scipy.org", "numpy.org",
-              "djangoproject.com", "palletsprojects.com", "sphinx-doc.org", "typescriptlang.org")),
-    ("example", ("example.com", "example.org", "example.net", "localhost", ".invalid", ".test",
-                 ".example", ".local")),
-    ("well-known", ("google.com", "googleapis.com", "gstatic.com", "microsoft.com",
-                    "windows.net", "azure.com", "amazonaws.com", "amazon.com", "aws.amazon.com",
-                    "cloudflare.com", "apple.com", "facebook.com", "twitter.com", "x.com",
-                    "youtube.com", "mozilla.net", "openai.com", "huggingface.co", "slack.com",
-                    "discord.com", "discord.gg", "telegram.org", "t.me", "linkedin.com",
-                    "gravatar.com", "cloud.google.com", "digicert.com", "letsencrypt.org",
-                    "sentry.io", "docker.com", "docker.io", "kubernetes.io", "jquery.com",
-                    "fonts.googleapis.com", "gmail.com", "outlook.com", "yahoo.com")),
-)  # fmt: skip
+
+class HostDataError(ValueError):
+    """A host file that cannot be used (a packaging error: the suite lints them all)."""
+
+
+@dataclass(frozen=True)
+class HostCategory:
+    name: str
+    rank: int
+    hosts: tuple[str, ...]
+    bare: tuple[str, ...] = ()
+    suspicious: bool = False
+    always_high: bool = False
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise HostDataError(f"{path}: {error}") from None
+
+
+def _entries(data: dict[str, Any], key: str, path: Path, shape: re.Pattern[str]) -> tuple[str, ...]:
+    value = strings(data, key, str(path), HostDataError, "host names")
+    for entry in value:
+        if not shape.match(entry):
+            raise HostDataError(f"{path}: {key}: {entry!r} is not a lowercase host name")
+    duplicates = sorted({entry for entry in value if value.count(entry) > 1})
+    if duplicates:
+        raise HostDataError(f"{path}: {key}: listed twice: {', '.join(duplicates)}")
+    return tuple(value)
+
+
+def read_category(path: Path) -> HostCategory:
+    data = _read(path)
+    rank = data.get("rank")
+    if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
+        raise HostDataError(f"{path}: rank must be a positive whole number")
+    hosts = _entries(data, "hosts", path, HOST_ENTRY)
+    if not hosts:
+        raise HostDataError(f"{path}: hosts: needs at least one host")
+    bare = _entries(data, "bare", path, HOST_ENTRY)
+    if stray := [b for b in bare if b not in hosts or "/" in b or b.startswith(".")]:
+        raise HostDataError(f"{path}: bare: {', '.join(stray)} must be plain names among hosts")
+    return HostCategory(
+        name=path.stem,
+        rank=rank,
+        hosts=hosts,
+        bare=bare,
+        suspicious=flag(data, "suspicious", str(path), HostDataError),
+        always_high=flag(data, "always_high", str(path), HostDataError),
+    )
+
+
+@cache
+def categories() -> tuple[HostCategory, ...]:
+    """The bundled categories, in rank order (ranks are unique: the order decides)."""
+    found = sorted(
+        (read_category(path) for path in (RULES_DIR / "categories").glob("*.toml")),
+        key=lambda c: c.rank,
+    )
+    ranks = [c.rank for c in found]
+    if len(set(ranks)) != len(ranks):
+        raise HostDataError(f"{RULES_DIR / 'categories'}: two categories share a rank")
+    return tuple(found)
+
+
+@cache
+def suspicious() -> frozenset[str]:
+    """Categories whose endpoints in executable code are findings."""
+    return SHAPE_SUSPICIOUS | {c.name for c in categories() if c.suspicious}
+
+
+@cache
+def always_high() -> frozenset[str]:
+    return frozenset(c.name for c in categories() if c.always_high)
+
+
+@cache
+def bare_hosts() -> tuple[str, ...]:
+    """Hosts found without a URL around them, in rank order."""
+    return tuple(host for category in categories() for host in category.bare)
+
+
+@cache
+def reference_globs() -> tuple[str, ...]:
+    path = RULES_DIR / f"{REFERENCE}.toml"
+    return _entries(_read(path), "globs", path, HOST_GLOB)
+
+
+def is_reference_host(host: str) -> bool:
+    """Whether a release diff treats a new endpoint on ``host`` as a reference link."""
+    return any(fnmatch.fnmatchcase(host, glob) for glob in reference_globs())
+
+
+def example_matches(rule_id: str, example: str) -> bool:
+    """A category's example is a URL or host of that category; the reference file's, a host
+    (or a URL on a host) the release diff treats as a reference."""
+    if rule_id == REFERENCE:
+        return is_reference_host(host_of(example) if "://" in example else example.lower())
+    return classify("url" if "://" in example else "domain", example) == rule_id
 
 
 def host_of(url: str) -> str:
@@ -122,18 +187,19 @@ def classify(kind: str, value: str) -> str:
         return ip
     if host.endswith(".onion"):
         return "onion"
-    # The first category with a matching suffix wins: by host (memoised, hosts recur across
-    # thousands of URLs) or by one of the few suffixes with a path, which look at the URL.
+    # The first category with a matching entry wins: by host (memoised, hosts recur across
+    # thousands of URLs) or by one of the few entries with a path, which look at the URL.
+    ordered = categories()
     rank = min(_host_rank(host), _path_rank(target))
-    if rank < len(CATEGORIES):
-        return CATEGORIES[rank][0]
+    if rank < len(ordered):
+        return ordered[rank].name
     return "email" if kind == "email" else "other"
 
 
 @lru_cache(maxsize=65536)
 def _host_rank(host: str) -> int:
-    for rank, (_, suffixes) in enumerate(CATEGORIES):
-        for suffix in suffixes:
+    for rank, category in enumerate(categories()):
+        for suffix in category.hosts:
             if "/" in suffix:
                 continue
             if suffix.startswith("."):
@@ -141,19 +207,21 @@ def _host_rank(host: str) -> int:
                     return rank
             elif host == suffix or host.endswith("." + suffix):
                 return rank
-    return len(CATEGORIES)
+    return len(categories())
 
 
-_PATH_SUFFIXES = tuple(
-    (rank, suffix)
-    for rank, (_, suffixes) in enumerate(CATEGORIES)
-    for suffix in suffixes
-    if "/" in suffix
-)
+@cache
+def _path_entries() -> tuple[tuple[int, str], ...]:
+    return tuple(
+        (rank, suffix)
+        for rank, category in enumerate(categories())
+        for suffix in category.hosts
+        if "/" in suffix
+    )
 
 
 def _path_rank(target: str) -> int:
-    for rank, suffix in _PATH_SUFFIXES:
+    for rank, suffix in _path_entries():
         if target.startswith(suffix) or f".{suffix}" in target:
             return rank
-    return len(CATEGORIES)
+    return len(categories())

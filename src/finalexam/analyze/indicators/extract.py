@@ -12,7 +12,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from finalexam.analyze.indicators.categories import host_of, ip_category
+from finalexam.analyze.indicators.categories import bare_hosts, host_of, ip_category
 from finalexam.model import Blob
 
 hyperscan: ModuleType | None
@@ -28,20 +28,28 @@ CHUNK_BYTES = 16 * 1024 * 1024
 _MARGIN = 4096
 
 _URL = re.compile(rb"(?:https?|ftp|wss?)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]{3,2048}")
-_HOST_ONLY = re.compile(
-    rb"(?<![\w.-])[a-z0-9][a-z0-9-]{0,62}\.(?:ngrok(?:-free)?\.(?:io|app|dev)|trycloudflare\.com"
-    rb"|duckdns\.org|no-ip\.(?:org|com|biz)|ddns\.net|hopto\.org|zapto\.org|loca\.lt"
-    rb"|serveo\.net|oast\.(?:fun|pro|me|live|site|online)|interact\.sh|burpcollaborator\.net"
-    rb"|oastify\.com|dnslog\.cn|ceye\.io)(?![\w-])|(?<![\w.-])[a-z2-7]{16}(?:[a-z2-7]{40})?\.onion\b",
-    re.IGNORECASE,
-)
-# Literal hints: the host-only pattern is costly per byte, so it only runs when one of these
-# is present (plain substring search: case-insensitive regex alternations are slow in re).
-_HOST_HINTS = (
-    b"ngrok", b"trycloudflare", b"duckdns", b"no-ip", b"ddns.net", b"hopto.org", b"zapto.org",
-    b"loca.lt", b"serveo", b"oast", b"interact.sh", b"burpcollaborator", b"dnslog.cn",
-    b"ceye.io", b".onion",
-)  # fmt: skip
+_ONION = rb"(?<![\w.-])[a-z2-7]{16}(?:[a-z2-7]{40})?\.onion\b"
+
+
+@cache
+def _host_only() -> re.Pattern[bytes]:
+    """Names under a tunnel, dynamic-DNS or interaction-catcher host found without a URL
+    around them (``rules/hosts/categories/*.toml``: ``bare``), and ``.onion`` names."""
+    hosts = b"|".join(re.escape(host.encode()) for host in bare_hosts())
+    return re.compile(
+        rb"(?<![\w.-])[a-z0-9][a-z0-9-]{0,62}\.(?:" + hosts + rb")(?![\w-])|" + _ONION,
+        re.IGNORECASE,
+    )
+
+
+@cache
+def _host_hints() -> tuple[bytes, ...]:
+    """Literal hints: the host-only pattern is costly per byte, so it only runs when one of
+    these is present (plain substring search: case-insensitive regex alternations are slow in
+    ``re``)."""
+    return (*(host.encode() for host in bare_hosts()), b".onion")
+
+
 # The opening quote is consumed rather than looked behind at: a leading character class lets
 # ``re`` skip ahead to candidates (3x faster on big JSON); it can never be part of the
 # previous match (digits and dots), so the matches are the same.
@@ -80,7 +88,7 @@ _HINT_CHUNK = 4 * 1024 * 1024
 # look-ahead consumed): Hyperscan tells whether it occurs at all, for one pass over the file
 # instead of ``re`` stopping at every quote of a JSON document.
 _IPV4_SHAPE = rb"""["'/@=(](?:[0-9]{1,3}\.){3}[0-9]{1,3}["':/,)]"""
-_IPV4_ID = len(_HOST_HINTS)
+_IPV4_ID = 0  # the host hints follow, from 1
 
 
 @cache
@@ -90,12 +98,13 @@ def _hint_database() -> tuple[Any, Any] | None:
     if hyperscan is None:
         return None
     single = hyperscan.HS_FLAG_SINGLEMATCH
+    hints = _host_hints()
     database = hyperscan.Database()
     database.compile(
-        expressions=[re.escape(hint) for hint in _HOST_HINTS] + [_IPV4_SHAPE],
-        ids=list(range(len(_HOST_HINTS) + 1)),
-        elements=len(_HOST_HINTS) + 1,
-        flags=[hyperscan.HS_FLAG_CASELESS | single] * len(_HOST_HINTS) + [single],
+        expressions=[_IPV4_SHAPE] + [re.escape(hint) for hint in hints],
+        ids=list(range(len(hints) + 1)),
+        elements=len(hints) + 1,
+        flags=[single] + [hyperscan.HS_FLAG_CASELESS | single] * len(hints),
     )
     return database, hyperscan.Scratch(database)
 
@@ -116,10 +125,11 @@ def _hints(data: bytes) -> tuple[bool, bool]:
         with contextlib.suppress(hyperscan.ScanTerminated):  # stopped early
             database.scan(data, match_event_handler=on_match, scratch=scratch)
         return bool(found - {_IPV4_ID}), _IPV4_ID in found
-    overlap = max(len(hint) for hint in _HOST_HINTS) - 1
+    hints = _host_hints()
+    overlap = max(len(hint) for hint in hints) - 1
     for start in range(0, len(data), _HINT_CHUNK):
         chunk = data[max(0, start - overlap) : start + _HINT_CHUNK].lower()
-        if any(hint in chunk for hint in _HOST_HINTS):
+        if any(hint in chunk for hint in hints):
             return True, True
     return False, True
 
@@ -172,7 +182,7 @@ def extract(data: bytes, *, text: bool) -> list[Found]:
         else:
             add("domain", host, match.start())
     host_hint, maybe_ip = _hints(data)
-    for match in _HOST_ONLY.finditer(data) if host_hint else ():
+    for match in _host_only().finditer(data) if host_hint else ():
         add("domain", match.group(0).decode("ascii", "replace").lower(), match.start())
     if text:
         for match in _IPV4_QUOTED.finditer(data) if maybe_ip else ():
