@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from finalexam.analyze.names.confusables import latin_foldings
 from finalexam.model import Severity
 
 TARGETS = 3000
@@ -18,11 +19,6 @@ MIN_TARGET_LENGTH = 5
 _AFFIXES = ("python-", "py-", "py", "node-", "js-", "-js", ".js", "-python", "-py", "-dev",
             "-lib", "-sdk", "-api", "-client", "-utils", "-tools", "2", "3", "-cli")  # fmt: skip
 
-# Look-alike letters (Cyrillic, Greek, Latin extensions) folded to their ASCII twins.
-_HOMOGLYPHS = str.maketrans(
-    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0455\u0458\u0501\u04cf\u051b\u051d\u043a\u043c\u0442\u0432\u043d\u03bf\u03c1\u03b1\u03bd\u03b9\u03ba\u03c4\u03c5\u0261\u0131\u0251\u0142",
-    "aeopcyxisjdlqwkmtbhopaviktugial",
-)
 _ASCII_LOOKALIKES = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("1", "l"), ("0", "o"))
 
 
@@ -136,8 +132,9 @@ def check_name(name: str, ecosystem: str) -> Squat | None:
     if norm in _known(ecosystem):
         return None
     rank_of = _rank_of(ecosystem)
-    folded = bare.translate(_HOMOGLYPHS)
-    if folded != bare and folded in rank_of:
+    imitated = [f for f in latin_foldings(bare) if f != bare and f in rank_of]
+    if imitated:
+        folded = min(imitated, key=rank_of.__getitem__)
         return Squat(name, folded, "homoglyph", rank_of[folded])
     if not bare.isascii():
         return None
