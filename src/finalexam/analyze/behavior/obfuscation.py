@@ -13,12 +13,10 @@ and carry the high severities.
 from __future__ import annotations
 
 import io
-import math
 import re
 import tokenize
 import tomllib
 import unicodedata
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from finalexam.analyze.behavior import NAME
+from finalexam.entropy import shannon_entropy
 from finalexam.model import Confidence, Evidence, Finding, FindingKind, Location, Severity
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules" / "obfuscation"
@@ -77,14 +76,6 @@ def _read(path: Path) -> ObfuscationRule:
 def rules() -> dict[str, ObfuscationRule]:
     """The bundled rules by id."""
     return {rule.id: rule for rule in map(_read, sorted(RULES_DIR.glob("*.toml")))}
-
-
-def shannon_entropy(text: str) -> float:
-    if not text:
-        return 0.0
-    counts = Counter(text)
-    total = len(text)
-    return -sum(c / total * math.log2(c / total) for c in counts.values())
 
 
 def _finding(

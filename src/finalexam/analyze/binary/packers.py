@@ -6,7 +6,8 @@ import re
 import struct
 from typing import Any
 
-from finalexam.analyze.binary.facts.common import BinaryFacts, entropy
+from finalexam.analyze.binary.facts.common import BinaryFacts
+from finalexam.entropy import shannon_entropy
 
 # Section names that known PE packers and protectors leave behind.
 PACKER_SECTIONS: dict[str, str] = {
@@ -78,7 +79,7 @@ def packer(facts: BinaryFacts, data: bytes) -> dict[str, Any] | None:
             + [f"only {import_count} imported functions"],
         }
     if facts.format == "elf" and not facts.sections and not facts.libraries:
-        whole = entropy(data[: 1024 * 1024])
+        whole = round(shannon_entropy(data[: 1024 * 1024]), 3)  # rounded: reports stay stable
         if whole >= _HIGH_ENTROPY:
             return {
                 "name": "unknown",
@@ -117,7 +118,7 @@ def overlay(facts: BinaryFacts, data: bytes) -> dict[str, Any] | None:
     out: dict[str, Any] = {
         "offset": offset,
         "size": size,
-        "entropy": entropy(data[offset : offset + min(size, 1024 * 1024)]),
+        "entropy": round(shannon_entropy(data[offset : offset + min(size, 1024 * 1024)]), 3),
     }
     for magic, kind in _OVERLAY_KINDS:
         if head.startswith(magic):

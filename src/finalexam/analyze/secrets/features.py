@@ -17,9 +17,9 @@ from pathlib import Path
 from finalexam.analyze.secrets.validate import (
     WELL_KNOWN_EXAMPLES,
     is_placeholder,
-    shannon_entropy,
 )
 from finalexam.context import path_context
+from finalexam.entropy import shannon_entropy
 from finalexam.model import FileContext
 
 # The words a name is made of: db_password -> db, password; clientSecret -> client, secret.

@@ -27,9 +27,9 @@ from finalexam.analyze.secrets.validate import (
     is_code_reference,
     is_placeholder,
     looks_like_hash_or_id,
-    shannon_entropy,
 )
 from finalexam.context import Material, published_key
+from finalexam.entropy import shannon_entropy
 from finalexam.model import Blob, Confidence, FileContext
 
 _LOCK_FILES = (

@@ -10,11 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
-import math
 import re
 import warnings
 import zlib
-from collections import Counter
 from collections.abc import Callable
 
 from finalexam.formats import jsonsafe
@@ -22,14 +20,6 @@ from finalexam.formats import jsonsafe
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 Validator = Callable[[str], bool | None]
-
-
-def shannon_entropy(text: str) -> float:
-    """Bits per character of ``text`` (0.0 for empty)."""
-    if not text:
-        return 0.0
-    total = len(text)
-    return -sum(n / total * math.log2(n / total) for n in Counter(text).values())
 
 
 # Values published in provider documentation and tutorials: they look real and never are.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,15 +60,6 @@ class BinaryFacts:
     overlay: tuple[int, int] | None = None  # (offset, size)
     arches: list[str] = field(default_factory=list)  # every slice of a Mach-O fat binary
     details: dict[str, Any] = field(default_factory=dict)  # format-specific facts
-
-
-def entropy(data: bytes) -> float:
-    """Shannon entropy in bits per byte, rounded so reports stay byte-stable."""
-    if not data:
-        return 0.0
-    total = len(data)
-    value = -sum(n / total * math.log2(n / total) for n in Counter(data).values())
-    return round(value, 3)
 
 
 def strip_wide_suffix(name: str) -> str:
