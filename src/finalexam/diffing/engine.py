@@ -164,6 +164,7 @@ def diff_reports(
         behavior.collect_endpoints(old, old_inv, old_texts),
         behavior.collect_endpoints(new, new_inv, new_texts),
         endpoint_allowlist,
+        new_texts,
     )
     changes += behavior.finding_changes(old, new, old_inv, new_inv)
     changes += behavior.binary_changes(old, new, old_inv, new_inv, delta.moved)
