@@ -357,3 +357,29 @@ def test_endpoint_only_in_tests_examples_or_docs_is_low() -> None:
         "f.evil.io": medium,
         "g.evil.io": medium,
     }
+
+
+def test_dependency_purls_name_scoped_packages_as_their_manifests_do() -> None:
+    """``pkg:npm/%40scope/name`` is ``@scope/name``, read by the package-url library."""
+
+    def app(version: str, deps: Sequence[str]) -> Component:
+        return Component(
+            "app",
+            version,
+            "npm",
+            purl=f"pkg:npm/app@{version}",
+            locations=(Location(("app.tgz", "package/package.json")),),
+            dependencies=tuple(Dependency(d) for d in deps),
+        )
+
+    old = report("app-1.0.0.tgz", components=[app("1.0.0", ["pkg:npm/%40types/node@20.1.0"])])
+    new = report(
+        "app-1.0.1.tgz",
+        components=[app("1.0.1", ["pkg:npm/%40types/node@20.2.0", "pkg:npm/%40evil/loader@1.0.0"])],
+    )
+    added = [
+        c.evidence["dependency"]
+        for c in diff_reports(old, new).changes
+        if c.kind == "dependency-added"
+    ]
+    assert added == ["@evil/loader"]

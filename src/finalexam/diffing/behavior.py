@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from finalexam.analyze.indicators.categories import is_reference_host
+from finalexam.catalog.support import versionless
 from finalexam.context import References, resolve
 from finalexam.diffing.content import endpoints, host_of, is_code, line_delta, strip_comments
 from finalexam.diffing.files import FileDelta
@@ -28,6 +29,7 @@ from finalexam.model import (
     Report,
     Severity,
 )
+from finalexam.vuln.purl import parse_purl
 
 _NETWORK_CAPABILITY = re.compile(
     r"network|socket|http|dns|internet|url|download|upload|connect|c2|beacon|tcp|udp|winhttp|"
@@ -419,8 +421,12 @@ _FINDING_CHANGE = {
 }
 
 
-def _unversioned(purl: str | None) -> str:
-    return (purl or "").split("@", 1)[0].lower()
+def _unversioned(component: str | None) -> str:
+    """A finding's component without its version (a purl, or ``ecosystem/name@version``)."""
+    text = component or ""
+    if parse_purl(text) is None:
+        return text.split("@", 1)[0].lower()
+    return versionless(text).lower()
 
 
 def finding_changes(

@@ -17,6 +17,7 @@ from finalexam.diffing.versions import bump
 from finalexam.model import FileType, Issue, Location, Report, Severity
 from finalexam.redact import safe_text, safe_value
 from finalexam.version import __version__
+from finalexam.vuln.purl import parse_purl
 
 _NAME_VERSION = re.compile(
     r"^(?P<name>.+?)[-_](?P<version>v?\d+(?:\.\d+)*(?:[-.+]?[A-Za-z0-9]+(?:\.\d+)?)*?)"
@@ -66,12 +67,18 @@ def _declared_dependencies(
         for dependency in component.dependencies:
             if dependency.kind.value != "depends-on":
                 continue
-            name = dependency.target
-            if name.startswith("pkg:"):
-                name = name.split("/", 1)[-1].split("@", 1)[0].split("?", 1)[0]
-            key = normalize_name(name, component.ecosystem)
+            key = normalize_name(_package_name(dependency.target), component.ecosystem)
             deps.setdefault(key, (dependency.requirement or "", component.ecosystem))
     return deps
+
+
+def _package_name(target: str) -> str:
+    """A dependency's package name, as its manifest spells it: ``@scope/pkg`` of
+    ``pkg:npm/%40scope/pkg@1``, ``group/artifact`` of a Maven purl, a plain name as it is."""
+    purl = parse_purl(target)
+    if purl is None:
+        return target
+    return f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
 
 
 def _own_names(report: Report, manifests: Sequence[Manifest]) -> set[str]:
