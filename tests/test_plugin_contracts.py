@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from builders import write, zip_bytes
 from finalexam.catalog import CATALOGERS
+from finalexam.cli import main
 from finalexam.config import Config
 from finalexam.exam import run_exam
 from finalexam.plugins import KINDS, problems
 from finalexam.registry import registered
+from finalexam.report import REPORTERS
 
 CATALOGER_NAMES = frozenset(make().name for make in CATALOGERS)
 
@@ -53,10 +56,31 @@ def test_the_report_records_the_version_of_every_plugin_that_ran(tmp_path: Path)
     declared = {
         (p.kind, p.plugin.name): p.plugin.version  # type: ignore[attr-defined]
         for p in registered()
-        if p.kind in ("cataloger", "analyzer")
     }
     ran = [p for p in report.plugins if p.status == "ok"]
-    assert ran
+    assert {"unpacker", "cataloger", "analyzer"} == {p.kind for p in ran}
+    assert [p.name for p in ran if p.kind == "unpacker"] == ["zip"]  # only what opened something
     assert {(p.kind, p.name): p.version for p in ran} == {
         (p.kind, p.name): declared[(p.kind, p.name)] for p in ran
+    }
+
+
+def test_the_reporters_that_write_a_report_are_listed_in_it(tmp_path: Path) -> None:
+    target = write(tmp_path / "app.zip", zip_bytes({"app/main.py": "print('hi')\n"}))
+    json_path, sarif_path = tmp_path / "report.json", tmp_path / "report.sarif"
+    argv = [
+        "scan",
+        str(target),
+        "--offline",
+        "-o",
+        f"json={json_path}",
+        "-o",
+        f"sarif={sarif_path}",
+    ]
+    assert main([*argv, "--no-progress"]) == 0
+    document = json.loads(json_path.read_text())
+    reporters = {p["name"]: p for p in document["plugins"] if p["kind"] == "reporter"}
+    assert reporters == {
+        name: {"name": name, "kind": "reporter", "status": "ok", "version": REPORTERS[name].version}
+        for name in ("json", "sarif")
     }

@@ -212,6 +212,11 @@ def run_exam(
         )
         for a in active_analyzers
     ]
+    plugins += [
+        PluginStatus(u.name, "unpacker", "ok", None, u.version)
+        for u in walker.unpackers
+        if u.name in walker.opened_by
+    ]
     plugins += [PluginStatus(name, "plugin", "skipped", "disabled") for name in sorted(disabled)]
     plugins += unselected
     report = Report(

@@ -401,7 +401,7 @@ class Verdict:
 @dataclass(frozen=True)
 class PluginStatus:
     name: str
-    kind: str  # unpacker, cataloger, analyzer, matcher
+    kind: str  # unpacker, cataloger, analyzer, reporter (plugin: disabled by name)
     status: str  # ok, skipped, failed
     detail: str | None = None
     version: str | None = None  # the plug-in's declared version, when it ran

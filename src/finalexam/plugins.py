@@ -5,7 +5,8 @@ Unpackers (``unpack/``), catalogers (``catalog/``), analyzers (``analyze/``) and
 
 - ``name``: what ``only``/``disable`` select (the format name for a reporter);
 - ``version``: ``MAJOR.MINOR`` of the plug-in itself, raised when the same input gives another
-  result; the report records the version of every cataloger and analyzer that ran;
+  result; the report records the version of every unpacker that opened a container, every
+  cataloger and analyzer that ran, and every reporter that wrote it;
 - ``requires``: what it needs besides its input (``requirements.py``: every cataloger, one
   cataloger, or a resource such as the vulnerability database);
 - ``wants``: the kinds of files it looks at, in words (unpackers, catalogers, analyzers;

@@ -20,6 +20,7 @@ from finalexam.cli.common import (
 )
 from finalexam.cli.ui import ProgressDisplay
 from finalexam.exam import run_exam
+from finalexam.report import with_reporters
 
 DEFAULT_FORMAT = "cyclonedx-json"
 
@@ -43,5 +44,6 @@ def run(args: argparse.Namespace) -> int:
     show = config.progress if config.progress is not None else sys.stderr.isatty()
     with ProgressDisplay(show) as display:
         report = run_exam(Path(args.target), config, display, analyzers=())
+    report = with_reporters(report, [name for name, _ in outputs])
     write_outputs(report, outputs, config)
     return 0 if report.complete else 3

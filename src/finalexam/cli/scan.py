@@ -27,6 +27,7 @@ from finalexam.model import Report
 from finalexam.outcome import EXIT_CODES, outcome
 from finalexam.policy import load_policy, reference_date
 from finalexam.policy.engine import baseline_fingerprints
+from finalexam.report import with_reporters
 from finalexam.report.base import write_atomically
 
 
@@ -109,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     show = config.progress if config.progress is not None else sys.stderr.isatty()
     with ProgressDisplay(show) as display:
         report = exam_with_baseline(Path(args.target), config, display)
+    report = with_reporters(report, [name for name, _ in outputs])
     write_outputs(report, outputs, config)
     attestation = None
     if key is not None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
+
+from finalexam.model import PluginStatus, Report
 from finalexam.report.base import Reporter
 from finalexam.report.html import HtmlReporter
 from finalexam.report.json import JsonReporter
@@ -31,3 +35,14 @@ REPORTERS: dict[str, Reporter] = {
         SpdxTagValueReporter(),
     )
 }
+
+
+def with_reporters(report: Report, formats: Iterable[str]) -> Report:
+    """The report as the reporters of ``formats`` write it: each listed among its plug-ins with
+    its version (a report rendered again lists the reporters of that rendering)."""
+    plugins = [p for p in report.plugins if p.kind != "reporter"]
+    plugins += [
+        PluginStatus(name, "reporter", "ok", None, REPORTERS[name].version)
+        for name in sorted(set(formats))
+    ]
+    return replace(report, plugins=tuple(sorted(plugins, key=lambda p: (p.kind, p.name))))

@@ -142,6 +142,7 @@ class Walker:
         self.bytes_total = 0
         self.complete = True
         self.root_unpacker: str | None = None
+        self.opened_by: set[str] = set()  # the unpackers that opened at least one container
         self._rooted: set[Location] = set()
         self._ar_archives: set[Location] = set()
         self._zip = next((u for u in unpackers if isinstance(u, ZipUnpacker)), ZipUnpacker())
@@ -173,6 +174,7 @@ class Walker:
     def _walk_image_directory(self, root: Path) -> Iterator[FileEntry]:
         base = Location((neutralize(root.resolve().name or str(root), lines=False),))
         self.root_unpacker = "oci-image"
+        self.opened_by.add(self.root_unpacker)
         self._rooted.add(base)
         seen: set[str] = set()
         try:
@@ -288,6 +290,7 @@ class Walker:
         self, unpacker: Unpacker, location: Location, content: Content, layer: str | None
     ) -> Iterator[FileEntry]:
         seen: set[str] = set()
+        self.opened_by.add(unpacker.name)
         parent_is_ar = location.parent is not None and location.parent in self._ar_archives
         if unpacker.name in _ROOTED_FORMATS or (
             parent_is_ar and location.name.startswith("data.tar")
