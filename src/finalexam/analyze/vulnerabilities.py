@@ -47,7 +47,7 @@ _SHOWN_VERSION = 40  # characters of a component version quoted in an Issue
 class VulnerabilityAnalyzer:
     name = FOUND_BY
     version = "1.0"
-    wants = ("no file: the components the catalogers found",)
+    wants = ("elf", "pe", "macho")  # Go symbols for reachability; matching reads components
     requires = (CATALOGERS, VULNERABILITY_DB)
 
     def __init__(self, config: Config) -> None:

@@ -61,7 +61,7 @@ class YaraAnalyzer:
     name = NAME
     version = "2.0"
     requires: tuple[str, ...] = ()
-    wants = ("every non-empty file (archives only when self-extracting)",)
+    wants = ("*",)  # every non-empty file (archives only when self-extracting)
 
     def __init__(self, config: Config) -> None:
         self.files = rule_files(RULES_DIR, config.yara_rules)

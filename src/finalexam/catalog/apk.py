@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from finalexam.catalog.distro import Distro, DistroTracker, osv_ecosystem
+from finalexam.catalog.distro import DISTRO_WANTS, Distro, DistroTracker, osv_ecosystem
 from finalexam.catalog.ownership import FileOwners, tree_of
 from finalexam.catalog.support import licenses_of, purl, read_text, root_of
 from finalexam.failures import Isolation
@@ -111,7 +111,7 @@ class ApkCataloger:
     name: str = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("Alpine installed-package databases, os-release",)
+    wants = (f"*{_INSTALLED}", *DISTRO_WANTS)
     distros: DistroTracker = field(default_factory=DistroTracker)
     databases: dict[Location, str] = field(default_factory=dict)
     isolation: Isolation = field(default_factory=lambda: Isolation(NAME, "catalog"))

@@ -60,7 +60,7 @@ class CondaCataloger:
     name = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("conda-meta package records",)
+    wants = ("*conda-meta/*.json",)
 
     def accepts(self, entry: FileEntry) -> bool:
         return entry.size <= 32 * 1024 * 1024 and _RECORD.search(entry.path) is not None

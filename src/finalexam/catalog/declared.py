@@ -313,7 +313,7 @@ class DeclaredCataloger:
     name = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("gem metadata, Composer installed.json, Cargo.lock, go.mod and go.sum",)
+    wants = ("metadata", "*.gemspec", "*composer/installed.json", "Cargo.lock", "go.mod", "go.sum")
 
     def __init__(self) -> None:
         self.go_mods: list[tuple[Location, str]] = []

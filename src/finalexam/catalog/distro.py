@@ -32,6 +32,8 @@ _RELEASE_FILES = (
     "etc/centos-release",
     "etc/lsb-release",
 )
+# The files a distribution tracker reads, as plug-in wants (see finalexam.plugins).
+DISTRO_WANTS = tuple(f"*{path}" for path in (*OS_RELEASE_PATHS, *_RELEASE_FILES))
 # "Rocky Linux release 9.3 (Blue Onyx)", "Red Hat Enterprise Linux release 9.3 (Plow)"
 _RELEASE_LINE = re.compile(r"^(?P<name>.+?) release (?P<version>\d[\w.]*)")
 _RELEASE_NAMES = {

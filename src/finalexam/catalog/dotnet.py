@@ -114,7 +114,7 @@ class DotnetCataloger:
     name = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = (".nupkg packages, .nuspec and .deps.json files",)
+    wants = ("*.nupkg", "*.nuspec", "*.deps.json")
 
     def __init__(self) -> None:
         self.packages: dict[Location, tuple[str, str]] = {}  # .nupkg -> (sha256, sha1)

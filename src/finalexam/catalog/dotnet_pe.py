@@ -76,7 +76,7 @@ class DotnetPeCataloger:
     name = "dotnet-pe"
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = (".NET assemblies (PE files with a CLR header)",)
+    wants = ("pe",)  # .NET assemblies: PE files with a CLR header
 
     def accepts(self, entry: FileEntry) -> bool:
         return entry.file_type == FileType.PE and entry.size <= _MAX_SIZE

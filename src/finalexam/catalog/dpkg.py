@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from finalexam.catalog.distro import Distro, DistroTracker, osv_ecosystem
+from finalexam.catalog.distro import DISTRO_WANTS, Distro, DistroTracker, osv_ecosystem
 from finalexam.catalog.ownership import FileOwners, Tree, tree_of
 from finalexam.catalog.support import paragraphs, purl, read_text, root_of, spdx_expression
 from finalexam.failures import Isolation
@@ -175,7 +175,16 @@ class DpkgCataloger:
     name = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = (".deb packages, dpkg status databases, os-release",)
+    wants = (
+        "*.deb",
+        "*.udeb",
+        "*var/lib/dpkg/status",
+        "*var/lib/dpkg/status.d/*",
+        "*var/lib/dpkg/info/*.list",
+        "*usr/share/doc/*/copyright",
+        "control",
+        *DISTRO_WANTS,
+    )
 
     def __init__(self) -> None:
         self.state = _State()

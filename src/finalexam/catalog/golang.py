@@ -194,7 +194,7 @@ class GoCataloger:
     name = "golang"
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("ELF, PE and Mach-O executables (Go build information)",)
+    wants = ("elf", "pe", "macho")  # Go build information
 
     def accepts(self, entry: FileEntry) -> bool:
         return entry.file_type in (FileType.ELF, FileType.PE, FileType.MACHO)

@@ -150,7 +150,12 @@ class JavaCataloger:
     name = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("jar, war and ear archives, pom.properties, MANIFEST.MF",)
+    wants = (
+        *(f"*{suffix}" for suffix in JAR_SUFFIXES),
+        "*META-INF/MANIFEST.MF",
+        "*META-INF/maven/*/pom.properties",
+        "*META-INF/maven/*/pom.xml",
+    )
 
     def __init__(self) -> None:
         self.archives: dict[Location, _Archive] = {}

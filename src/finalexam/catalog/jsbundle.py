@@ -44,7 +44,7 @@ class JsBundleCataloger:
     name = "jsbundle"
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("bundled JavaScript files (library banners)",)
+    wants = ("script", "text")  # bundled JavaScript and CSS: library banners
 
     def accepts(self, entry: FileEntry) -> bool:
         return (

@@ -95,7 +95,7 @@ class NativeCataloger:
     name = "native"
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("ELF, PE and Mach-O binaries (version strings of linked libraries)",)
+    wants = ("elf", "pe", "macho")  # version strings of linked libraries
 
     def __init__(self) -> None:
         self._libraries: list[_Library] = []

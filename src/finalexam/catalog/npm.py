@@ -106,7 +106,7 @@ class NpmCataloger:
     name = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("package.json, npm, yarn and pnpm lock files, npm tarballs",)
+    wants = ("package.json", *_LOCKS, "*.tgz")
 
     def __init__(self) -> None:
         self.tarballs: dict[Location, tuple[str, str]] = {}

@@ -101,7 +101,14 @@ class PythonCataloger:
     version = "1.0"
     requires: tuple[str, ...] = ()
     wants = (
-        "Python distribution metadata (METADATA, PKG-INFO, RECORD, egg-info), wheels, eggs, .pyc",
+        *(f"*{suffix}" for suffix in _ARCHIVE_SUFFIXES),
+        *_METADATA_NAMES,
+        "*.egg-info",
+        "__version__.py",
+        "_version.py",
+        "version.py",
+        "__init__.py",
+        "__init__.pyc",
     )
 
     def __init__(self) -> None:

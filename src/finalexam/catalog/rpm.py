@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from finalexam.catalog.distro import Distro, DistroTracker, osv_ecosystem
+from finalexam.catalog.distro import DISTRO_WANTS, Distro, DistroTracker, osv_ecosystem
 from finalexam.catalog.ownership import FileOwners, tree_of
 from finalexam.catalog.support import licenses_of, purl, root_of
 from finalexam.errors import CorruptInput
@@ -132,7 +132,7 @@ class RpmCataloger:
     name: str = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("RPM packages, rpmdb databases (sqlite, Berkeley DB, ndb), os-release",)
+    wants = ("archive", "*.rpm", *(f"*{path}" for path in _DATABASES), *DISTRO_WANTS)
     distros: DistroTracker = field(default_factory=DistroTracker)
     databases: dict[Location, list[dict[str, Any]]] = field(default_factory=dict)
     packages: list[tuple[Location, dict[str, Any]]] = field(default_factory=list)

@@ -98,7 +98,7 @@ class RustCataloger:
     name = "rust"
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("ELF, PE, Mach-O and WebAssembly binaries (cargo-auditable data)",)
+    wants = ("elf", "pe", "macho", "wasm")  # cargo-auditable data
 
     def accepts(self, entry: FileEntry) -> bool:
         return entry.file_type in (FileType.ELF, FileType.PE, FileType.MACHO, FileType.WASM)

@@ -239,7 +239,7 @@ class SbomInputCataloger:
     name = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("CycloneDX and SPDX documents shipped in the artifact",)
+    wants = ("json", "xml", "text")  # CycloneDX and SPDX documents shipped in the artifact
 
     def accepts(self, entry: FileEntry) -> bool:
         if entry.size > _MAX_SIZE or entry.file_type not in (

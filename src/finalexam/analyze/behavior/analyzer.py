@@ -25,7 +25,7 @@ from finalexam.analyze.behavior.engine import Hit, example_matches, rule_hits
 from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Facts
 from finalexam.analyze.behavior.javascript.bounded import bounded_javascript_facts
 from finalexam.analyze.behavior.javascript.sources import html_scripts, inline_scripts
-from finalexam.analyze.behavior.languages import language_of
+from finalexam.analyze.behavior.languages import SOURCE_NAMES, language_of
 from finalexam.analyze.behavior.python.bounded import bounded_python_facts
 from finalexam.analyze.behavior.python.compiled import compiled_facts, pyc_strings
 from finalexam.analyze.behavior.rules import RULES_DIR, BehaviorRule, load_rules, rule_patterns
@@ -333,9 +333,14 @@ class BehaviorAnalyzer:
     name: str = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = (
-        "scripts and sources (Python, JavaScript, shell, PowerShell, batch, Ruby), "
-        ".pth files, package.json, binding.gyp",
+    wants = (  # scripts and sources of the languages read, install files, HTML, images
+        "script",
+        "pyc",
+        "image",
+        "package.json",
+        *sorted(INSTALL_FILES),
+        *(f"*{suffix}" for suffix in HTML_SUFFIXES),
+        *SOURCE_NAMES,
     )
     rules: tuple[BehaviorRule, ...] = field(default_factory=load_rules)
 

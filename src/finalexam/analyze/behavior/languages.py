@@ -41,6 +41,8 @@ _SUFFIX_LANGUAGE = {
     ".gyp": "any",
     ".vbs": "any",
 }
+# Names language_of knows a language by (without reading the file), as plug-in wants.
+SOURCE_NAMES = ("rakefile", "gemfile", *(f"*{suffix}" for suffix in _SUFFIX_LANGUAGE))
 
 
 def language_of(path: str, head: str = "") -> str | None:

@@ -51,7 +51,7 @@ class BinaryAnalyzer:
     name = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("ELF, PE and Mach-O executables and libraries",)
+    wants = ("elf", "pe", "macho", "archive")  # archives when self-extracting
 
     def __init__(self, config: Config) -> None:
         self.config = config

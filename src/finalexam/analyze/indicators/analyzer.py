@@ -40,7 +40,11 @@ class IndicatorAnalyzer:
     name: str = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("every file but archives, images and links",)
+    wants = tuple(  # every file but archives, images, links and empty files
+        t.value
+        for t in FileType
+        if t not in (FileType.ARCHIVE, FileType.IMAGE, FileType.SYMLINK, FileType.EMPTY)
+    )
 
     def accepts(self, entry: FileEntry) -> bool:
         return entry.size > 0 and entry.file_type not in (

@@ -80,7 +80,7 @@ class TyposquatAnalyzer:
     config: Config
     name: str = NAME
     version = "1.0"
-    wants = ("package.json, PKG-INFO and METADATA, requires.txt, setup.py, top-level __init__.py",)
+    wants = ("package.json", "PKG-INFO", "METADATA", "requires.txt", "setup.py", "__init__.py")
     requires: tuple[str, ...] = (CATALOGERS,)  # every component's name is checked in finish
 
     def accepts(self, entry: FileEntry) -> bool:

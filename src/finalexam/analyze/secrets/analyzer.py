@@ -46,7 +46,7 @@ class SecretsAnalyzer:
     name = NAME
     version = "1.0"
     requires: tuple[str, ...] = ()
-    wants = ("text of any encoding and binaries (strings, .pyc and class constants)",)
+    wants = tuple(sorted(t.value for t in (*_TEXT, *_BINARY)))  # text, strings of binaries
 
     def __init__(self, config: Config, engine: Engine | None = None) -> None:
         self.config = config
