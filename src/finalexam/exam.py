@@ -40,6 +40,7 @@ from finalexam.redact import neutralize, safe_report
 from finalexam.requirements import plan, provide
 from finalexam.scratch import scratch_directory
 from finalexam.unpack import UNPACKERS
+from finalexam.unpack.base import Unpacker
 from finalexam.unpack.walk import Walker
 from finalexam.version import __version__
 
@@ -96,6 +97,7 @@ def run_exam(
     events: EventSink = ignore,
     catalogers: Sequence[Callable[[], Cataloger]] = CATALOGERS,
     analyzers: Sequence[Callable[[Config], Analyzer]] = ANALYZERS,
+    unpackers: Sequence[Unpacker] = UNPACKERS,
 ) -> Report:
     artifact = describe_target(target)
     timings: dict[str, float] = {}
@@ -124,7 +126,7 @@ def run_exam(
     references = References()
 
     with scratch_directory() as scratch:
-        walker = Walker(config.limits, UNPACKERS, scratch, events)
+        walker = Walker(config.limits, unpackers, scratch, events)
 
         def walk() -> None:
             try:
