@@ -175,6 +175,7 @@ def exam(item: Item, timeout: float) -> dict[str, Any]:
     result["incomplete_because"] = [
         f"{i.get('stage')}: {i.get('location', '')}: {i.get('message', '')}"[:300]
         for i in report.get("issues", [])
+        if i.get("gap", True)  # notes left nothing unexamined
     ][:5] if code == 3 else []  # fmt: skip
     report_path.unlink()  # reports of big images are large; the summary keeps what matters
     return result
