@@ -13,22 +13,21 @@ import bz2
 import difflib
 import gzip
 import hashlib
-import io
 import lzma
 import re
-import tarfile
 import tempfile
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, NoReturn
 
 from finalexam.config import Limits
 from finalexam.errors import CorruptInput, FinalexamError, InputError, LimitExceeded
 from finalexam.model import ARCHIVE_SEPARATOR
 from finalexam.unpack import UNPACKERS
-from finalexam.unpack.base import Content, MemberKind, UnpackContext, stream_problem
+from finalexam.unpack.base import Content, MemberKind, UnpackContext, Unpacker, stream_problem
 from finalexam.unpack.base import Member as UnpackedMember
+from finalexam.unpack.zip import archive_comment
 
 REPRODUCIBLE = "reproducible"
 AFTER_NORMALISATION = "reproducible-after-normalisation"
@@ -181,47 +180,43 @@ def peel(data: bytes, where: str, budget: _Budget) -> Layer | None:
 def open_container(
     data: bytes, where: str, budget: _Budget, scratch_dir: str | None = None
 ) -> Container | None:
-    """Zip and tar are read here, for the archive metadata the exam's walker does not keep
-    (timestamps, owners, compression, comments); every other container the exam opens
-    (ar and so .deb, rpm, cpio, 7z) through its unpacker."""
-    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return _read_zip(data, where, budget)
-    if len(data) >= 262 and data[257:262] == b"ustar":
-        return _read_tar(data, where, budget)
-    return _read_unpacked(data, where, budget, scratch_dir or tempfile.gettempdir())
-
-
-# Read above with their metadata (an image is a tar; compression layers are peeled).
-_READ_HERE = frozenset({"zip", "tar", "oci-image", "compressed"})
-
-
-def _read_unpacked(data: bytes, where: str, budget: _Budget, scratch_dir: str) -> Container | None:
+    """Every container the exam opens (zip, tar, ar and so .deb, rpm, cpio, 7z), through its
+    unpacker, with the archive metadata zip and tar record (times, owners, compression)."""
     content = Content(data)
     head = data[:4096]
-    unpacker = next(
-        (
-            u
-            for u in UNPACKERS
-            if u.name not in _READ_HERE and u.sniff(head, where.rsplit("/", 1)[-1], content)
-        ),
-        None,
-    )
+    unpacker = next((u for u in UNPACKERS if _compared_as(u, head, where, content)), None)
     if unpacker is None:
         return None
     container = Container(unpacker.name)
     if unpacker.name == "rpm":
         container.header_tags = _rpm_header_tags(data, where)
-    context = UnpackContext(budget.limits, scratch_dir)
+    if unpacker.name == "zip":
+        container.comment = archive_comment(content)
+    context = UnpackContext(budget.limits, scratch_dir or tempfile.gettempdir())
     try:
         for member in unpacker.members(content, where, context):
-            if member.problem:
-                raise InputError(f"{member.name}: {member.problem}", path=where)
-            container.members.append(_unpacked_member(member, where, budget))
+            if member.problem and member.problem_kind.gap:
+                _corrupt(unpacker.name, member.name, member.problem, where)
+            if member.kind is not MemberKind.NOTICE:
+                container.members.append(_unpacked_member(member, unpacker.name, where, budget))
+    except InputError:
+        raise
     except (FinalexamError, CorruptInput, LimitExceeded) as error:
         raise InputError(f"cannot compare {unpacker.name} ({error})", path=where) from None
     except (OSError, EOFError, ValueError) as error:
         raise InputError(f"corrupt {unpacker.name} ({error})", path=where) from None
     return container
+
+
+# Compression layers are peeled and compared by the caller, so a tar is compared once it is
+# bare (by its ustar magic); an image is compared as the tar it is.
+_PEELED = frozenset({"oci-image", "compressed"})
+
+
+def _compared_as(unpacker: Unpacker, head: bytes, where: str, content: Content) -> bool:
+    if unpacker.name == "tar":  # a damaged first header is then reported, not read as bytes
+        return head[257:262] == b"ustar"
+    return unpacker.name not in _PEELED and unpacker.sniff(head, where.rsplit("/", 1)[-1], content)
 
 
 _RPM_LEAD = 96
@@ -270,82 +265,46 @@ def _rpm_header_tags(data: bytes, where: str) -> dict[tuple[str, int], bytes]:
     }
 
 
-def _unpacked_member(member: UnpackedMember, where: str, budget: _Budget) -> Member:
-    data = b""
-    if member.kind is MemberKind.FILE and member.opener is not None:
-        with member.opener() as stream:
-            data = stream.read(budget.limits.max_member_size + 1)
-            problem = stream_problem(stream)
-        if problem is not None:
-            raise InputError(f"{member.name}: {problem[0]}", path=where)
-        budget.take(len(data), where)
-    return Member(
-        name=member.name,
-        data=data,
-        mode=member.mode,
-        kind=member.kind.value,
-        link=member.link_target or "",
+def _corrupt(fmt: str, name: str, problem: str, where: str) -> NoReturn:
+    raise InputError(
+        f"corrupt {fmt} ({name}: {problem})" if name else f"corrupt {fmt} ({problem})", path=where
     )
 
 
-def _read_zip(data: bytes, where: str, budget: _Budget) -> Container:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as error:
-        raise InputError(f"corrupt zip ({error})", path=where) from None
-    container = Container("zip", comment=archive.comment)
-    with archive:
-        for info in archive.infolist():
-            budget.take(info.file_size, where)
-            content = b"" if info.is_dir() else archive.read(info)
-            container.members.append(
-                Member(
-                    name=info.filename,
-                    data=content,
-                    mtime=info.date_time,
-                    mode=(info.external_attr >> 16) or None,
-                    owner=(info.create_system,),
-                    compression=(info.compress_type, info.compress_size),
-                    extra=info.extra,
-                    kind="dir" if info.is_dir() else "file",
-                )
-            )
-    return container
+def _read_all(stream: IO[bytes], limit: int) -> bytes:
+    """A member's bytes, up to one past ``limit`` (streams may return less than asked)."""
+    chunks: list[bytes] = []
+    total = 0
+    while total <= limit and (chunk := stream.read(limit + 1 - total)):
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
-def _read_tar(data: bytes, where: str, budget: _Budget) -> Container:
-    container = Container("tar")
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-            for info in archive.getmembers():
-                content = b""
-                if info.isfile():
-                    budget.take(info.size, where)
-                    handle = archive.extractfile(info)
-                    content = handle.read() if handle else b""
-                kind = (
-                    "dir"
-                    if info.isdir()
-                    else "symlink"
-                    if info.issym()
-                    else "hardlink"
-                    if info.islnk()
-                    else "file"
-                )
-                container.members.append(
-                    Member(
-                        name=info.name,
-                        data=content,
-                        mtime=info.mtime,
-                        mode=info.mode,
-                        owner=(info.uid, info.gid, info.uname, info.gname),
-                        kind=kind,
-                        link=info.linkname,
-                    )
-                )
-    except tarfile.TarError as error:
-        raise InputError(f"corrupt tar ({error})", path=where) from None
-    return container
+def _unpacked_member(member: UnpackedMember, fmt: str, where: str, budget: _Budget) -> Member:
+    data = b""
+    if member.kind is MemberKind.FILE and member.opener is not None:
+        with member.opener() as stream:
+            data = _read_all(stream, budget.limits.max_member_size)
+            problem = stream_problem(stream)
+        if problem is not None:
+            _corrupt(fmt, member.name, problem[0], where)
+        budget.take(len(data), where)
+    name = member.name
+    if fmt == "tar" and member.kind is MemberKind.DIR:
+        name = name.rstrip("/") or name  # tar directories are named without it, as tarfile does
+    return Member(
+        name=name,
+        data=data,
+        mtime=member.mtime,
+        mode=member.mode,
+        owner=member.owner,
+        compression=member.compression,
+        extra=member.extra,
+        kind=member.kind.value,
+        # a zip "symlink" is compared as the file its consumers install from it
+        link=(member.link_target or "") if member.kind is not MemberKind.FILE else "",
+    )
 
 
 # -- normalisation -------------------------------------------------------------------------

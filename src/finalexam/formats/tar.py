@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, cast
+from typing import IO, TypeVar, cast
 
 from finalexam.formats.streams import ReadStream
 from finalexam.model import IssueKind
@@ -31,6 +31,7 @@ _ZERO = bytes(BLOCK)
 _MAX_SPARSE = 65536  # sparse map entries
 _USTAR = b"ustar\x0000"
 _PAX_RECORD = re.compile(rb"(\d{1,10}) ")
+N = TypeVar("N", int, float)
 
 FILE_TYPES = frozenset(b"07\x00M")  # regular, contiguous, old regular, GNU multi-volume part
 _META_TYPES = frozenset(b"xXgLK")
@@ -44,6 +45,8 @@ class TarEntry:
     stored: int  # bytes of data in the archive
     mode: int = 0
     linkname: str = ""
+    mtime: float = 0  # seconds since the epoch (a PAX record's may have a fraction)
+    owner: tuple[int, int, str, str] = (0, 0, "", "")  # uid, gid, user and group names
     offset: int = 0  # where the data starts in the stream
     sparse: list[tuple[int, int]] | None = None  # (offset, length) of the data segments
     sparse_major: str | None = None  # PAX sparse format 1.x keeps its map in the data
@@ -115,6 +118,16 @@ def _pax_records(data: bytes) -> tuple[list[tuple[str, str]], str | None]:
         records.append((key.decode("utf-8", "replace"), value.decode("utf-8", "surrogateescape")))
         position = end
     return records, None
+
+
+def _pax_number(pax: dict[str, str], key: str, kind: Callable[[str], N], default: N) -> N:
+    """A numeric PAX record over the header's field; 0 when unreadable, as tarfile reads it."""
+    if key not in pax:
+        return default
+    try:
+        return kind(pax[key])
+    except ValueError:
+        return kind("0")
 
 
 def _sparse_pairs(numbers: list[int]) -> list[tuple[int, int]]:
@@ -279,6 +292,13 @@ class TarReader:
             stored=size,
             mode=_number(block[100:108]) or 0,
             linkname=_text(block[157:257]),
+            mtime=_number(block[136:148]) or 0,
+            owner=(
+                _number(block[108:116]) or 0,
+                _number(block[116:124]) or 0,
+                _text(block[265:297]),
+                _text(block[297:329]),
+            ),
             problems=problems,
         )
 
@@ -301,6 +321,14 @@ class TarReader:
     ) -> None:
         entry.name = pax.get("path") or long_name or entry.name
         entry.linkname = pax.get("linkpath") or long_link or entry.linkname
+        entry.mtime = _pax_number(pax, "mtime", float, entry.mtime)
+        uid, gid, user, group = entry.owner
+        entry.owner = (
+            _pax_number(pax, "uid", int, uid),
+            _pax_number(pax, "gid", int, gid),
+            pax.get("uname", user),
+            pax.get("gname", group),
+        )
         if "size" in pax:
             if pax["size"].isdigit():
                 entry.size = entry.stored = int(pax["size"])

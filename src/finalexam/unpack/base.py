@@ -75,6 +75,12 @@ class Member:
     opener: Callable[[], IO[bytes]] | None = None  # file members only
     problem: str | None = None  # a format-level problem to record as an Issue
     problem_kind: IssueKind = IssueKind.CORRUPT  # why, when ``problem`` is set
+    # What the archive records besides the content, as it records it: compared by the
+    # reproducibility check, not examined. Filled by the zip and tar unpackers.
+    mtime: float | tuple[int, ...] | None = None  # tar: epoch seconds; zip: DOS (y, m, d, H, M, S)
+    owner: tuple[object, ...] | None = None  # tar: (uid, gid, user, group); zip: (host system,)
+    compression: tuple[int, int] | None = None  # zip: (method, compressed size)
+    extra: bytes = b""  # zip: the central directory's extra field (extended timestamps)
 
 
 class Content:

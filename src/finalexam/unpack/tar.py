@@ -48,6 +48,8 @@ def tar_members(stream: IO[bytes], *, seekable: bool = False) -> Iterator[Member
 
 def tar_member(reader: TarReader, entry: TarEntry) -> Member:
     member = _member(reader, entry)
+    if not entry.notice:
+        member.mtime, member.owner = entry.mtime, entry.owner
     if entry.problems:
         member.problem = "; ".join(text for text, _ in entry.problems)
         kinds = [kind for _, kind in entry.problems]

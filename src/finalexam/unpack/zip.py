@@ -55,6 +55,7 @@ class _End:
     position: int  # of the end record (or the zip64 end record)
     directory: int  # where the central directory actually starts
     shift: int  # bytes in front of the archive: added to every recorded offset
+    comment: bytes = b""  # the archive comment
 
 
 @dataclass
@@ -69,6 +70,9 @@ class _Entry:
     mode: int
     problems: list[tuple[str, IssueKind]]
     local: bool = False  # found by its local header only
+    made_by: int = 0  # the host system (high byte of "version made by")
+    date_time: tuple[int, ...] | None = None  # DOS date and time fields, as zipfile reads them
+    extra: bytes = b""
 
     @property
     def encrypted(self) -> bool:
@@ -113,6 +117,12 @@ def appended_zip(content: Content) -> bool:
     return end is not None and blob[end.directory : end.directory + 4] in (CENTRAL, END)
 
 
+def archive_comment(content: Content) -> bytes:
+    """The comment of the archive's end record (b"" when there is none or no end record)."""
+    end = _find_end(content.blob())
+    return end.comment if end is not None else b""
+
+
 def _find_end(blob: Blob) -> _End | None:
     """The last end-of-central-directory record that describes a directory in the file."""
     size = len(blob)
@@ -129,7 +139,10 @@ def _find_end(blob: Blob) -> _End | None:
 def _end_at(blob: Blob, position: int) -> _End | None:
     if position + _END_SIZE > len(blob):
         return None
-    directory_size, directory_offset = struct.unpack_from("<II", blob, position + 12)
+    directory_size, directory_offset, comment_length = struct.unpack_from(
+        "<IIH", blob, position + 12
+    )
+    comment = bytes(blob[position + _END_SIZE : position + _END_SIZE + comment_length])
     record = position
     locator = position - 20
     if locator >= 0 and blob[locator : locator + 4] == END64_LOCATOR:
@@ -145,7 +158,7 @@ def _end_at(blob: Blob, position: int) -> _End | None:
         return None
     if directory_size and blob[directory : directory + 4] != CENTRAL:
         return None
-    return _End(record, directory, shift)
+    return _End(record, directory, shift, comment)
 
 
 def _decode_name(raw: bytes, flags: int, extra: bytes) -> str:
@@ -175,8 +188,8 @@ def _extra_field(extra: bytes, wanted: int) -> bytes | None:
 def _central_entries(blob: Blob, end: _End) -> Iterator[_Entry]:
     position = end.directory
     while position + _CENTRAL_SIZE <= end.position and blob[position : position + 4] == CENTRAL:
-        (made_by, flags, method, crc, compressed, size) = struct.unpack_from(
-            "<H2xHH4xIII", blob, position + 4
+        (made_by, flags, method, time, date, crc, compressed, size) = struct.unpack_from(
+            "<H2xHHHHIII", blob, position + 4
         )
         name_length, extra_length, comment_length = struct.unpack_from("<HHH", blob, position + 28)
         external, header = struct.unpack_from("<II", blob, position + 38)
@@ -196,6 +209,16 @@ def _central_entries(blob: Blob, end: _End) -> Iterator[_Entry]:
             header=header + end.shift,
             mode=(external >> 16) if unix else 0,
             problems=[],
+            made_by=made_by >> 8,
+            date_time=(
+                (date >> 9) + 1980,
+                (date >> 5) & 0xF,
+                date & 0x1F,
+                time >> 11,
+                (time >> 5) & 0x3F,
+                (time & 0x1F) * 2,
+            ),
+            extra=extra,
         )
 
 
@@ -269,8 +292,14 @@ class _Coverage:
 def _member(blob: Blob, entry: _Entry) -> Member:
     problems = list(entry.problems)
     name = entry.name
+    recorded: dict[str, Any] = {
+        "mtime": entry.date_time,
+        "owner": (entry.made_by,),
+        "compression": (entry.method, entry.compressed),
+        "extra": entry.extra,
+    }
     if name.endswith("/") and entry.size == 0:
-        return Member(name=name, kind=MemberKind.DIR, mode=entry.mode or None)
+        return Member(name=name, kind=MemberKind.DIR, mode=entry.mode or None, **recorded)
     if entry.encrypted:
         problems.append(("encrypted member: content not examined", IssueKind.ENCRYPTED))
         return _unreadable(entry, problems)
@@ -309,6 +338,7 @@ def _member(blob: Blob, entry: _Entry) -> Member:
         mode=entry.mode or None,
         link_target=link_target,
         opener=opener,
+        **recorded,
         **_problem(problems),
     )
 
