@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from finalexam.attest import load_private_key, load_public_key
@@ -121,3 +122,21 @@ def test_garbage_key_files_are_one_line_errors(tmp_path: Path, content: bytes) -
         load_private_key(path)
     with pytest.raises(UsageError, match="not found"):
         load_public_key(tmp_path / "missing.pub")
+
+
+def test_every_wrong_passphrase_says_so(tmp_path: Path) -> None:
+    """A wrong passphrase decrypts a CBC-encrypted key into garbage with valid padding about
+    once in 256 tries; the key parser's message then differs, and it must still read
+    "wrong passphrase" (this test was the one in 256 that failed)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    out = tmp_path / "exam-key"
+    out.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"correct horse"),
+        )
+    )
+    for attempt in range(2000):
+        with pytest.raises(UsageError, match="wrong passphrase"):
+            load_private_key(out, {"FINALEXAM_KEY_PASSPHRASE": f"wrong-{attempt}"})

@@ -131,7 +131,10 @@ def load_private_key(path: str | Path, environ: Mapping[str, str] | None = None)
             ) from None
         key = loader(data, None)
     except ValueError as error:
-        wrong = passphrase is not None and "decrypt" in str(error).lower()
+        # A wrong key decrypting a CBC-encrypted key yields valid padding about once in 256
+        # tries: the parse of the garbage then fails with another message. An encrypted key
+        # that does not load with a passphrase is the passphrase's fault either way.
+        wrong = passphrase is not None and ("decrypt" in str(error).lower() or _encrypted(data))
         message = "wrong passphrase" if wrong else "not a PEM or OpenSSH private key"
         raise UsageError(message, path=str(path)) from None
     except UnsupportedAlgorithm as error:
@@ -139,6 +142,11 @@ def load_private_key(path: str | Path, environ: Mapping[str, str] | None = None)
     _check_supported(key, str(path))
     private: PrivateKeyTypes = key
     return private
+
+
+def _encrypted(data: bytes) -> bool:
+    head = data.lstrip()[:4096]
+    return head.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY") or b"Proc-Type: 4,ENCRYPTED" in head
 
 
 def load_public_key(path: str | Path) -> PublicKeyTypes:
