@@ -52,7 +52,8 @@ def scan(
     with tempfile.TemporaryDirectory(prefix="finalexam-bench-") as scratch:
         report_path = Path(scratch) / "report.json"
         done = run_timed(
-            [sys.executable, "-m", "finalexam", "scan", str(path), "-o", f"json={report_path}"],
+            [sys.executable, "-m", "finalexam", "scan", str(path), "--timings",
+             "-o", f"json={report_path}"],
             timeout, _environment(db, source),
         )  # fmt: skip
         if done.returncode is None:
