@@ -349,7 +349,8 @@ class Contexts:
         if finding.context is None:
             finding = replace(finding, context=self.of(finding.location))
         if (
-            finding.kind is FindingKind.SECRET
+            self.image
+            and finding.kind is FindingKind.SECRET
             and finding.context in RUNS
             and finding.location is not None
             and self.distro_owned(finding.location)
@@ -366,7 +367,7 @@ def resolve(
     locations: Iterable[Location],
     references: References,
     image: bool = False,
-    distro_owned: Callable[[Location], bool] | None = None,
+    distro_owned: Callable[[Location], bool] = _nothing,
 ) -> Contexts:
     """Follow references from shipped files into test, docs, example and tooling folders."""
     demoted: dict[tuple[str, ...], dict[str, list[Location]]] = {}  # container -> key -> files
@@ -380,7 +381,7 @@ def resolve(
         for suffix in _suffixes(key):
             by_suffix.setdefault(suffix, []).append(location)
     if not demoted:
-        return Contexts(frozenset(), image, distro_owned or _nothing)
+        return Contexts(frozenset(), image, distro_owned)
     reached: set[Location] = set()
     queue = [loc for loc in references.by_location if path_context(loc) is FileContext.SHIPPED]
     while queue:
@@ -399,7 +400,7 @@ def resolve(
             if target not in reached:
                 reached.add(target)
                 queue.append(target)
-    return Contexts(frozenset(reached), image, distro_owned or _nothing)
+    return Contexts(frozenset(reached), image, distro_owned)
 
 
 # --- build-tool output ------------------------------------------------------------------------

@@ -187,9 +187,7 @@ def run_exam(
 
     # context decides whether a finding blocks: decided here once, for every analyzer
     image = walker.root_unpacker == "oci-image"
-    contexts = resolve(
-        (r.location for r in walker.records), references, image, owners.lists if image else None
-    )
+    contexts = resolve((r.location for r in walker.records), references, image, owners.lists)
     findings = dedupe_findings(contexts.apply(analysis.findings))
     issues = sorted(walker.issues + analysis.issues, key=_issue_key)
     verdict, kept, suppressed = decide(findings, issues, merged, config)

@@ -44,6 +44,7 @@ from finalexam.analyze.secrets.features import (
 )
 from finalexam.analyze.secrets.validate import (
     WELL_KNOWN_EXAMPLES,
+    has_character_class,
     is_code_reference,
     is_placeholder,
 )
@@ -203,7 +204,7 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # "Bearer " + token: a prefix to join; the scheme word alone; a type
     if value.lower() == candidate.key.strip("\"'[]$@:-").lower() or value[0] in "([{<":
         return True  # credentials=credentials; PWD=(whatever), a placeholder in brackets
-    if _CODE_VALUE.match(value) or _CHARACTER_CLASS.search(value) or is_code_reference(value):
+    if _CODE_VALUE.match(value) or has_character_class(value) or is_code_reference(value):
         return True  # cached_credentials['key'], get_token(, a.b.mod:Class: code; [a-z]+: a pattern
     if _NAMED_AFTER.match(value):
         return True  # credentials=my_credentials, "AsyncCredentials": a name, not its value
@@ -256,7 +257,6 @@ def dropped(candidate: GenericCandidate) -> bool:
 
 # Code rather than a literal: an identifier opening a call or a subscript.
 _CODE_VALUE = re.compile(r"[A-Za-z_$][\w$.]*[(\[]\Z")
-_CHARACTER_CLASS = re.compile(r"\[[^\]]*(?:a-z|A-Z|0-9)[^\]]*\]")
 _WORDS_ONLY = re.compile(r"[A-Za-z][A-Za-z_.\-]*\Z")
 # Verbs of calls that look a credential up, check it or make something of it rather than
 # set it: get_token("name"), _add_factorial_tokens('factorial2', result).

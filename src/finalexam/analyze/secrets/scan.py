@@ -23,6 +23,7 @@ from finalexam.analyze.secrets.rules import SecretRule
 from finalexam.analyze.secrets.validate import (
     VALIDATORS,
     WELL_KNOWN_EXAMPLES,
+    has_character_class,
     is_base64_image,
     is_code_reference,
     is_placeholder,
@@ -58,7 +59,6 @@ _IDENTIFIER_LIKE = re.compile(
 _TRAILING_DIGITS = re.compile(r"\d+\Z")
 _INDEX = re.compile(r"\[(?:-?\d+|\*)\]")  # Jobs[-1].JobId: a path into an API response
 _URN = re.compile(r"urn:[a-z0-9][a-z0-9-]{0,31}:", re.IGNORECASE)
-_CHARACTER_CLASS = re.compile(r"\[[^\]]*(?:a-z|A-Z|0-9)[^\]]*\]")  # a regular expression
 
 
 def _names_something(secret: str) -> bool:
@@ -69,7 +69,7 @@ def _names_something(secret: str) -> bool:
         _IDENTIFIER_LIKE.match(_INDEX.sub("", secret))
         or is_code_reference(secret)
         or _URN.match(secret)
-        or _CHARACTER_CLASS.search(secret)
+        or has_character_class(secret)
     )
 
 

@@ -162,6 +162,15 @@ _CODE_REFERENCE = re.compile(
 )
 
 
+# [A-Za-z0-9]: a regular expression's character class (a tokenizer's TOKEN pattern).
+_CHARACTER_CLASS = re.compile(r"\[[^\]]*(?:a-z|A-Z|0-9)[^\]]*\]")
+
+
+def has_character_class(value: str) -> bool:
+    """A regular expression: it describes values, it is not one."""
+    return bool(_CHARACTER_CLASS.search(value))
+
+
 def is_code_reference(value: str) -> bool:
     """A module path or an object reference in code: the name of a thing, not a secret."""
     return bool(_CODE_REFERENCE.match(value))

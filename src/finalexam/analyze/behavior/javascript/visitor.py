@@ -624,8 +624,8 @@ class Reader:
             index = self._fn_parent[index]  # a sibling that ended before, or the node itself
         return index + 1
 
-    def scope_of_callback(self, function: Node) -> int:
-        """The scope a callback's parameters are declared in: the callback itself."""
+    def _function_scope(self, function: Node) -> int:
+        """The scope a function's parameters are declared in: the function itself."""
         index = bisect.bisect_left(self._fn_starts, function.start_byte)
         while index < len(self._fn_starts) and self._fn_starts[index] == function.start_byte:
             if self._fn_ends[index] == function.end_byte:
@@ -678,7 +678,7 @@ class Reader:
             if arg.type in FUNCTIONS:
                 for param in _parameters(arg):
                     if param:
-                        key = (self.scope_of_callback(arg), param)
+                        key = (self._function_scope(arg), param)
                         self.labels.setdefault(key, set()).update(labels)
 
     def _function_sink(self, call: Node) -> None:
