@@ -14,7 +14,12 @@ Nothing is built, installed or run: packages are downloaded as files.
   database (status written from the packages' control files, and each package's
   ``info/<package>.list`` file list), like a real image.
 
-    python bench/verdict/fetch.py [--pypi 250] [--npm 250] [--sdists 40]
+- fresh: a second, blind held-out part fetched after the first corpus had been examined and
+  tuned on: the next ``--fresh`` PyPI and npm projects by popularity and a second Debian list,
+  every family new (none shares its first word with the first corpus), in ``*-fresh``
+  folders. It is examined once, by the code of the round's end, and only reported.
+
+    python bench/verdict/fetch.py [--pypi 250] [--npm 250] [--sdists 40] [--fresh 150]
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import tarfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "behavior"))
+from families import family
 from fetch import fetch_npm, fetch_pypi, top_npm, top_pypi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +62,18 @@ DEBIAN = [
     "libguava-java", "libbcprov-java", "liblog4j2-java", "libslf4j-java",
 ]  # fmt: skip
 JAR_PACKAGES = [name for name in DEBIAN if name.endswith("-java")]
+
+# The fresh part's Debian packages: network and debugging tools (dual-use by nature: ptrace,
+# raw sockets, reverse connections), more Go and Rust programs, libraries with ELF code,
+# interpreters and servers. Chosen by kind, before any of them was examined.
+DEBIAN_FRESH = [
+    "rsync", "tmux", "vim-tiny", "less", "jq", "libxml2", "libpng16-16", "libjpeg62-turbo",
+    "libzstd1", "bzip2", "iproute2", "procps", "findutils", "grep", "sed", "haproxy",
+    "memcached", "krb5-user", "libldap-2.5-0", "openvpn", "bind9-dnsutils",
+    "netcat-openbsd", "socat", "nmap", "tcpdump", "strace", "gdb", "lsof", "ruby3.1",
+    "php8.2-cli", "lua5.4", "runc", "hugo", "bat", "hyperfine", "libjna-java",
+    "libjsoup-java", "libxz-java", "unzip", "zip", "file", "e2fsprogs", "cron",
+]  # fmt: skip
 
 # name -> the Debian packages whose data tarballs are the image's layers
 IMAGES = {
@@ -184,7 +202,8 @@ def main() -> None:
     parser.add_argument("--pypi", type=int, default=250)
     parser.add_argument("--npm", type=int, default=250)
     parser.add_argument("--sdists", type=int, default=40)
-    parser.add_argument("--only", choices=["pypi", "npm", "debian", "images"])
+    parser.add_argument("--fresh", type=int, default=150)
+    parser.add_argument("--only", choices=["pypi", "npm", "debian", "images", "fresh"])
     args = parser.parse_args()
     if args.only in (None, "debian", "images"):
         debs = WORK / "debian"
@@ -213,6 +232,20 @@ def main() -> None:
     if args.only in (None, "npm"):
         for name in top_npm(args.npm):
             fetch_npm(name, WORK / "npm")
+    if args.only in (None, "fresh"):
+        fetch_fresh(args.pypi, args.npm, args.fresh)
+
+
+def fetch_fresh(pypi: int, npm: int, count: int) -> None:
+    """The blind part: the next ``count`` projects of each registry and a second Debian list,
+    keeping only families the first corpus does not have."""
+    seen = {family(name) for name in [*top_pypi(pypi), *top_npm(npm), *DEBIAN]}
+    for rank, name in enumerate(n for n in top_pypi(pypi + count)[pypi:] if family(n) not in seen):
+        fetch_release(name, WORK / "pypi-fresh", want_sdist=rank < 15)
+    for name in top_npm(npm + count)[npm:]:
+        if family(name) not in seen:
+            fetch_npm(name, WORK / "npm-fresh")
+    apt_download([n for n in DEBIAN_FRESH if family(n) not in seen], WORK / "debian-fresh")
 
 
 if __name__ == "__main__":

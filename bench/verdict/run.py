@@ -8,7 +8,8 @@ built from the shared OSV exports (``finalexam db update --source ../shared/data
 
 The honest corpus is split by family (the first word of the package name) into a dev part,
 the one rules may be tuned on, and a held-out part, only ever reported: the split is a hash,
-fixed before any tuning.
+fixed before any tuning. The fresh sets (``*-fresh``) are a second blind part of new
+families, fetched after the first corpus had been tuned on.
 
     python bench/verdict/run.py [--sets pypi,npm,debian,jars,images,malware-pypi,...]
                                 [--jobs 2] [--rerun-failed] [--resume] [--limit N] [--timeout S]
@@ -20,7 +21,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -32,13 +32,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from families import family
+
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "bench" / ".work" / "verdict"
 OUT = ROOT / "bench" / "out" / "verdict"
 MALWARE = Path(os.environ.get("FINALEXAM_MALWARE", ROOT / ".." / "shared" / "data" / "malware"))
 OSV = Path(os.environ.get("FINALEXAM_OSV", ROOT / ".." / "shared" / "data" / "osv"))
 DB = OUT / "osv.sqlite3"
-HONEST = ("pypi", "npm", "debian", "jars", "images")
+HONEST = ("pypi", "npm", "debian", "jars", "images", "pypi-fresh", "npm-fresh", "debian-fresh")
 MALICIOUS = ("malware-pypi", "malware-npm", "malware-binaries")
 OUTCOME = {0: "passed", 1: "failed", 3: "incomplete"}
 SOURCE: Path | None = None
@@ -49,21 +51,18 @@ class Item:
     set: str
     name: str  # the package (several artifacts of one release share it)
     path: Path
-    split: str  # dev, held-out, or malware
+    split: str  # dev, held-out, fresh, images or malware
 
     @property
     def key(self) -> str:
         return f"{self.set}/{self.path.name}"
 
 
-def family(name: str) -> str:
-    """The first word of a package name: google-auth and google-api-core are one family."""
-    words = [w for w in re.split(r"[-_.]", name.lower().lstrip("@")) if w]
-    return words[0] if words else name.lower()
-
-
-def split_of(name: str) -> str:
-    """One third of the families are held out, chosen by a hash of the family."""
+def split_of(name: str, folder: str) -> str:
+    """One third of the families are held out, chosen by a hash of the family; the fresh
+    sets (fetched after the first corpus was tuned on, new families only) are all blind."""
+    if folder.endswith("-fresh"):
+        return "fresh"
     digest = hashlib.sha256(family(name).encode()).digest()
     return "held-out" if digest[0] % 3 == 0 else "dev"
 
@@ -71,19 +70,20 @@ def split_of(name: str) -> str:
 def honest_items(name: str) -> list[Item]:
     base = WORK / name
     items: list[Item] = []
-    if name in ("pypi", "npm"):
+    kind = name.removesuffix("-fresh")
+    if kind in ("pypi", "npm"):
         for folder in sorted(base.iterdir()) if base.is_dir() else []:
             package = folder.name.replace("__", "/")
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-                items.append(Item(name, package, path, split_of(package)))
-    elif name == "debian":
+                items.append(Item(name, package, path, split_of(package, name)))
+    elif kind == "debian":
         for path in sorted(base.glob("*.deb")):
             package = path.name.split("_")[0]
-            items.append(Item(name, package, path, split_of(package)))
+            items.append(Item(name, package, path, split_of(package, name)))
     elif name == "jars":
         for path in sorted(base.glob("*.jar")):
             package = path.stem.rsplit("-", 1)[0] if path.stem[-1].isdigit() else path.stem
-            items.append(Item(name, package, path, split_of(package)))
+            items.append(Item(name, package, path, split_of(package, name)))
     elif name == "images":
         # images are reported apart: every Debian-based image must pass
         items = [Item(name, p.stem, p, "images") for p in sorted(base.glob("*.tar"))]

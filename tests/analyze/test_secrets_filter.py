@@ -307,3 +307,81 @@ def test_a_published_constant_under_a_credential_name_is_well_known() -> None:
     )
     contexts = [f.context for f in found if isinstance(f, Finding)]
     assert contexts == [FileContext.WELL_KNOWN]
+
+
+def test_an_openpgp_key_id_of_a_release_manager_or_signer_is_public() -> None:
+    """Apache commons POMs name the release manager's OpenPGP key
+    (``<commons.releaseManagerKey>``): a public key id, as is ``gpg.keyname``. The same hex
+    under another key name, or a longer hex under the same name, is still a candidate."""
+    for key in ("commons.releaseManagerKey", "gpg.keyname", "signer_key"):
+        for value in ("86FDC7E2A11262CB", "5ECBB314", "B6E73D84EA4FCC47166087253FAAD2CD5ECBB314"):
+            assert dropped(candidate(key, value, path="META-INF/maven/x/pom.xml"))
+    assert not dropped(candidate("upload_key", "86fdc7e2a11262cb", path="app/settings.py"))
+    assert not dropped(candidate("gpg.key", "86fdc7e2a11262cb9f3a", path="app/settings.py"))
+
+
+def test_a_lookup_key_named_by_a_snake_case_identifier_is_a_name() -> None:
+    """vendored meson's ``cachedir_key = 'b_thinlto_cache'`` (numpy's sdist)."""
+    assert dropped(candidate("cachedir_key", "b_thinlto_cache", path="mesonbuild/compilers.py"))
+    assert not dropped(candidate("cachedir_key", "b7thinLto_cache9x", path="mesonbuild/c.py"))
+    assert not dropped(candidate("cache_password", "b_thinlto_cache", path="mesonbuild/c.py"))
+
+
+def test_a_lexer_state_behind_a_sigil_is_a_name() -> None:
+    """js-tokens' ``lastSignificantToken = "?InterpolationInJSX"``."""
+    assert dropped(candidate("lastSignificantToken", "?InterpolationInJSX", path="index.js"))
+    assert dropped(candidate("nextToken", "$NoSubstitutionTemplate", path="index.js"))
+    assert not dropped(candidate("authToken", "?Xq7vLzT9mW", path="index.js"))
+    assert not dropped(candidate("authToken", "?Pq7JSX", path="index.js"))
+
+
+def test_askpass_and_embedding_layers_name_no_credential() -> None:
+    """openssh-client's apport hook lists ``'ssh-askpass', 'libpam-ssh'``; transformers' plans
+    name the ``embed_tokens`` layer."""
+    assert key_kind(["ssh", "askpass"]) == ""
+    assert dropped(candidate("embed_tokens", "replicate", path="models/x/configuration_x.py"))
+    assert not dropped(candidate("access_tokens", "Vq8kLm2xR4zT", path="models/x/config.py"))
+
+
+@pytest.mark.parametrize(
+    ("rule", "key", "op", "value", "line", "path"),
+    [
+        # litellm: a regular expression's class escapes
+        ("inline-parameter", "Credential", "=", r"Bearer\s+([^/\s",
+         r'm = re.search(r"Credential=Bearer\s+([^/\s,]+)", k)', "proxy/auth.py"),
+        # litellm: a variable handed to a call beside a string
+        ("quoted-assignment", "credentials", ",", "sagemaker",
+         'sigv4 = SigV4Auth(credentials, "sagemaker", region)', "llms/handler.py"),
+        # sglang: keyword arguments whose value is a variable or an expression
+        ("inline-parameter", "HAS_PASS", "=", "rotary_dim",
+         "            HAS_PASS=rotary_dim < head_dim,", "ops/rope.py"),
+        ("inline-parameter", "cache_tokens", "=", "cache_n",
+         "    forward_batch, output, kwargs, cache_tokens=cache_n", "layers/attn.py"),
+        # sglang: an f-string's fields make the value
+        ("quoted-assignment", "temp_key", "=", ".{sha256_hex}.tmp",
+         '    temp_key = f".{sha256_hex}.tmp"', "jit/cache.py"),
+        # a Next.js chunk: the first branch of a conditional
+        ("quoted-assignment", "reset_password", ":", "signup",
+         'O,{variant:"reset_password"===e?"reset_password":"signup"})', "chunks/0.js"),
+    ],
+)  # fmt: skip
+def test_code_that_only_looks_like_a_name_and_its_value_is_dropped(
+    rule: str, key: str, op: str, value: str, line: str, path: str
+) -> None:
+    found = GenericCandidate(
+        rule_id=f"generic-{rule}", key=key, value=value, line=line, path=path, op=op
+    )
+    assert dropped(found)
+
+
+def test_real_values_beside_those_shapes_still_count() -> None:
+    for found in (
+        candidate("db_password", "Xq7vLzT9mW", 'db_password = f"Xq7vLzT9mW{suffix}"', "app/db.py"),
+        replace(candidate("password", "hunter2x9Q", 'a = ("password", "hunter2x9Q")'), op=","),
+        replace(candidate("db_pass", "hunter2x9Q", 'set :db_pass, "hunter2x9Q"', "d.rb"), op=","),
+        replace(
+            candidate("Password", "Wz8qLm3vX7", 'DSN = "Server=db; Password=Wz8qLm3vX7;"'),
+            rule_id="generic-inline-parameter",
+        ),
+    ):
+        assert not dropped(found), found

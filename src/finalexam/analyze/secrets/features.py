@@ -316,6 +316,10 @@ NOT_CREDENTIAL_QUALIFIERS = {
             "lexer",
             "parser",
             "syntax",
+            # a model's layers: embed_tokens (transformers' tensor-parallel plans)
+            "embed",
+            "embedding",
+            "embeddings",
         ]
     ),
     "key": frozenset(
@@ -808,6 +812,7 @@ _NOT_PASSWORDS = frozenset(
         "twopass",
         "singlepass",
         "firstpass",
+        "askpass",  # ssh-askpass, SUDO_ASKPASS: the program that asks for a password
     ]
 )
 

@@ -19,6 +19,7 @@ says password, secret, token or key, in any syntax. Two steps decide:
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import math
 import re
@@ -80,6 +81,11 @@ _DIGEST_WORDS = frozenset(
     ["sha", "sha1", "sha2", "sha256", "sha512", "md5", "hash", "hashed", "digest", "bcrypt"]
 )
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{32,128}\Z")
+# An OpenPGP key's id or fingerprint (8, 16 or 40 hex digits, as gpg prints them) under a name
+# that says whose signing key it is: Apache's <commons.releaseManagerKey> (the release
+# manager's key, published on the KEYS page), gpg.keyname, signer_key. Public by design.
+_OPENPGP_KEY_ID = re.compile(r"(?:0x)?(?:[0-9A-Fa-f]{8}|[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40})\Z")
+_OPENPGP_WORDS = frozenset(["gpg", "pgp", "openpgp", "signer", "keyname"])
 # A XAML resource key (<SolidColorBrush x:Key="AccentBrush">): a name, never a credential.
 _XAML_KEY = re.compile(r"\bx:Key\s*=")
 _TYPE_EXPRESSION = re.compile(r"[A-Z]?[A-Za-z_][\w.]*(?:\[[\w.,\[\] |]*\]|<[\w.,<> ]*>)\Z")
@@ -210,6 +216,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # credentials=my_credentials, "AsyncCredentials": a name, not its value
     if _WORDS_ONLY.match(value) and dictionary_share(value) == 1.0:
         return True  # matcher, overEvery, credit_card, DashboardEntries: names made of words
+    if _is_sigil_name(value):
+        return True  # "?InterpolationInJSX", "$RefParser": a name of words behind a sigil
     if candidate.op == "," and _listed_after_a_value(candidate):
         return True  # "autocomplete": "current-password", "autofocus": the name is a value
     if candidate.rule_id == "generic-call-argument" and (
@@ -222,6 +230,10 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True
     if words == ["key"] and _XAML_KEY.search(candidate.line):
         return True
+    if _OPENPGP_KEY_ID.match(value) and _names_openpgp_key(words):
+        return True
+    if key_kind(words, candidate.rule_id) == "key" and _SNAKE_NAME.match(value):
+        return True  # cachedir_key = 'b_thinlto_cache': a key a program looks a setting up by
     if candidate.call and _TRANSFORM_METHOD.search(candidate.call):
         return True
     in_code = file_extension(candidate.path) in CODE_EXT
@@ -229,6 +241,12 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # in a program, an unquoted value is an expression (a name, a call)
     if in_code and candidate.rule_id == "generic-inline-parameter" and _keyword_argument(candidate):
         return True  # valid_token=validated, api_key=params_str(params, "api_key"): the same
+    if in_code and candidate.op == "," and _bare_variable(candidate):
+        return True  # SigV4Auth(credentials, "sagemaker", region): arguments side by side
+    if in_code and _formatted_name(candidate):
+        return True  # temp_key = f".{sha256_hex}.tmp": a name made at run time
+    if candidate.op == ":" and _ternary_branch(candidate):
+        return True  # variant: "reset_password" === e ? "reset_password" : "signup"
     if candidate.rule_id == "generic-sql-password" and _closes_another_string(candidate):
         return True
     if candidate.path.endswith(".map") or _BADGE_URL.search(candidate.line):
@@ -398,19 +416,73 @@ def _listed_after_a_value(candidate: GenericCandidate) -> bool:
     the pair is a misreading."""
     key = candidate.key.strip("\"'`")
     at = candidate.line.find(key)
+    if candidate.line[at - 2 : at] in (" :", "(:", ",:", "\t:"):
+        return False  # set :db_password, "..." (a Ruby symbol names the value that follows)
     before = candidate.line[:at].rstrip(" \t\"'`") if at > 0 else ""
     return before.endswith((":", "=", "=>", ",", "/", "\\"))
 
 
 def _keyword_argument(candidate: GenericCandidate) -> bool:
     """``name=value,`` or ``name=value)`` after a blank, ``(`` or ``,``: an argument in a call,
-    not a query parameter (``?token=``, ``&key=``) or a connection string (``;Password=``)."""
+    not a query parameter (``?token=``, ``&key=``) or a connection string (``;Password=``).
+    A bare name as the value may also end the line or go on into an expression
+    (``cache_tokens=cache_n``, ``HAS_PASS=rotary_dim < head_dim,``): it is a variable."""
     at = candidate.line.find(f"{candidate.key}={candidate.value}")
     if at < 0:
         return False
     before = candidate.line[at - 1 : at] if at else " "
     after = candidate.line[at + len(candidate.key) + 1 + len(candidate.value) :].lstrip()
-    return (before.isspace() or before in "(,") and after[:1] in (",", ")")
+    if not (before.isspace() or before in "(,"):
+        return False
+    if after[:1] in (",", ")"):
+        return True
+    return bool(_VARIABLE.match(candidate.value)) and (not after or after[:1] in _OPERATORS)
+
+
+_VARIABLE = re.compile(r"[A-Za-z_]\w*\Z")
+_OPERATORS = "<>+-*/%=!&|^"
+
+
+def _bare_variable(candidate: GenericCandidate) -> bool:
+    """``f(credentials, "sagemaker")``: the keyword is a variable handed to a call beside a
+    string, not a quoted name or a symbol (``("password", "x")``, ``set :password, "x"``)."""
+    at = _pair_start(candidate)
+    if at < 0 or not _VARIABLE.match(candidate.key):
+        return False
+    return candidate.line[at - 1 : at] not in ("'", '"', "`", ":", "[")
+
+
+_FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
+
+
+def _formatted_name(candidate: GenericCandidate) -> bool:
+    """A Python f-string whose fields make the value: what is left besides them (``.``,
+    ``.tmp``) is too short to be a credential of its own."""
+    value = candidate.value
+    literals = (f"{prefix}{quote}{value}" for prefix in ("f", "rf", "fr") for quote in "\"'")
+    if "{" not in value or not any(literal in candidate.line for literal in literals):
+        return False
+    return len(_FORMAT_FIELD.sub("", value)) < 8
+
+
+def _pair_start(candidate: GenericCandidate) -> int:
+    """Where the name of the matched pair starts in its line (the name may occur before)."""
+    pair = re.compile(
+        re.escape(candidate.key)
+        + r"[\"'`\]]{0,2}\s*"
+        + re.escape(candidate.op)
+        + r"\s*[\w.(]*[\"'`]?"
+        + re.escape(candidate.value)
+    )
+    found = pair.search(candidate.line)
+    return found.start() if found else candidate.line.find(candidate.key)
+
+
+def _ternary_branch(candidate: GenericCandidate) -> bool:
+    """``cond ? "reset_password" : "signup"``: the "name" is the first of two values."""
+    at = _pair_start(candidate)
+    before = candidate.line[:at].rstrip(" \t\"'`") if at > 0 else ""
+    return before.endswith("?") and not before.endswith("??")
 
 
 def _closes_another_string(candidate: GenericCandidate) -> bool:
@@ -434,6 +506,32 @@ def _first_of_names(candidate: GenericCandidate) -> bool:
 
 # A lower-case identifier of three or more words: a name a program looks something up by.
 _SNAKE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*){2,}\Z")
+
+
+def _names_openpgp_key(words: list[str]) -> bool:
+    """gpg_key, signer.key, releaseManagerKey: the name of somebody's OpenPGP signing key."""
+    pairs = set(itertools.pairwise(words))
+    return bool(_OPENPGP_WORDS.intersection(words)) or ("release", "manager") in pairs
+
+
+# A name behind one sigil (?, $, @, #, :, !): capitalised words and short acronyms.
+_SIGIL_NAME = re.compile(r"[?$@#:!](?P<name>[A-Z][a-z]+(?:[A-Z][a-z]+|[A-Z]{2,5}\b)+)\Z")
+_CAPITALISED = re.compile(r"[A-Z][a-z]+")
+
+
+def _is_sigil_name(value: str) -> bool:
+    """A token-type or state name a lexer marks with a sigil (js-tokens'
+    ``"?InterpolationInJSX"``, ``"$NoSubstitutionTemplate"``): words long enough to be words
+    (random letters change case every two or three characters) and no digit."""
+    found = _SIGIL_NAME.match(value)
+    if not found:
+        return False
+    words = _CAPITALISED.findall(found["name"])
+    return (
+        len(words) >= 2
+        and sum(map(len, words)) >= 5 * len(words)
+        and all(any(c in "aeiouy" for c in word.lower()) for word in words)
+    )
 
 
 def _class_member(key: str) -> bool:

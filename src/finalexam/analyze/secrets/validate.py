@@ -162,8 +162,10 @@ _CODE_REFERENCE = re.compile(
 )
 
 
-# [A-Za-z0-9]: a regular expression's character class (a tokenizer's TOKEN pattern).
-_CHARACTER_CLASS = re.compile(r"\[[^\]]*(?:a-z|A-Z|0-9)[^\]]*\]")
+# [A-Za-z0-9]: a regular expression's character class (a tokenizer's TOKEN pattern); \s+,
+# \d{4}, ([^/: a class escape with a quantifier or a negated class opening a group
+# (litellm's r"Credential=Bearer\s+([^/\s,]+)").
+_CHARACTER_CLASS = re.compile(r"\[[^\]]*(?:a-z|A-Z|0-9)[^\]]*\]|\\[sdwSDW][+*?{]|\(\[\^")
 
 
 def has_character_class(value: str) -> bool:
