@@ -288,3 +288,92 @@ def test_a_secret_in_a_file_an_image_package_installed_is_the_distributions(
     alone = run_exam(deb, Config(offline=True, only=("secrets", "dpkg")))
     assert {f.context for f in alone.findings} == {FileContext.SHIPPED}
     assert not alone.verdict.passed
+
+
+def _certificate_pair(
+    names: list[str], issuer: tuple[object, object] | None = None
+) -> tuple[object, object]:
+    """A real RSA key and an X.509 certificate for ``names`` (self-signed, or by ``issuer``:
+    a (key, certificate) pair); no names makes a CA."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"o-{len(names)}")])
+    if names:
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    signer_key, signer = issuer if issuer else (key, None)
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(signer.subject if signer is not None else subject)  # type: ignore[attr-defined]
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=30))
+    )
+    if names:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+        )
+    return key, builder.sign(signer_key, hashes.SHA256())  # type: ignore[arg-type]
+
+
+def _pem(key: object, certificate: object) -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+
+    key_pem = key.private_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    cert_pem = certificate.public_bytes(serialization.Encoding.PEM).decode()  # type: ignore[attr-defined]
+    return key_pem, cert_pem
+
+
+def test_the_key_of_a_certificate_for_test_names_only_is_test_material(tmp_path: Path) -> None:
+    """urllib3's sdist ships its test server's CA and localhost certificate with their keys
+    in ``dummyserver/certs``: keys that cannot vouch for any real host. A key whose
+    certificate names a real host, or a key with no certificate, still blocks."""
+    ca = _certificate_pair([])
+    leaf = _certificate_pair(["localhost", "127.0.0.1.test"], issuer=ca)
+    real = _certificate_pair(["api.example-corp.io"])
+    ca_key, ca_cert = _pem(*ca)
+    leaf_key, leaf_cert = _pem(*leaf)
+    real_key, real_cert = _pem(*real)
+    lone_key, _ = _pem(*_certificate_pair(["localhost"]))
+    sdist = write(
+        tmp_path / "netlib-1.0.tar.gz",
+        gzip_bytes(
+            tar_bytes(
+                {
+                    "netlib-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: netlib\nVersion: 1.0\n",
+                    "netlib-1.0/dummyserver/certs/cacert.key": ca_key,
+                    "netlib-1.0/dummyserver/certs/cacert.pem": ca_cert,
+                    "netlib-1.0/dummyserver/certs/server.key": leaf_key,
+                    "netlib-1.0/dummyserver/certs/server.crt": leaf_cert,
+                    "netlib-1.0/deploy/prod.key": real_key,
+                    "netlib-1.0/deploy/prod.crt": real_cert,
+                    "netlib-1.0/deploy/other.key": lone_key,
+                }
+            )
+        ),
+    )
+    report = run_exam(sdist, Config(disable=("vulnerabilities",)))
+    contexts = {
+        f.location.path.rsplit("/", 1)[-1]: str(f.context)
+        for f in report.findings
+        if f.kind is FindingKind.SECRET and f.location
+    }
+    assert contexts == {
+        "cacert.key": "test",
+        "server.key": "test",
+        "prod.key": "shipped",
+        "other.key": "shipped",
+    }
+    assert not report.verdict.passed

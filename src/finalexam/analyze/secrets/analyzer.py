@@ -23,6 +23,7 @@ from finalexam.model import (
     Severity,
 )
 from finalexam.redact import redact_secret
+from finalexam.testcerts import private_key_id
 
 __all__ = ["RULES_DIR", "SecretsAnalyzer", "example_matches", "rule_patterns"]
 
@@ -121,11 +122,20 @@ def secret_finding(hit: SecretHit, location: Location) -> Finding:
                 "occurrences": hit.occurrences,
                 "family": hit.rule.family,
                 **_filtered(hit),
+                **_public_key(hit),
             },
         ),
         fingerprint_key=hit.sha256,
         context=hit.context,
     )
+
+
+def _public_key(hit: SecretHit) -> dict[str, object]:
+    """A PEM private key's public key id, to match it with a certificate (testcerts.py)."""
+    if hit.rule.validator != "pem" or hit.validation != "valid":
+        return {}
+    key_id = private_key_id(hit.secret)
+    return {"public_key_sha256": key_id} if key_id else {}
 
 
 def _filtered(hit: SecretHit) -> dict[str, object]:

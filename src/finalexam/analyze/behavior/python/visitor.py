@@ -53,6 +53,11 @@ from finalexam.analyze.behavior.python.destinations import (
     destination_argument,
     mark_caller_supplied,
 )
+from finalexam.analyze.behavior.python.environments import (
+    Consumed,
+    consumed_arguments,
+    environment_consumers,
+)
 from finalexam.analyze.behavior.python.promotion import is_main_guard, promote_called_functions
 from finalexam.analyze.behavior.python.syntax import Function, walk
 from finalexam.analyze.behavior.python.vocabulary import (
@@ -114,8 +119,11 @@ class Collector(ast.NodeVisitor):
         nesting: int = 0,
         wrappers: dict[str, tuple[set[str], str | None]] | None = None,
         hook_functions: frozenset[str] = frozenset(),
+        environment_consumers: dict[str, Consumed] | None = None,
     ) -> None:
         self.nesting = nesting
+        # functions of this file that only hand a parameter to a child as its environment
+        self.environment_consumers = environment_consumers or {}
         self.hook_functions = hook_functions
         self.in_hook = 0  # inside an install-phase command override (or a function it calls)
         self.install_file = install_file
@@ -306,9 +314,13 @@ class Collector(ast.NodeVisitor):
             ):
                 single_key.add(id(inner.value))
         protected: set[int] = set()  # key material used to sign or derive stays local
+        given_to_child: set[int] = set()  # the environment a local spawner hands to a child
         for inner in nodes:
             if isinstance(inner, ast.Call) and PROTECTS.search(self.resolve(inner.func) or ""):
                 protected |= {id(n) for n in walk(inner) if n is not inner}
+            if isinstance(inner, ast.Call):
+                for argument in consumed_arguments(inner, self.environment_consumers):
+                    given_to_child |= {id(n) for n in walk(argument)}
         for inner in nodes:
             if isinstance(inner, ast.Call):
                 name = self.resolve(inner.func)
@@ -330,7 +342,7 @@ class Collector(ast.NodeVisitor):
                 elif ACCESS_ID_NAME.match(identifier):
                     found.add("access-key-id")
                 name = self.resolve(inner)
-                if name == ENV_WHOLE and id(inner) not in single_key:
+                if name == ENV_WHOLE and id(inner) not in single_key | given_to_child:
                     found.add(ENV_WHOLE)
                 elif name in RECON:
                     found.add(f"recon:{name}")
@@ -735,7 +747,10 @@ def python_facts(
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Facts(parsed=False)
-    collector = Collector(install_file, _nesting, decoder_functions(tree), hook_functions)
+    collector = Collector(
+        install_file, _nesting, decoder_functions(tree), hook_functions,
+        environment_consumers(tree),
+    )  # fmt: skip
     collector.destinations.tree = tree
     limit = sys.getrecursionlimit()
     try:
