@@ -21,6 +21,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -88,6 +89,20 @@ def honest_items(name: str) -> list[Item]:
         # images are reported apart: every Debian-based image must pass
         items = [Item(name, p.stem, p, "images") for p in sorted(base.glob("*.tar"))]
     return items
+
+
+_PLATFORM_NPM = re.compile(r"linux|darwin|win32|musl|gnu|android|freebsd")
+
+
+def may_carry_native_code(item: Item) -> bool:
+    """OS packages, images and binaries; wheels with a platform tag; npm packages built per
+    platform (esbuild-linux-x64, @swc/core-linux-x64-gnu)."""
+    kind = item.set.removesuffix("-fresh")
+    if kind in ("debian", "images", "malware-binaries"):
+        return True
+    if kind == "pypi":
+        return item.path.name.endswith(".whl") and not item.path.name.endswith("-any.whl")
+    return kind == "npm" and bool(_PLATFORM_NPM.search(item.path.name))
 
 
 def malware_items(name: str) -> list[Item]:
@@ -265,6 +280,12 @@ def main() -> int:
     )
     parser.add_argument("--match", help="only the artifacts whose key (set/file) has this text")
     parser.add_argument(
+        "--native",
+        action="store_true",
+        help="only the artifacts that may carry compiled code (OS packages, images, platform "
+        "wheels and npm packages, binaries): again after a change to the binary analyzer",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=3600.0,
@@ -308,9 +329,11 @@ def main() -> int:
         items.extend(chosen[: args.limit] if args.limit else chosen)
     if args.match:
         items = [i for i in items if args.match in i.key]
+    if args.native:
+        items = [i for i in items if may_carry_native_code(i)]
     results_path = OUT / "results.json"
     previous: dict[str, dict[str, Any]] = {}
-    if (args.rerun_failed or args.match or args.resume) and results_path.exists():
+    if (args.rerun_failed or args.match or args.native or args.resume) and results_path.exists():
         previous = {r["key"]: r for r in json.loads(results_path.read_text())}
     if args.rerun_failed:
         items = [i for i in items if i.key not in previous or wrong(previous[i.key])]
