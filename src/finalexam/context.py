@@ -442,6 +442,9 @@ _EXAMPLE_MARKER = re.compile(
     rb"|test[ -]vectors?|self-?tests?|known[ -]answer)"
 )
 _MARKER_WINDOW = 240
+# In code, only words right before the value on its line: an example given in prose.
+_EXAMPLE_LEAD = re.compile(rb"(?i)(?:\bexample|\be\.g\.|\bsample)[:,]?[ \t]*\Z")
+_LEAD_WINDOW = 40
 _DATA_URI = re.compile(rb"data:[\w.+/-]{1,80};base64,")
 _BASE64_RUN = re.compile(rb"[A-Za-z0-9+/=\s\\]*\Z")
 _DATA_URI_WINDOW = 256 * 1024
@@ -485,6 +488,11 @@ class Material:
             return FileContext.WELL_KNOWN
         if self.python and self._in_docstring(start):
             return FileContext.DOCS
+        if self.code:
+            # "... logs. Example key='d5345c...'": prose in a string names its value an example
+            line = bytes(self.document[max(0, match_start - _LEAD_WINDOW) : match_start])
+            if _EXAMPLE_LEAD.search(line.rsplit(b"\n", 1)[-1]):
+                return FileContext.WELL_KNOWN
         if not self.code:
             before = bytes(self.document[max(0, match_start - _MARKER_WINDOW) : match_start])
             if _EXAMPLE_MARKER.search(before):

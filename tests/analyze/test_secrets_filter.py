@@ -385,3 +385,26 @@ def test_real_values_beside_those_shapes_still_count() -> None:
         ),
     ):
         assert not dropped(found), found
+
+
+def test_a_tab_or_route_name_under_a_key_is_a_name() -> None:
+    """litellm's admin panel: ``{key: "hashicorp-vault", label: "Hashicorp Vault"}``."""
+    assert dropped(candidate("key", "hashicorp-vault", '{key:"hashicorp-vault",label:"H"}'))
+    assert not dropped(candidate("key", "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"))
+    assert not dropped(candidate("api_key", "sk-Fn8Ej39NxjAXrvpUGKghGw"))
+
+
+def test_an_example_named_in_prose_and_an_f_string_call_are_no_leaks() -> None:
+    """litellm: ``description="... Example key='d5345c...'"`` names an example (reported as
+    well-known material); ``f"postgresql://{user}:{quote(password)}@{host}"`` is a template."""
+    from finalexam.model import Finding
+
+    example = b"d = (\n    \"logs. Example key='d5345c0ecc68ae6295c69f91926b2bd379e2'\"\n)\n"
+    template = b'url = f"postgresql://{user_p}:{quote(password)}@{host}:{port}/{name_p}"\n'
+    found = [f for f in _analyze("proxy/api.py", example + template) if isinstance(f, Finding)]
+    assert [(f.rule_id, str(f.context)) for f in found] == [
+        ("generic-quoted-assignment", "well-known")
+    ]
+    # the same value assigned in code, with no example named before it, is a finding
+    (real,) = _analyze("proxy/endpoints.py", b"key = 'd5345c0ecc68ae6295c69f91926b2bd379e2'\n")
+    assert isinstance(real, Finding) and real.context is None

@@ -232,8 +232,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True
     if _OPENPGP_KEY_ID.match(value) and _names_openpgp_key(words):
         return True
-    if key_kind(words, candidate.rule_id) == "key" and _SNAKE_NAME.match(value):
-        return True  # cachedir_key = 'b_thinlto_cache': a key a program looks a setting up by
+    if key_kind(words, candidate.rule_id) == "key" and _is_lookup_name(value):
+        return True  # cachedir_key = 'b_thinlto_cache', {key: "hashicorp-vault"}: a name
     if candidate.call and _TRANSFORM_METHOD.search(candidate.call):
         return True
     in_code = file_extension(candidate.path) in CODE_EXT
@@ -502,6 +502,15 @@ def _first_of_names(candidate: GenericCandidate) -> bool:
     at = candidate.line.find(value)
     rest = candidate.line[at + len(value) + 1 :].lstrip() if at >= 0 else ""
     return rest.startswith(",") and bool(_WORDS_ONLY.match(value))
+
+
+# Lower-case words joined by "_" or "-" (digits at their ends): a name a program looks a
+# setting, a tab or a route up by. A generated key mixes cases and digits inside its runs.
+_LOOKUP_NAME = re.compile(r"[a-z]+\d*(?:[-_][a-z]+\d*)+\Z")
+
+
+def _is_lookup_name(value: str) -> bool:
+    return bool(_LOOKUP_NAME.match(value)) and max(map(len, re.split(r"[-_\d]+", value))) >= 4
 
 
 # A lower-case identifier of three or more words: a name a program looks something up by.

@@ -131,9 +131,11 @@ _VARIABLE = re.compile(
 
 
 # A value that is nothing but a template field, quotes or punctuation around it: str.format
-# and Jinja ({auth_token}, {{ token }}), printf (%(password)s, %s), <your-key>.
+# and Jinja ({auth_token}, {{ token }}, an f-string's {quote(password)}), printf
+# (%(password)s, %s), <your-key>.
 _TEMPLATE_FIELD = re.compile(
-    r"""^["'`]?(?:\{\{?\s*[\w.\[\]'"-]*\s*\}\}?|%\(\w+\)[sdr]|%[sdr]|<[\w .-]+>)["'`,;)]*$"""
+    r"""^["'`]?(?:\{\{?\s*[\w.\[\]'"-]*(?:\([\w.\[\]'", -]*\))?\s*\}\}?|%\(\w+\)[sdr]|%[sdr]"""
+    r"""|<[\w .-]+>)["'`,;)]*$"""
 )
 
 
