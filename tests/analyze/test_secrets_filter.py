@@ -408,3 +408,15 @@ def test_an_example_named_in_prose_and_an_f_string_call_are_no_leaks() -> None:
     # the same value assigned in code, with no example named before it, is a finding
     (real,) = _analyze("proxy/endpoints.py", b"key = 'd5345c0ecc68ae6295c69f91926b2bd379e2'\n")
     assert isinstance(real, Finding) and real.context is None
+
+
+def test_layer_tags_and_base64_of_a_test_phrase_are_no_credentials() -> None:
+    """sglang: ``key = "_q_lora_e8m0_idx"`` names a tensor; its tensorcast daemon's sample
+    config sets ``secret: "c2dsYW5n..."``, base64 of ``sglang-tensorcast-local-test-key``."""
+    assert dropped(candidate("key", "_q_lora_e8m0_idx", path="srt/models/deepseek_v4.py"))
+    assert not dropped(candidate("key", "live_x9f8d7s6a5df0a9e", path="app/keys.py"))
+    sample = candidate("secret", "c2dsYW5nLXRlbnNvcmNhc3QtbG9jYWwtdGVzdC1rZXk=", path="c.yaml")
+    assert dropped(sample)
+    # base64 of random bytes, or of a phrase that is no placeholder, still counts
+    assert not dropped(candidate("secret", "q8Jv2mXk9LpR3tWz7NcY5bHd0aFe", path="c.yaml"))
+    assert not dropped(candidate("secret", "c3VwZXItc3Ryb25nLXBhc3MtMjAyNg==", path="c.yaml"))

@@ -506,11 +506,19 @@ def _first_of_names(candidate: GenericCandidate) -> bool:
 
 # Lower-case words joined by "_" or "-" (digits at their ends): a name a program looks a
 # setting, a tab or a route up by. A generated key mixes cases and digits inside its runs.
-_LOOKUP_NAME = re.compile(r"[a-z]+\d*(?:[-_][a-z]+\d*)+\Z")
+_LOOKUP_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)+\Z")
+_LOOKUP_PART = re.compile(r"[a-z]+\d*\Z|[a-z][a-z0-9]{0,5}\Z")
 
 
 def _is_lookup_name(value: str) -> bool:
-    return bool(_LOOKUP_NAME.match(value)) and max(map(len, re.split(r"[-_\d]+", value))) >= 4
+    """``b_thinlto_cache``, ``hashicorp-vault``, ``_q_lora_e8m0_idx``: words (digits at their
+    ends, or short tags such as ``e8m0``), one of them four letters or more."""
+    parts = value.removeprefix("_").split("_" if "_" in value else "-")
+    if len(parts) < 2 or not _LOOKUP_NAME.match(value.removeprefix("_").replace("-", "_")):
+        return False
+    return all(_LOOKUP_PART.match(p) for p in parts) and any(
+        p.isalpha() and len(p) >= 4 for p in parts
+    )
 
 
 # A lower-case identifier of three or more words: a name a program looks something up by.

@@ -62,6 +62,9 @@ _PLACEHOLDER_WORDS = (
     "not_real",
     "not-a-real",
     "fake",
+    "test-key",
+    "test_key",
+    "testkey",
     "mytoken",
     "mysecret",
     "mypassword",
@@ -153,7 +156,23 @@ def is_placeholder(secret: str) -> bool:
     core = re.sub(r"^[A-Za-z]{2,8}[-_]", "", secret)  # ignore a provider prefix like ghp_
     if len(core) >= 6 and len(set(core)) <= 2:
         return True  # aaaaaa, 000000, abababab
-    return is_character_table(core) or any(seq in lowered for seq in _SEQUENCES)
+    if is_character_table(core) or any(seq in lowered for seq in _SEQUENCES):
+        return True
+    decoded = _printable_base64(secret)  # base64 of "sglang-tensorcast-local-test-key"
+    return decoded is not None and is_placeholder(decoded)
+
+
+_BASE64_VALUE = re.compile(r"[A-Za-z0-9+/]{12,}={0,2}\Z")
+
+
+def _printable_base64(value: str) -> str | None:
+    """The text a base64 value encodes, when it is printable ASCII (a phrase, not a key)."""
+    if not _BASE64_VALUE.match(value) or len(value) % 4:
+        return None
+    raw = _b64decode(value)
+    if not raw or not all(32 <= b < 127 for b in raw):
+        return None
+    return raw.decode("ascii")
 
 
 # A Python object reference (``IPython.core.magics.osm:OSMagics``, an entry point's target) or
