@@ -59,6 +59,11 @@ DEBIAN = (
     "bash", "coreutils", "util-linux", "procps", "libssl3", "libcurl4", "libgnutls30", "zstd",
     "xz-utils", "liblzma5", "libsystemd0", "dbus-daemon", "dbus-bin", "rsync", "git",
     "openssl", "libc6", "libc-bin", "libpam-modules", "kmod", "bpftool", "libjna-jni",
+    # what ransomware and defence-impairing tools do, done honestly: walking directories and
+    # encrypting files (backup and encryption tools), stopping processes and services, changing
+    # file attributes, SELinux and audit settings, rotating logs, guest tools of VM hosts
+    "restic", "age", "gpg", "gocryptfs", "rclone", "cryptsetup-bin", "e2fsprogs", "psmisc",
+    "logrotate", "auditd", "policycoreutils", "open-vm-tools",
 )  # fmt: skip
 WHEELS = (
     "numpy", "pillow", "cryptography", "grpcio", "psutil", "lxml", "pyzmq", "orjson",

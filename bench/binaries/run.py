@@ -2,6 +2,7 @@
 
     python bench/binaries/run.py [--fetch] [--capa] [--yara] [--diff-pairs] [--packages]
                                  [--malware DIR] [--jobs 2] [--capa-sample 12]
+                                 [--split dev|held-out]
 
 - always: the default exam (``finalexam scan FILE``) on every malware sample and every benign
   binary already downloaded, cached per file and per version of the finalexam sources;
@@ -128,6 +129,10 @@ def main() -> int:
     parser.add_argument("--malware", type=Path, default=corpus.MALWARE)
     parser.add_argument("--malware-work", type=Path, default=corpus.MALWARE_WORK)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--split", choices=("dev", "held-out"),
+        help="examine only this half of the malware (tune on dev; run held-out once, last)",
+    )  # fmt: skip
     parser.add_argument("--capa-sample", type=int, default=12, help="benign binaries for capa")
     parser.add_argument("--capa-timeout", type=int, default=300, help="seconds per file")
     parser.add_argument(
@@ -144,6 +149,8 @@ def main() -> int:
     db = vulnerability_db(work)
 
     malware = corpus.malware_samples(args.malware, args.malware_work)
+    if args.split:
+        malware = [s for s in malware if s.split == args.split]
     artifacts = benign_artifacts(work, args.fetch)
     benign = corpus.benign_samples(artifacts, work)
     total = sum(map(len, artifacts.values()))
@@ -283,6 +290,8 @@ def family_table(malware: list[dict[str, Any]]) -> list[str]:
         )
     for split in ("dev", "held-out"):
         files = totals[f"{split}.files"]
+        if not files:
+            continue
         lines.append(
             f"| **{split} total** | | {files} | {totals[f'{split}.flagged']} "
             f"| {totals[f'{split}.fails']} | {totals[f'{split}.other']} "

@@ -8,9 +8,8 @@ import struct
 from pathlib import Path
 
 from binbuild import compile_c
-from finalexam.analyze.binary import analyzer, capabilities
-from finalexam.analyze.binary.facts.parse import examine
-from finalexam.model import Finding, FindingKind, Location, Severity
+from binexam import behaviours, findings_of
+from finalexam.model import FindingKind, Severity
 
 IMPLANT = r"""
 #include <arpa/inet.h>
@@ -48,21 +47,6 @@ PLAIN = r"""
 #include <stdio.h>
 int main(void) { return puts("hello") < 0; }
 """
-
-
-def findings_of(path: Path, name: str | None = None) -> list[Finding]:
-    data = path.read_bytes()
-    location = Location((name or path.name,))
-    rules = capabilities.load_rules()
-    return analyzer.describe(examine(data), data, location, rules).findings
-
-
-def behaviours(findings: list[Finding]) -> dict[str, Finding]:
-    return {
-        f.rule_id: f
-        for f in findings
-        if f.kind is FindingKind.BEHAVIOR and f.severity.rank >= Severity.HIGH.rank
-    }
 
 
 def test_network_exec_and_evasion_in_one_binary_is_a_high_behaviour(tmp_path: Path) -> None:

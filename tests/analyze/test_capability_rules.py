@@ -39,6 +39,15 @@ def test_rules_exist_for_every_required_capability() -> None:
         "crypto",
         "compression",
         "disk-wiping",
+        "file-enumeration",
+        "ransom-note",
+        "service-stop",
+        "evasion-impair-defenses",
+        "evasion-log-clearing",
+        "evasion-self-deletion",
+        "c2-framework",
+        "behavior-ransomware",
+        "behavior-defense-evasion",
     } <= ids
 
 

@@ -1,0 +1,36 @@
+"""The binary analyzer's findings on a real file, as the exam reports them per binary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from finalexam.analyze.binary import analyzer, capabilities
+from finalexam.analyze.binary.facts.parse import examine
+from finalexam.model import Finding, FindingKind, Location, Severity
+
+
+def findings_of(path: Path, name: str | None = None) -> list[Finding]:
+    """Every finding of the binary analyzer; ``name`` stands for the file name (its kind)."""
+    data = path.read_bytes()
+    location = Location((name or path.name,))
+    rules = capabilities.load_rules()
+    return analyzer.describe(examine(data), data, location, rules).findings
+
+
+def behaviours(findings: list[Finding]) -> dict[str, Finding]:
+    """The findings that fail a release: behaviours of severity high or critical, by rule."""
+    return {
+        f.rule_id: f
+        for f in findings
+        if f.kind is FindingKind.BEHAVIOR and f.severity.rank >= Severity.HIGH.rank
+    }
+
+
+def finding(findings: list[Finding], rule_id: str) -> Finding:
+    return next(f for f in findings if f.rule_id == rule_id)
+
+
+def raised_by(findings: list[Finding], behaviour: str) -> list[str]:
+    """The capabilities that raised the behaviour ``behaviour`` (which must have failed)."""
+    details = behaviours(findings)[f"capability.{behaviour}"].evidence.details
+    return list(details["capabilities"])
