@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from finalexam.analyze.base import Analysis
 from finalexam.analyze.binary import analyzer, capabilities
 from finalexam.analyze.binary.facts.parse import examine
 from finalexam.model import Finding, FindingKind, Location, Severity
 
 
-def findings_of(path: Path, name: str | None = None) -> list[Finding]:
-    """Every finding of the binary analyzer; ``name`` stands for the file name (its kind)."""
+def analysis_of(path: Path, name: str | None = None) -> Analysis:
+    """The binary analyzer's answer; ``name`` stands for the file name (its kind)."""
     data = path.read_bytes()
     location = Location((name or path.name,))
-    rules = capabilities.load_rules()
-    return analyzer.describe(examine(data), data, location, rules).findings
+    return analyzer.describe(examine(data), data, location, capabilities.load_rules())
+
+
+def findings_of(path: Path, name: str | None = None) -> list[Finding]:
+    return analysis_of(path, name).findings
+
+
+def capabilities_of(path: Path, name: str | None = None) -> dict[str, Mapping[str, Any]]:
+    """The ``capabilities`` of the binary's report entry (info ones included), by id."""
+    (entry,) = analysis_of(path, name).binaries
+    return {capability["id"]: capability for capability in entry["capabilities"]}
 
 
 def behaviours(findings: list[Finding]) -> dict[str, Finding]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from binbuild import compile_c
-from binexam import behaviours, finding, findings_of, raised_by
+from binexam import behaviours, capabilities_of, finding, findings_of, raised_by
 from finalexam.model import FindingKind, Severity
 
 # A file locker as ransomware families write it: nftw over a tree, its own Salsa/ChaCha-style
@@ -200,3 +200,53 @@ def test_a_windows_locker_that_deletes_shadow_copies_is_ransomware(tmp_path: Pat
     honest = source.replace("vssadmin.exe delete shadows /all /quiet", "echo sealed")
     sealed = compile_c(tmp_path, "seal.exe", flags, honest, "x86_64-w64-mingw32-gcc")
     assert not behaviours(findings_of(sealed))
+
+
+BOT = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    if (argc < 6) return 0;
+    char self[512] = {0}, command[1200];
+    snprintf(command, sizeof command, "/proc/%d/exe", getpid());
+    readlink(command, self, sizeof self - 1);
+    snprintf(command, sizeof command, "@COPY@", self, argv[1]);
+    system(command);
+    snprintf(command, sizeof command, "ln -s /etc/init.d/%s %s", argv[1], argv[2]);
+    return system(command);
+}
+"""
+
+
+def test_a_bot_installing_a_copy_of_itself_at_boot_is_a_behaviour(tmp_path: Path) -> None:
+    found = findings_of(compile_c(tmp_path, "bot", ["-O0"], BOT.replace("@COPY@", "cp %s %s -rf")))
+    assert raised_by(found, "behavior-self-install") == ["persistence-sysv-init", "self-copy"]
+    # a daemon that finds its own path and links its init script, copying nothing
+    honest = BOT.replace("@COPY@", "logger %s started %s")
+    found = findings_of(compile_c(tmp_path, "daemon", ["-O0"], honest))
+    assert not behaviours(found)
+    assert "capability.self-copy" not in {f.rule_id for f in found}
+
+
+SNIFFER = r"""
+extern void *pcap_open_live(const char *, int, int, int, char *);
+extern int pcap_loop(void *, int, void (*)(unsigned char *, const void *, const unsigned char *),
+                     unsigned char *);
+static void on_packet(unsigned char *user, const void *header, const unsigned char *bytes) {
+    (void)user; (void)header; (void)bytes;
+}
+int watch(const char *device) {
+    char error[256];
+    void *handle = pcap_open_live(device, 65535, 1, 1000, error);
+    return handle ? pcap_loop(handle, -1, on_packet, 0) : -1;
+}
+"""
+
+
+def test_packet_capture_is_a_fact_ordinary_for_network_tools(tmp_path: Path) -> None:
+    library = compile_c(tmp_path, "libwatch.so", ["-shared", "-fPIC", "-O0"], SNIFFER)
+    raw = capabilities_of(library)["network-raw"]
+    assert raw["severity"] == "info"
+    assert raw["evidence"]["imports"] == ["pcap_loop", "pcap_open_live"]
+    assert capabilities_of(library, "tcpdump")["network-raw"]["expected_for"] == "network-tool"

@@ -48,6 +48,9 @@ def test_rules_exist_for_every_required_capability() -> None:
         "c2-framework",
         "behavior-ransomware",
         "behavior-defense-evasion",
+        "self-copy",
+        "behavior-self-install",
+        "network-raw",
     } <= ids
 
 
