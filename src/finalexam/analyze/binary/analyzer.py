@@ -136,6 +136,7 @@ def describe(
         "overlay": overlay,
         "embedded": embedded,
         "arches": facts.arches if len(facts.arches) > 1 else None,
+        "syscalls": [site.as_dict() for _, site in sorted(facts.syscalls.items())],
         "details": facts.details,
     }
     entry.update({key: value for key, value in optional.items() if value})
@@ -169,6 +170,8 @@ def _capability_entry(match: capabilities.Match) -> dict[str, Any]:
     }
     if match.offsets:
         out["offsets"] = match.offsets
+    if match.disassembly:
+        out["disassembly"] = match.disassembly
     if match.expected_for:
         out["expected_for"] = match.expected_for
     return out
@@ -181,6 +184,15 @@ def _capability_finding(match: capabilities.Match, location: Location) -> Findin
     text = _evidence_text(match.evidence)
     if match.offsets:
         text += "; at " + ", ".join(f"{item!r}@{at:#x}" for item, at in match.offsets.items())
+    if match.disassembly:
+        text += "; code: " + ", ".join(
+            f"{name}: {code}" for name, code in match.disassembly.items()
+        )
+    details: dict[str, Any] = dict(match.evidence)
+    if match.offsets:
+        details["offsets"] = match.offsets
+    if match.disassembly:
+        details["disassembly"] = match.disassembly
     behaviour = match.severity.rank >= Severity.HIGH.rank
     return Finding(
         kind=FindingKind.BEHAVIOR if behaviour else FindingKind.BINARY,
@@ -194,7 +206,7 @@ def _capability_finding(match: capabilities.Match, location: Location) -> Findin
         evidence=Evidence(
             snippet=text,
             offset=min(match.offsets.values()) if match.offsets else None,
-            details={**match.evidence, **({"offsets": match.offsets} if match.offsets else {})},
+            details=details,
         ),
     )
 

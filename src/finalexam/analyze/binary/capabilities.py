@@ -22,7 +22,8 @@ Rule file (``rules/capabilities/<id>.toml``)::
 
 A family matches when every ``all`` entry is present (``a|b`` = either) and at least ``min``
 ``any`` entries are. Names may use ``*`` wildcards. ``imports`` are imported functions (A/W
-suffixes dropped; in a statically linked ELF, its own function symbols), ``symbols`` any
+suffixes dropped; in a statically linked ELF, its own function symbols and the system calls
+its code makes), ``syscalls`` only those system calls (``facts.code``), ``symbols`` any
 symbol (imported, exported or in the static symbol table), ``exports`` exported symbols,
 ``libraries`` linked libraries (case-insensitive), ``strings`` byte strings in the file (ASCII,
 and UTF-16LE in PE files; case-insensitive), ``decoded`` the same strings inside hex- or
@@ -46,12 +47,13 @@ from pathlib import Path
 from typing import Any
 
 from finalexam.analyze.binary import decoding, traits
-from finalexam.analyze.binary.facts.common import BinaryFacts, strip_wide_suffix
+from finalexam.analyze.binary.facts.common import BinaryFacts, SyscallSite, strip_wide_suffix
 from finalexam.model import Severity
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules" / "capabilities"
 FAMILIES = (
     "imports",
+    "syscalls",
     "symbols",
     "exports",
     "libraries",
@@ -107,6 +109,7 @@ class Observed:
 
     format: str
     imports: set[str] = field(default_factory=set)
+    syscalls: set[str] = field(default_factory=set)  # system calls the code makes itself
     symbols: set[str] = field(default_factory=set)
     exports: set[str] = field(default_factory=set)
     libraries: set[str] = field(default_factory=set)
@@ -117,6 +120,7 @@ class Observed:
     capabilities: set[str] = field(default_factory=set)
     kinds: set[str] = field(default_factory=set)  # what the binary is (sshd, debugger, ...)
     offsets: dict[str, int] = field(default_factory=dict)  # string or text -> first offset
+    sites: dict[str, SyscallSite] = field(default_factory=dict)  # system call -> first site
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ class Match:
     evidence: dict[str, list[str]]
     offsets: dict[str, int]
     expected_for: str | None = None  # the binary kind for which the capability is ordinary
+    disassembly: dict[str, str] = field(default_factory=dict)  # system call -> its site's code
 
     @property
     def severity(self) -> Severity:
@@ -267,6 +272,8 @@ def observe(
     observed = Observed(
         format=facts.format,
         imports=imports,
+        syscalls=set(facts.syscalls),
+        sites=dict(facts.syscalls),
         symbols=imports | facts.symbols | facts.exports,
         exports=set(facts.exports),
         libraries={lib.lower() for lib in facts.libraries},
@@ -354,12 +361,17 @@ def _search_each(needles: list[tuple[str, bytes]]) -> Scanner:
 
 
 def _present(pattern: str, observed: Observed, family: str) -> list[str]:
+    """The observed items that ``pattern`` names in ``family``. A system call the code makes
+    itself counts as an import of the function of that name (a static binary that enters the
+    kernel for ``ptrace`` is able to trace as much as one importing ``ptrace``)."""
     if family in _TEXT_FAMILIES:
         values: set[str] = getattr(observed, family)
         return [pattern] if pattern.lower() in values else []
     if family == "patterns":
         return observed.patterns.get(pattern, [])
     values = getattr(observed, family)
+    if family == "imports":
+        values = values | observed.syscalls
     if family == "libraries":
         pattern = pattern.lower()
     if "*" in pattern or "?" in pattern:
@@ -398,7 +410,14 @@ def evaluate(rule: CapabilityRule, observed: Observed) -> dict[str, list[str]] |
             if rule.combine == "all":
                 return None
             continue
-        evidence[name] = hits
+        if name == "imports":  # what only the code's own system calls gave is said so
+            made = [hit for hit in hits if hit in observed.syscalls and hit not in observed.imports]
+            hits = [hit for hit in hits if hit not in made]
+            if made:
+                evidence["syscalls"] = sorted({*evidence.get("syscalls", []), *made})
+            if not hits:
+                continue
+        evidence[name] = sorted({*evidence.get(name, []), *hits})
     return evidence or None
 
 
@@ -412,7 +431,12 @@ def assess(observed: Observed, rules: tuple[CapabilityRule, ...]) -> list[Match]
             continue
         expected = next((kind for kind in rule.normal_for if kind in observed.kinds), None)
         offsets = _offsets(evidence, observed)
-        matches.append(Match(rule, evidence, offsets, expected))
+        code = {
+            name: observed.sites[name].disassembly
+            for name in evidence.get("syscalls", ())
+            if name in observed.sites
+        }
+        matches.append(Match(rule, evidence, offsets, expected, code))
         if expected is None:
             observed.capabilities.add(rule.id)
     return matches
@@ -426,6 +450,9 @@ def _offsets(evidence: dict[str, list[str]], observed: Observed) -> dict[str, in
             key = text.lower() if family == "strings" else text
             if key in observed.offsets:
                 offsets[text] = observed.offsets[key]
+    for name in evidence.get("syscalls", ()):
+        if name in observed.sites:
+            offsets[f"{name} (syscall)"] = observed.sites[name].offset
     for text in evidence.get("decoded", ()):
         for key, at in observed.offsets.items():
             if key.startswith(f"{text.lower()} (") and key.endswith("-decoded)"):
@@ -466,6 +493,8 @@ def parse_example(example: str, default_format: str) -> Observed:
             stripped = {strip_wide_suffix(v) for v in values}
             observed.imports |= values | stripped
             observed.symbols |= values | stripped
+        elif family == "syscalls":
+            observed.syscalls |= values
         elif family in ("symbols", "exports", "traits", "capabilities"):
             getattr(observed, family).update(values)
             if family == "exports":

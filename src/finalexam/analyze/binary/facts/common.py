@@ -38,6 +38,24 @@ class Section:
         return out
 
 
+@dataclass(frozen=True)
+class SyscallSite:
+    """A system call the code makes itself (found by disassembly, see ``facts.code``)."""
+
+    name: str  # the call's name in its architecture's table; "" when the number is unknown
+    number: int | None
+    offset: int  # file offset of the instruction that enters the kernel (or calls the wrapper)
+    disassembly: str  # the site and the instructions before it in its block
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "number": self.number,
+            "offset": self.offset,
+            "disassembly": self.disassembly,
+        }
+
+
 @dataclass
 class BinaryFacts:
     format: str  # elf, pe, macho
@@ -60,6 +78,8 @@ class BinaryFacts:
     overlay: tuple[int, int] | None = None  # (offset, size)
     arches: list[str] = field(default_factory=list)  # every slice of a Mach-O fat binary
     details: dict[str, Any] = field(default_factory=dict)  # format-specific facts
+    # system calls made by the code itself (static ELF): name -> its first site
+    syscalls: dict[str, SyscallSite] = field(default_factory=dict)
 
 
 def strip_wide_suffix(name: str) -> str:

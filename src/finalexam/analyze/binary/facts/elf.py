@@ -6,6 +6,7 @@ from typing import Any
 
 import lief
 
+from finalexam.analyze.binary.facts import code
 from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
@@ -125,7 +126,39 @@ def examine(data: bytes) -> BinaryFacts:
     )
     if 0 < end < len(data):
         facts.overlay = (end, len(data) - end)
+    if kind == "executable" and not binary.has_interpreter and not facts.libraries:
+        _syscalls(binary, data, facts)
     return facts
+
+
+def _syscalls(binary: Any, data: bytes, facts: BinaryFacts) -> None:
+    """A statically linked executable carries its system calls in its own code: read them."""
+    little = enum_name(binary.header.identity_data) == "lsb"
+    if not code.supported(facts.arch, little):
+        return
+    regions = [
+        code.Region(s.offset, s.size, s.virtual_address)
+        for s in binary.sections
+        if s.has(lief.ELF.Section.FLAGS.EXECINSTR) and enum_name(s.type) != "nobits"
+    ] or [
+        code.Region(s.file_offset, s.physical_size, s.virtual_address)
+        for s in binary.segments
+        if enum_name(s.type) == "load" and s.has(lief.ELF.Segment.FLAGS.X)
+    ]
+    wrappers: dict[int, tuple[str, ...]] = {
+        s.value: code.WRAPPERS[text(s.name)]
+        for s in binary.symtab_symbols
+        if s.is_function and text(s.name) in code.WRAPPERS
+    }
+    child_setup = tuple(
+        (s.value, s.value + s.size)
+        for s in binary.symtab_symbols
+        if s.is_function and text(s.name) in code.CHILD_SETUP
+    )
+    found = code.scan(data, facts.arch, regions, little, wrappers, child_setup)
+    facts.syscalls = found.calls
+    if found.sites:
+        facts.details["syscall_sites"] = found.summary()
 
 
 def _constructors(binary: Any, bits: int) -> int:
