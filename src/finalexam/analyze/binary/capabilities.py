@@ -121,6 +121,7 @@ class Observed:
     kinds: set[str] = field(default_factory=set)  # what the binary is (sshd, debugger, ...)
     offsets: dict[str, int] = field(default_factory=dict)  # string or text -> first offset
     sites: dict[str, SyscallSite] = field(default_factory=dict)  # system call -> first site
+    xor_runs: list[decoding.Run] = field(default_factory=list)  # text XORed with one byte
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,8 @@ def observe(
         found = scan(head, facts.format == "pe")
         observed.strings = set(found)
         observed.offsets.update(found)
-        for run in decoding.decoded_runs(head):
+        observed.xor_runs = decoding.xor_runs(head, data_spans(facts, len(head)))
+        for run in decoding.decoded_runs(head) + observed.xor_runs:
             for text in scan(run.data, False):
                 observed.decoded.add(text)
                 observed.offsets.setdefault(f"{text} ({run.encoding})", run.offset)
@@ -303,6 +305,23 @@ def observe(
         if texts:
             observed.patterns[pattern] = texts
     return observed
+
+
+_NO_CONTENT = frozenset({".bss", ".tbss", "__bss", "__common", ".sbss"})
+
+
+def data_spans(facts: BinaryFacts, size: int) -> list[tuple[int, int]]:
+    """Where the binary keeps data (its sections other than code), as (offset, size); the
+    whole file when it has no sections (hand-made or packed)."""
+    spans = [
+        (section.offset, section.size)
+        for section in facts.sections
+        if not section.executable
+        and section.name not in _NO_CONTENT
+        and 0 < section.offset < size
+        and section.size > 0
+    ]
+    return spans if facts.sections else [(0, size)]
 
 
 Scanner = Callable[[bytes, bool], dict[str, int]]
