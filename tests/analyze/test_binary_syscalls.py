@@ -172,8 +172,12 @@ def test_aarch64_svc_sites_are_read_from_x8(tmp_path: Path) -> None:
     assert capability(entry, "kernel-module-loading")["evidence"] == {"syscalls": ["finit_module"]}
 
 
-def test_numbers_passed_to_gos_syscall_wrappers_are_read(tmp_path: Path) -> None:
-    binary = build_go(tmp_path, "gomod", GO_PROGRAM)
+@pytest.mark.parametrize("flags", [(), ("-ldflags=-s -w",)], ids=["symbols", "stripped"])
+def test_numbers_passed_to_gos_syscall_wrappers_are_read(
+    tmp_path: Path, flags: tuple[str, ...]
+) -> None:
+    # stripped, the wrappers are found through the pclntab's function table
+    binary = build_go(tmp_path, "gomod", GO_PROGRAM, flags)
     entry, _, _ = described(binary)
     found = sites(entry)
     assert found["init_module"]["number"] == 175
@@ -249,6 +253,12 @@ def test_a_url_and_command_xored_with_one_byte_are_decoded(tmp_path: Path) -> No
     assert "chmod +x" in hidden["evidence"]["decoded"]  # type: ignore[index]
     assert hidden["offsets"]["chmod +x (xor-0x5a-decoded)"] == offset  # type: ignore[index]
     assert "capability.encoded-shell-command" in findings
+    # and the endpoint in it is one of the report's indicators, classified as plain ones are
+    analysis = analyzer.describe(
+        examine(data), data, Location((binary.name,)), capabilities.load_rules()
+    )
+    urls = {i.value: i.category for i in analysis.indicators if i.kind == "url"}
+    assert "http://198.51.100.7/x.sh" in urls
 
 
 def test_plain_text_is_not_read_as_xored(tmp_path: Path) -> None:

@@ -124,3 +124,49 @@ def go_symbols(data: Blob) -> GoSymbols | None:
         if functions:
             return GoSymbols(frozenset(functions), frozenset(packages))
     return None
+
+
+def function_ranges(data: Blob, wanted: frozenset[str]) -> dict[str, tuple[int, int]]:
+    """Where the functions named in ``wanted`` are loaded (start, end addresses; Go 1.16+), from
+    the pclntab's function table: what a stripped binary's symbol table no longer says."""
+    binary = parse(data)
+    for at in _candidates(data, binary):
+        header = _header(data, at)
+        if header is None:
+            continue
+        entries = _entries(data, at, header[0], header[2], wanted)
+        if entries is not None:
+            return entries
+    return {}
+
+
+def _entries(
+    data: Blob, at: int, names: int, version: str, wanted: frozenset[str]
+) -> dict[str, tuple[int, int]] | None:
+    order = "<" if data[at] in (0xF0, 0xF1, 0xFA) else ">"
+    size = data[at + 7]
+    word = "Q" if size == 8 else "I"
+    count = 7 if version == "1.16" else 8
+    fields = struct.unpack_from(f"{order}{count}{word}", data, at + 8)
+    functions, table = fields[0], at + fields[-1]
+    # Go 1.18+: (entry offset from textStart, _func offset) as uint32 pairs; 1.16: uintptrs
+    text_start, pair = (0, f"{order}2{word}") if version == "1.16" else (fields[2], f"{order}2I")
+    step = struct.calcsize(pair)
+    entry_of = f"{order}{word}" if version == "1.16" else f"{order}I"
+    if table + (functions + 1) * step > len(data):
+        return None
+    found: dict[str, tuple[int, int]] = {}
+    for index in range(functions):
+        _, offset = struct.unpack_from(pair, data, table + index * step)
+        following, _ = struct.unpack_from(pair, data, table + (index + 1) * step)
+        record = table + offset
+        if record + struct.calcsize(entry_of) + 4 > len(data):
+            return None
+        (entry,) = struct.unpack_from(entry_of, data, record)
+        (name_offset,) = struct.unpack_from(f"{order}i", data, record + struct.calcsize(entry_of))
+        start = names + name_offset
+        end = bytes(data[start : start + 256]).find(b"\x00")
+        name = bytes(data[start : start + end]).decode("utf-8", "replace") if end > 0 else ""
+        if name in wanted:
+            found[name] = (text_start + entry, text_start + following)
+    return found

@@ -21,6 +21,8 @@ from finalexam.analyze.binary.facts.common import (
     insecure_search_path,
 )
 from finalexam.analyze.binary.facts.parse import binary_format, examine
+from finalexam.analyze.indicators.categories import classify
+from finalexam.analyze.indicators.extract import extract
 from finalexam.budget import WorkerCrashed, supervisor
 from finalexam.config import Config
 from finalexam.context import is_script_launcher
@@ -32,6 +34,7 @@ from finalexam.model import (
     FileType,
     Finding,
     FindingKind,
+    Indicator,
     Issue,
     IssueKind,
     Location,
@@ -160,7 +163,13 @@ def describe(
         for match in matched
         if match.severity is not Severity.INFO
     ]
-    return Analysis(findings=findings, binaries=[entry])
+    # endpoints in XOR-hidden text join the report's indicators, as those in plain strings do
+    indicators = [
+        Indicator(item.kind, item.value, classify(item.kind, item.value), (location,))
+        for run in observed.xor_runs
+        for item in extract(run.data, text=True)
+    ]
+    return Analysis(findings=findings, binaries=[entry], indicators=indicators)
 
 
 def _capability_entry(match: capabilities.Match) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from finalexam.analyze.binary.facts.common import (
     insecure_search_path,
     text,
 )
+from finalexam.formats import gopclntab
 
 # glibc functions with a FORTIFY_SOURCE ``__<name>_chk`` variant (as exported by libc.so.6).
 _FORTIFIABLE_NAMES = (
@@ -36,6 +37,7 @@ _DF_TEXTREL = 0x4
 _DF_BIND_NOW = 0x8
 _DF_1_NOW = 0x1
 _DF_1_PIE = 0x08000000
+_GO_BUILD_INFO = b"\xff Go buildinf:"
 _ARCH_NAMES = {"i386": "i386", "x86_64": "x86_64", "aarch64": "aarch64", "arm": "arm"}
 
 
@@ -155,6 +157,13 @@ def _syscalls(binary: Any, data: bytes, facts: BinaryFacts) -> None:
         for s in binary.symtab_symbols
         if s.is_function and text(s.name) in code.CHILD_SETUP
     )
+    if not wrappers and _GO_BUILD_INFO in data:
+        # a stripped Go program: its function table still says where the functions are
+        ranges = gopclntab.function_ranges(data, frozenset(code.GO_WRAPPERS) | code.CHILD_SETUP)
+        wrappers = {
+            ranges[name][0]: code.WRAPPERS[name] for name in code.WRAPPERS if name in ranges
+        }
+        child_setup = tuple(ranges[name] for name in code.CHILD_SETUP if name in ranges)
     found = code.scan(data, facts.arch, regions, little, wrappers, child_setup)
     facts.syscalls = found.calls
     if found.sites:
