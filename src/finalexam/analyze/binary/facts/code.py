@@ -10,7 +10,8 @@ through ``syscall.Syscall``-style wrappers that take the number as their first a
 
 Bounded: candidate sites are found by byte search (no linear sweep of the whole code), at most
 ``MAX_CODE`` bytes of code and ``MAX_SITES`` sites are read, and the whole runs inside the
-supervised child (its CPU limit) with LIEF. This runs only there: capstone is native code.
+supervised child (its CPU limit) with LIEF. This runs only there: capstone is native code
+(imported on the first static binary, so that an exam without one does not load it).
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-import capstone
 
 from finalexam.analyze.binary.facts.common import SyscallSite
 
@@ -116,8 +115,8 @@ class SyscallScan:
 
 @dataclass(frozen=True)
 class _Arch:
-    mode: int
-    cs_arch: int
+    family: str  # x86, arm64, arm, mips (capstone's CS_ARCH_<family>)
+    mode: tuple[str, ...]  # capstone's CS_MODE_ flags
     sites: tuple[tuple[re.Pattern[bytes], str], ...]  # instruction bytes -> syscall table
     number: tuple[str, ...]  # registers holding the call's number
     align: int = 1  # fixed-width instruction sets: sites are aligned
@@ -129,42 +128,42 @@ def _x86_sites(*pairs: tuple[bytes, str]) -> tuple[tuple[re.Pattern[bytes], str]
 
 _ARCHES: dict[tuple[str, bool], _Arch] = {
     ("x86_64", True): _Arch(
-        capstone.CS_MODE_64,
-        capstone.CS_ARCH_X86,
+        "x86",
+        ("CS_MODE_64",),
         _x86_sites((b"\x0f\x05", "x86_64"), (b"\xcd\x80", "i386")),
         ("rax", "eax", "ax", "al"),
     ),
     ("i386", True): _Arch(
-        capstone.CS_MODE_32,
-        capstone.CS_ARCH_X86,
+        "x86",
+        ("CS_MODE_32",),
         _x86_sites((b"\xcd\x80", "i386"), (b"\x65\xff\x15\x10\x00\x00\x00", "i386")),
         ("eax", "ax", "al"),
     ),
     ("aarch64", True): _Arch(
-        capstone.CS_MODE_ARM,
-        capstone.CS_ARCH_ARM64,
+        "arm64",
+        ("CS_MODE_ARM",),
         ((re.compile(re.escape(b"\x01\x00\x00\xd4")), "aarch64"),),
         ("x8", "w8"),
         4,
     ),
     ("arm", True): _Arch(
-        capstone.CS_MODE_ARM,
-        capstone.CS_ARCH_ARM,
+        "arm",
+        ("CS_MODE_ARM",),
         # EABI ``svc #0``, and the old ABI's ``swi #0x9000NN`` that carries the number
         ((re.compile(b"\x00\x00\x00\xef|..\x90\xef", re.DOTALL), "arm"),),
         ("r7",),
         4,
     ),
     ("mips", True): _Arch(
-        capstone.CS_MODE_MIPS32 + capstone.CS_MODE_LITTLE_ENDIAN,
-        capstone.CS_ARCH_MIPS,
+        "mips",
+        ("CS_MODE_MIPS32", "CS_MODE_LITTLE_ENDIAN"),
         ((re.compile(re.escape(b"\x0c\x00\x00\x00")), "mips"),),
         ("$v0",),
         4,
     ),
     ("mips", False): _Arch(
-        capstone.CS_MODE_MIPS32 + capstone.CS_MODE_BIG_ENDIAN,
-        capstone.CS_ARCH_MIPS,
+        "mips",
+        ("CS_MODE_MIPS32", "CS_MODE_BIG_ENDIAN"),
         ((re.compile(re.escape(b"\x00\x00\x00\x0c")), "mips"),),
         ("$v0",),
         4,
@@ -203,7 +202,7 @@ def scan(
     result = SyscallScan()
     if spec is None:
         return result
-    disassembler = capstone.Cs(spec.cs_arch, spec.mode)
+    disassembler = _disassembler(spec)
     budget = MAX_CODE
     for region in regions:
         code = data[region.offset : region.offset + min(region.size, budget)]
@@ -231,6 +230,13 @@ def scan(
     return result
 
 
+def _disassembler(spec: _Arch) -> Any:
+    import capstone
+
+    mode = sum(getattr(capstone, flag) for flag in spec.mode)
+    return capstone.Cs(getattr(capstone, f"CS_ARCH_{spec.family.upper()}"), mode)
+
+
 def _sites(
     code: bytes, address: int, spec: _Arch, wrappers: dict[int, tuple[str, ...]] | None
 ) -> Iterator[tuple[int, str, tuple[str, ...]]]:
@@ -250,7 +256,7 @@ def _sites(
 
 
 def _read_site(
-    disassembler: capstone.Cs,
+    disassembler: Any,
     spec: _Arch,
     code: bytes,
     region: Region,
@@ -276,7 +282,7 @@ def _read_site(
 
 
 def _block(
-    disassembler: capstone.Cs, spec: _Arch, code: bytes, address: int, at: int
+    disassembler: Any, spec: _Arch, code: bytes, address: int, at: int
 ) -> list[_Instruction] | None:
     """The instructions of the site's basic block up to and including the site (as far back
     as the window reaches), or None when no decoding lands on the site."""
@@ -303,11 +309,11 @@ def _block(
 
 
 def _ends_block(spec: _Arch, mnemonic: str) -> bool:
-    if spec.cs_arch == capstone.CS_ARCH_X86:
+    if spec.family == "x86":
         return mnemonic.startswith(_X86_FLOW)
-    if spec.cs_arch == capstone.CS_ARCH_ARM64:
+    if spec.family == "arm64":
         return mnemonic in _ARM64_FLOW or mnemonic.startswith("b.")
-    if spec.cs_arch == capstone.CS_ARCH_ARM:
+    if spec.family == "arm":
         return bool(_ARM_BRANCH.fullmatch(mnemonic)) or mnemonic in ("svc", "pop", "ldm")
     return mnemonic.startswith(("b", "j")) or mnemonic in ("syscall", "eret")  # MIPS
 
