@@ -129,6 +129,10 @@ def xor_runs(data: bytes, spans: list[tuple[int, int]]) -> list[Run]:
             key = chunk[at] ^ anchor[0]
             if key == 0:
                 continue  # plain text: the strings scan reads it
+            if at > 0 and chr(chunk[at - 1] ^ key).isalnum():
+                # an indicator starts a token: ``wget `` inside ``zwget`` is noise (a plain
+                # name such as ``claqsb64`` reads ``wget`` under key 0x16)
+                continue
             low, high = _printable_extent(chunk, at, key)
             if high - low < 8:
                 continue
