@@ -14,10 +14,11 @@ Nothing is built, installed or run: packages are downloaded as files.
   database (status written from the packages' control files, and each package's
   ``info/<package>.list`` file list), like a real image.
 
-- fresh: a second, blind held-out part fetched after the first corpus had been examined and
-  tuned on: the next ``--fresh`` PyPI and npm projects by popularity and a second Debian list,
-  every family new (none shares its first word with the first corpus), in ``*-fresh``
-  folders. It is examined once, by the code of the round's end, and only reported.
+- blind parts (``fresh``, then ``fresh2``): fetched after the corpus before them had been
+  examined and tuned on: the next ``--fresh`` PyPI and npm projects by popularity and a
+  Debian list of their own, every family new (none shares its first word with an earlier
+  part), in ``*-fresh`` and ``*-fresh2`` folders. A blind part is examined once by the code
+  of its round's end and reported; after that it counts as seen.
 
     python bench/verdict/fetch.py [--pypi 250] [--npm 250] [--sdists 40] [--fresh 150]
 """
@@ -74,6 +75,17 @@ DEBIAN_FRESH = [
     "php8.2-cli", "lua5.4", "runc", "hugo", "bat", "hyperfine", "libjna-java",
     "libjsoup-java", "libxz-java", "unzip", "zip", "file", "e2fsprogs", "cron",
 ]  # fmt: skip
+# The third part's, chosen the same way after the second part had been examined once.
+DEBIAN_FRESH2 = [
+    "postfix", "dnsmasq-base", "iptables", "nftables", "chrony", "squid", "mosquitto",
+    "unbound", "wireguard-tools", "iperf3", "mtr-tiny", "traceroute", "whois", "telnet",
+    "p7zip-full", "zstd", "pigz", "lz4", "htop", "ncdu", "tree", "screen", "fzf", "caddy",
+    "rclone", "zoxide", "du-dust", "tealdeer", "exa", "libyaml-0-2", "libevent-2.1-7",
+    "libarchive13", "libcap2-bin", "mariadb-client", "libhiredis0.14", "libjackson2-databind-java",
+]  # fmt: skip
+# Blind parts in the order they were fetched: each is examined once by the code of its
+# round's end, then may be tuned on like the dev part, and the next one is the blind one.
+BLIND_PARTS = {"fresh": DEBIAN_FRESH, "fresh2": DEBIAN_FRESH2}
 
 # name -> the Debian packages whose data tarballs are the image's layers
 IMAGES = {
@@ -233,19 +245,26 @@ def main() -> None:
         for name in top_npm(args.npm):
             fetch_npm(name, WORK / "npm")
     if args.only in (None, "fresh"):
-        fetch_fresh(args.pypi, args.npm, args.fresh)
+        for blind in BLIND_PARTS:
+            fetch_fresh(args.pypi, args.npm, args.fresh, blind)
 
 
-def fetch_fresh(pypi: int, npm: int, count: int) -> None:
-    """The blind part: the next ``count`` projects of each registry and a second Debian list,
-    keeping only families the first corpus does not have."""
-    seen = {family(name) for name in [*top_pypi(pypi), *top_npm(npm), *DEBIAN]}
-    for rank, name in enumerate(n for n in top_pypi(pypi + count)[pypi:] if family(n) not in seen):
-        fetch_release(name, WORK / "pypi-fresh", want_sdist=rank < 15)
-    for name in top_npm(npm + count)[npm:]:
+def fetch_fresh(pypi: int, npm: int, count: int, blind: str) -> None:
+    """A blind part: the next ``count`` projects of each registry after those the earlier
+    parts took, and that part's Debian list, keeping only families no earlier part has."""
+    order = list(BLIND_PARTS)
+    earlier = order[: order.index(blind)]
+    start_pypi, start_npm = pypi + count * len(earlier), npm + count * len(earlier)
+    seen = {family(n) for n in [*top_pypi(start_pypi), *top_npm(start_npm), *DEBIAN]}
+    seen |= {family(n) for part in earlier for n in BLIND_PARTS[part]}
+    picked = [n for n in top_pypi(start_pypi + count)[start_pypi:] if family(n) not in seen]
+    for rank, name in enumerate(picked):
+        fetch_release(name, WORK / f"pypi-{blind}", want_sdist=rank < 15)
+    for name in top_npm(start_npm + count)[start_npm:]:
         if family(name) not in seen:
-            fetch_npm(name, WORK / "npm-fresh")
-    apt_download([n for n in DEBIAN_FRESH if family(n) not in seen], WORK / "debian-fresh")
+            fetch_npm(name, WORK / f"npm-{blind}")
+    debian = [n for n in BLIND_PARTS[blind] if family(n) not in seen]
+    apt_download(debian, WORK / f"debian-{blind}")
 
 
 if __name__ == "__main__":

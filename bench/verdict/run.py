@@ -8,8 +8,8 @@ built from the shared OSV exports (``finalexam db update --source ../shared/data
 
 The honest corpus is split by family (the first word of the package name) into a dev part,
 the one rules may be tuned on, and a held-out part, only ever reported: the split is a hash,
-fixed before any tuning. The fresh sets (``*-fresh``) are a second blind part of new
-families, fetched after the first corpus had been tuned on.
+fixed before any tuning. The blind parts (``*-fresh``, ``*-fresh2``) are new families fetched
+after the corpus before them had been examined and tuned on (fetch.py).
 
     python bench/verdict/run.py [--sets pypi,npm,debian,jars,images,malware-pypi,...]
                                 [--jobs 2] [--rerun-failed] [--resume] [--limit N] [--timeout S]
@@ -41,7 +41,11 @@ OUT = ROOT / "bench" / "out" / "verdict"
 MALWARE = Path(os.environ.get("FINALEXAM_MALWARE", ROOT / ".." / "shared" / "data" / "malware"))
 OSV = Path(os.environ.get("FINALEXAM_OSV", ROOT / ".." / "shared" / "data" / "osv"))
 DB = OUT / "osv.sqlite3"
-HONEST = ("pypi", "npm", "debian", "jars", "images", "pypi-fresh", "npm-fresh", "debian-fresh")
+BLIND = ("fresh", "fresh2")  # blind parts, in the order they were fetched (fetch.py)
+HONEST = (
+    "pypi", "npm", "debian", "jars", "images",
+    *(f"{kind}-{blind}" for blind in BLIND for kind in ("pypi", "npm", "debian")),
+)  # fmt: skip
 MALICIOUS = ("malware-pypi", "malware-npm", "malware-binaries")
 OUTCOME = {0: "passed", 1: "failed", 3: "incomplete"}
 SOURCE: Path | None = None
@@ -52,7 +56,7 @@ class Item:
     set: str
     name: str  # the package (several artifacts of one release share it)
     path: Path
-    split: str  # dev, held-out, fresh, images or malware
+    split: str  # dev, held-out, a blind part (fresh, fresh2), images or malware
 
     @property
     def key(self) -> str:
@@ -62,8 +66,9 @@ class Item:
 def split_of(name: str, folder: str) -> str:
     """One third of the families are held out, chosen by a hash of the family; the fresh
     sets (fetched after the first corpus was tuned on, new families only) are all blind."""
-    if folder.endswith("-fresh"):
-        return "fresh"
+    blind = folder.partition("-")[2]
+    if blind in BLIND:
+        return blind
     digest = hashlib.sha256(family(name).encode()).digest()
     return "held-out" if digest[0] % 3 == 0 else "dev"
 
@@ -71,7 +76,7 @@ def split_of(name: str, folder: str) -> str:
 def honest_items(name: str) -> list[Item]:
     base = WORK / name
     items: list[Item] = []
-    kind = name.removesuffix("-fresh")
+    kind = name.partition("-")[0]
     if kind in ("pypi", "npm"):
         for folder in sorted(base.iterdir()) if base.is_dir() else []:
             package = folder.name.replace("__", "/")
@@ -97,8 +102,8 @@ _PLATFORM_NPM = re.compile(r"linux|darwin|win32|musl|gnu|android|freebsd")
 def may_carry_native_code(item: Item) -> bool:
     """OS packages, images and binaries; wheels with a platform tag; npm packages built per
     platform (esbuild-linux-x64, @swc/core-linux-x64-gnu)."""
-    kind = item.set.removesuffix("-fresh")
-    if kind in ("debian", "images", "malware-binaries"):
+    kind = item.set.partition("-")[0]
+    if kind in ("debian", "images") or item.set == "malware-binaries":
         return True
     if kind == "pypi":
         return item.path.name.endswith(".whl") and not item.path.name.endswith("-any.whl")

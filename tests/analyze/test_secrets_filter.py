@@ -420,3 +420,43 @@ def test_layer_tags_and_base64_of_a_test_phrase_are_no_credentials() -> None:
     # base64 of random bytes, or of a phrase that is no placeholder, still counts
     assert not dropped(candidate("secret", "q8Jv2mXk9LpR3tWz7NcY5bHd0aFe", path="c.yaml"))
     assert not dropped(candidate("secret", "c3VwZXItc3Ryb25nLXBhc3MtMjAyNg==", path="c.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "line", "path"),
+    [
+        # authlib: a JOSE encryption algorithm (RFC 7518)
+        ("id_token_encrypted_response_enc", "A128CBC-HS256",
+         'self.setdefault("id_token_encrypted_response_enc", "A128CBC-HS256")', "oidc/claims.py"),
+        # loguru: a date format's tokens, a regular expression of counted repetitions
+        ("tokens", "H{1,2}|h{1,2}|m{1,2}|s{1,2}|S+|YYYY|YY|M{1,4}",
+         'tokens = r"H{1,2}|h{1,2}|m{1,2}|s{1,2}|S+|YYYY|YY|M{1,4}"', "loguru/_datetime.py"),
+        # loguru's README: a value typed by counting up
+        ("WEBHOOK_TOKEN", "abc123def456", 'WEBHOOK_TOKEN = "abc123def456"', "README.md"),
+        # torch: an f-string names a matrix entry
+        ("vkey", "ortho_UBUmI_rerr[{i}, {j}]", 'vkey = f"ortho_UBUmI_rerr[{i}, {j}]"', "lob.py"),
+        ("self._key", "torch.rendezvous.", 'self._key = "torch.rendezvous." + run_id', "c10d.py"),
+        # cfn-lint: schema hashes by CloudFormation resource type
+        ("AWS::ApiGateway::ApiKey", "b899a0d240b53d9d",
+         '"AWS::ApiGateway::ApiKey": "b899a0d240b53d9d",', "providers/us-east-1.json"),
+        # vite: a dunder name
+        ("ssrModuleExportsKey", "__vite_ssr_exports__",
+         'const ssrModuleExportsKey = "__vite_ssr_exports__",', "dist/node/module-runner.js"),
+    ],
+)  # fmt: skip
+def test_algorithms_patterns_counted_examples_and_type_names_are_dropped(
+    key: str, value: str, line: str, path: str
+) -> None:
+    assert dropped(candidate(key, value, line, path))
+
+
+def test_values_of_those_shapes_that_are_credentials_still_count() -> None:
+    for found in (
+        candidate("enc_key", "A128CBC-HS256-Xq7vLzT9mW", path="app/jwe.py"),
+        candidate("WEBHOOK_TOKEN", "abc123def457xq", path="app/hooks.py"),
+        candidate("WEBHOOK_TOKEN", "kq7123def456", path="app/hooks.py"),
+        candidate("self._key", "Xq7vLzT9mW.", path="app/c.py"),
+        candidate("Config::kApiKey", "b899a0d240b53d9d", path="app/config.cc"),
+        candidate("api_key", "__Xq7vLzT9mW4pR__", path="app/keys.js"),
+    ):
+        assert not dropped(found), found

@@ -200,6 +200,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True
     if _class_member(candidate.key):
         return True  # Token.String = "ansi_green": a member of the class the keyword names
+    if _TYPE_NAME.match(candidate.key.strip("\"'")):
+        return True  # "AWS::ApiGateway::ApiKey": a resource type's name, its value no key
     if candidate.rule_id == "generic-cli-option" and (words[:1] == ["no"] or value[0] == "-"):
         return True  # --no-ask-password takes no value; what follows is the next argument
     if candidate.rule_id not in _NAMELESS_RULES and _names_no_credential(words):
@@ -321,7 +323,14 @@ _AUTH_SCHEMES = frozenset(
 # A constant's name (GCM_TRACE_MSAUTH, _TRACER_PROVIDER) or a dotted setting or module path
 # (mlflow.autologging, animation.ffmpeg_args): what a program refers to, not a secret.
 _CONSTANT_NAME = re.compile(r"_?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\Z")
-_DOTTED_NAME = re.compile(r"[a-z_]+(?:\.[a-z_]+)+\Z")
+_DOTTED_NAME = re.compile(r"[a-z_]+(?:\.[a-z_]+)+\.?\Z")  # "torch.rendezvous." + run_id
+# JOSE algorithm identifiers (RFC 7518): what a JWT or a JWE is made with, never a secret
+# (authlib's id_token_encrypted_response_enc = "A128CBC-HS256")
+_JOSE_ALGORITHM = re.compile(
+    r"(?:A(?:128|192|256)(?:CBC-HS(?:256|384|512)|GCM(?:KW)?|KW)|RSA-OAEP(?:-256)?|RSA1_5"
+    r"|ECDH-ES(?:\+A(?:128|192|256)KW)?|PBES2-HS(?:256|384|512)\+A(?:128|192|256)KW"
+    r"|[HRPE]S(?:256|384|512)|EdDSA)\Z"
+)
 # A number with a fraction (3.311e-06: a price per token) or a call (registry().credentials(id)).
 _FRACTION = re.compile(r"[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\Z")
 _CALL_CHAIN = re.compile(r"[A-Za-z_][\w.]*\([^()]*\)(?:\.[A-Za-z_][\w.]*\([^()]*\))*\Z")
@@ -331,6 +340,7 @@ _STATE_NAME = re.compile(r"[a-z][a-z_]*\Z")
 # its service publishes to be pasted into READMEs.
 _BADGE_URL = re.compile(r"/badge\.svg\?token=|/graphs?/badge\b")
 _NOT_SECRET_VALUES = (
+    _JOSE_ALGORITHM,
     _DATE,
     _FINGERPRINT,
     _TYPE_EXPRESSION,
@@ -453,6 +463,8 @@ def _bare_variable(candidate: GenericCandidate) -> bool:
 
 
 _FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
+# torch's f"ortho_UBUmI_rerr[{i}, {j}]": a name and the subscripts its fields fill in
+_SUBSCRIPTED_NAME = re.compile(r"[A-Za-z_][\w.]*(?:\[[, ]*\])+\Z")
 
 
 def _formatted_name(candidate: GenericCandidate) -> bool:
@@ -462,7 +474,8 @@ def _formatted_name(candidate: GenericCandidate) -> bool:
     literals = (f"{prefix}{quote}{value}" for prefix in ("f", "rf", "fr") for quote in "\"'")
     if "{" not in value or not any(literal in candidate.line for literal in literals):
         return False
-    return len(_FORMAT_FIELD.sub("", value)) < 8
+    rest = _FORMAT_FIELD.sub("", value)
+    return len(rest) < 8 or bool(_SUBSCRIPTED_NAME.match(rest))
 
 
 def _pair_start(candidate: GenericCandidate) -> int:
@@ -513,14 +526,18 @@ _LOOKUP_PART = re.compile(r"[a-z]+\d*\Z|[a-z][a-z0-9]{0,5}\Z")
 def _is_lookup_name(value: str) -> bool:
     """``b_thinlto_cache``, ``hashicorp-vault``, ``_q_lora_e8m0_idx``: words (digits at their
     ends, or short tags such as ``e8m0``), one of them four letters or more."""
-    parts = value.removeprefix("_").split("_" if "_" in value else "-")
-    if len(parts) < 2 or not _LOOKUP_NAME.match(value.removeprefix("_").replace("-", "_")):
+    value = value.strip("_")  # "__vite_ssr_exports__": a dunder name
+    parts = value.split("_" if "_" in value else "-")
+    if len(parts) < 2 or not _LOOKUP_NAME.match(value.replace("-", "_")):
         return False
     return all(_LOOKUP_PART.match(p) for p in parts) and any(
         p.isalpha() and len(p) >= 4 for p in parts
     )
 
 
+# A resource type named by three or more capitalised segments (CloudFormation's
+# AWS::AppSync::ApiKey, ALIYUN::ECS::KeyPair): cfn-lint's schema tables list them.
+_TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]*(?:::[A-Z][A-Za-z0-9]*){2,}\Z")
 # A lower-case identifier of three or more words: a name a program looks something up by.
 _SNAKE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*){2,}\Z")
 

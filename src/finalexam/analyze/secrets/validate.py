@@ -158,8 +158,21 @@ def is_placeholder(secret: str) -> bool:
         return True  # aaaaaa, 000000, abababab
     if is_character_table(core) or any(seq in lowered for seq in _SEQUENCES):
         return True
+    if _counted_up(lowered):
+        return True  # abc123def456: a keyboard-made example
     decoded = _printable_base64(secret)  # base64 of "sglang-tensorcast-local-test-key"
     return decoded is not None and is_placeholder(decoded)
+
+
+_RUNS = re.compile(r"[a-z]+|[0-9]+")
+
+
+def _counted_up(value: str) -> bool:
+    """Letters and digits that each count up by one (abc123def456, abcd1234): typed, not drawn."""
+    runs = _RUNS.findall(value)
+    if len(runs) < 2 or sum(map(len, runs)) < 8 or any(len(run) < 3 for run in runs):
+        return False
+    return all(all(ord(b) - ord(a) == 1 for a, b in itertools.pairwise(run)) for run in runs)
 
 
 _BASE64_VALUE = re.compile(r"[A-Za-z0-9+/]{12,}={0,2}\Z")
@@ -185,8 +198,11 @@ _CODE_REFERENCE = re.compile(
 
 # [A-Za-z0-9]: a regular expression's character class (a tokenizer's TOKEN pattern); \s+,
 # \d{4}, ([^/: a class escape with a quantifier or a negated class opening a group
-# (litellm's r"Credential=Bearer\s+([^/\s,]+)").
-_CHARACTER_CLASS = re.compile(r"\[[^\]]*(?:a-z|A-Z|0-9)[^\]]*\]|\\[sdwSDW][+*?{]|\(\[\^")
+# (litellm's r"Credential=Bearer\s+([^/\s,]+)"); H{1,2}|: a counted repetition in an
+# alternation (loguru's date-format tokens).
+_CHARACTER_CLASS = re.compile(
+    r"\[[^\]]*(?:a-z|A-Z|0-9)[^\]]*\]|\\[sdwSDW][+*?{]|\(\[\^|\w\{\d+,\d*\}\|"
+)
 
 
 def has_character_class(value: str) -> bool:
