@@ -25,8 +25,10 @@ import re
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -96,18 +98,25 @@ def honest_items(name: str) -> list[Item]:
     return items
 
 
-_PLATFORM_NPM = re.compile(r"linux|darwin|win32|musl|gnu|android|freebsd")
+_NATIVE_MEMBER = re.compile(r"\.(?:so(?:\.[\d.]+)?|dll|exe|dylib|node|pyd|wasm)$|(?:^|/)bin/[^/]+$")
 
 
 def may_carry_native_code(item: Item) -> bool:
-    """OS packages, images and binaries; wheels with a platform tag; npm packages built per
-    platform (esbuild-linux-x64, @swc/core-linux-x64-gnu)."""
+    """OS packages, images and binaries; wheels, sdists and npm packages with a compiled
+    member (a shared library, an executable, a Node.js addon, WebAssembly) in their listing."""
     kind = item.set.partition("-")[0]
-    if kind in ("debian", "images") or item.set == "malware-binaries":
+    if kind in ("debian", "images", "jars") or item.set == "malware-binaries":
         return True
-    if kind == "pypi":
-        return item.path.name.endswith(".whl") and not item.path.name.endswith("-any.whl")
-    return kind == "npm" and bool(_PLATFORM_NPM.search(item.path.name))
+    try:
+        if item.path.name.endswith(".whl"):
+            with zipfile.ZipFile(item.path) as archive:
+                names = archive.namelist()
+        else:
+            with tarfile.open(item.path) as archive:
+                names = archive.getnames()
+    except (OSError, zipfile.BadZipFile, tarfile.TarError):
+        return True  # unreadable here: examine it again
+    return any(_NATIVE_MEMBER.search(name) for name in names)
 
 
 def malware_items(name: str) -> list[Item]:
@@ -287,8 +296,8 @@ def main() -> int:
     parser.add_argument(
         "--native",
         action="store_true",
-        help="only the artifacts that may carry compiled code (OS packages, images, platform "
-        "wheels and npm packages, binaries): again after a change to the binary analyzer",
+        help="only the artifacts that carry compiled code (OS packages, images, jars, wheels "
+        "and packages with a binary member, binaries): again after a binary analyzer change",
     )
     parser.add_argument(
         "--timeout",

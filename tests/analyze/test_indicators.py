@@ -82,3 +82,11 @@ def test_a_big_file_is_read_in_chunks_with_nothing_lost_at_the_seams() -> None:
     values = {f.value for f in found}
     assert "https://collector2.example.invalid/upload?id=7" in values  # across a seam
     assert "abc.trycloudflare.com" in values and "trycloudflare.com" not in values
+
+
+def test_a_pinned_four_part_version_is_no_address() -> None:
+    """parso's setup.py pins ``'types-setuptools==67.2.0.1'``; an address after ``=`` counts."""
+    pins = b"extras = ['types-setuptools==67.2.0.1', 'x>=1.2.3.4', 'y~=5.6.7.8']\n"
+    assert not [f for f in extract(pins, text=True) if f.kind == "ip"]
+    found = extract(b'HOST="45.61.2.9"\nbind=45.61.2.10,\n', text=True)
+    assert {f.value for f in found if f.kind == "ip"} == {"45.61.2.9", "45.61.2.10"}
