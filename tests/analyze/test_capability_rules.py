@@ -109,3 +109,26 @@ def test_hyperscan_and_plain_search_agree() -> None:
     assert fast(data, True).keys() >= {"tracerpid", "/proc/%d/maps", "vboxservice", "vmtoolsd"}
     assert fast(data, True)["/proc/%d/maps"] == data.index(b"/PROC/%d/maps")
     assert "vboxservice" not in fast(data, False)
+
+
+def test_the_pattern_prefilter_never_drops_a_match() -> None:
+    pytest.importorskip("hyperscan")
+    rules = load_rules()
+    patterns = capabilities._rule_patterns(rules)
+    present = capabilities._pattern_prefilter(patterns)
+    assert present is not None
+    texts = [
+        item.strip()
+        for rule in rules
+        for example in (*rule.match_examples, *rule.benign_examples)
+        for family, _, items in [part.partition(":") for part in example.split(";")]
+        if family.strip() == "patterns"
+        for item in items.split(",")
+    ]
+    assert len(texts) > 30
+    for text in texts:
+        data = f"padding {text} padding".encode()
+        matched = {p for p in patterns if capabilities._compile(p).search(data)}
+        assert matched <= present(data), text
+    # and it lets through only what may match: a file without any of them runs no pattern
+    assert not present(b"\x7fELF plain bytes with nothing to say" * 1000)

@@ -293,7 +293,12 @@ def observe(
             for text in scan(run.data, False):
                 observed.decoded.add(text)
                 observed.offsets.setdefault(f"{text} ({run.encoding})", run.offset)
-    for pattern in _rule_patterns(rules):
+    patterns = _rule_patterns(rules)
+    prefilter = _pattern_prefilter(patterns) if patterns else None
+    candidates = prefilter(head) if prefilter else set(patterns)
+    for pattern in patterns:
+        if pattern not in candidates:
+            continue
         texts: list[str] = []
         for hit in _compile(pattern).finditer(head):
             text = hit.group(0).decode("latin-1")
@@ -360,6 +365,39 @@ def _string_scanner(wanted: tuple[str, ...]) -> Scanner:
         return hits
 
     return scan
+
+
+@cache
+def _pattern_prefilter(patterns: tuple[str, ...]) -> Callable[[bytes], set[str]] | None:
+    """One Hyperscan pass (prefilter mode: it may report a pattern that does not match, never
+    miss one that does) names the patterns worth running: Python's ``re`` costs about 0.4 CPU
+    seconds per case-insensitive pattern over 50 MB, Hyperscan a few milliseconds for all."""
+    try:
+        import hyperscan
+    except ImportError:
+        return None
+    database = hyperscan.Database()
+    flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_PREFILTER
+    try:
+        database.compile(
+            expressions=[pattern.encode("utf-8") for pattern in patterns],
+            ids=list(range(len(patterns))),
+            elements=len(patterns),
+            flags=[flags] * len(patterns),
+        )
+    except hyperscan.error:
+        return None  # a pattern Hyperscan cannot approximate: run them all
+
+    def present(data: bytes) -> set[str]:
+        hits: set[str] = set()
+
+        def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
+            hits.add(patterns[index])
+
+        database.scan(bytes(data), match_event_handler=on_match)
+        return hits
+
+    return present
 
 
 def _search_each(needles: list[tuple[str, bytes]]) -> Scanner:
