@@ -54,9 +54,7 @@ def _host_hints() -> tuple[bytes, ...]:
 # ``re`` skip ahead to candidates (3x faster on big JSON); it can never be part of the
 # previous match (digits and dots), so the matches are the same.
 # After "==", ">=", "~=" a four-part number is a version ('types-setuptools==67.2.0.1').
-_IPV4_QUOTED = re.compile(
-    rb"""(?:["'/@(]|(?<![=<>~!])=)((?:\d{1,3}\.){3}\d{1,3})(?=["':/,)])"""
-)
+_IPV4_QUOTED = re.compile(rb"""(?:["'/@(]|(?<![=<>~!])=)((?:\d{1,3}\.){3}\d{1,3})(?=["':/,)])""")
 _EMAIL_LOCAL = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}\Z")
 _EMAIL_DOMAIN = re.compile(rb"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
 
