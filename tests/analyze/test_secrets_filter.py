@@ -437,7 +437,7 @@ def test_layer_tags_and_base64_of_a_test_phrase_are_no_credentials() -> None:
         ("vkey", "ortho_UBUmI_rerr[{i}, {j}]", 'vkey = f"ortho_UBUmI_rerr[{i}, {j}]"', "lob.py"),
         ("self._key", "torch.rendezvous.", 'self._key = "torch.rendezvous." + run_id', "c10d.py"),
         # cfn-lint: schema hashes by CloudFormation resource type
-        ("AWS::ApiGateway::ApiKey", "b899a0d240b53d9d",
+        ("ApiKey", "b899a0d240b53d9d",
          '"AWS::ApiGateway::ApiKey": "b899a0d240b53d9d",', "providers/us-east-1.json"),
         # vite: a dunder name
         ("ssrModuleExportsKey", "__vite_ssr_exports__",
@@ -456,7 +456,7 @@ def test_values_of_those_shapes_that_are_credentials_still_count() -> None:
         candidate("WEBHOOK_TOKEN", "abc123def457xq", path="app/hooks.py"),
         candidate("WEBHOOK_TOKEN", "kq7123def456", path="app/hooks.py"),
         candidate("self._key", "Xq7vLzT9mW.", path="app/c.py"),
-        candidate("Config::kApiKey", "b899a0d240b53d9d", path="app/config.cc"),
+        candidate("ApiKey", "b899a0d240b53d9d", 'Config::ApiKey = "b899a0d240b53d9d";', "a.cc"),
         candidate("api_key", "__Xq7vLzT9mW4pR__", path="app/keys.js"),
     ):
         assert not dropped(found), found

@@ -200,7 +200,7 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True
     if _class_member(candidate.key):
         return True  # Token.String = "ansi_green": a member of the class the keyword names
-    if _TYPE_NAME.match(candidate.key.strip("\"'")):
+    if _names_a_type(candidate):
         return True  # "AWS::ApiGateway::ApiKey": a resource type's name, its value no key
     if candidate.rule_id == "generic-cli-option" and (words[:1] == ["no"] or value[0] == "-"):
         return True  # --no-ask-password takes no value; what follows is the next argument
@@ -537,7 +537,15 @@ def _is_lookup_name(value: str) -> bool:
 
 # A resource type named by three or more capitalised segments (CloudFormation's
 # AWS::AppSync::ApiKey, ALIYUN::ECS::KeyPair): cfn-lint's schema tables list them.
-_TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]*(?:::[A-Z][A-Za-z0-9]*){2,}\Z")
+def _names_a_type(candidate: GenericCandidate) -> bool:
+    """The keyword is the last segment of a qualified type name in the line."""
+    key = candidate.key.strip("\"'")
+    return any(
+        found.group(0).endswith("::" + key) for found in _TYPE_NAME_IN.finditer(candidate.line)
+    )
+
+
+_TYPE_NAME_IN = re.compile(r"[A-Z][A-Za-z0-9]*(?:::[A-Z][A-Za-z0-9]*){2,}")
 # A lower-case identifier of three or more words: a name a program looks something up by.
 _SNAKE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*){2,}\Z")
 
