@@ -58,7 +58,14 @@ def examine(data: bytes) -> BinaryFacts:
     # LIEF finds imports through relocations it knows; on other machines (SPARC, MIPS) the
     # undefined dynamic symbols still name them
     imports |= {_unversioned(s.name) for s in binary.dynamic_symbols if s.name and s.shndx == 0}
-    defined = {_unversioned(s.name) for s in binary.exported_symbols if s.name}
+    # The same set as LIEF's exported_symbols, which costs quadratic time: 11.7 CPU s on the
+    # 140,000 dynamic symbols of Debian's rclone (a Go program) against 0.2 s here.
+    defined = {
+        _unversioned(s.name)
+        for symbols in (binary.dynamic_symbols, binary.symtab_symbols)
+        for s in symbols
+        if s.name and s.exported
+    }
     static = {
         _unversioned(s.name)
         for s in binary.symtab_symbols
