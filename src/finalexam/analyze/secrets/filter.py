@@ -535,8 +535,6 @@ def _is_lookup_name(value: str) -> bool:
     )
 
 
-# A resource type named by three or more capitalised segments (CloudFormation's
-# AWS::AppSync::ApiKey, ALIYUN::ECS::KeyPair): cfn-lint's schema tables list them.
 def _names_a_type(candidate: GenericCandidate) -> bool:
     """The keyword is the last segment of a qualified type name in the line."""
     key = candidate.key.strip("\"'")
@@ -545,6 +543,8 @@ def _names_a_type(candidate: GenericCandidate) -> bool:
     )
 
 
+# A resource type named by three or more capitalised segments (CloudFormation's
+# AWS::AppSync::ApiKey, ALIYUN::ECS::KeyPair): cfn-lint's schema tables list them.
 _TYPE_NAME_IN = re.compile(r"[A-Z][A-Za-z0-9]*(?:::[A-Z][A-Za-z0-9]*){2,}")
 # A lower-case identifier of three or more words: a name a program looks something up by.
 _SNAKE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*){2,}\Z")

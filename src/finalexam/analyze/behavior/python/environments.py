@@ -48,15 +48,15 @@ def _consumed(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) ->
     parameters = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
     if method:
         parameters = parameters[1:]
-    handed: set[str] = set()  # Name nodes given as env= to a call
-    as_env: set[int] = set()
-    for node in walk(function):
+    handed: set[str] = set()  # names given as env= to a call
+    as_env: set[int] = set()  # those Name nodes
+    other_uses: set[str] = set()
+    for node in walk(function):  # breadth first: a keyword comes before its value
         if isinstance(node, ast.keyword) and node.arg == "env" and isinstance(node.value, ast.Name):
             handed.add(node.value.id)
             as_env.add(id(node.value))
-    other_uses = {
-        node.id for node in walk(function) if isinstance(node, ast.Name) and id(node) not in as_env
-    }
+        elif isinstance(node, ast.Name) and id(node) not in as_env:
+            other_uses.add(node.id)
     names = frozenset(p for p in parameters if p in handed and p not in other_uses)
     if not names:
         return None
