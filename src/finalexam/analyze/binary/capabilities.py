@@ -288,8 +288,9 @@ def observe(
         found = scan(head, facts.format == "pe")
         observed.strings = set(found)
         observed.offsets.update(found)
-        observed.xor_runs = decoding.xor_runs(head, data_spans(facts, len(head)))
-        for run in decoding.decoded_runs(head) + observed.xor_runs:
+        spans = data_spans(facts, len(head))
+        observed.xor_runs = decoding.xor_runs(head, spans)
+        for run in decoding.decoded_runs(head, spans) + observed.xor_runs:
             for text in scan(run.data, False):
                 observed.decoded.add(text)
                 observed.offsets.setdefault(f"{text} ({run.encoding})", run.offset)
@@ -432,8 +433,14 @@ def _present(pattern: str, observed: Observed, family: str) -> list[str]:
     if family == "libraries":
         pattern = pattern.lower()
     if "*" in pattern or "?" in pattern:
-        return sorted(v for v in values if fnmatch.fnmatchcase(v, pattern))
+        return sorted(filter(_glob(pattern).match, values))
     return [pattern] if pattern in values else []
+
+
+@cache
+def _glob(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled once: a large library has tens of thousands of symbols to test."""
+    return re.compile(fnmatch.translate(pattern))
 
 
 def _family_evidence(name: str, family: Family, observed: Observed) -> list[str] | None:

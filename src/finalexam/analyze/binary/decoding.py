@@ -70,24 +70,28 @@ class Run:
         return {"offset": self.offset, "key": self.key, "text": text[:200]}
 
 
-def decoded_runs(data: bytes) -> list[Run]:
-    """The readable text behind hex and Base64 runs of ``data`` (bounded in count and size)."""
+def decoded_runs(data: bytes, spans: list[tuple[int, int]]) -> list[Run]:
+    """The readable text behind hex and Base64 runs inside ``spans`` (file offset, size) of
+    ``data``, bounded in count and size. Code sections are left out: an encoded string is
+    data, and the regular expressions would otherwise walk the hundreds of MB of code of the
+    largest libraries (LLVM, OpenCV) to find nothing."""
     runs: list[Run] = []
     total = 0
     for encoding, pattern, decode in (
         ("hex-decoded", _HEX_RUN, _unhex),
         ("base64-decoded", _BASE64_RUN, _unbase64),
     ):
-        for found in pattern.finditer(data):
-            if len(runs) >= _MAX_RUNS or total >= _MAX_DECODED:
-                return runs
-            text = found.group(0)
-            if _ALPHABET in text:
-                continue
-            decoded = decode(text)
-            if decoded and _readable(decoded):
-                runs.append(Run(found.start(), encoding, decoded))
-                total += len(decoded)
+        for start, size in spans:
+            for found in pattern.finditer(data, start, start + size):
+                if len(runs) >= _MAX_RUNS or total >= _MAX_DECODED:
+                    return runs
+                text = found.group(0)
+                if _ALPHABET in text:
+                    continue
+                decoded = decode(text)
+                if decoded and _readable(decoded):
+                    runs.append(Run(found.start(), encoding, decoded))
+                    total += len(decoded)
     return runs
 
 
