@@ -14,11 +14,11 @@ Nothing is built, installed or run: packages are downloaded as files.
   database (status written from the packages' control files, and each package's
   ``info/<package>.list`` file list), like a real image.
 
-- blind parts (``fresh``, then ``fresh2``): fetched after the corpus before them had been
-  examined and tuned on: the next ``--fresh`` PyPI and npm projects by popularity and a
-  Debian list of their own, every family new (none shares its first word with an earlier
-  part), in ``*-fresh`` and ``*-fresh2`` folders. A blind part is examined once by the code
-  of its round's end and reported; after that it counts as seen.
+- blind parts (``fresh``, ``fresh2``, then ``fresh3``): fetched after the corpus before
+  them had been examined and tuned on: the next ``--fresh`` PyPI and npm projects by
+  popularity and a Debian list of their own, every family new (none shares its first word
+  with an earlier part), in ``*-fresh``, ``*-fresh2`` and ``*-fresh3`` folders. A blind part
+  is examined once by the code of its round's end and reported; after that it counts as seen.
 
     python bench/verdict/fetch.py [--pypi 250] [--npm 250] [--sdists 40] [--fresh 150]
 """
@@ -85,7 +85,16 @@ DEBIAN_FRESH2 = [
 ]  # fmt: skip
 # Blind parts in the order they were fetched: each is examined once by the code of its
 # round's end, then may be tuned on like the dev part, and the next one is the blind one.
-BLIND_PARTS = {"fresh": DEBIAN_FRESH, "fresh2": DEBIAN_FRESH2}
+# The fourth part's: clients, crypto tools and libraries, password crackers and packet tools
+# (dual-use), container tools, Go and Rust programs, Java server libraries.
+DEBIAN_FRESH3 = [
+    "mutt", "irssi", "lynx", "w3m", "aria2", "dropbear-bin", "openconnect", "stunnel4",
+    "sshpass", "fail2ban", "keepalived", "conntrack", "ethtool", "arping", "hping3", "ngrep",
+    "tshark", "john", "hashcat", "gocryptfs", "minisign", "cryptsetup-bin", "gnutls-bin",
+    "libsodium23", "libgcrypt20", "skopeo", "gh", "direnv", "prometheus-node-exporter",
+    "hexyl", "lsd", "sd", "libnetty-java", "libhttpclient-java", "libjetty9-java", "ufw",
+]  # fmt: skip
+BLIND_PARTS = {"fresh": DEBIAN_FRESH, "fresh2": DEBIAN_FRESH2, "fresh3": DEBIAN_FRESH3}
 
 # name -> the Debian packages whose data tarballs are the image's layers
 IMAGES = {
