@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from binbuild import compile_c
 from builders import gzip_bytes, tar_bytes, write, zip_bytes
 from finalexam.config import Config
 from finalexam.context import path_context, references_in, vendored
@@ -222,12 +223,46 @@ def test_tests_docs_and_examples_nobody_runs_keep_their_findings_without_blockin
         (("debian.tar", "usr/local/bin/app"), True, False),
         (("debian.tar", "app/server"), True, False),
         (("python3.deb", "data.tar.xz", "./usr/bin/python3.11"), False, False),
+        (
+            ("ray.whl", "ray/jars/ray_dist.jar", "com/sun/jna/freebsd-x86/libjnidispatch.so"),
+            False,
+            True,
+        ),
+        (("app.war", "WEB-INF/lib/snappy.jar", "native/libsnappyjava.so"), False, True),
+        (("jna.jar", "com/sun/jna/linux-x86-64/libjnidispatch.so"), False, False),
+        (("app.war", "WEB-INF/classes/App.class"), False, False),
+        (("jna.deb", "data.tar.xz", "usr/share/java/jna.jar", "com/sun/jna/x.so"), False, False),
     ],
 )
 def test_vendored_code_is_what_other_projects_built(
     chain: tuple[str, ...], image: bool, expected: bool
 ) -> None:
     assert vendored(Location(chain), image) is expected
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+def test_native_code_of_a_bundled_jar_is_reported_and_the_packages_own_blocks(
+    tmp_path: Path,
+) -> None:
+    # a library linked with an executable stack, as old cross toolchains leave the FreeBSD
+    # and SunOS builds that JNA and snappy-java carry in their jars
+    library = compile_c(
+        tmp_path, "libnative.so", ["-shared", "-fPIC", "-z", "execstack"], "int f(void){return 1;}"
+    )
+    jar = zip_bytes(
+        {"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\n", "x/libnative.so": library.read_bytes()}
+    )
+    bundled = _wheel(tmp_path, "bundler", {"bundler/jars/dep.jar": jar})
+    report = run_exam(bundled, Config(disable=("vulnerabilities",)))
+    gap = next(f for f in report.findings if f.rule_id == "binary.exec-stack")
+    assert gap.context is FileContext.VENDORED
+    assert report.verdict.passed  # reported, not blocking
+    reported = {c.rule: c.matched for c in report.verdict.checks}
+    assert reported["binary-hardening-report"] >= 1
+
+    own = _wheel(tmp_path, "owner", {"owner/libnative.so": library.read_bytes()})
+    report = run_exam(own, Config(disable=("vulnerabilities",)))
+    assert [v.rule for v in report.verdict.violations] == ["binary-hardening"]
 
 
 def test_hardening_blocks_only_the_packages_own_medium_gaps() -> None:

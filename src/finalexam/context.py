@@ -77,11 +77,22 @@ _DISTRIBUTION_TREE = re.compile(r"^\.?/?(?:usr/(?!local/)|bin/|sbin/|lib/|lib32/
 RUNS = (FileContext.SHIPPED, FileContext.VENDORED)
 
 
+# A Java archive inside the artifact: a dependency a Java build produced and the package
+# bundles whole (Spark's deps/jars, JNA and snappy-java with their native libraries for every
+# platform). An operating-system package's own jars are its build, not a bundle.
+_JAVA_ARCHIVE = re.compile(r"\.(?:jar|war|ear|aar)$", re.IGNORECASE)
+_OS_PACKAGE = re.compile(r"\.(?:deb|udeb|rpm|apk)$", re.IGNORECASE)
+
+
 def vendored(location: Location, image: bool) -> bool:
-    """Shipped code another project built: bundled libraries, vendored copies, and the
-    operating-system files of a container image."""
+    """Shipped code another project built: bundled libraries, vendored copies, the contents
+    of bundled Java archives, and the operating-system files of a container image."""
     steps = location.chain[1:]
     if image and steps and _DISTRIBUTION_TREE.match(steps[0]):
+        return True
+    if not _OS_PACKAGE.search(location.chain[0]) and any(
+        _JAVA_ARCHIVE.search(step) for step in steps[:-1]
+    ):
         return True
     return any(_VENDOR_FOLDER.match(f) for step in steps for f in step.lower().split("/")[:-1])
 
