@@ -37,6 +37,7 @@ capabilities. An example is ``family: item, item; family: item`` (plus ``format:
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import re
 import tomllib
@@ -122,6 +123,31 @@ class Observed:
     offsets: dict[str, int] = field(default_factory=dict)  # string or text -> first offset
     sites: dict[str, SyscallSite] = field(default_factory=dict)  # system call -> first site
     xor_runs: list[decoding.Run] = field(default_factory=list)  # text XORed with one byte
+    _ordered: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _called: set[str] | None = field(default=None, repr=False)
+
+    def names(self, family: str) -> set[str]:
+        """The names a rule of ``family`` tests: a system call the code makes itself counts
+        as an import of the function of that name (a static binary that enters the kernel
+        for ``ptrace`` is able to trace as much as one importing ``ptrace``)."""
+        if family != "imports":
+            values: set[str] = getattr(self, family)
+            return values
+        if self._called is None:
+            self._called = self.imports | self.syscalls
+        return self._called
+
+    def starting_with(self, family: str, prefix: str) -> list[str]:
+        """The names of ``family`` that start with ``prefix``, in order: a binary search in
+        the names sorted once (a large C++ library has hundreds of thousands of symbols)."""
+        ordered = self._ordered.get(family)
+        if ordered is None:
+            ordered = self._ordered[family] = sorted(self.names(family))
+        start = bisect.bisect_left(ordered, prefix)
+        end = start
+        while end < len(ordered) and ordered[end].startswith(prefix):
+            end += 1
+        return ordered[start:end]
 
 
 @dataclass(frozen=True)
@@ -419,22 +445,26 @@ def _search_each(needles: list[tuple[str, bytes]]) -> Scanner:
 
 
 def _present(pattern: str, observed: Observed, family: str) -> list[str]:
-    """The observed items that ``pattern`` names in ``family``. A system call the code makes
-    itself counts as an import of the function of that name (a static binary that enters the
-    kernel for ``ptrace`` is able to trace as much as one importing ``ptrace``)."""
+    """The observed items that ``pattern`` names in ``family``."""
     if family in _TEXT_FAMILIES:
         values: set[str] = getattr(observed, family)
         return [pattern] if pattern.lower() in values else []
     if family == "patterns":
         return observed.patterns.get(pattern, [])
-    values = getattr(observed, family)
-    if family == "imports":
-        values = values | observed.syscalls
     if family == "libraries":
         pattern = pattern.lower()
-    if "*" in pattern or "?" in pattern:
-        return sorted(filter(_glob(pattern).match, values))
-    return [pattern] if pattern in values else []
+    prefix, star, rest = pattern.partition("*")
+    if star and not rest and family in _NAME_TABLES and not _GLOB_SIGNS.search(prefix):
+        return observed.starting_with(family, prefix)  # ``Crypt*``: most globs are prefixes
+    if star or "?" in pattern:
+        return sorted(filter(_glob(pattern).match, observed.names(family)))
+    return [pattern] if pattern in observed.names(family) else []
+
+
+_GLOB_SIGNS = re.compile(r"[?\[]")
+# The binary's own name tables, fixed once observed (capabilities grow while rules are
+# evaluated: they are never indexed).
+_NAME_TABLES = frozenset({"imports", "symbols", "exports", "libraries"})
 
 
 @cache
