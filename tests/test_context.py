@@ -34,6 +34,8 @@ PAYLOAD = (
         ("pkg-1.0/test/helpers.js", FileContext.TEST),
         ("pkg/unit-tests/x.py", FileContext.TEST),
         ("pkg/test_api.py", FileContext.TEST),
+        ("Cryptodome/SelfTest/PublicKey/__init__.py", FileContext.TEST),  # pycryptodomex
+        ("pkg/selftest.py", FileContext.SHIPPED),  # a module that checks itself at run time
         ("src/app.spec.ts", FileContext.TEST),
         ("pkg-1.0/docs/conf.py", FileContext.DOCS),
         ("usr/share/man/man1/age-keygen.1.gz", FileContext.DOCS),

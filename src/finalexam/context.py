@@ -32,7 +32,7 @@ _FOLDERS: tuple[tuple[FileContext, str], ...] = (
     (
         FileContext.TEST,
         r"tests?|testing|unittests?|spec|specs|__tests__|__mocks__|e2e|fixtures?|__fixtures__"
-        r"|testdata|test_data|testsuite",
+        r"|testdata|test_data|testsuite|self_?tests?",  # pycryptodomex ships Cryptodome/SelfTest
     ),
     (FileContext.DOCS, r"docs?|documentation"),
     (FileContext.EXAMPLE, r"examples?|samples?|demos?"),
@@ -454,8 +454,13 @@ _EXAMPLE_MARKER = re.compile(
 )
 _MARKER_WINDOW = 240
 # In code, only words right before the value on its line: an example given in prose.
-_EXAMPLE_LEAD = re.compile(rb"(?i)(?:\bexample|\be\.g\.|\bsample)[:,]?[ \t]*\Z")
+# A URL's scheme may carry a driver before the match (kombu: "# e.g. sqla+mysql://root:...").
+_EXAMPLE_LEAD = re.compile(rb"(?i)(?:\bexample|\be\.g\.|\bsample)[:,]?[ \t]*(?:[a-z]\w*\+)?\Z")
 _LEAD_WINDOW = 40
+# In code, a mapping key named "examples" earlier on the value's line: an API description's
+# sample request or response (ghapi's OpenAPI table: 'body_examples': {... 'access_token': ...}).
+_EXAMPLES_KEY = re.compile(rb"""(?i)\w*examples?["']\s*:""")
+_LINE_WINDOW = 400
 _DATA_URI = re.compile(rb"data:[\w.+/-]{1,80};base64,")
 _BASE64_RUN = re.compile(rb"[A-Za-z0-9+/=\s\\]*\Z")
 _DATA_URI_WINDOW = 256 * 1024
@@ -503,6 +508,9 @@ class Material:
             # "... logs. Example key='d5345c...'": prose in a string names its value an example
             line = bytes(self.document[max(0, match_start - _LEAD_WINDOW) : match_start])
             if _EXAMPLE_LEAD.search(line.rsplit(b"\n", 1)[-1]):
+                return FileContext.WELL_KNOWN
+            line = bytes(self.document[max(0, match_start - _LINE_WINDOW) : match_start])
+            if _EXAMPLES_KEY.search(line.rsplit(b"\n", 1)[-1]):
                 return FileContext.WELL_KNOWN
         if not self.code:
             before = bytes(self.document[max(0, match_start - _MARKER_WINDOW) : match_start])

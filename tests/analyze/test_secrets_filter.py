@@ -460,3 +460,143 @@ def test_values_of_those_shapes_that_are_credentials_still_count() -> None:
         candidate("api_key", "__Xq7vLzT9mW4pR__", path="app/keys.js"),
     ):
         assert not dropped(found), found
+
+
+def _blocking(path: str, data: bytes) -> list[tuple[str, str]]:
+    """The findings a release would be failed for: rule and value, outside well-known material."""
+    return [
+        (hit.rule.id, hit.secret)
+        for hit in scan_bytes(data, path, binary=False)
+        if hit.confidence is not Confidence.LOW and hit.context is None
+    ]
+
+
+def test_a_mysql_option_inside_a_word_is_no_password_option() -> None:
+    """caddy's control file (golang-github-go-sql-driver-mysql, then golang-protobuf: '-p'
+    inside a package name) and mariadb-admin's help strings ('mysql threads ... [new-password]')
+    name no password; a -p option after a blank still does."""
+    control = (
+        b"Built-Using: golang-github-go-sql-driver-mysql (= 1.5.0-2), "
+        b"golang-github-golang-protobuf-1-3 (= 1.3.5-4)\n"
+    )
+    strings = b"  kill id,id,...\tKill mysql threads\n\0\0\0\0\0  password [new-password]\n"
+    assert _blocking("control", control) == []
+    assert _blocking("usr/bin/mariadb-admin", strings.replace(b"\n\0\0\0\0\0", b"\0" * 5)) == []
+    real = b"mysql -u app -h db.internal -pVq8kLm2xR4zT shop\n"
+    assert _blocking("deploy/backup.sh", real) == [("mysql-cli-password", "Vq8kLm2xR4zT")]
+
+
+def test_an_sql_password_that_names_its_own_account_is_a_default() -> None:
+    """squid's log_db_daemon documents GRANT ... TO 'squid'@'localhost' IDENTIFIED BY 'squid'."""
+    grant = b"  GRANT INSERT,SELECT,CREATE ON squid_log.* TO 'squid'@'localhost' IDENTIFIED BY "
+    assert _blocking("usr/lib/squid/log_db_daemon", grant + b"'squid';\n") == []
+    assert _blocking("db/init.sql", b"CREATE USER scott IDENTIFIED BY scott;\n") == []
+    real = grant + b"'Wz8qLm3vX7';\n"
+    assert _blocking("usr/lib/squid/log_db_daemon", real) == [
+        ("generic-sql-password", "Wz8qLm3vX7")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # selenium's generated CDP bindings, asyncpg: a keyword argument computed by code
+        ("selenium/webdriver/common/devtools/v155/fetch.py",
+         "            password=str(json['password']) if 'password' in json else None,"),
+        ("selenium/webdriver/common/devtools/v155/network.py",
+         "            include_credentials=bool(json['includeCredentials']),"),
+        ("asyncpg/connect_utils.py",
+         "                    sslcert, keyfile=sslkey, password=lambda: sslpassword"),
+        # plotly's bundle: a member compared with a literal
+        ("plotly/package_data/plotly.min.js",
+         'n.withCredentials=e.credentials==="include",n.onerror=()=>{i(Error(n.status))}'),
+        # jupyterlab's webpack share table and its service tokens: npm packages by name
+        ("jupyterlab/static/main.efd36b46f3b45eb8.js",
+         '{shareScope:"default",shareKey:"@jupyterlab/mermaid-extension",import:"x"}'),
+        ("jupyterlab/static/jlab_core.8811dd2733d03721.js",
+         'eD=new M.Token("@jupyterlab/apputils:ISanitizer","A service for sanitizing HTML")'),
+        # jupyterlab's README: the community call's meeting link
+        ("jupyterlab-4.6.6.dist-info/METADATA",
+         "- Where: [`jovyan` Zoom](https://zoom.us/j/95228013874?pwd=Ep7HIk8t9JP6VToxt1Wj4P7K5PshC0.1)"),
+        # sqlglot, redshift_connector: templates of a keyword and a field
+        ("sqlglot/generator.py",
+         '            credentials = f"CREDENTIALS {credentials}" if credentials else ""'),
+        ("redshift_connector/plugin/browser_azure_oauth2_credentials_provider.py",
+         '            Names.SCOPE.value: "openid {}".format(self.scope),'),
+        # mysql-connector's README: "secret" spelled with digits
+        ("mysql_connector_python-26.10.0.dist-info/METADATA", '        password="s3cre3t!")'),
+        # pymongo: option names handed to the function that spells them as the user did
+        ("pymongo/asynchronous/mongo_client.py",
+         '                        keyword_opts.cased_key("connecttimeoutms"), timeout'),
+        # modal's help text: documented token shapes that count up
+        ("modal/cli/workspace.py", "Authorization: Bearer wk-123.ws-456"),
+        # ray's default configuration: its documented default Redis password, a round number
+        ("ray.default.conf", '    password: "5241590000000000"'),
+    ],
+)  # fmt: skip
+def test_code_names_and_published_values_of_honest_releases_are_no_secrets(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("app/client.py", '            password="Xq7vLz2T9mWk", timeout=3,', "Xq7vLz2T9mWk"),
+        ("app/bundle.js", 'n.withCredentials="Xq7vLz2T9mWk",n.onerror=f', "Xq7vLz2T9mWk"),
+        ("app/bundle.js", 'config={shareKey:"@Xq7vLz2T9mWk/a8Rt"}', "@Xq7vLz2T9mWk/a8Rt"),
+        ("README.md", "[call](https://meet.example.net/j/9522?pwd=Ep7HIk8t9JP6VToxt1Wj4P7K5PshC0.1)",
+         "Ep7HIk8t9JP6VToxt1Wj4P7K5PshC0.1"),
+        ("app/sql.py", '    credentials = f"Xq7vLz2T9mWk" if credentials else ""', "Xq7vLz2T9mWk"),
+        ("app/db.py", '        password="s3cre3t!Xq7vLz")', "s3cre3t!Xq7vLz"),
+        ("app/mongo.py", '    builder.withApiToken("c9Vq2LmZx7Kw4RtP")', "c9Vq2LmZx7Kw4RtP"),
+        ("app/api.py", "Authorization: Bearer wk-193.ws-452", "wk-193.ws-452"),
+        ("app.conf", '    password: "5241590093700412"', "5241590093700412"),
+    ],
+)  # fmt: skip
+def test_credentials_of_those_shapes_still_count(path: str, text: str, value: str) -> None:
+    assert [v for _, v in _blocking(path, text.encode() + b"\n")] == [value]
+
+
+def test_a_public_key_in_der_is_no_secret_and_a_private_one_is() -> None:
+    """pnpm vendors npm's registry signing keys ("key": "MFkwEwYHKoZIzj0CAQYI..."), public
+    by design; the private key of the same curve under the same name is a leak."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    public = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    secret = private.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path = "dist/node_modules/get-pnpm/lib/npmSigningKeys.js"
+    line = '        "key": "{}"\n'
+    assert _blocking(path, line.format(base64.b64encode(public).decode()).encode()) == []
+    leaked = base64.b64encode(secret).decode()
+    assert [v for _, v in _blocking(path, line.format(leaked).encode())] == [leaked]
+
+
+def test_values_in_an_api_descriptions_examples_and_after_e_g_are_examples() -> None:
+    """ghapi's OpenAPI table ('body_examples': {... 'access_token': '...'}) and kombu's
+    comment (# e.g. sqla+mysql://root:masterkey@localhost/) give examples; the same values
+    outside them are findings."""
+    spec = (
+        b"          'body_examples': {'default': {'summary': '', 'value': "
+        b"{'access_token': 'e72e16c7e42f292c6912e7710c838347ae178b4a'}}},\n"
+    )
+    comment = b"    # e.g. sqla+mysql://root:masterkey@localhost/\n"
+    found = [(f.rule_id, str(f.context)) for f in _analyze("ghapi/gh_spec.py", spec)]
+    assert found == [("generic-quoted-assignment", "well-known")]
+    found = [(f.rule_id, str(f.context)) for f in _analyze("kombu/connection.py", comment)]
+    assert found == [("mysql-uri-password", "well-known")]
+    plain = b"          'value': {'access_token': 'e72e16c7e42f292c6912e7710c838347ae178b4a'},\n"
+    assert [f.context for f in _analyze("ghapi/gh_spec.py", plain)] == [None]
+    url = b"    url = 'sqla+mysql://root:masterkey@localhost/'\n"
+    assert [f.context for f in _analyze("kombu/connection.py", url)] == [None]

@@ -48,6 +48,7 @@ from finalexam.analyze.secrets.validate import (
     has_character_class,
     is_code_reference,
     is_placeholder,
+    is_public_key_der,
 )
 from finalexam.context import path_context
 from finalexam.model import Confidence, FileContext
@@ -194,7 +195,7 @@ def dropped(candidate: GenericCandidate) -> bool:
     words = name_words(candidate.key.strip("\"'[]$@:-"))
     if not key_kind(words, candidate.rule_id) or is_message_name(words):
         return True
-    if any(word.startswith("pub") for word in words):
+    if any(word.startswith("pub") for word in words) or is_public_key_der(value):
         return True  # public keys and .NET PublicKeyToken values are meant to be seen
     if candidate.rule_id == "generic-basic-credentials" and not _user_and_password(value):
         return True
@@ -234,8 +235,11 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True
     if _OPENPGP_KEY_ID.match(value) and _names_openpgp_key(words):
         return True
-    if key_kind(words, candidate.rule_id) == "key" and _is_lookup_name(value):
-        return True  # cachedir_key = 'b_thinlto_cache', {key: "hashicorp-vault"}: a name
+    if key_kind(words, candidate.rule_id) == "key" and (
+        _is_lookup_name(value)
+        or (candidate.rule_id == "generic-call-argument" and _LOWER_WORD.match(value))
+    ):
+        return True  # cachedir_key = 'b_thinlto_cache', cased_key("connecttimeoutms"): names
     if candidate.call and _TRANSFORM_METHOD.search(candidate.call):
         return True
     in_code = file_extension(candidate.path) in CODE_EXT
@@ -251,8 +255,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # variant: "reset_password" === e ? "reset_password" : "signup"
     if candidate.rule_id == "generic-sql-password" and _closes_another_string(candidate):
         return True
-    if candidate.path.endswith(".map") or _BADGE_URL.search(candidate.line):
-        return True  # a source map repeats the code shipped compiled; badge tokens are public
+    if candidate.path.endswith(".map") or _PUBLISHED_TOKEN_URL.search(candidate.line):
+        return True  # a source map repeats the shipped code; badge tokens, meeting links are public
     if not any(c.isalnum() for c in value):
         return True  # "#/:?@[]\\": characters to escape, not a password
     if candidate.call and (
@@ -268,6 +272,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # while current_token == 'rbracket': a program compares states by name
     if candidate.user and candidate.user.lower() == value.lower():
         return True  # admin:admin, guest:guest
+    if candidate.rule_id == "generic-sql-password" and _names_the_account(candidate):
+        return True  # TO 'squid'@'localhost' IDENTIFIED BY 'squid': the same, in SQL
     if value.count(" ") >= 2 or _PROSE.match(value):
         return True
     if any(ord(c) > 127 and c.isalpha() for c in value):
@@ -275,8 +281,9 @@ def dropped(candidate: GenericCandidate) -> bool:
     return is_placeholder(value)
 
 
-# Code rather than a literal: an identifier opening a call or a subscript.
-_CODE_VALUE = re.compile(r"[A-Za-z_$][\w$.]*[(\[]\Z")
+# Code rather than a literal: identifiers opening calls or subscripts (str(json[, get_token(),
+# or a lambda (password=lambda: sslpassword, asyncpg): an expression that computes the value.
+_CODE_VALUE = re.compile(r"(?:[A-Za-z_$][\w$.]*[(\[])+\Z|lambda:\Z")
 _WORDS_ONLY = re.compile(r"[A-Za-z][A-Za-z_.\-]*\Z")
 # Verbs of calls that look a credential up, check it or make something of it rather than
 # set it: get_token("name"), _add_factorial_tokens('factorial2', result).
@@ -338,7 +345,15 @@ _CALL_CHAIN = re.compile(r"[A-Za-z_][\w.]*\([^()]*\)(?:\.[A-Za-z_][\w.]*\([^()]*
 _STATE_NAME = re.compile(r"[a-z][a-z_]*\Z")
 # A status badge's image URL (codecov.io/.../graph/badge.svg?token=...): a read-only token
 # its service publishes to be pasted into READMEs.
-_BADGE_URL = re.compile(r"/badge\.svg\?token=|/graphs?/badge\b")
+# A meeting link's passcode (zoom.us/j/952...?pwd=...) is published with the link so that
+# anyone may join (jupyterlab's README invites to its community call).
+_PUBLISHED_TOKEN_URL = re.compile(r"/badge\.svg\?token=|/graphs?/badge\b|\bzoom\.us/j/\d+\?pwd=")
+# Minified code compares a member with a literal (withCredentials=e.credentials==="include",
+# plotly): the "value" is an expression.
+_COMPARED_MEMBER = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+[=!]==?\Z")
+# An npm package or one of its exports (@jupyterlab/apputils:ISanitizer): a webpack share
+# table or a dependency-injection token names modules by it.
+_NPM_SCOPED_NAME = re.compile(r"@[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*(?::[A-Za-z][\w.-]*)?\Z")
 _NOT_SECRET_VALUES = (
     _JOSE_ALGORITHM,
     _DATE,
@@ -349,6 +364,8 @@ _NOT_SECRET_VALUES = (
     _DOTTED_NAME,
     _FRACTION,
     _CALL_CHAIN,
+    _COMPARED_MEMBER,
+    _NPM_SCOPED_NAME,
 )
 # Words after the keyword that still name the credential itself: tokenValue, password2,
 # passwordRepeat, PASSWORD_PROD. Any other word makes the keyword a qualifier of something
@@ -468,14 +485,21 @@ _SUBSCRIPTED_NAME = re.compile(r"[A-Za-z_][\w.]*(?:\[[, ]*\])+\Z")
 
 
 def _formatted_name(candidate: GenericCandidate) -> bool:
-    """A Python f-string whose fields make the value: what is left besides them (``.``,
-    ``.tmp``) is too short to be a credential of its own."""
+    """A Python f-string or ``str.format`` template whose fields make the value: what is left
+    besides them (``.``, ``.tmp``) is too short to be a credential of its own, a name and its
+    subscripts, or words before a field (sqlglot's f"CREDENTIALS {credentials}", redshift's
+    "openid {}".format(scope))."""
     value = candidate.value
-    literals = (f"{prefix}{quote}{value}" for prefix in ("f", "rf", "fr") for quote in "\"'")
+    literals = [f"{prefix}{quote}{value}" for prefix in ("f", "rf", "fr") for quote in "\"'"]
+    literals += [f"{quote}{value}{quote}.format(" for quote in "\"'"]
     if "{" not in value or not any(literal in candidate.line for literal in literals):
         return False
     rest = _FORMAT_FIELD.sub("", value)
-    return len(rest) < 8 or bool(_SUBSCRIPTED_NAME.match(rest))
+    return len(rest) < 8 or bool(_SUBSCRIPTED_NAME.match(rest) or _WORDS_BEFORE_FIELD.match(value))
+
+
+# Words and blanks, then the fields: "CREDENTIALS {credentials}", "openid {}".
+_WORDS_BEFORE_FIELD = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)* (?:\{[^{}]*\} ?)+\Z")
 
 
 def _pair_start(candidate: GenericCandidate) -> int:
@@ -508,6 +532,24 @@ def _closes_another_string(candidate: GenericCandidate) -> bool:
     return after in ("'", '"') and candidate.line[at - 1 : at] != after
 
 
+# The account an SQL statement creates or grants to: 'squid'@'localhost', USER app, ROLE app.
+_SQL_ACCOUNT = re.compile(
+    r"[\"'`](?P<quoted>[^\"'`\s]+)[\"'`]@|(?i:\b(?:user|role)\s+(?:if\s+not\s+exists\s+)?)"
+    r"[\"'`]?(?P<bare>[\w.$-]+)"
+)
+
+
+def _names_the_account(candidate: GenericCandidate) -> bool:
+    """The password is the name of the account it is set for, as in a manual's example
+    (``GRANT ... TO 'squid'@'localhost' IDENTIFIED BY 'squid'``): a default, not a secret."""
+    before = candidate.line[: max(0, _pair_start(candidate))]
+    value = candidate.value.lower()
+    return any(
+        (found["quoted"] or found["bare"] or "").lower() == value
+        for found in _SQL_ACCOUNT.finditer(before)
+    )
+
+
 def _first_of_names(candidate: GenericCandidate) -> bool:
     """A name passed first among several arguments (``createToken('NUMERIC', pattern)``,
     ``new Credential("alice", secret)``): an identifier that names, not a credential."""
@@ -519,6 +561,7 @@ def _first_of_names(candidate: GenericCandidate) -> bool:
 
 # Lower-case words joined by "_" or "-" (digits at their ends): a name a program looks a
 # setting, a tab or a route up by. A generated key mixes cases and digits inside its runs.
+_LOWER_WORD = re.compile(r"[a-z]{4,}\Z")
 _LOOKUP_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)+\Z")
 _LOOKUP_PART = re.compile(r"[a-z]+\d*\Z|[a-z][a-z0-9]{0,5}\Z")
 

@@ -160,18 +160,42 @@ def is_placeholder(secret: str) -> bool:
         return True
     if _counted_up(lowered):
         return True  # abc123def456: a keyboard-made example
+    if _ROUND_NUMBER.match(secret):
+        return True  # 5241590000000000: a number ending in a run of zeros is set, not drawn (ray)
+    if _spelled_with_digits(lowered):
+        return True  # s3cre3t!, p@ssw0rd: the word "secret" dressed up, as in a README
     decoded = _printable_base64(secret)  # base64 of "sglang-tensorcast-local-test-key"
     return decoded is not None and is_placeholder(decoded)
 
 
 _RUNS = re.compile(r"[a-z]+|[0-9]+")
+_ROUND_NUMBER = re.compile(r"\d*0{8,}\Z")
+_LEET = str.maketrans("013457@$", "oieastas")
+_LEET_WORDS = frozenset(["secret", "pasword", "paswd", "token", "mysecret", "mypasword"])
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def _spelled_with_digits(value: str) -> bool:
+    """A placeholder word written with digits or symbols for letters (mysql-connector's README:
+    password="s3cre3t!"): read back and with doubled letters made single, it is the word."""
+    core = value.rstrip("!?.")
+    if core.isalpha() or (not core.isalnum() and not set(core) & set("@$")):
+        return False
+    return _DOUBLED.sub(r"\1", core.translate(_LEET)) in _LEET_WORDS
 
 
 def _counted_up(value: str) -> bool:
-    """Letters and digits that each count up by one (abc123def456, abcd1234): typed, not drawn."""
+    """Letters and digits that each count up by one (abc123def456, abcd1234), or numbers that
+    count up behind short tags (modal's help: wk-123.ws-456): typed, not drawn."""
     runs = _RUNS.findall(value)
-    if len(runs) < 2 or sum(map(len, runs)) < 8 or any(len(run) < 3 for run in runs):
+    if len(runs) < 2 or sum(map(len, runs)) < 8:
         return False
+    numbers = [run for run in runs if run.isdigit()]
+    tags = [run for run in runs if not run.isdigit()]
+    if any(len(run) < 3 for run in runs):
+        if len(numbers) < 2 or any(len(n) < 3 for n in numbers) or any(len(t) > 3 for t in tags):
+            return False
+        runs = numbers
     return all(all(ord(b) - ord(a) == 1 for a, b in itertools.pairwise(run)) for run in runs)
 
 
@@ -186,6 +210,25 @@ def _printable_base64(value: str) -> str | None:
     if not raw or not all(32 <= b < 127 for b in raw):
         return None
     return raw.decode("ascii")
+
+
+def is_public_key_der(value: str) -> bool:
+    """A public key in base64 DER (a SubjectPublicKeyInfo: npm's registry signing keys that
+    pnpm ships to verify packages): meant to be published, whatever name it sits under."""
+    if not value.startswith("MI") and not value.startswith("MF"):
+        return False  # every SubjectPublicKeyInfo opens with a SEQUENCE: 0x30 0x8x or 0x30 0x5x
+    if not _BASE64_VALUE.match(value):
+        return False
+    raw = _b64decode(value)
+    if not raw:
+        return False
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        serialization.load_der_public_key(raw)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 # A Python object reference (``IPython.core.magics.osm:OSMagics``, an entry point's target) or
