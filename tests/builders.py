@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import shutil
+import subprocess
 import tarfile
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -291,3 +293,29 @@ def log4j_core_jar(version: str = "2.14.1") -> bytes:
             "org/apache/logging/log4j/core/lookup/JndiLookup.class": b"\xca\xfe\xba\xbe\0\0\0\x34",
         }
     )
+
+
+def java_class(folder: Path, name: str, constants: list[str]) -> bytes:
+    """A class compiled by javac that keeps ``constants`` as string constants, each written
+    as concatenated lines as Java sources do (javac folds them into one constant each)."""
+    import pytest
+
+    javac = shutil.which("javac")
+    if javac is None:
+        pytest.skip("javac is not installed")
+
+    def literal(text: str) -> str:
+        lines = text.splitlines(keepends=True) or [""]
+        return " +\n        ".join(
+            '"' + line.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+            for line in lines
+        )
+
+    fields = "".join(
+        f"    static final String C{i} = {literal(text)};\n" for i, text in enumerate(constants)
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / f"{name}.java"
+    source.write_text(f"final class {name} {{\n{fields}}}\n")
+    subprocess.run([javac, "-d", str(folder), str(source)], check=True, capture_output=True)
+    return (folder / f"{name}.class").read_bytes()

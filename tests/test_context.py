@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from binbuild import compile_c
-from builders import gzip_bytes, tar_bytes, write, zip_bytes
+from builders import gzip_bytes, java_class, tar_bytes, write, zip_bytes
 from finalexam.config import Config
 from finalexam.context import path_context, references_in, vendored
 from finalexam.exam import run_exam
@@ -414,3 +414,24 @@ def test_the_key_of_a_certificate_for_test_names_only_is_test_material(tmp_path:
         "other.key": "shipped",
     }
     assert not report.verdict.passed
+
+
+def test_a_key_beside_its_own_certificate_for_test_names_is_test_material(tmp_path: Path) -> None:
+    """netty-handler (in pyspark's jars) carries a self-signed example.com certificate and
+    its key in SslUtils, OpenSsl and JdkSslServerContext to probe the TLS engine. The same
+    pair for a real host, or a key beside somebody else's test certificate, still blocks."""
+    from finalexam.analyze.secrets.scan import scan_bytes
+
+    def contexts(certificate_of: object, key_of: object, names: list[str]) -> list[object]:
+        key_pem, cert_pem = _pem(key_of, certificate_of)
+        data = java_class(tmp_path / "-".join(names), "SslUtils", [cert_pem, key_pem])
+        path = "io/netty/handler/ssl/SslUtils.class"
+        return [hit.context for hit in scan_bytes(data, path, binary=True, kind="java-class")]
+
+    key, certificate = _certificate_pair(["example.com"])
+    assert contexts(certificate, key, ["example.com"]) == [FileContext.TEST]
+    key, certificate = _certificate_pair(["netty.io"])
+    assert contexts(certificate, key, ["netty.io"]) == [None]
+    other, _ = _certificate_pair(["localhost"])
+    key, certificate = _certificate_pair(["localhost"])
+    assert contexts(certificate, other, ["other"]) == [None]

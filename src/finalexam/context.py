@@ -450,17 +450,21 @@ def is_script_launcher(data: bytes) -> bool:
 # tables (`age-keygen`'s usage shows a sample key after "$ age-keygen").
 _EXAMPLE_MARKER = re.compile(
     rb"(?i)(?:usage:|examples?:|example::|for example|e\.g\.|sample::|\n[ \t]*\$ [a-z]|>>> "
-    rb"|test[ -]vectors?|self-?tests?|known[ -]answer)"
+    rb"|test[ -]vectors?|self-?tests?|known[ -]answer"
+    # a library's built-in unit tests: their assertion messages sit beside their keys
+    # (librdkafka's "RDUT: FAIL: ... assert failed: ..." in confluent-kafka's wheel)
+    rb"|assert(?:ion)? failed)"
 )
 _MARKER_WINDOW = 240
 # In code, only words right before the value on its line: an example given in prose.
 # A URL's scheme may carry a driver before the match (kombu: "# e.g. sqla+mysql://root:...").
 _EXAMPLE_LEAD = re.compile(rb"(?i)(?:\bexample|\be\.g\.|\bsample)[:,]?[ \t]*(?:[a-z]\w*\+)?\Z")
 _LEAD_WINDOW = 40
-# In code, a mapping key named "examples" earlier on the value's line: an API description's
-# sample request or response (ghapi's OpenAPI table: 'body_examples': {... 'access_token': ...}).
+# In code, a quoted mapping key named "examples" the value is nested under: an API
+# description's sample request or response (ghapi's OpenAPI table: 'body_examples': {...}).
 _EXAMPLES_KEY = re.compile(rb"""(?i)\w*examples?["']\s*:""")
 _LINE_WINDOW = 400
+_NESTING_WINDOW = 4096
 _DATA_URI = re.compile(rb"data:[\w.+/-]{1,80};base64,")
 _BASE64_RUN = re.compile(rb"[A-Za-z0-9+/=\s\\]*\Z")
 _DATA_URI_WINDOW = 256 * 1024
@@ -509,14 +513,30 @@ class Material:
             line = bytes(self.document[max(0, match_start - _LEAD_WINDOW) : match_start])
             if _EXAMPLE_LEAD.search(line.rsplit(b"\n", 1)[-1]):
                 return FileContext.WELL_KNOWN
-            line = bytes(self.document[max(0, match_start - _LINE_WINDOW) : match_start])
-            if _EXAMPLES_KEY.search(line.rsplit(b"\n", 1)[-1]):
+            if self._under_examples_key(match_start):
                 return FileContext.WELL_KNOWN
         if not self.code:
             before = bytes(self.document[max(0, match_start - _MARKER_WINDOW) : match_start])
             if _EXAMPLE_MARKER.search(before):
                 return FileContext.WELL_KNOWN
         return None
+
+    def _under_examples_key(self, match_start: int) -> bool:
+        """The value's line, or a line it is nested under (less indented, above it), holds a
+        key named ``examples``: pretty-printed data of an API description."""
+        begin = max(0, match_start - _NESTING_WINDOW)
+        lines = bytes(self.document[begin:match_start]).split(b"\n")
+        if _EXAMPLES_KEY.search(lines[-1][-_LINE_WINDOW:]):
+            return True  # (only near the value on a long line: minified code is one line)
+        indent = len(lines[-1]) - len(lines[-1].lstrip())
+        for line in reversed(lines[1 if begin else 0 : -1]):  # the window may cut the first
+            depth = len(line) - len(line.lstrip())
+            if not line.strip() or depth >= indent:
+                continue
+            if _EXAMPLES_KEY.search(line):
+                return True
+            indent = depth
+        return False
 
     def _in_data_uri(self, start: int) -> bool:
         """An image or font inlined as ``data:...;base64,`` (CSS in a jar, an HTML page)."""

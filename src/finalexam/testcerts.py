@@ -54,6 +54,25 @@ def private_key_id(pem: str) -> str | None:
         return None
 
 
+def paired_in(data: bytes, pem_key: str) -> bool:
+    """A certificate in the same file, for reserved names only, holds this key's public half:
+    a library's built-in self-signed pair (netty's SslUtils, OpenSsl and JdkSslServerContext
+    carry one for ``example.com`` to probe what the TLS engine supports)."""
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        return False
+    key = private_key_id(pem_key)
+    for block in _PEM_CERTIFICATE.findall(data) if key else ():
+        try:
+            certificate = x509.load_pem_x509_certificate(block)
+        except Exception:  # a damaged certificate vouches for nothing
+            continue
+        names = names_of(certificate)
+        reserved = bool(names) and all(_reserved(n) for n in names)
+        if reserved and public_key_id(certificate.public_key()) == key:
+            return True
+    return False
+
+
 def _reserved(name: str) -> bool:
     name = name.lower().rstrip(".").removeprefix("*.")
     if name in _RESERVED_NAMES or name.endswith(_RESERVED_SUFFIXES):

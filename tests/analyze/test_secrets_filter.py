@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from finalexam.analyze.secrets.filter import (
 )
 from finalexam.analyze.secrets.scan import scan_bytes
 from finalexam.config import Config
-from finalexam.model import Confidence
+from finalexam.model import Confidence, FileContext
 
 
 def candidate(
@@ -462,11 +463,18 @@ def test_values_of_those_shapes_that_are_credentials_still_count() -> None:
         assert not dropped(found), found
 
 
+def _read_as(data: bytes) -> dict[str, Any]:
+    """How the analyzer reads a file: a Java class by its constants, anything else as text."""
+    if data.startswith(b"\xca\xfe\xba\xbe"):
+        return {"binary": True, "kind": "java-class"}
+    return {"binary": False}
+
+
 def _blocking(path: str, data: bytes) -> list[tuple[str, str]]:
     """The findings a release would be failed for: rule and value, outside well-known material."""
     return [
         (hit.rule.id, hit.secret)
-        for hit in scan_bytes(data, path, binary=False)
+        for hit in scan_bytes(data, path, **_read_as(data))
         if hit.confidence is not Confidence.LOW and hit.context is None
     ]
 
@@ -530,6 +538,8 @@ def test_an_sql_password_that_names_its_own_account_is_a_default() -> None:
          '                        keyword_opts.cased_key("connecttimeoutms"), timeout'),
         # modal's help text: documented token shapes that count up
         ("modal/cli/workspace.py", "Authorization: Bearer wk-123.ws-456"),
+        # pyspark's LICENSE lists the artifacts it bundles by Maven coordinates
+        ("pyspark-4.3.0/LICENSE", "io.jsonwebtoken:jjwt-impl"),
         # ray's default configuration: its documented default Redis password, a round number
         ("ray.default.conf", '    password: "5241590000000000"'),
     ],
@@ -553,6 +563,7 @@ def test_code_names_and_published_values_of_honest_releases_are_no_secrets(
         ("app/mongo.py", '    builder.withApiToken("c9Vq2LmZx7Kw4RtP")', "c9Vq2LmZx7Kw4RtP"),
         ("app/api.py", "Authorization: Bearer wk-193.ws-452", "wk-193.ws-452"),
         ("app.conf", '    password: "5241590093700412"', "5241590093700412"),
+        ("app/application.yml", "db.token: Xq7vLz2T9mWk", "Xq7vLz2T9mWk"),
     ],
 )  # fmt: skip
 def test_credentials_of_those_shapes_still_count(path: str, text: str, value: str) -> None:
@@ -600,3 +611,100 @@ def test_values_in_an_api_descriptions_examples_and_after_e_g_are_examples() -> 
     assert [f.context for f in _analyze("ghapi/gh_spec.py", plain)] == [None]
     url = b"    url = 'sqla+mysql://root:masterkey@localhost/'\n"
     assert [f.context for f in _analyze("kombu/connection.py", url)] == [None]
+
+
+def test_a_token_nested_under_an_examples_key_is_an_example() -> None:
+    """ghapi's OpenAPI table pretty-prints GitHub's documented OIDC token a few lines below
+    'body_examples'; a token beside that block, not inside it, is a finding."""
+    import base64
+
+    def part(data: dict[str, str]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    token = ".".join(
+        [part({"typ": "JWT", "alg": "RS256"}), part({"sub": "repo:o/r:environment:Production"}),
+         "Xq7vLz2T9mWkR4pDj8Hs3NbYc6Fa0GeUt5Ko1Mi"]
+    )  # fmt: skip
+    example = (
+        "          'body_examples': {'default': {'summary': '',\n"
+        "                                        'value': {'environment': 'github-pages',\n"
+        f"                                                  'oidc_token': '{token}'}}}}}}}},\n"
+    )
+    beside = f"          'body_examples': {{}},\n          'oidc_token': '{token}',\n"
+    found = [f for f in _analyze("ghapi/gh_spec.py", example.encode()) if f.rule_id == "jwt"]
+    assert [str(f.context) for f in found] == ["well-known"]
+    found = [f for f in _analyze("ghapi/gh_spec.py", beside.encode()) if f.rule_id == "jwt"]
+    assert [f.context for f in found] == [None]
+
+
+def test_render_passes_and_namespaced_state_keys_are_names() -> None:
+    """plotly's renderer sets and compares a render pass (i.currentPass="translucent",
+    currentPass==="opaque"); jupyterlab keys its state database by "docmanager:recents"."""
+    renderer = b'i.currentPass="translucent";let u=!1;if(t.currentPass==="opaque")return;\n'
+    state = b'!function(e){e.stateDBKey="docmanager:recents"}(o||(o={}))\n'
+    assert _blocking("plotly/package_data/plotly.min.js", renderer) == []
+    assert _blocking("jupyterlab/static/jlab_core.js", state) == []
+    assert [v for _, v in _blocking("app/bundle.js", b'i.currentPass="Xq7vLz2T9mWk";\n')] == [
+        "Xq7vLz2T9mWk"
+    ]
+    real = b'!function(e){e.apiKey="k8Xq7vLz2T:9mWkR4pDj"}(o||(o={}))\n'
+    assert [v for _, v in _blocking("app/bundle.js", real)] == ["k8Xq7vLz2T:9mWkR4pDj"]
+
+
+def test_a_basic_header_a_class_builds_is_no_credential(tmp_path: Path) -> None:
+    """httpclient's BasicScheme, jsch's ProxyHTTP and commons-net's FTPHTTPClient (pyspark's
+    jars) keep "Authorization: Basic " and append the encoded credentials at run time: the
+    next constant is a class name. A class that keeps the whole header still leaks it."""
+    from builders import java_class
+
+    built = java_class(
+        tmp_path / "built",
+        "BasicScheme",
+        ["Authorization", ": Basic ", "org/apache/http/message/BufferedHeader"],
+    )
+    assert _blocking("org/apache/http/impl/auth/BasicScheme.class", built) == []
+    kept = java_class(
+        tmp_path / "kept", "Client", ["Authorization: Basic c3ZjOjZYMkNFMEdXenErQnBybXc="]
+    )
+    assert _blocking("com/example/Client.class", kept) == [
+        ("http-basic-auth-header", "c3ZjOjZYMkNFMEdXenErQnBybXc=")
+    ]
+
+
+def test_a_key_among_a_librarys_unit_test_assertions_is_test_material(tmp_path: Path) -> None:
+    """librdkafka compiles its unit tests into the library confluent-kafka ships: the RSA key
+    its JWT test signs with sits among "RDUT: FAIL: ... assert failed: ..." messages. The
+    same key in a program without them still blocks."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from binbuild import compile_c
+    from finalexam.analyze.secrets.scan import scan_bytes
+
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    literal = "".join(f'"{line}\\n"\n' for line in pem.splitlines())
+
+    def program(before: str) -> bytes:
+        source = (
+            "#include <stdio.h>\n"
+            f"int main(int argc, char **argv) {{\n    if (argc > 3) puts({before!r});\n"
+            f"    const char *key = {literal};\n"
+            "    puts(argc > 2 ? key : argv[0]);\n    return 0;\n}\n"
+        ).replace("'", '"')
+        name = "ut" if "assert" in before else "plain"
+        return compile_c(tmp_path, name, ["-O0"], source).read_bytes()
+
+    def contexts(data: bytes) -> list[object]:
+        return [hit.context for hit in scan_bytes(data, "librdkafka.so.1", binary=True)]
+
+    tested = program("RDUT: FAIL: %s:%d: %s: assert failed: payload == NULL: ")
+    assert contexts(tested) == [FileContext.WELL_KNOWN]
+    assert contexts(program("Connecting to %s:%d")) == [None]

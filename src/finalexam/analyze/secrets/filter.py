@@ -251,6 +251,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # SigV4Auth(credentials, "sagemaker", region): arguments side by side
     if in_code and _formatted_name(candidate):
         return True  # temp_key = f".{sha256_hex}.tmp": a name made at run time
+    if candidate.op == ":" and _maven_coordinate(candidate):
+        return True  # io.jsonwebtoken:jjwt-impl in pyspark's LICENSE: an artifact it bundles
     if candidate.op == ":" and _ternary_branch(candidate):
         return True  # variant: "reset_password" === e ? "reset_password" : "signup"
     if candidate.rule_id == "generic-sql-password" and _closes_another_string(candidate):
@@ -265,7 +267,7 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # KEY = create_key("otel_labeler"), token = state.push("html_inline", "", 0)
     if (
         in_code
-        and candidate.op in ("==", "!=")
+        and (candidate.op in ("==", "!=") or _compared_with_a_name(candidate))
         and _STATE_NAME.match(value)
         and path_context(candidate.path) in (FileContext.SHIPPED, FileContext.VENDORED)
     ):
@@ -515,6 +517,20 @@ def _pair_start(candidate: GenericCandidate) -> int:
     return found.start() if found else candidate.line.find(candidate.key)
 
 
+# A Maven coordinate alone on its line: groupId:artifactId[:version].
+_MAVEN_COORDINATE = re.compile(
+    r"[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)+:[a-z][a-z0-9_.-]*(?::[\w.-]+)?\Z"
+)
+_NOTICE_FILE = re.compile(r"(?i)(?:license|licence|notice|copying)(?:[-_.][^/]*)?\Z")
+
+
+def _maven_coordinate(candidate: GenericCandidate) -> bool:
+    """A license or notice file that lists the artifacts bundled by their coordinates."""
+    name = candidate.path.rsplit("/", 1)[-1]
+    line = candidate.line.strip(" \t-*,")
+    return bool(_NOTICE_FILE.match(name) and _MAVEN_COORDINATE.match(line))
+
+
 def _ternary_branch(candidate: GenericCandidate) -> bool:
     """``cond ? "reset_password" : "signup"``: the "name" is the first of two values."""
     at = _pair_start(candidate)
@@ -550,6 +566,13 @@ def _names_the_account(candidate: GenericCandidate) -> bool:
     )
 
 
+def _compared_with_a_name(candidate: GenericCandidate) -> bool:
+    """The line also compares the name with a lower-case literal: plotly's renderer sets
+    ``i.currentPass="translucent"`` and tests ``currentPass==="opaque"`` (a render pass)."""
+    member = re.escape(candidate.key.strip("\"'`").rsplit(".", 1)[-1])
+    return bool(re.search(rf"\b{member}\s*[!=]==?\s*[\"'`][a-z][a-z_]*[\"'`]", candidate.line))
+
+
 def _first_of_names(candidate: GenericCandidate) -> bool:
     """A name passed first among several arguments (``createToken('NUMERIC', pattern)``,
     ``new Credential("alice", secret)``): an identifier that names, not a credential."""
@@ -567,11 +590,12 @@ _LOOKUP_PART = re.compile(r"[a-z]+\d*\Z|[a-z][a-z0-9]{0,5}\Z")
 
 
 def _is_lookup_name(value: str) -> bool:
-    """``b_thinlto_cache``, ``hashicorp-vault``, ``_q_lora_e8m0_idx``: words (digits at their
+    """``b_thinlto_cache``, ``hashicorp-vault``, ``_q_lora_e8m0_idx``, a namespaced
+    ``docmanager:recents`` (jupyterlab's state database key): words (digits at their
     ends, or short tags such as ``e8m0``), one of them four letters or more."""
     value = value.strip("_")  # "__vite_ssr_exports__": a dunder name
-    parts = value.split("_" if "_" in value else "-")
-    if len(parts) < 2 or not _LOOKUP_NAME.match(value.replace("-", "_")):
+    parts = re.split(r"[_:]" if "_" in value or ":" in value else "-", value)
+    if len(parts) < 2 or not _LOOKUP_NAME.match(re.sub("[-:]", "_", value)):
         return False
     return all(_LOOKUP_PART.match(p) for p in parts) and any(
         p.isalpha() and len(p) >= 4 for p in parts

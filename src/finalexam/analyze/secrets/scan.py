@@ -32,6 +32,7 @@ from finalexam.analyze.secrets.validate import (
 from finalexam.context import Material, published_key
 from finalexam.entropy import shannon_entropy
 from finalexam.model import Blob, Confidence, FileContext
+from finalexam.testcerts import paired_in
 
 _LOCK_FILES = (
     "package-lock.json",
@@ -181,10 +182,19 @@ def _keep(
     hit = SecretHit(
         candidate.rule, secret, confidence, validation, entropy, line, offset, source, encoding
     )
-    context = published_key(hit.sha256) or material.context_at(
-        candidate.match_start, candidate.start
+    context = (
+        published_key(hit.sha256)
+        or material.context_at(candidate.match_start, candidate.start)
+        or _test_pair(material, secret)
     )
     hits[key] = replace(hit, context=context) if context else hit
+
+
+def _test_pair(material: Material, secret: str) -> FileContext | None:
+    """A private key beside its own certificate for reserved names only is test material."""
+    if not secret.startswith("-----BEGIN"):
+        return None
+    return FileContext.TEST if paired_in(bytes(material.document), secret) else None
 
 
 # A line longer than this is cut around the value for the filter's line features.
