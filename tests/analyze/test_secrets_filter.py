@@ -641,8 +641,12 @@ def test_render_passes_and_namespaced_state_keys_are_names() -> None:
     """plotly's renderer sets and compares a render pass (i.currentPass="translucent",
     currentPass==="opaque"); jupyterlab keys its state database by "docmanager:recents"."""
     renderer = b'i.currentPass="translucent";let u=!1;if(t.currentPass==="opaque")return;\n'
+    passes = b'for(i.currentPass="opaque",i.currentLayer=0;;)f(i);i.currentPass="translucent";\n'
     state = b'!function(e){e.stateDBKey="docmanager:recents"}(o||(o={}))\n'
     assert _blocking("plotly/package_data/plotly.min.js", renderer) == []
+    assert _blocking("plotly/package_data/plotly.min.js", passes) == []
+    twice = b'i.currentPass="translucent";f(i);i.currentPass="translucent";\n'
+    assert [v for _, v in _blocking("app/bundle.js", twice)] == ["translucent"]
     assert _blocking("jupyterlab/static/jlab_core.js", state) == []
     assert [v for _, v in _blocking("app/bundle.js", b'i.currentPass="Xq7vLz2T9mWk";\n')] == [
         "Xq7vLz2T9mWk"

@@ -567,10 +567,14 @@ def _names_the_account(candidate: GenericCandidate) -> bool:
 
 
 def _compared_with_a_name(candidate: GenericCandidate) -> bool:
-    """The line also compares the name with a lower-case literal: plotly's renderer sets
-    ``i.currentPass="translucent"`` and tests ``currentPass==="opaque"`` (a render pass)."""
+    """The line also sets the name to, or compares it with, another lower-case literal: a
+    program's states (plotly's renderer sets ``i.currentPass`` to "offscreen", "opaque" and
+    "translucent" in turn, and tests ``currentPass==="opaque"``)."""
     member = re.escape(candidate.key.strip("\"'`").rsplit(".", 1)[-1])
-    return bool(re.search(rf"\b{member}\s*[!=]==?\s*[\"'`][a-z][a-z_]*[\"'`]", candidate.line))
+    literals = re.findall(
+        rf"\b{member}\s*(?:[!=]==?|=)\s*[\"'`]([a-z][a-z_]*)[\"'`]", candidate.line
+    )
+    return any(literal != candidate.value for literal in literals)
 
 
 def _first_of_names(candidate: GenericCandidate) -> bool:
