@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from blocking import high
 from builders import gzip_bytes, tar_bytes, write, zip_bytes
 from finalexam.analyze.behavior.obfuscation import inspect
 from finalexam.catalog.manifests import requires_txt, setup_py_requires
 from finalexam.config import Config
 from finalexam.exam import run_exam
-from finalexam.model import FileContext, Location, Report, Severity
+from finalexam.model import Location, Severity
 
 PLAIN_SETUP = "from setuptools import setup\nsetup(name='tool', version='1.0')\n"
 
@@ -19,17 +20,6 @@ def sdist(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
     members = {f"{name}-1.0/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"}
     members.update({f"{name}-1.0/{path}": text for path, text in files.items()})
     return write(tmp_path / f"{name}-1.0.tar.gz", gzip_bytes(tar_bytes(members)))
-
-
-def high(report: Report) -> dict[str, str]:
-    """High behaviour findings in shipped code: what the release policy blocks on."""
-    return {
-        f.rule_id: f.location.chain[-1] if f.location else ""
-        for f in report.findings
-        if f.kind.value in ("behavior", "malicious")
-        and f.severity.rank >= Severity.HIGH.rank
-        and f.context is FileContext.SHIPPED
-    }
 
 
 def test_requirement_names_are_read_without_running_setup_py() -> None:

@@ -199,10 +199,11 @@ class Destinations:
 
 
 def _call_arguments(
-    call: ast.Call, function: Function, class_of: dict[int, str]
+    call: ast.Call, function: Function, class_of: dict[int, str], any_receiver: bool = False
 ) -> tuple[list[ast.expr], dict[str | None, ast.expr]] | None:
     """The arguments ``call`` hands to ``function`` (directly, as a constructor, or through a
-    runner such as ``Thread(target=f, args=(...))``), or None when it does not call it."""
+    runner such as ``Thread(target=f, args=(...))``), or None when it does not call it.
+    ``any_receiver``: a method call on any object (``client.send(...)``) may be a call of it."""
     if isinstance(function, ast.Lambda):
         return None
     name = class_of.get(id(function), function.name)
@@ -212,7 +213,7 @@ def _call_arguments(
         isinstance(func, ast.Attribute)
         and isinstance(func.value, ast.Name)
         and func.value.id in ("self", "cls")
-    ):
+    ) or (any_receiver and isinstance(func, ast.Attribute)):
         callee = func.attr
     keywords = {k.arg: k.value for k in call.keywords}
     if callee == name:
@@ -261,13 +262,6 @@ def mark_caller_supplied(
     pending = [(i, f, p) for i, f, p in parameter_destinations if facts[i].context == IMPORT]
     if not pending:
         return
-    class_of = {
-        id(method): node.name
-        for node in walk(tree)
-        if isinstance(node, ast.ClassDef)
-        for method in node.body
-        if isinstance(method, FUNCTIONS) and method.name == "__init__"
-    }
     sites: list[tuple[ast.Call, Function | None]] = [
         (node, None)
         for statement in top_level(tree)
@@ -276,29 +270,79 @@ def mark_caller_supplied(
     ]
     for function in reached:
         sites += [(n, function) for n in walk(function) if isinstance(n, ast.Call)]
-    seen: set[tuple[int, frozenset[str]]] = set()
+    reaches = _LiteralReach(tree, sites, destinations, any_receiver=False)
+    for index, function, parameters in pending:
+        if not reaches(function, parameters):
+            facts[index] = replace(facts[index], caller_supplied=True)
 
-    def literal_reaches(function: Function, parameters: frozenset[str]) -> bool:
-        if (id(function), parameters) in seen:
+
+def mark_sent_where_asked(
+    tree: ast.Module,
+    facts: list[Fact],
+    parameter_destinations: list[tuple[int, Function, frozenset[str]]],
+    destinations: Destinations,
+) -> None:
+    """Data sent to a destination built only from the sending function's parameters goes where
+    its caller asks (ipykernel answers a usage request with the host name on the stream the
+    request came in on). It stays evidence when any call in the file, from anywhere, hands
+    the function (or any method of that name) a literal-derived destination."""
+    if not parameter_destinations:
+        return
+    scopes: list[tuple[ast.AST, Function | None]] = [(tree, None)]
+    for node in walk(tree):
+        if isinstance(node, (*FUNCTIONS, ast.Lambda)):
+            scopes.append((node, node))
+        elif isinstance(node, ast.ClassDef):
+            scopes.append((node, None))
+    sites = [
+        (node, owner)
+        for scope, owner in scopes
+        for node in _own_nodes(scope)
+        if isinstance(node, ast.Call)
+    ]
+    reaches = _LiteralReach(tree, sites, destinations, any_receiver=True)
+    for index, function, parameters in parameter_destinations:
+        if not reaches(function, parameters):
+            facts[index] = replace(facts[index], caller_supplied=True)
+
+
+class _LiteralReach:
+    """Whether some call site (transitively) hands a function a literal-derived value for one
+    of the given parameters."""
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        sites: list[tuple[ast.Call, Function | None]],
+        destinations: Destinations,
+        *,
+        any_receiver: bool,
+    ) -> None:
+        self.sites = sites
+        self.destinations = destinations
+        self.any_receiver = any_receiver
+        self.class_of = {
+            id(method): node.name
+            for node in walk(tree)
+            if isinstance(node, ast.ClassDef)
+            for method in node.body
+            if isinstance(method, FUNCTIONS) and method.name == "__init__"
+        }
+        self.seen: set[tuple[int, frozenset[str]]] = set()
+
+    def __call__(self, function: Function, parameters: frozenset[str]) -> bool:
+        if (id(function), parameters) in self.seen:
             return False
-        seen.add((id(function), parameters))
-        for call, caller in sites:
-            handed = _call_arguments(call, function, class_of)
+        self.seen.add((id(function), parameters))
+        for call, caller in self.sites:
+            handed = _call_arguments(call, function, self.class_of, self.any_receiver)
             if handed is None:
                 continue
             for parameter in sorted(parameters):
                 for value in _bound(function, *handed, parameter):
-                    kind = destinations.of(value, caller)
+                    kind = self.destinations.of(value, caller)
                     if kind == LITERAL:
                         return True
-                    if (
-                        isinstance(kind, frozenset)
-                        and caller is not None
-                        and literal_reaches(caller, kind)
-                    ):
+                    if isinstance(kind, frozenset) and caller is not None and self(caller, kind):
                         return True
         return False
-
-    for index, function, parameters in pending:
-        if not literal_reaches(function, parameters):
-            facts[index] = replace(facts[index], caller_supplied=True)

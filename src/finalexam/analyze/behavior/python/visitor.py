@@ -20,6 +20,7 @@ import binascii
 import contextlib
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeGuard
 
 from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Fact, Facts
@@ -39,6 +40,12 @@ from finalexam.analyze.behavior.python.commands import (
     known_path,
     program_name,
 )
+from finalexam.analyze.behavior.python.declarations import (
+    IDENTITY,
+    declarations,
+    function_bodies,
+    names_read,
+)
 from finalexam.analyze.behavior.python.decoding import (
     BYTE_DECODERS,
     MAX_DECODED,
@@ -52,6 +59,7 @@ from finalexam.analyze.behavior.python.destinations import (
     Destinations,
     destination_argument,
     mark_caller_supplied,
+    mark_sent_where_asked,
 )
 from finalexam.analyze.behavior.python.environments import (
     Consumed,
@@ -84,6 +92,15 @@ from finalexam.analyze.behavior.python.vocabulary import (
     URL_IN,
     is_decoder,
 )
+
+# HTTP client and session classes, and the settings of theirs that go out with every request
+CLIENT_CLASSES = frozenset({"Client", "AsyncClient", "Session", "ClientSession"})
+CLIENT_SENDS = frozenset({"headers", "auth", "params", "cookies", "base_url", "data", "json"})
+HTTP_VALUES = frozenset({"URL", "Headers", "Timeout", "Limits", "Cookies", "QueryParams"})
+
+UNAME = frozenset({"platform.uname", "os.uname"})
+# the fields of uname that describe the system, not the machine's name (node, nodename)
+OS_FIELDS = frozenset({"system", "sysname", "release", "version", "machine", "processor"})
 
 _VISITORS: dict[type[ast.AST], Callable[[Any, Any], Any]] = {}
 
@@ -120,8 +137,13 @@ class Collector(ast.NodeVisitor):
         wrappers: dict[str, tuple[set[str], str | None]] | None = None,
         hook_functions: frozenset[str] = frozenset(),
         environment_consumers: dict[str, Consumed] | None = None,
+        declared: dict[int, frozenset[str]] | None = None,
     ) -> None:
         self.nesting = nesting
+        # module-level assignments only functions read (declarations.py): their collecting
+        # facts are library code; (fact indices moved, names bound) to undo if import reads them
+        self.declared = declared or {}
+        self.declared_facts: list[tuple[list[int], frozenset[str]]] = []
         # functions of this file that only hand a parameter to a child as its environment
         self.environment_consumers = environment_consumers or {}
         self.hook_functions = hook_functions
@@ -142,6 +164,8 @@ class Collector(ast.NodeVisitor):
         self.destinations = Destinations(self.resolve, self.aliases, self.wrappers)
         # connections whose destination is built from parameters only: (fact index, function)
         self.parameter_destinations: list[tuple[int, Function, frozenset[str]]] = []
+        # identity sent to such a destination, from any function: (fact index, function)
+        self.identity_destinations: list[tuple[int, Function, frozenset[str]]] = []
 
     @property
     def context(self) -> str:
@@ -321,15 +345,27 @@ class Collector(ast.NodeVisitor):
             if isinstance(inner, ast.Call):
                 for argument in consumed_arguments(inner, self.environment_consumers):
                     given_to_child |= {id(n) for n in walk(argument)}
+                if _spawns(self.resolve(inner.func)):
+                    # Popen(cmd, env=os.environ): the child gets it; its output does not
+                    for keyword in inner.keywords:
+                        if keyword.arg == "env":
+                            given_to_child |= {id(n) for n in walk(keyword.value)}
+        os_only: set[int] = set()  # platform.uname().system: the call and its name
         for inner in nodes:
-            if isinstance(inner, ast.Call):
+            if _os_field_of(inner, self.resolve):
+                assert isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Call)
+                os_only |= {id(inner.value), id(inner.value.func)}
+        for inner in nodes:
+            if isinstance(inner, ast.Call) and id(inner) not in os_only:
                 name = self.resolve(inner.func)
                 if name:
                     found.add(name)
                     wrapped = self._wrapper_of(inner.func)
                     if wrapped is not None:
                         found |= wrapped[0]
-            elif isinstance(inner, ast.Name | ast.Attribute):
+            elif isinstance(inner, ast.Name | ast.Attribute) and id(inner) not in os_only:
+                if id(inner) in given_to_child:
+                    continue
                 if isinstance(inner, ast.Name) and inner.id in self.assigned:
                     found |= self.assigned[inner.id]
                 elif _is_self_attribute(inner):
@@ -375,6 +411,46 @@ class Collector(ast.NodeVisitor):
         return found
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if self.context != IMPORT or id(node) not in self.declared:
+            self._assign(node)
+            return
+        start = len(self.result.facts)
+        self._assign(node)
+        self._declaration(start, self.declared[id(node)])
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        uname = _os_field_of(node, self.resolve)
+        if uname is None:
+            self.generic_visit(node)
+            return
+        # platform.uname().system names the operating system, as platform.system() does:
+        # it identifies no host and no user (asyncpg picks its socket code by it)
+        self._add("call", f"{uname}().{node.attr}", node.lineno)
+        assert isinstance(node.value, ast.Call)
+        for argument in [*node.value.args, *node.value.keywords]:
+            self.visit(argument)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        start = len(self.result.facts)
+        self.generic_visit(node)
+        if self.context == IMPORT and id(node) in self.declared:
+            self._declaration(start, self.declared[id(node)])
+
+    def _declaration(self, start: int, names: frozenset[str]) -> None:
+        """The strings and identity look-ups of a value only functions read are library code."""
+        moved = []
+        facts = self.result.facts
+        for index in range(start, len(facts)):
+            fact = facts[index]
+            if fact.context == IMPORT and (
+                fact.kind == "string" or (fact.kind == "call" and fact.value in IDENTITY)
+            ):
+                facts[index] = replace(fact, context=RUNTIME)
+                moved.append(index)
+        if moved:
+            self.declared_facts.append((moved, names))
+
+    def _assign(self, node: ast.Assign) -> None:
         constant = node.value
         if (
             self.context == IMPORT
@@ -466,7 +542,7 @@ class Collector(ast.NodeVisitor):
         if name:
             self._add("call", name, node.lineno)
             if self.functions and CONNECTS.match(name):
-                self._destination(node, name)
+                self._destination(node, name, self.parameter_destinations)
             if name == "getattr":
                 target = self.resolve(node)  # getattr(requests, 'g' + 'et'): the function taken
                 if target and "." in target and not target.startswith("*"):
@@ -497,7 +573,7 @@ class Collector(ast.NodeVisitor):
             suffix = path.rsplit("/", 1)[-1].rpartition(".")[2].lower() if "." in path else ""
             if suffix and suffix not in ARCHIVE_SUFFIXES and suffix != "{}":
                 self._add("call", "zipimport<-disguised-file", node.lineno)
-        if name and (SPAWNERS.match(name) or name.endswith(("Popen", ".run", ".call"))):
+        if _spawns(name):
             self._argv(node, spawns=bool(SPAWNERS.match(name)) or name.endswith("Popen"))
             self._runs_download(node)
         if name in PATH_JOINERS:
@@ -530,24 +606,44 @@ class Collector(ast.NodeVisitor):
         if path and OUTSIDE_INSTALL_TREE.search(path):
             self._add("call", "write:outside-install-tree", node.lineno)
 
-    def _destination(self, node: ast.Call, name: str) -> None:
-        """Remember a connection whose destination is built from parameters only: whether it
-        is caller-supplied is known once the import-time callers are (``python_facts``)."""
+    def _destination(
+        self,
+        node: ast.Call,
+        name: str,
+        into: list[tuple[int, Function, frozenset[str]]],
+    ) -> None:
+        """Remember that the last fact went to a destination built from the enclosing
+        function's parameters only: whether its callers chose it is known once they are
+        (``python_facts``)."""
         target = destination_argument(node, name)
         if target is None:
             return
         kind = self.destinations.of(target, self.functions[-1])
         if isinstance(kind, frozenset):
-            index = len(self.result.facts) - 1
-            self.parameter_destinations.append((index, self.functions[-1], kind))
+            into.append((len(self.result.facts) - 1, self.functions[-1], kind))
 
     def _sent(self, node: ast.Call, name: str) -> None:
         """Data that must not leave the machine handed to a call that sends it."""
-        producers = self._argument_producers(node)
+        built = name.rsplit(".", 1)[-1]
+        if built in HTTP_VALUES:
+            return  # httpx.URL(...), httpx.Headers(...): a value is built, nothing is sent
+        if built in CLIENT_CLASSES:
+            # a client being built sends only what it is told to put on every request: its
+            # event hooks, transport and timeouts configure it (cohere's AwsClient hands the
+            # user's AWS keys to the hook that signs each request with them)
+            sent = [*node.args, *(k.value for k in node.keywords if k.arg in CLIENT_SENDS)]
+            producers = set().union(*(self._producers(argument) for argument in sent))
+        else:
+            producers = self._argument_producers(node)
         if ENV_WHOLE in producers:
             self._add("call", f"network<-{ENV_WHOLE}", node.lineno)
         if any(p.startswith("recon:") for p in producers):
             self._add("call", "network<-recon", node.lineno)
+            # identity sent where the caller asks (mark_sent_where_asked); a socket's
+            # send(data) names no destination, its socket does
+            socket_send = name.endswith((".send", ".sendall")) and len(node.args) < 2
+            if self.functions and not socket_send:
+                self._destination(node, name, self.identity_destinations)
         if {"access-secret", "access-key-id"} <= producers:
             self._add("call", "network<-access-secret", node.lineno)
         if "secret" in producers:
@@ -702,6 +798,23 @@ class Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+def _spawns(name: str | None) -> TypeGuard[str]:
+    """A call that starts a program: a spawner, or a ``Popen``/``run``/``call`` of any module."""
+    return bool(name and (SPAWNERS.match(name) or name.endswith(("Popen", ".run", ".call"))))
+
+
+def _os_field_of(node: ast.AST, resolve: Callable[[ast.AST], str | None]) -> str | None:
+    """``platform.uname`` or ``os.uname`` when ``node`` reads only the operating system's
+    name, release or machine from its result (``platform.uname().system``)."""
+    if not (isinstance(node, ast.Attribute) and node.attr in OS_FIELDS):
+        return None
+    call = node.value
+    if not isinstance(call, ast.Call):
+        return None
+    name = resolve(call.func)
+    return name if name in UNAME else None
+
+
 def _is_self_attribute(node: ast.AST) -> TypeGuard[ast.Attribute]:
     return (
         isinstance(node, ast.Attribute)
@@ -749,7 +862,7 @@ def python_facts(
         return Facts(parsed=False)
     collector = Collector(
         install_file, _nesting, decoder_functions(tree), hook_functions,
-        environment_consumers(tree),
+        environment_consumers(tree), declarations(tree),
     )  # fmt: skip
     collector.destinations.tree = tree
     limit = sys.getrecursionlimit()
@@ -762,6 +875,8 @@ def python_facts(
         sys.setrecursionlimit(limit)
     if collector.result.parsed and not install_file:
         reached = promote_called_functions(tree, collector.result)
+        if collector.declared_facts:
+            _undeclare(collector, names_read(function_bodies(reached)))
         if collector.parameter_destinations:
             # a call chain too deep to follow: the calls stay evidence
             with contextlib.suppress(RecursionError):
@@ -772,4 +887,21 @@ def python_facts(
                     collector.destinations,
                     reached,
                 )
+        if collector.identity_destinations:
+            with contextlib.suppress(RecursionError):
+                mark_sent_where_asked(
+                    tree,
+                    collector.result.facts,
+                    collector.identity_destinations,
+                    collector.destinations,
+                )
     return collector.result
+
+
+def _undeclare(collector: Collector, read_at_import: set[str]) -> None:
+    """A declared value that a function run at import reads is import-time data again."""
+    facts = collector.result.facts
+    for indices, names in collector.declared_facts:
+        if names & read_at_import:
+            for index in indices:
+                facts[index] = replace(facts[index], context=IMPORT)

