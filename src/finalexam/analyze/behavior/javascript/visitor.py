@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from tree_sitter import Node, Query, QueryCursor, Tree
@@ -220,7 +220,10 @@ class Reader:
         self._declared: dict[int, set[str]] = {}
         self._bindings: dict[tuple[int, str], int] = {}
         self.sinks: dict[str, list[_Sink]] = {}
-        self.gate_names: dict[str, str] = {}  # name -> zone | language it was read from
+        # (scope, name) -> zone | language it was read from, bound like ``labels``: a
+        # minified bundle's ``s`` holding the language in one function is not the ``s`` of
+        # every other (jupyterlab's jlab_core bundle)
+        self.gate_names: dict[tuple[int, str], str] = {}
         self.scopes = _Scopes()
         self._folding: set[int] = set()
         self._names: dict[int, str | None] = {}
@@ -381,9 +384,9 @@ class Reader:
                 self.aliases[self._key(name, left)] = source
             else:
                 self.values.setdefault(name, right)
-                kind = _gate_kind(text_of(right)[:400], {})
+                kind = _gate_kind(text_of(right)[:400])
                 if kind is not None:
-                    self.gate_names[name] = kind
+                    self.gate_names[self._key(name, left)] = kind
         elif left.type == "object_pattern" and source is not None:
             for item in left.named_children:
                 if item.type == "shorthand_property_identifier_pattern":
@@ -709,6 +712,8 @@ class Reader:
         parent = node.parent
         if parent is not None and parent.type == "binary_expression":
             return  # the folded concatenation is the fact
+        if _refused(node):
+            return
         text = unescape(text_of(node)[1:-1])
         if len(text) > 2:
             self.add("string", text, node)
@@ -844,7 +849,10 @@ class Reader:
         condition = node.child_by_field_name("condition")
         if condition is None:
             return
-        gate = _gate_kind(text_of(condition)[:2000], self.gate_names)
+        gate = _gate_kind(
+            text_of(condition)[:2000],
+            lambda word: self.gate_names.get(self._key(word, condition)),
+        )
         if gate is None:
             return
         self.add("call", f"gate:{gate}", node)
@@ -906,16 +914,29 @@ class Reader:
             self.add(fact.kind, fact.value, node, context)
 
 
-def _gate_kind(text: str, names: dict[str, str]) -> str | None:
+# keys of the lists a tool keeps away from: files it refuses to serve, watch or pack
+_REFUSING_KEY = re.compile(r"(?i)^[\"']?(deny|ignored?|excluded?|exclusions|blocked|forbidden)")
+
+
+def _refused(string: Node) -> bool:
+    """An element of a list under a refusing key: vite's dev server denies ``fs.deny:
+    [".env", "*.{crt,pem,key}", ".npmrc"]``, names of files it will not touch."""
+    array = string.parent
+    pair = array.parent if array is not None and array.type == "array" else None
+    key = pair.child_by_field_name("key") if pair is not None and pair.type == "pair" else None
+    return key is not None and bool(_REFUSING_KEY.match(text_of(key)))
+
+
+def _gate_kind(text: str, held: Callable[[str], str | None] = lambda _: None) -> str | None:
     """Whether a condition reads the time zone or geolocation (``zone``) or the language
-    (``language``), directly or through a variable that holds it."""
+    (``language``), directly or through a variable that holds it (``held``)."""
     if v.ZONE_READS.search(text):
         return "zone"
     if v.LANGUAGE_READS.search(text):
         return "language"
     found = None
     for word in set(re.findall(r"(?<![\w$.])[A-Za-z_$][\w$]*", text)):
-        kind = names.get(word)
+        kind = held(word)
         if kind == "zone":
             return kind
         found = found or kind
