@@ -77,6 +77,11 @@ def worker(paths: list[str]) -> None:
             ),
             "syscalls": len(entry.get("syscalls", [])),
             "xor_strings": len(entry.get("xor_strings", [])),
+            "resolved": len(entry.get("resolved", [])),
+            # resolved by hash: no name string in the file
+            "hashed": sorted(
+                r["name"] for r in entry.get("resolved", []) if "string_offset" not in r
+            ),
         }
         print(json.dumps(row), flush=True)
 
@@ -152,6 +157,13 @@ def summarise(rows: list[dict[str, Any]]) -> None:
     static = [r for r in benign if r["after"].get("syscalls")]
     xor = [r for r in benign if r["after"].get("xor_strings")]
     print(f"benign binaries with system calls read: {len(static)}; with XOR strings: {len(xor)}")
+    resolved = [r for r in benign if r["after"].get("resolved")]
+    hashed = [r for r in benign if r["after"].get("hashed")]
+    names = sum(r["after"]["resolved"] for r in resolved)
+    print(f"benign binaries with names resolved at run time: {len(resolved)} ({names} names); "
+          f"with hash-resolved imports: {len(hashed)}")  # fmt: skip
+    for r in hashed:
+        print(f"  hashed: {r['key']}: {r['after']['hashed']}")
     print("| files | n | CPU before median / p95 ms | CPU after median / p95 ms | ratio median |")
     print("|---|---:|---:|---:|---:|")
     bands = {

@@ -141,6 +141,7 @@ def describe(
         "embedded": embedded,
         "arches": facts.arches if len(facts.arches) > 1 else None,
         "syscalls": [site.as_dict() for _, site in sorted(facts.syscalls.items())],
+        "resolved": [found.as_dict() for _, found in sorted(facts.resolved.items())],
         "xor_strings": [run.as_dict() for run in observed.xor_runs],
         "details": facts.details,
     }

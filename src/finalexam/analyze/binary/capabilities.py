@@ -23,7 +23,10 @@ Rule file (``rules/capabilities/<id>.toml``)::
 A family matches when every ``all`` entry is present (``a|b`` = either) and at least ``min``
 ``any`` entries are. Names may use ``*`` wildcards. ``imports`` are imported functions (A/W
 suffixes dropped; in a statically linked ELF, its own function symbols and the system calls
-its code makes), ``syscalls`` only those system calls (``facts.code``), ``symbols`` any
+its code makes; and the functions it resolves at run time from string constants or name
+hashes, ``facts.resolve`` and ``facts.apihash``, as libraries it loads by name count among
+its ``libraries``), ``syscalls`` only those system calls (``facts.code``), ``resolved`` only
+the functions resolved at run time, ``symbols`` any
 symbol (imported, exported or in the static symbol table), ``exports`` exported symbols,
 ``libraries`` linked libraries (case-insensitive), ``strings`` byte strings in the file (ASCII,
 and UTF-16LE in PE files; case-insensitive), ``decoded`` the same strings inside hex- or
@@ -48,13 +51,19 @@ from pathlib import Path
 from typing import Any
 
 from finalexam.analyze.binary import decoding, traits
-from finalexam.analyze.binary.facts.common import BinaryFacts, SyscallSite, strip_wide_suffix
+from finalexam.analyze.binary.facts.common import (
+    BinaryFacts,
+    ResolvedName,
+    SyscallSite,
+    strip_wide_suffix,
+)
 from finalexam.model import Severity
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules" / "capabilities"
 FAMILIES = (
     "imports",
     "syscalls",
+    "resolved",
     "symbols",
     "exports",
     "libraries",
@@ -111,6 +120,8 @@ class Observed:
     format: str
     imports: set[str] = field(default_factory=set)
     syscalls: set[str] = field(default_factory=set)  # system calls the code makes itself
+    resolved: set[str] = field(default_factory=set)  # functions resolved at run time
+    resolved_libraries: set[str] = field(default_factory=set)  # libraries loaded by name
     symbols: set[str] = field(default_factory=set)
     exports: set[str] = field(default_factory=set)
     libraries: set[str] = field(default_factory=set)
@@ -122,19 +133,23 @@ class Observed:
     kinds: set[str] = field(default_factory=set)  # what the binary is (sshd, debugger, ...)
     offsets: dict[str, int] = field(default_factory=dict)  # string or text -> first offset
     sites: dict[str, SyscallSite] = field(default_factory=dict)  # system call -> first site
+    resolutions: dict[str, ResolvedName] = field(default_factory=dict)  # name -> first call
     xor_runs: list[decoding.Run] = field(default_factory=list)  # text XORed with one byte
     _ordered: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _called: set[str] | None = field(default=None, repr=False)
 
     def names(self, family: str) -> set[str]:
-        """The names a rule of ``family`` tests: a system call the code makes itself counts
-        as an import of the function of that name (a static binary that enters the kernel
-        for ``ptrace`` is able to trace as much as one importing ``ptrace``)."""
+        """The names a rule of ``family`` tests: a system call the code makes itself, or a
+        function it resolves at run time, counts as an import of the function of that name
+        (a static binary that enters the kernel for ``ptrace`` is able to trace as much as
+        one importing ``ptrace``); a library loaded by name counts as linked."""
+        if family == "libraries":
+            return self.libraries | self.resolved_libraries
         if family != "imports":
             values: set[str] = getattr(self, family)
             return values
         if self._called is None:
-            self._called = self.imports | self.syscalls
+            self._called = self.imports | self.syscalls | self.resolved
         return self._called
 
     def starting_with(self, family: str, prefix: str) -> list[str]:
@@ -156,7 +171,8 @@ class Match:
     evidence: dict[str, list[str]]
     offsets: dict[str, int]
     expected_for: str | None = None  # the binary kind for which the capability is ordinary
-    disassembly: dict[str, str] = field(default_factory=dict)  # system call -> its site's code
+    # system call or resolved name -> the code that makes or resolves it
+    disassembly: dict[str, str] = field(default_factory=dict)
 
     @property
     def severity(self) -> Severity:
@@ -296,11 +312,19 @@ def observe(
     if traits.statically_linked(facts):
         # a static binary carries the library functions it calls: they are its imports
         imports |= facts.symbols
+    functions = {n for n, found in facts.resolved.items() if not found.library}
     observed = Observed(
         format=facts.format,
         imports=imports,
         syscalls=set(facts.syscalls),
+        resolved=functions | {strip_wide_suffix(name) for name in functions},
+        resolved_libraries={n.lower() for n, found in facts.resolved.items() if found.library},
         sites=dict(facts.syscalls),
+        resolutions={
+            alias: found
+            for name, found in facts.resolved.items()
+            for alias in (name, strip_wide_suffix(name))
+        },
         symbols=imports | facts.symbols | facts.exports,
         exports=set(facts.exports),
         libraries={lib.lower() for lib in facts.libraries},
@@ -509,8 +533,14 @@ def evaluate(rule: CapabilityRule, observed: Observed) -> dict[str, list[str]] |
             hits = [hit for hit in hits if hit not in made]
             if made:
                 evidence["syscalls"] = sorted({*evidence.get("syscalls", []), *made})
-            if not hits:
-                continue
+        if name in ("imports", "libraries"):  # and what only run-time resolution gave
+            known = observed.imports if name == "imports" else observed.libraries
+            late = [hit for hit in hits if hit not in known]
+            hits = [hit for hit in hits if hit in known]
+            if late:
+                evidence["resolved"] = sorted({*evidence.get("resolved", []), *late})
+        if name in ("imports", "libraries") and not hits:
+            continue
         evidence[name] = sorted({*evidence.get(name, []), *hits})
     return evidence or None
 
@@ -530,6 +560,11 @@ def assess(observed: Observed, rules: tuple[CapabilityRule, ...]) -> list[Match]
             for name in evidence.get("syscalls", ())
             if name in observed.sites
         }
+        code |= {
+            name: observed.resolutions[name].disassembly
+            for name in evidence.get("resolved", ())
+            if name in observed.resolutions
+        }
         matches.append(Match(rule, evidence, offsets, expected, code))
         if expected is None:
             observed.capabilities.add(rule.id)
@@ -547,6 +582,10 @@ def _offsets(evidence: dict[str, list[str]], observed: Observed) -> dict[str, in
     for name in evidence.get("syscalls", ()):
         if name in observed.sites:
             offsets[f"{name} (syscall)"] = observed.sites[name].offset
+    for name in evidence.get("resolved", ()):
+        if name in observed.resolutions:
+            found = observed.resolutions[name]
+            offsets[f"{name} (via {found.via})"] = found.offset
     for text in evidence.get("decoded", ()):
         for key, at in observed.offsets.items():
             if key.startswith(f"{text.lower()} (") and key.endswith("-decoded)"):
@@ -589,6 +628,8 @@ def parse_example(example: str, default_format: str) -> Observed:
             observed.symbols |= values | stripped
         elif family == "syscalls":
             observed.syscalls |= values
+        elif family == "resolved":
+            observed.resolved |= values | {strip_wide_suffix(v) for v in values}
         elif family in ("symbols", "exports", "traits", "capabilities"):
             getattr(observed, family).update(values)
             if family == "exports":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import re
 
+from finalexam.analyze.binary.facts.apihash import ALGORITHMS as HASHES
 from finalexam.analyze.binary.facts.common import BinaryFacts
 
 TRAITS: dict[str, str] = {
@@ -26,6 +27,8 @@ TRAITS: dict[str, str] = {
     "kernel-module": "a Linux kernel module",
     "go": "a Go program (Go build information)",
     "packed": "packed or compressed code (a known packer's marks)",
+    "hashed-imports": "functions resolved by a hash of their name: several known API-name "
+    "hashes of one algorithm as the code's constants (facts.apihash)",
 }
 _TINY = 4096
 _VERMAGIC = re.compile(rb"vermagic=\d+\.\d+")
@@ -180,6 +183,8 @@ def traits(facts: BinaryFacts, data: bytes, packed: bool = False) -> set[str]:
         found.add("go")
     if packed:
         found.add("packed")
+    if any(name.via in HASHES for name in facts.resolved.values()):
+        found.add("hashed-imports")
     return found
 
 

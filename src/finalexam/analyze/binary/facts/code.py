@@ -87,7 +87,9 @@ WRAPPERS = {**C_WRAPPERS, **GO_WRAPPERS}
 # program's own, so only the fork and exec themselves are kept from there.
 CHILD_SETUP = frozenset({"syscall.forkAndExecInChild1", "syscall.forkAndExecInChild"})
 _CHILD_SETUP_KEEPS = frozenset({"execve", "execveat", "clone", "clone3", "vfork", "fork"})
-_Instruction = tuple[int, int, str, str]  # capstone's lite tuple: address, size, mnemonic, operands
+# capstone's lite tuple: address, size, mnemonic, operands
+Instruction = tuple[int, int, str, str]
+_Instruction = Instruction
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,11 @@ def scan(
     return result
 
 
+def disassembler(arch: str, little_endian: bool = True) -> Any:
+    """capstone's disassembler for one of the supported architectures."""
+    return _disassembler(_ARCHES[(arch, little_endian)])
+
+
 def _disassembler(spec: _Arch) -> Any:
     import capstone
 
@@ -281,8 +288,16 @@ def _read_site(
     return SyscallSite(name, number, region.offset + at, "; ".join(window[-_WINDOW - 1 :]))
 
 
+def block(
+    disassembler: Any, arch: str, code: bytes, address: int, at: int, back: int = _BACK
+) -> list[Instruction] | None:
+    """The basic block of the instruction at ``at`` up to and including it, as far back as
+    ``back`` bytes reach (x86), or None when no decoding lands on it."""
+    return _block(disassembler, _ARCHES[(arch, True)], code, address, at, back)
+
+
 def _block(
-    disassembler: Any, spec: _Arch, code: bytes, address: int, at: int
+    disassembler: Any, spec: _Arch, code: bytes, address: int, at: int, back: int = _BACK
 ) -> list[_Instruction] | None:
     """The instructions of the site's basic block up to and including the site (as far back
     as the window reaches), or None when no decoding lands on the site."""
@@ -292,7 +307,7 @@ def _block(
     else:
         # x86 has no fixed width: start a little earlier each time until the decoding lands
         # on the site (x86 decoding re-synchronises within a few instructions)
-        first = max(at - _BACK, 0)
+        first = max(at - back, 0)
         starts = iter(range(first, min(first + _TRIES, at + 1)))
     for start in starts:
         decoded: list[_Instruction] = []

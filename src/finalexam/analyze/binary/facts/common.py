@@ -56,6 +56,33 @@ class SyscallSite:
         }
 
 
+@dataclass(frozen=True)
+class ResolvedName:
+    """A function or library the code resolves at run time: by name (a string constant passed
+    to ``dlsym``, ``GetProcAddress``, ``LoadLibrary``..., see ``facts.resolve``) or by a hash of
+    its name (``facts.apihash``)."""
+
+    name: str
+    via: str  # the resolver called (dlsym, GetProcAddress, ...) or the hash (ror13, crc32, ...)
+    offset: int  # file offset of the call (or of the hash constant)
+    disassembly: str  # the call and the instructions before it in its block
+    library: bool = False  # a library's name (dlopen, LoadLibrary), not a function's
+    string_offset: int | None = None  # file offset of the name string
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "via": self.via,
+            "offset": self.offset,
+            "disassembly": self.disassembly,
+        }
+        if self.library:
+            out["library"] = True
+        if self.string_offset is not None:
+            out["string_offset"] = self.string_offset
+        return out
+
+
 @dataclass
 class BinaryFacts:
     format: str  # elf, pe, macho
@@ -80,6 +107,8 @@ class BinaryFacts:
     details: dict[str, Any] = field(default_factory=dict)  # format-specific facts
     # system calls made by the code itself (static ELF): name -> its first site
     syscalls: dict[str, SyscallSite] = field(default_factory=dict)
+    # functions and libraries the code resolves at run time: name -> its first call
+    resolved: dict[str, ResolvedName] = field(default_factory=dict)
 
 
 def strip_wide_suffix(name: str) -> str:

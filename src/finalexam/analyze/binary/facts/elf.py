@@ -6,7 +6,7 @@ from typing import Any
 
 import lief
 
-from finalexam.analyze.binary.facts import code
+from finalexam.analyze.binary.facts import apihash, code, resolve
 from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
@@ -137,15 +137,59 @@ def examine(data: bytes) -> BinaryFacts:
         facts.overlay = (end, len(data) - end)
     if kind == "executable" and not binary.has_interpreter and not facts.libraries:
         _syscalls(binary, data, facts)
+    if resolve.supported(facts.arch) and kind in ("executable", "shared-library"):
+        _resolved(binary, data, facts, all_symbols)
+    if facts.arch in ("x86_64", "i386"):
+        for name, found in apihash.hashed_imports(data, facts.bits).items():
+            facts.resolved.setdefault(name, found)
     return facts
 
 
-def _syscalls(binary: Any, data: bytes, facts: BinaryFacts) -> None:
-    """A statically linked executable carries its system calls in its own code: read them."""
-    little = enum_name(binary.header.identity_data) == "lsb"
-    if not code.supported(facts.arch, little):
+def _resolved(binary: Any, data: bytes, facts: BinaryFacts, symbols: set[str]) -> None:
+    """Names the code passes to dlsym/dlopen (and the C library's private variants)."""
+    if not symbols & set(resolve.RESOLVERS):
         return
-    regions = [
+    slots = {
+        relocation.address: name
+        for relocations in (binary.pltgot_relocations, binary.dynamic_relocations)
+        for relocation in relocations
+        if relocation.has_symbol
+        and (name := _unversioned(relocation.symbol.name)) in resolve.RESOLVERS
+    }
+    got = binary.get_section(".got.plt") if facts.arch == "i386" else None
+    program = resolve.Program(
+        arch=facts.arch,
+        abi="sysv",
+        code=_code_regions(binary),
+        mapped=[
+            code.Region(s.offset, s.size, s.virtual_address)
+            for s in binary.sections
+            if s.virtual_address and enum_name(s.type) != "nobits"
+        ]
+        or [
+            code.Region(s.file_offset, s.physical_size, s.virtual_address)
+            for s in binary.segments
+            if enum_name(s.type) == "load"
+        ],
+        stubs={},
+        slots=slots,
+        got=got.virtual_address if got is not None else None,
+    )
+    # a static program carries the resolvers themselves: calls go straight to them
+    program.stubs = {
+        s.value: _unversioned(s.name)
+        for s in binary.symtab_symbols
+        if s.is_function and s.shndx != 0 and _unversioned(s.name) in resolve.RESOLVERS
+    }
+    program.stubs.update(resolve.plt_stubs(data, program, _plt_regions(binary)))
+    found, calls = resolve.resolved_names(data, program)
+    facts.resolved.update(found)
+    if calls:
+        facts.details["resolver_calls"] = calls
+
+
+def _code_regions(binary: Any) -> list[code.Region]:
+    return [
         code.Region(s.offset, s.size, s.virtual_address)
         for s in binary.sections
         if s.has(lief.ELF.Section.FLAGS.EXECINSTR) and enum_name(s.type) != "nobits"
@@ -154,6 +198,22 @@ def _syscalls(binary: Any, data: bytes, facts: BinaryFacts) -> None:
         for s in binary.segments
         if enum_name(s.type) == "load" and s.has(lief.ELF.Segment.FLAGS.X)
     ]
+
+
+def _plt_regions(binary: Any) -> list[code.Region]:
+    return [
+        code.Region(s.offset, s.size, s.virtual_address)
+        for s in binary.sections
+        if text(s.name) in (".plt", ".plt.sec", ".plt.got") and enum_name(s.type) != "nobits"
+    ]
+
+
+def _syscalls(binary: Any, data: bytes, facts: BinaryFacts) -> None:
+    """A statically linked executable carries its system calls in its own code: read them."""
+    little = enum_name(binary.header.identity_data) == "lsb"
+    if not code.supported(facts.arch, little):
+        return
+    regions = _code_regions(binary)
     wrappers: dict[int, tuple[str, ...]] = {
         s.value: code.WRAPPERS[text(s.name)]
         for s in binary.symtab_symbols

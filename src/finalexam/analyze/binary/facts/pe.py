@@ -8,6 +8,7 @@ from typing import Any
 import lief
 
 from finalexam.analyze.binary import signing
+from finalexam.analyze.binary.facts import apihash, code, resolve
 from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
@@ -120,7 +121,49 @@ def examine(data: bytes) -> BinaryFacts:
     facts.overlay = _overlay(binary, data)
     if binary.has_resources:
         facts.details["resources"] = True
+    if resolve.supported(facts.arch) and not dotnet:
+        _resolved(binary, data, facts)
+        for name, found in apihash.hashed_imports(data, facts.bits).items():
+            facts.resolved.setdefault(name, found)
     return facts
+
+
+def _resolved(binary: Any, data: bytes, facts: BinaryFacts) -> None:
+    """Names the code passes to GetProcAddress and LoadLibrary, through their IAT slots."""
+    base = binary.optional_header.imagebase
+    slots = {
+        base + entry.iat_address: text(entry.name)
+        for library in binary.imports
+        for entry in library.entries
+        if entry.name and text(entry.name) in resolve.RESOLVERS
+    }
+    if not slots:
+        return
+    sections = [s for s in binary.sections if s.sizeof_raw_data]
+    regions = [
+        code.Region(
+            s.pointerto_raw_data,
+            min(s.sizeof_raw_data, s.virtual_size or s.sizeof_raw_data),
+            base + s.virtual_address,
+        )
+        for s in sections
+    ]
+    program = resolve.Program(
+        arch=facts.arch,
+        abi="win64" if facts.arch == "x86_64" else "stack",
+        code=[
+            region
+            for region, section in zip(regions, sections, strict=True)
+            if section.characteristics & _MEM_EXECUTE
+        ],
+        mapped=regions,
+        stubs={},
+        slots=slots,
+    )
+    found, calls = resolve.resolved_names(data, program)
+    facts.resolved.update(found)
+    if calls:
+        facts.details["resolver_calls"] = calls
 
 
 def _debug(binary: lief.PE.Binary, facts: BinaryFacts) -> None:

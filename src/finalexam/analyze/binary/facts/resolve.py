@@ -1,0 +1,368 @@
+"""Functions and libraries a program resolves at run time by name, read from its code with
+capstone: the string constant loaded into the name argument of each call to ``dlsym``/
+``dlopen`` (ELF) or ``GetProcAddress``/``LoadLibrary`` (PE), x86-64 and i386.
+
+A program that resolves ``ptrace`` with ``dlsym`` is able to trace as much as one that imports
+it, but its import table says only ``dlsym``. Each call to a resolver is found by byte search
+(no linear sweep of the code): direct calls to its PLT stub (``call rel32``), calls through its
+GOT or IAT slot (``call [rip + d]``, ``call [abs]``), and calls through a register loaded from
+that slot a few instructions before (``mov rsi, [GetProcAddress]; ...; call rsi``). The call's
+basic block is disassembled backwards and the nearest load of the argument (a register on
+x86-64, a ``push`` or ``[esp + n]`` store on i386) resolved when it is the address of a string
+in the file (``lea rsi, [rip + d]``, ``mov edi, imm``, ``lea eax, [ebx - d]`` with ebx the GOT
+of position-independent i386 code).
+
+Bounded like the system-call scan (``facts.code``): at most ``MAX_CODE`` bytes of code and
+``MAX_SITES`` calls are read, inside the supervised child.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from finalexam.analyze.binary.facts.code import MAX_CODE, Instruction, Region, disassembler
+from finalexam.analyze.binary.facts.code import block as code_block
+from finalexam.analyze.binary.facts.common import ResolvedName
+
+MAX_SITES = 4_000  # resolver calls read per binary
+_BACK = 64  # bytes before a call disassembled for its arguments
+_WINDOW = 5  # instructions shown as evidence
+_REGISTER_REACH = 256  # bytes between a register load from a slot and the call through it
+_MAX_NAME = 256
+
+
+@dataclass(frozen=True)
+class Resolver:
+    argument: int  # which argument is the name (0-based)
+    library: bool  # the name is a library's, not a function's
+    wide: bool = False  # UTF-16LE name (the W functions)
+
+
+RESOLVERS: dict[str, Resolver] = {
+    "dlsym": Resolver(1, False),
+    "dlvsym": Resolver(1, False),
+    "__libc_dlsym": Resolver(1, False),
+    "dlopen": Resolver(0, True),
+    "dlmopen": Resolver(1, True),
+    "__libc_dlopen_mode": Resolver(0, True),
+    "GetProcAddress": Resolver(1, False),
+    "LoadLibraryA": Resolver(0, True),
+    "LoadLibraryExA": Resolver(0, True),
+    "LoadLibraryW": Resolver(0, True, wide=True),
+    "LoadLibraryExW": Resolver(0, True, wide=True),
+    "GetModuleHandleA": Resolver(0, True),
+    "GetModuleHandleW": Resolver(0, True, wide=True),
+}
+# Argument registers of the x86-64 calling conventions, each with its narrower names
+_SYSV = (("rdi", "edi"), ("rsi", "esi"), ("rdx", "edx"))
+_WIN64 = (("rcx", "ecx"), ("rdx", "edx"), ("r8", "r8d"))
+_FUNCTION_NAME = re.compile(rb"[A-Za-z_?@][A-Za-z0-9_@?$.]{1,254}")
+_LIBRARY_NAME = re.compile(rb"[A-Za-z0-9_./+-]{2,255}")
+_MEMORY = re.compile(r"(?:(?:dword|qword) ptr )?\[(?:(\w+) )?(?:([+-]) )?(0x[0-9a-f]+|\d+)?\]")
+_FLOW = ("j", "call", "ret", "int", "hlt", "ud2", "iret", "syscall", "sysenter", "loop")
+_CALL_REGISTER_64 = re.compile(rb"(\x41)?\xff([\xd0-\xd7])")
+_CALL_REGISTER_32 = re.compile(rb"\xff([\xd0-\xd7])")
+_LOAD_SLOT_64 = re.compile(rb"([\x48\x4c])\x8b([\x05\x0d\x15\x1d\x25\x2d\x35\x3d])", re.DOTALL)
+_LOAD_SLOT_32 = re.compile(rb"\x8b([\x05\x0d\x15\x1d\x25\x2d\x35\x3d])|\xa1", re.DOTALL)
+_REGISTERS_64 = ("rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi")
+_REGISTERS_32 = ("eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi")
+
+
+@dataclass
+class Program:
+    """What the scan needs to know about one binary."""
+
+    arch: str  # x86_64 or i386
+    abi: str  # sysv or win64 (x86-64); i386 passes arguments on the stack
+    code: list[Region]  # executable code
+    mapped: list[Region]  # every part of the file that is loaded (to read strings)
+    stubs: dict[int, str]  # PLT stub address -> resolver called
+    slots: dict[int, str]  # GOT/IAT slot address -> resolver whose address it holds
+    got: int | None = None  # i386 PIC: the value ebx holds (the .got.plt address)
+
+
+def supported(arch: str) -> bool:
+    return arch in ("x86_64", "i386")
+
+
+def resolved_names(data: bytes, program: Program) -> tuple[dict[str, ResolvedName], int]:
+    """Names resolved at run time (name -> its first call) and the number of resolver calls
+    read (resolved or not)."""
+    if not supported(program.arch) or not (program.stubs or program.slots):
+        return {}, 0
+    decoder = disassembler(program.arch)
+    found: dict[str, ResolvedName] = {}
+    calls = 0
+    budget = MAX_CODE
+    for region in program.code:
+        code = data[region.offset : region.offset + min(region.size, budget)]
+        budget -= len(code)
+        for at, resolver in _calls(code, region.address, program):
+            calls += 1
+            if calls > MAX_SITES:
+                return found, calls
+            name = _read_call(data, code, region, at, resolver, program, decoder)
+            if name is not None:
+                found.setdefault(name.name, name)
+        if budget <= 0:
+            break
+    return found, calls
+
+
+def plt_stubs(data: bytes, program: Program, plt: list[Region]) -> dict[int, str]:
+    """ELF: the PLT stubs that jump through a resolver's GOT slot (``jmp [rip + d]``,
+    ``jmp [ebx + d]``, ``jmp [abs]``), by their entry address (an ``endbr`` before the jump
+    starts the stub)."""
+    if not program.slots or not supported(program.arch):
+        return {}
+    decoder = disassembler(program.arch)
+    stubs: dict[int, str] = {}
+    for region in plt:
+        previous: Instruction | None = None
+        code = data[region.offset : region.offset + min(region.size, 1 << 20)]
+        for instruction in decoder.disasm_lite(code, region.address):
+            address, size, mnemonic, operands = instruction
+            if mnemonic in ("jmp", "bnd jmp") and "[" in operands:
+                slot = _memory_address(operands.replace("qword ptr ", ""), address + size, program)
+                resolver = program.slots.get(slot) if slot is not None else None
+                if resolver is not None:
+                    stubs[address] = resolver
+                    if previous is not None and previous[2].startswith("endbr"):
+                        stubs[previous[0]] = resolver
+            previous = instruction
+    return stubs
+
+
+def _calls(code: bytes, address: int, program: Program) -> Iterator[tuple[int, str]]:
+    """(offset in ``code``, resolver) of each call to a resolver."""
+    wide = program.arch == "x86_64"
+    unpack = struct.Struct("<i").unpack_from
+    unpack_unsigned = struct.Struct("<I").unpack_from
+    if program.stubs:
+        for found in re.finditer(b"\xe8", code):
+            at = found.start()
+            if at + 5 <= len(code):
+                target = (address + at + 5 + unpack(code, at + 1)[0]) & 0xFFFFFFFFFFFFFFFF
+                if target in program.stubs:
+                    yield at, program.stubs[target]
+    if not program.slots:
+        return
+    for found in re.finditer(b"\xff\x15", code):
+        at = found.start()
+        if at + 6 <= len(code):
+            if wide:
+                slot = address + at + 6 + unpack(code, at + 2)[0]
+            else:
+                slot = unpack_unsigned(code, at + 2)[0]
+            if slot in program.slots:
+                yield at, program.slots[slot]
+    # a register loaded from a slot, then called
+    loaded: dict[int, tuple[str, str]] = {}  # end of the load -> (register, resolver)
+    for end, register, resolver in _slot_loads(code, address, program):
+        loaded[end] = (register, resolver)
+    if not loaded:
+        return
+    pattern = _CALL_REGISTER_64 if wide else _CALL_REGISTER_32
+    names = _REGISTERS_64 if wide else _REGISTERS_32
+    for found in pattern.finditer(code):
+        at = found.start()
+        extended = wide and found.group(1) is not None
+        if extended:
+            register = f"r{8 + found.group(2)[0] - 0xD0}"
+        else:
+            register = names[found.group(found.lastindex or 1)[0] - 0xD0]
+        for end, (held, resolver) in loaded.items():
+            if held == register and 0 <= at - end <= _REGISTER_REACH:
+                yield at, resolver
+                break
+
+
+def _slot_loads(code: bytes, address: int, program: Program) -> Iterator[tuple[int, str, str]]:
+    """(end offset, register, resolver) of each ``mov reg, [slot]`` of a resolver's slot."""
+    unpack = struct.Struct("<i").unpack_from
+    unpack_unsigned = struct.Struct("<I").unpack_from
+    if program.arch == "x86_64":
+        for found in _LOAD_SLOT_64.finditer(code):
+            at = found.start()
+            if at + 7 > len(code):
+                continue
+            slot = address + at + 7 + unpack(code, at + 3)[0]
+            resolver = program.slots.get(slot)
+            if resolver is not None:
+                number = (code[at + 2] >> 3) & 7
+                extended = found.group(1) == b"\x4c"
+                register = f"r{8 + number}" if extended else _REGISTERS_64[number]
+                yield at + 7, register, resolver
+        return
+    for found in _LOAD_SLOT_32.finditer(code):
+        at = found.start()
+        if found.group(0) == b"\xa1":
+            if at + 5 <= len(code):
+                resolver = program.slots.get(unpack_unsigned(code, at + 1)[0])
+                if resolver is not None:
+                    yield at + 5, "eax", resolver
+            continue
+        if at + 6 <= len(code):
+            resolver = program.slots.get(unpack_unsigned(code, at + 2)[0])
+            if resolver is not None:
+                yield at + 6, _REGISTERS_32[(code[at + 1] >> 3) & 7], resolver
+
+
+def _read_call(
+    data: bytes,
+    code: bytes,
+    region: Region,
+    at: int,
+    resolver_name: str,
+    program: Program,
+    decoder: Any,
+) -> ResolvedName | None:
+    block = code_block(decoder, program.arch, code, region.address, at, _BACK)
+    if block is None:
+        return None
+    before = block[:-1]
+    resolver = RESOLVERS[resolver_name]
+    if program.arch == "x86_64":
+        registers = (_WIN64 if program.abi == "win64" else _SYSV)[resolver.argument]
+        address = _register_value(before, registers, program)
+    else:
+        address = _stack_argument(before, resolver.argument, program)
+    if address is None:
+        return None
+    located = _file_offset(program.mapped, address)
+    if located is None:
+        return None
+    name = _read_name(data, located, resolver)
+    if name is None:
+        return None
+    window = [f"{mnemonic} {operands}".strip() for _, _, mnemonic, operands in block]
+    return ResolvedName(
+        name=name,
+        via=resolver_name,
+        library=resolver.library,
+        offset=region.offset + at,
+        string_offset=located,
+        disassembly="; ".join(window[-_WINDOW - 1 :]),
+    )
+
+
+def _register_value(
+    before: list[Instruction], registers: tuple[str, ...], program: Program
+) -> int | None:
+    """The address the nearest write to ``registers`` leaves there, when it is a constant."""
+    for index in range(len(before) - 1, -1, -1):
+        address, size, mnemonic, operands = before[index]
+        target, _, source = operands.partition(", ")
+        if target not in registers:
+            if target in _ALIASES and _ALIASES[target] & set(registers):
+                return None  # written in part: not a plain address
+            continue
+        if mnemonic == "mov" and source in _ALIASES:  # a copy (unoptimised code): follow it
+            return _register_value(before[:index], tuple(_ALIASES[source]), program)
+        if mnemonic == "mov" and source:
+            return _immediate(source)
+        if mnemonic == "lea" and source:
+            return _memory_address(source, address + size, program)
+        return None
+    return None
+
+
+def _stack_argument(before: list[Instruction], argument: int, program: Program) -> int | None:
+    """i386: the value pushed as ``argument`` (the last push is the first argument) or stored
+    at ``[esp + 4 * argument]``."""
+    pushes = 0
+    for index in range(len(before) - 1, -1, -1):
+        _, _, mnemonic, operands = before[index]
+        if mnemonic == "push":
+            if pushes == argument:
+                return _value(before[:index], operands, program)
+            pushes += 1
+        elif mnemonic == "mov" and pushes == 0 and operands.startswith("dword ptr [esp"):
+            slot, _, source = operands.partition(", ")
+            offset = 0 if slot == "dword ptr [esp]" else _slot_offset(slot)
+            if offset == 4 * argument:
+                return _value(before[:index], source, program)
+    return None
+
+
+def _slot_offset(slot: str) -> int | None:
+    found = re.fullmatch(r"dword ptr \[esp \+ (0x[0-9a-f]+|\d+)\]", slot)
+    return int(found.group(1), 0) if found else None
+
+
+def _value(before: list[Instruction], operand: str, program: Program) -> int | None:
+    """An i386 operand's value: an immediate, or a register's nearest constant load."""
+    value = _immediate(operand)
+    if value is not None:
+        return value
+    if operand in _REGISTERS_32:
+        return _register_value(before, (operand,), program)
+    return None
+
+
+def _memory_address(operand: str, next_address: int, program: Program) -> int | None:
+    found = _MEMORY.fullmatch(operand)
+    if found is None:
+        return None
+    base, sign, number = found.groups()
+    displacement = int(number, 0) if number else 0
+    if sign == "-":
+        displacement = -displacement
+    if base is None:
+        return displacement
+    if base == "rip":
+        return next_address + displacement
+    if base == "ebx" and program.got is not None:
+        return (program.got + displacement) & 0xFFFFFFFF
+    return None
+
+
+def _immediate(operand: str) -> int | None:
+    try:
+        return int(operand, 0)
+    except ValueError:
+        return None
+
+
+def _file_offset(mapped: list[Region], address: int) -> int | None:
+    for region in mapped:
+        if region.address <= address < region.address + region.size:
+            return region.offset + address - region.address
+    return None
+
+
+def _read_name(data: bytes, offset: int, resolver: Resolver) -> str | None:
+    if resolver.wide:
+        raw = data[offset : offset + 2 * _MAX_NAME]
+        end = next((i for i in range(0, len(raw) - 1, 2) if raw[i : i + 2] == b"\0\0"), -1)
+        if end <= 0:
+            return None
+        try:
+            name = raw[:end].decode("utf-16-le").encode("ascii")
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            return None
+    else:
+        end = data.find(b"\0", offset, offset + _MAX_NAME + 1)
+        if end <= offset:
+            return None
+        name = data[offset:end]
+    pattern = _LIBRARY_NAME if resolver.library else _FUNCTION_NAME
+    return name.decode("ascii") if pattern.fullmatch(name) else None
+
+
+# A write to one of these registers changes the other names of the same register
+_FAMILIES = (
+    ("rax", "eax", "ax", "al"),
+    ("rbx", "ebx", "bx", "bl"),
+    ("rcx", "ecx", "cx", "cl"),
+    ("rdx", "edx", "dx", "dl"),
+    ("rsi", "esi", "si", "sil"),
+    ("rdi", "edi", "di", "dil"),
+    ("r8", "r8d", "r8w", "r8b"),
+    ("r9", "r9d", "r9w", "r9b"),
+)
+_ALIASES = {name: set(family) for family in _FAMILIES for name in family}
