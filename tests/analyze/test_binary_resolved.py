@@ -165,6 +165,28 @@ def test_names_passed_to_getprocaddress_and_loadlibrary_are_read(
     assert capabilities["network-client"]["evidence"] == {"resolved": ["wininet.dll"]}
 
 
+INTERPOSER = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+int execve(const char *path, char *const argv[], char *const envp[]) {
+    int (*next)(const char *, char *const[], char *const[]) =
+        (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execve");
+    fprintf(stderr, "running %s\n", path);
+    return next(path, argv, envp);
+}
+"""
+
+
+def test_a_wrapper_resolving_the_function_it_exports_claims_nothing_new(tmp_path: Path) -> None:
+    # an interposing library (sudo's intercept library, a tracer) calls the definition it
+    # wraps: execve is what its callers do, not a capability of its own
+    library = compile_c(tmp_path, "libwrap.so", ["-O2", "-shared", "-fPIC"], INTERPOSER)
+    assert resolved_of(library)["execve"]["via"] == "dlsym"
+    capabilities = analysis_of(library).binaries[0]["capabilities"]
+    assert all("resolved" not in c["evidence"] for c in capabilities)
+
+
 def test_the_hash_of_the_documented_block_api_constants() -> None:
     # Metasploit's block_api hashes as its documentation lists them
     assert apihash.metasploit("kernel32.dll", "LoadLibraryA") == 0x0726774C

@@ -312,7 +312,11 @@ def observe(
     if traits.statically_linked(facts):
         # a static binary carries the library functions it calls: they are its imports
         imports |= facts.symbols
-    functions = {n for n, found in facts.resolved.items() if not found.library}
+    # a name the binary exports itself is its own wrapper's call to the next definition
+    # (dlsym(RTLD_NEXT, "execve") in an interposing library): it claims nothing new
+    functions = {
+        n for n, found in facts.resolved.items() if not found.library and n not in facts.exports
+    }
     observed = Observed(
         format=facts.format,
         imports=imports,
