@@ -16,7 +16,9 @@ def analysis_of(path: Path, name: str | None = None) -> Analysis:
     """The binary analyzer's answer; ``name`` stands for the file name (its kind)."""
     data = path.read_bytes()
     location = Location((name or path.name,))
-    return analyzer.describe(examine(data), data, location, capabilities.load_rules())
+    facts = examine(data)
+    unpacked = analyzer.unpack(data, facts, 60)
+    return analyzer.describe(facts, data, location, capabilities.load_rules(), unpacked)
 
 
 def findings_of(path: Path, name: str | None = None) -> list[Finding]:

@@ -8,11 +8,11 @@ only a signature that no longer matches its file is high.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from finalexam.analyze.base import Analysis, ExamState
-from finalexam.analyze.binary import capabilities, packers
+from finalexam.analyze.binary import capabilities, packers, upx
 from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
@@ -94,10 +94,51 @@ class BinaryAnalyzer:
         except Exception as error:  # LIEF raises its own errors on hostile headers
             message = f"corrupt binary: {type(error).__name__}: {error}"
             return _issue(location, message, IssueKind.CORRUPT)
-        return describe(facts, data, location, self.rules)
+        unpacked = unpack(data, facts, self.config.time_budget)
+        return describe(facts, data, location, self.rules, unpacked)
 
     def finish(self, state: ExamState) -> Analysis:
         return Analysis()
+
+
+@dataclass(frozen=True)
+class Unpacked:
+    """A packed program's original code, unpacked statically: its facts are what the
+    capability rules read."""
+
+    facts: BinaryFacts
+    data: bytes
+    header: upx.Header
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "packer": "upx",
+            "method": upx.METHODS.get(self.header.method, str(self.header.method)),
+            "size": len(self.data),
+            "type": self.facts.type,
+            "interpreter": self.facts.interpreter,
+            "libraries": self.facts.libraries,
+            "imports": sorted(self.facts.imports),
+        }
+
+
+def unpack(data: bytes, facts: BinaryFacts, timeout: float) -> Unpacked | str | None:
+    """A UPX-packed ELF unpacked statically in the child (``upx``): the unpacked program, or
+    why it could not be unpacked; None when the file is not UPX-packed."""
+    found = upx.header(data) if facts.format == "elf" else None
+    if found is None:
+        return None
+    try:
+        unpacked, image = supervisor().call(upx.examine_unpacked, data, timeout=timeout)
+    except upx.UnpackError as error:
+        return str(error)
+    except (NotABinary, BrokenBinary) as error:
+        return f"the unpacked program does not parse: {error}"
+    except WorkerCrashed as error:
+        return f"unpacking stopped: {error}"
+    except Exception as error:  # the budget, or LIEF on a hostile unpacked header
+        return f"unpacking stopped: {type(error).__name__}: {error}"
+    return Unpacked(unpacked, image, found)
 
 
 def _issue(location: Location, message: str, kind: IssueKind) -> Analysis:
@@ -109,11 +150,25 @@ def describe(
     data: bytes,
     location: Location,
     rules: tuple[capabilities.CapabilityRule, ...],
+    unpacked: Unpacked | str | None = None,
 ) -> Analysis:
     packer = packers.packer(facts, data)
     overlay = packers.overlay(facts, data)
     embedded = packers.embedded_executables(data)
-    observed = capabilities.observe(facts, data, rules, location.chain[-1], packer is not None)
+    header = upx.header(data) if facts.format == "elf" else None
+    if packer is not None and header is not None:
+        packer["evidence"].append(header.describe())
+        if isinstance(unpacked, str):
+            packer["unpack_error"] = unpacked
+    code_facts, code_data = facts, data
+    if isinstance(unpacked, Unpacked):
+        # the rules read the original program; the entry says so, with its offsets
+        code_facts, code_data = unpacked.facts, unpacked.data
+        if packer is not None:
+            packer["unpacked"] = unpacked.summary()
+    observed = capabilities.observe(
+        code_facts, code_data, rules, location.chain[-1], packer is not None
+    )
     matched = capabilities.assess(observed, rules)
     entry: dict[str, Any] = {
         "location": str(location),
@@ -140,8 +195,8 @@ def describe(
         "overlay": overlay,
         "embedded": embedded,
         "arches": facts.arches if len(facts.arches) > 1 else None,
-        "syscalls": [site.as_dict() for _, site in sorted(facts.syscalls.items())],
-        "resolved": [found.as_dict() for _, found in sorted(facts.resolved.items())],
+        "syscalls": [site.as_dict() for _, site in sorted(code_facts.syscalls.items())],
+        "resolved": [found.as_dict() for _, found in sorted(code_facts.resolved.items())],
         "xor_strings": [run.as_dict() for run in observed.xor_runs],
         "details": facts.details,
     }
@@ -384,6 +439,24 @@ def _signature_findings(facts: BinaryFacts, location: Location) -> list[Finding]
     return out
 
 
+def _packed_message(packer: dict[str, Any]) -> str:
+    evidence = "Evidence: " + "; ".join(packer["evidence"]) + "."
+    if "unpacked" in packer:
+        unpacked = packer["unpacked"]
+        return (
+            f"The packed program was unpacked statically ({unpacked['method']}, "
+            f"{unpacked['size']} bytes): its capabilities, system calls and resolved names "
+            f"are those of the unpacked code, with offsets in the unpacked image. {evidence}"
+        )
+    reason = (
+        f" It could not be unpacked: {packer['unpack_error']}." if "unpack_error" in packer else ""
+    )
+    return (
+        "Packed code is unreadable to every static check (capabilities, secrets, "
+        f"components) until it runs.{reason} {evidence}"
+    )
+
+
 def _hiding_findings(
     packer: dict[str, Any] | None,
     overlay: dict[str, Any] | None,
@@ -403,10 +476,13 @@ def _hiding_findings(
                 f"packed-{name}",
                 Severity.MEDIUM,
                 title,
-                "Packed code is unreadable to every static check (capabilities, secrets, "
-                "components) until it runs. Evidence: " + "; ".join(packer["evidence"]) + ".",
+                _packed_message(packer),
                 location,
-                {"packer": name, "evidence": packer["evidence"]},
+                {
+                    key: value
+                    for key, value in (("packer", name), *packer.items())
+                    if key in ("packer", "evidence", "unpacked", "unpack_error")
+                },
             )
         )
     if overlay is not None and overlay.get("kind") in ("pe", "elf"):

@@ -1,0 +1,312 @@
+"""UPX-packed ELF programs unpacked statically: a gcc-built static program is put in UPX's
+container (l_info, p_info, b_info blocks: the ELF and program headers first, then each
+loadable segment) by the code below, compressed with LZMA (the standard library's encoder,
+UPX's two-byte properties header) or NRV2B (an encoder written here from the format), with
+UPX's x86 call filter on the code; the exam must read the original program's capabilities.
+``upx`` itself is never run."""
+
+from __future__ import annotations
+
+import lzma
+import struct
+from pathlib import Path
+
+import pytest
+
+from binbuild import compile_c
+from binexam import analysis_of
+from finalexam.analyze.binary import upx
+
+PROGRAM = r"""
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    if (argc > 5) {
+        int fd = memfd_create("x", 0);
+        write(fd, argv[1], 64);
+        fexecve(fd, argv, argv);
+    }
+    puts("an ordinary tool");
+    return 0;
+}
+"""
+
+
+class Bits:
+    """UCL's bit stream as the decoder reads it: 32-bit little-endian words, most significant
+    bit first, interleaved with whole bytes."""
+
+    def __init__(self) -> None:
+        self.out = bytearray()
+        self.word_at = -1
+        self.count = 0
+        self.word = 0
+
+    def bit(self, value: int) -> None:
+        if self.count == 0:
+            self.flush()
+            self.word_at = len(self.out)
+            self.out += b"\0\0\0\0"
+            self.count = 32
+        self.count -= 1
+        self.word |= value << self.count
+
+    def byte(self, value: int) -> None:
+        self.out.append(value)
+
+    def flush(self) -> None:
+        if self.word_at >= 0:
+            self.out[self.word_at : self.word_at + 4] = self.word.to_bytes(4, "little")
+        self.word = 0
+
+    def gamma(self, value: int) -> None:  # NRV2B: the bits after the leading 1, each + stop
+        digits = bin(value)[3:]
+        for index, digit in enumerate(digits):
+            self.bit(int(digit))
+            self.bit(1 if index == len(digits) - 1 else 0)
+
+    def gamma_de(self, value: int) -> None:  # NRV2D/E offsets: two data bits per stop bit
+        steps: list[tuple[int, ...]] = [(value & 1, 1)]
+        value >>= 1
+        while value != 1:
+            low = value & 1
+            value = (value >> 1) + 1
+            steps.insert(0, (value & 1, 0, low))
+            value >>= 1
+        for step in steps:
+            for bit in step:
+                self.bit(bit)
+
+    def done(self) -> bytes:
+        self.flush()
+        return bytes(self.out)
+
+
+def nrv(data: bytes, variant: str) -> bytes:
+    """A greedy NRV2B/2D/2E encoder (le32): literals, and matches found through 3-byte
+    prefixes at offsets up to 0x500 (so no variant adds its long-offset length bonus)."""
+    bits, seen, index, last = Bits(), {}, 0, 0
+    while index < len(data):
+        key = data[index : index + 3]
+        start = seen.get(key)
+        seen[key] = index
+        length = 0
+        if start is not None and len(key) == 3:
+            while index + length < len(data) and data[start + length] == data[index + length]:
+                length += 1
+        offset = index - start if start is not None else 0
+        if length < 3 or offset > 0x500:
+            bits.bit(1)
+            bits.byte(data[index])
+            index += 1
+            continue
+        bits.bit(0)
+        code = length - 1  # the decoder copies its length + 1
+        if variant == "nrv2b":
+            flag = None
+        elif variant == "nrv2d":
+            flag = min(code, 3) >> 1 if code <= 3 else 0
+        else:
+            flag = 1 if code <= 2 else 0
+        if offset == last:
+            bits.gamma(2) if variant == "nrv2b" else bits.gamma_de(2)
+            if flag is not None:
+                bits.bit(flag)
+        elif variant == "nrv2b":
+            bits.gamma(((offset - 1) >> 8) + 3)
+            bits.byte((offset - 1) & 0xFF)
+        else:
+            value = ((offset - 1) << 1) | (1 - flag)  # type: ignore[operator]
+            bits.gamma_de((value >> 8) + 3)
+            bits.byte(value & 0xFF)
+        last = offset
+        if variant == "nrv2b" or variant == "nrv2d":
+            if code <= 3:  # 1 to 3 in two bits (nrv2d: the first is the flag)
+                if variant == "nrv2b":
+                    bits.bit(code >> 1)
+                bits.bit(code & 1)
+            else:
+                if variant == "nrv2b":
+                    bits.bit(0)
+                bits.bit(0)
+                bits.gamma(code - 2)
+        elif code <= 2:
+            bits.bit(code - 1)
+        elif code <= 4:
+            bits.bit(1)
+            bits.bit(code - 3)
+        else:
+            bits.bit(0)
+            bits.gamma(code - 3)
+        index += length
+    bits.bit(0)
+    if variant == "nrv2b":
+        bits.gamma(0x1000002)  # the end marker: an offset of 0xffffffff
+    else:
+        bits.gamma_de(0x1000002)
+    bits.byte(0xFF)
+    return bits.done()
+
+
+def nrv2b(data: bytes) -> bytes:
+    return nrv(data, "nrv2b")
+
+
+def filtered(code: bytes) -> tuple[bytes, int]:
+    """UPX's CT filter 0x49: E8/E9 and 0F 8x rel32 targets inside the block become absolute,
+    big-endian, tagged with a byte (UPX's ``cto``) that no operand left as it was starts with."""
+    converted: list[tuple[int, int]] = []
+    kept: set[int] = set()
+    index = 0
+    while index < len(code) - 5:
+        if code[index] in (0xE8, 0xE9):
+            field = index + 1
+        elif code[index] == 0x0F and code[index + 1] & 0xF0 == 0x80 and index + 6 <= len(code):
+            field = index + 2
+        else:
+            index += 1
+            continue
+        target = field + struct.unpack_from("<i", code, field)[0]
+        if 0 <= target < 1 << 24:
+            converted.append((field, target))
+            index = field + 4
+        else:
+            kept.add(code[field])
+            index += 1
+    cto = next(value for value in range(256) if value not in kept)
+    out = bytearray(code)
+    for field, target in converted:
+        out[field : field + 4] = ((cto << 24) | target).to_bytes(4, "big")
+    return bytes(out), cto
+
+
+def upx_lzma(data: bytes) -> bytes:
+    packed = lzma.compress(
+        data,
+        format=lzma.FORMAT_RAW,
+        filters=[{"id": lzma.FILTER_LZMA1, "lc": 3, "lp": 0, "pb": 2, "dict_size": 1 << 20}],
+    )
+    return bytes([(3 << 3) | 2, 3]) + packed
+
+
+def pack(program: bytes, method: int) -> bytes:
+    """``program`` in UPX's ELF container, behind a loader-shaped ELF header."""
+    phoff, phentsize, phnum = (
+        struct.unpack_from("<Q", program, 32)[0],
+        *struct.unpack_from("<HH", program, 54),
+    )
+    header_size = phoff + phentsize * phnum
+    loads = []
+    for index in range(phnum):
+        kind, _, offset, _, _, filesz = struct.unpack_from("<IIQQQQ", program, phoff + index * 56)
+        if kind == 1 and filesz:
+            start = max(offset, header_size)
+            loads.append((start, offset + filesz))
+    blocks = [(program[:header_size], 0)]
+    blocks += [
+        (program[start:end], 0x49 if index == 1 else 0) for index, (start, end) in enumerate(loads)
+    ]
+    body = bytearray()
+    for block, filter_id in blocks:
+        raw, cto = filtered(block) if filter_id else (block, 0)
+        packed = upx_lzma(raw) if method == 14 else nrv2b(raw)
+        body += struct.pack("<IIBBBB", len(block), len(packed), method, filter_id, cto, 0)
+        body += packed
+    body += struct.pack("<IIBBBB", 0, len(b"UPX!"), 0, 0, 0, 0) + b"UPX!"
+    # the loader's own ELF header: one PT_LOAD over the file, no sections
+    ehdr = bytearray(program[:64])
+    struct.pack_into("<HHIQQQIHHHHHH", ehdr, 16, 2, 62, 1, 0x400000 + 232, 64, 0, 0, 64, 56,
+                     1, 64, 0, 0)  # fmt: skip
+    phdr = struct.pack("<IIQQQQQQ", 1, 5, 0, 0x400000, 0x400000, 0, 0, 0x1000)
+    l_info = struct.pack("<I4sHBB", 0, b"UPX!", 0, 14, 22)
+    p_info = struct.pack("<III", 0, len(program), len(program))
+    head = bytes(ehdr) + phdr
+    head += b"\0" * (232 - len(head))
+    out = bytearray(head + l_info + p_info + body)
+    struct.pack_into("<QQ", out, 64 + 32, len(out), len(out))  # p_filesz, p_memsz
+    return bytes(out)
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    directory = tmp_path_factory.mktemp("upx")
+    return compile_c(directory, "tool", ["-O2", "-static"], PROGRAM).read_bytes()
+
+
+@pytest.mark.parametrize("method", [14, 2], ids=["lzma", "nrv2b"])
+def test_a_upx_packed_program_is_unpacked_and_its_capabilities_read(
+    tmp_path: Path, program: bytes, method: int
+) -> None:
+    packed = pack(program, method)
+    assert b"memfd_create" not in packed  # the symbol table is compressed
+    path = tmp_path / "tool.upx"
+    path.write_bytes(packed)
+    unpacked = upx.unpack_elf(packed)
+    for start, end in _loads(program):
+        start = max(start, 64)  # the ELF header's section-table fields are cleared
+        assert unpacked[start:end] == program[start:end]  # code unfiltered, data as it was
+    assert unpacked[:40] == program[:40]
+    assert struct.unpack_from("<Q", unpacked, 40)[0] == 0  # no section headers were kept
+    analysis = analysis_of(path)
+    entry = analysis.binaries[0]
+    packer = entry["packer"]
+    assert packer["name"] == "upx"
+    assert any("UPX header at offset 232: format linux/amd64" in e for e in packer["evidence"])
+    assert packer["unpacked"]["method"] == upx.METHODS[method]
+    assert packer["unpacked"]["type"] == "executable"
+    capabilities = {c["id"]: c for c in entry["capabilities"]}
+    # the symbol table is not in a loadable segment, so UPX does not keep it: the code's
+    # own system calls say what the program does
+    fileless = capabilities["evasion-fileless-exec"]
+    assert fileless["evidence"] == {"syscalls": ["execveat", "memfd_create"]}
+    assert "syscall" in fileless["disassembly"]["memfd_create"]
+    finding = next(f for f in analysis.findings if f.rule_id == "binary.packed-upx")
+    assert "unpacked statically" in finding.message
+    assert "capability.evasion-fileless-exec" in {f.rule_id for f in analysis.findings}
+
+
+def test_a_damaged_upx_container_is_reported_not_guessed(tmp_path: Path, program: bytes) -> None:
+    packed = bytearray(pack(program, 14))
+    first_block = 232 + 12 + 12
+    struct.pack_into("<I", packed, first_block + 4, 10**9)  # a compressed size past the end
+    path = tmp_path / "tool.upx"
+    path.write_bytes(bytes(packed))
+    with pytest.raises(upx.UnpackError):
+        upx.unpack_elf(bytes(packed))
+    analysis = analysis_of(path)
+    packer = analysis.binaries[0]["packer"]
+    assert packer["name"] == "upx" and "unpack_error" in packer
+    finding = next(f for f in analysis.findings if f.rule_id == "binary.packed-upx")
+    assert "could not be unpacked" in finding.message
+    assert "capability.evasion-fileless-exec" not in {f.rule_id for f in analysis.findings}
+
+
+def test_the_lzma_properties_header_of_upx() -> None:
+    # UPX's own decoder test: 9 bytes of LZMA (lc 3, lp 0, pb 2) make 16 bytes of 0xff
+    assert upx.decompress(b"\x1a\x03\x00\x7f\xed\x3c\x00\x00\x00", 14, 16) == b"\xff" * 16
+    with pytest.raises(upx.UnpackError):
+        upx.decompress(b"\x1a\x03\x00\x7f\xed\x3c\x00\x00\x00", 14, 17)
+
+
+@pytest.mark.parametrize("method", [2, 5, 8], ids=["nrv2b", "nrv2d", "nrv2e"])
+def test_nrv_round_trip_with_long_and_repeated_matches(method: int) -> None:
+    data = (b"abcabcabcabc" * 300 + bytes(range(256)) * 8 + b"x" * 5000 + b"abcd") * 3
+    data += b"".join(bytes([i % 251, i % 7, 3]) * (i % 5 + 1) for i in range(3000))
+    packed = nrv(data, upx.METHODS[method])
+    assert len(packed) < len(data) // 3
+    assert upx.decompress(packed, method, len(data)) == data
+    with pytest.raises(upx.UnpackError):
+        upx.decompress(packed[: len(packed) // 2], method, len(data))
+
+
+def _loads(program: bytes) -> list[tuple[int, int]]:
+    phoff = struct.unpack_from("<Q", program, 32)[0]
+    phnum = struct.unpack_from("<H", program, 56)[0]
+    out = []
+    for index in range(phnum):
+        kind, _, offset, _, _, filesz = struct.unpack_from("<IIQQQQ", program, phoff + index * 56)
+        if kind == 1 and filesz:
+            out.append((offset, offset + filesz))
+    return out
