@@ -141,3 +141,18 @@ def test_a_hand_written_stager_is_a_high_behaviour(tmp_path: Path) -> None:
     ]
     # a compiled program, however small, has section headers and no RWX segment
     assert not behaviours(findings_of(compile_c(tmp_path, "small", ["-Os", "-s"], PLAIN)))
+
+
+def test_encoded_runs_of_a_fat_macho_are_read_in_the_whole_file() -> None:
+    # the sections LIEF reports for a fat binary are its first slice's, at offsets inside
+    # that slice: in file terms they point elsewhere, so the whole file is read
+    from finalexam.analyze.binary.capabilities import data_spans
+    from finalexam.analyze.binary.facts.common import BinaryFacts, Section
+
+    cstring = Section("__TEXT,__cstring", 0x3000, 0x400, 4.0)
+    thin = BinaryFacts("macho", "x86_64", "executable", sections=[cstring])
+    assert data_spans(thin, 0x10000) == [(0x3000, 0x400)]
+    fat = BinaryFacts(
+        "macho", "x86_64", "executable", sections=[cstring], arches=["x86_64", "aarch64"]
+    )
+    assert data_spans(fat, 0x10000) == [(0, 0x10000)]

@@ -372,7 +372,7 @@ _NO_CONTENT = frozenset({".bss", ".tbss", "__bss", "__common", ".sbss"})
 
 def data_spans(facts: BinaryFacts, size: int) -> list[tuple[int, int]]:
     """Where the binary keeps data (its sections other than code), as (offset, size); the
-    whole file when it has no sections (hand-made or packed)."""
+    whole file when it has no sections (hand-made or packed) or several slices (fat Mach-O)."""
     spans = [
         (section.offset, section.size)
         for section in facts.sections
@@ -381,7 +381,9 @@ def data_spans(facts: BinaryFacts, size: int) -> list[tuple[int, int]]:
         and 0 < section.offset < size
         and section.size > 0
     ]
-    return spans if facts.sections else [(0, size)]
+    # a fat Mach-O's sections are those of its first slice, at offsets inside that slice
+    fat = facts.format == "macho" and len(facts.arches) > 1
+    return spans if facts.sections and not fat else [(0, size)]
 
 
 Scanner = Callable[[bytes, bool], dict[str, int]]
