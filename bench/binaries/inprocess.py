@@ -116,7 +116,20 @@ def main() -> int:
     parser.add_argument("--before", type=Path, required=True)
     parser.add_argument("--after", type=Path, default=ROOT / "src")
     parser.add_argument("--held-out", action="store_true")
+    parser.add_argument(
+        "--after-only",
+        action="store_true",
+        help="examine with --after alone (flags and capabilities; no CPU ratio)",
+    )
     parser.add_argument("--work", type=Path, default=None, help="benign corpus (bench/.work)")
+    parser.add_argument(
+        "--artifacts",
+        type=Path,
+        nargs="*",
+        help="instead of the benign corpus: every ELF/PE/Mach-O in the .deb, .whl and .tgz "
+        "files under these directories (e.g. the verdict benchmark's), members extracted "
+        "into --work; no malware",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench/out/binaries/inprocess.json")
     arguments = parser.parse_args()
 
@@ -127,7 +140,16 @@ def main() -> int:
         if s.label == "malicious" and s.format in ("elf", "pe", "macho")
         if arguments.held_out or s.split == "dev"
     ]
-    benign = corpus.benign_samples(run.benign_artifacts(work, False), work)
+    if arguments.artifacts:
+        malware = []
+        found: dict[str, list[Path]] = {"debian": [], "wheel": [], "npm": []}
+        for directory in arguments.artifacts:
+            found["debian"] += sorted(directory.rglob("*.deb"))
+            found["wheel"] += sorted(directory.rglob("*.whl"))
+            found["npm"] += sorted(directory.rglob("*.tgz"))
+        benign = corpus.benign_samples(found, work)
+    else:
+        benign = corpus.benign_samples(run.benign_artifacts(work, False), work)
     samples = malware + benign
     by_path = {str(s.path): s for s in samples}
     paths = list(by_path)
@@ -138,8 +160,12 @@ def main() -> int:
         if (start // CHUNK) % 2:
             versions.reverse()  # neither version always goes first
         for name, source in versions:
+            if arguments.after_only and name == "before":
+                continue
             for row in run_chunk(source, chunk):
                 results[name][row["path"]] = row
+                if arguments.after_only:
+                    results["before"][row["path"]] = row
         print(f"{min(start + CHUNK, len(paths))}/{len(paths)}", file=sys.stderr, flush=True)
     rows = []
     for path, sample in by_path.items():
