@@ -416,6 +416,38 @@ def test_the_key_of_a_certificate_for_test_names_only_is_test_material(tmp_path:
     assert not report.verdict.passed
 
 
+def test_a_certificate_of_a_key_kind_the_library_cannot_load_vouches_for_nothing(
+    tmp_path: Path,
+) -> None:
+    """gnutls-cli carries GOST test certificates (key type 1.2.643.7.1.1.1.1) beside its test
+    keys; loading such a public key raises UnsupportedAlgorithm, which had stopped the
+    secrets analyzer on the whole file and left the exam incomplete."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    key, certificate = _certificate_pair(["localhost"])
+    rsa_encryption = bytes.fromhex("06092a864886f70d010101")
+    unknown_kind = bytes.fromhex("06092a864886f70d010163")  # 1.2.840.113549.1.1.99
+    der = certificate.public_bytes(serialization.Encoding.DER)  # type: ignore[attr-defined]
+    odd = x509.load_der_x509_certificate(der.replace(rsa_encryption, unknown_kind))
+    key_pem, cert_pem = _pem(key, odd)
+    sdist = write(
+        tmp_path / "gnutool-1.0.tar.gz",
+        gzip_bytes(
+            tar_bytes(
+                {
+                    "gnutool-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: gnutool\nVersion: 1.0\n",
+                    "gnutool-1.0/gnutool/pair.pem": cert_pem + key_pem,
+                }
+            )
+        ),
+    )
+    report = run_exam(sdist, Config(disable=("vulnerabilities",)))
+    assert not report.issues  # examined to the end
+    keys = [f for f in report.findings if f.kind is FindingKind.SECRET]
+    assert [str(f.context) for f in keys] == ["shipped"]  # nothing vouches for the key
+
+
 def test_a_key_beside_its_own_certificate_for_test_names_is_test_material(tmp_path: Path) -> None:
     """netty-handler (in pyspark's jars) carries a self-signed example.com certificate and
     its key in SslUtils, OpenSsl and JdkSslServerContext to probe the TLS engine. The same

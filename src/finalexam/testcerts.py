@@ -68,9 +68,18 @@ def paired_in(data: bytes, pem_key: str) -> bool:
             continue
         names = names_of(certificate)
         reserved = bool(names) and all(_reserved(n) for n in names)
-        if reserved and public_key_id(certificate.public_key()) == key:
+        if reserved and certificate_key_id(certificate) == key:
             return True
     return False
+
+
+def certificate_key_id(certificate: x509.Certificate) -> str | None:
+    """The id of a certificate's public key; None for a kind the library cannot load
+    (GnuTLS's GOST test certificates): such a certificate vouches for nothing."""
+    try:
+        return public_key_id(certificate.public_key())
+    except Exception:  # UnsupportedAlgorithm, or parameters the library rejects
+        return None
 
 
 def _reserved(name: str) -> bool:
