@@ -191,8 +191,12 @@ def test_a_windows_locker_that_deletes_shadow_copies_is_ransomware(tmp_path: Pat
     source = WIN_LOCKER
     binary = compile_c(tmp_path, "locker.exe", flags, source, "x86_64-w64-mingw32-gcc")
     found = findings_of(binary)
-    assert raised_by(found, "behavior-ransomware") == ["crypto", "disk-wiping", "file-enumeration"]
-    wiping = finding(found, "capability.disk-wiping")
+    assert raised_by(found, "behavior-ransomware") == [
+        "crypto",
+        "disk-wiping-windows",
+        "file-enumeration",
+    ]
+    wiping = finding(found, "capability.disk-wiping-windows")
     assert wiping.evidence.offset == binary.read_bytes().lower().index(
         b"vssadmin.exe delete shadows"
     )

@@ -39,6 +39,7 @@ def test_rules_exist_for_every_required_capability() -> None:
         "crypto",
         "compression",
         "disk-wiping",
+        "disk-wiping-windows",
         "file-enumeration",
         "ransom-note",
         "service-stop",
@@ -91,8 +92,8 @@ def test_strings_are_found_in_utf16_and_any_case() -> None:
     facts = capabilities.BinaryFacts("pe", "x86_64", "executable")
     data = b"MZ\0\0" + "cmd /c VSSADMIN Delete Shadows /all".encode("utf-16-le")
     matched = {match.rule.id for match in capabilities.match_all(facts, data)}
-    assert "disk-wiping" in matched
-    assert "disk-wiping" not in {
+    assert "disk-wiping-windows" in matched
+    assert "disk-wiping-windows" not in {
         match.rule.id for match in capabilities.match_all(facts, b"MZ vssadmin list shadows")
     }
 
