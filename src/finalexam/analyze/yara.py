@@ -45,7 +45,10 @@ from finalexam.model import (
 
 NAME = "yara"
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules" / "yara"
-MAX_SCAN_SIZE = 256 * 1024 * 1024
+# As large as the binary analyzer reads: the largest native libraries of popular wheels
+# (Triton's libtriton.so, NCCL, semgrep-core) are 300-500 MB, and YARA-X scans 500 MB with
+# the bundled rules in about 1.3 CPU s; above it both report a gap.
+MAX_SCAN_SIZE = 512 * 1024 * 1024
 TIMEOUT_SECONDS = 60
 REPORT_KEY = "yara_rules"
 _MAX_STRINGS = 20
