@@ -411,12 +411,9 @@ class Collector(ast.NodeVisitor):
         return found
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        if self.context != IMPORT or id(node) not in self.declared:
-            self._assign(node)
-            return
         start = len(self.result.facts)
         self._assign(node)
-        self._declaration(start, self.declared[id(node)])
+        self._declaration(node, start)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         uname = _os_field_of(node, self.resolve)
@@ -433,11 +430,14 @@ class Collector(ast.NodeVisitor):
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         start = len(self.result.facts)
         self.generic_visit(node)
-        if self.context == IMPORT and id(node) in self.declared:
-            self._declaration(start, self.declared[id(node)])
+        self._declaration(node, start)
 
-    def _declaration(self, start: int, names: frozenset[str]) -> None:
-        """The strings and identity look-ups of a value only functions read are library code."""
+    def _declaration(self, node: ast.Assign | ast.AnnAssign, start: int) -> None:
+        """The strings and identity look-ups of a value only functions read (the facts from
+        ``start`` on) are library code."""
+        names = self.declared.get(id(node))
+        if self.context != IMPORT or names is None:
+            return
         moved = []
         facts = self.result.facts
         for index in range(start, len(facts)):
