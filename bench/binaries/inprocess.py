@@ -83,6 +83,8 @@ def worker(paths: list[str]) -> None:
             "xor_strings": len(entry.get("xor_strings", [])),
             "resolved": len(entry.get("resolved", [])),
             "unpacked": bool((entry.get("packer") or {}).get("unpacked")),
+            # gaps: what the exam left unexamined (an exam with one is incomplete)
+            "gaps": [f"{i.kind.value}: {i.message}" for i in analysis.issues if i.kind.gap],
             # resolved by hash: no name string in the file
             "hashed": sorted(
                 r["name"] for r in entry.get("resolved", []) if "string_offset" not in r
@@ -100,7 +102,8 @@ def _unpacked(data: bytes, facts: Any) -> Any:
     try:
         unpacked, image = upx.examine_unpacked(data)
     except Exception as error:  # reported as the exam reports it
-        return str(error)
+        failed = getattr(analyzer, "UnpackFailed", None)  # older sources took the message
+        return failed.of(error) if failed else str(error)
     return analyzer.Unpacked(unpacked, image, header)
 
 
@@ -208,6 +211,11 @@ def summarise(rows: list[dict[str, Any]]) -> None:
           f"with hash-resolved imports: {len(hashed)}")  # fmt: skip
     for r in hashed:
         print(f"  hashed: {r['key']}: {r['after']['hashed']}")
+    for name, selected in groups.items():
+        gaps = [r for r in selected if r["after"].get("gaps")]
+        print(f"{name}: {len(gaps)} of {len(selected)} left a gap (exam incomplete)")
+        for r in gaps[:20]:
+            print(f"  {r['key']}: {r['after']['gaps']}")
     print("| files | n | CPU before median / p95 ms | CPU after median / p95 ms | ratio median |")
     print("|---|---:|---:|---:|---:|")
     bands = {

@@ -7,8 +7,11 @@ UPX's x86 call filter on the code; the exam must read the original program's cap
 
 from __future__ import annotations
 
+import json
 import lzma
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,7 @@ import pytest
 from binbuild import compile_c
 from binexam import analysis_of
 from finalexam.analyze.binary import upx
+from finalexam.model import IssueKind, Location
 
 PROGRAM = r"""
 #define _GNU_SOURCE
@@ -215,11 +219,13 @@ def pack(program: bytes, method: int) -> bytes:
         body += struct.pack("<IIBBBB", len(block), len(packed), method, filter_id, cto, 0)
         body += packed
     body += struct.pack("<IIBBBB", 0, len(b"UPX!"), 0, 0, 0, 0) + b"UPX!"
-    # the loader's own ELF header: one PT_LOAD over the file, no sections
+    # the loader's own ELF header: one PT_LOAD over the file and a non-executable stack
+    # (PT_GNU_STACK, as UPX writes it), no sections
     ehdr = bytearray(program[:64])
     struct.pack_into("<HHIQQQIHHHHHH", ehdr, 16, 2, 62, 1, 0x400000 + 232, 64, 0, 0, 64, 56,
-                     1, 64, 0, 0)  # fmt: skip
+                     2, 64, 0, 0)  # fmt: skip
     phdr = struct.pack("<IIQQQQQQ", 1, 5, 0, 0x400000, 0x400000, 0, 0, 0x1000)
+    phdr += struct.pack("<IIQQQQQQ", 0x6474E551, 6, 0, 0, 0, 0, 0, 16)
     l_info = struct.pack("<I4sHBB", 0, b"UPX!", 0, 14, 22)
     p_info = struct.pack("<III", 0, len(program), len(program))
     head = bytes(ehdr) + phdr
@@ -281,6 +287,43 @@ def test_a_damaged_upx_container_is_reported_not_guessed(tmp_path: Path, program
     finding = next(f for f in analysis.findings if f.rule_id == "binary.packed-upx")
     assert "could not be unpacked" in finding.message
     assert "capability.evasion-fileless-exec" not in {f.rule_id for f in analysis.findings}
+    # the packed code is the program and it was not read: a gap, not a pass
+    (issue,) = analysis.issues
+    assert issue.kind is IssueKind.CORRUPT and issue.location == Location(("tool.upx",))
+    assert "was not examined" in issue.message and "impossible sizes" in issue.message
+
+
+def test_a_packed_program_that_could_not_be_unpacked_leaves_the_exam_incomplete(
+    tmp_path: Path, program: bytes
+) -> None:
+    # LZMA with lc=7 is valid LZMA that liblzma refuses (as in a UPX sample of the corpus):
+    # a method the unpacker cannot read, so the program inside was never examined
+    packed = bytearray(pack(program, 14))
+    first_data = 232 + 12 + 12 + 12
+    lc, lp, pb = 7, 0, 2
+    packed[first_data : first_data + 2] = bytes([((lc + lp) << 3) | pb, (lp << 4) | lc])
+    path = tmp_path / "tool"
+    path.write_bytes(bytes(packed))
+    with pytest.raises(upx.UnsupportedMethod):
+        upx.unpack_elf(bytes(packed))
+    (issue,) = analysis_of(path).issues
+    assert issue.kind is IssueKind.UNSUPPORTED and "lc=7" in issue.message
+    out = tmp_path / "report.json"
+    command = [sys.executable, "-m", "finalexam", "scan", str(path), "-o", f"json={out}"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 3, result.stderr
+    report = json.loads(out.read_text())
+    assert report["complete"] is False and report["verdict"]["status"] == "incomplete"
+    assert [i["kind"] for i in report["issues"]] == ["unsupported"]
+    # the user who accepts unsupported content gets the verdict of what was examined
+    result = subprocess.run(
+        [*command, "--allow-incomplete", "unsupported"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    # an intact container of the same program is examined in full
+    intact = tmp_path / "intact"
+    intact.write_bytes(pack(program, 14))
+    assert analysis_of(intact).issues == []
 
 
 def test_the_lzma_properties_header_of_upx() -> None:

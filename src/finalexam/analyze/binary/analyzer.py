@@ -122,7 +122,29 @@ class Unpacked:
         }
 
 
-def unpack(data: bytes, facts: BinaryFacts, timeout: float) -> Unpacked | str | None:
+@dataclass(frozen=True)
+class UnpackFailed:
+    """Why a packed program could not be unpacked, and the kind of gap that leaves: its
+    packed code was not examined, so the exam cannot pass on it (see IssueKind)."""
+
+    reason: str
+    kind: IssueKind
+
+    @classmethod
+    def of(cls, error: Exception) -> UnpackFailed:
+        if isinstance(error, upx.UnsupportedMethod):
+            return cls(str(error), IssueKind.UNSUPPORTED)
+        if isinstance(error, upx.UnpackError):
+            return cls(str(error), IssueKind.CORRUPT)
+        if isinstance(error, (NotABinary, BrokenBinary)):
+            return cls(f"the unpacked program does not parse: {error}", IssueKind.CORRUPT)
+        if isinstance(error, WorkerCrashed):
+            return cls(f"unpacking stopped: {error}", IssueKind.PLUGIN_FAILED)
+        # the budget, or LIEF on a hostile unpacked header
+        return cls(f"unpacking stopped: {type(error).__name__}: {error}", IssueKind.PLUGIN_FAILED)
+
+
+def unpack(data: bytes, facts: BinaryFacts, timeout: float) -> Unpacked | UnpackFailed | None:
     """A UPX-packed ELF unpacked statically in the child (``upx``): the unpacked program, or
     why it could not be unpacked; None when the file is not UPX-packed."""
     found = upx.header(data) if facts.format == "elf" else None
@@ -130,14 +152,8 @@ def unpack(data: bytes, facts: BinaryFacts, timeout: float) -> Unpacked | str | 
         return None
     try:
         unpacked, image = supervisor().call(upx.examine_unpacked, data, timeout=timeout)
-    except upx.UnpackError as error:
-        return str(error)
-    except (NotABinary, BrokenBinary) as error:
-        return f"the unpacked program does not parse: {error}"
-    except WorkerCrashed as error:
-        return f"unpacking stopped: {error}"
-    except Exception as error:  # the budget, or LIEF on a hostile unpacked header
-        return f"unpacking stopped: {type(error).__name__}: {error}"
+    except Exception as error:
+        return UnpackFailed.of(error)
     return Unpacked(unpacked, image, found)
 
 
@@ -150,7 +166,7 @@ def describe(
     data: bytes,
     location: Location,
     rules: tuple[capabilities.CapabilityRule, ...],
-    unpacked: Unpacked | str | None = None,
+    unpacked: Unpacked | UnpackFailed | None = None,
 ) -> Analysis:
     packer = packers.packer(facts, data)
     overlay = packers.overlay(facts, data)
@@ -158,8 +174,8 @@ def describe(
     header = upx.header(data) if facts.format == "elf" else None
     if packer is not None and header is not None:
         packer["evidence"].append(header.describe())
-        if isinstance(unpacked, str):
-            packer["unpack_error"] = unpacked
+        if isinstance(unpacked, UnpackFailed):
+            packer["unpack_error"] = unpacked.reason
     code_facts, code_data = facts, data
     if isinstance(unpacked, Unpacked):
         # the rules read the original program; the entry says so, with its offsets
@@ -225,7 +241,15 @@ def describe(
         for run in observed.xor_runs
         for item in extract(run.data, text=True)
     ]
-    return Analysis(findings=findings, binaries=[entry], indicators=indicators)
+    issues = []
+    if isinstance(unpacked, UnpackFailed) and header is not None:
+        # nothing unexamined may pass: the packed code is the program, and it was not read
+        message = (
+            f"UPX-packed program could not be unpacked ({unpacked.reason}): "
+            "its packed code was not examined"
+        )
+        issues.append(Issue("analyze", location, message, unpacked.kind, NAME))
+    return Analysis(findings=findings, binaries=[entry], indicators=indicators, issues=issues)
 
 
 def _capability_entry(match: capabilities.Match) -> dict[str, Any]:

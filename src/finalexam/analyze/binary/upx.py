@@ -54,6 +54,10 @@ class UnpackError(ValueError):
     """The packed data cannot be unpacked (damaged, altered, or a method not supported)."""
 
 
+class UnsupportedMethod(UnpackError):
+    """The packed data is well formed but compressed in a way this unpacker cannot read."""
+
+
 @dataclass(frozen=True)
 class Header:
     offset: int  # of the l_info (its UPX! magic is 4 bytes in)
@@ -189,7 +193,7 @@ def _layout(blocks: list[bytes], original_size: int) -> bytes:
 def decompress(packed: bytes, method: int, size: int) -> bytes:
     name = METHODS.get(method)
     if name is None:
-        raise UnpackError(f"compression method {method} is not supported")
+        raise UnsupportedMethod(f"compression method {method} is not supported")
     if name == "lzma":
         return _lzma(packed, size)
     out = _NRV[name](packed, size, method in _LE32_METHODS)
@@ -205,7 +209,7 @@ def _lzma(packed: bytes, size: int) -> bytes:
     if pb >= 5 or lp >= 5 or lc >= 9 or packed[0] >> 3 != lc + lp:
         raise UnpackError("LZMA block: bad properties")
     if lc + lp > 4:  # allowed by LZMA, refused by liblzma (the standard library's decoder)
-        raise UnpackError(f"LZMA block with lc={lc}, lp={lp}: not supported by liblzma")
+        raise UnsupportedMethod(f"LZMA block with lc={lc}, lp={lp}: not supported by liblzma")
     dictionary = min(max(1 << 16, 1 << (max(size, 1) - 1).bit_length()), 1 << 28)
     decoder = lzma.LZMADecompressor(
         format=lzma.FORMAT_RAW,
