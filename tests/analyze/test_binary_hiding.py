@@ -64,7 +64,11 @@ def test_upx_section_names_and_magic(exe: bytes) -> None:
     assert "section 'UPX0'" in entry["packer"]["evidence"]
     packed_finding = next(f for f in analysis.findings if f.rule_id == "binary.packed-upx")
     assert packed_finding.title == "Packed with UPX"
-    assert run(exe, "plain.exe").binaries[0]["packer"] is None
+    # UPX on PE is detected, not unpacked: the program inside was not examined
+    (gap,) = analysis.issues
+    assert gap.kind is IssueKind.UNSUPPORTED and "detected, not unpacked" in gap.message
+    plain = run(exe, "plain.exe")
+    assert plain.binaries[0]["packer"] is None and plain.issues == []
 
 
 def test_high_entropy_code_with_tiny_import_table_looks_packed() -> None:

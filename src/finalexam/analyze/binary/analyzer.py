@@ -241,15 +241,33 @@ def describe(
         for run in observed.xor_runs
         for item in extract(run.data, text=True)
     ]
-    issues = []
-    if isinstance(unpacked, UnpackFailed) and header is not None:
-        # nothing unexamined may pass: the packed code is the program, and it was not read
-        message = (
-            f"UPX-packed program could not be unpacked ({unpacked.reason}): "
-            "its packed code was not examined"
-        )
-        issues.append(Issue("analyze", location, message, unpacked.kind, NAME))
-    return Analysis(findings=findings, binaries=[entry], indicators=indicators, issues=issues)
+    return Analysis(
+        findings=findings,
+        binaries=[entry],
+        indicators=indicators,
+        issues=_unexamined_code(packer, unpacked, facts.format, location),
+    )
+
+
+def _unexamined_code(
+    packer: dict[str, Any] | None,
+    unpacked: Unpacked | UnpackFailed | None,
+    file_format: str,
+    location: Location,
+) -> list[Issue]:
+    """Nothing unexamined may pass: a UPX-packed program whose packed code was not unpacked
+    was not read (its capabilities, secrets and components are inside), a gap in the exam."""
+    if packer is None or packer["name"] != "upx" or isinstance(unpacked, Unpacked):
+        return []
+    # otherwise UPX on PE and Mach-O, big-endian ELF targets, or no readable UPX header
+    failed = unpacked or UnpackFailed(
+        f"UPX on this {file_format} file is detected, not unpacked", IssueKind.UNSUPPORTED
+    )
+    message = (
+        f"UPX-packed program could not be unpacked ({failed.reason}): "
+        "its packed code was not examined"
+    )
+    return [Issue("analyze", location, message, failed.kind, NAME)]
 
 
 def _capability_entry(match: capabilities.Match) -> dict[str, Any]:
