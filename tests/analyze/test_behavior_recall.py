@@ -29,6 +29,7 @@ def test_requirement_names_are_read_without_running_setup_py() -> None:
     ]
     setup = "REQS = ['reqeusts>=2', 'six']\nsetup(name='x', install_requires=REQS)\n"
     assert setup_py_requires(setup) == ["reqeusts", "six"]
+    assert setup_py_requires("\ufeff" + setup) == ["reqeusts", "six"]  # a byte order mark
     assert setup_py_requires("setup(install_requires=['numpy'])\n") == ["numpy"]
     assert setup_py_requires("def broken(:\n") == []
 

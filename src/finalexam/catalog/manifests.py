@@ -32,7 +32,7 @@ def setup_py_requires(text: str) -> list[str]:
     """Names in ``setup(install_requires=[...])``: a list literal, or a module-level name bound
     to one. Read with ``ast``; nothing is run."""
     try:
-        tree = ast.parse(text)
+        tree = ast.parse(text.removeprefix("\ufeff"))  # a byte order mark, as Python reads it
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     lists: dict[str, ast.expr] = {}

@@ -857,7 +857,9 @@ def python_facts(
     ``hook_functions``: module-level functions an install command of the package calls, read
     as install-time code."""
     try:
-        tree = ast.parse(source)
+        # Python reads a source that starts with a UTF-8 byte order mark (adal's modules
+        # do); ast.parse of the decoded text does not: without the mark, the lines stay
+        tree = ast.parse(source.removeprefix("\ufeff"))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Facts(parsed=False)
     collector = Collector(
