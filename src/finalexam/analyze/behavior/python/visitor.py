@@ -66,6 +66,7 @@ from finalexam.analyze.behavior.python.environments import (
     consumed_arguments,
     environment_consumers,
 )
+from finalexam.analyze.behavior.python.messages import MESSAGE, is_prose, telling
 from finalexam.analyze.behavior.python.promotion import is_main_guard, promote_called_functions
 from finalexam.analyze.behavior.python.syntax import Function, walk
 from finalexam.analyze.behavior.python.vocabulary import (
@@ -158,6 +159,8 @@ class Collector(ast.NodeVisitor):
         self.templates: dict[str, str] = {}  # variable -> the string it holds, unknowns as {}
         self.open_files: dict[str, str] = {}  # file object variable -> path template
         self.sums: dict[int, str | None] = {}  # what each `+` node folds to (decoding.fold)
+        self.telling: list[bool] = []  # per enclosing call: do its arguments go to a message
+        self.raised: ast.AST | None = None  # the exception a `raise` builds
         self.downloaded: set[str] = set()  # path templates that received downloaded bytes
         self.declaring = 0  # inside decorator expressions
         self.functions: list[Function] = []  # enclosing function (and lambda) nodes
@@ -323,6 +326,8 @@ class Collector(ast.NodeVisitor):
     # -- facts ------------------------------------------------------------------------------
     def _add(self, kind: str, value: str, line: int) -> None:
         context = RUNTIME if kind == "string" and self.declaring else self.context
+        if kind == "string" and self._telling(value):
+            kind = MESSAGE  # told to the user (messages.py)
         self.result.facts.append(Fact(kind, value, line, context))
 
     def _producers(self, node: ast.AST) -> set[str]:
@@ -586,6 +591,24 @@ class Collector(ast.NodeVisitor):
             self._in_install_hook(node, name)
         if name and name.endswith("setup") and any(k.arg == "cmdclass" for k in node.keywords):
             self._add("call", "setup(cmdclass)", node.lineno)
+        inside = bool(self.telling and self.telling[-1])
+        self.telling.append(telling(name, node is self.raised, inside))
+        try:
+            self.generic_visit(node)
+        finally:
+            self.telling.pop()
+
+    def _telling(self, text: str) -> bool:
+        return bool(self.telling and self.telling[-1] and is_prose(text))
+
+    def _told(self, node: ast.expr, text: str) -> None:
+        """Where a literal told to the user sits, for the raw patterns to pass over."""
+        if self._telling(text) and node.end_lineno is not None and node.end_col_offset is not None:
+            span = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+            self.result.told.append(span)
+
+    def visit_Raise(self, node: ast.Raise) -> None:
+        self.raised = node.exc
         self.generic_visit(node)
 
     def _in_install_hook(self, node: ast.Call, name: str) -> None:
@@ -760,6 +783,7 @@ class Collector(ast.NodeVisitor):
         if isinstance(node.value, str | bytes) and len(node.value) > 2:
             text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
             self._add("string", text, node.lineno)
+            self._told(node, text)
             self._encoded_url(text, node.lineno)
             if CODE_LIKE.search(text) and self.nesting < MAX_NESTING:
                 self._embedded(text, node.lineno)
@@ -787,6 +811,7 @@ class Collector(ast.NodeVisitor):
         folded = fold(node, self.sums)
         if folded is not None:
             self._add("string", folded, node.lineno)
+            self._told(node, folded)
             return
         self.generic_visit(node)
 
@@ -795,6 +820,7 @@ class Collector(ast.NodeVisitor):
         text = "{}".join(str(p) for p in pieces)
         if len(text) > 2:
             self._add("string", text, node.lineno)
+            self._told(node, text)
         self.generic_visit(node)
 
 

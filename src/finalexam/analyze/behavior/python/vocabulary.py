@@ -48,6 +48,8 @@ DECODING = _pattern("decoding-calls")
 DOWNLOADERS = _PYTHON["downloaders"].prefixes
 DIRECTORY_MAKERS = _exact("directory-makers")
 COPIERS = _exact("copiers")
+MESSAGE_SINKS = _pattern("message-sinks")
+MESSAGE_BUILDERS = _pattern("message-builders")
 
 
 def is_decoder(name: str) -> bool:

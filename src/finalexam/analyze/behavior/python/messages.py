@@ -1,0 +1,34 @@
+"""Text told to a person: literals a program prints, logs, warns with or raises.
+
+torch 2.14's ``__init__.py`` prints "Microsoft Visual C++ Redistributable is not installed ...
+It can be downloaded at https://aka.ms/vs/17/release/vc_redist.x64.exe" when a DLL fails to
+load: an address in a sentence shown to the user is advice, not one the code fetches. Such
+literals are recorded as ``message`` facts, which no rule's ``strings`` read. Only prose counts
+(a few words beside the address) and only a literal whose value goes to the message: an
+argument of ``os.system`` or ``urlretrieve`` inside a ``print`` is no message, and a bare URL
+printed stays a string.
+"""
+
+from __future__ import annotations
+
+import re
+
+from finalexam.analyze.behavior.python.vocabulary import MESSAGE_BUILDERS, MESSAGE_SINKS
+
+MESSAGE = "message"
+_WORD = re.compile(r"(?<![\w/.:%{-])[A-Za-z][a-z]+(?![\w/:%}-])")
+_URL = re.compile(r"\w+://\S+")
+_MIN_WORDS = 3
+
+
+def telling(name: str | None, raised: bool, inside: bool) -> bool:
+    """Whether the arguments of a call named ``name`` go to a message: a message call, the
+    exception a ``raise`` builds, or a text builder inside either (``inside``)."""
+    if raised or (name is not None and MESSAGE_SINKS.search(name)):
+        return True
+    return inside and name is not None and bool(MESSAGE_BUILDERS.search(name))
+
+
+def is_prose(text: str) -> bool:
+    """A sentence, not a value: a few words outside any address."""
+    return len(_WORD.findall(_URL.sub(" ", text))) >= _MIN_WORDS
