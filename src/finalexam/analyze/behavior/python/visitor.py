@@ -68,6 +68,7 @@ from finalexam.analyze.behavior.python.environments import (
 )
 from finalexam.analyze.behavior.python.messages import MESSAGE, is_prose, telling
 from finalexam.analyze.behavior.python.promotion import is_main_guard, promote_called_functions
+from finalexam.analyze.behavior.python.replies import PAYLOAD, library_roots, service_reply
 from finalexam.analyze.behavior.python.syntax import Function, walk
 from finalexam.analyze.behavior.python.vocabulary import (
     ACCESS_ID_NAME,
@@ -152,6 +153,7 @@ class Collector(ast.NodeVisitor):
         self.install_file = install_file
         self.aliases: dict[str, str] = {}
         self.assigned: dict[str, set[str]] = {}  # variable -> calls that produced it
+        self.libraries: set[str] = set()  # third-party libraries imported (replies.py)
         self.result = Facts()
         self.stack: list[str] = []  # contexts of enclosing function/class scopes
         # functions of this file that return decoded data: name -> (decoders, byte decoder)
@@ -269,6 +271,7 @@ class Collector(ast.NodeVisitor):
 
     # -- names ------------------------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
+        self.libraries |= library_roots(node)
         for alias in node.names:
             if alias.asname:
                 self.aliases[alias.asname] = alias.name
@@ -278,6 +281,7 @@ class Collector(ast.NodeVisitor):
             self._add("import", alias.name, node.lineno)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        self.libraries |= library_roots(node)
         module = node.module or ""
         for alias in node.names:
             self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}".lstrip(".")
@@ -365,9 +369,14 @@ class Collector(ast.NodeVisitor):
                 name = self.resolve(inner.func)
                 if name:
                     found.add(name)
+                    data = inner.args[0] if inner.args else None
+                    if DECODING.search(name) and not service_reply(
+                        data, self.assigned, self.libraries
+                    ):
+                        found.add(PAYLOAD)
                     wrapped = self._wrapper_of(inner.func)
                     if wrapped is not None:
-                        found |= wrapped[0]
+                        found |= {*wrapped[0], PAYLOAD}
             elif isinstance(inner, ast.Name | ast.Attribute) and id(inner) not in os_only:
                 if id(inner) in given_to_child:
                     continue
@@ -736,7 +745,7 @@ class Collector(ast.NodeVisitor):
                 for producer in self._producers(argument):
                     if SENDERS.match(producer) or producer.startswith(DOWNLOADERS):
                         sources.add("download")
-                    elif DECODING.search(producer):
+                    elif producer == PAYLOAD:
                         sources.add("decoded")
         if path and "download" in sources and known_path(path):
             self.downloaded.add(path)
