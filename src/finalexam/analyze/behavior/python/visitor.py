@@ -553,6 +553,16 @@ class Collector(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         name = self.resolve(node.func)
+        # the call's own state: what it builds from its arguments (a command line) is told
+        # to the user only if the call itself tells (messages.py)
+        inside = bool(self.telling and self.telling[-1])
+        self.telling.append(telling(name, node is self.raised, inside))
+        try:
+            self._call(node, name)
+        finally:
+            self.telling.pop()
+
+    def _call(self, node: ast.Call, name: str | None) -> None:
         if name:
             self._add("call", name, node.lineno)
             if self.functions and CONNECTS.match(name):
@@ -600,12 +610,7 @@ class Collector(ast.NodeVisitor):
             self._in_install_hook(node, name)
         if name and name.endswith("setup") and any(k.arg == "cmdclass" for k in node.keywords):
             self._add("call", "setup(cmdclass)", node.lineno)
-        inside = bool(self.telling and self.telling[-1])
-        self.telling.append(telling(name, node is self.raised, inside))
-        try:
-            self.generic_visit(node)
-        finally:
-            self.telling.pop()
+        self.generic_visit(node)
 
     def _telling(self, text: str) -> bool:
         return bool(self.telling and self.telling[-1] and is_prose(text))
