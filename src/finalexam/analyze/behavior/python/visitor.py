@@ -66,7 +66,12 @@ from finalexam.analyze.behavior.python.environments import (
     consumed_arguments,
     environment_consumers,
 )
-from finalexam.analyze.behavior.python.messages import MESSAGE, is_prose, telling
+from finalexam.analyze.behavior.python.messages import (
+    MESSAGE,
+    is_prose,
+    own_functions,
+    telling,
+)
 from finalexam.analyze.behavior.python.promotion import is_main_guard, promote_called_functions
 from finalexam.analyze.behavior.python.replies import PAYLOAD, library_roots, service_reply
 from finalexam.analyze.behavior.python.syntax import Function, walk
@@ -163,6 +168,7 @@ class Collector(ast.NodeVisitor):
         self.sums: dict[int, str | None] = {}  # what each `+` node folds to (decoding.fold)
         self.telling: list[bool] = []  # per enclosing call: do its arguments go to a message
         self.raised: ast.AST | None = None  # the exception a `raise` builds
+        self.own_functions: frozenset[str] = frozenset()  # defined in this file
         self.downloaded: set[str] = set()  # path templates that received downloaded bytes
         self.declaring = 0  # inside decorator expressions
         self.functions: list[Function] = []  # enclosing function (and lambda) nodes
@@ -556,7 +562,7 @@ class Collector(ast.NodeVisitor):
         # the call's own state: what it builds from its arguments (a command line) is told
         # to the user only if the call itself tells (messages.py)
         inside = bool(self.telling and self.telling[-1])
-        self.telling.append(telling(name, node is self.raised, inside))
+        self.telling.append(telling(name, node is self.raised, inside, self.own_functions))
         try:
             self._call(node, name)
         finally:
@@ -907,6 +913,7 @@ def python_facts(
         environment_consumers(tree), declarations(tree),
     )  # fmt: skip
     collector.destinations.tree = tree
+    collector.own_functions = own_functions(tree)
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 5000))
