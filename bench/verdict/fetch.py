@@ -14,10 +14,10 @@ Nothing is built, installed or run: packages are downloaded as files.
   database (status written from the packages' control files, and each package's
   ``info/<package>.list`` file list), like a real image.
 
-- blind parts (``fresh``, ``fresh2``, then ``fresh3``): fetched after the corpus before
+- blind parts (``fresh``, ``fresh2``, ``fresh3``, then ``fresh4``): fetched after the corpus before
   them had been examined and tuned on: the next ``--fresh`` PyPI and npm projects by
   popularity and a Debian list of their own, every family new (none shares its first word
-  with an earlier part), in ``*-fresh``, ``*-fresh2`` and ``*-fresh3`` folders. A blind part
+  with an earlier part), in ``*-fresh`` to ``*-fresh4`` folders. A blind part
   is examined once by the code of its round's end and reported; after that it counts as seen.
 
     python bench/verdict/fetch.py [--pypi 250] [--npm 250] [--sdists 40] [--fresh 150]
@@ -94,7 +94,26 @@ DEBIAN_FRESH3 = [
     "libsodium23", "libgcrypt20", "skopeo", "gh", "direnv", "prometheus-node-exporter",
     "hexyl", "lsd", "sd", "libnetty-java", "libhttpclient-java", "libjetty9-java", "ufw",
 ]  # fmt: skip
-BLIND_PARTS = {"fresh": DEBIAN_FRESH, "fresh2": DEBIAN_FRESH2, "fresh3": DEBIAN_FRESH3}
+# The fifth part's: mail, web and DNS servers, routing daemons, a database server, backup and
+# sync tools, monitoring agents, file-sharing clients, document and image tools, container
+# and configuration tools, reverse-engineering and malware-scanning tools (dual-use), small
+# Go and Rust programs, Java server libraries.
+DEBIAN_FRESH4 = [
+    "exim4-daemon-light", "dovecot-core", "lighttpd", "varnish", "mariadb-server-core",
+    "knot-dnsutils", "pdns-server", "bird2", "frr", "syncthing", "borgbackup", "duplicity",
+    "rsnapshot", "sysstat", "monit", "nagios-nrpe-server", "snmp", "ldap-utils", "smbclient",
+    "cifs-utils", "nfs-common", "imagemagick-6.q16", "ghostscript", "poppler-utils", "qpdf",
+    "tesseract-ocr", "libimage-exiftool-perl", "buildah", "podman", "containerd",
+    "kubernetes-client", "ansible-core", "puppet-agent", "radare2", "binwalk", "yara",
+    "clamav", "bpftrace", "elfutils", "micro", "gron", "jo", "pv", "parallel",
+    "libtomcat9-java", "libxerces2-java", "libbcpkix-java", "libspring-core-java",
+]  # fmt: skip
+BLIND_PARTS = {
+    "fresh": DEBIAN_FRESH,
+    "fresh2": DEBIAN_FRESH2,
+    "fresh3": DEBIAN_FRESH3,
+    "fresh4": DEBIAN_FRESH4,
+}
 
 # name -> the Debian packages whose data tarballs are the image's layers
 IMAGES = {

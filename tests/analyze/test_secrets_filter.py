@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -712,3 +713,91 @@ def test_a_key_among_a_librarys_unit_test_assertions_is_test_material(tmp_path: 
     tested = program("RDUT: FAIL: %s:%d: %s: assert failed: payload == NULL: ")
     assert contexts(tested) == [FileContext.WELL_KNOWN]
     assert contexts(program("Connecting to %s:%d")) == [None]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # mistralai's generated models: the nullable fields listed by name
+        ("mistralai/client/models/conversationusageinfo.py",
+         '        nullable_fields = set(["connector_tokens", "connectors"])'),
+        # pyiceberg: the name of a Hive client property
+        ("pyiceberg/catalog/hive.py", 'HIVE_KERBEROS_AUTH = "hive.kerberos-authentication"'),
+        # reportlab's cipher test vector, written as escaped bytes
+        ("reportlab/lib/arciv.py", "        'key': b\"\\x01\\x23\\x45\\x67\\x89\\xab\\xcd\\xef\","),
+        # statsmodels: a parameter's name made by an f-string
+        ("statsmodels/tsa/statespace/structural.py",
+         '                cov_key = f"freq_seasonal_var_{ix!r}"'),
+        # cuda-bindings' Cython declarations: a field and its C type
+        ("cuda/bindings/driver.pxd", "        p2pToken : unsigned long long"),
+        # mlflow's bundle: Babel's class helper, showdown's emoji table, monaco's SQL keywords
+        ("mlflow/server/js/build/static/js/2777.chunk.js",
+         '}},{key:"isPerpendicularTo",value:function(e){var t=this.dot(e);return t}}'),
+        ("mlflow/server/js/build/static/js/6507.chunk.js",
+         'seat:"\\ud83d\\udcba",secret:"\\u3299\\ufe0f",see_no_evil:"\\ud83d\\ude48"'),
+        ("mlflow/server/js/build/static/js/6741.chunk.js",
+         '"ASSERTION","AT","ATTACH","AUTHORIZATION","AUTOINCREMENT","AVG","BACKUP"'),
+        # openconnect's CSD scripts: curl pins the server's public key
+        ("usr/libexec/openconnect/csd-post.sh",
+         'PINNEDPUBKEY="${CSD_SHA256:+"-k --pinnedpubkey sha256//$CSD_SHA256"}"'),
+    ],
+)  # fmt: skip
+def test_names_vectors_and_tables_of_blind_part_3_are_no_secrets(path: str, text: str) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("app/client.py", '    headers = [("X-Api-Token", "Zq8vLx2KmT7wP4rY9sN3")]',
+         "Zq8vLx2KmT7wP4rY9sN3"),
+        ("app/settings.py", 'HIVE_AUTH_TOKEN = "hive.Kx9vQ2mLz7Rt"', "hive.Kx9vQ2mLz7Rt"),
+        ("app/cipher.py", "        'key': b\"\\x8f\\x1c\\x5a\\xe3\\x07\\xd9\\x6b\\x42\",",
+         "\\x8f\\x1c\\x5a\\xe3\\x07\\xd9\\x6b\\x42"),
+        ("app/keys.py", '                cov_key = f"Xq7vLz2T9mWkR4pN"', "Xq7vLz2T9mWkR4pN"),
+        ("app/bundle.js", '{key:"Zq8vLx2KmT7wP4rY9sN3",label:"prod"}', "Zq8vLx2KmT7wP4rY9sN3"),
+        ("app/bundle.js", 'headers.set("Authorization","Zq8vLx2KmT7wP4rY9sN3")',
+         "Zq8vLx2KmT7wP4rY9sN3"),
+        ("deploy/fetch.sh", 'curl --api-key Zq8vLx2KmT7wP4rY9sN3 https://api.internal/',
+         "Zq8vLx2KmT7wP4rY9sN3"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_3_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert [v for _, v in _blocking(path, text.encode() + b"\n")] == [value]
+
+
+def test_a_word_a_file_gives_as_many_names_value_is_a_category() -> None:
+    """duckdb's keyword table files 150 keywords as "unreserved", "password" among them; a
+    password given once in a file of the same shape still counts."""
+    table = "".join(f'    "{word}": "unreserved",\n' for word in ["abort", "absolute", "access",
+        "action", "add", "admin", "after", "aggregate", "also"])  # fmt: skip
+    honest = f"KEYWORDS = {{\n{table}    \"password\": \"unreserved\",\n}}\n"
+    assert _blocking("duckdb/_sql_keywords.py", honest.encode()) == []
+    real = honest.replace('"password": "unreserved"', '"password": "Wz8qLmvXtrRk"')
+    assert [v for _, v in _blocking("app/settings.py", real.encode())] == ["Wz8qLmvXtrRk"]
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    def part(value: dict[str, Any]) -> str:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    header = part({"alg": "HS256", "typ": "JWT", "kid": "abcedfg"})
+    return f"{header}.{part(claims)}.bT5oY8K-rS2gQ7Awc40844bK3zhzBhZb7sputErqQHY"
+
+
+def test_a_signed_token_that_has_expired_is_reported_without_blocking() -> None:
+    """librdkafka's OAUTHBEARER unit tests (in confluent-kafka's wheel) carry an HS256 token
+    that expired in September 2021; the same token expiring in 2100 is a credential."""
+    expired = _jwt({"iat": 1632375320, "sub": "svc-ingest", "exp": 1632375620})
+    live = _jwt({"iat": 1632375320, "sub": "svc-ingest", "exp": 4102444800})
+    library = b"\0\0" + expired.encode() + b"\0rdkafka_sasl_oauthbearer\0"
+    hits = scan_bytes(library, "confluent_kafka.libs/librdkafka.so.1", binary=True, kind="elf")
+    assert [(h.rule.id, h.confidence, h.validation) for h in hits] == [
+        ("jwt", Confidence.LOW, "expired")
+    ]
+    text = f'token = "{live}"\n'.encode()
+    assert _blocking("app/client.py", text) == [("jwt", live)]
+    assert _blocking("app/client.py", text.replace(live.encode(), expired.encode())) == []

@@ -197,6 +197,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True
     if any(word.startswith("pub") for word in words) or is_public_key_der(value):
         return True  # public keys and .NET PublicKeyToken values are meant to be seen
+    if _PUBLIC_KEY_WORD.search(candidate.key):
+        return True  # curl's --pinnedpubkey, trustedPublicKeys: a public key inside a word
     if candidate.rule_id == "generic-basic-credentials" and not _user_and_password(value):
         return True
     if _class_member(candidate.key):
@@ -221,8 +223,12 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # matcher, overEvery, credit_card, DashboardEntries: names made of words
     if _is_sigil_name(value):
         return True  # "?InterpolationInJSX", "$RefParser": a name of words behind a sigil
-    if candidate.op == "," and _listed_after_a_value(candidate):
+    if (candidate.op == "," or _quoted_then_comma(candidate)) and _listed_after_a_value(candidate):
         return True  # "autocomplete": "current-password", "autofocus": the name is a value
+    if candidate.op == "," and _list_of_names(candidate):
+        return True  # set(["connector_tokens", "connectors"]): field names side by side
+    if candidate.op == ":" and _property_descriptor(candidate):
+        return True  # {key:"isPerpendicularTo",value:function(e){...}}: a method's name
     if candidate.rule_id == "generic-call-argument" and (
         _READER_WORDS.intersection(words) or _first_of_names(candidate)
     ):
@@ -280,6 +286,9 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True
     if any(ord(c) > 127 and c.isalpha() for c in value):
         return True
+    escaped = _unescaped(value)
+    if escaped is not None and (all(ord(c) > 127 for c in escaped) or is_placeholder(escaped)):
+        return True  # secret:"\u3299\ufe0f" (an emoji table), b"\x01\x23\x45\x67...": text
     return is_placeholder(value)
 
 
@@ -332,7 +341,8 @@ _AUTH_SCHEMES = frozenset(
 # A constant's name (GCM_TRACE_MSAUTH, _TRACER_PROVIDER) or a dotted setting or module path
 # (mlflow.autologging, animation.ffmpeg_args): what a program refers to, not a secret.
 _CONSTANT_NAME = re.compile(r"_?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\Z")
-_DOTTED_NAME = re.compile(r"[a-z_]+(?:\.[a-z_]+)+\.?\Z")  # "torch.rendezvous." + run_id
+# "torch.rendezvous." + run_id, "hive.kerberos-authentication" (a Hive client property)
+_DOTTED_NAME = re.compile(r"[a-z_]+(?:-[a-z_]+)*(?:\.[a-z_]+(?:-[a-z_]+)*)+\.?\Z")
 # JOSE algorithm identifiers (RFC 7518): what a JWT or a JWE is made with, never a secret
 # (authlib's id_token_encrypted_response_enc = "A128CBC-HS256")
 _JOSE_ALGORITHM = re.compile(
@@ -451,6 +461,66 @@ def _listed_after_a_value(candidate: GenericCandidate) -> bool:
     return before.endswith((":", "=", "=>", ",", "/", "\\"))
 
 
+def _quoted_then_comma(candidate: GenericCandidate) -> bool:
+    """A rule without an ``op`` part (an HTTP header's) that read ``"NAME","value"``: two
+    quoted strings side by side, as a list holds them (monaco's SQL keyword table:
+    ``"AUTHORIZATION","AUTOINCREMENT"``)."""
+    if candidate.op:
+        return False
+    pair = re.escape(candidate.key) + r"[\"'`][^\S\n]{0,3},[^\S\n]{0,3}[\"'`]" + re.escape(
+        candidate.value
+    )
+    return re.search(pair, candidate.line) is not None
+
+
+def _list_of_names(candidate: GenericCandidate) -> bool:
+    """``["connector_tokens", "connectors"]``: the first strings of a list, both lower-case
+    identifiers, are names (mistralai's nullable fields); a pair of a name and a credential
+    (``[("X-Api-Token", "Zq8v...")]``) opens with a parenthesis or holds no identifier."""
+    key = candidate.key.strip("\"'`")
+    at = candidate.line.find(key)
+    before = candidate.line[:at].rstrip(" \t\"'`") if at > 0 else ""
+    return (
+        before.endswith("[")
+        and bool(_LOOKUP_NAME.match(key))
+        and bool(_STATE_NAME.match(candidate.value))
+    )
+
+
+# Babel's and TypeScript's class helpers describe each method as {key:"name",value:function}
+# (or get:/set:), in every transpiled bundle.
+_DESCRIPTOR_NEXT = re.compile(r"[\"'`][^\S\n]{0,2},[^\S\n]{0,2}(?:value|get|set)[^\S\n]{0,2}:")
+
+
+def _property_descriptor(candidate: GenericCandidate) -> bool:
+    """``{key:"isPerpendicularTo",value:function(e){...}}``: the key of a property
+    descriptor is the name of the method or accessor it defines."""
+    if candidate.key.strip("\"'`") != "key" or not _VARIABLE.match(candidate.value):
+        return False
+    return any(
+        _DESCRIPTOR_NEXT.match(candidate.line, found.end() + len(candidate.value))
+        for found in re.finditer(r"[\"'`](?=" + re.escape(candidate.value) + ")", candidate.line)
+    )
+
+
+# "--pinnedpubkey", "trustedPublicKeys": a public key named inside a word
+_PUBLIC_KEY_WORD = re.compile(r"(?i)pub(?:lic)?_?key")
+# A value made of escapes only: \xNN bytes or \uNNNN characters, not both.
+_BYTE_ESCAPES = re.compile(r"(?:\\x[0-9A-Fa-f]{2})+\Z")
+_CHARACTER_ESCAPES = re.compile(r"(?:\\u[0-9A-Fa-f]{4})+\Z")
+
+
+def _unescaped(value: str) -> str | None:
+    """What a literal made of escapes only says: the characters for ``\\uNNNN``, the bytes'
+    hex for ``\\xNN`` (a test vector's ``\\x01\\x23\\x45\\x67`` reads 01234567); None for
+    anything else."""
+    if _CHARACTER_ESCAPES.match(value):
+        return "".join(chr(int(value[i + 2 : i + 6], 16)) for i in range(0, len(value), 6))
+    if _BYTE_ESCAPES.match(value):
+        return "".join(value[i + 2 : i + 4].lower() for i in range(0, len(value), 4))
+    return None
+
+
 def _keyword_argument(candidate: GenericCandidate) -> bool:
     """``name=value,`` or ``name=value)`` after a blank, ``(`` or ``,``: an argument in a call,
     not a query parameter (``?token=``, ``&key=``) or a connection string (``;Password=``).
@@ -497,7 +567,11 @@ def _formatted_name(candidate: GenericCandidate) -> bool:
     if "{" not in value or not any(literal in candidate.line for literal in literals):
         return False
     rest = _FORMAT_FIELD.sub("", value)
-    return len(rest) < 8 or bool(_SUBSCRIPTED_NAME.match(rest) or _WORDS_BEFORE_FIELD.match(value))
+    return (
+        len(rest) < 8
+        or bool(_SUBSCRIPTED_NAME.match(rest) or _WORDS_BEFORE_FIELD.match(value))
+        or bool(_LOOKUP_NAME.match(rest.strip("_")))  # statsmodels' f"freq_seasonal_var_{ix!r}"
+    )
 
 
 # Words and blanks, then the fields: "CREDENTIALS {credentials}", "openid {}".

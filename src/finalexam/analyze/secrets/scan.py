@@ -21,6 +21,7 @@ from finalexam.analyze.secrets.features import GenericCandidate
 from finalexam.analyze.secrets.filter import decide
 from finalexam.analyze.secrets.rules import SecretRule
 from finalexam.analyze.secrets.validate import (
+    EXPIRED,
     VALIDATORS,
     WELL_KNOWN_EXAMPLES,
     has_character_class,
@@ -144,7 +145,9 @@ def assess(rule: SecretRule, secret: str, path: str) -> tuple[Confidence, str, f
     validation = "unchecked"
     if rule.validator is not None:
         verdict = VALIDATORS[rule.validator](secret)
-        if verdict is True:
+        if verdict is True and rule.validator in EXPIRED and EXPIRED[rule.validator](secret):
+            validation, confidence = "expired", Confidence.LOW
+        elif verdict is True:
             validation, confidence = "valid", Confidence.HIGH
         elif verdict is False:
             if rule.drop_invalid:
@@ -229,6 +232,26 @@ def generic_candidate(
     )
 
 
+# A word a file gives as the value of many names: duckdb's keyword table files "password",
+# "passing" and 150 other keywords as "unreserved". A credential is one name's value.
+_LABEL = re.compile(r"[A-Za-z][A-Za-z_-]{3,40}\Z")
+_LABEL_USES = 8
+
+
+def _category_label(document: Blob | bytearray, secret: str) -> bool:
+    """The value is a word the same file quotes as a value at least ``_LABEL_USES`` times."""
+    if not _LABEL.match(secret):
+        return False
+    uses = 0
+    for quote in (b'"', b"'"):
+        needle = quote + secret.encode() + quote
+        at = document.find(needle)
+        while at >= 0 and uses < _LABEL_USES:
+            uses += 1
+            at = document.find(needle, at + len(needle))
+    return uses >= _LABEL_USES
+
+
 def _keep_generic(
     hits: dict[tuple[str, str], SecretHit],
     candidate: Candidate,
@@ -256,6 +279,8 @@ def _keep_generic(
     generic = generic_candidate(candidate, material.document, path)
     verdict = decide(generic)
     if verdict is None or (verdict[0] is Confidence.LOW and not candidates):
+        return
+    if _category_label(material.document, secret):
         return
     confidence, score = verdict
     hit = SecretHit(

@@ -11,6 +11,7 @@ import base64
 import binascii
 import itertools
 import re
+import time
 import warnings
 import zlib
 from collections.abc import Callable
@@ -351,6 +352,18 @@ def jwt_valid(token: str) -> bool | None:
     return len(parts[2]) >= 16
 
 
+def jwt_expired(token: str, now: float | None = None) -> bool:
+    """A signed token whose ``exp`` claim has passed no longer authenticates anyone
+    (librdkafka's OAUTHBEARER unit tests carry one that expired in 2021): reported, not
+    blocking. A token without ``exp`` never expires."""
+    parts = token.split(".")
+    payload = _json_object(_b64decode(parts[1])) if len(parts) == 3 else None
+    expires = payload.get("exp") if payload is not None else None
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        return False
+    return expires < (time.time() if now is None else now)
+
+
 def pypi_macaroon_valid(token: str) -> bool | None:
     """``pypi-`` + base64url(macaroon v2): version byte 2 then a location field naming PyPI."""
     raw = _b64decode(token.removeprefix("pypi-"))
@@ -443,3 +456,5 @@ VALIDATORS: dict[str, Validator] = {
     "putty": putty_valid,
     "gcp-service-account": gcp_service_account_valid,
 }
+# Checks that a well-formed credential has stopped working, by validator.
+EXPIRED: dict[str, Callable[[str], bool]] = {"jwt": jwt_expired}
