@@ -4,7 +4,7 @@ Input: the registry popularity lists (``pypi.tsv``: rank among the 15,000 most d
 ``npm.tsv``: downloads a month). Output: ``src/finalexam/data/popular-<ecosystem>.txt``, one
 normalized name per line, most popular first.
 
-    python scripts/popular_names.py /path/to/packages/  [--count 8000]
+    python scripts/popular_names.py /path/to/packages/  [--count 15000]
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def npm(source: Path, count: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("packages", type=Path)
-    parser.add_argument("--count", type=int, default=8000)
+    parser.add_argument("--count", type=int, default=15000)
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     for ecosystem, names in (

@@ -37,6 +37,8 @@ def test_popular_lists_ship_as_package_data() -> None:
         ("co1orama", "PyPI", "colorama", "look-alike letters"),
         ("lodahs", "npm", "lodash", "one edit"),
         ("@attacker/lodash", "npm", "lodash", "scope"),
+        ("@hm6816/lodash-isequal", "npm", "lodash.isequal", "separator"),
+        ("beautifulsop", "PyPI", "beautifulsoup", "one edit"),
     ],
 )
 def test_typosquats_are_named(name: str, ecosystem: str, target: str, technique: str) -> None:
@@ -249,3 +251,17 @@ def test_typing_slips_are_told_from_made_names(
     name: str, target: str, technique: str, slip: bool
 ) -> None:
     assert typing_slip(Squat(name, target, technique, 1)) is slip
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "@jupyterlab/console",  # jupyterlab's own scope: no imitation of consola
+        "@lumino/utils",
+        "@types/merge-stream",  # DefinitelyTyped's typings of merge-stream
+        "utile",  # an established package (a million downloads a month), one edit from utila
+    ],
+)
+def test_scoped_typings_and_established_npm_names_are_no_squats(name: str) -> None:
+    """jupyterlab's bundled yarn.lock locks @jupyterlab/console and utile's neighbours."""
+    assert check_name(name, "npm") is None

@@ -49,10 +49,12 @@ def _rank_of(ecosystem: str) -> dict[str, int]:
 @cache
 def _by_length(ecosystem: str) -> dict[int, list[tuple[int, str]]]:
     table: dict[int, list[tuple[int, str]]] = {}
-    known = _known(ecosystem)
+    targets = _rank_of(ecosystem)
     for rank, name in enumerate(popular(ecosystem)[:TARGETS]):
-        stem = name.rstrip("0123456789")  # beautifulsoup4 is imitated as beautifulsoup
-        for variant in {name, stem} if stem not in known else {name}:
+        # beautifulsoup4 is imitated as beautifulsoup (itself a less popular, older package:
+        # the stem is a target unless it is a target of its own)
+        stem = name.rstrip("0123456789")
+        for variant in {name, stem} if stem not in targets else {name}:
             if len(variant) >= MIN_TARGET_LENGTH:
                 table.setdefault(len(variant), []).append((rank, variant))
     return table
@@ -122,6 +124,10 @@ class Squat:
     rank: int
 
 
+# DefinitelyTyped publishes the typings of package X as @types/X by convention.
+_TYPINGS_SCOPE = "@types/"
+
+
 def check_name(name: str, ecosystem: str) -> Squat | None:
     """The popular name ``name`` imitates, if any."""
     names = popular(ecosystem)
@@ -138,9 +144,19 @@ def check_name(name: str, ecosystem: str) -> Squat | None:
         return Squat(name, folded, "homoglyph", rank_of[folded])
     if not bare.isascii():
         return None
+    if norm.startswith(_TYPINGS_SCOPE):
+        return None
     if bare != norm and bare in rank_of:
         return Squat(name, bare, "scope", rank_of[bare])
     squashed = _squash(bare)
+    if bare != norm:
+        # a scope is its owner's namespace: @jupyterlab/console is typed with its scope, so
+        # it imitates no unscoped name one edit away (consola); a popular name copied under
+        # a foreign scope (above, or with other separators: @x/lodash-isequal) still does
+        for rank, target in _near(bare, squashed, ecosystem):
+            if _squash(target) == squashed and target != bare:
+                return Squat(name, target, "separator", rank)
+        return None
     for candidate, technique in (
         *((bare.replace(a, b), "look-alike letters") for a, b in _ASCII_LOOKALIKES if a in bare),
     ):
