@@ -773,7 +773,7 @@ def test_a_word_a_file_gives_as_many_names_value_is_a_category() -> None:
     password given once in a file of the same shape still counts."""
     table = "".join(f'    "{word}": "unreserved",\n' for word in ["abort", "absolute", "access",
         "action", "add", "admin", "after", "aggregate", "also"])  # fmt: skip
-    honest = f"KEYWORDS = {{\n{table}    \"password\": \"unreserved\",\n}}\n"
+    honest = f'KEYWORDS = {{\n{table}    "password": "unreserved",\n}}\n'
     assert _blocking("duckdb/_sql_keywords.py", honest.encode()) == []
     real = honest.replace('"password": "unreserved"', '"password": "Wz8qLmvXtrRk"')
     assert [v for _, v in _blocking("app/settings.py", real.encode())] == ["Wz8qLmvXtrRk"]

@@ -467,8 +467,10 @@ def _quoted_then_comma(candidate: GenericCandidate) -> bool:
     ``"AUTHORIZATION","AUTOINCREMENT"``)."""
     if candidate.op:
         return False
-    pair = re.escape(candidate.key) + r"[\"'`][^\S\n]{0,3},[^\S\n]{0,3}[\"'`]" + re.escape(
-        candidate.value
+    pair = (
+        re.escape(candidate.key)
+        + r"[\"'`][^\S\n]{0,3},[^\S\n]{0,3}[\"'`]"
+        + re.escape(candidate.value)
     )
     return re.search(pair, candidate.line) is not None
 
