@@ -247,11 +247,19 @@ def test_ordinary_node_code_stays_clean(tmp_path: Path) -> None:
 
 
 def test_a_package_emptied_of_its_code_is_reported_as_sabotage(tmp_path: Path) -> None:
+    """faker 6.6.6: every library file removed, the manifest still names index.js: high,
+    the release fails. npm's security holding packages are shells naming no code: medium."""
     files = {"Readme.md": "# gone\n", ".eslintrc": "{}", ".github/FUNDING.yml": "x: y\n"}
     report = run_exam(npm_package(tmp_path, "emptied", files), ONLY_BEHAVIOUR)
     [finding] = findings(report, "sab-package-without-code")
-    assert finding.severity is Severity.MEDIUM
+    assert finding.severity is Severity.HIGH and "'index.js'" in finding.message
     assert finding.location is not None and finding.location.path == "package/package.json"
+    assert not report.verdict.passed
+    holder = npm_package(tmp_path, "holder", {"README.md": "# security holding package\n"},
+                         main=None, description="security holding package")  # fmt: skip
+    report = run_exam(holder, ONLY_BEHAVIOUR)
+    [finding] = findings(report, "sab-package-without-code")
+    assert finding.severity is Severity.MEDIUM and report.verdict.passed
     data_only = npm_package(tmp_path, "ids", {"index.json": "[]", "README.md": "# ids\n"})
     assert findings(run_exam(data_only, ONLY_BEHAVIOUR), "sab-package-without-code") == []
 

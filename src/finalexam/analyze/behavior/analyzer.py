@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from finalexam.analyze.base import Analysis, Carried, ExamState
@@ -216,6 +216,7 @@ class _Manifest:
     """An npm package.json: a package whose files finish() looks at."""
 
     location: Location
+    entry_point: str | None = None  # the main, exports or bin file it names, if any
 
 
 @dataclass(frozen=True)
@@ -472,7 +473,9 @@ class BehaviorAnalyzer:
         if document is None:
             return analysis
         if isinstance(document.get("name"), str) and isinstance(document.get("version"), str):
-            analysis.carried.append(Carried(NAME, _Manifest(location)))
+            named = [document.get(key) for key in ("main", "exports", "bin")]
+            entry = next((e for e in _entry_files(named) if e.strip(" ./")), None)
+            analysis.carried.append(Carried(NAME, _Manifest(location, entry)))
         scripts = document.get("scripts")
         if not isinstance(scripts, dict):
             return analysis
@@ -562,7 +565,7 @@ class BehaviorAnalyzer:
         pending = [c for c in carried if isinstance(c, _Pending)]
         analysis.findings.extend(package_findings(pending, capabilities))
         for manifest in (c for c in carried if isinstance(c, _Manifest)):
-            finding = _without_code(manifest.location, state)
+            finding = _without_code(manifest, state)
             if finding is not None:
                 analysis.findings.append(finding)
         return analysis
@@ -619,10 +622,24 @@ _NOT_CODE = re.compile(
 )
 
 
-def _without_code(package_json: Location, state: ExamState) -> Finding | None:
+def _entry_files(values: Iterable[object]) -> Iterator[str]:
+    """The file paths in package.json's main, exports and bin values (nested maps, lists)."""
+    for value in values:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            yield from _entry_files(value.values())
+        elif isinstance(value, list):
+            yield from _entry_files(value)
+
+
+def _without_code(manifest: _Manifest, state: ExamState) -> Finding | None:
     """An npm package that ships nothing but its manifest, docs and dotfiles: every dependent
-    breaks on require (faker 6.6.6 removed all its code). Reported; the diff makes it high
-    when the previous release had code."""
+    breaks on require (faker 6.6.6 removed all its code). Medium alone (npm's security holding
+    packages are such shells, and the diff makes it high when the previous release had code);
+    high when the manifest still names the code it no longer ships (faker's main index.js):
+    a release that cannot be loaded."""
+    package_json = manifest.location
     folder = package_json.path.rsplit("/", 1)[0] + "/" if "/" in package_json.path else ""
     chain = package_json.chain[:-1]
     shipped = [
@@ -634,16 +651,18 @@ def _without_code(package_json: Location, state: ExamState) -> Finding | None:
     ]
     if any(not _NOT_CODE.search(path) for path in shipped):
         return None
+    named = manifest.entry_point
     return Finding(
         kind=FindingKind.BEHAVIOR,
         rule_id="sab-package-without-code",
-        severity=Severity.MEDIUM,
+        severity=Severity.HIGH if named else Severity.MEDIUM,
         title="Sabotage: the npm package ships no code",
         message="Besides package.json it holds only documentation and dotfiles: requiring it "
-        "fails, so every package that depends on it breaks",
+        "fails, so every package that depends on it breaks"
+        + (f" (its manifest still names {named!r})" if named else ""),
         location=package_json,
         found_by=NAME,
-        confidence=Confidence.MEDIUM,
+        confidence=Confidence.HIGH if named else Confidence.MEDIUM,
         evidence=Evidence(snippet=", ".join(sorted(shipped))[:160], line=1),
     )
 
