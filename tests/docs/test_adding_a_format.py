@@ -61,7 +61,7 @@ def test_a_truncated_frame_is_an_issue_and_a_bomb_stops_at_the_ratio_limit(
         (IssueKind.CORRUPT, "cut.tar.lz4!/cut.tar")
     ]
     assert not truncated.complete  # never passes unseen
-    bomb = write(tmp_path / "zeros.lz4", lz4.frame.compress(bytes(8 * 1024 * 1024)))
+    bomb = write(tmp_path / "zeros.lz4", lz4.frame.compress(bytes(32 * 1024 * 1024)))
     strict = replace(Config(offline=True, only=("secrets",)), limits=Limits(max_ratio=50))
     limited = exam(bomb, strict)
     assert [(i.kind, str(i.location)) for i in limited.issues] == [

@@ -205,6 +205,17 @@ def test_compression_ratio_limit(tmp_path: Path) -> None:
     assert {i.kind for i in report.issues} == {IssueKind.LIMIT}
 
 
+def test_a_small_member_of_mostly_zeros_is_examined_whatever_its_ratio(tmp_path: Path) -> None:
+    """opencv-python's wheel ships xcb libraries of 6 MiB that are mostly page-alignment
+    zeros (compression ratios up to 516): small enough to read, so they are no bomb."""
+    padded = b"\x7fELF" + bytes(6 * 1024 * 1024) + b"xcb_image_create\0" * 64
+    target = write(tmp_path / "padded.whl", zip_bytes({"pkg.libs/libxcb-image.so.0": padded}))
+    report = finalexam.scan(target)
+    assert not any("compression ratio" in m for m in messages(report))
+    assert "padded.whl!/pkg.libs/libxcb-image.so.0" in locations(report)
+    assert report.complete
+
+
 def test_a_tar_bomb_stops_but_a_large_program_after_small_files_does_not(
     tmp_path: Path,
 ) -> None:
