@@ -187,9 +187,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("jobs", "worker processes (0: all cores)", int, int),
     Option(
         "time_budget",
-        "seconds one plug-in may spend on one file, and on its step after the walk per 1,000 "
-        "files and components; past it that file (or step) is recorded as not examined by "
-        "that plug-in (0: no limit)",
+        "seconds one plug-in may spend on one file (per 16 MiB of a bigger file), and on its "
+        "step after the walk per 1,000 files and components; past it that file (or step) is "
+        "recorded as not examined by that plug-in (0: no limit)",
         _parse_seconds,
         float,
     ),

@@ -18,7 +18,13 @@ from dataclasses import replace
 from typing import Any
 
 from finalexam.analyze.base import Analysis, Analyzer
-from finalexam.budget import BudgetExceeded, can_supervise, enforceable, time_budget
+from finalexam.budget import (
+    BudgetExceeded,
+    can_supervise,
+    enforceable,
+    file_budget,
+    time_budget,
+)
 from finalexam.config import Config
 from finalexam.lifetime import die_with_parent
 from finalexam.model import FileEntry, Issue, IssueKind, Location
@@ -34,15 +40,16 @@ _worker_budget = 0.0
 def analyze_entry(
     entry: FileEntry, analyzers: Sequence[Analyzer], budget: float = 0
 ) -> tuple[Analysis, dict[str, str]]:
-    """Run every accepting analyzer on one file, each within ``budget`` seconds; a failing
-    plug-in, or one out of time, becomes an Issue and the next one runs."""
+    """Run every accepting analyzer on one file, each within ``budget`` seconds (more for a
+    big file, see ``file_budget``); a failing plug-in, or one out of time, becomes an Issue
+    and the next one runs."""
     result = Analysis()
     failures: dict[str, str] = {}
     for analyzer in analyzers:
         try:
             if not analyzer.accepts(entry):  # cheap by contract: outside the budget
                 continue
-            with time_budget(budget):
+            with time_budget(file_budget(budget, entry.size)):
                 result.merge(analyzer.analyze(entry))
         except BudgetExceeded as over:
             result.issues.append(over_budget(analyzer.name, entry.location, over, "analyze"))

@@ -11,7 +11,8 @@ import pytest
 
 from builders import write, zip_bytes
 from finalexam.analyze.base import Analysis, ExamState
-from finalexam.config import Config, build_config
+from finalexam.budget import file_budget
+from finalexam.config import Config, Limits, build_config
 from finalexam.errors import ConfigError
 from finalexam.exam import run_exam, whole_exam_budget
 from finalexam.model import FileEntry, IssueKind, Report
@@ -135,3 +136,22 @@ def test_the_step_after_the_walk_has_the_budget_per_thousand_files_and_component
     assert whole_exam_budget(10, 3) == 10
     assert whole_exam_budget(10, 20_000) == 200
     assert whole_exam_budget(0, 20_000) == 0  # no limit stays no limit
+
+
+def test_a_big_file_has_the_budget_for_each_16_mib() -> None:
+    """CUDA's static objects in triton's wheel (51 MB, 44,836 sections) take LIEF longer to
+    parse than a small file's budget; reading is linear work, so the budget grows with size."""
+    assert file_budget(10, 1024) == 10
+    assert file_budget(10, 64 * 1024 * 1024) == 40
+    assert file_budget(0, 64 * 1024 * 1024) == 0  # no limit stays no limit
+
+
+SPACIOUS = Limits(max_ratio=1_000_000)  # a repeated letter is no bomb here
+
+
+def test_a_big_file_spins_for_its_larger_budget_only(tmp_path: Path) -> None:
+    """The spinner on a 32 MiB file is stopped at twice the budget, and said so."""
+    members = {"spin.txt": "x" * (32 * 1024 * 1024)}
+    report = _exam(write(tmp_path / "big.zip", zip_bytes(members)), limits=SPACIOUS)
+    [issue] = report.issues
+    assert issue.message == "spinner did not examine this file: over its 1 s time budget"

@@ -23,7 +23,7 @@ from finalexam.analyze.binary.facts.common import (
 from finalexam.analyze.binary.facts.parse import binary_format, examine
 from finalexam.analyze.indicators.categories import classify
 from finalexam.analyze.indicators.extract import extract
-from finalexam.budget import WorkerCrashed, supervisor
+from finalexam.budget import WorkerCrashed, file_budget, supervisor
 from finalexam.config import Config
 from finalexam.context import is_script_launcher
 from finalexam.model import (
@@ -78,10 +78,11 @@ class BinaryAnalyzer:
                 IssueKind.LIMIT,
             )
         data = bytes(entry.data)
+        budget = file_budget(self.config.time_budget, entry.size)
         try:
             # LIEF is native code: it parses in a child process that a crash, a hang or a
             # runaway allocation can take down without taking the exam with it
-            facts = supervisor().call(examine, data, timeout=self.config.time_budget)
+            facts = supervisor().call(examine, data, timeout=budget)
         except NotABinary:
             return Analysis()
         except HeaderOnly as error:
@@ -94,7 +95,7 @@ class BinaryAnalyzer:
         except Exception as error:  # LIEF raises its own errors on hostile headers
             message = f"corrupt binary: {type(error).__name__}: {error}"
             return _issue(location, message, IssueKind.CORRUPT)
-        unpacked = unpack(data, facts, self.config.time_budget)
+        unpacked = unpack(data, facts, budget)
         return describe(facts, data, location, self.rules, unpacked)
 
     def finish(self, state: ExamState) -> Analysis:
