@@ -471,6 +471,9 @@ _DATA_URI_WINDOW = 256 * 1024
 _TRIPLE_QUOTED = re.compile(rb'(?s)[rRuUbB]{0,2}("""|\'\'\')(.*?)\1')
 _DOCSTRING_OPENER = re.compile(rb":[ \t]*(?:#[^\n]*)?\n\s*\Z")  # right after def/class ...:
 _COMMENT_LINES = re.compile(rb"(?m)^[ \t]*#[^\n]*$")
+# Module constants that hold documentation by convention (every Ansible module and plug-in
+# keeps DOCUMENTATION, EXAMPLES and RETURN as YAML in such strings)
+_DOC_CONSTANT = re.compile(rb"(?:^|\n)(?:DOCUMENTATION|EXAMPLES?|RETURN|USAGE)[ \t]*=[ \t]*\Z")
 _SOURCE_CODE = (".py", ".pyw", ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".rb", ".go", ".java")
 
 
@@ -501,11 +504,19 @@ class Material:
         name = path.rsplit("/", 1)[-1].lower()
         self.python = name.endswith((".py", ".pyw"))
         self.code = name.endswith(_SOURCE_CODE)
+        # a TypeScript declaration file holds types and their comments, no value that runs
+        self.declarations = name.endswith(".d.ts")
+        # core metadata: headers, then a blank line and the project's README
+        self.metadata = name == "pkg-info" or path.lower().endswith(".dist-info/metadata")
         self._docstrings: list[tuple[int, int]] | None = None
 
     def context_at(self, match_start: int, start: int) -> FileContext | None:
         if self._in_data_uri(start):
             return FileContext.WELL_KNOWN
+        if self.declarations:
+            return FileContext.DOCS
+        if self.metadata and self.document.find(b"\n\n", 0, start) >= 0:
+            return FileContext.DOCS  # the long description: pyotp's README example secret
         if self.python and self._in_docstring(start):
             return FileContext.DOCS
         if self.code:
@@ -560,6 +571,6 @@ def docstring_spans(text: bytes) -> list[tuple[int, int]]:
     for number, match in enumerate(_TRIPLE_QUOTED.finditer(text)):
         before = text[max(0, match.start() - 400) : match.start()]
         first = number == 0 and not _COMMENT_LINES.sub(b"", text[: match.start()]).strip()
-        if first or _DOCSTRING_OPENER.search(before):
+        if first or _DOCSTRING_OPENER.search(before) or _DOC_CONSTANT.search(before):
             spans.append((match.start(2), match.end(2)))
     return spans

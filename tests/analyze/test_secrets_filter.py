@@ -801,3 +801,81 @@ def test_a_signed_token_that_has_expired_is_reported_without_blocking() -> None:
     text = f'token = "{live}"\n'.encode()
     assert _blocking("app/client.py", text) == [("jwt", live)]
     assert _blocking("app/client.py", text.replace(live.encode(), expired.encode())) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # djangorestframework: a migration's dependency names the previous migration
+        ("rest_framework/authtoken/migrations/0003_tokenproxy.py",
+         "        ('authtoken', '0002_auto_20160226_1747'),"),
+        # license_expression: ScanCode's licence index, keyed by licence ids
+        ("license_expression/data/scancode-licensedb-index.json",
+         '    "license_key": "amplication-ee-2022",'),
+        # posthog's sanitiser explains itself with the joke password
+        ("posthog/mcp/_sanitization.py",
+         "# closing a sentence: `?password=hunter2!!!` ends in the password itself."),
+        # stripe: the value is a function the line calls
+        ("stripe/issuing/_authorization.py", "    authorization=sanitize_id(authorization)"),
+        # wandb: a marker that spells its own name
+        ("wandb/sdk/lib/redirect.py", '_LAST_WRITE_TOKEN = b"L@stWr!t3T0k3n"'),
+        # duplicity's and GNU parallel's help: the URL grammar's optional parts
+        ("usr/lib/python3/dist-packages/duplicity/commandline.py",
+         "# ftp://user[:password]@other.host[:port]/some_dir"),
+        ("usr/bin/sql", "# sql:mysql://[[user][:password]@][host][:port]/[database[?sql query]]"),
+        ("usr/bin/sql",
+         """my $password = defined($opt{'password'}) ? "--password=".$opt{'password'} : "";"""),
+        # exiftool hands an option on; puppet names a function and quotes a classic example
+        ("usr/bin/exiftool", "            push @nextPass, '-geotag', $trkfile;"),
+        ("usr/lib/ruby/vendor_ruby/puppet/functions/find_template.rb",
+         "#   'password' => Deferred('vault_lookup::lookup',"),
+        ("usr/lib/ruby/vendor_ruby/puppet/ssl/ssl_provider.rb",
+         "#   ssl_context = provider.load_context(password: 'opensesame')"),
+        # monit's configuration documents its default
+        ("etc/monit/monitrc",
+         "#    allow admin:monit      # require user 'admin' with password 'monit'"),
+        # tomcat's message bundles: translations written as \u escapes
+        ("org/apache/catalina/authenticator/LocalStrings_cs.properties",
+         "spnegoAuthenticator.authHeaderNoToken=Domlouvac\\u00ed autoriza\\u010dn\\u00ed"
+         " hlavi\\u010dka zaslan\\u00e1 klientem neobsahuje token"),
+        # ansible's lookup plug-in builds a path under a folder
+        ("ansible/plugins/lookup/password.py",
+         "    x = lookup('ansible.builtin.password', 'credentials/' + client + '/pw')"),
+    ],
+)  # fmt: skip
+def test_names_markers_and_grammars_of_blind_part_4_are_no_secrets(path: str, text: str) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("app/migrations.py", "        ('authtoken', 'k8Vq2LmZx7Kw4RtP'),", "k8Vq2LmZx7Kw4RtP"),
+        ("app/licences.json", '"license_key": "Q7vLzT9-mWk4Rt8-Xp2L",', "Q7vLzT9-mWk4Rt8-Xp2L"),
+        ("app/settings.py", 'DB_PASSWORD = "hunter2Xq7vLz"', "hunter2Xq7vLz"),
+        ("app/client.py", '    authorization = "Zq8vLx2KmT7wP4rY9sN3"', "Zq8vLx2KmT7wP4rY9sN3"),
+        ("app/marker.py", '_LAST_WRITE_TOKEN = b"Kx9$vQ2!mLz7Rt"', "Kx9$vQ2!mLz7Rt"),
+        ("deploy/sync.sh", "lftp ftp://deploy:Wz8qLm3vX7@ftp.internal/site", "Wz8qLm3vX7"),
+        ("etc/monit/monitrc", "allow admin:Wz8qLmvXrk  # with password 'Wz8qLmvXrk'", "Wz8qLmvXrk"),
+        ("app/LocalStrings.properties", "app.token=Wz8qLm3vX7Kp", "Wz8qLm3vX7Kp"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_4_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+def test_a_readme_in_core_metadata_a_declaration_file_and_examples_constants_are_docs() -> None:
+    """pyotp's and sshtunnel's READMEs are the bodies of their METADATA; octokit's types
+    document GitHub's API in a .d.ts; every Ansible plug-in keeps its EXAMPLES in a string."""
+    headers = b"Metadata-Version: 2.1\nName: pyotp\nVersion: 2.12.1\n"
+    readme = b"    totp = pyotp.TOTP(secret='JBSWY3DPEHPK3PXPJBSWY3DP')\n"
+    assert _blocking("pyotp-2.12.1.dist-info/METADATA", headers + b"\n" + readme) == []
+    assert _blocking("app/settings.py", readme) != []  # the same line in code still counts
+    doc = b' * key = Base64.decode64("+ZYvJDZMHUfBkJdyq5Zm9SKqeuBQ4sj+6sfjlH4CgG0=")\n'
+    assert _blocking("package/types.d.ts", doc) == []
+    assert _blocking("package/index.js", doc) != []
+    examples = b"EXAMPLES = r'''\n  tomcat3 = { mysecret = \"03#pa33w0rd\" }\n'''\n"
+    assert _blocking("ansible/plugins/inventory/toml.py", examples) == []
+    assert _blocking("ansible/plugins/inventory/toml.py", examples.replace(b"EXAMPLES", b"CONF"))

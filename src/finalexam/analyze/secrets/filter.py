@@ -289,6 +289,14 @@ def dropped(candidate: GenericCandidate) -> bool:
     escaped = _unescaped(value)
     if escaped is not None and (all(ord(c) > 127 for c in escaped) or is_placeholder(escaped)):
         return True  # secret:"\u3299\ufe0f" (an emoji table), b"\x01\x23\x45\x67...": text
+    if any(ord(c) > 127 and c.isalpha() for c in _CHARACTER_ESCAPE.sub(_character, value)):
+        return True  # Domlouvac\u00ed: a Java message bundle's translation, escaped
+    if any(pattern.match(value) for pattern in _NAMES_AND_OPTIONS):
+        return True  # 0002_auto_20160226_1747, vault_lookup::lookup, -geotag, credentials/
+    if _called(candidate) or _spells_its_name(candidate) or _names_the_program(candidate):
+        return True  # sanitize_id(authorization), b"L@stWr!t3T0k3n", 'monit' in monitrc
+    if key_kind(words, candidate.rule_id) == "key" and _is_slug(value):
+        return True  # "license_key": "agpl-3.0-openssl": a licence's id in ScanCode's index
     return is_placeholder(value)
 
 
@@ -507,6 +515,68 @@ def _property_descriptor(candidate: GenericCandidate) -> bool:
 
 # "--pinnedpubkey", "trustedPublicKeys": a public key named inside a word
 _PUBLIC_KEY_WORD = re.compile(r"(?i)pub(?:lic)?_?key")
+_CHARACTER_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})")
+
+
+def _character(found: re.Match[str]) -> str:
+    return chr(int(found.group(1), 16))
+
+
+# Names and options, never credentials: a Django migration (its app's dependencies name it),
+# a qualified function (Perl, Ruby, C++: vault_lookup::lookup), a command-line option
+# handed on (exiftool's push @nextPass, '-geotag'), a folder a path is built under.
+_NAMES_AND_OPTIONS = (
+    re.compile(r"\d{4}_[a-z0-9_]+\Z"),
+    re.compile(r"[A-Za-z_]\w*(?:::[A-Za-z_]\w*)+\Z"),
+    re.compile(r"--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*\Z"),
+    re.compile(r"[a-z_][a-z0-9_.-]*/\Z"),
+    re.compile(r"\.?\$[A-Za-z_]\w*[{\[]?\Z"),  # "--password=".$opt{'password'}: Perl code
+)
+_SLUG_PART = re.compile(r"[a-z]{2,}\d*\Z|\d{1,4}(?:\.\d+)*\Z")
+
+
+def _is_slug(value: str) -> bool:
+    """A lower-case slug: a word, then words, years and versions (a licence, a product:
+    adcolony-tos-2022, amplication-ee-2022, agpl-3.0-openssl): a name to look something up
+    by. A generated key mixes letters and digits inside its parts."""
+    parts = value.split("-")
+    return (
+        len(parts) >= 2
+        and re.fullmatch(r"[a-z]{3,}", parts[0]) is not None
+        and all(_SLUG_PART.match(part) for part in parts[1:])
+    )
+
+
+def _called(candidate: GenericCandidate) -> bool:
+    """``authorization=sanitize_id(authorization)``: the value is a function the line calls."""
+    if not _VARIABLE.match(candidate.value):
+        return False
+    return re.search(re.escape(candidate.value) + r"\(", candidate.line) is not None and (
+        re.search(r"[\"'`]" + re.escape(candidate.value) + r"[\"'`]", candidate.line) is None
+    )
+
+
+_UNLEET = str.maketrans("013457@$!", "oieastasi")
+
+
+def _spells_its_name(candidate: GenericCandidate) -> bool:
+    """``_LAST_WRITE_TOKEN = b"L@stWr!t3T0k3n"``: the value spells its own name (in digits
+    and symbols for letters), a marker the code looks for, not a secret."""
+    letters = re.sub(r"[^a-z]", "", candidate.value.lower().translate(_UNLEET))
+    name = re.sub(r"[^a-z]", "", candidate.key.lower())
+    return len(letters) >= 8 and letters == name
+
+
+def _names_the_program(candidate: GenericCandidate) -> bool:
+    """monit's monitrc documents ``user 'admin' with password 'monit'``: a default named
+    after the program the file configures (its folder or file name)."""
+    value = candidate.value.lower()
+    if not (value.isalpha() and len(value) >= 4):
+        return False
+    parts = re.split(r"[/._-]", candidate.path.lower())
+    return any(part == value or part == value + "rc" for part in parts)
+
+
 # A value made of escapes only: \xNN bytes or \uNNNN characters, not both.
 _BYTE_ESCAPES = re.compile(r"(?:\\x[0-9A-Fa-f]{2})+\Z")
 _CHARACTER_ESCAPES = re.compile(r"(?:\\u[0-9A-Fa-f]{4})+\Z")

@@ -89,6 +89,7 @@ _PLACEHOLDER_EXACT = frozenset(
     {
         "password",
         "passwd",
+        "opensesame",  # puppet's SSL provider doc comment
         "secret",
         "token",
         "null",
@@ -150,6 +151,8 @@ def is_placeholder(secret: str) -> bool:
     lowered = secret.lower()
     if lowered.strip("\"'` ") in _PLACEHOLDER_EXACT:
         return True
+    if lowered.strip("\"'` []<>{}():!?.") in _PLACEHOLDER_EXACT:
+        return True  # ftp://user[:password]@host: a grammar's optional part; hunter2!!! (posthog)
     if any(word in lowered for word in _PLACEHOLDER_WORDS):
         return True
     if _VARIABLE.match(secret) or _TEMPLATE_FIELD.match(secret):
