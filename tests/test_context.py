@@ -37,6 +37,9 @@ PAYLOAD = (
         ("Cryptodome/SelfTest/PublicKey/__init__.py", FileContext.TEST),  # pycryptodomex
         ("pkg/selftest.py", FileContext.SHIPPED),  # a module that checks itself at run time
         ("src/app.spec.ts", FileContext.TEST),
+        ("ninja-1.13.2/ninja-upstream/src/jobserver_test.cc", FileContext.TEST),  # C++ tests
+        ("chromium/base/values_unittest.cc", FileContext.TEST),
+        ("ninja-1.13.2/ninja-upstream/src/jobserver.cc", FileContext.SHIPPED),
         ("pkg-1.0/docs/conf.py", FileContext.DOCS),
         ("usr/share/man/man1/age-keygen.1.gz", FileContext.DOCS),
         ("usr/share/info/gnupg.info-1.gz", FileContext.DOCS),

@@ -42,7 +42,8 @@ _FOLDER_PATTERNS = tuple(
     (context, re.compile(rf"^(?:.*[\s_.-])?(?:{words})$")) for context, words in _FOLDERS
 )
 _TEST_FILE = re.compile(
-    r"^(?:test_.*\.py|.*_test\.(?:py|go|js|ts)|.*\.(?:spec|test)\.[cm]?[jt]sx?|conftest\.py)$"
+    r"^(?:test_.*\.py|.*_(?:unit)?test\.(?:py|go|js|ts|c|cc|cpp|cxx)"
+    r"|.*\.(?:spec|test)\.[cm]?[jt]sx?|conftest\.py)$"
 )
 # botocore's examples-1.json, a package's sample.env: examples by name
 _EXAMPLE_FILE = re.compile(r"^(?:examples?|samples?)(?:[-_.][^/]*)?$")
