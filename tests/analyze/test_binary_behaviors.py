@@ -9,7 +9,7 @@ import struct
 from pathlib import Path
 
 from binbuild import compile_c
-from binexam import behaviours, findings_of
+from binexam import behaviours, capabilities_of, findings_of, raised_by
 from finalexam.analyze.binary import decoding
 from finalexam.model import FindingKind, Severity
 
@@ -84,6 +84,38 @@ def test_what_is_ordinary_for_the_kind_is_not_a_finding(tmp_path: Path) -> None:
     assert "capability.reverse-shell" not in {f.rule_id for f in as_tool}
     # but history switched off is never ordinary
     assert "capability.evasion-history" in {f.rule_id for f in as_tool}
+
+
+# The implant's network client and shell, with a systemd unit's folder where it switched the
+# history off: what a container engine also names (podman writes units for its containers).
+UNIT_WRITER = IMPLANT.replace('"HISTFILE=/dev/null"', '"/etc/systemd/system/%s.service"')
+
+
+def test_systemd_units_are_ordinary_for_a_container_engine(tmp_path: Path) -> None:
+    binary = compile_c(tmp_path, "unitwriter", ["-O0"], UNIT_WRITER)
+    # in a program of no known kind, network + shell + boot persistence is an implant
+    assert raised_by(findings_of(binary), "behavior-implant") == [
+        "network-client",
+        "persistence-systemd",
+        "process-creation",
+        "shell-exec",
+    ]
+    # the same file as a container engine: the unit stays a fact, not a finding
+    as_engine = findings_of(binary, "podman")
+    assert not behaviours(as_engine)
+    assert "capability.persistence-systemd" not in {f.rule_id for f in as_engine}
+    unit = capabilities_of(binary, "podman")["persistence-systemd"]
+    assert unit["severity"] == "info" and unit["expected_for"] == "container-engine"
+
+
+def test_a_container_engine_that_hides_its_history_is_still_an_implant(tmp_path: Path) -> None:
+    binary = compile_c(tmp_path, "updater", ["-O0"], IMPLANT)
+    assert raised_by(findings_of(binary, "podman"), "behavior-implant") == [
+        "evasion-history",
+        "network-client",
+        "process-creation",
+        "shell-exec",
+    ]
 
 
 def test_encoded_commands_that_are_run_are_a_behaviour(tmp_path: Path) -> None:

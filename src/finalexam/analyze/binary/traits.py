@@ -97,6 +97,28 @@ KINDS: dict[str, tuple[str, ...]] = {
         "libsystemd-core-*.so",
         "libsystemd-shared-*.so",
     ),
+    # Container engines and runtimes pull images over the network, run processes (a shell for
+    # `exec` and health checks) and write systemd units for the containers they keep running
+    # (podman generate systemd, quadlet; the units of a podman machine's VM).
+    "container-engine": (
+        "podman",
+        "buildah",
+        "docker",
+        "dockerd",
+        "containerd",
+        "containerd-shim*",
+        "ctr",
+        "nerdctl",
+        "runc",
+        "crun",
+        "conmon",
+        "crio",
+        "lxc-*",
+        "lxd",
+        "incus",
+        "k3s",
+        "kubelet",
+    ),
     "kernel-tool": (
         "kmod",
         "insmod",
