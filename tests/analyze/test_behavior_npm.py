@@ -341,3 +341,32 @@ def test_a_list_of_files_a_server_refuses_is_not_a_reach_for_them(tmp_path: Path
     collecting = _DEV_SERVER.replace("deny: [", "collect: [")
     report = run_exam(npm_package(tmp_path, "collector", {"index.js": collecting}), ONLY_BEHAVIOUR)
     assert "thr-cloud-credentials" in blocking(report)
+
+
+def _suffix_table(extra: list[str], size: int) -> str:
+    """A Public Suffix List shaped module (psl 1.15.0's data/rules.js): thousands of suffixes,
+    among them the tunnel and dynamic-DNS suffixes that hosting providers register."""
+    suffixes = [f"{word}{n}.example" for n in range(size) for word in ("co", "*.cust")]
+    return (
+        "const https = require('https');\n"
+        "export const rules = [\n"
+        + ",\n".join(json.dumps(s) for s in [*suffixes[:size], *extra])
+        + "\n];\n"
+        "export function lookup(domain) { return rules.indexOf(domain) >= 0; }\n"
+    )
+
+
+def test_a_table_of_domain_suffixes_is_data_not_a_host_reached(tmp_path: Path) -> None:
+    listed = ["ngrok.io", "ap.ngrok.io", "duckdns.org", "!city.kawasaki.jp"]
+    honest = npm_package(tmp_path, "suffixes", {"index.js": _suffix_table(listed, 400)})
+    assert blocking(run_exam(honest, ONLY_BEHAVIOUR)) == set()
+    # a short fallback list of command-and-control hosts is still a list of hosts
+    few = npm_package(tmp_path, "fallback", {"index.js": _suffix_table(listed, 6)})
+    assert "thr-paste-or-tunnel" in blocking(run_exam(few, ONLY_BEHAVIOUR))
+    # and so is an address in the long table that names more than a host
+    url = npm_package(
+        tmp_path,
+        "urltable",
+        {"index.js": _suffix_table(["https://pastebin.com/raw/abc123"], 400)},
+    )
+    assert "thr-paste-or-tunnel" in blocking(run_exam(url, ONLY_BEHAVIOUR))

