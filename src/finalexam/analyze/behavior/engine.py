@@ -50,6 +50,26 @@ class _Lines:
         return raw.strip()[:SNIPPET_CHARS]
 
 
+# whole-line comments of the script languages read as text; PowerShell's <# ... #> blocks
+_COMMENTS = {
+    "powershell": re.compile(r"^[^\S\n]*#[^\n]*|<#.*?#>", re.MULTILINE | re.DOTALL),
+    "shell": re.compile(r"^[^\S\n]*#[^\n]*", re.MULTILINE),
+    "ruby": re.compile(r"^[^\S\n]*#[^\n]*|^=begin\b.*?^=end\b", re.MULTILINE | re.DOTALL),
+    "batch": re.compile(r"(?i)^[^\S\n]*@?(rem\b|::)[^\n]*", re.MULTILINE),
+}
+
+
+def comment_spans(text: str, language: str) -> list[tuple[int, int]]:
+    """Text spans of comments, which run nothing: ansible-core's
+    ConfigureRemotingForAnsible.ps1 tells in its header how to download and run it
+    (``# $url = "https://.../ConfigureRemotingForAnsible.ps1"``); the same lines as code
+    still match."""
+    pattern = _COMMENTS.get(language)
+    if pattern is None:
+        return []
+    return [match.span() for match in pattern.finditer(text)]
+
+
 def _call_regex(glob: str) -> re.Pattern[str] | None:
     """Fallback for source that does not parse (Python 2): a dotted call name then ``(``."""
     if "<-" in glob or glob.startswith("import ") or glob.startswith("*"):
@@ -96,6 +116,7 @@ def rule_hits(
         string_hits = index.strings.candidates(literals.text)
     else:
         string_hits = index.strings.candidates(text)
+        told = comment_spans(text, language)
     hits: list[Hit] = []
     for number, rule in enumerate(active):
         raw = [p for i, p in index.raw_of[number] if i in raw_hits]
@@ -228,7 +249,7 @@ def _rule_hits(
                 if shape is not None:
                     found.scan(shape, context_at)
         for pattern in strings:  # no literals to look at: the raw text stands in
-            found.scan(pattern, context_at)
+            found.scan(pattern, context_at, told)
     for pattern in raw:
         found.scan(pattern, context_at, told)
     return sorted(found.hits, key=lambda h: h.line)
