@@ -293,3 +293,41 @@ def test_a_string_helper_of_urllib_request_is_no_network_access(tmp_path: Path) 
         exam(tmp_path, "online", {"browse.py": online}).get("thr-system-recon")
         == "online/browse.py"
     )
+
+
+# borg 1.2.4's platform/base.py: the host name and its fully qualified form, read once at
+# import for lock ids; getaddrinfo resolves the host's own name
+_FQDN = """\
+import socket, uuid
+
+def getfqdn(name=''):
+    name = name.strip()
+    if not name or name == '0.0.0.0':
+        name = socket.gethostname()
+    try:
+        addrs = socket.getaddrinfo(name, None, 0, socket.SOCK_DGRAM, 0, socket.AI_CANONNAME)
+    except OSError:
+        pass
+    else:
+        for addr in addrs:
+            if addr[3]:
+                name = addr[3]
+                break
+    return name
+
+hostname = socket.gethostname()
+fqdn = getfqdn(hostname)
+hostid = f'{fqdn}@{uuid.getnode()}'
+"""
+
+
+def test_resolving_the_hosts_own_name_is_not_network_access(tmp_path: Path) -> None:
+    assert exam(tmp_path, "locks", {"platform.py": _FQDN}) == {}
+    # the host name composed with a domain and looked up is a DNS beacon
+    beacon = _FQDN.replace(
+        "        name = socket.gethostname()\n",
+        "        name = socket.gethostname() + '.x.example.invalid'\n",
+    )
+    assert exam(tmp_path, "dnsbeacon", {"platform.py": beacon}).get("thr-system-recon") == (
+        "dnsbeacon/platform.py"
+    )

@@ -114,6 +114,8 @@ _VISITORS: dict[type[ast.AST], Callable[[Any, Any], Any]] = {}
 
 
 _KEY_MATERIAL = frozenset({"secret", "access-secret"})
+# name lookups that are network access unless they only resolve the host's own name
+_RESOLVERS = frozenset({"socket.getaddrinfo", "socket.gethostbyname_ex"})
 
 
 class Collector(ast.NodeVisitor):
@@ -598,6 +600,8 @@ class Collector(ast.NodeVisitor):
             self.telling.pop()
 
     def _call(self, node: ast.Call, name: str | None) -> None:
+        if name in _RESOLVERS and node.args and self._own_host_name(node.args[0], node.lineno):
+            name = f"{name}:own-name"  # resolves only what it already knows (no network rule)
         if name:
             self._add("call", name, node.lineno)
             if self.functions and CONNECTS.match(name):
@@ -693,6 +697,40 @@ class Collector(ast.NodeVisitor):
         kind = self.destinations.of(target, self.functions[-1])
         if isinstance(kind, frozenset):
             into.append((len(self.result.facts) - 1, self.functions[-1], kind))
+
+    def _own_host_name(self, argument: ast.expr, line: int) -> bool:
+        """A name resolved as the machine's own host name, never composed
+        with a domain: borg 1.2.4 resolves ``socket.gethostname()`` into its fully qualified
+        name for lock ids. ``getaddrinfo(f"{host}.evil.example")`` or a name assigned from
+        anything else (another variable, a constant) is still a lookup that goes out."""
+        if not isinstance(argument, ast.Name):
+            return False
+        variable = argument.id
+        scope: ast.AST | None = self.functions[-1] if self.functions else self.destinations.tree
+        if scope is None:
+            return False
+        own = False
+        for node in walk(scope):
+            if not isinstance(node, ast.Assign) or node.lineno >= line:
+                continue
+            if not any(isinstance(t, ast.Name) and t.id == variable for t in node.targets):
+                continue
+            for inner in walk(node.value):
+                if isinstance(inner, ast.Constant) and not isinstance(inner.value, int | None):
+                    return False
+                if isinstance(inner, ast.Call):
+                    called = self.resolve(inner.func) or ""
+                    on_itself = (
+                        isinstance(inner.func, ast.Attribute)
+                        and isinstance(inner.func.value, ast.Name)
+                        and inner.func.value.id == variable
+                    )
+                    if called not in RECON and not on_itself:
+                        return False
+                    own = own or called in RECON
+                if isinstance(inner, ast.Name) and inner.id not in (variable, *self.aliases):
+                    return False
+        return own
 
     def _sent(self, node: ast.Call, name: str) -> None:
         """Data that must not leave the machine handed to a call that sends it."""
