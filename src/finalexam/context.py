@@ -304,21 +304,22 @@ def _package_json_refs(text: str, folder: str, refs: _Refs) -> None:
     scripts = manifest.get("scripts")
     if isinstance(scripts, dict):
         values.extend(scripts.get(k) for k in NPM_INSTALL_SCRIPTS)
-    for value in _strings(values):
+    for value in json_strings(values):
         for token in _PATH_TOKEN.findall(value) or [value]:
             if not token.endswith("/"):
                 refs.exact.add(_key(posixpath.normpath(posixpath.join(folder, token))))
 
 
-def _strings(value: object) -> Iterator[str]:
+def json_strings(value: object) -> Iterator[str]:
+    """Every string in a JSON value, nested maps and lists included."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _strings(item)
+            yield from json_strings(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from json_strings(item)
 
 
 def _suffixes(key: str) -> Iterator[str]:

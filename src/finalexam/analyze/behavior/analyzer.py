@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from finalexam.analyze.base import Analysis, Carried, ExamState
@@ -32,6 +32,7 @@ from finalexam.analyze.behavior.rules import RULES_DIR, BehaviorRule, load_rules
 from finalexam.analyze.indicators.categories import classify
 from finalexam.analyze.indicators.extract import extract
 from finalexam.config import Config
+from finalexam.context import json_strings
 from finalexam.formats import jsonsafe
 from finalexam.model import (
     Confidence,
@@ -474,7 +475,7 @@ class BehaviorAnalyzer:
             return analysis
         if isinstance(document.get("name"), str) and isinstance(document.get("version"), str):
             named = [document.get(key) for key in ("main", "exports", "bin")]
-            entry = next((e for e in _entry_files(named) if e.strip(" ./")), None)
+            entry = next((e for e in json_strings(named) if e.strip(" ./")), None)
             analysis.carried.append(Carried(NAME, _Manifest(location, entry)))
         scripts = document.get("scripts")
         if not isinstance(scripts, dict):
@@ -620,17 +621,6 @@ _NOT_CODE = re.compile(
     r"history|authors|notice|copying)[^/]*)$",
     re.IGNORECASE,
 )
-
-
-def _entry_files(values: Iterable[object]) -> Iterator[str]:
-    """The file paths in package.json's main, exports and bin values (nested maps, lists)."""
-    for value in values:
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, dict):
-            yield from _entry_files(value.values())
-        elif isinstance(value, list):
-            yield from _entry_files(value)
 
 
 def _without_code(manifest: _Manifest, state: ExamState) -> Finding | None:

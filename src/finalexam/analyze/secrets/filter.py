@@ -44,6 +44,7 @@ from finalexam.analyze.secrets.features import (
     names_kind,
 )
 from finalexam.analyze.secrets.validate import (
+    LEET,
     WELL_KNOWN_EXAMPLES,
     has_character_class,
     is_code_reference,
@@ -284,13 +285,13 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # TO 'squid'@'localhost' IDENTIFIED BY 'squid': the same, in SQL
     if value.count(" ") >= 2 or _PROSE.match(value):
         return True
-    if any(ord(c) > 127 and c.isalpha() for c in value):
-        return True
-    escaped = _unescaped(value)
-    if escaped is not None and (all(ord(c) > 127 for c in escaped) or is_placeholder(escaped)):
-        return True  # secret:"\u3299\ufe0f" (an emoji table), b"\x01\x23\x45\x67...": text
-    if any(ord(c) > 127 and c.isalpha() for c in _CHARACTER_ESCAPE.sub(_character, value)):
-        return True  # Domlouvac\u00ed: a Java message bundle's translation, escaped
+    text = _CHARACTER_ESCAPE.sub(_character, value)  # \u00ed as the letter it writes
+    if any(ord(c) > 127 and c.isalpha() for c in text):
+        return True  # words in other scripts; Domlouvac\u00ed: a message bundle's translation
+    if _CHARACTER_ESCAPES.match(value) and all(ord(c) > 127 for c in text):
+        return True  # secret:"\u3299\ufe0f": an emoji table
+    if _BYTE_ESCAPES.match(value) and is_placeholder(_byte_hex(value)):
+        return True  # b"\x01\x23\x45\x67...": a test vector counting up
     if any(pattern.match(value) for pattern in _NAMES_AND_OPTIONS):
         return True  # 0002_auto_20160226_1747, vault_lookup::lookup, -geotag, credentials/
     if _called(candidate) or _spells_its_name(candidate) or _names_the_program(candidate):
@@ -556,13 +557,10 @@ def _called(candidate: GenericCandidate) -> bool:
     )
 
 
-_UNLEET = str.maketrans("013457@$!", "oieastasi")
-
-
 def _spells_its_name(candidate: GenericCandidate) -> bool:
     """``_LAST_WRITE_TOKEN = b"L@stWr!t3T0k3n"``: the value spells its own name (in digits
     and symbols for letters), a marker the code looks for, not a secret."""
-    letters = re.sub(r"[^a-z]", "", candidate.value.lower().translate(_UNLEET))
+    letters = re.sub(r"[^a-z]", "", candidate.value.lower().translate(LEET))
     name = re.sub(r"[^a-z]", "", candidate.key.lower())
     return len(letters) >= 8 and letters == name
 
@@ -582,15 +580,9 @@ _BYTE_ESCAPES = re.compile(r"(?:\\x[0-9A-Fa-f]{2})+\Z")
 _CHARACTER_ESCAPES = re.compile(r"(?:\\u[0-9A-Fa-f]{4})+\Z")
 
 
-def _unescaped(value: str) -> str | None:
-    """What a literal made of escapes only says: the characters for ``\\uNNNN``, the bytes'
-    hex for ``\\xNN`` (a test vector's ``\\x01\\x23\\x45\\x67`` reads 01234567); None for
-    anything else."""
-    if _CHARACTER_ESCAPES.match(value):
-        return "".join(chr(int(value[i + 2 : i + 6], 16)) for i in range(0, len(value), 6))
-    if _BYTE_ESCAPES.match(value):
-        return "".join(value[i + 2 : i + 4].lower() for i in range(0, len(value), 4))
-    return None
+def _byte_hex(value: str) -> str:
+    """The hex of a literal made of ``\\xNN`` escapes only (``\\x01\\x23`` reads 0123)."""
+    return "".join(value[i + 2 : i + 4].lower() for i in range(0, len(value), 4))
 
 
 def _keyword_argument(candidate: GenericCandidate) -> bool:

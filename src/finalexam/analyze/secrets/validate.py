@@ -174,7 +174,8 @@ def is_placeholder(secret: str) -> bool:
 
 _RUNS = re.compile(r"[a-z]+|[0-9]+")
 _ROUND_NUMBER = re.compile(r"\d*0{8,}\Z")
-_LEET = str.maketrans("013457@$", "oieastas")
+# Digits and symbols written for letters (s3cre3t!, L@stWr!t3T0k3n)
+LEET = str.maketrans("013457@$!", "oieastasi")
 _LEET_WORDS = frozenset(["secret", "pasword", "paswd", "token", "mysecret", "mypasword"])
 _DOUBLED = re.compile(r"(.)\1+")
 
@@ -185,7 +186,7 @@ def _spelled_with_digits(value: str) -> bool:
     core = value.rstrip("!?.")
     if core.isalpha() or (not core.isalnum() and not set(core) & set("@$")):
         return False
-    return _DOUBLED.sub(r"\1", core.translate(_LEET)) in _LEET_WORDS
+    return _DOUBLED.sub(r"\1", core.translate(LEET)) in _LEET_WORDS
 
 
 def _counted_up(value: str) -> bool:
