@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Fact, Facts
-from finalexam.analyze.behavior.languages import READERS, detect_language
+from finalexam.analyze.behavior.languages import CALL_READERS, READERS, detect_language
 from finalexam.analyze.behavior.rules import BehaviorRule, rules_by_id
 from finalexam.matching.prefilter import Prefilter
 
@@ -117,6 +117,10 @@ def rule_hits(
     else:
         string_hits = index.strings.candidates(text)
         told = comment_spans(text, language)
+    text_calls: Sequence[Fact] = ()
+    call_reader = CALL_READERS.get(language)
+    if call_reader is not None and any(rule.calls for rule in active):
+        text_calls = call_reader(text, context_at)
     hits: list[Hit] = []
     for number, rule in enumerate(active):
         raw = [p for i, p in index.raw_of[number] if i in raw_hits]
@@ -132,6 +136,7 @@ def rule_hits(
                 strings,
                 context_at,
                 told,
+                text_calls,
             )
         )
     return hits
@@ -220,6 +225,7 @@ def _rule_hits(
     strings: Sequence[re.Pattern[str]],
     context_at: Callable[[int], str],
     told: Sequence[tuple[int, int]],
+    text_calls: Sequence[Fact] = (),
 ) -> list[Hit]:
     found = _Collected(rule, lines)
     if rule.min_distinct > 1:
@@ -248,6 +254,9 @@ def _rule_hits(
                 shape = _call_regex(glob)
                 if shape is not None:
                     found.scan(shape, context_at)
+        for fact in text_calls:  # calls a text language's reader gives (CALL_READERS)
+            if rule.call_matches(fact.value):
+                found.add(fact.line, fact.context)
         for pattern in strings:  # no literals to look at: the raw text stands in
             found.scan(pattern, context_at, told)
     for pattern in raw:

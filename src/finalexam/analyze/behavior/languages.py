@@ -2,20 +2,26 @@
 
 ``READERS`` maps a language to its facts reader (see ``facts.py``): the engine matches call
 rules against the facts and string rules against the literals of a file in such a language,
-and reads any other file as text. Python is read through its syntax tree (``python/``); a
+and reads any other file as text; ``CALL_READERS`` adds call facts to a language read as
+text (shell: ``shell.py``). Python is read through its syntax tree (``python/``); a
 JavaScript through its tree-sitter tree (``javascript/``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
-from finalexam.analyze.behavior.facts import FactsReader
+from finalexam.analyze.behavior.facts import Fact, FactsReader
 from finalexam.analyze.behavior.javascript.visitor import javascript_facts
 from finalexam.analyze.behavior.python.visitor import python_facts
+from finalexam.analyze.behavior.shell import shell_calls
 
 READERS: Mapping[str, FactsReader] = {"python": python_facts, "javascript": javascript_facts}
+# Languages read as text that still give call facts: a shell script's download-then-run chain.
+CALL_READERS: Mapping[str, Callable[[str, Callable[[int], str]], list[Fact]]] = {
+    "shell": shell_calls
+}
 
 _SUFFIX_LANGUAGE = {
     ".py": "python",
