@@ -56,6 +56,17 @@ PAYLOAD = (
         ("package/yarn.lock", FileContext.TOOLING),  # npm installs without it (uri-js)
         ("package/npm-shrinkwrap.json", FileContext.SHIPPED),
         ("app/package-lock.json", FileContext.SHIPPED),
+        ("jwcrypto/tests.py", FileContext.TEST),  # a module of tests by its name
+        ("jwcrypto/tests-cookbook.py", FileContext.TEST),
+        ("pkg/contests.py", FileContext.SHIPPED),
+        ("usr/share/coturn/testmongosetup.sh", FileContext.TEST),  # coturn's test database
+        ("etc/privoxy/regression-tests.action", FileContext.TEST),
+        ("pkg/latest.json", FileContext.SHIPPED),
+        ("cmake/Templates/Windows/Windows_TemporaryKey.pfx", FileContext.TEST),  # VS test signing
+        ("org/h2/server/web/res/_text_cs.prop", FileContext.DOCS),  # a message bundle
+        ("org/apache/catalina/LocalStrings_pt_BR.properties", FileContext.DOCS),
+        ("app/jdbc_pw.properties", FileContext.SHIPPED),  # pw: no language
+        ("app/settings.properties", FileContext.SHIPPED),
     ],
 )
 def test_path_context(path: str, context: FileContext) -> None:

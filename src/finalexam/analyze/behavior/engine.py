@@ -78,6 +78,34 @@ def _call_regex(glob: str) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w.])" + body + r"\s*\(")
 
 
+_DEF_LINE = re.compile(r"([ \t]*)(?:async[ \t]+)?def[ \t]")
+
+
+def function_lines(text: str) -> list[tuple[int, int]]:
+    """Line ranges of function bodies by indentation, for a Python source that does not
+    parse (syntax newer than this interpreter's): what a function defines runs when it is
+    called, the rest at import. A line indented less than its function (a string's
+    continuation) ends the body early, so more is read as import-time code, not less."""
+    ranges: list[tuple[int, int]] = []
+    open_defs: list[tuple[int, int]] = []  # (indent of the def line, first body line)
+    last = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip(" \t")
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        while open_defs and indent <= open_defs[-1][0]:
+            _, first = open_defs.pop()
+            if not open_defs and last >= first:
+                ranges.append((first, last))
+        if _DEF_LINE.match(line):
+            open_defs.append((indent, number + 1))
+        last = number
+    if open_defs and last >= open_defs[0][1]:
+        ranges.append((open_defs[0][1], last))
+    return ranges
+
+
 def rule_hits(
     text: str,
     language: str,
@@ -97,9 +125,17 @@ def rule_hits(
     module_context = INSTALL if install_file else (IMPORT if reader is not None else None)
     base_context = module_context or default_context
 
+    in_functions = (
+        function_lines(text) if language == "python" and not parsed and not install_file else ()
+    )
+    starts = [start for start, _ in in_functions]
+
     def context_at(line: int) -> str:
         if facts is not None and parsed:
             return facts.context_of(line, base_context)
+        index = bisect.bisect_right(starts, line) - 1
+        if index >= 0 and line <= in_functions[index][1]:
+            return RUNTIME  # a function body of a source this interpreter cannot parse
         return base_context
 
     active = tuple(rule for rule in rules if rule.applies_to(language))

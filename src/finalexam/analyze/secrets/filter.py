@@ -23,7 +23,7 @@ import itertools
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -186,11 +186,17 @@ def default_model() -> Model:
     return load_model()
 
 
+_NUL_TERMINATOR = re.compile(r"(?:\\x00|\\0{1,3})+\Z")
+
+
 def dropped(candidate: GenericCandidate) -> bool:
     """Candidates that are certainly not credentials: the name names none (passthrough,
     keyboard, author), a message constant (LABEL_PASSWORD), or the value is too short, a
     sentence or label, words in non-Latin letters, a placeholder or a template."""
     value = candidate.value
+    terminated = _NUL_TERMINATOR.sub("", value)
+    if terminated != value:  # b"1.3.6.1.5.5.7.3.1\x00": a C string, read without its NUL
+        return dropped(replace(candidate, value=terminated))
     if len(value) < MIN_LENGTH or value in WELL_KNOWN_EXAMPLES or value.lower() in _EMPTY_DIGESTS:
         return True
     words = name_words(candidate.key.strip("\"'[]$@:-"))
@@ -298,7 +304,53 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # sanitize_id(authorization), b"L@stWr!t3T0k3n", 'monit' in monitrc
     if key_kind(words, candidate.rule_id) == "key" and _is_slug(value):
         return True  # "license_key": "agpl-3.0-openssl": a licence's id in ScanCode's index
+    if _escaped_marker(candidate) or _first_word_of_label(candidate):
+        return True  # "\015\001\007\011\003NSPAM" (spamassassin); "Decryption password" (h2)
+    if candidate.rule_id == "generic-sql-password" and _prose_identified_by(candidate):
+        return True  # "the cord identified by 'cord'" in absl's comments: no SQL statement
     return is_placeholder(value)
+
+
+# A marker made of control characters and its name: spamassassin's Bayes database keys
+# ($NSPAM_MAGIC_TOKEN = "\015\001\007\011\003NSPAM").
+_ESCAPED_MARKER = re.compile(r"(?:\\(?:[0-7]{1,3}|x[0-9A-Fa-f]{2}))+([A-Za-z_]{4,})\Z")
+
+
+def _escaped_marker(candidate: GenericCandidate) -> bool:
+    found = _ESCAPED_MARKER.match(candidate.value)
+    if found is None:
+        return False
+    letters = found[1].replace("_", "").lower()
+    return letters in candidate.key.replace("_", "").lower()
+
+
+_WORDS_TO_THE_END = re.compile(r"[^\S\n]+[A-Za-z]+(?:[^\S\n]+[A-Za-z]+)*[.:]?\s*")
+
+
+def _first_word_of_label(candidate: GenericCandidate) -> bool:
+    """``tools.decryptionPassword=Decryption password``: an unquoted value that words go on
+    after, to the end of the line, is the first word of a label (a message bundle's text)."""
+    if candidate.rule_id not in ("generic-inline-parameter", "generic-unquoted-assignment"):
+        return False
+    if not candidate.value.isalpha():
+        return False  # --auth-token=Hq3vZ8kLw2 push: a drawn value, then the next argument
+    at = candidate.line.find(candidate.value)
+    after = candidate.line[at + len(candidate.value) :] if at >= 0 else ""
+    return _WORDS_TO_THE_END.fullmatch(after) is not None
+
+
+# What opens an SQL statement that sets a password, or the account it is set for
+_SQL_STATEMENT = re.compile(r"(?i)\b(?:user|role|login|grant|alter|create|connect)\b|@")
+
+
+def _prose_identified_by(candidate: GenericCandidate) -> bool:
+    """``IDENTIFIED BY`` after words that open no SQL statement is English ("columns
+    identified by colUsed"). A statement broken over lines starts its line with it."""
+    at = re.search(r"(?i)\bidentified\s+by\b", candidate.line)
+    if at is None:
+        return False
+    before = candidate.line[: at.start()]
+    return bool(before.strip(" \t*/#-;")) and _SQL_STATEMENT.search(before) is None
 
 
 # Code rather than a literal: identifiers opening calls or subscripts (str(json[, get_token(),
@@ -532,6 +584,10 @@ _NAMES_AND_OPTIONS = (
     re.compile(r"--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*\Z"),
     re.compile(r"[a-z_][a-z0-9_.-]*/\Z"),
     re.compile(r"\.?\$[A-Za-z_]\w*[{\[]?\Z"),  # "--password=".$opt{'password'}: Perl code
+    re.compile(r"[a-z][\w-]*\[[\w-]+=[^\]]*\]\Z"),  # auth = "pam[gid-min=1000]": a method
+    re.compile(r"__[a-z]+(?:_[a-z]+)*__\Z"),  # stream_key == b"__redelivery__": a dunder name
+    re.compile(r"\^.*[()+*?%\\].*\$\Z"),  # key:match("^(%S+)%s+(.+)$"): an anchored pattern
+    re.compile(r"(?:pk_(?:live|test)_|phc_)[0-9A-Za-z]{16,}\Z"),  # publishable client keys
 )
 _SLUG_PART = re.compile(r"[a-z]{2,}\d*\Z|\d{1,4}(?:\.\d+)*\Z")
 

@@ -129,6 +129,7 @@ _PLACEHOLDER_EXACT = frozenset(
     }
 )
 _SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "9876543210")
+_DIGIT_ROWS = ("01234567890", "09876543210")  # counting up or down, the keyboard's 0 last
 _VARIABLE = re.compile(
     r"^(?:\$[A-Za-z_{(]|%[A-Za-z_]+%|process\.env|os\.environ|os\.getenv|env\(|getenv|"
     r"ENV\[|System\.getenv|settings\.|config\.|self\.|this\.|@[A-Za-z_]+@)"
@@ -137,10 +138,11 @@ _VARIABLE = re.compile(
 
 # A value that is nothing but a template field, quotes or punctuation around it: str.format
 # and Jinja ({auth_token}, {{ token }}, an f-string's {quote(password)}), printf
-# (%(password)s, %s), <your-key>.
+# (%(password)s, %s, "0x%s" % hex), <your-key>; a line's escaped end may follow (pipenv writes
+# f"...password {password}\n").
 _TEMPLATE_FIELD = re.compile(
-    r"""^["'`]?(?:\{\{?\s*[\w.\[\]'"-]*(?:\([\w.\[\]'", -]*\))?\s*\}\}?|%\(\w+\)[sdr]|%[sdr]"""
-    r"""|<[\w .-]+>)["'`,;)]*$"""
+    r"""^["'`]?(?:0x|#)?(?:\{\{?\s*[\w.\[\]'"-]*(?:\([\w.\[\]'", -]*\))?\s*\}\}?|%\(\w+\)[sdr]"""
+    r"""|%[sdr]|<[\w .-]+>)(?:\\[nrt]|["'`,;)])*$"""
 )
 
 
@@ -162,6 +164,10 @@ def is_placeholder(secret: str) -> bool:
         return True  # aaaaaa, 000000, abababab
     if is_character_table(core) or any(seq in lowered for seq in _SEQUENCES):
         return True
+    if len(secret) >= 4 and secret.isdigit() and any(secret in row for row in _DIGIT_ROWS):
+        return True  # restartpass="7890" (inspircd.conf): a run of the keyboard's digits
+    if has_character_class(secret):
+        return True  # ftp://[^:]*):[^@]*@ in a sed expression (lftp): a pattern
     if _counted_up(lowered):
         return True  # abc123def456: a keyboard-made example
     if _ROUND_NUMBER.match(secret):
@@ -247,9 +253,10 @@ _CODE_REFERENCE = re.compile(
 # [A-Za-z0-9]: a regular expression's character class (a tokenizer's TOKEN pattern); \s+,
 # \d{4}, ([^/: a class escape with a quantifier or a negated class opening a group
 # (litellm's r"Credential=Bearer\s+([^/\s,]+)"); H{1,2}|: a counted repetition in an
-# alternation (loguru's date-format tokens).
+# alternation (loguru's date-format tokens); ]*\): a class's repetition closing an escaped
+# group (lftp's sed expression ftp://[^:]*\):[^@]*@).
 _CHARACTER_CLASS = re.compile(
-    r"\[[^\]]*(?:a-z|A-Z|0-9)[^\]]*\]|\\[sdwSDW][+*?{]|\(\[\^|\w\{\d+,\d*\}\|"
+    r"\[[^\]]*(?:a-z|A-Z|0-9)[^\]]*\]|\\[sdwSDW][+*?{]|\(\[\^|\w\{\d+,\d*\}\||\]\*\\\)"
 )
 
 

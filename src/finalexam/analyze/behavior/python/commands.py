@@ -66,6 +66,22 @@ INTERPRETERS = frozenset(
 )  # fmt: skip
 
 
+# Programs that run what their arguments name or hold: data in their arguments may be code
+RUNS_ITS_ARGUMENTS = INTERPRETERS | SHELLS | frozenset(
+    {"env", "xargs", "sudo", "doas", "su", "runuser", "nohup", "timeout", "nice", "ionice",
+     "setsid", "chroot", "busybox", "ssh", "osascript", "java", "awk", "gawk", "find", "watch",
+     "expect", "tclsh", "lua", "php", "deno", "bun", "wsl", "schtasks", "at", "crontab",
+     "systemd-run", "open", "xdg-open", "explorer", "regsvr32", "certutil", "bitsadmin"}
+)  # fmt: skip
+_VERSIONED = re.compile(r"^(python|pythonw|perl|ruby|node|php|lua|tclsh)[\d.]*(\.exe)?$")
+
+
+def runs_its_arguments(program: str) -> bool:
+    """Whether a program named in an argument vector runs code its arguments carry."""
+    name = program.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    return name.removesuffix(".exe") in RUNS_ITS_ARGUMENTS or bool(_VERSIONED.match(name))
+
+
 def known_path(template: str) -> bool:
     """A path template with a literal name in it (``/tmp/u``, ``{}/update.bin``), not a bare
     unknown."""

@@ -44,6 +44,10 @@ _ENDPOINT = re.compile(
 _SCOPE_STATEMENTS = (*FUNCTIONS, ast.Lambda, ast.ClassDef)
 
 
+# a path relative to a client's base URL: a first segment that is no host (no dot, no colon)
+_API_PATH = re.compile(r"^/?[A-Za-z0-9_-]+/[\w{}./-]*$")
+
+
 def _names_endpoint(text: str) -> bool:
     """A literal that names a host or URL itself (or hides one in base64)."""
     return bool(_ENDPOINT.search(text) or ENCODED_URL.match(text))
@@ -361,13 +365,20 @@ def to_configured_server(
     if not isinstance(func, ast.Attribute) or destinations.is_module(func.value):
         return False
     target = destination_argument(call, name)
-    if target is None or destinations.of(target, function) == LITERAL:
+    if target is None:
         return False
     texts = [
         n.value for n in walk(target) if isinstance(n, ast.Constant) and isinstance(n.value, str)
     ]
     leading = _leading_text(target, function)
-    if leading is None or not leading.startswith("/") or any(_names_endpoint(t) for t in texts):
+    if leading is None or any(_names_endpoint(t) for t in texts):
+        return False
+    # "/v1/auth/aws/config", or a literal path relative to the client's base URL
+    # ("api/public/integrations/blob-storage": langfuse's generated client)
+    relative = bool(_API_PATH.match(leading))
+    if not leading.startswith("/") and not relative:
+        return False
+    if destinations.of(target, function) == LITERAL and not relative:
         return False
     receiver = func.value
     built = (

@@ -18,6 +18,7 @@ import ast
 import base64
 import binascii
 import contextlib
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -39,6 +40,7 @@ from finalexam.analyze.behavior.python.commands import (
     command_template,
     known_path,
     program_name,
+    runs_its_arguments,
 )
 from finalexam.analyze.behavior.python.declarations import (
     IDENTITY,
@@ -170,6 +172,7 @@ class Collector(ast.NodeVisitor):
         # functions of this file that return decoded data: name -> (decoders, byte decoder)
         self.wrappers = wrappers or {}
         self.templates: dict[str, str] = {}  # variable -> the string it holds, unknowns as {}
+        self.vectors: dict[str, ast.List | ast.Tuple] = {}  # variable -> the list it was given
         self.open_files: dict[str, str] = {}  # file object variable -> path template
         self.sums: dict[int, str | None] = {}  # what each `+` node folds to (decoding.fold)
         self.telling: list[bool] = []  # per enclosing call: do its arguments go to a message
@@ -455,6 +458,24 @@ class Collector(ast.NodeVisitor):
             return self.wrappers.get(func.attr)
         return None
 
+    def _spawned_producers(self, node: ast.Call) -> set[str]:
+        """Where what a spawn runs comes from. An argument vector that starts with a fixed
+        program which runs nothing it is given (``["aircrack-ng", "-w", wl, "-b", net]``:
+        aircrack-ng's dcrack takes the network to crack from its server's JSON) passes data,
+        not code: only the program's own name counts then."""
+        first = node.args[0] if node.args else None
+        if isinstance(first, ast.Name):
+            first = self.vectors.get(first.id, first)
+        shell = any(
+            k.arg == "shell" and not (isinstance(k.value, ast.Constant) and not k.value.value)
+            for k in node.keywords
+        )
+        if isinstance(first, ast.List | ast.Tuple) and first.elts and not shell:
+            program = command_template(first.elts[0], self.templates)
+            if program and "{}" not in program and not runs_its_arguments(program):
+                return self._producers(first.elts[0])
+        return self._argument_producers(node)
+
     def _argument_producers(self, node: ast.Call) -> set[str]:
         found: set[str] = set()
         for argument in [*node.args, *(k.value for k in node.keywords)]:
@@ -548,6 +569,10 @@ class Collector(ast.NodeVisitor):
                 template = command_template(node.value, self.templates)
                 if template and template != "{}":
                     self.templates[target.id] = template
+                if isinstance(node.value, ast.List | ast.Tuple):
+                    self.vectors[target.id] = node.value
+                else:
+                    self.vectors.pop(target.id, None)
                 if isinstance(node.value, ast.Call) and self.resolve(node.value.func) == "open":
                     self._opened(target.id, node.value)
         self.generic_visit(node)
@@ -619,7 +644,7 @@ class Collector(ast.NodeVisitor):
                     if is_decoder(producer):
                         self._add("call", f"{name.rsplit('.', 1)[-1]}<-{producer}", node.lineno)
         if name and SPAWNERS.match(name):
-            for producer in sorted(self._argument_producers(node)):
+            for producer in sorted(self._spawned_producers(node)):
                 if is_decoder(producer) and not SPAWNERS.match(producer):
                     self._add("call", f"{name}<-{producer}", node.lineno)
         if name and is_decoder(name) and self.nesting < MAX_NESTING:
@@ -892,7 +917,13 @@ class Collector(ast.NodeVisitor):
 
     def visit_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-            return  # a docstring or bare string says nothing about behaviour
+            # a docstring or bare string says nothing about behaviour, and the raw patterns
+            # pass over it (faiss documents its datasets with "wget https://...")
+            value = node.value
+            if value.end_lineno is not None and value.end_col_offset is not None:
+                span = (value.lineno, value.col_offset, value.end_lineno, value.end_col_offset)
+                self.result.told.append(span)
+            return
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -988,6 +1019,40 @@ def _is_literal(node: ast.AST) -> bool:
     return False
 
 
+# PEP 695 syntax (Python 3.12) that an older interpreter's parser rejects: ``type X = ...``
+# and type parameters of functions and classes (tifffile 2026 writes both); a bracket may
+# hold one nested level (``[T: dict[str, int]]``)
+_TYPE_PARAMETERS = r"\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]"
+_TYPE_ALIAS = re.compile(
+    rf"^([ \t]*)type[ \t]+([A-Za-z_]\w*)[ \t]*(?:{_TYPE_PARAMETERS})?[ \t]*=", re.M
+)
+_GENERIC_DEF = re.compile(
+    rf"^([ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+[A-Za-z_]\w*){_TYPE_PARAMETERS}(?=[ \t]*[(:])",
+    re.M,
+)
+
+
+def parse_source(source: str) -> ast.Module | None:
+    """The syntax tree of a Python source, or None. A source written for a newer Python
+    whose only new syntax is PEP 695's is read with it rewritten, line for line, into
+    what this interpreter parses (an alias becomes an assignment, type parameters go)."""
+    # Python reads a source that starts with a UTF-8 byte order mark (adal's modules do);
+    # ast.parse of the decoded text does not: without the mark, the lines stay
+    source = source.removeprefix("\ufeff")
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        older = _GENERIC_DEF.sub(r"\1", _TYPE_ALIAS.sub(r"\1\2 =", source))
+        if older == source:
+            return None
+        try:
+            return ast.parse(older)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+    except (ValueError, RecursionError, MemoryError):
+        return None
+
+
 def python_facts(
     source: str,
     *,
@@ -998,11 +1063,8 @@ def python_facts(
     """Facts of one Python source; a file that does not parse gives ``parsed=False``.
     ``hook_functions``: module-level functions an install command of the package calls, read
     as install-time code."""
-    try:
-        # Python reads a source that starts with a UTF-8 byte order mark (adal's modules
-        # do); ast.parse of the decoded text does not: without the mark, the lines stay
-        tree = ast.parse(source.removeprefix("\ufeff"))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = parse_source(source)
+    if tree is None:
         return Facts(parsed=False)
     collector = Collector(
         install_file, _nesting, decoder_functions(tree), hook_functions,
