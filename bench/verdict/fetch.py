@@ -14,10 +14,10 @@ Nothing is built, installed or run: packages are downloaded as files.
   database (status written from the packages' control files, and each package's
   ``info/<package>.list`` file list), like a real image.
 
-- blind parts (``fresh``, ``fresh2``, ``fresh3``, ``fresh4``, then ``fresh5``): fetched
-  after the corpus before them had been examined and tuned on: the next ``--fresh`` PyPI and
-  npm projects by popularity and a Debian list of their own, every family new (none shares
-  its first word with an earlier part), in ``*-fresh`` to ``*-fresh5`` folders. A blind part
+- blind parts (``fresh``, ``fresh2``, ... then ``fresh6``): fetched after the corpus before
+  them had been examined and tuned on: the next ``--fresh`` PyPI and npm projects by
+  popularity and a Debian list of their own, every family new (none shares its first word
+  with an earlier part), in ``*-fresh`` to ``*-fresh6`` folders. A blind part
   is examined once by the code of its round's end and reported; after that it counts as seen.
 
     python bench/verdict/fetch.py [--pypi 250] [--npm 250] [--sdists 40] [--fresh 150]
@@ -122,12 +122,26 @@ DEBIAN_FRESH5 = [
     "sqlmap", "hydra", "proxychains4", "aircrack-ng", "libpostgresql-jdbc-java",
     "libmariadb-java", "libgoogle-gson-java", "libh2-java",
 ]  # fmt: skip
+# The seventh part's: build tools, version control, shells, interpreters, editors and file
+# managers, download and traffic tools, host-integrity and rootkit scanners (dual-use: they
+# list what malware does), sandboxes, mail clients and delivery agents, application
+# servers, Go and Rust programs, Java libraries, JavaScript libraries as Debian ships them.
+DEBIAN_FRESH6 = [
+    "cmake", "ninja-build", "meson", "scons", "mercurial", "subversion", "fossil", "zsh",
+    "fish", "ksh", "erlang-base", "elixir", "gawk", "bc", "mc", "ranger", "neovim", "joe",
+    "axel", "iftop", "nload", "vnstat", "bmon", "aide", "rkhunter", "chkrootkit", "lynis",
+    "auditd", "firejail", "bubblewrap", "tinc", "neomutt", "alpine", "fetchmail", "procmail",
+    "msmtp", "isync", "lmdb-utils", "uwsgi-core", "gunicorn", "gopass", "duf", "yq",
+    "rust-coreutils", "nasm", "tcc", "libhikaricp-java", "libquartz2-java",
+    "libfreemarker-java", "libjs-bootstrap4", "node-axios",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
     "fresh3": DEBIAN_FRESH3,
     "fresh4": DEBIAN_FRESH4,
     "fresh5": DEBIAN_FRESH5,
+    "fresh6": DEBIAN_FRESH6,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

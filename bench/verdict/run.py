@@ -8,7 +8,7 @@ built from the shared OSV exports (``finalexam db update --source ../shared/data
 
 The honest corpus is split by family (the first word of the package name) into a dev part,
 the one rules may be tuned on, and a held-out part, only ever reported: the split is a hash,
-fixed before any tuning. The blind parts (``*-fresh`` to ``*-fresh5``) are new
+fixed before any tuning. The blind parts (``*-fresh`` to ``*-fresh6``) are new
 families fetched after the corpus before them had been examined and tuned on (fetch.py).
 
     python bench/verdict/run.py [--sets pypi,npm,debian,jars,images,malware-pypi,...]
@@ -44,7 +44,7 @@ MALWARE = Path(os.environ.get("FINALEXAM_MALWARE", ROOT / ".." / "shared" / "dat
 OSV = Path(os.environ.get("FINALEXAM_OSV", ROOT / ".." / "shared" / "data" / "osv"))
 DB = OUT / "osv.sqlite3"
 # blind parts, in the order they were fetched (fetch.py)
-BLIND = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5")
+BLIND = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6")
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
     *(f"{kind}-{blind}" for blind in BLIND for kind in ("pypi", "npm", "debian")),
@@ -59,7 +59,7 @@ class Item:
     set: str
     name: str  # the package (several artifacts of one release share it)
     path: Path
-    split: str  # dev, held-out, a blind part (fresh to fresh5), images or malware
+    split: str  # dev, held-out, a blind part (fresh to fresh6), images or malware
 
     @property
     def key(self) -> str:
