@@ -82,6 +82,8 @@ def worker(paths: list[str]) -> None:
             "syscalls": len(entry.get("syscalls", [])),
             "xor_strings": len(entry.get("xor_strings", [])),
             "resolved": len(entry.get("resolved", [])),
+            # socket()/setsockopt() calls that open a raw or packet socket (trait raw-socket)
+            "raw_sockets": len(entry.get("raw_sockets", [])),
             "unpacked": bool((entry.get("packer") or {}).get("unpacked")),
             # gaps: what the exam left unexamined (an exam with one is incomplete)
             "gaps": [f"{i.kind.value}: {i.message}" for i in analysis.issues if i.kind.gap],

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from finalexam.analyze.base import Analysis, ExamState
-from finalexam.analyze.binary import capabilities, packers, upx
+from finalexam.analyze.binary import capabilities, packers, traits, upx
 from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
@@ -214,6 +214,7 @@ def describe(
         "arches": facts.arches if len(facts.arches) > 1 else None,
         "syscalls": [site.as_dict() for _, site in sorted(code_facts.syscalls.items())],
         "resolved": [found.as_dict() for _, found in sorted(code_facts.resolved.items())],
+        "raw_sockets": [call.as_dict() for call in traits.raw_socket_calls(code_facts)],
         "xor_strings": [run.as_dict() for run in observed.xor_runs],
         "details": facts.details,
     }

@@ -53,6 +53,7 @@ from typing import Any
 from finalexam.analyze.binary import decoding, traits
 from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
+    ConstantCall,
     ResolvedName,
     SyscallSite,
     strip_wide_suffix,
@@ -134,6 +135,8 @@ class Observed:
     offsets: dict[str, int] = field(default_factory=dict)  # string or text -> first offset
     sites: dict[str, SyscallSite] = field(default_factory=dict)  # system call -> first site
     resolutions: dict[str, ResolvedName] = field(default_factory=dict)  # name -> first call
+    # a trait read from the code -> its first call (raw-socket: the socket() that opens one)
+    trait_calls: dict[str, ConstantCall] = field(default_factory=dict)
     xor_runs: list[decoding.Run] = field(default_factory=list)  # text XORed with one byte
     _ordered: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _called: set[str] | None = field(default=None, repr=False)
@@ -335,6 +338,9 @@ def observe(
         traits=traits.traits(facts, data, packed),
         kinds=traits.kinds(name),
     )
+    raw_sockets = traits.raw_socket_calls(facts)
+    if raw_sockets:
+        observed.trait_calls["raw-socket"] = raw_sockets[0]
     head = data[:_STRING_SCAN_LIMIT]
     wanted = rule_strings(rules)
     if wanted:
@@ -571,6 +577,11 @@ def assess(observed: Observed, rules: tuple[CapabilityRule, ...]) -> list[Match]
             for name in evidence.get("resolved", ())
             if name in observed.resolutions
         }
+        code |= {
+            name: observed.trait_calls[name].disassembly
+            for name in evidence.get("traits", ())
+            if name in observed.trait_calls
+        }
         matches.append(Match(rule, evidence, offsets, expected, code))
         if expected is None:
             observed.capabilities.add(rule.id)
@@ -592,6 +603,10 @@ def _offsets(evidence: dict[str, list[str]], observed: Observed) -> dict[str, in
         if name in observed.resolutions:
             found = observed.resolutions[name]
             offsets[f"{name} (via {found.via})"] = found.offset
+    for name in evidence.get("traits", ()):
+        if name in observed.trait_calls:
+            call = observed.trait_calls[name]
+            offsets[f"{name} ({call.function})"] = call.offset
     for text in evidence.get("decoded", ()):
         for key, at in observed.offsets.items():
             if key.startswith(f"{text.lower()} (") and key.endswith("-decoded)"):

@@ -14,7 +14,7 @@ import fnmatch
 import re
 
 from finalexam.analyze.binary.facts.apihash import ALGORITHMS as HASHES
-from finalexam.analyze.binary.facts.common import BinaryFacts
+from finalexam.analyze.binary.facts.common import BinaryFacts, ConstantCall
 
 TRAITS: dict[str, str] = {
     "static": "an ELF executable without interpreter or libraries (statically linked)",
@@ -29,8 +29,19 @@ TRAITS: dict[str, str] = {
     "packed": "packed or compressed code (a known packer's marks)",
     "hashed-imports": "functions resolved by a hash of their name: several known API-name "
     "hashes of one algorithm as the code's constants (facts.apihash)",
+    "raw-socket": "a raw or packet socket opened by the code: socket() called with SOCK_RAW, "
+    "or with AF_PACKET, or IP_HDRINCL set with setsockopt(), read from the constants at the "
+    "call (facts.resolve)",
 }
 _TINY = 4096
+_SOCKET_CALLS = frozenset({"socket", "WSASocketA", "WSASocketW"})
+_INTERNET = frozenset({2, 10, 23})  # AF_INET; AF_INET6 on Linux and on Windows
+_AF_PACKET = 17  # Linux (on Windows 17 is AF_NETBIOS)
+_SOCK_RAW = 3
+_SOCK_TYPE_MASK = 0xF  # SOCK_NONBLOCK and SOCK_CLOEXEC ride on the type's upper bits
+_IPPROTO_IP = 0
+# IP_HDRINCL: the caller writes the IP header itself (3 on Linux, 2 on Windows and the BSDs)
+_IP_HDRINCL = {"elf": 3, "pe": 2, "macho": 2}
 _VERMAGIC = re.compile(rb"vermagic=\d+\.\d+")
 _GO_BUILD_INFO = b"\xff Go buildinf:"
 
@@ -210,6 +221,25 @@ def traits(facts: BinaryFacts, data: bytes, packed: bool = False) -> set[str]:
         found.add("packed")
     if any(name.via in HASHES for name in facts.resolved.values()):
         found.add("hashed-imports")
+    if raw_socket_calls(facts):
+        found.add("raw-socket")
+    return found
+
+
+def raw_socket_calls(facts: BinaryFacts) -> list[ConstantCall]:
+    """The calls that open a raw or packet socket, or let the caller write IP headers."""
+    found = []
+    for call in facts.constant_calls:
+        if call.function in _SOCKET_CALLS:
+            domain, kind = call.arguments[0], call.arguments[1]
+            packet = domain == _AF_PACKET and facts.format == "elf"
+            raw = domain in _INTERNET and kind is not None and kind & _SOCK_TYPE_MASK == _SOCK_RAW
+            if packet or raw:
+                found.append(call)
+        elif call.function == "setsockopt":
+            level, option = call.arguments
+            if level == _IPPROTO_IP and option == _IP_HDRINCL.get(facts.format):
+                found.append(call)
     return found
 
 

@@ -83,6 +83,26 @@ class ResolvedName:
         return out
 
 
+@dataclass(frozen=True)
+class ConstantCall:
+    """A call to a function whose arguments say what it does (``socket``'s domain and type,
+    ``setsockopt``'s level and option), with the constants the code passes (``None`` where
+    an argument is not a constant), see ``facts.resolve``."""
+
+    function: str
+    arguments: tuple[int | None, ...]  # the arguments read, in the order of CONSTANT_CALLS
+    offset: int  # file offset of the call
+    disassembly: str  # the call and the instructions before it in its block
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "arguments": list(self.arguments),
+            "offset": self.offset,
+            "disassembly": self.disassembly,
+        }
+
+
 @dataclass
 class BinaryFacts:
     format: str  # elf, pe, macho
@@ -109,6 +129,8 @@ class BinaryFacts:
     syscalls: dict[str, SyscallSite] = field(default_factory=dict)
     # functions and libraries the code resolves at run time: name -> its first call
     resolved: dict[str, ResolvedName] = field(default_factory=dict)
+    # calls of socket/setsockopt and the like with the constants passed to them
+    constant_calls: list[ConstantCall] = field(default_factory=list)
 
 
 def strip_wide_suffix(name: str) -> str:

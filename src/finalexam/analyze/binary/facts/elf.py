@@ -146,15 +146,16 @@ def examine(data: bytes) -> BinaryFacts:
 
 
 def _resolved(binary: Any, data: bytes, facts: BinaryFacts, symbols: set[str]) -> None:
-    """Names the code passes to dlsym/dlopen (and the C library's private variants)."""
-    if not symbols & set(resolve.RESOLVERS):
+    """Names the code passes to dlsym/dlopen (and the C library's private variants), and the
+    constants it passes to socket/setsockopt."""
+    if not symbols & resolve.READ_CALLS:
         return
     slots = {
         relocation.address: name
         for relocations in (binary.pltgot_relocations, binary.dynamic_relocations)
         for relocation in relocations
         if relocation.has_symbol
-        and (name := _unversioned(relocation.symbol.name)) in resolve.RESOLVERS
+        and (name := _unversioned(relocation.symbol.name)) in resolve.READ_CALLS
     }
     got = binary.get_section(".got.plt") if facts.arch == "i386" else None
     program = resolve.Program(
@@ -179,13 +180,14 @@ def _resolved(binary: Any, data: bytes, facts: BinaryFacts, symbols: set[str]) -
     program.stubs = {
         s.value: _unversioned(s.name)
         for s in binary.symtab_symbols
-        if s.is_function and s.shndx != 0 and _unversioned(s.name) in resolve.RESOLVERS
+        if s.is_function and s.shndx != 0 and _unversioned(s.name) in resolve.READ_CALLS
     }
     program.stubs.update(resolve.plt_stubs(data, program, _plt_regions(binary)))
-    found, calls = resolve.resolved_names(data, program)
-    facts.resolved.update(found)
-    if calls:
-        facts.details["resolver_calls"] = calls
+    reading = resolve.read_calls(data, program)
+    facts.resolved.update(reading.resolved)
+    facts.constant_calls = reading.constant_calls
+    if reading.resolver_calls:
+        facts.details["resolver_calls"] = reading.resolver_calls
 
 
 def _code_regions(binary: Any) -> list[code.Region]:

@@ -129,13 +129,14 @@ def examine(data: bytes) -> BinaryFacts:
 
 
 def _resolved(binary: Any, data: bytes, facts: BinaryFacts) -> None:
-    """Names the code passes to GetProcAddress and LoadLibrary, through their IAT slots."""
+    """Names the code passes to GetProcAddress and LoadLibrary, and the constants it passes
+    to socket/WSASocket/setsockopt, through their IAT slots."""
     base = binary.optional_header.imagebase
     slots = {
         base + entry.iat_address: text(entry.name)
         for library in binary.imports
         for entry in library.entries
-        if entry.name and text(entry.name) in resolve.RESOLVERS
+        if entry.name and text(entry.name) in resolve.READ_CALLS
     }
     if not slots:
         return
@@ -160,10 +161,11 @@ def _resolved(binary: Any, data: bytes, facts: BinaryFacts) -> None:
         stubs={},
         slots=slots,
     )
-    found, calls = resolve.resolved_names(data, program)
-    facts.resolved.update(found)
-    if calls:
-        facts.details["resolver_calls"] = calls
+    reading = resolve.read_calls(data, program)
+    facts.resolved.update(reading.resolved)
+    facts.constant_calls = reading.constant_calls
+    if reading.resolver_calls:
+        facts.details["resolver_calls"] = reading.resolver_calls
 
 
 def _debug(binary: lief.PE.Binary, facts: BinaryFacts) -> None:

@@ -1,6 +1,9 @@
 """Functions and libraries a program resolves at run time by name, read from its code with
 capstone: the string constant loaded into the name argument of each call to ``dlsym``/
-``dlopen`` (ELF) or ``GetProcAddress``/``LoadLibrary`` (PE), x86-64 and i386.
+``dlopen`` (ELF) or ``GetProcAddress``/``LoadLibrary`` (PE), x86-64 and i386. The same
+reading gives the integer constants passed to the functions of ``CONSTANT_CALLS``: a
+``socket(AF_INET, SOCK_RAW, ...)`` or ``setsockopt(s, IPPROTO_IP, IP_HDRINCL, ...)`` is
+a raw socket, which the import table (``socket``, ``setsockopt``) cannot tell.
 
 A program that resolves ``ptrace`` with ``dlsym`` is able to trace as much as one that imports
 it, but its import table says only ``dlsym``. Each call to a resolver is found by byte search
@@ -26,7 +29,7 @@ from typing import Any
 
 from finalexam.analyze.binary.facts.code import MAX_CODE, Instruction, Region, disassembler
 from finalexam.analyze.binary.facts.code import block as code_block
-from finalexam.analyze.binary.facts.common import ResolvedName
+from finalexam.analyze.binary.facts.common import ConstantCall, ResolvedName
 
 MAX_SITES = 4_000  # resolver calls read per binary
 _BACK = 64  # bytes before a call disassembled for its arguments
@@ -57,6 +60,17 @@ RESOLVERS: dict[str, Resolver] = {
     "GetModuleHandleA": Resolver(0, True),
     "GetModuleHandleW": Resolver(0, True, wide=True),
 }
+# Functions whose integer arguments are read at each call, and which (0-based): a socket's
+# domain, type and protocol; setsockopt's level and option.
+CONSTANT_CALLS: dict[str, tuple[int, ...]] = {
+    "socket": (0, 1, 2),
+    "WSASocketA": (0, 1, 2),
+    "WSASocketW": (0, 1, 2),
+    "setsockopt": (1, 2),
+}
+# Every function whose calls are read
+READ_CALLS = frozenset(RESOLVERS) | frozenset(CONSTANT_CALLS)
+
 # Argument registers of the x86-64 calling conventions, each with its narrower names
 _SYSV = (("rdi", "edi"), ("rsi", "esi"), ("rdx", "edx"))
 _WIN64 = (("rcx", "ecx"), ("rdx", "edx"), ("r8", "r8d"))
@@ -80,8 +94,8 @@ class Program:
     abi: str  # sysv or win64 (x86-64); i386 passes arguments on the stack
     code: list[Region]  # executable code
     mapped: list[Region]  # every part of the file that is loaded (to read strings)
-    stubs: dict[int, str]  # PLT stub address -> resolver called
-    slots: dict[int, str]  # GOT/IAT slot address -> resolver whose address it holds
+    stubs: dict[int, str]  # PLT stub address -> function called (READ_CALLS)
+    slots: dict[int, str]  # GOT/IAT slot address -> function whose address it holds
     got: int | None = None  # i386 PIC: the value ebx holds (the .got.plt address)
 
 
@@ -89,28 +103,42 @@ def supported(arch: str) -> bool:
     return arch in ("x86_64", "i386")
 
 
-def resolved_names(data: bytes, program: Program) -> tuple[dict[str, ResolvedName], int]:
-    """Names resolved at run time (name -> its first call) and the number of resolver calls
-    read (resolved or not)."""
+@dataclass
+class CallReading:
+    """What the calls of a program's code say."""
+
+    resolved: dict[str, ResolvedName]  # name -> its first call
+    resolver_calls: int  # calls to a resolver read (resolved or not)
+    constant_calls: list[ConstantCall]
+
+
+def read_calls(data: bytes, program: Program) -> CallReading:
+    """Names resolved at run time, and the constants passed to ``CONSTANT_CALLS``."""
+    reading = CallReading({}, 0, [])
     if not supported(program.arch) or not (program.stubs or program.slots):
-        return {}, 0
+        return reading
     decoder = disassembler(program.arch)
-    found: dict[str, ResolvedName] = {}
-    calls = 0
+    sites = 0
     budget = MAX_CODE
     for region in program.code:
         code = data[region.offset : region.offset + min(region.size, budget)]
         budget -= len(code)
-        for at, resolver in _calls(code, region.address, program):
-            calls += 1
-            if calls > MAX_SITES:
-                return found, calls
-            name = _read_call(data, code, region, at, resolver, program, decoder)
+        for at, function in _calls(code, region.address, program):
+            sites += 1
+            if sites > MAX_SITES:
+                return reading
+            if function in CONSTANT_CALLS:
+                constants = _read_constants(code, region, at, function, program, decoder)
+                if constants is not None:
+                    reading.constant_calls.append(constants)
+                continue
+            reading.resolver_calls += 1
+            name = _read_call(data, code, region, at, function, program, decoder)
             if name is not None:
-                found.setdefault(name.name, name)
+                reading.resolved.setdefault(name.name, name)
         if budget <= 0:
             break
-    return found, calls
+    return reading
 
 
 def plt_stubs(data: bytes, program: Program, plt: list[Region]) -> dict[int, str]:
@@ -250,6 +278,29 @@ def _read_call(
     )
 
 
+def _read_constants(
+    code: bytes, region: Region, at: int, function: str, program: Program, decoder: Any
+) -> ConstantCall | None:
+    block = code_block(decoder, program.arch, code, region.address, at, _BACK)
+    if block is None:
+        return None
+    before = block[:-1]
+    arguments: list[int | None] = []
+    for argument in CONSTANT_CALLS[function]:
+        if program.arch == "x86_64":
+            registers = (_WIN64 if program.abi == "win64" else _SYSV)[argument]
+            arguments.append(_register_value(before, registers, program))
+        else:
+            arguments.append(_stack_argument(before, argument, program))
+    window = [f"{mnemonic} {operands}".strip() for _, _, mnemonic, operands in block]
+    return ConstantCall(
+        function=function,
+        arguments=tuple(arguments),
+        offset=region.offset + at,
+        disassembly="; ".join(window[-_WINDOW - 1 :]),
+    )
+
+
 def _register_value(
     before: list[Instruction], registers: tuple[str, ...], program: Program
 ) -> int | None:
@@ -261,6 +312,8 @@ def _register_value(
             if target in _ALIASES and _ALIASES[target] & set(registers):
                 return None  # written in part: not a plain address
             continue
+        if mnemonic == "xor" and source == target:  # the compilers' way of writing 0
+            return 0
         if mnemonic == "mov" and source in _ALIASES:  # a copy (unoptimised code): follow it
             return _register_value(before[:index], tuple(_ALIASES[source]), program)
         if mnemonic == "mov" and source:
