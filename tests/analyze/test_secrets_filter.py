@@ -911,6 +911,10 @@ def test_a_readme_in_core_metadata_a_declaration_file_and_examples_constants_are
         # pipenv writes a .netrc from a template
         ("pipenv/utils/internet.py",
          '            f"machine {host}\\n  login {username}\\n  password {password}\\n"'),
+        # privoxy's postinst: adduser's flag takes no value
+        ("control/postinst",
+         "    adduser --system --home /etc/privoxy --no-create-home \\\n"
+         "\t    --ingroup nogroup --disabled-password privoxy"),
         # pydocket compares a stream key with a dunder name
         ("docket/worker.py", '        is_redelivery = stream_key == b"__redelivery__"'),
         # browser-use: PostHog's project key, written into every web page that reports
@@ -943,6 +947,7 @@ def test_patterns_markers_and_public_keys_of_blind_part_5_are_no_secrets(
         ("app/telemetry.py", "POSTHOG_PERSONAL_API_KEY = 'phx_F8JMNjW1i2KbGUTaW1unnDdLSPCoyc52'",
          "phx_F8JMNjW1i2KbGUTaW1unnDdLSPCoyc52"),
         ("app/settings.properties", "db.password=Wz8qLm3vX7Kp", "Wz8qLm3vX7Kp"),
+        ("deploy/run.sh", "tool --disabled-users --password Wz8qLm3vX7Kp", "Wz8qLm3vX7Kp"),
         ("db/init.sql", "CREATE USER app\n    IDENTIFIED BY 'Wz8qLm3vX7';", "Wz8qLm3vX7"),
         ("db/grant.sql", "GRANT ALL ON db.* TO 'app'@'%' IDENTIFIED BY 'Wz8qLm3vX7';",
          "Wz8qLm3vX7"),

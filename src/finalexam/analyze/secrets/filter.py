@@ -186,6 +186,7 @@ def default_model() -> Model:
     return load_model()
 
 
+_NEGATIONS = (["no"], ["disable"], ["disabled"], ["without"], ["skip"])
 _NUL_TERMINATOR = re.compile(r"(?:\\x00|\\0{1,3})+\Z")
 
 
@@ -212,8 +213,10 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # Token.String = "ansi_green": a member of the class the keyword names
     if _names_a_type(candidate):
         return True  # "AWS::ApiGateway::ApiKey": a resource type's name, its value no key
-    if candidate.rule_id == "generic-cli-option" and (words[:1] == ["no"] or value[0] == "-"):
-        return True  # --no-ask-password takes no value; what follows is the next argument
+    if candidate.rule_id == "generic-cli-option" and (words[:1] in _NEGATIONS or value[0] == "-"):
+        # --no-ask-password, adduser's --disabled-password take no value: what follows is
+        # the next argument (privoxy's postinst: --disabled-password privoxy)
+        return True
     if candidate.rule_id not in _NAMELESS_RULES and _names_no_credential(words):
         return True
     if any(pattern.match(value) for pattern in _NOT_SECRET_VALUES):
