@@ -65,6 +65,7 @@ PAYLOAD = (
         ("cmake/Templates/Windows/Windows_TemporaryKey.pfx", FileContext.TEST),  # VS test signing
         ("org/h2/server/web/res/_text_cs.prop", FileContext.DOCS),  # a message bundle
         ("org/apache/catalina/LocalStrings_pt_BR.properties", FileContext.DOCS),
+        ("org/h2/server/web/res/_text_pt_br.prop", FileContext.DOCS),
         ("app/jdbc_pw.properties", FileContext.SHIPPED),  # pw: no language
         ("app/settings.properties", FileContext.SHIPPED),
     ],

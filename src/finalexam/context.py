@@ -57,7 +57,7 @@ _LANGUAGES = (
     "ar|bg|ca|cs|da|de|el|en|es|et|eu|fa|fi|fr|ga|gl|he|hi|hr|hu|id|in|is|it|ja|ko|lt|lv|ms"
     "|nb|nl|no|pl|pt|ro|ru|sk|sl|sr|sv|th|tr|uk|vi|zh"
 )
-_MESSAGE_BUNDLE = re.compile(rf"^[\w-]*_(?:{_LANGUAGES})(?:_[A-Z]{{2}})?\.(?:prop|properties)$")
+_MESSAGE_BUNDLE = re.compile(rf"^[\w-]*_(?:{_LANGUAGES})(?:_[A-Za-z]{{2}})?\.(?:prop|properties)$")
 _DOC_FILE = re.compile(
     r"^(?:readme|changelog|changes|history|news|authors|contributing)(?:\.[a-z]+)?$"
     r"|\.(?:md|markdown|rst|adoc|txt)$"

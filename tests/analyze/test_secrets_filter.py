@@ -925,6 +925,8 @@ def test_a_readme_in_core_metadata_a_declaration_file_and_examples_constants_are
         ("absl/strings/internal/cordz_info.h",
          "  // Maybe sample the cord identified by 'cord' for method 'method'."),
         ("sqlite3.h", '** contain the same values for all columns identified by "colUsed", all'),
+        ("usr/share/coturn/schema.userdb.redis",
+         "  * The global admin user 'bayaz' with password 'magi';"),
     ],
 )  # fmt: skip
 def test_patterns_markers_and_public_keys_of_blind_part_5_are_no_secrets(
@@ -949,6 +951,8 @@ def test_patterns_markers_and_public_keys_of_blind_part_5_are_no_secrets(
         ("app/settings.properties", "db.password=Wz8qLm3vX7Kp", "Wz8qLm3vX7Kp"),
         ("deploy/run.sh", "tool --disabled-users --password Wz8qLm3vX7Kp", "Wz8qLm3vX7Kp"),
         ("db/init.sql", "CREATE USER app\n    IDENTIFIED BY 'Wz8qLm3vX7';", "Wz8qLm3vX7"),
+        ("db/roles.sql", "CREATE ROLE app WITH LOGIN PASSWORD 'Wz8qLm3vX7';", "Wz8qLm3vX7"),
+        ("db/roles.sql", "CREATE ROLE app\n  WITH PASSWORD 'Wz8qLm3vX7';", "Wz8qLm3vX7"),
         ("db/grant.sql", "GRANT ALL ON db.* TO 'app'@'%' IDENTIFIED BY 'Wz8qLm3vX7';",
          "Wz8qLm3vX7"),
     ],

@@ -309,7 +309,7 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # "license_key": "agpl-3.0-openssl": a licence's id in ScanCode's index
     if _escaped_marker(candidate) or _first_word_of_label(candidate):
         return True  # "\015\001\007\011\003NSPAM" (spamassassin); "Decryption password" (h2)
-    if candidate.rule_id == "generic-sql-password" and _prose_identified_by(candidate):
+    if candidate.rule_id == "generic-sql-password" and _prose_sql(candidate):
         return True  # "the cord identified by 'cord'" in absl's comments: no SQL statement
     return is_placeholder(value)
 
@@ -342,18 +342,25 @@ def _first_word_of_label(candidate: GenericCandidate) -> bool:
     return _WORDS_TO_THE_END.fullmatch(after) is not None
 
 
-# What opens an SQL statement that sets a password, or the account it is set for
-_SQL_STATEMENT = re.compile(r"(?i)\b(?:user|role|login|grant|alter|create|connect)\b|@")
+# A verb that opens an SQL statement setting a password, or the account it is set for
+_SQL_STATEMENT = re.compile(r"(?i)\b(?:create|alter|grant|connect|set|exec(?:ute)?)\b|@")
+_SENTENCE = re.compile(r"\b[A-Za-z]+ [A-Za-z]+ [A-Za-z]+\b")  # three words in a row
+_SQL_PASSWORD_KEY = re.compile(
+    r"(?i)\b(?:identified\s+by|(?:with|login|user|role)\s+(?:encrypted\s+)?password)\b"
+)
 
 
-def _prose_identified_by(candidate: GenericCandidate) -> bool:
-    """``IDENTIFIED BY`` after words that open no SQL statement is English ("columns
-    identified by colUsed"). A statement broken over lines starts its line with it."""
-    at = re.search(r"(?i)\bidentified\s+by\b", candidate.line)
+def _prose_sql(candidate: GenericCandidate) -> bool:
+    """``IDENTIFIED BY`` or ``WITH PASSWORD`` after words that open no SQL statement is
+    English: "columns identified by colUsed" (SQLite), "The global admin user 'bayaz' with
+    password 'magi'" (coturn's schema notes): words in a row, no SQL verb. A statement
+    broken over lines starts its line with the keyword; monit's `allow admin:x  # with
+    password 'x'` is no sentence."""
+    at = _SQL_PASSWORD_KEY.search(candidate.line)
     if at is None:
         return False
     before = candidate.line[: at.start()]
-    return bool(before.strip(" \t*/#-;")) and _SQL_STATEMENT.search(before) is None
+    return _SENTENCE.search(before) is not None and _SQL_STATEMENT.search(before) is None
 
 
 # Code rather than a literal: identifiers opening calls or subscripts (str(json[, get_token(),
