@@ -1,10 +1,14 @@
 """Secrets in popular honest releases: does the secret scan make the default exam fail?
 
     python bench/secrets/releases.py run --corpus DIR [--src SRC] --out FILE.jsonl
+                                         [--sets pypi,npm,debian-fresh4,...] [--keys FILE]
     python bench/secrets/releases.py compare BEFORE.jsonl AFTER.jsonl
 
-``run`` examines every artifact under ``DIR/pypi/*/`` and ``DIR/npm/*/`` (the honest corpus
-that ``bench/verdict/fetch.py`` downloads) with the default policy and only the secret scan
+``run`` examines every artifact under ``DIR/pypi/`` and ``DIR/npm/`` (the honest corpus
+that ``bench/verdict/fetch.py`` downloads; ``--sets`` names other folders of it, such as the
+blind ``pypi-fresh4`` or ``debian``, or ``../shared/data/malware`` sets given as paths;
+``--keys`` keeps only the artifacts whose ``set/file`` key a file lists, one a line, as
+``bench/verdict/run.py`` names them) with the default policy and only the secret scan
 (``only = ["secrets"]``): the exam then fails exactly when a secret finding blocks, so a
 failure here is a failure of the default exam caused by secrets. ``--src`` picks the
 finalexam sources to import (an earlier commit's ``src``, e.g. from ``git worktree add``), so
@@ -25,12 +29,16 @@ from pathlib import Path
 from typing import Any
 
 
-def artifacts(corpus: Path) -> list[tuple[str, Path]]:
+def artifacts(corpus: Path, sets: list[str], keys: set[str] | None) -> list[tuple[str, Path]]:
+    """(key, path) of every artifact of the sets; the key is ``set/file`` as the verdict
+    benchmark names it."""
     out = []
-    for ecosystem in ("pypi", "npm"):
-        for folder in sorted((corpus / ecosystem).iterdir()):
-            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-                out.append((f"{ecosystem}/{folder.name}/{path.name}", path))
+    for name in sets:
+        folder = corpus / name
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".log"):
+            key = f"{folder.name}/{path.name}"
+            if keys is None or key in keys:
+                out.append((key, path))
     return out
 
 
@@ -80,8 +88,9 @@ def run(args: argparse.Namespace) -> int:
     done = set()
     if args.out.exists():
         done = {json.loads(line)["key"] for line in args.out.read_text().splitlines() if line}
+    keys = set(args.keys.read_text().split()) if args.keys else None
     with args.out.open("a") as out:
-        for key, path in artifacts(args.corpus):
+        for key, path in artifacts(args.corpus, args.sets.split(","), keys):
             if key in done:
                 continue
             start = time.process_time()
@@ -141,6 +150,8 @@ def main() -> int:
     one.add_argument("--corpus", type=Path, required=True)
     one.add_argument("--src", type=Path)
     one.add_argument("--out", type=Path, required=True)
+    one.add_argument("--sets", default="pypi,npm", help="folders of the corpus (or paths)")
+    one.add_argument("--keys", type=Path, help="a file of set/file keys to examine only")
     both = sub.add_parser("compare")
     both.add_argument("before", type=Path)
     both.add_argument("after", type=Path)

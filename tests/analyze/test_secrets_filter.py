@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from finalexam.analyze.secrets.analyzer import SecretsAnalyzer
-from finalexam.analyze.secrets.features import FEATURES, GenericCandidate, features, key_kind
+from finalexam.analyze.secrets.features import (
+    FEATURES,
+    GenericCandidate,
+    dictionary,
+    dictionary_share,
+    features,
+    key_kind,
+)
 from finalexam.analyze.secrets.filter import (
     MODEL_PATH,
     ModelError,
@@ -646,8 +653,10 @@ def test_render_passes_and_namespaced_state_keys_are_names() -> None:
     state = b'!function(e){e.stateDBKey="docmanager:recents"}(o||(o={}))\n'
     assert _blocking("plotly/package_data/plotly.min.js", renderer) == []
     assert _blocking("plotly/package_data/plotly.min.js", passes) == []
-    twice = b'i.currentPass="translucent";f(i);i.currentPass="translucent";\n'
-    assert [v for _, v in _blocking("app/bundle.js", twice)] == ["translucent"]
+    # set twice and never compared: a value, not a state's name (an English word such as
+    # "translucent" would be a name by the dictionary alone)
+    twice = b'i.currentPass="tqzvkxwplm";f(i);i.currentPass="tqzvkxwplm";\n'
+    assert [v for _, v in _blocking("app/bundle.js", twice)] == ["tqzvkxwplm"]
     assert _blocking("jupyterlab/static/jlab_core.js", state) == []
     assert [v for _, v in _blocking("app/bundle.js", b'i.currentPass="Xq7vLz2T9mWk";\n')] == [
         "Xq7vLz2T9mWk"
@@ -977,3 +986,43 @@ def test_a_fenced_block_in_a_comment_documents_an_exchange() -> None:
     assert [v for _, v in _blocking("looker_sdk/sdk/api40/methods.py", closed)] == [
         "4QDkCyCtZzYgj4C2p2cj3csJH7zqS5RzKs2kTnG5"
     ]
+
+
+def test_ordinary_english_words_are_in_the_dictionary() -> None:
+    """streamlit's deck.gl bundle renders ``pass: `collision` `` and pyright registers
+    ``ServiceKey("CancellationProvider")``: ordinary words the first 10,600-word dictionary
+    lacked, so those values read as random letters."""
+    words = dictionary()
+    assert {"collision", "cancellation", "provider", "authentication"} <= words
+    assert dictionary_share("CancellationProvider") == dictionary_share("collision") == 1.0
+    assert dictionary_share("qzvkxwpt") == dictionary_share("Xq7vLzTmWkPr") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "secret"),
+    [
+        ("streamlit/static/static/js/DeckGlJsonChart.Bk-DBRSw.js",
+         "this.render({...t,scissorRect:r,target:e,pass:`VALUE`})}getLayerParameters(e,t,n){",
+         "k7Qz9vXw2mTr"),
+        ("pyright/dist/dist/pyright-internal.js",
+         'r.commandService=new i.ServiceKey("CommandService"),'
+         'r.cancellationProvider=new i.ServiceKey("VALUE"),r.x=1',
+         None),
+        ("pyright/dist/dist/pyright-internal.js",
+         'r.cancellationProvider=new i.ServicePassword("VALUE"),r.x=1',
+         "c9Vq2LmZx7Kw4RtP"),
+    ],
+)  # fmt: skip
+def test_a_value_made_of_words_is_a_name_and_a_random_one_in_its_place_a_secret(
+    path: str, line: str, secret: str | None
+) -> None:
+    """The words of the honest releases are no credentials; the same assignment or call
+    with random characters in their place is still reported."""
+    for words in ("collision", "CancellationProvider"):
+        assert _blocking(path, line.replace("VALUE", words).encode() + b"\n") == []
+    if secret is not None:
+        found = _blocking(path, line.replace("VALUE", secret).encode() + b"\n")
+        assert [value for _, value in found] == [secret]
+    random_line = line.replace("VALUE", "c9Vq2LmZx7Kw4RtP")
+    random_value = candidate("i.ServiceKey", "c9Vq2LmZx7Kw4RtP", random_line, path)
+    assert not dropped(random_value)  # weighed by the model, never dropped as words

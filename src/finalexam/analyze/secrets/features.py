@@ -732,15 +732,41 @@ def word_cover(value: str) -> float:
 
 
 WORDS_PATH = Path(__file__).resolve().parents[2] / "rules" / "secrets" / "model" / "words.txt"
+LONGEST_WORD = 16  # letters of the longest dictionary word (authentication, configuration)
+COMMON_SIZE = 20  # SCOWL sizes 10 and 20: the words everyone writes
 # Runs of letters of one case pattern: overEvery -> over, Every; DashboardEntries -> ...
 _LETTER_RUNS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 @cache
+def _words_by_size() -> dict[int, frozenset[str]]:
+    """SCOWL size -> the words it adds (``## size N`` sections of words.txt)."""
+    sections: dict[int, list[str]] = {}
+    level = 0
+    for line in WORDS_PATH.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## size "):
+            level = int(line.removeprefix("## size "))
+        elif line and not line.startswith("#"):
+            sections.setdefault(level, []).append(line)
+    return {size: frozenset(words) for size, words in sections.items()}
+
+
+@cache
 def dictionary() -> frozenset[str]:
-    """About 10,600 common English words (SCOWL sizes 10 and 20), 3 to 12 letters."""
-    lines = WORDS_PATH.read_text(encoding="utf-8").splitlines()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+    """About 61,000 English words (SCOWL up to size 50, bench/secrets/words.py), 3 to
+    ``LONGEST_WORD`` letters: a value made of them alone is a name, not a secret."""
+    return frozenset().union(*_words_by_size().values())
+
+
+@cache
+def common_words() -> frozenset[str]:
+    """The 10,638 common words of them (SCOWL sizes 10 and 20, up to 12 letters: the words
+    the model was trained with): a real password is often built of those (Summer2024!,
+    hunter2), rarely of the rest."""
+    sizes = _words_by_size().items()
+    return frozenset(
+        word for size, words in sizes if size <= COMMON_SIZE for word in words if len(word) <= 12
+    )
 
 
 def _segments(run: str, words: frozenset[str]) -> bool:
@@ -748,16 +774,17 @@ def _segments(run: str, words: frozenset[str]) -> bool:
     reach = [True] + [False] * len(run)
     for end in range(3, len(run) + 1):
         reach[end] = any(
-            reach[start] and run[start:end] in words for start in range(max(0, end - 12), end - 2)
+            reach[start] and run[start:end] in words
+            for start in range(max(0, end - LONGEST_WORD), end - 2)
         )
     return reach[-1]
 
 
-def dictionary_share(value: str) -> float:
-    """Share of the value's letters in runs made of English words: 1.0 for credit_card,
-    overEvery or DashboardEntries, near 0 for random letters (a real password of words scores
-    high too: it is still reported when the rest says so)."""
-    words = dictionary()
+def dictionary_share(value: str, words: frozenset[str] | None = None) -> float:
+    """Share of the value's letters in runs made of English words (of ``dictionary()`` unless
+    told): 1.0 for credit_card, overEvery or DashboardEntries, near 0 for random letters (a
+    real password of words scores high too: it is still reported when the rest says so)."""
+    words = dictionary() if words is None else words
     letters = wordy = 0
     for run in _LETTER_RUNS.findall(value[:256]):
         letters += len(run)
@@ -904,7 +931,7 @@ def features(c: GenericCandidate) -> list[float]:
         float(bool(_VERSIONLIKE.match(value))),
         float(lowered_value in TYPE_NAMES),
         word_cover(value),
-        dictionary_share(value),
+        dictionary_share(value, common_words()),
         float(bool(value_letters) and len(value_letters) >= 3 and value_letters in key_letters),
         float(any(len(w) >= 4 and w in lowered_value for w in words)),
         float(value.endswith(("(", ")", ";", ",")) or "(" in value),
