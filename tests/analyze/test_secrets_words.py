@@ -29,6 +29,7 @@ def test_the_generator_keeps_plain_words_of_the_chosen_lists_by_size(tmp_path: P
             lists + "english-words.60": "zymurgy\n",
             lists + "english-upper.10": "Paris\n",
             lists + "english-abbreviations.10": "etc\n",
+            "usr/share/doc/scowl/copyright": "SCOWL: Copyright 2000-2011 by Kevin Atkinson\n",
         },
     )
     out = tmp_path / "words.txt"
@@ -37,8 +38,10 @@ def test_the_generator_keeps_plain_words_of_the_chosen_lists_by_size(tmp_path: P
         check=True,
         capture_output=True,
     )
+    text = out.read_text()
+    assert "# SCOWL: Copyright 2000-2011 by Kevin Atkinson\n" in text  # the notice travels
     sections: dict[str, list[str]] = {}
-    for line in out.read_text().splitlines():
+    for line in text.splitlines():
         if line.startswith("## size "):
             current = sections.setdefault(line.removeprefix("## size "), [])
         elif not line.startswith("#"):
