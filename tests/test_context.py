@@ -68,6 +68,9 @@ PAYLOAD = (
         ("org/h2/server/web/res/_text_pt_br.prop", FileContext.DOCS),
         ("app/jdbc_pw.properties", FileContext.SHIPPED),  # pw: no language
         ("app/settings.properties", FileContext.SHIPPED),
+        ("package/locales/nb.json", FileContext.DOCS),  # axe-core's translations
+        ("var/lib/rkhunter/db/i18n/tr.utf8", FileContext.DOCS),
+        ("package/locale/fr.js", FileContext.SHIPPED),  # code a library may load by name
     ],
 )
 def test_path_context(path: str, context: FileContext) -> None:

@@ -52,6 +52,17 @@ _TEST_FILE = re.compile(
 )
 # botocore's examples-1.json, a package's sample.env: examples by name
 _EXAMPLE_FILE = re.compile(r"^(?:examples?|samples?)(?:[-_.][^/]*)?$")
+# Message catalogues by folder (axe-core's locales/nb.json, rkhunter's db/i18n/tr); code there
+# (moment's locale/*.js) stays shipped: a library may load it by a name built at run time
+_CATALOGUE_FOLDER = re.compile(r"(?:^|/)(?:i18n|l10n|locales?|translations)/")
+_CATALOGUE_CODE = (".js", ".mjs", ".cjs", ".ts", ".py", ".rb", ".pl", ".pm", ".php", ".lua", ".sh")
+
+
+def _message_catalogue(path: str) -> bool:
+    lowered = path.lower()
+    return bool(_CATALOGUE_FOLDER.search(lowered)) and not lowered.endswith(_CATALOGUE_CODE)
+
+
 # A message bundle in one language: h2's _text_cs.prop, LocalStrings_fr.properties
 _LANGUAGES = (
     "ar|bg|ca|cs|da|de|el|en|es|et|eu|fa|fi|fr|ga|gl|he|hi|hr|hu|id|in|is|it|ja|ko|lt|lv|ms"
@@ -136,7 +147,7 @@ def path_context(location: Location | str) -> FileContext:
             for context, pattern in _FOLDER_PATTERNS:
                 if pattern.match(folder):
                     return context
-    if _MESSAGE_BUNDLE.match(chain[-1].rsplit("/", 1)[-1]):
+    if _MESSAGE_BUNDLE.match(chain[-1].rsplit("/", 1)[-1]) or _message_catalogue(chain[-1]):
         return FileContext.DOCS
     if _TEST_FILE.match(name):
         return FileContext.TEST

@@ -108,6 +108,20 @@ def test_systemd_units_are_ordinary_for_a_container_engine(tmp_path: Path) -> No
     assert unit["severity"] == "info" and unit["expected_for"] == "container-engine"
 
 
+# The implant's network client and shell, preloading a library into what it starts: what a
+# sandbox also does (firejail 0.9.72 preloads its tracing library into the programs it runs).
+PRELOADER = IMPLANT.replace('"HISTFILE=/dev/null"', '"LD_PRELOAD=%s/libtrace.so"')
+
+
+def test_a_preloaded_library_is_ordinary_for_a_sandbox(tmp_path: Path) -> None:
+    binary = compile_c(tmp_path, "preloader", ["-O0"], PRELOADER)
+    assert "persistence-preload" in raised_by(findings_of(binary), "behavior-implant")
+    as_sandbox = findings_of(binary, "firejail")
+    assert not behaviours(as_sandbox)
+    preload = capabilities_of(binary, "firejail")["persistence-preload"]
+    assert preload["severity"] == "info" and preload["expected_for"] == "sandbox"
+
+
 def test_a_container_engine_that_hides_its_history_is_still_an_implant(tmp_path: Path) -> None:
     binary = compile_c(tmp_path, "updater", ["-O0"], IMPLANT)
     assert raised_by(findings_of(binary, "podman"), "behavior-implant") == [

@@ -924,6 +924,16 @@ def test_a_readme_in_core_metadata_a_declaration_file_and_examples_constants_are
         ("control/postinst",
          "    adduser --system --home /etc/privoxy --no-create-home \\\n"
          "\t    --ingroup nogroup --disabled-password privoxy"),
+        # blind part 6: chkrootkit names a library's path, huey builds keys from a template,
+        # socksio names a protocol byte, svix a token's prefix, axe-core a method, and
+        # css-tokenizer's bundle assigns an enum member
+        ("usr/sbin/chkrootkit", 'LIBKEY="lib/x86_64-linux-gnu/libkeyutils.so.1"'),
+        ("huey/storage.py", "        self.counter_key = 'huey.counters.%s' % self.name"),
+        ("socksio/socks5.py", '    USERNAME_PASSWORD = b"\\x02"'),
+        ("svix/autoconfig.py", '_AUTOCONFIG_TOKEN_PREFIX_V1 = "auto_v1_"'),
+        ("package/axe.js", "      key: 'serializeCoords',"),
+        ("package/dist/index.mjs",
+         'var t;!function(e){e.Comment="comment-token",e.Semicolon="semicolon-token"}(t||(t={}));'),
         # pydocket compares a stream key with a dunder name
         ("docket/worker.py", '        is_redelivery = stream_key == b"__redelivery__"'),
         # browser-use: PostHog's project key, written into every web page that reports
@@ -958,6 +968,9 @@ def test_patterns_markers_and_public_keys_of_blind_part_5_are_no_secrets(
         ("app/telemetry.py", "POSTHOG_PERSONAL_API_KEY = 'phx_F8JMNjW1i2KbGUTaW1unnDdLSPCoyc52'",
          "phx_F8JMNjW1i2KbGUTaW1unnDdLSPCoyc52"),
         ("app/settings.properties", "db.password=Wz8qLm3vX7Kp", "Wz8qLm3vX7Kp"),
+        ("app/keys.py", 'API_KEY = "Kq7vLz/T9mW4pR/x8Lz2"', "Kq7vLz/T9mW4pR/x8Lz2"),
+        ("app/keys.py", 'API_KEY = "\\x8f\\x02\\x7a\\x11Kq7vLzT9"', "\\x8f\\x02\\x7a\\x11Kq7vLzT9"),
+        ("app/keys.js", "      key: 'Kq7vLzT9mW4pRx8L',", "Kq7vLzT9mW4pRx8L"),
         ("deploy/run.sh", "tool --disabled-users --password Wz8qLm3vX7Kp", "Wz8qLm3vX7Kp"),
         ("db/init.sql", "CREATE USER app\n    IDENTIFIED BY 'Wz8qLm3vX7';", "Wz8qLm3vX7"),
         ("db/roles.sql", "CREATE ROLE app WITH LOGIN PASSWORD 'Wz8qLm3vX7';", "Wz8qLm3vX7"),

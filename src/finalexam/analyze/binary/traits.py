@@ -130,6 +130,10 @@ KINDS: dict[str, tuple[str, ...]] = {
         "k3s",
         "kubelet",
     ),
+    # Sandboxes build namespaces for the programs they start: firejail preloads its tracing
+    # library into them (LD_PRELOAD), checks /etc/ld.so.preload, and sets up their network
+    # with a raw socket (its ARP probe for --net).
+    "sandbox": ("firejail", "firemon", "bwrap", "bubblewrap", "nsjail", "minijail0"),
     "kernel-tool": (
         "kmod",
         "insmod",

@@ -186,6 +186,7 @@ def default_model() -> Model:
     return load_model()
 
 
+_FIELDS = re.compile(r"%[sd]|\{\w*\}")
 _NEGATIONS = (["no"], ["disable"], ["disabled"], ["without"], ["skip"])
 _NUL_TERMINATOR = re.compile(r"(?:\\x00|\\0{1,3})+\Z")
 
@@ -221,6 +222,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True
     if any(pattern.match(value) for pattern in _NOT_SECRET_VALUES):
         return True
+    if _FIELDS.search(value) and _DOTTED_NAME.match(_FIELDS.sub("", value)):
+        return True  # 'huey.counters.%s' % self.name: a key made from a template
     if value != value.strip() or value.lower() in _AUTH_SCHEMES or value.lower() in TYPE_NAMES:
         return True  # "Bearer " + token: a prefix to join; the scheme word alone; a type
     if value.lower() == candidate.key.strip("\"'[]$@:-").lower() or value[0] in "([{<":
@@ -598,6 +601,11 @@ _NAMES_AND_OPTIONS = (
     re.compile(r"__[a-z]+(?:_[a-z]+)*__\Z"),  # stream_key == b"__redelivery__": a dunder name
     re.compile(r"\^.*[()+*?%\\].*\$\Z"),  # key:match("^(%S+)%s+(.+)$"): an anchored pattern
     re.compile(r"(?:pk_(?:live|test)_|phc_)[0-9A-Za-z]{16,}\Z"),  # publishable client keys
+    # LIBKEY="lib/x86_64-linux-gnu/libkeyutils.so.1" (chkrootkit): a lower-case file path
+    re.compile(r"/?(?:[a-z0-9_.+-]+/)+[a-z0-9_+-]+(?:\.[a-z0-9]+)+\Z"),
+    re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*[_-]\Z"),  # "auto_v1_" (svix): a prefix to join
+    re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+=\Z"),  # e.Semicolon=: an assignment
+    re.compile(r"(?:\\x[0-9A-Fa-f]{2}){1,2}\Z"),  # USERNAME_PASSWORD = b"\x02": a protocol byte
 )
 _SLUG_PART = re.compile(r"[a-z]{2,}\d*\Z|\d{1,4}(?:\.\d+)*\Z")
 
@@ -797,11 +805,17 @@ _LOOKUP_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)+\Z")
 _LOOKUP_PART = re.compile(r"[a-z]+\d*\Z|[a-z][a-z0-9]{0,5}\Z")
 
 
+# lower-case words of three letters or more joined camel-case: serializeCoords, getAccessKey
+_CAMEL_NAME = re.compile(r"[a-z]{3,}(?:[A-Z][a-z]{2,})+\Z")
+
+
 def _is_lookup_name(value: str) -> bool:
     """``b_thinlto_cache``, ``hashicorp-vault``, ``_q_lora_e8m0_idx``, a namespaced
     ``docmanager:recents`` (jupyterlab's state database key): words (digits at their
     ends, or short tags such as ``e8m0``), one of them four letters or more."""
     value = value.strip("_")  # "__vite_ssr_exports__": a dunder name
+    if _CAMEL_NAME.match(value):
+        return True  # {key: 'serializeCoords', value: function ...}: axe-core's method name
     parts = re.split(r"[_:]" if "_" in value or ":" in value else "-", value)
     if len(parts) < 2 or not _LOOKUP_NAME.match(re.sub("[-:]", "_", value)):
         return False
