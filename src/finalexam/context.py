@@ -55,7 +55,6 @@ _EXAMPLE_FILE = re.compile(r"^(?:examples?|samples?)(?:[-_.][^/]*)?$")
 # Message catalogues by folder (axe-core's locales/nb.json, rkhunter's db/i18n/tr); code there
 # (moment's locale/*.js) stays shipped: a library may load it by a name built at run time
 _CATALOGUE_FOLDER = re.compile(r"(?:^|/)(?:i18n|l10n|locales?|translations)/")
-_CATALOGUE_CODE = (".js", ".mjs", ".cjs", ".ts", ".py", ".rb", ".pl", ".pm", ".php", ".lua", ".sh")
 
 
 def _message_catalogue(path: str) -> bool:
@@ -161,6 +160,7 @@ def path_context(location: Location | str) -> FileContext:
 # --- references: what shipped code imports or runs ----------------------------------------
 
 _CODE_SUFFIXES = (".py", ".pyw", ".js", ".mjs", ".cjs", ".ts", ".sh", ".ps1", ".rb", ".pl")
+_CATALOGUE_CODE = (*_CODE_SUFFIXES, ".pm", ".php", ".lua")  # code in a catalogue folder
 _PY_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w. \t,]+)", re.MULTILINE)
 _PY_FROM = re.compile(
     r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.MULTILINE

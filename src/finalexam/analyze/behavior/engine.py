@@ -10,6 +10,7 @@ from functools import cache
 
 from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Fact, Facts
 from finalexam.analyze.behavior.languages import CALL_READERS, READERS, detect_language
+from finalexam.analyze.behavior.python.syntax import function_lines
 from finalexam.analyze.behavior.rules import BehaviorRule, rules_by_id
 from finalexam.matching.prefilter import Prefilter
 
@@ -76,34 +77,6 @@ def _call_regex(glob: str) -> re.Pattern[str] | None:
         return None
     body = re.escape(glob).replace(r"\*", r"[\w.]*")
     return re.compile(r"(?<![\w.])" + body + r"\s*\(")
-
-
-_DEF_LINE = re.compile(r"([ \t]*)(?:async[ \t]+)?def[ \t]")
-
-
-def function_lines(text: str) -> list[tuple[int, int]]:
-    """Line ranges of function bodies by indentation, for a Python source that does not
-    parse (syntax newer than this interpreter's): what a function defines runs when it is
-    called, the rest at import. A line indented less than its function (a string's
-    continuation) ends the body early, so more is read as import-time code, not less."""
-    ranges: list[tuple[int, int]] = []
-    open_defs: list[tuple[int, int]] = []  # (indent of the def line, first body line)
-    last = 0
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.lstrip(" \t")
-        if not stripped or stripped.startswith("#"):
-            continue
-        indent = len(line) - len(stripped)
-        while open_defs and indent <= open_defs[-1][0]:
-            _, first = open_defs.pop()
-            if not open_defs and last >= first:
-                ranges.append((first, last))
-        if _DEF_LINE.match(line):
-            open_defs.append((indent, number + 1))
-        last = number
-    if open_defs and last >= open_defs[0][1]:
-        ranges.append((open_defs[0][1], last))
-    return ranges
 
 
 def rule_hits(

@@ -19,17 +19,16 @@ import shlex
 from collections.abc import Callable, Iterator
 
 from finalexam.analyze.behavior.facts import Fact
-from finalexam.analyze.behavior.python.commands import INTERPRETERS
+from finalexam.analyze.behavior.python.commands import INTERPRETERS, WRAPPERS
 
 MAX_LINE = 16 * 1024
 MAX_TEXT = 2 * 1024 * 1024
 RUN_DOWNLOAD = "run<-download"
 
-_DOWNLOADERS = re.compile(r"\b(?:wget|curl|tftp|ftpget)\b")
+_DOWNLOAD_TOOLS = ("wget", "curl", "tftp", "ftpget")
+_DOWNLOADERS = re.compile(rf"\b(?:{'|'.join(_DOWNLOAD_TOOLS)})\b")
 _SEPARATOR_CHARS = frozenset(";&|(){}")
 _KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "time"})
-# programs that start the command they are given: `nohup ./x &`, `busybox wget ...`
-_WRAPPERS = frozenset({"sudo", "nohup", "setsid", "exec", "nice", "env", "busybox", "command"})
 _SOURCE = frozenset({".", "source"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
 _BRACED = re.compile(r"\$\{(\w+)\}")
@@ -43,7 +42,7 @@ def shell_calls(text: str, context_at: Callable[[int], str]) -> list[Fact]:
     facts: list[Fact] = []
     for line, command in _commands(text[:MAX_TEXT]):
         program, arguments = command[0], command[1:]
-        if program in ("wget", "curl", "tftp", "ftpget"):
+        if program in _DOWNLOAD_TOOLS:
             downloaded.update(_saved_names(program, arguments))
             continue
         started = _started(program, arguments)
@@ -128,7 +127,7 @@ def _commands(text: str) -> Iterator[tuple[int, list[str]]]:
                 command.append(token)
                 continue
             while command and (
-                command[0] in _KEYWORDS or command[0] in _WRAPPERS or _ASSIGNMENT.match(command[0])
+                command[0] in _KEYWORDS or command[0] in WRAPPERS or _ASSIGNMENT.match(command[0])
             ):
                 command.pop(0)
             if command:

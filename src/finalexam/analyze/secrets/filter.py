@@ -304,8 +304,6 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # secret:"\u3299\ufe0f": an emoji table
     if _BYTE_ESCAPES.match(value) and is_placeholder(_byte_hex(value)):
         return True  # b"\x01\x23\x45\x67...": a test vector counting up
-    if any(pattern.match(value) for pattern in _NAMES_AND_OPTIONS):
-        return True  # 0002_auto_20160226_1747, vault_lookup::lookup, -geotag, credentials/
     if _called(candidate) or _spells_its_name(candidate) or _names_the_program(candidate):
         return True  # sanitize_id(authorization), b"L@stWr!t3T0k3n", 'monit' in monitrc
     if key_kind(words, candidate.rule_id) == "key" and _is_slug(value):
@@ -452,6 +450,23 @@ _NOT_SECRET_VALUES = (
     _CALL_CHAIN,
     _COMPARED_MEMBER,
     _NPM_SCOPED_NAME,
+    # names and options, never credentials: a Django migration (its app's dependencies name it),
+    # a qualified function (Perl, Ruby, C++: vault_lookup::lookup), a command-line option
+    # handed on (exiftool's push @nextPass, '-geotag'), a folder a path is built under.
+    re.compile(r"\d{4}_[a-z0-9_]+\Z"),
+    re.compile(r"[A-Za-z_]\w*(?:::[A-Za-z_]\w*)+\Z"),
+    re.compile(r"--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*\Z"),
+    re.compile(r"[a-z_][a-z0-9_.-]*/\Z"),
+    re.compile(r"\.?\$[A-Za-z_]\w*[{\[]?\Z"),  # "--password=".$opt{'password'}: Perl code
+    re.compile(r"[a-z][\w-]*\[[\w-]+=[^\]]*\]\Z"),  # auth = "pam[gid-min=1000]": a method
+    re.compile(r"__[a-z]+(?:_[a-z]+)*__\Z"),  # stream_key == b"__redelivery__": a dunder name
+    re.compile(r"\^.*[()+*?%\\].*\$\Z"),  # key:match("^(%S+)%s+(.+)$"): an anchored pattern
+    re.compile(r"(?:pk_(?:live|test)_|phc_)[0-9A-Za-z]{16,}\Z"),  # publishable client keys
+    # LIBKEY="lib/x86_64-linux-gnu/libkeyutils.so.1" (chkrootkit): a lower-case file path
+    re.compile(r"/?(?:[a-z0-9_.+-]+/)+[a-z0-9_+-]+(?:\.[a-z0-9]+)+\Z"),
+    re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*[_-]\Z"),  # "auto_v1_" (svix): a prefix to join
+    re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+=\Z"),  # e.Semicolon=: an assignment
+    re.compile(r"(?:\\x[0-9A-Fa-f]{2}){1,2}\Z"),  # USERNAME_PASSWORD = b"\x02": a protocol byte
 )
 # Words after the keyword that still name the credential itself: tokenValue, password2,
 # passwordRepeat, PASSWORD_PROD. Any other word makes the keyword a qualifier of something
@@ -588,25 +603,6 @@ def _character(found: re.Match[str]) -> str:
     return chr(int(found.group(1), 16))
 
 
-# Names and options, never credentials: a Django migration (its app's dependencies name it),
-# a qualified function (Perl, Ruby, C++: vault_lookup::lookup), a command-line option
-# handed on (exiftool's push @nextPass, '-geotag'), a folder a path is built under.
-_NAMES_AND_OPTIONS = (
-    re.compile(r"\d{4}_[a-z0-9_]+\Z"),
-    re.compile(r"[A-Za-z_]\w*(?:::[A-Za-z_]\w*)+\Z"),
-    re.compile(r"--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*\Z"),
-    re.compile(r"[a-z_][a-z0-9_.-]*/\Z"),
-    re.compile(r"\.?\$[A-Za-z_]\w*[{\[]?\Z"),  # "--password=".$opt{'password'}: Perl code
-    re.compile(r"[a-z][\w-]*\[[\w-]+=[^\]]*\]\Z"),  # auth = "pam[gid-min=1000]": a method
-    re.compile(r"__[a-z]+(?:_[a-z]+)*__\Z"),  # stream_key == b"__redelivery__": a dunder name
-    re.compile(r"\^.*[()+*?%\\].*\$\Z"),  # key:match("^(%S+)%s+(.+)$"): an anchored pattern
-    re.compile(r"(?:pk_(?:live|test)_|phc_)[0-9A-Za-z]{16,}\Z"),  # publishable client keys
-    # LIBKEY="lib/x86_64-linux-gnu/libkeyutils.so.1" (chkrootkit): a lower-case file path
-    re.compile(r"/?(?:[a-z0-9_.+-]+/)+[a-z0-9_+-]+(?:\.[a-z0-9]+)+\Z"),
-    re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*[_-]\Z"),  # "auto_v1_" (svix): a prefix to join
-    re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+=\Z"),  # e.Semicolon=: an assignment
-    re.compile(r"(?:\\x[0-9A-Fa-f]{2}){1,2}\Z"),  # USERNAME_PASSWORD = b"\x02": a protocol byte
-)
 _SLUG_PART = re.compile(r"[a-z]{2,}\d*\Z|\d{1,4}(?:\.\d+)*\Z")
 
 

@@ -66,10 +66,12 @@ INTERPRETERS = frozenset(
 )  # fmt: skip
 
 
+# Programs (and shell builtins) that start the command they are given: `nohup ./x &`
+WRAPPERS = frozenset({"sudo", "nohup", "setsid", "exec", "nice", "env", "busybox", "command"})
 # Programs that run what their arguments name or hold: data in their arguments may be code
-RUNS_ITS_ARGUMENTS = INTERPRETERS | SHELLS | frozenset(
-    {"env", "xargs", "sudo", "doas", "su", "runuser", "nohup", "timeout", "nice", "ionice",
-     "setsid", "chroot", "busybox", "ssh", "osascript", "java", "awk", "gawk", "find", "watch",
+RUNS_ITS_ARGUMENTS = INTERPRETERS | SHELLS | WRAPPERS | frozenset(
+    {"xargs", "doas", "su", "runuser", "timeout", "ionice",
+     "chroot", "ssh", "osascript", "java", "awk", "gawk", "find", "watch",
      "expect", "tclsh", "lua", "php", "deno", "bun", "wsl", "schtasks", "at", "crontab",
      "systemd-run", "open", "xdg-open", "explorer", "regsvr32", "certutil", "bitsadmin"}
 )  # fmt: skip
