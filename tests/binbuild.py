@@ -56,6 +56,53 @@ def compile_c(
     return out
 
 
+def build_macho(
+    directory: Path,
+    name: str,
+    source: str,
+    arches: tuple[str, ...] = ("x86_64",),
+    flags: tuple[str, ...] = ("-O2",),
+    language: str = "objective-c",
+) -> Path:
+    """A macOS executable built by clang and lld (ld64.lld) without an SDK: the source declares
+    what it calls, and the imports stay undefined, bound by dyld at run time
+    (``-undefined dynamic_lookup``). Several ``arches`` make a universal (fat) file
+    (llvm-lipo)."""
+    clang = require("clang")
+    _llvm_tool(clang, "ld64.lld")
+    suffix = {"objective-c": "m", "c": "c"}[language]
+    src = directory / f"{name}.{suffix}"
+    src.write_text(source)
+    slices = []
+    for arch in arches:
+        if arch == arches[0] and len(arches) == 1:
+            out = directory / name
+        else:
+            out = directory / f"{name}.{arch}"
+        command = [clang, "-target", f"{arch}-apple-macos11", *flags, "-fuse-ld=lld", "-nostdlib"]
+        command += ["-Wl,-undefined,dynamic_lookup", "-o", str(out), str(src)]
+        subprocess.run(command, check=True, capture_output=True)
+        slices.append(out)
+    if len(slices) == 1:
+        return slices[0]
+    lipo = _llvm_tool(clang, "llvm-lipo")
+    out = directory / name
+    command = [lipo, "-create", *map(str, slices), "-output", str(out)]
+    subprocess.run(command, check=True, capture_output=True)
+    return out
+
+
+def _llvm_tool(clang: str, tool: str) -> str:
+    """A tool of clang's own LLVM (Debian installs it under /usr/lib/llvm-N/bin)."""
+    found = subprocess.run([clang, f"-print-prog-name={tool}"], capture_output=True, text=True)
+    path = found.stdout.strip()
+    if not Path(path).is_absolute():
+        path = shutil.which(tool) or ""
+    if not path:
+        pytest.skip(f"{tool} is not installed (see .ci/system-packages)")
+    return path
+
+
 def build_go(
     directory: Path, name: str, source: str, flags: tuple[str, ...] = (), output: str = ""
 ) -> Path:

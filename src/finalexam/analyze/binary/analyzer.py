@@ -215,6 +215,7 @@ def describe(
         "syscalls": [site.as_dict() for _, site in sorted(code_facts.syscalls.items())],
         "resolved": [found.as_dict() for _, found in sorted(code_facts.resolved.items())],
         "raw_sockets": [call.as_dict() for call in traits.raw_socket_calls(code_facts)],
+        "fetch_runs": [run.as_dict() for run in code_facts.fetch_runs],
         "xor_strings": [run.as_dict() for run in observed.xor_runs],
         "details": facts.details,
     }

@@ -54,6 +54,7 @@ from finalexam.analyze.binary import decoding, traits
 from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     ConstantCall,
+    FetchRun,
     ResolvedName,
     SyscallSite,
     strip_wide_suffix,
@@ -135,8 +136,9 @@ class Observed:
     offsets: dict[str, int] = field(default_factory=dict)  # string or text -> first offset
     sites: dict[str, SyscallSite] = field(default_factory=dict)  # system call -> first site
     resolutions: dict[str, ResolvedName] = field(default_factory=dict)  # name -> first call
-    # a trait read from the code -> its first call (raw-socket: the socket() that opens one)
-    trait_calls: dict[str, ConstantCall] = field(default_factory=dict)
+    # a trait read from the code -> its first call (raw-socket: the socket() that opens one;
+    # download-then-run: the run call of the function that fetches first)
+    trait_calls: dict[str, ConstantCall | FetchRun] = field(default_factory=dict)
     xor_runs: list[decoding.Run] = field(default_factory=list)  # text XORed with one byte
     _ordered: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _called: set[str] | None = field(default=None, repr=False)
@@ -341,6 +343,7 @@ def observe(
     raw_sockets = traits.raw_socket_calls(facts)
     if raw_sockets:
         observed.trait_calls["raw-socket"] = raw_sockets[0]
+    observed.trait_calls.update(traits.fetch_run_calls(facts))
     head = data[:_STRING_SCAN_LIMIT]
     wanted = rule_strings(rules)
     if wanted:

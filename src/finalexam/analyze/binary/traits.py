@@ -14,7 +14,7 @@ import fnmatch
 import re
 
 from finalexam.analyze.binary.facts.apihash import ALGORITHMS as HASHES
-from finalexam.analyze.binary.facts.common import BinaryFacts, ConstantCall
+from finalexam.analyze.binary.facts.common import BinaryFacts, ConstantCall, FetchRun
 
 TRAITS: dict[str, str] = {
     "static": "an ELF executable without interpreter or libraries (statically linked)",
@@ -32,6 +32,14 @@ TRAITS: dict[str, str] = {
     "raw-socket": "a raw or packet socket opened by the code: socket() called with SOCK_RAW, "
     "or with AF_PACKET, or IP_HDRINCL set with setsockopt(), read from the constants at the "
     "call (facts.resolve)",
+    "download-then-run": "one function of the code fetches content from a URL "
+    "(dataWithContentsOfURL:, NSURLSession, curl_easy_perform, URLDownloadToFile, "
+    "InternetReadFile...) and then runs a command (system, popen, exec*, NSTask launch, "
+    "WinExec, ShellExecute, CreateProcess), the fetched data not followed into the command "
+    "(facts.flow)",
+    "runs-downloaded-data": "one function of the code fetches content from a URL and hands "
+    "what it fetched, through the calls that convert it, to a command runner: "
+    "system(fetched text) (facts.flow)",
 }
 _TINY = 4096
 _SOCKET_CALLS = frozenset({"socket", "WSASocketA", "WSASocketW"})
@@ -227,7 +235,19 @@ def traits(facts: BinaryFacts, data: bytes, packed: bool = False) -> set[str]:
         found.add("hashed-imports")
     if raw_socket_calls(facts):
         found.add("raw-socket")
+    found |= set(fetch_run_calls(facts))
     return found
+
+
+def fetch_run_calls(facts: BinaryFacts) -> dict[str, FetchRun]:
+    """The trait the code's fetch-then-run functions give, with the first such function: a
+    direct flow makes it runs-downloaded-data (and only that)."""
+    flows = [run for run in facts.fetch_runs if run.flows]
+    if flows:
+        return {"runs-downloaded-data": flows[0]}
+    if facts.fetch_runs:
+        return {"download-then-run": facts.fetch_runs[0]}
+    return {}
 
 
 def raw_socket_calls(facts: BinaryFacts) -> list[ConstantCall]:

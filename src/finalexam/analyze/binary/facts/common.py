@@ -103,6 +103,37 @@ class ConstantCall:
         }
 
 
+@dataclass(frozen=True)
+class FetchRun:
+    """A function that fetches content from a URL and then runs a command (``facts.flow``):
+    ``flows`` when the fetched value itself reaches the command runner."""
+
+    fetch: str  # the fetch called (dataWithContentsOfURL:, curl_easy_perform, ...)
+    run: str  # the runner called (system, popen, launch, CreateProcess, ...)
+    flows: bool
+    offset: int  # file offset of the run call
+    calls: tuple[str, ...]  # the function's calls up to the run, in address order
+    disassembly: str  # the run call and the instructions before it
+    start: int | None = None  # the function's address, when function starts are known
+
+    @property
+    def function(self) -> str:
+        return f"{self.fetch} -> {self.run}"
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "fetch": self.fetch,
+            "run": self.run,
+            "flows": self.flows,
+            "offset": self.offset,
+            "calls": list(self.calls),
+            "disassembly": self.disassembly,
+        }
+        if self.start is not None:
+            out["function"] = self.start
+        return out
+
+
 @dataclass
 class BinaryFacts:
     format: str  # elf, pe, macho
@@ -131,6 +162,8 @@ class BinaryFacts:
     resolved: dict[str, ResolvedName] = field(default_factory=dict)
     # calls of socket/setsockopt and the like with the constants passed to them
     constant_calls: list[ConstantCall] = field(default_factory=list)
+    # functions that fetch from a URL and run a command (direct flows first)
+    fetch_runs: list[FetchRun] = field(default_factory=list)
 
 
 def strip_wide_suffix(name: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import lief
 
-from finalexam.analyze.binary.facts import apihash, code, resolve
+from finalexam.analyze.binary.facts import apihash, code, flow, resolve
 from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
@@ -146,16 +146,16 @@ def examine(data: bytes) -> BinaryFacts:
 
 
 def _resolved(binary: Any, data: bytes, facts: BinaryFacts, symbols: set[str]) -> None:
-    """Names the code passes to dlsym/dlopen (and the C library's private variants), and the
-    constants it passes to socket/setsockopt."""
-    if not symbols & resolve.READ_CALLS:
+    """Names the code passes to dlsym/dlopen (and the C library's private variants), the
+    constants it passes to socket/setsockopt, and functions that fetch and run (``flow``)."""
+    wanted = resolve.READ_CALLS | flow.FUNCTIONS
+    if not symbols & wanted:
         return
     slots = {
         relocation.address: name
         for relocations in (binary.pltgot_relocations, binary.dynamic_relocations)
         for relocation in relocations
-        if relocation.has_symbol
-        and (name := _unversioned(relocation.symbol.name)) in resolve.READ_CALLS
+        if relocation.has_symbol and (name := _unversioned(relocation.symbol.name)) in wanted
     }
     got = binary.get_section(".got.plt") if facts.arch == "i386" else None
     program = resolve.Program(
@@ -177,15 +177,14 @@ def _resolved(binary: Any, data: bytes, facts: BinaryFacts, symbols: set[str]) -
         got=got.virtual_address if got is not None else None,
     )
     # a static program carries the resolvers themselves: calls go straight to them
-    program.stubs = {
-        s.value: _unversioned(s.name)
-        for s in binary.symtab_symbols
-        if s.is_function and s.shndx != 0 and _unversioned(s.name) in resolve.READ_CALLS
-    }
+    functions = [s for s in binary.symtab_symbols if s.is_function and s.shndx != 0 and s.value]
+    program.stubs = {s.value: name for s in functions if (name := _unversioned(s.name)) in wanted}
+    program.functions = sorted({s.value for s in functions})
     program.stubs.update(resolve.plt_stubs(data, program, _plt_regions(binary)))
     reading = resolve.read_calls(data, program)
     facts.resolved.update(reading.resolved)
     facts.constant_calls = reading.constant_calls
+    facts.fetch_runs = flow.fetch_runs(data, program)
     if reading.resolver_calls:
         facts.details["resolver_calls"] = reading.resolver_calls
 

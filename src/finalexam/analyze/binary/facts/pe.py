@@ -8,7 +8,7 @@ from typing import Any
 import lief
 
 from finalexam.analyze.binary import signing
-from finalexam.analyze.binary.facts import apihash, code, resolve
+from finalexam.analyze.binary.facts import apihash, code, flow, resolve
 from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
@@ -136,7 +136,7 @@ def _resolved(binary: Any, data: bytes, facts: BinaryFacts) -> None:
         base + entry.iat_address: text(entry.name)
         for library in binary.imports
         for entry in library.entries
-        if entry.name and text(entry.name) in resolve.READ_CALLS
+        if entry.name and text(entry.name) in resolve.READ_CALLS | flow.FUNCTIONS
     }
     if not slots:
         return
@@ -164,6 +164,7 @@ def _resolved(binary: Any, data: bytes, facts: BinaryFacts) -> None:
     reading = resolve.read_calls(data, program)
     facts.resolved.update(reading.resolved)
     facts.constant_calls = reading.constant_calls
+    facts.fetch_runs = flow.fetch_runs(data, program)
     if reading.resolver_calls:
         facts.details["resolver_calls"] = reading.resolver_calls
 

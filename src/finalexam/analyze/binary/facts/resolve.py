@@ -1,6 +1,7 @@
 """Functions and libraries a program resolves at run time by name, read from its code with
 capstone: the string constant loaded into the name argument of each call to ``dlsym``/
-``dlopen`` (ELF) or ``GetProcAddress``/``LoadLibrary`` (PE), x86-64 and i386. The same
+``dlopen`` (ELF, Mach-O) or ``GetProcAddress``/``LoadLibrary`` (PE), x86-64, i386 and arm64
+(``bl`` to a stub; its argument from ``adrp``/``add``, ``mov`` or ``adr``). The same
 reading gives the integer constants passed to the functions of ``CONSTANT_CALLS``: a
 ``socket(AF_INET, SOCK_RAW, ...)`` or ``setsockopt(s, IPPROTO_IP, IP_HDRINCL, ...)`` is
 a raw socket, which the import table (``socket``, ``setsockopt``) cannot tell.
@@ -9,7 +10,9 @@ A program that resolves ``ptrace`` with ``dlsym`` is able to trace as much as on
 it, but its import table says only ``dlsym``. Each call to a resolver is found by byte search
 (no linear sweep of the code): direct calls to its PLT stub (``call rel32``), calls through its
 GOT or IAT slot (``call [rip + d]``, ``call [abs]``), and calls through a register loaded from
-that slot a few instructions before (``mov rsi, [GetProcAddress]; ...; call rsi``). The call's
+that slot a few instructions before (``mov rsi, [GetProcAddress]; ...; call rsi``); on arm64,
+``bl``/``b`` to a stub. Mach-O stubs and slots are named by its indirect symbol table
+(``facts.macho``); Objective-C selector stubs (``objc_msgSend$sel``) by the selector. The call's
 basic block is disassembled backwards and the nearest load of the argument (a register on
 x86-64, a ``push`` or ``[esp + n]`` store on i386) resolved when it is the address of a string
 in the file (``lea rsi, [rip + d]``, ``mov edi, imm``, ``lea eax, [ebx - d]`` with ebx the GOT
@@ -24,7 +27,7 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from finalexam.analyze.binary.facts.code import MAX_CODE, Instruction, Region, disassembler
@@ -82,6 +85,7 @@ _CALL_REGISTER_64 = re.compile(rb"(\x41)?\xff([\xd0-\xd7])")
 _CALL_REGISTER_32 = re.compile(rb"\xff([\xd0-\xd7])")
 _LOAD_SLOT_64 = re.compile(rb"([\x48\x4c])\x8b([\x05\x0d\x15\x1d\x25\x2d\x35\x3d])", re.DOTALL)
 _LOAD_SLOT_32 = re.compile(rb"\x8b([\x05\x0d\x15\x1d\x25\x2d\x35\x3d])|\xa1", re.DOTALL)
+_ARM64_BRANCH = re.compile(rb"[\x14-\x17\x94-\x97]")  # the top byte of b/bl
 _REGISTERS_64 = ("rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi")
 _REGISTERS_32 = ("eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi")
 
@@ -94,13 +98,16 @@ class Program:
     abi: str  # sysv or win64 (x86-64); i386 passes arguments on the stack
     code: list[Region]  # executable code
     mapped: list[Region]  # every part of the file that is loaded (to read strings)
-    stubs: dict[int, str]  # PLT stub address -> function called (READ_CALLS)
+    stubs: dict[int, str]  # PLT/Mach-O stub address -> function called
     slots: dict[int, str]  # GOT/IAT slot address -> function whose address it holds
     got: int | None = None  # i386 PIC: the value ebx holds (the .got.plt address)
+    selectors: dict[int, str] = field(default_factory=dict)  # Mach-O selector ref -> selector
+    functions: list[int] = field(default_factory=list)  # sorted function starts, when known
+    offset: int = 0  # where the binary starts in the file (a slice of a fat Mach-O)
 
 
 def supported(arch: str) -> bool:
-    return arch in ("x86_64", "i386")
+    return arch in ("x86_64", "i386", "aarch64")
 
 
 @dataclass
@@ -123,7 +130,9 @@ def read_calls(data: bytes, program: Program) -> CallReading:
     for region in program.code:
         code = data[region.offset : region.offset + min(region.size, budget)]
         budget -= len(code)
-        for at, function in _calls(code, region.address, program):
+        for at, function in calls(code, region.address, program):
+            if function not in READ_CALLS:
+                continue
             sites += 1
             if sites > MAX_SITES:
                 return reading
@@ -165,13 +174,17 @@ def plt_stubs(data: bytes, program: Program, plt: list[Region]) -> dict[int, str
     return stubs
 
 
-def _calls(code: bytes, address: int, program: Program) -> Iterator[tuple[int, str]]:
-    """(offset in ``code``, resolver) of each call to a resolver."""
+def calls(code: bytes, address: int, program: Program) -> Iterator[tuple[int, str]]:
+    """(offset in ``code``, function) of each call to a function of ``program.stubs`` or
+    ``program.slots``."""
+    if program.arch == "aarch64":
+        yield from _arm64_calls(code, address, program.stubs)
+        return
     wide = program.arch == "x86_64"
     unpack = struct.Struct("<i").unpack_from
     unpack_unsigned = struct.Struct("<I").unpack_from
     if program.stubs:
-        for found in re.finditer(b"\xe8", code):
+        for found in re.finditer(b"[\xe8\xe9]", code):  # call, and jmp (a tail call)
             at = found.start()
             if at + 5 <= len(code):
                 target = (address + at + 5 + unpack(code, at + 1)[0]) & 0xFFFFFFFFFFFFFFFF
@@ -190,7 +203,7 @@ def _calls(code: bytes, address: int, program: Program) -> Iterator[tuple[int, s
                 yield at, program.slots[slot]
     # a register loaded from a slot, then called
     loaded: dict[int, tuple[str, str]] = {}  # end of the load -> (register, resolver)
-    for end, register, resolver in _slot_loads(code, address, program):
+    for end, register, resolver in slot_loads(code, address, program.arch, program.slots):
         loaded[end] = (register, resolver)
     if not loaded:
         return
@@ -209,17 +222,39 @@ def _calls(code: bytes, address: int, program: Program) -> Iterator[tuple[int, s
                 break
 
 
-def _slot_loads(code: bytes, address: int, program: Program) -> Iterator[tuple[int, str, str]]:
-    """(end offset, register, resolver) of each ``mov reg, [slot]`` of a resolver's slot."""
+def _arm64_calls(code: bytes, address: int, stubs: dict[int, str]) -> Iterator[tuple[int, str]]:
+    """``bl`` (and ``b``, a tail call) to a stub: the top six bits are 100101 (000101)."""
+    if not stubs:
+        return
+    low, high = min(stubs), max(stubs)
+    words = struct.Struct("<I").unpack_from
+    for found in _ARM64_BRANCH.finditer(code):
+        at = found.start() - 3
+        if at < 0 or at % 4 or (address + at) % 4:
+            continue
+        word = words(code, at)[0]
+        offset = (word & 0x3FFFFFF) << 2
+        if offset & 0x8000000:
+            offset -= 1 << 28
+        target = address + at + offset
+        if low <= target <= high and target in stubs:
+            yield at, stubs[target]
+
+
+def slot_loads(
+    code: bytes, address: int, arch: str, slots: dict[int, str]
+) -> Iterator[tuple[int, str, str]]:
+    """(end offset, register, name) of each ``mov reg, [slot]`` of one of ``slots`` (an import's
+    GOT/IAT slot; a Mach-O selector reference)."""
     unpack = struct.Struct("<i").unpack_from
     unpack_unsigned = struct.Struct("<I").unpack_from
-    if program.arch == "x86_64":
+    if arch == "x86_64":
         for found in _LOAD_SLOT_64.finditer(code):
             at = found.start()
             if at + 7 > len(code):
                 continue
             slot = address + at + 7 + unpack(code, at + 3)[0]
-            resolver = program.slots.get(slot)
+            resolver = slots.get(slot)
             if resolver is not None:
                 number = (code[at + 2] >> 3) & 7
                 extended = found.group(1) == b"\x4c"
@@ -230,12 +265,12 @@ def _slot_loads(code: bytes, address: int, program: Program) -> Iterator[tuple[i
         at = found.start()
         if found.group(0) == b"\xa1":
             if at + 5 <= len(code):
-                resolver = program.slots.get(unpack_unsigned(code, at + 1)[0])
+                resolver = slots.get(unpack_unsigned(code, at + 1)[0])
                 if resolver is not None:
                     yield at + 5, "eax", resolver
             continue
         if at + 6 <= len(code):
-            resolver = program.slots.get(unpack_unsigned(code, at + 2)[0])
+            resolver = slots.get(unpack_unsigned(code, at + 2)[0])
             if resolver is not None:
                 yield at + 6, _REGISTERS_32[(code[at + 1] >> 3) & 7], resolver
 
@@ -254,11 +289,7 @@ def _read_call(
         return None
     before = block[:-1]
     resolver = RESOLVERS[resolver_name]
-    if program.arch == "x86_64":
-        registers = (_WIN64 if program.abi == "win64" else _SYSV)[resolver.argument]
-        address = _register_value(before, registers, program)
-    else:
-        address = _stack_argument(before, resolver.argument, program)
+    address = _argument(before, resolver.argument, program)
     if address is None:
         return None
     located = _file_offset(program.mapped, address)
@@ -287,11 +318,7 @@ def _read_constants(
     before = block[:-1]
     arguments: list[int | None] = []
     for argument in CONSTANT_CALLS[function]:
-        if program.arch == "x86_64":
-            registers = (_WIN64 if program.abi == "win64" else _SYSV)[argument]
-            arguments.append(_register_value(before, registers, program))
-        else:
-            arguments.append(_stack_argument(before, argument, program))
+        arguments.append(_argument(before, argument, program))
     window = [f"{mnemonic} {operands}".strip() for _, _, mnemonic, operands in block]
     return ConstantCall(
         function=function,
@@ -299,6 +326,45 @@ def _read_constants(
         offset=region.offset + at,
         disassembly="; ".join(window[-_WINDOW - 1 :]),
     )
+
+
+def _argument(before: list[Instruction], argument: int, program: Program) -> int | None:
+    """The constant the code passes as ``argument`` (0-based) of the call after ``before``."""
+    if program.arch == "x86_64":
+        registers = (_WIN64 if program.abi == "win64" else _SYSV)[argument]
+        return _register_value(before, registers, program)
+    if program.arch == "aarch64":
+        return _arm64_value(before, argument)
+    return _stack_argument(before, argument, program)
+
+
+def _arm64_value(before: list[Instruction], number: int) -> int | None:
+    """arm64: the value the nearest write to x<number> (or w<number>) leaves there, when it is
+    a constant: ``mov``/``movz`` of an immediate, ``adr``, or ``adrp`` plus ``add``."""
+    names = (f"x{number}", f"w{number}")
+    for index in range(len(before) - 1, -1, -1):
+        _, _, mnemonic, operands = before[index]
+        parts = operands.split(", ")
+        if parts[0] not in names:
+            continue
+        if mnemonic in ("mov", "movz") and len(parts) == 2:
+            if parts[1] in ("xzr", "wzr"):
+                return 0
+            if parts[1].startswith("#"):
+                return _immediate(parts[1][1:])
+            if parts[1][0] in "xw" and parts[1][1:].isdigit():  # a copy: follow it
+                return _arm64_value(before[:index], int(parts[1][1:]))
+            return None
+        if mnemonic in ("adr", "adrp") and len(parts) == 2:
+            return _immediate(parts[1].lstrip("#"))
+        if mnemonic == "add" and len(parts) == 3 and parts[2].startswith("#"):
+            base = parts[1]
+            if base[0] in "xw" and base[1:].isdigit():
+                page = _arm64_value(before[:index], int(base[1:]))
+                offset = _immediate(parts[2][1:])
+                return page + offset if page is not None and offset is not None else None
+        return None
+    return None
 
 
 def _register_value(
