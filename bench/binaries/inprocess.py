@@ -84,6 +84,11 @@ def worker(paths: list[str]) -> None:
             "resolved": len(entry.get("resolved", [])),
             # socket()/setsockopt() calls that open a raw or packet socket (trait raw-socket)
             "raw_sockets": len(entry.get("raw_sockets", [])),
+            # functions that fetch from a URL and run a command (facts.flow); "!" a direct flow
+            "fetch_runs": [
+                f"{run['fetch']} -> {run['run']}{' !' if run['flows'] else ''}"
+                for run in entry.get("fetch_runs", [])
+            ],
             "unpacked": bool((entry.get("packer") or {}).get("unpacked")),
             # gaps: what the exam left unexamined (an exam with one is incomplete)
             "gaps": [f"{i.kind.value}: {i.message}" for i in analysis.issues if i.kind.gap],
@@ -213,6 +218,8 @@ def summarise(rows: list[dict[str, Any]]) -> None:
           f"with hash-resolved imports: {len(hashed)}")  # fmt: skip
     for r in hashed:
         print(f"  hashed: {r['key']}: {r['after']['hashed']}")
+    for r in [r for r in rows if r["after"].get("fetch_runs")]:
+        print(f"  fetch then run: {r['key']}: {r['after']['fetch_runs']}")
     for name, selected in groups.items():
         gaps = [r for r in selected if r["after"].get("gaps")]
         print(f"{name}: {len(gaps)} of {len(selected)} left a gap (exam incomplete)")
