@@ -135,6 +135,19 @@ DEBIAN_FRESH6 = [
     "rust-coreutils", "nasm", "tcc", "libhikaricp-java", "libquartz2-java",
     "libfreemarker-java", "libjs-bootstrap4", "node-axios",
 ]  # fmt: skip
+# The eighth part's: database, cache, broker and web servers, remote-access servers, backup
+# and sync tools, tracing and kernel tools, forensic and offensive tools (dual-use: sniffers,
+# spoofers, brute-forcers, steganography), chat and feed clients, numeric and geodata
+# libraries, Go programs, Java libraries, JavaScript libraries as Debian ships them.
+DEBIAN_FRESH7 = [
+    "redis-server", "apache2-bin", "nginx-core", "postgresql-client-15", "pgbouncer",
+    "rabbitmq-server", "x11vnc", "xrdp", "openssh-server", "mosh", "autossh", "restic",
+    "rdiff-backup", "unison", "kmod", "bpfcc-tools", "ltrace", "valgrind", "dirb", "medusa",
+    "ettercap-text-only", "dsniff", "netdiscover", "macchanger", "steghide", "foremost",
+    "sleuthkit", "testdisk", "wfuzz", "weechat-curses", "newsboat", "fd-find", "git-lfs",
+    "libopenblas0-pthread", "libhdf5-103-1", "libgdal32", "libxstream-java",
+    "libcommons-net-java", "libapache-poi-java", "libjs-jquery", "node-lodash", "libjs-d3",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -142,6 +155,7 @@ BLIND_PARTS = {
     "fresh4": DEBIAN_FRESH4,
     "fresh5": DEBIAN_FRESH5,
     "fresh6": DEBIAN_FRESH6,
+    "fresh7": DEBIAN_FRESH7,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

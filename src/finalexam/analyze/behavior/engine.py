@@ -103,9 +103,9 @@ def rule_hits(
     )
     starts = [start for start, _ in in_functions]
 
-    def context_at(line: int) -> str:
+    def context_at(line: int, offset: int | None = None) -> str:
         if facts is not None and parsed:
-            return facts.context_of(line, base_context)
+            return facts.context_of(line, base_context, offset)
         index = bisect.bisect_right(starts, line) - 1
         if index >= 0 and line <= in_functions[index][1]:
             return RUNTIME  # a function body of a source this interpreter cannot parse
@@ -197,29 +197,36 @@ class _Collected:
         self.rule = rule
         self.lines = lines
         self.hits: list[Hit] = []
-        self.seen: set[int] = set()
+        self.seen: set[tuple[int, str]] = set()
+        self.settled = False  # a hit outside runtime code is among them
 
     @property
     def full(self) -> bool:
-        return len(self.hits) >= MAX_HITS_PER_RULE
+        return len(self.hits) >= MAX_HITS_PER_RULE and self.settled
 
     def add(self, line: int, context: str, offset: int | None = None) -> None:
-        if line in self.seen or self.full or context not in self.rule.contexts:
+        """One hit per line and context (a minified line holds both); past the cap only a
+        hit in import or install code is still taken, so runtime decoys placed first do not
+        hide it."""
+        if (line, context) in self.seen or context not in self.rule.contexts:
             return
-        self.seen.add(line)
+        if len(self.hits) >= MAX_HITS_PER_RULE and (self.settled or context == RUNTIME):
+            return
+        self.seen.add((line, context))
+        self.settled = self.settled or context != RUNTIME
         self.hits.append(Hit(self.rule, line, context, self.lines.snippet(line, offset)))
 
     def scan(
         self,
         pattern: re.Pattern[str],
-        context_at: Callable[[int], str],
+        context_at: Callable[[int, int | None], str],
         told: Sequence[tuple[int, int]] = (),
     ) -> None:
         for match in pattern.finditer(self.lines.text):
             if any(start <= match.start() and match.end() <= end for start, end in told):
                 continue  # inside a sentence told to the user (python/messages.py)
             line = self.lines.line_of(match.start())
-            self.add(line, context_at(line), match.start())
+            self.add(line, context_at(line, match.start()), match.start())
             if self.full:
                 return
 
@@ -232,7 +239,7 @@ def _rule_hits(
     literals: _Literals | None,
     raw: Sequence[re.Pattern[str]],
     strings: Sequence[re.Pattern[str]],
-    context_at: Callable[[int], str],
+    context_at: Callable[[int, int | None], str],
     told: Sequence[tuple[int, int]],
     text_calls: Sequence[Fact] = (),
 ) -> list[Hit]:

@@ -12,6 +12,8 @@ against these facts; nothing here is language specific.
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -49,8 +51,16 @@ class Facts:
     # where literals told to the user sit: (line, column, end line, end column), columns in
     # UTF-8 bytes as Python's ast gives them; raw patterns do not match inside them
     told: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # character spans (start, end), in order, of function bodies someone has to call: in a
+    # minified bundle one line holds import-time and runtime code, so a raw pattern's
+    # context is read at its offset
+    runtime_spans: list[tuple[int, int]] = field(default_factory=list)
 
-    def context_of(self, line: int, default: str) -> str:
+    def context_of(self, line: int, default: str, offset: int | None = None) -> str:
+        if offset is not None and self.runtime_spans:
+            index = bisect.bisect_right(self.runtime_spans, (offset, math.inf)) - 1
+            if index >= 0 and offset < self.runtime_spans[index][1]:
+                return RUNTIME
         return self.line_context.get(line, default)
 
 

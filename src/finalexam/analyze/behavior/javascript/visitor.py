@@ -291,6 +291,20 @@ class Reader:
             for first, last in self.scopes.lines:  # lines wholly inside a function body
                 for line in range(first + 1, last):
                     self.result.line_context[line] = RUNTIME
+            self.result.runtime_spans = self._character_spans()
+
+    def _character_spans(self) -> list[tuple[int, int]]:
+        """The runtime scopes' byte ranges as character offsets of the text the engine
+        matches, counted in one pass (the scopes are in order and do not overlap)."""
+        spans: list[tuple[int, int]] = []
+        at_byte = at_char = 0
+        for start, end in zip(self.scopes.starts, self.scopes.ends, strict=True):
+            at_char += len(self.source[at_byte:start].decode("utf-8", "surrogatepass"))
+            begin = at_char
+            at_char += len(self.source[start:end].decode("utf-8", "surrogatepass"))
+            at_byte = end
+            spans.append((begin, at_char))
+        return spans
 
     # -- names ------------------------------------------------------------------------------
 
@@ -595,8 +609,16 @@ class Reader:
         if name.startswith(("zlib.inflate", "zlib.gunzip", "zlib.brotliDecompress")):
             return {"zlib"}
         if name.startswith(("fs.readFile", "fs.promises.readFile")):
-            return {"file"}
+            return {"file"} if self._names_a_file(node) else set()
         return set()
+
+    def _names_a_file(self, node: Node) -> bool:
+        """A read of a file the package names (``__dirname + '/data.txt'``), not of one its
+        caller hands over: Next.js's manifest loader and edge sandbox read whatever path they
+        are given and run it, as every module loader does."""
+        args = _arguments(node)
+        path = self.value(args[0]) if args else None
+        return path is not None and path.strip(UNKNOWN + "/") != ""
 
     def _declare(self, nodes: list[Node], functions: list[Node]) -> None:
         """The names each function declares (its parameters and its variables), and the
