@@ -361,3 +361,22 @@ def test_resolving_the_hosts_own_name_is_not_network_access(tmp_path: Path) -> N
     assert exam(tmp_path, "dnsbeacon", {"platform.py": beacon}).get("thr-system-recon") == (
         "dnsbeacon/platform.py"
     )
+
+
+# scons 4.4's ninja_daemon_build.py asks the build server it started on this machine
+_DAEMON_CLIENT = """\
+import http.client, sys
+
+conn = http.client.HTTPConnection({host}, port=int(sys.argv[1]), timeout=60)
+conn.request("GET", "/?build=" + sys.argv[3])
+"""
+
+
+def test_a_connection_to_this_machine_at_import_is_not_going_online(tmp_path: Path) -> None:
+    local = {"daemon.py": _DAEMON_CLIENT.format(host='"127.0.0.1"')}
+    assert "thr-import-network" not in exam(tmp_path, "local", local)
+    outside = {"daemon.py": _DAEMON_CLIENT.format(host='"198.51.100.7"')}
+    assert exam(tmp_path, "outside", outside).get("thr-import-network") == "outside/daemon.py"
+    # a host completed at run time after a loopback-looking prefix is not this machine
+    spliced = {"daemon.py": _DAEMON_CLIENT.format(host='f"127.0.0.1{sys.argv[2]}"')}
+    assert exam(tmp_path, "spliced", spliced).get("thr-import-network") == "spliced/daemon.py"

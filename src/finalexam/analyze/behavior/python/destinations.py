@@ -53,6 +53,34 @@ def _names_endpoint(text: str) -> bool:
     return bool(_ENDPOINT.search(text) or ENCODED_URL.match(text))
 
 
+# this machine: a scheme, user info and port may come with it
+_LOOPBACK = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]*@)?"
+    r"(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)(?::\d*)?(?:/|$)",
+    re.IGNORECASE,
+)
+
+
+def goes_to_loopback(node: ast.Call, name: str) -> bool:
+    """A connection to this machine, named by a literal that starts with the host: scons'
+    ninja daemon client asks ``HTTPConnection("127.0.0.1", port)`` of the build server it
+    started. Nothing leaves the machine; a host chosen at run time is not this."""
+    if name.rsplit(".", 1)[-1].startswith("send"):
+        return False  # socket.send(data): the argument is what is sent
+    target = destination_argument(node, name)
+    whole = True
+    if isinstance(target, ast.Tuple) and target.elts:
+        target = target.elts[0]  # socket.create_connection(("127.0.0.1", port))
+    if isinstance(target, ast.JoinedStr) and target.values:
+        # f"http://127.0.0.1:{port}/x": the host must end inside the literal part, or
+        # f"http://127.0.0.1{suffix}" could be 127.0.0.1.example.net
+        target, whole = target.values[0], False
+    if not isinstance(target, ast.Constant) or not isinstance(target.value, str):
+        return False
+    found = _LOOPBACK.match(target.value)
+    return found is not None and (whole or found.end() < len(target.value) or found[0][-1] in ":/")
+
+
 def destination_argument(node: ast.Call, name: str) -> ast.expr | None:
     for keyword in node.keywords:
         if keyword.arg in _DESTINATION_KEYWORDS:

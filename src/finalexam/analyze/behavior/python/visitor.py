@@ -60,6 +60,7 @@ from finalexam.analyze.behavior.python.destinations import (
     CONNECTS,
     Destinations,
     destination_argument,
+    goes_to_loopback,
     mark_caller_supplied,
     mark_sent_where_asked,
     to_configured_server,
@@ -627,6 +628,8 @@ class Collector(ast.NodeVisitor):
     def _call(self, node: ast.Call, name: str | None) -> None:
         if name in _RESOLVERS and node.args and self._own_host_name(node.args[0], node.lineno):
             name = f"{name}:own-name"  # resolves only what it already knows (no network rule)
+        elif name and CONNECTS.match(name) and goes_to_loopback(node, name):
+            name = f"{name}:loopback"  # talks to this machine (no network rule)
         if name:
             self._add("call", name, node.lineno)
             if self.functions and CONNECTS.match(name):
