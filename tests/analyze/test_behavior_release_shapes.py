@@ -380,3 +380,50 @@ def test_a_connection_to_this_machine_at_import_is_not_going_online(tmp_path: Pa
     # a host completed at run time after a loopback-looking prefix is not this machine
     spliced = {"daemon.py": _DAEMON_CLIENT.format(host='f"127.0.0.1{sys.argv[2]}"')}
     assert exam(tmp_path, "spliced", spliced).get("thr-import-network") == "spliced/daemon.py"
+
+
+# swesmith 0.0.9's profiles build test images from Dockerfiles held in f-strings
+_RECIPE = '''\
+import subprocess
+
+def dockerfile(mirror):
+    return f"""FROM ubuntu:22.04
+# toolchains
+RUN apt-get update && apt-get install -y curl wget
+RUN wget -O /tmp/x https://example.org/bazel; chmod +x /tmp/x
+RUN curl --proto '=https' -sSf https://sh.rustup.rs | sh -s -- -y && \\\\
+    git clone https://github.com/{mirror} /repo
+WORKDIR /repo
+CMD ["/bin/bash"]"""
+
+def build(mirror):
+    subprocess.run(["docker", "build", "-t", "env", "-"], input=dockerfile(mirror).encode())
+'''
+# the same lines as a shell script the package runs itself, and a text that only starts like
+# a recipe
+_SCRIPT = '''\
+import subprocess
+
+SETUP = """set -e
+wget -O /tmp/x https://example.org/bazel; chmod +x /tmp/x
+"""
+FAKE = """FROM scratch
+RUN true
+wget -O /tmp/y https://example.org/y; chmod +x /tmp/y
+"""
+
+def setup():
+    subprocess.run(["sh", "-c", SETUP])
+'''
+
+
+def test_a_container_recipe_held_in_a_literal_is_what_the_image_build_runs(
+    tmp_path: Path,
+) -> None:
+    assert "thr-download-execute" not in exam(tmp_path, "recipes", {"profiles.py": _RECIPE})
+    ran = exam(tmp_path, "script", {"setup.py": _SCRIPT})
+    assert ran.get("thr-download-execute") == "script/setup.py"
+    only_fake = _SCRIPT.replace('    subprocess.run(["sh", "-c", SETUP])', "    pass")
+    only_fake = only_fake.replace("wget -O /tmp/x https://example.org/bazel; chmod +x /tmp/x\n", "")
+    ran = exam(tmp_path, "fake", {"setup.py": only_fake})
+    assert ran.get("thr-download-execute") == "fake/setup.py"

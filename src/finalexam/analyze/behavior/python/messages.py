@@ -1,4 +1,5 @@
-"""Text told to a person: literals a program prints, logs, warns with or raises.
+"""Text told to a person: literals a program prints, logs, warns with or raises; and
+container recipes, text a container build runs.
 
 torch 2.14's ``__init__.py`` prints "Microsoft Visual C++ Redistributable is not installed ...
 It can be downloaded at https://aka.ms/vs/17/release/vc_redist.x64.exe" when a DLL fails to
@@ -46,3 +47,37 @@ def own_functions(tree: ast.Module) -> frozenset[str]:
 def is_prose(text: str) -> bool:
     """A sentence, not a value: a few words outside any address."""
     return len(_WORD.findall(_URL.sub(" ", text))) >= _MIN_WORDS
+
+
+RECIPE = "recipe"  # a Dockerfile held in a literal: what an image build runs, not this program
+_INSTRUCTION = re.compile(
+    r"(?:ADD|ARG|CMD|COPY|ENTRYPOINT|ENV|EXPOSE|FROM|HEALTHCHECK|LABEL|MAINTAINER|ONBUILD"
+    r"|RUN|SHELL|STOPSIGNAL|USER|VOLUME|WORKDIR)\s",
+    re.IGNORECASE,
+)
+
+
+def is_container_recipe(text: str) -> bool:
+    """A Dockerfile: every line an instruction (the first a ``FROM`` or ``ARG``), a comment,
+    or the continuation of an instruction ended by a backslash. swesmith 0.0.9 builds its
+    test images from such literals, whose ``RUN`` lines fetch toolchains with
+    ``curl ... | sh``: that runs inside the image being built. A text that only starts like
+    one, with shell lines of its own, is not."""
+    if "\n" not in text or not text.lstrip()[:4].upper().startswith(("FROM", "ARG", "#")):
+        return False
+    lines = [line.strip() for line in text.splitlines()]
+    instructions = 0
+    continued = False
+    for line in lines:
+        if continued:
+            continued = line.endswith("\\")
+            continue
+        if not line or line.startswith("#"):
+            continue
+        if _INSTRUCTION.match(line) is None:
+            return False
+        if instructions == 0 and not line.upper().startswith(("FROM", "ARG")):
+            return False
+        instructions += 1
+        continued = line.endswith("\\")
+    return instructions >= 2

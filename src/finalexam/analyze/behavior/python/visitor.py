@@ -72,6 +72,8 @@ from finalexam.analyze.behavior.python.environments import (
 )
 from finalexam.analyze.behavior.python.messages import (
     MESSAGE,
+    RECIPE,
+    is_container_recipe,
     is_prose,
     own_functions,
     telling,
@@ -367,6 +369,8 @@ class Collector(ast.NodeVisitor):
         context = RUNTIME if kind == "string" and self.declaring else self.context
         if kind == "string" and self._telling(value):
             kind = MESSAGE  # told to the user (messages.py)
+        elif kind == "string" and is_container_recipe(value):
+            kind = RECIPE
         self.result.facts.append(Fact(kind, value, line, context))
 
     def _producers(self, node: ast.AST) -> set[str]:
@@ -683,8 +687,10 @@ class Collector(ast.NodeVisitor):
         return bool(self.telling and self.telling[-1] and is_prose(text))
 
     def _told(self, node: ast.expr, text: str) -> None:
-        """Where a literal told to the user sits, for the raw patterns to pass over."""
-        if self._telling(text) and node.end_lineno is not None and node.end_col_offset is not None:
+        """Where a literal told to the user (or a container recipe) sits, for the raw
+        patterns to pass over."""
+        said = self._telling(text) or is_container_recipe(text)
+        if said and node.end_lineno is not None and node.end_col_offset is not None:
             span = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
             self.result.told.append(span)
 
