@@ -521,6 +521,13 @@ def published_key(secret_sha256: str) -> FileContext | None:
     return FileContext.WELL_KNOWN if secret_sha256 in _published() else None
 
 
+# project files whose sections configure tools; the test runners' sections hold test settings
+_PROJECT_CONFIGS = frozenset({"pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini"})
+_SECTION_HEADER = re.compile(rb"^[^\S\n]*\[\[?[^\S\n]*([^\]\n]+?)[^\S\n]*\]", re.MULTILINE)
+_TEST_RUNNER_SECTION = re.compile(
+    rb"(?:tool[.:])?(?:pytest|tox|nox|testenv)\b|tool\.hatch\.envs\.(?:test|tests)\b"
+)
+
 _COMMENT_LEAD = re.compile(rb"^(?:#+|//+|/?\*+|--|;+)[^\S\n]?")
 
 
@@ -537,6 +544,7 @@ class Material:
         self.declarations = name.endswith(".d.ts")
         # core metadata: headers, then a blank line and the project's README
         self.metadata = name == "pkg-info" or path.lower().endswith(".dist-info/metadata")
+        self.project_config = name in _PROJECT_CONFIGS
         self._docstrings: list[tuple[int, int]] | None = None
 
     def context_at(self, match_start: int, start: int) -> FileContext | None:
@@ -548,6 +556,8 @@ class Material:
             return FileContext.DOCS  # the long description: pyotp's README example secret
         if self.python and self._in_docstring(start):
             return FileContext.DOCS
+        if self.project_config and self._in_test_runner_section(match_start):
+            return FileContext.TEST
         if self.code:
             # "... logs. Example key='d5345c...'": prose in a string names its value an example
             line = bytes(self.document[max(0, match_start - _LEAD_WINDOW) : match_start])
@@ -579,6 +589,13 @@ class Material:
                 return True
             indent = depth
         return False
+
+    def _in_test_runner_section(self, match_start: int) -> bool:
+        """The value sits in the section of a project file that configures its test runner
+        (prefect 3.9's ``[tool.pytest.ini_options] env``: the encryption key its test
+        server runs with): only a test run reads it."""
+        headers = _SECTION_HEADER.findall(bytes(self.document[:match_start]))
+        return bool(headers) and _TEST_RUNNER_SECTION.match(headers[-1]) is not None
 
     def _in_commented_fence(self, match_start: int) -> bool:
         """The value sits in a Markdown code block inside a comment: the comment documents an

@@ -1039,3 +1039,27 @@ def test_a_value_made_of_words_is_a_name_and_a_random_one_in_its_place_a_secret(
     random_line = line.replace("VALUE", "c9Vq2LmZx7Kw4RtP")
     random_value = candidate("i.ServiceKey", "c9Vq2LmZx7Kw4RtP", random_line, path)
     assert not dropped(random_value)  # weighed by the model, never dropped as words
+
+
+def test_a_key_in_the_test_runners_section_of_a_project_file_is_test_material() -> None:
+    """prefect 3.9's pyproject.toml gives its test server an encryption key in
+    ``[tool.pytest.ini_options] env``; the same line in a section the package reads counts."""
+    line = b'    "PREFECT_SERVER_ENCRYPTION_KEY=Rw3pP0nFbLnvKQjMh6XLZ0y5zY1kQ4kZfNvT8mVJ0hE=",\n'
+    tested = b'[project]\nname = "x"\n\n[tool.pytest.ini_options]\nenv = [\n' + line + b"]\n"
+    assert _blocking("prefect-3.9.1/pyproject.toml", tested) == []
+    assert _blocking("setup.cfg", tested.replace(b"tool.pytest.ini_options", b"tool:pytest")) == []
+    served = tested.replace(b"tool.pytest.ini_options", b"tool.myapp.server")
+    assert [v for _, v in _blocking("prefect-3.9.1/pyproject.toml", served)] == [
+        "Rw3pP0nFbLnvKQjMh6XLZ0y5zY1kQ4kZfNvT8mVJ0hE="
+    ]
+
+
+def test_a_product_analytics_ingestion_key_is_public_by_design() -> None:
+    """prefect 3.9 sends usage events with ``AMPLITUDE_API_KEY``, a key Amplitude documents as
+    public (every client carries it); its secret key is another name and still counts."""
+    public = b'AMPLITUDE_API_KEY = "c97dd2acbf306ab7bf54aca0aeb7ffa1"\n'
+    assert _blocking("prefect/_internal/analytics/_config.py", public) == []
+    secret = public.replace(b"API_KEY", b"SECRET_KEY")
+    assert [v for _, v in _blocking("prefect/_internal/analytics/_config.py", secret)] == [
+        "c97dd2acbf306ab7bf54aca0aeb7ffa1"
+    ]

@@ -265,3 +265,34 @@ def test_typing_slips_are_told_from_made_names(
 def test_scoped_typings_and_established_npm_names_are_no_squats(name: str) -> None:
     """jupyterlab's bundled yarn.lock locks @jupyterlab/console and utile's neighbours."""
     assert check_name(name, "npm") is None
+
+
+def _sdist_with_front_end(tmp_path: Path, project: str, front_end: str) -> Path:
+    return write(
+        tmp_path / f"{project}-1.0.tar.gz",
+        gzip_bytes(
+            tar_bytes(
+                {
+                    f"{project}-1.0/PKG-INFO": f"Metadata-Version: 2.1\nName: {project}\n"
+                    "Version: 1.0\n",
+                    f"{project}-1.0/javascript/package.json": json.dumps(
+                        {"name": front_end, "version": "1.0.0"}
+                    ),
+                }
+            )
+        ),
+    )
+
+
+def test_a_python_projects_front_end_named_after_it_imitates_no_npm_package(
+    tmp_path: Path,
+) -> None:
+    """shap 0.54's sdist holds its JavaScript front-end, named "shap" like the project: one
+    edit from npm's sha.js, but the name was chosen on PyPI. Another name still counts."""
+    own = _sdist_with_front_end(tmp_path, "shap", "shap")
+    assert not [f for f in run_exam(own, Config()).findings if f.rule_id == "typosquat-name"]
+    other = _sdist_with_front_end(tmp_path, "explainers", "shap")
+    squats = [f for f in run_exam(other, Config()).findings if f.rule_id == "typosquat-name"]
+    assert [(f.evidence.snippet, "popular npm package" in f.title) for f in squats] == [
+        ("shap", True)
+    ]

@@ -201,9 +201,14 @@ class TyposquatAnalyzer:
                             else purl.name
                         )
                     subjects.append((target, component.ecosystem, where, None, True))
+        # a Python project's own JavaScript front-end is named after the project (shap 0.54's
+        # javascript/package.json is "shap"): that name was chosen on PyPI, not copied on npm
+        python_names = {normalize(d.name, "PyPI") for d in all_declared if d.ecosystem == "PyPI"}
         for name, ecosystem, location, version, is_dependency in subjects:
             key = (normalize(name, ecosystem), ecosystem)
             if key in seen:
+                continue
+            if ecosystem == "npm" and not is_dependency and normalize(name, "PyPI") in python_names:
                 continue
             seen.add(key)
             squat = check_name(name, ecosystem)

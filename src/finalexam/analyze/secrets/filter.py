@@ -191,6 +191,18 @@ _NEGATIONS = (["no"], ["disable"], ["disabled"], ["without"], ["skip"])
 _NUL_TERMINATOR = re.compile(r"(?:\\x00|\\0{1,3})+\Z")
 
 
+# Product-analytics SDKs send events with a key each client carries, which the vendors
+# document as public (Amplitude's API key, Segment's and RudderStack's write keys, Mixpanel's
+# project token); the vendor's secret or management keys are other names.
+_ANALYTICS_VENDORS = frozenset({"amplitude", "mixpanel", "segment", "rudderstack"})
+_INGESTION_KEY_WORDS = (["api", "key"], ["write", "key"], ["token"], ["project", "token"])
+
+
+def _is_ingestion_key_name(words: list[str]) -> bool:
+    """AMPLITUDE_API_KEY, segmentWriteKey, MIXPANEL_TOKEN (prefect 3.9's analytics)."""
+    return len(words) > 1 and words[0] in _ANALYTICS_VENDORS and words[1:] in _INGESTION_KEY_WORDS
+
+
 def dropped(candidate: GenericCandidate) -> bool:
     """Candidates that are certainly not credentials: the name names none (passthrough,
     keyboard, author), a message constant (LABEL_PASSWORD), or the value is too short, a
@@ -208,6 +220,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # public keys and .NET PublicKeyToken values are meant to be seen
     if _PUBLIC_KEY_WORD.search(candidate.key):
         return True  # curl's --pinnedpubkey, trustedPublicKeys: a public key inside a word
+    if _is_ingestion_key_name(words):
+        return True  # AMPLITUDE_API_KEY: what every client of the product sends events with
     if candidate.rule_id == "generic-basic-credentials" and not _user_and_password(value):
         return True
     if _class_member(candidate.key):

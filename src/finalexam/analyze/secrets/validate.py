@@ -175,7 +175,12 @@ def is_placeholder(secret: str) -> bool:
     if _spelled_with_digits(lowered):
         return True  # s3cre3t!, p@ssw0rd: the word "secret" dressed up, as in a README
     decoded = _printable_base64(secret)  # base64 of "sglang-tensorcast-local-test-key"
-    return decoded is not None and is_placeholder(decoded)
+    if decoded is None:
+        return False
+    # HTTP Basic credentials are user:password (datamodel-code-generator's help shows
+    # "Authorization: Basic dXNlcjpwYXNz", user:pass): the password is what is kept secret
+    _, colon, password = decoded.partition(":")
+    return is_placeholder(decoded) or bool(colon and password and is_placeholder(password))
 
 
 _RUNS = re.compile(r"[a-z]+|[0-9]+")
