@@ -489,6 +489,9 @@ _LEAD_WINDOW = 40
 # In code, a quoted mapping key named "examples" the value is nested under: an API
 # description's sample request or response (ghapi's OpenAPI table: 'body_examples': {...}).
 _EXAMPLES_KEY = re.compile(rb"""(?i)\w*examples?["']\s*:""")
+# A help text's heading the lines under it are indented below (wfuzz's usage: "Examples:",
+# then "\twfuzz ... ?user=FUZZ&pass=FUZ2Z")
+_EXAMPLES_HEADING = re.compile(rb"(?i)\bexamples?\s*:\s*\Z")
 _LINE_WINDOW = 400
 _NESTING_WINDOW = 4096
 _DATA_URI = re.compile(rb"data:[\w.+/-]{1,80};base64,")
@@ -575,17 +578,23 @@ class Material:
 
     def _under_examples_key(self, match_start: int) -> bool:
         """The value's line, or a line it is nested under (less indented, above it), holds a
-        key named ``examples``: pretty-printed data of an API description."""
+        key named ``examples`` (pretty-printed data of an API description) or ends in an
+        ``Examples:`` heading."""
         begin = max(0, match_start - _NESTING_WINDOW)
         lines = bytes(self.document[begin:match_start]).split(b"\n")
         if _EXAMPLES_KEY.search(lines[-1][-_LINE_WINDOW:]):
             return True  # (only near the value on a long line: minified code is one line)
+        # a help text written on one line with \n escapes: "Examples:\n\twfuzz ..."
+        escaped = lines[-1][-_LINE_WINDOW:].split(b"\\n")
+        indented = len(escaped) > 1 and escaped[-1].startswith((b"\\t", b" ", b"\t"))
+        if indented and any(_EXAMPLES_HEADING.search(segment) for segment in escaped[:-1]):
+            return True
         indent = len(lines[-1]) - len(lines[-1].lstrip())
         for line in reversed(lines[1 if begin else 0 : -1]):  # the window may cut the first
             depth = len(line) - len(line.lstrip())
             if not line.strip() or depth >= indent:
                 continue
-            if _EXAMPLES_KEY.search(line):
+            if _EXAMPLES_KEY.search(line) or _EXAMPLES_HEADING.search(line):
                 return True
             indent = depth
         return False

@@ -8,6 +8,8 @@ import base64
 import struct
 from pathlib import Path
 
+import pytest
+
 from binbuild import compile_c
 from binexam import behaviours, capabilities_of, findings_of, raised_by
 from finalexam.analyze.binary import decoding
@@ -108,18 +110,28 @@ def test_systemd_units_are_ordinary_for_a_container_engine(tmp_path: Path) -> No
     assert unit["severity"] == "info" and unit["expected_for"] == "container-engine"
 
 
-# The implant's network client and shell, preloading a library into what it starts: what a
-# sandbox also does (firejail 0.9.72 preloads its tracing library into the programs it runs).
-PRELOADER = IMPLANT.replace('"HISTFILE=/dev/null"', '"LD_PRELOAD=%s/libtrace.so"')
-
-
-def test_a_preloaded_library_is_ordinary_for_a_sandbox(tmp_path: Path) -> None:
-    binary = compile_c(tmp_path, "preloader", ["-O0"], PRELOADER)
-    assert "persistence-preload" in raised_by(findings_of(binary), "behavior-implant")
-    as_sandbox = findings_of(binary, "firejail")
-    assert not behaviours(as_sandbox)
-    preload = capabilities_of(binary, "firejail")["persistence-preload"]
-    assert preload["severity"] == "info" and preload["expected_for"] == "sandbox"
+# The implant's network client and shell with one more capability that a kind has by design:
+# a sandbox preloads a library into what it starts (firejail 0.9.72's tracing library); a
+# remote desktop works among X's hidden files in /tmp (x11vnc 0.9.16 writes /tmp/.xat.$$).
+@pytest.mark.parametrize(
+    ("marker", "capability", "name", "kind"),
+    [
+        ("LD_PRELOAD=%s/libtrace.so", "persistence-preload", "firejail", "sandbox"),
+        ("/tmp/.xat.%d", "evasion-hidden-path", "x11vnc", "remote-desktop"),
+    ],
+)
+def test_a_capability_ordinary_for_the_kind_makes_no_implant(
+    tmp_path: Path, marker: str, capability: str, name: str, kind: str
+) -> None:
+    source = IMPLANT.replace('"HISTFILE=/dev/null"', f'"{marker}"')
+    binary = compile_c(tmp_path, "helper", ["-O0"], source)
+    assert capability in raised_by(findings_of(binary), "behavior-implant")
+    assert not behaviours(findings_of(binary, name))
+    found = capabilities_of(binary, name)[capability]
+    assert found["severity"] == "info" and found["expected_for"] == kind
+    # history switched off is ordinary for no kind
+    implant = compile_c(tmp_path, "updater", ["-O0"], IMPLANT)
+    assert "evasion-history" in raised_by(findings_of(implant, name), "behavior-implant")
 
 
 def test_a_container_engine_that_hides_its_history_is_still_an_implant(tmp_path: Path) -> None:

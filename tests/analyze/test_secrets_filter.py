@@ -1063,3 +1063,26 @@ def test_a_product_analytics_ingestion_key_is_public_by_design() -> None:
     assert [v for _, v in _blocking("prefect/_internal/analytics/_config.py", secret)] == [
         "c97dd2acbf306ab7bf54aca0aeb7ffa1"
     ]
+
+
+def test_an_examples_heading_in_a_one_line_help_text_marks_its_examples() -> None:
+    """wfuzz 3.1's usage is one literal with \\n escapes: "Examples:\\n\\twfuzz ... pass=FUZ2Z".
+    Without the heading, or on a line of its own outside it, the same parameter counts."""
+    banner = (
+        b'examples_banner = """Examples:\\n\\twfuzz -z file,p.txt http://h/l?user=FUZZ&pass=FUZ2Z'
+    )
+    assert _blocking("wfuzz/ui/console/common.py", banner + b' -c\\n"""\n') == []
+    plain = banner.replace(b"Examples:", b"Usage").replace(b"FUZ2Z", b"Vq8kLm2xR4")
+    assert [v for _, v in _blocking("wfuzz/ui/console/common.py", plain + b' -c\\n"""\n')] == [
+        "Vq8kLm2xR4"
+    ]
+
+
+def test_an_absolute_lower_case_path_is_no_credential() -> None:
+    """rabbitmq-server's OCF agent: OCF_RESKEY_ctl_default="/usr/sbin/rabbitmqctl"."""
+    line = b'OCF_RESKEY_ctl_default="/usr/sbin/rabbitmqctl"\n'
+    assert _blocking("usr/lib/ocf/resource.d/rabbitmq/rabbitmq-server", line) == []
+    real = line.replace(b"/usr/sbin/rabbitmqctl", b"Vq8kLm2xR4zT/7")
+    assert [v for _, v in _blocking("usr/lib/ocf/resource.d/rabbitmq/server", real)] == [
+        "Vq8kLm2xR4zT/7"
+    ]

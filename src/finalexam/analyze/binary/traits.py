@@ -93,6 +93,22 @@ KINDS: dict[str, tuple[str, ...]] = {
         "zmap",
     ),
     "ssh-server": ("sshd", "sshd-session", "sshd-auth", "sftp-server", "dropbear"),
+    # Remote desktops serve an X display over the network and start the user's session; X
+    # keeps its sockets, locks and authority files hidden in /tmp (x11vnc 0.9.16's helper
+    # scripts look for /tmp/.X0-lock and /tmp/.gdm* and write /tmp/.xat.$$).
+    "remote-desktop": (
+        "x11vnc",
+        "Xvnc",
+        "Xtigervnc",
+        "vncserver",
+        "tigervncserver",
+        "x0vncserver",
+        "xrdp",
+        "xrdp-sesman",
+        "xrdp-chansrv",
+        "Xorg",
+        "Xwayland",
+    ),
     "service-manager": (
         "systemd*",
         "systemctl",

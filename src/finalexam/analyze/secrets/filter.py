@@ -478,6 +478,8 @@ _NOT_SECRET_VALUES = (
     re.compile(r"(?:pk_(?:live|test)_|phc_)[0-9A-Za-z]{16,}\Z"),  # publishable client keys
     # LIBKEY="lib/x86_64-linux-gnu/libkeyutils.so.1" (chkrootkit): a lower-case file path
     re.compile(r"/?(?:[a-z0-9_.+-]+/)+[a-z0-9_+-]+(?:\.[a-z0-9]+)+\Z"),
+    # OCF_RESKEY_ctl_default="/usr/sbin/rabbitmqctl": an absolute lower-case path, two deep
+    re.compile(r"/[a-z0-9_.+-]+(?:/[a-z0-9_.+-]+)+/?\Z"),
     re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*[_-]\Z"),  # "auto_v1_" (svix): a prefix to join
     re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+=\Z"),  # e.Semicolon=: an assignment
     re.compile(r"(?:\\x[0-9A-Fa-f]{2}){1,2}\Z"),  # USERNAME_PASSWORD = b"\x02": a protocol byte
