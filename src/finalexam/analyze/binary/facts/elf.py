@@ -148,7 +148,7 @@ def examine(data: bytes) -> BinaryFacts:
 def _resolved(binary: Any, data: bytes, facts: BinaryFacts, symbols: set[str]) -> None:
     """Names the code passes to dlsym/dlopen (and the C library's private variants), the
     constants it passes to socket/setsockopt, and functions that fetch and run (``flow``)."""
-    wanted = resolve.READ_CALLS | flow.FUNCTIONS
+    wanted = resolve.READ_CALLS | flow.functions_read(symbols)
     if not symbols & wanted:
         return
     slots = {
@@ -179,7 +179,8 @@ def _resolved(binary: Any, data: bytes, facts: BinaryFacts, symbols: set[str]) -
     # a static program carries the resolvers themselves: calls go straight to them
     functions = [s for s in binary.symtab_symbols if s.is_function and s.shndx != 0 and s.value]
     program.stubs = {s.value: name for s in functions if (name := _unversioned(s.name)) in wanted}
-    program.functions = sorted({s.value for s in functions})
+    if wanted & flow.FUNCTIONS:  # the sweep starts at the function's start
+        program.functions = sorted({s.value for s in functions})
     program.stubs.update(resolve.plt_stubs(data, program, _plt_regions(binary)))
     reading = resolve.read_calls(data, program)
     facts.resolved.update(reading.resolved)

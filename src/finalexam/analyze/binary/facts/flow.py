@@ -111,6 +111,15 @@ RUNS = RUN_FUNCTIONS | RUN_SELECTORS
 # Imported functions whose calls are read (stubs and slots the formats name for this reading)
 FUNCTIONS = FETCH_FUNCTIONS | RUN_FUNCTIONS
 MESSAGE_SENDS = frozenset({"objc_msgSend"})
+
+
+def functions_read(names: set[str]) -> frozenset[str]:
+    """The functions of ``FUNCTIONS`` worth finding calls of in a binary that imports (or
+    defines) ``names``: none unless it has both a fetch and a run (without Objective-C, the
+    functions are all there is to find)."""
+    return FUNCTIONS if names & FETCH_FUNCTIONS and names & RUN_FUNCTIONS else frozenset()
+
+
 # Objective-C's reference counting: evidence reads better without it
 _RUNTIME = re.compile(r"objc_(retain|release|autorelease|storeStrong|unsafeClaim)\w*|swift_\w+")
 

@@ -132,12 +132,14 @@ def _resolved(binary: Any, data: bytes, facts: BinaryFacts) -> None:
     """Names the code passes to GetProcAddress and LoadLibrary, and the constants it passes
     to socket/WSASocket/setsockopt, through their IAT slots."""
     base = binary.optional_header.imagebase
-    slots = {
+    imported = {
         base + entry.iat_address: text(entry.name)
         for library in binary.imports
         for entry in library.entries
-        if entry.name and text(entry.name) in resolve.READ_CALLS | flow.FUNCTIONS
+        if entry.name
     }
+    wanted = resolve.READ_CALLS | flow.functions_read(set(imported.values()))
+    slots = {slot: name for slot, name in imported.items() if name in wanted}
     if not slots:
         return
     sections = [s for s in binary.sections if s.sizeof_raw_data]
@@ -161,6 +163,7 @@ def _resolved(binary: Any, data: bytes, facts: BinaryFacts) -> None:
         stubs={},
         slots=slots,
     )
+    program.stubs = resolve.thunks(data, program)
     reading = resolve.read_calls(data, program)
     facts.resolved.update(reading.resolved)
     facts.constant_calls = reading.constant_calls

@@ -192,9 +192,10 @@ def calls(code: bytes, address: int, program: Program) -> Iterator[tuple[int, st
                     yield at, program.stubs[target]
     if not program.slots:
         return
-    for found in re.finditer(b"\xff\x15", code):
+    # call [slot], and jmp [slot]: a tail call, unless it is a stub's own jump (ELF PLT, PE thunk)
+    for found in re.finditer(b"\xff[\x15\x25]", code):
         at = found.start()
-        if at + 6 <= len(code):
+        if at + 6 <= len(code) and address + at not in program.stubs:
             if wide:
                 slot = address + at + 6 + unpack(code, at + 2)[0]
             else:
@@ -220,6 +221,21 @@ def calls(code: bytes, address: int, program: Program) -> Iterator[tuple[int, st
             if held == register and 0 <= at - end <= _REGISTER_REACH:
                 yield at, resolver
                 break
+
+
+def thunks(data: bytes, program: Program) -> dict[int, str]:
+    """PE import thunks: a ``jmp [slot]`` that is a function of its own (MinGW calls the
+    functions it does not declare ``dllimport`` through one), by its address, so that calls
+    to it count as calls of the import."""
+    found: dict[int, str] = {}
+    if program.arch not in ("x86_64", "i386") or not program.slots:
+        return found
+    for region in program.code:
+        code = data[region.offset : region.offset + min(region.size, MAX_CODE)]
+        for at, function in calls(code, region.address, program):
+            if code[at : at + 2] == b"\xff\x25" and (at == 0 or code[at - 1] != 0x48):
+                found[region.address + at] = function
+    return found
 
 
 def _arm64_calls(code: bytes, address: int, stubs: dict[int, str]) -> Iterator[tuple[int, str]]:
