@@ -230,11 +230,18 @@ def thunks(data: bytes, program: Program) -> dict[int, str]:
     found: dict[int, str] = {}
     if program.arch not in ("x86_64", "i386") or not program.slots:
         return found
+    unpack = struct.Struct("<i" if program.arch == "x86_64" else "<I").unpack_from
     for region in program.code:
         code = data[region.offset : region.offset + min(region.size, MAX_CODE)]
-        for at, function in calls(code, region.address, program):
-            if code[at : at + 2] == b"\xff\x25" and (at == 0 or code[at - 1] != 0x48):
-                found[region.address + at] = function
+        for hit in re.finditer(b"\xff\x25", code):
+            at = hit.start()
+            if at + 6 > len(code) or (at and code[at - 1] == 0x48):  # rex.W: a tail call
+                continue
+            slot = unpack(code, at + 2)[0]
+            if program.arch == "x86_64":
+                slot += region.address + at + 6
+            if slot in program.slots:
+                found[region.address + at] = program.slots[slot]
     return found
 
 
