@@ -148,6 +148,21 @@ DEBIAN_FRESH7 = [
     "libopenblas0-pthread", "libhdf5-103-1", "libgdal32", "libxstream-java",
     "libcommons-net-java", "libapache-poi-java", "libjs-jquery", "node-lodash", "libjs-d3",
 ]  # fmt: skip
+# The ninth part's: desktop and system daemons (network, audio, Bluetooth, devices, policy),
+# storage and file-sharing servers, language runtimes and application servers, monitoring
+# agents, host and network intrusion detection, password crackers and DNS reconnaissance
+# (dual-use), Go and Rust programs, Java libraries (one end-of-life), JavaScript libraries as
+# Debian ships them.
+DEBIAN_FRESH8 = [
+    "network-manager", "bluez", "pipewire-bin", "pulseaudio", "avahi-daemon", "cups-browsed",
+    "udisks2", "upower", "polkitd", "lvm2", "mdadm", "nfs-kernel-server", "samba",
+    "open-iscsi", "multipath-tools", "nodejs", "php8.2-fpm", "tomcat10", "jetty9",
+    "zabbix-agent", "collectd-core", "munin-node", "apparmor", "tripwire", "suricata", "tiger",
+    "ophcrack-cli", "fcrackzip", "dnsenum", "dnsrecon", "sslscan", "delve", "gopls",
+    "alacritty", "git-absorb", "liblog4j1.2-java", "libcommons-text-java",
+    "libspring-web-java", "libjackson2-dataformat-yaml", "libjs-jquery-ui", "node-express",
+    "node-ws", "libjs-bootstrap5",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -156,6 +171,7 @@ BLIND_PARTS = {
     "fresh5": DEBIAN_FRESH5,
     "fresh6": DEBIAN_FRESH6,
     "fresh7": DEBIAN_FRESH7,
+    "fresh8": DEBIAN_FRESH8,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

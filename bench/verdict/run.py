@@ -44,7 +44,7 @@ MALWARE = Path(os.environ.get("FINALEXAM_MALWARE", ROOT / ".." / "shared" / "dat
 OSV = Path(os.environ.get("FINALEXAM_OSV", ROOT / ".." / "shared" / "data" / "osv"))
 DB = OUT / "osv.sqlite3"
 # blind parts, in the order they were fetched (fetch.py)
-BLIND = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7")
+BLIND = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8")
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
     *(f"{kind}-{blind}" for blind in BLIND for kind in ("pypi", "npm", "debian")),
@@ -59,7 +59,7 @@ class Item:
     set: str
     name: str  # the package (several artifacts of one release share it)
     path: Path
-    split: str  # dev, held-out, a blind part (fresh to fresh7), images or malware
+    split: str  # dev, held-out, a blind part (fresh to fresh8), images or malware
 
     @property
     def key(self) -> str:

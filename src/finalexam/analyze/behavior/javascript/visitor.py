@@ -39,6 +39,9 @@ MAX_NESTING = 2  # code in strings in code in strings: read this deep
 MAX_VALUE = 2048  # folded strings are cut here
 MAX_PRODUCER_NODES = 400  # nodes of one expression searched for where its data comes from
 UNKNOWN = "*"
+# data fetched from a URL the caller names (a loader's request): no rule reads it as code
+ASKED_NETWORK = "network:asked"
+_URL_BUILDERS = frozenset({"URL", "encodeURIComponent", "encodeURI", "String"})
 FUNCTIONS = frozenset(
     {
         "function_declaration",
@@ -117,6 +120,16 @@ def _arguments(call: Node) -> list[Node]:
     if args is None or args.type != "arguments":
         return []
     return [a for a in args.named_children if a.type != "comment"]
+
+
+def _walk(node: Node, limit: int = 200) -> Iterator[Node]:
+    """``node`` and the nodes inside it, at most ``limit`` of them."""
+    stack = [node]
+    while stack and limit > 0:
+        current = stack.pop()
+        limit -= 1
+        yield current
+        stack.extend(current.named_children)
 
 
 def _is_iife(function: Node) -> bool:
@@ -229,6 +242,9 @@ class Reader:
         self._names: dict[int, str | None] = {}
         self.bound = False  # every alias of the file is known
         self._host_tables: dict[tuple[int, int], bool] = {}
+        self._nodes: list[Node] = []
+        self._functions: list[Node] = []
+        self._called_with_urls: set[str] | None = None  # functions a call hands a literal URL
 
     # -- context ----------------------------------------------------------------------------
 
@@ -251,6 +267,7 @@ class Reader:
             if name:
                 named.setdefault(name, function)
         self._declare(nodes, functions)
+        self._nodes, self._functions = nodes, functions
         for node in nodes:  # aliases and values first: code may use a name above its line
             if node.type in ("variable_declarator", "assignment_expression"):
                 self._bind(node)
@@ -603,7 +620,7 @@ class Reader:
         if name.startswith(v.DECIPHERS):
             return {"decipher"}
         if name in v.NETWORK_CALLS:
-            return {"network"}
+            return {ASKED_NETWORK} if self._fetches_what_it_is_asked(node) else {"network"}
         if name in v.RECON:
             return {"recon"}
         if name.startswith(("zlib.inflate", "zlib.gunzip", "zlib.brotliDecompress")):
@@ -611,6 +628,46 @@ class Reader:
         if name.startswith(("fs.readFile", "fs.promises.readFile")):
             return {"file"} if self._names_a_file(node) else set()
         return set()
+
+    def _fetches_what_it_is_asked(self, node: Node) -> bool:
+        """A request for a URL made of the enclosing function's parameters only, a function no
+        call in the file hands a literal URL: Module Federation's ``loadModule(url)`` (in
+        jupyterlab's galata bundle) fetches and runs the module its caller names, as a
+        loader does. ``run('https://...')`` calling the same function still counts."""
+        args = _arguments(node)
+        scope = self._innermost(node)
+        if not args or scope == 0:
+            return False
+        function = self._functions[scope - 1]
+        parameters = {p for p in _parameters(function) if p}
+        used = False
+        for inner in _walk(args[0]):
+            if inner.type in ("string", "template_string") and "://" in text_of(inner):
+                return False
+            if inner.type == "identifier":
+                if text_of(inner) not in parameters and text_of(inner) not in _URL_BUILDERS:
+                    return False
+                used = used or text_of(inner) in parameters
+        name = _function_name(function)
+        return used and name is not None and name not in self._url_callees()
+
+    def _url_callees(self) -> set[str]:
+        """Names of the functions some call in the file hands a literal URL."""
+        if self._called_with_urls is None:
+            self._called_with_urls = set()
+            for node in self._nodes:
+                if node.type != "call_expression":
+                    continue
+                callee = _unparen(node.child_by_field_name("function"))
+                if callee is not None and callee.type == "member_expression":
+                    callee = callee.child_by_field_name("property")
+                if callee is None or not any(
+                    a.type in ("string", "template_string") and "//" in text_of(a)
+                    for a in _arguments(node)
+                ):
+                    continue
+                self._called_with_urls.add(text_of(callee))
+        return self._called_with_urls
 
     def _names_a_file(self, node: Node) -> bool:
         """A read of a file the package names (``__dirname + '/data.txt'``), not of one its
@@ -840,7 +897,7 @@ class Reader:
             return False
         callee = _unparen(node.child_by_field_name("function"))
         target = callee.child_by_field_name("object") if callee is not None else None
-        return "network" in self.producers(target)
+        return bool({"network", ASKED_NETWORK} & self.producers(target))
 
     def _evaluated(self, node: Node, name: str, args: list[Node]) -> None:
         if not args:
@@ -853,7 +910,7 @@ class Reader:
         labels: set[str] = set()
         for arg in args:
             labels |= self._evaluated_labels(arg, name)
-        for label in sorted(labels):
+        for label in sorted(labels - {ASKED_NETWORK}):
             self.add("call", f"eval<-{label}", node)
         text = self.constant(args[-1])
         if text:
@@ -885,7 +942,7 @@ class Reader:
         labels: set[str] = set()
         for arg in args:
             labels |= self.producers(arg)
-        for label in sorted(labels):
+        for label in sorted(labels - {ASKED_NETWORK}):
             self.add("call", f"spawn<-{label}", node)
 
     def _on_if_statement(self, node: Node) -> None:
