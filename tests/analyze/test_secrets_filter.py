@@ -1086,3 +1086,47 @@ def test_an_absolute_lower_case_path_is_no_credential() -> None:
     assert [v for _, v in _blocking("usr/lib/ocf/resource.d/rabbitmq/server", real)] == [
         "Vq8kLm2xR4zT/7"
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # smbprotocol: a create context's tag in bytes, a KDF's label beside the key variable
+        ("smbprotocol/create_contexts.py", 'SMB2_CREATE_TIMEWARP_TOKEN = b"\\x54\\x57\\x72\\x70"'),
+        ("smbprotocol/session.py",
+         '        self.signing_key = self._smb3kdf(self.session_key, b"SMB2AESCMAC\\x00", b"x")'),
+        # oss2: a signature scheme's name, and a tag joined to the secret at run time
+        ("oss2/auth.py",
+         "        authorization = 'OSS4-HMAC-SHA256 Credential={0}, Signature={1}'.format(c, s)"),
+        ("oss2/auth.py", "    key_secret = 'aliyun_v4'+credentials.get_access_key_secret()"),
+        # pyinstaller: a folder joined to a path attribute
+        ("PyInstaller/hooks/rthooks/pyi_rth_gstreamer.py",
+         "paths = [sys._MEIPASS, os.path.join(sys._MEIPASS, 'gst_plugins')]"),
+        # pytorch-lightning: a name and its index
+        ("pytorch_lightning/strategies/fsdp.py", '            optim_key = f"optimizer_{idx}"'),
+        # ultralytics: GA4's Measurement Protocol only takes events
+        ("ultralytics/utils/events.py",
+         '    url = "https://www.google-analytics.com/mp/collect?measurement_id=G-X8NCJYTQXM'
+         '&api_secret=QLQrATrNSwGRFRLE-cbHJw"'),
+    ],
+)  # fmt: skip
+def test_tags_schemes_and_parts_of_blind_part_8_are_no_secrets(path: str, text: str) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("app/keys.py", 'API_TOKEN = b"\\x54\\x57\\x72\\x70\\x11\\x8f\\x02\\x7a\\x33"',
+         "\\x54\\x57\\x72\\x70\\x11\\x8f\\x02\\x7a\\x33"),
+        ("app/auth.py", "    key_secret = 'Kq7vLzT9mW4pR' + suffix", "Kq7vLzT9mW4pR"),
+        ("app/auth.py", "    optim_key = f\"Kq7vLzT9mW4pR_{idx}\"", "Kq7vLzT9mW4pR_{idx}"),
+        ("app/report.py",
+         '    url = "https://api.example.net/collect?id=7&api_secret=QLQrATrNSwGRFRLE-cbHJw"',
+         "QLQrATrNSwGRFRLE-cbHJw"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_8_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

@@ -49,6 +49,7 @@ from finalexam.analyze.secrets.validate import (
     has_character_class,
     is_code_reference,
     is_placeholder,
+    is_private_key_der,
     is_public_key_der,
 )
 from finalexam.context import path_context
@@ -198,6 +199,17 @@ _ANALYTICS_VENDORS = frozenset({"amplitude", "mixpanel", "segment", "rudderstack
 _INGESTION_KEY_WORDS = (["api", "key"], ["write", "key"], ["token"], ["project", "token"])
 
 
+# The collection endpoint of Google Analytics 4's Measurement Protocol: its api_secret only
+# sends events, and the SDKs and apps that report usage carry it
+_INGESTION_ENDPOINT = re.compile(r"google-analytics\.com/(?:mp/|debug/mp/)?collect\b")
+
+
+def _joined_at_run_time(candidate: GenericCandidate) -> bool:
+    """The quoted value is joined to an expression (``'aliyun_v4' + secret``): a part."""
+    quoted = re.escape(candidate.value) + r"""["']\s*\+\s*[A-Za-z_(]"""
+    return re.search(quoted, candidate.line) is not None
+
+
 def _is_ingestion_key_name(words: list[str]) -> bool:
     """AMPLITUDE_API_KEY, segmentWriteKey, MIXPANEL_TOKEN (prefect 3.9's analytics)."""
     return len(words) > 1 and words[0] in _ANALYTICS_VENDORS and words[1:] in _INGESTION_KEY_WORDS
@@ -268,6 +280,10 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True
     if _OPENPGP_KEY_ID.match(value) and _names_openpgp_key(words):
         return True
+    if _is_lookup_name(value) and _joined_at_run_time(candidate):
+        return True  # key_secret = 'aliyun_v4' + credentials.get_secret(): a tag put before it
+    if _INGESTION_ENDPOINT.search(candidate.line):
+        return True  # GA4's Measurement Protocol api_secret (ultralytics): it only sends events
     if key_kind(words, candidate.rule_id) == "key" and (
         _is_lookup_name(value)
         or (candidate.rule_id == "generic-call-argument" and _LOWER_WORD.match(value))
@@ -482,7 +498,15 @@ _NOT_SECRET_VALUES = (
     re.compile(r"/[a-z0-9_.+-]+(?:/[a-z0-9_.+-]+)+/?\Z"),
     re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*[_-]\Z"),  # "auto_v1_" (svix): a prefix to join
     re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+=\Z"),  # e.Semicolon=: an assignment
-    re.compile(r"(?:\\x[0-9A-Fa-f]{2}){1,2}\Z"),  # USERNAME_PASSWORD = b"\x02": a protocol byte
+    # USERNAME_PASSWORD = b"\x02": a protocol byte; SMB2_CREATE_TIMEWARP_TOKEN =
+    # b"\x54\x57\x72\x70": a tag of printable letters ("TWrp") spelled in hex
+    re.compile(r"(?:\\x[0-9A-Fa-f]{2}){1,2}\Z"),
+    re.compile(r"(?:\\x(?:[2-6][0-9A-Fa-f]|7[0-9A-Ea-e])){3,8}\Z"),
+    # OSS4-HMAC-SHA256, ECDHE-RSA-AES128-GCM-SHA256: an algorithm's or a scheme's name
+    re.compile(
+        r"(?=[A-Z0-9-]+\Z)(?=[A-Z0-9]+-)(?:[A-Z0-9]+-)*(?:HMAC|SHA\d*|RSA|ECDSA|ECDHE|AES\d*"
+        r"|GCM|CBC|MD5|CHACHA20|POLY1305|ED25519)(?:-[A-Z0-9]+)*\Z"
+    ),
 )
 # Words after the keyword that still name the credential itself: tokenValue, password2,
 # passwordRepeat, PASSWORD_PROD. Any other word makes the keyword a qualifier of something
@@ -688,7 +712,7 @@ def _keyword_argument(candidate: GenericCandidate) -> bool:
     return bool(_VARIABLE.match(candidate.value)) and (not after or after[:1] in _OPERATORS)
 
 
-_VARIABLE = re.compile(r"[A-Za-z_]\w*\Z")
+_VARIABLE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\Z")  # credentials, self.session_key
 _OPERATORS = "<>+-*/%=!&|^"
 
 
@@ -721,6 +745,7 @@ def _formatted_name(candidate: GenericCandidate) -> bool:
         len(rest) < 8
         or bool(_SUBSCRIPTED_NAME.match(rest) or _WORDS_BEFORE_FIELD.match(value))
         or bool(_LOOKUP_NAME.match(rest.strip("_")))  # statsmodels' f"freq_seasonal_var_{ix!r}"
+        or bool(_LOWER_WORD.fullmatch(rest.strip("_")))  # lightning's f"optimizer_{idx}"
     )
 
 
@@ -925,6 +950,8 @@ def decide(
     """The confidence of a candidate and its score, or None when it is not a credential."""
     if dropped(candidate):
         return None
+    if is_private_key_der(candidate.value):
+        return Confidence.HIGH, 1.0  # parsed as a key: the model's view of its letters is moot
     model = model or default_model()
     value = model.score(features(candidate))
     thresholds = model.thresholds

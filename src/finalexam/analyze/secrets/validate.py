@@ -247,6 +247,23 @@ def is_public_key_der(value: str) -> bool:
     return True
 
 
+def is_private_key_der(value: str) -> bool:
+    """A private key in base64 DER (PKCS#8, PKCS#1 or SEC1) that parses as one: a key, however
+    its letters happen to score."""
+    if not value.startswith("MI") or not _BASE64_VALUE.match(value):
+        return False  # every such key opens with a SEQUENCE of two or more length bytes
+    raw = _b64decode(value)
+    if not raw:
+        return False
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        serialization.load_der_private_key(raw, password=None)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
 # A Python object reference (``IPython.core.magics.osm:OSMagics``, an entry point's target) or
 # a dotted path of three or more identifiers (``java.lang.String``): code names a thing there.
 _CODE_REFERENCE = re.compile(
