@@ -1104,6 +1104,8 @@ def test_an_absolute_lower_case_path_is_no_credential() -> None:
          "paths = [sys._MEIPASS, os.path.join(sys._MEIPASS, 'gst_plugins')]"),
         # pytorch-lightning: a name and its index
         ("pytorch_lightning/strategies/fsdp.py", '            optim_key = f"optimizer_{idx}"'),
+        # tiger's password-file checks name the hash scheme
+        ("usr/lib/tiger/systems/Linux/2/gen_passwd_sets", '    passwd="sha512"'),
         # ultralytics: GA4's Measurement Protocol only takes events
         ("ultralytics/utils/events.py",
          '    url = "https://www.google-analytics.com/mp/collect?measurement_id=G-X8NCJYTQXM'
@@ -1120,6 +1122,7 @@ def test_tags_schemes_and_parts_of_blind_part_8_are_no_secrets(path: str, text: 
         ("app/keys.py", 'API_TOKEN = b"\\x54\\x57\\x72\\x70\\x11\\x8f\\x02\\x7a\\x33"',
          "\\x54\\x57\\x72\\x70\\x11\\x8f\\x02\\x7a\\x33"),
         ("app/auth.py", "    key_secret = 'Kq7vLzT9mW4pR' + suffix", "Kq7vLzT9mW4pR"),
+        ("etc/app.sh", '    passwd="sha512Kq7vLzT9"', "sha512Kq7vLzT9"),
         ("app/auth.py", "    optim_key = f\"Kq7vLzT9mW4pR_{idx}\"", "Kq7vLzT9mW4pR_{idx}"),
         ("app/report.py",
          '    url = "https://api.example.net/collect?id=7&api_secret=QLQrATrNSwGRFRLE-cbHJw"',

@@ -158,6 +158,17 @@ KINDS: dict[str, tuple[str, ...]] = {
     # library into them (LD_PRELOAD), checks /etc/ld.so.preload, and sets up their network
     # with a raw socket (its ARP probe for --net).
     "sandbox": ("firejail", "firemon", "bwrap", "bubblewrap", "nsjail", "minijail0"),
+    # Host-integrity checkers hash and watch the files attackers go for (/etc/shadow, SSH
+    # keys): tripwire 2.4's policy tools name them by design.
+    "integrity-checker": (
+        "tripwire",
+        "twadmin",
+        "twprint",
+        "siggen",
+        "aide",
+        "samhain",
+        "integrit",
+    ),
     "kernel-tool": (
         "kmod",
         "insmod",
