@@ -287,10 +287,11 @@ def _sdist_with_front_end(tmp_path: Path, project: str, front_end: str) -> Path:
 def test_a_python_projects_front_end_named_after_it_imitates_no_npm_package(
     tmp_path: Path,
 ) -> None:
-    """shap 0.54's sdist holds its JavaScript front-end, named "shap" like the project: one
+    """shap 0.54's sdist holds its JavaScript front-end, named "shapjs" after the project: one
     edit from npm's sha.js, but the name was chosen on PyPI. Another name still counts."""
-    own = _sdist_with_front_end(tmp_path, "shap", "shap")
-    assert not [f for f in run_exam(own, Config()).findings if f.rule_id == "typosquat-name"]
+    for front_end in ("shapjs", "shap"):
+        own = _sdist_with_front_end(tmp_path, "shap", front_end)
+        assert not [f for f in run_exam(own, Config()).findings if f.rule_id == "typosquat-name"]
     other = _sdist_with_front_end(tmp_path, "explainers", "shap")
     squats = [f for f in run_exam(other, Config()).findings if f.rule_id == "typosquat-name"]
     assert [(f.evidence.snippet, "popular npm package" in f.title) for f in squats] == [

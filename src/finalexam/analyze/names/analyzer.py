@@ -3,6 +3,7 @@ dependencies, dependency-confusion versions, top-level packages that shadow popu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -202,13 +203,13 @@ class TyposquatAnalyzer:
                         )
                     subjects.append((target, component.ecosystem, where, None, True))
         # a Python project's own JavaScript front-end is named after the project (shap 0.54's
-        # javascript/package.json is "shap"): that name was chosen on PyPI, not copied on npm
+        # javascript/package.json is "shapjs"): that name was chosen on PyPI, not copied on npm
         python_names = {normalize(d.name, "PyPI") for d in all_declared if d.ecosystem == "PyPI"}
         for name, ecosystem, location, version, is_dependency in subjects:
             key = (normalize(name, ecosystem), ecosystem)
             if key in seen:
                 continue
-            if ecosystem == "npm" and not is_dependency and normalize(name, "PyPI") in python_names:
+            if ecosystem == "npm" and not is_dependency and _front_end_of(name, python_names):
                 continue
             seen.add(key)
             squat = check_name(name, ecosystem)
@@ -233,6 +234,15 @@ class TyposquatAnalyzer:
         top_level = [c for c in carried if isinstance(c, _TopLevel)]
         analysis.findings.extend(_shadowing(all_declared, top_level))
         return analysis
+
+
+_JS_AFFIX = re.compile(r"^js-|-?js$")
+
+
+def _front_end_of(npm_name: str, python_names: set[str]) -> bool:
+    """The npm name is a Python project's own, bare or with a ``js`` affix (``shapjs``)."""
+    name = normalize(npm_name, "PyPI")
+    return name in python_names or _JS_AFFIX.sub("", name) in python_names
 
 
 def _shadowing(declared: Sequence[_Declared], top_level: Sequence[_TopLevel]) -> list[Finding]:
