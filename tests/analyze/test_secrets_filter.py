@@ -1104,6 +1104,8 @@ def test_an_absolute_lower_case_path_is_no_credential() -> None:
          "paths = [sys._MEIPASS, os.path.join(sys._MEIPASS, 'gst_plugins')]"),
         # pytorch-lightning: a name and its index
         ("pytorch_lightning/strategies/fsdp.py", '            optim_key = f"optimizer_{idx}"'),
+        # prophet's bundled TBB sets a compiler option
+        ("stan_math/lib/tbb_2020.3/build/linux.gcc.inc", "    DSE_KEY = -flifetime-dse=1"),
         # tiger's password-file checks name the hash scheme
         ("usr/lib/tiger/systems/Linux/2/gen_passwd_sets", '    passwd="sha512"'),
         # ultralytics: GA4's Measurement Protocol only takes events
@@ -1123,6 +1125,7 @@ def test_tags_schemes_and_parts_of_blind_part_8_are_no_secrets(path: str, text: 
          "\\x54\\x57\\x72\\x70\\x11\\x8f\\x02\\x7a\\x33"),
         ("app/auth.py", "    key_secret = 'Kq7vLzT9mW4pR' + suffix", "Kq7vLzT9mW4pR"),
         ("etc/app.sh", '    passwd="sha512Kq7vLzT9"', "sha512Kq7vLzT9"),
+        ("build/deploy.inc", "    DB_KEY = --password=Kq7vLzT9mW4p", "Kq7vLzT9mW4p"),
         ("app/auth.py", "    optim_key = f\"Kq7vLzT9mW4pR_{idx}\"", "Kq7vLzT9mW4pR_{idx}"),
         ("app/report.py",
          '    url = "https://api.example.net/collect?id=7&api_secret=QLQrATrNSwGRFRLE-cbHJw"',

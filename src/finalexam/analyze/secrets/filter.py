@@ -485,7 +485,9 @@ _NOT_SECRET_VALUES = (
     # handed on (exiftool's push @nextPass, '-geotag'), a folder a path is built under.
     re.compile(r"\d{4}_[a-z0-9_]+\Z"),
     re.compile(r"[A-Za-z_]\w*(?:::[A-Za-z_]\w*)+\Z"),
-    re.compile(r"--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*\Z"),
+    # a compiler's or a tool's option, with a number or a word (TBB's DSE_KEY =
+    # -flifetime-dse=1, in prophet's bundled Stan)
+    re.compile(r"--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:=(?:\d{1,6}|[a-z]{1,12}))?\Z"),
     re.compile(r"[a-z_][a-z0-9_.-]*/\Z"),
     re.compile(r"\.?\$[A-Za-z_]\w*[{\[]?\Z"),  # "--password=".$opt{'password'}: Perl code
     re.compile(r"[a-z][\w-]*\[[\w-]+=[^\]]*\]\Z"),  # auth = "pam[gid-min=1000]": a method
