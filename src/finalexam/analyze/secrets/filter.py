@@ -503,12 +503,12 @@ _NOT_SECRET_VALUES = (
     # USERNAME_PASSWORD = b"\x02": a protocol byte; SMB2_CREATE_TIMEWARP_TOKEN =
     # b"\x54\x57\x72\x70": a tag of printable letters ("TWrp") spelled in hex
     re.compile(r"(?:\\x[0-9A-Fa-f]{2}){1,2}\Z"),
+    re.compile(r"(?:\\x(?:[2-6][0-9A-Fa-f]|7[0-9A-Ea-e])){3,8}\Z"),
     # passwd="crypt3", passwd="sha512" (tiger's password-file checks): a hash scheme's name
     re.compile(
         r"(?i)(?:md5|sha-?(?:1|224|256|384|512)|s?crypt\d?|bcrypt|blowfish|yescrypt"
         r"|argon2(?:i|d|id)?|pbkdf2(?:[_-]sha\d+)?|nthash)\Z"
     ),
-    re.compile(r"(?:\\x(?:[2-6][0-9A-Fa-f]|7[0-9A-Ea-e])){3,8}\Z"),
     # OSS4-HMAC-SHA256, ECDHE-RSA-AES128-GCM-SHA256: an algorithm's or a scheme's name
     re.compile(
         r"(?=[A-Z0-9-]+\Z)(?=[A-Z0-9]+-)(?:[A-Z0-9]+-)*(?:HMAC|SHA\d*|RSA|ECDSA|ECDHE|AES\d*"

@@ -231,8 +231,19 @@ def _printable_base64(value: str) -> str | None:
 def is_public_key_der(value: str) -> bool:
     """A public key in base64 DER (a SubjectPublicKeyInfo: npm's registry signing keys that
     pnpm ships to verify packages): meant to be published, whatever name it sits under."""
-    if not value.startswith("MI") and not value.startswith("MF"):
-        return False  # every SubjectPublicKeyInfo opens with a SEQUENCE: 0x30 0x8x or 0x30 0x5x
+    # every SubjectPublicKeyInfo opens with a SEQUENCE: 0x30 0x8x or 0x30 0x5x
+    return value.startswith(("MI", "MF")) and _loads_as_der(value, private=False)
+
+
+def is_private_key_der(value: str) -> bool:
+    """A private key in base64 DER (PKCS#8, PKCS#1 or SEC1) that parses as one: a key, however
+    its letters happen to score."""
+    # every such key opens with a SEQUENCE of two or more length bytes
+    return value.startswith("MI") and _loads_as_der(value, private=True)
+
+
+def _loads_as_der(value: str, *, private: bool) -> bool:
+    """Whether the base64 value is a DER key of that kind that the cryptography library loads."""
     if not _BASE64_VALUE.match(value):
         return False
     raw = _b64decode(value)
@@ -241,24 +252,10 @@ def is_public_key_der(value: str) -> bool:
     from cryptography.hazmat.primitives import serialization
 
     try:
-        serialization.load_der_public_key(raw)
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-def is_private_key_der(value: str) -> bool:
-    """A private key in base64 DER (PKCS#8, PKCS#1 or SEC1) that parses as one: a key, however
-    its letters happen to score."""
-    if not value.startswith("MI") or not _BASE64_VALUE.match(value):
-        return False  # every such key opens with a SEQUENCE of two or more length bytes
-    raw = _b64decode(value)
-    if not raw:
-        return False
-    from cryptography.hazmat.primitives import serialization
-
-    try:
-        serialization.load_der_private_key(raw, password=None)
+        if private:
+            serialization.load_der_private_key(raw, password=None)
+        else:
+            serialization.load_der_public_key(raw)
     except (ValueError, TypeError):
         return False
     return True

@@ -122,16 +122,6 @@ def _arguments(call: Node) -> list[Node]:
     return [a for a in args.named_children if a.type != "comment"]
 
 
-def _walk(node: Node, limit: int = 200) -> Iterator[Node]:
-    """``node`` and the nodes inside it, at most ``limit`` of them."""
-    stack = [node]
-    while stack and limit > 0:
-        current = stack.pop()
-        limit -= 1
-        yield current
-        stack.extend(current.named_children)
-
-
 def _is_iife(function: Node) -> bool:
     """``(function () { ... })()`` / ``(() => {...})()`` / ``!function(){}()``: runs now."""
     parent = function.parent
@@ -641,7 +631,7 @@ class Reader:
         function = self._functions[scope - 1]
         parameters = {p for p in _parameters(function) if p}
         used = False
-        for inner in _walk(args[0]):
+        for inner in _descendants(args[0], "string", "template_string", "identifier"):
             if inner.type in ("string", "template_string") and "://" in text_of(inner):
                 return False
             if inner.type == "identifier":

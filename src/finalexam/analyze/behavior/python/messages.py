@@ -50,6 +50,7 @@ def is_prose(text: str) -> bool:
 
 
 RECIPE = "recipe"  # a Dockerfile held in a literal: what an image build runs, not this program
+_RECIPE_START = re.compile(r"\s*(?:FROM|ARG|#)", re.IGNORECASE)
 _INSTRUCTION = re.compile(
     r"(?:ADD|ARG|CMD|COPY|ENTRYPOINT|ENV|EXPOSE|FROM|HEALTHCHECK|LABEL|MAINTAINER|ONBUILD"
     r"|RUN|SHELL|STOPSIGNAL|USER|VOLUME|WORKDIR)\s",
@@ -63,8 +64,8 @@ def is_container_recipe(text: str) -> bool:
     test images from such literals, whose ``RUN`` lines fetch toolchains with
     ``curl ... | sh``: that runs inside the image being built. A text that only starts like
     one, with shell lines of its own, is not."""
-    if "\n" not in text or not text.lstrip()[:4].upper().startswith(("FROM", "ARG", "#")):
-        return False
+    if _RECIPE_START.match(text) is None or "\n" not in text:
+        return False  # (checked first: most literals are no recipe, and big ones are not copied)
     lines = [line.strip() for line in text.splitlines()]
     instructions = 0
     continued = False
