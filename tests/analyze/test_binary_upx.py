@@ -16,9 +16,13 @@ from pathlib import Path
 
 import pytest
 
+import lzmaenc
 from binbuild import compile_c
 from binexam import analysis_of
 from finalexam.analyze.binary import upx
+from finalexam.analyze.binary.analyzer import UnpackFailed
+from finalexam.config import Config
+from finalexam.exam import run_exam
 from finalexam.model import IssueKind, Location
 
 PROGRAM = r"""
@@ -186,17 +190,22 @@ def filtered(code: bytes) -> tuple[bytes, int]:
     return bytes(out), cto
 
 
-def upx_lzma(data: bytes) -> bytes:
-    packed = lzma.compress(
-        data,
-        format=lzma.FORMAT_RAW,
-        filters=[{"id": lzma.FILTER_LZMA1, "lc": 3, "lp": 0, "pb": 2, "dict_size": 1 << 20}],
-    )
-    return bytes([(3 << 3) | 2, 3]) + packed
+def upx_lzma(data: bytes, lc: int = 3, lp: int = 0, pb: int = 2) -> bytes:
+    """UPX's LZMA block: its two-byte properties header, then the raw stream (liblzma's
+    encoder, or the one of the tests for what liblzma cannot write)."""
+    if lc + lp <= 4:
+        properties = {"lc": lc, "lp": lp, "pb": pb, "dict_size": 1 << 20}
+        packed = lzma.compress(
+            data, format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA1, **properties}]
+        )
+    else:
+        packed = lzmaenc.encode(data, lc, lp, pb)[0]
+    return bytes([((lc + lp) << 3) | pb, (lp << 4) | lc]) + packed
 
 
-def pack(program: bytes, method: int) -> bytes:
-    """``program`` in UPX's ELF container, behind a loader-shaped ELF header."""
+def pack(program: bytes, method: int, lc: int = 3) -> bytes:
+    """``program`` in UPX's ELF container, behind a loader-shaped ELF header (LZMA blocks
+    with ``lc`` literal context bits)."""
     phoff, phentsize, phnum = (
         struct.unpack_from("<Q", program, 32)[0],
         *struct.unpack_from("<HH", program, 54),
@@ -215,7 +224,7 @@ def pack(program: bytes, method: int) -> bytes:
     body = bytearray()
     for block, filter_id in blocks:
         raw, cto = filtered(block) if filter_id else (block, 0)
-        packed = upx_lzma(raw) if method == 14 else nrv2b(raw)
+        packed = upx_lzma(raw, lc) if method == 14 else nrv2b(raw)
         body += struct.pack("<IIBBBB", len(block), len(packed), method, filter_id, cto, 0)
         body += packed
     body += struct.pack("<IIBBBB", 0, len(b"UPX!"), 0, 0, 0, 0) + b"UPX!"
@@ -296,34 +305,71 @@ def test_a_damaged_upx_container_is_reported_not_guessed(tmp_path: Path, program
 def test_a_packed_program_that_could_not_be_unpacked_leaves_the_exam_incomplete(
     tmp_path: Path, program: bytes
 ) -> None:
-    # LZMA with lc=7 is valid LZMA that liblzma refuses (as in a UPX sample of the corpus):
-    # a method the unpacker cannot read, so the program inside was never examined
+    # an LZMA stream written with lc=3 relabelled lc=7 (read by the pure-Python decoder) is
+    # damaged data: its first block does not decode, so the program inside was never examined
     packed = bytearray(pack(program, 14))
     first_data = 232 + 12 + 12 + 12
     lc, lp, pb = 7, 0, 2
     packed[first_data : first_data + 2] = bytes([((lc + lp) << 3) | pb, (lp << 4) | lc])
     path = tmp_path / "tool"
     path.write_bytes(bytes(packed))
-    with pytest.raises(upx.UnsupportedMethod):
+    with pytest.raises(upx.UnpackError):
         upx.unpack_elf(bytes(packed))
     (issue,) = analysis_of(path).issues
-    assert issue.kind is IssueKind.UNSUPPORTED and "lc=7" in issue.message
+    assert issue.kind is IssueKind.CORRUPT and "LZMA block (lc=7, lp=0)" in issue.message
     out = tmp_path / "report.json"
     command = [sys.executable, "-m", "finalexam", "scan", str(path), "-o", f"json={out}"]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 3, result.stderr
     report = json.loads(out.read_text())
     assert report["complete"] is False and report["verdict"]["status"] == "incomplete"
-    assert [i["kind"] for i in report["issues"]] == ["unsupported"]
-    # the user who accepts unsupported content gets the verdict of what was examined
+    assert [i["kind"] for i in report["issues"]] == ["corrupt"]
+    # the user who accepts corrupt content gets the verdict of what was examined
     result = subprocess.run(
-        [*command, "--allow-incomplete", "unsupported"], capture_output=True, text=True
+        [*command, "--allow-incomplete", "corrupt"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     # an intact container of the same program is examined in full
     intact = tmp_path / "intact"
     intact.write_bytes(pack(program, 14))
     assert analysis_of(intact).issues == []
+
+
+def test_a_program_packed_with_lzma_lc7_is_unpacked_and_examined(tmp_path: Path) -> None:
+    # lc=7 (as ``upx --brute`` may choose) is valid LZMA that liblzma refuses: the blocks go
+    # through the pure-Python decoder. A dynamically linked build keeps the test fast; its
+    # imports are in its loadable segments, so only the unpacked code shows them
+    program = compile_c(tmp_path, "tool", ["-O2"], PROGRAM).read_bytes()
+    packed = pack(program, 14, lc=7)
+    first_data = 232 + 12 + 12 + 12
+    assert packed[first_data : first_data + 2] == bytes([(7 << 3) | 2, 7])
+    assert b"memfd_create" not in packed and b"an ordinary tool" not in packed
+    unpacked = upx.unpack_elf(packed)
+    for start, end in _loads(program):
+        start = max(start, 64)
+        assert unpacked[start:end] == program[start:end]
+    path = tmp_path / "tool.upx"
+    path.write_bytes(packed)
+    report = run_exam(path, Config(offline=True, disable=("vulnerabilities",)))
+    assert report.complete and report.issues == (), report.issues
+    (entry,) = report.binaries
+    assert entry["packer"]["unpacked"]["method"] == "lzma"
+    assert {"memfd_create", "fexecve"} <= set(entry["packer"]["unpacked"]["imports"])
+    fileless = next(c for c in entry["capabilities"] if c["id"] == "evasion-fileless-exec")
+    assert set(fileless["evidence"]["imports"]) == {"memfd_create", "fexecve"}
+    assert "capability.evasion-fileless-exec" in {f.rule_id for f in report.findings}
+
+
+def test_lzma_past_the_pure_python_bound_is_reported_as_a_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program = compile_c(tmp_path, "tool", ["-O2"], PROGRAM).read_bytes()
+    packed = pack(program, 14, lc=7)
+    monkeypatch.setattr(upx, "MAX_PYTHON_LZMA", 1000)
+    with pytest.raises(upx.UnpackLimit, match=r"lc=7, lp=0 .* over the") as raised:
+        upx.unpack_elf(packed)
+    failed = UnpackFailed.of(raised.value)
+    assert failed.kind is IssueKind.LIMIT and "pure-Python decoder" in failed.reason
 
 
 def test_the_lzma_properties_header_of_upx() -> None:

@@ -135,6 +135,8 @@ class UnpackFailed:
     def of(cls, error: Exception) -> UnpackFailed:
         if isinstance(error, upx.UnsupportedMethod):
             return cls(str(error), IssueKind.UNSUPPORTED)
+        if isinstance(error, upx.UnpackLimit):
+            return cls(str(error), IssueKind.LIMIT)
         if isinstance(error, upx.UnpackError):
             return cls(str(error), IssueKind.CORRUPT)
         if isinstance(error, (NotABinary, BrokenBinary)):

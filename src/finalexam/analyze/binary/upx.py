@@ -6,14 +6,20 @@ behind a ``b_info`` (uncompressed size, compressed size, method, filter, filter 
 The first block of an ELF is the original ELF header and program headers; the next ones are
 the contents of its loadable segments, in order. Each block is decompressed here in Python:
 NRV2B, NRV2D and NRV2E (UCL's small LZ77 codes with an interleaved bit stream, read 32 bits
-little-endian at a time or 8 at a time) and LZMA (the standard library's raw LZMA1 decoder,
-after UPX's two-byte properties header). Nothing is run: not the sample, not ``upx``.
+little-endian at a time or 8 at a time) and LZMA (after UPX's two-byte properties header: the
+standard library's raw LZMA1 decoder, or ``lzma1``'s pure-Python one for the ``lc + lp > 4``
+that liblzma refuses and ``upx --brute`` may choose). Nothing is run: not the sample, not
+``upx``.
 
 Bounded: at most ``MAX_UNPACKED`` bytes (and 64 times the file) of output and ``MAX_BLOCKS``
 blocks; a block that does not decompress to its declared size stops the unpacking (a damaged
-or altered header is reported, never guessed around). UPX's x86 call/jump filters (``0x46``,
-``0x49``: rel32 targets of E8/E9, and of 0F 8x for 0x49, made absolute, big-endian and tagged)
-are undone, so the code reads as it was compiled.
+or altered header is reported, never guessed around). The pure-Python LZMA decoder reads
+about 1 MB per CPU second, so it is given at most ``MAX_PYTHON_LZMA`` bytes of output per
+file (about 5 CPU s, half the default time budget of a file): beyond that the program is
+reported as not unpacked (``UnpackLimit``) rather than decoded for minutes.
+
+UPX's x86 call/jump filters (``0x46``, ``0x49``: rel32 targets of E8/E9, and of 0F 8x for
+0x49, made absolute, big-endian and tagged) are undone, so the code reads as it was compiled.
 """
 
 from __future__ import annotations
@@ -23,12 +29,15 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from finalexam.analyze.binary import lzma1
+
 if TYPE_CHECKING:
     from finalexam.analyze.binary.facts.common import BinaryFacts
 
 MAX_UNPACKED = 128 * 1024 * 1024
 _MAX_RATIO = 64  # unpacked bytes per packed byte (UPX reaches ~10 on real programs)
 MAX_BLOCKS = 65_536
+MAX_PYTHON_LZMA = 4 * 1024 * 1024  # output of the pure-Python LZMA decoder, per file
 _MAGIC = b"UPX!"
 # l_info.l_format of the little-endian ELF formats (UPX's conf.h); big-endian targets write
 # these headers in their own byte order and are detected, not unpacked
@@ -56,6 +65,10 @@ class UnpackError(ValueError):
 
 class UnsupportedMethod(UnpackError):
     """The packed data is well formed but compressed in a way this unpacker cannot read."""
+
+
+class UnpackLimit(UnpackError):
+    """Unpacking the data would pass a bound this unpacker sets itself (``MAX_PYTHON_LZMA``)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,7 @@ def unpack_elf(data: bytes) -> bytes:
         raise UnpackError("no UPX header")
     position = found.offset + 12 + 12  # l_info, p_info
     blocks: list[bytes] = []
-    total = 0
+    total = python_lzma = 0
     while len(blocks) < MAX_BLOCKS:
         if position + 12 > len(data):
             raise UnpackError(f"block header at {position} is past the end of the file")
@@ -124,6 +137,15 @@ def unpack_elf(data: bytes) -> bytes:
         packed = data[position : position + packed_size]
         if len(packed) < packed_size:
             raise UnpackError(f"block at {position - 12} is cut short")
+        if method == 14 and _liblzma_refuses(packed):
+            python_lzma += unpacked_size
+            if python_lzma > MAX_PYTHON_LZMA:
+                lc, lp = packed[1] & 15, packed[1] >> 4
+                raise UnpackLimit(
+                    f"LZMA blocks with lc={lc}, lp={lp} (not supported by liblzma) unpack to "
+                    f"at least {python_lzma} bytes, over the {MAX_PYTHON_LZMA} bytes the "
+                    "pure-Python decoder is given"
+                )
         if packed_size < unpacked_size:
             packed = decompress(packed, method, unpacked_size)
         block = packed
@@ -208,20 +230,30 @@ def _lzma(packed: bytes, size: int) -> bytes:
     pb, lp, lc = packed[0] & 7, packed[1] >> 4, packed[1] & 15
     if pb >= 5 or lp >= 5 or lc >= 9 or packed[0] >> 3 != lc + lp:
         raise UnpackError("LZMA block: bad properties")
-    if lc + lp > 4:  # allowed by LZMA, refused by liblzma (the standard library's decoder)
-        raise UnsupportedMethod(f"LZMA block with lc={lc}, lp={lp}: not supported by liblzma")
-    dictionary = min(max(1 << 16, 1 << (max(size, 1) - 1).bit_length()), 1 << 28)
-    decoder = lzma.LZMADecompressor(
-        format=lzma.FORMAT_RAW,
-        filters=[{"id": lzma.FILTER_LZMA1, "lc": lc, "lp": lp, "pb": pb, "dict_size": dictionary}],
-    )
-    try:
-        out = decoder.decompress(packed[2:], max_length=size)
-    except lzma.LZMAError as error:
-        raise UnpackError(f"LZMA block: {error}") from None
+    if _liblzma_refuses(packed):
+        try:
+            out = lzma1.decode(packed[2:], lc, lp, pb, size)
+        except lzma1.LzmaDataError as error:
+            raise UnpackError(f"LZMA block (lc={lc}, lp={lp}): {error}") from None
+    else:
+        dictionary = min(max(1 << 16, 1 << (max(size, 1) - 1).bit_length()), 1 << 28)
+        properties = {"lc": lc, "lp": lp, "pb": pb, "dict_size": dictionary}
+        decoder = lzma.LZMADecompressor(
+            format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA1, **properties}]
+        )
+        try:
+            out = decoder.decompress(packed[2:], max_length=size)
+        except lzma.LZMAError as error:
+            raise UnpackError(f"LZMA block: {error}") from None
     if len(out) != size:
         raise UnpackError(f"LZMA block decompressed to {len(out)} bytes, {size} declared")
     return out
+
+
+def _liblzma_refuses(packed: bytes) -> bool:
+    """Whether UPX's LZMA properties have ``lc + lp > 4``: valid LZMA that liblzma (the
+    standard library's decoder) refuses, decoded here in pure Python."""
+    return len(packed) >= 2 and (packed[1] & 15) + (packed[1] >> 4) > 4
 
 
 class _Bits:
