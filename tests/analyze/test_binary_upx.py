@@ -1,9 +1,10 @@
 """UPX-packed ELF programs unpacked statically: a gcc-built static program is put in UPX's
 container (l_info, p_info, b_info blocks: the ELF and program headers first, then each
 loadable segment) by the code below, compressed with LZMA (the standard library's encoder,
-UPX's two-byte properties header) or NRV2B (an encoder written here from the format), with
-UPX's x86 call filter on the code; the exam must read the original program's capabilities.
-``upx`` itself is never run."""
+or ``lzmaenc``'s for the lc = 7 liblzma cannot write; UPX's two-byte properties header) or
+NRV2B (an encoder written here from the format), with UPX's x86 call filter on the code; the
+exam must read the original program's capabilities. ``upx`` itself is never run (Debian
+bookworm has no ``upx-ucl``)."""
 
 from __future__ import annotations
 
