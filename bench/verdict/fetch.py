@@ -163,6 +163,20 @@ DEBIAN_FRESH8 = [
     "libspring-web-java", "libjackson2-dataformat-yaml", "libjs-jquery-ui", "node-express",
     "node-ws", "libjs-bootstrap5",
 ]  # fmt: skip
+# The tenth part's: wireless, VPN and low-level network daemons, passive sniffers and
+# fingerprinting, web and Windows-network offensive tools, wordlist generators and WPS
+# crackers (dual-use), secret scanners (they carry credential patterns), secure deletion and
+# encrypted storage, smart-card and key tools, virtualization and image-building tools,
+# database servers, documentation tools, Haskell, Go and Rust programs, Java libraries,
+# JavaScript libraries as Debian ships them.
+DEBIAN_FRESH9 = [
+    "hostapd", "wpasupplicant", "iw", "sslh", "dante-server", "torsocks", "arpwatch", "p0f",
+    "darkstat", "netsniff-ng", "nikto", "python3-impacket", "chntpw", "crunch", "cewl",
+    "reaver", "gitleaks", "secure-delete", "wipe", "ecryptfs-utils", "opensc", "pcscd",
+    "yubikey-manager", "keyutils", "haveged", "libvirt-daemon", "lxc", "debootstrap",
+    "apt-cacher-ng", "postgresql-15", "doxygen", "graphviz", "shellcheck", "git-delta",
+    "libjsch-java", "libmina2-java", "libjs-underscore", "node-moment",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -172,6 +186,7 @@ BLIND_PARTS = {
     "fresh6": DEBIAN_FRESH6,
     "fresh7": DEBIAN_FRESH7,
     "fresh8": DEBIAN_FRESH8,
+    "fresh9": DEBIAN_FRESH9,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers
