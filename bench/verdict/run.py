@@ -196,12 +196,22 @@ def exam(item: Item, timeout: float) -> dict[str, Any]:
                 "rule": violation["rule"],
                 "finding": finding.get("rule_id", ""),
                 "severity": finding.get("severity", ""),
+                "confidence": finding.get("confidence", ""),
                 "context": finding.get("context", ""),
                 "location": finding.get("location", ""),
                 "message": violation["message"][:300],
             }
         )
     result["blocking"] = blocking
+    # every secret reported, blocking or not, by rule, confidence and context: what the
+    # policy's confidence and context thresholds would do on honest releases
+    result["secrets"] = dict(
+        Counter(
+            f"{f.get('rule_id')}|{f.get('confidence')}|{f.get('context')}"
+            for f in report.get("findings", [])
+            if f.get("kind") == "secret"
+        )
+    )
     result["incomplete_because"] = [
         f"{i.get('stage')}: {i.get('location', '')}: {i.get('message', '')}"[:300]
         for i in report.get("issues", [])
@@ -216,9 +226,21 @@ def wrong(result: dict[str, Any]) -> bool:
     return (result["outcome"] != "passed") if honest else (result["outcome"] == "passed")
 
 
+def only_advisories(result: dict[str, Any]) -> bool:
+    blocking = result.get("blocking", [])
+    return (
+        result["outcome"] == "failed"
+        and bool(blocking)
+        and all(b["rule"] == "fixable-vulnerability" for b in blocking)
+    )
+
+
 def summarise(results: list[dict[str, Any]]) -> str:
-    lines = ["| part | artifacts | passed | failed | incomplete | error | pass % |",
-             "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    # "only advisories": failed by a fixable vulnerability and nothing else, a component the
+    # release really ships at a version an advisory names; what remains are the detectors'
+    lines = ["| part | artifacts | passed | failed | of which only advisories | incomplete "
+             "| error | pass % | pass % but for advisories |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     groups: dict[str, list[dict[str, Any]]] = {}
     for result in results:
         honest = result["split"] != "malware"
@@ -229,10 +251,14 @@ def summarise(results: list[dict[str, Any]]) -> str:
     for part in sorted(groups):
         counts = Counter(r["outcome"] for r in groups[part])
         total = len(groups[part])
+        advisories = sum(1 for r in groups[part] if only_advisories(r))
         rate = 100.0 * counts["passed"] / total if total else 0.0
+        but = f"{100.0 * (counts['passed'] + advisories) / total:.1f}" if total else "-"
+        if part.startswith("malware"):
+            but = "-"
         lines.append(
-            f"| {part} | {total} | {counts['passed']} | {counts['failed']} | "
-            f"{counts['incomplete']} | {counts['error']} | {rate:.1f} |"
+            f"| {part} | {total} | {counts['passed']} | {counts['failed']} | {advisories} | "
+            f"{counts['incomplete']} | {counts['error']} | {rate:.1f} | {but} |"
         )
     lines.append("")
     causes: Counter[str] = Counter()
