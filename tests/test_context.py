@@ -108,6 +108,36 @@ def test_references_of_python_javascript_and_package_json() -> None:
     assert not config.exact and not config.suffix
 
 
+def test_setup_py_package_lists_and_its_test_command_run_nothing_on_install() -> None:
+    """pycrypto 2.6.1's setup.py lists ``Crypto.SelfTest`` among its packages and imports it
+    in the class of its ``test`` command: installing runs neither, so its self-test keys stay
+    test material. A class registered for a command that installing runs still counts."""
+    setup = (
+        "from distutils.core import Command, setup\n"
+        "class TestCommand(Command):\n"
+        "    def run(self):\n"
+        "        from Crypto import SelfTest\n"
+        "        SelfTest.run()\n"
+        "class Build(Command):\n"
+        "    def run(self):\n"
+        "        import Crypto.tools.prepare  # runs on every build\n"
+        "kw = {'cmdclass': {'test': TestCommand, 'build_py': Build},\n"
+        "      'packages': ['Crypto', 'Crypto.SelfTest', 'Crypto.SelfTest.Cipher']}\n"
+        "setup(py_modules=['Crypto.SelfTest.helpers'], **kw)\n"
+    )
+    refs = references_in("pycrypto-2.6.1/setup.py", setup)
+    assert not any("SelfTest" in ref for ref in refs.exact | refs.suffix)
+    assert "Crypto/tools/prepare" in refs.suffix
+    # the same class registered for install runs on every install
+    hooked = references_in(
+        "pkg-1.0/setup.py", setup.replace("'build_py': Build", "'install': TestCommand")
+    )
+    assert any("SelfTest" in ref for ref in hooked.suffix)
+    # any other file naming the package list is read as before
+    other = references_in("pkg/run.py", "packages = ['Crypto.SelfTest']\n")
+    assert "Crypto/SelfTest" in other.suffix
+
+
 def test_backticks_are_strings_in_javascript_and_shell_not_in_python() -> None:
     """numpy's ``_add_newdocs_scalars.py`` says ``conf.py`` in a docstring (reStructuredText):
     that ran nothing, and must not pull the Sphinx configuration and the MathJax it names

@@ -16,6 +16,7 @@ each location its context.
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -307,12 +308,87 @@ def references_in(path: str, text: str) -> _Refs:
         _entry_point_refs(text, refs)
     else:
         python = name.endswith((".py", ".pyw"))
+        if name == "setup.py":
+            text = _what_setup_runs(text)
         if python:
             _python_refs(text, folder, refs)
         elif name.endswith((".js", ".mjs", ".cjs", ".ts")):
             _javascript_refs(text, folder, refs)
         _string_refs(text, folder, refs, _PY_STRING if python else _STRING)
     return refs
+
+
+# setup() arguments that list what is installed (a package list names every test package
+# too), and the commands that only run in a checkout (``setup.py test``)
+_SETUP_LISTS = frozenset({"packages", "py_modules", "package_dir", "package_data", "data_files"})
+_CHECKOUT_COMMANDS = frozenset({"test", "tests", "pytest"})
+
+
+def _what_setup_runs(text: str) -> str:
+    """setup.py without what installing it never runs: its package lists and the classes of
+    its test command (pycrypto 2.6.1: ``cmdclass={'test': TestCommand}`` imports
+    ``Crypto.SelfTest``, and ``packages`` lists it). A class registered for any other command
+    (``install``, ``build_py``), or used elsewhere, stays; text that does not parse stays whole."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return text
+    blank: list[ast.AST] = []
+    test_classes: set[str] = set()
+    other_uses: set[str] = set()
+    for node in ast.walk(tree):
+        pairs: list[tuple[str, ast.expr]] = []
+        if isinstance(node, ast.Dict):
+            pairs = [
+                (k.value, v)
+                for k, v in zip(node.keys, node.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            ]
+        elif isinstance(node, ast.Call):
+            pairs = [(k.arg, k.value) for k in node.keywords if k.arg]
+        for key, value in pairs:
+            if key in _SETUP_LISTS:
+                blank.append(value)
+            elif key == "cmdclass" and isinstance(value, ast.Dict):
+                for command, cls in zip(value.keys, value.values, strict=True):
+                    if isinstance(cls, ast.Name):
+                        checkout = isinstance(command, ast.Constant) and (
+                            command.value in _CHECKOUT_COMMANDS
+                        )
+                        (test_classes if checkout else other_uses).add(cls.id)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in test_classes and not _in_cmdclass(tree, node):
+            other_uses.add(node.id)  # TestCommand used elsewhere, say as another's base
+    blank += [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and node.name in test_classes - other_uses
+    ]
+    lines = text.encode("utf-8", "surrogateescape").splitlines(keepends=True)
+    for node in blank:
+        _blank_lines(lines, node)
+    return b"".join(lines).decode("utf-8", "replace")
+
+
+def _in_cmdclass(tree: ast.AST, name: ast.Name) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict) and any(v is name for v in node.values):
+            return True
+    return False
+
+
+def _blank_lines(lines: list[bytes], node: ast.AST) -> None:
+    """Replace a node's source with spaces, keeping the line structure (the offsets are
+    UTF-8 byte offsets)."""
+    first, last = getattr(node, "lineno", 0), getattr(node, "end_lineno", None)
+    start, end = getattr(node, "col_offset", 0), getattr(node, "end_col_offset", None)
+    if not first or last is None or end is None:
+        return
+    for number in range(first, last + 1):
+        line = lines[number - 1]
+        low = start if number == first else 0
+        high = end if number == last else len(line.rstrip(b"\r\n"))
+        lines[number - 1] = line[:low] + b" " * (high - low) + line[high:]
 
 
 # npm runs these scripts on install; the others (test, lint, build) only in a checkout.
@@ -498,7 +574,8 @@ _DATA_URI = re.compile(rb"data:[\w.+/-]{1,80};base64,")
 _BASE64_RUN = re.compile(rb"[A-Za-z0-9+/=\s\\]*\Z")
 _DATA_URI_WINDOW = 256 * 1024
 _TRIPLE_QUOTED = re.compile(rb'(?s)[rRuUbB]{0,2}("""|\'\'\')(.*?)\1')
-_DOCSTRING_OPENER = re.compile(rb":[ \t]*(?:#[^\n]*)?\n\s*\Z")  # right after def/class ...:
+# right after def/class ...:, with Windows line ends too (scapy 2.8's layers/spnego.py)
+_DOCSTRING_OPENER = re.compile(rb":[ \t]*(?:#[^\n]*)?\r?\n\s*\Z")
 _COMMENT_LINES = re.compile(rb"(?m)^[ \t]*#[^\n]*$")
 # Module constants that hold documentation by convention (every Ansible module and plug-in
 # keeps DOCUMENTATION, EXAMPLES and RETURN as YAML in such strings)
