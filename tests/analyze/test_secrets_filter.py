@@ -1136,3 +1136,54 @@ def test_credentials_beside_the_shapes_of_blind_part_8_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # ecryptfs-utils: the passphrase read again, what `head -n1` prints
+        ("usr/bin/ecryptfs-setup-private", "\t\t\tLOGINPASS2=`head -n1`"),
+        # mistral-vibe: fields and parameters annotated with their types
+        ("vibe/app_server/_session_backend_port.py", "    authorization: MCPAuthorizationRef"),
+        ("vibe/_mcp_runtime.py",
+         "        self, server: ResolvedMCPServerConfig, authorization: MCPAuthorizationSnapshot"),
+        # cloudflare: class names imported after the word
+        ("cloudflare/resources/zero_trust/tunnels/__init__.py",
+         "from .cloudflared import (\n    AsyncCloudflaredResourceWithRawResponse,\n"
+         "    CloudflaredResourceWithStreamingResponse,\n)"),
+        # scapy: an example in a class's docstring, in a file with Windows line ends
+        ("scapy/layers/spnego.py",
+         'class SPNEGOSSP(SSP):\r\n    """\r\n    Example::\r\n\r\n        KEY=Key(\r\n'
+         '            key=hex_bytes("5e9255c907b2f7e969ddad816eabbec8f1f7a387c7194ecc98b827bdc9421c2b")'
+         '\r\n        )\r\n    """\r\n'),
+        # SpeechRecognition: the speech API key its public source uses when none is given
+        ("speech_recognition/recognizers/google.py",
+         '        key = "AIzaSyBOti4mM-6x9WDnZIjIeyEU21OpBXqWBgw"'),
+    ],
+)  # fmt: skip
+def test_commands_types_class_names_and_docs_of_blind_part_9_are_no_secrets(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("deploy/setup.sh", "DB_PASSWORD=`Kq7vLzT9mW4p`", "Kq7vLzT9mW4p"),
+        ("web/login.js", "const password = `Kq7vLzT9mW4p`;", "Kq7vLzT9mW4p"),
+        ("app/client.py", '    headers = "Authorization: Bearer aZk9ZmQ2vLxY7pR4tW8e"',
+         "aZk9ZmQ2vLxY7pR4tW8e"),
+        ("app/settings.py", '    CLOUDFLARE_API_TOKEN = "vnbyGMQJYdpR1GbrxW3sJ1EZw3C9KTkMYo9IyOLa"',
+         "vnbyGMQJYdpR1GbrxW3sJ1EZw3C9KTkMYo9IyOLa"),
+        ("app/geo.py", '    key = "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW"',
+         "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW"),
+        ("app/keys.py",
+         'class Keys:\r\n    """Keys."""\r\n    KEY = hex_bytes("5e9255c907b2f7e969ddad816eabbec8f1f7a387c7194ecc98b827bdc9421c2b")\r\n',
+         "5e9255c907b2f7e969ddad816eabbec8f1f7a387c7194ecc98b827bdc9421c2b"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_9_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

@@ -296,6 +296,10 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # in a program, an unquoted value is an expression (a name, a call)
     if in_code and candidate.rule_id == "generic-inline-parameter" and _keyword_argument(candidate):
         return True  # valid_token=validated, api_key=params_str(params, "api_key"): the same
+    if in_code and candidate.rule_id == "generic-auth-header" and _annotated_type(candidate):
+        return True  # authorization: MCPAuthorizationRef (mistral-vibe): a field's type
+    if _command_substitution(candidate):
+        return True  # LOGINPASS2=`head -n1` (ecryptfs-utils): what a command prints
     if in_code and candidate.op == "," and _bare_variable(candidate):
         return True  # SigV4Auth(credentials, "sagemaker", region): arguments side by side
     if in_code and _formatted_name(candidate):
@@ -945,6 +949,35 @@ def _names_no_credential(words: list[str]) -> bool:
             kind == "token" and before == "request" and words[index - 2 : index - 1] == ["client"]
         )
     return False
+
+
+# A type's name: capitalised words, letters only (MCPAuthorizationRef)
+_TYPE_NAME = re.compile(r"[A-Z][A-Za-z]*[a-z][A-Za-z]*\Z")
+# The languages in which backticks quote text rather than run a command
+_BACKTICK_STRINGS = frozenset({"js", "mjs", "cjs", "jsx", "ts", "tsx", "go", "md", "kt", "scala"})
+_COMMAND_LINE = re.compile(r"[a-z][\w.+-]*(?:[^\S\n]+\S+)+\Z")
+
+
+def _annotated_type(candidate: GenericCandidate) -> bool:
+    """``authorization: MCPAuthorizationRef`` in a program: a field or parameter annotated
+    with its type, unquoted and followed by nothing or the next parameter; a header written
+    in code is a string (``"Authorization: Bearer ..."``)."""
+    if not _TYPE_NAME.match(candidate.value):
+        return False
+    annotation = re.compile(
+        rf"(?<![\w\-\"'])authorization[^\S\n]*:[^\S\n]*{re.escape(candidate.value)}"
+        r"[^\S\n]*(?:[,)=|\]]|\Z)",
+        re.IGNORECASE,
+    )
+    return bool(annotation.search(candidate.line.rstrip()))
+
+
+def _command_substitution(candidate: GenericCandidate) -> bool:
+    """A value between backticks that is a command line, in a language where backticks run
+    it (a shell script, Perl, Ruby): the value is what the command prints at run time."""
+    if file_extension(candidate.path) in _BACKTICK_STRINGS:
+        return False
+    return f"`{candidate.value}`" in candidate.line and bool(_COMMAND_LINE.match(candidate.value))
 
 
 def score(candidate: GenericCandidate, model: Model | None = None) -> float:

@@ -59,6 +59,9 @@ _IDENTIFIER_LIKE = re.compile(
     r"|[._/]|\d{4}-\d\d-\d\d[T ]\d\d:\d\d"
 )
 _TRAILING_DIGITS = re.compile(r"\d+\Z")
+# Three or more capitalised words, letters only: a class's name, which a provider's token of
+# random letters and digits is not (cloudflare's CloudflaredResourceWithStreamingResponse)
+_CLASS_NAME = re.compile(r"(?:[A-Z][a-z]{2,}){3,}\Z")
 _INDEX = re.compile(r"\[(?:-?\d+|\*)\]")  # Jobs[-1].JobId: a path into an API response
 _URN = re.compile(r"urn:[a-z0-9][a-z0-9-]{0,31}:", re.IGNORECASE)
 
@@ -132,6 +135,8 @@ def assess(rule: SecretRule, secret: str, path: str) -> tuple[Confidence, str, f
         return None
     if not _is_key_block(secret) and is_placeholder(secret):
         return None
+    if _CLASS_NAME.match(secret):
+        return None  # CloudflaredResourceWithStreamingResponse: a name listed after the word
     if any(pattern.search(secret) for pattern in rule.allowlist):
         return None
     if rule.generic and (
