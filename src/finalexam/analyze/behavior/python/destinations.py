@@ -90,6 +90,26 @@ def destination_argument(node: ast.Call, name: str) -> ast.expr | None:
     return node.args[0] if node.args else None
 
 
+# a constructor's parameter, as a field that holds it is known by: ``__init__.host``
+CONSTRUCTOR = "__init__."
+
+
+def _is_self_field(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
+
+
+def _from_constructor(kind: _Kind | None) -> _Kind | None:
+    if isinstance(kind, frozenset):
+        return frozenset(
+            name if name.startswith(CONSTRUCTOR) else CONSTRUCTOR + name for name in kind
+        )
+    return kind
+
+
 def _join(kinds: Iterable[_Kind | None]) -> _Kind | None:
     found = [kind for kind in kinds if kind is not None]
     if not found:
@@ -128,8 +148,80 @@ class Destinations:
         self.wrappers = wrappers
         self.module: dict[str, _Kind] = {}
         self.module_done = False
-        self.scopes: dict[int, dict[str, _Kind]] = {}
+        self.scopes: dict[tuple[int, bool], dict[str, _Kind]] = {}
         self.tree: ast.Module | None = None
+        self._classes: dict[int, ast.ClassDef] | None = None  # method -> its class
+        self._fields: dict[int, dict[str, _Kind]] = {}  # class -> self.<field> -> kind
+
+    def origin(
+        self, kind: frozenset[str], function: Function
+    ) -> tuple[Function, frozenset[str]] | None:
+        """Whose parameters a destination is built from: the function's own, or (for fields
+        the constructor sets from its parameters: ``self._host = host``) the class's
+        ``__init__``. None when it mixes both, which no caller alone decides."""
+        fields = {name for name in kind if name.startswith(CONSTRUCTOR)}
+        if not fields:
+            return function, kind
+        if fields != kind:
+            return None
+        constructor = self._constructor(function)
+        if constructor is None:
+            return None
+        return constructor, frozenset(name.removeprefix(CONSTRUCTOR) for name in kind)
+
+    def _class_of(self, function: Function) -> ast.ClassDef | None:
+        if self._classes is None:
+            tree = self.tree
+            self._classes = (
+                {}
+                if tree is None
+                else {
+                    id(method): node
+                    for node in walk(tree)
+                    if isinstance(node, ast.ClassDef)
+                    for method in node.body
+                    if isinstance(method, FUNCTIONS)
+                }
+            )
+        return self._classes.get(id(function))
+
+    def _constructor(self, function: Function) -> Function | None:
+        owner = self._class_of(function)
+        if owner is None:
+            return None
+        return next(
+            (m for m in owner.body if isinstance(m, FUNCTIONS) and m.name == "__init__"), None
+        )
+
+    def _field_kinds(self, owner: ast.ClassDef, constructor: Function) -> dict[str, _Kind]:
+        """``self.<field>`` -> kind for the fields the constructor sets: from its parameters
+        (``__init__.host``), a literal, or unknown. A field any other method also sets is
+        unknown: it no longer holds only what the constructor was handed."""
+        fields = self._fields.get(id(owner))
+        if fields is not None:
+            return fields
+        fields = self._fields[id(owner)] = {}
+        scope = self._names(constructor, with_fields=False)
+        for method in owner.body:
+            if not isinstance(method, FUNCTIONS):
+                continue
+            for node in _own_nodes(method):
+                pairs: list[tuple[ast.AST, ast.AST | None]] = []
+                if isinstance(node, ast.Assign):
+                    pairs = [(target, node.value) for target in node.targets]
+                elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+                    pairs = [(node.target, node.value)]
+                for target, value in pairs:
+                    for part in walk(target):
+                        if not _is_self_field(part):
+                            continue
+                        assert isinstance(part, ast.Attribute)
+                        kind: _Kind | None = UNKNOWN
+                        if method is constructor and value is not None:
+                            kind = _from_constructor(self._kind(value, scope))
+                        name = f"self.{part.attr}"
+                        fields[name] = _join([fields.get(name), kind]) or UNKNOWN
+        return fields
 
     def of(self, node: ast.AST, function: Function | None) -> _Kind:
         try:
@@ -145,7 +237,13 @@ class Destinations:
         return self.module
 
     def _scope(self, function: Function) -> dict[str, _Kind]:
-        scope = self.scopes.get(id(function))
+        """The function's names: its parameters and locals, and in a method the fields its
+        class's constructor sets (``self._host``), which its locals may be built from."""
+        return self._names(function, with_fields=True)
+
+    def _names(self, function: Function, *, with_fields: bool) -> dict[str, _Kind]:
+        key = (id(function), with_fields)
+        scope = self.scopes.get(key)
         if scope is not None:
             return scope
         module = self._module()
@@ -163,9 +261,15 @@ class Destinations:
                 continue  # object state is not something the caller hands in
             literal_default = default is not None and self._kind(default, module) == LITERAL
             scope[argument.arg] = LITERAL if literal_default else frozenset({argument.arg})
-        self.scopes[id(function)] = scope
-        if not isinstance(function, ast.Lambda):
-            self._assign_all(function, scope)
+        self.scopes[key] = scope
+        if isinstance(function, ast.Lambda):
+            return scope
+        constructor = self._constructor(function) if with_fields else None
+        owner = self._class_of(function)
+        is_method = bool(positional) and positional[0].arg == "self"
+        if constructor is not None and owner is not None and is_method:
+            scope.update(self._field_kinds(owner, constructor))
+        self._assign_all(function, scope)
         return scope
 
     def _assign_all(self, root: ast.AST, scope: dict[str, _Kind]) -> None:
@@ -198,6 +302,11 @@ class Destinations:
                 kind = self.module.get(node.id)
             return kind if kind is not None else UNKNOWN
         if isinstance(node, ast.Attribute):
+            if _is_self_field(node):
+                assert isinstance(node, ast.Attribute)
+                field = scope.get(f"self.{node.attr}")
+                if field is not None:
+                    return field  # set by the constructor (a method's scope holds them)
             return self._kind(node.value, scope)  # p.url is the caller's, self.url is not
         if isinstance(node, ast.Tuple) and len(node.elts) == 2:
             host, port = node.elts
@@ -375,8 +484,10 @@ class _LiteralReach:
                     kind = self.destinations.of(value, caller)
                     if kind == LITERAL:
                         return True
-                    if isinstance(kind, frozenset) and caller is not None and self(caller, kind):
-                        return True
+                    if isinstance(kind, frozenset) and caller is not None:
+                        origin = self.destinations.origin(kind, caller)
+                        if origin is None or self(*origin):
+                            return True  # a mix no single caller decides: assume it may
         return False
 
 

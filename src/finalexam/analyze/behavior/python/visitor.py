@@ -119,6 +119,16 @@ _VISITORS: dict[type[ast.AST], Callable[[Any, Any], Any]] = {}
 
 
 _KEY_MATERIAL = frozenset({"secret", "access-secret"})
+# A client's methods that hand back what it was built with, not a reply of its service
+_GIVES_KEYS = re.compile(r"(?i)credential|secret|key|token|password|auth|signer")
+# What builds a service's client: boto3.client("s3", aws_secret_access_key=...), Session()
+_CLIENT_FACTORIES = frozenset({"client", "resource", *CLIENT_CLASSES})
+# An object's fields that say where it connects: reading one reads none of what the object
+# was built with (boto 2.49: ``self.host = self.provider.host``, a Provider built with keys)
+_LOCATION_FIELDS = frozenset(
+    {"host", "hostname", "port", "netloc", "endpoint", "endpoint_url", "url", "base_url",
+     "region", "region_name", "scheme", "domain", "address"}
+)  # fmt: skip
 # name lookups that are network access unless they only resolve the host's own name
 _RESOLVERS = frozenset({"socket.getaddrinfo", "socket.gethostbyname_ex"})
 
@@ -373,6 +383,18 @@ class Collector(ast.NodeVisitor):
             kind = RECIPE
         self.result.facts.append(Fact(kind, value, line, context))
 
+    def _is_client(self, node: ast.AST) -> bool:
+        """A service client the file built itself: a name or field assigned from a client
+        factory (``boto3.client``, ``boto3.resource``, ``requests.Session``)."""
+        if isinstance(node, ast.Name):
+            producers = self.assigned.get(node.id, set())
+        elif _is_self_attribute(node):
+            assert isinstance(node, ast.Attribute)
+            producers = self.assigned.get(f"self.{node.attr}", set())
+        else:
+            return False
+        return any("." in p and p.rsplit(".", 1)[-1] in _CLIENT_FACTORIES for p in producers)
+
     def _producers(self, node: ast.AST) -> set[str]:
         """Calls (and variables fed by calls) anywhere inside an expression, plus the sources
         that must not leave the machine: the whole environment (``os.environ``), host and
@@ -398,6 +420,19 @@ class Collector(ast.NodeVisitor):
                     for keyword in inner.keywords:
                         if keyword.arg == "env":
                             given_to_child |= {id(n) for n in walk(keyword.value)}
+        located: set[int] = set()  # provider.host: where it connects, not what it holds
+        for inner in nodes:
+            if isinstance(inner, ast.Attribute) and inner.attr.lower() in _LOCATION_FIELDS:
+                located |= {id(n) for n in walk(inner.value) if not isinstance(n, ast.Call)}
+        replied: set[int] = set()  # transcribe.get_job(...): the service's reply, not its keys
+        for inner in nodes:
+            if (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Attribute)
+                and not _GIVES_KEYS.search(inner.func.attr)
+                and self._is_client(inner.func.value)
+            ):
+                replied |= {id(n) for n in walk(inner.func.value)}
         os_only: set[int] = set()  # platform.uname().system: the call and its name
         for inner in nodes:
             if _os_field_of(inner, self.resolve):
@@ -417,13 +452,15 @@ class Collector(ast.NodeVisitor):
                     if wrapped is not None:
                         found |= {*wrapped[0], PAYLOAD}
             elif isinstance(inner, ast.Name | ast.Attribute) and id(inner) not in os_only:
-                if id(inner) in given_to_child:
+                if id(inner) in given_to_child or id(inner) in located:
                     continue
                 carried: set[str] = set()
                 if isinstance(inner, ast.Name) and inner.id in self.assigned:
                     carried = self.assigned[inner.id]
                 elif _is_self_attribute(inner):
                     carried = self.assigned.get(f"self.{inner.attr}", set())
+                if id(inner) in replied:
+                    carried = carried - _KEY_MATERIAL - {"access-key-id"}
                 if id(inner) in protected:
                     # key material a local name carries into a signature stays local
                     # (simple_salesforce: key = privatekey; jwt.encode(payload, key))
@@ -730,7 +767,9 @@ class Collector(ast.NodeVisitor):
             return
         kind = self.destinations.of(target, self.functions[-1])
         if isinstance(kind, frozenset):
-            into.append((len(self.result.facts) - 1, self.functions[-1], kind))
+            origin = self.destinations.origin(kind, self.functions[-1])
+            if origin is not None:  # the function's parameters, or its constructor's
+                into.append((len(self.result.facts) - 1, *origin))
 
     def _own_host_name(self, argument: ast.expr, line: int) -> bool:
         """A name resolved as the machine's own host name, never composed
