@@ -131,6 +131,15 @@ def test_the_operating_systems_name_is_not_fingerprinting(tmp_path: Path) -> Non
     assert exam(tmp_path, "pgnode", "connect_utils.py", node) == {
         "thr-system-recon": "pgnode/connect_utils.py"
     }
+    # by position too: scapy 2.8 picks its timestamp code by os.uname()[4], the machine
+    machine = _OS_NAME.replace("platform.uname().system", "os.uname()[4]").replace(
+        "import platform", "import os, platform"
+    )
+    assert exam(tmp_path, "pgmachine", "connect_utils.py", machine) == {}
+    named = machine.replace("os.uname()[4]", "os.uname()[1]")
+    assert exam(tmp_path, "pgnamed", "connect_utils.py", named) == {
+        "thr-system-recon": "pgnamed/connect_utils.py"
+    }
 
 
 # cohere 7.3.1 aws_client.py: the user's AWS keys sign each request in an httpx event hook

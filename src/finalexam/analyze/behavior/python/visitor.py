@@ -436,7 +436,8 @@ class Collector(ast.NodeVisitor):
         os_only: set[int] = set()  # platform.uname().system: the call and its name
         for inner in nodes:
             if _os_field_of(inner, self.resolve):
-                assert isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Call)
+                assert isinstance(inner, ast.Attribute | ast.Subscript)
+                assert isinstance(inner.value, ast.Call)
                 os_only |= {id(inner.value), id(inner.value.func)}
         for inner in nodes:
             if isinstance(inner, ast.Call) and id(inner) not in os_only:
@@ -529,17 +530,19 @@ class Collector(ast.NodeVisitor):
         self._assign(node)
         self._declaration(node, start)
 
-    def visit_Attribute(self, node: ast.Attribute) -> None:
+    def visit_Attribute(self, node: ast.Attribute | ast.Subscript) -> None:
         uname = _os_field_of(node, self.resolve)
         if uname is None:
             self.generic_visit(node)
             return
         # platform.uname().system names the operating system, as platform.system() does:
         # it identifies no host and no user (asyncpg picks its socket code by it)
-        self._add("call", f"{uname}().{node.attr}", node.lineno)
+        self._add("call", f"{uname}().{_os_field_name(node)}", node.lineno)
         assert isinstance(node.value, ast.Call)
         for argument in [*node.value.args, *node.value.keywords]:
             self.visit(argument)
+
+    visit_Subscript = visit_Attribute
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         start = len(self.result.facts)
@@ -1026,14 +1029,29 @@ def _spawns(name: str | None) -> TypeGuard[str]:
 
 def _os_field_of(node: ast.AST, resolve: Callable[[ast.AST], str | None]) -> str | None:
     """``platform.uname`` or ``os.uname`` when ``node`` reads only the operating system's
-    name, release or machine from its result (``platform.uname().system``)."""
-    if not (isinstance(node, ast.Attribute) and node.attr in OS_FIELDS):
+    name, release or machine from its result (``platform.uname().system``, or by position:
+    scapy 2.8 picks its timestamp code by ``os.uname()[4]``)."""
+    if not _os_field_name(node):
         return None
+    assert isinstance(node, ast.Attribute | ast.Subscript)
     call = node.value
     if not isinstance(call, ast.Call):
         return None
     name = resolve(call.func)
     return name if name in UNAME else None
+
+
+# uname's fields by position (os.uname and platform.uname agree); 1 is the host's name
+_UNAME_POSITIONS = {0: "system", 2: "release", 3: "version", 4: "machine", 5: "processor"}
+
+
+def _os_field_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Attribute):
+        return node.attr if node.attr in OS_FIELDS else None
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        index = node.slice.value
+        return _UNAME_POSITIONS.get(index) if isinstance(index, int) else None
+    return None
 
 
 def _is_self_attribute(node: ast.AST) -> TypeGuard[ast.Attribute]:
