@@ -1156,6 +1156,8 @@ def test_credentials_beside_the_shapes_of_blind_part_8_still_count(
          'class SPNEGOSSP(SSP):\r\n    """\r\n    Example::\r\n\r\n        KEY=Key(\r\n'
          '            key=hex_bytes("5e9255c907b2f7e969ddad816eabbec8f1f7a387c7194ecc98b827bdc9421c2b")'
          '\r\n        )\r\n    """\r\n'),
+        # scapy: a protocol field's label, the name shortened
+        ("scapy/contrib/hicp.py", '    "new_password": "New password",\n    "password": "PSWD",'),
         # SpeechRecognition: the speech API key its public source uses when none is given
         ("speech_recognition/recognizers/google.py",
          '        key = "AIzaSyBOti4mM-6x9WDnZIjIeyEU21OpBXqWBgw"'),
@@ -1171,6 +1173,7 @@ def test_commands_types_class_names_and_docs_of_blind_part_9_are_no_secrets(
     ("path", "text", "value"),
     [
         ("deploy/setup.sh", "DB_PASSWORD=`Kq7vLzT9mW4p`", "Kq7vLzT9mW4p"),
+        ("app/settings.py", 'DB_PASSWORD = "QWXZ"', "QWXZ"),
         ("web/login.js", "const password = `Kq7vLzT9mW4p`;", "Kq7vLzT9mW4p"),
         ("app/client.py", '    headers = "Authorization: Bearer aZk9ZmQ2vLxY7pR4tW8e"',
          "aZk9ZmQ2vLxY7pR4tW8e"),

@@ -298,6 +298,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # valid_token=validated, api_key=params_str(params, "api_key"): the same
     if in_code and candidate.rule_id == "generic-auth-header" and _annotated_type(candidate):
         return True  # authorization: MCPAuthorizationRef (mistral-vibe): a field's type
+    if _abbreviates_its_name(candidate):
+        return True  # "password": "PSWD" (scapy's HICP field labels): the name, shortened
     if _command_substitution(candidate):
         return True  # LOGINPASS2=`head -n1` (ecryptfs-utils): what a command prints
     if in_code and candidate.op == "," and _bare_variable(candidate):
@@ -970,6 +972,18 @@ def _annotated_type(candidate: GenericCandidate) -> bool:
         re.IGNORECASE,
     )
     return bool(annotation.search(candidate.line.rstrip()))
+
+
+def _abbreviates_its_name(candidate: GenericCandidate) -> bool:
+    """A value in capitals that spells its own name shortened, its letters in order (PSWD,
+    PWD, PASSWD for password): a label or column name for the field. A lower-case one
+    (``db_password = "dbpass"``) may well be the password itself."""
+    value = candidate.value
+    if not (3 <= len(value) <= 8 and value.isalpha() and value.isascii() and value.isupper()):
+        return False
+    rest = iter(candidate.key.lower())
+    value = value.lower()
+    return all(letter in rest for letter in value)
 
 
 def _command_substitution(candidate: GenericCandidate) -> bool:
