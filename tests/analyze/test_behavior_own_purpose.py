@@ -445,9 +445,7 @@ def test_identity_sent_to_the_server_the_constructor_was_handed_is_the_protocol(
     # so does a field set to such an address by the constructor, or by another method
     named = _PRESTO_CURSOR.replace("self._host = host", "self._host = 'collect.evil.example'")
     assert "thr-recon-sent" in exam(tmp_path, "prestol", "presto.py", named)
-    moved = _PRESTO_CURSOR + (
-        "\n    def use(self, other):\n        self._host = other.lookup()\n"
-    )
+    moved = _PRESTO_CURSOR + ("\n    def use(self, other):\n        self._host = other.lookup()\n")
     assert "thr-recon-sent" in exam(tmp_path, "prestom", "presto.py", moved)
 
 

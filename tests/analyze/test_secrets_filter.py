@@ -1138,6 +1138,9 @@ def test_credentials_beside_the_shapes_of_blind_part_8_still_count(
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
 
 
+_SCAPY_KEY = "5e9255c907b2f7e969ddad816eabbec8f1f7a387c7194ecc98b827bdc9421c2b"
+
+
 @pytest.mark.parametrize(
     ("path", "text"),
     [
@@ -1154,7 +1157,7 @@ def test_credentials_beside_the_shapes_of_blind_part_8_still_count(
         # scapy: an example in a class's docstring, in a file with Windows line ends
         ("scapy/layers/spnego.py",
          'class SPNEGOSSP(SSP):\r\n    """\r\n    Example::\r\n\r\n        KEY=Key(\r\n'
-         '            key=hex_bytes("5e9255c907b2f7e969ddad816eabbec8f1f7a387c7194ecc98b827bdc9421c2b")'
+         f'            key=hex_bytes("{_SCAPY_KEY}")'
          '\r\n        )\r\n    """\r\n'),
         # scapy: a protocol field's label, the name shortened
         ("scapy/contrib/hicp.py", '    "new_password": "New password",\n    "password": "PSWD",'),
@@ -1182,8 +1185,7 @@ def test_commands_types_class_names_and_docs_of_blind_part_9_are_no_secrets(
         ("app/geo.py", '    key = "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW"',
          "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW"),
         ("app/keys.py",
-         'class Keys:\r\n    """Keys."""\r\n    KEY = hex_bytes("5e9255c907b2f7e969ddad816eabbec8f1f7a387c7194ecc98b827bdc9421c2b")\r\n',
-         "5e9255c907b2f7e969ddad816eabbec8f1f7a387c7194ecc98b827bdc9421c2b"),
+         f'class Keys:\r\n    """Keys."""\r\n    KEY = hex_bytes("{_SCAPY_KEY}")\r\n', _SCAPY_KEY),
     ],
 )  # fmt: skip
 def test_credentials_beside_the_shapes_of_blind_part_9_still_count(
