@@ -177,6 +177,18 @@ DEBIAN_FRESH9 = [
     "apt-cacher-ng", "postgresql-15", "doxygen", "graphviz", "shellcheck", "git-delta",
     "libjsch-java", "libmina2-java", "libjs-underscore", "node-moment",
 ]  # fmt: skip
+# The eleventh part's: scanners, sound and desktop daemons, spell checkers, window and
+# display managers, PAM and two-factor modules (they handle secrets), ACME clients, DNS
+# tools, mail servers, PHP web applications with sample configurations (webmail, blog,
+# database admin), monitoring and log daemons, backup agents, GIS tools, Rust programs, Java
+# logging and pooling libraries, JavaScript libraries as Debian ships them.
+DEBIAN_FRESH10 = [
+    "sane-utils", "alsa-utils", "jackd2", "aspell", "hunspell", "i3-wm", "lightdm",
+    "libpam-google-authenticator", "certbot", "dehydrated", "ldnsutils", "opensmtpd",
+    "roundcube-core", "wordpress", "phpmyadmin", "icinga2-bin", "rsyslog", "syslog-ng-core",
+    "bacula-fd", "gdal-bin", "xterm", "openbox", "tokei", "liblogback-java",
+    "libcommons-dbcp2-java", "node-semver", "node-debug", "libjs-underscore.string",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -187,6 +199,7 @@ BLIND_PARTS = {
     "fresh7": DEBIAN_FRESH7,
     "fresh8": DEBIAN_FRESH8,
     "fresh9": DEBIAN_FRESH9,
+    "fresh10": DEBIAN_FRESH10,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

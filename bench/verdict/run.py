@@ -44,7 +44,18 @@ MALWARE = Path(os.environ.get("FINALEXAM_MALWARE", ROOT / ".." / "shared" / "dat
 OSV = Path(os.environ.get("FINALEXAM_OSV", ROOT / ".." / "shared" / "data" / "osv"))
 DB = OUT / "osv.sqlite3"
 # blind parts, in the order they were fetched (fetch.py)
-BLIND = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9")
+BLIND = (
+    "fresh",
+    "fresh2",
+    "fresh3",
+    "fresh4",
+    "fresh5",
+    "fresh6",
+    "fresh7",
+    "fresh8",
+    "fresh9",
+    "fresh10",
+)
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
     *(f"{kind}-{blind}" for blind in BLIND for kind in ("pypi", "npm", "debian")),
