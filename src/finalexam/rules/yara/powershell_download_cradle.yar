@@ -14,8 +14,9 @@ rule powershell_download_cradle : behavior
         $run_then_download = /(Invoke-Expression|\biex\s*[(\s]|\|\s*iex\b).{0,512}(DownloadString|DownloadFile|Invoke-WebRequest|Net\.WebClient|Start-BitsTransfer|\biwr\s+(-uri\s+)?['"]?https?:)/is ascii wide
         // PowerShell's cmdlets listed in order (a syntax highlighter's keyword table: pandoc's
         // skylighting) put Invoke-Expression a few names before Invoke-WebRequest: a list of
-        // names, not a command. Only the match that starts the list is set aside.
-        $cmdlet_table = /Invoke-Expression.{0,64}Invoke-History.{0,64}Invoke-Item/is ascii wide
+        // names, not a command. Only a match that starts such a list, with no code between
+        // the names (no brackets, quotes, variables, pipes or assignments), is set aside.
+        $cmdlet_table = /Invoke-Expression[^()'"$;|=]{0,64}Invoke-History[^()'"$;|=]{0,64}Invoke-Item[^()'"$;|=]{0,256}(Invoke-RestMethod|Invoke-WebRequest|DownloadString|DownloadFile|Start-BitsTransfer)/is ascii wide
     condition:
         $download_then_run or
         for any i in (1..#run_then_download) : (
