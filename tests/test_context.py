@@ -57,6 +57,11 @@ PAYLOAD = (
         ("package/npm-shrinkwrap.json", FileContext.SHIPPED),
         ("app/package-lock.json", FileContext.SHIPPED),
         ("jwcrypto/tests.py", FileContext.TEST),  # a module of tests by its name
+        ("package/bench.js", FileContext.TOOLING),  # jsonparse: a benchmark by its name
+        ("pkg/benchmarks.py", FileContext.TOOLING),
+        ("pkg/benchmark_utils.ts", FileContext.TOOLING),
+        ("pkg/bench_press.c", FileContext.SHIPPED),  # compiled code is not told by its name
+        ("usr/share/roundcube/program/localization/br/labels.inc", FileContext.SHIPPED),
         ("jwcrypto/tests-cookbook.py", FileContext.TEST),
         ("pkg/contests.py", FileContext.SHIPPED),
         ("usr/share/coturn/testmongosetup.sh", FileContext.TEST),  # coturn's test database

@@ -51,6 +51,8 @@ _TEST_FILE = re.compile(
     r"|.*_temporarykey\.pfx"  # Visual Studio's key for signing local test packages (cmake)
     r")$"
 )
+# jsonparse's bench.js, a benchmarks.py: a benchmark by name, as under benchmarks/
+_BENCHMARK_FILE = re.compile(r"^bench(?:mark)?s?(?:[-_.][\w-]*)?\.(?:[cm]?js|ts|py)$")
 # botocore's examples-1.json, a package's sample.env: examples by name
 _EXAMPLE_FILE = re.compile(r"^(?:examples?|samples?)(?:[-_.][^/]*)?$")
 # Message catalogues by folder (axe-core's locales/nb.json, rkhunter's db/i18n/tr); code there
@@ -153,6 +155,8 @@ def path_context(location: Location | str) -> FileContext:
         return FileContext.TEST
     if _EXAMPLE_FILE.match(name):
         return FileContext.EXAMPLE
+    if _BENCHMARK_FILE.match(name):
+        return FileContext.TOOLING
     if _DOC_FILE.search(name) and name not in _CONFIG_TXT:
         return FileContext.DOCS
     return FileContext.SHIPPED
@@ -161,7 +165,7 @@ def path_context(location: Location | str) -> FileContext:
 # --- references: what shipped code imports or runs ----------------------------------------
 
 _CODE_SUFFIXES = (".py", ".pyw", ".js", ".mjs", ".cjs", ".ts", ".sh", ".ps1", ".rb", ".pl")
-_CATALOGUE_CODE = (*_CODE_SUFFIXES, ".pm", ".php", ".lua")  # code in a catalogue folder
+_CATALOGUE_CODE = (*_CODE_SUFFIXES, ".pm", ".php", ".inc", ".lua")  # code in a catalogue folder
 _PY_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w. \t,]+)", re.MULTILINE)
 _PY_FROM = re.compile(
     r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.MULTILINE

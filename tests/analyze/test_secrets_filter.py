@@ -1192,3 +1192,38 @@ def test_credentials_beside_the_shapes_of_blind_part_9_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # roundcube: the word "password" in Breton, a passed installer check, a time zone
+        ("usr/share/roundcube/program/localization/br/labels.inc",
+         "$labels['password'] = 'Ger-Tremen';"),
+        ("usr/share/roundcube/installer/test.php", "        $RCI->pass('DB Schema');"),
+        ("usr/share/roundcube/program/lib/Roundcube/rcube_config.php",
+         "            'Turkey' => 'Europe/Istanbul',"),
+        # wordpress: a nonce field's name
+        ("usr/share/wordpress/wp-admin/includes/file.php",
+         "<?php wp_nonce_field( 'filesystem-credentials', '_fs_nonce', false, true ); ?>"),
+    ],
+)  # fmt: skip
+def test_labels_checks_zones_and_field_names_of_blind_part_10_are_no_secrets(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("app/config.inc.php", "$config['password'] = 'Kq7vLzT9mW4p';", "Kq7vLzT9mW4p"),
+        ("app/login.php", "$this->pass('Kq7vLzT9mW4p');", "Kq7vLzT9mW4p"),
+        ("app/keys.php", "    'monkey_api_key' => 'Kq7vLzT9mW4pRx2',", "Kq7vLzT9mW4pRx2"),
+        ("app/settings.py", 'DB_PASSWORD = "_Kq7vLzT9mW4p"', "_Kq7vLzT9mW4p"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_10_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

@@ -847,9 +847,16 @@ _NOT_PASSWORDS = frozenset(
 )
 
 
+# Words that end in "key" and name no key (roundcube's time zones: 'Turkey' =>
+# 'Europe/Istanbul'); a passkey is one
+_NOT_KEYS = frozenset(
+    ["turkey", "monkey", "donkey", "hockey", "jockey", "whiskey", "lackey", "hotkey", "turnkey"]
+)
+
+
 def names_kind(words: list[str], index: int) -> str:
     word = words[index]
-    if word in _NOT_PASSWORDS:
+    if word in _NOT_PASSWORDS or word in _NOT_KEYS:
         return ""
     if word in ("pass", "passes") and index < len(words) - 1 and not words[index + 1].isdigit():
         return ""  # pass_fds, pass_rate, PassThrough: the verb or noun, not a password

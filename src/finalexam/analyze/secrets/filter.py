@@ -298,6 +298,10 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # valid_token=validated, api_key=params_str(params, "api_key"): the same
     if in_code and candidate.rule_id == "generic-auth-header" and _annotated_type(candidate):
         return True  # authorization: MCPAuthorizationRef (mistral-vibe): a field's type
+    if _in_a_message_table(candidate):
+        return True  # $labels['password'] = 'Ger-Tremen' (roundcube): the word, translated
+    if candidate.rule_id == "generic-call-argument" and _reports_a_check(candidate):
+        return True  # $RCI->pass('DB Schema') (roundcube's installer): a check that passed
     if _abbreviates_its_name(candidate):
         return True  # "password": "PSWD" (scapy's HICP field labels): the name, shortened
     if _command_substitution(candidate):
@@ -498,6 +502,8 @@ _NOT_SECRET_VALUES = (
     re.compile(r"\.?\$[A-Za-z_]\w*[{\[]?\Z"),  # "--password=".$opt{'password'}: Perl code
     re.compile(r"[a-z][\w-]*\[[\w-]+=[^\]]*\]\Z"),  # auth = "pam[gid-min=1000]": a method
     re.compile(r"__[a-z]+(?:_[a-z]+)*__\Z"),  # stream_key == b"__redelivery__": a dunder name
+    # wp_nonce_field('filesystem-credentials', '_fs_nonce'): a private field's name
+    re.compile(r"_[a-z][a-z0-9]*(?:_[a-z0-9]+)+\Z"),
     re.compile(r"\^.*[()+*?%\\].*\$\Z"),  # key:match("^(%S+)%s+(.+)$"): an anchored pattern
     re.compile(r"(?:pk_(?:live|test)_|phc_)[0-9A-Za-z]{16,}\Z"),  # publishable client keys
     # LIBKEY="lib/x86_64-linux-gnu/libkeyutils.so.1" (chkrootkit): a lower-case file path
@@ -972,6 +978,36 @@ def _annotated_type(candidate: GenericCandidate) -> bool:
         re.IGNORECASE,
     )
     return bool(annotation.search(candidate.line.rstrip()))
+
+
+# Tables of user-facing text, indexed by the field they label: $labels['password'],
+# messages["token"], $lang['password']
+_MESSAGE_TABLES = (
+    r"labels?|messages?|msgs?|strings?|texts?|lang|language|translations?|i18n|l10n"
+    r"|captions?|titles?|hints?|tooltips?|placeholders?"
+)
+
+
+def _in_a_message_table(candidate: GenericCandidate) -> bool:
+    """The value is assigned to a message table's entry for the field: text shown beside a
+    password box, in one language; a configuration's entry (``$config['password']``) counts."""
+    key = candidate.key.strip("\"'[]$@:-")
+    if not key:
+        return False
+    entry = re.compile(
+        rf"(?i)(?<![\w$])\$?(?:{_MESSAGE_TABLES})[^\S\n]*\[[^\S\n]*[\"']{re.escape(key)}[\"']"
+        r"[^\S\n]*\][^\S\n]*="
+    )
+    return bool(entry.search(candidate.line))
+
+
+def _reports_a_check(candidate: GenericCandidate) -> bool:
+    """``->pass('DB Schema')``, ``t.pass('parses')``: a test or installer check reporting
+    that it passed, with the name of the check."""
+    before = candidate.line.split(candidate.value, 1)[0]
+    return bool(re.search(r"(?:->|\.)pass[^\S\n]*\([^\S\n]*[\"']\Z", before)) and bool(
+        re.search(r"\s", candidate.value)
+    )
 
 
 def _abbreviates_its_name(candidate: GenericCandidate) -> bool:
