@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from builders import write, zip_bytes
 from finalexam.analyze.indicators.categories import classify
 from finalexam.analyze.indicators.extract import extract, extract_chunked
+from finalexam.config import Config
+from finalexam.exam import run_exam
+from finalexam.model import Severity
 
 
 @pytest.mark.parametrize(
@@ -90,3 +96,22 @@ def test_a_pinned_four_part_version_is_no_address() -> None:
     assert not [f for f in extract(pins, text=True) if f.kind == "ip"]
     found = extract(b'HOST="45.61.2.9"\nbind=45.61.2.10,\n', text=True)
     assert {f.value for f in found if f.kind == "ip"} == {"45.61.2.9", "45.61.2.10"}
+
+
+def test_a_webhook_services_own_prefix_names_no_webhook(tmp_path: Path) -> None:
+    """discord.py 2.7 builds ``f'https://discord.com/api/webhooks/{self.id}/{self.token}'``
+    from its caller's values: the API's prefix is a lead (medium), a webhook with its id and
+    token in the code is where stolen data goes (high)."""
+    sdk = "class Webhook:\n    @property\n    def url(self):\n"
+    sdk += "        return f'https://discord.com/api/webhooks/{self.id}/{self.token}'\n"
+    hook = "https://discord.com/api/webhooks/123456789012345678/" + "a1B2c3D4e5" * 4
+    found = {}
+    for name, text in (("sdk", sdk), ("stealer", f"HOOK = '{hook}'\n")):
+        wheel = write(
+            tmp_path / f"{name}lib-1.0-py3-none-any.whl",
+            zip_bytes({f"{name}lib/webhook.py": text}),
+        )
+        report = run_exam(wheel, Config(only=("indicators",)))
+        found[name] = {f.rule_id: f.severity for f in report.findings}
+    assert found["sdk"] == {"ind-webhook": Severity.MEDIUM}
+    assert found["stealer"] == {"ind-webhook": Severity.HIGH}

@@ -9,6 +9,7 @@ from finalexam.analyze.base import Analysis, ExamState
 from finalexam.analyze.indicators import NAME
 from finalexam.analyze.indicators.categories import (
     always_high,
+    beyond_entry,
     classify,
     host_of,
     suspicious,
@@ -109,7 +110,13 @@ def _endpoint_finding(
 
 
 def _has_path(url: str) -> bool:
-    """Whether a URL names something on its host (a webhook id, a bot token, a bin)."""
+    """Whether a URL names something on its host (a webhook id, a bot token, a bin). Under
+    an entry with a path, what follows the entry counts: discord.py builds
+    ``f'https://discord.com/api/webhooks/{self.id}/{self.token}'`` from its caller's values,
+    and the API's own prefix names no webhook."""
+    beyond = beyond_entry(url)
+    if beyond is not None:
+        return len(beyond.strip("/")) >= 6
     rest = url.split("://", 1)[-1]
     path = rest.split("/", 1)[1] if "/" in rest else ""
     return len(path.strip("/")) >= 6

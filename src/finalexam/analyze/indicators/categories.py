@@ -220,6 +220,20 @@ def _path_entries() -> tuple[tuple[int, str], ...]:
     )
 
 
+def beyond_entry(url: str) -> str | None:
+    """What a URL names past the category entry with a path it falls under (a webhook's id
+    and token after ``discord.com/api/webhooks/``), or None when it falls under none."""
+    rest = url.split("://", 1)[-1]
+    lowered = rest.lower()
+    for _, suffix in _path_entries():
+        if lowered.startswith(suffix):
+            return rest[len(suffix) :]
+        at = lowered.find(f".{suffix}")
+        if at >= 0:
+            return rest[at + 1 + len(suffix) :]
+    return None
+
+
 def _path_rank(target: str) -> int:
     for rank, suffix in _path_entries():
         if target.startswith(suffix) or f".{suffix}" in target:
