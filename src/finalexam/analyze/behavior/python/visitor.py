@@ -80,7 +80,7 @@ from finalexam.analyze.behavior.python.messages import (
 )
 from finalexam.analyze.behavior.python.promotion import is_main_guard, promote_called_functions
 from finalexam.analyze.behavior.python.replies import PAYLOAD, library_roots, service_reply
-from finalexam.analyze.behavior.python.syntax import Function, walk
+from finalexam.analyze.behavior.python.syntax import FUNCTIONS, Function, children, walk
 from finalexam.analyze.behavior.python.vocabulary import (
     ACCESS_ID_NAME,
     ACCESS_SECRET_NAME,
@@ -180,6 +180,7 @@ class Collector(ast.NodeVisitor):
         self.aliases: dict[str, str] = {}
         self.assigned: dict[str, set[str]] = {}  # variable -> calls that produced it
         self.libraries: set[str] = set()  # third-party libraries imported (replies.py)
+        self.classes: list[ast.ClassDef] = []  # the classes being read, innermost last
         self.result = Facts()
         self.stack: list[str] = []  # contexts of enclosing function/class scopes
         # functions of this file that return decoded data: name -> (decoders, byte decoder)
@@ -188,6 +189,7 @@ class Collector(ast.NodeVisitor):
         self.vectors: dict[str, ast.List | ast.Tuple] = {}  # variable -> the list it was given
         self.open_files: dict[str, str] = {}  # file object variable -> path template
         self.sums: dict[int, str | None] = {}  # what each `+` node folds to (decoding.fold)
+        self.quoting = 0  # inside a literal only ever quoted in a message (_only_quoted_in_prose)
         self.telling: list[bool] = []  # per enclosing call: do its arguments go to a message
         self.raised: ast.AST | None = None  # the exception a `raise` builds
         self.own_functions: frozenset[str] = frozenset()  # defined in this file
@@ -310,8 +312,10 @@ class Collector(ast.NodeVisitor):
         for base in node.bases:
             self.visit(base)
         self.in_hook += hook
+        self.classes.append(node)
         for statement in node.body:
             self.visit(statement)
+        self.classes.pop()
         self.in_hook -= hook
         if is_command:
             self.stack.pop()
@@ -382,6 +386,24 @@ class Collector(ast.NodeVisitor):
         elif kind == "string" and is_container_recipe(value):
             kind = RECIPE
         self.result.facts.append(Fact(kind, value, line, context))
+
+    def _own_method_that_evaluates_nothing(self, node: ast.Call) -> bool:
+        """``self.exec(...)`` calling the class's own ``exec`` method, which runs no Python
+        (inspect_ai's sandbox runs a command in its container): not the builtin."""
+        func = node.func
+        if not (_is_self_attribute(func) and self.classes):
+            return False
+        assert isinstance(func, ast.Attribute)
+        methods = [
+            m for m in self.classes[-1].body if isinstance(m, FUNCTIONS) and m.name == func.attr
+        ]
+        return bool(methods) and not any(
+            isinstance(inner, ast.Call)
+            and isinstance(inner.func, ast.Name)
+            and inner.func.id in ("exec", "eval", "compile", "__import__")
+            for method in methods
+            for inner in walk(method)
+        )
 
     def _is_client(self, node: ast.AST) -> bool:
         """A service client the file built itself: a name or field assigned from a client
@@ -568,6 +590,18 @@ class Collector(ast.NodeVisitor):
             self.declared_facts.append((moved, names))
 
     def _assign(self, node: ast.Assign) -> None:
+        if self.functions and _only_quoted_in_prose(node, self.functions[-1]):
+            # command = "curl ... | sh", then f"Install uv with:\n    {command}\n(see ...)"
+            # (opik's setup hint): a command named to the user, never run
+            self.quoting += 1
+            try:
+                self._assign_value(node)
+            finally:
+                self.quoting -= 1
+            return
+        self._assign_value(node)
+
+    def _assign_value(self, node: ast.Assign) -> None:
         constant = node.value
         if (
             self.context == IMPORT
@@ -686,7 +720,10 @@ class Collector(ast.NodeVisitor):
                 spelled = fold(node)  # text spelled in another encoding, read as it runs
                 if spelled:
                     self._add("string", spelled, node.lineno)
-            if name in EVALUATORS or name.endswith((".exec", ".eval")) or name == "Function":
+            evaluates = (
+                name in EVALUATORS or name.endswith((".exec", ".eval")) or name == "Function"
+            )
+            if evaluates and not self._own_method_that_evaluates_nothing(node):
                 for producer in sorted(self._argument_producers(node)):
                     if is_decoder(producer):
                         self._add("call", f"{name.rsplit('.', 1)[-1]}<-{producer}", node.lineno)
@@ -724,7 +761,7 @@ class Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _telling(self, text: str) -> bool:
-        return bool(self.telling and self.telling[-1] and is_prose(text))
+        return self.quoting > 0 or bool(self.telling and self.telling[-1] and is_prose(text))
 
     def _told(self, node: ast.expr, text: str) -> None:
         """Where a literal told to the user (or a container recipe) sits, for the raw
@@ -1052,6 +1089,33 @@ def _os_field_name(node: ast.AST) -> str | None:
         index = node.slice.value
         return _UNAME_POSITIONS.get(index) if isinstance(index, int) else None
     return None
+
+
+def _only_quoted_in_prose(node: ast.Assign, function: Function) -> bool:
+    """A text literal assigned to a local name that the function only ever puts into
+    f-strings that are prose: a message quotes it, nothing runs it."""
+    if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+        return False
+    if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+        return False
+    name = node.targets[0].id
+    parents = {id(child): parent for parent in walk(function) for child in children(parent)}
+    uses = [
+        n
+        for n in walk(function)
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+    ]
+    for use in uses:
+        field = parents.get(id(use))
+        text = parents.get(id(field)) if isinstance(field, ast.FormattedValue) else None
+        if not isinstance(text, ast.JoinedStr):
+            return False
+        words = " ".join(
+            v.value for v in text.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+        )
+        if not is_prose(words):
+            return False
+    return bool(uses)
 
 
 def _is_self_attribute(node: ast.AST) -> TypeGuard[ast.Attribute]:
