@@ -1203,6 +1203,9 @@ def test_credentials_beside_the_shapes_of_blind_part_9_still_count(
         ("usr/share/roundcube/installer/test.php", "        $RCI->pass('DB Schema');"),
         ("usr/share/roundcube/program/lib/Roundcube/rcube_config.php",
          "            'Turkey' => 'Europe/Istanbul',"),
+        # bokeh: base64 of {"session_id": "default"}
+        ("bokeh/server/static/js/bokeh.js",
+         'exports.DEFAULT_TOKEN = "eyJzZXNzaW9uX2lkIjogImRlZmF1bHQifQ";'),
         # wordpress: a nonce field's name
         ("usr/share/wordpress/wp-admin/includes/file.php",
          "<?php wp_nonce_field( 'filesystem-credentials', '_fs_nonce', false, true ); ?>"),
@@ -1221,6 +1224,8 @@ def test_labels_checks_zones_and_field_names_of_blind_part_10_are_no_secrets(
         ("app/login.php", "$this->pass('Kq7vLzT9mW4p');", "Kq7vLzT9mW4p"),
         ("app/keys.php", "    'monkey_api_key' => 'Kq7vLzT9mW4pRx2',", "Kq7vLzT9mW4pRx2"),
         ("app/settings.py", 'DB_PASSWORD = "_Kq7vLzT9mW4p"', "_Kq7vLzT9mW4p"),
+        ("app/session.js", 'const TOKEN = "eyJzZXNzaW9uX2lkIjogIktxN3ZMelQ5bVc0cFJ4MlpiOHlOIn0";',
+         "eyJzZXNzaW9uX2lkIjogIktxN3ZMelQ5bVc0cFJ4MlpiOHlOIn0"),
     ],
 )  # fmt: skip
 def test_credentials_beside_the_shapes_of_blind_part_10_still_count(

@@ -298,6 +298,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # valid_token=validated, api_key=params_str(params, "api_key"): the same
     if in_code and candidate.rule_id == "generic-auth-header" and _annotated_type(candidate):
         return True  # authorization: MCPAuthorizationRef (mistral-vibe): a field's type
+    if _encodes_plain_json(value):
+        return True  # bokeh's DEFAULT_TOKEN: base64 of {"session_id": "default"}
     if _in_a_message_table(candidate):
         return True  # $labels['password'] = 'Ger-Tremen' (roundcube): the word, translated
     if candidate.rule_id == "generic-call-argument" and _reports_a_check(candidate):
@@ -986,6 +988,30 @@ _MESSAGE_TABLES = (
     r"labels?|messages?|msgs?|strings?|texts?|lang|language|translations?|i18n|l10n"
     r"|captions?|titles?|hints?|tooltips?|placeholders?"
 )
+
+
+_JSON_BASE64 = re.compile(r"eyJ[A-Za-z0-9_-]{8,400}={0,2}\Z")  # base64 of '{"'
+_PLAIN_WORD = re.compile(r"[a-z][a-z _.-]{0,30}\Z")  # lower-case words, no random letters
+
+
+def _encodes_plain_json(value: str) -> bool:
+    """Unsigned base64 of a JSON object whose values are words, numbers or flags: data
+    anyone can read and write, with nothing secret in it (a JWT has three parts and a
+    signature, and an object holding a random value still counts)."""
+    if not _JSON_BASE64.match(value):
+        return False
+    try:
+        data = json.loads(base64.urlsafe_b64decode(value.rstrip("=") + "=" * (-len(value) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    if not isinstance(data, dict) or not data:
+        return False
+    return all(
+        isinstance(item, bool | int | float)
+        or item is None
+        or (isinstance(item, str) and _PLAIN_WORD.match(item) is not None)
+        for item in data.values()
+    )
 
 
 def _in_a_message_table(candidate: GenericCandidate) -> bool:
