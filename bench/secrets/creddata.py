@@ -11,6 +11,9 @@ throughput figure); its findings are then scored per split with ``score-secrets.
 (labelled precision counts T lines against labelled F/X lines; strict precision counts
 unlabelled lines too). finalexam reports each generic value once with every line it is on;
 each line counts as found.
+
+``--model FILE`` scores finalexam with another generic-filter model (``train.py
+--save-models``): a copy of ``src`` holding that model runs; ``--out`` keeps its figures apart.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ import csv
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +37,8 @@ SCORER = SHARED / "data" / "secrets" / "score-secrets.py"
 PEERS = Path(os.environ.get("PEERS_BIN", "/opt/peers/bin"))
 SPLIT = Path(__file__).resolve().parent / "creddata-split.tsv"
 OUT = ROOT / "bench" / ".work" / "secrets" / "creddata"
+SRC = ROOT / "src"
+MODEL = Path("finalexam") / "rules" / "secrets" / "model" / "generic-filter.json"
 
 
 def split() -> dict[str, str]:
@@ -55,7 +62,7 @@ def run_finalexam(
     corpus: Path, out: Path, stem: str = "finalexam", **settings: str
 ) -> tuple[float, float, Path]:
     report = out / f"{stem}.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "FINALEXAM_CONFIG": os.devnull}
+    env = {**os.environ, "PYTHONPATH": str(SRC), "FINALEXAM_CONFIG": os.devnull}
     env.update(settings)
     env["PYTHONPYCACHEPREFIX"] = str(out / "pycache")
     command = [sys.executable, "-m", "finalexam", "scan", str(corpus / "data"), "--only", "secrets"]
@@ -165,30 +172,44 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--parts", default="dev,held-out")
+    parser.add_argument("--model", type=Path, help="a generic-filter model to score with")
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
+    if args.model:
+        with tempfile.TemporaryDirectory() as copy:
+            global SRC
+            SRC = Path(copy) / "src"
+            shutil.copytree(ROOT / "src", SRC, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copyfile(args.model, SRC / MODEL)
+            return score(args)
+    return score(args)
+
+
+def score(args: argparse.Namespace) -> int:
+    out = args.out
     corpus = args.corpus.resolve()
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     size = sum(p.stat().st_size for p in (corpus / "data").rglob("*") if p.is_file())
     summary = {}
     for name in args.tools.split(","):
         adapter, run = TOOLS[name]
-        wall, cpu, findings = run(corpus, OUT)
+        wall, cpu, findings = run(corpus, out)
         print(
             f"{name}: {wall:.2f} s wall, {cpu:.2f} CPU s, "
             f"{size / 1e6 / max(cpu, 1e-9):.2f} MB/CPU-s"
         )
         summary[name] = {"wall": wall, "cpu": cpu, "mb": size / 1e6}
         for part in args.parts.split(","):
-            scored = OUT / f"{name}-{part}.score.json"
+            scored = out / f"{name}-{part}.score.json"
             subprocess.run(
                 [sys.executable, str(SCORER), "creddata", "--root", str(corpus),
-                 "--labels", str(split_labels(corpus, OUT, part)), "--tool", adapter,
-                 "--findings", str(split_findings(adapter, findings, OUT, part, name)),
+                 "--labels", str(split_labels(corpus, out, part)), "--tool", adapter,
+                 "--findings", str(split_findings(adapter, findings, out, part, name)),
                  "--name", f"{name} ({part})", "--json-out", str(scored)],
                 check=False,
             )  # fmt: skip
             summary[name][part] = json.loads(scored.read_text())
-    (OUT / "summary.json").write_text(json.dumps(summary, indent=1))
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
     return 0
 
 

@@ -10,6 +10,21 @@ choices and thresholds come from grouped cross-validation over the dev repositor
 fold per group of repositories, never by line); the held-out repositories are never read
 here. ``--write`` stores the model trained on every dev repository as
 ``src/finalexam/rules/secrets/model/generic-filter.json``.
+
+    PYTHONPATH=src python bench/secrets/train.py --honest honest.jsonl [--honest-weight 0.5,1]
+                                                 [--save-models DIR] [--write]
+
+``--honest`` adds negatives from shipped honest releases: the candidates ``honest.py`` wrote
+for the TRAIN parts of the honest corpus (the dev sets and fresh..fresh6), each with the
+weight ``--honest-weight`` (an artifact's candidates share at most ``ARTIFACT_CAP`` such
+weights, so that one icon library or keymap package does not outweigh the rest); folds of
+the cross-validation group them by project, as CredData's by repository. The thresholds
+are still chosen on CredData's out-of-fold line precision. One run compares the committed
+model, the model retrained without honest negatives and one model per weight: CredData
+cross-validated figures, the honest TRAIN parts' out-of-fold blocking candidates, and the
+EVALUATE parts (fresh7..fresh9, never trained or tuned on) with the model trained on all.
+``--save-models`` stores each model, for ``creddata.py --model``; ``--write`` (one weight)
+stores the model of that weight.
 """
 
 from __future__ import annotations
@@ -19,16 +34,18 @@ import csv
 import json
 import os
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
+from honest import EVALUATE_PARTS, TRAIN_PARTS, blocks, load  # noqa: E402
+
 from finalexam.analyze.secrets.engine import default_engine  # noqa: E402
 from finalexam.analyze.secrets.extract import decode_text  # noqa: E402
 from finalexam.analyze.secrets.features import FEATURES, GenericCandidate, features  # noqa: E402
-from finalexam.analyze.secrets.filter import MODEL_PATH, dropped  # noqa: E402
+from finalexam.analyze.secrets.filter import MODEL_PATH, dropped, load_model  # noqa: E402
 from finalexam.analyze.secrets.scan import generic_candidate  # noqa: E402
 
 CORPUS = Path(
@@ -38,6 +55,9 @@ SPLIT = Path(__file__).resolve().parent / "creddata-split.tsv"
 UNLABELLED_WEIGHT = 0.5
 # Confidence thresholds: the least out-of-fold line precision each level must keep.
 PRECISION = {"high": 0.95, "medium": 0.90, "low": 0.75}
+# An artifact weighs at most as much as this many honest candidates (the 90th percentile of
+# candidates per artifact of the TRAIN parts): lucide-react's 9,072 icon keys share it.
+ARTIFACT_CAP = 20
 PARAMS = {"n_estimators": 100, "max_depth": 2, "learning_rate": 0.1, "subsample": 0.8}
 
 
@@ -183,6 +203,148 @@ def export(model: Any, chosen: dict[str, float], meta: dict[str, Any]) -> dict[s
     }
 
 
+def assign_folds(groups: list[str], folds: int) -> dict[str, int]:
+    """Groups dealt to folds in a fixed order: CredData's repositories as before, then the
+    honest projects on their own, so adding them leaves CredData's folds as they were."""
+    repos = sorted({g for g in groups if not g.startswith(HONEST)})
+    families = sorted({g for g in groups if g.startswith(HONEST)})
+    return {g: i % folds for part in (repos, families) for i, g in enumerate(part)}
+
+
+def out_of_fold(
+    rows: list[list[float]], ys: list[int], weights: list[float], groups: list[str], folds: int
+) -> list[float]:
+    fold_of = assign_folds(groups, folds)
+    oof = [0.0] * len(rows)
+    for fold in range(folds):
+        train = [i for i, g in enumerate(groups) if fold_of[g] != fold and weights[i] > 0]
+        test = [i for i, g in enumerate(groups) if fold_of[g] == fold]
+        model = fit([rows[i] for i in train], [ys[i] for i in train], [weights[i] for i in train])
+        for i, p in zip(test, model.predict_proba([rows[i] for i in test])[:, 1], strict=True):
+            oof[i] = float(p)
+    return oof
+
+
+HONEST = "honest:"
+
+
+def blocking(rows: list[dict[str, Any]], scores: list[float], medium: float) -> tuple[int, int]:
+    """Candidates and artifacts that would block the default exam at these scores."""
+    hits = [
+        r for r, s in zip(rows, scores, strict=True)
+        if r["parsed_key"] or blocks(r, "medium" if s >= medium else "none")
+    ]  # fmt: skip
+    return len(hits), len({r["artifact"] for r in hits})
+
+
+def report_thresholds(
+    points: list[tuple[float, float, float, float]], chosen: dict[str, float]
+) -> None:
+    for level, t in chosen.items():
+        at = [p for p in points if p[0] >= t]
+        p, r, f = at[-1][1:] if at else (0, 0, 0)
+        print(
+            f"  cross-validated {level:6s} >= {t:.3f}: precision {p:.3f} recall {r:.3f} F1 {f:.3f}"
+        )
+    best = max(points, key=lambda p: p[3])
+    print(
+        f"  best cross-validated F1 {best[3]:.3f} at {best[0]:.3f}"
+        f" (P {best[1]:.3f} R {best[2]:.3f})"
+    )
+
+
+def compare(
+    args: argparse.Namespace,
+    rows: list[list[float]],
+    ys: list[int],
+    weights: list[float],
+    groups: list[str],
+    where: list[tuple[str, int]],
+    truth: dict[tuple[str, int], tuple[str, int]],
+    total_true: int,
+    dev: set[str],
+) -> int:
+    """The committed model beside retrained ones, with and without honest negatives."""
+    honest = load(args.honest)
+    trained = [r for r in honest if r["part"] in args.honest_train.split(",")]
+    evaluated = [r for r in honest if r["part"] in args.honest_evaluate.split(",")]
+    print(
+        f"honest TRAIN parts: {len(trained)} candidates in"
+        f" {len({r['artifact'] for r in trained})} artifacts,"
+        f" {len({r['family'] for r in trained})} projects;"
+        f" EVALUATE parts: {len(evaluated)} candidates in"
+        f" {len({r['artifact'] for r in evaluated})} artifacts"
+    )
+    chosen_weights = [float(w) for w in args.honest_weight.split(",")]
+    per_artifact = Counter(r["artifact"] for r in trained)
+    share = {a: min(1.0, ARTIFACT_CAP / n) for a, n in per_artifact.items()}
+    if args.write and len(chosen_weights) != 1:
+        raise SystemExit("--write takes one --honest-weight")
+    committed = load_model()
+    medium = committed.thresholds["medium"]
+    before = [committed.score(r["features"]) for r in trained + evaluated]
+    lines = [
+        "| model | CV medium: P / R / F1 | medium >= | TRAIN parts (out of fold): blocking"
+        " candidates / artifacts | EVALUATE parts: blocking candidates / artifacts |",
+        "|---|---|---|---|---|",
+        "| committed | - | {:.3f} | {} / {} | {} / {} |".format(
+            medium,
+            *blocking(trained, before[: len(trained)], medium),
+            *blocking(evaluated, before[len(trained) :], medium),
+        ),
+    ]
+    for weight in [0.0, *chosen_weights] if not args.write else chosen_weights:
+        # parsed private keys are high whatever the model says: no negatives to learn from
+        extra = [0.0 if r["parsed_key"] else weight * share[r["artifact"]] for r in trained]
+        all_rows = rows + [r["features"] for r in trained]
+        all_ys = ys + [0] * len(trained)
+        all_weights = weights + extra
+        all_groups = groups + [HONEST + r["family"] for r in trained]
+        oof = out_of_fold(all_rows, all_ys, all_weights, all_groups, args.folds)
+        points = curve(line_scores(oof[: len(rows)], where), truth, total_true)
+        chosen = thresholds(points)
+        print(f"honest weight {weight}:")
+        report_thresholds(points, chosen)
+        at = [p for p in points if p[0] >= chosen["medium"]][-1]
+        kept = [i for i, w in enumerate(all_weights) if w > 0]
+        model = fit(
+            [all_rows[i] for i in kept], [all_ys[i] for i in kept], [all_weights[i] for i in kept]
+        )
+        scores = [float(p) for p in model.predict_proba([r["features"] for r in evaluated])[:, 1]]
+        name = "retrained, no honest negatives" if weight == 0 else f"honest weight {weight:g}"
+        lines.append(
+            "| {} | {:.3f} / {:.3f} / {:.3f} | {:.3f} | {} / {} | {} / {} |".format(
+                name,
+                *at[1:],
+                chosen["medium"],
+                *blocking(trained, oof[len(rows) :], chosen["medium"]),
+                *blocking(evaluated, scores, chosen["medium"]),
+            )
+        )
+        meta = {
+            "trained_on": f"{len(dev)} dev repositories of CredData"
+            " (bench/secrets/creddata-split.tsv)"
+            + (
+                f"; {sum(1 for w in extra if w)} generic candidates of honest releases"
+                f" (bench/secrets/honest.py, parts {args.honest_train}) as negatives,"
+                f" weight {weight:g}"
+                if weight
+                else ""
+            ),
+            "candidates": len(kept),
+            "params": PARAMS,
+        }
+        exported = json.dumps(export(model, chosen, meta), separators=(",", ":")) + "\n"
+        if args.save_models:
+            args.save_models.mkdir(parents=True, exist_ok=True)
+            (args.save_models / f"generic-filter-honest-{weight:g}.json").write_text(exported)
+        if args.write:
+            MODEL_PATH.write_text(exported)
+            print(f"wrote {MODEL_PATH.relative_to(ROOT)} ({MODEL_PATH.stat().st_size} bytes)")
+    print("\n".join(lines))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=CORPUS)
@@ -194,6 +356,11 @@ def main() -> int:
     parser.add_argument(
         "--dump", type=Path, help="out-of-fold scores of dev candidates (JSON Lines)"
     )
+    parser.add_argument("--honest", type=Path, help="honest.py's candidates (JSON Lines)")
+    parser.add_argument("--honest-weight", default="0.5,1", help="weights to compare, by commas")
+    parser.add_argument("--honest-train", default=TRAIN_PARTS, help="parts to train on")
+    parser.add_argument("--honest-evaluate", default=EVALUATE_PARTS, help="parts to report")
+    parser.add_argument("--save-models", type=Path, help="a folder to store each model in")
     args = parser.parse_args()
     PARAMS.update(n_estimators=args.trees, max_depth=args.depth, learning_rate=args.rate)
     dev = {repo for repo, part in split().items() if part == "dev"}
@@ -207,16 +374,9 @@ def main() -> int:
         }
     )
     print(f"dev: {len(rows)} candidates, {sum(ys)} on T lines, {total_true} T lines")
-    # grouped cross-validation: repositories dealt to folds in a fixed order
-    repos = sorted(set(groups))
-    fold_of = {repo: i % args.folds for i, repo in enumerate(repos)}
-    oof = [0.0] * len(rows)
-    for fold in range(args.folds):
-        train = [i for i, g in enumerate(groups) if fold_of[g] != fold]
-        test = [i for i, g in enumerate(groups) if fold_of[g] == fold]
-        model = fit([rows[i] for i in train], [ys[i] for i in train], [weights[i] for i in train])
-        for i, p in zip(test, model.predict_proba([rows[i] for i in test])[:, 1], strict=True):
-            oof[i] = float(p)
+    if args.honest:
+        return compare(args, rows, ys, weights, groups, where, truth, total_true, dev)
+    oof = out_of_fold(rows, ys, weights, groups, args.folds)
     if args.dump:
         with args.dump.open("w") as out:
             for i, c in enumerate(CANDIDATES):
@@ -237,17 +397,7 @@ def main() -> int:
                 )
     points = curve(line_scores(oof, where), truth, total_true)
     chosen = thresholds(points)
-    for level, t in chosen.items():
-        at = [p for p in points if p[0] >= t]
-        p, r, f = at[-1][1:] if at else (0, 0, 0)
-        print(
-            f"  cross-validated {level:6s} >= {t:.3f}: precision {p:.3f} recall {r:.3f} F1 {f:.3f}"
-        )
-    best = max(points, key=lambda p: p[3])
-    print(
-        f"  best cross-validated F1 {best[3]:.3f} at {best[0]:.3f}"
-        f" (P {best[1]:.3f} R {best[2]:.3f})"
-    )
+    report_thresholds(points, chosen)
     if args.write:
         model = fit(rows, ys, weights)
         meta = {
