@@ -189,6 +189,18 @@ DEBIAN_FRESH10 = [
     "bacula-fd", "gdal-bin", "xterm", "openbox", "tokei", "liblogback-java",
     "libcommons-dbcp2-java", "node-semver", "node-debug", "libjs-underscore.string",
 ]  # fmt: skip
+# The twelfth part's: RADIUS, DNS, telephony and dial-up servers (they ship sample secrets),
+# network monitoring web applications, wikis and git hosting, mail filters, load testers,
+# discovery and SNMP scanners (dual-use), one-time-password and signing tools, a password
+# manager, calendar servers, file-system tools, Java XML libraries, JavaScript libraries as
+# Debian ships them.
+DEBIAN_FRESH11 = [
+    "freeradius", "bind9", "asterisk", "kamailio", "ppp", "netdata-core", "cacti", "dokuwiki",
+    "gitolite3", "amavisd-new", "siege", "apache2-utils", "arp-scan", "nbtscan",
+    "onesixtyone", "oathtool", "signify-openbsd", "kpcli", "radicale", "sshfs",
+    "libxmlsec-java", "libjaxb-api-java", "node-uuid", "node-chalk",
+    "libjs-jquery-datatables",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -200,6 +212,7 @@ BLIND_PARTS = {
     "fresh8": DEBIAN_FRESH8,
     "fresh9": DEBIAN_FRESH9,
     "fresh10": DEBIAN_FRESH10,
+    "fresh11": DEBIAN_FRESH11,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

@@ -55,6 +55,7 @@ BLIND = (
     "fresh8",
     "fresh9",
     "fresh10",
+    "fresh11",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
