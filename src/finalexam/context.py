@@ -556,6 +556,7 @@ def is_script_launcher(data: bytes) -> bool:
 # tables (`age-keygen`'s usage shows a sample key after "$ age-keygen").
 _EXAMPLE_MARKER = re.compile(
     rb"(?i)(?:usage:|examples?:|example::|for example|e\.g\.|sample::|\n[ \t]*\$ [a-z]|>>> "
+    rb"|(?:^|[\s#;*/])ex:[ \t]"  # siegerc's comments: "# ex: login-url = ...&pass=foo"
     rb"|test[ -]vectors?|self-?tests?|known[ -]answer"
     # a library's built-in unit tests: their assertion messages sit beside their keys
     # (librdkafka's "RDUT: FAIL: ... assert failed: ..." in confluent-kafka's wheel)

@@ -1206,12 +1206,23 @@ def test_credentials_beside_the_shapes_of_blind_part_9_still_count(
         # bokeh: base64 of {"session_id": "default"}
         ("bokeh/server/static/js/bokeh.js",
          'exports.DEFAULT_TOKEN = "eyJzZXNzaW9uX2lkIjogImRlZmF1bHQifQ";'),
+        # blind part 11: kpcli puts a scheme before the password, amavisd-new draws a PIN in
+        # a format, siege's configuration shows login examples in comments
+        ("usr/bin/kpcli", "  $master_pass='CLEAR:' . $master_pass;"),
+        ("usr/share/perl5/Amavis/Util.pm", "    $password = sprintf('%04d', $r % 10000);"),
+        ("etc/siege/siegerc",
+         "# ex: login-url = http://www.haha.com/login.php?name=homer&pass=whoohoo\n"
+         "#     login-url = http://www.haha.com/login.php?name=marge&pass=ohhomie"),
+        # airbyte-api: a lazy-import map from class names to relative modules
+        ("airbyte_api/models/__init__.py", '    "GoogleAdsCredentials": ".google_ads",'),
+        ("airbyte_api/models/__init__.py",
+         '    "DestinationWeaviateModeUsernamePassword": ".destination_weaviate",'),
         # wordpress: a nonce field's name
         ("usr/share/wordpress/wp-admin/includes/file.php",
          "<?php wp_nonce_field( 'filesystem-credentials', '_fs_nonce', false, true ); ?>"),
     ],
 )  # fmt: skip
-def test_labels_checks_zones_and_field_names_of_blind_part_10_are_no_secrets(
+def test_labels_checks_zones_and_field_names_of_blind_parts_10_and_11_are_no_secrets(
     path: str, text: str
 ) -> None:
     assert _blocking(path, text.encode() + b"\n") == []
@@ -1224,11 +1235,15 @@ def test_labels_checks_zones_and_field_names_of_blind_part_10_are_no_secrets(
         ("app/login.php", "$this->pass('Kq7vLzT9mW4p');", "Kq7vLzT9mW4p"),
         ("app/keys.php", "    'monkey_api_key' => 'Kq7vLzT9mW4pRx2',", "Kq7vLzT9mW4pRx2"),
         ("app/settings.py", 'DB_PASSWORD = "_Kq7vLzT9mW4p"', "_Kq7vLzT9mW4p"),
+        ("app/settings.py", 'DB_PASSWORD = ".Kq7vLzT9mW4p"', ".Kq7vLzT9mW4p"),
+        ("app/login.pl", "$pass = 'Kq7vLzT9mW4p' . $suffix;", "Kq7vLzT9mW4p"),
+        ("etc/app/apprc", "login-url = http://app.internal/login?name=ops&pass=Kq7vLzT9mW4p",
+         "Kq7vLzT9mW4p"),
         ("app/session.js", 'const TOKEN = "eyJzZXNzaW9uX2lkIjogIktxN3ZMelQ5bVc0cFJ4MlpiOHlOIn0";',
          "eyJzZXNzaW9uX2lkIjogIktxN3ZMelQ5bVc0cFJ4MlpiOHlOIn0"),
     ],
 )  # fmt: skip
-def test_credentials_beside_the_shapes_of_blind_part_10_still_count(
+def test_credentials_beside_the_shapes_of_blind_parts_10_and_11_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

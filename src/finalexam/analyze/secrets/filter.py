@@ -205,8 +205,9 @@ _INGESTION_ENDPOINT = re.compile(r"google-analytics\.com/(?:mp/|debug/mp/)?colle
 
 
 def _joined_at_run_time(candidate: GenericCandidate) -> bool:
-    """The quoted value is joined to an expression (``'aliyun_v4' + secret``): a part."""
-    quoted = re.escape(candidate.value) + r"""["']\s*\+\s*[A-Za-z_(]"""
+    """The quoted value is joined to an expression (``'aliyun_v4' + secret``, Perl's and
+    PHP's ``'CLEAR:' . $master_pass``): a part."""
+    quoted = re.escape(candidate.value) + r"""["']\s*(?:\+\s*[A-Za-z_(]|\.\s*\$[A-Za-z_{])"""
     return re.search(quoted, candidate.line) is not None
 
 
@@ -280,6 +281,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True
     if _OPENPGP_KEY_ID.match(value) and _names_openpgp_key(words):
         return True
+    if value.endswith((":", "=")) and _joined_at_run_time(candidate):
+        return True  # $master_pass = 'CLEAR:' . $master_pass (kpcli): a scheme put before it
     if _is_lookup_name(value) and _joined_at_run_time(candidate):
         return True  # key_secret = 'aliyun_v4' + credentials.get_secret(): a tag put before it
     if _INGESTION_ENDPOINT.search(candidate.line):
@@ -504,6 +507,10 @@ _NOT_SECRET_VALUES = (
     re.compile(r"\.?\$[A-Za-z_]\w*[{\[]?\Z"),  # "--password=".$opt{'password'}: Perl code
     re.compile(r"[a-z][\w-]*\[[\w-]+=[^\]]*\]\Z"),  # auth = "pam[gid-min=1000]": a method
     re.compile(r"__[a-z]+(?:_[a-z]+)*__\Z"),  # stream_key == b"__redelivery__": a dunder name
+    # $password = sprintf('%04d', $r % 10000) (amavisd-new): a format for a drawn number
+    re.compile(r"%[-+ 0#]*\d*(?:\.\d+)?[diouxXeEfgGs]\Z"),
+    # "GoogleAdsCredentials": ".google_ads" (airbyte-api's lazy imports): a relative module
+    re.compile(r"\.{1,2}[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*\Z"),
     # wp_nonce_field('filesystem-credentials', '_fs_nonce'): a private field's name
     re.compile(r"_[a-z][a-z0-9]*(?:_[a-z0-9]+)+\Z"),
     re.compile(r"\^.*[()+*?%\\].*\$\Z"),  # key:match("^(%S+)%s+(.+)$"): an anchored pattern
