@@ -1210,6 +1210,10 @@ def test_credentials_beside_the_shapes_of_blind_part_9_still_count(
         # a format, siege's configuration shows login examples in comments
         ("usr/bin/kpcli", "  $master_pass='CLEAR:' . $master_pass;"),
         ("usr/share/perl5/Amavis/Util.pm", "    $password = sprintf('%04d', $r % 10000);"),
+        # dokuwiki: a delimited regular expression, a setting's type in its metadata table
+        ("usr/share/dokuwiki/inc/fulltext.php",
+         "            $token = preg_replace('/([WPN])\\+\\:/u', '$1-:', $token);"),
+        ("lib/plugins/authldap/conf/metadata.php", "$meta['modPass']     = array('onoff');"),
         ("etc/siege/siegerc",
          "# ex: login-url = http://www.haha.com/login.php?name=homer&pass=whoohoo\n"
          "#     login-url = http://www.haha.com/login.php?name=marge&pass=ohhomie"),
@@ -1237,6 +1241,7 @@ def test_labels_checks_zones_and_field_names_of_blind_parts_10_and_11_are_no_sec
         ("app/settings.py", 'DB_PASSWORD = "_Kq7vLzT9mW4p"', "_Kq7vLzT9mW4p"),
         ("app/settings.py", 'DB_PASSWORD = ".Kq7vLzT9mW4p"', ".Kq7vLzT9mW4p"),
         ("app/login.pl", "$pass = 'Kq7vLzT9mW4p' . $suffix;", "Kq7vLzT9mW4p"),
+        ("app/auth.php", "$token = '/Kq7vLzT9mW4p/';", "/Kq7vLzT9mW4p/"),
         ("etc/app/apprc", "login-url = http://app.internal/login?name=ops&pass=Kq7vLzT9mW4p",
          "Kq7vLzT9mW4p"),
         ("app/session.js", 'const TOKEN = "eyJzZXNzaW9uX2lkIjogIktxN3ZMelQ5bVc0cFJ4MlpiOHlOIn0";',

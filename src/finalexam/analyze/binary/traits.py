@@ -158,6 +158,18 @@ KINDS: dict[str, tuple[str, ...]] = {
     # library into them (LD_PRELOAD), checks /etc/ld.so.preload, and sets up their network
     # with a raw socket (its ARP probe for --net).
     "sandbox": ("firejail", "firemon", "bwrap", "bubblewrap", "nsjail", "minijail0"),
+    # Network daemons bring links up: pppd asks modprobe for the ppp driver and runs the
+    # ip-up scripts; NetworkManager and wpa_supplicant load their drivers the same way.
+    "network-daemon": (
+        "pppd",
+        "pppoe",
+        "pppoe-discovery",
+        "NetworkManager",
+        "wpa_supplicant",
+        "hostapd",
+        "connmand",
+        "iwd",
+    ),
     # Host-integrity checkers hash and watch the files attackers go for (/etc/shadow, SSH
     # keys): tripwire 2.4's policy tools name them by design.
     "integrity-checker": (

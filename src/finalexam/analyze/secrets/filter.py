@@ -507,6 +507,8 @@ _NOT_SECRET_VALUES = (
     re.compile(r"\.?\$[A-Za-z_]\w*[{\[]?\Z"),  # "--password=".$opt{'password'}: Perl code
     re.compile(r"[a-z][\w-]*\[[\w-]+=[^\]]*\]\Z"),  # auth = "pam[gid-min=1000]": a method
     re.compile(r"__[a-z]+(?:_[a-z]+)*__\Z"),  # stream_key == b"__redelivery__": a dunder name
+    # $token = preg_replace('/([WPN])\+\:/u', ...) (dokuwiki): a delimited regular expression
+    re.compile(r"/[^/]*[()\[\]\\+*?|^$][^/]*/[imsxuU]{0,5}\Z"),
     # $password = sprintf('%04d', $r % 10000) (amavisd-new): a format for a drawn number
     re.compile(r"%[-+ 0#]*\d*(?:\.\d+)?[diouxXeEfgGs]\Z"),
     # "GoogleAdsCredentials": ".google_ads" (airbyte-api's lazy imports): a relative module
@@ -994,6 +996,7 @@ def _annotated_type(candidate: GenericCandidate) -> bool:
 _MESSAGE_TABLES = (
     r"labels?|messages?|msgs?|strings?|texts?|lang|language|translations?|i18n|l10n"
     r"|captions?|titles?|hints?|tooltips?|placeholders?"
+    r"|meta|metadata"  # dokuwiki's setting descriptions: $meta['modPass'] = array('onoff')
 )
 
 
