@@ -340,6 +340,7 @@ def _what_setup_runs(text: str) -> str:
     blank: list[ast.AST] = []
     test_classes: set[str] = set()
     other_uses: set[str] = set()
+    registered: set[int] = set()  # the class names that are cmdclass entries
     for node in ast.walk(tree):
         pairs: list[tuple[str, ast.expr]] = []
         if isinstance(node, ast.Dict):
@@ -356,29 +357,22 @@ def _what_setup_runs(text: str) -> str:
             elif key == "cmdclass" and isinstance(value, ast.Dict):
                 for command, cls in zip(value.keys, value.values, strict=True):
                     if isinstance(cls, ast.Name):
+                        registered.add(id(cls))
                         checkout = isinstance(command, ast.Constant) and (
                             command.value in _CHECKOUT_COMMANDS
                         )
                         (test_classes if checkout else other_uses).add(cls.id)
+    classes: list[ast.ClassDef] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in test_classes and not _in_cmdclass(tree, node):
+        if isinstance(node, ast.Name) and node.id in test_classes and id(node) not in registered:
             other_uses.add(node.id)  # TestCommand used elsewhere, say as another's base
-    blank += [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ClassDef) and node.name in test_classes - other_uses
-    ]
+        elif isinstance(node, ast.ClassDef):
+            classes.append(node)
+    blank += [node for node in classes if node.name in test_classes - other_uses]
     lines = text.encode("utf-8", "surrogateescape").splitlines(keepends=True)
     for node in blank:
         _blank_lines(lines, node)
     return b"".join(lines).decode("utf-8", "replace")
-
-
-def _in_cmdclass(tree: ast.AST, name: ast.Name) -> bool:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Dict) and any(v is name for v in node.values):
-            return True
-    return False
 
 
 def _blank_lines(lines: list[bytes], node: ast.AST) -> None:

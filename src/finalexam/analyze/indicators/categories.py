@@ -220,22 +220,26 @@ def _path_entries() -> tuple[tuple[int, str], ...]:
     )
 
 
+def _under_path_entry(target: str) -> tuple[int, int] | None:
+    """The rank of the first entry with a path a URL (without its scheme, lower case) falls
+    under, and where the entry ends in it."""
+    for rank, suffix in _path_entries():
+        if target.startswith(suffix):
+            return rank, len(suffix)
+        at = target.find(f".{suffix}")
+        if at >= 0:
+            return rank, at + 1 + len(suffix)
+    return None
+
+
 def beyond_entry(url: str) -> str | None:
     """What a URL names past the category entry with a path it falls under (a webhook's id
     and token after ``discord.com/api/webhooks/``), or None when it falls under none."""
     rest = url.split("://", 1)[-1]
-    lowered = rest.lower()
-    for _, suffix in _path_entries():
-        if lowered.startswith(suffix):
-            return rest[len(suffix) :]
-        at = lowered.find(f".{suffix}")
-        if at >= 0:
-            return rest[at + 1 + len(suffix) :]
-    return None
+    found = _under_path_entry(rest.lower())
+    return None if found is None else rest[found[1] :]
 
 
 def _path_rank(target: str) -> int:
-    for rank, suffix in _path_entries():
-        if target.startswith(suffix) or f".{suffix}" in target:
-            return rank
-    return len(categories())
+    found = _under_path_entry(target)
+    return len(categories()) if found is None else found[0]

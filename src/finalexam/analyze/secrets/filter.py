@@ -281,10 +281,10 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True
     if _OPENPGP_KEY_ID.match(value) and _names_openpgp_key(words):
         return True
-    if value.endswith((":", "=")) and _joined_at_run_time(candidate):
-        return True  # $master_pass = 'CLEAR:' . $master_pass (kpcli): a scheme put before it
-    if _is_lookup_name(value) and _joined_at_run_time(candidate):
-        return True  # key_secret = 'aliyun_v4' + credentials.get_secret(): a tag put before it
+    if (value.endswith((":", "=")) or _is_lookup_name(value)) and _joined_at_run_time(candidate):
+        # key_secret = 'aliyun_v4' + credentials.get_secret(), $master_pass = 'CLEAR:' .
+        # $master_pass (kpcli): a tag or a scheme put before it
+        return True
     if _INGESTION_ENDPOINT.search(candidate.line):
         return True  # GA4's Measurement Protocol api_secret (ultralytics): it only sends events
     if key_kind(words, candidate.rule_id) == "key" and (
@@ -975,6 +975,9 @@ _TYPE_NAME = re.compile(r"[A-Z][A-Za-z]*[a-z][A-Za-z]*\Z")
 # The languages in which backticks quote text rather than run a command
 _BACKTICK_STRINGS = frozenset({"js", "mjs", "cjs", "jsx", "ts", "tsx", "go", "md", "kt", "scala"})
 _COMMAND_LINE = re.compile(r"[a-z][\w.+-]*(?:[^\S\n]+\S+)+\Z")
+_ANNOTATION = re.compile(
+    r"(?<![\w\-\"'])authorization[^\S\n]*:[^\S\n]*(\w+)[^\S\n]*(?:[,)=|\]]|\Z)", re.IGNORECASE
+)
 
 
 def _annotated_type(candidate: GenericCandidate) -> bool:
@@ -983,21 +986,21 @@ def _annotated_type(candidate: GenericCandidate) -> bool:
     in code is a string (``"Authorization: Bearer ..."``)."""
     if not _TYPE_NAME.match(candidate.value):
         return False
-    annotation = re.compile(
-        rf"(?<![\w\-\"'])authorization[^\S\n]*:[^\S\n]*{re.escape(candidate.value)}"
-        r"[^\S\n]*(?:[,)=|\]]|\Z)",
-        re.IGNORECASE,
+    return any(
+        found[1] == candidate.value for found in _ANNOTATION.finditer(candidate.line.rstrip())
     )
-    return bool(annotation.search(candidate.line.rstrip()))
 
 
 # Tables of user-facing text, indexed by the field they label: $labels['password'],
 # messages["token"], $lang['password']
-_MESSAGE_TABLES = (
-    r"labels?|messages?|msgs?|strings?|texts?|lang|language|translations?|i18n|l10n"
-    r"|captions?|titles?|hints?|tooltips?|placeholders?"
-    r"|meta|metadata"  # dokuwiki's setting descriptions: $meta['modPass'] = array('onoff')
+_MESSAGE_TABLE_ENTRY = re.compile(
+    r"(?i)(?<![\w$])\$?(?:labels?|messages?|msgs?|strings?|texts?|lang|language|translations?"
+    r"|i18n|l10n|captions?|titles?|hints?|tooltips?|placeholders?"
+    r"|meta|metadata)"  # dokuwiki's setting descriptions: $meta['modPass'] = array('onoff')
+    r"[^\S\n]*\[[^\S\n]*[\"']([^\"'\n]+)[\"'][^\S\n]*\][^\S\n]*="
 )
+# ->pass('DB Schema'), t.pass('parses'): a check reports that it passed
+_PASSED_CHECK = re.compile(r"(?:->|\.)pass[^\S\n]*\([^\S\n]*[\"']\Z")
 
 
 _JSON_BASE64 = re.compile(r"eyJ[A-Za-z0-9_-]{8,400}={0,2}\Z")  # base64 of '{"'
@@ -1028,22 +1031,16 @@ def _in_a_message_table(candidate: GenericCandidate) -> bool:
     """The value is assigned to a message table's entry for the field: text shown beside a
     password box, in one language; a configuration's entry (``$config['password']``) counts."""
     key = candidate.key.strip("\"'[]$@:-")
-    if not key:
-        return False
-    entry = re.compile(
-        rf"(?i)(?<![\w$])\$?(?:{_MESSAGE_TABLES})[^\S\n]*\[[^\S\n]*[\"']{re.escape(key)}[\"']"
-        r"[^\S\n]*\][^\S\n]*="
+    return bool(key) and any(
+        found[1] == key for found in _MESSAGE_TABLE_ENTRY.finditer(candidate.line)
     )
-    return bool(entry.search(candidate.line))
 
 
 def _reports_a_check(candidate: GenericCandidate) -> bool:
     """``->pass('DB Schema')``, ``t.pass('parses')``: a test or installer check reporting
     that it passed, with the name of the check."""
     before = candidate.line.split(candidate.value, 1)[0]
-    return bool(re.search(r"(?:->|\.)pass[^\S\n]*\([^\S\n]*[\"']\Z", before)) and bool(
-        re.search(r"\s", candidate.value)
-    )
+    return any(c.isspace() for c in candidate.value) and bool(_PASSED_CHECK.search(before))
 
 
 def _abbreviates_its_name(candidate: GenericCandidate) -> bool:

@@ -14,7 +14,13 @@ from dataclasses import replace
 
 from finalexam.analyze.behavior.facts import IMPORT, Fact
 from finalexam.analyze.behavior.python.promotion import top_level
-from finalexam.analyze.behavior.python.syntax import FUNCTIONS, Function, children, walk
+from finalexam.analyze.behavior.python.syntax import (
+    FUNCTIONS,
+    Function,
+    children,
+    is_self_attribute,
+    walk,
+)
 from finalexam.analyze.behavior.python.vocabulary import DECODING, ENCODED_URL, SENDERS
 
 _Kind = str | frozenset[str]
@@ -94,12 +100,8 @@ def destination_argument(node: ast.Call, name: str) -> ast.expr | None:
 CONSTRUCTOR = "__init__."
 
 
-def _is_self_field(node: ast.AST) -> bool:
-    return (
-        isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "self"
-    )
+def _init_of(owner: ast.ClassDef) -> Function | None:
+    return next((m for m in owner.body if isinstance(m, FUNCTIONS) and m.name == "__init__"), None)
 
 
 def _from_constructor(kind: _Kind | None) -> _Kind | None:
@@ -187,11 +189,7 @@ class Destinations:
 
     def _constructor(self, function: Function) -> Function | None:
         owner = self._class_of(function)
-        if owner is None:
-            return None
-        return next(
-            (m for m in owner.body if isinstance(m, FUNCTIONS) and m.name == "__init__"), None
-        )
+        return None if owner is None else _init_of(owner)
 
     def _field_kinds(self, owner: ast.ClassDef, constructor: Function) -> dict[str, _Kind]:
         """``self.<field>`` -> kind for the fields the constructor sets: from its parameters
@@ -213,14 +211,12 @@ class Destinations:
                     pairs = [(node.target, node.value)]
                 for target, value in pairs:
                     for part in walk(target):
-                        if not _is_self_field(part):
-                            continue
-                        assert isinstance(part, ast.Attribute)
-                        kind: _Kind | None = UNKNOWN
-                        if method is constructor and value is not None:
-                            kind = _from_constructor(self._kind(value, scope))
-                        name = f"self.{part.attr}"
-                        fields[name] = _join([fields.get(name), kind]) or UNKNOWN
+                        if is_self_attribute(part):
+                            kind: _Kind | None = UNKNOWN
+                            if method is constructor and value is not None:
+                                kind = _from_constructor(self._kind(value, scope))
+                            name = f"self.{part.attr}"
+                            fields[name] = _join([fields.get(name), kind]) or UNKNOWN
         return fields
 
     def of(self, node: ast.AST, function: Function | None) -> _Kind:
@@ -264,10 +260,10 @@ class Destinations:
         self.scopes[key] = scope
         if isinstance(function, ast.Lambda):
             return scope
-        constructor = self._constructor(function) if with_fields else None
-        owner = self._class_of(function)
-        is_method = bool(positional) and positional[0].arg == "self"
-        if constructor is not None and owner is not None and is_method:
+        owner = self._class_of(function) if with_fields else None
+        constructor = None if owner is None else _init_of(owner)
+        if constructor is not None and positional and positional[0].arg == "self":
+            assert owner is not None
             scope.update(self._field_kinds(owner, constructor))
         self._assign_all(function, scope)
         return scope
@@ -302,8 +298,7 @@ class Destinations:
                 kind = self.module.get(node.id)
             return kind if kind is not None else UNKNOWN
         if isinstance(node, ast.Attribute):
-            if _is_self_field(node):
-                assert isinstance(node, ast.Attribute)
+            if is_self_attribute(node):
                 field = scope.get(f"self.{node.attr}")
                 if field is not None:
                     return field  # set by the constructor (a method's scope holds them)

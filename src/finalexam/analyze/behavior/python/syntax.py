@@ -6,6 +6,7 @@ import ast
 import re
 from collections import deque
 from collections.abc import Iterator
+from typing import TypeGuard
 
 
 def children(node: ast.AST) -> Iterator[ast.AST]:
@@ -30,6 +31,15 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
 
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def is_self_attribute(node: ast.AST) -> TypeGuard[ast.Attribute]:
+    """``self.<field>``: the state of the object a method runs on."""
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
 
 
 # -- where a connection goes ------------------------------------------------------------------

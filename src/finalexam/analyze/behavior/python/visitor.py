@@ -20,6 +20,7 @@ import binascii
 import contextlib
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeGuard
@@ -80,7 +81,12 @@ from finalexam.analyze.behavior.python.messages import (
 )
 from finalexam.analyze.behavior.python.promotion import is_main_guard, promote_called_functions
 from finalexam.analyze.behavior.python.replies import PAYLOAD, library_roots, service_reply
-from finalexam.analyze.behavior.python.syntax import FUNCTIONS, Function, children, walk
+from finalexam.analyze.behavior.python.syntax import (
+    FUNCTIONS,
+    Function,
+    is_self_attribute,
+    walk,
+)
 from finalexam.analyze.behavior.python.vocabulary import (
     ACCESS_ID_NAME,
     ACCESS_SECRET_NAME,
@@ -189,7 +195,8 @@ class Collector(ast.NodeVisitor):
         self.vectors: dict[str, ast.List | ast.Tuple] = {}  # variable -> the list it was given
         self.open_files: dict[str, str] = {}  # file object variable -> path template
         self.sums: dict[int, str | None] = {}  # what each `+` node folds to (decoding.fold)
-        self.quoting = 0  # inside a literal only ever quoted in a message (_only_quoted_in_prose)
+        self.quoting = 0  # inside a literal only ever quoted in a message (_prose_only)
+        self.prose_only: dict[int, frozenset[str]] = {}  # function -> names only quoted
         self.telling: list[bool] = []  # per enclosing call: do its arguments go to a message
         self.raised: ast.AST | None = None  # the exception a `raise` builds
         self.own_functions: frozenset[str] = frozenset()  # defined in this file
@@ -391,9 +398,8 @@ class Collector(ast.NodeVisitor):
         """``self.exec(...)`` calling the class's own ``exec`` method, which runs no Python
         (inspect_ai's sandbox runs a command in its container): not the builtin."""
         func = node.func
-        if not (_is_self_attribute(func) and self.classes):
+        if not is_self_attribute(func) or not self.classes:
             return False
-        assert isinstance(func, ast.Attribute)
         methods = [
             m for m in self.classes[-1].body if isinstance(m, FUNCTIONS) and m.name == func.attr
         ]
@@ -410,8 +416,7 @@ class Collector(ast.NodeVisitor):
         factory (``boto3.client``, ``boto3.resource``, ``requests.Session``)."""
         if isinstance(node, ast.Name):
             producers = self.assigned.get(node.id, set())
-        elif _is_self_attribute(node):
-            assert isinstance(node, ast.Attribute)
+        elif is_self_attribute(node):
             producers = self.assigned.get(f"self.{node.attr}", set())
         else:
             return False
@@ -431,7 +436,18 @@ class Collector(ast.NodeVisitor):
                 single_key.add(id(inner.value))
         protected: set[int] = set()  # key material used to sign or derive stays local
         given_to_child: set[int] = set()  # the environment a local spawner hands to a child
+        located: set[int] = set()  # provider.host: where it connects, not what it holds
+        replied: set[int] = set()  # transcribe.get_job(...): the service's reply, not its keys
         for inner in nodes:
+            if isinstance(inner, ast.Attribute) and inner.attr.lower() in _LOCATION_FIELDS:
+                located |= {id(n) for n in walk(inner.value) if not isinstance(n, ast.Call)}
+            if (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Attribute)
+                and not _GIVES_KEYS.search(inner.func.attr)
+                and self._is_client(inner.func.value)
+            ):
+                replied |= {id(n) for n in walk(inner.func.value)}
             if isinstance(inner, ast.Call) and PROTECTS.search(self.resolve(inner.func) or ""):
                 protected |= {id(n) for n in walk(inner) if n is not inner}
             if isinstance(inner, ast.Call):
@@ -442,19 +458,6 @@ class Collector(ast.NodeVisitor):
                     for keyword in inner.keywords:
                         if keyword.arg == "env":
                             given_to_child |= {id(n) for n in walk(keyword.value)}
-        located: set[int] = set()  # provider.host: where it connects, not what it holds
-        for inner in nodes:
-            if isinstance(inner, ast.Attribute) and inner.attr.lower() in _LOCATION_FIELDS:
-                located |= {id(n) for n in walk(inner.value) if not isinstance(n, ast.Call)}
-        replied: set[int] = set()  # transcribe.get_job(...): the service's reply, not its keys
-        for inner in nodes:
-            if (
-                isinstance(inner, ast.Call)
-                and isinstance(inner.func, ast.Attribute)
-                and not _GIVES_KEYS.search(inner.func.attr)
-                and self._is_client(inner.func.value)
-            ):
-                replied |= {id(n) for n in walk(inner.func.value)}
         os_only: set[int] = set()  # platform.uname().system: the call and its name
         for inner in nodes:
             if _os_field_of(inner, self.resolve):
@@ -480,7 +483,7 @@ class Collector(ast.NodeVisitor):
                 carried: set[str] = set()
                 if isinstance(inner, ast.Name) and inner.id in self.assigned:
                     carried = self.assigned[inner.id]
-                elif _is_self_attribute(inner):
+                elif is_self_attribute(inner):
                     carried = self.assigned.get(f"self.{inner.attr}", set())
                 if id(inner) in replied:
                     carried = carried - _KEY_MATERIAL - {"access-key-id"}
@@ -590,7 +593,8 @@ class Collector(ast.NodeVisitor):
             self.declared_facts.append((moved, names))
 
     def _assign(self, node: ast.Assign) -> None:
-        if self.functions and _only_quoted_in_prose(node, self.functions[-1]):
+        name = _quoted_text(node) if self.functions else None
+        if name is not None and name in self._prose_only(self.functions[-1]):
             # command = "curl ... | sh", then f"Install uv with:\n    {command}\n(see ...)"
             # (opik's setup hint): a command named to the user, never run
             self.quoting += 1
@@ -600,6 +604,12 @@ class Collector(ast.NodeVisitor):
                 self.quoting -= 1
             return
         self._assign_value(node)
+
+    def _prose_only(self, function: Function) -> frozenset[str]:
+        names = self.prose_only.get(id(function))
+        if names is None:
+            names = self.prose_only[id(function)] = _names_only_quoted_in_prose(function)
+        return names
 
     def _assign_value(self, node: ast.Assign) -> None:
         constant = node.value
@@ -634,7 +644,7 @@ class Collector(ast.NodeVisitor):
             "importlib.import_module",
         )
         for target in node.targets:
-            if producers and _is_self_attribute(target):
+            if producers and is_self_attribute(target):
                 # `self.host = socket.gethostname()` is read back as `self.host` elsewhere
                 self.assigned[f"self.{target.attr}"] = producers
             if isinstance(target, ast.Name):
@@ -1091,39 +1101,33 @@ def _os_field_name(node: ast.AST) -> str | None:
     return None
 
 
-def _only_quoted_in_prose(node: ast.Assign, function: Function) -> bool:
-    """A text literal assigned to a local name that the function only ever puts into
-    f-strings that are prose: a message quotes it, nothing runs it."""
-    if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
-        return False
-    if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
-        return False
-    name = node.targets[0].id
-    parents = {id(child): parent for parent in walk(function) for child in children(parent)}
-    uses = [
-        n
-        for n in walk(function)
-        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-    ]
-    for use in uses:
-        field = parents.get(id(use))
-        text = parents.get(id(field)) if isinstance(field, ast.FormattedValue) else None
-        if not isinstance(text, ast.JoinedStr):
-            return False
-        words = " ".join(
-            v.value for v in text.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
-        )
-        if not is_prose(words):
-            return False
-    return bool(uses)
+def _quoted_text(node: ast.Assign) -> str | None:
+    """The local name a text literal is assigned to (``command = "curl ... | sh"``)."""
+    target = node.targets[0] if len(node.targets) == 1 else None
+    text = isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    return target.id if isinstance(target, ast.Name) and text else None
 
 
-def _is_self_attribute(node: ast.AST) -> TypeGuard[ast.Attribute]:
-    return (
-        isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "self"
+def _names_only_quoted_in_prose(function: Function) -> frozenset[str]:
+    """The names a function only ever puts into f-strings that are prose: a message quotes
+    what they hold, nothing runs it."""
+    uses = Counter(
+        n.id for n in walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
     )
+    quoted: Counter[str] = Counter()
+    for node in walk(function):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        words = " ".join(
+            v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+        )
+        if is_prose(words):
+            quoted.update(
+                v.value.id
+                for v in node.values
+                if isinstance(v, ast.FormattedValue) and isinstance(v.value, ast.Name)
+            )
+    return frozenset(name for name, count in quoted.items() if uses[name] == count)
 
 
 def _opens_for_writing(node: ast.Call) -> bool:
