@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import lzma
+import random
 import struct
 import subprocess
 import sys
@@ -389,6 +390,84 @@ def test_nrv_round_trip_with_long_and_repeated_matches(method: int) -> None:
     assert upx.decompress(packed, method, len(data)) == data
     with pytest.raises(upx.UnpackError):
         upx.decompress(packed[: len(packed) // 2], method, len(data))
+
+
+def miner_source() -> str:
+    """A program that names a mining pool (a high capability, read from its strings) and
+    carries 64 KiB of random data (4 bits a byte: it compresses by half, and evenly) in its
+    last segment, where the file is cut."""
+    noise = random.Random(16).randbytes(65536)
+    table = ",".join(str(byte & 15) for byte in noise)
+    return (
+        "#include <stdio.h>\n"
+        f"unsigned char table[65536] = {{{table}}};\n"
+        "int main(int argc, char **argv) {\n"
+        '    printf("%s %d\\n", "stratum+tcp://pool.example:3333", table[argc]);\n'
+        "    return 0;\n"
+        "}\n"
+    )
+
+
+def _blocks(packed: bytes) -> list[tuple[int, int, int]]:
+    """(offset of the b_info, declared size, packed size) of each block of a container."""
+    out, position = [], 232 + 12 + 12
+    while True:
+        unpacked_size, packed_size = struct.unpack_from("<II", packed, position)
+        if unpacked_size == 0:
+            return out
+        out.append((position, unpacked_size, packed_size))
+        position += 12 + packed_size
+
+
+@pytest.mark.parametrize("method", [14, 2], ids=["lzma", "nrv2b"])
+def test_a_truncated_container_is_examined_as_far_as_it_goes(tmp_path: Path, method: int) -> None:
+    program = compile_c(tmp_path, "miner", ["-O2", "-no-pie"], miner_source()).read_bytes()
+    packed = pack(program, method)
+    blocks = _blocks(packed)
+    last, declared, packed_size = blocks[-1]
+    cut = packed[: last + 12 + packed_size * 3 // 4]  # a copy that stops in the last block
+    unpacking = upx.read_elf(cut)
+    assert unpacking.partial is not None
+    assert f"block {len(blocks)} of {len(blocks)}: decoded " in unpacking.partial
+    decoded = int(unpacking.partial.split("decoded ")[1].split()[0])
+    assert declared // 2 < decoded < declared
+    # what decoded is the program's own, at its place; the rest reads as zeros
+    start, end = _loads(program)[-1]
+    assert unpacking.image[start : start + decoded] == program[start : start + decoded]
+    assert not any(unpacking.image[start + decoded : end])
+    with pytest.raises(upx.UnpackError, match="the file ends inside the packed data"):
+        upx.unpack_elf(cut)
+    path = tmp_path / "miner.upx"
+    path.write_bytes(cut)
+    report = run_exam(path, Config(offline=True, disable=("vulnerabilities",)))
+    # the partial program's high capability fails the exam; the rest stays a gap
+    (issue,) = report.issues
+    assert issue.kind is IssueKind.CORRUPT and "only the part that decoded" in issue.message
+    assert not report.complete and report.status.value == "failed"
+    (entry,) = report.binaries
+    assert entry["packer"]["unpacked"]["partial"] == unpacking.partial
+    mining = next(f for f in report.findings if f.rule_id == "capability.mining")
+    assert mining.severity.value == "high" and "stratum+tcp://" in mining.message
+    packed_finding = next(f for f in report.findings if f.rule_id == "binary.packed-upx")
+    assert "only in part: the file ends inside the packed data" in packed_finding.message
+    # the same file whole: complete, and failed for the same reason
+    path.write_bytes(packed)
+    whole = run_exam(path, Config(offline=True, disable=("vulnerabilities",)))
+    assert whole.complete and "capability.mining" in {f.rule_id for f in whole.findings}
+
+
+def test_a_container_cut_between_blocks_lays_out_the_blocks_before(tmp_path: Path) -> None:
+    program = compile_c(tmp_path, "miner", ["-O2", "-no-pie"], miner_source()).read_bytes()
+    packed = pack(program, 14)
+    blocks = _blocks(packed)
+    unpacking = upx.read_elf(packed[: blocks[-1][0]])
+    assert unpacking.partial is not None
+    assert unpacking.partial.endswith(f"block {len(blocks)} of {len(blocks)} is missing")
+    start, end = _loads(program)[-2]
+    assert unpacking.image[start:end] == program[start:end]
+    # a cut inside the first block (the original headers) leaves nothing to lay out
+    with pytest.raises(upx.UnpackError, match="cut short"):
+        upx.read_elf(packed[: blocks[0][0] + 20])
 
 
 def _loads(program: bytes) -> list[tuple[int, int]]:

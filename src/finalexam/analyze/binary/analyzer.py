@@ -110,9 +110,10 @@ class Unpacked:
     facts: BinaryFacts
     data: bytes
     header: upx.Header
+    partial: str | None = None  # what is missing when the container was cut short
 
     def summary(self) -> dict[str, Any]:
-        return {
+        out = {
             "packer": "upx",
             "method": upx.METHODS.get(self.header.method, str(self.header.method)),
             "size": len(self.data),
@@ -121,6 +122,9 @@ class Unpacked:
             "libraries": self.facts.libraries,
             "imports": sorted(self.facts.imports),
         }
+        if self.partial is not None:
+            out["partial"] = self.partial
+        return out
 
 
 @dataclass(frozen=True)
@@ -154,10 +158,10 @@ def unpack(data: bytes, facts: BinaryFacts, timeout: float) -> Unpacked | Unpack
     if found is None:
         return None
     try:
-        unpacked, image = supervisor().call(upx.examine_unpacked, data, timeout=timeout)
+        unpacked, unpacking = supervisor().call(upx.examine_unpacked, data, timeout=timeout)
     except Exception as error:
         return UnpackFailed.of(error)
-    return Unpacked(unpacked, image, found)
+    return Unpacked(unpacked, unpacking.image, found, unpacking.partial)
 
 
 def _issue(location: Location, message: str, kind: IssueKind) -> Analysis:
@@ -262,8 +266,17 @@ def _unexamined_code(
 ) -> list[Issue]:
     """Nothing unexamined may pass: a UPX-packed program whose packed code was not unpacked
     was not read (its capabilities, secrets and components are inside), a gap in the exam."""
-    if packer is None or packer["name"] != "upx" or isinstance(unpacked, Unpacked):
+    if packer is None or packer["name"] != "upx":
         return []
+    if isinstance(unpacked, Unpacked):
+        if unpacked.partial is None:
+            return []
+        # what decoded was examined, and its findings stand; the rest was never read
+        message = (
+            f"UPX-packed program is cut short ({unpacked.partial}): only the part that "
+            "decoded was examined"
+        )
+        return [Issue("analyze", location, message, IssueKind.CORRUPT, NAME)]
     # otherwise UPX on PE and Mach-O, big-endian ELF targets, or no readable UPX header
     failed = unpacked or UnpackFailed(
         f"UPX on this {file_format} file is detected, not unpacked", IssueKind.UNSUPPORTED
@@ -490,9 +503,11 @@ def _packed_message(packer: dict[str, Any]) -> str:
     evidence = "Evidence: " + "; ".join(packer["evidence"]) + "."
     if "unpacked" in packer:
         unpacked = packer["unpacked"]
+        partial = unpacked.get("partial")
+        cut = f"; only in part: {partial}" if partial else ""
         return (
             f"The packed program was unpacked statically ({unpacked['method']}, "
-            f"{unpacked['size']} bytes): its capabilities, system calls and resolved names "
+            f"{unpacked['size']} bytes{cut}): its capabilities, system calls and resolved names "
             f"are those of the unpacked code, with offsets in the unpacked image. {evidence}"
         )
     reason = (

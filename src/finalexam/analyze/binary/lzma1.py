@@ -11,8 +11,9 @@ distances by slot (6-bit tree per length), reverse-coded middle bits, direct bit
 reverse-coded tail, the four last distances (rep0 to rep3) and the one-byte "short rep".
 
 The output size is known (UPX declares it): decoding stops there, or at an end marker. The
-whole output is the dictionary, as in UPX. A stream that ends early, reaches before the start
-of the output or would pass the declared size raises ``LzmaDataError``. Pure Python decodes
+whole output is the dictionary, as in UPX. A stream that reaches before the start of the
+output or would pass the declared size raises ``LzmaDataError``; one that ends early raises
+its ``StreamEnded``, which carries the bytes decoded up to the end. Pure Python decodes
 about 1 MB of program code per CPU second, so callers bound what they hand it.
 """
 
@@ -48,6 +49,15 @@ class LzmaDataError(ValueError):
     """The stream is not valid LZMA for these properties and this size."""
 
 
+class StreamEnded(LzmaDataError):
+    """The stream ends before its declared output (a truncated file): ``output`` holds the
+    bytes that did decode, all of them correct."""
+
+    def __init__(self, output: bytes) -> None:
+        super().__init__("the stream ends early")
+        self.output = output
+
+
 def decode(data: bytes, lc: int, lp: int, pb: int, size: int) -> bytes:
     """``size`` bytes of the raw LZMA1 stream ``data`` (no header: the range coder's first
     byte first), with properties ``lc`` 0-8, ``lp`` 0-4 and ``pb`` 0-4; fewer bytes when an
@@ -55,7 +65,7 @@ def decode(data: bytes, lc: int, lp: int, pb: int, size: int) -> bytes:
     if not (0 <= lc <= 8 and 0 <= lp <= 4 and 0 <= pb <= 4):
         raise LzmaDataError(f"bad properties lc={lc}, lp={lp}, pb={pb}")
     if len(data) < 5:
-        raise LzmaDataError("the stream ends early")
+        raise StreamEnded(b"")
     if data[0] != 0:
         raise LzmaDataError("the range coder does not start with a zero byte")
     rng = 0xFFFFFFFF
@@ -69,7 +79,7 @@ def decode(data: bytes, lc: int, lp: int, pb: int, size: int) -> bytes:
     def refill() -> None:  # the range fell below 2**24: shift in the next byte
         nonlocal rng, code, pos
         if pos >= end:
-            raise LzmaDataError("the stream ends early")
+            raise StreamEnded(bytes(out))
         rng <<= 8
         code = (code << 8) | data[pos]
         pos += 1

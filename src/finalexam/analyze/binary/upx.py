@@ -71,6 +71,24 @@ class UnpackLimit(UnpackError):
     """Unpacking the data would pass a bound this unpacker sets itself (``MAX_PYTHON_LZMA``)."""
 
 
+class StreamEnded(UnpackError):
+    """A compressed stream ends before its declared output (a truncated file): ``output``
+    holds the bytes that did decode."""
+
+    def __init__(self, message: str, output: bytes) -> None:
+        super().__init__(message)
+        self.output = output
+
+
+@dataclass(frozen=True)
+class Unpacking:
+    """The unpacked program, and when the container was cut short, what of it is missing
+    (``partial``: the image then holds the blocks up to the cut, zeros after)."""
+
+    image: bytes
+    partial: str | None = None
+
+
 @dataclass(frozen=True)
 class Header:
     offset: int  # of the l_info (its UPX! magic is 4 bytes in)
@@ -101,18 +119,27 @@ def header(data: bytes) -> Header | None:
     return Header(at - 4, version, fmt, original, block, method)
 
 
-def examine_unpacked(data: bytes) -> tuple[BinaryFacts, bytes]:
-    """The facts of the unpacked program, and its bytes (run in the supervised child, as
+def examine_unpacked(data: bytes) -> tuple[BinaryFacts, Unpacking]:
+    """The facts of the unpacked program, and the program (run in the supervised child, as
     every LIEF parse)."""
     from finalexam.analyze.binary.facts.parse import examine
 
-    image = unpack_elf(data)
-    return examine(image), image
+    unpacking = read_elf(data)
+    return examine(unpacking.image), unpacking
 
 
 def unpack_elf(data: bytes) -> bytes:
+    """The original ELF program, whole (a container cut short is an ``UnpackError``)."""
+    unpacking = read_elf(data)
+    if unpacking.partial is not None:
+        raise UnpackError(unpacking.partial)
+    return unpacking.image
+
+
+def read_elf(data: bytes) -> Unpacking:
     """The original ELF program: its headers and the contents of its loadable segments, at
-    their file offsets (section headers are not restored: UPX drops them)."""
+    their file offsets (section headers are not restored: UPX drops them). A file that ends
+    inside a segment's block gives what decoded up to the end, marked ``partial``."""
     found = header(data)
     if found is None:
         raise UnpackError("no UPX header")
@@ -121,6 +148,9 @@ def unpack_elf(data: bytes) -> bytes:
     total = python_lzma = 0
     while len(blocks) < MAX_BLOCKS:
         if position + 12 > len(data):
+            if len(blocks) > 1 and total < found.original_size:  # cut between two blocks
+                gap = f"block {len(blocks) + 1} of {_expected_blocks(blocks[0])} is missing"
+                return Unpacking(_layout(blocks, found.original_size), _cut_short(gap))
             raise UnpackError(f"block header at {position} is past the end of the file")
         unpacked_size, packed_size, method, filter_id, filter_cto, _ = struct.unpack_from(
             "<IIBBBB", data, position
@@ -135,8 +165,6 @@ def unpack_elf(data: bytes) -> bytes:
         if total > min(MAX_UNPACKED, _MAX_RATIO * len(data)):
             raise UnpackError(f"unpacks to more than {total - unpacked_size} bytes")
         packed = data[position : position + packed_size]
-        if len(packed) < packed_size:
-            raise UnpackError(f"block at {position - 12} is cut short")
         if method == 14 and _liblzma_refuses(packed):
             python_lzma += unpacked_size
             if python_lzma > MAX_PYTHON_LZMA:
@@ -146,7 +174,13 @@ def unpack_elf(data: bytes) -> bytes:
                     f"at least {python_lzma} bytes, over the {MAX_PYTHON_LZMA} bytes the "
                     "pure-Python decoder is given"
                 )
-        if packed_size < unpacked_size:
+        cut: str | None = None
+        if len(packed) < packed_size:
+            if not blocks:  # without the original headers nothing can be laid out
+                raise UnpackError(f"block at {position - 12} is cut short")
+            packed, missing = _decode_cut(packed, method, unpacked_size)
+            cut = f"block {len(blocks) + 1} of {_expected_blocks(blocks[0])}: {missing}"
+        elif packed_size < unpacked_size:
             packed = decompress(packed, method, unpacked_size)
         block = packed
         if filter_id:
@@ -155,14 +189,35 @@ def unpack_elf(data: bytes) -> bytes:
         position += packed_size
         if len(blocks) == 1 and not block.startswith(b"\x7fELF"):
             raise UnpackError("the first block is not the original ELF header")
+        if cut is not None:
+            return Unpacking(_layout(blocks, found.original_size), _cut_short(cut))
     if not blocks:
         raise UnpackError("no compressed blocks")
-    return _layout(blocks, found.original_size)
+    return Unpacking(_layout(blocks, found.original_size))
 
 
-def _layout(blocks: list[bytes], original_size: int) -> bytes:
-    """Place the segments' contents where the original program headers say they were."""
-    headers = blocks[0]
+def _decode_cut(packed: bytes, method: int, size: int) -> tuple[bytes, str]:
+    """The bytes a block the file cuts short decodes to, and what of it is missing: its
+    stream ends early, and what came before the end is the program's own (bounded by the
+    declared size as every block)."""
+    try:
+        out = decompress(packed, method, size)
+    except StreamEnded as ended:
+        out = ended.output
+    return out, f"decoded {len(out)} of its {size} declared bytes"
+
+
+def _cut_short(where: str) -> str:
+    return f"the file ends inside the packed data: {where}"
+
+
+def _expected_blocks(headers: bytes) -> int:
+    """How many blocks UPX wrote: the headers, then one per loadable segment."""
+    return 1 + len(_segments(headers))
+
+
+def _segments(headers: bytes) -> list[tuple[int, int]]:
+    """The (file offset, file size) of each loadable segment in the original headers."""
     wide = headers[4] == 2
     order = "<" if headers[5] == 1 else ">"
     if wide:
@@ -182,6 +237,15 @@ def _layout(blocks: list[bytes], original_size: int) -> bytes:
             kind, offset, _va, _pa, filesz = struct.unpack_from(order + "IIIII", headers, at)
         if kind == 1 and filesz:
             loads.append((offset, filesz))
+    return loads
+
+
+def _layout(blocks: list[bytes], original_size: int) -> bytes:
+    """Place the segments' contents where the original program headers say they were."""
+    headers = blocks[0]
+    wide = headers[4] == 2
+    order = "<" if headers[5] == 1 else ">"
+    loads = _segments(headers)
     image = bytearray(min(max(original_size, len(headers)), MAX_UNPACKED))
     image[: len(headers)] = headers
     rest = b"".join(blocks[1:])
@@ -233,6 +297,8 @@ def _lzma(packed: bytes, size: int) -> bytes:
     if _liblzma_refuses(packed):
         try:
             out = lzma1.decode(packed[2:], lc, lp, pb, size)
+        except lzma1.StreamEnded as ended:
+            raise StreamEnded(f"LZMA block (lc={lc}, lp={lp}): {ended}", ended.output) from None
         except lzma1.LzmaDataError as error:
             raise UnpackError(f"LZMA block (lc={lc}, lp={lp}): {error}") from None
     else:
@@ -245,6 +311,8 @@ def _lzma(packed: bytes, size: int) -> bytes:
             out = decoder.decompress(packed[2:], max_length=size)
         except lzma.LZMAError as error:
             raise UnpackError(f"LZMA block: {error}") from None
+        if len(out) < size and not decoder.eof:
+            raise StreamEnded("LZMA block: the stream ends early", out)
     if len(out) != size:
         raise UnpackError(f"LZMA block decompressed to {len(out)} bytes, {size} declared")
     return out
@@ -260,10 +328,11 @@ class _Bits:
     """UCL's bit stream, interleaved with the literal bytes: 32 bits little-endian at a time
     (``le32``) or 8 (``8``), most significant bit first."""
 
-    __slots__ = ("bits", "count", "data", "position", "word")
+    __slots__ = ("bits", "count", "data", "out", "position", "word")
 
-    def __init__(self, data: bytes, word: bool) -> None:
+    def __init__(self, data: bytes, word: bool, out: bytearray) -> None:
         self.data = data
+        self.out = out  # the output so far, for a stream that ends early
         self.position = 0
         self.bits = 0
         self.count = 0
@@ -273,22 +342,25 @@ class _Bits:
         if self.count == 0:
             if self.word:
                 if self.position + 4 > len(self.data):
-                    raise UnpackError("compressed stream ends early")
+                    raise self._ended()
                 self.bits = int.from_bytes(self.data[self.position : self.position + 4], "little")
                 self.position += 4
                 self.count = 32
             else:
                 if self.position >= len(self.data):
-                    raise UnpackError("compressed stream ends early")
+                    raise self._ended()
                 self.bits = self.data[self.position]
                 self.position += 1
                 self.count = 8
         self.count -= 1
         return (self.bits >> self.count) & 1
 
+    def _ended(self) -> StreamEnded:
+        return StreamEnded("compressed stream ends early", bytes(self.out))
+
     def byte(self) -> int:
         if self.position >= len(self.data):
-            raise UnpackError("compressed stream ends early")
+            raise self._ended()
         value = self.data[self.position]
         self.position += 1
         return value
@@ -325,7 +397,8 @@ def _gamma(bits: _Bits) -> int:
 
 
 def _nrv2b(data: bytes, size: int, word: bool) -> bytes:
-    bits, out, last = _Bits(data, word), bytearray(), 1
+    out = bytearray()
+    bits, last = _Bits(data, word, out), 1
     while True:
         _literals(bits, out, size)
         offset = _gamma(bits)
@@ -353,7 +426,8 @@ def _nrv2e(data: bytes, size: int, word: bool) -> bytes:
 
 
 def _nrv2de(data: bytes, size: int, word: bool, extended: bool) -> bytes:
-    bits, out, last = _Bits(data, word), bytearray(), 1
+    out = bytearray()
+    bits, last = _Bits(data, word, out), 1
     while True:
         _literals(bits, out, size)
         offset = 1
