@@ -9,7 +9,6 @@ bookworm has no ``upx-ucl``)."""
 from __future__ import annotations
 
 import json
-import lzma
 import random
 import struct
 import subprocess
@@ -18,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-import lzmaenc
 from binbuild import compile_c
 from binexam import analysis_of
 from finalexam.analyze.binary import upx
@@ -26,6 +24,7 @@ from finalexam.analyze.binary.analyzer import UnpackFailed
 from finalexam.config import Config
 from finalexam.exam import run_exam
 from finalexam.model import IssueKind, Location
+from upxpack import filtered, nrv, nrv2b, upx_lzma
 
 PROGRAM = r"""
 #define _GNU_SOURCE
@@ -42,167 +41,6 @@ int main(int argc, char **argv) {
     return 0;
 }
 """
-
-
-class Bits:
-    """UCL's bit stream as the decoder reads it: 32-bit little-endian words, most significant
-    bit first, interleaved with whole bytes."""
-
-    def __init__(self) -> None:
-        self.out = bytearray()
-        self.word_at = -1
-        self.count = 0
-        self.word = 0
-
-    def bit(self, value: int) -> None:
-        if self.count == 0:
-            self.flush()
-            self.word_at = len(self.out)
-            self.out += b"\0\0\0\0"
-            self.count = 32
-        self.count -= 1
-        self.word |= value << self.count
-
-    def byte(self, value: int) -> None:
-        self.out.append(value)
-
-    def flush(self) -> None:
-        if self.word_at >= 0:
-            self.out[self.word_at : self.word_at + 4] = self.word.to_bytes(4, "little")
-        self.word = 0
-
-    def gamma(self, value: int) -> None:  # NRV2B: the bits after the leading 1, each + stop
-        digits = bin(value)[3:]
-        for index, digit in enumerate(digits):
-            self.bit(int(digit))
-            self.bit(1 if index == len(digits) - 1 else 0)
-
-    def gamma_de(self, value: int) -> None:  # NRV2D/E offsets: two data bits per stop bit
-        steps: list[tuple[int, ...]] = [(value & 1, 1)]
-        value >>= 1
-        while value != 1:
-            low = value & 1
-            value = (value >> 1) + 1
-            steps.insert(0, (value & 1, 0, low))
-            value >>= 1
-        for step in steps:
-            for bit in step:
-                self.bit(bit)
-
-    def done(self) -> bytes:
-        self.flush()
-        return bytes(self.out)
-
-
-def nrv(data: bytes, variant: str) -> bytes:
-    """A greedy NRV2B/2D/2E encoder (le32): literals, and matches found through 3-byte
-    prefixes at offsets up to 0x500 (so no variant adds its long-offset length bonus)."""
-    bits, seen, index, last = Bits(), {}, 0, 0
-    while index < len(data):
-        key = data[index : index + 3]
-        start = seen.get(key)
-        seen[key] = index
-        length = 0
-        if start is not None and len(key) == 3:
-            while index + length < len(data) and data[start + length] == data[index + length]:
-                length += 1
-        offset = index - start if start is not None else 0
-        if length < 3 or offset > 0x500:
-            bits.bit(1)
-            bits.byte(data[index])
-            index += 1
-            continue
-        bits.bit(0)
-        code = length - 1  # the decoder copies its length + 1
-        if variant == "nrv2b":
-            flag = None
-        elif variant == "nrv2d":
-            flag = min(code, 3) >> 1 if code <= 3 else 0
-        else:
-            flag = 1 if code <= 2 else 0
-        if offset == last:
-            bits.gamma(2) if variant == "nrv2b" else bits.gamma_de(2)
-            if flag is not None:
-                bits.bit(flag)
-        elif variant == "nrv2b":
-            bits.gamma(((offset - 1) >> 8) + 3)
-            bits.byte((offset - 1) & 0xFF)
-        else:
-            value = ((offset - 1) << 1) | (1 - flag)  # type: ignore[operator]
-            bits.gamma_de((value >> 8) + 3)
-            bits.byte(value & 0xFF)
-        last = offset
-        if variant == "nrv2b" or variant == "nrv2d":
-            if code <= 3:  # 1 to 3 in two bits (nrv2d: the first is the flag)
-                if variant == "nrv2b":
-                    bits.bit(code >> 1)
-                bits.bit(code & 1)
-            else:
-                if variant == "nrv2b":
-                    bits.bit(0)
-                bits.bit(0)
-                bits.gamma(code - 2)
-        elif code <= 2:
-            bits.bit(code - 1)
-        elif code <= 4:
-            bits.bit(1)
-            bits.bit(code - 3)
-        else:
-            bits.bit(0)
-            bits.gamma(code - 3)
-        index += length
-    bits.bit(0)
-    if variant == "nrv2b":
-        bits.gamma(0x1000002)  # the end marker: an offset of 0xffffffff
-    else:
-        bits.gamma_de(0x1000002)
-    bits.byte(0xFF)
-    return bits.done()
-
-
-def nrv2b(data: bytes) -> bytes:
-    return nrv(data, "nrv2b")
-
-
-def filtered(code: bytes) -> tuple[bytes, int]:
-    """UPX's CT filter 0x49: E8/E9 and 0F 8x rel32 targets inside the block become absolute,
-    big-endian, tagged with a byte (UPX's ``cto``) that no operand left as it was starts with."""
-    converted: list[tuple[int, int]] = []
-    kept: set[int] = set()
-    index = 0
-    while index < len(code) - 5:
-        if code[index] in (0xE8, 0xE9):
-            field = index + 1
-        elif code[index] == 0x0F and code[index + 1] & 0xF0 == 0x80 and index + 6 <= len(code):
-            field = index + 2
-        else:
-            index += 1
-            continue
-        target = field + struct.unpack_from("<i", code, field)[0]
-        if 0 <= target < 1 << 24:
-            converted.append((field, target))
-            index = field + 4
-        else:
-            kept.add(code[field])
-            index += 1
-    cto = next(value for value in range(256) if value not in kept)
-    out = bytearray(code)
-    for field, target in converted:
-        out[field : field + 4] = ((cto << 24) | target).to_bytes(4, "big")
-    return bytes(out), cto
-
-
-def upx_lzma(data: bytes, lc: int = 3, lp: int = 0, pb: int = 2) -> bytes:
-    """UPX's LZMA block: its two-byte properties header, then the raw stream (liblzma's
-    encoder, or the one of the tests for what liblzma cannot write)."""
-    if lc + lp <= 4:
-        properties = {"lc": lc, "lp": lp, "pb": pb, "dict_size": 1 << 20}
-        packed = lzma.compress(
-            data, format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA1, **properties}]
-        )
-    else:
-        packed = lzmaenc.encode(data, lc, lp, pb)[0]
-    return bytes([((lc + lp) << 3) | pb, (lp << 4) | lc]) + packed
 
 
 def pack(program: bytes, method: int, lc: int = 3) -> bytes:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from finalexam.analyze.base import Analysis, ExamState
-from finalexam.analyze.binary import capabilities, packers, traits, upx
+from finalexam.analyze.binary import capabilities, packers, traits, upx, upx_pe
 from finalexam.analyze.binary.facts.common import (
     BinaryFacts,
     BrokenBinary,
@@ -109,7 +109,7 @@ class Unpacked:
 
     facts: BinaryFacts
     data: bytes
-    header: upx.Header
+    header: upx.Header | upx_pe.Header
     partial: str | None = None  # what is missing when the container was cut short
 
     def summary(self) -> dict[str, Any]:
@@ -151,14 +151,24 @@ class UnpackFailed:
         return cls(f"unpacking stopped: {type(error).__name__}: {error}", IssueKind.PLUGIN_FAILED)
 
 
+def upx_header(data: bytes, facts: BinaryFacts) -> upx.Header | upx_pe.Header | None:
+    """UPX's header, in the place UPX puts it for this format (ELF and PE)."""
+    if facts.format == "elf":
+        return upx.header(data)
+    if facts.format == "pe":
+        return upx_pe.header(data)
+    return None
+
+
 def unpack(data: bytes, facts: BinaryFacts, timeout: float) -> Unpacked | UnpackFailed | None:
-    """A UPX-packed ELF unpacked statically in the child (``upx``): the unpacked program, or
-    why it could not be unpacked; None when the file is not UPX-packed."""
-    found = upx.header(data) if facts.format == "elf" else None
+    """A UPX-packed ELF or PE unpacked statically in the child (``upx``, ``upx_pe``): the
+    unpacked program, or why it could not be unpacked; None when the file is not UPX-packed."""
+    found = upx_header(data, facts)
     if found is None:
         return None
+    reader = upx.examine_unpacked if isinstance(found, upx.Header) else upx_pe.examine_unpacked
     try:
-        unpacked, unpacking = supervisor().call(upx.examine_unpacked, data, timeout=timeout)
+        unpacked, unpacking = supervisor().call(reader, data, timeout=timeout)
     except Exception as error:
         return UnpackFailed.of(error)
     return Unpacked(unpacked, unpacking.image, found, unpacking.partial)
@@ -178,7 +188,7 @@ def describe(
     packer = packers.packer(facts, data)
     overlay = packers.overlay(facts, data)
     embedded = packers.embedded_executables(data)
-    header = upx.header(data) if facts.format == "elf" else None
+    header = upx_header(data, facts)
     if packer is not None and header is not None:
         packer["evidence"].append(header.describe())
         if isinstance(unpacked, UnpackFailed):
@@ -277,7 +287,7 @@ def _unexamined_code(
             "decoded was examined"
         )
         return [Issue("analyze", location, message, IssueKind.CORRUPT, NAME)]
-    # otherwise UPX on PE and Mach-O, big-endian ELF targets, or no readable UPX header
+    # otherwise UPX on Mach-O, big-endian ELF targets, or no readable UPX header
     failed = unpacked or UnpackFailed(
         f"UPX on this {file_format} file is detected, not unpacked", IssueKind.UNSUPPORTED
     )

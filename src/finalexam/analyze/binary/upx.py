@@ -27,7 +27,7 @@ from __future__ import annotations
 import lzma
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from finalexam.analyze.binary import lzma1
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from finalexam.analyze.binary.facts.common import BinaryFacts
 
 MAX_UNPACKED = 128 * 1024 * 1024
-_MAX_RATIO = 64  # unpacked bytes per packed byte (UPX reaches ~10 on real programs)
+MAX_RATIO = 64  # unpacked bytes per packed byte (UPX reaches ~10 on real programs)
 MAX_BLOCKS = 65_536
 MAX_PYTHON_LZMA = 4 * 1024 * 1024  # output of the pure-Python LZMA decoder, per file
 _MAGIC = b"UPX!"
@@ -162,10 +162,10 @@ def read_elf(data: bytes) -> Unpacking:
             raise UnpackError(f"block at {position} declares impossible sizes or method")
         position += 12
         total += unpacked_size
-        if total > min(MAX_UNPACKED, _MAX_RATIO * len(data)):
+        if total > min(MAX_UNPACKED, MAX_RATIO * len(data)):
             raise UnpackError(f"unpacks to more than {total - unpacked_size} bytes")
         packed = data[position : position + packed_size]
-        if method == 14 and _liblzma_refuses(packed):
+        if method == 14 and liblzma_refuses(packed):
             python_lzma += unpacked_size
             if python_lzma > MAX_PYTHON_LZMA:
                 lc, lp = packed[1] & 15, packed[1] >> 4
@@ -294,7 +294,7 @@ def _lzma(packed: bytes, size: int) -> bytes:
     pb, lp, lc = packed[0] & 7, packed[1] >> 4, packed[1] & 15
     if pb >= 5 or lp >= 5 or lc >= 9 or packed[0] >> 3 != lc + lp:
         raise UnpackError("LZMA block: bad properties")
-    if _liblzma_refuses(packed):
+    if liblzma_refuses(packed):
         try:
             out = lzma1.decode(packed[2:], lc, lp, pb, size)
         except lzma1.StreamEnded as ended:
@@ -318,7 +318,7 @@ def _lzma(packed: bytes, size: int) -> bytes:
     return out
 
 
-def _liblzma_refuses(packed: bytes) -> bool:
+def liblzma_refuses(packed: bytes) -> bool:
     """Whether UPX's LZMA properties have ``lc + lp > 4``: valid LZMA that liblzma (the
     standard library's decoder) refuses, decoded here in pure Python."""
     return len(packed) >= 2 and (packed[1] & 15) + (packed[1] >> 4) > 4
@@ -464,19 +464,26 @@ def _nrv2de(data: bytes, size: int, word: bool, extended: bool) -> bytes:
 _NRV = {"nrv2b": _nrv2b, "nrv2d": _nrv2d, "nrv2e": _nrv2e}
 
 
-def unfilter(block: bytes, filter_id: int, cto: int) -> bytes:
-    """Undo UPX's x86 call/jump filters: each marked rel32 of an E8/E9 (both filters) and of a
-    0F 8x conditional jump (0x49) was made an absolute offset in the block, big-endian, with
-    ``cto`` in its top byte. Other filters are left as they are (the data stays readable)."""
-    if filter_id not in (0x46, 0x49):
+def unfilter(block: bytes, filter_id: int, cto: int, base: int = 0) -> bytes:
+    """Undo UPX's x86 call/jump filters over ``block``, which starts ``base`` bytes into the
+    filtered buffer's address space (PE: the code's offset from the first section).
+
+    The "cto" filters (``0x24`` E8, ``0x25`` E9, ``0x26`` both; ``0x46`` both; ``0x49`` also
+    the rel32 of 0F 8x conditional jumps) made each marked target absolute (plus ``base``),
+    big-endian, with ``cto`` in its top byte. The naive ones (``0x11`` E8, ``0x12`` E9,
+    ``0x13`` both; ``0x14`` to ``0x16`` the same, big-endian) made every such target absolute.
+    Other filters are left as they are (the data stays readable)."""
+    if filter_id in _NAIVE_FILTERS:
+        return _unfilter_naive(block, filter_id, base)
+    if filter_id not in _CTO_FILTERS:
         return block
+    opcodes, jumps = _CTO_FILTERS[filter_id]
     out = bytearray(block)
-    jumps = filter_id == 0x49
     index = 0
     end = len(out) - 5
     while index < end:
         opcode = out[index]
-        if opcode in (0xE8, 0xE9):
+        if opcode in opcodes:
             field = index + 1
         elif jumps and opcode == 0x0F and out[index + 1] & 0xF0 == 0x80 and index + 6 <= len(out):
             field = index + 2
@@ -487,7 +494,35 @@ def unfilter(block: bytes, filter_id: int, cto: int) -> bytes:
             index += 1
             continue
         target = int.from_bytes(out[field : field + 4], "big") & 0xFFFFFF
-        relative = (target - field) & 0xFFFFFFFF
+        relative = (target - field - base) & 0xFFFFFFFF
         out[field : field + 4] = relative.to_bytes(4, "little")
         index = field + 4
+    return bytes(out)
+
+
+_E8, _E9 = frozenset({0xE8}), frozenset({0xE9})
+_E8E9 = _E8 | _E9
+# filter id: the opcodes whose rel32 it rewrites, and whether 0F 8x jumps too
+_CTO_FILTERS = {0x24: (_E8, False), 0x25: (_E9, False), 0x26: (_E8E9, False)}
+_CTO_FILTERS |= {0x46: (_E8E9, False), 0x49: (_E8E9, True)}
+# filter id: the opcodes, and whether the absolute target was stored big-endian
+_NAIVE_FILTERS = {0x11: (_E8, False), 0x12: (_E9, False), 0x13: (_E8E9, False)}
+_NAIVE_FILTERS |= {0x14: (_E8, True), 0x15: (_E9, True), 0x16: (_E8E9, True)}
+
+
+def _unfilter_naive(block: bytes, filter_id: int, base: int) -> bytes:
+    opcodes, big = _NAIVE_FILTERS[filter_id]
+    order: Literal["big", "little"] = "big" if big else "little"
+    out = bytearray(block)
+    index = 0
+    end = len(out) - 5
+    while index < end:
+        if out[index] in opcodes:
+            field = index + 1
+            target = int.from_bytes(out[field : field + 4], order)
+            relative = (target - field - base) & 0xFFFFFFFF
+            out[field : field + 4] = relative.to_bytes(4, "little")
+            index = field + 4
+        else:
+            index += 1
     return bytes(out)
