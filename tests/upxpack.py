@@ -213,13 +213,52 @@ def _import_table(rva: int, libraries: list[tuple[bytes, list[bytes]]], wide: bo
     return bytes(out + tables + strings)
 
 
+def _relocations(program: bytes, image: bytearray, directories: int, wide: bool) -> list[int]:
+    """The addresses of the HIGHLOW (PE32) or DIR64 (PE32+) relocations, the relocation
+    table cleared from the image as UPX does."""
+    rva, size = struct.unpack_from("<II", program, directories + 8 * 5)
+    wanted = 10 if wide else 3
+    positions: set[int] = set()
+    at = rva
+    while at < rva + size:
+        page, block = struct.unpack_from("<II", image, at)
+        if block < 8:
+            break
+        for index in range(8, block, 2):
+            (entry,) = struct.unpack_from("<H", image, at + index)
+            if entry >> 12 == wanted:
+                positions.add(page + (entry & 0xFFF))
+        at += block
+    image[rva : rva + size] = bytes(size)
+    return sorted(positions)
+
+
+def _delta_coded(positions: list[int]) -> bytes:
+    """UPX's relocation list: each offset as the distance from the previous one (from -4),
+    in a byte below F0, in F0-FF and 16 more bits, or as F0 0000 and 32 bits; a zero ends."""
+    out, previous = bytearray(), -4
+    for position in positions:
+        delta = position - previous
+        if delta < 0xF0:
+            out.append(delta)
+        elif delta < 0x100000:
+            out += bytes([0xF0 + (delta >> 16)]) + struct.pack("<H", delta & 0xFFFF)
+        else:
+            out += b"\xf0\0\0" + struct.pack("<I", delta)
+        previous = position
+    return bytes(out + b"\0")
+
+
 def pack_pe(program: bytes, method: int, filter_id: int) -> bytes:
-    """``program`` (a PE without relocations) in UPX's PE container, as UPX's pefile.cpp
-    lays it out: the image from the first section's address on, with the code filtered and
-    the import table cleared, then UPX's compressed import table (per library: the offset of
-    its name in the packed file's import table, its address table's offset, ``01``-tagged
-    names and ``FF``-tagged ordinals, a zero) and the extra info (original PE header and
-    section table, the two import offsets, and the extra info's own offset last), compressed
+    """``program`` in UPX's PE container, as UPX's pefile.cpp lays it out: the image from the
+    first section's address on, with its absolute addresses (the HIGHLOW or DIR64
+    relocations) made relative to the image base and the first section and stored
+    big-endian, the code filtered and the import and relocation tables cleared; then UPX's
+    compressed import table (per library: the offset of its name in the packed file's import
+    table, its address table's offset, ``01``-tagged names and ``FF``-tagged ordinals, a
+    zero), its relocation list, and the extra info (original PE header and section table, the
+    two import offsets, the relocation list's offset and a flag byte, and the extra info's
+    own offset last), compressed
     behind a ``UPX!`` pack header in ``UPX1``; ``UPX0`` is the empty address range, ``UPX2``
     holds the packed file's own import table (kernel32's loader functions and one function
     of each other library). The loader itself is a placeholder: nothing here is run."""
@@ -295,14 +334,27 @@ def pack_pe(program: bytes, method: int, filter_id: int) -> bytes:
                 compressed_imports += b"\xff" + struct.pack("<H", entry)
         compressed_imports += b"\0"
     compressed_imports += bytes(4)
+    relocations: list[int] = []
+    characteristics = struct.unpack_from("<H", program, pe + 22)[0]
+    if struct.unpack_from("<I", program, directories + 8 * 5 + 4)[0] and not characteristics & 1:
+        relocations = _relocations(program, image, directories, wide)
+        layout = "Q" if wide else "I"
+        image_base = struct.unpack_from("<" + layout, program, optional + (24 if wide else 28))[0]
+        for position in relocations:
+            value = struct.unpack_from("<" + layout, image, position)[0] - image_base - rvamin
+            struct.pack_into(">" + layout, image, position, value % (1 << (8 * thunk)))
     body = image[rvamin:end]
     start = code_base - rvamin
     code, cto = filtered(bytes(body[start : start + code_size]), filter_id, start)
     body[start : start + code_size] = code
-    extra_at = len(body) + len(compressed_imports)
+    relocation_list = _delta_coded([p - rvamin for p in relocations]) if relocations else b""
+    extra_at = len(body) + len(compressed_imports) + len(relocation_list)
     extra = program[pe : pe + header_size] + program[table : table + 40 * count]
-    extra += struct.pack("<III", end - rvamin, names_start, extra_at)
-    unpacked = bytes(body + compressed_imports + extra)
+    extra += struct.pack("<II", end - rvamin, names_start)
+    if relocations:
+        extra += struct.pack("<IB", len(body) + len(compressed_imports), 0)
+    extra += struct.pack("<I", extra_at)
+    unpacked = bytes(body + compressed_imports + relocation_list + extra)
     packed = compress(unpacked, method)
     # the packed file: UPX0 (no data), UPX1 (pack header, compressed data, loader), UPX2
     file_alignment = 0x200

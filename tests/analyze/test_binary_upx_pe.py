@@ -35,18 +35,20 @@ int main(int argc, char **argv) {
     return 0;
 }
 """
-# UPX strips the relocations of a program that does not ask for ASLR; the container written
-# here keeps none, so the programs are linked without them
-FLAGS = ["-O2", "-s", "-Wl,--disable-dynamicbase,--disable-reloc-section"]
+# with ASLR (relocations, which UPX keeps and stores relative), or without (none to keep)
+FIXED = ["-Wl,--disable-dynamicbase,--disable-reloc-section"]
 CASES = [
-    ("x86_64-w64-mingw32-gcc", 0x49, 14),
-    ("i686-w64-mingw32-gcc", 0x26, 2),
-    ("i686-w64-mingw32-gcc", 0x26, 8),
+    ("x86_64-w64-mingw32-gcc", 0x49, 14, True),
+    ("x86_64-w64-mingw32-gcc", 0x49, 8, False),
+    ("i686-w64-mingw32-gcc", 0x26, 14, True),
+    ("i686-w64-mingw32-gcc", 0x26, 2, False),
 ]
+IDS = ["win64-lzma-aslr", "win64-nrv2e", "win32-lzma-aslr", "win32-nrv2b"]
 
 
-def _build(tmp_path: Path, compiler: str) -> bytes:
-    return compile_c(tmp_path, "tool.exe", FLAGS, INJECTOR, compiler=compiler).read_bytes()
+def _build(tmp_path: Path, compiler: str, relocatable: bool = False) -> bytes:
+    flags = ["-O2", "-s", *([] if relocatable else FIXED)]
+    return compile_c(tmp_path, "tool.exe", flags, INJECTOR, compiler=compiler).read_bytes()
 
 
 def _imports(binary: lief.PE.Binary) -> set[tuple[str, str]]:
@@ -57,13 +59,12 @@ def _section(binary: lief.PE.Binary, name: str) -> bytes:
     return bytes(next(s for s in binary.sections if s.name == name).content)
 
 
-@pytest.mark.parametrize(
-    ("compiler", "filter_id", "method"), CASES, ids=["win64-lzma", "win32-nrv2b", "win32-nrv2e"]
-)
+@pytest.mark.parametrize(("compiler", "filter_id", "method", "relocatable"), CASES, ids=IDS)
 def test_a_upx_packed_pe_is_unpacked_and_its_imports_and_strings_read(
-    tmp_path: Path, compiler: str, filter_id: int, method: int
+    tmp_path: Path, compiler: str, filter_id: int, method: int, relocatable: bool
 ) -> None:
-    program = _build(tmp_path, compiler)
+    program = _build(tmp_path, compiler, relocatable)
+    assert bool(lief.PE.parse(program).relocations) is relocatable
     packed = pack_pe(program, method, filter_id)
     # the packed file imports only what UPX's loader needs (and one function per library)
     assert ("kernel32.dll", "VirtualAllocEx") not in _imports(lief.PE.parse(packed))
@@ -79,7 +80,7 @@ def test_a_upx_packed_pe_is_unpacked_and_its_imports_and_strings_read(
     original = lief.PE.parse(program)
     unpacked = lief.PE.parse(upx_pe.unpack_pe(packed))
     # the imports as the program had them (UPX names kernel32 in capitals), the code with
-    # its calls unfiltered, the data as it was
+    # its calls unfiltered, code and data with their absolute addresses as they were
     assert _imports(unpacked) == _imports(original)
     for name in (".text", ".rdata", ".data"):
         assert _section(unpacked, name) == _section(original, name), name

@@ -19,10 +19,11 @@ loader rebuilds at run time.
 
 Here the original program is laid out as a PE file for the parser (the facts are wanted, not
 a runnable program): the original header and sections at fresh file offsets, the call filter
-undone over the code, and the imports written back as a new import table in a section of
-their own, whose address-table entries are the original ones. Not restored: relocations (UPX
-stores absolute addresses in the image relative to it; the relocation directory is dropped),
-resources that stayed uncompressed in the packed file, the exports of a DLL UPX moved. A
+undone over the code, the absolute addresses UPX made relative put back (from its relocation
+list; the relocation directory itself is dropped: the image is laid out at its preferred
+base), and the imports written back as a new import table in a section of their own, whose
+address-table entries are the original ones. Not restored: resources that stayed
+uncompressed in the packed file, the exports of a DLL UPX moved. A
 file cut inside the compressed data is reported, not laid out (the extra info is at its end).
 """
 
@@ -42,6 +43,7 @@ _HEADER_SIZE = 32  # UPX!, version, format, method, level, two checksums, sizes,
 _MAX_IMPORTS = 65_536  # entries of UPX's import table, across all libraries
 # data directories: export, import, resource, base relocation, debug, bound import, IAT
 _EXPORT, _IMPORT, _RESOURCE, _RELOC, _DEBUG, _BOUND, _IAT = 0, 1, 2, 5, 6, 11, 12
+_RELOCS_STRIPPED = 0x0001  # IMAGE_FILE_HEADER.Characteristics
 
 
 @dataclass(frozen=True)
@@ -174,11 +176,17 @@ class _Original:
             raise upx.UnpackError("the original section table is empty")
         self.rvamin = self.sections[0].vaddr
         self.directories = 136 if self.wide else 120  # in the header, from PE\0\0
-        import_rva = self._directory(_IMPORT)[0]
+        # then, when there were imports, two offsets; when relocations, one and a flag byte
+        records = extra + header_size + 40 * count
         self.compressed_imports: int | None = None
-        if import_rva:
-            (self.compressed_imports,) = self._read("<I", extra + header_size + 40 * count)
+        if self._directory(_IMPORT)[0]:
+            (self.compressed_imports,) = self._read("<I", records)
+            records += 8
         self._unfilter(found)
+        reloc_rva, reloc_size = self._directory(_RELOC)
+        (flags,) = struct.unpack_from("<H", self.header, 22)
+        if reloc_rva and reloc_size and not flags & _RELOCS_STRIPPED:
+            self._relocate(self._read("<I", records)[0])
 
     def _bytes(self, at: int, size: int, what: str) -> bytes:
         if at < 0 or at + size > len(self.image):
@@ -209,6 +217,35 @@ class _Original:
         self.image[start : start + code_size] = upx.unfilter(
             code, found.filter_id, found.filter_cto, start
         )
+
+    def _relocate(self, at: int) -> None:
+        """Put back the absolute addresses UPX made relative: its relocation list (offsets in
+        the image, delta-coded: a byte below F0, or F0-FF with 16 more bits, or F0 0000 and
+        32 bits) marks each address it stored big-endian minus the image base and the first
+        section's address (PE32's HIGHLOW, PE32+'s DIR64 relocations)."""
+        layout = "Q" if self.wide else "I"
+        (image_base,) = struct.unpack_from("<" + layout, self.header, 48 if self.wide else 52)
+        mask = (1 << (8 * self.thunk)) - 1
+        position = -4
+        for _ in range(len(self.image)):  # each record takes at least a byte
+            code = self._bytes(at, 1, "the relocation list")[0]
+            if code == 0:
+                return
+            if code < 0xF0:
+                delta, at = code, at + 1
+            else:
+                (low,) = self._read("<H", at + 1)
+                delta, at = (code & 0x0F) * 0x10000 + low, at + 3
+                if delta == 0:
+                    (delta,) = self._read("<I", at)
+                    at += 4
+            position += delta
+            if position < 0 or position + self.thunk > len(self.image):
+                raise upx.UnpackError(f"a relocation at {position} is outside the image")
+            (value,) = struct.unpack_from(">" + layout, self.image, position)
+            address = (value + image_base + self.rvamin) & mask
+            struct.pack_into("<" + layout, self.image, position, address)
+        raise upx.UnpackError("the relocation list does not end")
 
     def _packed_import_table(self) -> tuple[int, bytes]:
         """The packed file's own import table (its RVA, and the bytes of its section from
