@@ -189,28 +189,41 @@ def _align(value: int, alignment: int) -> int:
     return (value + alignment - 1) // alignment * alignment
 
 
-def _import_table(rva: int, libraries: list[tuple[bytes, list[bytes]]], wide: bool) -> bytes:
-    """A PE import table at ``rva``: descriptors, lookup and address tables, names."""
+def _import_table(
+    rva: int, libraries: list[tuple[bytes, list[bytes | int]]], wide: bool
+) -> tuple[bytes, dict[bytes, int], dict[tuple[bytes, int], int]]:
+    """A PE import table at ``rva`` (descriptors, lookup and address tables, names; entries
+    by name or by ordinal), the offset of each library's name in it, and of each ordinal's
+    address-table thunk."""
     thunk = "<Q" if wide else "<I"
-    size = 8 if wide else 4
+    size, flag = (8, 1 << 63) if wide else (4, 1 << 31)
     descriptors = 20 * (len(libraries) + 1)
     arrays = sum(2 * size * (len(names) + 1) for _, names in libraries)
     names_at = rva + descriptors + arrays
     out, tables, strings = bytearray(descriptors), bytearray(), bytearray()
+    name_offsets: dict[bytes, int] = {}
+    ordinal_thunks: dict[tuple[bytes, int], int] = {}
     for index, (library, functions) in enumerate(libraries):
         library_rva = names_at + len(strings)
+        name_offsets[library.lower()] = library_rva - rva
         strings += library + b"\0"
         entries = []
         for function in functions:
+            if isinstance(function, int):
+                entries.append(function | flag)
+                continue
             strings += b"\0" * (len(strings) % 2)
             entries.append(names_at + len(strings))
             strings += b"\0\0" + function + b"\0"
         lookup = rva + descriptors + len(tables)
         tables += b"".join(struct.pack(thunk, value) for value in [*entries, 0])
         iat = rva + descriptors + len(tables)
+        for position, function in enumerate(functions):
+            if isinstance(function, int):
+                ordinal_thunks[library.lower(), function] = iat - rva + position * size
         tables += b"".join(struct.pack(thunk, value) for value in [*entries, 0])
         struct.pack_into("<IIIII", out, 20 * index, lookup, 0, 0, library_rva, iat)
-    return bytes(out + tables + strings)
+    return bytes(out + tables + strings), name_offsets, ordinal_thunks
 
 
 def _relocations(program: bytes, image: bytearray, directories: int, wide: bool) -> list[int]:
@@ -313,23 +326,31 @@ def pack_pe(program: bytes, method: int, filter_id: int) -> bytes:
     names_start = min(start for start, _ in cleared if start != import_rva)
     for start, size in cleared:
         image[start : start + size] = bytes(size)
-    # the packed file's own import table, and UPX's compressed one pointing into it
+    # the packed file's own import table (kernel32: the loader's functions and the program's
+    # ordinals; any other library: an ordinal if it has one, else its shortest name), and
+    # UPX's compressed one pointing into it
     kernel32 = b"KERNEL32.DLL"
-    loader_imports = [b"LoadLibraryA", b"GetProcAddress", b"ExitProcess", b"VirtualProtect"]
-    own = [(kernel32, loader_imports)]
-    own += [
-        (name, [min((e for e in entries if isinstance(e, bytes)), key=len)])
-        for name, _, entries in libraries
-        if name.lower() != kernel32.lower()
-    ]
-    probe = _import_table(0, own, wide)
-    name_offsets = {name.lower(): probe.index(name + b"\0", 20 * (len(own) + 1)) for name, _ in own}
+    own_kernel32: list[bytes | int] = [
+        b"LoadLibraryA", b"GetProcAddress", b"ExitProcess", b"VirtualProtect",
+    ]  # fmt: skip
+    own: list[tuple[bytes, list[bytes | int]]] = [(kernel32, own_kernel32)]
+    for name, _, entries in libraries:
+        ordinals = [e for e in entries if isinstance(e, int)]
+        if name.lower() == kernel32.lower():
+            own_kernel32 += [o for o in ordinals if o not in own_kernel32]
+        elif name.lower() not in {n.lower() for n, _ in own}:
+            names = [e for e in entries if isinstance(e, bytes)]
+            own.append((name, [ordinals[-1]] if ordinals else [min(names, key=len)]))
+    _, name_offsets, ordinal_thunks = _import_table(0, own, wide)
     compressed_imports = bytearray()
     for name, iat, entries in libraries:
         compressed_imports += struct.pack("<II", name_offsets[name.lower()], iat - rvamin)
         for entry in entries:
             if isinstance(entry, bytes):
                 compressed_imports += b"\x01" + entry + b"\0"
+            elif name.lower() == kernel32.lower():  # kernel32's ordinals: a thunk of UPX's
+                thunk_at = ordinal_thunks[kernel32.lower(), entry]
+                compressed_imports += b"\xfe" + struct.pack("<I", thunk_at)
             else:
                 compressed_imports += b"\xff" + struct.pack("<H", entry)
         compressed_imports += b"\0"
@@ -368,7 +389,7 @@ def pack_pe(program: bytes, method: int, filter_id: int) -> bytes:
     upx1 += bytes(_align(len(upx1), file_alignment) - len(upx1))
     s1addr = _align(rvamin + len(unpacked), alignment)
     s2addr = s1addr + _align(len(upx1), alignment)
-    upx2 = _import_table(s2addr, own, wide)
+    upx2 = _import_table(s2addr, own, wide)[0]
     upx2 += bytes(_align(len(upx2), file_alignment) - len(upx2))
     entry = s1addr + len(upx1) - len(loader)
     out_header = bytearray(program[pe : pe + header_size])

@@ -7,12 +7,13 @@ exam must read the original imports and strings. Neither ``upx`` nor the program
 from __future__ import annotations
 
 import struct
+import subprocess
 from pathlib import Path
 
 import lief
 import pytest
 
-from binbuild import compile_c
+from binbuild import compile_c, require
 from binexam import analysis_of
 from finalexam.analyze.binary import upx, upx_pe
 from finalexam.config import Config
@@ -52,7 +53,12 @@ def _build(tmp_path: Path, compiler: str, relocatable: bool = False) -> bytes:
 
 
 def _imports(binary: lief.PE.Binary) -> set[tuple[str, str]]:
-    return {(lib.name.lower(), entry.name) for lib in binary.imports for entry in lib.entries}
+    """(library, name or #ordinal) of every import."""
+    return {
+        (lib.name.lower(), f"#{entry.ordinal}" if entry.is_ordinal else entry.name)
+        for lib in binary.imports
+        for entry in lib.entries
+    }
 
 
 def _section(binary: lief.PE.Binary, name: str) -> bytes:
@@ -105,6 +111,49 @@ def test_a_upx_packed_pe_is_unpacked_and_its_imports_and_strings_read(
     )
     mining = next(f for f in report.findings if f.rule_id == "capability.mining")
     assert mining.severity.value == "high" and "stratum+tcp://" in mining.message
+
+
+ORDINALS = r"""
+#include <winsock2.h>
+#include <windows.h>
+int main(int argc, char **argv) {
+    SOCKET s = socket(2, 1, 6);
+    connect(s, 0, 0);
+    Beep(750, 300);
+    return argc;
+}
+"""
+
+
+def test_imports_by_ordinal_are_read(tmp_path: Path) -> None:
+    # import libraries that bind by ordinal only (NONAME), as some linkers do for ws2_32:
+    # UPX keeps such an ordinal as FF and a number, and a kernel32 one as FE and the offset of
+    # a thunk in the packed file's own import table
+    dlltool = require("i686-w64-mingw32-dlltool")
+    definitions = {
+        "ws2ord": "LIBRARY WS2_32.dll\nEXPORTS\nsocket@12 @23 NONAME\nconnect@12 @4 NONAME\n",
+        "k32ord": "LIBRARY KERNEL32.dll\nEXPORTS\nBeep@8 @17 NONAME\n",
+    }
+    for name, text in definitions.items():
+        (tmp_path / f"{name}.def").write_text(text)
+        command = [dlltool, "-k", "-d", str(tmp_path / f"{name}.def")]
+        subprocess.run([*command, "-l", str(tmp_path / f"lib{name}.a")], check=True)
+    source, program = tmp_path / "tool.c", tmp_path / "tool.exe"
+    source.write_text(ORDINALS)
+    compiler = [require("i686-w64-mingw32-gcc"), "-O2", "-s", *FIXED, "-o", str(program)]
+    libraries = [f"-L{tmp_path}", "-lws2ord", "-lk32ord"]  # after the source that uses them
+    subprocess.run([*compiler, str(source), *libraries], check=True, capture_output=True)
+    original = lief.PE.parse(program.read_bytes())
+    packed = pack_pe(program.read_bytes(), 14, 0x26)
+    unpacked = lief.PE.parse(upx_pe.unpack_pe(packed))
+    assert _imports(unpacked) == _imports(original)
+    ordinals = {
+        (lib.name.lower(), entry.ordinal)
+        for lib in unpacked.imports
+        for entry in lib.entries
+        if entry.is_ordinal
+    }
+    assert ordinals == {("ws2_32.dll", 4), ("ws2_32.dll", 23), ("kernel32.dll", 17)}
 
 
 def test_a_damaged_or_cut_pe_container_leaves_the_exam_incomplete(tmp_path: Path) -> None:
