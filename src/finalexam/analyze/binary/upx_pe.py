@@ -253,6 +253,8 @@ class _Original:
         pe = _pe_offset(self.packed)
         (magic,) = struct.unpack_from("<H", self.packed, pe + 24)
         directories = pe + 24 + (112 if magic == 0x20B else 96)
+        if directories + 8 * _IMPORT + 4 > len(self.packed):
+            raise upx.UnpackError("the packed file's PE header is cut short")
         (rva,) = struct.unpack_from("<I", self.packed, directories + 8 * _IMPORT)
         for section in self.packed_sections:
             if section.vaddr <= rva < section.vaddr + max(section.vsize, section.size):
@@ -335,14 +337,16 @@ class _Original:
         struct.pack_into("<I", self.header, 80, _align(image_end, alignment))  # SizeOfImage
         body, table_entries, position = bytearray(), bytearray(), headers
         for section in sections:
+            start = section.vaddr - self.rvamin
             if section.vaddr == new_rva and table:
                 content = table
-            elif section.rawdataptr == 0 or section.size == 0:
-                table_entries += section.pack(0, section.size)
+            elif section.rawdataptr == 0 or section.size == 0 or start < 0:
+                table_entries += section.pack(0, 0 if start < 0 else section.size)
                 continue
             else:
-                start = section.vaddr - self.rvamin
                 content = bytes(self.image[start : start + section.size])
+            if len(body) + len(content) > upx.MAX_UNPACKED:  # sections that overlap, many times
+                raise upx.UnpackError(f"the original sections add up to over {upx.MAX_UNPACKED}")
             raw_size = _align(len(content), file_alignment)
             table_entries += section.pack(position, raw_size)
             body += content + bytes(raw_size - len(content))
