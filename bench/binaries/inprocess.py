@@ -1,6 +1,6 @@
 """The binary analyzer of two code versions on the same files, side by side in one run.
 
-    python bench/binaries/inprocess.py --before DIR [--after DIR] [--held-out] [--jobs 1]
+    python bench/binaries/inprocess.py --before DIR [--after DIR] [--held-out] [--out FILE]
 
 ``--before``/``--after`` are source trees (``git archive <rev> src | tar -x -C DIR``; after
 defaults to this checkout's ``src``). Each file is examined in-process by each version: the
@@ -10,7 +10,9 @@ alternating chunks of files, so that a shared machine's load weighs on both alik
 
 Per file: CPU seconds (``time.process_time`` around examine + describe), flagged (a
 behaviour or malicious finding of high or critical severity), capabilities above info,
-system calls found, XOR-decoded strings. The held-out half of the malware is left out
+system calls found, XOR-decoded strings, every finding (rule and severity), the packer
+and what the UPX unpacker made of it (unpacked in-process, as ``analyzer.unpack`` does
+in the child, so it is timed). The held-out half of the malware is left out
 unless ``--held-out`` is given (once, at the end of a piece of work).
 Output: ``bench/out/binaries/inprocess.json`` and a summary on stdout.
 """
@@ -25,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +93,12 @@ def worker(paths: list[str]) -> None:
                 for run in entry.get("fetch_runs", [])
             ],
             "unpacked": bool((entry.get("packer") or {}).get("unpacked")),
+            # UPX and other packers: what was found and what the unpacker made of it
+            "packer": (entry.get("packer") or {}).get("name"),
+            "unpack_error": (entry.get("packer") or {}).get("unpack_error"),
+            "partial": ((entry.get("packer") or {}).get("unpacked") or {}).get("partial"),
+            # every finding, at any severity: what changed between two versions
+            "findings": sorted(f"{f.rule_id}/{f.severity.value}" for f in analysis.findings),
             # gaps: what the exam left unexamined (an exam with one is incomplete)
             "gaps": [f"{i.kind.value}: {i.message}" for i in analysis.issues if i.kind.gap],
             # resolved by hash: no name string in the file
@@ -101,17 +110,31 @@ def worker(paths: list[str]) -> None:
 
 
 def _unpacked(data: bytes, facts: Any) -> Any:
+    """What ``analyzer.unpack`` gives, computed in this process so that it is timed; for
+    sources that unpack ELF only (no ``upx_header``) and return the image as bytes too."""
     from finalexam.analyze.binary import analyzer, upx
 
-    header = upx.header(data) if facts.format == "elf" else None
+    find_header = getattr(analyzer, "upx_header", None)
+    if find_header is not None:
+        header = find_header(data, facts)
+    else:
+        header = upx.header(data) if facts.format == "elf" else None
     if header is None:
         return None
+    if isinstance(header, upx.Header):
+        reader = upx.examine_unpacked
+    else:
+        from finalexam.analyze.binary import upx_pe
+
+        reader = upx_pe.examine_unpacked
     try:
-        unpacked, image = upx.examine_unpacked(data)
+        unpacked, unpacking = reader(data)
     except Exception as error:  # reported as the exam reports it
         failed = getattr(analyzer, "UnpackFailed", None)  # older sources took the message
         return failed.of(error) if failed else str(error)
-    return analyzer.Unpacked(unpacked, image, header)
+    if isinstance(unpacking, bytes):
+        return analyzer.Unpacked(unpacked, unpacking, header)
+    return analyzer.Unpacked(unpacked, unpacking.image, header, unpacking.partial)
 
 
 def run_chunk(source: Path, paths: list[str]) -> list[dict[str, Any]]:
@@ -220,6 +243,24 @@ def summarise(rows: list[dict[str, Any]]) -> None:
         print(f"  hashed: {r['key']}: {r['after']['hashed']}")
     for r in [r for r in rows if r["after"].get("fetch_runs")]:
         print(f"  fetch then run: {r['key']}: {r['after']['fetch_runs']}")
+    for r in benign:
+        before, after = r["before"].get("findings"), r["after"].get("findings")
+        if before is not None and after is not None and before != after:
+            print(f"  benign finding changed: {r['key']}: -{sorted(set(before) - set(after))} "
+                  f"+{sorted(set(after) - set(before))}")  # fmt: skip
+        if not r["before"].get("gaps") and r["after"].get("gaps"):
+            print(f"  benign newly incomplete: {r['key']}: {r['after']['gaps']}")
+        if "error" in r["after"] and "error" not in r["before"]:
+            print(f"  benign newly failing to examine: {r['key']}: {r['after']['error']}")
+    upx = [r for r in benign if "upx" in (r["before"].get("packer"), r["after"].get("packer"))]
+    print(f"benign UPX-packed: {len(upx)} ({dict(Counter(r['format'] for r in upx))})")
+    for r in upx:
+        outcome = (
+            r["after"].get("unpack_error")
+            or r["after"].get("partial")
+            or ("unpacked" if r["after"].get("unpacked") else "not unpacked")
+        )
+        print(f"  upx: {r['key']} ({r['format']}, {r['size']} bytes): {outcome}")
     for name, selected in groups.items():
         gaps = [r for r in selected if r["after"].get("gaps")]
         print(f"{name}: {len(gaps)} of {len(selected)} left a gap (exam incomplete)")
@@ -234,8 +275,11 @@ def summarise(rows: list[dict[str, Any]]) -> None:
         "4-6 MB": (4 << 20, 6 << 20),
         ">= 6 MB": (6 << 20, 1 << 40),
     }
-    for name, (low, high) in bands.items():
-        selected = [r for r in rows if low <= r["size"] < high]
+    selections = {name: [r for r in rows if low <= r["size"] < high]
+                  for name, (low, high) in bands.items()}  # fmt: skip
+    for fmt in ("elf", "pe", "macho"):
+        selections[f"{fmt} files"] = [r for r in rows if r["format"] == fmt]
+    for name, selected in selections.items():
         if not selected:
             continue
         before = [r["before"]["cpu"] * 1000 for r in selected]
