@@ -201,6 +201,21 @@ DEBIAN_FRESH11 = [
     "libxmlsec-java", "libjaxb-api-java", "node-uuid", "node-chalk",
     "libjs-jquery-datatables",
 ]  # fmt: skip
+# The thirteenth part's: identity and directory clients, port knocking and intrusion
+# response, hardware and power management (IPMI, UPS, disk health), firmware and boot
+# signing, repository and package-building tools, cluster and high-availability daemons, web
+# applications with sample configurations (wiki, mailing lists, video surveillance,
+# monitoring front end, mail administration), a game server, password generators and secret
+# sharing, Android reverse-engineering tools (dual-use), Go and Rust programs, Java libraries.
+DEBIAN_FRESH12 = [
+    "heimdal-kdc", "sssd-common", "nslcd", "fwknop-server", "knockd", "psad", "portsentry",
+    "ipmitool", "freeipmi-tools", "nut-server", "apcupsd", "smartmontools", "fwupd",
+    "mokutil", "sbsigntool", "efibootmgr", "reprepro", "aptly", "createrepo-c", "alien",
+    "corosync", "pacemaker", "drbd-utils", "mediawiki", "mailman3", "zoneminder",
+    "icingaweb2", "postfixadmin", "minetest-server", "pwgen", "makepasswd", "ssss",
+    "paperkey", "apktool", "dex2jar", "gdu", "just", "sniffglue", "libjakarta-mail-java",
+    "libsnakeyaml-java", "libxalan2-java",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -213,6 +228,7 @@ BLIND_PARTS = {
     "fresh9": DEBIAN_FRESH9,
     "fresh10": DEBIAN_FRESH10,
     "fresh11": DEBIAN_FRESH11,
+    "fresh12": DEBIAN_FRESH12,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers
@@ -344,6 +360,9 @@ def main() -> None:
     parser.add_argument("--sdists", type=int, default=40)
     parser.add_argument("--fresh", type=int, default=150)
     parser.add_argument("--only", choices=["pypi", "npm", "debian", "images", "fresh"])
+    parser.add_argument(
+        "--part", choices=list(BLIND_PARTS), help="with --only fresh: this blind part alone"
+    )
     args = parser.parse_args()
     if args.only in (None, "debian", "images"):
         debs = WORK / "debian"
@@ -373,7 +392,7 @@ def main() -> None:
         for name in top_npm(args.npm):
             fetch_npm(name, WORK / "npm")
     if args.only in (None, "fresh"):
-        for blind in BLIND_PARTS:
+        for blind in [args.part] if args.part else BLIND_PARTS:
             fetch_fresh(args.pypi, args.npm, args.fresh, blind)
 
 

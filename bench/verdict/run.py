@@ -56,6 +56,7 @@ BLIND = (
     "fresh9",
     "fresh10",
     "fresh11",
+    "fresh12",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
