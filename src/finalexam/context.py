@@ -532,6 +532,9 @@ def resolve(
 _LAUNCHER_MARKERS = (
     (b"Unable to find an appended archive.", b"in shebang line"),
     (b"-script.py", b"Cannot find Python executable"),
+    # uv's trampoline (uv-trampoline-x86_64-console.exe, which pex also ships): the Python
+    # path and the script's zip are appended behind the magic numbers it names
+    (b"Magic number 'UVSC' or 'UVPY' not found", b"Failed to spawn the python child process"),
 )
 MAX_LAUNCHER_BYTES = 1024 * 1024
 
@@ -551,6 +554,7 @@ def is_script_launcher(data: bytes) -> bool:
 _EXAMPLE_MARKER = re.compile(
     rb"(?i)(?:usage:|examples?:|example::|for example|e\.g\.|sample::|\n[ \t]*\$ [a-z]|>>> "
     rb"|(?:^|[\s#;*/])ex:[ \t]"  # siegerc's comments: "# ex: login-url = ...&pass=foo"
+    rb"|(?:^|[\s#;*/])eg[ \t]?:[ \t]"  # zoneminder's Keekoon.pm: "#   eg : http://admin:..."
     rb"|test[ -]vectors?|self-?tests?|known[ -]answer"
     # a library's built-in unit tests: their assertion messages sit beside their keys
     # (librdkafka's "RDUT: FAIL: ... assert failed: ..." in confluent-kafka's wheel)
@@ -567,6 +571,18 @@ _EXAMPLES_KEY = re.compile(rb"""(?i)\w*examples?["']\s*:""")
 # A help text's heading the lines under it are indented below (wfuzz's usage: "Examples:",
 # then "\twfuzz ... ?user=FUZZ&pass=FUZ2Z")
 _EXAMPLES_HEADING = re.compile(rb"(?i)\bexamples?\s*:\s*\Z")
+# A function named for its examples the value is returned from (mediawiki's API modules:
+# getExamplesMessages() maps sample queries, 'action=validatepassword&password=querty', to
+# their descriptions)
+_EXAMPLES_FUNCTION = re.compile(rb"(?i)\b(?:function|def|func|fun|sub)\s+\w*examples?\w*\s*\(")
+# Documentation comments (/** ... */: JSDoc, PHPDoc, Javadoc, Doxygen) describe the code and
+# show how to call it; their sample values are documentation, as a Python docstring's are
+_DOC_COMMENT = re.compile(rb"/\*\*(?![*/])(?:[^*]|\*(?!/))*\*/")
+_DOC_COMMENT_REACH = 64 * 1024  # a doc comment longer than this is no documentation
+_DOC_COMMENT_SOURCES = (
+    ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".php", ".inc", ".java", ".kt", ".scala",
+    ".groovy", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".swift", ".dart", ".rs",
+)  # fmt: skip
 _LINE_WINDOW = 400
 _NESTING_WINDOW = 4096
 _DATA_URI = re.compile(rb"data:[\w.+/-]{1,80};base64,")
@@ -624,6 +640,7 @@ class Material:
         # core metadata: headers, then a blank line and the project's README
         self.metadata = name == "pkg-info" or path.lower().endswith(".dist-info/metadata")
         self.project_config = name in _PROJECT_CONFIGS
+        self.doc_comments = name.endswith(_DOC_COMMENT_SOURCES)
         self._docstrings: list[tuple[int, int]] | None = None
 
     def context_at(self, match_start: int, start: int) -> FileContext | None:
@@ -635,6 +652,8 @@ class Material:
             return FileContext.DOCS  # the long description: pyotp's README example secret
         if self.python and self._in_docstring(start):
             return FileContext.DOCS
+        if self.doc_comments and self._in_doc_comment(start):
+            return FileContext.DOCS
         if self.project_config and self._in_test_runner_section(match_start):
             return FileContext.TEST
         if self.code:
@@ -642,14 +661,14 @@ class Material:
             line = bytes(self.document[max(0, match_start - _LEAD_WINDOW) : match_start])
             if _EXAMPLE_LEAD.search(line.rsplit(b"\n", 1)[-1]):
                 return FileContext.WELL_KNOWN
-            if self._under_examples_key(match_start):
-                return FileContext.WELL_KNOWN
             if self._in_commented_fence(match_start):
                 return FileContext.DOCS
-        if not self.code:
+        else:
             before = bytes(self.document[max(0, match_start - _MARKER_WINDOW) : match_start])
             if _EXAMPLE_MARKER.search(before):
                 return FileContext.WELL_KNOWN
+        if self._under_examples_key(match_start):
+            return FileContext.WELL_KNOWN
         return None
 
     def _under_examples_key(self, match_start: int) -> bool:
@@ -671,6 +690,8 @@ class Material:
             if not line.strip() or depth >= indent:
                 continue
             if _EXAMPLES_KEY.search(line) or _EXAMPLES_HEADING.search(line):
+                return True
+            if _EXAMPLES_FUNCTION.search(line):
                 return True
             indent = depth
         return False
@@ -710,6 +731,18 @@ class Material:
         if self._docstrings is None:
             self._docstrings = docstring_spans(bytes(self.document))
         return any(begin <= start < end for begin, end in self._docstrings)
+
+    def _in_doc_comment(self, start: int) -> bool:
+        """The value sits in a ``/** ... */`` comment (zoneminder's bundled CakePHP documents
+        ``'password' => 'bruce_w4yne'`` as a request option)."""
+        opened = self.document.rfind(b"/**", 0, start)
+        if opened < 0:
+            return False
+        line_start = self.document.rfind(b"\n", 0, opened) + 1
+        if bytes(self.document[line_start:opened]).strip():
+            return False  # a doc comment opens its line; "src/**" in a string is a glob
+        found = _DOC_COMMENT.match(bytes(self.document[opened : start + _DOC_COMMENT_REACH]))
+        return found is not None and opened + found.end() > start
 
 
 def docstring_spans(text: bytes) -> list[tuple[int, int]]:

@@ -1252,3 +1252,83 @@ def test_credentials_beside_the_shapes_of_blind_parts_10_and_11_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # postfixadmin and zoneminder: translation catalogues named for their locale
+        ("usr/share/postfixadmin/languages/ca.lang", "$PALANG['password'] = 'Contrasenya';"),
+        ("usr/share/postfixadmin/languages/da.lang",
+         "$PALANG['pFetchmail_field_src_auth']        = 'Godkendelsesmetode';"),
+        ("usr/share/zoneminder/www/lang/pt_br.php", "    'Password'             => 'Senha',"),
+        ("app/locales/de_DE.js", "  password: 'Kennwort',"),
+        # zoneminder's bundled CakePHP: a request option shown in a doc comment
+        ("usr/share/zoneminder/www/api/lib/Cake/Network/Http/HttpSocket.php",
+         "/**\n * Example:\n *\n * ```\n *     'password' => 'bruce_w4yne'\n * ```\n */"),
+        # zoneminder's Keekoon.pm: "eg :" before a sample camera URL
+        ("usr/share/perl5/ZoneMinder/Control/Keekoon.pm",
+         "#   eg : http://admin:adminpass@10.10.10.1:80"),
+        # mediawiki: functions reading literals, a character set, a sentinel, a key binding, a
+        # scheme beside an interpolated variable, sample queries of an API module
+        ("includes/auth/LocalPasswordPrimaryAuthenticationProvider.php",
+         "$cp1252Password = iconv( 'UTF-8', 'WINDOWS-1252//TRANSLIT', $req->password );"),
+        ("includes/api/ApiParamInfo.php",
+         "$res[$key] = preg_replace( '!^(([*#:;])[^\\n]*)\\n\\n(?=\\2)!m', \"$1\\n\","
+         " $res[$key] );"),
+        ("includes/user/BotPasswordStore.php", "            'bp_token' => '**unsaved**',"),
+        ("resources/lib/ace/ace.js", '    bindKey: bindKey("Ctrl-\\\\|Ctrl-P", "Command-\\\\"),'),
+        ("vendor/wikimedia/shellbox/src/Client.php", "    'Authorization' => \"sha256 $hmac\""),
+        ("includes/api/ApiValidatePassword.php",
+         "\tprotected function getExamplesMessages() {\n\t\treturn [\n"
+         "\t\t\t'action=validatepassword&password=querty&user=Example'\n"
+         "\t\t\t\t=> 'apihelp-validatepassword-example-2',\n\t\t];\n\t}"),
+        # fwupd's device quirks: a 16-bit protocol constant; sssd: the provider's name
+        ("usr/share/fwupd/quirks.d/builtin.quirk", "ElantpIapPassword = 0x1EA5"),
+        ("usr/share/sssd/generate-config", '    chpass="ldap";'),
+        # dlt's template: a stock account in a commented example
+        ("dlt/_workspace/_templates/sql_database_pipeline.py",
+         '# destination=postgres("postgres://loader:loader@localhost:5432/dlt_data"),'),
+    ],
+)  # fmt: skip
+def test_catalogues_doc_comments_and_literals_read_by_functions_of_blind_part_12_are_no_secrets(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        # a catalogue's name elsewhere, a comment that is no doc comment, a glob before a key
+        ("app/languages.php", "$PALANG['password'] = 'Kq7vLzT9mW4p';", "Kq7vLzT9mW4p"),
+        ("app/client.js", "// password: 'Kq7vLzT9mW4p'\nconst password = 'Kq7vLzT9mW4p';",
+         "Kq7vLzT9mW4p"),
+        ("app/build.js", "const files = 'src/**';\nconst password = 'Kq7vLzT9mW4p';\n/* end */",
+         "Kq7vLzT9mW4p"),
+        ("app/auth.php", "$password = base64_decode('S3E3dkx6VDltVzRwUngyWmI4');",
+         "S3E3dkx6VDltVzRwUngyWmI4"),
+        ("app/auth.php", "    'Authorization' => \"Kq7vLzT9mW4pRx2 $hmac\"",
+         "Kq7vLzT9mW4pRx2 $hmac"),
+        ("app/device.conf", "AdminPassword = 0x1EA5C3F7", "0x1EA5C3F7"),
+        ("app/settings.py", 'DB_URL = "postgres://loader:Kq7vLzT9mW4p@db.internal:5432/app"',
+         "Kq7vLzT9mW4p"),
+        ("app/functions.php", "\tfunction getMessages() {\n\t\treturn [\n"
+         "\t\t\t'action=login&password=Kq7vLzT9mW4p'\n\t\t];\n\t}", "Kq7vLzT9mW4p"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_12_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+def test_a_sentry_key_in_an_ingest_query_is_the_public_dsn_key() -> None:
+    """sentry-browser's diagnose-sdk.js posts to its ingest endpoint with ``sentry_key=`` in
+    the query: the DSN's public key, of low severity, not a generic credential."""
+    line = (
+        b'const url = "https://o447951.ingest.sentry.io/api/4509632503087104/envelope/'
+        b'?sentry_version=7&sentry_key=c1dfb07d783ad5325c245c1fd3725390&sentry_client=js";\n'
+    )
+    hits = scan_bytes(line, "package/build/npm/cjs/prod/diagnose-sdk.js", **_read_as(line))
+    assert [(h.rule.id, h.rule.severity.value) for h in hits] == [("sentry-dsn", "low")]

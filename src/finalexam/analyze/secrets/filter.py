@@ -100,6 +100,14 @@ _TRANSFORM_METHOD = re.compile(
     r"|getenv|getProperty|getString|getSecret|get_secret"
     r"|compile|match|fullmatch|search|sub|subn|findall|finditer)\([^\S\n]*\Z"
 )
+# The same in languages of plain functions (PHP, C, Perl): $cp1252Password = iconv('UTF-8', ...),
+# $res[$key] = preg_replace('!^...!m', ...) (mediawiki): the literal is what the function reads.
+_TRANSFORM_FUNCTION = re.compile(
+    r"(?<![\w$>.])(?:preg_[a-z_]+|str_[a-z_]+|mb_[a-z_]+|iconv|sprintf|printf|implode|explode"
+    r"|strtr|substr|trim|[lr]trim|hash|hash_hmac|base64_encode|urlencode|rawurlencode"
+    r"|htmlspecialchars|json_encode|strcmp|strncmp|strcasecmp|strstr|strchr|strrchr|strlen"
+    r"|strcpy|strncpy|strcat|strncat|split|join)\([^\S\n]*\Z"
+)
 
 
 class ModelError(ValueError):
@@ -292,8 +300,12 @@ def dropped(candidate: GenericCandidate) -> bool:
         or (candidate.rule_id == "generic-call-argument" and _LOWER_WORD.match(value))
     ):
         return True  # cachedir_key = 'b_thinlto_cache', cased_key("connecttimeoutms"): names
-    if candidate.call and _TRANSFORM_METHOD.search(candidate.call):
+    if candidate.call and (
+        _TRANSFORM_METHOD.search(candidate.call) or _TRANSFORM_FUNCTION.search(candidate.call)
+    ):
         return True
+    if _interpolated(candidate):
+        return True  # 'Authorization' => "sha256 $hmac" (mediawiki's shellbox): joined as it runs
     in_code = file_extension(candidate.path) in CODE_EXT
     if in_code and candidate.rule_id == "generic-unquoted-assignment":
         return True  # in a program, an unquoted value is an expression (a name, a call)
@@ -303,8 +315,10 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # authorization: MCPAuthorizationRef (mistral-vibe): a field's type
     if _encodes_plain_json(value):
         return True  # bokeh's DEFAULT_TOKEN: base64 of {"session_id": "default"}
-    if _in_a_message_table(candidate):
-        return True  # $labels['password'] = 'Ger-Tremen' (roundcube): the word, translated
+    if _in_a_message_table(candidate) or _TRANSLATION_CATALOGUE.search(candidate.path):
+        # $labels['password'] = 'Ger-Tremen' (roundcube), $PALANG['password'] = 'Heslo' in
+        # postfixadmin's languages/cs.lang: the word, translated
+        return True
     if candidate.rule_id == "generic-call-argument" and _reports_a_check(candidate):
         return True  # $RCI->pass('DB Schema') (roundcube's installer): a check that passed
     if _abbreviates_its_name(candidate):
@@ -452,9 +466,13 @@ _READER_WORDS = frozenset(
         "clear",
     ]
 )
+# the scheme words, and the names of authentication methods and providers: chpass="ldap"
+# (sssd's generate-config picks the provider that changes passwords)
 _AUTH_SCHEMES = frozenset(
-    ["basic", "bearer", "digest", "negotiate", "ntlm", "token", "apikey", "oauth"]
-)
+    ["basic", "bearer", "digest", "negotiate", "ntlm", "token", "apikey", "oauth",
+     "ldap", "ldaps", "krb5", "kerberos", "gssapi", "sasl", "pam", "radius", "tacacs",
+     "saml", "oidc", "openid", "oauth2", "ntlmv2"]
+)  # fmt: skip
 # A constant's name (GCM_TRACE_MSAUTH, _TRACER_PROVIDER) or a dotted setting or module path
 # (mlflow.autologging, animation.ffmpeg_args): what a program refers to, not a secret.
 _CONSTANT_NAME = re.compile(r"_?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\Z")
@@ -537,6 +555,19 @@ _NOT_SECRET_VALUES = (
         r"(?=[A-Z0-9-]+\Z)(?=[A-Z0-9]+-)(?:[A-Z0-9]+-)*(?:HMAC|SHA\d*|RSA|ECDSA|ECDHE|AES\d*"
         r"|GCM|CBC|MD5|CHACHA20|POLY1305|ED25519)(?:-[A-Z0-9]+)*\Z"
     ),
+    # iconv('UTF-8', 'WINDOWS-1252//TRANSLIT', ...): a character set's name
+    re.compile(
+        r"(?i)(?:utf-?(?:8|16|32)(?:[bl]e)?|ucs-?[24]|us-ascii|ascii|latin-?\d|iso-?8859-\d{1,2}"
+        r"|windows-12[5-9]\d|cp\d{3,4}|koi8-[ru]|euc-(?:jp|kr|cn)|shift_jis|gb(?:k|2312|18030)"
+        r"|big5)(?://[a-z]+)*\Z"
+    ),
+    # bindKey("Ctrl-\\|Ctrl-P", ...) (ace, in mediawiki): a key binding, held keys and a key
+    re.compile(r"(?:(?:Ctrl|Control|Alt|Shift|Cmd|Command|Meta|Option|Super|Mod)[-+])+\S{1,12}\Z"),
+    # 'bp_token' => '**unsaved**' (mediawiki): a word between doubled marks is a sentinel
+    re.compile(r"([*%#=~+-])\1+[A-Za-z][A-Za-z _-]*\1{2,}\Z"),
+    # ElantpIapPassword = 0x1EA5 (fwupd's device quirks): a 16-bit number written in hex is a
+    # device's protocol constant, in every copy of the file, not a secret anyone drew
+    re.compile(r"0[xX][0-9A-Fa-f]{1,4}\Z"),
 )
 # Words after the keyword that still name the credential itself: tokenValue, password2,
 # passwordRepeat, PASSWORD_PROD. Any other word makes the keyword a qualifier of something
@@ -1025,6 +1056,31 @@ def _encodes_plain_json(value: str) -> bool:
         or (isinstance(item, str) and _PLAIN_WORD.match(item) is not None)
         for item in data.values()
     )
+
+
+# A translation catalogue: a file named for a locale (ca.lang, pt_br.php, de_DE.inc) in a folder
+# of translations, or any file in a locale's folder under one (roundcube's localization/br/).
+_LOCALE = r"[a-z]{2,3}(?:[_-](?:[A-Za-z]{2}|[A-Z][a-z]{3}|\d{3}))?"
+_TRANSLATION_CATALOGUE = re.compile(
+    r"(?:^|/)(?i:lang|langs|languages?|locales?|locali[sz]ations?|i18n|l10n|translations?)/"
+    rf"(?:{_LOCALE}\.[a-z]{{2,5}}|{_LOCALE}/[^/]+)\Z"
+)
+# Languages whose double-quoted strings put variables in as they run ("sha256 $hmac", "$1")
+_INTERPOLATING = frozenset({"php", "inc", "pl", "pm", "sh", "bash", "zsh", "ksh", "rb", "kts"})
+_SHORT_PREFIX = 8  # "sha256 $hmac": a scheme's name beside the value, too short to be a secret
+_INTERPOLATION = re.compile(r"\$\{?[A-Za-z_]\w*(?:->\w+|\[[^\]\n]*\])*\}?|#\{[^}\n]*\}")
+
+
+def _interpolated(candidate: GenericCandidate) -> bool:
+    """A double-quoted value in a language that puts variables into such strings, with
+    nothing secret left once they are taken out (a scheme word, a short prefix): the value is
+    made as the program runs. A long random literal beside a variable still counts."""
+    if file_extension(candidate.path) not in _INTERPOLATING:
+        return False
+    if f'"{candidate.value}"' not in candidate.line or not _INTERPOLATION.search(candidate.value):
+        return False
+    rest = _INTERPOLATION.sub(" ", candidate.value).split()
+    return all(len(part) < _SHORT_PREFIX or _WORDS_ONLY.match(part) for part in rest)
 
 
 def _in_a_message_table(candidate: GenericCandidate) -> bool:

@@ -161,6 +161,13 @@ def assess(rule: SecretRule, secret: str, path: str) -> tuple[Confidence, str, f
     return confidence, validation, round(entropy, 2)
 
 
+def _user_is_password(candidate: Candidate, material: Material) -> bool:
+    """A connection URI whose password is its user name (postgres://loader:loader@localhost in
+    dlt's templates, guest:guest): a stock account, as the generic rules hold for user:user."""
+    before = bytes(material.document[candidate.match_start : candidate.start])
+    return before.endswith(b"/" + bytes(candidate.secret) + b":")
+
+
 def _keep(
     hits: dict[tuple[str, str], SecretHit],
     candidate: Candidate,
@@ -178,6 +185,8 @@ def _keep(
         named = bytes(material.document[candidate.match_start : candidate.start])
         if _names_a_field(named.decode("utf-8", "replace"), secret):
             return
+    if candidate.rule.family == "uri" and _user_is_password(candidate, material):
+        return
     key = (candidate.rule.id, secret)
     current = hits.get(key)
     if current is not None:
