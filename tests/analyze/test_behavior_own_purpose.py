@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from blocking import high
 from builders import write, zip_bytes
 from finalexam.config import Config
@@ -555,3 +557,84 @@ def test_a_command_only_quoted_in_a_message_is_not_run(tmp_path: Path) -> None:
     # the same command also handed to a shell runs
     run = _HINT.replace("    return (\n", "    subprocess.run(command, shell=True)\n    return (\n")
     assert exam(tmp_path, "hintrun", "install.py", run) != {}
+
+
+# dlt 1.31 _workspace/deployment/requirements.py: a module's message constant names uv's
+# installers, and only the exception it raises carries it
+_MESSAGE_CONSTANT = """\
+import shutil
+import subprocess
+
+_UV_MISSING_MESSAGE = (
+    "`uv` is required to export dependencies from this workspace but was not found"
+    " on PATH.\\n\\n"
+    "Install it with one of:\\n"
+    "    curl -LsSf https://astral.sh/uv/install.sh | sh                 # Linux / macOS\\n"
+    '    powershell -c "irm https://astral.sh/uv/install.ps1 | iex"      # Windows\\n'
+)
+
+
+class RequirementsError(Exception):
+    pass
+
+
+def export(path):
+    if shutil.which("uv") is None:
+        raise RequirementsError(_UV_MISSING_MESSAGE)
+    return subprocess.run(["uv", "export", "--project", path], check=True)
+"""
+
+
+def test_a_module_message_constant_only_raised_is_not_run(tmp_path: Path) -> None:
+    assert exam(tmp_path, "msglib", "requirements.py", _MESSAGE_CONSTANT) == {}
+    # one read outside a message, and the constant is what the module runs
+    run = _MESSAGE_CONSTANT.replace(
+        "    return subprocess.run(",
+        "    subprocess.run(_UV_MISSING_MESSAGE, shell=True)\n    return subprocess.run(",
+    )
+    assert exam(tmp_path, "msgrun", "requirements.py", run) != {}
+
+
+# luigi 3.8 notifications.py: the default sender address is a fixed mailbox at this host
+_SENDER = """\
+import smtplib
+import socket
+
+DEFAULT_CLIENT_EMAIL = "luigi-client@%s" % socket.gethostname()
+
+
+class email:
+    sender = DEFAULT_CLIENT_EMAIL  # a class body runs at import
+
+
+def send_email(recipients, message):
+    with smtplib.SMTP("smtp.example.org") as connection:
+        connection.sendmail(email.sender, recipients, message)
+"""
+
+
+@pytest.mark.parametrize(
+    "address",
+    ['"luigi-client@%s" % socket.gethostname()', '"jobs@" + socket.getfqdn()',
+     'f"noreply@{socket.gethostname()}"'],
+)  # fmt: skip
+def test_the_host_as_a_sender_address_domain_is_no_recon(tmp_path: Path, address: str) -> None:
+    source = _SENDER.replace('"luigi-client@%s" % socket.gethostname()', address)
+    assert exam(tmp_path, "mailer", "notifications.py", source) == {}
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # the user's name in the mailbox: who runs it, sent along
+        ('"luigi-client@%s" % socket.gethostname()',
+         'getpass.getuser() + "@" + socket.gethostname()'),
+        # the same shape under a name that is no address
+        ("DEFAULT_CLIENT_EMAIL", "BEACON"),
+    ],
+)  # fmt: skip
+def test_identity_beside_the_sender_address_shape_is_still_recon(
+    tmp_path: Path, old: str, new: str
+) -> None:
+    source = "import getpass\n" + _SENDER.replace(old, new)
+    assert exam(tmp_path, "beacon", "notifications.py", source) != {}

@@ -181,11 +181,26 @@ int main(int argc, char **argv) { puts(messages[argc % 3]); return 0; }
 """
 
 
-def test_unsigned_build_tool_launchers_are_reported_without_blocking(tmp_path: Path) -> None:
+# The shape of uv's trampoline (pex ships uv-trampoline-x86_64-console.exe): the Python path
+# and the script's zip are appended behind a magic number
+UV_TRAMPOLINE = r"""
+#include <stdio.h>
+static const char *messages[] = {
+    "Magic number 'UVSC' or 'UVPY' not found at the end of the file.",
+    "Failed to spawn the python child process",
+};
+int main(int argc, char **argv) { puts(messages[argc % 2]); return 0; }
+"""
+
+
+@pytest.mark.parametrize("source", [LAUNCHER, UV_TRAMPOLINE], ids=["distlib", "uv"])
+def test_unsigned_build_tool_launchers_are_reported_without_blocking(
+    tmp_path: Path, source: str
+) -> None:
     from builders import write, zip_bytes
     from finalexam.exam import run_exam
 
-    launcher = compile_c(tmp_path, "t64.exe", ["-O2"], LAUNCHER, MINGW64)
+    launcher = compile_c(tmp_path, "t64.exe", ["-O2"], source, MINGW64)
     tool = compile_c(tmp_path, "tool.exe", ["-O2"], WIN_INJECTOR, MINGW64)
     members = {
         "tool-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: tool\nVersion: 1.0\n",

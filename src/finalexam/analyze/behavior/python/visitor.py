@@ -21,7 +21,7 @@ import contextlib
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any, TypeGuard
 
@@ -76,6 +76,7 @@ from finalexam.analyze.behavior.python.messages import (
     RECIPE,
     is_container_recipe,
     is_prose,
+    message_constants,
     own_functions,
     telling,
 )
@@ -137,6 +138,37 @@ _LOCATION_FIELDS = frozenset(
 )  # fmt: skip
 # name lookups that are network access unless they only resolve the host's own name
 _RESOLVERS = frozenset({"socket.getaddrinfo", "socket.gethostbyname_ex"})
+# The machine's name as the domain of a fixed mailbox, kept under a name that says it is an
+# address: luigi's DEFAULT_CLIENT_EMAIL = "luigi-client@%s" % socket.gethostname(), the sender
+# a mailer defaults to. The user's name beside it, or any other use, is still recon.
+_HOST_NAMERS = frozenset({"socket.gethostname", "socket.getfqdn", "platform.node"})
+_MAILBOX = re.compile(r"[A-Za-z0-9][\w.+-]*@(?:%s)?\Z")
+_ADDRESS_NAME = re.compile(r"(?i)e?mail|sender|from_?addr|reply_?to")
+
+
+def _mailbox_hosts(value: ast.expr) -> Iterator[ast.Call]:
+    """The calls that give the domain of a literal mailbox: ``"name@%s" % call()``,
+    ``"name@" + call()``, ``f"name@{call()}"``."""
+    for node in walk(value):
+        if isinstance(node, ast.BinOp):
+            left, right = node.left, node.right
+            if not (isinstance(left, ast.Constant) and isinstance(left.value, str)):
+                continue
+            joined = ast.Mod if left.value.endswith("%s") else ast.Add
+            mailbox = _MAILBOX.match(left.value) is not None
+            if mailbox and isinstance(node.op, joined) and isinstance(right, ast.Call):
+                yield right
+        elif isinstance(node, ast.JoinedStr) and len(node.values) == 2:
+            head, tail = node.values
+            if (
+                isinstance(head, ast.Constant)
+                and isinstance(head.value, str)
+                and head.value.endswith("@")
+                and _MAILBOX.match(head.value)
+                and isinstance(tail, ast.FormattedValue)
+                and isinstance(tail.value, ast.Call)
+            ):
+                yield tail.value
 
 
 class Collector(ast.NodeVisitor):
@@ -200,6 +232,8 @@ class Collector(ast.NodeVisitor):
         self.telling: list[bool] = []  # per enclosing call: do its arguments go to a message
         self.raised: ast.AST | None = None  # the exception a `raise` builds
         self.own_functions: frozenset[str] = frozenset()  # defined in this file
+        self.message_constants: frozenset[str] = frozenset()  # module prose only ever told
+        self.mailbox_hosts: set[int] = set()  # calls that name a sender address's domain
         self.downloaded: set[str] = set()  # path templates that received downloaded bytes
         self.declaring = 0  # inside decorator expressions
         self.functions: list[Function] = []  # enclosing function (and lambda) nodes
@@ -464,6 +498,8 @@ class Collector(ast.NodeVisitor):
                 assert isinstance(inner, ast.Attribute | ast.Subscript)
                 assert isinstance(inner.value, ast.Call)
                 os_only |= {id(inner.value), id(inner.value.func)}
+            elif isinstance(inner, ast.Call) and id(inner) in self.mailbox_hosts:
+                os_only |= {id(inner), id(inner.func)}  # a sender address's domain
         for inner in nodes:
             if isinstance(inner, ast.Call) and id(inner) not in os_only:
                 name = self.resolve(inner.func)
@@ -593,10 +629,18 @@ class Collector(ast.NodeVisitor):
             self.declared_facts.append((moved, names))
 
     def _assign(self, node: ast.Assign) -> None:
-        name = _quoted_text(node) if self.functions else None
-        if name is not None and name in self._prose_only(self.functions[-1]):
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(target, ast.Name) and _ADDRESS_NAME.search(target.id):
+            self.mailbox_hosts.update(id(call) for call in _mailbox_hosts(node.value))
+        name = _quoted_text(node)
+        if name is not None and (
+            name in self._prose_only(self.functions[-1])
+            if self.functions
+            else name in self.message_constants
+        ):
             # command = "curl ... | sh", then f"Install uv with:\n    {command}\n(see ...)"
-            # (opik's setup hint): a command named to the user, never run
+            # (opik's setup hint), or a module's message constant only its exception carries
+            # (dlt): a command named to the user, never run
             self.quoting += 1
             try:
                 self._assign_value(node)
@@ -619,7 +663,10 @@ class Collector(ast.NodeVisitor):
             and isinstance(constant.value, str)
         ):
             # a module-level constant is a declaration, not an action taken at import
-            self.result.facts.append(Fact("string", constant.value, node.lineno, RUNTIME))
+            kind = MESSAGE if self.quoting else "string"
+            self.result.facts.append(Fact(kind, constant.value, node.lineno, RUNTIME))
+            if self.quoting:
+                self._told(constant, constant.value)
             self._encoded_url(constant.value, node.lineno)
             for target in node.targets:
                 self.visit(target)
@@ -714,7 +761,9 @@ class Collector(ast.NodeVisitor):
             self.telling.pop()
 
     def _call(self, node: ast.Call, name: str | None) -> None:
-        if name in _RESOLVERS and node.args and self._own_host_name(node.args[0], node.lineno):
+        if name in _HOST_NAMERS and id(node) in self.mailbox_hosts:
+            name = f"{name}:mailbox-domain"  # a sender's address (no recon rule)
+        elif name in _RESOLVERS and node.args and self._own_host_name(node.args[0], node.lineno):
             name = f"{name}:own-name"  # resolves only what it already knows (no network rule)
         elif name and CONNECTS.match(name) and goes_to_loopback(node, name):
             name = f"{name}:loopback"  # talks to this machine (no network rule)
@@ -1206,6 +1255,7 @@ def python_facts(
     )  # fmt: skip
     collector.destinations.tree = tree
     collector.own_functions = own_functions(tree)
+    collector.message_constants = message_constants(tree, collector.own_functions)
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 5000))
