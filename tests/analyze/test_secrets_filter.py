@@ -1283,6 +1283,11 @@ def test_credentials_beside_the_shapes_of_blind_parts_10_and_11_still_count(
          "\tprotected function getExamplesMessages() {\n\t\treturn [\n"
          "\t\t\t'action=validatepassword&password=querty&user=Example'\n"
          "\t\t\t\t=> 'apihelp-validatepassword-example-2',\n\t\t];\n\t}"),
+        # postfixadmin's upgrade script: a column's allowed authentication methods
+        ("usr/share/postfixadmin/public/upgrade.php",
+         "  src_auth enum('password','kerberos_v5','kerberos','gssapi','cram-md5','otp'),"),
+        ("usr/share/postfixadmin/public/upgrade.php",
+         "  CHECK (src_auth IN ('password','kerberos_v5','kerberos','gssapi','ntlm')),"),
         # fwupd's device quirks: a 16-bit protocol constant; sssd: the provider's name
         ("usr/share/fwupd/quirks.d/builtin.quirk", "ElantpIapPassword = 0x1EA5"),
         ("usr/share/sssd/generate-config", '    chpass="ldap";'),
@@ -1311,6 +1316,7 @@ def test_catalogues_doc_comments_and_literals_read_by_functions_of_blind_part_12
         ("app/auth.php", "    'Authorization' => \"Kq7vLzT9mW4pRx2 $hmac\"",
          "Kq7vLzT9mW4pRx2 $hmac"),
         ("app/device.conf", "AdminPassword = 0x1EA5C3F7", "0x1EA5C3F7"),
+        ("app/db.py", "    credentials = ('password', 'Kq7vLzT9mW4p')", "Kq7vLzT9mW4p"),
         ("app/settings.py", 'DB_URL = "postgres://loader:Kq7vLzT9mW4p@db.internal:5432/app"',
          "Kq7vLzT9mW4p"),
         ("app/functions.php", "\tfunction getMessages() {\n\t\treturn [\n"

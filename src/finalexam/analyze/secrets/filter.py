@@ -672,11 +672,18 @@ def _list_of_names(candidate: GenericCandidate) -> bool:
     key = candidate.key.strip("\"'`")
     at = candidate.line.find(key)
     before = candidate.line[:at].rstrip(" \t\"'`") if at > 0 else ""
+    if _SQL_VALUE_LIST.search(before):
+        # src_auth enum('password','kerberos_v5',...) (postfixadmin): a column's allowed values
+        return bool(_SQL_VALUE.match(candidate.value))
     return (
         before.endswith("[")
         and bool(_LOOKUP_NAME.match(key))
         and bool(_STATE_NAME.match(candidate.value))
     )
+
+
+_SQL_VALUE_LIST = re.compile(r"(?i)\b(?:enum|in)[^\S\n]*\([^\S\n]*\Z")
+_SQL_VALUE = re.compile(r"[a-z][a-z0-9_-]{0,40}\Z")
 
 
 # Babel's and TypeScript's class helpers describe each method as {key:"name",value:function}
