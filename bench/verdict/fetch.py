@@ -216,6 +216,21 @@ DEBIAN_FRESH12 = [
     "paperkey", "apktool", "dex2jar", "gdu", "just", "sniffglue", "libjakarta-mail-java",
     "libsnakeyaml-java", "libxalan2-java",
 ]  # fmt: skip
+# The fourteenth part's: cluster and HPC tools, media and streaming servers, package-building
+# tools, a reverse proxy, remote-desktop servers and clients, web applications with sample
+# configurations (database admin, log statistics, git browser, mailing lists, ticketing,
+# monitoring front end, directory admin), VPN and DNS servers, IMAP servers and mail tools,
+# offensive tools (dual-use: hash identification, brute-forcers, web and VoIP scanners,
+# layer-2 attacks), Go and Rust programs (a cloud CLI, an ACME client, a file relay), Java
+# JOSE and OpenPGP libraries.
+DEBIAN_FRESH13 = [
+    "slurm-client", "openmpi-bin", "hwloc", "icecast2", "mpd", "minidlna", "sbuild",
+    "pbuilder", "pound", "tigervnc-standalone-server", "freerdp2-x11", "adminer", "awstats",
+    "cgit", "sympa", "request-tracker5", "zabbix-frontend-php", "fusiondirectory", "pptpd",
+    "xl2tpd", "racoon", "pdns-recursor", "dnsdist", "courier-imap", "cyrus-imapd",
+    "mailutils", "hashid", "ncrack", "patator", "skipfish", "sipvicious", "yersinia", "mdbook",
+    "hcloud-cli", "lego", "croc", "libnimbus-jose-jwt-java", "libbcpg-java",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -229,6 +244,7 @@ BLIND_PARTS = {
     "fresh10": DEBIAN_FRESH10,
     "fresh11": DEBIAN_FRESH11,
     "fresh12": DEBIAN_FRESH12,
+    "fresh13": DEBIAN_FRESH13,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

@@ -57,6 +57,7 @@ BLIND = (
     "fresh10",
     "fresh11",
     "fresh12",
+    "fresh13",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
