@@ -58,11 +58,25 @@ _EXAMPLE_FILE = re.compile(r"^(?:examples?|samples?)(?:[-_.][^/]*)?$")
 # Message catalogues by folder (axe-core's locales/nb.json, rkhunter's db/i18n/tr); code there
 # (moment's locale/*.js) stays shipped: a library may load it by a name built at run time
 _CATALOGUE_FOLDER = re.compile(r"(?:^|/)(?:i18n|l10n|locales?|translations)/")
+# A translation file of any kind, code included, by its locale's name in a folder of
+# translations (postfixadmin's languages/cs.lang, adminer's lang/pt-br.inc.php, zoneminder's
+# lang/pt_br.php), or any file in a locale's folder there (roundcube's localization/br/)
+_LOCALE = r"[a-z]{2,3}(?:[_-](?:[a-z]{2}|[a-z]{4}|\d{3}))?"
+_TRANSLATION_FILE = re.compile(
+    r"(?:^|/)(?:i18n|l10n|locales?|translations?|langs?|languages?|locali[sz]ations?)/"
+    rf"(?:{_LOCALE}(?:\.[a-z]{{2,5}}){{1,2}}|{_LOCALE}/[^/]+)\Z"
+)
 
 
 def _message_catalogue(path: str) -> bool:
     lowered = path.lower()
     return bool(_CATALOGUE_FOLDER.search(lowered)) and not lowered.endswith(_CATALOGUE_CODE)
+
+
+def translation_file(path: str) -> bool:
+    """A file of one language's words for the user interface, whatever its format: its
+    entries are labels (``'Password' => 'Heslo'``), which a library loads by locale."""
+    return _TRANSLATION_FILE.search(path.lower()) is not None
 
 
 # A message bundle in one language: h2's _text_cs.prop, LocalStrings_fr.properties

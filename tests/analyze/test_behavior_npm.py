@@ -471,3 +471,30 @@ def test_a_loader_fetching_the_url_its_caller_names_is_no_download_and_run(
     called = REMOTE_LOADER + "loadModule('https://cdn.example.net/m.js', {});\n"
     dropper = npm_package(tmp_path, "dropper", {"index.js": called})
     assert "thr-remote-code-eval" in blocking(run_exam(dropper, ONLY_BEHAVIOUR))
+
+
+# playwright's bundled ip-address library documents a call it never makes, at import, beside
+# the bundle's network code
+_DOCUMENTED_CALL = """\
+const http = require('http');
+/**
+ * Parse a subnet mask given as separate strings (e.g. as returned by Node's
+ * `os.networkInterfaces()`). Throws `AddressError` if the mask is invalid.
+ */
+function fromAddressAndMask(address, mask) { return { address, mask }; }
+// os.networkInterfaces() is the caller's to read
+http.get('http://203.0.113.9/status', (res) => res.resume());
+module.exports = { fromAddressAndMask };
+"""
+
+
+def test_a_call_named_in_a_comment_is_not_made(tmp_path: Path) -> None:
+    package = npm_package(tmp_path, "ipaddr", {"index.js": _DOCUMENTED_CALL})
+    assert findings(run_exam(package, ONLY_BEHAVIOUR), "thr-system-recon") == []
+    # the same call as code, beside the same comments, still counts
+    made = _DOCUMENTED_CALL.replace(
+        "module.exports", "const ifaces = os.networkInterfaces();\nmodule.exports"
+    )
+    made = "const os = require('os');\n" + made
+    report = run_exam(npm_package(tmp_path, "ipmade", {"index.js": made}), ONLY_BEHAVIOUR)
+    assert findings(report, "thr-system-recon") != []

@@ -1338,3 +1338,50 @@ def test_a_sentry_key_in_an_ingest_query_is_the_public_dsn_key() -> None:
     )
     hits = scan_bytes(line, "package/build/npm/cjs/prod/diagnose-sdk.js", **_read_as(line))
     assert [(h.rule.id, h.rule.severity.value) for h in hits] == [("sentry-dsn", "low")]
+
+
+def test_connection_string_parts_side_by_side_in_a_string_table_are_no_password() -> None:
+    """Qt's ODBC driver (pyqt6-qt6's libqsqlodbc.so) keeps ``SERVER=``, ``;UID=`` and
+    ``;PWD=`` as separate strings of its table; a whole connection string still counts."""
+    table = b"\x7fELF" + bytes(64) + b"FILEDSN=\x00DRIVER=\x00SERVER=\x00;UID=\x00;PWD=\x00"
+    table += b"Unable to connect\x00SET QUOTED_IDENTIFIER ON\x00"
+    assert scan_bytes(table, "plugins/sqldrivers/libqsqlodbc.so", binary=True, kind="elf") == []
+    whole = table + b"DRIVER={ODBC};SERVER=db.internal;UID=sa;PWD=Kq7vLzT9mW4p\x00"
+    hits = scan_bytes(whole, "plugins/sqldrivers/libqsqlodbc.so", binary=True, kind="elf")
+    assert [h.secret for h in hits if h.rule.id == "odbc-connection-password"] == ["Kq7vLzT9mW4p"]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # adminer: translation files named for their locale, a code suffix after it
+        ("usr/share/adminer/adminer/lang/pt-br.inc.php", "\t'Password' => 'Senha',"),
+        # hishel: a cache directive compared by name
+        ("hishel/_core/_headers.py", '        elif token == "proxy-revalidate":'),
+        # ccxt: a signing scheme joined to the key, an Ethereum address in a sample reply
+        ("ccxt/deribit.py",
+         "            'Authorization': 'deri-hmac-sha256 id=' + self.apiKey + ',ts=' + ts,"),
+        ("ccxt/bitbns.py",
+         '    #             "token":"0x680dee9edfff0c397736e10b017cf6a0aee4ba31",'),
+    ],
+)  # fmt: skip
+def test_catalogues_directive_names_schemes_and_addresses_of_blind_part_13_are_no_secrets(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("app/lang/helpers.inc.php", "$password = 'Kq7vLzT9mW4p';", "Kq7vLzT9mW4p"),
+        ("app/cache.py", '    token = "Kq7v-LzT9-mW4p"', "Kq7v-LzT9-mW4p"),
+        ("app/wallet.py",
+         '    private_key = "0x680dee9edfff0c397736e10b017cf6a0aee4ba31680dee9edfff0c397736e10b"',
+         "0x680dee9edfff0c397736e10b017cf6a0aee4ba31680dee9edfff0c397736e10b"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_13_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

@@ -52,7 +52,7 @@ from finalexam.analyze.secrets.validate import (
     is_private_key_der,
     is_public_key_der,
 )
-from finalexam.context import path_context
+from finalexam.context import path_context, translation_file
 from finalexam.model import Confidence, FileContext
 
 MODEL_PATH = (
@@ -315,7 +315,7 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # authorization: MCPAuthorizationRef (mistral-vibe): a field's type
     if _encodes_plain_json(value):
         return True  # bokeh's DEFAULT_TOKEN: base64 of {"session_id": "default"}
-    if _in_a_message_table(candidate) or _TRANSLATION_CATALOGUE.search(candidate.path):
+    if _in_a_message_table(candidate) or translation_file(candidate.path):
         # $labels['password'] = 'Ger-Tremen' (roundcube), $PALANG['password'] = 'Heslo' in
         # postfixadmin's languages/cs.lang: the word, translated
         return True
@@ -489,7 +489,7 @@ _JOSE_ALGORITHM = re.compile(
 _FRACTION = re.compile(r"[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\Z")
 _CALL_CHAIN = re.compile(r"[A-Za-z_][\w.]*\([^()]*\)(?:\.[A-Za-z_][\w.]*\([^()]*\))*\Z")
 # A name in lower-case letters a program compares a state or a type with ('colon', 'rbracket').
-_STATE_NAME = re.compile(r"[a-z][a-z_]*\Z")
+_STATE_NAME = re.compile(r"[a-z][a-z_]*(?:-[a-z_]+)*\Z")  # "rbracket", "proxy-revalidate"
 # A status badge's image URL (codecov.io/.../graph/badge.svg?token=...): a read-only token
 # its service publishes to be pasted into READMEs.
 # A meeting link's passcode (zoom.us/j/952...?pwd=...) is published with the link so that
@@ -555,6 +555,14 @@ _NOT_SECRET_VALUES = (
         r"(?=[A-Z0-9-]+\Z)(?=[A-Z0-9]+-)(?:[A-Z0-9]+-)*(?:HMAC|SHA\d*|RSA|ECDSA|ECDHE|AES\d*"
         r"|GCM|CBC|MD5|CHACHA20|POLY1305|ED25519)(?:-[A-Z0-9]+)*\Z"
     ),
+    # 'deri-hmac-sha256 id=' + key (ccxt's Deribit signing): the same in lower case, hyphenated
+    re.compile(
+        r"(?=[a-z0-9-]+\Z)(?=[a-z0-9]+-)(?:[a-z0-9]+-)*(?:hmac|sha\d*|rsa|ecdsa|ecdhe|aes\d*"
+        r"|gcm|cbc|md5|chacha20|poly1305|ed25519)(?:-[a-z0-9]+)*\Z"
+    ),
+    # "token": "0x680dee9e..." (ccxt's sample replies): an Ethereum address, public by design
+    # (a private key is 64 hex digits)
+    re.compile(r"0x[0-9a-fA-F]{40}\Z"),
     # iconv('UTF-8', 'WINDOWS-1252//TRANSLIT', ...): a character set's name
     re.compile(
         r"(?i)(?:utf-?(?:8|16|32)(?:[bl]e)?|ucs-?[24]|us-ascii|ascii|latin-?\d|iso-?8859-\d{1,2}"
@@ -1065,13 +1073,6 @@ def _encodes_plain_json(value: str) -> bool:
     )
 
 
-# A translation catalogue: a file named for a locale (ca.lang, pt_br.php, de_DE.inc) in a folder
-# of translations, or any file in a locale's folder under one (roundcube's localization/br/).
-_LOCALE = r"[a-z]{2,3}(?:[_-](?:[A-Za-z]{2}|[A-Z][a-z]{3}|\d{3}))?"
-_TRANSLATION_CATALOGUE = re.compile(
-    r"(?:^|/)(?i:lang|langs|languages?|locales?|locali[sz]ations?|i18n|l10n|translations?)/"
-    rf"(?:{_LOCALE}\.[a-z]{{2,5}}|{_LOCALE}/[^/]+)\Z"
-)
 # Languages whose double-quoted strings put variables in as they run ("sha256 $hmac", "$1")
 _INTERPOLATING = frozenset({"php", "inc", "pl", "pm", "sh", "bash", "zsh", "ksh", "rb", "kts"})
 _SHORT_PREFIX = 8  # "sha256 $hmac": a scheme's name beside the value, too short to be a secret
