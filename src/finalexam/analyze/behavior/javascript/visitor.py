@@ -193,6 +193,12 @@ class _Scopes:
         index = bisect.bisect_right(self.starts, offset) - 1
         return index >= 0 and offset < self.ends[index]
 
+    def add(self, start: int, end: int) -> None:
+        """One more range judged as runtime code (outside every range there is)."""
+        index = bisect.bisect_right(self.starts, start)
+        self.starts.insert(index, start)
+        self.ends.insert(index, end)
+
 
 @dataclass
 class _Sink:
@@ -276,6 +282,8 @@ class Reader:
                     if called is not None:
                         promoted.add(called.id)
         self.scopes = _Scopes.of(f for f in functions if not _is_iife(f) and f.id not in promoted)
+        for start, end in list(self._declarations(nodes)):
+            self.scopes.add(start, end)
         for node in nodes:
             if node.type == "call_expression":
                 self._function_sink(node)
@@ -305,6 +313,29 @@ class Reader:
                 for line in range(first + 1, last):
                     self.result.line_context[line] = RUNTIME
             self.result.runtime_spans = self._character_spans()
+
+    def _declarations(self, nodes: list[Node]) -> Iterator[tuple[int, int]]:
+        """Module-level names given who or where the machine is (``ifaces =
+        os.networkInterfaces()``) that only function bodies read: a declaration, judged
+        where it is used, as for Python (declarations.py). storybook's dev server reads its
+        own addresses to print the URL it listens on. A read at module level keeps it there."""
+        for node in nodes:
+            if node.type != "variable_declarator" or self.scopes.runtime(node.start_byte):
+                continue
+            target, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+            value = _unparen(value)
+            if target is None or target.type != "identifier" or value is None:
+                continue
+            if value.type != "call_expression" or self.call_name(value) not in v.RECON:
+                continue
+            name = re.escape(text_of(target).encode())
+            reads = re.finditer(rb"(?<![\w$.])" + name + rb"(?![\w$])", self.source)
+            if all(
+                self.scopes.runtime(read.start())
+                for read in reads
+                if read.start() != target.start_byte
+            ):
+                yield node.start_byte, node.end_byte
 
     def _character_spans(self) -> list[tuple[int, int]]:
         """The runtime scopes' byte ranges as character offsets of the text the engine
