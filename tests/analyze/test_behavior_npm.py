@@ -525,3 +525,18 @@ def test_the_machines_addresses_only_functions_read_are_a_declaration(tmp_path: 
     )
     report = run_exam(npm_package(tmp_path, "beacon", {"index.js": sent}), ONLY_BEHAVIOUR)
     assert "thr-system-recon" in blocking(report)
+
+
+def test_comments_read_as_text_are_skipped_like_parsed_ones() -> None:
+    """A bundle past the parser's budget is read as text: comments that open their line are
+    still comments; a URL's // inside a string is not one."""
+    from finalexam.analyze.behavior.engine import rule_hits
+    from finalexam.analyze.behavior.facts import Facts
+    from finalexam.analyze.behavior.rules import load_rules
+
+    def recon(text: str) -> list[str]:
+        hits = rule_hits(text, "javascript", load_rules(), facts=Facts(parsed=False))
+        return [h.rule.id for h in hits if h.rule.id == "thr-system-recon"]
+
+    assert recon(_DOCUMENTED_CALL) == []
+    assert recon("const u = 'https://x.invalid/' + os.networkInterfaces();\n") != []

@@ -1363,6 +1363,9 @@ def test_connection_string_parts_side_by_side_in_a_string_table_are_no_password(
          "            'Authorization': 'deri-hmac-sha256 id=' + self.apiKey + ',ts=' + ts,"),
         ("ccxt/bitbns.py",
          '    #             "token":"0x680dee9edfff0c397736e10b017cf6a0aee4ba31",'),
+        # adminer: the code between two strings an SQL statement is joined from
+        ("usr/share/adminer/adminer.php",
+         '$t = "CREATE USER $cf IDENTIFIED BY ".(min_version(8)?"":"PASSWORD ").q($Zf);'),
     ],
 )  # fmt: skip
 def test_catalogues_directive_names_schemes_and_addresses_of_blind_part_13_are_no_secrets(

@@ -57,6 +57,9 @@ _COMMENTS = {
     "shell": re.compile(r"^[^\S\n]*#[^\n]*", re.MULTILINE),
     "ruby": re.compile(r"^[^\S\n]*#[^\n]*|^=begin\b.*?^=end\b", re.MULTILINE | re.DOTALL),
     "batch": re.compile(r"(?i)^[^\S\n]*@?(rem\b|::)[^\n]*", re.MULTILINE),
+    # JavaScript read as text (a bundle past the parser's budget): comments that open their
+    # line only, since "https://..." in a string is no comment
+    "javascript": re.compile(r"^[^\S\n]*(?://[^\n]*|/\*.*?\*/)", re.MULTILINE | re.DOTALL),
 }
 
 

@@ -335,6 +335,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # variant: "reset_password" === e ? "reset_password" : "signup"
     if candidate.rule_id == "generic-sql-password" and _closes_another_string(candidate):
         return True
+    if _JOINS_TWO_STRINGS.match(value):
+        return True  # " IDENTIFIED BY ".(min_version(8)?"":...) (adminer): code between strings
     if candidate.path.endswith(".map") or _PUBLISHED_TOKEN_URL.search(candidate.line):
         return True  # a source map repeats the shipped code; badge tokens, meeting links are public
     if not any(c.isalnum() for c in value):
@@ -861,6 +863,11 @@ def _ternary_branch(candidate: GenericCandidate) -> bool:
     at = _pair_start(candidate)
     before = candidate.line[:at].rstrip(" \t\"'`") if at > 0 else ""
     return before.endswith("?") and not before.endswith("??")
+
+
+# what lies between a closing and an opening quote when a program joins strings: a PHP or
+# Perl concatenation, or a JavaScript plus, then a call, a group or a variable
+_JOINS_TWO_STRINGS = re.compile(r"[.+][^\S\n]*[($]")
 
 
 def _closes_another_string(candidate: GenericCandidate) -> bool:
