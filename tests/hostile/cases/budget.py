@@ -60,6 +60,13 @@ def _f_string(directory: Path) -> Path:
     return _zip(directory, "f-string.zip", {"pkg/__init__.py": source})
 
 
+def _long_word_constant(directory: Path) -> Path:
+    # a module constant of one 1 MB word (web3's contract bytecode): a URL search that may
+    # start anywhere in the word is quadratic on it
+    source = PIPE_TO_SHELL + 'BYTECODE = "0x' + "60806040" * 131_072 + '"\n'
+    return _zip(directory, "long-word.zip", {"pkg/__init__.py": source})
+
+
 def _nul_script(directory: Path) -> Path:
     members = {"pkg/__init__.py": "# \x00\n" + PIPE_TO_SHELL}
     return _zip(directory, "nul-script.zip", members)
@@ -110,6 +117,14 @@ CASES = [
         findings=("thr-pipe-to-shell",),
         args=("--time-budget", "4"),
         budget=120,
+        area="budget",
+    ),
+    Case(
+        "python-long-word-constant",
+        _long_word_constant,
+        findings=("thr-pipe-to-shell",),
+        no_issues=True,
+        args=("--time-budget", "4"),
         area="budget",
     ),
     Case("script-nul-byte", _nul_script, findings=("thr-pipe-to-shell",), area="budget"),

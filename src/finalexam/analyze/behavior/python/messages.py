@@ -21,7 +21,7 @@ from finalexam.analyze.behavior.python.vocabulary import MESSAGE_BUILDERS, MESSA
 
 MESSAGE = "message"
 _WORD = re.compile(r"(?<![\w/.:%{-])[A-Za-z][a-z]+(?![\w/:%}-])")
-_URL = re.compile(r"\w+://\S+")
+_URL = re.compile(r"(?<!\w)\w+://\S+")  # from a word's start: linear on a long word
 _MIN_WORDS = 3
 
 
