@@ -552,15 +552,11 @@ _NOT_SECRET_VALUES = (
         r"(?i)(?:md5|sha-?(?:1|224|256|384|512)|s?crypt\d?|bcrypt|blowfish|yescrypt"
         r"|argon2(?:i|d|id)?|pbkdf2(?:[_-]sha\d+)?|nthash)\Z"
     ),
-    # OSS4-HMAC-SHA256, ECDHE-RSA-AES128-GCM-SHA256: an algorithm's or a scheme's name
+    # OSS4-HMAC-SHA256, ECDHE-RSA-AES128-GCM-SHA256, and in lower case 'deri-hmac-sha256 id='
+    # + key (ccxt's Deribit signing): an algorithm's or a scheme's name, hyphenated, one case
     re.compile(
-        r"(?=[A-Z0-9-]+\Z)(?=[A-Z0-9]+-)(?:[A-Z0-9]+-)*(?:HMAC|SHA\d*|RSA|ECDSA|ECDHE|AES\d*"
-        r"|GCM|CBC|MD5|CHACHA20|POLY1305|ED25519)(?:-[A-Z0-9]+)*\Z"
-    ),
-    # 'deri-hmac-sha256 id=' + key (ccxt's Deribit signing): the same in lower case, hyphenated
-    re.compile(
-        r"(?=[a-z0-9-]+\Z)(?=[a-z0-9]+-)(?:[a-z0-9]+-)*(?:hmac|sha\d*|rsa|ecdsa|ecdhe|aes\d*"
-        r"|gcm|cbc|md5|chacha20|poly1305|ed25519)(?:-[a-z0-9]+)*\Z"
+        r"(?=[A-Z0-9-]+\Z|[a-z0-9-]+\Z)(?=[A-Za-z0-9]+-)(?i:(?:[a-z0-9]+-)*(?:hmac|sha\d*|rsa"
+        r"|ecdsa|ecdhe|aes\d*|gcm|cbc|md5|chacha20|poly1305|ed25519)(?:-[a-z0-9]+)*)\Z"
     ),
     # "token": "0x680dee9e..." (ccxt's sample replies): an Ethereum address, public by design
     # (a private key is 64 hex digits)

@@ -144,6 +144,8 @@ _RESOLVERS = frozenset({"socket.getaddrinfo", "socket.gethostbyname_ex"})
 _HOST_NAMERS = frozenset({"socket.gethostname", "socket.getfqdn", "platform.node"})
 _MAILBOX = re.compile(r"[A-Za-z0-9][\w.+-]*@(?:%s)?\Z")
 _ADDRESS_NAME = re.compile(r"(?i)e?mail|sender|from_?addr|reply_?to")
+# how a mailbox's literal ends before the host is put in: "name@%s" % host, "name@" + host
+_MAILBOX_ENDINGS: dict[type[ast.operator], str] = {ast.Mod: "@%s", ast.Add: "@"}
 
 
 def _mailbox_hosts(value: ast.expr) -> Iterator[ast.Call]:
@@ -151,24 +153,25 @@ def _mailbox_hosts(value: ast.expr) -> Iterator[ast.Call]:
     ``"name@" + call()``, ``f"name@{call()}"``."""
     for node in walk(value):
         if isinstance(node, ast.BinOp):
-            left, right = node.left, node.right
-            if not (isinstance(left, ast.Constant) and isinstance(left.value, str)):
-                continue
-            joined = ast.Mod if left.value.endswith("%s") else ast.Add
-            mailbox = _MAILBOX.match(left.value) is not None
-            if mailbox and isinstance(node.op, joined) and isinstance(right, ast.Call):
-                yield right
-        elif isinstance(node, ast.JoinedStr) and len(node.values) == 2:
-            head, tail = node.values
-            if (
-                isinstance(head, ast.Constant)
-                and isinstance(head.value, str)
-                and head.value.endswith("@")
-                and _MAILBOX.match(head.value)
-                and isinstance(tail, ast.FormattedValue)
-                and isinstance(tail.value, ast.Call)
-            ):
-                yield tail.value
+            head, host = node.left, node.right
+            ending = _MAILBOX_ENDINGS.get(type(node.op))
+        elif (
+            isinstance(node, ast.JoinedStr)
+            and len(node.values) == 2
+            and isinstance(node.values[1], ast.FormattedValue)
+        ):
+            head, host, ending = node.values[0], node.values[1].value, "@"
+        else:
+            continue
+        if (
+            ending is not None
+            and isinstance(head, ast.Constant)
+            and isinstance(head.value, str)
+            and head.value.endswith(ending)
+            and _MAILBOX.match(head.value)
+            and isinstance(host, ast.Call)
+        ):
+            yield host
 
 
 class Collector(ast.NodeVisitor):
