@@ -231,6 +231,13 @@ DEBIAN_FRESH13 = [
     "mailutils", "hashid", "ncrack", "patator", "skipfish", "sipvicious", "yersinia", "mdbook",
     "hcloud-cli", "lego", "croc", "libnimbus-jose-jwt-java", "libbcpg-java",
 ]  # fmt: skip
+DEBIAN_FRESH14 = [
+    "openocd", "avrdude", "dfu-util", "samtools", "bcftools", "bwa", "maxima", "pari-gp",
+    "profanity", "kakoune", "nnn", "ndisc6", "lnav", "goaccess", "jython", "groovy", "clojure",
+    "vagrant", "jc", "httpie", "ncat", "hashdeep", "ssdeep", "apparmor-utils", "opensnitch",
+    "usbguard", "rng-tools", "softhsm2", "getmail6", "offlineimap", "notmuch", "aerc",
+    "mblaze", "freeipmi", "conserver-server", "minicom", "picocom", "tio",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -245,6 +252,7 @@ BLIND_PARTS = {
     "fresh11": DEBIAN_FRESH11,
     "fresh12": DEBIAN_FRESH12,
     "fresh13": DEBIAN_FRESH13,
+    "fresh14": DEBIAN_FRESH14,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

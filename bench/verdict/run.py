@@ -58,6 +58,7 @@ BLIND = (
     "fresh11",
     "fresh12",
     "fresh13",
+    "fresh14",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
