@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from builders import gzip_bytes, tar_bytes, write, zip_bytes
+from distbuild import DPKG_DEB, build_deb
 from finalexam.analyze.names.similarity import (
     MISSPELLED,
     Squat,
@@ -18,7 +19,9 @@ from finalexam.analyze.names.similarity import (
 )
 from finalexam.config import Config
 from finalexam.exam import run_exam
-from finalexam.model import Severity
+from finalexam.model import ExamStatus, FileContext, Severity
+
+needs_dpkg = pytest.mark.skipif(DPKG_DEB is None, reason="dpkg-deb not installed")
 
 
 def test_popular_lists_ship_as_package_data() -> None:
@@ -297,3 +300,37 @@ def test_a_python_projects_front_end_named_after_it_imitates_no_npm_package(
     assert [(f.evidence.snippet, "popular npm package" in f.title) for f in squats] == [
         ("shap", True)
     ]
+
+
+@needs_dpkg
+def test_a_name_an_os_package_installed_is_reported_not_blocking(tmp_path: Path) -> None:
+    """Debian's hashid installs the Python distribution hashID, one edit from PyPI's hashids:
+    apt installs it as hashid, so no pip user is misled. The same metadata in a wheel, which
+    pip installs by that name, still blocks."""
+    pkg_info = "Metadata-Version: 2.1\nName: hashID\nVersion: 3.1.4\nRequires-Dist: colorma\n"
+    deb = build_deb(
+        tmp_path,
+        "hashid",
+        "3.1.4-4",
+        architecture="all",
+        files={"usr/lib/python3/dist-packages/hashID-3.1.4.egg-info/PKG-INFO": pkg_info},
+    )
+    report = run_exam(deb, Config())
+    squats = {f.evidence.snippet: f for f in report.findings if f.rule_id == "typosquat-name"}
+    assert set(squats) == {"hashID", "colorma"}  # its own name and its dependency's
+    for finding in squats.values():
+        assert finding.context is FileContext.DISTRO
+        assert finding.evidence.details["installed_by"]["package"] == "hashid"
+        assert "installed by the Debian package hashid" in finding.message
+    assert report.status is ExamStatus.PASSED
+    wheel = write(
+        tmp_path / "hashID-3.1.4-py3-none-any.whl",
+        zip_bytes({"hashID-3.1.4.dist-info/METADATA": pkg_info}),
+    )
+    report = run_exam(wheel, Config())
+    blocking = {v.fingerprint for v in report.verdict.violations}
+    assert {f.evidence.snippet for f in report.findings if f.fingerprint in blocking} == {
+        "hashID",
+        "colorma",
+    }
+    assert report.status is ExamStatus.FAILED

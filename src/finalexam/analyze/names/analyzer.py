@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from finalexam.analyze.base import Analysis, Carried, ExamState
 from finalexam.analyze.names import NAME
@@ -27,10 +27,12 @@ from finalexam.catalog.manifests import (
     requires_txt,
     setup_py_requires,
 )
+from finalexam.catalog.ownership import installed_by
 from finalexam.config import Config
 from finalexam.context import path_context
 from finalexam.formats import jsonsafe
 from finalexam.model import (
+    Component,
     Confidence,
     Evidence,
     FileContext,
@@ -71,6 +73,19 @@ class _TopLevel:
 
     package: str
     location: Location
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """A name to check: a package's own or one it depends on, and the OS package that
+    installed it, if one did."""
+
+    name: str
+    ecosystem: str
+    location: Location | None
+    version: str | None
+    is_dependency: bool
+    installer: Component | None = None
 
 
 @dataclass
@@ -172,13 +187,12 @@ class TyposquatAnalyzer:
     def finish(self, state: ExamState) -> Analysis:
         analysis = Analysis()
         seen: set[tuple[str, str]] = set()
-        subjects: list[tuple[str, str, Location | None, str | None, bool]] = []
         carried = state.carried_by(NAME)
         all_declared = [c for c in carried if isinstance(c, _Declared)]
-        for declared in all_declared:
-            subjects.append(
-                (declared.name, declared.ecosystem, declared.location, declared.version, False)
-            )
+        subjects = [
+            _Subject(d.name, d.ecosystem, d.location, d.version, False) for d in all_declared
+        ]
+        installers = installed_by(state.components)
         for component in state.components:
             if component.locations and all(
                 path_context(where) is not FileContext.SHIPPED for where in component.locations
@@ -186,9 +200,13 @@ class TyposquatAnalyzer:
                 continue  # fixtures of a test suite are not what the package ships
             if component.ecosystem in ("PyPI", "npm"):
                 where = component.locations[0] if component.locations else None
+                installer = installers.get(component.purl or "")
                 subjects.append(
-                    (component.name, component.ecosystem, where, component.version, False)
-                )
+                    _Subject(
+                        component.name, component.ecosystem, where, component.version, False,
+                        installer,
+                    )
+                )  # fmt: skip
                 for dependency in component.dependencies:
                     target = dependency.target
                     if target.startswith("pkg:"):
@@ -201,21 +219,30 @@ class TyposquatAnalyzer:
                             if purl.namespace
                             else purl.name
                         )
-                    subjects.append((target, component.ecosystem, where, None, True))
+                    subjects.append(
+                        _Subject(target, component.ecosystem, where, None, True, installer)
+                    )
         # a Python project's own JavaScript front-end is named after the project (shap 0.54's
         # javascript/package.json is "shapjs"): that name was chosen on PyPI, not copied on npm
         python_names = {normalize(d.name, "PyPI") for d in all_declared if d.ecosystem == "PyPI"}
-        for name, ecosystem, location, version, is_dependency in subjects:
+        for subject in subjects:
+            name, ecosystem, location, version = (
+                subject.name, subject.ecosystem, subject.location, subject.version
+            )  # fmt: skip
             key = (normalize(name, ecosystem), ecosystem)
             if key in seen:
                 continue
-            if ecosystem == "npm" and not is_dependency and _front_end_of(name, python_names):
+            own_name = not subject.is_dependency
+            if ecosystem == "npm" and own_name and _front_end_of(name, python_names):
                 continue
             seen.add(key)
             squat = check_name(name, ecosystem)
             if squat is not None:
-                analysis.findings.append(_squat_finding(squat, ecosystem, location, is_dependency))
-            if version and not is_dependency and _confusion_version(version):
+                finding = _squat_finding(squat, ecosystem, location, subject.is_dependency)
+                if subject.installer is not None:
+                    finding = _installed_by_os(finding, subject.installer)
+                analysis.findings.append(finding)
+            if version and own_name and _confusion_version(version):
                 analysis.findings.append(
                     Finding(
                         kind=FindingKind.BEHAVIOR,
@@ -291,6 +318,27 @@ def _top_level_package(path: str) -> str | None:
     if len(parts) == 4 and "-" in parts[0] and parts[1] in _LAYOUT_DIRS:
         return parts[2]
     return None
+
+
+def _installed_by_os(finding: Finding, installer: Component) -> Finding:
+    """An OS package installed the name: apt, dnf or apk installs it by the OS package's own
+    name, never by this one, so a lookalike misleads no registry user. Reported with the
+    distribution's context, as language advisories on what it installed are (docs/policy.md)."""
+    details = {
+        **finding.evidence.details,
+        "installed_by": {
+            "package": installer.name,
+            "version": installer.version,
+            "ecosystem": installer.ecosystem,
+        },
+    }
+    return replace(
+        finding,
+        context=FileContext.DISTRO,
+        message=f"{finding.message}; installed by the {installer.ecosystem} package "
+        f"{installer.name}, which is what its users install",
+        evidence=replace(finding.evidence, details=details),
+    )
 
 
 def _squat_finding(
