@@ -637,6 +637,8 @@ _TEST_RUNNER_SECTION = re.compile(
     rb"(?:tool[.:])?(?:pytest|tox|nox|testenv)\b|tool\.hatch\.envs\.(?:test|tests)\b"
 )
 
+_BRACKETS = re.compile(rb"[{}\[\]]")
+_QUOTED = re.compile(rb""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'""")
 _COMMENT_LEAD = re.compile(rb"^(?:#+|//+|/?\*+|--|;+)[^\S\n]?")
 
 
@@ -675,7 +677,7 @@ class Material:
             line = bytes(self.document[max(0, match_start - _LEAD_WINDOW) : match_start])
             if _EXAMPLE_LEAD.search(line.rsplit(b"\n", 1)[-1]):
                 return FileContext.WELL_KNOWN
-            if self._in_commented_fence(match_start):
+            if self._in_commented_fence(match_start) or self._in_commented_document(match_start):
                 return FileContext.DOCS
         else:
             before = bytes(self.document[max(0, match_start - _MARKER_WINDOW) : match_start])
@@ -731,6 +733,28 @@ class Material:
             if body.startswith(b"```"):
                 fences += 1
         return fences % 2 == 1
+
+    def _in_commented_document(self, match_start: int) -> bool:
+        """The value sits inside a pretty-printed JSON document in a comment: an API client
+        documents the reply it parses (ccxt's ``#    {`` then ``#        "listenKey": "7d1e..."``
+        after each request). The document opens on a line of its own, a bare ``{`` or ``[``,
+        so commented-out code (``# config = {"token": ...}``) still counts."""
+        lines = bytes(self.document[max(0, match_start - _NESTING_WINDOW) : match_start])
+        bodies: list[bytes] = []
+        for line in reversed(lines.split(b"\n")):
+            text = line.strip()
+            body = _COMMENT_LEAD.sub(b"", text, count=1)
+            if body == text:
+                break  # the comment ended
+            bodies.append(body.strip())
+        open_at: list[bool] = []  # per open bracket: did it open a document of its own line
+        for body in reversed(bodies):
+            for bracket in _BRACKETS.findall(_QUOTED.sub(b"", body)):
+                if bracket in b"{[":
+                    open_at.append(body in (b"{", b"["))
+                elif open_at:
+                    open_at.pop()
+        return any(open_at)
 
     def _in_data_uri(self, start: int) -> bool:
         """An image or font inlined as ``data:...;base64,`` (CSS in a jar, an HTML page)."""

@@ -1388,3 +1388,36 @@ def test_credentials_beside_the_shapes_of_blind_part_13_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+def test_a_reply_documented_in_a_comment_is_documentation() -> None:
+    """ccxt documents every exchange reply it parses as pretty-printed JSON in comments, tokens
+    and listen keys included: the document opens on a comment line of its own."""
+    reply = (
+        b"        response = await self.privatePostApiV1UserDataStream(params)\n"
+        b"        #\n"
+        b"        #    {\n"
+        b'        #        "code": 200,\n'
+        b'        #        "data": {\n'
+        b'        #            "listenKey": "7d1ec51340f499d85bb33b00a96ef680bda28869d5c3374a"\n'
+        b"        #        }\n"
+        b"        #    }\n"
+        b"        #\n"
+    )
+    assert _blocking("ccxt/pro/bitrue.py", reply) == []
+    js = reply.replace(b"#", b"//").replace(b"await self.", b"await this.")
+    assert _blocking("js/src/pro/bitrue.js", js) == []
+    # after the document closes, or commented-out code that opens its dict after a name,
+    # the same value counts
+    after = reply + b'        # listenKey = "7d1ec51340f499d85bb33b00a96ef680bda28869d5c3374b"\n'
+    assert [v for _, v in _blocking("ccxt/pro/bitrue.py", after)] == [
+        "7d1ec51340f499d85bb33b00a96ef680bda28869d5c3374b"
+    ]
+    code = (
+        b"# CONFIG = {\n"
+        b'#     "listenKey": "7d1ec51340f499d85bb33b00a96ef680bda28869d5c3374a",\n'
+        b"# }\n"
+    )
+    assert [v for _, v in _blocking("app/settings.py", code)] == [
+        "7d1ec51340f499d85bb33b00a96ef680bda28869d5c3374a"
+    ]
