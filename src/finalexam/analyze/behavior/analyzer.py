@@ -394,6 +394,8 @@ class BehaviorAnalyzer:
         facts, why = bounded_facts(
             text, language, self.config.time_budget, install_file, entry.path
         )
+        if facts is not None and name == "__main__.py" and not install_file:
+            facts = facts.as_program()
         if why is not None:
             kind, reason = why
             shown = {"python": "Python", "javascript": "JavaScript"}[language]

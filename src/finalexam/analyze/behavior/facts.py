@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 INSTALL = "install"
@@ -55,6 +55,21 @@ class Facts:
     # minified bundle one line holds import-time and runtime code, so a raw pattern's
     # context is read at its offset
     runtime_spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def as_program(self) -> Facts:
+        """The facts of a module that only runs as a program (a package's ``__main__.py``,
+        run by ``python -m``; ``import package`` never loads it): its module level is the
+        body of a command someone has to run, as under ``if __name__ == "__main__":``."""
+        return replace(
+            self,
+            facts=[
+                replace(f, context=RUNTIME) if f.context == IMPORT else f for f in self.facts
+            ],
+            line_context={
+                line: RUNTIME if context == IMPORT else context
+                for line, context in self.line_context.items()
+            },
+        )
 
     def context_of(self, line: int, default: str, offset: int | None = None) -> str:
         if offset is not None and self.runtime_spans:
