@@ -67,5 +67,5 @@ def test_every_published_key_names_its_source() -> None:
     assert len(listed) >= 13
     for digest, source in listed.items():
         assert len(digest) == 64 and int(digest, 16) >= 0
-        assert source.split()[0] in {"GnuTLS", "Cisco", "rspamd", "SpeechRecognition"}
+        assert source.split()[0] in {"GnuTLS", "Cisco", "rspamd", "SpeechRecognition", "Microsoft"}
         assert "(" in source

@@ -908,6 +908,9 @@ def test_a_readme_in_core_metadata_a_declaration_file_and_examples_constants_are
          'encryption_key = "icy63itbhhni8bq15ntp5n5symuixf73s1kpjh6skaq4e7nx5fiy";'),
         ("etc/rspamd/modules.d/rspamd_update.conf",
          'key = "qxuogdh5eghytji1utkkte1dn3n81c3y5twe61uzoddzwqzuxxyb";'),
+        # oletools: the passwords Office encrypts files with for everyone ([MS-OFFCRYPTO])
+        ("oletools/crypto.py", "EXCEL_TRANSPARENT_PASSWORD = 'VelvetSweatshop'"),
+        ("oletools/crypto.py", "POWERPOINT_TRANSPARENT_PASSWORD = '/01Hannes Ruescher/01'"),
         # spamassassin: Bayes database markers, control characters then their name
         ("usr/share/perl5/Mail/SpamAssassin/BayesStore/DBM.pm",
          '$DB_VERSION_MAGIC_TOKEN\t\t= "\\015\\001\\007\\011\\003DBVERSION";'),
