@@ -284,6 +284,25 @@ def test_a_long_generated_regex_is_not_packed_code(tmp_path: Path) -> None:
     }
 
 
+def test_a_call_named_in_a_long_string_is_not_packed_code(tmp_path: Path) -> None:
+    """pydoc_data/topics.py (Jython's Lib, CPython's stdlib) keeps the language reference,
+    one topic a line: the exec statement's text names ``exec(`` and ``compile(``."""
+    prose = "Be aware that the return and yield statements may not be used outside of " * 20
+    topic = (
+        f"  'exec': '\\nThe ``exec`` statement\\n{prose} exec(code, globals) and compile(src)',\n"
+    )
+    source = "topics = {\n" + topic + "}\n"
+    assert len(topic) > 1000
+    assert exam(tmp_path, "topics", "pydoc_data/topics.py", source) == {}
+    # the same line calling exec outside its strings is packed code
+    packed = source.replace("  'exec': '", "  'exec': exec('").replace(
+        "compile(src)',", "compile(src)'),"
+    )
+    assert exam(tmp_path, "topicx", "pydoc_data/topics.py", packed) == {
+        "obf-packed-code": "topicx/pydoc_data/topics.py"
+    }
+
+
 # hvac 2.4.0 api/secrets_engines/aws.py and ssh.py: the Vault client configures Vault's AWS and
 # SSH engines with the keys its caller passes, through the adapter the user pointed at Vault
 _VAULT_CLIENT = """\
