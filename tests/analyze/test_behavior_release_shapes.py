@@ -464,3 +464,33 @@ def test_a_packages_main_module_runs_as_a_program_not_on_import(tmp_path: Path) 
         "sacre3/sacre/__main__.py"
         in exam(tmp_path, "sacre3", {**files, "sacre/__main__.py": stealer}).values()
     )
+
+
+# Jython 2.7's Lib/imaplib.py, Python 2 that this interpreter cannot parse: the module's
+# self-test asks for the user's name under its main guard
+_PY2_CLIENT = """\
+import getpass, socket
+
+class IMAP4:
+    def open(self, host, port):
+        self.sock = socket.create_connection((host, port))
+
+if __name__ == '__main__':
+    try:
+        host = sys.argv[1]
+    except IndexError, val:
+        host = ''
+    USER = getpass.getuser()
+    print 'login as %s on %s' % (USER, host)
+"""
+
+
+def test_a_main_guard_of_python_2_source_runs_only_as_a_program(tmp_path: Path) -> None:
+    assert exam(tmp_path, "py2imap", {"imaplib.py": _PY2_CLIENT}) == {}
+    # the same call at the module's level runs on import
+    at_import = _PY2_CLIENT.replace("    USER = getpass.getuser()\n", "").replace(
+        "class IMAP4:", "USER = getpass.getuser()\n\nclass IMAP4:"
+    )
+    assert exam(tmp_path, "py2imap2", {"imaplib.py": at_import}) == {
+        "thr-system-recon": "py2imap2/imaplib.py"
+    }

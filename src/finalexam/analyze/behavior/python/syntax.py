@@ -50,14 +50,19 @@ def is_self_attribute(node: ast.AST) -> TypeGuard[ast.Attribute]:
 Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
 
-_DEF_LINE = re.compile(r"[ \t]*(?:async[ \t]+)?def[ \t]")
+# a function's header, or a main guard's: what either holds runs only when called or run
+_DEF_LINE = re.compile(
+    r"""[ \t]*(?:(?:async[ \t]+)?def[ \t]"""
+    r"""|if[ \t]+__name__[ \t]*==[ \t]*(['"])__main__\1[ \t]*:)"""
+)
 
 
 def function_lines(text: str) -> list[tuple[int, int]]:
     """Line ranges of function bodies by indentation, for a Python source that does not
-    parse (syntax newer than this interpreter's): what a function defines runs when it is
-    called, the rest at import. A line indented less than its function (a string's
-    continuation) ends the body early, so more is read as import-time code, not less."""
+    parse (syntax newer than this interpreter's, or Python 2's): what a function defines runs
+    when it is called, and a main guard's body when the file is run, the rest at import. A
+    line indented less than its function (a string's continuation) ends the body early, so
+    more is read as import-time code, not less."""
     ranges: list[tuple[int, int]] = []
     open_defs: list[tuple[int, int]] = []  # (indent of the def line, first body line)
     last = 0
