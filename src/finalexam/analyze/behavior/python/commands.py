@@ -31,7 +31,9 @@ ARCHIVE_SUFFIXES = frozenset({"zip", "egg", "whl", "pyz", "jar", "par"})
 WINDOWS_PROGRAM = re.compile(r"\.(exe|scr|vbs|hta)[\"']?$", re.IGNORECASE)
 
 
-# Programs an install command may legitimately start: compilers, build systems, VCS.
+# Programs an install command may legitimately start: compilers, build systems, VCS, and
+# Apple's toolchain queries (pyobjc's egg_info records the SDK and macOS version it built for
+# with xcrun and sw_vers)
 BUILD_TOOLS = frozenset(
     {
         "cmake", "make", "gmake", "nmake", "ninja", "meson", "msbuild", "xcodebuild", "gcc",
@@ -39,7 +41,7 @@ BUILD_TOOLS = frozenset(
         "install_name_tool", "patchelf", "pkg-config", "git", "hg", "svn", "npm", "npx", "yarn",
         "pnpm", "node", "cargo", "rustc", "go", "javac", "mvn", "gradle", "ant", "cython",
         "swig", "protoc", "autoreconf", "autoconf", "automake", "configure", "./configure",
-        "sphinx-build", "ldconfig",
+        "sphinx-build", "ldconfig", "xcrun", "xcode-select", "sw_vers", "dsymutil",
     }
 )  # fmt: skip
 
