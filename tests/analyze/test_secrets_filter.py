@@ -1424,3 +1424,29 @@ def test_a_reply_documented_in_a_comment_is_documentation() -> None:
     assert [v for _, v in _blocking("app/settings.py", code)] == [
         "7d1ec51340f499d85bb33b00a96ef680bda28869d5c3374a"
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # sacrebleu: a key of name=value pairs whose values are fields
+        ("sacrebleu/utils.py", "            key = f'origlang={origlang}'"),
+        ("app/query.py", '    token = f"user={user}&lang={lang}"'),
+    ],
+)  # fmt: skip
+def test_templates_of_blind_part_14_are_no_secrets(path: str, text: str) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        # not an f-string: the braces are text, and the value is written out
+        ("app/query.py", "            key = 'origlang=Kq7vLzT9mW4pRx8L{x}'",
+         "origlang=Kq7vLzT9mW4pRx8L{x}"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_templates_of_blind_part_14_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

@@ -820,7 +820,12 @@ def _formatted_name(candidate: GenericCandidate) -> bool:
         or bool(_SUBSCRIPTED_NAME.match(rest) or _WORDS_BEFORE_FIELD.match(value))
         or bool(_LOOKUP_NAME.match(rest.strip("_")))  # statsmodels' f"freq_seasonal_var_{ix!r}"
         or bool(_LOWER_WORD.fullmatch(rest.strip("_")))  # lightning's f"optimizer_{idx}"
+        or bool(_FIELD_PAIRS.fullmatch(rest))  # sacrebleu's f'origlang={origlang}'
     )
+
+
+# name=value pairs whose every value is a field: f"user={user}&lang={lang}" leaves "user=&lang="
+_FIELD_PAIRS = re.compile(r"(?:[&;, ]?[A-Za-z_][\w.-]*=)+")
 
 
 # Words and blanks, then the fields: "CREDENTIALS {credentials}", "openid {}".
