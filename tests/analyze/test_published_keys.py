@@ -118,3 +118,31 @@ def test_vagrants_insecure_key_is_published_material() -> None:
     assert hit.rule.id == "private-key-rsa"
     assert hit.context is FileContext.WELL_KNOWN
     assert _published()[hit.sha256].startswith("Vagrant keys/vagrant")
+
+
+def _fresh_pem() -> str:
+    key = ed25519.Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return pem.decode()
+
+
+def test_a_key_named_test_material_is_test_material() -> None:
+    """datahub 1.7 keeps TEST_RSA_PRIVATE_KEY, generated for its replay tests, in shipped code:
+    the name says what it is. A key under any other name still blocks."""
+    pem = _fresh_pem()
+    for assignment in (
+        f'TEST_RSA_PRIVATE_KEY = """{pem}"""\n',
+        f'DUMMY_KEY = (\n    """{pem}"""\n)\n',
+        f'mockSigningKey = """{pem}"""\n',
+    ):
+        [hit] = scan_bytes(assignment.encode(), "datahub/recording/archive.py", binary=False)
+        assert hit.context is FileContext.TEST, assignment
+    for assignment in (
+        f'SERVER_KEY = """{pem}"""\n',
+        f'contest_key = """{pem}"""\n',
+        f'# a test follows\nKEY = """{pem}"""\n',
+    ):
+        [hit] = scan_bytes(assignment.encode(), "app/keys.py", binary=False)
+        assert hit.context is None and hit.confidence is not Confidence.LOW, assignment

@@ -202,15 +202,30 @@ def _keep(
     context = (
         published_key(hit.sha256)
         or material.context_at(candidate.match_start, candidate.start)
-        or _test_pair(material, secret)
+        or _test_key(material, secret, candidate.start)
     )
     hits[key] = replace(hit, context=context) if context else hit
 
 
-def _test_pair(material: Material, secret: str) -> FileContext | None:
-    """A private key beside its own certificate for reserved names only is test material."""
+# The name a value is assigned to, right before it: TEST_RSA_PRIVATE_KEY = """,
+# "dummy_key": ", SAMPLE_KEY = (\n    "
+_ASSIGNED_NAME = re.compile(
+    rb"([A-Za-z_][\w-]*)[\"']?[ \t]*[:=][\s(]*(?:[rbuRBU]{0,2}(?:\"\"\"|'''|[\"'`]))?\Z"
+)
+_NAME_WORD = re.compile(rb"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_TEST_WORDS = frozenset({b"test", b"tests", b"testing", b"dummy", b"fake", b"mock", b"sample"})
+
+
+def _test_key(material: Material, secret: str, start: int) -> FileContext | None:
+    """A private key beside its own certificate for reserved names only, or assigned to a
+    name that calls it test material (datahub's ``TEST_RSA_PRIVATE_KEY``, generated for its
+    replay tests), is test material."""
     if not secret.startswith("-----BEGIN"):
         return None
+    before = bytes(material.document[max(0, start - 200) : start])
+    named = _ASSIGNED_NAME.search(before)
+    if named and any(w.lower() in _TEST_WORDS for w in _NAME_WORD.findall(named.group(1))):
+        return FileContext.TEST
     return FileContext.TEST if paired_in(bytes(material.document), secret) else None
 
 
