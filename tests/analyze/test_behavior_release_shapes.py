@@ -494,3 +494,38 @@ def test_a_main_guard_of_python_2_source_runs_only_as_a_program(tmp_path: Path) 
     assert exam(tmp_path, "py2imap2", {"imaplib.py": at_import}) == {
         "thr-system-recon": "py2imap2/imaplib.py"
     }
+
+
+# acryl-datahub 1.7's Power BI parser: its bundled grammar, gzipped, evaluated in V8 through
+# mini-racer, an isolate with no files, network or processes
+_ISOLATE = """\
+import gzip
+from pathlib import Path
+
+_BUNDLE = Path(__file__).parent / "bundle.js.gz"
+
+
+class Bridge:
+    def __init__(self):
+        from py_mini_racer import MiniRacer
+
+        bundle_js = gzip.decompress(_BUNDLE.read_bytes()).decode("utf-8")
+        self._ctx = MiniRacer()
+        self._ctx.eval(bundle_js)
+
+
+bridge = Bridge()
+"""
+
+
+def test_decoded_script_evaluated_in_an_isolated_engine_runs_no_python(tmp_path: Path) -> None:
+    assert exam(tmp_path, "mquery", {"bridge.py": _ISOLATE}) == {}
+    # the same payload evaluated as Python, or by an engine given the machine, still counts
+    as_python = _ISOLATE.replace("self._ctx.eval(bundle_js)", "exec(bundle_js)")
+    assert exam(tmp_path, "mquery2", {"bridge.py": as_python}) == {
+        "thr-decoded-exec": "mquery2/bridge.py"
+    }
+    other = _ISOLATE.replace("from py_mini_racer import MiniRacer", "from node_vm import MiniRacer")
+    assert exam(tmp_path, "mquery3", {"bridge.py": other}) == {
+        "thr-decoded-exec": "mquery3/bridge.py"
+    }

@@ -130,6 +130,10 @@ _KEY_MATERIAL = frozenset({"secret", "access-secret"})
 _GIVES_KEYS = re.compile(r"(?i)credential|secret|key|token|password|auth|signer")
 # What builds a service's client: boto3.client("s3", aws_secret_access_key=...), Session()
 _CLIENT_FACTORIES = frozenset({"client", "resource", *CLIENT_CLASSES})
+# JavaScript engines whose contexts reach nothing of the machine: no files, network, processes
+_ISOLATED_ENGINES = frozenset(
+    {"py_mini_racer.MiniRacer", "py_mini_racer.py_mini_racer.MiniRacer", "quickjs.Context"}
+)
 # An object's fields that say where it connects: reading one reads none of what the object
 # was built with (boto 2.49: ``self.host = self.provider.host``, a Provider built with keys)
 _LOCATION_FIELDS = frozenset(
@@ -447,6 +451,22 @@ class Collector(ast.NodeVisitor):
             for method in methods
             for inner in walk(method)
         )
+
+    def _in_isolated_engine(self, node: ast.Call) -> bool:
+        """``ctx.eval(...)`` on a JavaScript engine built without access to the machine (V8
+        through mini-racer, QuickJS): the script runs in an isolate with no files, network or
+        processes (datahub's Power BI parser evaluates its bundled grammar in MiniRacer)."""
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return False
+        target = func.value
+        if isinstance(target, ast.Name):
+            producers = self.assigned.get(target.id, set())
+        elif is_self_attribute(target):
+            producers = self.assigned.get(f"self.{target.attr}", set())
+        else:
+            return False
+        return bool(producers) and producers <= _ISOLATED_ENGINES
 
     def _is_client(self, node: ast.AST) -> bool:
         """A service client the file built itself: a name or field assigned from a client
@@ -785,7 +805,11 @@ class Collector(ast.NodeVisitor):
             evaluates = (
                 name in EVALUATORS or name.endswith((".exec", ".eval")) or name == "Function"
             )
-            if evaluates and not self._own_method_that_evaluates_nothing(node):
+            if (
+                evaluates
+                and not self._own_method_that_evaluates_nothing(node)
+                and not self._in_isolated_engine(node)
+            ):
                 for producer in sorted(self._argument_producers(node)):
                     if is_decoder(producer):
                         self._add("call", f"{name.rsplit('.', 1)[-1]}<-{producer}", node.lineno)
