@@ -1432,9 +1432,14 @@ def test_a_reply_documented_in_a_comment_is_documentation() -> None:
         # sacrebleu: a key of name=value pairs whose values are fields
         ("sacrebleu/utils.py", "            key = f'origlang={origlang}'"),
         ("app/query.py", '    token = f"user={user}&lang={lang}"'),
+        # datahub's quickstart: the stock account's password is the database's name
+        ("datahub/cli/docker_cli.py",
+         '            f"docker exec {name}-mysql-1 mysqldump -u root -pdatahub datahub > {out}",'),
+        ("deploy/backup.sh", "mysql -u root -proot shop < dump.sql"),
+        ("deploy/backup.sh", "mysqldump --user=app --password=app shop > x.sql"),
     ],
 )  # fmt: skip
-def test_templates_of_blind_part_14_are_no_secrets(path: str, text: str) -> None:
+def test_templates_and_stock_accounts_of_blind_part_14_are_no_secrets(path: str, text: str) -> None:
     assert _blocking(path, text.encode() + b"\n") == []
 
 
@@ -1444,9 +1449,10 @@ def test_templates_of_blind_part_14_are_no_secrets(path: str, text: str) -> None
         # not an f-string: the braces are text, and the value is written out
         ("app/query.py", "            key = 'origlang=Kq7vLzT9mW4pRx8L{x}'",
          "origlang=Kq7vLzT9mW4pRx8L{x}"),
+        ("deploy/backup.sh", "mysqldump -u root -pdatahub7Kq datahub > x.sql", "datahub7Kq"),
     ],
 )  # fmt: skip
-def test_credentials_beside_the_templates_of_blind_part_14_still_count(
+def test_credentials_beside_the_shapes_of_blind_part_14_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

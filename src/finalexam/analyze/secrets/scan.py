@@ -168,6 +168,25 @@ def _user_is_password(candidate: Candidate, material: Material) -> bool:
     return before.endswith(b"/" + bytes(candidate.secret) + b":")
 
 
+_COMMAND_LINE_RULES = frozenset({"mysql-cli-password", "generic-cli-user-password"})
+_COMMAND_WORD = re.compile(rb"[^\s\"'`;|&<>()]+")
+
+
+def _repeats_its_command(candidate: Candidate, material: Material) -> bool:
+    """A command line whose password repeats another of its words, the user or the database
+    (``mysqldump -u root -pdatahub datahub`` in datahub's quickstart, ``mysql -u root
+    -proot``): a stock account named in the command, as user:user is in a URI."""
+    end = material.document.find(b"\n", candidate.end)
+    line = bytes(material.document[candidate.match_start : end if end >= 0 else candidate.end])
+    at = candidate.start - candidate.match_start
+    secret = bytes(candidate.secret)
+    rest = line[:at] + b" " + line[at + len(secret) :]
+    return any(
+        word.split(b"=")[-1].lstrip(b"-").lower() == secret.lower()
+        for word in _COMMAND_WORD.findall(rest)
+    )
+
+
 def _keep(
     hits: dict[tuple[str, str], SecretHit],
     candidate: Candidate,
@@ -186,6 +205,8 @@ def _keep(
         if _names_a_field(named.decode("utf-8", "replace"), secret):
             return
     if candidate.rule.family == "uri" and _user_is_password(candidate, material):
+        return
+    if candidate.rule.id in _COMMAND_LINE_RULES and _repeats_its_command(candidate, material):
         return
     key = (candidate.rule.id, secret)
     current = hits.get(key)
