@@ -637,6 +637,7 @@ _TEST_RUNNER_SECTION = re.compile(
     rb"(?:tool[.:])?(?:pytest|tox|nox|testenv)\b|tool\.hatch\.envs\.(?:test|tests)\b"
 )
 
+_PROSE_WORD = re.compile(rb"(?<![\w.-])[A-Za-z]{2,}(?![\w.-])")
 _BRACKETS = re.compile(rb"[{}\[\]]")
 _QUOTED = re.compile(rb""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'""")
 _COMMENT_LEAD = re.compile(rb"^(?:#+|//+|/?\*+|--|;+)[^\S\n]?")
@@ -677,7 +678,11 @@ class Material:
             line = bytes(self.document[max(0, match_start - _LEAD_WINDOW) : match_start])
             if _EXAMPLE_LEAD.search(line.rsplit(b"\n", 1)[-1]):
                 return FileContext.WELL_KNOWN
-            if self._in_commented_fence(match_start) or self._in_commented_document(match_start):
+            if (
+                self._in_commented_fence(match_start)
+                or self._in_commented_document(match_start)
+                or self._in_commented_display(match_start)
+            ):
                 return FileContext.DOCS
         else:
             before = bytes(self.document[max(0, match_start - _MARKER_WINDOW) : match_start])
@@ -755,6 +760,28 @@ class Material:
                 elif open_at:
                     open_at.pop()
         return any(open_at)
+
+    def _in_commented_display(self, match_start: int) -> bool:
+        """The value sits in a comment's indented display under a sentence that ends in a
+        colon: the comment shows what data looks like (autobahn: "this returns a dict which
+        should include (for a private key):", then ``#   private-key-ed25519: 20e8...``). A
+        commented-out setting under a section name (``# database:``) is no sentence."""
+        lines = bytes(self.document[max(0, match_start - _NESTING_WINDOW) : match_start])
+        indent = None
+        for line in reversed(lines.split(b"\n")):
+            text = line.lstrip()  # the value's line keeps the blanks before the value
+            body = _COMMENT_LEAD.sub(b"", text, count=1)
+            if body == text:
+                return False  # the comment ended
+            depth = len(body) - len(body.lstrip())
+            if indent is None:
+                indent = depth  # the value's own line, up to the value
+                continue
+            if not body.strip():
+                continue
+            if depth < indent:
+                return body.rstrip().endswith(b":") and len(_PROSE_WORD.findall(body)) >= 4
+        return False
 
     def _in_data_uri(self, start: int) -> bool:
         """An image or font inlined as ``data:...;base64,`` (CSS in a jar, an HTML page)."""

@@ -1456,3 +1456,26 @@ def test_credentials_beside_the_shapes_of_blind_part_14_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+def test_a_sample_displayed_in_a_comment_under_a_sentence_is_documentation() -> None:
+    """autobahn's cryptosign.py shows in a comment what a key file's dict holds: an indented
+    display under a sentence that ends in a colon."""
+    comment = (
+        b"            # now load the private or public key file - this returns a dict which\n"
+        b"            # should include (for a private key):\n"
+        b"            #\n"
+        b"            #   private-key-ed25519: 20e8c05d0ede9506462bb049c4843032b18e8e75b31458\n"
+        b"            #\n"
+        b"            data = parse_keyfile(keyfile)\n"
+    )
+    assert _blocking("autobahn/wamp/cryptosign.py", comment) == []
+    # a commented-out setting under a section's name, or the same line alone, still counts
+    setting = (
+        b"# database:\n#   private-key-ed25519: 20e8c05d0ede9506462bb049c4843032b18e8e75b31458\n"
+    )
+    alone = b"#   private-key-ed25519: 20e8c05d0ede9506462bb049c4843032b18e8e75b31458\n"
+    for text in (setting, alone):
+        assert [v for _, v in _blocking("app/keys.py", text)] == [
+            "20e8c05d0ede9506462bb049c4843032b18e8e75b31458"
+        ], text
