@@ -25,7 +25,7 @@ import stat
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any, Protocol, cast
 
 import zstandard
@@ -35,6 +35,7 @@ from finalexam.formats.streams import ReadStream
 from finalexam.model import Blob, IssueKind
 from finalexam.unpack.base import Content, Member, MemberKind, UnpackContext
 from finalexam.unpack.compressed import ZlibDecoder
+from finalexam.unpack.zipcrypto import MAX_ENCRYPTED, open_with_sample_password
 
 LOCAL = b"PK\x03\x04"
 CENTRAL = b"PK\x01\x02"
@@ -300,7 +301,8 @@ def _member(blob: Blob, entry: _Entry) -> Member:
     }
     if name.endswith("/") and entry.size == 0:
         return Member(name=name, kind=MemberKind.DIR, mode=entry.mode or None, **recorded)
-    if entry.encrypted:
+    opened = _sample_password(blob, entry) if entry.encrypted else None
+    if entry.encrypted and opened is None:
         problems.append(("encrypted member: content not examined", IssueKind.ENCRYPTED))
         return _unreadable(entry, problems)
     if entry.method not in _METHODS:
@@ -311,13 +313,20 @@ def _member(blob: Blob, entry: _Entry) -> Member:
             )
         )
         return _unreadable(entry, problems)
-    try:
-        start, problem = _local_data(blob, entry)
-    except CorruptInput as error:
-        problems.append((f"{error}: not examined", IssueKind.CORRUPT))
-        return _unreadable(entry, problems)
-    if problem:
-        problems.append((problem, IssueKind.NOTE))
+    if opened is not None:
+        # from here on the member is its decrypted bytes (zipcrypto.py)
+        plain, password = opened
+        note = f"encrypted with the sample password {password.decode()!r}: examined"
+        problems.append((note, IssueKind.NOTE))
+        blob, entry, start = plain, replace(entry, compressed=len(plain)), 0
+    else:
+        try:
+            start, problem = _local_data(blob, entry)
+        except CorruptInput as error:
+            problems.append((f"{error}: not examined", IssueKind.CORRUPT))
+            return _unreadable(entry, problems)
+        if problem:
+            problems.append((problem, IssueKind.NOTE))
     available = len(blob) - start
     if entry.compressed > available:
         declared = f"{entry.compressed} compressed bytes declared, {max(available, 0)} in the file"
@@ -352,6 +361,27 @@ def _problem(problems: list[tuple[str, IssueKind]]) -> dict[str, Any]:
         "problem": "; ".join(text for text, _ in problems),
         "problem_kind": next((k for k in kinds if k.gap), IssueKind.NOTE),
     }
+
+
+def _sample_password(blob: Blob, entry: _Entry) -> tuple[bytes, bytes] | None:
+    """A member under traditional encryption that one of the passwords agreed for samples
+    opens: its decrypted data and the password. Strong encryption (AES, method 99), a member
+    larger than the decryption bound or a cut one stays locked."""
+    if entry.flags & 0x40 or entry.method == 99 or entry.compressed > MAX_ENCRYPTED:
+        return None
+    try:
+        start, _ = _local_data(blob, entry)
+    except CorruptInput:
+        return None
+    data = bytes(blob[start : start + entry.compressed])
+    if len(data) < entry.compressed:
+        return None
+    if entry.flags & 0x8:  # sizes after the data: the header checks the time, not the CRC
+        _, _, _, hour, minute, second = entry.date_time or (0, 0, 0, 0, 0, 0)
+        check = (((hour << 11) | (minute << 5) | (second // 2)) >> 8) & 0xFF
+    else:
+        check = entry.crc >> 24
+    return open_with_sample_password(data, check)
 
 
 def _unreadable(entry: _Entry, problems: list[tuple[str, IssueKind]]) -> Member:
