@@ -1,9 +1,10 @@
 """Zips locked with the password agreed for samples are opened and examined.
 
-Samples travel locked with ``infected``, as MalwareBazaar and VirusTotal hand them out (oletools
-0.60.2's sdist locks its malicious test documents with a password of its own,
-``infected-test``: those stay locked, and its exam incomplete). The archives here are written by Info-ZIP's
-``zip -P`` (traditional PKWARE encryption), seekable and streamed (sizes after the data)."""
+Samples travel locked with ``infected``, as MalwareBazaar and VirusTotal hand them out
+(oletools 0.60.2's sdist locks its malicious test documents with a password of its own,
+``infected-test``: those stay locked, and its exam incomplete). The archives here are written
+by Info-ZIP's ``zip -P`` (traditional PKWARE encryption), seekable and streamed (sizes after
+the data)."""
 
 from __future__ import annotations
 
