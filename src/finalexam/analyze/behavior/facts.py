@@ -62,9 +62,7 @@ class Facts:
         body of a command someone has to run, as under ``if __name__ == "__main__":``."""
         return replace(
             self,
-            facts=[
-                replace(f, context=RUNTIME) if f.context == IMPORT else f for f in self.facts
-            ],
+            facts=[replace(f, context=RUNTIME) if f.context == IMPORT else f for f in self.facts],
             line_context={
                 line: RUNTIME if context == IMPORT else context
                 for line, context in self.line_context.items()
