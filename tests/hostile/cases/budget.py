@@ -67,6 +67,13 @@ def _long_word_constant(directory: Path) -> Path:
     return _zip(directory, "long-word.zip", {"pkg/__init__.py": source})
 
 
+def _mysql_one_line(directory: Path) -> Path:
+    # 20,000 mysql commands with passwords on one line: the rest of each command is read in a
+    # bounded window, not to the end of the line (which would be quadratic on it)
+    commands = "".join(f"mysql -u root -pKq7vLzT{n:06d} shop; " for n in range(20_000))
+    return _zip(directory, "mysql-line.zip", {"deploy/restore.sh": commands + "\n"})
+
+
 def _nul_script(directory: Path) -> Path:
     members = {"pkg/__init__.py": "# \x00\n" + PIPE_TO_SHELL}
     return _zip(directory, "nul-script.zip", members)
@@ -124,6 +131,13 @@ CASES = [
         _long_word_constant,
         findings=("thr-pipe-to-shell",),
         no_issues=True,
+        args=("--time-budget", "4"),
+        area="budget",
+    ),
+    Case(
+        "shell-mysql-passwords-one-line",
+        _mysql_one_line,
+        findings=("mysql-cli-password",),
         args=("--time-budget", "4"),
         area="budget",
     ),

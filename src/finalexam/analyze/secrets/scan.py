@@ -169,6 +169,7 @@ def _user_is_password(candidate: Candidate, material: Material) -> bool:
 
 
 _COMMAND_LINE_RULES = frozenset({"mysql-cli-password", "generic-cli-user-password"})
+_COMMAND_REACH = 400  # the rest of the command line read after the password
 _COMMAND_WORD = re.compile(rb"[^\s\"'`;|&<>()]+")
 
 
@@ -176,11 +177,10 @@ def _repeats_its_command(candidate: Candidate, material: Material) -> bool:
     """A command line whose password repeats another of its words, the user or the database
     (``mysqldump -u root -pdatahub datahub`` in datahub's quickstart, ``mysql -u root
     -proot``): a stock account named in the command, as user:user is in a URI."""
-    end = material.document.find(b"\n", candidate.end)
-    line = bytes(material.document[candidate.match_start : end if end >= 0 else candidate.end])
-    at = candidate.start - candidate.match_start
+    head = bytes(material.document[candidate.match_start : candidate.start])
+    tail = bytes(material.document[candidate.end : candidate.end + _COMMAND_REACH])
+    rest = head + b" " + tail.split(b"\n", 1)[0]  # a minified file is one long line
     secret = bytes(candidate.secret)
-    rest = line[:at] + b" " + line[at + len(secret) :]
     return any(
         word.split(b"=")[-1].lstrip(b"-").lower() == secret.lower()
         for word in _COMMAND_WORD.findall(rest)
