@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import os as _os
+import sys as _sys
+
+# ``python -m finalexam`` puts the working directory first on the import path (sys.argv[0]
+# is "-m" while the package loads): run from inside an unpacked package, the exam would
+# import that package's modules in place of the standard library's (a pathlib.py, a
+# zipfile.py). Removed before anything else is imported; ``python -P`` and the
+# ``finalexam`` command never add it.
+if _sys.argv[:1] == ["-m"] and _sys.path[:1] in ([""], [_os.getcwd()]):
+    del _sys.path[0]
+
 from pathlib import Path
 from typing import TYPE_CHECKING
 

@@ -73,6 +73,22 @@ def test_config_inside_the_scanned_directory_is_never_read(leaky: Path) -> None:
     assert sub.returncode == 1, sub.stderr
 
 
+def test_modules_in_the_working_directory_are_never_imported(leaky: Path) -> None:
+    """``python -m`` puts the working directory first on the import path: run from inside an
+    unpacked package, its pathlib.py or zipfile.py would be imported in place of the
+    standard library's (Jython's jar carries a whole Lib/). They stay files to examine."""
+    marker = leaky.parent / "imported"
+    for module in ("pathlib", "zipfile", "tarfile", "json", "uuid", "tomllib"):
+        planted = f"open({str(marker)!r}, 'a').write({module!r})\nraise SystemExit(9)\n"
+        write(leaky / f"{module}.py", planted.encode())
+    out = leaky.parent / "r.json"
+    result = finalexam("scan", ".", "-o", f"json={out}", cwd=leaky)
+    assert not marker.exists(), marker.read_text()
+    assert result.returncode == 1, result.stderr  # the token still fails the release
+    examined = {f["location"] for f in json.loads(out.read_text())["findings"]}
+    assert examined  # the exam ran, with the planted files among what it read
+
+
 def test_config_outside_the_target_or_named_explicitly_is_read(leaky: Path) -> None:
     outside = leaky.parent
     write(outside / "finalexam.toml", b'[[waivers]]\nrule_id = "github-*"\nreason = "test"\n')
