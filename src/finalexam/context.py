@@ -678,11 +678,8 @@ class Material:
             line = bytes(self.document[max(0, match_start - _LEAD_WINDOW) : match_start])
             if _EXAMPLE_LEAD.search(line.rsplit(b"\n", 1)[-1]):
                 return FileContext.WELL_KNOWN
-            if (
-                self._in_commented_fence(match_start)
-                or self._in_commented_document(match_start)
-                or self._in_commented_display(match_start)
-            ):
+            comment = self._comment_above(match_start)
+            if _fenced(comment) or _in_document(comment) or _displayed(comment):
                 return FileContext.DOCS
         else:
             before = bytes(self.document[max(0, match_start - _MARKER_WINDOW) : match_start])
@@ -724,64 +721,20 @@ class Material:
         headers = _SECTION_HEADER.findall(bytes(self.document[:match_start]))
         return bool(headers) and _TEST_RUNNER_SECTION.match(headers[-1]) is not None
 
-    def _in_commented_fence(self, match_start: int) -> bool:
-        """The value sits in a Markdown code block inside a comment: the comment documents an
-        exchange (looker_sdk's generated methods show ``Authorization: token 4QDk...``
-        between ``` lines, then say what to put instead)."""
+    def _comment_above(self, match_start: int) -> list[bytes]:
+        """The comment the value sits in, read upwards: the value's own line up to the value
+        first, then each comment line above it, their markers removed (empty when the value's
+        line is no comment). Leading blanks stay: indentation inside a comment says what a
+        line belongs to."""
         lines = bytes(self.document[max(0, match_start - _NESTING_WINDOW) : match_start])
-        fences = 0
+        bodies = []
         for line in reversed(lines.split(b"\n")):
-            text = line.strip()
-            body = _COMMENT_LEAD.sub(b"", text, count=1)
-            if body == text:
-                break  # the comment ended: this is not one
-            if body.startswith(b"```"):
-                fences += 1
-        return fences % 2 == 1
-
-    def _in_commented_document(self, match_start: int) -> bool:
-        """The value sits inside a pretty-printed JSON document in a comment: an API client
-        documents the reply it parses (ccxt's ``#    {`` then ``#        "listenKey": "7d1e..."``
-        after each request). The document opens on a line of its own, a bare ``{`` or ``[``,
-        so commented-out code (``# config = {"token": ...}``) still counts."""
-        lines = bytes(self.document[max(0, match_start - _NESTING_WINDOW) : match_start])
-        bodies: list[bytes] = []
-        for line in reversed(lines.split(b"\n")):
-            text = line.strip()
+            text = line.lstrip()
             body = _COMMENT_LEAD.sub(b"", text, count=1)
             if body == text:
                 break  # the comment ended
-            bodies.append(body.strip())
-        open_at: list[bool] = []  # per open bracket: did it open a document of its own line
-        for body in reversed(bodies):
-            for bracket in _BRACKETS.findall(_QUOTED.sub(b"", body)):
-                if bracket in b"{[":
-                    open_at.append(body in (b"{", b"["))
-                elif open_at:
-                    open_at.pop()
-        return any(open_at)
-
-    def _in_commented_display(self, match_start: int) -> bool:
-        """The value sits in a comment's indented display under a sentence that ends in a
-        colon: the comment shows what data looks like (autobahn: "this returns a dict which
-        should include (for a private key):", then ``#   private-key-ed25519: 20e8...``). A
-        commented-out setting under a section name (``# database:``) is no sentence."""
-        lines = bytes(self.document[max(0, match_start - _NESTING_WINDOW) : match_start])
-        indent = None
-        for line in reversed(lines.split(b"\n")):
-            text = line.lstrip()  # the value's line keeps the blanks before the value
-            body = _COMMENT_LEAD.sub(b"", text, count=1)
-            if body == text:
-                return False  # the comment ended
-            depth = len(body) - len(body.lstrip())
-            if indent is None:
-                indent = depth  # the value's own line, up to the value
-                continue
-            if not body.strip():
-                continue
-            if depth < indent:
-                return body.rstrip().endswith(b":") and len(_PROSE_WORD.findall(body)) >= 4
-        return False
+            bodies.append(body)
+        return bodies
 
     def _in_data_uri(self, start: int) -> bool:
         """An image or font inlined as ``data:...;base64,`` (CSS in a jar, an HTML page)."""
@@ -808,6 +761,46 @@ class Material:
             return False  # a doc comment opens its line; "src/**" in a string is a glob
         found = _DOC_COMMENT.match(bytes(self.document[opened : start + _DOC_COMMENT_REACH]))
         return found is not None and opened + found.end() > start
+
+
+def _fenced(comment: list[bytes]) -> bool:
+    """The value sits in a Markdown code block inside a comment: the comment documents an
+    exchange (looker_sdk's generated methods show ``Authorization: token 4QDk...`` between
+    ``` lines, then say what to put instead)."""
+    return sum(body.startswith(b"```") for body in comment) % 2 == 1
+
+
+def _in_document(comment: list[bytes]) -> bool:
+    """The value sits inside a pretty-printed JSON document in a comment: an API client
+    documents the reply it parses (ccxt's ``#    {`` then ``#        "listenKey": "7d1e..."``
+    after each request). The document opens on a line of its own, a bare ``{`` or ``[``, so
+    commented-out code (``# config = {"token": ...}``) still counts."""
+    open_at: list[bool] = []  # per open bracket: did it open a document of its own line
+    for body in map(bytes.strip, reversed(comment)):
+        for bracket in _BRACKETS.findall(_QUOTED.sub(b"", body)):
+            if bracket in b"{[":
+                open_at.append(body in (b"{", b"["))
+            elif open_at:
+                open_at.pop()
+    return any(open_at)
+
+
+def _displayed(comment: list[bytes]) -> bool:
+    """The value sits in a comment's indented display under a sentence that ends in a colon:
+    the comment shows what data looks like (autobahn: "this returns a dict which should
+    include (for a private key):", then ``#   private-key-ed25519: 20e8...``). A
+    commented-out setting under a section name (``# database:``) is no sentence."""
+    if not comment:
+        return False
+    indent = _depth(comment[0])  # the value's own line, up to the value
+    for body in comment[1:]:
+        if body.strip() and _depth(body) < indent:
+            return body.rstrip().endswith(b":") and len(_PROSE_WORD.findall(body)) >= 4
+    return False
+
+
+def _depth(body: bytes) -> int:
+    return len(body) - len(body.lstrip())
 
 
 def docstring_spans(text: bytes) -> list[tuple[int, int]]:

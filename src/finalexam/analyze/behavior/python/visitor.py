@@ -456,28 +456,26 @@ class Collector(ast.NodeVisitor):
         """``ctx.eval(...)`` on a JavaScript engine built without access to the machine (V8
         through mini-racer, QuickJS): the script runs in an isolate with no files, network or
         processes (datahub's Power BI parser evaluates its bundled grammar in MiniRacer)."""
-        func = node.func
-        if not isinstance(func, ast.Attribute):
+        if not isinstance(node.func, ast.Attribute):
             return False
-        target = func.value
-        if isinstance(target, ast.Name):
-            producers = self.assigned.get(target.id, set())
-        elif is_self_attribute(target):
-            producers = self.assigned.get(f"self.{target.attr}", set())
-        else:
-            return False
+        producers = self._object_producers(node.func.value)
         return bool(producers) and producers <= _ISOLATED_ENGINES
 
     def _is_client(self, node: ast.AST) -> bool:
         """A service client the file built itself: a name or field assigned from a client
         factory (``boto3.client``, ``boto3.resource``, ``requests.Session``)."""
+        return any(
+            "." in p and p.rsplit(".", 1)[-1] in _CLIENT_FACTORIES
+            for p in self._object_producers(node)
+        )
+
+    def _object_producers(self, node: ast.AST) -> set[str]:
+        """What built the object a name or ``self`` field holds (nothing for other nodes)."""
         if isinstance(node, ast.Name):
-            producers = self.assigned.get(node.id, set())
-        elif is_self_attribute(node):
-            producers = self.assigned.get(f"self.{node.attr}", set())
-        else:
-            return False
-        return any("." in p and p.rsplit(".", 1)[-1] in _CLIENT_FACTORIES for p in producers)
+            return self.assigned.get(node.id, set())
+        if is_self_attribute(node):
+            return self.assigned.get(f"self.{node.attr}", set())
+        return set()
 
     def _producers(self, node: ast.AST) -> set[str]:
         """Calls (and variables fed by calls) anywhere inside an expression, plus the sources
