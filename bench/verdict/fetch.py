@@ -238,6 +238,21 @@ DEBIAN_FRESH14 = [
     "usbguard", "rng-tools", "softhsm2", "getmail6", "offlineimap", "notmuch", "aerc",
     "mblaze", "freeipmi", "conserver-server", "minicom", "picocom", "tio",
 ]  # fmt: skip
+# The fifteenth part's: Java, Perl and Ruby build and package tools, an assembler, an
+# OpenPGP tool in Rust, chat, IRC and news servers, an FTP server, backup and forensic
+# imaging tools, a password manager, an emulator, VoIP clients, numeric and statistics
+# environments, music typesetting and plotting, version-control systems and browsers, mail
+# authentication and greylisting, a firewall daemon and an IPsec VPN, network capture and
+# Internet-wide scanners, wireless and web offensive tools (dual-use: MITM, brute-forcing
+# of paths, fingerprinting, web vulnerability scanning).
+DEBIAN_FRESH15 = [
+    "maven", "ant", "gradle", "yasm", "ack", "cpanminus", "jekyll", "ruby-net-ssh", "sq",
+    "ejabberd", "ngircd", "inn2", "pure-ftpd", "bup", "autopsy", "dc3dd", "guymager",
+    "keepassxc", "dosbox", "baresip", "linphone-cli", "octave", "r-base-core", "lilypond",
+    "gnuplot-nox", "darcs", "cvs", "tig", "gitk", "opendmarc", "postgrey", "firewalld",
+    "libreswan", "tcpflow", "zmap", "wifite", "bettercap", "gobuster", "ffuf", "whatweb",
+    "wapiti",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -253,6 +268,7 @@ BLIND_PARTS = {
     "fresh12": DEBIAN_FRESH12,
     "fresh13": DEBIAN_FRESH13,
     "fresh14": DEBIAN_FRESH14,
+    "fresh15": DEBIAN_FRESH15,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

@@ -59,6 +59,7 @@ BLIND = (
     "fresh12",
     "fresh13",
     "fresh14",
+    "fresh15",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
