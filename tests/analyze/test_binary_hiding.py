@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from binbuild import (
@@ -144,3 +148,24 @@ def test_macho_facts_signature_and_keys() -> None:
 
 def test_identical_report_for_identical_input(elf: bytes) -> None:
     assert run(elf).binaries == run(elf).binaries
+
+
+def test_an_elf_for_no_machine_has_no_hardening_to_lack(tmp_path: Path) -> None:
+    """lilypond ships Guile's compiled ``.go`` files: ELF containers of bytecode for no
+    machine (EM_NONE) without PT_GNU_STACK, which Guile maps itself. The same library built
+    for x86-64 with an executable stack is still reported."""
+    native = compile_c(
+        tmp_path,
+        "libx.so",
+        ["-shared", "-fPIC", "-z", "execstack"],
+        source="int f(void) { return 1; }\n",
+    )
+    assert "binary.exec-stack" in {f.rule_id for f in run(native.read_bytes(), "libx.so").findings}
+    objcopy = shutil.which("objcopy")
+    if objcopy is None:
+        pytest.skip("objcopy (binutils) is not installed")
+    generic = tmp_path / "accreg.go"
+    subprocess.run([objcopy, "-O", "elf64-little", str(native), str(generic)], check=True)
+    analysis = run(generic.read_bytes(), "usr/lib/lilypond/ccache/lily/accreg.go")
+    assert analysis.binaries[0]["arch"] == "none"
+    assert not [f for f in analysis.findings if f.rule_id.startswith("binary.")]

@@ -1479,3 +1479,47 @@ def test_a_sample_displayed_in_a_comment_under_a_sentence_is_documentation() -> 
         assert [v for _, v in _blocking("app/keys.py", text)] == [
             "20e8c05d0ede9506462bb049c4843032b18e8e75b31458"
         ], text
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # shelljs: a module loaded by a password-like name
+        ("package/src/exec.js", "var _pwd = require('./pwd');"),
+        ("app/index.mjs", "const token = await import('./token.js');"),
+        ("app/plugins.py", 'secrets = importlib.import_module("app.secrets_store")'),
+        # RTFDE: an RTF control word compared with the token a parser read
+        ("RTFDE/deencapsulate.py", "        elif self.content_type_token == b'\\\\fromhtml1':"),
+        # wifite's self-test: the result a function must give
+        ("wifite/tools/aircrack.py",
+         "    assert hexkey == 'A1:B1:C1:D1:E1', 'hexkey was \"%s\"' % hexkey"),
+        # ejabberd: a translation in a folder of messages, named for its language
+        ("usr/lib/x86_64-linux-gnu/ejabberd-23.01-1/priv/msgs/ca.msg",
+         '{"Password","Contrasenya"}.'),
+        ("usr/lib/x86_64-linux-gnu/ejabberd-23.01-1/priv/msgs/nl.msg",
+         '{"Password","Wachtwoord"}.'),
+    ],
+)  # fmt: skip
+def test_modules_control_words_expected_results_and_messages_of_blind_part_15_are_no_secrets(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        # a value given to a function of another name is still a value
+        ("app/db.js", "var db_pwd = decrypt('Kq7vLzT9mW4pRx8L');", "Kq7vLzT9mW4pRx8L"),
+        # a control word with capitals and digits inside is no RTF word
+        ("app/auth.py", "if token == '\\\\Kq7vLzT9mW4p':", "\\\\Kq7vLzT9mW4p"),
+        # a comparison outside an assertion still counts
+        ("app/auth.py", "    if api_key == 'Kq7vLzT9mW4pRx8L':", "Kq7vLzT9mW4pRx8L"),
+        # a folder of messages whose file is not named for a language
+        ("app/msgs/config.msg", '{"password","Kq7vLzT9mW4pRx8L"}.', "Kq7vLzT9mW4pRx8L"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_15_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

@@ -380,6 +380,10 @@ _NOT_LOADED = frozenset({"object", "kernel-module", "core", "none"})
 def _hardening_findings(facts: BinaryFacts, location: Location) -> list[Finding]:
     if facts.type in _NOT_LOADED:  # nothing the loader maps as a program: no hardening to lack
         return []
+    if facts.format == "elf" and facts.arch == "none":
+        # EM_NONE: no system loader runs it. Guile's compiled .go files (lilypond's ccache)
+        # are ELF containers of bytecode that Guile maps itself, with no PT_GNU_STACK
+        return []
     hardening = facts.hardening
     out: list[Finding] = []
     if hardening.get("nx") is False:

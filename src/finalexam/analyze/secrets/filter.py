@@ -109,6 +109,13 @@ _TRANSFORM_FUNCTION = re.compile(
     r"|strcpy|strncpy|strcat|strncat|split|join)\([^\S\n]*\Z"
 )
 
+# A module a program loads: shelljs's `var _pwd = require('./pwd')`, import('./token.js'),
+# importlib.import_module("app.secrets"): the literal is the module's path, not the value
+_MODULE_LOADER = re.compile(
+    r"(?<![\w$])(?:require|import|__import__|import_module|require_once|include_once|include)"
+    r"\([^\S\n]*\Z"
+)
+
 
 class ModelError(ValueError):
     """A filter model file that cannot be used."""
@@ -301,7 +308,9 @@ def dropped(candidate: GenericCandidate) -> bool:
     ):
         return True  # cachedir_key = 'b_thinlto_cache', cased_key("connecttimeoutms"): names
     if candidate.call and (
-        _TRANSFORM_METHOD.search(candidate.call) or _TRANSFORM_FUNCTION.search(candidate.call)
+        _TRANSFORM_METHOD.search(candidate.call)
+        or _TRANSFORM_FUNCTION.search(candidate.call)
+        or _MODULE_LOADER.search(candidate.call)
     ):
         return True
     if _interpolated(candidate):
@@ -352,6 +361,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         and path_context(candidate.path) in (FileContext.SHIPPED, FileContext.VENDORED)
     ):
         return True  # while current_token == 'rbracket': a program compares states by name
+    if in_code and candidate.op in ("==", "!=") and _ASSERTION.match(candidate.line):
+        return True  # assert hexkey == 'A1:B1:C1:D1:E1' (wifite's self-test): an expected result
     if candidate.user and candidate.user.lower() == value.lower():
         return True  # admin:admin, guest:guest
     if candidate.rule_id == "generic-sql-password" and _names_the_account(candidate):
@@ -491,6 +502,7 @@ _JOSE_ALGORITHM = re.compile(
 _FRACTION = re.compile(r"[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\Z")
 _CALL_CHAIN = re.compile(r"[A-Za-z_][\w.]*\([^()]*\)(?:\.[A-Za-z_][\w.]*\([^()]*\))*\Z")
 # A name in lower-case letters a program compares a state or a type with ('colon', 'rbracket').
+_ASSERTION = re.compile(r"[^\S\n]*assert\b")  # Python's assert statement
 _STATE_NAME = re.compile(r"[a-z][a-z_]*(?:-[a-z_]+)*\Z")  # "rbracket", "proxy-revalidate"
 # A status badge's image URL (codecov.io/.../graph/badge.svg?token=...): a read-only token
 # its service publishes to be pasted into READMEs.
@@ -574,6 +586,9 @@ _NOT_SECRET_VALUES = (
     # ElantpIapPassword = 0x1EA5 (fwupd's device quirks): a 16-bit number written in hex is a
     # device's protocol constant, in every copy of the file, not a secret anyone drew
     re.compile(r"0[xX][0-9A-Fa-f]{1,4}\Z"),
+    # content_type_token == b'\\fromhtml1' (RTFDE): an RTF or TeX control word, a backslash
+    # (escaped in the source) and lower-case letters with an optional numeric parameter
+    re.compile(r"\\{1,2}[a-z]{2,32}-?\d{0,6}\Z"),
 )
 # Words after the keyword that still name the credential itself: tokenValue, password2,
 # passwordRepeat, PASSWORD_PROD. Any other word makes the keyword a qualifier of something

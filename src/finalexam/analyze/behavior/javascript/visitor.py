@@ -627,7 +627,11 @@ class Reader:
                     if name == "process.env" and whole:
                         found.add("process.env")
                 prop = current.child_by_field_name("property")
-                if prop is not None and text_of(prop) in ("headers", "cookies", "rawHeaders"):
+                if (
+                    prop is not None
+                    and text_of(prop) in ("headers", "cookies", "rawHeaders")
+                    and not _names_configuration(current.child_by_field_name("object"))
+                ):
                     found.add("request")
             elif kind in ("call_expression", "new_expression"):
                 found |= self._call_label(current)
@@ -1148,3 +1152,18 @@ def javascript_facts(
     unique = dict.fromkeys(reader.result.facts)  # the same fact reached twice counts once
     reader.result.facts = list(unique)
     return reader.result
+
+
+# Objects that hold a caller's settings: sentry-cli's execute(args, ..., config) turns
+# config.headers into --header options of its own program; a request's headers come from
+# a request object (req.headers), not from the options a function is called with
+_CONFIGURATION_NAMES = frozenset(
+    {"config", "configuration", "options", "opts", "settings", "cfg", "conf", "defaults"}
+)
+
+
+def _names_configuration(node: Node | None) -> bool:
+    if node is None:
+        return False
+    name = text_of(node).rsplit(".", 1)[-1]
+    return name.lstrip("_$") in _CONFIGURATION_NAMES

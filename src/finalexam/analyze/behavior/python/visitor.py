@@ -461,6 +461,14 @@ class Collector(ast.NodeVisitor):
         producers = self._object_producers(node.func.value)
         return bool(producers) and producers <= _ISOLATED_ENGINES
 
+    def _starts_a_child(self, node: ast.Call) -> bool:
+        """A method of another library that starts a process with the environment it is
+        given (``kernel_manager.start_kernel(..., env=env)``). A function of this file by
+        that name is read for what it does instead (environments.py)."""
+        name = self.resolve(node.func) or ""
+        last = name.rsplit(".", 1)[-1]
+        return bool(_CHILD_STARTERS.search(name)) and last not in self.own_functions
+
     def _is_client(self, node: ast.AST) -> bool:
         """A service client the file built itself: a name or field assigned from a client
         factory (``boto3.client``, ``boto3.resource``, ``requests.Session``)."""
@@ -508,7 +516,7 @@ class Collector(ast.NodeVisitor):
             if isinstance(inner, ast.Call):
                 for argument in consumed_arguments(inner, self.environment_consumers):
                     given_to_child |= {id(n) for n in walk(argument)}
-                if _spawns(self.resolve(inner.func)):
+                if _spawns(self.resolve(inner.func)) or self._starts_a_child(inner):
                     # Popen(cmd, env=os.environ): the child gets it; its output does not
                     for keyword in inner.keywords:
                         if keyword.arg == "env":
@@ -1141,6 +1149,14 @@ class Collector(ast.NodeVisitor):
             self._add("string", text, node.lineno)
             self._told(node, text)
         self.generic_visit(node)
+
+
+# Methods of other libraries that start a process with the environment they are given:
+# asyncio's subprocess functions, Jupyter's kernel managers (panel starts a kernel with
+# env={**os.environ}), pexpect
+_CHILD_STARTERS = re.compile(
+    r"(?:^|\.)(?:create_subprocess_(?:exec|shell)|start_(?:new_)?kernel|launch_kernel|spawnu?)\Z"
+)
 
 
 def _spawns(name: str | None) -> TypeGuard[str]:
