@@ -148,3 +148,54 @@ def test_a_deb_whose_maintainer_script_drops_a_program_fails(tmp_path: Path) -> 
         capture_output=True,
     )
     assert high(run_exam(deb, Config())) == {"thr-fetch-then-run": "postinst"}
+
+
+_FIREWALL_TOOL = """#!/usr/bin/python3
+import os
+import sys
+
+if "--enabled" in sys.argv:
+    os.system("systemctl enable firewalld.service")
+if "--disabled" in sys.argv:
+    os.system("systemctl disable firewalld.service")
+"""
+
+
+def _deb(tmp_path: Path, package: str, files: dict[str, str]) -> Path:
+    root = tmp_path / package
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN" / "control").write_text(
+        f"Package: {package}\nVersion: 1.0\nArchitecture: all\n"
+        "Maintainer: A <a@example.com>\nDescription: a tool\n"
+    )
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    deb = tmp_path / f"{package}_1.0_all.deb"
+    subprocess.run(
+        ["dpkg-deb", "--root-owner-group", "--build", str(root), str(deb)],
+        check=True,
+        capture_output=True,
+    )
+    return deb
+
+
+@pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb not installed")
+def test_an_os_package_turning_its_own_service_on_and_off_is_its_own_business(
+    tmp_path: Path,
+) -> None:
+    """firewalld's firewall-offline-cmd enables and disables firewalld.service when asked."""
+    unit = "[Unit]\nDescription=firewalld\n[Service]\nExecStart=/usr/sbin/firewalld\n"
+    own = {
+        "usr/bin/firewall-offline-cmd": _FIREWALL_TOOL,
+        "lib/systemd/system/firewalld.service": unit,
+    }
+    assert high(run_exam(_deb(tmp_path, "firewalld", own), Config())) == {}
+    # another package switching the firewall off is disabling a security tool
+    other = {"usr/bin/tune": _FIREWALL_TOOL}
+    assert "thr-disable-security" in high(run_exam(_deb(tmp_path, "tuner", other), Config()))
+    # and so is a registry package of the same name
+    wheel_like = tmp_path / "firewalld-src"
+    (wheel_like / "firewalld").mkdir(parents=True)
+    (wheel_like / "firewalld" / "__init__.py").write_text(_FIREWALL_TOOL)
+    assert "thr-disable-security" in high(run_exam(wheel_like, Config()))

@@ -29,6 +29,7 @@ from finalexam.analyze.behavior.languages import SOURCE_NAMES, language_of
 from finalexam.analyze.behavior.python.bounded import bounded_python_facts
 from finalexam.analyze.behavior.python.compiled import compiled_facts, pyc_strings
 from finalexam.analyze.behavior.rules import RULES_DIR, BehaviorRule, load_rules, rule_patterns
+from finalexam.analyze.behavior.services import without_own_service
 from finalexam.analyze.indicators.categories import classify
 from finalexam.analyze.indicators.extract import extract
 from finalexam.config import Config
@@ -409,6 +410,7 @@ class BehaviorAnalyzer:
             default_context=INSTALL if install_file else RUNTIME,
             facts=facts,
         )
+        hits = without_own_service(entry.location, hits)
         explained = any(h.rule.explained_severity for h in hits) and endpoints_explained(
             text, language
         )
