@@ -81,9 +81,13 @@ def translation_file(path: str) -> bool:
 
 
 # A message bundle in one language: h2's _text_cs.prop, LocalStrings_fr.properties
+# (ISO 639-1 codes; those spelled as common English words, such as "as", "be", "my", "or"
+# and "to", are left out)
 _LANGUAGES = (
-    "ar|bg|ca|cs|da|de|el|en|es|et|eu|fa|fi|fr|ga|gl|he|hi|hr|hu|id|in|is|it|ja|ko|lt|lv|ms"
-    "|nb|nl|no|pl|pt|ro|ru|sk|sl|sr|sv|th|tr|uk|vi|zh"
+    "af|ar|az|bg|bn|br|bs|ca|cs|cy|da|de|el|en|eo|es|et|eu|fa|fi|fr|fy|ga|gd|gl|gu|he|hi|hr"
+    "|hu|hy|ia|id|in|is|it|ja|ka|kk|km|kn|ko|ku|ky|la|lb|lt|lv|mk|ml|mn|mr|ms|mt|nb|ne|nl|nn"
+    "|no|oc|pa|pl|ps|pt|ro|ru|si|sk|sl|sq|sr|sv|sw|ta|te|tg|th|tk|tl|tr|tt|ug|uk|ur|uz|vi|wa"
+    "|xh|yi|zh|zu"
 )
 # A translation in a folder of messages, named for a language alone (the folder name is
 # common for code too): ejabberd's priv/msgs/ca.msg ({"Password","Contrasenya"}.)

@@ -1498,6 +1498,8 @@ def test_a_sample_displayed_in_a_comment_under_a_sentence_is_documentation() -> 
          '{"Password","Contrasenya"}.'),
         ("usr/lib/x86_64-linux-gnu/ejabberd-23.01-1/priv/msgs/nl.msg",
          '{"Password","Wachtwoord"}.'),
+        ("usr/lib/x86_64-linux-gnu/ejabberd-23.01-1/priv/msgs/eo.msg",
+         '{"Password","Pasvorto"}.'),
     ],
 )  # fmt: skip
 def test_modules_control_words_expected_results_and_messages_of_blind_part_15_are_no_secrets(
