@@ -1525,3 +1525,30 @@ def test_credentials_beside_the_shapes_of_blind_part_15_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+def test_a_table_of_values_typed_into_each_input_type_holds_no_password() -> None:
+    """wapiti's crawler fills forms from a table keyed by HTML input type; the same entry in
+    a table of settings is still a password."""
+    table = (
+        b"defaults = {\n"
+        b'    "checkbox": "default",\n'
+        b'    "color": "#bada55",\n'
+        b'    "date": "2019-03-03",\n'
+        b'    "email": "wapiti2021@mailinator.com",\n'
+        b'    "hidden": "default",\n'
+        b'    "password": "Letm3in_",  # 8 characters with uppercase, digit and special char\n'
+        b'    "radio": "beton",\n'
+        b'    "tel": "0606060606",\n'
+        b"}\n"
+    )
+    assert _blocking("wapitiCore/net/page.py", table) == []
+    settings = (
+        b"settings = {\n"
+        b'    "host": "db.internal",\n'
+        b'    "user": "app",\n'
+        b'    "password": "Letm3in_Kq7vLz",\n'
+        b'    "email": "ops@example.org",\n'
+        b"}\n"
+    )
+    assert "Letm3in_Kq7vLz" in [v for _, v in _blocking("app/settings.py", settings)]

@@ -187,6 +187,26 @@ def _repeats_its_command(candidate: Candidate, material: Material) -> bool:
     )
 
 
+# A table of what to type into each kind of HTML input (wapiti's crawler fills forms with
+# {"checkbox": "default", "email": ..., "password": "Letm3in_", "tel": ...}): its password
+# entry is the value typed into password fields, for an input type, not a credential
+_PASSWORD_INPUT_KEY = re.compile(rb"[\"']password[\"'][ \t]*(?::|=>|,)[ \t]*[\"']?\Z")
+_INPUT_TYPE_KEY = re.compile(
+    rb"[\"'](checkbox|color|date|datetime-local|email|hidden|month|number|radio|range|search"
+    rb"|submit|tel|text|time|url|week)[\"'][ \t]*(?::|=>|,)"
+)
+_FORM_REACH = 600  # bytes read each side of the entry for the table's other input types
+
+
+def _fills_a_form(candidate: Candidate, material: Material) -> bool:
+    named = bytes(material.document[candidate.match_start : candidate.start])
+    if not _PASSWORD_INPUT_KEY.search(named):
+        return False
+    low = max(0, candidate.match_start - _FORM_REACH)
+    around = bytes(material.document[low : candidate.end + _FORM_REACH])
+    return len(set(_INPUT_TYPE_KEY.findall(around))) >= 4
+
+
 def _keep(
     hits: dict[tuple[str, str], SecretHit],
     candidate: Candidate,
@@ -330,7 +350,7 @@ def _keep_generic(
     verdict = decide(generic)
     if verdict is None or (verdict[0] is Confidence.LOW and not candidates):
         return
-    if _category_label(material.document, secret):
+    if _category_label(material.document, secret) or _fills_a_form(candidate, material):
         return
     confidence, score = verdict
     hit = SecretHit(
