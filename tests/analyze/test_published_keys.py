@@ -74,6 +74,7 @@ def test_every_published_key_names_its_source() -> None:
             "SpeechRecognition",
             "Microsoft",
             "Vagrant",
+            "goproxy",
         }
         assert "(" in source
 
