@@ -599,6 +599,12 @@ class Collector(ast.NodeVisitor):
         first = node.args[0] if node.args else None
         if isinstance(first, ast.Name):
             first = self.vectors.get(first.id, first)
+        while isinstance(first, ast.BinOp) and isinstance(first.op, ast.Add):
+            # [b'git', b'update-ref', ref, hexlify(sha)] + oldarg (bup): the vector's program
+            # is the first word of its leftmost list
+            first = first.left
+            if isinstance(first, ast.Name):
+                first = self.vectors.get(first.id, first)
         shell = any(
             k.arg == "shell" and not (isinstance(k.value, ast.Constant) and not k.value.value)
             for k in node.keywords

@@ -52,12 +52,5 @@ MESSAGE_SINKS = _pattern("message-sinks")
 MESSAGE_BUILDERS = _pattern("message-builders")
 
 
-# The encoders of the decoding modules: their output is the text of what the code already
-# holds, in hex or base64 (bup runs `git update-ref REF hexlify(sha)`); nothing is hidden
-_ENCODERS = re.compile(
-    r"\.(?:hexlify|b2a_\w+|crc\w*|(?:standard_|urlsafe_)?b(?:16|32|64|85)encode|a85encode|encodebytes)\Z"
-)
-
-
 def is_decoder(name: str) -> bool:
-    return name in DECODERS and not _ENCODERS.search(name)
+    return name in DECODERS
