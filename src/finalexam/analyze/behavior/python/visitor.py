@@ -233,6 +233,11 @@ class Collector(ast.NodeVisitor):
         self.templates: dict[str, str] = {}  # variable -> the string it holds, unknowns as {}
         self.vectors: dict[str, ast.List | ast.Tuple] = {}  # variable -> the list it was given
         self.open_files: dict[str, str] = {}  # file object variable -> path template
+        self.opened_names: dict[str, str] = {}  # file object variable -> its path's variable
+        # (function, variable) holding a path that received downloaded bytes, and the
+        # functions of this file that return such a path (kertash-style droppers)
+        self.download_path_names: set[tuple[str, str]] = set()
+        self.download_returners: set[str] = set()
         self.sums: dict[int, str | None] = {}  # what each `+` node folds to (decoding.fold)
         self.quoting = 0  # inside a literal only ever quoted in a message (_prose_only)
         self.prose_only: dict[int, frozenset[str]] = {}  # function -> names only quoted
@@ -738,6 +743,10 @@ class Collector(ast.NodeVisitor):
                 if simple and alias and ("." in alias or alias in BUILTIN_CALLABLES or imported):
                     self.aliases[target.id] = alias
                 template = command_template(node.value, self.templates)
+                downloaded = self._downloaded_path_of(node.value)
+                if downloaded is not None:
+                    template = downloaded
+                    self.downloaded.add(downloaded)
                 if template and template != "{}":
                     self.templates[target.id] = template
                 if isinstance(node.value, ast.List | ast.Tuple):
@@ -765,6 +774,31 @@ class Collector(ast.NodeVisitor):
     def _opened(self, name: str, call: ast.Call) -> None:
         path = command_template(call.args[0], self.templates) if call.args else None
         self.open_files[name] = path or ""
+        if call.args and isinstance(call.args[0], ast.Name):
+            self.opened_names[name] = call.args[0].id
+        else:
+            self.opened_names.pop(name, None)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        """A function returning the path it wrote downloaded bytes to: what its callers
+        start from that path is a download run, as within one function."""
+        value = node.value
+        if self.functions and isinstance(value, ast.Name):
+            function = self.functions[-1].name
+            if (function, value.id) in self.download_path_names:
+                self.download_returners.add(function)
+        self.generic_visit(node)
+
+    def _downloaded_path_of(self, call: ast.expr) -> str | None:
+        """The template standing for the path an own function returned after writing
+        downloaded bytes to it (``path = fetch_tool()``)."""
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id in self.download_returners
+        ):
+            return "{download:" + call.func.id + "}"
+        return None
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         # `payload += chr(ord(c) ^ k)` in a loop: the variable carries what feeds it
@@ -1032,22 +1066,32 @@ class Collector(ast.NodeVisitor):
         first = node.args[0]
         parts = first.elts if isinstance(first, ast.List | ast.Tuple) else [first]
         command = " ".join(command_template(part, self.templates) or "{}" for part in parts)
-        for segment in COMMAND_SEPARATORS.split(command):
+        for index, segment in enumerate(COMMAND_SEPARATORS.split(command)):
             words = segment.split()
             if not words:
                 continue
             program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
-            started = words[1:] if program.removesuffix(".exe") in INTERPRETERS else words[:1]
+            interpreted = program.removesuffix(".exe") in INTERPRETERS or (
+                index == 0 and self._names_this_python(parts[0])
+            )
+            started = words[1:] if interpreted else words[:1]
             if any(path in word for path in self.downloaded for word in started):
                 self._add("call", "run<-download", node.lineno)
                 return
 
+    def _names_this_python(self, node: ast.AST) -> bool:
+        """``sys.executable``: the interpreter running this program."""
+        return self.resolve(node) == "sys.executable"
+
     def _dropped(self, node: ast.Call, name: str) -> None:
         """Downloaded or decoded bytes written to an executable or script file: a dropper."""
         path: str | None = None
+        variable: str | None = None  # the variable holding the path, when there is one
         data: list[ast.AST] = []
         if name.endswith("urlretrieve") and len(node.args) >= 2:
             path, sources = command_template(node.args[1], self.templates), {"download"}
+            if isinstance(node.args[1], ast.Name):
+                variable = node.args[1].id
         else:
             func = node.func
             if not (isinstance(func, ast.Attribute) and func.attr in ("write", "writelines")):
@@ -1055,8 +1099,11 @@ class Collector(ast.NodeVisitor):
             target = func.value
             if isinstance(target, ast.Name) and target.id in self.open_files:
                 path = self.open_files[target.id]
+                variable = self.opened_names.get(target.id)
             elif isinstance(target, ast.Call) and self.resolve(target.func) == "open":
                 path = command_template(target.args[0], self.templates) if target.args else None
+                if target.args and isinstance(target.args[0], ast.Name):
+                    variable = target.args[0].id
             data = list(node.args)
             sources = set()
             for argument in data:
@@ -1067,6 +1114,8 @@ class Collector(ast.NodeVisitor):
                         sources.add("decoded")
         if path and "download" in sources and known_path(path):
             self.downloaded.add(path)
+        if variable and "download" in sources and self.functions:
+            self.download_path_names.add((self.functions[-1].name, variable))
         if path and EXECUTABLE_FILE.search(path):
             for source in sorted(sources):
                 self._add("call", f"drop-executable<-{source}", node.lineno)
