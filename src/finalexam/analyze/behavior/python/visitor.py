@@ -783,11 +783,21 @@ class Collector(ast.NodeVisitor):
         """A function returning the path it wrote downloaded bytes to: what its callers
         start from that path is a download run, as within one function."""
         value = node.value
-        if self.functions and isinstance(value, ast.Name):
-            function = self.functions[-1].name
-            if (function, value.id) in self.download_path_names:
-                self.download_returners.add(function)
+        function = self._function_name()
+        if (
+            function
+            and isinstance(value, ast.Name)
+            and (function, value.id) in self.download_path_names
+        ):
+            self.download_returners.add(function)
         self.generic_visit(node)
+
+    def _function_name(self) -> str | None:
+        """The name of the innermost function being read (None at module level, in a
+        lambda)."""
+        if not self.functions or isinstance(self.functions[-1], ast.Lambda):
+            return None
+        return self.functions[-1].name
 
     def _downloaded_path_of(self, call: ast.expr) -> str | None:
         """The template standing for the path an own function returned after writing
@@ -1114,8 +1124,9 @@ class Collector(ast.NodeVisitor):
                         sources.add("decoded")
         if path and "download" in sources and known_path(path):
             self.downloaded.add(path)
-        if variable and "download" in sources and self.functions:
-            self.download_path_names.add((self.functions[-1].name, variable))
+        function = self._function_name()
+        if variable and "download" in sources and function:
+            self.download_path_names.add((function, variable))
         if path and EXECUTABLE_FILE.search(path):
             for source in sorted(sources):
                 self._add("call", f"drop-executable<-{source}", node.lineno)
