@@ -235,7 +235,7 @@ class Collector(ast.NodeVisitor):
         self.open_files: dict[str, str] = {}  # file object variable -> path template
         self.opened_names: dict[str, str] = {}  # file object variable -> its path's variable
         # (function, variable) holding a path that received downloaded bytes, and the
-        # functions of this file that return such a path (kertash-style droppers)
+        # functions of this file that return such a path (a dropper split across functions)
         self.download_path_names: set[tuple[str, str]] = set()
         self.download_returners: set[str] = set()
         self.sums: dict[int, str | None] = {}  # what each `+` node folds to (decoding.fold)
