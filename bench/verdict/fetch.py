@@ -253,6 +253,18 @@ DEBIAN_FRESH15 = [
     "libreswan", "tcpflow", "zmap", "wifite", "bettercap", "gobuster", "ffuf", "whatweb",
     "wapiti",
 ]  # fmt: skip
+# The sixteenth part's: a media player, Lua's package manager, documentation converters,
+# printer drivers, accessibility (braille, speech, screen reader), emulators and a console
+# game, PHP, Perl and Go libraries (SSH, HTTP clients, web frameworks, a CLI framework), a
+# host intrusion detector, package-integrity and restart checkers, automatic upgrades, and
+# storage-device tools.
+DEBIAN_FRESH16 = [
+    "vlc-bin", "luarocks", "texinfo", "pandoc", "hplip", "brltty", "espeak-ng",
+    "speech-dispatcher", "orca", "mame", "fceux", "stella", "scummvm", "nethack-console",
+    "php-phpseclib", "php-guzzlehttp-guzzle", "libmojolicious-perl", "libdancer2-perl",
+    "libnet-ssh2-perl", "golang-github-spf13-cobra-dev", "samhain", "debsums", "needrestart",
+    "unattended-upgrades", "nvme-cli", "sg3-utils", "ledmon",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -269,6 +281,7 @@ BLIND_PARTS = {
     "fresh13": DEBIAN_FRESH13,
     "fresh14": DEBIAN_FRESH14,
     "fresh15": DEBIAN_FRESH15,
+    "fresh16": DEBIAN_FRESH16,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

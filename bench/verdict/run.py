@@ -60,6 +60,7 @@ BLIND = (
     "fresh13",
     "fresh14",
     "fresh15",
+    "fresh16",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
