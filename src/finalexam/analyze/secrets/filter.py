@@ -501,8 +501,8 @@ _JOSE_ALGORITHM = re.compile(
 # A number with a fraction (3.311e-06: a price per token) or a call (registry().credentials(id)).
 _FRACTION = re.compile(r"[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\Z")
 _CALL_CHAIN = re.compile(r"[A-Za-z_][\w.]*\([^()]*\)(?:\.[A-Za-z_][\w.]*\([^()]*\))*\Z")
-# A name in lower-case letters a program compares a state or a type with ('colon', 'rbracket').
 _ASSERTION = re.compile(r"[^\S\n]*assert\b")  # Python's assert statement
+# A name in lower-case letters a program compares a state or a type with ('colon', 'rbracket').
 _STATE_NAME = re.compile(r"[a-z][a-z_]*(?:-[a-z_]+)*\Z")  # "rbracket", "proxy-revalidate"
 # A status badge's image URL (codecov.io/.../graph/badge.svg?token=...): a read-only token
 # its service publishes to be pasted into READMEs.

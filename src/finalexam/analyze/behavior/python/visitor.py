@@ -1082,16 +1082,12 @@ class Collector(ast.NodeVisitor):
                 continue
             program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
             interpreted = program.removesuffix(".exe") in INTERPRETERS or (
-                index == 0 and self._names_this_python(parts[0])
+                index == 0 and self.resolve(parts[0]) == "sys.executable"  # this interpreter
             )
             started = words[1:] if interpreted else words[:1]
             if any(path in word for path in self.downloaded for word in started):
                 self._add("call", "run<-download", node.lineno)
                 return
-
-    def _names_this_python(self, node: ast.AST) -> bool:
-        """``sys.executable``: the interpreter running this program."""
-        return self.resolve(node) == "sys.executable"
 
     def _dropped(self, node: ast.Call, name: str) -> None:
         """Downloaded or decoded bytes written to an executable or script file: a dropper."""
