@@ -265,6 +265,23 @@ DEBIAN_FRESH16 = [
     "libnet-ssh2-perl", "golang-github-spf13-cobra-dev", "samhain", "debsums", "needrestart",
     "unattended-upgrades", "nvme-cli", "sg3-utils", "ledmon",
 ]  # fmt: skip
+# The seventeenth part's: Windows libraries built for an emulation layer, signed UEFI boot
+# loaders, free firmware, Android device tools, a debugger, intercepting proxies and traffic
+# replay (dual-use), attack-surface mapping, ARP defence, a Bitcoin wallet, distributed and
+# cached compilers, an initramfs builder, application sandboxes and stores, configuration
+# management, VPN and overlay-network clients, censorship-circumvention proxies, remote
+# desktop, file sync, chat servers and clients (Matrix, XMPP, IRC, Mumble), a mail client,
+# CAD, audio and image editors, TeX binaries, shells, a dotfile manager, a file browser,
+# an SVG renderer and a file-transfer tool.
+DEBIAN_FRESH17 = [
+    "libwine", "shim-signed", "grub-efi-amd64-signed", "firmware-linux-free", "adb",
+    "fastboot", "edb-debugger", "mitmproxy", "sslsplit", "tcpreplay", "amass", "arpon",
+    "electrum", "distcc", "ccache", "dracut", "flatpak", "snapd", "cfengine3",
+    "openfortivpn", "vpnc", "n2n", "nebula", "shadowsocks-libev", "obfs4proxy", "remmina",
+    "guacd", "nextcloud-desktop", "matrix-synapse", "gajim", "pidgin", "hexchat",
+    "mumble-server", "quassel-core", "claws-mail", "openscad", "audacity", "gimp",
+    "texlive-binaries", "tcsh", "mksh", "chezmoi", "broot", "librsvg2-bin", "magic-wormhole",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -282,6 +299,7 @@ BLIND_PARTS = {
     "fresh14": DEBIAN_FRESH14,
     "fresh15": DEBIAN_FRESH15,
     "fresh16": DEBIAN_FRESH16,
+    "fresh17": DEBIAN_FRESH17,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

@@ -61,6 +61,7 @@ BLIND = (
     "fresh14",
     "fresh15",
     "fresh16",
+    "fresh17",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
