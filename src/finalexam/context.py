@@ -619,6 +619,9 @@ _COMMENT_LINES = re.compile(rb"(?m)^[ \t]*#[^\n]*$")
 # Module constants that hold documentation by convention (every Ansible module and plug-in
 # keeps DOCUMENTATION, EXAMPLES and RETURN as YAML in such strings)
 _DOC_CONSTANT = re.compile(rb"(?:^|\n)(?:DOCUMENTATION|EXAMPLES?|RETURN|USAGE)[ \t]*=[ \t]*\Z")
+# Perl: modules, scripts and manuals; POD commands open a line ("=head1", "=cut")
+_PERL_SOURCES = (".pm", ".pl", ".pod", ".t")
+_POD_COMMAND = re.compile(rb"(?:^|\n)=[a-zA-Z]")
 _SOURCE_CODE = (".py", ".pyw", ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".rb", ".go", ".java")
 
 
@@ -668,6 +671,10 @@ class Material:
         self.metadata = name == "pkg-info" or path.lower().endswith(".dist-info/metadata")
         self.project_config = name in _PROJECT_CONFIGS
         self.doc_comments = name.endswith(_DOC_COMMENT_SOURCES)
+        first_line = bytes(document[:128]).split(b"\n", 1)[0]
+        self.perl = name.endswith(_PERL_SOURCES) or (
+            first_line.startswith(b"#!") and b"perl" in first_line
+        )
         self._docstrings: list[tuple[int, int]] | None = None
 
     def context_at(self, match_start: int, start: int) -> FileContext | None:
@@ -680,6 +687,8 @@ class Material:
         if self.python and self._in_docstring(start):
             return FileContext.DOCS
         if self.doc_comments and self._in_doc_comment(start):
+            return FileContext.DOCS
+        if self.perl and _in_pod(self.document, start):
             return FileContext.DOCS
         if self.project_config and self._in_test_runner_section(match_start):
             return FileContext.TEST
@@ -771,6 +780,15 @@ class Material:
             return False  # a doc comment opens its line; "src/**" in a string is a glob
         found = _DOC_COMMENT.match(bytes(self.document[opened : start + _DOC_COMMENT_REACH]))
         return found is not None and opened + found.end() > start
+
+
+def _in_pod(document: Blob | bytearray, start: int) -> bool:
+    """The value sits in Perl's POD, the manual written inside the module: from a line that
+    opens with a command (``=head2``, ``=pod``) to a ``=cut`` line or the end of the file
+    (Mojolicious documents ``->authorization('Basic Zm9vOmJhcg==')`` there)."""
+    text = bytes(document[:start])
+    opened = max((m.start() for m in _POD_COMMAND.finditer(text)), default=-1)
+    return opened >= 0 and not text.startswith(b"=cut", opened + (text[opened] == 10))
 
 
 def _fenced(comment: list[bytes]) -> bool:

@@ -1552,3 +1552,55 @@ def test_a_table_of_values_typed_into_each_input_type_holds_no_password() -> Non
         b"}\n"
     )
     assert "Letm3in_Kq7vLz" in [v for _, v in _blocking("app/settings.py", settings)]
+
+
+_MOJO_POD = (
+    "package Mojo::Headers;\nuse Mojo::Base -base;\n1;\n\n=encoding utf8\n\n"
+    "=head2 authorization\n\n  my $authorization = $headers->authorization;\n"
+    "  $headers          = $headers->authorization('Basic Zm9vOmJhcg==');\n\n"
+    "=head2 userinfo\n\n  # \"sri:t3st\"\n"
+    "  Mojo::URL->new('https://sri:t3st@example.com/foo')->userinfo;\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # coolprop's BibTeX reader looks an entry up by its citation key
+        ("CoolProp/BibtexParser.py", "    print(B.getEntry(key='Mulero-JPCRD-2012', fmt='latex'))"),
+        # Mojolicious documents its methods in POD, in the module, after the code
+        ("usr/share/perl5/Mojo/Headers.pm", _MOJO_POD),
+        ("usr/share/perl5/Mojo/Headers.pm", _MOJO_POD + "\n=cut\n"),
+        ("usr/bin/mojo", "#!/usr/bin/perl\n" + _MOJO_POD),
+        # zlib's minizip (bundled by c-blosc in tables' sdist) reads the -p option
+        ("c-blosc/internal-complibs/zlib-1.3.1/contrib/minizip/miniunz.c",
+         "                        password=argv[i+1];"),
+    ],
+)  # fmt: skip
+def test_citation_keys_and_perl_manuals_of_blind_part_16_are_no_secrets(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        # a key mixing cases inside its parts; the same calls in code after the manual's =cut,
+        # or in a file that is no Perl
+        ("app/bib.py", "B.getEntry(key='MuLeRo-JpCrD-2012')", "MuLeRo-JpCrD-2012"),
+        ("usr/share/perl5/Mojo/Client.pm",
+         _MOJO_POD + "\n=cut\n\n$headers->authorization('Basic ZGVwbG95OktxN3ZMelQ5bVc0cA==');",
+         "ZGVwbG95OktxN3ZMelQ5bVc0cA=="),
+        ("usr/share/perl5/Mojo/Client.pm",
+         _MOJO_POD + "\n=cut\n\nmy $url = 'https://sri:Kq7vLzT9mW4p@example.com/foo';",
+         "Kq7vLzT9mW4p"),
+        ("app/headers.rb", _MOJO_POD, "Zm9vOmJhcg=="),
+        # a connection string's password before its semicolon
+        ("app/db.c", 'const char *dsn = "Server=db; Password=Kq7vLzT9mW4p;";', "Kq7vLzT9mW4p"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_16_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

@@ -732,17 +732,19 @@ def _character(found: re.Match[str]) -> str:
     return chr(int(found.group(1), 16))
 
 
-_SLUG_PART = re.compile(r"[a-z]{2,}\d*\Z|\d{1,4}(?:\.\d+)*\Z")
+# A slug's part: a word in one case (or capitalised), or a year or version number.
+_SLUG_PART = re.compile(r"(?:[a-z]{2,}|[A-Z][a-z]+|[A-Z]{2,})\d*\Z|\d{1,4}(?:\.\d+)*\Z")
 
 
 def _is_slug(value: str) -> bool:
-    """A lower-case slug: a word, then words, years and versions (a licence, a product:
-    adcolony-tos-2022, amplication-ee-2022, agpl-3.0-openssl): a name to look something up
-    by. A generated key mixes letters and digits inside its parts."""
+    """A slug: a word, then words, years and versions (a licence, a product, a citation:
+    adcolony-tos-2022, amplication-ee-2022, agpl-3.0-openssl, Mulero-JPCRD-2012): a name to
+    look something up by. A generated key mixes letters and digits, or cases, inside its
+    parts."""
     parts = value.split("-")
     return (
         len(parts) >= 2
-        and re.fullmatch(r"[a-z]{3,}", parts[0]) is not None
+        and re.fullmatch(r"[a-z]{3,}|[A-Z][a-z]{2,}", parts[0]) is not None
         and all(_SLUG_PART.match(part) for part in parts[1:])
     )
 
@@ -798,10 +800,14 @@ def _keyword_argument(candidate: GenericCandidate) -> bool:
         return False
     if after[:1] in (",", ")"):
         return True
+    if after[:1] == ";" and _INDEXED.match(candidate.value):
+        return True  # password=argv[i+1]; (zlib's minizip): a statement reading a variable
     return bool(_VARIABLE.match(candidate.value)) and (not after or after[:1] in _OPERATORS)
 
 
 _VARIABLE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\Z")  # credentials, self.session_key
+# a variable subscripted or called: argv[i+1], opts.get(k)
+_INDEXED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\[[^\]\n]*\]|\([^()\n]*\))+\Z")
 _OPERATORS = "<>+-*/%=!&|^"
 
 
