@@ -111,6 +111,22 @@ def test_references_of_python_javascript_and_package_json() -> None:
     assert not any("test" in key for key in refs.exact | refs.suffix)  # dev scripts run nothing
     config = references_in("pkg-1.0/setup.cfg", "[tool:pytest]\ntestpaths = tests/\n")
     assert not config.exact and not config.suffix
+    # entry points are declared in their sections or keys; elsewhere "a:b" is a setting
+    # (jupytext's build hook runs the npm script "build:prod")
+    project = references_in(
+        "jupytext-1.0/pyproject.toml",
+        '[project]\nname = "jupytext"\nentry-points = { tool = { x = "pkg.plug:hook" } }\n'
+        '[project.scripts]\n"jupytext" = "jupytext.cli:jupytext"\n'
+        '[tool.hatch.build.hooks.jupyter-builder]\nbuild_cmd = "build:prod"\n'
+        '[tool.poetry.plugins."x.y"]\nz = "pkg.poetry:plugin"\n',
+    )
+    assert project.suffix == {"jupytext/cli", "pkg/plug", "pkg/poetry"}
+    setup_cfg = references_in(
+        "pkg-1.0/setup.cfg",
+        "[options.entry_points]\nconsole_scripts =\n    run = pkg.scripts.run:main\n"
+        "[tool:pytest]\naddopts = -p tests.plugin:setup\n",
+    )
+    assert setup_cfg.suffix == {"pkg/scripts/run"}
 
 
 def test_setup_py_package_lists_and_its_test_command_run_nothing_on_install() -> None:

@@ -287,6 +287,33 @@ def _entry_point_refs(text: str, refs: _Refs) -> None:
         refs.suffix.add(match.group(1).replace(".", "/"))
 
 
+# Where a project file declares entry points: whole sections (pyproject's [project.scripts],
+# setup.cfg's [options.entry_points]) or keys holding an inline table or a file reference.
+# Elsewhere ``name = "a:b"`` is a tool's setting (jupytext's ``build_cmd = "build:prod"``,
+# an npm script the build hook runs), no module to import.
+_ENTRY_POINT_SECTION = re.compile(
+    r"(?:project\.(?:scripts|gui-scripts|entry-points)|tool\.poetry\.(?:scripts|plugins)"
+    r"|tool\.flit\.(?:scripts|entrypoints)|options\.entry_points|entry_points)\b"
+)
+_ENTRY_POINT_KEY = re.compile(
+    r"[ \t]*[\"']?(?:scripts|gui-scripts|entry-points|entry_points|console_scripts"
+    r"|gui_scripts)[\"']?[ \t]*="
+)
+_TEXT_SECTION_HEADER = re.compile(r"[^\S\n]*\[\[?[^\S\n]*([^\]\n]+?)[^\S\n]*\]")
+
+
+def _entry_point_lines(text: str) -> str:
+    """The lines of a project file (TOML, INI) that declare entry points."""
+    kept, in_section = [], False
+    for line in text.splitlines():
+        header = _TEXT_SECTION_HEADER.match(line)
+        if header:
+            in_section = _ENTRY_POINT_SECTION.match(header.group(1).strip("\"' ")) is not None
+        elif in_section or _ENTRY_POINT_KEY.match(line):
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def is_source(name: str) -> bool:
     """A file whose references decide what else runs (code, manifests, entry points)."""
     lowered = name.lower()
@@ -330,9 +357,11 @@ def references_in(path: str, text: str) -> _Refs:
     refs = _Refs()
     if name == "package.json":
         _package_json_refs(text, folder, refs)
-    elif name.endswith((".json", ".toml", ".cfg", ".txt")):
+    elif name.endswith((".toml", ".cfg")):
         # configuration names test folders for test runners and coverage (testpaths,
-        # omit): only its entry points say what runs
+        # omit), and settings of tools: only its entry points say what runs
+        _entry_point_refs(_entry_point_lines(text), refs)
+    elif name.endswith((".json", ".txt")):  # entry_points.txt: every section is a group
         _entry_point_refs(text, refs)
     else:
         python = name.endswith((".py", ".pyw"))
