@@ -115,3 +115,27 @@ def test_a_webhook_services_own_prefix_names_no_webhook(tmp_path: Path) -> None:
         found[name] = {f.rule_id: f.severity for f in report.findings}
     assert found["sdk"] == {"ind-webhook": Severity.MEDIUM}
     assert found["stealer"] == {"ind-webhook": Severity.HIGH}
+
+
+def test_an_address_in_a_comment_connects_to_nothing(tmp_path: Path) -> None:
+    """dpkt's setup.py explains ``# ... e.g. '1.2.3.4'`` (a four-part version) in a comment:
+    no endpoint. The same address in a statement, also after the comment, or in a comment of
+    another language's marker, is one."""
+    comment = "# The MSI build target does not support a 4 digit version, e.g. '1.2.3.4'\n"
+    cases = {
+        "comment": ("setup.py", comment),
+        "after": ("setup.py", comment + "urlopen('http://1.2.3.4/x')\n"),
+        "js": ("install.js", "const a = 1;\nfetch('http://1.2.3.4/x')\n"),
+        "js-comment": ("install.js", "  // see http://1.2.3.4/x\n"),
+    }
+    found = {}
+    for case, (name, text) in cases.items():
+        tarball = write(tmp_path / f"{case}.zip", zip_bytes({f"pkg/{name}": text}))
+        report = run_exam(tarball, Config(only=("indicators",)))
+        found[case] = [(f.rule_id, f.evidence.line) for f in report.findings]
+    assert found == {
+        "comment": [],
+        "after": [("ind-raw-ip", 2)],
+        "js": [("ind-raw-ip", 2)],
+        "js-comment": [],
+    }

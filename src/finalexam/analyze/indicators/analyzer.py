@@ -33,6 +33,13 @@ _CODE_SUFFIXES = (
     ".cmd", ".rb", ".pl", ".php", ".vbs", ".gyp",
 )  # fmt: skip
 _INSTALL_NAMES = frozenset({"setup.py", "extconf.rb", "binding.gyp", "install.rb"})
+# What opens a whole-line comment, by suffix; a script without one is read as shell-like
+_HASH = (b"#",)
+_LINE_COMMENTS = {
+    ".js": (b"//",), ".mjs": (b"//",), ".cjs": (b"//",), ".ts": (b"//",),
+    ".php": (b"//", b"#"), ".bat": (b"rem ", b"REM ", b"::"), ".cmd": (b"rem ", b"REM ", b"::"),
+    ".vbs": (b"'",),
+}  # fmt: skip
 
 
 @dataclass
@@ -72,12 +79,32 @@ class IndicatorAnalyzer:
                 key = host_of(item.value) if item.kind == "url" else item.value
                 if key in reported:  # one finding per host, not per URL and domain
                     continue
+                in_code = _outside_comments(entry, item) if is_text else item
+                if in_code is None:
+                    continue  # dpkt's setup.py: "# ... e.g. '1.2.3.4'" connects to nothing
                 reported.add(key)
-                analysis.findings.append(_endpoint_finding(entry, item, category, install, is_text))
+                analysis.findings.append(
+                    _endpoint_finding(entry, in_code, category, install, is_text)
+                )
         return analysis
 
     def finish(self, state: ExamState) -> Analysis:
         return Analysis()
+
+
+def _outside_comments(entry: FileEntry, item: Found) -> Found | None:
+    """The first place the indicator is written outside a whole-line comment, if any: a
+    comment names an endpoint to a reader; code that connects writes it in a statement."""
+    name = entry.name.lower()
+    markers = next((m for suffix, m in _LINE_COMMENTS.items() if name.endswith(suffix)), _HASH)
+    data = bytes(entry.data)
+    needle, at = item.value.encode("utf-8", "replace"), item.offset
+    while at >= 0:
+        line_start = data.rfind(b"\n", 0, at) + 1
+        if not data[line_start:at].lstrip().startswith(markers):
+            return Found(item.kind, item.value, at)
+        at = data.find(needle, at + 1)
+    return None
 
 
 def _endpoint_finding(
