@@ -476,6 +476,30 @@ def test_a_module_loader_running_the_file_it_is_handed_is_not_a_carried_payload(
     assert finding.evidence.line == 4
 
 
+# esbuild's old wasm packages (@esbuild/android-x64 0.28) start the Go runtime's loader, a
+# module the package ships, through Function(): read as text, the module is examined itself
+WASM_LAUNCHER = """#!/usr/bin/env node
+const path = require('path');
+const fs = require('fs');
+const wasm_exec_node = path.join(__dirname, '..', 'wasm_exec_node.js');
+const code = fs.readFileSync(wasm_exec_node, 'utf8');
+const wrapper = new Function('require', 'WebAssembly', code);
+wrapper(require, WebAssembly);
+"""
+
+
+def test_a_module_of_the_package_run_through_function_is_no_carried_payload(
+    tmp_path: Path,
+) -> None:
+    files = {"bin/esbuild": WASM_LAUNCHER, "wasm_exec_node.js": "module.exports = 1;\n"}
+    launcher = run_exam(npm_package(tmp_path, "wasmlaunch", files), ONLY_BEHAVIOUR)
+    assert "thr-decoded-exec" not in blocking(launcher)
+    # the same launcher running a data file the package carries still counts
+    blob = {"bin/esbuild": WASM_LAUNCHER.replace("wasm_exec_node.js", "wasm_exec_node.dat")}
+    carried = run_exam(npm_package(tmp_path, "wasmblob", blob), ONLY_BEHAVIOUR)
+    assert "thr-decoded-exec" in blocking(carried)
+
+
 # a minified bundle is one line: @vercel/nft reads its own npm_config_* settings inside a
 # function; the same line's top-level code is still import-time code
 _IN_A_FUNCTION = (

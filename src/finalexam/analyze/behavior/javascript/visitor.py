@@ -42,6 +42,7 @@ UNKNOWN = "*"
 # data fetched from a URL the caller names (a loader's request): no rule reads it as code
 ASKED_NETWORK = "network:asked"
 _URL_BUILDERS = frozenset({"URL", "encodeURIComponent", "encodeURI", "String"})
+_MODULE_SUFFIXES = (".js", ".mjs", ".cjs")
 FUNCTIONS = frozenset(
     {
         "function_declaration",
@@ -706,6 +707,10 @@ class Reader:
         are given and run it, as every module loader does."""
         args = _arguments(node)
         path = self.value(args[0]) if args else None
+        if path is not None and path.endswith(_MODULE_SUFFIXES):
+            # esbuild's wasm launcher runs its own wasm_exec_node.js through Function(): a
+            # module of the package, read as text, is examined as code on its own
+            return False
         return path is not None and path.strip(UNKNOWN + "/") != ""
 
     def _declare(self, nodes: list[Node], functions: list[Node]) -> None:
