@@ -169,3 +169,39 @@ def test_an_elf_for_no_machine_has_no_hardening_to_lack(tmp_path: Path) -> None:
     analysis = run(generic.read_bytes(), "usr/lib/lilypond/ccache/lily/accreg.go")
     assert analysis.binaries[0]["arch"] == "none"
     assert not [f for f in analysis.findings if f.rule_id.startswith("binary.")]
+
+
+def _retyped_stack(elf: bytes, os_abi: int, segment_type: int, flags: int) -> bytes:
+    """The 64-bit ELF with its PT_GNU_STACK header given another type and flags, and another
+    OS/ABI byte: how the Go linker writes programs for other systems."""
+    data = bytearray(elf)
+    data[7] = os_abi
+    phoff, phentsize, phnum = (
+        int.from_bytes(data[32:40], "little"),
+        int.from_bytes(data[54:56], "little"),
+        int.from_bytes(data[56:58], "little"),
+    )
+    for index in range(phnum):
+        at = phoff + index * phentsize
+        if int.from_bytes(data[at : at + 4], "little") == 0x6474E551:  # PT_GNU_STACK
+            data[at : at + 4] = segment_type.to_bytes(4, "little")
+            data[at + 4 : at + 8] = flags.to_bytes(4, "little")
+    return bytes(data)
+
+
+def test_the_stack_of_a_program_for_openbsd_netbsd_or_solaris(tmp_path: Path) -> None:
+    """esbuild's @esbuild/openbsd-x64 and netbsd-x64 carry Go programs without PT_GNU_STACK:
+    those systems never map a stack executable. Its sunos-x64 program states the stack in
+    PT_SUNWSTACK, read as PT_GNU_STACK is. Without either, a Linux program's stack runs."""
+    elf = compile_c(tmp_path, "tool", [], source="int main(void) { return 0; }\n").read_bytes()
+    pt_null, pt_sunwstack, rw, rwx = 0, 0x6FFFFFFB, 6, 7
+    cases = {
+        "linux, none": (_retyped_stack(elf, 0, pt_null, 0), True),
+        "netbsd, none": (_retyped_stack(elf, 2, pt_null, 0), False),
+        "openbsd, none": (_retyped_stack(elf, 12, pt_null, 0), False),
+        "solaris, rw": (_retyped_stack(elf, 0, pt_sunwstack, rw), False),
+        "solaris, rwx": (_retyped_stack(elf, 0, pt_sunwstack, rwx), True),
+    }
+    for case, (data, executable) in cases.items():
+        found = "binary.exec-stack" in {f.rule_id for f in run(data).findings}
+        assert found is executable, case

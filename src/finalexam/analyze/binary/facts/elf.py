@@ -122,6 +122,8 @@ def examine(data: bytes) -> BinaryFacts:
         facts.details["ifunc"] = len(ifunc)
     all_symbols = imports | defined | static
     facts.hardening = _hardening(kind, segment_types, flags, tags, imports, all_symbols, facts)
+    if "nx" in facts.hardening:
+        facts.hardening["nx"] = _stack_not_executable(binary, segment_types)
     runnable = "interp" in segment_types and "phdr" in segment_types
     if kind == "executable" or (kind == "shared-library" and runnable):
         # ET_DYN executables are position independent; ET_EXEC ones load at a fixed address.
@@ -337,9 +339,7 @@ def _hardening(
     facts.details["fortify"] = {"protected": protected, "unprotected": unprotected}
     if kind in ("object", "kernel-module", "core"):
         return out
-    stack = segments.get("gnu_stack")
-    # Without PT_GNU_STACK the kernel maps the stack executable (READ_IMPLIES_EXEC).
-    out["nx"] = stack is not None and not stack.has(lief.ELF.Segment.FLAGS.X)
+    out["nx"] = False  # decided by _stack_not_executable, which knows the target system
     flags_1 = tags["flags_1"].value if "flags_1" in tags else 0
     bind_now = "bind_now" in tags or bool(flags & _DF_BIND_NOW) or bool(flags_1 & _DF_1_NOW)
     if "gnu_relro" not in segments:
@@ -349,6 +349,29 @@ def _hardening(
     out["textrel"] = "textrel" in tags or bool(flags & _DF_TEXTREL)
     out["rpath"] = _rpath_verdict(facts.rpath + facts.runpath)
     return out
+
+
+_PT_SUNWSTACK = 0x6FFFFFFB
+# Systems that map every stack without execute permission, whatever the file says: OpenBSD
+# (W^X since 3.3) and NetBSD (non-executable stacks by default on its 64-bit ports); the Go
+# linker writes them no PT_GNU_STACK (esbuild's @esbuild/openbsd-x64, netbsd-x64)
+_NX_SYSTEMS = frozenset({"netbsd", "openbsd"})
+_NX_NOTES = frozenset({"NetBSD", "OpenBSD"})
+
+
+def _stack_not_executable(binary: Any, segments: dict[str, Any]) -> bool:
+    """Whether the program's stack is mapped without execute permission. Linux reads
+    PT_GNU_STACK (without one it maps the stack executable, READ_IMPLIES_EXEC); Solaris reads
+    PT_SUNWSTACK; OpenBSD and NetBSD never make a stack executable."""
+    stack = segments.get("gnu_stack")
+    if stack is not None:
+        return not stack.has(lief.ELF.Segment.FLAGS.X)
+    sun_stack = next((s for s in binary.segments if int(s.type) == _PT_SUNWSTACK), None)
+    if sun_stack is not None:
+        return not sun_stack.has(lief.ELF.Segment.FLAGS.X)
+    if enum_name(binary.header.identity_os_abi) in _NX_SYSTEMS:
+        return True
+    return any(text(note.name).rstrip("\0") in _NX_NOTES for note in binary.notes)
 
 
 def _rpath_verdict(paths: list[str]) -> str:
