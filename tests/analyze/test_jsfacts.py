@@ -9,6 +9,7 @@ from finalexam.analyze.behavior.javascript.bounded import (
     MAX_PARSED_BYTES,
     bounded_javascript_facts,
 )
+from finalexam.analyze.behavior.javascript.parse import parse
 from finalexam.analyze.behavior.javascript.visitor import javascript_facts
 from finalexam.model import IssueKind
 
@@ -209,6 +210,17 @@ def test_typescript_and_jsx_sources_are_read() -> None:
     jsx = "const cp = require('child_process');\nconst App = () => <div>{cp.exec('id')}</div>;"
     assert "child_process.execSync" in _calls(javascript_facts(ts))
     assert "child_process.exec" in _calls(javascript_facts(jsx))
+
+
+def test_binary_data_in_a_string_literal_is_read_past() -> None:
+    """pdf.js's sandbox bundle holds QuickJS's wasm in a string literal, NUL bytes included:
+    the code after it is read, at its own line, and parsing stays quick."""
+    wasm = "\0asm\x01\0\0\0" + "\0\x02`~|" * 20_000
+    source = f"const F = ba('{wasm}');\nrequire('child_process').exec('id');\n"
+    facts = javascript_facts(source)
+    assert facts.parsed
+    assert _calls(facts)["child_process.exec"] == (2, IMPORT)
+    assert parse(source.encode())[0].root_node.has_error is False
 
 
 def test_a_slow_or_huge_source_is_bounded_and_falls_back_to_text() -> None:

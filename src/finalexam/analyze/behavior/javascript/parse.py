@@ -63,6 +63,11 @@ def parse(data: bytes, first: str = "javascript") -> tuple[Tree, str]:
     it: ``first`` (JavaScript, JSX included, unless the file name says TypeScript), the
     others when that leaves errors and one of them does not, the tree with errors otherwise
     (its intact parts give facts)."""
+    # tree-sitter's lexers read a NUL byte as the end of the input: a bundle carrying binary
+    # data in a string literal (pdf.js's sandbox holds QuickJS's wasm so) became one long
+    # error, recovered from slowly. NUL is valid only inside literals and comments, so a
+    # blank in its place keeps every offset and every token.
+    data = data.replace(b"\x00", b" ")
     tree = _parse(data, first)
     if tree.root_node.has_error and len(data) <= RETRY_BYTES:
         for dialect in DIALECTS:
