@@ -214,12 +214,16 @@ def test_typescript_and_jsx_sources_are_read() -> None:
 
 def test_binary_data_in_a_string_literal_is_read_past() -> None:
     """pdf.js's sandbox bundle holds QuickJS's wasm in a string literal, NUL bytes included:
-    the code after it is read, at its own line, and parsing stays quick."""
-    wasm = "\0asm\x01\0\0\0" + "\0\x02`~|" * 20_000
+    the code after it is read, at its own line, and parsing stays quick. Binary data is no
+    source text: what its bytes happen to spell is not read as code."""
+    wasm = "\0asm\x01\0\0\0" + "\0\x02`~|" * 20_000 + 'require("child_process").spawn(x)'
     source = f"const F = ba('{wasm}');\nrequire('child_process').exec('id');\n"
     facts = javascript_facts(source)
     assert facts.parsed
     assert _calls(facts)["child_process.exec"] == (2, IMPORT)
+    assert "child_process.spawn" not in _calls(facts)
+    carried = "const F = '\\nrequire(\"child_process\").spawn(x)';\n"
+    assert "child_process.spawn" in _calls(javascript_facts(carried))
     assert parse(source.encode())[0].root_node.has_error is False
 
 

@@ -1045,10 +1045,16 @@ class Reader:
         """JavaScript carried in a string (evaluated, decoded, written out) is read too."""
         if self.nesting >= MAX_NESTING or len(text) < 8 or not CODE_LIKE.search(text):
             return
+        if len(_CONTROL.findall(text)) * 100 > len(text):
+            return  # binary data (pdf.js's sandbox holds QuickJS's wasm so), no source text
         inner = javascript_facts(text, install_file=self.install_file, _nesting=self.nesting + 1)
         context = self.context(node)
         for fact in inner.facts:
             self.add(fact.kind, fact.value, node, context)
+
+
+# characters no source text holds (tabs and line ends aside)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # a host name or suffix as a table of domains lists it (``*.compute.amazonaws.com``,
