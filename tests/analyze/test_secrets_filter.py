@@ -1558,7 +1558,7 @@ _MOJO_POD = (
     "package Mojo::Headers;\nuse Mojo::Base -base;\n1;\n\n=encoding utf8\n\n"
     "=head2 authorization\n\n  my $authorization = $headers->authorization;\n"
     "  $headers          = $headers->authorization('Basic Zm9vOmJhcg==');\n\n"
-    "=head2 userinfo\n\n  # \"sri:t3st\"\n"
+    '=head2 userinfo\n\n  # "sri:t3st"\n'
     "  Mojo::URL->new('https://sri:t3st@example.com/foo')->userinfo;\n"
 )
 
