@@ -1572,12 +1572,15 @@ _MOJO_POD = (
         ("usr/share/perl5/Mojo/Headers.pm", _MOJO_POD),
         ("usr/share/perl5/Mojo/Headers.pm", _MOJO_POD + "\n=cut\n"),
         ("usr/bin/mojo", "#!/usr/bin/perl\n" + _MOJO_POD),
+        # openmed (blind part 17): a prefix removed from a value
+        ("openmed/core/model_integrity.py",
+         '    revision_token = reproducibility_hash.removeprefix("sha256:")'),
         # zlib's minizip (bundled by c-blosc in tables' sdist) reads the -p option
         ("c-blosc/internal-complibs/zlib-1.3.1/contrib/minizip/miniunz.c",
          "                        password=argv[i+1];"),
     ],
 )  # fmt: skip
-def test_citation_keys_and_perl_manuals_of_blind_part_16_are_no_secrets(
+def test_citation_keys_perl_manuals_and_prefixes_of_blind_parts_16_and_17_are_no_secrets(
     path: str, text: str
 ) -> None:
     assert _blocking(path, text.encode() + b"\n") == []

@@ -96,6 +96,7 @@ _TYPE_EXPRESSION = re.compile(r"[A-Z]?[A-Za-z_][\w.]*(?:\[[\w.,\[\] |]*\]|<[\w.,
 # "TOKEN"), key.split(":"). The literal is its argument, not the value of the name.
 _TRANSFORM_METHOD = re.compile(
     r"\.(?:(?:en|de)code|format|join|split|r?split|[lr]?strip|replace|startswith|endswith|find"
+    r"|removeprefix|removesuffix|r?partition"
     r"|index|count|get|pop|setdefault|equals?|contains|includes|indexOf|hash|update|digest"
     r"|getenv|getProperty|getString|getSecret|get_secret"
     r"|compile|match|fullmatch|search|sub|subn|findall|finditer)\([^\S\n]*\Z"
