@@ -153,11 +153,27 @@ KINDS: dict[str, tuple[str, ...]] = {
         "incus",
         "k3s",
         "kubelet",
+        # snapd installs confined applications from its store, runs them and writes the
+        # systemd units of their services
+        "snap",
+        "snapd",
+        "snap-exec",
+        "snapctl",
     ),
     # Sandboxes build namespaces for the programs they start: firejail preloads its tracing
     # library into them (LD_PRELOAD), checks /etc/ld.so.preload, and sets up their network
-    # with a raw socket (its ARP probe for --net).
-    "sandbox": ("firejail", "firemon", "bwrap", "bubblewrap", "nsjail", "minijail0"),
+    # with a raw socket (its ARP probe for --net). They name the secret stores they hide from
+    # what they confine (firejail's blacklist of /etc/shadow; snap's mount namespaces).
+    "sandbox": (
+        "firejail",
+        "firemon",
+        "bwrap",
+        "bubblewrap",
+        "nsjail",
+        "minijail0",
+        "snap-confine",
+        "snap-update-ns",
+    ),
     # Network daemons bring links up: pppd asks modprobe for the ppp driver and runs the
     # ip-up scripts; NetworkManager and wpa_supplicant load their drivers the same way.
     "network-daemon": (
