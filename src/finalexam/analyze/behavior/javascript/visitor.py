@@ -787,18 +787,20 @@ class Reader:
         """Parameters of a callback get the labels of what it is called on or by:
         ``https.get(url, res => ...)``, ``JSON.stringify(req.headers).replace(r, (m, v) => {})``
         """
+        callbacks = [arg for arg in _arguments(node) if arg.type in FUNCTIONS]
+        if not callbacks:
+            return  # most calls: nothing to label, so the callee's data is not looked up
         callee = _unparen(node.child_by_field_name("function"))
         labels = self._call_label(node)
         if callee is not None and callee.type == "member_expression":
             labels = labels | self.producers(callee.child_by_field_name("object"))
         if not labels:
             return
-        for arg in _arguments(node):
-            if arg.type in FUNCTIONS:
-                for param in _parameters(arg):
-                    if param:
-                        key = (self._function_scope(arg), param)
-                        self.labels.setdefault(key, set()).update(labels)
+        for arg in callbacks:
+            for param in _parameters(arg):
+                if param:
+                    key = (self._function_scope(arg), param)
+                    self.labels.setdefault(key, set()).update(labels)
 
     def _function_sink(self, call: Node) -> None:
         """A write, deletion or spawn of a parameter: calls of the function do it to their
