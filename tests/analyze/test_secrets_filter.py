@@ -1575,6 +1575,9 @@ _MOJO_POD = (
         # openmed (blind part 17): a prefix removed from a value
         ("openmed/core/model_integrity.py",
          '    revision_token = reproducibility_hash.removeprefix("sha256:")'),
+        # prisma init's .env template (blind part 17): a value that names itself
+        ("package/build/cli.js",
+         'case"mysql":return`mysql://johndoe:randompassword@localhost:${r}/mydb`;'),
         # zlib's minizip (bundled by c-blosc in tables' sdist) reads the -p option
         ("c-blosc/internal-complibs/zlib-1.3.1/contrib/minizip/miniunz.c",
          "                        password=argv[i+1];"),
@@ -1599,6 +1602,8 @@ def test_citation_keys_perl_manuals_and_prefixes_of_blind_parts_16_and_17_are_no
          _MOJO_POD + "\n=cut\n\nmy $url = 'https://sri:Kq7vLzT9mW4p@example.com/foo';",
          "Kq7vLzT9mW4p"),
         ("app/headers.rb", _MOJO_POD, "Zm9vOmJhcg=="),
+        ("app/db.js", "const url = `mysql://johndoe:kq7vlzpwmxr@db.internal:3306/app`;",
+         "kq7vlzpwmxr"),
         # a connection string's password before its semicolon
         ("app/db.c", 'const char *dsn = "Server=db; Password=Kq7vLzT9mW4p;";', "Kq7vLzT9mW4p"),
     ],

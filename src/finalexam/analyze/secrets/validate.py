@@ -128,6 +128,9 @@ _PLACEHOLDER_EXACT = frozenset(
         "hunter2",
     }
 )
+# A word, then the noun of what it stands for: prisma init's .env template connects as
+# johndoe:randompassword; mytoken, yourpassword and the like are in the list above
+_NAMES_ITSELF = re.compile(r"[a-z]{2,12}(?:password|passwd|secret|token)\Z")
 _SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "9876543210")
 _DIGIT_ROWS = ("01234567890", "09876543210")  # counting up or down, the keyboard's 0 last
 _VARIABLE = re.compile(
@@ -155,7 +158,7 @@ def is_placeholder(secret: str) -> bool:
         return True
     if lowered.strip("\"'` []<>{}():!?.") in _PLACEHOLDER_EXACT:
         return True  # ftp://user[:password]@host: a grammar's optional part; hunter2!!! (posthog)
-    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+    if any(word in lowered for word in _PLACEHOLDER_WORDS) or _NAMES_ITSELF.match(secret):
         return True
     if _VARIABLE.match(secret) or _TEMPLATE_FIELD.match(secret):
         return True
