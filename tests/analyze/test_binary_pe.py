@@ -216,3 +216,19 @@ def test_unsigned_build_tool_launchers_are_reported_without_blocking(
     report = run_exam(wheel, Config(only=("binary",)))
     assert not report.verdict.passed
     assert all("helper.exe" in v.message for v in report.verdict.violations)
+
+
+def test_a_uefi_application_has_no_windows_process_mitigations_to_lack(
+    pes: dict[str, Path],
+) -> None:
+    """grub's and shim's signed EFI loaders (Debian's grub-efi-amd64-signed, shim-signed) are
+    loaded by firmware, not by Windows, whose DEP and ASLR flags they do not set. The same
+    image as a Windows program still lacks them."""
+    data = bytearray(pes["weak"].read_bytes())
+    optional = int.from_bytes(data[0x3C:0x40], "little") + 24
+    data[optional + 68 : optional + 70] = (10).to_bytes(2, "little")  # EFI_APPLICATION
+    entry, rules = analyze(pes["weak"], bytes(data))
+    assert entry["details"]["subsystem"] == "efi_application"
+    assert not {"binary.no-dep", "binary.no-aslr"} & set(rules)
+    _, windows = analyze(pes["weak"])
+    assert {"binary.no-dep", "binary.no-aslr"} <= set(windows)

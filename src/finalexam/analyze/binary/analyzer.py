@@ -384,6 +384,10 @@ def _hardening_findings(facts: BinaryFacts, location: Location) -> list[Finding]
         # EM_NONE: no system loader runs it. Guile's compiled .go files (lilypond's ccache)
         # are ELF containers of bytecode that Guile maps itself, with no PT_GNU_STACK
         return []
+    if facts.format == "pe" and str(facts.details.get("subsystem", "")).startswith("efi_"):
+        # a UEFI application or driver (grub's and shim's signed loaders): the firmware loads
+        # it, not Windows, whose process mitigations (DEP, ASLR) these flags ask for
+        return []
     hardening = facts.hardening
     out: list[Finding] = []
     if hardening.get("nx") is False:
