@@ -1578,6 +1578,9 @@ _MOJO_POD = (
         # prisma init's .env template (blind part 17): a value that names itself
         ("package/build/cli.js",
          'case"mysql":return`mysql://johndoe:randompassword@localhost:${r}/mydb`;'),
+        # gajim (blind part 17) migrates passwords kept under a storage scheme's name
+        ("usr/lib/python3/dist-packages/gajim/common/optparser.py",
+         '            if password == "winvault:":'),
         # zlib's minizip (bundled by c-blosc in tables' sdist) reads the -p option
         ("c-blosc/internal-complibs/zlib-1.3.1/contrib/minizip/miniunz.c",
          "                        password=argv[i+1];"),
@@ -1604,6 +1607,7 @@ def test_citation_keys_perl_manuals_and_prefixes_of_blind_parts_16_and_17_are_no
         ("app/headers.rb", _MOJO_POD, "Zm9vOmJhcg=="),
         ("app/db.js", "const url = `mysql://johndoe:kq7vlzpwmxr@db.internal:3306/app`;",
          "kq7vlzpwmxr"),
+        ("app/login.py", 'if password == "kq7vlzpwmx:x":', "kq7vlzpwmx:x"),
         # a connection string's password before its semicolon
         ("app/db.c", 'const char *dsn = "Server=db; Password=Kq7vLzT9mW4p;";', "Kq7vLzT9mW4p"),
     ],

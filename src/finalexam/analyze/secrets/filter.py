@@ -504,7 +504,8 @@ _FRACTION = re.compile(r"[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\Z")
 _CALL_CHAIN = re.compile(r"[A-Za-z_][\w.]*\([^()]*\)(?:\.[A-Za-z_][\w.]*\([^()]*\))*\Z")
 _ASSERTION = re.compile(r"[^\S\n]*assert\b")  # Python's assert statement
 # A name in lower-case letters a program compares a state or a type with ('colon', 'rbracket').
-_STATE_NAME = re.compile(r"[a-z][a-z_]*(?:-[a-z_]+)*\Z")  # "rbracket", "proxy-revalidate"
+# "rbracket", "proxy-revalidate", and a storage scheme's prefix ("keyring:", gajim's "winvault:")
+_STATE_NAME = re.compile(r"[a-z][a-z_]*(?:-[a-z_]+)*:?\Z")
 # A status badge's image URL (codecov.io/.../graph/badge.svg?token=...): a read-only token
 # its service publishes to be pasted into READMEs.
 # A meeting link's passcode (zoom.us/j/952...?pwd=...) is published with the link so that
