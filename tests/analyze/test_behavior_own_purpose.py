@@ -697,3 +697,49 @@ def test_identity_beside_the_sender_address_shape_is_still_recon(
 ) -> None:
     source = "import getpass\n" + _SENDER.replace(old, new)
     assert exam(tmp_path, "beacon", "notifications.py", source) != {}
+
+
+# cfengine's federated-reporting template calls the Mission Portal API of the machine it runs
+# on: the host's own name is where the request goes, not what it carries
+_OWN_API = """\
+import socket
+import urllib3
+
+
+class NovaApi:
+    def __init__(self, hostname=None):
+        self._hostname = hostname or str(socket.getfqdn())
+        self._http = urllib3.PoolManager()
+
+    def _request(self, method, path, body=None):
+        url = "https://{}/api/{}".format(self._hostname, path)
+        return self._http.request(method, url, body=body)
+
+
+def status():
+    return urllib3.PoolManager().request("GET", f"https://{socket.getfqdn()}:8443/status")
+"""
+
+
+def test_the_hosts_own_name_as_a_urls_whole_host_is_no_recon(tmp_path: Path) -> None:
+    assert exam(tmp_path, "nova", "nova_api.py", _OWN_API) == {}
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # the name joined with a domain: the lookup tells that domain's server who asks
+        ("hostname or str(socket.getfqdn())", 'str(socket.getfqdn()) + ".collect.example"'),
+        ('"https://{}/api/{}".format(', '"https://{}.collect.example/api/{}".format('),
+        ('f"https://{socket.getfqdn()}:8443/status"',
+         'f"https://{socket.getfqdn()}.collect.example/status"'),
+        # the name sent in the body to a fixed host
+        ("body=body)", "body=self._hostname)"),
+    ],
+)  # fmt: skip
+def test_the_hosts_name_joined_to_a_domain_or_sent_is_still_recon(
+    tmp_path: Path, old: str, new: str
+) -> None:
+    source = _OWN_API.replace(old, new)
+    assert source != _OWN_API
+    assert "thr-recon-sent" in exam(tmp_path, "beacon", "nova_api.py", source)

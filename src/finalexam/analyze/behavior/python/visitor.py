@@ -526,6 +526,12 @@ class Collector(ast.NodeVisitor):
                     for keyword in inner.keywords:
                         if keyword.arg == "env":
                             given_to_child |= {id(n) for n in walk(keyword.value)}
+        for inner in nodes:
+            host = _whole_host(inner)
+            if host is not None and self._names_a_host(host):
+                # "https://{}/api/{}".format(self._hostname, path) (cfengine's nova_api):
+                # a URL to the machine's own name goes to it; its name is sent nowhere
+                located |= {id(n) for n in walk(host)}
         os_only: set[int] = set()  # platform.uname().system: the call and its name
         for inner in nodes:
             if _os_field_of(inner, self.resolve):
@@ -535,7 +541,7 @@ class Collector(ast.NodeVisitor):
             elif isinstance(inner, ast.Call) and id(inner) in self.mailbox_hosts:
                 os_only |= {id(inner), id(inner.func)}  # a sender address's domain
         for inner in nodes:
-            if isinstance(inner, ast.Call) and id(inner) not in os_only:
+            if isinstance(inner, ast.Call) and id(inner) not in os_only | located:
                 name = self.resolve(inner.func)
                 if name:
                     found.add(name)
@@ -583,6 +589,39 @@ class Collector(ast.NodeVisitor):
             elif name in RECON:
                 found.add(f"recon:{name}")
         return found
+
+    def _names_a_host(self, host: ast.expr) -> bool:
+        """The expression is a host name as such: the machine's own name (a recon call),
+        maybe through a variable or attribute, or a name the caller hands in, never joined
+        with text. ``gethostname() + ".evil.example"`` names a host that learns ours."""
+        if isinstance(host, ast.Call):
+            return self._plain_host(host)
+        target = _assigned_name(host)
+        if target is None:
+            return False
+        scope = self.destinations.tree
+        if scope is None:
+            return False
+        values = [
+            node.value
+            for node in walk(scope)
+            if isinstance(node, ast.Assign)
+            and any(_assigned_name(t) == target for t in node.targets)
+        ]
+        return bool(values) and all(self._plain_host(value) for value in values)
+
+    def _plain_host(self, value: ast.expr) -> bool:
+        """Only names, recon calls and ``str()`` of them, joined by ``or``: no literal text."""
+        for node in walk(value):
+            if isinstance(node, ast.Constant) and node.value is not None:
+                return False
+            if isinstance(node, ast.BinOp | ast.JoinedStr | ast.Subscript):
+                return False
+            if isinstance(node, ast.Call):
+                called = self.resolve(node.func) or ""
+                if called not in RECON and called != "str":
+                    return False
+        return True
 
     def _wrapper_of(self, func: ast.AST) -> tuple[set[str], str | None] | None:
         """A decoding function of this file called by name or as ``self.name``."""
@@ -1242,6 +1281,58 @@ def _os_field_of(node: ast.AST, resolve: Callable[[ast.AST], str | None]) -> str
 
 # uname's fields by position (os.uname and platform.uname agree); 1 is the host's name
 _UNAME_POSITIONS = {0: "system", 2: "release", 3: "version", 4: "machine", 5: "processor"}
+
+
+# a URL template whose host is one whole field: "https://{}/api", "https://{host}:8443/"
+_URL_HOST_FIELD = re.compile(r"[a-z][a-z0-9+.-]*://\{(\w*)\}(?:[:/?#]|\Z)")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://\Z")
+
+
+def _whole_host(node: ast.AST) -> ast.expr | None:
+    """The expression that fills the whole host of a URL template built by ``str.format``
+    or an f-string, if the node is one."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Constant)
+        and isinstance(node.func.value.value, str)
+    ):
+        field = _URL_HOST_FIELD.match(node.func.value.value)
+        if field is None:
+            return None
+        if field.group(1) in ("", "0"):
+            return node.args[0] if node.args else None
+        return next((k.value for k in node.keywords if k.arg == field.group(1)), None)
+    if isinstance(node, ast.JoinedStr) and len(node.values) >= 2:
+        scheme, host, *rest = node.values
+        after = rest[0] if rest else None
+        if (
+            isinstance(scheme, ast.Constant)
+            and isinstance(scheme.value, str)
+            and _SCHEME.match(scheme.value)
+            and isinstance(host, ast.FormattedValue)
+            and (
+                after is None
+                or (
+                    isinstance(after, ast.Constant)
+                    and isinstance(after.value, str)
+                    and after.value[:1] in (":", "/", "?", "#")
+                )
+            )
+        ):
+            return host.value
+    return None
+
+
+def _assigned_name(node: ast.AST) -> str | None:
+    """``host`` or ``self.host``, as assignments to it are matched."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if is_self_attribute(node):
+        assert isinstance(node, ast.Attribute)
+        return f"self.{node.attr}"
+    return None
 
 
 def _os_field_name(node: ast.AST) -> str | None:
