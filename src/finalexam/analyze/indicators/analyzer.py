@@ -79,9 +79,13 @@ class IndicatorAnalyzer:
                 key = host_of(item.value) if item.kind == "url" else item.value
                 if key in reported:  # one finding per host, not per URL and domain
                     continue
-                in_code = _outside_comments(entry, item) if is_text else item
+                # an ordinary endpoint in a comment connects to nothing (dpkt's setup.py: "#
+                # ... e.g. '1.2.3.4'"); a service that only catches probes and stolen data
+                # (interact.sh, a webhook) is a probe left in the code, commented out or not
+                ordinary = is_text and category not in always_high()
+                in_code = _outside_comments(entry, item) if ordinary else item
                 if in_code is None:
-                    continue  # dpkt's setup.py: "# ... e.g. '1.2.3.4'" connects to nothing
+                    continue
                 reported.add(key)
                 analysis.findings.append(
                     _endpoint_finding(entry, in_code, category, install, is_text)
