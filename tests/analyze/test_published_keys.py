@@ -75,6 +75,8 @@ def test_every_published_key_names_its_source() -> None:
             "Microsoft",
             "Vagrant",
             "goproxy",
+            "RFC",
+            "IETF",
         }
         assert "(" in source
 
@@ -147,3 +149,19 @@ def test_a_key_named_test_material_is_test_material() -> None:
     ):
         [hit] = scan_bytes(assignment.encode(), "app/keys.py", binary=False)
         assert hit.context is None and hit.confidence is not Confidence.LOW, assignment
+
+
+def test_quics_retry_integrity_keys_are_protocol_constants() -> None:
+    """qh3 (and every QUIC stack) carries the Retry Integrity Tag keys that RFC 9001 and
+    RFC 9369 print: published material. A key of the same shape under the same name that no
+    one published still blocks."""
+    text = (
+        'RETRY_AEAD_KEY_VERSION_1 = binascii.unhexlify("be0c690b9f66575a1d766b54e368c84e")\n'
+        'RETRY_AEAD_KEY_VERSION_2 = binascii.unhexlify("8fb4b01b56ac48e260fbcbcead7ccc92")\n'
+        'RETRY_AEAD_KEY_VERSION_3 = binascii.unhexlify("5d0f3a9e27c81b46e9a07f3c2d58b16e")\n'
+    )
+    hits = {h.secret: h for h in scan_bytes(text.encode(), "qh3/quic/packet.py", binary=False)}
+    assert hits["be0c690b9f66575a1d766b54e368c84e"].context is FileContext.WELL_KNOWN
+    assert hits["8fb4b01b56ac48e260fbcbcead7ccc92"].context is FileContext.WELL_KNOWN
+    own = hits["5d0f3a9e27c81b46e9a07f3c2d58b16e"]
+    assert own.context is None and own.confidence is not Confidence.LOW
