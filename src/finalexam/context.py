@@ -299,7 +299,8 @@ _ENTRY_POINT_KEY = re.compile(
     r"[ \t]*[\"']?(?:scripts|gui-scripts|entry-points|entry_points|console_scripts"
     r"|gui_scripts)[\"']?[ \t]*="
 )
-_TEXT_SECTION_HEADER = re.compile(r"[^\S\n]*\[\[?[^\S\n]*([^\]\n]+?)[^\S\n]*\]")
+# a section's header in INI and TOML files: "[options.entry_points]", "[[tool.x]]"
+_TEXT_SECTION_HEADER = re.compile(r"^[^\S\n]*\[\[?[^\S\n]*([^\]\n]+?)[^\S\n]*\]", re.MULTILINE)
 
 
 def _entry_point_lines(text: str) -> str:
@@ -674,7 +675,7 @@ def published_key(secret_sha256: str) -> FileContext | None:
 
 # project files whose sections configure tools; the test runners' sections hold test settings
 _PROJECT_CONFIGS = frozenset({"pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini"})
-_SECTION_HEADER = re.compile(rb"^[^\S\n]*\[\[?[^\S\n]*([^\]\n]+?)[^\S\n]*\]", re.MULTILINE)
+_SECTION_HEADER = re.compile(_TEXT_SECTION_HEADER.pattern.encode(), re.MULTILINE)
 _TEST_RUNNER_SECTION = re.compile(
     rb"(?:tool[.:])?(?:pytest|tox|nox|testenv)\b|tool\.hatch\.envs\.(?:test|tests)\b"
 )
@@ -705,6 +706,7 @@ class Material:
             first_line.startswith(b"#!") and b"perl" in first_line
         )
         self._docstrings: list[tuple[int, int]] | None = None
+        self._pod: list[tuple[int, int]] | None = None
 
     def context_at(self, match_start: int, start: int) -> FileContext | None:
         if self._in_data_uri(start):
@@ -717,7 +719,7 @@ class Material:
             return FileContext.DOCS
         if self.doc_comments and self._in_doc_comment(start):
             return FileContext.DOCS
-        if self.perl and _in_pod(self.document, start):
+        if self.perl and self._in_pod(start):
             return FileContext.DOCS
         if self.project_config and self._in_test_runner_section(match_start):
             return FileContext.TEST
@@ -798,6 +800,11 @@ class Material:
             self._docstrings = docstring_spans(bytes(self.document))
         return any(begin <= start < end for begin, end in self._docstrings)
 
+    def _in_pod(self, start: int) -> bool:
+        if self._pod is None:
+            self._pod = pod_spans(bytes(self.document))
+        return any(begin <= start < end for begin, end in self._pod)
+
     def _in_doc_comment(self, start: int) -> bool:
         """The value sits in a ``/** ... */`` comment (zoneminder's bundled CakePHP documents
         ``'password' => 'bruce_w4yne'`` as a request option)."""
@@ -811,13 +818,23 @@ class Material:
         return found is not None and opened + found.end() > start
 
 
-def _in_pod(document: Blob | bytearray, start: int) -> bool:
-    """The value sits in Perl's POD, the manual written inside the module: from a line that
-    opens with a command (``=head2``, ``=pod``) to a ``=cut`` line or the end of the file
+def pod_spans(text: bytes) -> list[tuple[int, int]]:
+    """Spans of Perl's POD, the manual written inside the module: from a line that opens
+    with a command (``=head2``, ``=pod``) to a ``=cut`` line or the end of the file
     (Mojolicious documents ``->authorization('Basic Zm9vOmJhcg==')`` there)."""
-    text = bytes(document[:start])
-    opened = max((m.start() for m in _POD_COMMAND.finditer(text)), default=-1)
-    return opened >= 0 and not text.startswith(b"=cut", opened + (text[opened] == 10))
+    spans: list[tuple[int, int]] = []
+    opened: int | None = None
+    for match in _POD_COMMAND.finditer(text):
+        at = match.start() + (text[match.start()] == 10)  # past the line end the match holds
+        if text.startswith(b"=cut", at):
+            if opened is not None:
+                spans.append((opened, at + len(b"=cut")))
+                opened = None
+        elif opened is None:
+            opened = match.end()
+    if opened is not None:
+        spans.append((opened, len(text)))
+    return spans
 
 
 def _fenced(comment: list[bytes]) -> bool:

@@ -509,6 +509,11 @@ class Collector(ast.NodeVisitor):
         for inner in nodes:
             if isinstance(inner, ast.Attribute) and inner.attr.lower() in _LOCATION_FIELDS:
                 located |= {id(n) for n in walk(inner.value) if not isinstance(n, ast.Call)}
+            host = _whole_host(inner)
+            if host is not None and self._names_a_host(host):
+                # "https://{}/api/{}".format(self._hostname, path) (cfengine's nova_api):
+                # a URL to the machine's own name goes to it; its name is sent nowhere
+                located |= {id(n) for n in walk(host)}
             if (
                 isinstance(inner, ast.Call)
                 and isinstance(inner.func, ast.Attribute)
@@ -526,12 +531,6 @@ class Collector(ast.NodeVisitor):
                     for keyword in inner.keywords:
                         if keyword.arg == "env":
                             given_to_child |= {id(n) for n in walk(keyword.value)}
-        for inner in nodes:
-            host = _whole_host(inner)
-            if host is not None and self._names_a_host(host):
-                # "https://{}/api/{}".format(self._hostname, path) (cfengine's nova_api):
-                # a URL to the machine's own name goes to it; its name is sent nowhere
-                located |= {id(n) for n in walk(host)}
         os_only: set[int] = set()  # platform.uname().system: the call and its name
         for inner in nodes:
             if _os_field_of(inner, self.resolve):
@@ -597,14 +596,11 @@ class Collector(ast.NodeVisitor):
         if isinstance(host, ast.Call):
             return self._plain_host(host)
         target = _assigned_name(host)
-        if target is None:
-            return False
-        scope = self.destinations.tree
-        if scope is None:
+        if target is None or self.destinations.tree is None:
             return False
         values = [
             node.value
-            for node in walk(scope)
+            for node in walk(self.destinations.tree)
             if isinstance(node, ast.Assign)
             and any(_assigned_name(t) == target for t in node.targets)
         ]

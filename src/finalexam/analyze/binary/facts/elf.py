@@ -121,9 +121,8 @@ def examine(data: bytes) -> BinaryFacts:
     if ifunc:
         facts.details["ifunc"] = len(ifunc)
     all_symbols = imports | defined | static
-    facts.hardening = _hardening(kind, segment_types, flags, tags, imports, all_symbols, facts)
-    if "nx" in facts.hardening:
-        facts.hardening["nx"] = _stack_not_executable(binary, segment_types)
+    nx = _stack_not_executable(binary, segment_types)
+    facts.hardening = _hardening(kind, segment_types, nx, flags, tags, imports, all_symbols, facts)
     runnable = "interp" in segment_types and "phdr" in segment_types
     if kind == "executable" or (kind == "shared-library" and runnable):
         # ET_DYN executables are position independent; ET_EXEC ones load at a fixed address.
@@ -321,6 +320,7 @@ def _build_id(binary: lief.ELF.Binary) -> str | None:
 def _hardening(
     kind: str,
     segments: dict[str, Any],
+    nx: bool,
     flags: int,
     tags: dict[str, Any],
     imports: set[str],
@@ -339,7 +339,7 @@ def _hardening(
     facts.details["fortify"] = {"protected": protected, "unprotected": unprotected}
     if kind in ("object", "kernel-module", "core"):
         return out
-    out["nx"] = False  # decided by _stack_not_executable, which knows the target system
+    out["nx"] = nx
     flags_1 = tags["flags_1"].value if "flags_1" in tags else 0
     bind_now = "bind_now" in tags or bool(flags & _DF_BIND_NOW) or bool(flags_1 & _DF_1_NOW)
     if "gnu_relro" not in segments:
