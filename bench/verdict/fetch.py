@@ -282,6 +282,23 @@ DEBIAN_FRESH17 = [
     "mumble-server", "quassel-core", "claws-mail", "openscad", "audacity", "gimp",
     "texlive-binaries", "tcsh", "mksh", "chezmoi", "broot", "librsvg2-bin", "magic-wormhole",
 ]  # fmt: skip
+# The eighteenth part's: language runtimes and compilers (PyPy, Mono, Rust), kernel crash
+# dumps, tracing and profiling, firmware flashers, a logic analyser, phone flashing and iOS
+# device tools, BitTorrent and peer-to-peer clients, a DNS-over-TLS resolver, TPM tools and
+# network-bound disk unlocking, SSH and IKE auditing, password crackers for PDF, RAR and
+# LUKS (dual-use), steganography, Java libraries (PDF, Git, SVG), Perl's web client, cloud
+# and hypervisor guest agents, the Nix package manager, an editor, an embedded key-value
+# store, a database server, a Monero wallet, an x86 emulator, a media server, a web admin
+# console, certificate enrolment and a Secure Boot signing tool.
+DEBIAN_FRESH18 = [
+    "pypy3", "mono-runtime", "rustc", "kexec-tools", "crash", "systemtap", "linux-perf",
+    "flashrom", "sigrok-cli", "heimdall-flash", "libimobiledevice-utils", "qbittorrent-nox",
+    "deluged", "rtorrent", "gnunet", "stubby", "tpm2-tools", "clevis", "tang", "ssh-audit",
+    "ike-scan", "pdfcrack", "rarcrack", "bruteforce-luks", "outguess", "stegsnow",
+    "libpdfbox2-java", "libjgit-java", "libbatik-java", "libwww-perl", "cloud-init", "nix-bin",
+    "emacs-nox", "rocksdb-tools", "firebird3.0-server-core", "monero", "bochs", "gerbera",
+    "waagent", "cockpit-ws", "certmonger", "pesign",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -300,6 +317,7 @@ BLIND_PARTS = {
     "fresh15": DEBIAN_FRESH15,
     "fresh16": DEBIAN_FRESH16,
     "fresh17": DEBIAN_FRESH17,
+    "fresh18": DEBIAN_FRESH18,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

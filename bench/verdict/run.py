@@ -62,6 +62,7 @@ BLIND = (
     "fresh15",
     "fresh16",
     "fresh17",
+    "fresh18",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
