@@ -239,6 +239,36 @@ def test_a_slow_or_huge_source_is_bounded_and_falls_back_to_text() -> None:
     assert not facts.parsed and why is None
 
 
+# 114 bytes cut down from the doc comments of effect 4.1.5's src/Chunk.ts, read as code: the
+# JavaScript grammar's error recovery on them goes exponential (minutes of CPU) without
+# reading another byte, so a budget checked only between chunks of input never stopped it
+EXPLODING = (
+    't\n@prse(=*`bp`*uAy \ni(?l:(\n*/ */,te=>u =>@y t>(t\ne( ))[3,5]``a.v*=  [""] *@e>["i / pi'
+    '\ng>((b)ae() )*("l",).s(  (x):'
+)
+
+
+def test_a_parse_whose_error_recovery_explodes_is_stopped_by_the_budget() -> None:
+    facts, why = bounded_javascript_facts(EXPLODING, 0.5)
+    assert not facts.parsed
+    assert why is not None and why[0] is IssueKind.TIME_BUDGET
+
+
+def test_a_retry_with_another_grammar_that_explodes_keeps_the_first_tree() -> None:
+    """effect's Chunk.ts: TypeScript variance annotations (``<out A>``) are errors to the
+    TypeScript grammar, and the JavaScript grammar, tried next, explodes on its doc comments.
+    The TypeScript tree is kept and read."""
+    source = (
+        "import { execSync } from 'child_process';\nexecSync('id');\n"
+        "export interface Chunk<out A> { readonly a: A }\n" + EXPLODING
+    )
+    tree, dialect = parse(source.encode(), "typescript")
+    assert dialect == "typescript" and tree.root_node.has_error
+    facts, why = bounded_javascript_facts(source, 10, path="src/Chunk.ts")
+    assert why is None and facts.parsed
+    assert _calls(facts)["child_process.execSync"] == (2, IMPORT)
+
+
 def test_settimeout_runs_a_string_it_is_handed_not_what_a_factory_was_given() -> None:
     """MathJax's ``setTimeout(MathJax.Callback(["Clear", this, n]), delay)`` hands over the
     function a factory returns: that a variable named ``n`` holds decoded data elsewhere in

@@ -2,13 +2,16 @@
 
 tree-sitter parses in native code, linearly (a 9 MB bundle in well under a second), and
 recovers from errors instead of giving up, so minified, partial or newer-syntax files still
-yield a tree. The source is handed over in chunks through a callback: between two chunks the
-interpreter runs, so the CPU timer of ``finalexam.budget.time_budget`` can stop a parse of a
-huge file where it stands.
+yield a tree. That recovery can also go exponential: 114 bytes of stray doc-comment text make
+the JavaScript grammar work for minutes without reading another byte. The parser reports its
+progress to a callback many times a second, so the interpreter runs often during a parse: the
+CPU timer of ``finalexam.budget.time_budget`` stops any parse where it stands, and a retry
+with another grammar stops once it costs far more than the first parse did.
 """
 
 from __future__ import annotations
 
+import time
 from functools import cache
 
 import tree_sitter_javascript
@@ -21,6 +24,12 @@ CHUNK = 64 * 1024
 # A source with syntax errors is parsed again as TypeScript only up to this size: bundles
 # bigger than this are JavaScript, and three parses of them would cost three times the time.
 RETRY_BYTES = 1024 * 1024
+# A retry may cost this many times the CPU of the first parse, and at least RETRY_FLOOR
+# seconds: the same bytes parsed linearly by another grammar cost about the same; far more
+# is error recovery gone exponential, and the first tree is kept (effect's Chunk.ts, whose
+# TypeScript variance annotations the TypeScript grammar does not know, read as JavaScript).
+RETRY_FACTOR = 4.0
+RETRY_FLOOR = 0.25
 
 
 @cache
@@ -34,12 +43,19 @@ def _parser(dialect: str) -> Parser:
     return Parser(language)
 
 
-def _parse(data: bytes, dialect: str) -> Tree:
+def _parse(data: bytes, dialect: str, seconds: float = 0.0) -> Tree:
+    """The tree of ``data`` in ``dialect``; ValueError once ``seconds`` of CPU (0: no limit)
+    are spent."""
+    started = time.process_time()
+
     def read(offset: int, _point: tuple[int, int]) -> bytes:
         return data[offset : offset + CHUNK]
 
+    def stop(_offset: int, _has_error: bool) -> bool:
+        return seconds > 0 and time.process_time() - started > seconds
+
     try:
-        return _parser(dialect).parse(read)
+        return _parser(dialect).parse(read, progress_callback=stop)
     except SystemError as error:  # an exception raised in ``read``, wrapped by the binding
         cause = error.__cause__ or error.__context__
         if isinstance(cause, BudgetExceeded):
@@ -68,12 +84,17 @@ def parse(data: bytes, first: str = "javascript") -> tuple[Tree, str]:
     # error, recovered from slowly. NUL is valid only inside literals and comments, so a
     # blank in its place keeps every offset and every token.
     data = data.replace(b"\x00", b" ")
+    started = time.process_time()
     tree = _parse(data, first)
     if tree.root_node.has_error and len(data) <= RETRY_BYTES:
+        allowed = max(RETRY_FACTOR * (time.process_time() - started), RETRY_FLOOR)
         for dialect in DIALECTS:
             if dialect == first:
                 continue
-            other = _parse(data, dialect)
+            try:
+                other = _parse(data, dialect, allowed)
+            except ValueError:  # stopped: its error recovery went exponential
+                continue
             if not other.root_node.has_error:
                 return other, dialect
     return tree, first
