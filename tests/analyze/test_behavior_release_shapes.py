@@ -382,6 +382,36 @@ def test_a_connection_to_this_machine_at_import_is_not_going_online(tmp_path: Pa
     assert exam(tmp_path, "spliced", spliced).get("thr-import-network") == "spliced/daemon.py"
 
 
+# azureml-mlflow 1.62's cloud.py fetches cloud metadata at import from the URL the user sets
+_USER_SET_URL = """\
+import os
+import requests
+
+
+def get_known_clouds():
+    if 'ARM_CLOUD_METADATA_URL' in os.environ:
+        with requests.get({url}, timeout=30) as meta_response:
+            return meta_response.json()
+    return {{}}
+
+
+KNOWN_CLOUDS = get_known_clouds()
+"""
+
+
+def test_a_connection_to_the_url_the_user_sets_is_not_going_online(tmp_path: Path) -> None:
+    for url in ("os.getenv('ARM_CLOUD_METADATA_URL')", "os.environ['ARM_CLOUD_METADATA_URL']"):
+        shipped = {"cloud.py": _USER_SET_URL.format(url=url)}
+        assert "thr-import-network" not in exam(tmp_path, "setting", shipped)
+    # a fallback the package chose, or a URL built around the setting, is the package's
+    fallback = "os.getenv('ARM_CLOUD_METADATA_URL', 'https://198.51.100.7/m')"
+    shipped = {"cloud.py": _USER_SET_URL.format(url=fallback)}
+    assert exam(tmp_path, "fallback", shipped).get("thr-import-network") == "fallback/cloud.py"
+    built = "'https://198.51.100.7/?u=' + os.getenv('ARM_CLOUD_METADATA_URL')"
+    shipped = {"cloud.py": _USER_SET_URL.format(url=built)}
+    assert exam(tmp_path, "built", shipped).get("thr-import-network") == "built/cloud.py"
+
+
 # swesmith 0.0.9's profiles build test images from Dockerfiles held in f-strings
 _RECIPE = '''\
 import subprocess

@@ -1616,3 +1616,39 @@ def test_credentials_beside_the_shapes_of_blind_part_16_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # kerberos 1.3.1's README (its PKG-INFO) and azureml-mlflow's models: the end of
+        # KERBEROS_PASSWORD is no OpenStack setting
+        ("kerberos-1.3.1/PKG-INFO", "        -e KERBEROS_PASSWORD=Password01 \\"),
+        ("azureml/mlflow/models/_models.py",
+         "        self.kerberos_password = kwargs.get('kerberos_password', None)"),
+        # libwww-perl's LWP::Protocol::http and nix's manual (in libnixstore.so): values
+        # that name what they stand for
+        ("usr/share/perl5/LWP/Protocol/http.pm",
+         '\t# export http_proxy="http://proxyuser:proxypass@proxyhost:port".'),
+        ("src/libstore/globals.hh",
+         "    R\"(\n    machine my-machine\n    login my-username\n    password my-password\n)\""),
+    ],
+)  # fmt: skip
+def test_the_end_of_another_word_and_values_naming_themselves_of_blind_part_18_are_no_secrets(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("deploy/openrc.sh", "export OS_PASSWORD=Kq7vLzT9mW4p", "Kq7vLzT9mW4p"),
+        ("app/proxy.py", 'PROXY = "http://proxyuser:Kq7vLzT9mW4p@proxy.internal:3128"',
+         "Kq7vLzT9mW4p"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_18_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

@@ -129,8 +129,9 @@ _PLACEHOLDER_EXACT = frozenset(
     }
 )
 # A word, then the noun of what it stands for: prisma init's .env template connects as
-# johndoe:randompassword; mytoken, yourpassword and the like are in the list above
-_NAMES_ITSELF = re.compile(r"[a-z]{2,12}(?:password|passwd|secret|token)\Z")
+# johndoe:randompassword, nix's manual shows a .netrc with "password my-password", LWP's
+# comment a proxy at proxyuser:proxypass; mytoken, yourpassword and the like are listed above
+_NAMES_ITSELF = re.compile(r"[a-z]{2,12}[-_]?(?:password|passwd|pass|secret|token)\Z")
 _SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "9876543210")
 _DIGIT_ROWS = ("01234567890", "09876543210")  # counting up or down, the keyboard's 0 last
 _VARIABLE = re.compile(

@@ -883,7 +883,11 @@ class Collector(ast.NodeVisitor):
             name = f"{name}:loopback"  # talks to this machine (no network rule)
         if name:
             self._add("call", name, node.lineno)
-            if self.functions and CONNECTS.match(name):
+            if CONNECTS.match(name) and self._user_setting(destination_argument(node, name)):
+                # the user's own setting is the whole destination: azureml-mlflow fetches
+                # cloud metadata from $ARM_CLOUD_METADATA_URL at import, only when it is set
+                self.result.facts[-1] = replace(self.result.facts[-1], caller_supplied=True)
+            elif self.functions and CONNECTS.match(name):
                 self._destination(node, name, self.parameter_destinations)
             if name == "getattr":
                 target = self.resolve(node)  # getattr(requests, 'g' + 'et'): the function taken
@@ -987,6 +991,20 @@ class Collector(ast.NodeVisitor):
             origin = self.destinations.origin(kind, self.functions[-1])
             if origin is not None:  # the function's parameters, or its constructor's
                 into.append((len(self.result.facts) - 1, *origin))
+
+    def _user_setting(self, argument: ast.expr | None) -> bool:
+        """One environment variable read with no fallback (``os.getenv('URL')``,
+        ``os.environ['URL']``, ``os.environ.get('URL')``): a destination only the user
+        chooses. A fallback (``os.getenv('URL', 'https://...')``) is the package's choice."""
+        if isinstance(argument, ast.Subscript):
+            return self.resolve(argument.value) == "os.environ" and isinstance(
+                argument.slice, ast.Constant
+            )
+        if not isinstance(argument, ast.Call) or argument.keywords or len(argument.args) != 1:
+            return False
+        return self.resolve(argument.func) in ("os.getenv", "os.environ.get") and isinstance(
+            argument.args[0], ast.Constant
+        )
 
     def _own_host_name(self, argument: ast.expr, line: int) -> bool:
         """A name resolved as the machine's own host name, never composed
