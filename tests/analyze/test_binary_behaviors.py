@@ -118,6 +118,8 @@ def test_systemd_units_are_ordinary_for_a_container_engine(tmp_path: Path) -> No
     [
         ("LD_PRELOAD=%s/libtrace.so", "persistence-preload", "firejail", "sandbox"),
         ("/tmp/.xat.%d", "evasion-hidden-path", "x11vnc", "remote-desktop"),
+        # crash 8.0.2, the kernel crash-dump analyser, loads its driver (blind part 18)
+        ("/sbin/modprobe ", "kernel-module-loading", "crash", "debugger"),
     ],
 )
 def test_a_capability_ordinary_for_the_kind_makes_no_implant(
@@ -132,6 +134,16 @@ def test_a_capability_ordinary_for_the_kind_makes_no_implant(
     # history switched off is ordinary for no kind
     implant = compile_c(tmp_path, "updater", ["-O0"], IMPLANT)
     assert "evasion-history" in raised_by(findings_of(implant, name), "behavior-implant")
+
+
+@pytest.mark.parametrize("name", ["libpython3.11.so.1.0", "pypy3", "libpypy3.9-c.so"])
+def test_a_language_runtime_does_all_of_it_for_the_programs_it_runs(
+    tmp_path: Path, name: str
+) -> None:
+    """PyPy's runtime library (pypy3 7.3.11, blind part 18) is an interpreter as CPython's is."""
+    binary = compile_c(tmp_path, "updater", ["-O0"], IMPLANT)
+    assert not behaviours(findings_of(binary, name))
+    assert "capability.behavior-implant" in behaviours(findings_of(binary, "libpyp.so"))
 
 
 def test_a_container_engine_that_hides_its_history_is_still_an_implant(tmp_path: Path) -> None:

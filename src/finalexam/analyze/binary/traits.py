@@ -67,6 +67,8 @@ KINDS: dict[str, tuple[str, ...]] = {
         "perf",
         "valgrind*",
         "*-linux-gnu-gdb",
+        # the kernel crash-dump analyser (gdb inside) loads its own driver for /dev/crash
+        "crash",
     ),
     "network-tool": (
         "curl",
@@ -243,6 +245,8 @@ KINDS: dict[str, tuple[str, ...]] = {
         "libperl.so*",
         "libruby*.so*",
         "libnode.so*",
+        "pypy*",  # PyPy's interpreter and its runtime library (libpypy3.9-c.so)
+        "libpypy*.so*",
         "java",  # the JVM: a language runtime, like the interpreters above
         "libjvm.so",
     ),
