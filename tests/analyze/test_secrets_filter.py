@@ -1630,6 +1630,9 @@ def test_credentials_beside_the_shapes_of_blind_part_16_still_count(
         # that name what they stand for
         ("usr/share/perl5/LWP/Protocol/http.pm",
          '\t# export http_proxy="http://proxyuser:proxypass@proxyhost:port".'),
+        # the Scalar bundle in effect 4.1.5: pt-BR's label for the password field
+        ("package/dist/http-api/internal/httpApiScalar.js",
+         "refresh:`Atualizar`,username:`Nome de usuário`,password:`Senha`,name:`Nome`,"),
         ("src/libstore/globals.hh",
          "    R\"(\n    machine my-machine\n    login my-username\n    password my-password\n)\""),
     ],
@@ -1644,6 +1647,7 @@ def test_the_end_of_another_word_and_values_naming_themselves_of_blind_part_18_a
     ("path", "text", "value"),
     [
         ("deploy/openrc.sh", "export OS_PASSWORD=Kq7vLzT9mW4p", "Kq7vLzT9mW4p"),
+        ("app/config.js", "const db = {user: `app`, password: `Senha7Kq9vLz`};", "Senha7Kq9vLz"),
         ("app/proxy.py", 'PROXY = "http://proxyuser:Kq7vLzT9mW4p@proxy.internal:3128"',
          "Kq7vLzT9mW4p"),
     ],

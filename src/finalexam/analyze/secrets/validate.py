@@ -128,6 +128,17 @@ _PLACEHOLDER_EXACT = frozenset(
         "hunter2",
     }
 )
+# The word itself in other languages: a form's label in a translation table (the Scalar
+# bundle in effect 4.1.5 carries pt-BR's password:`Senha` beside every other locale's)
+_PASSWORD_WORDS = frozenset(
+    {
+        "senha", "passwort", "kennwort", "contraseña", "contrasena", "contrasenya",
+        "wachtwoord", "hasło", "haslo", "parola", "parolă", "lösenord", "losenord",
+        "adgangskode", "passord", "salasana", "jelszó", "jelszo", "heslo", "geslo",
+        "lozinka", "şifre", "sifre", "slaptažodis", "parole", "salasõna", "lykilorð",
+        "pasahitza", "clave", "mot de passe",
+    }
+)  # fmt: skip
 # A word, then the noun of what it stands for: prisma init's .env template connects as
 # johndoe:randompassword, nix's manual shows a .netrc with "password my-password", LWP's
 # comment a proxy at proxyuser:proxypass; mytoken, yourpassword and the like are listed above
@@ -155,7 +166,7 @@ def is_placeholder(secret: str) -> bool:
     if secret in WELL_KNOWN_EXAMPLES:
         return True
     lowered = secret.lower()
-    if lowered.strip("\"'` ") in _PLACEHOLDER_EXACT:
+    if lowered.strip("\"'` ") in _PLACEHOLDER_EXACT | _PASSWORD_WORDS:
         return True
     if lowered.strip("\"'` []<>{}():!?.") in _PLACEHOLDER_EXACT:
         return True  # ftp://user[:password]@host: a grammar's optional part; hunter2!!! (posthog)
