@@ -243,6 +243,8 @@ class Reader:
         self._nodes: list[Node] = []
         self._functions: list[Node] = []
         self._called_with_urls: set[str] | None = None  # functions a call hands a literal URL
+        # expression -> (sources it names, bound names it reads): see ``_sources``
+        self._source_parts: dict[int, tuple[frozenset[str], tuple[tuple[int, str], ...]]] = {}
 
     # -- context ----------------------------------------------------------------------------
 
@@ -602,9 +604,24 @@ class Reader:
     def producers(self, node: Node | None) -> set[str]:
         """Labels of the sources an expression's data comes from (decoders, decryption, the
         network, an HTTP request, the environment, system details)."""
-        found: set[str] = set()
         if node is None:
-            return found
+            return set()
+        sources, names = self._sources(node)
+        found = set(sources)
+        for key in names:
+            found |= self.labels.get(key, set())
+        return found
+
+    def _sources(self, node: Node) -> tuple[frozenset[str], tuple[tuple[int, str], ...]]:
+        """What an expression's data comes from, in two parts: the sources it names itself
+        (calls, ``process.env``, request headers), and the bound names it reads, whose labels
+        are looked up at each use. Both are fixed once every alias is known, so each
+        expression is walked once, however many rounds of labelling read it."""
+        cached = self._source_parts.get(node.id)
+        if cached is not None:
+            return cached
+        found: set[str] = set()
+        names: list[tuple[int, str]] = []
         stack = [node]
         seen = 0
         while stack and seen < MAX_PRODUCER_NODES:
@@ -614,12 +631,12 @@ class Reader:
             if kind in FUNCTIONS:
                 continue  # a function's body is not this expression's data
             if kind == "identifier":
-                found |= self.labels.get(self._key(text_of(current), current), set())
+                names.append(self._key(text_of(current), current))
                 continue
             if kind in ("member_expression", "subscript_expression"):
                 name = self.resolve(current)
                 if name is not None:
-                    found |= self.labels.get(self._key(name, current), set())
+                    names.append(self._key(name, current))
                     parent = current.parent
                     whole = parent is None or parent.type not in (
                         "member_expression",
@@ -637,7 +654,10 @@ class Reader:
             elif kind in ("call_expression", "new_expression"):
                 found |= self._call_label(current)
             stack.extend(current.named_children)
-        return found
+        parts = (frozenset(found), tuple(dict.fromkeys(names)))
+        if self.bound:
+            self._source_parts[node.id] = parts
+        return parts
 
     def _call_label(self, node: Node) -> set[str]:
         name = self.call_name(node)
