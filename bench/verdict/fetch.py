@@ -299,6 +299,24 @@ DEBIAN_FRESH18 = [
     "emacs-nox", "rocksdb-tools", "firebird3.0-server-core", "monero", "bochs", "gerbera",
     "waagent", "cockpit-ws", "certmonger", "pesign",
 ]  # fmt: skip
+# The nineteenth part's: Lisp, Forth, Prolog, Raku, Scheme and Fortran toolchains,
+# bioinformatics aligners and search, embedded key-value stores, HTTP/2 servers, a caching
+# proxy and a TLS terminator, a collaborative intrusion-prevention agent, disk forensics and
+# evidence imaging, ELF rewriting tools, file encryption and a small CA, remote-desktop and
+# virtual-machine viewers, mail transfer agents, process checkpointing, a web browser, a
+# site copier, a TLS scanner and a domain-typosquat finder (dual-use), host monitoring and
+# its plugins, system tracing, an issue tracker, a wiki compiler, backup servers and
+# archivers, configuration versioning, and file-event daemons.
+DEBIAN_FRESH19 = [
+    "sbcl", "gforth", "swi-prolog-nox", "rakudo", "chicken-bin", "gfortran", "bowtie2",
+    "hmmer", "ncbi-blast+", "tokyocabinet-bin", "kyotocabinet-utils", "tinycdb", "h2o",
+    "nghttp2-server", "trafficserver", "hitch", "crowdsec", "scalpel", "extundelete", "dcfldd",
+    "ewf-tools", "afflib-tools", "rifiuti2", "patchelf", "chrpath", "ccrypt", "scrypt",
+    "easy-rsa", "rdesktop", "virt-viewer", "x2goserver", "sendmail-bin", "nullmailer", "dma",
+    "criu", "firefox-esr", "httrack", "testssl.sh", "dnstwist", "nagios4", "smokeping", "mrtg",
+    "monitoring-plugins-basic", "sysdig", "btop", "atop", "redmine", "ikiwiki", "burp",
+    "backuppc", "dar", "etckeeper", "molly-guard", "inotify-tools", "incron",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -318,6 +336,7 @@ BLIND_PARTS = {
     "fresh16": DEBIAN_FRESH16,
     "fresh17": DEBIAN_FRESH17,
     "fresh18": DEBIAN_FRESH18,
+    "fresh19": DEBIAN_FRESH19,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

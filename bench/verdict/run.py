@@ -63,6 +63,7 @@ BLIND = (
     "fresh16",
     "fresh17",
     "fresh18",
+    "fresh19",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
