@@ -161,6 +161,9 @@ KINDS: dict[str, tuple[str, ...]] = {
         "snapd",
         "snap-exec",
         "snapctl",
+        # criu checkpoints and restores containers (runc and podman call it): it rebuilds
+        # their mount namespaces under a hidden root in /tmp and serves pages over the network
+        "criu",
     ),
     # Sandboxes build namespaces for the programs they start: firejail preloads its tracing
     # library into them (LD_PRELOAD), checks /etc/ld.so.preload, and sets up their network
