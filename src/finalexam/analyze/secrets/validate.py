@@ -139,6 +139,7 @@ _PASSWORD_WORDS = frozenset(
         "pasahitza", "clave", "mot de passe",
     }
 )  # fmt: skip
+_WORDS_FOR_VALUES = _PLACEHOLDER_EXACT | _PASSWORD_WORDS  # built once, read per candidate
 # A word, then the noun of what it stands for: prisma init's .env template connects as
 # johndoe:randompassword, nix's manual shows a .netrc with "password my-password", LWP's
 # comment a proxy at proxyuser:proxypass; mytoken, yourpassword and the like are listed above
@@ -166,7 +167,7 @@ def is_placeholder(secret: str) -> bool:
     if secret in WELL_KNOWN_EXAMPLES:
         return True
     lowered = secret.lower()
-    if lowered.strip("\"'` ") in _PLACEHOLDER_EXACT | _PASSWORD_WORDS:
+    if lowered.strip("\"'` ") in _WORDS_FOR_VALUES:
         return True
     if lowered.strip("\"'` []<>{}():!?.") in _PLACEHOLDER_EXACT:
         return True  # ftp://user[:password]@host: a grammar's optional part; hunter2!!! (posthog)

@@ -883,12 +883,13 @@ class Collector(ast.NodeVisitor):
             name = f"{name}:loopback"  # talks to this machine (no network rule)
         if name:
             self._add("call", name, node.lineno)
-            if CONNECTS.match(name) and self._user_setting(destination_argument(node, name)):
-                # the user's own setting is the whole destination: azureml-mlflow fetches
-                # cloud metadata from $ARM_CLOUD_METADATA_URL at import, only when it is set
-                self.result.facts[-1] = replace(self.result.facts[-1], caller_supplied=True)
-            elif self.functions and CONNECTS.match(name):
-                self._destination(node, name, self.parameter_destinations)
+            if CONNECTS.match(name):
+                if self._user_setting(destination_argument(node, name)):
+                    # the user's own setting is the whole destination: azureml-mlflow fetches
+                    # cloud metadata from $ARM_CLOUD_METADATA_URL at import, only when set
+                    self.result.facts[-1] = replace(self.result.facts[-1], caller_supplied=True)
+                elif self.functions:
+                    self._destination(node, name, self.parameter_destinations)
             if name == "getattr":
                 target = self.resolve(node)  # getattr(requests, 'g' + 'et'): the function taken
                 if target and "." in target and not target.startswith("*"):
