@@ -317,6 +317,24 @@ DEBIAN_FRESH19 = [
     "monitoring-plugins-basic", "sysdig", "btop", "atop", "redmine", "ikiwiki", "burp",
     "backuppc", "dar", "etckeeper", "molly-guard", "inotify-tools", "incron",
 ]  # fmt: skip
+# The twentieth part's: clipboard, screen and input tools (grabbers and injectors, input
+# methods), DNS, ICMP and HTTP tunnels and transparent proxies, a privacy cleaner and a disk
+# wiper, small web browsers, a desktop keyring and its manager, kernel-module sources built
+# by DKMS, OCaml, D and Nim compilers, a spreadsheet, a groupware server, PE and Authenticode
+# tools and a hardening checker, command and session loggers, web content filters, a web
+# terminal, network-boot firmware and boot loaders, onion sharing and a Tor monitor, fuzzers,
+# a SIP traffic generator, a printer driver that fetches firmware, software-defined radio,
+# a KNX bus daemon, a CI server, and a WebRTC gateway.
+DEBIAN_FRESH20 = [
+    "xclip", "wl-clipboard", "scrot", "ydotool", "xdotool", "ibus", "fcitx5", "iodine",
+    "ptunnel-ng", "dns2tcp", "httptunnel", "corkscrew", "sshuttle", "redsocks", "proxytunnel",
+    "bleachbit", "nwipe", "qutebrowser", "epiphany-browser", "falkon", "gnome-keyring",
+    "seahorse", "dkms", "v4l2loopback-dkms", "acpi-call-dkms", "ocaml-nox", "ldc", "nim",
+    "gnumeric", "sogo", "pev", "osslsigncode", "checksec", "snoopy", "acct", "ttyrec",
+    "e2guardian", "squidguard", "shellinabox", "ipxe", "syslinux-common", "onionshare-cli",
+    "nyx", "afl++", "zzuf", "sip-tester", "printer-driver-foo2zjs", "rtl-sdr", "hackrf",
+    "knxd", "buildbot", "janus", "ser2net",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -337,6 +355,7 @@ BLIND_PARTS = {
     "fresh17": DEBIAN_FRESH17,
     "fresh18": DEBIAN_FRESH18,
     "fresh19": DEBIAN_FRESH19,
+    "fresh20": DEBIAN_FRESH20,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

@@ -64,6 +64,7 @@ BLIND = (
     "fresh17",
     "fresh18",
     "fresh19",
+    "fresh20",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
