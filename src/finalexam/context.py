@@ -17,6 +17,8 @@ each location its context.
 from __future__ import annotations
 
 import ast
+import hashlib
+import hmac
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -615,6 +617,16 @@ _EXAMPLE_MARKER = re.compile(
     rb"|assert(?:ion)? failed)"
 )
 _MARKER_WINDOW = 240
+# The comment heading a value's statement or block says what it is: not secret (gsutil's
+# "This API key is not secret and is used to identify gsutil during anonymous requests"),
+# public (its test keys' "These are public and open-source, so don't ever use them for real
+# data"). Its author published the value on purpose; the finding stays in the report.
+_NOT_SECRET_NOTE = re.compile(
+    rb"(?i)\b(?:this|these|they|it|the)\s+(?:[\w-]+\s+){0,3}(?:is|are)\s+"
+    rb"(?:not\s+(?:a\s+)?secrets?|public)\b"
+    rb"|\b(?:don'?t|do\s+not|never)\s+(?:ever\s+)?use\s+(?:them|it|this|these)\s+for\s+real\b"
+)
+_NOTE_REACH = 20  # lines read upwards for the comment nearest above the value
 # In code, only words right before the value on its line: an example given in prose.
 # A URL's scheme may carry a driver before the match (kombu: "# e.g. sqla+mysql://root:...").
 _EXAMPLE_LEAD = re.compile(rb"(?i)(?:\bexample|\be\.g\.|\bsample)[:,]?[ \t]*(?:[a-z]\w*\+)?\Z")
@@ -655,11 +667,38 @@ _POD_COMMAND = re.compile(rb"(?:^|\n)=[a-zA-Z]")
 _SOURCE_CODE = (".py", ".pyw", ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".rb", ".go", ".java")
 
 
+def _hkdf_expand_label(name: str, secret: bytes, label: bytes, size: int) -> bytes:
+    """HKDF-Expand-Label of TLS 1.3 (RFC 8446 §7.1) over the hash of empty input, one block."""
+    context = hashlib.new(name, b"").digest()
+    info = size.to_bytes(2, "big") + bytes([len(label)]) + label + bytes([len(context)]) + context
+    return hmac.new(secret, info + b"\x01", name).digest()[:size]
+
+
+def _tls13_constants() -> dict[str, str]:
+    """The TLS 1.3 key schedule's values without a pre-shared key: the early secret
+    HKDF-Extract(0, 0) and the "derived" secret after it, for SHA-256 and SHA-384, in the RFC's
+    labels and the drafts' ("TLS 1.3, derived secret"). Every implementation may hard-code
+    them (testssl.sh does, under early_secret and derived_secret); RFC 8448 prints them."""
+    found = {}
+    for name, size in (("sha256", 32), ("sha384", 48)):
+        early = hmac.new(bytes(size), bytes(size), name).digest()
+        derived = [
+            _hkdf_expand_label(name, early, label, size)
+            for label in (b"tls13 derived", b"TLS 1.3, derived secret")
+        ]
+        for value in (early, *derived):
+            for text in (value.hex(), value.hex().upper()):
+                digest = hashlib.sha256(text.encode()).hexdigest()
+                found[digest] = f"RFC 8446 §7.1: the TLS 1.3 key schedule's constants ({name})"
+    return found
+
+
 @cache
 def _published() -> dict[str, str]:
-    """sha256 of a published key -> where it is published (data/published-keys.txt)."""
+    """sha256 of a published key -> where it is published (data/published-keys.txt), and the
+    constants of a published algorithm."""
     text = resources.files("finalexam.data").joinpath("published-keys.txt").read_text("utf-8")
-    found = {}
+    found = _tls13_constants()
     for line in text.splitlines():
         digest, _, source = line.partition(" ")
         if digest and not digest.startswith("#"):
@@ -723,6 +762,8 @@ class Material:
             return FileContext.DOCS
         if self.project_config and self._in_test_runner_section(match_start):
             return FileContext.TEST
+        if _NOT_SECRET_NOTE.search(b" ".join(self._comment_heading(match_start))):
+            return FileContext.WELL_KNOWN
         if self.code:
             # "... logs. Example key='d5345c...'": prose in a string names its value an example
             line = bytes(self.document[max(0, match_start - _LEAD_WINDOW) : match_start])
@@ -785,6 +826,21 @@ class Material:
                 break  # the comment ended
             bodies.append(body)
         return bodies
+
+    def _comment_heading(self, match_start: int) -> list[bytes]:
+        """The nearest comment above the value's line, within ``_NOTE_REACH`` lines: the note
+        over the statement or the block of constants the value belongs to."""
+        begin = max(0, match_start - _NESTING_WINDOW)
+        lines = bytes(self.document[begin:match_start]).split(b"\n")
+        bodies: list[bytes] = []
+        for line in reversed(lines[1 if begin else 0 : -1][-_NOTE_REACH:]):  # the first may be cut
+            text = line.strip()
+            body = _COMMENT_LEAD.sub(b"", text, count=1)
+            if body != text:
+                bodies.append(body)
+            elif bodies:
+                break  # the comment ended above
+        return bodies[::-1]
 
     def _in_data_uri(self, start: int) -> bool:
         """An image or font inlined as ``data:...;base64,`` (CSS in a jar, an HTML page)."""

@@ -393,6 +393,30 @@ def test_a_list_of_files_a_server_refuses_is_not_a_reach_for_them(tmp_path: Path
     assert "thr-cloud-credentials" in blocking(report)
 
 
+# arize-phoenix 20.26.1's settings page (its bundled UI): compiled JSX explains where boto3
+# finds the AWS keys
+_SETTINGS_PAGE = """\
+const {jsx: q} = require('react/jsx-runtime');
+const settings = fetch('/api/settings').then(r => r.json());
+const help = q(Pl, {variant: `info`, children:
+  `Uses boto3 default credential chain: IAM role, environment variables, or ~/.aws/credentials.`});
+module.exports = { settings, help };
+"""
+
+
+def test_a_sentence_a_page_shows_is_not_a_reach_for_the_files_it_names(tmp_path: Path) -> None:
+    honest = npm_package(tmp_path, "awshelppage", {"index.js": _SETTINGS_PAGE})
+    assert blocking(run_exam(honest, ONLY_BEHAVIOUR)) == set()
+    # a bare path under the same key is no sentence; a sentence under another key is no text
+    # a page shows
+    bare = _SETTINGS_PAGE.replace("`Uses boto3", "`~/.aws/credentials`, note: `Uses boto3")
+    report = run_exam(npm_package(tmp_path, "awshelpbare", {"index.js": bare}), ONLY_BEHAVIOUR)
+    assert "thr-cloud-credentials" in blocking(report)
+    command = _SETTINGS_PAGE.replace("children:", "command:")
+    report = run_exam(npm_package(tmp_path, "awshelpcmd", {"index.js": command}), ONLY_BEHAVIOUR)
+    assert "thr-cloud-credentials" in blocking(report)
+
+
 def _suffix_table(extra: list[str], size: int) -> str:
     """A Public Suffix List shaped module (psl 1.15.0's data/rules.js): thousands of suffixes,
     among them the tunnel and dynamic-DNS suffixes that hosting providers register."""

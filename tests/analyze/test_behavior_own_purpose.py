@@ -144,6 +144,32 @@ def test_the_operating_systems_name_is_not_fingerprinting(tmp_path: Path) -> Non
     }
 
 
+# gsutil 5.38 gslib/utils/system_util.py: the console's code page, read at import
+_CODE_PAGE = """\
+import locale
+import socket
+
+WINDOWS_1252 = 'cp1252'
+IS_CP1252 = locale.getdefaultlocale()[1] == WINDOWS_1252
+
+def reachable(host):
+    return socket.create_connection((host, 443))
+"""
+
+
+def test_the_locales_encoding_is_not_geo_gating(tmp_path: Path) -> None:
+    assert exam(tmp_path, "codepage", "system_util.py", _CODE_PAGE) == {}
+    # the language of the same call names a country
+    language = _CODE_PAGE.replace("getdefaultlocale()[1]", "getdefaultlocale()[0]")
+    assert exam(tmp_path, "language", "system_util.py", language) == {
+        "thr-geo-gating": "language/system_util.py"
+    }
+    whole = _CODE_PAGE.replace("getdefaultlocale()[1]", "getdefaultlocale()")
+    assert exam(tmp_path, "whole", "system_util.py", whole) == {
+        "thr-geo-gating": "whole/system_util.py"
+    }
+
+
 # cohere 7.3.1 aws_client.py: the user's AWS keys sign each request in an httpx event hook
 _SIGNING_CLIENT = """\
 import json

@@ -1656,3 +1656,101 @@ def test_credentials_beside_the_shapes_of_blind_part_18_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+_GSUTIL_TEST_KEYS = (
+    "# 256-bit base64 encryption keys used for testing AES256 customer-supplied\n"
+    "# encryption. These are public and open-source, so don't ever use them for\n"
+    "# real data.\n"
+    "TEST_ENCRYPTION_KEY1 = b'iMSM9eeXliDZHSBJZO71R98tfeW/+87VXTpk5chGd6Y='\n"
+    "TEST_ENCRYPTION_KEY1_SHA256_B64 = Base64Sha256FromBase64EncryptionKey(\n"
+    "    TEST_ENCRYPTION_KEY1)\n\n"
+    "TEST_ENCRYPTION_KEY2 = b'4TSaQ3S4U+5oxAbByA7HgIigD51zfzGed/c03Ts2TXc='\n"
+)
+_GSUTIL_API_KEY = (
+    "    if isinstance(self.credentials, NoOpCredentials):\n"
+    "      # This API key is not secret and is used to identify gsutil during\n"
+    "      # anonymous requests.\n"
+    "      self.api_client.AddGlobalParam('key',\n"
+    "                                     'AIzaSyDnacJHrKma0048b13sh8cgxNUwulubmJM')\n"
+)
+_TESTSSL_KEY_SCHEDULE = (
+    '     case "$hash_fn" in\n'
+    '          "-sha256") early_secret="33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a"\n'  # noqa: E501
+    '                     derived_secret="c1c0c36bf8fb1d1afa949fbd360e71af69a6244a4c2eaef5bbbb6442a7277d2c"\n'  # noqa: E501
+    '                     derived_secret="6f2615a108c702c5678f54fc9dbab69716c076189c48250cebeac3576c3611ba"\n'  # noqa: E501
+    '          "-sha384") early_secret="7ee8206f5570023e6dc7519eb1073bc4e791ad37b5c382aa10ba18e2357e716971f9362f2c2fe2a76bfd78dfec4ea9b5"\n'  # noqa: E501
+)
+_REDMINE_CI = (
+    "    if ENV['RUN_ON_NOT_OFFICIAL']\n"
+    "      dev_conf['username'] = 'root'\n"
+    "    else\n"
+    "      dev_conf['username'] = 'jenkins'\n"
+    "      dev_conf['password'] = 'jenkins'\n"
+    "    end\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # burp's shipped client configuration: the alphabet's first eight letters
+        ("etc/burp/burp.conf", "mode = client\nserver = localhost:4971\npassword = abcdefgh"),
+        ("etc/burp/clientconfdir/testclient", "password = abcdefgh"),
+        # redmine: a URL given to -u in reposman's help, and its CI task's stock account
+        ("usr/share/redmine/extra/svn/reposman.rb", '            " -u https://example.net/svn",'),
+        ("usr/share/redmine/lib/tasks/ci.rake", _REDMINE_CI),
+        # testssl.sh: TLS 1.3's early and derived secrets without a PSK (RFC 8446 §7.1)
+        ("usr/bin/testssl", _TESTSSL_KEY_SCHEDULE),
+        # anycrc's alias table: the value is the name of a model the file defines
+        ("anycrc/models.py",
+         "models = {\n    'CRC16-UMTS': model(width=16, poly=0x8005),\n}\naliases = {\n"
+         "    'CRC16-BUYPASS': 'CRC16-UMTS',\n}"),
+        # evergreen.py's test statistics: tallies of passed tests read by attribute name
+        ("evergreen/stats.py", '    num_pass = evg_attrib("num_success")'),
+        ("evergreen/stats.py", '    avg_duration_pass = evg_attrib("avg_duration_success")'),
+        # gsutil: keys its comments declare public, apitools' placeholder client secret, and
+        # a template of its config writer
+        ("gslib/tests/util.py", _GSUTIL_TEST_KEYS),
+        ("gslib/kms_api.py", _GSUTIL_API_KEY),
+        ("gslib/third_party/kms_apitools/cloudkms_v1_client.py",
+         "  _CLIENT_ID = 'nomatter'\n  _CLIENT_SECRET = 'nomatter'"),
+        ("gslib/commands/config.py",
+         """        config_file.write('# %s credentials ("%s://" URIs):\\n' %"""),
+    ],
+)  # fmt: skip
+def test_runs_aliases_tallies_and_declared_public_values_of_blind_part_19_are_no_secrets(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        # a value that only starts like a run
+        ("etc/burp/burp.conf", "password = abcdefq7Kz", "abcdefq7Kz"),
+        ("deploy/upload.sh", "curl -u deploy:Wq8vLz2xK9 https://repo.internal/upload",
+         "Wq8vLz2xK9"),
+        # a password other than the user beside it
+        ("lib/tasks/ci.rake",
+         "      conf['username'] = 'jenkins'\n      conf['password'] = 'Kq7vLzT9mW4p'",
+         "Kq7vLzT9mW4p"),
+        # a hex secret that is no constant of the key schedule
+        ("usr/bin/tool",
+         'early_secret="44ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a"',
+         "44ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a"),
+        ("app/settings.py", 'db_pass = "Kq7vLzT9mW4p"', "Kq7vLzT9mW4p"),
+        # a comment that says nothing of the key, or one beyond the reach of the value
+        ("app/api.py", "# The key of the build account\nAPI_KEY = 'AIzaSyDnacJHrKma0048b13sh8cgxNUwulubmJM'",  # noqa: E501
+         "AIzaSyDnacJHrKma0048b13sh8cgxNUwulubmJM"),
+        ("app/api.py",
+         "# This API key is not secret.\n" + "x = 1\n" * 25
+         + "API_KEY = 'AIzaSyDnacJHrKma0048b13sh8cgxNUwulubmJM'",
+         "AIzaSyDnacJHrKma0048b13sh8cgxNUwulubmJM"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_19_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

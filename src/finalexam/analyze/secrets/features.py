@@ -274,6 +274,8 @@ DESCRIBING = frozenset(
 # pagination and idempotency tokens (NextToken, ClientRequestToken, ChangeToken), the keys of
 # a database, a cache or a map (primary_key, sort_key, result_key, cacheKey).
 NOT_CREDENTIAL_QUALIFIERS = {
+    # tallies of a test run: evergreen's num_pass, avg_duration_pass (the passes counted)
+    "password": frozenset(["num", "total", "count", "avg", "mean", "duration", "rate"]),
     "token": frozenset(
         [
             # quantities (max_tokens, cost_per_token) and the special tokens of a tokenizer

@@ -349,8 +349,9 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # " IDENTIFIED BY ".(min_version(8)?"":...) (adminer): code between strings
     if candidate.path.endswith(".map") or _PUBLISHED_TOKEN_URL.search(candidate.line):
         return True  # a source map repeats the shipped code; badge tokens, meeting links are public
-    if not any(c.isalnum() for c in value):
-        return True  # "#/:?@[]\\": characters to escape, not a password
+    if not any(c.isalnum() for c in _FIELDS.sub("", value)):
+        # "#/:?@[]\\": characters to escape; "%s://" (gsutil's config writer): a template
+        return True
     if candidate.call and (
         _READER_WORDS.intersection(name_words(candidate.call)) or _first_of_names(candidate)
     ):

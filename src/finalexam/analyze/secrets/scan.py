@@ -322,6 +322,39 @@ def _category_label(document: Blob | bytearray, secret: str) -> bool:
     return uses >= _LABEL_USES
 
 
+def _names_a_key(document: Blob | bytearray, secret: str, start: int) -> bool:
+    """The value is a key of a mapping in the same file: anycrc's alias table maps
+    'CRC16-BUYPASS' to 'CRC16-UMTS', a model it defines as 'CRC16-UMTS': model(...). A
+    password is no other entry's name."""
+    if len(secret) > _KEY_NAME_MAX or "\n" in secret:
+        return False
+    pattern = re.compile(rb"""["']""" + re.escape(secret.encode()) + rb"""["'][ \t]*(?::|=>)""")
+    return any(found.start() + 1 != start for found in pattern.finditer(bytes(document)))
+
+
+_KEY_NAME_MAX = 64
+# The user set on a line just above, in the same kind of setting: redmine's ci.rake sets
+# dev_conf['username'] = 'jenkins', then dev_conf['password'] = 'jenkins'
+_USER_SETTING = re.compile(
+    rb"""(?i)(?<![a-z])(?:user(?:_?name)?|login|uid)["'\]]{0,2}[ \t]*(?:=>|[:=])[ \t]*"""
+    rb"""["']([^"'\n]{1,64})["']"""
+)
+_USER_REACH = 3  # lines above the password's
+
+
+def _user_named_alike(candidate: Candidate, material: Material) -> bool:
+    """A password equal to the user set beside it (jenkins/jenkins): a stock account, as
+    user:user is in a URI."""
+    begin = max(0, candidate.match_start - 1024)
+    lines = bytes(material.document[begin : candidate.match_start]).split(b"\n")
+    secret = bytes(candidate.secret).lower()
+    return any(
+        found.group(1).lower() == secret
+        for line in lines[-_USER_REACH - 1 :]
+        for found in _USER_SETTING.finditer(line)
+    )
+
+
 def _keep_generic(
     hits: dict[tuple[str, str], SecretHit],
     candidate: Candidate,
@@ -351,6 +384,10 @@ def _keep_generic(
     if verdict is None or (verdict[0] is Confidence.LOW and not candidates):
         return
     if _category_label(material.document, secret) or _fills_a_form(candidate, material):
+        return
+    if _names_a_key(material.document, secret, candidate.start):
+        return
+    if _user_named_alike(candidate, material):
         return
     confidence, score = verdict
     hit = SecretHit(

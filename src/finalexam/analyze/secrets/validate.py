@@ -126,6 +126,16 @@ _PLACEHOLDER_EXACT = frozenset(
         "password123",
         "tiger",  # Oracle's demo account scott/tiger, in every database tutorial
         "hunter2",
+        # words that say the value is never read: apitools' generated clients set
+        # _CLIENT_SECRET = 'nomatter' (gsutil vendors four of them)
+        "nomatter",
+        "whatever",
+        "anything",
+        "irrelevant",
+        "unused",
+        "notused",
+        "ignored",
+        "dontcare",
     }
 )
 # The word itself in other languages: a form's label in a translation table (the Scalar
@@ -145,6 +155,10 @@ _WORDS_FOR_VALUES = _PLACEHOLDER_EXACT | _PASSWORD_WORDS  # built once, read per
 # comment a proxy at proxyuser:proxypass; mytoken, yourpassword and the like are listed above
 _NAMES_ITSELF = re.compile(r"[a-z]{2,12}[-_]?(?:password|passwd|pass|secret|token)\Z")
 _SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "9876543210")
+# A value that is one run of the alphabet, the digits or a keyboard row (burp's shipped
+# client config: password = abcdefgh), as typed to fill a field, not drawn
+_RUNS_TYPED = (*_SEQUENCES, "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_MIN_RUN = 6
 _DIGIT_ROWS = ("01234567890", "09876543210")  # counting up or down, the keyboard's 0 last
 _VARIABLE = re.compile(
     r"^(?:\$[A-Za-z_{(]|%[A-Za-z_]+%|process\.env|os\.environ|os\.getenv|env\(|getenv|"
@@ -179,6 +193,8 @@ def is_placeholder(secret: str) -> bool:
     if len(core) >= 6 and len(set(core)) <= 2:
         return True  # aaaaaa, 000000, abababab
     if is_character_table(core) or any(seq in lowered for seq in _SEQUENCES):
+        return True
+    if len(lowered) >= _MIN_RUN and any(lowered in run for run in _RUNS_TYPED):
         return True
     if len(secret) >= 4 and secret.isdigit() and any(secret in row for row in _DIGIT_ROWS):
         return True  # restartpass="7890" (inspircd.conf): a run of the keyboard's digits

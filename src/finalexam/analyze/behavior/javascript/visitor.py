@@ -34,6 +34,7 @@ from finalexam.analyze.behavior.javascript.strings import (
     obfuscator_decode,
     unescape,
 )
+from finalexam.analyze.behavior.python.messages import is_prose
 
 MAX_NESTING = 2  # code in strings in code in strings: read this deep
 MAX_VALUE = 2048  # folded strings are cut here
@@ -853,6 +854,8 @@ class Reader:
         if _refused(node):
             return
         text = unescape(text_of(node)[1:-1])
+        if self._shown(node, text):
+            return
         if _BARE_HOST.match(text) and self._host_table(node.parent):
             return
         if len(text) > 2:
@@ -880,8 +883,23 @@ class Reader:
 
     def _on_template_string(self, node: Node) -> None:
         text = self.value(node)
-        if text and len(text) > 2:
+        if text and len(text) > 2 and not self._shown(node, text):
             self.add("string", text, node)
+
+    def _shown(self, node: Node, text: str) -> bool:
+        """A sentence a page shows: the text of a rendered element (compiled JSX's
+        ``children``) or of a label, title or tooltip. arize-phoenix's settings page explains
+        "Uses boto3 default credential chain: ... or ~/.aws/credentials." A path in it is
+        read by the user, not opened; its span is told, as a comment's is."""
+        pair = node.parent
+        if pair is None or pair.type != "pair" or pair.child_by_field_name("value") != node:
+            return False
+        key = pair.child_by_field_name("key")
+        if key is None or not _SHOWN_KEY.match(text_of(key)) or not is_prose(text):
+            return False
+        (row, column), (end_row, end_column) = node.start_point, node.end_point
+        self.result.told.append((row + 1, column, end_row + 1, end_column))
+        return True
 
     def _on_binary_expression(self, node: Node) -> None:
         parent = node.parent
@@ -1085,6 +1103,11 @@ _BARE_HOST = re.compile(r"^[!*]?(?:\*\.)?[\w-]+(?:\.[\w-]+)*$")
 _HOST_TABLE_SIZE = 200
 
 
+# properties whose text a page shows: a rendered element's children, its labels and tips
+_SHOWN_KEY = re.compile(
+    r"[\"']?(?:children|title|subtitle|label|placeholder|description|tooltip|helperText"
+    r"|caption)[\"']?\Z"
+)
 # keys of the lists a tool keeps away from: files it refuses to serve, watch or pack
 _REFUSING_KEY = re.compile(r"(?i)^[\"']?(deny|ignored?|excluded?|exclusions|blocked|forbidden)")
 

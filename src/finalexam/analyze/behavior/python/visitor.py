@@ -1283,19 +1283,27 @@ def _spawns(name: str | None) -> TypeGuard[str]:
 def _os_field_of(node: ast.AST, resolve: Callable[[ast.AST], str | None]) -> str | None:
     """``platform.uname`` or ``os.uname`` when ``node`` reads only the operating system's
     name, release or machine from its result (``platform.uname().system``, or by position:
-    scapy 2.8 picks its timestamp code by ``os.uname()[4]``)."""
-    if not _os_field_name(node):
+    scapy 2.8 picks its timestamp code by ``os.uname()[4]``), or a locale function when it
+    reads only the encoding (gsutil picks its console code page by
+    ``locale.getdefaultlocale()[1]``: no language, no country)."""
+    shape = _os_field_name(node)
+    if not shape:
         return None
     assert isinstance(node, ast.Attribute | ast.Subscript)
     call = node.value
     if not isinstance(call, ast.Call):
         return None
     name = resolve(call.func)
-    return name if name in UNAME else None
+    if name in UNAME and shape in OS_FIELDS:
+        return name
+    return name if name in _LOCALE_READERS and shape == _LOCALE_ENCODING else None
 
 
 # uname's fields by position (os.uname and platform.uname agree); 1 is the host's name
 _UNAME_POSITIONS = {0: "system", 2: "release", 3: "version", 4: "machine", 5: "processor"}
+# (language, encoding) is what these return; the language names a country
+_LOCALE_READERS = frozenset({"locale.getdefaultlocale", "locale.getlocale"})
+_LOCALE_ENCODING = "encoding"
 
 
 # a URL template whose host is one whole field: "https://{}/api", "https://{host}:8443/"
@@ -1351,11 +1359,15 @@ def _assigned_name(node: ast.AST) -> str | None:
 
 
 def _os_field_name(node: ast.AST) -> str | None:
+    """The field a read of a call's result takes: by name, or by position (1 is the locale's
+    encoding, and uname's host name, which reads no field of the system's)."""
     if isinstance(node, ast.Attribute):
         return node.attr if node.attr in OS_FIELDS else None
     if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
         index = node.slice.value
-        return _UNAME_POSITIONS.get(index) if isinstance(index, int) else None
+        if not isinstance(index, int):
+            return None
+        return _LOCALE_ENCODING if index == 1 else _UNAME_POSITIONS.get(index)
     return None
 
 
