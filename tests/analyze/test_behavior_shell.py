@@ -14,6 +14,7 @@ from blocking import high
 from finalexam.analyze.behavior.shell import shell_calls
 from finalexam.config import Config
 from finalexam.exam import run_exam
+from finalexam.model import Severity
 
 ARCHES = ("x86", "x86_64", "arm7", "mips", "mpsl")
 
@@ -199,3 +200,30 @@ def test_an_os_package_turning_its_own_service_on_and_off_is_its_own_business(
     (wheel_like / "firewalld").mkdir(parents=True)
     (wheel_like / "firewalld" / "__init__.py").write_text(_FIREWALL_TOOL)
     assert "thr-disable-security" in high(run_exam(wheel_like, Config()))
+
+
+# Firefox ESR 153's ChromeMigrationUtils.sys.mjs (in browser/omni.ja): imports Chrome's logins
+_MIGRATOR = """\
+const { Subprocess } = ChromeUtils.importESModule("resource://gre/modules/Subprocess.sys.mjs");
+export const ChromeMigrationUtils = {
+  async getLogins(dataPath, profile) {
+    const path = PathUtils.join(dataPath, profile.id, "Login Data");
+    const rows = await IOUtils.read(path);
+    await fetch("https://incoming.telemetry.mozilla.org/submit", { method: "POST" });
+    return Subprocess.call({ command: "/usr/bin/true" }).then(() => rows);
+  },
+};
+const ready = ChromeMigrationUtils.getLogins("/home/u/.config/google-chrome", { id: "Default" });
+"""
+
+
+@pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb not installed")
+def test_a_browser_package_reading_browser_profiles_is_its_own_work(tmp_path: Path) -> None:
+    module = "usr/lib/firefox-esr/browser/modules/ChromeMigrationUtils.sys.mjs"
+    report = run_exam(_deb(tmp_path, "firefox-esr", {module: _MIGRATOR}), Config())
+    assert "thr-browser-data" not in high(report)
+    [kept] = [f for f in report.findings if f.rule_id == "thr-browser-data"]
+    assert kept.severity is Severity.LOW  # still reported
+    # the same module in any other package is a stealer's core
+    other = run_exam(_deb(tmp_path, "syncer", {"usr/lib/syncer/sync.mjs": _MIGRATOR}), Config())
+    assert "thr-browser-data" in high(other)

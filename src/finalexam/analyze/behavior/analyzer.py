@@ -29,7 +29,7 @@ from finalexam.analyze.behavior.languages import SOURCE_NAMES, language_of
 from finalexam.analyze.behavior.python.bounded import bounded_python_facts
 from finalexam.analyze.behavior.python.compiled import compiled_facts, pyc_strings
 from finalexam.analyze.behavior.rules import RULES_DIR, BehaviorRule, load_rules, rule_patterns
-from finalexam.analyze.behavior.services import without_own_service
+from finalexam.analyze.behavior.services import as_browsers_own, without_own_service
 from finalexam.analyze.indicators.categories import classify
 from finalexam.analyze.indicators.extract import extract
 from finalexam.config import Config
@@ -423,7 +423,8 @@ class BehaviorAnalyzer:
         explained = any(h.rule.explained_severity for h in hits) and endpoints_explained(
             text, language
         )
-        analysis.findings.extend(assess(entry.location, hits, explained=explained))
+        found = assess(entry.location, hits, explained=explained)
+        analysis.findings.extend(as_browsers_own(entry.location, found))
         analysis.carried.extend(_package_notes(entry.location, hits))
         if name == "setup.py" and facts is not None and facts.command_overrides:
             analysis.findings.append(

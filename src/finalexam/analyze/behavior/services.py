@@ -1,4 +1,5 @@
-"""An OS package that manages the service named after itself.
+"""An OS package doing what it is for: managing the service named after itself, or, for a
+web browser, reading browser profiles.
 
 firewalld's ``firewall-offline-cmd --enabled`` / ``--disabled`` runs ``systemctl enable
 firewalld.service`` and ``systemctl disable firewalld.service``: the firewall's own tool
@@ -7,6 +8,11 @@ installs its unit in plain view of the package manager, so starting, stopping, e
 disabling the service named as the package is the package running its own daemon, not
 persistence or a security tool switched off. Another service, or the same commands in a
 registry package (a PyPI or npm package has no business with services), still count.
+
+Firefox ESR's migrators import Chrome's and other browsers' logins and cookies, and its backup
+module copies the profile's key4.db and logins.json: a browser's own work on the user's
+profiles. In an OS package named as a browser, those findings stay in the report at low
+severity; in any other package, or for any other rule, they count as they are.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from finalexam.analyze.behavior.engine import Hit
-from finalexam.model import Location
+from finalexam.model import Finding, FindingKind, Location, Severity
 
 _SERVICE_RULES = frozenset({"thr-persistence", "thr-disable-security"})
 _UNIT_COMMAND = re.compile(
@@ -52,3 +59,32 @@ def _own_service_only(hit: Hit, package: str) -> bool:
         return False
     units = [a or b for a, b in _UNIT_COMMAND.findall(hit.snippet)]
     return bool(units) and all(u.removesuffix(".service") == package for u in units)
+
+
+# Debian and RPM packages of web browsers (and of the mail client built on one)
+_BROWSER_PACKAGES = frozenset(
+    {
+        "firefox", "firefox-esr", "thunderbird", "seamonkey", "librewolf", "chromium",
+        "chromium-browser", "google-chrome-stable", "microsoft-edge-stable", "brave-browser",
+        "vivaldi-stable", "opera-stable", "epiphany-browser", "falkon", "qutebrowser",
+        "konqueror", "midori",
+    }
+)  # fmt: skip
+_BROWSERS_OWN_RULES = frozenset({"thr-browser-data"})
+
+
+def as_browsers_own(location: Location, findings: list[Finding]) -> list[Finding]:
+    """The findings, with a browser package's reads of browser profiles at low severity."""
+    if os_package_name(location) not in _BROWSER_PACKAGES:
+        return findings
+    return [
+        replace(
+            finding,
+            kind=FindingKind.BEHAVIOR,
+            severity=Severity.LOW,
+            message=finding.message + " (a web browser's own profile code)",
+        )
+        if finding.rule_id in _BROWSERS_OWN_RULES and finding.severity.rank > Severity.LOW.rank
+        else finding
+        for finding in findings
+    ]

@@ -1065,7 +1065,9 @@ class Reader:
         self._loop(node)
 
     def _loop(self, node: Node) -> None:
-        """A loop at import time that nothing ends: the package hangs whoever loads it."""
+        """A loop at import time that nothing ends: the package hangs whoever loads it. One
+        that awaits gives the event loop back on every turn: a poll, as Firefox's about:webrtc
+        refreshes its page with ``while (true) { await ...; await setTimeout ... }``."""
         if self.context(node) == RUNTIME:
             return
         condition = node.child_by_field_name("condition")
@@ -1074,10 +1076,7 @@ class Reader:
         body = node.child_by_field_name("body")
         if not endless or body is None:
             return
-        if any(
-            True
-            for _ in _descendants(body, "break_statement", "return_statement", "throw_statement")
-        ):
+        if any(True for _ in _descendants(body, *_LOOP_EXITS)):
             return
         self.add("call", "loop:endless", node)
 
@@ -1103,6 +1102,11 @@ _BARE_HOST = re.compile(r"^[!*]?(?:\*\.)?[\w-]+(?:\.[\w-]+)*$")
 _HOST_TABLE_SIZE = 200
 
 
+# what ends a loop, or hands control back on each turn (await, yield)
+_LOOP_EXITS = (
+    "break_statement", "return_statement", "throw_statement", "await_expression",
+    "yield_expression",
+)  # fmt: skip
 # properties whose text a page shows: a rendered element's children, its labels and tips
 _SHOWN_KEY = re.compile(
     r"[\"']?(?:children|title|subtitle|label|placeholder|description|tooltip|helperText"
