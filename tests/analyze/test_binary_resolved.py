@@ -196,9 +196,18 @@ def test_the_hash_of_the_documented_block_api_constants() -> None:
     )
 
 
-@pytest.mark.parametrize("compiler", ["gcc", "x86_64-w64-mingw32-gcc", "i686-w64-mingw32-gcc"])
-def test_imports_resolved_by_hash_are_a_behaviour(tmp_path: Path, compiler: str) -> None:
-    names = ("VirtualAlloc", "CreateThread", "WaitForSingleObject", "LoadLibraryA")
+@pytest.mark.parametrize(
+    ("compiler", "names"),
+    [
+        ("x86_64-w64-mingw32-gcc", ("VirtualAlloc", "CreateThread", "WaitForSingleObject")),
+        ("i686-w64-mingw32-gcc", ("VirtualAlloc", "CreateThread", "WaitForSingleObject")),
+        # a Linux implant resolving libc's socket functions by hash
+        ("gcc", ("socket", "connect", "send", "recv")),
+    ],
+)
+def test_imports_resolved_by_hash_are_a_behaviour(
+    tmp_path: Path, compiler: str, names: tuple[str, ...]
+) -> None:
     source = hash_walker({name: _ror13(name.encode()) for name in names})
     name = "walker" if compiler == "gcc" else "walker.exe"
     binary = compile_c(tmp_path, name, ["-O2"], source, compiler=compiler)
@@ -209,6 +218,18 @@ def test_imports_resolved_by_hash_are_a_behaviour(tmp_path: Path, compiler: str)
     analysis = analysis_of(binary)
     hashing = behaviours(analysis.findings)["capability.api-hashing"]
     assert hashing.evidence.details["traits"] == ["hashed-imports"]
+
+
+def test_a_linux_programs_own_compares_with_windows_api_hashes_are_its_own_strings(
+    tmp_path: Path,
+) -> None:
+    """VTK 9.7's libvtkRenderingCore.so dispatches method calls by the FNV-1a hash of their
+    names, ReadFile and WriteFile among them: a Linux program calls no Windows API."""
+    names = ("VirtualAlloc", "CreateThread", "WaitForSingleObject", "LoadLibraryA")
+    source = hash_walker({name: _ror13(name.encode()) for name in names})
+    binary = compile_c(tmp_path, "dispatcher", ["-O2"], source)
+    assert not {n for n in names if n in resolved_of(binary)}
+    assert "capability.api-hashing" not in behaviours(analysis_of(binary).findings)
 
 
 def test_a_table_of_block_api_hashes_is_found(tmp_path: Path) -> None:

@@ -1754,3 +1754,36 @@ def test_credentials_beside_the_shapes_of_blind_part_19_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # onionshare-cli's comment names the slot of its shutdown URL
+        ("usr/lib/python3/dist-packages/onionshare_cli/web/web.py",
+         "        # To stop flask, load http://shutdown:[shutdown_password]@127.0.0.1/"
+         "[shutdown_password]/shutdown"),
+        # redsocks' sample configuration: the word, spelled with z and a zero
+        ("etc/redsocks.conf", "\tlogin = username;\n\tpassword = pazzw0rd;"),
+        # jinxed's terminfo table: a terminal's control sequence under a key's name
+        ("jinxed/terminfo/iris_ansi.py", "    'pfkey': b'\\x1bP101;%p1%d.y%p2%s\\x1b\\x5c',"),
+    ],
+)  # fmt: skip
+def test_slots_disguised_words_and_control_sequences_of_blind_part_20_are_no_secrets(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("app/web.py", 'URL = "http://shutdown:[Kq7vLzT9mW4p]@10.0.0.5/"', "[Kq7vLzT9mW4p]"),
+        ("etc/redsocks.conf", "\tlogin = proxy;\n\tpassword = pazzw0rd7Kq;", "pazzw0rd7Kq"),
+        ("jinxed/terminfo/iris_ansi.py", "    'api_key': 'Kq7vLzT9mW4pX3',", "Kq7vLzT9mW4pX3"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_20_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

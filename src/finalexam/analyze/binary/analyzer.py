@@ -375,6 +375,7 @@ def _finding(
 
 
 _NOT_LOADED = frozenset({"object", "kernel-module", "core", "none"})
+_BOOT_LOADER_MODULES = (".c32", ".e32", ".e64")
 
 
 def _hardening_findings(facts: BinaryFacts, location: Location) -> list[Finding]:
@@ -387,6 +388,10 @@ def _hardening_findings(facts: BinaryFacts, location: Location) -> list[Finding]
     if facts.format == "pe" and str(facts.details.get("subsystem", "")).startswith("efi_"):
         # a UEFI application or driver (grub's and shim's signed loaders): the firmware loads
         # it, not Windows, whose process mitigations (DEP, ASLR) these flags ask for
+        return []
+    if location.path.lower().endswith(_BOOT_LOADER_MODULES):
+        # syslinux's COM32 modules (gfxboot.c32, ldlinux.e64): ELF files the boot loader
+        # links and runs before any operating system, whose stack protections they never meet
         return []
     hardening = facts.hardening
     out: list[Finding] = []

@@ -376,6 +376,8 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True  # words in other scripts; Domlouvac\u00ed: a message bundle's translation
     if _CHARACTER_ESCAPES.match(value) and all(ord(c) > 127 for c in text):
         return True  # secret:"\u3299\ufe0f": an emoji table
+    if _TERMINAL_SEQUENCE.match(value):
+        return True  # jinxed's terminfo: 'pfkey': b'\x1bP101;...\x1b\x5c', a control sequence
     if _BYTE_ESCAPES.match(value) and is_placeholder(_byte_hex(value)):
         return True  # b"\x01\x23\x45\x67...": a test vector counting up
     if _called(candidate) or _spells_its_name(candidate) or _names_the_program(candidate):
@@ -779,6 +781,9 @@ def _names_the_program(candidate: GenericCandidate) -> bool:
     return any(part == value or part == value + "rc" for part in parts)
 
 
+# A terminal control sequence: it opens with an escaped ESC (\x1b, \033, \e, \u001b); no
+# credential holds a control character
+_TERMINAL_SEQUENCE = re.compile(r"(?:\\x1[bB]|\\0?33|\\e|\\u001[bB]|\\E)")
 # A value made of escapes only: \xNN bytes or \uNNNN characters, not both.
 _BYTE_ESCAPES = re.compile(r"(?:\\x[0-9A-Fa-f]{2})+\Z")
 _CHARACTER_ESCAPES = re.compile(r"(?:\\u[0-9A-Fa-f]{4})+\Z")

@@ -168,11 +168,12 @@ _VARIABLE = re.compile(
 
 # A value that is nothing but a template field, quotes or punctuation around it: str.format
 # and Jinja ({auth_token}, {{ token }}, an f-string's {quote(password)}), printf
-# (%(password)s, %s, "0x%s" % hex), <your-key>; a line's escaped end may follow (pipenv writes
-# f"...password {password}\n").
+# (%(password)s, %s, "0x%s" % hex), <your-key>, [shutdown_password] (onionshare's comment
+# shows http://shutdown:[shutdown_password]@127.0.0.1/); a line's escaped end may follow
+# (pipenv writes f"...password {password}\n").
 _TEMPLATE_FIELD = re.compile(
     r"""^["'`]?(?:0x|#)?(?:\{\{?\s*[\w.\[\]'"-]*(?:\([\w.\[\]'", -]*\))?\s*\}\}?|%\(\w+\)[sdr]"""
-    r"""|%[sdr]|<[\w .-]+>)(?:\\[nrt]|["'`,;)])*$"""
+    r"""|%[sdr]|<[\w .-]+>|\[[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)*\])(?:\\[nrt]|["'`,;)])*$"""
 )
 
 
@@ -218,7 +219,7 @@ def is_placeholder(secret: str) -> bool:
 _RUNS = re.compile(r"[a-z]+|[0-9]+")
 _ROUND_NUMBER = re.compile(r"\d*0{8,}\Z")
 # Digits and symbols written for letters (s3cre3t!, L@stWr!t3T0k3n)
-LEET = str.maketrans("013457@$!", "oieastasi")
+LEET = str.maketrans("013457@$!z", "oieastasis")  # redsocks.conf's pazzw0rd
 _LEET_WORDS = frozenset(["secret", "pasword", "paswd", "token", "mysecret", "mypasword"])
 _DOUBLED = re.compile(r"(.)\1+")
 

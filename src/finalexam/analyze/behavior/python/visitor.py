@@ -245,6 +245,7 @@ class Collector(ast.NodeVisitor):
         self.raised: ast.AST | None = None  # the exception a `raise` builds
         self.own_functions: frozenset[str] = frozenset()  # defined in this file
         self.message_constants: frozenset[str] = frozenset()  # module prose only ever told
+        self.inert_span: tuple[int, int, int, int] | None = None  # the last call made inert
         self.mailbox_hosts: set[int] = set()  # calls that name a sender address's domain
         self.downloaded: set[str] = set()  # path templates that received downloaded bytes
         self.declaring = 0  # inside decorator expressions
@@ -881,6 +882,11 @@ class Collector(ast.NodeVisitor):
             name = f"{name}:own-name"  # resolves only what it already knows (no network rule)
         elif name and CONNECTS.match(name) and goes_to_loopback(node, name):
             name = f"{name}:loopback"  # talks to this machine (no network rule)
+        elif name == "os.dup2" and node.args and self._null_device(node.args[0]):
+            # stdio sent to the null device: a daemon detaching from its terminal (sshuttle's
+            # daemonize), nothing connected; the raw reverse-shell pattern passes over it
+            name = "os.dup2:null-device"
+            self._inert(node)
         if name:
             self._add("call", name, node.lineno)
             if CONNECTS.match(name):
@@ -944,6 +950,49 @@ class Collector(ast.NodeVisitor):
 
     def _telling(self, text: str) -> bool:
         return self.quoting > 0 or bool(self.telling and self.telling[-1] and is_prose(text))
+
+    def _null_device(self, argument: ast.expr) -> bool:
+        """``os.open(os.devnull, ...)`` itself, or ``f.fileno()`` / ``f`` where the enclosing
+        function (or the module) binds ``f`` to a file opened on the null device only."""
+        if _opens_null_device(argument):
+            return True
+        if (
+            isinstance(argument, ast.Call)
+            and isinstance(argument.func, ast.Attribute)
+            and argument.func.attr == "fileno"
+        ):
+            argument = argument.func.value
+        if not isinstance(argument, ast.Name):
+            return False
+        scope = self.functions[-1] if self.functions else self.destinations.tree
+        if scope is None:
+            return False
+        bound = [
+            value
+            for node in walk(scope)
+            for target, value in _bindings(node)
+            if isinstance(target, ast.Name) and target.id == argument.id
+        ]
+        return bool(bound) and all(_opens_null_device(value) for value in bound)
+
+    def _inert(self, node: ast.expr) -> None:
+        """A call the raw patterns pass over, as they pass over text told to the user. Calls a
+        few lines apart make one span: a pattern reads ``dup2(f, 0) ... dup2(f, 1)`` as one."""
+        if node.end_lineno is None or node.end_col_offset is None:
+            return
+        span = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+        last = self.inert_span
+        told = self.result.told
+        if (
+            last is not None
+            and told
+            and told[-1] == last
+            and 0 <= node.lineno - last[2] <= _INERT_GAP
+        ):
+            span = (last[0], last[1], span[2], span[3])
+            told.pop()
+        self.result.told.append(span)
+        self.inert_span = span
 
     def _told(self, node: ast.expr, text: str) -> None:
         """Where a literal told to the user (or a container recipe) sits, for the raw
@@ -1278,6 +1327,34 @@ _CHILD_STARTERS = re.compile(
 def _spawns(name: str | None) -> TypeGuard[str]:
     """A call that starts a program: a spawner, or a ``Popen``/``run``/``call`` of any module."""
     return bool(name and (SPAWNERS.match(name) or name.endswith(("Popen", ".run", ".call"))))
+
+
+_OPENERS = frozenset({"open", "os.open", "io.open"})
+_INERT_GAP = 3  # lines between inert calls read as one span
+
+
+def _opens_null_device(node: ast.expr | None) -> bool:
+    """``open(os.devnull, ...)``, ``os.open("/dev/null", ...)`` and the like."""
+    if not (isinstance(node, ast.Call) and node.args):
+        return False
+    func = ast.unparse(node.func)
+    if func not in _OPENERS:
+        return False
+    path = node.args[0]
+    if isinstance(path, ast.Constant):
+        return path.value == "/dev/null"
+    return ast.unparse(path) == "os.devnull"
+
+
+def _bindings(node: ast.AST) -> list[tuple[ast.expr, ast.expr | None]]:
+    """The (target, value) pairs a statement binds: assignments and ``with ... as``."""
+    if isinstance(node, ast.Assign):
+        return [(target, node.value) for target in node.targets]
+    if isinstance(node, ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
+        return [(node.target, node.value)]
+    if isinstance(node, ast.With | ast.AsyncWith):
+        return [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars]
+    return []
 
 
 def _os_field_of(node: ast.AST, resolve: Callable[[ast.AST], str | None]) -> str | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tomllib
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -111,8 +111,14 @@ def _immediate(data: bytes, at: int) -> bool:
     return before[0] in (0x81, 0xC7) and last >= 0xC0
 
 
-def hashed_imports(data: bytes, bits: int) -> dict[str, ResolvedName]:
-    """Functions the code names only by a hash: name -> the first constant found."""
+def hashed_imports(
+    data: bytes, bits: int, posix_code: Sequence[tuple[int, int]] = ()
+) -> dict[str, ResolvedName]:
+    """Functions the code names only by a hash: name -> the first constant found.
+    ``posix_code``: file ranges (start, end) of a Linux or macOS program's own code, which can
+    call no Windows-only function (capitalised: ReadFile, VirtualAlloc); hashes of those
+    names compared there are hashes of the program's own strings. The BSD socket names
+    (connect, send) stay: a Linux implant may resolve libc's by hash."""
     compiled = _database()
     if compiled is None:
         return {}
@@ -121,8 +127,12 @@ def hashed_imports(data: bytes, bits: int) -> dict[str, ResolvedName]:
     hits: list[tuple[int, int]] = []  # (offset, value)
 
     def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
-        if len(hits) < MAX_HITS:
-            hits.append((end - 4, values[index]))
+        at = end - 4
+        if len(hits) >= MAX_HITS:
+            return
+        if table[values[index]][1][:1].isupper() and any(lo <= at < hi for lo, hi in posix_code):
+            return
+        hits.append((at, values[index]))
 
     head = data[:SCAN_LIMIT]
     database.scan(head, match_event_handler=on_match)  # type: ignore[attr-defined]

@@ -141,7 +141,11 @@ def examine(data: bytes) -> BinaryFacts:
     if resolve.supported(facts.arch) and kind in ("executable", "shared-library"):
         _resolved(binary, data, facts, all_symbols)
     if facts.arch in ("x86_64", "i386"):
-        for name, found in apihash.hashed_imports(data, facts.bits).items():
+        # a Linux program calls no Windows-only API: such hashes its own code compares are of
+        # its own strings (VTK dispatches methods by the FNV-1a hash of their names, ReadFile
+        # and WriteFile among them); Windows shellcode it carries sits in data and still counts
+        own_code = [(s.offset, s.offset + s.size) for s in facts.sections if s.executable]
+        for name, found in apihash.hashed_imports(data, facts.bits, own_code).items():
             facts.resolved.setdefault(name, found)
     return facts
 
