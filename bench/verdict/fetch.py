@@ -335,6 +335,25 @@ DEBIAN_FRESH20 = [
     "nyx", "afl++", "zzuf", "sip-tester", "printer-driver-foo2zjs", "rtl-sdr", "hackrf",
     "knxd", "buildbot", "janus", "ser2net",
 ]  # fmt: skip
+# The twenty-first part's: emulators of game consoles and home computers, fingerprint login,
+# Active Directory enrolment and identity mapping, and a PAM tester, a certificate
+# authority and a certificate-transparency monitor, secrets kept encrypted in git, a password
+# generator, mail and chat clients (XMPP, Tox, Matrix), hashing tools, encrypted file
+# systems, NetFlow collectors and exporters, Wi-Fi and IPv6 attack tools, a su cracker, a
+# stream editor for network traffic, an SMTP test tool, inventory agents that report the
+# machine to a server, Debian's popularity survey and bug reporter, cron and at daemons,
+# a shell prompt and jump tools, init systems, security and package tools of
+# Debian, phone pairing, terminal sharing and uptime records.
+DEBIAN_FRESH21 = [
+    "mgba-sdl", "mednafen", "hatari", "fprintd", "realmd", "adcli",
+    "winbind", "pamtester", "xca", "certspotter", "keyringer", "apg", "sylpheed", "balsa",
+    "dino-im", "toxic", "nheko", "rhash", "nettle-bin", "encfs", "cryfs", "nfdump", "softflowd",
+    "pmacct", "mdk4", "pixiewps", "cowpatty", "sucrack", "thc-ipv6", "netsed", "swaks",
+    "fusioninventory-agent", "ocsinventory-agent", "popularity-contest", "reportbug", "anacron",
+    "at", "bcron", "liquidprompt", "byobu", "autojump", "powerline", "sysvinit-core",
+    "runit", "openrc", "debsecan", "debian-goodies", "aptitude", "dlocate", "kdeconnect",
+    "tmate", "tuptime",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -356,6 +375,7 @@ BLIND_PARTS = {
     "fresh18": DEBIAN_FRESH18,
     "fresh19": DEBIAN_FRESH19,
     "fresh20": DEBIAN_FRESH20,
+    "fresh21": DEBIAN_FRESH21,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

@@ -65,6 +65,7 @@ BLIND = (
     "fresh18",
     "fresh19",
     "fresh20",
+    "fresh21",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
