@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 
 from builders import gzip_bytes, tar_bytes, write
+from finalexam.analyze.behavior.engine import rule_hits
+from finalexam.analyze.behavior.facts import Facts
+from finalexam.analyze.behavior.rules import load_rules
 from finalexam.config import Config
 from finalexam.exam import run_exam
 from finalexam.model import Finding, Report, Severity
@@ -443,6 +446,18 @@ def test_a_sentence_a_page_shows_is_not_a_reach_for_the_files_it_names(tmp_path:
     command = _SETTINGS_PAGE.replace("children:", "command:")
     report = run_exam(npm_package(tmp_path, "awshelpcmd", {"index.js": command}), ONLY_BEHAVIOUR)
     assert "thr-cloud-credentials" in blocking(report)
+
+
+def test_a_sentence_a_page_shows_is_told_in_a_bundle_read_as_text_too() -> None:
+    """arize-phoenix's UI bundle is 5.2 MB, over the size parsed into a tree: its text is
+    read by the raw patterns, which pass over the same sentences."""
+    rules = load_rules()
+    as_text = Facts(parsed=False)
+    hits = rule_hits(_SETTINGS_PAGE, "javascript", rules, default_context="import", facts=as_text)
+    assert "thr-cloud-credentials" not in {hit.rule.id for hit in hits}
+    bare = _SETTINGS_PAGE.replace("`Uses boto3", "`~/.aws/credentials`, note: `Uses boto3")
+    hits = rule_hits(bare, "javascript", rules, default_context="import", facts=as_text)
+    assert "thr-cloud-credentials" in {hit.rule.id for hit in hits}
 
 
 def _suffix_table(extra: list[str], size: int) -> str:

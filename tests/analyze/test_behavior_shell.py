@@ -227,3 +227,19 @@ def test_a_browser_package_reading_browser_profiles_is_its_own_work(tmp_path: Pa
     # the same module in any other package is a stealer's core
     other = run_exam(_deb(tmp_path, "syncer", {"usr/lib/syncer/sync.mjs": _MIGRATOR}), Config())
     assert "thr-browser-data" in high(other)
+    # a module that only names the profile, the network and process calls in another file
+    # of the package (Firefox's storage-json.sys.mjs names logins.json)
+    reader = "export const store = { path: PathUtils.join(profileDir, 'logins.json') };\n"
+    sender = (
+        "const { Subprocess } = ChromeUtils.importESModule('resource://gre/modules/S.sys.mjs');"
+        "\nexport const up = fetch('https://example.org/x').then(() => Subprocess.call({}));\n"
+    )
+    split = {"usr/lib/firefox-esr/modules/storage-json.sys.mjs": reader,
+             "usr/lib/firefox-esr/modules/sync.sys.mjs": sender}  # fmt: skip
+    (tmp_path / "split").mkdir()
+    browser = _deb(tmp_path / "split", "firefox-esr", split)
+    assert "thr-browser-data" not in high(run_exam(browser, Config()))
+    spread = {path.replace("firefox-esr", "syncer"): text for path, text in split.items()}
+    assert "thr-browser-data" in high(
+        run_exam(_deb(tmp_path / "split", "syncer", spread), Config())
+    )

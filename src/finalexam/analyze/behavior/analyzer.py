@@ -424,7 +424,7 @@ class BehaviorAnalyzer:
             text, language
         )
         found = assess(entry.location, hits, explained=explained)
-        analysis.findings.extend(as_browsers_own(entry.location, found))
+        analysis.findings.extend(as_browsers_own(found))
         analysis.carried.extend(_package_notes(entry.location, hits))
         if name == "setup.py" and facts is not None and facts.command_overrides:
             analysis.findings.append(
@@ -578,7 +578,7 @@ class BehaviorAnalyzer:
             if isinstance(note, _Capabilities):
                 capabilities.setdefault(note.package, set()).update(note.names)
         pending = [c for c in carried if isinstance(c, _Pending)]
-        analysis.findings.extend(package_findings(pending, capabilities))
+        analysis.findings.extend(as_browsers_own(package_findings(pending, capabilities)))
         for manifest in (c for c in carried if isinstance(c, _Manifest)):
             finding = _without_code(manifest, state)
             if finding is not None:

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from functools import cache
 
 from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Fact, Facts
+from finalexam.analyze.behavior.javascript.vocabulary import SHOWN_TEXT
 from finalexam.analyze.behavior.languages import CALL_READERS, READERS, detect_language
+from finalexam.analyze.behavior.python.messages import is_prose
 from finalexam.analyze.behavior.python.syntax import function_lines
 from finalexam.analyze.behavior.rules import BehaviorRule, rules_by_id
 from finalexam.matching.prefilter import Prefilter
@@ -72,7 +74,20 @@ def comment_spans(text: str, language: str) -> list[tuple[int, int]]:
     pattern = _COMMENTS.get(language)
     if pattern is None:
         return []
-    return [match.span() for match in pattern.finditer(text)]
+    spans = [match.span() for match in pattern.finditer(text)]
+    if language == "javascript":
+        spans += shown_text_spans(text)
+    return spans
+
+
+def shown_text_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences a page shows, found in text as the reader finds them in a tree (a rendered
+    element's children, a label or a tip whose literal is prose): told, like comments."""
+    return [
+        found.span("literal")
+        for found in SHOWN_TEXT.finditer(text)
+        if is_prose(found.group("literal")[1:-1])
+    ]
 
 
 @functools.cache

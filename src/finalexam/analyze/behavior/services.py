@@ -73,18 +73,22 @@ _BROWSER_PACKAGES = frozenset(
 _BROWSERS_OWN_RULES = frozenset({"thr-browser-data"})
 
 
-def as_browsers_own(location: Location, findings: list[Finding]) -> list[Finding]:
+def as_browsers_own(findings: list[Finding]) -> list[Finding]:
     """The findings, with a browser package's reads of browser profiles at low severity."""
-    if os_package_name(location) not in _BROWSER_PACKAGES:
-        return findings
-    return [
-        replace(
-            finding,
-            kind=FindingKind.BEHAVIOR,
-            severity=Severity.LOW,
-            message=finding.message + " (a web browser's own profile code)",
-        )
-        if finding.rule_id in _BROWSERS_OWN_RULES and finding.severity.rank > Severity.LOW.rank
-        else finding
-        for finding in findings
-    ]
+    return [_as_browsers_own(finding) for finding in findings]
+
+
+def _as_browsers_own(finding: Finding) -> Finding:
+    if (
+        finding.rule_id not in _BROWSERS_OWN_RULES
+        or finding.severity.rank <= Severity.LOW.rank
+        or finding.location is None
+        or (os_package_name(finding.location) or "") not in _BROWSER_PACKAGES
+    ):
+        return finding
+    return replace(
+        finding,
+        kind=FindingKind.BEHAVIOR,
+        severity=Severity.LOW,
+        message=finding.message + " (a web browser's own profile code)",
+    )

@@ -895,7 +895,7 @@ class Reader:
         if pair is None or pair.type != "pair" or pair.child_by_field_name("value") != node:
             return False
         key = pair.child_by_field_name("key")
-        if key is None or not _SHOWN_KEY.match(text_of(key)) or not is_prose(text):
+        if key is None or not v.SHOWN_KEY.match(text_of(key)) or not is_prose(text):
             return False
         (row, column), (end_row, end_column) = node.start_point, node.end_point
         self.result.told.append((row + 1, column, end_row + 1, end_column))
@@ -1107,11 +1107,6 @@ _LOOP_EXITS = (
     "break_statement", "return_statement", "throw_statement", "await_expression",
     "yield_expression",
 )  # fmt: skip
-# properties whose text a page shows: a rendered element's children, its labels and tips
-_SHOWN_KEY = re.compile(
-    r"[\"']?(?:children|title|subtitle|label|placeholder|description|tooltip|helperText"
-    r"|caption)[\"']?\Z"
-)
 # keys of the lists a tool keeps away from: files it refuses to serve, watch or pack
 _REFUSING_KEY = re.compile(r"(?i)^[\"']?(deny|ignored?|excluded?|exclusions|blocked|forbidden)")
 

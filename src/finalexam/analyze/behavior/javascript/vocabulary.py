@@ -195,3 +195,15 @@ OUTPUT_CALLS = frozenset(
 OPENERS = frozenset(
     {"open", "opn", "child_process.exec", "child_process.execSync", "child_process.spawn"}
 )
+
+
+# Properties whose text a page shows: a rendered element's children (compiled JSX), its labels
+# and tips. arize-phoenix's settings page explains "Uses boto3 default credential chain: ...
+# or ~/.aws/credentials.": a path in such a sentence is read by the user, not opened.
+SHOWN_KEYS = "children|title|subtitle|label|placeholder|description|tooltip|helperText|caption"
+SHOWN_KEY = re.compile(rf"[\"']?(?:{SHOWN_KEYS})[\"']?\Z")
+# the same read from text (a bundle over the parser's size): the key, then a plain literal
+SHOWN_TEXT = re.compile(
+    rf"(?<![\w$.])(?:{SHOWN_KEYS})[\"']?[^\S\n]*:\s*(?P<literal>\"(?:[^\"\\\n]|\\.)*\""
+    r"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\$]|\\.|\$(?!\{))*`)"
+)
