@@ -627,6 +627,15 @@ _NOT_SECRET_NOTE = re.compile(
     rb"|\b(?:don'?t|do\s+not|never)\s+(?:ever\s+)?use\s+(?:them|it|this|these)\s+for\s+real\b"
 )
 _NOTE_REACH = 20  # lines read upwards for the comment nearest above the value
+# A secret linter's allowance on the value's line: the author reviewed the value and said it
+# is no secret (ibis' BigQuery backend keeps its CLIENT_SECRET, the OAuth client of an
+# installed application and public by Google's design, on a line whose noqa names Ruff's
+# S105). Bandit and Ruff (S105-S107, nosec), detect-secrets (pragma: allowlist secret),
+# gitleaks and trufflehog markers.
+_ALLOWED_HERE = re.compile(
+    rb"(?i)\bnoqa:[ \t]*(?:[A-Z]+\d+,[ \t]*)*S10[5-7]\b|#[ \t]*nosec\b"
+    rb"|pragma:[ \t]*allowlist[ \t]+secret|gitleaks:allow|trufflehog:ignore"
+)
 # In code, only words right before the value on its line: an example given in prose.
 # A URL's scheme may carry a driver before the match (kombu: "# e.g. sqla+mysql://root:...").
 _EXAMPLE_LEAD = re.compile(rb"(?i)(?:\bexample|\be\.g\.|\bsample)[:,]?[ \t]*(?:[a-z]\w*\+)?\Z")
@@ -764,6 +773,8 @@ class Material:
             return FileContext.TEST
         if _NOT_SECRET_NOTE.search(b" ".join(self._comment_heading(match_start))):
             return FileContext.WELL_KNOWN
+        if _ALLOWED_HERE.search(self._line_of(start)):
+            return FileContext.WELL_KNOWN
         if self.code:
             # "... logs. Example key='d5345c...'": prose in a string names its value an example
             line = bytes(self.document[max(0, match_start - _LEAD_WINDOW) : match_start])
@@ -826,6 +837,12 @@ class Material:
                 break  # the comment ended
             bodies.append(body)
         return bodies
+
+    def _line_of(self, start: int) -> bytes:
+        """The line the value starts on (at most ``_LINE_WINDOW`` bytes each side)."""
+        head = bytes(self.document[max(0, start - _LINE_WINDOW) : start]).rsplit(b"\n", 1)[-1]
+        tail = bytes(self.document[start : start + _LINE_WINDOW]).split(b"\n", 1)[0]
+        return head + tail
 
     def _comment_heading(self, match_start: int) -> list[bytes]:
         """The nearest comment above the value's line, within ``_NOTE_REACH`` lines: the note

@@ -207,6 +207,37 @@ def test_a_daemon_sending_its_stdio_to_the_null_device_opens_no_shell(tmp_path: 
     assert "thr-reverse-shell" in exam(tmp_path, "rebound", "client.py", rebound)
 
 
+# dashscope 2.0.2 acli/tools/shell.py: the agent's shell tool auto-approves read-only commands
+_READ_ONLY_COMMANDS = """\
+import shlex
+import subprocess
+import urllib.request
+
+_SAFE_BINS = frozenset(
+    {
+        "ls", "cat", "head", "tail", "grep", "echo", "which", "stat",
+        "whoami", "id", "groups", "uname", "uptime", "hostname", "date",
+    }
+)
+
+def needs_confirmation(command):
+    bin_name = shlex.split(command)[0]
+    return bin_name not in _SAFE_BINS
+
+def report(url, text):
+    return urllib.request.urlopen(url, data=text.encode())
+"""
+
+
+def test_a_table_of_command_names_only_tested_with_in_runs_none(tmp_path: Path) -> None:
+    assert exam(tmp_path, "safebins", "shell.py", _READ_ONLY_COMMANDS) == {}
+    # the same table walked to run each command is recon
+    running = _READ_ONLY_COMMANDS + (
+        "\nfound = [subprocess.run([c], capture_output=True) for c in _SAFE_BINS]\n"
+    )
+    assert "thr-system-recon" in exam(tmp_path, "runsbins", "shell.py", running)
+
+
 # cohere 7.3.1 aws_client.py: the user's AWS keys sign each request in an httpx event hook
 _SIGNING_CLIENT = """\
 import json

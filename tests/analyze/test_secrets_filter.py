@@ -1787,3 +1787,55 @@ def test_credentials_beside_the_shapes_of_blind_part_20_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+_POPCON = (
+    "# KEYRING and POPCONKEY specify the key to use for encryption.\n"
+    'KEYRING="/usr/share/popularity-contest/debian-popcon.gpg"\n'
+    'POPCONKEY="B8D3FDC1B294C289271F191F1A8B7E1B00D76C2D"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # pmacct's SQL scripts: a password that names itself
+        ("usr/share/pmacct/sql/pmacct-grant-db.mysql",
+         "CREATE USER 'pmacct'@'localhost' IDENTIFIED BY 'arealsmartpwd';"),
+        # liquidprompt (a sourced shell library, no extension): the working directory
+        ("usr/share/liquidprompt/liquidprompt", '        LP_OLD_PWD="LP:$PWD"'),
+        # pykerberos' bin/ftp-gss, a Python script: a name, as in any .py file
+        ("bin/ftp-gss", "#!/usr/bin/env python\nimport sys\n\n    passwd = acct = ''"),
+        # popularity-contest: the OpenPGP key it encrypts reports with, beside its keyring
+        ("usr/share/popularity-contest/default.conf", _POPCON),
+        # ibis' BigQuery backend: a value its author allowed with a secret linter's marker
+        ("ibis/backends/bigquery/__init__.py",
+         'CLIENT_SECRET = "iU5ohAF2qcqrujegE3hQ1cPt"  # noqa: S105'),
+        ("app/settings.py", 'API_TOKEN = "Kq7vLzT9mW4pQ2xR8sT1"  # pragma: allowlist secret'),
+    ],
+)  # fmt: skip
+def test_self_naming_values_variables_key_ids_and_allowed_values_of_blind_part_21(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("usr/share/app/grant.mysql",
+         "CREATE USER 'app'@'localhost' IDENTIFIED BY 'Kq7vLzT9mW4pwd';", "Kq7vLzT9mW4pwd"),
+        ("usr/share/app/app", '        DB_PASSWORD="Kq7vLzT9mW4p$x"', "Kq7vLzT9mW4p$x"),
+        ("bin/deploy", "#!/bin/sh\nexport DB_PASSWORD=Kq7vLzT9mW4p", "Kq7vLzT9mW4p"),
+        # 40 hex digits with no keyring near
+        ("etc/app.conf", 'API_KEY="B8D3FDC1B294C289271F191F1A8B7E1B00D76C2D"',
+         "B8D3FDC1B294C289271F191F1A8B7E1B00D76C2D"),
+        # a noqa for another check allows nothing
+        ("app/settings.py", 'API_TOKEN = "Kq7vLzT9mW4pQ2xR8sT1"  # noqa: E501',
+         "Kq7vLzT9mW4pQ2xR8sT1"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_21_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

@@ -1113,6 +1113,7 @@ def _encodes_plain_json(value: str) -> bool:
 # Languages whose double-quoted strings put variables in as they run ("sha256 $hmac", "$1")
 _INTERPOLATING = frozenset({"php", "inc", "pl", "pm", "sh", "bash", "zsh", "ksh", "rb", "kts"})
 _SHORT_PREFIX = 8  # "sha256 $hmac": a scheme's name beside the value, too short to be a secret
+_SHELL_VARIABLE = re.compile(r"\$\{?[A-Z_][A-Z0-9_]*\b")
 _INTERPOLATION = re.compile(r"\$\{?[A-Za-z_]\w*(?:->\w+|\[[^\]\n]*\])*\}?|#\{[^}\n]*\}")
 
 
@@ -1120,7 +1121,13 @@ def _interpolated(candidate: GenericCandidate) -> bool:
     """A double-quoted value in a language that puts variables into such strings, with
     nothing secret left once they are taken out (a scheme word, a short prefix): the value is
     made as the program runs. A long random literal beside a variable still counts."""
-    if file_extension(candidate.path) not in _INTERPOLATING:
+    extension = file_extension(candidate.path)
+    if extension not in _INTERPOLATING and not (
+        extension == "" and _SHELL_VARIABLE.search(candidate.value)
+    ):
+        # a file without extension is most often a script: liquidprompt (sourced by bash and
+        # zsh) keeps LP_OLD_PWD="LP:$PWD", the working directory; only a shell variable's
+        # upper-case name counts there
         return False
     if f'"{candidate.value}"' not in candidate.line or not _INTERPOLATION.search(candidate.value):
         return False

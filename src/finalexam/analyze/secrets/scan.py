@@ -355,6 +355,22 @@ def _user_named_alike(candidate: Candidate, material: Material) -> bool:
     )
 
 
+# An OpenPGP key's fingerprint or long id beside the keyring it is read from:
+# popularity-contest's default.conf names the key it encrypts reports to popcon.debian.org
+# with (POPCONKEY="B8D3...", under KEYRING=".../debian-popcon.gpg"): a public key's name
+_OPENPGP_ID = re.compile(r"(?:0x)?(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40})\Z")
+_KEYRING_WORD = re.compile(rb"(?i)\.gpg\b|\bgpg\b|\bpgp\b|keyring|keyserver")
+_KEYRING_REACH = 3  # lines each side
+
+
+def _beside_a_keyring(candidate: Candidate, material: Material) -> bool:
+    begin = max(0, candidate.match_start - 1024)
+    before = bytes(material.document[begin : candidate.match_start]).split(b"\n")
+    after = bytes(material.document[candidate.end : candidate.end + 1024]).split(b"\n")
+    near = before[-_KEYRING_REACH - 1 :] + after[: _KEYRING_REACH + 1]
+    return any(_KEYRING_WORD.search(line) for line in near)
+
+
 def _keep_generic(
     hits: dict[tuple[str, str], SecretHit],
     candidate: Candidate,
@@ -389,6 +405,8 @@ def _keep_generic(
         return
     if _user_named_alike(candidate, material):
         return
+    if _OPENPGP_ID.match(secret) and _beside_a_keyring(candidate, material):
+        return
     confidence, score = verdict
     hit = SecretHit(
         candidate.rule,
@@ -421,9 +439,29 @@ def _prefer_specific(hits: dict[tuple[str, str], SecretHit]) -> list[SecretHit]:
     ]
 
 
+# A script without an extension names its language on its first line: the generic filter
+# reads it as that language's source (pykerberos' bin/ftp-gss, a Python script, has
+# `passwd = acct = ''`: a name, as in any .py file)
+_SHEBANG = re.compile(rb"#![ \t]*(?:/usr)?(?:/local)?/bin/(?:env[ \t]+)?([a-z]+)")
+_SCRIPT_EXTENSIONS = {
+    "python": ".py", "python3": ".py", "perl": ".pl", "ruby": ".rb", "node": ".js",
+    "php": ".php", "sh": ".sh", "bash": ".sh", "dash": ".sh", "zsh": ".sh", "ksh": ".sh",
+}  # fmt: skip
+
+
+def _as_script(path: str, document: Blob | bytearray) -> str:
+    """``path`` with the extension of its shebang's language, when it has none."""
+    if "." in path.rsplit("/", 1)[-1]:
+        return path
+    found = _SHEBANG.match(bytes(document[:128]))
+    extension = _SCRIPT_EXTENSIONS.get(found.group(1).decode()) if found else None
+    return path + extension if extension else path
+
+
 def scan_text(data: Blob, path: str, engine: Engine, candidates: bool = False) -> list[SecretHit]:
     document, encoding = decode_text(data)
     material = Material(document, path)
+    script = _as_script(path, document)
     hits: dict[tuple[str, str], SecretHit] = {}
     line, counted = 1, 0
     for candidate in engine.scan(document, allowed=_allowed_here(path)):
@@ -432,7 +470,7 @@ def scan_text(data: Blob, path: str, engine: Engine, candidates: bool = False) -
         counted = max(counted, candidate.start)
         if candidate.rule.filter:
             if _path_allowed(candidate.rule, path):
-                _keep_generic(hits, candidate, material, path, line, encoding, candidates)
+                _keep_generic(hits, candidate, material, script, line, encoding, candidates)
         else:
             _keep(hits, candidate, material, path, line, None, "text", encoding)
     return sorted(_prefer_specific(hits), key=lambda h: (h.line or 0, h.rule.id, h.sha256))

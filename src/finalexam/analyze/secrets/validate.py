@@ -152,8 +152,9 @@ _PASSWORD_WORDS = frozenset(
 _WORDS_FOR_VALUES = _PLACEHOLDER_EXACT | _PASSWORD_WORDS  # built once, read per candidate
 # A word, then the noun of what it stands for: prisma init's .env template connects as
 # johndoe:randompassword, nix's manual shows a .netrc with "password my-password", LWP's
-# comment a proxy at proxyuser:proxypass; mytoken, yourpassword and the like are listed above
-_NAMES_ITSELF = re.compile(r"[a-z]{2,12}[-_]?(?:password|passwd|pass|secret|token)\Z")
+# comment a proxy at proxyuser:proxypass, pmacct's SQL scripts create a user with
+# 'arealsmartpwd'; mytoken, yourpassword and the like are listed above
+_NAMES_ITSELF = re.compile(r"[a-z]{2,12}[-_]?(?:password|passwd|pass|pwd|secret|token)\Z")
 _SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "9876543210")
 # A value that is one run of the alphabet, the digits or a keyboard row (burp's shipped
 # client config: password = abcdefgh), as typed to fill a field, not drawn

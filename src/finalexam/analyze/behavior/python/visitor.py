@@ -88,6 +88,7 @@ from finalexam.analyze.behavior.python.syntax import (
     is_self_attribute,
     walk,
 )
+from finalexam.analyze.behavior.python.tables import COMPARED, membership_constants
 from finalexam.analyze.behavior.python.vocabulary import (
     ACCESS_ID_NAME,
     ACCESS_SECRET_NAME,
@@ -246,6 +247,8 @@ class Collector(ast.NodeVisitor):
         self.own_functions: frozenset[str] = frozenset()  # defined in this file
         self.message_constants: frozenset[str] = frozenset()  # module prose only ever told
         self.inert_span: tuple[int, int, int, int] | None = None  # the last call made inert
+        self.membership_constants: frozenset[str] = frozenset()  # tables only tested with in
+        self.comparing = 0  # inside the value of such a table
         self.mailbox_hosts: set[int] = set()  # calls that name a sender address's domain
         self.downloaded: set[str] = set()  # path templates that received downloaded bytes
         self.declaring = 0  # inside decorator expressions
@@ -435,7 +438,9 @@ class Collector(ast.NodeVisitor):
     # -- facts ------------------------------------------------------------------------------
     def _add(self, kind: str, value: str, line: int) -> None:
         context = RUNTIME if kind == "string" and self.declaring else self.context
-        if kind == "string" and self._telling(value):
+        if kind == "string" and self.comparing:
+            kind = COMPARED  # a member of a table the program only tests membership in
+        elif kind == "string" and self._telling(value):
             kind = MESSAGE  # told to the user (messages.py)
         elif kind == "string" and is_container_recipe(value):
             kind = RECIPE
@@ -664,7 +669,17 @@ class Collector(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         start = len(self.result.facts)
-        self._assign(node)
+        target = node.targets[0] if len(node.targets) == 1 else None
+        compared = (
+            not self.functions
+            and isinstance(target, ast.Name)
+            and target.id in self.membership_constants
+        )
+        self.comparing += compared  # a table only tested with `in` (tables.py)
+        try:
+            self._assign(node)
+        finally:
+            self.comparing -= compared
         self._declaration(node, start)
 
     def visit_Attribute(self, node: ast.Attribute | ast.Subscript) -> None:
@@ -1554,6 +1569,7 @@ def python_facts(
     collector.destinations.tree = tree
     collector.own_functions = own_functions(tree)
     collector.message_constants = message_constants(tree, collector.own_functions)
+    collector.membership_constants = membership_constants(tree)
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 5000))
