@@ -1812,6 +1812,8 @@ _POPCON = (
         ("ibis/backends/bigquery/__init__.py",
          'CLIENT_SECRET = "iU5ohAF2qcqrujegE3hQ1cPt"  # noqa: S105'),
         ("app/settings.py", 'API_TOKEN = "Kq7vLzT9mW4pQ2xR8sT1"  # pragma: allowlist secret'),
+        # homeassistant's buienradar sensors: a sensor's key, a word and a count with its unit
+        ("homeassistant/components/buienradar/sensor.py", '        key="windazimuth_1d",'),
     ],
 )  # fmt: skip
 def test_self_naming_values_variables_key_ids_and_allowed_values_of_blind_part_21(
@@ -1830,6 +1832,7 @@ def test_self_naming_values_variables_key_ids_and_allowed_values_of_blind_part_2
         # 40 hex digits with no keyring near
         ("etc/app.conf", 'API_KEY="B8D3FDC1B294C289271F191F1A8B7E1B00D76C2D"',
          "B8D3FDC1B294C289271F191F1A8B7E1B00D76C2D"),
+        ("app/sensor.py", '        api_key="windazimuth_7d9x2kq8vlz",', "windazimuth_7d9x2kq8vlz"),
         # a noqa for another check allows nothing
         ("app/settings.py", 'API_TOKEN = "Kq7vLzT9mW4pQ2xR8sT1"  # noqa: E501',
          "Kq7vLzT9mW4pQ2xR8sT1"),

@@ -951,8 +951,10 @@ def _first_of_names(candidate: GenericCandidate) -> bool:
 # Lower-case words joined by "_" or "-" (digits at their ends): a name a program looks a
 # setting, a tab or a route up by. A generated key mixes cases and digits inside its runs.
 _LOWER_WORD = re.compile(r"[a-z]{4,}\Z")
-_LOOKUP_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)+\Z")
-_LOOKUP_PART = re.compile(r"[a-z]+\d*\Z|[a-z][a-z0-9]{0,5}\Z")
+_LOOKUP_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+\Z")
+# a word, a short tag, or a count with its unit (homeassistant's buienradar sensors:
+# key="windazimuth_1d", the wind's direction a day ahead)
+_LOOKUP_PART = re.compile(r"[a-z]+\d*\Z|[a-z][a-z0-9]{0,5}\Z|\d{1,3}[a-z]{0,2}\Z")
 
 
 # lower-case words of three letters or more joined camel-case: serializeCoords, getAccessKey
