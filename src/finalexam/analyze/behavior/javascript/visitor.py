@@ -54,7 +54,7 @@ FUNCTIONS = frozenset(
         "generator_function",
     }
 )
-_QUERY_TEXT = "\n".join(
+_QUERY_TEXT = "(pair value: [(string) (template_string)]) @pair\n" + "\n".join(
     f"({kind}) @{kind}"
     for kind in (
         "call_expression",
@@ -241,6 +241,7 @@ class Reader:
         self._names: dict[int, str | None] = {}
         self.bound = False  # every alias of the file is known
         self._host_tables: dict[tuple[int, int], bool] = {}
+        self.shown: set[tuple[int, int]] = set()  # literals a page shows (_on_pair)
         self._nodes: list[Node] = []
         self._functions: list[Node] = []
         self._called_with_urls: set[str] | None = None  # functions a call hands a literal URL
@@ -853,9 +854,9 @@ class Reader:
             return  # the folded concatenation is the fact
         if _refused(node):
             return
-        text = unescape(text_of(node)[1:-1])
-        if self._shown(node, text):
+        if (node.start_byte, node.end_byte) in self.shown:
             return
+        text = unescape(text_of(node)[1:-1])
         if _BARE_HOST.match(text) and self._host_table(node.parent):
             return
         if len(text) > 2:
@@ -882,24 +883,29 @@ class Reader:
         return known
 
     def _on_template_string(self, node: Node) -> None:
+        if (node.start_byte, node.end_byte) in self.shown:
+            return
         text = self.value(node)
-        if text and len(text) > 2 and not self._shown(node, text):
+        if text and len(text) > 2:
             self.add("string", text, node)
 
-    def _shown(self, node: Node, text: str) -> bool:
+    def _on_pair(self, node: Node) -> None:
         """A sentence a page shows: the text of a rendered element (compiled JSX's
         ``children``) or of a label, title or tooltip. arize-phoenix's settings page explains
         "Uses boto3 default credential chain: ... or ~/.aws/credentials." A path in it is
-        read by the user, not opened; its span is told, as a comment's is."""
-        pair = node.parent
-        if pair is None or pair.type != "pair" or pair.child_by_field_name("value") != node:
-            return False
-        key = pair.child_by_field_name("key")
-        if key is None or not v.SHOWN_KEY.match(text_of(key)) or not is_prose(text):
-            return False
-        (row, column), (end_row, end_column) = node.start_point, node.end_point
+        read by the user, not opened; its span is told, as a comment's is. (The pair comes
+        before its literal: the literal's handler then passes over it.)"""
+        key = node.child_by_field_name("key")
+        value = node.child_by_field_name("value")
+        if key is None or value is None or not v.SHOWN_KEY.match(text_of(key)):
+            return
+        literal = value.type == "string"
+        text = unescape(text_of(value)[1:-1]) if literal else (self.value(value) or "")
+        if not is_prose(text):
+            return
+        self.shown.add((value.start_byte, value.end_byte))
+        (row, column), (end_row, end_column) = value.start_point, value.end_point
         self.result.told.append((row + 1, column, end_row + 1, end_column))
-        return True
 
     def _on_binary_expression(self, node: Node) -> None:
         parent = node.parent
