@@ -734,6 +734,14 @@ _QUOTED = re.compile(rb""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'""")
 _COMMENT_LEAD = re.compile(rb"^(?:#+|//+|/?\*+|--|;+)[^\S\n]?")
 
 
+def line_around(document: Blob | bytearray, start: int, end: int, reach: int) -> bytes:
+    """The line holding ``document[start:end]``, cut at ``reach`` bytes each side (a minified
+    file is one long line)."""
+    head = bytes(document[max(0, start - reach) : start]).rsplit(b"\n", 1)[-1]
+    tail = bytes(document[end : end + reach]).split(b"\n", 1)[0]
+    return head + bytes(document[start:end]) + tail
+
+
 class Material:
     """Reads what the text around a value says it is: a data URI's payload, a docstring, or
     the usage and example text of a manual or a program's help (in its string table)."""
@@ -773,7 +781,7 @@ class Material:
             return FileContext.TEST
         if _NOT_SECRET_NOTE.search(b" ".join(self._comment_heading(match_start))):
             return FileContext.WELL_KNOWN
-        if _ALLOWED_HERE.search(self._line_of(start)):
+        if _ALLOWED_HERE.search(line_around(self.document, start, start, _LINE_WINDOW)):
             return FileContext.WELL_KNOWN
         if self.code:
             # "... logs. Example key='d5345c...'": prose in a string names its value an example
@@ -837,12 +845,6 @@ class Material:
                 break  # the comment ended
             bodies.append(body)
         return bodies
-
-    def _line_of(self, start: int) -> bytes:
-        """The line the value starts on (at most ``_LINE_WINDOW`` bytes each side)."""
-        head = bytes(self.document[max(0, start - _LINE_WINDOW) : start]).rsplit(b"\n", 1)[-1]
-        tail = bytes(self.document[start : start + _LINE_WINDOW]).split(b"\n", 1)[0]
-        return head + tail
 
     def _comment_heading(self, match_start: int) -> list[bytes]:
         """The nearest comment above the value's line, within ``_NOTE_REACH`` lines: the note

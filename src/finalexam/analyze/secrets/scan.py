@@ -30,7 +30,7 @@ from finalexam.analyze.secrets.validate import (
     is_placeholder,
     looks_like_hash_or_id,
 )
-from finalexam.context import Material, published_key
+from finalexam.context import Material, line_around, published_key
 from finalexam.entropy import shannon_entropy
 from finalexam.model import Blob, Confidence, FileContext
 from finalexam.testcerts import paired_in
@@ -275,14 +275,7 @@ _LINE_REACH = 2048
 
 
 def _line_at(document: Blob | bytearray, start: int, end: int) -> str:
-    low = max(0, start - _LINE_REACH)
-    head = bytes(document[low:start])
-    tail = bytes(document[end : end + _LINE_REACH])
-    cut = head.rfind(b"\n")
-    head = head[cut + 1 :] if cut >= 0 else head
-    cut = tail.find(b"\n")
-    tail = tail[:cut] if cut >= 0 else tail
-    return (head + bytes(document[start:end]) + tail).decode("utf-8", "replace").rstrip("\r")
+    return line_around(document, start, end, _LINE_REACH).decode("utf-8", "replace").rstrip("\r")
 
 
 def generic_candidate(
@@ -329,7 +322,7 @@ def _names_a_key(document: Blob | bytearray, secret: str, start: int) -> bool:
     if len(secret) > _KEY_NAME_MAX or "\n" in secret:
         return False
     pattern = re.compile(rb"""["']""" + re.escape(secret.encode()) + rb"""["'][ \t]*(?::|=>)""")
-    return any(found.start() + 1 != start for found in pattern.finditer(bytes(document)))
+    return any(found.start() + 1 != start for found in pattern.finditer(document))
 
 
 _KEY_NAME_MAX = 64
@@ -342,15 +335,28 @@ _USER_SETTING = re.compile(
 _USER_REACH = 3  # lines above the password's
 
 
+_NEAR_BYTES = 1024  # read each side of a match for the lines around it
+
+
+def _lines_before(candidate: Candidate, material: Material, count: int) -> list[bytes]:
+    """The ``count`` lines above the match, and its own line up to it."""
+    begin = max(0, candidate.match_start - _NEAR_BYTES)
+    return bytes(material.document[begin : candidate.match_start]).split(b"\n")[-count - 1 :]
+
+
+def _lines_after(candidate: Candidate, material: Material, count: int) -> list[bytes]:
+    """The match's own line after it, and the ``count`` lines below."""
+    after = bytes(material.document[candidate.end : candidate.end + _NEAR_BYTES])
+    return after.split(b"\n")[: count + 1]
+
+
 def _user_named_alike(candidate: Candidate, material: Material) -> bool:
     """A password equal to the user set beside it (jenkins/jenkins): a stock account, as
     user:user is in a URI."""
-    begin = max(0, candidate.match_start - 1024)
-    lines = bytes(material.document[begin : candidate.match_start]).split(b"\n")
     secret = bytes(candidate.secret).lower()
     return any(
         found.group(1).lower() == secret
-        for line in lines[-_USER_REACH - 1 :]
+        for line in _lines_before(candidate, material, _USER_REACH)
         for found in _USER_SETTING.finditer(line)
     )
 
@@ -364,10 +370,8 @@ _KEYRING_REACH = 3  # lines each side
 
 
 def _beside_a_keyring(candidate: Candidate, material: Material) -> bool:
-    begin = max(0, candidate.match_start - 1024)
-    before = bytes(material.document[begin : candidate.match_start]).split(b"\n")
-    after = bytes(material.document[candidate.end : candidate.end + 1024]).split(b"\n")
-    near = before[-_KEYRING_REACH - 1 :] + after[: _KEYRING_REACH + 1]
+    near = _lines_before(candidate, material, _KEYRING_REACH)
+    near += _lines_after(candidate, material, _KEYRING_REACH)
     return any(_KEYRING_WORD.search(line) for line in near)
 
 

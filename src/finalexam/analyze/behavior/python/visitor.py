@@ -969,7 +969,7 @@ class Collector(ast.NodeVisitor):
     def _null_device(self, argument: ast.expr) -> bool:
         """``os.open(os.devnull, ...)`` itself, or ``f.fileno()`` / ``f`` where the enclosing
         function (or the module) binds ``f`` to a file opened on the null device only."""
-        if _opens_null_device(argument):
+        if self._opens_null_device(argument):
             return True
         if (
             isinstance(argument, ast.Call)
@@ -988,7 +988,20 @@ class Collector(ast.NodeVisitor):
             for target, value in _bindings(node)
             if isinstance(target, ast.Name) and target.id == argument.id
         ]
-        return bool(bound) and all(_opens_null_device(value) for value in bound)
+        return bool(bound) and all(self._opens_null_device(value) for value in bound)
+
+    def _opens_null_device(self, node: ast.expr | None) -> bool:
+        """``open(os.devnull, ...)``, ``os.open("/dev/null", ...)`` and the like, through
+        aliases (``from os import devnull``)."""
+        if (
+            not (isinstance(node, ast.Call) and node.args)
+            or self.resolve(node.func) not in _OPENERS
+        ):
+            return False
+        path = node.args[0]
+        if isinstance(path, ast.Constant):
+            return path.value == "/dev/null"
+        return self.resolve(path) == "os.devnull"
 
     def _inert(self, node: ast.expr) -> None:
         """A call the raw patterns pass over, as they pass over text told to the user. Calls a
@@ -1006,7 +1019,7 @@ class Collector(ast.NodeVisitor):
         ):
             span = (last[0], last[1], span[2], span[3])
             told.pop()
-        self.result.told.append(span)
+        told.append(span)
         self.inert_span = span
 
     def _told(self, node: ast.expr, text: str) -> None:
@@ -1346,19 +1359,6 @@ def _spawns(name: str | None) -> TypeGuard[str]:
 
 _OPENERS = frozenset({"open", "os.open", "io.open"})
 _INERT_GAP = 3  # lines between inert calls read as one span
-
-
-def _opens_null_device(node: ast.expr | None) -> bool:
-    """``open(os.devnull, ...)``, ``os.open("/dev/null", ...)`` and the like."""
-    if not (isinstance(node, ast.Call) and node.args):
-        return False
-    func = ast.unparse(node.func)
-    if func not in _OPENERS:
-        return False
-    path = node.args[0]
-    if isinstance(path, ast.Constant):
-        return path.value == "/dev/null"
-    return ast.unparse(path) == "os.devnull"
 
 
 def _bindings(node: ast.AST) -> list[tuple[ast.expr, ast.expr | None]]:
