@@ -354,6 +354,31 @@ DEBIAN_FRESH21 = [
     "runit", "openrc", "debsecan", "debian-goodies", "aptitude", "dlocate", "kdeconnect",
     "tmate", "tuptime",
 ]  # fmt: skip
+# The twenty-second part's: language toolchain managers that download compilers and
+# packages (OCaml, Haskell, Clojure), guest agents of hypervisors, commands run on many
+# hosts at once, dynamic-DNS clients that report the machine's address, classroom screen
+# monitoring and remote control, censorship-circumvention proxies and overlay networks, a
+# SOCKS server, a pastebin client, a screenshot tool and a scriptable clipboard manager,
+# an IRC bot, bouncer and IM gateway, NFC/MIFARE key crackers, CAN-bus tools, pager,
+# APRS, ADS-B and SDR receivers, a Bluetooth scanner, iPhone app installer and ST-Link
+# flasher, a rootkit hunter, process supervisors, Debian mirroring and caching, a message
+# broker and a coordination service, a CalDAV server, a subdomain finder, object-store
+# clients (S3 FUSE, Backblaze), a machine-image builder, game servers, media downloaders,
+# a webcam server and a streaming studio, input-event readers, hardware probes that
+# upload a report, system-information tools, a system monitor, an OpenPGP verifier and an
+# accounting tool.
+DEBIAN_FRESH22 = [
+    "opam", "haskell-stack", "leiningen", "hyperv-daemons", "spice-vdagent", "pdsh",
+    "clustershell", "pssh", "ddclient", "inadyn", "veyon-service", "epoptes", "v2ray",
+    "trojan", "yggdrasil", "microsocks", "pastebinit", "flameshot", "copyq", "limnoria",
+    "znc", "bitlbee", "mfoc", "mfcuk", "libnfc-bin", "can-utils", "multimon-ng", "direwolf",
+    "dump1090-mutability", "gqrx-sdr", "btscanner", "ideviceinstaller", "stlink-tools",
+    "unhide", "s6", "daemontools", "debmirror", "approx", "activemq", "zookeeperd",
+    "davical", "sublist3r", "backblaze-b2", "x2goclient", "packer", "openttd",
+    "freeciv-server", "teeworlds-server", "gallery-dl", "streamlink", "fswebcam",
+    "obs-studio", "evtest", "triggerhappy", "hw-probe", "inxi", "neofetch", "glances", "sqv",
+    "hledger",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -376,6 +401,7 @@ BLIND_PARTS = {
     "fresh19": DEBIAN_FRESH19,
     "fresh20": DEBIAN_FRESH20,
     "fresh21": DEBIAN_FRESH21,
+    "fresh22": DEBIAN_FRESH22,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

@@ -66,6 +66,7 @@ BLIND = (
     "fresh19",
     "fresh20",
     "fresh21",
+    "fresh22",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
