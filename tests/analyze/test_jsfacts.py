@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from finalexam.analyze.behavior.facts import IMPORT, INSTALL, RUNTIME, Facts
 from finalexam.analyze.behavior.javascript.bounded import (
+    BUNDLE_BYTES,
     MAX_PARSED_BYTES,
     bounded_javascript_facts,
 )
-from finalexam.analyze.behavior.javascript.parse import parse
+from finalexam.analyze.behavior.javascript.parse import _parse, parse
 from finalexam.analyze.behavior.javascript.visitor import javascript_facts
 from finalexam.model import IssueKind
 
@@ -228,7 +231,7 @@ def test_binary_data_in_a_string_literal_is_read_past() -> None:
 
 
 def test_a_slow_or_huge_source_is_bounded_and_falls_back_to_text() -> None:
-    source = "var a = require('fs');\n" + "a.readFileSync('x' + 'y');\n" * 80_000
+    source = "var a = require('fs');\n" + "a.readFileSync('x' + 'y');\n" * 30_000
     facts, why = bounded_javascript_facts(source, 0.05)
     assert not facts.parsed
     assert why is not None and why[0] is IssueKind.TIME_BUDGET
@@ -237,6 +240,21 @@ def test_a_slow_or_huge_source_is_bounded_and_falls_back_to_text() -> None:
     huge = "x = 1;\n" * (MAX_PARSED_BYTES // 7 + 1)  # its tree would cost too much memory
     facts, why = bounded_javascript_facts(huge, 10)
     assert not facts.parsed and why is None
+
+
+def test_a_bundle_that_outruns_the_parse_share_is_a_note_a_small_source_a_gap() -> None:
+    """effect 4.1.5's 2 MB httpApiSwagger.js outruns the share on honest code: a source of
+    bundle size is read as text, as one past MAX_PARSED_BYTES is, and says so in a note; a
+    smaller one that outruns it stays a gap."""
+    line = "function f(a, b) { return g(a, b + 1, 'x'); }\n"
+    bundle = line * (BUNDLE_BYTES // len(line) + 1)
+    facts, why = bounded_javascript_facts(bundle, 0.05)
+    assert not facts.parsed
+    assert why is not None and why[0] is IssueKind.NOTE
+    assert why[1].startswith("of bundle size not parsed over its")
+    facts, why = bounded_javascript_facts(bundle[: BUNDLE_BYTES - 1], 0.05)
+    assert not facts.parsed
+    assert why is not None and why[0] is IssueKind.TIME_BUDGET
 
 
 # 114 bytes cut down from the doc comments of effect 4.1.5's src/Chunk.ts, read as code: the
@@ -252,6 +270,23 @@ def test_a_parse_whose_error_recovery_explodes_is_stopped_by_the_budget() -> Non
     facts, why = bounded_javascript_facts(EXPLODING, 0.5)
     assert not facts.parsed
     assert why is not None and why[0] is IssueKind.TIME_BUDGET
+
+
+def test_the_source_after_a_stopped_parse_gets_its_own_tree() -> None:
+    """A parser stopped mid-parse resumes that parse on its next call: the file examined after
+    an overrun was read with the stopped file's tree."""
+    slow = "var a = require('fs');\n" + "a.readFileSync('x' + 'y');\n" * 30_000
+    facts, why = bounded_javascript_facts(slow, 0.05)
+    assert not facts.parsed and why is not None
+    source = "require('child_process').exec('id');\n"
+    facts, why = bounded_javascript_facts(source, 10)
+    assert why is None and facts.parsed
+    assert _calls(facts)["child_process.exec"] == (1, IMPORT)
+    assert facts == javascript_facts(source)
+    with pytest.raises(ValueError):
+        _parse(slow.encode(), "typescript", 0.001)  # a retry stopped by its own allowance
+    tree, dialect = parse(b"let x: number = 1;\n", "typescript")
+    assert dialect == "typescript" and tree.root_node.end_byte == 19
 
 
 def test_a_retry_with_another_grammar_that_explodes_keeps_the_first_tree() -> None:

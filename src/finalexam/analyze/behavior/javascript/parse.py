@@ -54,8 +54,12 @@ def _parse(data: bytes, dialect: str, seconds: float = 0.0) -> Tree:
     def stop(_offset: int, _has_error: bool) -> bool:
         return seconds > 0 and time.process_time() - started > seconds
 
+    parser = _parser(dialect)
+    # A parser stopped mid-parse resumes that parse on its next call, whatever source it is
+    # given: the file after an overrun got the stopped file's tree. Each parse starts anew.
+    parser.reset()
     try:
-        return _parser(dialect).parse(read, progress_callback=stop)
+        return parser.parse(read, progress_callback=stop)
     except SystemError as error:  # an exception raised in ``read``, wrapped by the binding
         cause = error.__cause__ or error.__context__
         if isinstance(cause, BudgetExceeded):
