@@ -63,6 +63,9 @@ PAYLOAD = (
         ("pkg/bench_press.c", FileContext.SHIPPED),  # compiled code is not told by its name
         ("usr/share/roundcube/program/localization/br/labels.inc", FileContext.SHIPPED),
         ("jwcrypto/tests-cookbook.py", FileContext.TEST),
+        # limnoria's plugins each keep their tests in test.py (unittest discovers test*.py)
+        ("supybot/plugins/GPG/test.py", FileContext.TEST),
+        ("pkg/testing.py", FileContext.SHIPPED),
         ("pkg/contests.py", FileContext.SHIPPED),
         ("usr/share/coturn/testmongosetup.sh", FileContext.TEST),  # coturn's test database
         ("etc/privoxy/regression-tests.action", FileContext.TEST),

@@ -47,7 +47,7 @@ _FOLDER_PATTERNS = tuple(
 _TEST_FILE = re.compile(
     r"^(?:test_.*\.py|.*_(?:unit)?test\.(?:py|go|js|ts|c|cc|cpp|cxx)"
     r"|.*\.(?:spec|test)\.[cm]?[jt]sx?|conftest\.py"
-    r"|tests(?:[-_][\w-]*)?\.py"  # jwcrypto/tests.py, jwcrypto/tests-cookbook.py
+    r"|tests?(?:[-_][\w-]*)?\.py"  # jwcrypto/tests.py, tests-cookbook.py; limnoria's GPG/test.py
     r"|test[\w-]*\.(?:sh|bash|sql)"  # coturn's testmongosetup.sh, testsqldbsetup.sql
     r"|.*[-_]tests\.[a-z]+"  # privoxy's regression-tests.action
     r"|.*_temporarykey\.pfx"  # Visual Studio's key for signing local test packages (cmake)
@@ -644,8 +644,9 @@ _LEAD_WINDOW = 40
 # description's sample request or response (ghapi's OpenAPI table: 'body_examples': {...}).
 _EXAMPLES_KEY = re.compile(rb"""(?i)\w*examples?["']\s*:""")
 # A help text's heading the lines under it are indented below (wfuzz's usage: "Examples:",
-# then "\twfuzz ... ?user=FUZZ&pass=FUZ2Z")
-_EXAMPLES_HEADING = re.compile(rb"(?i)\bexamples?\s*:\s*\Z")
+# then "\twfuzz ... ?user=FUZZ&pass=FUZ2Z"), or a heading that starts with the word (ddclient's
+# "Example ${program}.conf file entries:" over each protocol's sample configuration)
+_EXAMPLES_HEADING = re.compile(rb"(?i)\bexamples?\s*:\s*\Z|^\s*examples?\b[^:\n]{0,60}:\s*\Z")
 # A function named for its examples the value is returned from (mediawiki's API modules:
 # getExamplesMessages() maps sample queries, 'action=validatepassword&password=querty', to
 # their descriptions)

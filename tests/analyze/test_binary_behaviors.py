@@ -119,7 +119,7 @@ def test_systemd_units_are_ordinary_for_a_container_engine(tmp_path: Path) -> No
         ("LD_PRELOAD=%s/libtrace.so", "persistence-preload", "firejail", "sandbox"),
         ("/tmp/.xat.%d", "evasion-hidden-path", "x11vnc", "remote-desktop"),
         # crash 8.0.2, the kernel crash-dump analyser, loads its driver (blind part 18)
-        ("/sbin/modprobe ", "kernel-module-loading", "crash", "debugger"),
+        ("/sbin/modprobe %s", "kernel-module-loading", "crash", "debugger"),
         # criu 3.17 restores a container's mounts under a hidden root (blind part 19)
         ("/tmp/.criu.mnt.X", "evasion-hidden-path", "criu", "container-engine"),
     ],
@@ -136,6 +136,27 @@ def test_a_capability_ordinary_for_the_kind_makes_no_implant(
     # history switched off is ordinary for no kind
     implant = compile_c(tmp_path, "updater", ["-O0"], IMPLANT)
     assert "evasion-history" in raised_by(findings_of(implant, name), "behavior-implant")
+
+
+# What no implant needs: a named driver asked of the system's own modules (direwolf 1.6's
+# AX.25 link, blind part 22) and the prefix of X's hidden files (x2goclient 4.1.2); a module
+# file loaded by path (melofee) or a name filled in at run time still hides or persists.
+@pytest.mark.parametrize(
+    ("marker", "implant"),
+    [
+        ("sudo /sbin/modprobe -q mkiss crc_force=1", False),
+        ("/tmp/.X", False),
+        ("/sbin/insmod /etc/intel_audio/intel_audio.ko", True),
+        ("/sbin/modprobe -q %s", True),
+        ("/tmp/.Xauth-cache", True),
+    ],
+)
+def test_a_named_driver_or_x_files_prefix_makes_no_implant(
+    tmp_path: Path, marker: str, implant: bool
+) -> None:
+    source = IMPLANT.replace('"HISTFILE=/dev/null"', f'"{marker}"')
+    binary = compile_c(tmp_path, "tnc", ["-O0"], source)
+    assert ("capability.behavior-implant" in behaviours(findings_of(binary))) is implant
 
 
 @pytest.mark.parametrize("name", ["libpython3.11.so.1.0", "pypy3", "libpypy3.9-c.so"])

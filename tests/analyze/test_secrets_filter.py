@@ -1842,3 +1842,47 @@ def test_credentials_beside_the_shapes_of_blind_part_21_still_count(
     path: str, text: str, value: str
 ) -> None:
     assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # skypilot's Nebius support reads the AWS credentials file: a path under the home
+        ("sky/clouds/nebius.py", "    credentials_path = os.path.expanduser('~/.aws/credentials')"),
+        # anonymous FTP's password is an e-mail address or its start, by convention (RFC 1635)
+        ("usr/bin/debmirror", 'our $passwd="anonymous@";'),
+        ("usr/bin/inxi", '\t$pass = "anonymous\\@$domain";'),
+        # androguard's table of Android attribute ids: JSON numbers
+        ("androguard/core/resources/public.json", '        "password": 16843100,'),
+        # ddclient's usage text: each protocol's sample configuration under a heading that
+        # starts with "Example"
+        ("usr/bin/ddclient",
+         "Example ${program}.conf file entries:\n  ## single host update\n"
+         "  protocol=freemyip,                                     \\\\\n"
+         "  password=35a6b8d65c6e67c7f78cca65cd                    \\\\"),
+    ],
+)  # fmt: skip
+def test_paths_anonymous_ftp_json_numbers_and_example_entries_of_blind_part_22(
+    path: str, text: str
+) -> None:
+    assert _blocking(path, text.encode() + b"\n") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "value"),
+    [
+        ("sky/clouds/nebius.py", "    credentials = 'Kq7vLzT9mW4p/aws/Q2xR8sT1'",
+         "Kq7vLzT9mW4p/aws/Q2xR8sT1"),
+        ("usr/bin/mirror", 'our $passwd="Kq7vLzT9mW4p@";', "Kq7vLzT9mW4p@"),
+        ("etc/app/settings.json", '        "password": "16843100Kq7vLzT9",', "16843100Kq7vLzT9"),
+        ("etc/app/settings.yaml", "password: 1684310093", "1684310093"),
+        ("usr/bin/ddclient",
+         "Configuration entries:\n  protocol=freemyip,                   \\\\\n"
+         "  password=35a6b8d65c6e67c7f78cca65cd                    \\\\",
+         "35a6b8d65c6e67c7f78cca65cd"),
+    ],
+)  # fmt: skip
+def test_credentials_beside_the_shapes_of_blind_part_22_still_count(
+    path: str, text: str, value: str
+) -> None:
+    assert value in [v for _, v in _blocking(path, text.encode() + b"\n")]

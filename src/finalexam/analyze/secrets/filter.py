@@ -319,6 +319,12 @@ def dropped(candidate: GenericCandidate) -> bool:
     in_code = file_extension(candidate.path) in CODE_EXT
     if in_code and candidate.rule_id == "generic-unquoted-assignment":
         return True  # in a program, an unquoted value is an expression (a name, a call)
+    if (
+        candidate.rule_id == "generic-unquoted-assignment"
+        and file_extension(candidate.path) == "json"
+        and _JSON_NUMBER.match(value)
+    ):
+        return True  # "password": 16843100 (androguard's public.json): a number, an attribute's id
     if in_code and candidate.rule_id == "generic-inline-parameter" and _keyword_argument(candidate):
         return True  # valid_token=validated, api_key=params_str(params, "api_key"): the same
     if in_code and candidate.rule_id == "generic-auth-header" and _annotated_type(candidate):
@@ -391,6 +397,8 @@ def dropped(candidate: GenericCandidate) -> bool:
     return is_placeholder(value)
 
 
+# A number as JSON writes one: a credential in a JSON document is a string
+_JSON_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\Z")
 # A marker made of control characters and its name: spamassassin's Bayes database keys
 # ($NSPAM_MAGIC_TOKEN = "\015\001\007\011\003NSPAM").
 _ESCAPED_MARKER = re.compile(r"(?:\\(?:[0-7]{1,3}|x[0-9A-Fa-f]{2}))+([A-Za-z_]{4,})\Z")
@@ -556,8 +564,12 @@ _NOT_SECRET_VALUES = (
     re.compile(r"(?:pk_(?:live|test)_|phc_)[0-9A-Za-z]{16,}\Z"),  # publishable client keys
     # LIBKEY="lib/x86_64-linux-gnu/libkeyutils.so.1" (chkrootkit): a lower-case file path
     re.compile(r"/?(?:[a-z0-9_.+-]+/)+[a-z0-9_+-]+(?:\.[a-z0-9]+)+\Z"),
-    # OCF_RESKEY_ctl_default="/usr/sbin/rabbitmqctl": an absolute lower-case path, two deep
-    re.compile(r"/[a-z0-9_.+-]+(?:/[a-z0-9_.+-]+)+/?\Z"),
+    # OCF_RESKEY_ctl_default="/usr/sbin/rabbitmqctl": an absolute lower-case path, two deep;
+    # under the home directory too (skypilot: credentials_path = '~/.aws/credentials')
+    re.compile(r"(?:~|\$HOME)?/[a-z0-9_.+-]+(?:/[a-z0-9_.+-]+)+/?\Z"),
+    # $passwd = "anonymous@" (debmirror), "anonymous\@$domain" (inxi): the password of
+    # anonymous FTP is by convention an e-mail address or its start (RFC 1635), no secret
+    re.compile(r"(?i)anonymous\\?@\S*\Z"),
     re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*[_-]\Z"),  # "auto_v1_" (svix): a prefix to join
     re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+=\Z"),  # e.Semicolon=: an assignment
     # USERNAME_PASSWORD = b"\x02": a protocol byte; SMB2_CREATE_TIMEWARP_TOKEN =
