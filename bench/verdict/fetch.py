@@ -379,6 +379,30 @@ DEBIAN_FRESH22 = [
     "obs-studio", "evtest", "triggerhappy", "hw-probe", "inxi", "neofetch", "glances", "sqv",
     "hledger",
 ]  # fmt: skip
+# The twenty-third part's: HPC authentication and module systems, PostgreSQL backup,
+# pooling and replication, single sign-on (LemonLDAP::NG, SimpleSAMLphp, Shibboleth), a
+# Linux security module's tools, UEFI tools and boot managers, U-Boot's image tools, the
+# Arduino IDE, Android's APK signer, RPM and Debian signature checking, password managers
+# (LastPass's client, Password Safe), PIV and one-time-password tools, SSH tarpits and
+# honeypots, log rotation and summaries, snapshot and backup schedulers, Debian's image,
+# package-check and test tools, system monitors and a Nagios client, music and AirPlay
+# servers, small web browsers and text browsers, remote display (xpra, NX), ICMP and
+# Wi-Fi capture tools, a DNS recon tool, a Java decompiler, container runtimes and user-mode
+# networking, an S3 client, a SIP phone, download managers, stock-quote fetching,
+# plain-text accounting, a version-control system, the Haxe compiler, and PHP's, Rust's and
+# Yarn's package managers.
+DEBIAN_FRESH23 = [
+    "munge", "lmod", "pgbackrest", "barman", "pgpool2", "lemonldap-ng", "simplesamlphp",
+    "shibboleth-sp-utils", "tomoyo-tools", "efitools", "refind", "u-boot-tools", "arduino",
+    "apksigner", "rpm", "debsig-verify", "lastpass-cli", "passwordsafe", "yubico-piv-tool",
+    "otpw-bin", "endlessh", "sshesame", "logrotate", "logwatch", "borgmatic", "btrbk",
+    "snapper", "timeshift", "backintime-common", "mmdebstrap", "lintian", "piuparts",
+    "autopkgtest", "monitorix", "nagstamon", "mopidy", "snapserver", "shairport-sync", "surf",
+    "dillo", "netsurf-gtk", "elinks", "links2", "xpra", "nxagent", "fping", "hcxtools",
+    "hcxdumptool", "fierce", "procyon-decompiler", "crun", "distrobox", "umoci",
+    "slirp4netns", "s3cmd", "twinkle", "uget", "persepolis", "libfinance-quote-perl",
+    "beancount", "ledger", "brz", "haxe", "composer", "cargo", "yarnpkg",
+]  # fmt: skip
 BLIND_PARTS = {
     "fresh": DEBIAN_FRESH,
     "fresh2": DEBIAN_FRESH2,
@@ -402,6 +426,7 @@ BLIND_PARTS = {
     "fresh20": DEBIAN_FRESH20,
     "fresh21": DEBIAN_FRESH21,
     "fresh22": DEBIAN_FRESH22,
+    "fresh23": DEBIAN_FRESH23,
 }
 
 # name -> the Debian packages whose data tarballs are the image's layers

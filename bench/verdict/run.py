@@ -67,6 +67,7 @@ BLIND = (
     "fresh20",
     "fresh21",
     "fresh22",
+    "fresh23",
 )
 HONEST = (
     "pypi", "npm", "debian", "jars", "images",
