@@ -232,3 +232,20 @@ def test_a_uefi_application_has_no_windows_process_mitigations_to_lack(
     assert not {"binary.no-dep", "binary.no-aslr"} & set(rules)
     _, windows = analyze(pes["weak"])
     assert {"binary.no-dep", "binary.no-aslr"} <= set(windows)
+
+
+def test_an_unsigned_uefi_image_is_reported_as_one_without_blocking(
+    pes: dict[str, Path],
+) -> None:
+    """refind's file-system drivers and efitools' KeyTool.efi ship unsigned for the machine's
+    owner to sign with keys they enrol: firmware with Secure Boot on refuses them until then,
+    and Windows never runs them. The same image as a Windows program is an unsigned one."""
+    data = bytearray(pes["weak"].read_bytes())
+    optional = int.from_bytes(data[0x3C:0x40], "little") + 24
+    data[optional + 68 : optional + 70] = (11).to_bytes(2, "little")  # EFI_BOOT_SERVICE_DRIVER
+    _, rules = analyze(pes["weak"], bytes(data))
+    assert "binary.unsigned-uefi-image" in rules
+    assert "binary.unsigned-windows-executable" not in rules
+    _, windows = analyze(pes["weak"])
+    assert "binary.unsigned-windows-executable" in windows
+    assert "binary.unsigned-uefi-image" not in windows

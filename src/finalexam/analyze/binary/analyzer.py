@@ -479,6 +479,21 @@ def _signature_findings(facts: BinaryFacts, location: Location) -> list[Finding]
     signature = facts.signature or {}
     out: list[Finding] = []
     if facts.format == "pe" and not signature.get("signed"):
+        if str(facts.details.get("subsystem", "")).startswith("efi_"):
+            # a UEFI application or driver (refind's file-system drivers, efitools' KeyTool):
+            # firmware with Secure Boot on refuses it until someone signs it with a key the
+            # machine trusts, which is what efitools is for; Windows never runs it
+            out.append(
+                _finding(
+                    "unsigned-uefi-image",
+                    Severity.INFO,
+                    "Unsigned UEFI image",
+                    "The UEFI image carries no Authenticode signature: firmware with Secure "
+                    "Boot on loads it only once it is signed with a key the machine trusts.",
+                    location,
+                )
+            )
+            return out
         if facts.type in ("executable", "kernel-module"):
             out.append(
                 _finding(
