@@ -77,6 +77,9 @@ def test_every_published_key_names_its_source() -> None:
             "goproxy",
             "RFC",
             "IETF",
+            "Azure",
+            "AirPort",
+            "triton-go",
         }
         assert "(" in source
 
@@ -165,3 +168,26 @@ def test_quics_retry_integrity_keys_are_protocol_constants() -> None:
     assert hits["8fb4b01b56ac48e260fbcbcead7ccc92"].context is FileContext.WELL_KNOWN
     own = hits["5d0f3a9e27c81b46e9a07f3c2d58b16e"]
     assert own.context is None and own.confidence is not Confidence.LOW
+
+
+def test_the_azure_storage_emulators_account_key_is_published_material() -> None:
+    """@azure/storage-blob 12.32 builds the development connection string of Azurite, the
+    storage emulator, whose devstoreaccount1 key is the same in every install and printed in
+    Microsoft's documentation. Another account's key in the same string still blocks."""
+    azurite = (
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+    )
+    own = "NSR4uNC3Usizxl7FlxEZzVE1GxwH7GicZDZSm3gzxuJx3xrrIUsJTCTCkAGm9fhefPGljxPK/qt5ivLcl4+oAQ=="
+    for key, published in ((azurite, True), (own, False)):
+        text = (
+            "const DevelopmentConnectionString = `DefaultEndpointsProtocol=http;"
+            f"AccountName=devstoreaccount1;AccountKey={key};"
+            "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;`;\n"
+        )
+        [hit] = scan_bytes(text.encode(), "package/dist/commonjs/utils/constants.js", binary=False)
+        assert hit.rule.id == "azure-storage-account-key"
+        if published:
+            assert hit.context is FileContext.WELL_KNOWN
+            assert _published()[hit.sha256].startswith("Azure Storage emulator (Azurite)")
+        else:
+            assert hit.context is None and hit.confidence is not Confidence.LOW
