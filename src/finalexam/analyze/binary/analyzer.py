@@ -385,9 +385,9 @@ def _hardening_findings(facts: BinaryFacts, location: Location) -> list[Finding]
         # EM_NONE: no system loader runs it. Guile's compiled .go files (lilypond's ccache)
         # are ELF containers of bytecode that Guile maps itself, with no PT_GNU_STACK
         return []
-    if facts.format == "pe" and str(facts.details.get("subsystem", "")).startswith("efi_"):
-        # a UEFI application or driver (grub's and shim's signed loaders): the firmware loads
-        # it, not Windows, whose process mitigations (DEP, ASLR) these flags ask for
+    if _uefi_image(facts):
+        # grub's and shim's signed loaders: the firmware loads them, not Windows, whose
+        # process mitigations (DEP, ASLR) these flags ask for
         return []
     if location.path.lower().endswith(_BOOT_LOADER_MODULES):
         # syslinux's COM32 modules (gfxboot.c32, ldlinux.e64): ELF files the boot loader
@@ -475,14 +475,19 @@ def _hardening_findings(facts: BinaryFacts, location: Location) -> list[Finding]
     return out
 
 
+def _uefi_image(facts: BinaryFacts) -> bool:
+    """A PE for an EFI subsystem: a UEFI application or driver, which firmware loads."""
+    return facts.format == "pe" and str(facts.details.get("subsystem", "")).startswith("efi_")
+
+
 def _signature_findings(facts: BinaryFacts, location: Location) -> list[Finding]:
     signature = facts.signature or {}
     out: list[Finding] = []
     if facts.format == "pe" and not signature.get("signed"):
-        if str(facts.details.get("subsystem", "")).startswith("efi_"):
-            # a UEFI application or driver (refind's file-system drivers, efitools' KeyTool):
-            # firmware with Secure Boot on refuses it until someone signs it with a key the
-            # machine trusts, which is what efitools is for; Windows never runs it
+        if _uefi_image(facts):
+            # refind's file-system drivers, efitools' KeyTool: firmware with Secure Boot on
+            # refuses them until someone signs them with a key the machine trusts (what
+            # efitools is for); Windows never runs them
             out.append(
                 _finding(
                     "unsigned-uefi-image",

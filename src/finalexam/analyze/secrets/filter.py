@@ -316,15 +316,14 @@ def dropped(candidate: GenericCandidate) -> bool:
         return True
     if _interpolated(candidate):
         return True  # 'Authorization' => "sha256 $hmac" (mediawiki's shellbox): joined as it runs
-    in_code = file_extension(candidate.path) in CODE_EXT
-    if in_code and candidate.rule_id == "generic-unquoted-assignment":
-        return True  # in a program, an unquoted value is an expression (a name, a call)
-    if (
-        candidate.rule_id == "generic-unquoted-assignment"
-        and file_extension(candidate.path) == "json"
-        and _JSON_NUMBER.match(value)
+    extension = file_extension(candidate.path)
+    in_code = extension in CODE_EXT
+    if candidate.rule_id == "generic-unquoted-assignment" and (
+        in_code or (extension == "json" and _JSON_NUMBER.match(value))
     ):
-        return True  # "password": 16843100 (androguard's public.json): a number, an attribute's id
+        # in a program, an unquoted value is an expression (a name, a call); in JSON, a
+        # number ("password": 16843100 in androguard's public.json: an attribute's id)
+        return True
     if in_code and candidate.rule_id == "generic-inline-parameter" and _keyword_argument(candidate):
         return True  # valid_token=validated, api_key=params_str(params, "api_key"): the same
     if in_code and candidate.rule_id == "generic-auth-header" and _annotated_type(candidate):
